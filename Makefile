@@ -1,0 +1,43 @@
+# The ways in: make run, make test, make bench, make build, make lint.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mzdesk-installed
+
+.PHONY: run test test-fast lint bench build screenshot clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## run: open mzdesk on the default database (offers the demo township on first start)
+run: $(STAMP)
+	$(PY) -m mzdesk
+
+## test: system libraries Qt needs offscreen, Python packages, then the whole suite
+test: $(STAMP)
+	bash scripts/system-deps.sh
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check mzdesk tests bench
+	$(VENV)/bin/ruff format --check mzdesk tests bench
+
+bench: $(STAMP)
+	bash scripts/system-deps.sh
+	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_core.py
+
+build: $(STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --clean build.spec
+
+screenshot: $(STAMP)
+	bash scripts/system-deps.sh
+	$(PY) scripts/screenshot.py docs/main-window.png
+
+clean:
+	rm -rf build dist .pytest_cache

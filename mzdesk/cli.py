@@ -1,0 +1,187 @@
+"""Command line: headless work on a mzdesk database.  No Qt on these paths.
+
+Every command takes ``--db PATH``; exit 0 on success, non-zero with a one-line
+message on failure (never a traceback).  ``mzdesk`` with no command opens the GUI.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+
+import click
+
+from . import __version__
+from .models.errors import MzError, ValidationError
+from .paths import default_db_path
+
+DB_HELP = "数据库文件 / database file (default: $MZDESK_DB or the user data directory)"
+
+
+def db_option(f):
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+                        help=DB_HELP)(f)  # fmt: skip
+
+
+def open_store(db_path: str | None, create: bool = False):
+    from .models.store import Store
+
+    return Store.open(db_path or default_db_path(), create=create)
+
+
+def emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="mzdesk")
+@db_option
+@click.pass_context
+def cli(ctx: click.Context, db_path: str | None) -> None:
+    """mzdesk 民政桌面: township social-assistance records, offline.
+
+    Run without a command to open the window; the commands below work headless.
+    """
+    if ctx.invoked_subcommand is None:
+        from .app import run_gui
+
+        sys.exit(run_gui(db_path))
+
+
+@cli.command()
+@db_option
+@click.option("--site-code", required=True, help="统计用区划代码: 6 (county), 9 (township) or 12 digits")
+@click.option("--site-name", required=True, help="单位名称, e.g. 青山镇民政办")
+@click.option("--role", type=click.Choice(["township", "field", "county"]), default="township",
+              show_default=True, help="what this installation is")  # fmt: skip
+def init(db_path, site_code, site_name, role):
+    """Create a database and set its site identity (初始化站点)."""
+    from .models.site import init_site
+
+    store = open_store(db_path, create=True)
+    site = init_site(store, site_code, site_name, role)
+    click.echo(f"已初始化 {site.code} {site.name} ({site.role}): {store.path}")
+
+
+@cli.command()
+@db_option
+@click.option("--households", "count", type=click.IntRange(1, 1_000_000), required=True,
+              help="how many households to add")  # fmt: skip
+@click.option("--seed", type=int, default=1, show_default=True, help="same seed, same township")
+def demo(db_path, count, seed):
+    """Add a synthetic demo township (演示数据) to the database."""
+    from .models.demo import generate_demo
+
+    store = open_store(db_path)
+    ids = generate_demo(store, count, seed=seed)
+    click.echo(f"已添加 {len(ids)} 户演示家庭")
+
+
+@cli.group()
+def households():
+    """Find and inspect households (家庭)."""
+
+
+@households.command("find")
+@click.argument("text")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="print a JSON list")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+def households_find(text, db_path, as_json, limit):
+    """Find households by name, pinyin (zsf / zhangsanfeng), ID fragment or phone."""
+    from .models.query import find_households
+
+    rows = find_households(open_store(db_path), text, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>7}  {r['head_name']:<6}  {r['village']}{r['group']}  {r['members']}人")
+    click.echo(f"共 {len(rows)} 户")
+
+
+@households.command("show")
+@click.argument("household_id", type=int)
+@db_option
+def households_show(household_id, db_path):
+    """Print one household and its members as JSON (ID numbers masked)."""
+    from .models.ids import mask_id
+    from .models.registry import Registry
+
+    h = Registry(open_store(db_path)).get(household_id)
+    emit_json({
+        "id": h.id, "village": h.village, "group": h.village_group, "status": h.status,
+        "members": [{"name": m.name, "relation": m.relation, "id_number": mask_id(m.id_number),
+                     "id_pending": m.id_pending, "gender": m.gender,
+                     "birth_date": m.birth_date.isoformat() if m.birth_date else None}
+                    for m in h.members],
+    })  # fmt: skip
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
+def check(db_path, as_json):
+    """Integrity check plus every domain-rule violation; exit 1 if any."""
+    from .models.checks import run_checks
+
+    integrity, findings = run_checks(open_store(db_path))
+    if as_json:
+        emit_json({"integrity": integrity or ["ok"], "findings": [f.as_dict() for f in findings]})
+    else:
+        click.echo("数据库完整性: " + ("正常" if not integrity else "; ".join(integrity)))
+        for f in findings:
+            who = f" {f.member}" if f.member else ""
+            click.echo(f"[{f.code}] 家庭{f.household_id}{who}: {f.message}")
+        click.echo(f"发现 {len(findings)} 处问题")
+    if integrity or findings:
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
+def stats(db_path, as_json):
+    """Counts of active households and members (统计)."""
+    from .models.stats import registry_stats
+
+    data = registry_stats(open_store(db_path))
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"家庭 {data['households']} 户，成员 {data['members']} 人，"
+               f"村(社区) {data['villages']} 个，身份证待核实 {data['members_id_pending']} 人")  # fmt: skip
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every failure into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="mzdesk", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("已中止 / aborted", err=True)
+        sys.exit(130)
+    except ValidationError as exc:
+        click.echo(f"错误 [{exc.code}]: " + "; ".join(p.message for p in exc.problems), err=True)
+        sys.exit(1)
+    except MzError as exc:
+        click.echo(f"错误 [{exc.code}]: {_one_line(exc)}", err=True)
+        sys.exit(1)
+    except sqlite3.Error as exc:
+        click.echo(f"数据库错误 / database error: {_one_line(exc)}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"文件错误 / file error: {_one_line(exc)}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
+        click.echo(f"内部错误 / internal error: {type(exc).__name__}: {_one_line(exc)}", err=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""The domain core: records, rules, store and use cases.  Never imports Qt."""

@@ -1,0 +1,173 @@
+"""Resident ID numbers (居民身份证号码, GB 11643) and disability certificate numbers.
+
+The one place that knows how an ID is normalised, checked and masked.  The GUI,
+the CLI, the importers and the reports all call these functions.
+
+>>> normalise_id(" ３４１６２３１９９００１０１００１ｘ ")
+'34162319900101001X'
+>>> check_char("34162319900101001")
+'X'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .errors import FieldError
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARS = "10X98765432"
+
+_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＸｘＡＢＣＤＥＦａｂｃｄｅｆ"}
+_FULLWIDTH[0x3000] = 0x20  # ideographic space
+
+DISABILITY_CATEGORIES = {
+    1: "视力",
+    2: "听力",
+    3: "言语",
+    4: "肢体",
+    5: "智力",
+    6: "精神",
+    7: "多重",
+}
+DISABILITY_LEVELS = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+
+
+@dataclass(frozen=True)
+class IdInfo:
+    """What an 18-character ID number tells: birth date, gender, region."""
+
+    number: str
+    birth_date: dt.date
+    gender: str  # "M" or "F"
+    region: str
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width digits, letters and ideographic spaces to their ASCII forms."""
+    return text.translate(_FULLWIDTH)
+
+
+def normalise_id(raw: str) -> str:
+    """Trim, drop inner spaces, full-width to half-width, upper-case X.
+
+    Does not validate; see :func:`parse_id`.
+    """
+    text = to_halfwidth(str(raw))
+    text = "".join(text.split())
+    return text.upper()
+
+
+def check_char(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character of the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
+    return CHECK_CHARS[total % 11]
+
+
+def convert_15_to_18(id15: str) -> str:
+    """Legacy 15-digit number to 18 characters ("19" before the year, then the check)."""
+    if len(id15) != 15 or not id15.isdigit():
+        raise FieldError("id_number", "id_format", f"不是15位旧身份证号: {len(id15)}位")
+    body = id15[:6] + "19" + id15[6:]
+    return body + check_char(body)
+
+
+def _birth_date(digits8: str, today: dt.date) -> dt.date:
+    try:
+        born = dt.date(int(digits8[:4]), int(digits8[4:6]), int(digits8[6:8]))
+    except ValueError:
+        raise FieldError("id_number", "id_bad_date", f"出生日期不存在: {digits8}") from None
+    if born > today:
+        raise FieldError("id_number", "id_bad_date", f"出生日期在未来: {digits8}")
+    if born.year < 1890:
+        raise FieldError("id_number", "id_bad_date", f"出生日期过早: {digits8}")
+    return born
+
+
+def parse_id(raw: str, today: dt.date | None = None) -> IdInfo:
+    """Normalise and validate an ID number; return what it tells.
+
+    Accepts 18-character numbers and legacy 15-digit ones (converted).  Raises
+    :class:`FieldError` with code ``id_format``, ``id_bad_date`` or
+    ``id_checksum``.
+    """
+    today = today or dt.date.today()
+    number = normalise_id(raw)
+    if len(number) == 15 and number.isdigit():
+        _birth_date("19" + number[6:12], today)
+        number = convert_15_to_18(number)
+    if len(number) != 18:
+        raise FieldError("id_number", "id_format", f"身份证号应为18位，实为{len(number)}位")
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise FieldError("id_number", "id_format", "身份证号只能包含数字和末位X")
+    born = _birth_date(number[6:14], today)
+    if check_char(number[:17]) != number[17]:
+        raise FieldError(
+            "id_number", "id_checksum", f"校验位错误: 末位应为{check_char(number[:17])}"
+        )
+    gender = "M" if int(number[16]) % 2 == 1 else "F"
+    return IdInfo(number=number, birth_date=born, gender=gender, region=number[:6])
+
+
+def is_valid_id(raw: str, today: dt.date | None = None) -> bool:
+    try:
+        parse_id(raw, today)
+    except FieldError:
+        return False
+    return True
+
+
+def mask_id(number: str | None, head: int = 6, tail: int = 4) -> str:
+    """Mask an ID for anything shown outside the office (公示, exports).
+
+    At most the first 6 and last 4 characters stay visible:
+    >>> mask_id("34162319900101001X")
+    '341623********001X'
+    """
+    if not number:
+        return ""
+    number = normalise_id(number)
+    head = min(head, 6)
+    tail = min(tail, 4)
+    if len(number) <= head + tail:
+        return "*" * len(number)
+    return number[:head] + "*" * (len(number) - head - tail) + number[len(number) - tail :]
+
+
+@dataclass(frozen=True)
+class DisabilityCert:
+    number: str
+    category: int
+    level: int
+
+    @property
+    def category_name(self) -> str:
+        return DISABILITY_CATEGORIES[self.category]
+
+    @property
+    def level_name(self) -> str:
+        return DISABILITY_LEVELS[self.level]
+
+
+def parse_disability_cert(raw: str, holder_id: str | None) -> DisabilityCert:
+    """Second-generation disability certificate (第二代残疾人证): ID + category + level.
+
+    The first 18 characters must be the holder's own ID number.
+    """
+    number = normalise_id(raw)
+    field = "disability_cert"
+    if len(number) != 20:
+        raise FieldError(field, "cert_format", f"残疾人证号应为20位，实为{len(number)}位")
+    if not number[18:].isdigit():
+        raise FieldError(field, "cert_format", "残疾人证号末两位应为类别和等级数字")
+    category, level = int(number[18]), int(number[19])
+    if category not in DISABILITY_CATEGORIES:
+        raise FieldError(field, "cert_category", f"残疾类别代码{category}无效(应为1-7)")
+    if level not in DISABILITY_LEVELS:
+        raise FieldError(field, "cert_level", f"残疾等级代码{level}无效(应为1-4)")
+    if holder_id is None:
+        raise FieldError(field, "cert_holder", "持证人没有有效身份证号，无法核对残疾人证")
+    if number[:18] != normalise_id(holder_id):
+        raise FieldError(field, "cert_holder", "残疾人证号前18位与持证人身份证号不一致")
+    return DisabilityCert(number=number, category=category, level=level)

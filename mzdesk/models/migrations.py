@@ -1,0 +1,153 @@
+"""Numbered schema migrations.  Never edit a released step; add a new one.
+
+``MIGRATIONS[n - 1]`` upgrades a database from version n-1 to n.  Tests open a
+fixture database committed at every earlier version (tests/fixtures/).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+_STAMP = """
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_by TEXT NOT NULL"""
+
+
+def _reverse(text: str | None) -> str | None:
+    return None if text is None else text[::-1]
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the schema and its migrations use."""
+    conn.create_function("mz_reverse", 1, _reverse, deterministic=True)
+
+
+def _v1_base(conn: sqlite3.Connection) -> None:
+    for sql in f"""
+    CREATE TABLE site (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('township', 'field', 'county')),{_STAMP}
+    );
+    CREATE TABLE households (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        village TEXT NOT NULL,
+        village_group TEXT NOT NULL DEFAULT '',
+        area_type TEXT NOT NULL DEFAULT 'rural' CHECK (area_type IN ('urban', 'rural')),
+        address TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '',
+        bank_name TEXT NOT NULL DEFAULT '',
+        bank_account TEXT NOT NULL DEFAULT '',
+        housing_tenure TEXT NOT NULL DEFAULT '',
+        housing_structure TEXT NOT NULL DEFAULT '',
+        housing_area_m2 INTEGER,
+        dangerous_house INTEGER NOT NULL DEFAULT 0,
+        vehicles TEXT NOT NULL DEFAULT '',
+        commercial_property TEXT NOT NULL DEFAULT '',
+        savings_fen INTEGER NOT NULL DEFAULT 0,
+        causes TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        head_name TEXT NOT NULL DEFAULT '',
+        head_py TEXT NOT NULL DEFAULT '',
+        head_id_number TEXT NOT NULL DEFAULT '',
+        member_count INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),
+        status_reason TEXT NOT NULL DEFAULT '',{_STAMP}
+    );
+    CREATE TABLE members (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        seq INTEGER NOT NULL DEFAULT 0,
+        name TEXT NOT NULL,
+        id_number TEXT,
+        id_raw TEXT NOT NULL DEFAULT '',
+        id_pending INTEGER NOT NULL DEFAULT 0,
+        gender TEXT,
+        birth_date TEXT,
+        relation TEXT NOT NULL,
+        in_assistance INTEGER NOT NULL DEFAULT 1,
+        in_register INTEGER NOT NULL DEFAULT 1,
+        health TEXT NOT NULL DEFAULT '健康',
+        disability_cert TEXT NOT NULL DEFAULT '',
+        disability_category INTEGER,
+        disability_level INTEGER,
+        labour_capacity TEXT NOT NULL DEFAULT '',
+        occupation TEXT NOT NULL DEFAULT '',
+        income_wage_fen INTEGER NOT NULL DEFAULT 0,
+        income_farm_fen INTEGER NOT NULL DEFAULT 0,
+        income_business_fen INTEGER NOT NULL DEFAULT 0,
+        income_property_fen INTEGER NOT NULL DEFAULT 0,
+        income_pension_fen INTEGER NOT NULL DEFAULT 0,
+        income_transfer_fen INTEGER NOT NULL DEFAULT 0,
+        income_support_fen INTEGER NOT NULL DEFAULT 0,
+        special TEXT NOT NULL DEFAULT '',
+        deceased_on TEXT,
+        name_tail TEXT NOT NULL DEFAULT '',
+        py_initials TEXT NOT NULL DEFAULT '',
+        py_full TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),
+        status_reason TEXT NOT NULL DEFAULT '',{_STAMP}
+    );
+    CREATE UNIQUE INDEX members_active_id ON members(id_number)
+        WHERE status = 'active' AND id_number IS NOT NULL;
+    CREATE INDEX members_household ON members(household_id);
+    CREATE INDEX members_name ON members(name);
+    CREATE INDEX members_name_tail ON members(name_tail);
+    CREATE INDEX members_py_initials ON members(py_initials);
+    CREATE INDEX members_py_full ON members(py_full);
+    CREATE INDEX households_village ON households(village, village_group);
+    CREATE INDEX households_head_py ON households(head_py);
+    CREATE INDEX households_phone ON households(phone);
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
+def _v2_suffix_search_and_enrolments(conn: sqlite3.Connection) -> None:
+    """Suffix search on ID and phone (clerks type the last digits) and enrolments.
+
+    Enrolments here carry what the household list filters on (category, state);
+    the full lifecycle builds on this table.
+    """
+    for sql in f"""
+    ALTER TABLE members ADD COLUMN id_rev TEXT;
+    UPDATE members SET id_rev = mz_reverse(id_number);
+    CREATE INDEX members_id_rev ON members(id_rev);
+    ALTER TABLE households ADD COLUMN phone_rev TEXT NOT NULL DEFAULT '';
+    UPDATE households SET phone_rev = mz_reverse(phone);
+    CREATE INDEX households_phone_rev ON households(phone_rev);
+    CREATE TABLE enrolments (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        member_id INTEGER REFERENCES members(id),
+        category TEXT NOT NULL,
+        class TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        covered INTEGER NOT NULL DEFAULT 0,
+        monthly_fen INTEGER NOT NULL DEFAULT 0,
+        applied_on TEXT,
+        start_on TEXT,
+        end_on TEXT,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX enrolments_household ON enrolments(household_id);
+    CREATE INDEX enrolments_category_state ON enrolments(category, state, household_id);
+    CREATE INDEX enrolments_member ON enrolments(member_id);
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1_base,
+    _v2_suffix_search_and_enrolments,
+]

@@ -1,0 +1,199 @@
+"""Finding households: the list view's queries and find-as-you-type search.
+
+Search answers from indexes only, whatever the query's length (most Chinese
+name queries are one or two characters, which a trigram index cannot serve):
+
+* Chinese text: prefix of the name, or of the given name (name minus surname);
+* Latin letters: prefix of the pinyin initials (``zsf``) or full pinyin;
+* digits: prefix or suffix of an ID number or a phone number (suffixes through
+  a reversed-string index); a fragment in the middle of an ID (a birth date)
+  falls back to a bounded scan when nothing else matched.
+
+>>> classify("张三")
+'name'
+>>> classify("zsf")
+'pinyin'
+>>> classify("0012")
+'digits'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from .ids import to_halfwidth
+from .store import Store
+
+SEARCH_LIMIT = 1000
+
+SORT_COLUMNS = {
+    "id": "h.id",
+    "head": "h.head_py",
+    "village": "h.village, h.village_group",
+    "members": "h.member_count",
+    "updated": "h.updated_at",
+    "phone": "h.phone",
+}
+
+_GLOB_META = re.compile(r"[*?\[\]]")
+
+
+@dataclass
+class ListFilter:
+    """What the household list shows: filters, search text and sort."""
+
+    text: str = ""
+    village: str | None = None
+    category: str | None = None  # a category code, "none" (no enrolment) or None (all)
+    status: str = "active"  # active / deleted / all
+    sort: str = "id"
+    descending: bool = False
+
+
+def normalise_query(text: str) -> str:
+    q = "".join(to_halfwidth(text or "").split())
+    return _GLOB_META.sub("", q)
+
+
+def classify(q: str) -> str:
+    if not q:
+        return "empty"
+    if all(c.isdigit() or c in "xX" for c in q) and any(c.isdigit() for c in q):
+        return "digits"
+    if q.isascii() and q.isalpha():
+        return "pinyin"
+    return "name"
+
+
+def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> list[int]:
+    """Households matching the text, best matches first, at most ``limit``."""
+    q = normalise_query(text)
+    kind = classify(q)
+    if kind == "empty":
+        return []
+    probes: list[tuple[str, str]] = []
+    member = "SELECT household_id FROM members WHERE {col} GLOB ? AND status = 'active' LIMIT ?"
+    house = "SELECT id FROM households WHERE {col} GLOB ? AND status = 'active' LIMIT ?"
+    if kind == "digits":
+        q = q.upper()
+        probes += [
+            (member.format(col="id_number"), q + "*"),
+            (member.format(col="id_rev"), q[::-1] + "*"),
+            (house.format(col="phone"), q + "*"),
+            (house.format(col="phone_rev"), q[::-1] + "*"),
+        ]
+    elif kind == "pinyin":
+        q = q.lower()
+        probes += [
+            (member.format(col="py_initials"), q + "*"),
+            (member.format(col="py_full"), q + "*"),
+        ]
+    else:
+        probes += [
+            (member.format(col="name"), q + "*"),
+            (member.format(col="name_tail"), q + "*"),
+        ]
+    found: dict[int, None] = {}
+    for sql, pattern in probes:
+        for (hid,) in store.conn.execute(sql, (pattern, limit)):
+            found.setdefault(hid, None)
+        if len(found) >= limit:
+            break
+    if not found and kind == "digits" and len(q) >= 4:
+        # a fragment in the middle of an ID (e.g. a birth date): bounded scan
+        sql = (
+            "SELECT household_id FROM members WHERE status = 'active' "
+            "AND instr(id_number, ?) > 0 LIMIT ?"
+        )
+        for (hid,) in store.conn.execute(sql, (q, limit)):
+            found.setdefault(hid, None)
+    return list(found)[:limit]
+
+
+def _where(f: ListFilter) -> tuple[list[str], list]:
+    where, params = [], []
+    if f.status in ("active", "deleted"):
+        where.append("h.status = ?")
+        params.append(f.status)
+    if f.village:
+        where.append("h.village = ?")
+        params.append(f.village)
+    if f.category == "none":
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id "
+            "AND e.state = 'active' AND e.status = 'active')"
+        )
+    elif f.category:
+        where.append(
+            "h.id IN (SELECT household_id FROM enrolments e WHERE e.category = ? "
+            "AND e.state = 'active' AND e.status = 'active')"
+        )
+        params.append(f.category)
+    return where, params
+
+
+def list_household_ids(store: Store, f: ListFilter) -> list[int]:
+    """Ids of the households the list shows, in display order.
+
+    Only ids are loaded (100,000 ints); the list model fetches the columns of
+    the rows in view, a page at a time, with :func:`household_rows`.
+    """
+    where, params = _where(f)
+    if f.text.strip():
+        ids = search_household_ids(store, f.text)
+        if not ids:
+            return []
+        where.append("h.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(ids))
+    order = SORT_COLUMNS.get(f.sort, "h.id")
+    direction = " DESC" if f.descending else ""
+    order_sql = ", ".join(part.strip() + direction for part in order.split(","))
+    sql = "SELECT h.id FROM households h"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {order_sql}, h.id{direction}"
+    return [r[0] for r in store.conn.execute(sql, params)]
+
+
+def household_rows(store: Store, ids: list[int]) -> dict[int, dict]:
+    """Display columns for these households (one page of the list)."""
+    if not ids:
+        return {}
+    sql = (
+        "SELECT h.id, h.head_name, h.head_id_number, h.village, h.village_group, h.area_type, "
+        "h.member_count, h.phone, h.status, h.updated_at, "
+        "(SELECT group_concat(category) FROM (SELECT DISTINCT category FROM enrolments e "
+        " WHERE e.household_id = h.id AND e.state = 'active' AND e.status = 'active')) "
+        "AS categories "
+        "FROM households h WHERE h.id IN (SELECT value FROM json_each(?))"
+    )
+    return {r["id"]: r for r in store.db.query(sql, (json.dumps(ids),))}
+
+
+def villages(store: Store) -> list[str]:
+    return [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT DISTINCT village FROM households WHERE status = 'active' ORDER BY village"
+        )
+    ]
+
+
+def find_households(store: Store, text: str, limit: int = 50) -> list[dict]:
+    """What ``mzdesk households find`` prints: matching households, active ones."""
+    ids = list_household_ids(store, ListFilter(text=text))[:limit]
+    rows = household_rows(store, ids)
+    return [
+        {
+            "id": hid,
+            "head_name": rows[hid]["head_name"],
+            "village": rows[hid]["village"],
+            "group": rows[hid]["village_group"],
+            "members": rows[hid]["member_count"],
+            "phone": rows[hid]["phone"],
+            "categories": [c for c in (rows[hid]["categories"] or "").split(",") if c],
+        }
+        for hid in ids
+    ]

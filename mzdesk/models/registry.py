@@ -1,0 +1,344 @@
+"""The household registry (户籍台账): save, load, soft-delete, bulk-create.
+
+Every write is one transaction and stamps who and when.  The rule that one ID
+number is active in one household only is checked here (with a message that
+names the other household) and backed by a partial unique index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from .errors import FieldError, MzError, NotFound, ValidationError
+from .household import Household, Member, validate_household
+from .pinyin import name_keys
+from .store import Store, new_uid
+from .vocab import INCOME_SOURCES
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+
+HOUSEHOLD_FIELDS = (
+    "village", "village_group", "area_type", "address", "phone", "bank_name", "bank_account",
+    "housing_tenure", "housing_structure", "housing_area_m2", "dangerous_house", "vehicles",
+    "commercial_property", "savings_fen", "notes",
+)  # fmt: skip
+MEMBER_FIELDS = (
+    "name", "relation", "gender", "in_assistance", "in_register", "health", "disability_cert",
+    "disability_category", "disability_level", "labour_capacity", "occupation",
+)  # fmt: skip
+INCOME_COLUMNS = tuple(f"income_{s}_fen" for s in INCOME_SOURCES)
+
+
+class Cancelled(MzError):
+    code = "cancelled"
+
+    def __init__(self) -> None:
+        super().__init__("操作已取消")
+
+
+class StaleRecord(MzError):
+    code = "stale"
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _household_row(h: Household) -> dict:
+    head = h.head
+    row = {f: getattr(h, f) for f in HOUSEHOLD_FIELDS}
+    row["dangerous_house"] = int(bool(h.dangerous_house))
+    row["causes"] = ",".join(h.causes)
+    row["phone_rev"] = h.phone[::-1]
+    row["member_count"] = len(h.members)
+    row["head_name"] = head.name if head else ""
+    row["head_py"] = name_keys(head.name)[1] if head else ""
+    row["head_id_number"] = (head.id_number or "") if head else ""
+    return row
+
+
+def _member_row(m: Member, seq: int) -> dict:
+    row = {f: getattr(m, f) for f in MEMBER_FIELDS}
+    row["in_assistance"] = int(bool(m.in_assistance))
+    row["in_register"] = int(bool(m.in_register))
+    if m.id_pending or not m.id_number:
+        row["id_number"], row["id_raw"], row["id_rev"] = None, m.id_number or "", None
+    else:
+        row["id_number"], row["id_raw"], row["id_rev"] = m.id_number, "", m.id_number[::-1]
+    row["id_pending"] = int(bool(m.id_pending))
+    row["birth_date"] = m.birth_date.isoformat() if m.birth_date else None
+    row["deceased_on"] = m.deceased_on.isoformat() if m.deceased_on else None
+    row["special"] = ",".join(m.special)
+    for src, col in zip(INCOME_SOURCES, INCOME_COLUMNS, strict=True):
+        row[col] = int(m.income.get(src, 0))
+    initials, full = name_keys(m.name)
+    row.update(seq=seq, name_tail=m.name[1:], py_initials=initials, py_full=full)
+    return row
+
+
+def _member_from_row(r: dict) -> Member:
+    income = {s: r[c] for s, c in zip(INCOME_SOURCES, INCOME_COLUMNS, strict=True) if r[c]}
+    return Member(
+        name=r["name"],
+        relation=r["relation"],
+        id_number=r["id_number"] or r["id_raw"],
+        id_pending=bool(r["id_pending"]),
+        gender=r["gender"],
+        birth_date=_date(r["birth_date"]),
+        in_assistance=bool(r["in_assistance"]),
+        in_register=bool(r["in_register"]),
+        health=r["health"],
+        disability_cert=r["disability_cert"],
+        disability_category=r["disability_category"],
+        disability_level=r["disability_level"],
+        labour_capacity=r["labour_capacity"],
+        occupation=r["occupation"],
+        income=income,
+        special=[s for s in r["special"].split(",") if s],
+        deceased_on=_date(r["deceased_on"]),
+        id=r["id"],
+        uid=r["uid"],
+    )
+
+
+def _insert_sql(table: str, columns: Iterable[str]) -> str:
+    cols = list(columns)
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+
+
+class Registry:
+    """Use cases on households: what the GUI form, the CLI and importers call."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    # -- reading --------------------------------------------------------
+    def get(self, household_id: int) -> Household:
+        s = self.store
+        r = s.one("SELECT * FROM households WHERE id = ?", (household_id,))
+        if r is None:
+            raise NotFound(f"没有编号为{household_id}的家庭", "not_found")
+        members = [
+            _member_from_row(m)
+            for m in s.db.query(
+                "SELECT * FROM members WHERE household_id = ? AND status = 'active' "
+                "ORDER BY seq, id",
+                (household_id,),
+            )
+        ]
+        h = Household(members=members, id=r["id"], uid=r["uid"], rev=r["rev"], status=r["status"],
+                      village=r["village"])  # fmt: skip
+        for f in HOUSEHOLD_FIELDS:
+            setattr(h, f, r[f])
+        h.dangerous_house = bool(r["dangerous_house"])
+        h.causes = [c for c in r["causes"].split(",") if c]
+        return h
+
+    def id_owners(self, id_numbers: Iterable[str], exclude_household: int | None) -> dict:
+        """Active households holding these ID numbers: number -> (id, head, village)."""
+        numbers = [n for n in id_numbers if n]
+        if not numbers:
+            return {}
+        found = {}
+        for chunk in range(0, len(numbers), 500):
+            part = numbers[chunk : chunk + 500]
+            sql = (
+                "SELECT m.id_number, h.id, h.head_name, h.village FROM members m "
+                "JOIN households h ON h.id = m.household_id "
+                "WHERE m.status = 'active' AND h.status = 'active' AND m.household_id IS NOT ? "
+                f"AND m.id_number IN ({', '.join('?' * len(part))})"
+            )
+            for number, hid, head, village in self.store.conn.execute(
+                sql, (exclude_household, *part)
+            ):
+                found[number] = (hid, head, village)
+        return found
+
+    def _check_ids_elsewhere(self, h: Household) -> list[FieldError]:
+        owners = self.id_owners(
+            [m.id_number for m in h.members if not m.id_pending], exclude_household=h.id
+        )
+        problems = []
+        for i, m in enumerate(h.members):
+            if not m.id_pending and m.id_number in owners:
+                hid, head, village = owners[m.id_number]
+                problems.append(
+                    FieldError(
+                        "id_number",
+                        "id_exists_in_other_household",
+                        f"身份证号已在其他家庭登记：编号{hid}，户主{head}，{village}",
+                        row=i,
+                    )
+                )
+        return problems
+
+    # -- writing --------------------------------------------------------
+    def validate(self, h: Household, today: dt.date | None = None) -> list[FieldError]:
+        problems = validate_household(h, today)
+        if not any(p.field == "id_number" for p in problems):
+            problems += self._check_ids_elsewhere(h)
+        return problems
+
+    def save(self, h: Household, today: dt.date | None = None) -> Household:
+        """Create or update a household with its members, in one transaction.
+
+        Members missing from ``h.members`` that were saved before are
+        soft-deleted.  Raises :class:`ValidationError` listing every problem,
+        or :class:`StaleRecord` when someone saved the household meanwhile.
+        """
+        s = self.store
+        with s.transaction():
+            problems = self.validate(h, today)
+            if problems:
+                raise ValidationError(problems)
+            row = _household_row(h)
+            if h.id is None:
+                row.update(uid=h.uid or new_uid(), rev=1, **s.stamp(new=True))
+                cur = s.conn.execute(_insert_sql("households", row), tuple(row.values()))
+                h.id, h.uid, h.rev = cur.lastrowid, row["uid"], 1
+            else:
+                row.update(s.stamp(new=False))
+                sets = ", ".join(f"{k} = ?" for k in row)
+                cur = s.conn.execute(
+                    f"UPDATE households SET {sets}, rev = rev + 1 "
+                    "WHERE id = ? AND rev = ? AND status = 'active'",
+                    (*row.values(), h.id, h.rev),
+                )
+                if cur.rowcount != 1:
+                    raise StaleRecord("该家庭已被修改或删除，请关闭后重新打开再编辑")
+                h.rev += 1
+            self._save_members(h)
+        return h
+
+    def _save_members(self, h: Household) -> None:
+        s = self.store
+        kept = {m.id for m in h.members if m.id is not None}
+        existing = {
+            r[0] for r in s.conn.execute(
+                "SELECT id FROM members WHERE household_id = ? AND status = 'active'", (h.id,)
+            )
+        }  # fmt: skip
+        if kept - existing:
+            raise StaleRecord("成员记录已变化，请重新打开该家庭")
+        stamp = s.stamp(new=False)
+        # free the IDs first so that moving a number between rows never trips the index
+        s.conn.execute(
+            "UPDATE members SET id_number = NULL, id_rev = NULL "
+            "WHERE household_id = ? AND status = 'active'",
+            (h.id,),
+        )
+        for mid in existing - kept:
+            s.conn.execute(
+                "UPDATE members SET status = 'deleted', status_reason = '从家庭中移除', "
+                "id_number = NULL, id_rev = NULL, updated_at = ?, updated_by = ? WHERE id = ?",
+                (stamp["updated_at"], stamp["updated_by"], mid),
+            )
+        for seq, m in enumerate(h.members):
+            row = _member_row(m, seq)
+            if m.id is None:
+                row.update(uid=m.uid or new_uid(), household_id=h.id, **s.stamp(new=True))
+                m.id = s.conn.execute(_insert_sql("members", row), tuple(row.values())).lastrowid
+                m.uid = row["uid"]
+            else:
+                row.update(stamp)
+                sets = ", ".join(f"{k} = ?" for k in row)
+                s.conn.execute(f"UPDATE members SET {sets} WHERE id = ?", (*row.values(), m.id))
+
+    def delete(self, household_id: int, reason: str) -> None:
+        """Soft-delete (注销) a household and its members; the record stays."""
+        if not reason.strip():
+            raise MzError("请填写注销原因", "missing_reason")
+        s = self.store
+        with s.transaction():
+            stamp = s.stamp(new=False)
+            cur = s.conn.execute(
+                "UPDATE households SET status = 'deleted', status_reason = ?, rev = rev + 1, "
+                "updated_at = ?, updated_by = ? WHERE id = ? AND status = 'active'",
+                (reason, stamp["updated_at"], stamp["updated_by"], household_id),
+            )
+            if cur.rowcount != 1:
+                raise NotFound(f"没有编号为{household_id}的在册家庭", "not_found")
+            # the IDs are freed: the people may be registered in another household
+            s.conn.execute(
+                "UPDATE members SET status = 'deleted', status_reason = ?, id_number = NULL, "
+                "id_raw = COALESCE(id_number, id_raw), id_rev = NULL, updated_at = ?, "
+                "updated_by = ? WHERE household_id = ? AND status = 'active'",
+                (f"家庭注销: {reason}", stamp["updated_at"], stamp["updated_by"], household_id),
+            )
+
+    def bulk_create(
+        self,
+        households: list[Household],
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+        today: dt.date | None = None,
+    ) -> list[int]:
+        """Create many households in one transaction (demo, imports).
+
+        The same rules as :meth:`save`; all or nothing.  Raises
+        :class:`ValidationError` naming the household (by position) on the
+        first invalid one, :class:`Cancelled` if ``cancel()`` turns true.
+        """
+        s = self.store
+        today = today or dt.date.today()
+        total = len(households)
+        seen: dict[str, int] = {}
+        for i, h in enumerate(households):
+            problems = validate_household(h, today)
+            for m in h.members:
+                if m.id_number and not m.id_pending:
+                    if m.id_number in seen:
+                        problems.append(FieldError(
+                            "id_number", "id_duplicate_in_file",
+                            f"身份证号{m.id_number[:6]}…与第{seen[m.id_number] + 1}户重复",
+                        ))  # fmt: skip
+                    seen[m.id_number] = i
+            if problems:
+                for p in problems:
+                    p.message = f"第{i + 1}户: {p.message}"
+                raise ValidationError(problems)
+            if progress and i % 2000 == 0:
+                progress(i, total * 2)
+            if cancel and cancel():
+                raise Cancelled()
+        owners = self.id_owners(seen, exclude_household=None)
+        if owners:
+            number, (hid, head, village) = next(iter(owners.items()))
+            raise ValidationError([FieldError(
+                "id_number", "id_exists_in_other_household",
+                f"第{seen[number] + 1}户: 身份证号已在其他家庭登记：编号{hid}，户主{head}，{village}",
+            )])  # fmt: skip
+        ids: list[int] = []
+        stamp_new = s.stamp(new=True)
+        with s.transaction():
+            next_id = (s.scalar("SELECT max(id) FROM households") or 0) + 1
+            next_member = (s.scalar("SELECT max(id) FROM members") or 0) + 1
+            h_rows, m_rows = [], []
+            h_cols = m_cols = None
+            for i, h in enumerate(households):
+                hrow = _household_row(h)
+                h.id, h.uid, h.rev = next_id, h.uid or new_uid(), 1
+                hrow.update(id=h.id, uid=h.uid, rev=1, **stamp_new)
+                h_cols = h_cols or tuple(hrow)
+                h_rows.append(tuple(hrow.values()))
+                for seq, m in enumerate(h.members):
+                    mrow = _member_row(m, seq)
+                    m.id, m.uid = next_member, m.uid or new_uid()
+                    next_member += 1
+                    mrow.update(id=m.id, uid=m.uid, household_id=h.id, **stamp_new)
+                    m_cols = m_cols or tuple(mrow)
+                    m_rows.append(tuple(mrow.values()))
+                ids.append(next_id)
+                next_id += 1
+                if len(h_rows) >= 5000 or i == total - 1:
+                    s.conn.executemany(_insert_sql("households", h_cols), h_rows)
+                    s.conn.executemany(_insert_sql("members", m_cols), m_rows)
+                    h_rows, m_rows = [], []
+                    if progress:
+                        progress(total + i + 1, total * 2)
+                    if cancel and cancel():
+                        raise Cancelled()
+        return ids
+

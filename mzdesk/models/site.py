@@ -1,0 +1,71 @@
+"""The site identity (本站): which office this database belongs to.
+
+Codes are 统计用区划代码: 6 digits for a county, 9 for a township, 12 for a
+village (domain.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import FieldError, MzError
+from .store import Store
+
+ROLES = {"township": "乡镇", "field": "入户核查终端", "county": "县民政局"}
+
+
+@dataclass(frozen=True)
+class Site:
+    code: str
+    name: str
+    role: str
+
+    @property
+    def region_code(self) -> str:
+        """The 6-digit county code, which is also the region part of local ID numbers."""
+        return self.code[:6]
+
+
+def validate_site(code: str, name: str, role: str) -> None:
+    if not code.isdigit() or len(code) not in (6, 9, 12):
+        raise FieldError("site_code", "bad_site_code", f"区划代码应为6、9或12位数字: {code!r}")
+    if not name.strip():
+        raise FieldError("site_name", "missing_required", "单位名称必填")
+    if role not in ROLES:
+        raise FieldError("role", "bad_role", f"角色应为 {', '.join(ROLES)} 之一: {role!r}")
+    if role == "county" and len(code) != 6:
+        raise FieldError("site_code", "bad_site_code", "县级站点的区划代码应为6位")
+    if role in ("township", "field") and len(code) == 6:
+        raise FieldError("site_code", "bad_site_code", "乡镇站点的区划代码应为9位(或村级12位)")
+
+
+def get_site(store: Store) -> Site | None:
+    r = store.one("SELECT code, name, role FROM site WHERE id = 1")
+    return Site(**r) if r else None
+
+
+def init_site(store: Store, code: str, name: str, role: str = "township") -> Site:
+    """Set the site identity once; a database belongs to one site for life."""
+    code, name = code.strip(), name.strip()
+    validate_site(code, name, role)
+    with store.transaction():
+        existing = get_site(store)
+        if existing:
+            if existing == Site(code, name, role):
+                return existing
+            raise MzError(
+                f"数据库已属于站点 {existing.code} {existing.name}，不能改为 {code}", "site_exists"
+            )
+        row = {"id": 1, "code": code, "name": name, "role": role, **store.stamp(new=True)}
+        store.conn.execute(
+            f"INSERT INTO site ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+    return Site(code, name, role)
+
+
+def require_site(store: Store) -> Site:
+    site = get_site(store)
+    if site is None:
+        raise MzError("数据库尚未初始化站点，请先运行 mzdesk init", "no_site")
+    return site

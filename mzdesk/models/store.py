@@ -1,0 +1,150 @@
+"""The store: one SQLite file opened through sqlite-utils.
+
+WAL journal, foreign keys on, numbered migrations (``PRAGMA user_version``),
+and one explicit transaction per user action (:meth:`Store.transaction`).
+
+>>> store = Store.open(":memory:", operator="clerk")
+>>> store.schema_version == len(MIGRATIONS)
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import StoreError
+from .migrations import MIGRATIONS, register_functions
+
+
+def now_iso() -> str:
+    """Local time to the second; what created_at/updated_at hold."""
+    return dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
+
+
+def new_uid() -> str:
+    """A stable id for a record that may travel to another site."""
+    return uuid.uuid4().hex
+
+
+def default_operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name on some systems; not an error
+        return "operator"
+
+
+class Store:
+    """An open mzdesk database: the single entry to the data (like Anki's collection)."""
+
+    def __init__(self, db: sqlite_utils.Database, path: str, operator: str):
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.path = path
+        self.operator = operator
+        self._depth = 0
+
+    @classmethod
+    def open(cls, path: str | Path, operator: str | None = None, create: bool = True) -> Store:
+        """Open (and create or upgrade) the database at ``path``."""
+        path = str(path)
+        if path != ":memory:":
+            p = Path(path)
+            if not p.exists() and not create:
+                raise StoreError(f"数据库文件不存在: {path}", "no_database")
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if p.exists() and p.stat().st_size > 0:
+                with open(p, "rb") as fh:
+                    if fh.read(16) != b"SQLite format 3\x00":
+                        raise StoreError(f"不是mzdesk数据库文件: {path}", "not_a_database")
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 5000")
+            if path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"无法打开数据库 {path}: {exc}", "open_failed") from None
+        register_functions(conn)
+        store = cls(sqlite_utils.Database(conn), path, operator or default_operator())
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema ---------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> list[int]:
+        """Apply every migration newer than the file; each in its own transaction."""
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"数据库版本({current})比本程序({len(MIGRATIONS)})新，请升级mzdesk",
+                "schema_too_new",
+            )
+        applied = []
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            with self.transaction():
+                MIGRATIONS[version - 1](self.conn)
+                self.conn.execute(f"PRAGMA user_version = {version}")
+            applied.append(version)
+        return applied
+
+    # -- transactions ---------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One user action = one transaction; nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.conn
+        except BaseException:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.conn.execute("COMMIT")
+
+    def stamp(self, new: bool) -> dict[str, str]:
+        """created/updated columns for a row written now by this operator."""
+        ts = now_iso()
+        cols = {"updated_at": ts, "updated_by": self.operator}
+        if new:
+            cols.update(created_at=ts, created_by=self.operator)
+        return cols
+
+    # -- small query helpers -------------------------------------------
+    def one(self, sql: str, params: tuple | dict = ()) -> dict | None:
+        for row in self.db.query(sql, params):
+            return row
+        return None
+
+    def scalar(self, sql: str, params: tuple | dict = ()):
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def integrity_check(self) -> list[str]:
+        rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
+        fk = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+        problems = [] if rows == ["ok"] else rows
+        problems += [f"foreign key: {r}" for r in fk]
+        return problems

@@ -1,0 +1,1 @@
+"""PDF (reportlab) and xlsx (openpyxl) writers.  No Qt here."""

@@ -1,0 +1,31 @@
+"""Shared fixtures: a fresh database with a site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from mzdesk.models.registry import Registry  # noqa: E402
+from mzdesk.models.site import init_site  # noqa: E402
+from mzdesk.models.store import Store  # noqa: E402
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    s = Store.open(tmp_path / "mz.sqlite", operator="tester")
+    init_site(s, "341623101", "青山镇")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def registry(store) -> Registry:
+    return Registry(store)
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return dt.date(2026, 11, 23)

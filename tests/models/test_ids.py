@@ -1,0 +1,112 @@
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mzdesk.models.errors import FieldError
+from mzdesk.models.ids import (
+    check_char,
+    convert_15_to_18,
+    is_valid_id,
+    mask_id,
+    normalise_id,
+    parse_disability_cert,
+    parse_id,
+)
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@st.composite
+def valid_ids(draw):
+    region = draw(st.from_regex(r"[1-8][0-9]{5}", fullmatch=True))
+    born = draw(st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY))
+    seq = draw(st.integers(0, 999))
+    body = f"{region}{born:%Y%m%d}{seq:03d}"
+    return body + check_char(body)
+
+
+def test_known_number():
+    info = parse_id("34162319800101001X", TODAY)
+    assert info.birth_date == dt.date(1980, 1, 1)
+    assert info.gender == "M"  # 001: odd
+    assert info.region == "341623"
+
+
+@given(valid_ids())
+@settings(max_examples=400)
+def test_every_valid_id_passes(number):
+    info = parse_id(number, TODAY)
+    assert info.number == number
+    assert info.gender == ("M" if int(number[16]) % 2 else "F")
+
+
+@given(valid_ids(), st.integers(0, 17), st.sampled_from("0123456789X"))
+@settings(max_examples=800)
+def test_every_single_character_change_fails(number, pos, ch):
+    if number[pos] == ch:
+        ch = "X" if ch != "X" else "0"
+    changed = number[:pos] + ch + number[pos + 1 :]
+    assert not is_valid_id(changed, TODAY)
+
+
+@given(valid_ids())
+def test_lowercase_x_fullwidth_and_spaces_normalise(number):
+    fancy = " " + number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}).lower() + "\u3000"
+    assert parse_id(fancy, TODAY).number == number
+
+
+def test_fifteen_digit_legacy_number_converts():
+    assert convert_15_to_18("341623800101001") == "34162319800101001X"
+    assert parse_id("341623800101001", TODAY).number == "34162319800101001X"
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("341623198002300019", "id_bad_date"),  # 30 Feb
+        ("341623203001010010", "id_bad_date"),  # future
+        ("34162319800101001", "id_format"),
+        ("3416231980010100A1", "id_format"),
+        ("341623198001010011", "id_checksum"),
+        ("341623180001010011", "id_bad_date"),  # year 1800
+    ],
+)
+def test_rejections_carry_a_code(raw, code):
+    with pytest.raises(FieldError) as exc:
+        parse_id(raw, TODAY)
+    assert exc.value.code == code
+    assert exc.value.field == "id_number"
+
+
+def test_mask_shows_at_most_six_and_four():
+    assert mask_id("34162319800101001X") == "341623********001X"
+    assert mask_id("34162319800101001X", head=10, tail=8) == "341623********001X"
+    assert mask_id("") == ""
+
+
+@given(valid_ids())
+def test_mask_never_reveals_the_birth_date(number):
+    masked = mask_id(number)
+    assert len(masked) == 18
+    assert masked[6:14] == "*" * 8
+
+
+def test_disability_certificate_must_match_its_holder():
+    holder = "34162319800101001X"
+    cert = parse_disability_cert(holder + "42", holder)
+    assert (cert.category, cert.level, cert.category_name) == (4, 2, "肢体")
+    with pytest.raises(FieldError) as exc:
+        parse_disability_cert("341623198203030027" + "42", holder)
+    assert exc.value.code == "cert_holder"
+    with pytest.raises(FieldError) as exc:
+        parse_disability_cert(holder + "82", holder)
+    assert exc.value.code == "cert_category"
+    with pytest.raises(FieldError) as exc:
+        parse_disability_cert(holder + "45", holder)
+    assert exc.value.code == "cert_level"
+
+
+def test_normalise_keeps_what_it_cannot_judge():
+    assert normalise_id(" 3416 2319 8001 0100 1x ") == "34162319800101001X"
