@@ -185,3 +185,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
         click.echo(f"内部错误 / internal error: {type(exc).__name__}: {_one_line(exc)}", err=True)
         sys.exit(1)
+
+
+# --- Command groups that live in their own modules (one line each) ---------------

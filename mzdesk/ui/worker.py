@@ -1,0 +1,146 @@
+"""Long work off the GUI thread, with a progress dialog and a working Cancel.
+
+Core functions that take a while accept ``progress(done, total)`` and
+``cancel() -> bool`` keyword arguments (see ``Registry.bulk_create``).  The GUI
+runs them with :func:`run_with_progress`; the core never sees Qt.
+
+A worker opens its own :class:`Store` on the same file (SQLite connections
+must not cross threads), so pass a ``job(store, progress, cancel)`` callable
+and the path is taken from the GUI's store.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from ..models.errors import MzError
+from ..models.store import Store
+
+Job = Callable[[Store, Callable[[int, int], None], Callable[[], bool]], Any]
+
+
+class Worker(QObject):
+    """Runs ``job`` in a QThread; emits progress, then exactly one of finished/failed."""
+
+    progressed = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(str, str)  # code, message
+    cancelled = Signal()
+
+    def __init__(self, db_path: str, operator: str, job: Job):
+        super().__init__()
+        self.db_path = db_path
+        self.operator = operator
+        self.job = job
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self) -> None:
+        from ..models.registry import Cancelled
+
+        store = None
+        try:
+            store = Store.open(self.db_path, operator=self.operator, create=False)
+            result = self.job(store, self.progressed.emit, self._cancel.is_set)
+        except Cancelled:
+            self.cancelled.emit()
+        except MzError as exc:
+            self.failed.emit(exc.code, str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the user, never swallowed
+            traceback.print_exc()
+            self.failed.emit("internal", f"{type(exc).__name__}: {exc}")
+        else:
+            self.finished.emit(result)
+        finally:
+            if store is not None:
+                store.close()
+
+
+class Task(QObject):
+    """A job, its thread and its progress dialog.  Keep a reference until done."""
+
+    done = Signal(object)  # result
+    error = Signal(str, str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None, title: str, store: Store, job: Job,
+                 show_dialog: bool = True):
+        super().__init__(parent)
+        self.thread = QThread()
+        self.worker = Worker(store.path, store.operator, job)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.dialog: QProgressDialog | None = None
+        if show_dialog:
+            dlg = QProgressDialog(title, "取消", 0, 0, parent)
+            dlg.setWindowTitle(title)
+            dlg.setWindowModality(Qt.WindowModality.WindowModal)
+            dlg.setMinimumDuration(300)
+            dlg.setAutoClose(False)
+            dlg.setAutoReset(False)
+            dlg.canceled.connect(self.worker.cancel)
+            self.worker.progressed.connect(self._on_progress)
+            self.dialog = dlg
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+
+    def start(self) -> Task:
+        self.thread.start()
+        return self
+
+    def cancel(self) -> None:
+        self.worker.cancel()
+
+    def _on_progress(self, done: int, total: int) -> None:
+        if self.dialog is not None:
+            self.dialog.setMaximum(max(total, 1))
+            self.dialog.setValue(min(done, max(total, 1)))
+
+    def _stop(self) -> None:
+        self.thread.quit()
+        self.thread.wait()
+        if self.dialog is not None:
+            self.dialog.close()
+
+    def _on_finished(self, result) -> None:
+        self._stop()
+        self.done.emit(result)
+
+    def _on_failed(self, code: str, message: str) -> None:
+        self._stop()
+        self.error.emit(code, message)
+
+    def _on_cancelled(self) -> None:
+        self._stop()
+        self.cancelled.emit()
+
+
+def run_with_progress(parent: QWidget | None, title: str, store: Store, job: Job,
+                      on_done: Callable[[Any], None] | None = None,
+                      on_error: Callable[[str, str], None] | None = None,
+                      on_cancel: Callable[[], None] | None = None) -> Task:
+    """Start ``job(store, progress, cancel)`` in a thread with a progress dialog."""
+    task = Task(parent, title, store, job)
+    if on_done:
+        task.done.connect(on_done)
+    if on_error:
+        task.error.connect(on_error)
+    else:
+        from PySide6.QtWidgets import QMessageBox
+
+        task.error.connect(lambda code, msg: QMessageBox.warning(parent, title, msg))
+    if on_cancel:
+        task.cancelled.connect(on_cancel)
+    return task.start()
