@@ -147,7 +147,116 @@ def _v2_suffix_search_and_enrolments(conn: sqlite3.Connection) -> None:
             conn.execute(sql)
 
 
+def _visits_booklets_tasks_spot_checks(conn: sqlite3.Connection) -> None:
+    """Home visits (入户调查/核查) with photos, care booklets (关爱簿), follow-up
+    tasks and spot checks.  Every row has a uid and who/when stamps so it can
+    travel in sync batches; filled forms keep their template id and version,
+    and ``form_templates`` keeps a copy of every template version ever used.
+    """
+    for sql in f"""
+    CREATE TABLE form_templates (
+        template_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (template_id, version)
+    );
+    CREATE TABLE care_booklets (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        template_id TEXT NOT NULL,
+        template_version INTEGER NOT NULL,
+        answers TEXT NOT NULL DEFAULT '{{}}',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE UNIQUE INDEX care_booklets_household ON care_booklets(household_id)
+        WHERE status = 'active';
+    CREATE TABLE visits (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        visit_date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        investigators TEXT NOT NULL,
+        template_id TEXT NOT NULL,
+        template_version INTEGER NOT NULL,
+        answers TEXT NOT NULL DEFAULT '{{}}',
+        conclusion TEXT NOT NULL DEFAULT '',
+        representative TEXT NOT NULL DEFAULT '',
+        acknowledged INTEGER NOT NULL DEFAULT 0,
+        ack_note TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX visits_household ON visits(household_id, visit_date);
+    CREATE INDEX visits_date ON visits(visit_date);
+    CREATE TABLE visit_photos (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        visit_id INTEGER NOT NULL REFERENCES visits(id),
+        seq INTEGER NOT NULL DEFAULT 0,
+        file_name TEXT NOT NULL,
+        caption TEXT NOT NULL DEFAULT '',
+        sha256 TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        image BLOB NOT NULL,
+        thumbnail BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX visit_photos_visit ON visit_photos(visit_id);
+    CREATE TABLE followup_tasks (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        visit_id INTEGER REFERENCES visits(id),
+        item_key TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done')),
+        closed_at TEXT,
+        closed_by TEXT,
+        close_note TEXT NOT NULL DEFAULT '',{_STAMP}
+    );
+    CREATE INDEX followup_tasks_household ON followup_tasks(household_id, state);
+    CREATE INDEX followup_tasks_state ON followup_tasks(state);
+    CREATE TABLE spot_checks (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        title TEXT NOT NULL,
+        village TEXT NOT NULL DEFAULT '',
+        category TEXT NOT NULL DEFAULT '',
+        stratify TEXT NOT NULL DEFAULT '',
+        percent INTEGER NOT NULL,
+        seed INTEGER NOT NULL,
+        population INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done')),{_STAMP}
+    );
+    CREATE TABLE spot_check_items (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        spot_check_id INTEGER NOT NULL REFERENCES spot_checks(id),
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        seq INTEGER NOT NULL,
+        visit_id INTEGER REFERENCES visits(id),
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),{_STAMP}
+    );
+    CREATE INDEX spot_check_items_check ON spot_check_items(spot_check_id, seq);
+    CREATE INDEX spot_check_items_household ON spot_check_items(household_id, state);
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
+    _visits_booklets_tasks_spot_checks,
 ]
+
