@@ -1,0 +1,178 @@
+"""The GUI entry point: open (or on first start create) the database, show the window.
+
+First start with no database: a short dialog asks for the site (code, name,
+role) and offers to load a demo township, which is generated in a worker
+thread with a progress bar.
+
+``MZDESK_BENCH_STARTUP=1``: once the main window is shown and its first page
+of households painted, print ``startup_ms=<ms> rss_mb=<MB>`` and exit 0
+(``bench/bench_core.py`` uses it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from . import STARTED
+from .models.errors import MzError
+from .models.site import ROLES, get_site, init_site, validate_site
+from .models.store import Store
+from .paths import default_db_path
+
+DEMO_SITE = ("341623101", "青山镇民政办")
+
+
+class FirstRunDialog(QDialog):
+    """Site identity for a new database, and whether to load a demo township."""
+
+    def __init__(self, path: Path, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("欢迎使用民政桌面")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"首次使用：将在此处创建数据库\n{path}"))
+        form = QFormLayout()
+        self.code = QLineEdit(DEMO_SITE[0])
+        self.code.setPlaceholderText("统计用区划代码：乡镇9位 / 县6位")
+        self.name = QLineEdit(DEMO_SITE[1])
+        self.role = QComboBox()
+        for code, text in ROLES.items():
+            self.role.addItem(text, code)
+        self.demo = QCheckBox("加载演示乡镇（虚构数据，便于熟悉操作）")
+        self.demo.setChecked(True)
+        self.demo_count = QSpinBox()
+        self.demo_count.setRange(10, 200000)
+        self.demo_count.setValue(2000)
+        self.demo_count.setSuffix(" 户")
+        self.demo.toggled.connect(self.demo_count.setEnabled)
+        form.addRow("区划代码", self.code)
+        form.addRow("单位名称", self.name)
+        form.addRow("本机用途", self.role)
+        form.addRow(self.demo, self.demo_count)
+        layout.addLayout(form)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #c0392b;")
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("开始使用")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def values(self) -> tuple[str, str, str]:
+        return self.code.text().strip(), self.name.text().strip(), self.role.currentData()
+
+    def accept(self) -> None:
+        try:
+            validate_site(*self.values())
+        except MzError as exc:
+            self.error.setText(str(exc))
+            return
+        super().accept()
+
+
+def _use_bundled_font(app: QApplication) -> None:
+    """Prefer the CJK font shipped in resources/fonts, so the screen matches the PDFs."""
+    from .resources import resources_dir
+
+    fonts = resources_dir() / "fonts"
+    if not fonts.is_dir():
+        return
+    for f in sorted(fonts.iterdir()):
+        if f.suffix.lower() in (".ttf", ".ttc", ".otf"):
+            fid = QFontDatabase.addApplicationFont(str(f))
+            families = QFontDatabase.applicationFontFamilies(fid) if fid >= 0 else []
+            if families:
+                font = QFont(families[0])
+                font.setPointSize(10)
+                app.setFont(font)
+                return
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def open_or_create(path: Path, parent=None):
+    """Open the database; on first start ask for the site.  None if the user quits."""
+    first = not path.exists()
+    if first:
+        dlg = FirstRunDialog(path, parent)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return None, 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = Store.open(path)
+        init_site(store, *dlg.values())
+        return store, (dlg.demo_count.value() if dlg.demo.isChecked() else 0)
+    store = Store.open(path, create=False)
+    if get_site(store) is None:
+        dlg = FirstRunDialog(path, parent)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return None, 0
+        init_site(store, *dlg.values())
+        return store, (dlg.demo_count.value() if dlg.demo.isChecked() else 0)
+    return store, 0
+
+
+def run_gui(db_path: str | None = None) -> int:
+    bench = os.environ.get("MZDESK_BENCH_STARTUP") == "1"
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("mzdesk")
+    app.setApplicationDisplayName("民政桌面")
+    _use_bundled_font(app)
+    path = Path(db_path) if db_path else default_db_path()
+    try:
+        store, demo = open_or_create(path)
+    except MzError as exc:
+        QMessageBox.critical(None, "无法打开数据库", f"{path}\n\n{exc}")
+        return 1
+    if store is None:
+        return 0
+
+    from .ui.main_window import MainWindow
+
+    window = MainWindow(store)
+    window.show()
+    if demo:
+        window.run_demo(demo, seed=1)
+    if bench:
+        def report() -> None:
+            window.households.view.viewport().repaint()
+            ms = (time.perf_counter() - STARTED) * 1000
+            print(f"startup_ms={ms:.1f} rss_mb={_rss_mb():.1f}", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, report)
+    code = app.exec()
+    store.close()
+    return code

@@ -1,0 +1,336 @@
+"""Main window: the household list with find-as-you-type search and filters.
+
+Widgets hold no SQL: the list model and the dialogs call ``mzdesk.models``.
+Pages of other capabilities (enrolments, notices, visits, rosters, sync ...)
+are added as tabs with :meth:`MainWindow.add_page`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__
+from ..models.errors import MzError
+from ..models.query import ListFilter, villages
+from ..models.registry import Registry
+from ..models.site import ROLES, get_site
+from ..models.store import Store
+from ..models.vocab import categories
+from .household_dialog import HouseholdDialog
+from .household_model import HouseholdListModel
+
+
+class HouseholdListPage(QWidget):
+    """Search box, filters and the lazily fetched household table."""
+
+    open_household = Signal(int)
+    count_changed = Signal(int)
+
+    def __init__(self, store: Store, parent=None):
+        super().__init__(parent)
+        self.store = store
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("查找：姓名、拼音首字母(zsf)或全拼、身份证号片段、电话  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.village = QComboBox()
+        self.category = QComboBox()
+        self.status = QComboBox()
+        for text, code in (("在册", "active"), ("已注销", "deleted"), ("全部状态", "all")):
+            self.status.addItem(text, code)
+        self.category.addItem("全部类别", None)
+        self.category.addItem("无保障", "none")
+        for code, cat in categories().items():
+            self.category.addItem(cat["name"], code)
+        self.new_btn = QPushButton("新建家庭 (Ctrl+N)")
+        bar.addWidget(self.search, 3)
+        bar.addWidget(QLabel("村(社区)"))
+        bar.addWidget(self.village, 1)
+        bar.addWidget(QLabel("类别"))
+        bar.addWidget(self.category, 1)
+        bar.addWidget(self.status)
+        bar.addWidget(self.new_btn)
+        layout.addLayout(bar)
+
+        self.model = HouseholdListModel(store, self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        for i, width in enumerate((70, 90, 170, 110, 70, 50, 50, 160, 110, 60)):
+            self.view.setColumnWidth(i, width)
+        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)
+        self.view.doubleClicked.connect(self._activated)
+        layout.addWidget(self.view, 1)
+
+        self._search_timer = QTimer(self, singleShot=True, interval=60)
+        self._search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._open_first)
+        for box in (self.village, self.category, self.status):
+            box.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.view, activated=self._open_current,
+                  context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+        QShortcut(QKeySequence(Qt.Key.Key_Enter), self.view, activated=self._open_current,
+                  context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+        self.reload_villages()
+
+    def reload_villages(self) -> None:
+        current = self.village.currentData()
+        self.village.blockSignals(True)
+        self.village.clear()
+        self.village.addItem("全部村(社区)", None)
+        for v in villages(self.store):
+            self.village.addItem(v, v)
+        i = self.village.findData(current)
+        self.village.setCurrentIndex(max(i, 0))
+        self.village.blockSignals(False)
+
+    def current_filter(self) -> ListFilter:
+        old = self.model.filter
+        return ListFilter(
+            text=self.search.text(),
+            village=self.village.currentData(),
+            category=self.category.currentData(),
+            status=self.status.currentData(),
+            sort=old.sort,
+            descending=old.descending,
+        )
+
+    def apply_filter(self) -> None:
+        self._search_timer.stop()
+        self.model.reload(self.current_filter())
+        self.count_changed.emit(self.model.rowCount())
+        if self.model.rowCount():
+            self.select_row(0)
+
+    def select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.view.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.view.scrollTo(index)
+
+    def select_household(self, household_id: int) -> bool:
+        row = self.model.row_of(household_id)
+        if row is None:
+            return False
+        self.select_row(row)
+        return True
+
+    def current_household_id(self) -> int | None:
+        index = self.view.currentIndex()
+        return self.model.household_id(index.row()) if index.isValid() else None
+
+    def _activated(self, index) -> None:
+        hid = self.model.household_id(index.row())
+        if hid is not None:
+            self.open_household.emit(hid)
+
+    def _open_current(self) -> None:
+        hid = self.current_household_id()
+        if hid is not None:
+            self.open_household.emit(hid)
+
+    def _open_first(self) -> None:
+        self._search_timer.stop()
+        self.apply_filter()
+        if self.model.rowCount() == 1:
+            self.open_household.emit(self.model.household_id(0))
+        else:
+            self.view.setFocus()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Store, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.registry = Registry(store)
+        self._tasks: list = []
+        site = get_site(store)
+        title = "民政桌面"
+        if site:
+            title += f" — {site.name}（{ROLES.get(site.role, site.role)}）"
+        self.setWindowTitle(title)
+        self.resize(1280, 800)
+
+        self.tabs = QTabWidget()
+        self.households = HouseholdListPage(store)
+        self.tabs.addTab(self.households, "家庭档案")
+        self.setCentralWidget(self.tabs)
+        self.count_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.count_label)
+        if site:
+            self.statusBar().addPermanentWidget(QLabel(f"{site.code} {site.name}"))
+        self.statusBar().addPermanentWidget(QLabel(f"操作员：{store.operator}"))
+
+        self.households.open_household.connect(self.edit_household)
+        self.households.count_changed.connect(self._show_count)
+        self.households.new_btn.clicked.connect(self.new_household)
+        self._build_menus()
+        self.households.apply_filter()
+        self.households.search.setFocus()
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("文件(&F)")
+        self.act_new = QAction("新建家庭(&N)", self, shortcut=QKeySequence("Ctrl+N"))
+        self.act_new.triggered.connect(self.new_household)
+        file_menu.addAction(self.act_new)
+        self.act_demo = QAction("加载演示数据(&D)…", self)
+        self.act_demo.triggered.connect(self.load_demo)
+        file_menu.addAction(self.act_demo)
+        file_menu.addSeparator()
+        act_quit = QAction("退出(&Q)", self, shortcut=QKeySequence("Ctrl+Q"))
+        act_quit.triggered.connect(self.close)
+        file_menu.addAction(act_quit)
+
+        hh = menu.addMenu("家庭(&H)")
+        self.act_edit = QAction("打开/编辑(&E)", self)
+        self.act_edit.triggered.connect(self._edit_current)
+        hh.addAction(self.act_edit)
+        self.act_delete = QAction("注销家庭(&X)…", self, shortcut=QKeySequence("Ctrl+Delete"))
+        self.act_delete.triggered.connect(self.delete_current)
+        hh.addAction(self.act_delete)
+        act_find = QAction("查找(&F)", self, shortcut=QKeySequence("Ctrl+F"))
+        act_find.triggered.connect(self._focus_search)
+        hh.addAction(act_find)
+        self.pages_menu = menu.addMenu("业务(&B)")
+        self.pages_menu.menuAction().setVisible(False)
+
+        help_menu = menu.addMenu("帮助(&H)")
+        about = QAction("关于民政桌面", self)
+        about.triggered.connect(
+            lambda: QMessageBox.about(
+                self, "关于民政桌面",
+                f"民政桌面 mzdesk {__version__}\n乡镇民政办离线业务系统\n数据库：{self.store.path}",
+            )  # fmt: skip
+        )
+        help_menu.addAction(about)
+
+    def add_page(self, title: str, widget: QWidget) -> None:
+        """Add a capability's page as a tab (and a menu entry to reach it)."""
+        self.tabs.addTab(widget, title)
+        act = QAction(title, self)
+        act.triggered.connect(lambda: self.tabs.setCurrentWidget(widget))
+        self.pages_menu.addAction(act)
+        self.pages_menu.menuAction().setVisible(True)
+
+    # ------------------------------------------------------------------ actions
+    def _focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.households)
+        self.households.search.setFocus()
+        self.households.search.selectAll()
+
+    def _show_count(self, n: int) -> None:
+        self.count_label.setText(f"共 {n} 户")
+
+    def _edit_current(self) -> None:
+        hid = self.households.current_household_id()
+        if hid is not None:
+            self.edit_household(hid)
+
+    def new_household(self) -> HouseholdDialog:
+        return self._open_dialog(None)
+
+    def edit_household(self, household_id: int) -> HouseholdDialog:
+        return self._open_dialog(household_id)
+
+    def _open_dialog(self, household_id: int | None) -> HouseholdDialog:
+        try:
+            dlg = HouseholdDialog(self.store, household_id, self)
+        except MzError as exc:
+            QMessageBox.warning(self, "无法打开", str(exc))
+            raise
+        dlg.saved.connect(self._after_save)
+        dlg.setModal(True)
+        dlg.show()
+        self.dialog = dlg
+        return dlg
+
+    def _after_save(self, household_id: int) -> None:
+        page = self.households
+        page.reload_villages()
+        page.apply_filter()
+        if not page.select_household(household_id):
+            # not in the current filter: show it anyway by clearing the search
+            page.search.blockSignals(True)
+            page.search.clear()
+            page.search.blockSignals(False)
+            page.apply_filter()
+            page.select_household(household_id)
+        self.statusBar().showMessage(f"已保存家庭 {household_id}", 5000)
+
+    def delete_current(self) -> None:
+        hid = self.households.current_household_id()
+        if hid is None:
+            return
+        h = self.registry.get(hid)
+        if h.status != "active":
+            QMessageBox.information(self, "注销家庭", "该家庭已注销。")
+            return
+        head = h.head.name if h.head else ""
+        reason, ok = QInputDialog.getText(
+            self, "注销家庭",
+            f"注销家庭 {hid}（户主 {head}，{h.village}）？\n记录不会被删除，可在“已注销”中查到。\n请填写注销原因：",
+        )  # fmt: skip
+        if not ok:
+            return
+        if not reason.strip():
+            QMessageBox.warning(self, "注销家庭", "请填写注销原因。")
+            return
+        try:
+            self.registry.delete(hid, reason.strip())
+        except MzError as exc:
+            QMessageBox.warning(self, "无法注销", str(exc))
+            return
+        self.households.apply_filter()
+        self.statusBar().showMessage(f"已注销家庭 {hid}", 5000)
+
+    def load_demo(self) -> None:
+        n, ok = QInputDialog.getInt(self, "加载演示数据", "添加多少户演示家庭？", 2000, 1, 200000, 500)
+        if ok:
+            self.run_demo(n)
+
+    def run_demo(self, n: int, seed: int | None = None):
+        from ..models.demo import generate_demo
+        from .worker import run_with_progress
+
+        if seed is None:
+            seed = (self.store.scalar("SELECT count(*) FROM households") or 0) + 1
+
+        def job(store, progress, cancel):
+            return len(generate_demo(store, n, seed=seed, progress=progress, cancel=cancel))
+
+        def done(count):
+            self.households.reload_villages()
+            self.households.apply_filter()
+            self.statusBar().showMessage(f"已添加 {count} 户演示家庭", 5000)
+
+        task = run_with_progress(self, "正在生成演示数据…", self.store, job, on_done=done)
+        self._tasks.append(task)
+        return task
