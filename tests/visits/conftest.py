@@ -1,0 +1,55 @@
+"""Fixtures for visits, booklets and spot checks: a small registered village."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mzdesk.models.forms import library
+from mzdesk.models.visits import household_members
+from tests.helpers import household, make_id
+
+
+def answers_all_match(t, members: dict[str, str]) -> dict:
+    """Checklist answers with every item 符合 and the required fields filled."""
+    a = {"members_present": list(members)[:1]}
+    for f in t.check_fields():
+        a[f.key] = "符合"
+    return a
+
+
+@pytest.fixture
+def village(registry, store, today):
+    """Two villages, 3 + 2 households; the first has a rural 低保 enrolment."""
+    ids = []
+    seq = 1
+    for v, n in (("红旗村", 3), ("东风村", 2)):
+        for i in range(n):
+            h = household(v, (f"张{v[0]}{i}", "户主", make_id("19600101", seq)),
+                          (f"李{v[0]}{i}", "配偶", make_id("19620202", seq + 1)),
+                          village_group=f"{i + 1}组", phone="13800000000")  # fmt: skip
+            seq += 2
+            ids.append(registry.save(h, today).id)
+    store.conn.execute(
+        "INSERT INTO enrolments (uid, household_id, category, class, state, covered, monthly_fen, "
+        "start_on, created_at, updated_at, created_by, updated_by) VALUES "
+        "('e1', ?, 'rural_dibao', '一类', 'active', 2, 68000, '2026-01-01', 'x', 'x', 'x', 'x')",
+        (ids[0],),
+    )
+    return ids
+
+
+@pytest.fixture
+def checklist():
+    return library().latest("home_visit")
+
+
+@pytest.fixture
+def full_answers(store, village, checklist):
+    return answers_all_match(checklist, household_members(store, village[0]))
+
+
+@pytest.fixture
+def visit_day(today) -> dt.date:
+    return today
