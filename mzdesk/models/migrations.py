@@ -254,9 +254,24 @@ def _visits_booklets_tasks_spot_checks(conn: sqlite3.Connection) -> None:
             conn.execute(sql)
 
 
+def _household_list_indexes(conn: sqlite3.Connection) -> None:
+    """Covering indexes for the household list: every sort key and the village list
+    answer from an index on (status, key) instead of scanning the wide table."""
+    for sql in (
+        "CREATE INDEX households_status_id ON households(status)",
+        "CREATE INDEX households_status_village ON households(status, village, village_group)",
+        "CREATE INDEX households_status_head ON households(status, head_py)",
+        "CREATE INDEX households_status_members ON households(status, member_count)",
+        "CREATE INDEX households_status_updated ON households(status, updated_at)",
+        "CREATE INDEX households_status_phone ON households(status, phone)",
+    ):
+        conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
     _visits_booklets_tasks_spot_checks,
+    _household_list_indexes,
 ]
 

@@ -71,6 +71,10 @@ class HouseholdListPage(QWidget):
 
         self.model = HouseholdListModel(store, self)
         self.view = QTableView()
+        # sorting is switched on before the model is set, so that the first load is
+        # the one apply_filter() makes (not a sort of 100k rows and then a reload)
+        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -81,8 +85,6 @@ class HouseholdListPage(QWidget):
         self.view.horizontalHeader().setStretchLastSection(True)
         for i, width in enumerate((70, 90, 170, 110, 70, 50, 50, 160, 110, 60)):
             self.view.setColumnWidth(i, width)
-        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
-        self.view.setSortingEnabled(True)
         self.view.doubleClicked.connect(self._activated)
         layout.addWidget(self.view, 1)
 
