@@ -188,3 +188,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # --- Command groups that live in their own modules (one line each) ---------------
+from .reports.visits_cli import booklet, checklist, sample  # noqa: E402
+
+for _cmd in (booklet, checklist, sample):
+    cli.add_command(_cmd)
