@@ -394,6 +394,10 @@ def _clean_table(f: Field, rows, members, today) -> list[dict] | None:
         raise FieldError(f.key, "bad_answer", f"{f.label}: 应为表格")
     out = []
     for i, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise FieldError(f.key, "bad_answer", f"{f.label}第{i}行: 格式无效")
+        if all(v in (None, "") for v in row.values()):
+            continue  # an empty row left in the table is not an answer
         clean_row = {}
         for c in f.columns:
             try:

@@ -1,0 +1,102 @@
+"""Care booklet dialog (关爱簿): the typed parts of the booklet, save and print.
+
+Household basics, members, policies and visits are printed from the records;
+this dialog edits the rest (causes, needs, help measures, helper ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..models.booklets import Booklets
+from ..models.errors import MzError, ValidationError
+from ..models.registry import Registry
+from ..models.store import Store
+from ..models.visits import household_members
+from .form_widget import ERROR_STYLE, FormWidget
+
+
+class BookletDialog(QDialog):
+    saved = Signal(int)  # booklet id
+
+    def __init__(self, store: Store, household_id: int, parent: QWidget | None = None,
+                 today: dt.date | None = None):  # fmt: skip
+        super().__init__(parent)
+        self.store = store
+        self.today = today or dt.date.today()
+        self.booklets = Booklets(store)
+        self.household = Registry(store).get(household_id)
+        self.booklet = self.booklets.get(household_id)
+        t = self.booklets.template(self.booklet)
+        head = self.household.head
+        self.setWindowTitle(f"关爱簿 — {head.name if head else ''} {self.household.village}")
+        self.resize(820, 720)
+        self.form = FormWidget(t, household_members(store, household_id))
+        self.form.set_answers(self.booklet.answers)
+        self.summary = QLabel()
+        self.summary.setStyleSheet(ERROR_STYLE)
+        self.summary.setWordWrap(True)
+        save, printb, close = (
+            QPushButton("保存 (Ctrl+S)"),
+            QPushButton("保存并打印…"),
+            QPushButton("关闭"),
+        )
+        save.clicked.connect(self.save)
+        printb.clicked.connect(self._print_clicked)
+        close.clicked.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.summary, 1)
+        for b in (printb, save, close):
+            row.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form, 1)
+        layout.addLayout(row)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+
+    def save(self) -> bool:
+        self.booklet.answers = self.form.answers()
+        try:
+            self.booklets.save(self.booklet, self.today)
+        except ValidationError as exc:
+            self.form.show_problems(exc.problems)
+            self.summary.setText(f"有{len(exc.problems)}处需要修改：" + exc.problems[0].message)
+            return False
+        except MzError as exc:
+            self.summary.setText(exc.message)
+            return False
+        self.form.show_problems([])
+        self.summary.setText("")
+        self.saved.emit(self.booklet.id)
+        return True
+
+    def print_to(self, path: str | Path) -> int:
+        from ..reports.booklet_pdf import write_booklets
+
+        return write_booklets(self.store, [self.household.id], path, today=self.today)
+
+    def _print_clicked(self) -> None:
+        if not self.save():
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "保存PDF", f"关爱簿-{self.household.id}.pdf",
+                                              "PDF (*.pdf)")  # fmt: skip
+        if path:
+            try:
+                self.print_to(path)
+            except MzError as exc:
+                QMessageBox.warning(self, "打印", exc.message)
+                return
+            QMessageBox.information(self, "打印", f"已生成 {path}")

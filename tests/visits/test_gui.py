@@ -1,0 +1,151 @@
+"""GUI: fill a checklist through the generated form, save, reopen, print."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QCheckBox, QRadioButton
+
+from mzdesk.models.visits import Visits, list_tasks
+
+pytestmark = pytest.mark.gui
+
+
+def pdftext(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+
+
+def tick(form, key: str, value: str) -> None:
+    """Choose ``value`` for a check item the way a user does: click its radio button."""
+    for b in form.editors[key].focusables:
+        if isinstance(b, QRadioButton) and b.text() == value:
+            b.click()
+            return
+    raise AssertionError(f"no option {value} for {key}")
+
+
+def test_fill_save_reopen_print(qtbot, store, village, today, tmp_path):
+    from mzdesk.ui.visit_dialog import VisitDialog
+
+    hid = village[0]
+    dlg = VisitDialog(store, hid, today=today)
+    qtbot.addWidget(dlg)
+    form = dlg.form
+    # the generated form: a radio per result, the conditional note hidden until 不符合
+    assert isinstance(form.editor("members_present").findChild(QCheckBox), QCheckBox)
+    assert not form.is_shown("housing_note")
+    for f in form.template.check_fields():
+        tick(form, f.key, "符合")
+    tick(form, "housing", "不符合")
+    assert form.is_shown("housing_note")
+    form.editor("housing_note").insert("新建两层楼房")  # keyClicks is ASCII-only
+    qtbot.keyClicks(form.editor("monthly_income"), "1,200.50")
+    form.editors["members_present"].focusables[0].click()
+    dlg.inv_edits[0].setText("王调查")
+    dlg.conclusion_box.setCurrentText("情况有变化，需变更")
+    img = tmp_path / "p.jpg"
+    Image.new("RGB", (800, 600), (10, 120, 30)).save(img)
+    assert dlg.add_photo_files([img]) == []
+
+    # only one investigator: refused, nothing saved, the message is beside the field
+    assert dlg.save() is False
+    assert "两名" in dlg.errors["investigators"].text()
+    assert store.scalar("SELECT count(*) FROM visits") == 0
+    dlg.inv_edits[1].setText("赵核查")
+    assert dlg.save() is True
+    vid = dlg.visit.id
+
+    again = VisitDialog(store, hid, vid, today=today)
+    qtbot.addWidget(again)
+    f2 = again.form
+    assert f2.editors["housing"].get() == "不符合"
+    assert f2.editor("housing_note").text() == "新建两层楼房"
+    assert f2.editor("monthly_income").text() == "1200.50"
+    assert [i.text() for i in again.inv_edits[:2]] == ["王调查", "赵核查"]
+    assert len(again.photos()) == 1
+    assert [t["item_key"] for t in list_tasks(store, hid)] == ["housing"]
+
+    out = tmp_path / "visit.pdf"
+    assert again.print_to(out) >= 1
+    text = pdftext(out)
+    assert "入户调查/核查表" in text and "新建两层楼房" in text and "王调查" in text
+    assert "1200.50" in text and "调查人(签字)" in text and "户代表(签字)" in text
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
+    assert " no " not in fonts.split("\n", 2)[2]
+
+
+def test_tab_order_follows_the_form(qtbot, store, village, today):
+    from mzdesk.ui.visit_dialog import VisitDialog
+
+    dlg = VisitDialog(store, village[0], today=today)
+    qtbot.addWidget(dlg)
+    order = dlg.form.focus_order()
+    for a, b in zip(order[:12], order[1:13], strict=True):
+        assert a.nextInFocusChain() is b or a.nextInFocusChain().focusProxy() is b
+
+
+def test_booklet_dialog_table_and_conditions(qtbot, store, village, today, tmp_path):
+    from mzdesk.ui.booklet_dialog import BookletDialog
+
+    dlg = BookletDialog(store, village[0], today=today)
+    qtbot.addWidget(dlg)
+    f = dlg.form
+    f.set_value("household_type", "农村低保户")
+    f.set_value("difficulty_summary", "户主长期患病")
+    f.set_value("causes", ["因病", "其他"])
+    assert f.is_shown("causes_detail")
+    f.set_value("helper_name", "陈干部")
+    f.set_value("helper_phone", "13900000000")
+    assert dlg.save() is False  # causes_detail required once 其他 is ticked
+    assert "必填" in f.editors["causes_detail"].error.text()
+    f.set_value("causes_detail", "子女上学")
+    f.set_value("measures", [{"date": "2026-03-01", "measure": "送米面油"}])
+    f.editors["measures"].table.insertRow(1)  # an empty row is ignored
+    assert dlg.save() is True
+    out = tmp_path / "b.pdf"
+    dlg.print_to(out)
+    text = pdftext(out)
+    for s in (
+        "关爱簿",
+        "一、家庭基本情况",
+        "农村低保",
+        "680.00",
+        "送米面油",
+        "陈干部",
+        "八、走访记录",
+    ):
+        assert s in text
+
+
+def test_panel_lists_visits_and_closes_tasks(qtbot, store, village, today, full_answers):
+    from mzdesk.models.visits import Visit
+    from mzdesk.ui.visits_panel import TodayVisitsView, VisitsPanel
+
+    Visits(store).save(Visit(village[0], today, ["王调查", "赵核查"],
+                             dict(full_answers, income="不符合", income_note="务工"),
+                             conclusion="建议复核"), today)  # fmt: skip
+    panel = VisitsPanel(store, village[0], today=today)
+    qtbot.addWidget(panel)
+    assert panel.visits_table.rowCount() == 1 and panel.tasks_table.rowCount() == 1
+    panel.tasks_table.selectRow(0)
+    assert panel.close_selected("已启动复核")
+    assert panel.tasks_table.item(0, 0).text() == "已完成"
+    view = TodayVisitsView(store, today=today)
+    qtbot.addWidget(view)
+    assert view.done_table.rowCount() == 1 and "已入户 1 户" in view.title.text()
+
+
+def test_village_batch_in_worker(qtbot, store, village, tmp_path):
+    from mzdesk.ui.visits_panel import VillagePrintDialog
+
+    dlg = VillagePrintDialog(store)
+    qtbot.addWidget(dlg)
+    dlg.village_box.setCurrentText("红旗村")
+    out = tmp_path / "village.pdf"
+    dlg.out_edit.setText(str(out))
+    dlg.start()
+    qtbot.waitUntil(lambda: dlg.result is not None, timeout=20000)
+    assert out.exists() and pdftext(out).count("困难群众关爱工程") == 3
