@@ -268,10 +268,93 @@ def _household_list_indexes(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
+def _enrolment_lifecycle_and_notices(conn: sqlite3.Connection) -> None:
+    """Enrolment lifecycle (申请 → 调查 → 评议 → 公示 → 待审核 → 在保/不予确认 → 停发):
+    every transition as an event row; public notices (公示) with a frozen copy of
+    each row printed, so a re-print reproduces the notice; objections (异议);
+    township-local categories as JSON rows beside the shipped list.
+    """
+    for sql in f"""
+    ALTER TABLE enrolments ADD COLUMN review_due TEXT;
+    ALTER TABLE enrolments ADD COLUMN investigated_on TEXT;
+    ALTER TABLE enrolments ADD COLUMN notice_pending TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
+    CREATE INDEX enrolments_state ON enrolments(state, category);
+    CREATE TABLE enrolment_events (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
+        action TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{{}}',
+        monthly_fen INTEGER,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL
+    );
+    CREATE INDEX enrolment_events_enrolment ON enrolment_events(enrolment_id, id);
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        township TEXT NOT NULL,
+        start_on TEXT NOT NULL,
+        end_on TEXT NOT NULL,
+        hotline TEXT NOT NULL,
+        address TEXT NOT NULL DEFAULT '',
+        issuer TEXT NOT NULL,
+        issued_on TEXT NOT NULL,
+        show_id INTEGER NOT NULL DEFAULT 0,
+        page_size TEXT NOT NULL DEFAULT 'A4',
+        landscape INTEGER NOT NULL DEFAULT 0,{_STAMP}
+    );
+    CREATE INDEX notices_period ON notices(end_on);
+    CREATE TABLE notice_items (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        notice_id INTEGER NOT NULL REFERENCES notices(id),
+        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
+        seq INTEGER NOT NULL,
+        village TEXT NOT NULL,
+        village_group TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL,
+        id_masked TEXT NOT NULL DEFAULT '',
+        covered INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        category_label TEXT NOT NULL,
+        monthly_fen INTEGER NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('new', 'change', 'stop'))
+    );
+    CREATE INDEX notice_items_notice ON notice_items(notice_id, seq);
+    CREATE INDEX notice_items_enrolment ON notice_items(enrolment_id);
+    CREATE TABLE objections (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        notice_id INTEGER NOT NULL REFERENCES notices(id),
+        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
+        raised_by TEXT NOT NULL,
+        raised_on TEXT NOT NULL,
+        content TEXT NOT NULL,
+        follow_up TEXT NOT NULL DEFAULT '',
+        outcome TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),{_STAMP}
+    );
+    CREATE INDEX objections_enrolment ON objections(enrolment_id, state);
+    CREATE TABLE local_categories (
+        code TEXT PRIMARY KEY,
+        body TEXT NOT NULL,{_STAMP}
+    );
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
     _visits_booklets_tasks_spot_checks,
     _household_list_indexes,
+    _enrolment_lifecycle_and_notices,
 ]
 
