@@ -35,7 +35,7 @@ from .checklist_pdf import (
     member_rows,
     new_canvas,
 )
-from .pagewriter import PAGE_H, PAGE_W, PageWriter
+from .pagewriter import PAGE_H, PAGE_W, PageWriter, save_canvas
 
 Progress = Callable[[int, int], None]
 
@@ -184,7 +184,7 @@ def write_booklets(store: Store, household_ids: Sequence[int], out: str | Path, 
             pw.show_page()
             if progress:
                 progress(i + 1, total)
-        c.save()
+        save_canvas(c)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)

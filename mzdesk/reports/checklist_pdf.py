@@ -30,7 +30,7 @@ from ..models.site import get_site
 from ..models.store import Store
 from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits
 from ..models.vocab import INCOME_SOURCES, label
-from .pagewriter import LEFT, RIGHT, WIDTH, PageWriter
+from .pagewriter import LEFT, RIGHT, WIDTH, PageWriter, save_canvas
 
 Progress = Callable[[int, int], None]
 CONTROL_X = LEFT + 64 * mm
@@ -273,7 +273,7 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
             pw.show_page()
             if progress:
                 progress(i + 1, total)
-        c.save()
+        save_canvas(c)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
