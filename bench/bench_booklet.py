@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="keep the PDFs in this folder")
     args = ap.parse_args()
     from mzdesk.reports.booklet_pdf import write_booklets
-    from mzdesk.reports.checklist_pdf import cjk_font
+    from mzdesk.reports.fonts import register_cjk_font
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -101,7 +101,7 @@ def main() -> None:
         t0 = time.perf_counter()
         store, ids = build_db(Path(tmp) / "bench.sqlite", args.households)
         setup = time.perf_counter() - t0
-        font = cjk_font()
+        font = register_cjk_font()
         ids = ids[: args.households]
         # warm-up: font registration, template parsing, glyph width cache
         write_booklets(store, ids[:2], folder / "warm.pdf")

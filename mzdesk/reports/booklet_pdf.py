@@ -30,11 +30,10 @@ from ..models.vocab import category_name, state_name
 from .checklist_pdf import (
     MEMBER_HEADERS,
     MEMBER_WIDTHS,
-    cjk_font,
     household_pairs,
     member_rows,
-    new_canvas,
 )
+from .fonts import new_canvas, register_cjk_font
 from .pagewriter import PAGE_H, PAGE_W, PageWriter, save_canvas
 
 Progress = Callable[[int, int], None]
@@ -163,11 +162,11 @@ def write_booklets(store: Store, household_ids: Sequence[int], out: str | Path, 
     today = today or dt.date.today()
     site = get_site(store)
     site_name = site.name if site else ""
-    font = cjk_font()
+    font = register_cjk_font()
     registry, booklets = Registry(store), Booklets(store)
     out = Path(out)
     tmp = out.with_name(out.name + ".part")
-    c = new_canvas(tmp, font, "关爱簿")
+    c = new_canvas(tmp, title="关爱簿")
     total = len(household_ids)
     try:
         pw = PageWriter(c, font, record=record)

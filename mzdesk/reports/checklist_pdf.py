@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 
 from ..models.errors import MzError
 from ..models.forms import Field, Template, display_value
@@ -30,6 +29,7 @@ from ..models.site import get_site
 from ..models.store import Store
 from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits
 from ..models.vocab import INCOME_SOURCES, label
+from .fonts import new_canvas, register_cjk_font
 from .pagewriter import LEFT, RIGHT, WIDTH, PageWriter, save_canvas
 
 Progress = Callable[[int, int], None]
@@ -46,19 +46,6 @@ class CheckEntry:
     @property
     def blank(self) -> bool:
         return self.visit_id is None
-
-
-def cjk_font() -> str:
-    from .fonts import register_cjk_font
-
-    return register_cjk_font()
-
-
-def new_canvas(out, font: str, title: str) -> Canvas:
-    c = Canvas(str(out), initialFontName=font, initialFontSize=10)
-    c.setTitle(title)
-    c.setAuthor("mzdesk 民政桌面")
-    return c
 
 
 # -- household facts ---------------------------------------------------------
@@ -240,7 +227,7 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
     registry = Registry(store)
     site = get_site(store)
     site_name = site.name if site else ""
-    font = cjk_font()
+    font = register_cjk_font()
     out = Path(out)
     tmp = out.with_name(out.name + ".part")
     resolved = []
@@ -251,7 +238,7 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
         resolved.append(e)
     if not resolved:
         raise MzError("没有要打印的家庭", "nothing_to_print")
-    c = new_canvas(tmp, font, "入户调查/核查表")
+    c = new_canvas(tmp, title="入户调查/核查表")
     total = len(resolved)
     try:
         pw = PageWriter(c, font)
