@@ -118,7 +118,7 @@ def draw_booklet(pw: PageWriter, d: BookletData, site_name: str, today: dt.date)
     for s in t.sections:
         pw.heading(s.title)
         if s.auto == "household":
-            pw.grid(household_pairs(h))
+            pw.grid(household_pairs(h, skip=("致困原因",)))  # its own section below
             pw.space(1.5 * mm)
         elif s.auto == "members":
             pw.table(MEMBER_HEADERS, member_rows(h), MEMBER_WIDTHS, size=8.5)

@@ -49,9 +49,9 @@ class CheckEntry:
 
 
 # -- household facts ---------------------------------------------------------
-def household_pairs(h: Household) -> list[tuple[str, str]]:
+def household_pairs(h: Household, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     head = h.head
-    return [
+    pairs = [
         ("户主", head.name if head else ""),
         ("村(社区)/组", f"{h.village}{h.village_group}"),
         ("家庭住址", h.address),
@@ -70,6 +70,7 @@ def household_pairs(h: Household) -> list[tuple[str, str]]:
         ("致困原因", "、".join(label("causes", c) for c in h.causes)),
         ("危房", "是" if h.dangerous_house else "否"),
     ]
+    return [p for p in pairs if p[0] not in skip]
 
 
 MEMBER_HEADERS = [

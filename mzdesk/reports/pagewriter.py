@@ -161,7 +161,10 @@ class PageWriter:
         label_w = min(max(label_w, longest), cell_w * 0.45)
         for i in range(0, len(pairs), cols):
             row = pairs[i : i + cols]
-            wrapped = [self.wrap(v or "", cell_w - label_w - 3 * mm, size) for _, v in row]
+            # the last cell of a short row takes the rest of the width (no stray half box)
+            widths = [cell_w] * (len(row) - 1) + [WIDTH - cell_w * (len(row) - 1)]
+            wrapped = [self.wrap(v or "", w - label_w - 3 * mm, size)
+                       for (_, v), w in zip(row, widths, strict=True)]  # fmt: skip
             labels = [self.wrap(lbl, label_w - 2.5 * mm, size) for lbl, _ in row]
             h = max(len(w) for w in wrapped + labels) * lead + size * 0.6
             self.ensure(h)
@@ -169,7 +172,7 @@ class PageWriter:
             for j, (label_lines, lines) in enumerate(zip(labels, wrapped, strict=True)):
                 x = LEFT + j * cell_w
                 self.rect(x, top - h, label_w, h, fill=GREY)
-                self.rect(x, top - h, cell_w, h)
+                self.rect(x, top - h, widths[j], h)
                 self.line(x + label_w, top, x + label_w, top - h)
                 for k, ln in enumerate(label_lines):
                     self.text(x + 1.5 * mm, top - (k + 1) * lead + size * 0.1, ln, size)
