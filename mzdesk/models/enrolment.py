@@ -1,0 +1,589 @@
+"""Enrolments (保障对象) and their lifecycle: 申请 → 调查 → 评议 → 公示 → 待审核 → 在保.
+
+One enrolment is one household (低保, 临时救助) or one person (特困, 高龄 ...)
+in one category.  Every change of state goes through :func:`_move`, which
+refuses an illegal transition with a message that says why and records the
+operator, time and reason as an ``enrolment_events`` row.  Nothing is deleted:
+a stopped or rejected enrolment stays in history.
+
+>>> e = create(store, household_id=1, category="rural_dibao", cls="二类", monthly_fen=76000)
+>>> e.state
+'applied'
+>>> start_investigation(store, e.id).state
+'investigating'
+
+Publicising happens in :mod:`mzdesk.models.notice` (a notice moves its new
+enrolments to 公示).  Category data (review interval, exclusions, classes,
+deliberation) is read from ``resources/categories.json`` plus the township's
+``local_categories`` rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+from dataclasses import dataclass, fields
+
+from ..resources import load_json
+from .errors import MzError, NotFound
+from .store import Store, new_uid, now_iso
+
+LIVE_STATES = ("applied", "investigating", "reviewed", "publicised", "submitted", "active")
+END_STATES = ("rejected", "stopped")
+UNITS = ("household", "person")
+PAYMENTS = ("monthly", "one_off")
+REVIEW_OUTCOMES = {"keep": "维持", "change": "变更金额", "stop": "停发"}
+
+
+class TransitionRefused(MzError):
+    """An enrolment action that the lifecycle or a rule does not allow."""
+
+    code = "transition_refused"
+
+
+# action: (label, states it may start from, state it leads to)
+ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "apply": ("登记申请", (), "applied"),
+    "investigate": ("开始调查", ("applied",), "investigating"),
+    "record_investigation": ("登记调查结果", ("investigating",), "investigating"),
+    "deliberate": ("登记民主评议", ("investigating",), "reviewed"),
+    "publicise": ("公示", ("investigating", "reviewed"), "publicised"),
+    "submit": ("报送县级审核", ("publicised",), "submitted"),
+    "confirm": ("审核确认", ("submitted",), "active"),
+    "reject": ("不予确认", ("investigating", "reviewed", "publicised", "submitted"), "rejected"),
+    "review": ("复核", ("active",), "active"),
+    "stop": ("停发", ("active",), "stopped"),
+}
+
+
+@dataclass
+class Enrolment:
+    id: int
+    uid: str
+    household_id: int
+    member_id: int | None
+    category: str
+    cls: str
+    state: str
+    covered: int
+    monthly_fen: int
+    applied_on: str | None
+    start_on: str | None
+    end_on: str | None
+    review_due: str | None
+    investigated_on: str | None
+    notice_pending: str
+    stop_reason: str
+    rev: int
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+
+_COLS = ", ".join("class AS cls" if f.name == "cls" else f.name for f in fields(Enrolment))
+
+
+# -- categories -----------------------------------------------------------------
+def lifecycle_settings() -> dict:
+    return load_json("categories.json")["lifecycle"]
+
+
+def state_label(state: str) -> str:
+    return load_json("categories.json")["states"].get(state, state)
+
+
+def categories(store: Store) -> dict[str, dict]:
+    """Shipped categories plus the township's local ones (local wins on a code clash)."""
+    cats = {c["code"]: dict(c) for c in load_json("categories.json")["categories"]}
+    for code, body in store.conn.execute("SELECT code, body FROM local_categories ORDER BY code"):
+        cats[code] = {**json.loads(body), "code": code, "local": True}
+    return cats
+
+
+def category(store: Store, code: str) -> dict:
+    cat = categories(store).get(code)
+    if cat is None:
+        raise MzError(f"未知的救助类别: {code}", "unknown_category")
+    return cat
+
+
+def add_local_category(store: Store, code: str, name: str, unit: str = "person",
+                       payment: str = "monthly", review_months: int = 12,
+                       classes: list[str] | None = None, excludes: list[str] | None = None) -> dict:  # fmt: skip
+    """A township-local category (e.g. a county's own 困难群众补贴); kept in the database."""
+    code = code.strip()
+    if not code or not code.replace("_", "").isalnum() or not code.isascii():
+        raise MzError(f"类别代码只能用字母、数字和下划线: {code!r}", "bad_category_code")
+    if not name.strip():
+        raise MzError("类别名称不能为空", "bad_category_name")
+    if unit not in UNITS or payment not in PAYMENTS:
+        raise MzError(f"保障单位应为 {UNITS}，发放方式应为 {PAYMENTS}", "bad_category")
+    if review_months < 0:
+        raise MzError("复核周期不能为负数", "bad_category")
+    shipped = {c["code"] for c in load_json("categories.json")["categories"]}
+    if code in shipped:
+        raise MzError(f"类别代码 {code} 与国家类别重复", "category_exists")
+    body = dict(name=name.strip(), short=name.strip(), unit=unit, payment=payment,
+                review_months=review_months, classes=classes or [], excludes=excludes or [])  # fmt: skip
+    with store.transaction():
+        store.conn.execute(
+            "INSERT OR REPLACE INTO local_categories (code, body, created_at, updated_at, "
+            "created_by, updated_by) VALUES (:code, :body, :created_at, :updated_at, "
+            ":created_by, :updated_by)",
+            {"code": code, "body": json.dumps(body, ensure_ascii=False), **store.stamp(new=True)},
+        )
+    return {**body, "code": code, "local": True}
+
+
+# -- reading -------------------------------------------------------------------------
+def get(store: Store, enrolment_id: int) -> Enrolment:
+    row = store.conn.execute(f"SELECT {_COLS} FROM enrolments WHERE id = ? AND status = 'active'",
+                             (enrolment_id,)).fetchone()  # fmt: skip
+    if row is None:
+        raise NotFound(f"没有编号为 {enrolment_id} 的保障记录")
+    return Enrolment(*row)
+
+
+def for_household(store: Store, household_id: int) -> list[Enrolment]:
+    rows = store.conn.execute(
+        f"SELECT {_COLS} FROM enrolments WHERE household_id = ? AND status = 'active' ORDER BY id",
+        (household_id,),
+    )
+    return [Enrolment(*r) for r in rows]
+
+
+def history(store: Store, enrolment_id: int) -> list[dict]:
+    """Every transition, oldest first: action, from/to state, reason, who and when."""
+    return [
+        {**r, "detail": json.loads(r["detail"])}
+        for r in store.db.query(
+            "SELECT action, from_state, to_state, reason, detail, monthly_fen, at, by "
+            "FROM enrolment_events WHERE enrolment_id = ? ORDER BY id",
+            (enrolment_id,),
+        )
+    ]
+
+
+def describe(store: Store, e: Enrolment) -> str:
+    """'农村低保 二类' / '高龄津贴 80-89岁' for lists and notices."""
+    cat = categories(store).get(e.category, {})
+    name = cat.get("name", e.category)
+    return f"{name} {e.cls}".strip()
+
+
+# -- rules -----------------------------------------------------------------------------
+def _day(value: dt.date | str | None, default: dt.date | None = None) -> dt.date:
+    if value is None:
+        return default or dt.date.today()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise MzError(f"日期格式应为 YYYY-MM-DD: {value!r}", "bad_date") from None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _conflicts(store: Store, household_id: int, member_id: int | None, cat: dict,
+               exclude_id: int | None = None, states: tuple[str, ...] = LIVE_STATES) -> None:  # fmt: skip
+    """Refuse a second live enrolment in one category, and excluded pairs (特困 vs 低保)."""
+    ph = ", ".join("?" * len(states))
+    rows = store.conn.execute(
+        f"SELECT e.id, e.category, e.member_id, e.state, m.name FROM enrolments e "
+        f"LEFT JOIN members m ON m.id = e.member_id WHERE e.household_id = ? "
+        f"AND e.status = 'active' AND e.state IN ({ph}) AND e.id != ?",
+        (household_id, *states, exclude_id or 0),
+    ).fetchall()
+    cats = categories(store)
+    for oid, ocat, omember, ostate, oname in rows:
+        other = cats.get(ocat, {"name": ocat, "excludes": []})
+        who = f"{oname}" if oname else "该户"
+        if ocat == cat["code"] and omember == member_id:
+            raise TransitionRefused(
+                f"{who}已有一条“{other['name']}”记录（编号{oid}，{state_label(ostate)}），"
+                "同一人同一类别不能同时有两条有效记录",
+                "duplicate_enrolment",
+            )
+        excluded = ocat in cat.get("excludes", []) or cat["code"] in other.get("excludes", [])
+        # household-level 低保 covers every member; a person-level 特困 conflicts with it
+        same_person = omember is None or member_id is None or omember == member_id
+        if excluded and same_person:
+            raise TransitionRefused(
+                f"{who}在“{other['name']}”中（编号{oid}，{state_label(ostate)}），"
+                f"不能同时享受“{cat['name']}”",
+                "excluded_category",
+            )
+
+
+def _household(store: Store, household_id: int) -> dict:
+    h = store.one("SELECT id, status FROM households WHERE id = ?", (household_id,))
+    if h is None or h["status"] != "active":
+        raise NotFound(f"没有编号为 {household_id} 的家庭")
+    return h
+
+
+# -- transitions -------------------------------------------------------------------------
+def _move(store: Store, e: Enrolment, action: str, reason: str = "", detail: dict | None = None,
+          to_state: str | None = None, **cols) -> Enrolment:  # fmt: skip
+    label, sources, target = ACTIONS[action]
+    if e.state not in sources:
+        allowed = "、".join(f"“{state_label(s)}”" for s in sources)
+        raise TransitionRefused(
+            f"不能{label}：该记录当前为“{state_label(e.state)}”，只有{allowed}状态才能{label}",
+            "illegal_transition",
+        )
+    to_state = to_state or target
+    stamp = store.stamp(new=False)
+    sets = {"state": to_state, **cols, **stamp}
+    assignments = ", ".join(f"{k} = :{k}" for k in sets)
+    store.conn.execute(
+        f"UPDATE enrolments SET {assignments}, rev = rev + 1 WHERE id = :id",
+        {**sets, "id": e.id},
+    )
+    _event(store, e.id, action, e.state, to_state, reason, detail,
+           cols.get("monthly_fen", e.monthly_fen))  # fmt: skip
+    return get(store, e.id)
+
+
+def _event(store: Store, enrolment_id: int, action: str, from_state: str | None, to_state: str,
+           reason: str, detail: dict | None, monthly_fen: int | None) -> None:  # fmt: skip
+    store.conn.execute(
+        "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, reason, "
+        "detail, monthly_fen, at, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            new_uid(),
+            enrolment_id,
+            action,
+            from_state,
+            to_state,
+            reason.strip(),
+            json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+            monthly_fen,
+            now_iso(),
+            store.operator,
+        ),  # fmt: skip
+    )
+
+
+def _need_reason(reason: str, what: str) -> str:
+    if not reason or not reason.strip():
+        raise TransitionRefused(f"{what}必须填写原因", "reason_required")
+    return reason.strip()
+
+
+def create(store: Store, household_id: int, category: str, member_id: int | None = None,
+           cls: str = "", covered: int | None = None, monthly_fen: int = 0,
+           applied_on: dt.date | str | None = None, reason: str = "") -> Enrolment:  # fmt: skip
+    """Register an application (申请).  Refuses duplicates and excluded categories."""
+    cat = categories(store).get(category)
+    if cat is None:
+        raise MzError(f"未知的救助类别: {category}", "unknown_category")
+    with store.transaction():
+        _household(store, household_id)
+        if cat["unit"] == "person" and member_id is None:
+            raise TransitionRefused(f"“{cat['name']}”按人保障，请选择保障对象（家庭成员）",
+                                    "member_required")  # fmt: skip
+        if member_id is not None:
+            m = store.one("SELECT household_id, status, deceased_on, name FROM members WHERE id = ?",
+                          (member_id,))  # fmt: skip
+            if m is None or m["status"] != "active" or m["household_id"] != household_id:
+                raise TransitionRefused("所选成员不属于该家庭", "member_not_in_household")
+            if m["deceased_on"]:
+                raise TransitionRefused(f"{m['name']}已于{m['deceased_on']}死亡，不能申请",
+                                        "member_deceased")  # fmt: skip
+        if cat.get("classes") and cls and cls not in cat["classes"]:
+            raise TransitionRefused(
+                f"“{cat['name']}”的类别/档次应为 {'、'.join(cat['classes'])} 之一，而不是“{cls}”",
+                "bad_class",
+            )
+        if monthly_fen is None or monthly_fen < 0:
+            raise TransitionRefused("保障金额不能为负数", "bad_amount")
+        if covered is None:
+            covered = 1 if member_id is not None else (store.scalar(
+                "SELECT count(*) FROM members WHERE household_id = ? AND status = 'active' "
+                "AND in_assistance = 1 AND deceased_on IS NULL", (household_id,)) or 1)  # fmt: skip
+        if covered < 1:
+            raise TransitionRefused("保障人口至少为1人", "bad_covered")
+        _conflicts(store, household_id, member_id, cat)
+        day = _day(applied_on)
+        row = dict(uid=new_uid(), household_id=household_id, member_id=member_id,
+                   category=category, **{"class": cls}, state="applied", covered=covered,
+                   monthly_fen=monthly_fen, applied_on=day.isoformat(), notice_pending="",
+                   **store.stamp(new=True))  # fmt: skip
+        cols = ", ".join(row)
+        eid = store.conn.execute(
+            f"INSERT INTO enrolments ({cols}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        ).lastrowid
+        _event(store, eid, "apply", None, "applied", reason, {"applied_on": day.isoformat()},
+               monthly_fen)  # fmt: skip
+        return get(store, eid)
+
+
+def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int | None = None,
+          monthly_fen: int | None = None, reason: str = "") -> Enrolment:  # fmt: skip
+    """Change class, covered persons or proposed amount before the notice (调查中核定)."""
+    with store.transaction():
+        e = get(store, enrolment_id)
+        if e.state not in ("applied", "investigating", "reviewed"):
+            raise TransitionRefused(
+                f"“{state_label(e.state)}”状态的记录不能直接修改金额，请走复核流程",
+                "illegal_transition",
+            )
+        cat = category(store, e.category)
+        cls = e.cls if cls is None else cls
+        if cat.get("classes") and cls and cls not in cat["classes"]:
+            raise TransitionRefused(f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class")
+        covered = e.covered if covered is None else covered
+        monthly_fen = e.monthly_fen if monthly_fen is None else monthly_fen
+        if covered < 1 or monthly_fen < 0:
+            raise TransitionRefused("保障人口至少1人，金额不能为负数", "bad_amount")
+        store.conn.execute(
+            "UPDATE enrolments SET class = ?, covered = ?, monthly_fen = ?, rev = rev + 1, "
+            "updated_at = ?, updated_by = ? WHERE id = ?",
+            (cls, covered, monthly_fen, now_iso(), store.operator, e.id),
+        )
+        _event(store, e.id, "amend", e.state, e.state, reason,
+               {"class": cls, "covered": covered}, monthly_fen)  # fmt: skip
+        return get(store, e.id)
+
+
+def start_investigation(store: Store, enrolment_id: int, reason: str = "") -> Enrolment:
+    """申请 → 调查."""
+    with store.transaction():
+        return _move(store, get(store, enrolment_id), "investigate", reason)
+
+
+def record_investigation(store: Store, enrolment_id: int, investigators: list[str],
+                         verification: str, on: dt.date | str | None = None,
+                         conclusion: str = "") -> Enrolment:  # fmt: skip
+    """Home visit by at least two investigators and the economic verification (核对) result."""
+    names = sorted({n.strip() for n in investigators if n and n.strip()})
+    if len(names) < 2:
+        raise TransitionRefused("入户调查至少需要两名调查人员", "too_few_investigators")
+    if not verification or not verification.strip():
+        raise TransitionRefused("请填写家庭经济状况核对结果", "verification_required")
+    day = _day(on)
+    with store.transaction():
+        e = get(store, enrolment_id)
+        return _move(store, e, "record_investigation", conclusion,
+                     {"investigators": names, "verification": verification.strip(),
+                      "on": day.isoformat()}, investigated_on=day.isoformat())  # fmt: skip
+
+
+def deliberate(store: Store, enrolment_id: int, attendance: int, result: str,
+               on: dt.date | str | None = None) -> Enrolment:  # fmt: skip
+    """Democratic review meeting (民主评议), only for categories that have one."""
+    with store.transaction():
+        e = get(store, enrolment_id)
+        if e.category not in lifecycle_settings()["deliberation"]:
+            raise TransitionRefused(f"“{describe(store, e)}”不需要民主评议", "no_deliberation")
+        if not e.investigated_on:
+            raise TransitionRefused("请先登记入户调查结果，再进行民主评议", "not_investigated")
+        if attendance < 1 or not result.strip():
+            raise TransitionRefused("请填写参会人数和评议结果", "deliberation_incomplete")
+        return _move(store, e, "deliberate", result,
+                     {"attendance": attendance, "result": result.strip(),
+                      "on": _day(on).isoformat()})  # fmt: skip
+
+
+def ready_for_notice(store: Store, e: Enrolment) -> str | None:
+    """Why ``e`` cannot go on a notice yet, or None when it can."""
+    if e.notice_pending and e.state in ("active", "stopped"):
+        return None
+    if e.state not in ("investigating", "reviewed"):
+        return f"当前状态为“{state_label(e.state)}”，不需要公示"
+    if not e.investigated_on:
+        return "尚未登记入户调查结果"
+    if e.category in lifecycle_settings()["deliberation"] and e.state != "reviewed":
+        return "尚未进行民主评议"
+    return None
+
+
+def notice_status(store: Store, enrolment_id: int) -> tuple[dict | None, int]:
+    """(the latest notice this enrolment was on as 'new', open objections on it)."""
+    notice = store.one(
+        "SELECT n.id, n.start_on, n.end_on FROM notices n JOIN notice_items i ON i.notice_id = n.id "
+        "WHERE i.enrolment_id = ? AND i.action = 'new' ORDER BY n.id DESC LIMIT 1",
+        (enrolment_id,),
+    )
+    open_objections = store.scalar(
+        "SELECT count(*) FROM objections WHERE enrolment_id = ? AND state = 'open'", (enrolment_id,)
+    )
+    return notice, open_objections or 0
+
+
+def _require_notice_done(store: Store, e: Enrolment, today: dt.date, what: str) -> dict:
+    notice, open_objections = notice_status(store, e.id)
+    if notice is None:
+        raise TransitionRefused(f"不能{what}：该记录没有公示记录", "not_publicised")
+    if today <= dt.date.fromisoformat(notice["end_on"]):
+        raise TransitionRefused(
+            f"不能{what}：公示期{notice['start_on']}至{notice['end_on']}尚未结束"
+            f"（公示期满后，即{dt.date.fromisoformat(notice['end_on']) + dt.timedelta(days=1)}起才能{what}）",
+            "notice_not_ended",
+        )
+    if open_objections:
+        raise TransitionRefused(f"不能{what}：有{open_objections}条异议尚未处理完毕",
+                                "open_objection")  # fmt: skip
+    return notice
+
+
+def submit(store: Store, enrolment_id: int, today: dt.date | None = None,
+           reason: str = "") -> Enrolment:  # fmt: skip
+    """公示 → 待审核: only after the notice period has ended with no open objection."""
+    today = _day(today)
+    with store.transaction():
+        e = get(store, enrolment_id)
+        if e.state == "publicised":
+            notice = _require_notice_done(store, e, today, "报送审核")
+            return _move(store, e, "submit", reason, {"notice_id": notice["id"]})
+        return _move(store, e, "submit", reason)
+
+
+def payment_start(confirmed: dt.date) -> dt.date:
+    if lifecycle_settings().get("payment_starts") == "same_month":
+        return confirmed.replace(day=1)
+    return add_months(confirmed.replace(day=1), 1)
+
+
+def confirm(store: Store, enrolment_id: int, today: dt.date | None = None,
+            reason: str = "") -> Enrolment:  # fmt: skip
+    """待审核 → 在保 (审核确认, county).  Payment starts per the lifecycle setting;
+    the first review falls due after the category's interval."""
+    today = _day(today)
+    with store.transaction():
+        e = get(store, enrolment_id)
+        if e.state != "submitted":
+            return _move(store, e, "confirm", reason)
+        _require_notice_done(store, e, today, "审核确认")
+        cat = category(store, e.category)
+        _conflicts(store, e.household_id, e.member_id, cat, exclude_id=e.id, states=("active",))
+        start = payment_start(today)
+        months = int(cat.get("review_months") or 0)
+        due = add_months(start, months).isoformat() if months else None
+        return _move(store, e, "confirm", reason, {"confirmed_on": today.isoformat()},
+                     start_on=start.isoformat(), review_due=due)  # fmt: skip
+
+
+def reject(store: Store, enrolment_id: int, reason: str,
+           today: dt.date | None = None) -> Enrolment:  # fmt: skip
+    """不予确认 with a written reason (returned to the household)."""
+    reason = _need_reason(reason, "不予确认")
+    with store.transaction():
+        e = get(store, enrolment_id)
+        return _move(store, e, "reject", reason, {"on": _day(today).isoformat()},
+                     end_on=_day(today).isoformat())  # fmt: skip
+
+
+def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = None,
+         publicise: bool = True) -> Enrolment:  # fmt: skip
+    """在保 → 停发 from the first day of next month; goes on the next notice as 停发."""
+    reason = _need_reason(reason, "停发")
+    today = _day(today)
+    with store.transaction():
+        e = get(store, enrolment_id)
+        end = add_months(today.replace(day=1), 1) - dt.timedelta(days=1)
+        return _move(store, e, "stop", reason, {"on": today.isoformat()},
+                     end_on=end.isoformat(), stop_reason=reason,
+                     notice_pending="stop" if publicise else "")  # fmt: skip
+
+
+def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None = None,
+           reason: str = "", monthly_fen: int | None = None, cls: str | None = None,
+           covered: int | None = None) -> Enrolment:  # fmt: skip
+    """复核 (动态管理): keep, change the amount, or stop.  Sets the next review date."""
+    today = _day(today)
+    if outcome not in REVIEW_OUTCOMES:
+        raise TransitionRefused(f"复核结果应为 {'、'.join(REVIEW_OUTCOMES)} 之一", "bad_outcome")
+    with store.transaction():
+        e = get(store, enrolment_id)
+        if outcome == "stop":
+            if e.state != "active":
+                return _move(store, e, "review", reason)
+            reason = _need_reason(reason, "复核停发")
+            end = add_months(today.replace(day=1), 1) - dt.timedelta(days=1)
+            return _move(store, e, "review", reason, {"outcome": "stop", "on": today.isoformat()},
+                         to_state="stopped", end_on=end.isoformat(), stop_reason=reason,
+                         notice_pending="stop")  # fmt: skip
+        cat = category(store, e.category)
+        months = int(cat.get("review_months") or 0)
+        cols: dict = {"review_due": add_months(today, months).isoformat() if months else None}
+        detail = {"outcome": outcome, "on": today.isoformat()}
+        if outcome == "change":
+            if monthly_fen is None and cls is None and covered is None:
+                raise TransitionRefused("变更金额时请填写新的金额、档次或保障人口", "change_empty")
+            if monthly_fen is not None and monthly_fen < 0:
+                raise TransitionRefused("保障金额不能为负数", "bad_amount")
+            if cls is not None and cat.get("classes") and cls and cls not in cat["classes"]:
+                raise TransitionRefused(
+                    f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class"
+                )
+            if covered is not None and covered < 1:
+                raise TransitionRefused("保障人口至少为1人", "bad_covered")
+            if monthly_fen is not None:
+                cols["monthly_fen"] = monthly_fen
+                detail["old_fen"] = e.monthly_fen
+            if cls is not None:
+                cols["class"] = cls
+            if covered is not None:
+                cols["covered"] = covered
+            cols["notice_pending"] = "change"
+        return _move(store, e, "review", reason, detail, **cols)
+
+
+# -- queues ---------------------------------------------------------------------------------
+QUEUES = {
+    "investigate": "待调查",
+    "notice": "待公示",
+    "publicised": "公示中",
+    "submitted": "待审核",
+    "active": "在保",
+    "review_due": "复核到期",
+}
+
+
+def queue(store: Store, name: str, today: dt.date | None = None, within_days: int = 30,
+          limit: int = 5000) -> list[dict]:  # fmt: skip
+    """Rows for a work queue (see :data:`QUEUES`), with household and person names."""
+    today = _day(today)
+    deliberation = ", ".join(
+        f"'{c}'" for c in lifecycle_settings()["deliberation"] if c.isidentifier()
+    )
+    where = {
+        "investigate": "e.state IN ('applied', 'investigating') AND e.investigated_on IS NULL",
+        "notice": "((e.state IN ('investigating', 'reviewed') AND e.investigated_on IS NOT NULL "
+        f"AND (e.state = 'reviewed' OR e.category NOT IN ({deliberation}))) "
+        "OR (e.state IN ('active', 'stopped') AND e.notice_pending != ''))",
+        "publicised": "e.state = 'publicised'",
+        "submitted": "e.state = 'submitted'",
+        "active": "e.state = 'active'",
+        "review_due": "e.state = 'active' AND e.review_due IS NOT NULL AND e.review_due <= :due",
+    }.get(name)
+    if where is None:
+        raise MzError(f"未知的工作队列: {name}", "unknown_queue")
+    rows = store.db.query(
+        f"""SELECT e.id, e.household_id, e.category, e.class AS cls, e.state, e.covered,
+               e.monthly_fen, e.applied_on, e.start_on, e.review_due, e.notice_pending,
+               e.investigated_on, h.village, h.village_group, h.head_name,
+               coalesce(m.name, h.head_name) AS name
+           FROM enrolments e JOIN households h ON h.id = e.household_id
+           LEFT JOIN members m ON m.id = e.member_id
+           WHERE e.status = 'active' AND h.status = 'active' AND {where}
+           ORDER BY h.village, h.village_group, h.head_py, e.id LIMIT :limit""",
+        {"due": (today + dt.timedelta(days=within_days)).isoformat(), "limit": limit},
+    )
+    cats = categories(store)
+    out = []
+    for r in rows:
+        r["category_name"] = cats.get(r["category"], {}).get("name", r["category"])
+        r["state_name"] = state_label(r["state"])
+        out.append(r)
+    return out

@@ -1,0 +1,322 @@
+"""Public notices (公示) as records: which enrolments, the period, objections (异议).
+
+Creating a notice freezes every printed row in ``notice_items`` (village,
+name, covered persons, category, amount, remark, masked ID when asked), so
+printing the notice again — next week or next year — reproduces it exactly,
+whatever happened to the households since.
+
+>>> spec = NoticeSpec(start=dt.date(2026, 12, 1), hotline="0558-1234567")
+>>> nid = create_notice(store, spec)            # every enrolment awaiting notice
+>>> get_notice(store, nid).end_on
+datetime.date(2026, 12, 7)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from . import enrolment as enr
+from .errors import MzError, NotFound
+from .ids import mask_id
+from .site import require_site
+from .store import Store, new_uid, now_iso
+
+ACTION_LABELS = {"new": "新增", "change": "变更", "stop": "停发"}
+PAGE_SIZES = ("A4", "A3")
+
+
+@dataclass
+class NoticeSpec:
+    """What the clerk chooses when making a notice."""
+
+    start: dt.date
+    hotline: str = ""
+    days: int = 7
+    address: str = ""
+    issuer: str = ""
+    issued_on: dt.date | None = None
+    show_id: bool = False
+    page_size: str = "A4"
+    landscape: bool = False
+    title: str = ""
+
+
+@dataclass
+class NoticeItem:
+    seq: int
+    village: str
+    village_group: str
+    name: str
+    id_masked: str
+    covered: int
+    category: str
+    category_label: str
+    monthly_fen: int
+    action: str
+    enrolment_id: int = 0
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS[self.action]
+
+
+@dataclass
+class Notice:
+    id: int
+    uid: str
+    title: str
+    township: str
+    start_on: dt.date
+    end_on: dt.date
+    hotline: str
+    address: str
+    issuer: str
+    issued_on: dt.date
+    show_id: bool
+    page_size: str
+    landscape: bool
+    items: list[NoticeItem] = field(default_factory=list)
+
+    @property
+    def days(self) -> int:
+        return (self.end_on - self.start_on).days + 1
+
+    def villages(self) -> list[tuple[str, list[NoticeItem]]]:
+        """Items grouped by village, in notice order (one section per village)."""
+        out: dict[str, list[NoticeItem]] = {}
+        for it in self.items:
+            out.setdefault(it.village, []).append(it)
+        return list(out.items())
+
+
+def period_end(start: dt.date, days: int) -> dt.date:
+    """Last day of a notice of ``days`` days starting on ``start`` (both days count)."""
+    return start + dt.timedelta(days=days - 1)
+
+
+def township_name(store: Store) -> str:
+    name = require_site(store).name
+    for suffix in ("民政办", "民政所", "人民政府"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def defaults(store: Store) -> dict:
+    """Hotline, address and issuer of the last notice (or sensible ones for a first)."""
+    last = store.one("SELECT hotline, address, issuer FROM notices ORDER BY id DESC LIMIT 1")
+    town = township_name(store)
+    return last or {"hotline": "", "address": f"{town}民政办", "issuer": f"{town}人民政府"}
+
+
+def candidates(store: Store, village: str | None = None, category: str | None = None,
+               enrolment_ids: list[int] | None = None) -> list[dict]:  # fmt: skip
+    """Enrolments awaiting notice (new, changed or stopped), optionally narrowed."""
+    rows = enr.queue(store, "notice")
+    if village:
+        rows = [r for r in rows if r["village"] == village]
+    if category:
+        rows = [r for r in rows if r["category"] == category]
+    if enrolment_ids is not None:
+        wanted = set(enrolment_ids)
+        rows = [r for r in rows if r["id"] in wanted]
+    for r in rows:
+        r["action"] = r["notice_pending"] or "new"
+    return rows
+
+
+def _title(town: str, start: dt.date, cats: set[str], actions: set[str], store: Store) -> str:
+    names = enr.categories(store)
+    what = names[next(iter(cats))]["name"] if len(cats) == 1 else "社会救助"
+    kind = "拟保障对象公示" if "new" in actions else "保障对象变更公示"
+    return f"{town}{start.year}年{start.month}月{what}{kind}"
+
+
+def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | None = None,
+                  village: str | None = None, category: str | None = None) -> int:  # fmt: skip
+    """Publicise: freeze the rows, move new enrolments to 公示, clear pending changes.
+
+    With neither ids nor filters: every enrolment awaiting notice.  One transaction.
+    """
+    min_days = int(enr.lifecycle_settings()["notice_min_days"])
+    if spec.days < min_days:
+        raise MzError(f"公示期不得少于{min_days}天（现为{spec.days}天）", "notice_too_short")
+    hotline = (spec.hotline or "").strip()
+    if not hotline:
+        raise MzError("请填写监督电话", "hotline_required")
+    if spec.page_size not in PAGE_SIZES:
+        raise MzError(f"纸张应为 {'/'.join(PAGE_SIZES)}", "bad_page_size")
+    with store.transaction():
+        rows = candidates(store, village, category, enrolment_ids)
+        if enrolment_ids is not None:
+            missing = set(enrolment_ids) - {r["id"] for r in rows}
+            for eid in sorted(missing):
+                why = enr.ready_for_notice(store, enr.get(store, eid)) or "不在待公示列表中"
+                raise MzError(f"保障记录{eid}不能公示：{why}", "not_ready_for_notice")
+        if not rows:
+            raise MzError("没有待公示的保障记录", "nothing_to_publicise")
+        town = township_name(store)
+        d = defaults(store)
+        end = period_end(spec.start, spec.days)
+        title = spec.title.strip() or _title(town, spec.start, {r["category"] for r in rows},
+                                             {r["action"] for r in rows}, store)  # fmt: skip
+        issued = spec.issued_on or spec.start
+        stamp = store.stamp(new=True)
+        nid = store.conn.execute(
+            "INSERT INTO notices (uid, title, township, start_on, end_on, hotline, address, "
+            "issuer, issued_on, show_id, page_size, landscape, created_at, updated_at, "
+            "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new_uid(),
+                title,
+                town,
+                spec.start.isoformat(),
+                end.isoformat(),
+                hotline,
+                (spec.address or d["address"]).strip(),
+                (spec.issuer or d["issuer"]).strip(),
+                issued.isoformat(),
+                int(spec.show_id),
+                spec.page_size,
+                int(spec.landscape),
+                stamp["created_at"],
+                stamp["updated_at"],
+                stamp["created_by"],
+                stamp["updated_by"],
+            ),  # fmt: skip
+        ).lastrowid
+        rows.sort(key=lambda r: (r["village"], r["village_group"], r["action"] != "new",
+                                 r["name"], r["id"]))  # fmt: skip
+        cats = enr.categories(store)
+        ids = _id_numbers(store, [r["id"] for r in rows]) if spec.show_id else {}
+        items = []
+        for seq, r in enumerate(rows, 1):
+            short = cats.get(r["category"], {}).get("short", r["category"])
+            items.append((new_uid(), nid, r["id"], seq, r["village"], r["village_group"],
+                          r["name"], mask_id(ids.get(r["id"])), r["covered"], r["category"],
+                          f"{short} {r['cls']}".strip(), r["monthly_fen"], r["action"]))  # fmt: skip
+        store.conn.executemany(
+            "INSERT INTO notice_items (uid, notice_id, enrolment_id, seq, village, village_group, "
+            "name, id_masked, covered, category, category_label, monthly_fen, action) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            items,
+        )
+        for r in rows:
+            e = enr.get(store, r["id"])
+            detail = {"notice_id": nid, "start_on": spec.start.isoformat(),
+                      "end_on": end.isoformat()}  # fmt: skip
+            if r["action"] == "new":
+                enr._move(store, e, "publicise", "", detail)
+            else:
+                store.conn.execute(
+                    "UPDATE enrolments SET notice_pending = '', rev = rev + 1, updated_at = ?, "
+                    "updated_by = ? WHERE id = ?",
+                    (now_iso(), store.operator, e.id),
+                )
+                enr._event(store, e.id, "publicise_" + r["action"], e.state, e.state, "",
+                           detail, e.monthly_fen)  # fmt: skip
+        return nid
+
+
+def _id_numbers(store: Store, enrolment_ids: list[int]) -> dict[int, str]:
+    """The ID of the person a row names (the member, or the head for household rows)."""
+    out = {}
+    for eid, number in store.conn.execute(
+        "SELECT e.id, coalesce(m.id_number, h.head_id_number) FROM enrolments e "
+        "JOIN households h ON h.id = e.household_id LEFT JOIN members m ON m.id = e.member_id "
+        f"WHERE e.id IN ({', '.join('?' * len(enrolment_ids))})",
+        enrolment_ids,
+    ):
+        out[eid] = number or ""
+    return out
+
+
+def get_notice(store: Store, notice_id: int) -> Notice:
+    r = store.one("SELECT * FROM notices WHERE id = ?", (notice_id,))
+    if r is None:
+        raise NotFound(f"没有编号为 {notice_id} 的公示")
+    items = [
+        NoticeItem(*row)
+        for row in store.conn.execute(
+            "SELECT seq, village, village_group, name, id_masked, covered, category, "
+            "category_label, monthly_fen, action, enrolment_id FROM notice_items "
+            "WHERE notice_id = ? ORDER BY seq",
+            (notice_id,),
+        )
+    ]
+    return Notice(r["id"], r["uid"], r["title"], r["township"],
+                  dt.date.fromisoformat(r["start_on"]), dt.date.fromisoformat(r["end_on"]),
+                  r["hotline"], r["address"], r["issuer"], dt.date.fromisoformat(r["issued_on"]),
+                  bool(r["show_id"]), r["page_size"], bool(r["landscape"]), items)  # fmt: skip
+
+
+def list_notices(store: Store) -> list[dict]:
+    return list(store.db.query(
+        "SELECT n.id, n.title, n.start_on, n.end_on, count(i.id) AS rows, "
+        "(SELECT count(*) FROM objections o WHERE o.notice_id = n.id AND o.state = 'open') "
+        "AS open_objections FROM notices n LEFT JOIN notice_items i ON i.notice_id = n.id "
+        "GROUP BY n.id ORDER BY n.id DESC"))  # fmt: skip
+
+
+# -- objections (异议) -------------------------------------------------------------
+def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: str, content: str,
+                  raised_on: dt.date | None = None) -> int:  # fmt: skip
+    """Record an objection to one row of a notice; it blocks submission until closed."""
+    raised_on = raised_on or dt.date.today()
+    if not raised_by.strip() or not content.strip():
+        raise MzError("请填写异议人和异议内容", "objection_incomplete")
+    with store.transaction():
+        n = get_notice(store, notice_id)
+        if not any(it.enrolment_id == enrolment_id for it in n.items):
+            raise MzError(f"保障记录{enrolment_id}不在公示{notice_id}上", "not_on_notice")
+        if raised_on < n.start_on:
+            raise MzError(f"异议日期{raised_on}早于公示开始日期{n.start_on}", "objection_date")
+        stamp = store.stamp(new=True)
+        return store.conn.execute(
+            "INSERT INTO objections (uid, notice_id, enrolment_id, raised_by, raised_on, content, "
+            "created_at, updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new_uid(),
+                notice_id,
+                enrolment_id,
+                raised_by.strip(),
+                raised_on.isoformat(),
+                content.strip(),
+                stamp["created_at"],
+                stamp["updated_at"],
+                stamp["created_by"],
+                stamp["updated_by"],
+            ),  # fmt: skip
+        ).lastrowid
+
+
+def close_objection(store: Store, objection_id: int, follow_up: str, outcome: str) -> None:
+    """The follow-up (调查核实) and outcome (异议成立/不成立 ...) close an objection."""
+    if not follow_up.strip() or not outcome.strip():
+        raise MzError("请填写核实情况和处理结果", "objection_incomplete")
+    with store.transaction():
+        row = store.one("SELECT state FROM objections WHERE id = ?", (objection_id,))
+        if row is None:
+            raise NotFound(f"没有编号为 {objection_id} 的异议")
+        if row["state"] == "closed":
+            raise MzError("该异议已处理完毕", "objection_closed")
+        store.conn.execute(
+            "UPDATE objections SET follow_up = ?, outcome = ?, state = 'closed', updated_at = ?, "
+            "updated_by = ? WHERE id = ?",
+            (follow_up.strip(), outcome.strip(), now_iso(), store.operator, objection_id),
+        )
+
+
+def objections(store: Store, notice_id: int | None = None,
+               enrolment_id: int | None = None) -> list[dict]:  # fmt: skip
+    where, params = ["1 = 1"], []
+    if notice_id is not None:
+        where.append("notice_id = ?")
+        params.append(notice_id)
+    if enrolment_id is not None:
+        where.append("enrolment_id = ?")
+        params.append(enrolment_id)
+    return list(store.db.query(
+        "SELECT id, notice_id, enrolment_id, raised_by, raised_on, content, follow_up, outcome, "
+        f"state, created_by FROM objections WHERE {' AND '.join(where)} ORDER BY id", params))  # fmt: skip
