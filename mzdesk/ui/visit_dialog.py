@@ -94,8 +94,8 @@ class VisitDialog(QDialog):
         pl = QVBoxLayout(photos)
         self.photo_list = QListWidget()
         self.photo_list.setViewMode(QListWidget.ViewMode.IconMode)
-        self.photo_list.setIconSize(QSize(120, 120))
-        self.photo_list.setFixedHeight(150)
+        self.photo_list.setIconSize(QSize(90, 90))
+        self.photo_list.setFixedHeight(112)
         add, remove = QPushButton("添加照片…"), QPushButton("移除照片")
         add.clicked.connect(self._choose_photos)
         remove.clicked.connect(self.remove_selected_photo)
@@ -137,7 +137,7 @@ class VisitDialog(QDialog):
             buttons.addWidget(b)
 
         lower = QWidget()
-        ll = QVBoxLayout(lower)
+        ll = QHBoxLayout(lower)  # photos beside the conclusion: the checklist keeps the height
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(photos)
         ll.addWidget(end)
@@ -145,6 +145,7 @@ class VisitDialog(QDialog):
         split.addWidget(self.form)
         split.addWidget(lower)
         split.setStretchFactor(0, 3)
+        split.setSizes([700, 220])  # the checklist gets most of the room
         layout = QVBoxLayout(self)
         layout.addWidget(top)
         layout.addWidget(split, 1)
