@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -126,7 +127,13 @@ class HouseholdDialog(QDialog):
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
         v = vocab()
-        outer = QVBoxLayout(self)
+        root = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        basics = QWidget()
+        outer = QVBoxLayout(basics)
+        outer.setContentsMargins(4, 4, 4, 4)
+        self.tabs.addTab(basics, "基本信息")
+        root.addWidget(self.tabs, 1)
 
         box = QGroupBox("家庭")
         grid = QGridLayout(box)
@@ -258,14 +265,14 @@ class HouseholdDialog(QDialog):
         self.warnings_label = QLabel("")
         self.warnings_label.setStyleSheet("color: #9a6700;")
         self.warnings_label.setWordWrap(True)
-        outer.addWidget(self.warnings_label)
+        root.addWidget(self.warnings_label)
         self.buttons = QDialogButtonBox()
         self.save_btn = self.buttons.addButton("保存 (Ctrl+S)", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_btn = self.buttons.addButton("取消 (Esc)", QDialogButtonBox.ButtonRole.RejectRole)
         self.save_btn.setDefault(True)
         self.save_btn.clicked.connect(self.save)
         self.cancel_btn.clicked.connect(self.reject)
-        outer.addWidget(self.buttons)
+        root.addWidget(self.buttons)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         QShortcut(QKeySequence("Ctrl+M"), self, activated=self.add_member)
 
@@ -329,6 +336,10 @@ class HouseholdDialog(QDialog):
             w.toggled.connect(self._member_detail_changed)
         self.detail.setEnabled(False)
         return self.detail
+
+    def add_tab(self, title: str, widget: QWidget) -> None:
+        """Another capability's panel for this household (enrolments, visits ...)."""
+        self.tabs.addTab(widget, title)
 
     # ------------------------------------------------------------------ data in/out
     def _load(self) -> None:
