@@ -57,8 +57,9 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
               show_default=True, help="what this installation is")  # fmt: skip
 def init(db_path, site_code, site_name, role):
     """Create a database and set its site identity (初始化站点)."""
-    from .models.site import init_site
+    from .models.site import init_site, validate_site
 
+    validate_site(site_code.strip(), site_name.strip(), role)  # bad input: no file is created
     store = open_store(db_path, create=True)
     site = init_site(store, site_code, site_name, role)
     click.echo(f"已初始化 {site.code} {site.name} ({site.role}): {store.path}")
@@ -165,7 +166,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        # one line, like every other failure; point to the command's --help
+        ctx = getattr(exc, "ctx", None)
+        hint = f" ({ctx.command_path} --help)" if ctx else ""
+        click.echo(f"错误 / error: {_one_line(exc.format_message())}{hint}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("已中止 / aborted", err=True)

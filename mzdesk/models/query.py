@@ -74,7 +74,9 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
     if kind == "empty":
         return []
     probes: list[tuple[str, str]] = []
-    member = "SELECT household_id FROM members WHERE {col} GLOB ? AND status = 'active' LIMIT ?"
+    member = (  # DISTINCT: the limit counts households, not members
+        "SELECT DISTINCT household_id FROM members WHERE {col} GLOB ? AND status = 'active' LIMIT ?"
+    )
     house = "SELECT id FROM households WHERE {col} GLOB ? AND status = 'active' LIMIT ?"
     if kind == "digits":
         q = q.upper()
@@ -104,7 +106,7 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
     if not found and kind == "digits" and len(q) >= 4:
         # a fragment in the middle of an ID (e.g. a birth date): bounded scan
         sql = (
-            "SELECT household_id FROM members WHERE status = 'active' "
+            "SELECT DISTINCT household_id FROM members WHERE status = 'active' "
             "AND instr(id_number, ?) > 0 LIMIT ?"
         )
         for (hid,) in store.conn.execute(sql, (q, limit)):
