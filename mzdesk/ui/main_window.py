@@ -194,6 +194,9 @@ class MainWindow(QMainWindow):
         self.households.count_changed.connect(self._show_count)
         self.households.new_btn.clicked.connect(self.new_household)
         self._build_menus()
+        from .pages import install
+
+        install(self)
         self.households.apply_filter()
         self.households.search.setFocus()
 
@@ -224,7 +227,7 @@ class MainWindow(QMainWindow):
         self.pages_menu = menu.addMenu("业务(&B)")
         self.pages_menu.menuAction().setVisible(False)
 
-        help_menu = menu.addMenu("帮助(&H)")
+        help_menu = self.help_menu = menu.addMenu("帮助(&H)")
         about = QAction("关于民政桌面", self)
         about.triggered.connect(
             lambda: QMessageBox.about(
@@ -233,6 +236,14 @@ class MainWindow(QMainWindow):
             )  # fmt: skip
         )
         help_menu.addAction(about)
+
+    def add_menu(self, title: str):
+        """A capability's own menu, placed before 帮助."""
+        from PySide6.QtWidgets import QMenu
+
+        m = QMenu(title, self)
+        self.menuBar().insertMenu(self.help_menu.menuAction(), m)
+        return m
 
     def add_page(self, title: str, widget: QWidget) -> None:
         """Add a capability's page as a tab (and a menu entry to reach it)."""
@@ -268,6 +279,11 @@ class MainWindow(QMainWindow):
         except MzError as exc:
             QMessageBox.warning(self, "无法打开", str(exc))
             raise
+        if household_id is not None:
+            from .pages import household_tabs
+
+            for title, panel in household_tabs(self.store, household_id, dlg):
+                dlg.add_tab(title, panel)
         dlg.saved.connect(self._after_save)
         dlg.setModal(True)
         dlg.show()
