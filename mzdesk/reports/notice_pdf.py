@@ -1,0 +1,338 @@
+"""Public notice (公示) PDF for the village bulletin board.
+
+Drawn straight on a reportlab canvas in two passes: the first lays every row
+out on pages (rows have a fixed height, so pagination is arithmetic), the
+second draws each page knowing the page count ("第 x 页 共 y 页").  This is
+faster than a platypus ``LongTable`` (see ``bench/bench_notice.py``).
+
+Layout: title, a short lead paragraph, one section per village, the table
+header repeated at the top of every page and of every section, then the
+period, complaint hotline, address, issuing body, date and room for the seal.
+A4 portrait, A4 landscape or A3 landscape; type large enough to read on a wall.
+
+Privacy: the notice only carries what its rows were frozen with
+(:mod:`mzdesk.models.notice`): no bank account, phone, health or cause of
+difficulty; an ID column only when asked, masked by ``mask_id`` at freeze time.
+
+The PDF is written with ``invariant=1``: printing the same notice again gives
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A3, A4, landscape
+from reportlab.lib.units import mm
+
+from ..models.money import format_fen
+from ..models.notice import Notice
+from .fonts import new_canvas, register_cjk_font, string_width
+
+Op = tuple  # ('t', x, y, text, size) | ('l', x1, y1, x2, y2, w) | ('r', x, y, w, h, gray)
+
+
+def cn_date(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+class _Widths:
+    """Per-character width cache: CJK strings are measured char by char."""
+
+    def __init__(self, font: str):
+        self.font = font
+        self.cache: dict[str, float] = {}
+
+    def __call__(self, s: str, size: float) -> float:
+        cache = self.cache
+        total = 0.0
+        for ch in s:
+            w = cache.get(ch)
+            if w is None:
+                w = cache[ch] = string_width(ch, 1000.0) / 1000.0
+            total += w
+        return total * size
+
+
+def page_size(n: Notice) -> tuple[float, float]:
+    base = A3 if n.page_size == "A3" else A4
+    return landscape(base) if n.landscape or n.page_size == "A3" else base
+
+
+def columns(n: Notice, name_header: str) -> list[tuple[str, float, str]]:
+    """(header, relative width, alignment) of the table columns."""
+    cols = [("序号", 0.07, "c"), ("村组", 0.19, "l"), (name_header, 0.14, "c")]
+    if n.show_id:
+        cols.append(("身份证号", 0.30, "c"))
+    cols += [("保障人口", 0.10, "c"), ("类别", 0.19, "c"), ("月保障金额(元)", 0.16, "r"),
+             ("备注", 0.08, "c")]  # fmt: skip
+    return cols
+
+
+class _Layout:
+    def __init__(self, n: Notice, name_header: str):
+        self.n = n
+        self.name_header = name_header
+        self.W, self.H = page_size(n)
+        self.s = 1.35 if n.page_size == "A3" else 1.0  # type scale
+        s = self.s
+        self.margin = 16 * mm * s
+        self.left, self.right = self.margin, self.W - self.margin
+        self.top, self.bottom = self.H - 14 * mm * s, 18 * mm * s
+        self.width = self.right - self.left
+        self.font = register_cjk_font()
+        self.measure = _Widths(self.font)
+        self.body = 12.5 * s
+        self.row_h = 8.2 * mm * s
+        self.head_h = 11 * mm * s
+        cols = columns(n, name_header)
+        total = sum(c[1] for c in cols)
+        self.cols = []
+        x = self.left
+        for title, rel, align in cols:
+            w = self.width * rel / total
+            self.cols.append((title, x, w, align))
+            x += w
+        self.pages: list[list[Op]] = []
+        self.ops: list[Op] = []
+        self.y = self.top
+
+    # -- primitives ----------------------------------------------------------
+    def text(self, x: float, y: float, s: str, size: float, align: str = "l") -> None:
+        if align != "l":
+            w = self.measure(s, size)
+            x = x - w if align == "r" else x - w / 2
+        self.ops.append(("t", x, y, s, size))
+
+    def fit(self, s: str, width: float, size: float, minimum: float) -> tuple[str, float]:
+        """Shrink ``s`` to fit ``width``; below ``minimum`` size, cut it with '…'."""
+        w = self.measure(s, size)
+        if w <= width:
+            return s, size
+        size = max(minimum, size * width / w * 0.98)
+        while s and self.measure(s, size) > width:
+            s = s[:-2] + "…" if len(s) > 1 else ""
+        return s, size
+
+    def wrap(self, s: str, width: float, size: float) -> list[str]:
+        lines, cur, cur_w = [], "", 0.0
+        for ch in s:
+            w = self.measure(ch, size)
+            if cur and cur_w + w > width:
+                lines.append(cur)
+                cur, cur_w = "", 0.0
+            cur += ch
+            cur_w += w
+        return lines + [cur]
+
+    def new_page(self) -> None:
+        self.pages.append(self.ops)
+        self.ops = []
+        self.y = self.top
+        cont = f"{self.n.title}（续）"
+        t, size = self.fit(cont, self.width, 11 * self.s, 8)
+        self.y -= 11 * self.s
+        self.text(self.left, self.y, t, size)
+        self.y -= 5 * mm * self.s
+
+    def ensure(self, h: float) -> bool:
+        """Start a new page unless ``h`` fits; True when a page was started."""
+        if self.y - h < self.bottom:
+            self.new_page()
+            return True
+        return False
+
+    # -- blocks ----------------------------------------------------------------------
+    def title(self) -> None:
+        s = self.s
+        t, size = self.fit(self.n.title, self.width, 20 * s, 12)
+        self.y -= size + 2 * mm
+        self.text(self.W / 2, self.y, t, size, "c")
+        self.y -= 6 * mm * s
+        lead = (
+            "根据社会救助有关规定，经本人申请、入户调查、家庭经济状况核对等程序，"
+            f"现将拟保障对象及变更情况予以公示，公示期为{cn_date(self.n.start_on)}至"
+            f"{cn_date(self.n.end_on)}。公示期间如有异议，请向监督电话或受理地址实名反映。"
+        )
+        size = 12 * s
+        lines = self.wrap(lead, self.width - 2 * size, size)
+        lines = (
+            [lines[0]] + self.wrap("".join(lines[1:]), self.width, size)
+            if len(lines) > 1
+            else lines
+        )
+        for i, line in enumerate(lines):
+            self.y -= size * 1.5
+            self.text(self.left + (2 * size if i == 0 else 0), self.y, line, size)  # indent
+        self.y -= 4 * mm * s
+
+    def header(self) -> None:
+        h = self.head_h
+        y0 = self.y - h
+        self.ops.append(("r", self.left, y0, self.width, h, 0.88))
+        self.ops.append(("b", self.left, y0, self.width, h))
+        size = 12 * self.s
+        for title, x, w, _align in self.cols:
+            avail = w - 2 * mm * self.s
+            if self.measure(title, size) > avail and len(title) > 2:
+                # two lines at a readable size rather than one tiny line
+                cut = title.find("(") if "(" in title else (len(title) + 1) // 2
+                small = 10.5 * self.s
+                for i, part in enumerate((title[:cut], title[cut:])):
+                    t, sz = self.fit(part, avail, small, 7)
+                    yy = y0 + h / 2 + (0.25 * sz if i == 0 else -1.05 * sz)
+                    self.text(x + w / 2, yy, t, sz, "c")
+            else:
+                t, sz = self.fit(title, avail, size, 7)
+                self.text(x + w / 2, y0 + (h - sz) / 2 + sz * 0.15, t, sz, "c")
+            self.ops.append(("l", x, y0, x, y0 + h, 0.6))
+        self.ops.append(("l", self.right, y0, self.right, y0 + h, 0.6))
+        self.y = y0
+
+    def section_heading(self, village: str, rows: list, cont: bool) -> None:
+        size = 14 * self.s
+        if cont:
+            label = f"{village}（续）"
+        else:
+            persons = sum(r.covered for r in rows)
+            unit = "户" if self.name_header == "户主姓名" else "人"
+            label = f"{village}（{len(rows)}{unit}，保障人口{persons}人）"
+        self.y -= size + 2.5 * mm * self.s
+        self.text(self.left, self.y, label, size)
+        self.y -= 2 * mm * self.s
+        self.header()
+
+    def row(self, it) -> None:
+        h = self.row_h
+        y0 = self.y - h
+        base = y0 + (h - self.body) / 2 + self.body * 0.15
+        values = [str(it.seq), f"{it.village}{it.village_group}", it.name]
+        if self.n.show_id:
+            values.append(it.id_masked)
+        values += [str(it.covered), it.category_label, format_fen(it.monthly_fen), it.action_label]
+        pad = 1.6 * mm * self.s
+        for (_, x, w, align), v in zip(self.cols, values, strict=True):
+            t, size = self.fit(v, w - 2 * pad, self.body, 7)
+            if align == "c":
+                self.text(x + w / 2, base, t, size, "c")
+            elif align == "r":
+                self.text(x + w - pad, base, t, size, "r")
+            else:
+                self.text(x + pad, base, t, size)
+        self.ops.append(("g", y0, h))  # row box: verticals and bottom rule
+        self.y = y0
+
+    def closing_height(self) -> float:
+        s = self.s
+        return (3 * 13 * 1.7 * s) + 64 * mm * s
+
+    def closing(self) -> None:
+        s = self.s
+        size = 13 * s
+        n = self.n
+        lines = [
+            f"公示期：{cn_date(n.start_on)}至{cn_date(n.end_on)}（共{n.days}天）",
+            f"监督电话：{n.hotline}",
+        ]
+        if n.address:
+            lines.append(f"受理地址：{n.address}")
+        self.ensure(self.closing_height())
+        self.y -= 6 * mm * s
+        for line in lines:
+            for part in self.wrap(line, self.width, size):
+                self.y -= size * 1.7
+                self.text(self.left, self.y, part, size)
+        # room for the seal: it is pressed over the issuer and the date
+        self.y -= 32 * mm * s
+        x = self.right - 30 * mm * s
+        self.text(x, self.y, n.issuer, 14 * s, "c")
+        self.y -= 14 * s * 1.8
+        self.text(x, self.y, cn_date(n.issued_on), 14 * s, "c")
+
+    def run(self) -> list[list[Op]]:
+        self.title()
+        groups = self.n.villages()
+        last_village = groups[-1][0] if groups else None
+        for village, rows in groups:
+            self.ensure(14 * self.s + self.head_h + self.row_h * 2 + 5 * mm * self.s)
+            self.section_heading(village, rows, cont=False)
+            for i, it in enumerate(rows):
+                need = self.row_h
+                if village == last_village and i == max(0, len(rows) - 2):
+                    # the signature block never stands alone on a page: keep 2 rows with it
+                    need = self.row_h * (len(rows) - i) + self.closing_height()
+                if self.ensure(need):
+                    self.section_heading(village, rows, cont=True)
+                self.row(it)
+        self.closing()
+        self.pages.append(self.ops)
+        return self.pages
+
+
+def layout(n: Notice, name_header: str = "户主姓名") -> tuple[_Layout, list[list[Op]]]:
+    lay = _Layout(n, name_header)
+    return lay, lay.run()
+
+
+def render(n: Notice, out: str | Path, name_header: str = "户主姓名",
+           progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+    """Write the notice to ``out`` (atomically); return the page count."""
+    lay, pages = layout(n, name_header)
+    out = Path(out)
+    tmp = out.with_name(out.name + ".part")
+    c = new_canvas(tmp, title=n.title, pagesize=(lay.W, lay.H), size=lay.body, invariant=1)
+    c.setSubject("公示")
+    total = len(pages)
+    foot = 10 * lay.s
+    col_x = [x for _, x, _, _ in lay.cols] + [lay.right]
+    for p, ops in enumerate(pages, 1):
+        cur_size = None
+        c.setLineWidth(0.6)
+        for op in ops:
+            kind = op[0]
+            if kind == "t":
+                if op[4] != cur_size:
+                    cur_size = op[4]
+                    c.setFont(lay.font, cur_size)
+                c.drawString(op[1], op[2], op[3])
+            elif kind == "g":
+                y0, h = op[1], op[2]
+                for x in col_x:
+                    c.line(x, y0, x, y0 + h)
+                c.line(lay.left, y0, lay.right, y0)
+            elif kind == "r":
+                c.setFillGray(op[5])
+                c.rect(op[1], op[2], op[3], op[4], stroke=0, fill=1)
+                c.setFillGray(0)
+            elif kind == "b":
+                c.rect(op[1], op[2], op[3], op[4], stroke=1, fill=0)
+            elif kind == "l":
+                c.line(op[1], op[2], op[3], op[4])
+        c.setFont(lay.font, foot)
+        c.drawCentredString(lay.W / 2, lay.bottom - 9 * mm * lay.s, f"第 {p} 页 共 {total} 页")
+        c.showPage()
+        if progress:
+            progress(p, total)
+    c.save()
+    os.replace(tmp, out)
+    return total
+
+
+def name_header(store, n: Notice) -> str:
+    """'户主姓名' when every row is a household, else '姓名' (person categories)."""
+    from ..models.enrolment import categories
+
+    cats = categories(store)
+    units = {cats.get(it.category, {}).get("unit", "person") for it in n.items}
+    return "户主姓名" if units == {"household"} else "姓名"
+
+
+def write_pdf(store, notice_id: int, out: str | Path,
+              progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+    """The notice ``notice_id`` as a PDF at ``out``; returns the page count."""
+    from ..models.notice import get_notice
+
+    n = get_notice(store, notice_id)
+    return render(n, out, name_header(store, n), progress)
