@@ -350,11 +350,25 @@ def _enrolment_lifecycle_and_notices(conn: sqlite3.Connection) -> None:
             conn.execute(sql)
 
 
+def _operators_and_audit_trail(conn: sqlite3.Connection) -> None:
+    """Operator accounts with roles, and the hash-chained audit trail.
+
+    The audit triggers themselves are derived from the live columns and kept
+    current by ``audit.refresh_triggers`` (run here and whenever a store opens).
+    """
+    from . import audit, auth
+
+    auth.create_schema(conn)
+    audit.create_schema(conn)
+    audit.refresh_triggers(conn)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
     _visits_booklets_tasks_spot_checks,
     _household_list_indexes,
     _enrolment_lifecycle_and_notices,
+    _operators_and_audit_trail,
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
+from .auth import require
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .household import Household, Member, validate_household
 from .pinyin import name_keys
@@ -190,6 +191,7 @@ class Registry:
         """
         s = self.store
         with s.transaction():
+            require(s, "household.edit")
             problems = self.validate(h, today)
             if problems:
                 raise ValidationError(problems)
@@ -252,6 +254,7 @@ class Registry:
             raise MzError("请填写注销原因", "missing_reason")
         s = self.store
         with s.transaction():
+            require(s, "household.delete")
             stamp = s.stamp(new=False)
             cur = s.conn.execute(
                 "UPDATE households SET status = 'deleted', status_reason = ?, rev = rev + 1, "
@@ -282,6 +285,7 @@ class Registry:
         first invalid one, :class:`Cancelled` if ``cancel()`` turns true.
         """
         s = self.store
+        require(s, "household.import")
         today = today or dt.date.today()
         total = len(households)
         seen: dict[str, int] = {}

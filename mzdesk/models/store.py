@@ -50,6 +50,8 @@ class Store:
         self.path = path
         self.operator = operator
         self._depth = 0
+        # run inside the outermost transaction just before COMMIT (the audit seal)
+        self.before_commit: list = []
 
     @classmethod
     def open(cls, path: str | Path, operator: str | None = None, create: bool = True) -> Store:
@@ -76,6 +78,9 @@ class Store:
         register_functions(conn)
         store = cls(sqlite_utils.Database(conn), path, operator or default_operator())
         store.migrate()
+        from .audit import attach  # after migrate: the audit tables exist
+
+        attach(store)
         return store
 
     def close(self) -> None:
@@ -117,6 +122,8 @@ class Store:
         self._depth = 1
         try:
             yield self.conn
+            for hook in self.before_commit:
+                hook(self)
         except BaseException:
             self._depth = 0
             self.conn.execute("ROLLBACK")

@@ -1,0 +1,371 @@
+"""Audit trail (操作留痕): append-only, hash-chained, written by SQLite triggers.
+
+Design (see docs/reliability.md):
+
+* **Triggers, not Python calls.**  Every INSERT/UPDATE/DELETE on an audited
+  table writes ``audit_log`` rows from inside SQLite, so every write path is
+  covered: the registry, bulk imports, sync import, other engineers' services
+  and even a raw ``sqlite3`` session.  An update writes one row per changed
+  field (old → new); an insert or a hard delete writes one row with a JSON
+  snapshot of the record.  Derived columns (search keys, revision counters,
+  stamps) are not logged.  The operator is the row's ``updated_by`` stamp,
+  which :meth:`Store.stamp` fills with the logged-in operator (for a sync
+  import: the operator at the site that made the change).
+* **Adding a table is one line**: add it to :data:`AUDITED_TABLES`.  Triggers
+  are (re)generated from the live columns whenever a store is opened
+  (:func:`refresh_triggers`), so a column added by a later migration is
+  audited without touching this module.
+* **Hash chain, sealed before commit.**  Triggers cannot hash (SQLite has no
+  SHA-256 and a registered SQL function would make every write by a plain
+  ``sqlite3`` session fail), so rows are written with ``hash IS NULL`` and
+  :func:`seal` chains them — ``hash = sha256(previous hash + row)`` — inside
+  the same transaction, just before COMMIT (a ``Store.before_commit`` hook).
+  Bulk work seals tens of thousands of rows in one pass.  Rows written
+  outside mzdesk stay unsealed until mzdesk's next write; ``verify`` reports
+  them.
+* **Append-only**: guard triggers refuse DELETE and any UPDATE except sealing.
+  Someone who drops the guards and edits or removes an entry breaks the chain
+  and :func:`verify` names the first broken entry.  Someone who recomputes the
+  whole chain is caught by comparing the chain head (printed by ``verify``,
+  carried in backups) with a head recorded earlier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# table -> columns whose values are secret (logged as '***' when they change)
+AUDITED_TABLES: dict[str, tuple[str, ...]] = {
+    "site": (),
+    "households": (),
+    "members": (),
+    "enrolments": (),
+    "visits": (),
+    "care_booklets": (),
+    "followup_tasks": (),
+    "operators": ("pw_hash",),
+}
+
+# derived or bookkeeping columns: logging them would only add noise
+SKIP_COLUMNS = frozenset({
+    "rev", "created_at", "created_by", "updated_at", "updated_by", "id_rev", "phone_rev",
+    "name_tail", "py_initials", "py_full", "head_py", "head_name", "head_id_number",
+    "member_count", "failed_count", "last_login_at",
+})  # fmt: skip
+
+GENESIS = "0" * 64
+_FIELDS = ("seq", "at", "operator", "tbl", "record_id", "record_uid", "household_id",
+           "action", "field", "old", "new")  # fmt: skip
+_NOW = "strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')"
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Tables of the audit trail; called by the migration that introduces it."""
+    for sql in """
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        operator TEXT NOT NULL DEFAULT '',
+        tbl TEXT NOT NULL,
+        record_id INTEGER,
+        record_uid TEXT,
+        household_id INTEGER,
+        action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')),
+        field TEXT NOT NULL DEFAULT '',
+        old TEXT,
+        new TEXT,
+        hash TEXT
+    );
+    CREATE INDEX audit_log_household ON audit_log(household_id, seq);
+    CREATE INDEX audit_log_operator ON audit_log(operator, seq);
+    CREATE INDEX audit_log_record ON audit_log(tbl, record_id, seq);
+    CREATE INDEX audit_log_unsealed ON audit_log(seq) WHERE hash IS NULL;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_seal_only BEFORE UPDATE ON audit_log
+    WHEN OLD.hash IS NOT NULL OR NEW.seq IS NOT OLD.seq OR NEW.at IS NOT OLD.at
+      OR NEW.operator IS NOT OLD.operator OR NEW.tbl IS NOT OLD.tbl
+      OR NEW.record_id IS NOT OLD.record_id OR NEW.record_uid IS NOT OLD.record_uid
+      OR NEW.household_id IS NOT OLD.household_id OR NEW.action IS NOT OLD.action
+      OR NEW.field IS NOT OLD.field OR NEW.old IS NOT OLD.old OR NEW.new IS NOT OLD.new
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
+    """.split(";\n"):
+        if sql.strip():
+            conn.execute(sql)
+
+
+# -- triggers -----------------------------------------------------------------
+def _columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    return [(r[1], (r[2] or "").upper()) for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def trigger_sql(conn: sqlite3.Connection, table: str) -> dict[str, str]:
+    """The three trigger statements for ``table``, named ``audit_<table>_<action>``."""
+    cols = _columns(conn, table)
+    names = {c for c, _ in cols}
+    secret = set(AUDITED_TABLES.get(table, ()))
+    logged = [c for c, t in cols if c not in SKIP_COLUMNS and c != "id" and "BLOB" not in t]
+
+    def ref(row: str, col: str) -> str:
+        return (
+            f"CASE WHEN {row}.{col} IS NULL THEN NULL ELSE '***' END"
+            if col in secret
+            else f"{row}.{col}"
+        )
+
+    def snapshot(row: str) -> str:
+        # merge-patching onto {} drops the null members: empty fields cost nothing
+        pairs = ", ".join(f"'{c}', NULLIF({ref(row, c)}, '')" for c in logged)
+        return f"json_patch('{{}}', json_object({pairs}))"
+
+    def head(row: str) -> str:
+        uid = f"{row}.uid" if "uid" in names else "NULL"
+        hh = f"{row}.id" if table == "households" else (
+            f"{row}.household_id" if "household_id" in names else "NULL")  # fmt: skip
+        who = f"COALESCE({row}.updated_by, '')" if "updated_by" in names else "''"
+        return f"{_NOW}, {who}, '{table}', {row}.rowid, {uid}, {hh}"
+
+    cols_sql = "(at, operator, tbl, record_id, record_uid, household_id, action, field, old, new)"
+    changes = " UNION ALL ".join(
+        f"SELECT '{c}' AS f, {ref('OLD', c)} AS o, {ref('NEW', c)} AS n, "
+        f"OLD.{c} IS NOT NEW.{c} AS d"
+        for c in logged
+    )
+    return {
+        f"audit_{table}_insert": (
+            f"CREATE TRIGGER audit_{table}_insert AFTER INSERT ON {table} BEGIN "
+            f"INSERT INTO audit_log {cols_sql} VALUES ({head('NEW')}, 'insert', '', NULL, "
+            f"{snapshot('NEW')}); END"
+        ),
+        f"audit_{table}_update": (
+            f"CREATE TRIGGER audit_{table}_update AFTER UPDATE ON {table} BEGIN "
+            f"INSERT INTO audit_log {cols_sql} SELECT {head('NEW')}, 'update', f, o, n "
+            f"FROM ({changes}) WHERE d; END"
+        ),
+        f"audit_{table}_delete": (
+            f"CREATE TRIGGER audit_{table}_delete AFTER DELETE ON {table} BEGIN "
+            f"INSERT INTO audit_log {cols_sql} VALUES ({head('OLD')}, 'delete', '', "
+            f"{snapshot('OLD')}, NULL); END"
+        ),
+    }
+
+
+def refresh_triggers(conn: sqlite3.Connection) -> int:
+    """(Re)create audit triggers whose SQL differs from the live columns; returns how many.
+
+    Cheap when nothing changed (one PRAGMA per table); call inside a transaction.
+    """
+    existing = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "audit_log" not in tables:
+        return 0
+    changed = 0
+    for table in AUDITED_TABLES:
+        if table not in tables:
+            continue
+        for name, sql in trigger_sql(conn, table).items():
+            if existing.get(name) != sql:
+                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+                conn.execute(sql)
+                changed += 1
+    return changed
+
+
+def triggers_stale(conn: sqlite3.Connection) -> bool:
+    existing = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "audit_log" not in tables:
+        return False
+    return any(
+        existing.get(name) != sql
+        for table in AUDITED_TABLES
+        if table in tables
+        for name, sql in trigger_sql(conn, table).items()
+    )
+
+
+# -- the hash chain -------------------------------------------------------------
+def entry_hash(prev: str, row: tuple) -> str:
+    """sha256 over the previous hash and the entry's fields (unit separator between)."""
+    text = prev + "\x1f" + "\x1f".join("\x00" if v is None else str(v) for v in row)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _has_audit(conn: sqlite3.Connection) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
+        ).fetchone()
+        is not None
+    )
+
+
+def seal(conn: sqlite3.Connection) -> int:
+    """Chain every unsealed entry; returns how many were sealed.  Call inside a transaction."""
+    if not _has_audit(conn):
+        return 0
+    first = conn.execute("SELECT min(seq) FROM audit_log WHERE hash IS NULL").fetchone()[0]
+    if first is None:
+        return 0
+    prev = conn.execute(
+        "SELECT hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1", (first,)
+    ).fetchone()
+    prev_hash = prev[0] if prev and prev[0] else GENESIS
+    rows = conn.execute(
+        f"SELECT {', '.join(_FIELDS)} FROM audit_log WHERE seq >= ? ORDER BY seq", (first,)
+    ).fetchall()
+    updates = []
+    for row in rows:
+        prev_hash = entry_hash(prev_hash, row)
+        updates.append((prev_hash, row[0]))
+    conn.executemany("UPDATE audit_log SET hash = ? WHERE seq = ? AND hash IS NULL", updates)
+    return len(updates)
+
+
+def attach(store) -> None:
+    """Wire the audit trail into an open store: fresh triggers, seal before every commit."""
+    conn = store.conn
+    if triggers_stale(conn):
+        with store.transaction():
+            refresh_triggers(conn)
+    store.before_commit.append(lambda s: seal(s.conn))
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    head: str
+    problem: str = ""
+    broken_seq: int | None = None
+    unsealed: int = 0
+
+    def message(self) -> str:
+        if self.ok:
+            return f"审计记录完整：共{self.checked}条，链头 {self.head}"
+        return self.problem
+
+
+def verify(conn: sqlite3.Connection) -> VerifyResult:
+    """Recompute the chain; name the first entry that was edited, removed or never sealed."""
+    prev_hash, expected, checked = GENESIS, None, 0
+    cur = conn.execute(f"SELECT {', '.join(_FIELDS)}, hash FROM audit_log ORDER BY seq")
+    for row in cur:
+        seq, stored = row[0], row[-1]
+        if expected is not None and seq != expected:
+            return VerifyResult(False, checked, prev_hash,
+                                f"审计记录第{expected}条（至第{seq - 1}条）已被删除", expected)  # fmt: skip
+        if stored is None:
+            unsealed = conn.execute("SELECT count(*) FROM audit_log WHERE hash IS NULL").fetchone()[
+                0
+            ]
+            return VerifyResult(False, checked, prev_hash,
+                                f"审计记录第{seq}条未封存：自该条起共{unsealed}条不是由mzdesk写入",
+                                seq, unsealed)  # fmt: skip
+        prev_hash = entry_hash(prev_hash, row[:-1])
+        if prev_hash != stored:
+            return VerifyResult(False, checked, prev_hash,
+                                f"审计记录第{seq}条被改动（{row[3]} 记录{row[4]} {row[8] or row[7]}）",
+                                seq)  # fmt: skip
+        checked += 1
+        expected = seq + 1
+    top = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+    if top and top[0] is not None and (expected or 1) <= top[0]:
+        return VerifyResult(False, checked, prev_hash,
+                            f"审计记录第{expected or 1}条至第{top[0]}条已被删除", expected or 1)  # fmt: skip
+    return VerifyResult(True, checked, prev_hash)
+
+
+# -- reading ------------------------------------------------------------------------
+@dataclass
+class Change:
+    seq: int
+    at: str
+    operator: str
+    table: str
+    record_id: int | None
+    record_uid: str | None
+    household_id: int | None
+    action: str
+    field: str
+    old: str | None
+    new: str | None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+ID_FIELDS = frozenset({"id_number", "id_raw", "disability_cert", "bank_account"})
+
+
+def _masked(field: str, value: str | None) -> str | None:
+    from .ids import mask_id
+
+    if value is None:
+        return None
+    if field in ID_FIELDS:
+        return mask_id(value) if field != "bank_account" else (value[:4] + "****" if value else "")
+    if field == "" and value.startswith("{"):
+        data = json.loads(value)
+        for k in ID_FIELDS & data.keys():
+            if data[k]:
+                data[k] = _masked(k, str(data[k]))
+        return json.dumps(data, ensure_ascii=False)
+    return value
+
+
+def history(
+    conn: sqlite3.Connection,
+    household_id: int | None = None,
+    operator: str | None = None,
+    table: str | None = None,
+    limit: int = 500,
+    mask: bool = True,
+) -> list[Change]:
+    """Latest changes first, filtered per household and/or operator.
+
+    Changes to one field of one record in the same second are shown as one net
+    change by the last writer (the registry frees and re-sets ID numbers while
+    saving a household; that round trip is not a change).  With ``mask`` the ID
+    numbers and account numbers are masked (``mask_id``).
+    """
+    where, params = [], []
+    if household_id is not None:
+        where.append("household_id = ?")
+        params.append(household_id)
+    if operator:
+        where.append("operator = ?")
+        params.append(operator)
+    if table:
+        where.append("tbl = ?")
+        params.append(table)
+    sql = f"SELECT {', '.join(_FIELDS)} FROM audit_log"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY seq DESC LIMIT ?"
+    rows = conn.execute(sql, (*params, limit * 3)).fetchall()
+    net: dict[tuple, list] = {}
+    for row in reversed(rows):  # oldest first
+        key = (row[1], row[3], row[4], row[8]) if row[7] == "update" else (row[0],)
+        if key in net:
+            net[key][10] = row[10]
+            net[key][0], net[key][2] = row[0], row[2]
+        else:
+            net[key] = list(row)
+    out = []
+    for r in net.values():
+        if r[7] == "update" and r[9] == r[10] and r[9] != "***":
+            continue
+        if mask:
+            r[9], r[10] = _masked(r[8], r[9]), _masked(r[8], r[10])
+        out.append(Change(*r))
+    out.sort(key=lambda c: c.seq, reverse=True)
+    return out[:limit]
+
+
+def iter_all(conn: sqlite3.Connection) -> Iterator[tuple]:
+    yield from conn.execute(f"SELECT {', '.join(_FIELDS)}, hash FROM audit_log ORDER BY seq")

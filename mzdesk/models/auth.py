@@ -1,0 +1,376 @@
+"""Operators (操作员), roles and the permission check every core service calls.
+
+Roles: ``admin`` 管理员, ``clerk`` 经办人, ``field`` 入户核查员,
+``county_reviewer`` 县级审核员, ``readonly`` 只读.
+
+**Setup mode.**  A database without operator accounts is in setup mode: every
+action is allowed, so a fresh install, the demo and scripts work before the
+first admin exists.  Creating the first account (it must be an admin) ends
+setup mode for good.
+
+**Who is acting.**  The core trusts ``store.operator`` as the authenticated
+identity; only entry points set it, after :func:`authenticate`:
+
+* GUI: the login dialog (``mzdesk.ui.login_dialog``) calls :func:`login`.
+* CLI: ``MZDESK_OPERATOR`` and ``MZDESK_PASSWORD`` in the environment
+  (:func:`cli_login`, called by ``cli.open_store``); needed only once
+  accounts exist.
+* Background workers open their own store with the same operator name.
+
+**The permission check.**  Services call ``require(store, ACTION)`` at the top
+of each use case, before writing.  Actions (add one line to
+:data:`PERMISSIONS` for a new one)::
+
+    household.edit        create/change a household or its members   admin clerk field
+    household.delete      soft-delete (注销) a household             admin clerk
+    household.import      bulk import / demo                         admin clerk
+    enrolment.edit        apply, investigate, review, publicise      admin clerk field
+    enrolment.confirm     confirm / reject (审核确认), stop           admin clerk county_reviewer
+    visit.edit            home visits, booklets, follow-up tasks     admin clerk field
+    notice.publish        generate/record a public notice            admin clerk
+    payment.edit          payment rosters                            admin clerk
+    sync.export / sync.import                                        admin clerk county_reviewer
+    audit.view            read the audit trail                       admin clerk county_reviewer
+    backup.create         write a backup                             admin clerk
+    backup.restore        replace the database by a backup           admin
+    operators.manage      add, reset, lock, unlock accounts          admin
+
+Example::
+
+    >>> require(store, "enrolment.confirm")   # raises PermissionDenied for 'field'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+
+from .errors import FieldError, MzError
+
+ROLES: dict[str, str] = {
+    "admin": "管理员",
+    "clerk": "经办人",
+    "field": "入户核查员",
+    "county_reviewer": "县级审核员",
+    "readonly": "只读",
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "household.edit": frozenset({"admin", "clerk", "field"}),
+    "household.delete": frozenset({"admin", "clerk"}),
+    "household.import": frozenset({"admin", "clerk"}),
+    "enrolment.edit": frozenset({"admin", "clerk", "field"}),
+    "enrolment.confirm": frozenset({"admin", "clerk", "county_reviewer"}),
+    "visit.edit": frozenset({"admin", "clerk", "field"}),
+    "notice.publish": frozenset({"admin", "clerk"}),
+    "payment.edit": frozenset({"admin", "clerk"}),
+    "sync.export": frozenset({"admin", "clerk", "county_reviewer"}),
+    "sync.import": frozenset({"admin", "clerk", "county_reviewer"}),
+    "audit.view": frozenset({"admin", "clerk", "county_reviewer"}),
+    "backup.create": frozenset({"admin", "clerk"}),
+    "backup.restore": frozenset({"admin"}),
+    "operators.manage": frozenset({"admin"}),
+}
+
+MAX_FAILURES = 5  # consecutive wrong passwords before the account locks
+MIN_PASSWORD = 8
+# scrypt: 2**15 x 8 x 128 bytes = 32 MB and ~0.1 s per check on an office PC
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+
+ENV_OPERATOR = "MZDESK_OPERATOR"
+ENV_PASSWORD = "MZDESK_PASSWORD"
+
+
+class PermissionDenied(MzError):
+    code = "permission_denied"
+
+
+class LoginFailed(MzError):
+    code = "login_failed"
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    display_name: str
+    role: str
+    locked: bool
+    failed_count: int
+    last_login_at: str | None
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+
+# -- passwords ------------------------------------------------------------------
+def hash_password(password: str, n: int = SCRYPT_N) -> str:
+    """``scrypt$N$r$p$salt$hash`` (hex); memory-hard, salted."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P,
+                            maxmem=256 * 1024 * 1024, dklen=32)  # fmt: skip
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if kind != "scrypt":
+        return False
+    got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r),
+                         p=int(p), maxmem=256 * 1024 * 1024, dklen=len(digest) // 2)  # fmt: skip
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def _validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise FieldError("password", "weak_password", f"密码至少{MIN_PASSWORD}位")
+    if password.isdigit() and len(set(password)) <= 2:
+        raise FieldError("password", "weak_password", "密码过于简单")
+
+
+# -- accounts ---------------------------------------------------------------------
+def _row_to_operator(r: dict) -> Operator:
+    return Operator(r["name"], r["display_name"], r["role"], bool(r["locked"]), r["failed_count"],
+                    r["last_login_at"])  # fmt: skip
+
+
+def setup_mode(store) -> bool:
+    """True while the database has no operator accounts (everything allowed)."""
+    return not store.scalar("SELECT 1 FROM operators LIMIT 1")
+
+
+def get_operator(store, name: str) -> Operator | None:
+    r = store.one("SELECT * FROM operators WHERE name = ?", (name,))
+    return _row_to_operator(r) if r else None
+
+
+def list_operators(store) -> list[Operator]:
+    return [_row_to_operator(r) for r in store.db.query("SELECT * FROM operators ORDER BY name")]
+
+
+def add_operator(store, name: str, password: str, role: str, display_name: str = "") -> Operator:
+    """Create an account.  The first account must be an admin (it ends setup mode)."""
+    name = name.strip()
+    if not name or len(name) > 32 or any(c.isspace() for c in name):
+        raise FieldError(
+            "name", "bad_operator_name", "账号名不能为空、不能含空格，且不超过32个字符"
+        )
+    if role not in ROLES:
+        raise FieldError("role", "bad_role", f"角色应为 {', '.join(ROLES)} 之一: {role!r}")
+    _validate_password(password)
+    pw = hash_password(password)
+    with store.transaction():
+        if setup_mode(store):
+            if role != "admin":
+                raise MzError("第一个账号必须是管理员(admin)", "first_must_be_admin")
+        else:
+            require(store, "operators.manage")
+        if get_operator(store, name):
+            raise FieldError("name", "operator_exists", f"账号已存在: {name}")
+        row = {"name": name, "display_name": display_name.strip() or name, "role": role,
+               "pw_hash": pw, "locked": 0, "failed_count": 0, **store.stamp(new=True)}  # fmt: skip
+        store.conn.execute(
+            f"INSERT INTO operators ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+    return get_operator(store, name)
+
+
+def _must_exist(store, name: str) -> Operator:
+    op = get_operator(store, name)
+    if op is None:
+        raise MzError(f"没有账号: {name}", "no_operator")
+    return op
+
+
+def _admins_left(store, excluding: str) -> int:
+    return store.scalar(
+        "SELECT count(*) FROM operators WHERE role = 'admin' AND locked = 0 AND name != ?",
+        (excluding,),
+    )
+
+
+def set_password(store, name: str, new_password: str, old_password: str | None = None) -> None:
+    """An admin resets anyone's password; an operator changes their own with the old one."""
+    _validate_password(new_password)
+    pw = hash_password(new_password)
+    with store.transaction():
+        op = _must_exist(store, name)
+        if not (store.operator == name and old_password is not None):
+            require(store, "operators.manage")
+        else:
+            stored = store.scalar("SELECT pw_hash FROM operators WHERE name = ?", (name,))
+            if not check_password(old_password, stored):
+                raise LoginFailed("原密码不正确")
+        store.conn.execute(
+            "UPDATE operators SET pw_hash = ?, failed_count = 0, updated_at = ?, updated_by = ? "
+            "WHERE name = ?",
+            (pw, *store.stamp(new=False).values(), op.name),
+        )
+
+
+def set_locked(store, name: str, locked: bool, reason: str = "") -> None:
+    """Lock or unlock an account (admin).  The last unlocked admin cannot be locked."""
+    with store.transaction():
+        require(store, "operators.manage")
+        op = _must_exist(store, name)
+        if locked and op.role == "admin" and not _admins_left(store, name):
+            raise MzError("不能锁定最后一个可用的管理员账号", "last_admin")
+        store.conn.execute(
+            "UPDATE operators SET locked = ?, locked_reason = ?, failed_count = 0, updated_at = ?, "
+            "updated_by = ? WHERE name = ?",
+            (int(locked), reason if locked else "", *store.stamp(new=False).values(), name),
+        )
+
+
+def set_role(store, name: str, role: str) -> None:
+    if role not in ROLES:
+        raise FieldError("role", "bad_role", f"角色应为 {', '.join(ROLES)} 之一: {role!r}")
+    with store.transaction():
+        require(store, "operators.manage")
+        op = _must_exist(store, name)
+        if op.role == "admin" and role != "admin" and not _admins_left(store, name):
+            raise MzError("不能取消最后一个管理员", "last_admin")
+        store.conn.execute(
+            "UPDATE operators SET role = ?, updated_at = ?, updated_by = ? WHERE name = ?",
+            (role, *store.stamp(new=False).values(), name),
+        )
+
+
+# -- logging in ---------------------------------------------------------------------
+def authenticate(store, name: str, password: str) -> Operator:
+    """Check a password; count failures and lock after :data:`MAX_FAILURES` in a row.
+
+    The failure counter is committed even though the login fails.
+    """
+    r = store.one("SELECT * FROM operators WHERE name = ?", (name.strip(),))
+    if r is None:
+        raise LoginFailed("账号或密码不正确")
+    if r["locked"]:
+        raise LoginFailed("账号已锁定，请联系管理员解锁", "account_locked")
+    ts = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
+    if not check_password(password, r["pw_hash"]):
+        failures = r["failed_count"] + 1
+        locked = failures >= MAX_FAILURES
+        with store.transaction():
+            # the counter is bookkeeping: no stamp change, so it is not an audited edit
+            store.conn.execute(
+                "UPDATE operators SET failed_count = ?, locked = ?, locked_reason = ? WHERE name = ?",
+                (
+                    failures,
+                    int(locked),
+                    "连续输错密码" if locked else r["locked_reason"],
+                    r["name"],
+                ),
+            )
+        if locked:
+            raise LoginFailed(
+                f"连续{MAX_FAILURES}次密码错误，账号已锁定，请联系管理员", "account_locked"
+            )
+        raise LoginFailed(f"账号或密码不正确（还可尝试{MAX_FAILURES - failures}次）")
+    with store.transaction():
+        store.conn.execute(
+            "UPDATE operators SET failed_count = 0, last_login_at = ? WHERE name = ?",
+            (ts, r["name"]),
+        )
+    return get_operator(store, r["name"])
+
+
+def login(store, name: str, password: str) -> Operator:
+    """Authenticate and make this operator the store's acting identity."""
+    op = authenticate(store, name, password)
+    store.operator = op.name
+    return op
+
+
+def cli_login(store) -> None:
+    """CLI: log in from ``MZDESK_OPERATOR``/``MZDESK_PASSWORD`` once accounts exist.
+
+    In setup mode nothing is needed.  With accounts and no variables the store
+    keeps the OS user name, which is no account: every guarded action is then
+    refused with a message that says how to log in.
+    """
+    if setup_mode(store):
+        return
+    name = os.environ.get(ENV_OPERATOR)
+    if not name:
+        store.operator = ""
+        return
+    login(store, name, os.environ.get(ENV_PASSWORD, ""))
+
+
+# -- the check ------------------------------------------------------------------------
+def role_of(store) -> str | None:
+    """The acting operator's role; ``None`` in setup mode or for a non-account."""
+    return store.scalar(
+        "SELECT role FROM operators WHERE name = ? AND locked = 0", (store.operator,)
+    )
+
+
+def allowed(store, action: str) -> bool:
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}; add it to auth.PERMISSIONS")
+    if setup_mode(store):
+        return True
+    return role_of(store) in PERMISSIONS[action]
+
+
+def require(store, action: str) -> None:
+    """Raise :class:`PermissionDenied` unless the acting operator may do ``action``."""
+    if allowed(store, action):
+        return
+    op = get_operator(store, store.operator) if store.operator else None
+    if op is None:
+        raise PermissionDenied(
+            f"请先登录（图形界面登录，或设置环境变量 {ENV_OPERATOR} 和 {ENV_PASSWORD}）",
+            "not_logged_in",
+        )
+    if op.locked:
+        raise PermissionDenied(f"账号 {op.name} 已锁定", "account_locked")
+    raise PermissionDenied(
+        f"{op.role_label} {op.name} 无权执行此操作（{ACTION_LABELS.get(action, action)}）"
+    )
+
+
+ACTION_LABELS: dict[str, str] = {
+    "household.edit": "修改家庭信息",
+    "household.delete": "注销家庭",
+    "household.import": "批量导入",
+    "enrolment.edit": "办理救助申请",
+    "enrolment.confirm": "审核确认",
+    "visit.edit": "入户调查",
+    "notice.publish": "公示",
+    "payment.edit": "发放名册",
+    "sync.export": "导出同步包",
+    "sync.import": "导入同步包",
+    "audit.view": "查看操作记录",
+    "backup.create": "备份",
+    "backup.restore": "恢复备份",
+    "operators.manage": "管理操作员",
+}
+
+
+def create_schema(conn) -> None:
+    conn.execute("""
+    CREATE TABLE operators (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL CHECK (role IN ('admin', 'clerk', 'field', 'county_reviewer', 'readonly')),
+        pw_hash TEXT NOT NULL,
+        locked INTEGER NOT NULL DEFAULT 0,
+        locked_reason TEXT NOT NULL DEFAULT '',
+        failed_count INTEGER NOT NULL DEFAULT 0,
+        last_login_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    )""")
