@@ -1,0 +1,285 @@
+"""CLI for public notices (公示) and enrolment transitions.
+
+mzdesk notice --db P --out F.pdf [--village V] [--category C] [--start YYYY-MM-DD]
+              [--days 7] [--hotline TEL] [--issuer TEXT] [--address TEXT]
+              [--paper A4|A4L|A3] [--show-id] [--xlsx F.xlsx] [--reprint N]
+mzdesk enrol list|apply|investigate|survey|deliberate|submit|confirm|reject|review|stop|
+             object|resolve|history|category-add ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ..cli import db_option, emit_json, open_store
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+PAPERS = {"A4": ("A4", False), "A4L": ("A4", True), "A3": ("A3", True)}
+
+
+def operator_option(f):
+    return click.option("--operator", default=None,
+                        help="who does this (经办人); default: the login name")(f)  # fmt: skip
+
+
+def _store(db_path, operator=None):
+    store = open_store(db_path)
+    if operator:
+        store.operator = operator
+    return store
+
+
+def _day(value) -> dt.date | None:
+    return value.date() if value else None
+
+
+@click.command()
+@db_option
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PDF file to write")
+@click.option("--village", default=None, help="only enrolments of this village (村/社区)")
+@click.option("--category", default=None, help="only this category code, e.g. rural_dibao")
+@click.option("--start", type=DATE, default=None, help="first day of the period (default: today)")
+@click.option("--days", type=int, default=7, show_default=True, help="length of the period (>= 7)")
+@click.option("--hotline", default=None, help="监督电话 (default: the last notice's)")
+@click.option("--issuer", default=None, help="发布单位 (default: <township>人民政府)")
+@click.option("--address", default=None, help="受理地址 (default: <township>民政办)")
+@click.option("--paper", type=click.Choice(list(PAPERS)), default="A4", show_default=True,
+              help="A4 portrait, A4 landscape (A4L) or A3 landscape")  # fmt: skip
+@click.option("--show-id", is_flag=True, help="add a masked ID column (341623********123X)")
+@click.option("--xlsx", type=click.Path(dir_okay=False), default=None, help="also write .xlsx")
+@click.option("--reprint", type=int, default=None,
+              help="print notice N again exactly as posted (no new notice)")  # fmt: skip
+@operator_option
+def notice(db_path, out, village, category, start, days, hotline, issuer, address, paper,
+           show_id, xlsx, reprint, operator):  # fmt: skip
+    """Make a public notice (公示) PDF of enrolments awaiting notice, one section per village.
+
+    With no --village/--category: every enrolment awaiting notice.  The notice is
+    recorded (which enrolments, the period) and its new enrolments move to 公示.
+    """
+    from ..models import notice as nt
+    from .notice_pdf import write_pdf
+    from .notice_xlsx import write_xlsx
+
+    store = _store(db_path, operator)
+    if reprint is not None:
+        nid = reprint
+    else:
+        d = nt.defaults(store)
+        size, land = PAPERS[paper]
+        spec = nt.NoticeSpec(start=_day(start) or dt.date.today(), days=days,
+                             hotline=hotline if hotline is not None else d["hotline"],
+                             issuer=issuer or "", address=address or "", show_id=show_id,
+                             page_size=size, landscape=land)  # fmt: skip
+        nid = nt.create_notice(store, spec, village=village, category=category)
+    pages = write_pdf(store, nid, out)
+    if xlsx:
+        write_xlsx(store, nid, xlsx)
+    n = nt.get_notice(store, nid)
+    click.echo(f"公示{nid}「{n.title}」{len(n.items)}条，{pages}页，"
+               f"公示期{n.start_on}至{n.end_on}: {out}" + (f", {xlsx}" if xlsx else ""))  # fmt: skip
+
+
+@click.group()
+def enrol():
+    """Enrolments (保障对象) and their lifecycle: apply → investigate → ... → active."""
+
+
+def _show(e) -> None:
+    from ..models.enrolment import state_label
+    from ..models.money import format_fen
+
+    click.echo(f"保障记录{e.id}: {e.category} {e.cls} 状态={state_label(e.state)} "
+               f"保障人口={e.covered} 金额={format_fen(e.monthly_fen)}元"
+               + (f" 复核到期={e.review_due}" if e.review_due else ""))  # fmt: skip
+
+
+@enrol.command("list")
+@db_option
+@click.option("--household", "household_id", type=int, default=None)
+@click.option("--queue", type=click.Choice(["investigate", "notice", "publicised", "submitted",
+                                            "active", "review_due"]), default=None)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+def enrol_list(db_path, household_id, queue, as_json):
+    """List enrolments of one household, or a work queue (待调查, 公示中, 待审核 ...)."""
+    from dataclasses import asdict
+
+    from ..models import enrolment as enr
+
+    store = _store(db_path)
+    if household_id is not None:
+        rows = [asdict(e) for e in enr.for_household(store, household_id)]
+    else:
+        rows = enr.queue(store, queue or "active")
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>6} 家庭{r['household_id']:<6} {r['category']:<12} {r.get('cls', '')} "
+                   f"{enr.state_label(r['state'])} {r.get('name', '')}")  # fmt: skip
+    click.echo(f"共 {len(rows)} 条")
+
+
+@enrol.command("apply")
+@db_option
+@click.option("--household", "household_id", type=int, required=True)
+@click.option("--category", required=True, help="category code, e.g. rural_dibao, tekun")
+@click.option("--member", "member_id", type=int, default=None, help="member id (按人类别)")
+@click.option("--class", "cls", default="", help="class/level, e.g. 二类 or 全自理")
+@click.option("--covered", type=int, default=None, help="保障人口 (default: assistance members)")
+@click.option("--amount", default="0", help="proposed monthly (or one-off) amount in yuan")
+@click.option("--date", "on", type=DATE, default=None, help="application date")
+@click.option("--reason", default="")
+@operator_option
+def enrol_apply(db_path, household_id, category, member_id, cls, covered, amount, on, reason,
+                operator):  # fmt: skip
+    """Register an application (申请)."""
+    from ..models import enrolment as enr
+    from ..models.money import parse_yuan
+
+    e = enr.create(_store(db_path, operator), household_id, category, member_id=member_id,
+                   cls=cls, covered=covered, monthly_fen=parse_yuan(amount), applied_on=_day(on),
+                   reason=reason)  # fmt: skip
+    _show(e)
+
+
+def _simple(name: str, help_text: str, fn_name: str, needs_reason: bool = False,
+            with_date: bool = False):  # fmt: skip
+    def cmd(db_path, enrolment_id, reason, operator, date=None):
+        from ..models import enrolment as enr
+
+        fn = getattr(enr, fn_name)
+        store = _store(db_path, operator)
+        if with_date:
+            _show(fn(store, enrolment_id, reason=reason, today=_day(date)))
+        else:
+            _show(fn(store, enrolment_id, reason=reason))
+
+    if with_date:
+        cmd = click.option("--date", type=DATE, default=None,
+                           help="the day it happens (default: today)")(cmd)  # fmt: skip
+    cmd = operator_option(cmd)
+    cmd = click.option("--reason", default="", required=needs_reason, help="原因/说明")(cmd)
+    cmd = click.argument("enrolment_id", type=int)(cmd)
+    cmd = db_option(cmd)
+    return enrol.command(name, help=help_text)(cmd)
+
+
+_simple("investigate", "申请 → 调查: start the investigation.", "start_investigation")
+_simple("submit", "公示 → 待审核: after the notice period, with no open objection.", "submit",
+        with_date=True)  # fmt: skip
+_simple("confirm", "待审核 → 在保 (审核确认).", "confirm", with_date=True)
+_simple("reject", "不予确认, with a written reason.", "reject", needs_reason=True, with_date=True)
+_simple("stop", "在保 → 停发, with a reason.", "stop", needs_reason=True, with_date=True)
+
+
+@enrol.command("survey")
+@db_option
+@click.argument("enrolment_id", type=int)
+@click.option("--investigator", "investigators", multiple=True, required=True,
+              help="调查人 (give at least two)")  # fmt: skip
+@click.option("--verification", required=True, help="家庭经济状况核对结果")
+@click.option("--conclusion", default="")
+@click.option("--date", "on", type=DATE, default=None)
+@operator_option
+def enrol_survey(db_path, enrolment_id, investigators, verification, conclusion, on, operator):
+    """Record the home visit (入户调查) and economic verification."""
+    from ..models import enrolment as enr
+
+    _show(enr.record_investigation(_store(db_path, operator), enrolment_id, list(investigators),
+                                   verification, _day(on), conclusion))  # fmt: skip
+
+
+@enrol.command("deliberate")
+@db_option
+@click.argument("enrolment_id", type=int)
+@click.option("--attendance", type=int, required=True, help="参会人数")
+@click.option("--result", required=True, help="评议结果")
+@click.option("--date", "on", type=DATE, default=None)
+@operator_option
+def enrol_deliberate(db_path, enrolment_id, attendance, result, on, operator):
+    """Record the democratic review (民主评议): 调查 → 评议."""
+    from ..models import enrolment as enr
+
+    _show(enr.deliberate(_store(db_path, operator), enrolment_id, attendance, result, _day(on)))
+
+
+@enrol.command("review")
+@db_option
+@click.argument("enrolment_id", type=int)
+@click.option("--outcome", type=click.Choice(["keep", "change", "stop"]), required=True)
+@click.option("--amount", default=None, help="new monthly amount in yuan (change)")
+@click.option("--class", "cls", default=None)
+@click.option("--covered", type=int, default=None)
+@click.option("--reason", default="")
+@click.option("--date", type=DATE, default=None)
+@operator_option
+def enrol_review(db_path, enrolment_id, outcome, amount, cls, covered, reason, date, operator):
+    """复核 (dynamic review): keep, change the amount, or stop."""
+    from ..models import enrolment as enr
+    from ..models.money import parse_yuan
+
+    fen = parse_yuan(amount) if amount is not None else None
+    _show(enr.review(_store(db_path, operator), enrolment_id, outcome, _day(date), reason, fen,
+                     cls, covered))  # fmt: skip
+
+
+@enrol.command("object")
+@db_option
+@click.argument("notice_id", type=int)
+@click.argument("enrolment_id", type=int)
+@click.option("--by", "raised_by", required=True, help="异议人")
+@click.option("--content", required=True, help="异议内容")
+@click.option("--date", type=DATE, default=None)
+@operator_option
+def enrol_object(db_path, notice_id, enrolment_id, raised_by, content, date, operator):
+    """Record an objection (异议) to one row of a notice."""
+    from ..models.notice import add_objection
+
+    oid = add_objection(_store(db_path, operator), notice_id, enrolment_id, raised_by, content,
+                        _day(date))  # fmt: skip
+    click.echo(f"已登记异议{oid}")
+
+
+@enrol.command("resolve")
+@db_option
+@click.argument("objection_id", type=int)
+@click.option("--follow-up", required=True, help="调查核实情况")
+@click.option("--outcome", required=True, help="处理结果, e.g. 异议不成立")
+@operator_option
+def enrol_resolve(db_path, objection_id, follow_up, outcome, operator):
+    """Close an objection with its follow-up and outcome."""
+    from ..models.notice import close_objection
+
+    close_objection(_store(db_path, operator), objection_id, follow_up, outcome)
+    click.echo(f"异议{objection_id}已处理")
+
+
+@enrol.command("history")
+@db_option
+@click.argument("enrolment_id", type=int)
+def enrol_history(db_path, enrolment_id):
+    """Every transition of one enrolment as JSON (who, when, why)."""
+    from ..models import enrolment as enr
+
+    emit_json(enr.history(_store(db_path), enrolment_id))
+
+
+@enrol.command("category-add")
+@db_option
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--unit", type=click.Choice(["household", "person"]), default="person")
+@click.option("--payment", type=click.Choice(["monthly", "one_off"]), default="monthly")
+@click.option("--review-months", type=int, default=12)
+@click.option("--class", "classes", multiple=True)
+@operator_option
+def enrol_category_add(db_path, code, name, unit, payment, review_months, classes, operator):
+    """Add a township-local category (本地救助类别)."""
+    from ..models.enrolment import add_local_category
+
+    add_local_category(_store(db_path, operator), code, name, unit, payment, review_months,
+                       list(classes))  # fmt: skip
+    click.echo(f"已添加本地类别 {code} {name}")

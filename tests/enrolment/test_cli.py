@@ -1,0 +1,107 @@
+"""``mzdesk notice`` and ``mzdesk enrol``: the whole lifecycle from the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mzdesk.cli import main
+from tests.enrolment.conftest import HOTLINE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(capsys, *args, ok=True) -> str:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert (code == 0) == ok, (code, out, err)
+    if not ok:
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        return err
+    return out
+
+
+def test_lifecycle_and_notice_from_cli(store, family, single, tmp_path, capsys):
+    db = store.path
+    store.close()
+    d = ["--db", db]
+    out = run(capsys, "enrol", "apply", *d, "--household", str(family.id), "--category",
+              "rural_dibao", "--class", "二类", "--amount", "760", "--operator", "刘干事")  # fmt: skip
+    eid = int(re.search(r"保障记录(\d+)", out).group(1))
+    assert "状态=申请" in out and "金额=760.00元" in out
+    run(capsys, "enrol", "investigate", *d, str(eid))
+    err = run(capsys, "enrol", "survey", *d, str(eid), "--investigator", "刘", "--verification",
+              "通过", ok=False)  # fmt: skip
+    assert "至少需要两名" in err
+    run(capsys, "enrol", "survey", *d, str(eid), "--investigator", "刘", "--investigator", "陈",
+        "--verification", "核对通过", "--date", "2026-11-10")  # fmt: skip
+    err = run(capsys, "notice", *d, "--out", str(tmp_path / "x.pdf"), "--start", "2026-12-01",
+              "--hotline", HOTLINE, ok=False)  # fmt: skip
+    assert "没有待公示" in err  # 低保 still needs its 民主评议
+    run(capsys, "enrol", "deliberate", *d, str(eid), "--attendance", "15", "--result", "同意")
+    pdf, xlsx = tmp_path / "n.pdf", tmp_path / "n.xlsx"
+    out = run(capsys, "notice", *d, "--out", str(pdf), "--start", "2026-12-01", "--hotline",
+              HOTLINE, "--xlsx", str(xlsx), "--paper", "A4L")  # fmt: skip
+    assert (
+        "公示1「青山镇2026年12月农村低保拟保障对象公示」1条" in out
+        and pdf.exists()
+        and xlsx.exists()
+    )
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "张三丰" in text and HOTLINE in text
+    err = run(capsys, "enrol", "submit", *d, str(eid), "--date", "2026-12-05", ok=False)
+    assert "尚未结束" in err
+    run(capsys, "enrol", "object", *d, "1", str(eid), "--by", "村民甲", "--content", "有车",
+        "--date", "2026-12-03")  # fmt: skip
+    err = run(capsys, "enrol", "submit", *d, str(eid), "--date", "2026-12-09", ok=False)
+    assert "open_objection" in err
+    run(capsys, "enrol", "resolve", *d, "1", "--follow-up", "已核实", "--outcome", "异议不成立")
+    assert "待审核" in run(capsys, "enrol", "submit", *d, str(eid), "--date", "2026-12-09")
+    out = run(capsys, "enrol", "confirm", *d, str(eid), "--date", "2026-12-15")
+    assert "状态=在保" in out and "复核到期=2027-07-01" in out
+    out = run(capsys, "enrol", "review", *d, str(eid), "--outcome", "change", "--amount", "500",
+              "--reason", "收入增加", "--date", "2027-06-20")  # fmt: skip
+    assert "金额=500.00元" in out
+    hist = json.loads(run(capsys, "enrol", "history", *d, str(eid)))
+    assert [h["action"] for h in hist][-3:] == ["submit", "confirm", "review"]
+    assert hist[0]["by"] == "刘干事"
+    # re-print reproduces the posted notice byte for byte
+    again = tmp_path / "again.pdf"
+    run(capsys, "notice", *d, "--out", str(again), "--reprint", "1")
+    assert again.read_bytes() == pdf.read_bytes()
+    err = run(capsys, "enrol", "stop", *d, str(eid), ok=False)
+    assert "停发必须填写原因" in err
+    out = run(capsys, "enrol", "list", *d, "--household", str(family.id), "--json")
+    assert json.loads(out)[0]["state"] == "active"
+    err = run(capsys, "enrol", "apply", *d, "--household", str(single.id), "--category", "tekun",
+              ok=False)  # fmt: skip
+    assert "按人保障" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--days", "5"], "不得少于7天"),
+    (["--hotline", ""], "监督电话"),
+])  # fmt: skip
+def test_notice_refusals(store, tmp_path, capsys, args, message):
+    db = store.path
+    store.close()
+    err = run(capsys, "notice", "--db", db, "--out", str(tmp_path / "n.pdf"), *args, ok=False)
+    assert message in err
+    assert not (tmp_path / "n.pdf").exists()
+
+
+def test_notice_is_a_real_command(store, tmp_path):
+    """One real process: the command is registered and --help documents the options."""
+    out = subprocess.run([sys.executable, "-m", "mzdesk", "notice", "--help"], capture_output=True,
+                         text=True, cwd=ROOT, check=True).stdout  # fmt: skip
+    for opt in ("--village", "--category", "--start", "--days", "--hotline", "--issuer", "--xlsx"):
+        assert opt in out
