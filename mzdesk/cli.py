@@ -196,3 +196,7 @@ from .reports.visits_cli import booklet, checklist, sample  # noqa: E402
 
 for _cmd in (booklet, checklist, sample):
     cli.add_command(_cmd)
+from .reports.notice_cli import enrol, notice  # noqa: E402
+
+cli.add_command(notice)
+cli.add_command(enrol)
