@@ -201,4 +201,7 @@ def generate_demo(
             "updated_by) VALUES (" + ", ".join("?" * 15) + ")",
             rows,
         )
+        from .enrolment_demo import dress_demo_enrolments  # every lifecycle state, with records
+
+        dress_demo_enrolments(store)
     return ids
