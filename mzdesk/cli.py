@@ -200,3 +200,7 @@ from .reports.notice_cli import enrol, notice  # noqa: E402
 
 cli.add_command(notice)
 cli.add_command(enrol)
+from .sync.sync_cli import keys, sync  # noqa: E402
+
+cli.add_command(keys)
+cli.add_command(sync)

@@ -363,6 +363,14 @@ def _operators_and_audit_trail(conn: sqlite3.Connection) -> None:
     audit.refresh_triggers(conn)
 
 
+def _sync_change_log_and_trust(conn: sqlite3.Connection) -> None:
+    """Batch sync: change log with its triggers, trust list of sites, per-peer bases,
+    batch history and conflicts (see mzdesk/sync/changelog.py)."""
+    from ..sync import changelog
+
+    changelog.create_schema(conn)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -370,5 +378,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _household_list_indexes,
     _enrolment_lifecycle_and_notices,
     _operators_and_audit_trail,
+    _sync_change_log_and_trust,
 ]
 

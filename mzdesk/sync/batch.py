@@ -1,0 +1,191 @@
+"""The batch file (同步批次文件), format version 1 — see docs/batch-format.md.
+
+A batch is an age file (X25519 recipients: the destination and the sender
+itself) whose plaintext is a zip of
+
+* ``manifest.json`` — format and schema version, sender, recipient, sequence,
+  hash of the previous batch to that recipient, acknowledgement, created
+  time, counts per table and the SHA-256 of every records file;
+* ``records/<table>.jsonl`` — one change per line;
+* ``signature.json`` — the sender's Ed25519 signature over ``manifest.json``.
+
+:func:`open_batch` runs every check that needs no database write and raises
+:class:`BatchRefused` with a Chinese message and a machine code otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+import pyrage
+
+from ..models.errors import MzError
+from .keys import PublicKey, SiteKeys, b64, unb64
+
+FORMAT = "mzdesk-batch"
+FORMAT_VERSION = 1
+AGE_MAGIC = b"age-encryption.org/v1\n"
+MAX_PLAINTEXT_FILES = 200
+
+
+class BatchRefused(MzError):
+    """A batch that is not applied; the database is untouched."""
+
+    code = "batch_refused"
+
+
+@dataclass
+class Record:
+    uid: str
+    op: str  # 'upsert' | 'delete'
+    meta: dict
+    row: dict | None
+
+
+@dataclass
+class Batch:
+    manifest: dict
+    records: dict[str, list[Record]]  # table -> records, in file order
+    sha256: str  # of the encrypted file: what the next batch's previous_sha256 names
+
+    @property
+    def sender(self) -> str:
+        return self.manifest["sender"]["code"]
+
+    @property
+    def sequence(self) -> int:
+        return self.manifest["sequence"]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def record_line(uid: str, op: str, meta: dict | None, content_json: str | None) -> str:
+    """One JSON Lines record; ``content_json`` is already canonical JSON (reused, not re-dumped)."""
+    head = json.dumps({"uid": uid, "op": op}, ensure_ascii=False)[:-1]
+    if op == "delete":
+        return head + "}\n"
+    meta_json = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+    return f'{head}, "meta": {meta_json}, "row": {content_json}}}\n'
+
+
+def build(
+    manifest: dict, files: dict[str, str], keys: SiteKeys, recipient: PublicKey
+) -> bytes:
+    """Zip, sign and encrypt.  ``files`` maps table -> JSON Lines text."""
+    manifest = dict(manifest, format=FORMAT, format_version=FORMAT_VERSION, files={})
+    blobs = {}
+    for table, text in files.items():
+        data = text.encode("utf-8")
+        name = f"records/{table}.jsonl"
+        blobs[name] = data
+        manifest["files"][name] = {"sha256": sha256(data), "records": text.count("\n")}
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+    signature = {
+        "algorithm": "Ed25519",
+        "signer": keys.site.code,
+        "fingerprint": keys.public.fingerprint,
+        "signed_file": "manifest.json",
+        "signature": b64(keys.sign(manifest_bytes)),
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("manifest.json", manifest_bytes)
+        for name, data in blobs.items():
+            z.writestr(name, data)
+        z.writestr("signature.json", json.dumps(signature, indent=1))
+    recipients = [pyrage.x25519.Recipient.from_str(recipient.age_recipient), keys.identity.to_public()]
+    return pyrage.encrypt(buf.getvalue(), recipients)
+
+
+def _refuse(code: str, message: str) -> BatchRefused:
+    return BatchRefused(message, code)
+
+
+def decrypt(data: bytes, keys: SiteKeys) -> bytes:
+    if not data.startswith(AGE_MAGIC):
+        raise _refuse("not_a_batch", "不是同步批次文件（不是age加密文件）")
+    try:
+        return pyrage.decrypt(data, [keys.identity])
+    except pyrage.DecryptError as exc:
+        if "no matching keys" in str(exc).lower():
+            raise _refuse(
+                "wrong_recipient", "本站无法解密此文件：它不是发给本站的（或文件头已损坏）"
+            ) from None
+        raise _refuse("damaged", f"批次文件已损坏或被截断，无法解密（{exc}）") from None
+
+
+def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_version: int) -> Batch:
+    """Decrypt and verify a batch; ``trusted(code)`` returns a TrustedSite or None.
+
+    Checks, in order: age file, decryptable by us, a zip with manifest and
+    signature, known format, sender in the trust list and not revoked, valid
+    signature, file hashes, recipient is us, schema not newer than ours.
+    Sequence checks need the database and are done by the importer.
+    """
+    plain = decrypt(data, keys)
+    try:
+        z = zipfile.ZipFile(io.BytesIO(plain))
+        names = set(z.namelist())
+        if "manifest.json" not in names or "signature.json" not in names:
+            raise _refuse("not_a_batch", "不是同步批次文件（缺少 manifest.json 或 signature.json）")
+        if len(names) > MAX_PLAINTEXT_FILES:
+            raise _refuse("not_a_batch", "不是同步批次文件（文件过多）")
+        manifest_bytes = z.read("manifest.json")
+        signature = json.loads(z.read("signature.json"))
+        manifest = json.loads(manifest_bytes)
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise _refuse("not_a_batch", "不是同步批次文件（manifest 格式不符）")
+        version = manifest.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise _refuse(
+                "newer_format", f"批次格式版本 {version} 比本程序支持的 {FORMAT_VERSION} 新，请升级mzdesk"
+            )
+        sender = manifest["sender"]["code"]
+        site = trusted(sender)
+        if site is None:
+            raise _refuse("unknown_sender", f"发送站点 {sender} 不在信任列表中，拒绝导入")
+        if site.revoked:
+            raise _refuse("revoked_key", f"站点 {sender} 的密钥已于 {site.revoked_at} 吊销，拒绝导入")
+        if not site.key.verify(unb64(signature["signature"]), manifest_bytes):
+            raise _refuse("bad_signature", f"签名无效：此批次不是站点 {sender} 用其登记的密钥签发的")
+        recipient = manifest["recipient"]["code"]
+        if recipient != own_code:
+            raise _refuse("wrong_recipient", f"此批次是发给站点 {recipient} 的，不是本站（{own_code}）")
+        if int(manifest["schema_version"]) > schema_version:
+            raise _refuse(
+                "newer_schema",
+                f"批次的数据库版本 {manifest['schema_version']} 比本站 {schema_version} 新，请先升级mzdesk",
+            )
+        int(manifest["sequence"])
+        records: dict[str, list[Record]] = {}
+        for name, info in manifest["files"].items():
+            data_file = z.read(name)
+            if sha256(data_file) != info["sha256"]:
+                raise _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
+            table = name.removeprefix("records/").removesuffix(".jsonl")
+            out = []
+            for line in data_file.decode("utf-8").splitlines():
+                d = json.loads(line)
+                op = d["op"]
+                if op not in ("upsert", "delete") or not isinstance(d["uid"], str):
+                    raise ValueError(f"bad record in {name}")
+                row = d.get("row")
+                if op == "upsert" and not isinstance(row, dict):
+                    raise ValueError(f"bad record in {name}")
+                out.append(Record(d["uid"], op, d.get("meta") or {}, row))
+            records[table] = out
+    except BatchRefused:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,
+            UnicodeDecodeError, NotImplementedError) as exc:  # fmt: skip
+        raise _refuse("not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）") from None
+    except (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError) as exc:
+        raise _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）") from None
+    return Batch(manifest, records, sha256(data))

@@ -1,0 +1,238 @@
+"""The change log (outbox): which records changed since the last batch to a site.
+
+* **One list**: :data:`SYNCED_TABLES` names every table that travels, parents
+  before children.  A table needs a stable ``uid`` column; its foreign keys are
+  read from the schema and travel as the referenced record's uid
+  (``household_id`` → ``household_uid``).  Adding a table is one line here;
+  its triggers are created (and its existing rows queued once) the next time
+  a batch is made or read (:func:`ensure_triggers`).
+* **Triggers** write ``(tbl, uid, op, changed_at)`` into ``sync_changes``
+  on every INSERT/UPDATE/DELETE, whoever writes (registry, services, imports,
+  a raw sqlite3 session).  One row per record (``INSERT OR REPLACE``), so the
+  log never grows beyond the number of records; ``seq`` orders it.
+* Deletions in mzdesk are soft (``status = 'deleted'``) and travel as updates;
+  a hard DELETE still leaves a tombstone (``op = 'delete'``).
+* **Bases**: ``sync_base`` keeps, per peer site, the content of each record as
+  that site last had it (what we sent it, or what it sent us).  Export skips
+  records the peer already has (no echo); import compares local, incoming and
+  base for a field-level three-way merge.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+# Parents before children.  Add new tables here (with a ``uid`` column).
+SYNCED_TABLES: tuple[str, ...] = (
+    "households",
+    "members",
+    "enrolments",
+    "enrolment_events",
+    "notices",
+    "notice_items",
+    "objections",
+    "care_booklets",
+    "visits",
+    "visit_photos",
+    "followup_tasks",
+    "spot_checks",
+    "spot_check_items",
+)
+
+# bookkeeping columns: they travel, but never make two versions "different"
+META_COLUMNS = frozenset({"rev", "created_at", "created_by", "updated_at", "updated_by"})
+
+_NOW = "strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')"
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Sync bookkeeping tables; called once by the migration that introduces sync."""
+    for sql in """
+    CREATE TABLE sync_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        tbl TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+        changed_at TEXT NOT NULL,
+        UNIQUE (tbl, uid)
+    );
+    CREATE TABLE sync_sites (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        age_recipient TEXT NOT NULL,
+        sign_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        since TEXT NOT NULL,
+        revoked_at TEXT,
+        villages TEXT NOT NULL DEFAULT '[]',
+        last_in_seq INTEGER NOT NULL DEFAULT 0,
+        last_in_hash TEXT NOT NULL DEFAULT '',
+        last_out_seq INTEGER NOT NULL DEFAULT 0,
+        last_out_hash TEXT NOT NULL DEFAULT '',
+        out_cursor INTEGER NOT NULL DEFAULT 0,
+        acked_out_seq INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sync_base (
+        id INTEGER PRIMARY KEY,
+        peer TEXT NOT NULL,
+        tbl TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX sync_base_key ON sync_base(peer, tbl, uid);
+    CREATE TABLE sync_batches (
+        id INTEGER PRIMARY KEY,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        peer TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        full INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        processed_at TEXT NOT NULL,
+        acked_at TEXT,
+        counts TEXT NOT NULL DEFAULT '{}',
+        report TEXT NOT NULL DEFAULT '{}',
+        file_name TEXT NOT NULL DEFAULT '',
+        data BLOB,
+        UNIQUE (direction, peer, seq)
+    );
+    CREATE TABLE sync_conflicts (
+        id INTEGER PRIMARY KEY,
+        peer TEXT NOT NULL,
+        batch_seq INTEGER NOT NULL,
+        tbl TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('edit', 'duplicate_id', 'orphan')),
+        fields TEXT NOT NULL DEFAULT '[]',
+        local TEXT,
+        remote TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+        resolution TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        resolved_at TEXT,
+        resolved_by TEXT
+    );
+    CREATE INDEX sync_conflicts_state ON sync_conflicts(state, tbl);
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+    ensure_triggers(conn)
+
+
+def _table_exists(conn: sqlite3.Connection, table: str) -> bool:
+    return bool(conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone())  # fmt: skip
+
+
+def synced_tables(conn: sqlite3.Connection) -> list[str]:
+    """The registered tables this database has (older files may lack later ones)."""
+    return [t for t in SYNCED_TABLES if _table_exists(conn, t)]
+
+
+def ensure_triggers(conn: sqlite3.Connection) -> list[str]:
+    """Create missing change-log triggers; queue the existing rows of a newly covered table.
+
+    Returns the tables that were newly covered.
+    """
+    if not _table_exists(conn, "sync_changes"):
+        return []
+    added = []
+    for t in synced_tables(conn):
+        name = f"sync_log_{t}_upd"
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                        (name,)).fetchone():  # fmt: skip
+            continue
+        for event, row, op in (("INSERT", "NEW", "upsert"), ("UPDATE", "NEW", "upsert"),
+                               ("DELETE", "OLD", "delete")):  # fmt: skip
+            conn.execute(
+                f"CREATE TRIGGER sync_log_{t}_{event[:3].lower()} AFTER {event} ON {t} BEGIN "
+                f"INSERT OR REPLACE INTO sync_changes (tbl, uid, op, changed_at) "
+                f"VALUES ('{t}', {row}.uid, '{op}', {_NOW}); END"
+            )
+        conn.execute(
+            f"INSERT OR IGNORE INTO sync_changes (tbl, uid, op, changed_at) "
+            f"SELECT '{t}', uid, 'upsert', {_NOW} FROM {t} ORDER BY id"
+        )
+        added.append(t)
+    return added
+
+
+def log_position(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM sync_changes").fetchone()[0]
+
+
+# -- rows as they travel -----------------------------------------------------------
+
+
+@dataclass
+class TableCodec:
+    """How one table's rows look in a batch: local ids out, uids in."""
+
+    table: str
+    columns: list[str]  # every column but ``id``
+    fks: dict[str, str] = field(default_factory=dict)  # local column -> referenced table
+    blobs: set[str] = field(default_factory=set)
+    has_status: bool = False
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, table: str) -> TableCodec:
+        info = conn.execute(f"PRAGMA table_info({table})").fetchall()
+        cols = [r[1] for r in info if r[1] != "id"]
+        fks = {r[3]: r[2] for r in conn.execute(f"PRAGMA foreign_key_list({table})")}
+        blobs = {r[1] for r in info if (r[2] or "").upper() == "BLOB"}
+        return cls(table, cols, fks, blobs, "status" in cols)
+
+    @staticmethod
+    def wire_name(col: str) -> str:
+        return col[:-3] + "_uid" if col.endswith("_id") else col + "_uid"
+
+    def content_columns(self) -> list[str]:
+        return [c for c in self.columns if c != "uid" and c not in META_COLUMNS]
+
+    def meta_columns(self) -> list[str]:
+        return [c for c in self.columns if c in META_COLUMNS]
+
+    def encode(self, row: dict, uid_of: dict[str, dict[int, str]]) -> tuple[str, dict, str]:
+        """(uid, meta, content JSON) of a local row; content JSON is canonical (sorted keys)."""
+        content = {}
+        for c in self.content_columns():
+            v = row[c]
+            if c in self.fks:
+                content[self.wire_name(c)] = None if v is None else uid_of[self.fks[c]][v]
+            elif c in self.blobs and v is not None:
+                content[c] = {"$b64": base64.b64encode(v).decode("ascii")}
+            else:
+                content[c] = v
+        meta = {c: row[c] for c in self.meta_columns()}
+        return row["uid"], meta, canonical(content)
+
+    def decode(self, content: dict, id_of: dict[str, dict[str, int]]) -> tuple[dict, list[str]]:
+        """Local column values for incoming content; also the wire names of missing parents."""
+        out, missing = {}, []
+        for c in self.content_columns():
+            if c in self.fks:
+                w = self.wire_name(c)
+                if w not in content:
+                    continue
+                ref = content[w]
+                if ref is None:
+                    out[c] = None
+                elif ref in id_of[self.fks[c]]:
+                    out[c] = id_of[self.fks[c]][ref]
+                else:
+                    missing.append(w)
+            elif c in content:
+                v = content[c]
+                if c in self.blobs and isinstance(v, dict):
+                    v = base64.b64decode(v["$b64"])
+                out[c] = v
+        return out, missing
+
+
+def canonical(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,646 @@
+"""Export a batch for a site, import a batch from one, resolve conflicts.
+
+Exactly once: batches to a site are numbered 1, 2, 3 … and each names the
+SHA-256 of the one before.  The receiver applies batch n only after n-1; a
+later one is held (kept in ``<db>.sync/held/``, applied automatically once
+the gap is filled) and an earlier one is a replay, applied zero times.
+Every batch carries an acknowledgement of the last batch its sender applied
+from the recipient, so "pending acknowledgements" are batches out whose
+receipt has not come back yet; a lost one can be re-sent byte for byte
+(:func:`resend`).
+
+What travels to a site: records changed since the last batch to it whose
+content differs from what that site is known to have (``sync_base``), within
+its scope: everything upwards (field → township → county); downwards the
+villages assigned to a field laptop, and from the county only households
+that township sent.  ``full=True`` sends every record in scope.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..models.errors import MzError, NotFound
+from ..models.ids import mask_id
+from ..models.migrations import MIGRATIONS
+from ..models.registry import Cancelled
+from ..models.site import Site, require_site
+from ..models.store import Store, now_iso
+from . import changelog
+from .batch import Batch, BatchRefused, Record, build, open_batch, record_line, sha256
+from .changelog import TableCodec, canonical
+from .keys import SiteKeys, get_trusted, sync_dir
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+RANK = {"field": 0, "township": 1, "county": 2}
+_CHUNK = 500
+
+
+def _noop(done: int, total: int) -> None:
+    pass
+
+
+def _chunks(items: list, n: int = _CHUNK):
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+class _Maps:
+    """uid <-> local id maps per table, loaded on first use."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._uid_of: dict[str, dict[int, str]] = {}
+        self._id_of: dict[str, dict[str, int]] = {}
+
+    def uid_of(self, table: str) -> dict[int, str]:
+        if table not in self._uid_of:
+            self._uid_of[table] = dict(self.store.conn.execute(f"SELECT id, uid FROM {table}"))
+        return self._uid_of[table]
+
+    def id_of(self, table: str) -> dict[str, int]:
+        if table not in self._id_of:
+            self._id_of[table] = {u: i for i, u in self.store.conn.execute(f"SELECT id, uid FROM {table}")}
+        return self._id_of[table]
+
+    def forget(self, table: str) -> None:
+        self._uid_of.pop(table, None)
+        self._id_of.pop(table, None)
+
+    def uid_maps(self, codec: TableCodec) -> dict[str, dict[int, str]]:
+        return {t: self.uid_of(t) for t in set(codec.fks.values())}
+
+    def id_maps(self, codec: TableCodec) -> dict[str, dict[str, int]]:
+        return {t: self.id_of(t) for t in set(codec.fks.values())}
+
+
+def _household_column(store: Store, codec: TableCodec) -> tuple[str, str | None] | None:
+    """How a table's row reaches its household: ('self'|column, parent table or None)."""
+    if codec.table == "households":
+        return ("id", None)
+    if "household_id" in codec.columns:
+        return ("household_id", None)
+    for col, parent in codec.fks.items():
+        if parent == "households":
+            return (col, None)
+        pcols = [r[1] for r in store.conn.execute(f"PRAGMA table_info({parent})")]
+        if "household_id" in pcols:
+            return (col, parent)
+    return None
+
+
+def _scope(store: Store, own: Site, peer) -> set[int] | None:
+    """Household ids that may go to ``peer``; None means all."""
+    if RANK.get(peer.key.role, 0) > RANK.get(own.role, 0) or peer.key.role == own.role:
+        return None
+    if peer.key.role == "field":
+        if not peer.villages:
+            raise MzError(
+                f"尚未给入户终端 {peer.key.code} 分配村，请先运行 mzdesk sync assign", "no_villages"
+            )
+        marks = ", ".join("?" * len(peer.villages))
+        return {r[0] for r in store.conn.execute(
+            f"SELECT id FROM households WHERE village IN ({marks})", peer.villages)}  # fmt: skip
+    # county -> township: the households that township sent (we hold a base for them)
+    return {r[0] for r in store.conn.execute(
+        "SELECT h.id FROM households h JOIN sync_base b ON b.peer = ? AND b.tbl = 'households' "
+        "AND b.uid = h.uid", (peer.key.code,))}  # fmt: skip
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    peer: str
+    sequence: int
+    counts: dict[str, int]
+    full: bool
+    bytes: int
+    sha256: str
+
+
+def export_batch(
+    store: Store,
+    keys: SiteKeys,
+    to: str,
+    out: str | Path,
+    full: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ExportResult:
+    """Write the next batch for site ``to`` to ``out`` (``sync export``)."""
+    progress = progress or _noop
+    own = require_site(store)
+    peer = get_trusted(store, to)
+    if peer is None:
+        raise MzError(f"站点 {to} 不在信任列表中，请先导入其公钥（mzdesk keys trust）", "unknown_site")
+    if peer.revoked:
+        raise MzError(f"站点 {to} 的密钥已吊销，不能再发给它", "revoked_key")
+    out = Path(out)
+    with store.transaction():
+        changelog.ensure_triggers(store.conn)
+        state = store.one("SELECT * FROM sync_sites WHERE code = ?", (to,))
+        position = changelog.log_position(store.conn)
+        scope = _scope(store, own, peer)
+        maps = _Maps(store)
+        tables = changelog.synced_tables(store.conn)
+        if full:
+            todo = {t: None for t in tables}
+            total = sum(store.scalar(f"SELECT count(*) FROM {t}") for t in tables)
+            tombstones: dict[str, list[str]] = {}
+        else:
+            todo, tombstones = {}, {}
+            for t, uid, op in store.conn.execute(
+                "SELECT tbl, uid, op FROM sync_changes WHERE seq > ? ORDER BY seq", (state["out_cursor"],)
+            ):
+                (tombstones if op == "delete" else todo).setdefault(t, []).append(uid)
+            total = sum(len(v) for v in todo.values())
+        files: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        bases: list[tuple] = []
+        done = 0
+        for t in tables:
+            if t not in todo and t not in tombstones:
+                continue
+            codec = TableCodec.load(store.conn, t)
+            uid_maps = maps.uid_maps(codec)
+            hh = _household_column(store, codec)
+            parent_hh = None
+            if scope is not None and hh and hh[1]:
+                parent_hh = dict(store.conn.execute(f"SELECT id, household_id FROM {hh[1]}"))
+            lines: list[str] = []
+            rows = _rows(store, t, None if full else todo.get(t, []))
+            known = {} if full else _bases(store, to, t, todo.get(t, []))
+            for row in rows:
+                done += 1
+                if cancel and done % 1000 == 0 and cancel():
+                    raise Cancelled()
+                if done % 5000 == 0:
+                    progress(done, total)
+                if scope is not None and hh is not None:
+                    hid = row[hh[0]]
+                    if parent_hh is not None:
+                        hid = parent_hh.get(hid)
+                    if hid not in scope:
+                        continue
+                uid, meta, content = codec.encode(row, uid_maps)
+                if not full and known.get(uid) == content:
+                    continue  # the peer already has exactly this (no echo)
+                lines.append(record_line(uid, "upsert", meta, content))
+                bases.append((to, t, uid, content))
+            for uid in tombstones.get(t, []):
+                lines.append(record_line(uid, "delete", None, None))
+            if lines:
+                files[t] = "".join(lines)
+                counts[t] = len(lines)
+        progress(total, total)
+        seq = state["last_out_seq"] + 1
+        manifest = {
+            "schema_version": store.schema_version,
+            "sender": {"code": own.code, "name": own.name, "role": own.role,
+                       "fingerprint": keys.public.fingerprint},
+            "recipient": {"code": peer.key.code, "name": peer.key.name,
+                          "fingerprint": peer.key.fingerprint},
+            "sequence": seq,
+            "previous_sha256": state["last_out_hash"],
+            "ack": {"sequence": state["last_in_seq"], "sha256": state["last_in_hash"]},
+            "created_at": now_iso(),
+            "full": full,
+            "counts": counts,
+        }  # fmt: skip
+        data = build(manifest, files, keys, peer.key)
+        digest = sha256(data)
+        store.conn.executemany(
+            "INSERT INTO sync_base (peer, tbl, uid, body) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(peer, tbl, uid) DO UPDATE SET body = excluded.body",
+            bases,
+        )
+        store.conn.execute(
+            "UPDATE sync_sites SET last_out_seq = ?, last_out_hash = ?, out_cursor = ? WHERE code = ?",
+            (seq, digest, position, to),
+        )
+        store.conn.execute(
+            "INSERT INTO sync_batches (direction, peer, seq, sha256, full, created_at, processed_at, "
+            "counts, file_name, data) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (to, seq, digest, int(full), manifest["created_at"], now_iso(),
+             json.dumps(counts), out.name, data),
+        )  # fmt: skip
+        _write_atomic(out, data)  # inside the transaction: no file, no record of it
+    return ExportResult(out, to, seq, counts, full, len(data), digest)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _rows(store: Store, table: str, uids: list[str] | None):
+    cur = store.conn.cursor()
+    if uids is None:
+        cur.execute(f"SELECT * FROM {table} ORDER BY id")
+        names = [d[0] for d in cur.description]
+        for r in cur:
+            yield dict(zip(names, r, strict=True))
+        return
+    for chunk in _chunks(uids):
+        cur.execute(f"SELECT * FROM {table} WHERE uid IN ({', '.join('?' * len(chunk))})", chunk)
+        names = [d[0] for d in cur.description]
+        for r in cur.fetchall():
+            yield dict(zip(names, r, strict=True))
+
+
+def _bases(store: Store, peer: str, table: str, uids: list[str]) -> dict[str, str]:
+    out = {}
+    for chunk in _chunks(uids):
+        out.update(store.conn.execute(
+            f"SELECT uid, body FROM sync_base WHERE peer = ? AND tbl = ? AND uid IN "
+            f"({', '.join('?' * len(chunk))})", (peer, table, *chunk)))  # fmt: skip
+    return out
+
+
+def resend(store: Store, to: str, seq: int, out: str | Path) -> Path:
+    """Write an earlier batch to ``to`` again, byte for byte (it was lost on the way)."""
+    data = store.scalar(
+        "SELECT data FROM sync_batches WHERE direction = 'out' AND peer = ? AND seq = ?", (to, seq)
+    )
+    if data is None:
+        raise NotFound(f"没有发给站点 {to} 的第 {seq} 批", "not_found")
+    _write_atomic(Path(out), data)
+    return Path(out)
+
+
+# -- import ------------------------------------------------------------------------
+
+
+@dataclass
+class TableReport:
+    new: int = 0
+    updated: int = 0
+    merged: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ImportReport:
+    sender: str
+    sequence: int
+    tables: dict[str, TableReport] = field(default_factory=dict)
+    duplicates: list[dict] = field(default_factory=list)  # possible 重复享受 (masked IDs)
+    acked: int = 0
+    also_applied: list[int] = field(default_factory=list)  # held batches applied after this one
+
+    def table(self, name: str) -> TableReport:
+        return self.tables.setdefault(name, TableReport())
+
+    def totals(self) -> TableReport:
+        t = TableReport()
+        for r in self.tables.values():
+            for k, v in r.__dict__.items():
+                setattr(t, k, getattr(t, k) + v)
+        return t
+
+    def as_dict(self) -> dict:
+        return {"sender": self.sender, "sequence": self.sequence, "acked": self.acked,
+                "tables": {k: v.as_dict() for k, v in self.tables.items()},
+                "totals": self.totals().as_dict(), "duplicates": self.duplicates,
+                "also_applied": self.also_applied}  # fmt: skip
+
+
+def held_dir(store: Store) -> Path:
+    return sync_dir(store) / "held"
+
+
+def import_batch(
+    store: Store,
+    keys: SiteKeys,
+    data: bytes,
+    file_name: str = "",
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ImportReport:
+    """Verify and apply one batch in one transaction (``sync import``).
+
+    Raises :class:`BatchRefused` (database untouched) for anything not applicable
+    now; a batch that arrives after a gap is held and applied when the gap fills.
+    """
+    own = require_site(store)
+    batch = open_batch(data, keys, lambda c: get_trusted(store, c), own.code, len(MIGRATIONS))
+    state = store.one("SELECT * FROM sync_sites WHERE code = ?", (batch.sender,))
+    seq, last = batch.sequence, state["last_in_seq"]
+    if seq <= last:
+        raise BatchRefused(
+            f"重复导入：站点 {batch.sender} 的第 {seq} 批已于此前导入（已导入到第 {last} 批），本次未做任何更改",
+            "replay",
+        )
+    if seq > last + 1:
+        hold = held_dir(store)
+        hold.mkdir(parents=True, exist_ok=True)
+        _write_atomic(hold / f"{batch.sender}-{seq:06d}.age", data)
+        raise BatchRefused(
+            f"缺少站点 {batch.sender} 的第 {last + 1}"
+            + (f"–{seq - 1}" if seq - 1 > last + 1 else "")
+            + f" 批：本批（第 {seq} 批）已暂存，补齐后自动导入；请让对方重发（mzdesk sync export --resend）",
+            "gap",
+        )
+    if batch.manifest.get("previous_sha256", "") != state["last_in_hash"]:
+        raise BatchRefused(
+            f"批次链不连续：第 {seq} 批声明的上一批与本站收到的第 {last} 批不同（对方数据库可能被恢复过）",
+            "chain_broken",
+        )
+    report = _apply(store, batch, file_name, progress or _noop, cancel)
+    held = held_dir(store) / f"{batch.sender}-{seq + 1:06d}.age"
+    if held.exists():
+        try:
+            nxt = import_batch(store, keys, held.read_bytes(), held.name, progress, cancel)
+        except BatchRefused:
+            return report  # stays held; the clerk sees it in the held list
+        held.unlink(missing_ok=True)
+        report.also_applied = [nxt.sequence, *nxt.also_applied]
+    return report
+
+
+def _apply(store: Store, batch: Batch, file_name: str, progress: Progress, cancel) -> ImportReport:
+    peer = batch.sender
+    report = ImportReport(peer, batch.sequence)
+    total = sum(len(v) for v in batch.records.values())
+    with store.transaction():
+        changelog.ensure_triggers(store.conn)
+        ack = batch.manifest.get("ack") or {}
+        if ack.get("sequence"):
+            cur = store.conn.execute(
+                "UPDATE sync_batches SET acked_at = ? WHERE direction = 'out' AND peer = ? "
+                "AND seq <= ? AND acked_at IS NULL", (now_iso(), peer, int(ack["sequence"])))  # fmt: skip
+            report.acked = cur.rowcount
+            store.conn.execute(
+                "UPDATE sync_sites SET acked_out_seq = max(acked_out_seq, ?) WHERE code = ?",
+                (int(ack["sequence"]), peer),
+            )
+        maps = _Maps(store)
+        applier = _Applier(store, batch, report, maps)
+        done = 0
+        for t in changelog.synced_tables(store.conn):
+            recs = batch.records.get(t)
+            if not recs:
+                continue
+            applier.table(t, recs)
+            done += len(recs)
+            progress(done, total)
+            if cancel and cancel():
+                raise Cancelled()
+        m = batch.manifest
+        store.conn.execute(
+            "INSERT INTO sync_batches (direction, peer, seq, sha256, full, created_at, processed_at, "
+            "counts, report, file_name) VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (peer, batch.sequence, batch.sha256, int(bool(m.get("full"))), m.get("created_at", ""),
+             now_iso(), json.dumps(m.get("counts", {})), json.dumps(report.as_dict(), ensure_ascii=False),
+             file_name),
+        )  # fmt: skip
+        store.conn.execute(
+            "UPDATE sync_sites SET last_in_seq = ?, last_in_hash = ? WHERE code = ?",
+            (batch.sequence, batch.sha256, peer),
+        )
+    return report
+
+
+class _Applier:
+    """Three-way merge of one batch's records into the local tables."""
+
+    def __init__(self, store: Store, batch: Batch, report: ImportReport, maps: _Maps):
+        self.store, self.batch, self.report, self.maps = store, batch, report, maps
+        self.peer = batch.sender
+        self.now = now_iso()
+
+    def table(self, t: str, recs: list[Record]) -> None:
+        conn = self.store.conn
+        codec = TableCodec.load(conn, t)
+        rep = self.report.table(t)
+        known_cols = set(codec.columns)
+        uids = [r.uid for r in recs]
+        local = {}
+        uid_maps = self.maps.uid_maps(codec)
+        for row in _rows(self.store, t, uids):
+            local[row["uid"]] = (row, codec.encode(row, uid_maps)[2])
+        bases = _bases(self.store, self.peer, t, uids)
+        id_maps = self.maps.id_maps(codec)
+        inserts, updates, new_bases = [], [], []
+        # deactivations first, so a person moving between households never collides
+        order = sorted(recs, key=lambda r: 0 if (r.row or {}).get("status") == "deleted" else 1)
+        for rec in order:
+            if rec.op == "delete":
+                if rec.uid in local and codec.has_status:
+                    updates.append((rec.uid, {"status": "deleted"}))
+                    rep.updated += 1
+                else:
+                    rep.unchanged += 1
+                continue
+            incoming = {k: v for k, v in rec.row.items()}
+            inc_json = canonical(incoming)
+            meta = {k: v for k, v in rec.meta.items() if k in known_cols}
+            base = bases.get(rec.uid)
+            values, missing = codec.decode(incoming, id_maps)
+            if missing:
+                self._conflict(t, rec, None, "orphan", missing, f"缺少上级记录: {', '.join(missing)}")
+                rep.conflicts += 1
+                continue
+            if rec.uid not in local:
+                inserts.append({**values, **meta, "uid": rec.uid})
+                rep.new += 1
+                new_bases.append((self.peer, t, rec.uid, inc_json))
+                continue
+            row, loc_json = local[rec.uid]
+            new_bases.append((self.peer, t, rec.uid, inc_json))
+            if loc_json == inc_json or base == inc_json:
+                rep.unchanged += 1  # same, or only we changed it (ours goes out next)
+                continue
+            if base == loc_json:
+                updates.append((rec.uid, {**values, **meta}))
+                rep.updated += 1
+                continue
+            loc = json.loads(loc_json)
+            b = json.loads(base) if base is not None else None
+            clash = sorted(
+                k for k in set(loc) | set(incoming)
+                if loc.get(k) != incoming.get(k)
+                and (b is None or (loc.get(k) != b.get(k) and incoming.get(k) != b.get(k)))
+            )
+            if clash:
+                self._conflict(t, rec, loc_json, "edit", clash, "双方都修改了同一字段")
+                rep.conflicts += 1
+                continue
+            merged = {k: (incoming[k] if k in incoming and incoming.get(k) != b.get(k) else loc.get(k))
+                      for k in set(loc) | set(incoming)}  # fmt: skip
+            mvalues, _ = codec.decode(merged, id_maps)
+            newer = meta if str(meta.get("updated_at", "")) >= str(row.get("updated_at") or "") else {}
+            updates.append((rec.uid, {**mvalues, **newer}))
+            rep.updated += 1
+            rep.merged += 1
+        if t == "members":
+            inserts, updates = self._duplicates(inserts, updates, rep, recs)
+        for uid, values in updates:
+            cols = [c for c in values if c in known_cols]
+            conn.execute(f"UPDATE {t} SET {', '.join(f'{c} = ?' for c in cols)} WHERE uid = ?",
+                         [values[c] for c in cols] + [uid])  # fmt: skip
+        groups: dict[tuple, list] = {}
+        for values in inserts:
+            cols = tuple(c for c in values if c in known_cols)
+            groups.setdefault(cols, []).append(tuple(values[c] for c in cols))
+        for cols, rows in groups.items():
+            conn.executemany(
+                f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows
+            )
+        conn.executemany(
+            "INSERT INTO sync_base (peer, tbl, uid, body) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(peer, tbl, uid) DO UPDATE SET body = excluded.body",
+            new_bases,
+        )
+        if inserts:
+            self.maps.forget(t)
+
+    def _duplicates(self, inserts, updates, rep: TableReport, recs):
+        """An ID active in another household here (on a county: another township) is not
+        applied but listed as possible double receipt (重复享受) for follow-up."""
+        conn = self.store.conn
+        leaving = {u for u, v in updates if v.get("status") == "deleted"}
+        wanted = [v for v in inserts] + [dict(v, uid=u) for u, v in updates if u not in leaving]
+        ids = sorted({v["id_number"] for v in wanted if v.get("id_number") and v.get("status", "active") == "active"})
+        owners: dict[str, tuple] = {}
+        for chunk in _chunks(ids):
+            for r in conn.execute(
+                "SELECT m.id_number, m.uid, h.village, h.head_name FROM members m JOIN households h "
+                f"ON h.id = m.household_id WHERE m.status = 'active' AND m.id_number IN "
+                f"({', '.join('?' * len(chunk))})", chunk):  # fmt: skip
+                if r[1] not in leaving:
+                    owners[r[0]] = r[1:]
+        if not owners and len(ids) == len(wanted):
+            return inserts, updates
+        by_uid = {r.uid: r for r in recs}
+        seen: dict[str, str] = {}
+        bad: set[str] = set()
+        for v in wanted:
+            num = v.get("id_number")
+            if not num or v.get("status", "active") != "active":
+                continue
+            other = owners.get(num)
+            if (other and other[0] != v["uid"]) or (num in seen and seen[num] != v["uid"]):
+                where = f"{other[1]} 户主{other[2]}" if other else "同一批次的另一户"
+                note = f"身份证号 {mask_id(num)} 已在本站有效（{where}），可能重复享受"
+                self._conflict("members", by_uid[v["uid"]], None, "duplicate_id", ["id_number"], note)
+                self.report.duplicates.append({"uid": v["uid"], "id_masked": mask_id(num), "note": note})
+                bad.add(v["uid"])
+            seen.setdefault(num, v["uid"])
+        if bad:
+            rep.conflicts += len(bad)
+            rep.new -= sum(1 for v in inserts if v["uid"] in bad)
+            rep.updated -= sum(1 for u, _ in updates if u in bad)
+        return [v for v in inserts if v["uid"] not in bad], [(u, v) for u, v in updates if u not in bad]
+
+    def _conflict(self, t, rec: Record, local_json, kind, fields, note) -> None:
+        remote = json.dumps({"row": rec.row, "meta": rec.meta}, ensure_ascii=False, sort_keys=True)
+        conn = self.store.conn
+        existing = conn.execute(
+            "SELECT id FROM sync_conflicts WHERE state = 'open' AND peer = ? AND tbl = ? AND uid = ? "
+            "AND kind = ?", (self.peer, t, rec.uid, kind)).fetchone()  # fmt: skip
+        if existing:
+            conn.execute(
+                "UPDATE sync_conflicts SET remote = ?, local = ?, fields = ?, note = ?, batch_seq = ? "
+                "WHERE id = ?", (remote, local_json, json.dumps(fields), note, self.batch.sequence,
+                                 existing[0]))  # fmt: skip
+            return
+        conn.execute(
+            "INSERT INTO sync_conflicts (peer, batch_seq, tbl, uid, kind, fields, local, remote, note, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.peer, self.batch.sequence, t, rec.uid, kind, json.dumps(fields), local_json, remote,
+             note, self.now),
+        )  # fmt: skip
+
+
+# -- conflicts ---------------------------------------------------------------------
+
+
+def open_conflicts(store: Store) -> list[dict]:
+    rows = store.db.query("SELECT * FROM sync_conflicts WHERE state = 'open' ORDER BY id")
+    out = []
+    for r in rows:
+        r = dict(r)
+        r["fields"] = json.loads(r["fields"])
+        r["local"] = json.loads(r["local"]) if r["local"] else None
+        r["remote"] = json.loads(r["remote"])
+        out.append(r)
+    return out
+
+
+def resolve_conflict(store: Store, conflict_id: int, choice: str | dict[str, str]) -> None:
+    """Resolve a conflict: ``'local'`` keeps ours (and sends it), ``'remote'`` takes theirs,
+    ``'dismiss'`` closes a duplicate/orphan after follow-up, or a dict field -> 'local'|'remote'."""
+    with store.transaction():
+        c = store.one("SELECT * FROM sync_conflicts WHERE id = ? AND state = 'open'", (conflict_id,))
+        if c is None:
+            raise NotFound(f"没有待处理的冲突 {conflict_id}")
+        t, uid = c["tbl"], c["uid"]
+        stamp = store.stamp(new=False)
+        if choice == "dismiss" or c["kind"] != "edit":
+            if choice not in ("dismiss",):
+                raise MzError("此类问题（重复身份证号/缺少上级记录）只能在跟进后关闭", "bad_choice")
+        else:
+            codec = TableCodec.load(store.conn, t)
+            remote = json.loads(c["remote"])["row"]
+            local = json.loads(c["local"])
+            if choice == "local":
+                content = local
+            elif choice == "remote":
+                content = remote
+            elif isinstance(choice, dict):
+                content = {k: (remote.get(k) if choice.get(k) == "remote" else local.get(k))
+                           for k in set(local) | set(remote)}  # fmt: skip
+            else:
+                raise MzError(f"未知的处理方式: {choice!r}", "bad_choice")
+            values, missing = codec.decode(content, _Maps(store).id_maps(codec))
+            if missing:
+                raise MzError(f"缺少上级记录: {', '.join(missing)}", "orphan")
+            values.update({k: v for k, v in stamp.items() if k in codec.columns})
+            cols = list(values)
+            store.conn.execute(f"UPDATE {t} SET {', '.join(f'{k} = ?' for k in cols)} WHERE uid = ?",
+                               [values[k] for k in cols] + [uid])  # fmt: skip
+        store.conn.execute(
+            "UPDATE sync_conflicts SET state = 'resolved', resolution = ?, resolved_at = ?, "
+            "resolved_by = ? WHERE id = ?",
+            (choice if isinstance(choice, str) else json.dumps(choice), now_iso(), store.operator,
+             conflict_id),
+        )  # fmt: skip
+
+
+# -- history ---------------------------------------------------------------------
+
+
+def history(store: Store, direction: str | None = None) -> list[dict]:
+    sql = ("SELECT id, direction, peer, seq, sha256, full, created_at, processed_at, acked_at, counts, "
+           "report, file_name FROM sync_batches")  # fmt: skip
+    args: tuple = ()
+    if direction:
+        sql += " WHERE direction = ?"
+        args = (direction,)
+    return [dict(r) for r in store.db.query(sql + " ORDER BY id DESC", args)]
+
+
+def pending_acks(store: Store) -> list[dict]:
+    return [dict(r) for r in store.db.query(
+        "SELECT peer, seq, created_at, file_name FROM sync_batches WHERE direction = 'out' "
+        "AND acked_at IS NULL ORDER BY peer, seq")]  # fmt: skip
+
+
+def held_batches(store: Store) -> list[str]:
+    d = held_dir(store)
+    return sorted(p.name for p in d.glob("*.age")) if d.exists() else []
+

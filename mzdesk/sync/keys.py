@@ -1,0 +1,283 @@
+"""Site keys (站点密钥) and the trust list of other sites.
+
+Each installation has an age X25519 identity (encryption) and an Ed25519 key
+(signatures).  Both private keys live in one file, ``site-key.json``, written
+with mode 0600 beside the database (``<db>.sync/keys/``); with a passphrase
+the secrets are sealed with AES-GCM under a scrypt-derived key (cheap enough
+to unlock on every batch, unlike age's passphrase mode).
+
+The public half is exchanged as a small JSON file (``site-public.json``) whose
+short fingerprint the two clerks compare by phone before trusting it.
+
+>>> pub = PublicKey.from_json(PublicKey("341623", "县局", "county", "age1...", "AAAA").to_json())
+>>> pub.code
+'341623'
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyrage
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from ..models.errors import MzError
+from ..models.site import Site, require_site
+from ..models.store import Store, now_iso
+
+PUBLIC_FORMAT = "mzdesk-site-public/1"
+PRIVATE_FORMAT = "mzdesk-site-key/1"
+PASSPHRASE_ENV = "MZDESK_KEY_PASSPHRASE"
+_SCRYPT_N = 2**15
+
+
+class KeyError_(MzError):
+    code = "keys"
+
+
+def sync_dir(store: Store) -> Path:
+    """Where this database keeps its keys and held batches: ``<db>.sync/``."""
+    if store.path == ":memory:":
+        raise KeyError_("内存数据库不能保存密钥", "keys_memory")
+    return Path(store.path + ".sync")
+
+
+def key_file(store: Store) -> Path:
+    return sync_dir(store) / "keys" / "site-key.json"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def fingerprint(age_recipient: str, sign_key_b64: str) -> str:
+    """Short fingerprint to read out over the phone: 4 groups of 4 hex digits."""
+    h = hashlib.sha256(f"{age_recipient}\n{sign_key_b64}".encode()).hexdigest()[:16].upper()
+    return "-".join(h[i : i + 4] for i in range(0, 16, 4))
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """What another site needs to send to us and check our signatures."""
+
+    code: str
+    name: str
+    role: str
+    age_recipient: str
+    sign_key: str  # Ed25519 public key, raw 32 bytes in base64
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.age_recipient, self.sign_key)
+
+    def to_json(self) -> str:
+        body = {"format": PUBLIC_FORMAT, **asdict(self), "fingerprint": self.fingerprint}
+        return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> PublicKey:
+        try:
+            d = json.loads(text)
+            if d.get("format") != PUBLIC_FORMAT:
+                raise ValueError("format")
+            pk = cls(d["code"], d["name"], d["role"], d["age_recipient"], d["sign_key"])
+            pyrage.x25519.Recipient.from_str(pk.age_recipient)
+            Ed25519PublicKey.from_public_bytes(unb64(pk.sign_key))
+        except (ValueError, KeyError, TypeError, AttributeError, pyrage.RecipientError) as exc:
+            raise KeyError_(f"不是有效的站点公钥文件: {exc}", "bad_public_key") from None
+        if d.get("fingerprint") and d["fingerprint"] != pk.fingerprint:
+            raise KeyError_("公钥文件的指纹与内容不符，文件可能被改动", "bad_public_key")
+        return pk
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(unb64(self.sign_key)).verify(signature, data)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+@dataclass
+class SiteKeys:
+    """This site's private keys, unlocked."""
+
+    site: Site
+    identity: pyrage.x25519.Identity
+    signer: Ed25519PrivateKey
+
+    @property
+    def public(self) -> PublicKey:
+        raw = self.signer.public_key().public_bytes_raw()
+        return PublicKey(
+            self.site.code, self.site.name, self.site.role, str(self.identity.to_public()), b64(raw)
+        )
+
+    def sign(self, data: bytes) -> bytes:
+        return self.signer.sign(data)
+
+
+def _derive(passphrase: str, salt: bytes) -> bytes:
+    return Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=8, p=1).derive(passphrase.encode())
+
+
+def _write_private(path: Path, body: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(body, fh, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def init_keys(store: Store, passphrase: str | None = None, force: bool = False) -> SiteKeys:
+    """Make this site's key pairs (``keys init``).  Refuses to overwrite without ``force``."""
+    site = require_site(store)
+    path = key_file(store)
+    if path.exists() and not force:
+        raise KeyError_(f"本站密钥已存在: {path}（重新生成会使其他站点无法再发给本站）", "keys_exist")
+    identity = pyrage.x25519.Identity.generate()
+    signer = Ed25519PrivateKey.generate()
+    secret = json.dumps({"age_identity": str(identity), "ed25519": b64(signer.private_bytes_raw())})
+    body: dict = {"format": PRIVATE_FORMAT, "site": site.code, "created_at": now_iso()}
+    if passphrase:
+        salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+        sealed = AESGCM(_derive(passphrase, salt)).encrypt(nonce, secret.encode(), site.code.encode())
+        body["sealed"] = {"kdf": "scrypt", "n": _SCRYPT_N, "salt": b64(salt), "nonce": b64(nonce),
+                          "ciphertext": b64(sealed)}  # fmt: skip
+    else:
+        body["plain"] = json.loads(secret)
+    _write_private(path, body)
+    return SiteKeys(site, identity, signer)
+
+
+def has_keys(store: Store) -> bool:
+    return key_file(store).exists()
+
+
+def load_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
+    """Unlock this site's keys; the passphrase may also come from $MZDESK_KEY_PASSPHRASE."""
+    site = require_site(store)
+    path = key_file(store)
+    if not path.exists():
+        raise KeyError_("本站还没有密钥，请先运行 mzdesk keys init", "no_keys")
+    body = json.loads(path.read_text(encoding="utf-8"))
+    if "sealed" in body:
+        passphrase = passphrase or os.environ.get(PASSPHRASE_ENV)
+        if not passphrase:
+            raise KeyError_(f"本站私钥有口令保护，请提供口令（或设置 {PASSPHRASE_ENV}）", "passphrase")
+        s = body["sealed"]
+        try:
+            key = Scrypt(salt=unb64(s["salt"]), length=32, n=s["n"], r=8, p=1).derive(passphrase.encode())
+            secret = json.loads(AESGCM(key).decrypt(unb64(s["nonce"]), unb64(s["ciphertext"]),
+                                                    body["site"].encode()))  # fmt: skip
+        except Exception:  # noqa: BLE001 - any failure here means a wrong passphrase
+            raise KeyError_("口令错误，无法解锁本站私钥", "bad_passphrase") from None
+    else:
+        secret = body["plain"]
+    return SiteKeys(
+        site,
+        pyrage.x25519.Identity.from_str(secret["age_identity"]),
+        Ed25519PrivateKey.from_private_bytes(unb64(secret["ed25519"])),
+    )
+
+
+def export_identity(keys: SiteKeys, out: Path) -> Path:
+    """Write the age identity in the standard format (``age -d -i FILE`` reads it), mode 0600."""
+    text = (f"# mzdesk site {keys.site.code} {keys.site.name}\n"
+            f"# public key: {keys.identity.to_public()}\n{keys.identity}\n")  # fmt: skip
+    out = Path(out)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(out, 0o600)
+    return out
+
+
+# -- trust list -----------------------------------------------------------------
+
+
+@dataclass
+class TrustedSite:
+    key: PublicKey
+    since: str
+    revoked_at: str | None
+    villages: list[str]
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+def trust(store: Store, key: PublicKey, villages: list[str] | None = None) -> TrustedSite:
+    """Add (or re-key) a site in the trust list (``keys trust F``)."""
+    own = require_site(store)
+    if key.code == own.code:
+        raise KeyError_("不能把本站自己加入信任列表", "trust_self")
+    with store.transaction():
+        old = get_trusted(store, key.code)
+        if old and old.key == key and not old.revoked:
+            return old
+        since = now_iso()
+        store.conn.execute(
+            "INSERT INTO sync_sites (code, name, role, age_recipient, sign_key, fingerprint, since, "
+            "villages) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
+            "name = excluded.name, role = excluded.role, age_recipient = excluded.age_recipient, "
+            "sign_key = excluded.sign_key, fingerprint = excluded.fingerprint, "
+            "since = excluded.since, revoked_at = NULL",
+            (key.code, key.name, key.role, key.age_recipient, key.sign_key, key.fingerprint, since,
+             json.dumps(villages or [], ensure_ascii=False)),
+        )  # fmt: skip
+        if villages is not None:
+            set_villages(store, key.code, villages)
+    return get_trusted(store, key.code)  # type: ignore[return-value]
+
+
+def set_villages(store: Store, code: str, villages: list[str]) -> None:
+    """Villages assigned to a field laptop: the township sends only these down."""
+    with store.transaction():
+        if not get_trusted(store, code):
+            raise KeyError_(f"信任列表中没有站点 {code}", "unknown_site")
+        store.conn.execute(
+            "UPDATE sync_sites SET villages = ? WHERE code = ?",
+            (json.dumps(sorted(set(villages)), ensure_ascii=False), code),
+        )
+
+
+def revoke(store: Store, code: str) -> None:
+    """Revoke a site's keys: its batches are refused from now on (``keys revoke SITE``)."""
+    with store.transaction():
+        if not get_trusted(store, code):
+            raise KeyError_(f"信任列表中没有站点 {code}", "unknown_site")
+        store.conn.execute(
+            "UPDATE sync_sites SET revoked_at = ? WHERE code = ? AND revoked_at IS NULL",
+            (now_iso(), code),
+        )
+
+
+def _trusted(r: dict) -> TrustedSite:
+    key = PublicKey(r["code"], r["name"], r["role"], r["age_recipient"], r["sign_key"])
+    return TrustedSite(key, r["since"], r["revoked_at"], json.loads(r["villages"] or "[]"))
+
+
+def get_trusted(store: Store, code: str) -> TrustedSite | None:
+    r = store.one("SELECT * FROM sync_sites WHERE code = ?", (code,))
+    return _trusted(r) if r else None
+
+
+def trusted_sites(store: Store) -> list[TrustedSite]:
+    return [_trusted(r) for r in store.db.query("SELECT * FROM sync_sites ORDER BY code")]

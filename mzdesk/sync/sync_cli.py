@@ -1,0 +1,204 @@
+"""CLI: ``mzdesk keys …`` (site keys, trust list) and ``mzdesk sync …`` (batches).
+
+Registered in mzdesk/cli.py.  The private-key passphrase, when the keys have
+one, comes from ``--passphrase`` or $MZDESK_KEY_PASSPHRASE.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..cli import db_option, emit_json, open_store
+
+PASS_HELP = "私钥口令 / passphrase for the private keys (or $MZDESK_KEY_PASSPHRASE)"
+
+
+def _pass_option(f):
+    return click.option("--passphrase", default=None, envvar="MZDESK_KEY_PASSPHRASE",
+                        show_envvar=True, help=PASS_HELP)(f)  # fmt: skip
+
+
+@click.group()
+def keys() -> None:
+    """站点密钥与信任列表 / site keys and the trust list."""
+
+
+@keys.command("init")
+@db_option
+@_pass_option
+@click.option("--force", is_flag=True, help="重新生成（其他站点须重新导入公钥）/ replace existing keys")
+def keys_init(db_path, passphrase, force):
+    """Make this site's encryption (age X25519) and signing (Ed25519) key pairs."""
+    from .keys import init_keys, key_file
+
+    store = open_store(db_path)
+    k = init_keys(store, passphrase, force=force)
+    click.echo(f"已生成本站密钥 {k.site.code} {k.site.name}: {key_file(store)}")
+    click.echo(f"指纹 / fingerprint: {k.public.fingerprint}")
+
+
+@keys.command("show")
+@db_option
+@_pass_option
+@click.option("--json", "as_json", is_flag=True, help="JSON output")
+def keys_show(db_path, passphrase, as_json):
+    """Show this site's public key, fingerprint and the trust list."""
+    from .keys import load_keys, trusted_sites
+
+    store = open_store(db_path)
+    k = load_keys(store, passphrase)
+    sites = trusted_sites(store)
+    if as_json:
+        emit_json({
+            "site": {"code": k.site.code, "name": k.site.name, "role": k.site.role,
+                     "age_recipient": k.public.age_recipient, "fingerprint": k.public.fingerprint},
+            "trusted": [{"code": s.key.code, "name": s.key.name, "role": s.key.role,
+                         "fingerprint": s.key.fingerprint, "since": s.since,
+                         "revoked_at": s.revoked_at, "villages": s.villages} for s in sites],
+        })  # fmt: skip
+        return
+    click.echo(f"本站 {k.site.code} {k.site.name} ({k.site.role})")
+    click.echo(f"  age: {k.public.age_recipient}")
+    click.echo(f"  指纹 / fingerprint: {k.public.fingerprint}")
+    click.echo(f"信任列表 / trusted sites: {len(sites)}")
+    for s in sites:
+        state = f"已吊销 {s.revoked_at}" if s.revoked else f"自 {s.since}"
+        vill = f"  村: {'、'.join(s.villages)}" if s.villages else ""
+        click.echo(f"  {s.key.code} {s.key.name} ({s.key.role}) {s.key.fingerprint} {state}{vill}")
+
+
+@keys.command("export-public")
+@db_option
+@_pass_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="公钥文件 / output file")
+def keys_export_public(db_path, passphrase, out):
+    """Write this site's public key file, to give to the other sites."""
+    from .keys import load_keys
+
+    k = load_keys(open_store(db_path), passphrase)
+    Path(out).write_text(k.public.to_json(), encoding="utf-8")
+    click.echo(f"已写出公钥 {out}  指纹 {k.public.fingerprint}（请对方电话核对）")
+
+
+@keys.command("trust")
+@db_option
+@click.argument("public_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--villages", default=None, help="入户终端负责的村，逗号分隔 / villages for a field laptop")
+def keys_trust(db_path, public_file, villages):
+    """Add another site's public key file to the trust list (check the fingerprint first)."""
+    from .keys import PublicKey, trust
+
+    pk = PublicKey.from_json(Path(public_file).read_text(encoding="utf-8"))
+    vs = [v.strip() for v in villages.split(",") if v.strip()] if villages else None
+    trust(open_store(db_path), pk, vs)
+    click.echo(f"已信任 {pk.code} {pk.name} ({pk.role})  指纹 {pk.fingerprint}")
+
+
+@keys.command("revoke")
+@db_option
+@click.argument("site")
+def keys_revoke(db_path, site):
+    """Revoke a site's keys: its batches are refused from now on."""
+    from .keys import revoke
+
+    revoke(open_store(db_path), site)
+    click.echo(f"已吊销站点 {site} 的密钥")
+
+
+@keys.command("export-identity")
+@db_option
+@_pass_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="身份文件 / output file")
+def keys_export_identity(db_path, passphrase, out):
+    """Write the age identity (secret!) for recovery: `age -d -i FILE batch.age` reads it."""
+    from .keys import export_identity, load_keys
+
+    export_identity(load_keys(open_store(db_path), passphrase), Path(out))
+    click.echo(f"已写出本站解密身份 {out}（权限0600，请妥善保管）")
+
+
+@click.group()
+def sync() -> None:
+    """加密签名的同步批次 / encrypted, signed batch files between sites."""
+
+
+@sync.command("export")
+@db_option
+@_pass_option
+@click.option("--to", "to", required=True, help="目的站点代码 / destination site code")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="批次文件 / batch file")
+@click.option("--full", is_flag=True, help="完整快照 / full snapshot instead of changes")
+@click.option("--resend", type=int, default=None, help="重发第N批 / write batch N again")
+def sync_export(db_path, passphrase, to, out, full, resend):
+    """Write the next batch for site TO (changes since the last batch, or --full)."""
+    from .exchange import export_batch, resend as do_resend
+    from .keys import load_keys
+
+    store = open_store(db_path)
+    if resend is not None:
+        do_resend(store, to, resend, out)
+        click.echo(f"已重新写出发给 {to} 的第 {resend} 批: {out}")
+        return
+    r = export_batch(store, load_keys(store, passphrase), to, out, full=full)
+    counts = "，".join(f"{t} {n}" for t, n in r.counts.items()) or "无变更（仅确认回执）"
+    click.echo(f"已写出发给 {to} 的第 {r.sequence} 批{'（完整快照）' if full else ''}: {out}  {counts}")
+
+
+@sync.command("import")
+@db_option
+@_pass_option
+@click.argument("batch_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="JSON report")
+def sync_import(db_path, passphrase, batch_file, as_json):
+    """Verify and apply a batch file; report new/updated/unchanged/conflicts per table."""
+    from .exchange import import_batch
+    from .keys import load_keys
+
+    store = open_store(db_path)
+    data = Path(batch_file).read_bytes()
+    report = import_batch(store, load_keys(store, passphrase), data, Path(batch_file).name)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    click.echo(f"已导入站点 {report.sender} 的第 {report.sequence} 批")
+    for t, r in report.tables.items():
+        click.echo(f"  {t}: 新增 {r.new}，更新 {r.updated}（合并 {r.merged}），未变 {r.unchanged}，"
+                   f"冲突 {r.conflicts}")  # fmt: skip
+    for d in report.duplicates:
+        click.echo(f"  ! {d['note']}")
+    if report.also_applied:
+        click.echo(f"  并已导入此前暂存的第 {', '.join(map(str, report.also_applied))} 批")
+
+
+@sync.command("assign")
+@db_option
+@click.argument("site")
+@click.argument("villages", nargs=-1, required=True)
+def sync_assign(db_path, site, villages):
+    """Assign villages to a field laptop SITE: only these go down to it."""
+    from .keys import set_villages
+
+    set_villages(open_store(db_path), site, list(villages))
+    click.echo(f"入户终端 {site} 负责: {'、'.join(villages)}")
+
+
+@sync.command("status")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="JSON output")
+def sync_status(db_path, as_json):
+    """Batches in and out, pending acknowledgements, held batches, open conflicts."""
+    from .exchange import held_batches, history, open_conflicts, pending_acks
+
+    store = open_store(db_path)
+    data = {"history": history(store), "pending_acks": pending_acks(store),
+            "held": held_batches(store), "conflicts": len(open_conflicts(store))}  # fmt: skip
+    if as_json:
+        emit_json(data)
+        return
+    for b in data["history"]:
+        arrow = "→" if b["direction"] == "out" else "←"
+        ack = "" if b["direction"] == "in" else (" 已确认" if b["acked_at"] else " 待确认")
+        click.echo(f"{b['processed_at']} {arrow} {b['peer']} 第{b['seq']}批{ack} {b['counts']}")
+    click.echo(f"待确认 {len(data['pending_acks'])}，暂存 {len(data['held'])}，未解决冲突 {data['conflicts']}")
