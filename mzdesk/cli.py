@@ -25,9 +25,12 @@ def db_option(f):
 
 
 def open_store(db_path: str | None, create: bool = False):
+    from .models.auth import cli_login
     from .models.store import Store
 
-    return Store.open(db_path or default_db_path(), create=create)
+    store = Store.open(db_path or default_db_path(), create=create)
+    cli_login(store)  # $MZDESK_OPERATOR/$MZDESK_PASSWORD once accounts exist (models/auth.py)
+    return store
 
 
 def emit_json(data) -> None:
@@ -200,6 +203,10 @@ from .reports.notice_cli import enrol, notice  # noqa: E402
 
 cli.add_command(notice)
 cli.add_command(enrol)
+from .admin_cli import COMMANDS as _ADMIN_COMMANDS  # noqa: E402
+
+for _cmd in _ADMIN_COMMANDS:
+    cli.add_command(_cmd)
 from .sync.sync_cli import keys, sync  # noqa: E402
 
 cli.add_command(keys)

@@ -1,0 +1,190 @@
+"""Backups (备份) and restore (恢复) with SQLite's online backup API.
+
+* :func:`backup_to` copies a consistent snapshot of an open database (other
+  connections may keep writing), into ``<dest>.partial``, verifies it with
+  ``PRAGMA integrity_check`` and only then renames it to ``dest``: a crash or a
+  pulled USB stick never leaves a half-written file under the real name.
+* :func:`auto_backup` writes ``mzdesk-<site>-<YYYYmmdd-HHMMSS>-<reason>.sqlite``
+  into the backup folder (default: ``backups/`` beside the database) on exit
+  and once a day (:func:`daily_backup_due`), and removes automatic backups
+  older than ``keep_days`` (always keeping the newest :data:`KEEP_AT_LEAST`).
+* :func:`restore` refuses a file that is not a healthy mzdesk database, one
+  from a newer mzdesk, or one of another site unless ``force``; it first saves
+  the current database as a ``pre-restore`` backup, then copies the backup
+  into the live file with the same API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from .auth import require
+from .errors import MzError
+
+KEEP_DAYS = 30
+KEEP_AT_LEAST = 3
+_AUTO = re.compile(r"^mzdesk-(\d+)-(\d{8}-\d{6})-(exit|daily|manual|pre-restore)\.sqlite$")
+
+
+class BackupError(MzError):
+    code = "backup"
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    site_code: str | None
+    site_name: str | None
+    schema_version: int
+    households: int
+    size: int
+
+
+def backup_dir(store) -> Path:
+    return Path(store.path).resolve().parent / "backups"
+
+
+def _check_file(path: Path) -> BackupInfo:
+    """Open ``path`` read-only and check it is a healthy mzdesk database."""
+    with open(path, "rb") as fh:
+        if fh.read(16) != b"SQLite format 3\x00":
+            raise BackupError(f"不是mzdesk数据库备份: {path}", "not_a_backup")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        if result != ["ok"]:
+            raise BackupError(f"备份文件已损坏: {path}: {'; '.join(result[:3])}", "backup_corrupt")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"site", "households"} <= tables:
+            raise BackupError(f"不是mzdesk数据库备份: {path}", "not_a_backup")
+        site = conn.execute("SELECT code, name FROM site WHERE id = 1").fetchone()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        count = conn.execute("SELECT count(*) FROM households WHERE status = 'active'").fetchone()[
+            0
+        ]
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"无法读取备份 {path}: {exc}", "backup_corrupt") from None
+    finally:
+        conn.close()
+    return BackupInfo(path, site[0] if site else None, site[1] if site else None, version, count,
+                      path.stat().st_size)  # fmt: skip
+
+
+def inspect_backup(path: str | Path) -> BackupInfo:
+    return _check_file(Path(path))
+
+
+def backup_to(store, dest: str | Path, check_permission: bool = True) -> BackupInfo:
+    """Write a verified copy of the open database to ``dest`` (a file path)."""
+    if check_permission:
+        require(store, "backup.create")
+    dest = Path(dest)
+    if dest.resolve() == Path(store.path).resolve():
+        raise BackupError("备份文件不能是数据库本身", "backup_onto_itself")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    target = sqlite3.connect(partial)
+    try:
+        store.conn.backup(target, pages=4096)
+        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+    finally:
+        target.close()
+    with open(partial, "rb+") as fh:
+        os.fsync(fh.fileno())
+    try:
+        info = _check_file(partial)
+    except BackupError:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, dest)
+    return BackupInfo(dest, info.site_code, info.site_name, info.schema_version, info.households,
+                      info.size)  # fmt: skip
+
+
+def _site_code(store) -> str:
+    return store.scalar("SELECT code FROM site WHERE id = 1") or "0"
+
+
+def list_backups(folder: str | Path) -> list[tuple[dt.datetime, str, Path]]:
+    """Automatic backups in ``folder``, newest first: (time, reason, path)."""
+    out = []
+    folder = Path(folder)
+    if folder.is_dir():
+        for p in folder.iterdir():
+            m = _AUTO.match(p.name)
+            if m:
+                out.append((dt.datetime.strptime(m.group(2), "%Y%m%d-%H%M%S"), m.group(3), p))
+    return sorted(out, reverse=True)
+
+
+def auto_backup(store, reason: str = "exit", folder: str | Path | None = None,
+                keep_days: int = KEEP_DAYS, now: dt.datetime | None = None) -> BackupInfo:  # fmt: skip
+    """A timestamped, verified backup into the backup folder, then rotation.
+
+    Automatic backups run for whoever is logged in (no permission needed).
+    """
+    now = now or dt.datetime.now()
+    folder = Path(folder) if folder else backup_dir(store)
+    name = f"mzdesk-{_site_code(store)}-{now:%Y%m%d-%H%M%S}-{reason}.sqlite"
+    info = backup_to(store, folder / name, check_permission=False)
+    rotate(folder, keep_days, now)
+    return info
+
+
+def rotate(
+    folder: str | Path, keep_days: int = KEEP_DAYS, now: dt.datetime | None = None
+) -> list[Path]:
+    """Delete automatic backups older than ``keep_days``, keeping the newest few."""
+    now = now or dt.datetime.now()
+    removed = []
+    for i, (when, _reason, path) in enumerate(list_backups(folder)):
+        if i >= KEEP_AT_LEAST and now - when > dt.timedelta(days=keep_days):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def daily_backup_due(store, folder: str | Path | None = None, today: dt.date | None = None) -> bool:
+    today = today or dt.date.today()
+    folder = Path(folder) if folder else backup_dir(store)
+    return not any(when.date() == today for when, _r, _p in list_backups(folder))
+
+
+def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
+    """Replace the open database's content by the backup at ``source``."""
+    require(store, "backup.restore")
+    source = Path(source)
+    if not source.exists():
+        raise BackupError(f"备份文件不存在: {source}", "no_backup")
+    info = _check_file(source)
+    from .migrations import MIGRATIONS
+
+    if info.schema_version > len(MIGRATIONS):
+        raise BackupError(
+            f"备份来自更新版本的mzdesk(版本{info.schema_version})，请先升级", "backup_too_new"
+        )
+    mine = store.scalar("SELECT code FROM site WHERE id = 1")
+    if mine and info.site_code != mine and not force:
+        raise BackupError(
+            f"备份属于站点 {info.site_code} {info.site_name}，不是本站 {mine}；确认无误请加 --force",
+            "other_site",
+        )
+    auto_backup(store, "pre-restore")
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        src.backup(store.conn)
+    finally:
+        src.close()
+    store.migrate()
+    from . import audit
+
+    if audit.triggers_stale(store.conn):
+        with store.transaction():
+            audit.refresh_triggers(store.conn)
+    return info

@@ -1,0 +1,120 @@
+"""``mzdesk selftest``: prove an installation (or a frozen build) works end to end.
+
+Database (create, site, demo, audit chain, backup), a PDF with the shipped CJK
+font embedded, an xlsx round trip that keeps ID numbers as text, and an age
+(X25519) encryption round trip with pyrage.  Headless: no Qt.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Result:
+    name: str
+    status: str  # ok | fail | skip
+    detail: str
+
+
+def _database(tmp: Path) -> str:
+    from .models.audit import verify
+    from .models.backup import backup_to, inspect_backup
+    from .models.demo import generate_demo
+    from .models.site import init_site
+    from .models.store import Store
+
+    store = Store.open(tmp / "selftest.sqlite", operator="selftest")
+    init_site(store, "341623101", "自检镇")
+    ids = generate_demo(store, 50, seed=7)
+    problems = store.integrity_check()
+    if problems:
+        raise AssertionError(f"integrity_check: {problems[:3]}")
+    chain = verify(store.conn)
+    if not chain.ok:
+        raise AssertionError(chain.message())
+    info = backup_to(store, tmp / "backup.sqlite")
+    if inspect_backup(info.path).households != len(ids):
+        raise AssertionError("backup lost households")
+    store.close()
+    return f"{len(ids)} 户演示数据，审计链 {chain.checked} 条，备份校验通过 (SQLite {_sqlite_version()})"
+
+
+def _sqlite_version() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+def _pdf(tmp: Path) -> str:
+    from .reports import fonts
+
+    out = tmp / "selftest.pdf"
+    c = fonts.new_canvas(out, title="自检")
+    c.drawString(72, 760, "民政桌面自检：青山镇农村最低生活保障")
+    c.showPage()
+    c.save()
+    data = out.read_bytes()
+    if not data.startswith(b"%PDF") or b"/FontFile2" not in data:
+        raise AssertionError("the CJK font is not embedded")
+    if b"Helvetica" in data:
+        raise AssertionError("an unembedded Helvetica is listed")
+    return f"{fonts.CJK_FONT} 已嵌入 ({len(data) // 1024} KB)"
+
+
+def _xlsx(tmp: Path) -> str:
+    from openpyxl import Workbook, load_workbook
+
+    out = tmp / "selftest.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    rows = [("姓名", "身份证号", "金额"), ("张三丰", "34162319800101001X", "760.00")]
+    for r in rows:
+        ws.append(r)
+    ws["B2"].number_format = "@"
+    wb.save(out)
+    back = [tuple(c.value for c in row) for row in load_workbook(out).active.iter_rows()]
+    if back != rows:
+        raise AssertionError(f"round trip changed the cells: {back}")
+    return "中文与身份证号(文本)往返一致"
+
+
+def _age() -> str:
+    import pyrage
+
+    ident = pyrage.x25519.Identity.generate()
+    plain = "身份证号 34162319800101001X".encode() * 100
+    cipher = pyrage.encrypt(plain, [ident.to_public()])
+    if plain[:20] in cipher or pyrage.decrypt(cipher, [ident]) != plain:
+        raise AssertionError("age round trip failed")
+    return f"X25519 加密/解密一致 ({len(cipher)} 字节)"
+
+
+def run_selftest(keep: bool = False) -> list[Result]:
+    tmp = Path(tempfile.mkdtemp(prefix="mzdesk-selftest-"))
+    checks = [("数据库", lambda: _database(tmp)), ("PDF", lambda: _pdf(tmp)),
+              ("xlsx", lambda: _xlsx(tmp)), ("加密", _age)]  # fmt: skip
+    results = []
+    try:
+        for name, fn in checks:
+            try:
+                results.append(Result(name, "ok", fn()))
+            except ModuleNotFoundError as exc:
+                results.append(Result(name, "fail", f"缺少模块 {exc.name}"))
+            except Exception as exc:  # noqa: BLE001 - a self-test reports every failure, never stops
+                last = traceback.extract_tb(exc.__traceback__)[-1]
+                results.append(
+                    Result(
+                        name, "fail", f"{type(exc).__name__}: {exc} ({last.filename}:{last.lineno})"
+                    )
+                )
+    finally:
+        if keep:
+            results.append(Result("临时目录", "ok", str(tmp)))
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return results

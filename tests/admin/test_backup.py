@@ -1,0 +1,58 @@
+"""Backups: verified, atomic, rotated; restore checks the site and keeps a pre-restore copy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mzdesk.models import backup as bk
+from mzdesk.models.backup import BackupError
+from mzdesk.models.registry import Registry
+from tests.helpers import household, make_id
+
+
+def test_backup_is_a_verified_single_file_snapshot(store, registry, tmp_path):
+    registry.save(household("红旗村", ("张三", "户主", make_id())))
+    info = bk.backup_to(store, tmp_path / "usb" / "mz.sqlite")
+    assert info.households == 1 and info.site_code == "341623101"
+    assert sorted(p.name for p in (tmp_path / "usb").iterdir()) == ["mz.sqlite"]
+
+
+def test_auto_backups_rotate_but_keep_the_newest(store, tmp_path):
+    folder = tmp_path / "auto"
+    start = dt.datetime(2026, 1, 1, 18, 0)
+    for day in range(40):
+        bk.auto_backup(store, "daily", folder, keep_days=30, now=start + dt.timedelta(days=day))
+    kept = bk.list_backups(folder)
+    assert len(kept) == 31 and kept[0][0] == start + dt.timedelta(days=39)
+    assert not bk.daily_backup_due(store, folder, today=dt.date(2026, 2, 9))
+    assert bk.daily_backup_due(store, folder, today=dt.date(2026, 2, 10))
+    # a long holiday: old backups are still the only ones, the newest few stay
+    bk.rotate(folder, 30, now=start + dt.timedelta(days=400))
+    assert len(bk.list_backups(folder)) == bk.KEEP_AT_LEAST
+
+
+def test_restore_brings_back_the_data_and_saves_the_current_first(store, registry, tmp_path):
+    h = registry.save(household("红旗村", ("张三", "户主", make_id())))
+    saved = bk.backup_to(store, tmp_path / "before.sqlite").path
+    registry.delete(h.id, "误删")
+    bk.restore(store, saved)
+    assert Registry(store).get(h.id).status == "active"
+    reasons = [r for _w, r, _p in bk.list_backups(bk.backup_dir(store))]
+    assert reasons == ["pre-restore"]
+    assert store.integrity_check() == []
+
+
+def test_restore_refuses_garbage_and_damaged_files(store, tmp_path):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(BackupError, match="不是mzdesk数据库备份"):
+        bk.restore(store, junk)
+    copy = bk.backup_to(store, tmp_path / "ok.sqlite").path
+    data = bytearray(copy.read_bytes())
+    data[4096:] = b"\xff" * (len(data) - 4096)  # a dying USB stick
+    copy.write_bytes(bytes(data))
+    with pytest.raises(BackupError):
+        bk.restore(store, copy)
+    assert store.scalar("SELECT code FROM site") == "341623101"
