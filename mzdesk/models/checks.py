@@ -84,6 +84,43 @@ _RULES: list[tuple[str, str, str]] = [
            WHERE h.status = 'active' AND m.status = 'active' AND m.health = '残疾'
            AND m.disability_cert = '' ORDER BY m.household_id""",
     ),
+    # -- enrolment lifecycle alerts (mzdesk/models/enrolment.py) --
+    (
+        "review_overdue",
+        "在保对象复核已到期未复核",
+        """SELECT e.household_id, m.name FROM enrolments e LEFT JOIN members m ON m.id = e.member_id
+           WHERE e.status = 'active' AND e.state = 'active' AND e.review_due < :today
+           ORDER BY e.review_due, e.household_id""",
+    ),
+    (
+        "child_turning_18",
+        "儿童保障对象60天内年满18周岁",
+        """SELECT e.household_id, m.name FROM enrolments e JOIN members m ON m.id = e.member_id
+           WHERE e.status = 'active' AND e.state = 'active'
+           AND e.category IN ('orphan', 'unsupported_child')
+           AND date(m.birth_date, '+18 years') BETWEEN :today AND date(:today, '+60 days')
+           ORDER BY e.household_id""",
+    ),
+    (
+        "turning_80",
+        "60天内年满80周岁（可申请高龄津贴）",
+        """SELECT m.household_id, m.name FROM members m JOIN households h ON h.id = m.household_id
+           WHERE h.status = 'active' AND m.status = 'active' AND m.deceased_on IS NULL
+           AND date(m.birth_date, '+80 years') BETWEEN :today AND date(:today, '+60 days')
+           AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.member_id = m.id
+               AND e.category = 'elderly' AND e.status = 'active'
+               AND e.state NOT IN ('rejected', 'stopped'))
+           ORDER BY m.household_id""",
+    ),
+    (
+        "notice_over_not_submitted",
+        "公示期已满但未报送审核",
+        """SELECT e.household_id, m.name FROM enrolments e LEFT JOIN members m ON m.id = e.member_id
+           WHERE e.status = 'active' AND e.state = 'publicised'
+           AND (SELECT max(n.end_on) FROM notices n JOIN notice_items i ON i.notice_id = n.id
+                WHERE i.enrolment_id = e.id AND i.action = 'new') < :today
+           ORDER BY e.household_id""",
+    ),
 ]
 
 

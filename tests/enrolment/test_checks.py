@@ -1,0 +1,70 @@
+"""Lifecycle alerts in ``mzdesk check`` and per-category figures in ``stats``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mzdesk.models import enrolment as enr
+from mzdesk.models.checks import run_checks
+from mzdesk.models.stats import registry_stats
+from tests.enrolment.conftest import publicised
+from tests.helpers import household, make_id
+
+AFTER = dt.date(2026, 12, 8)
+
+
+def codes(store, today):
+    return sorted({(f.code, f.member) for f in run_checks(store, today)[1]})
+
+
+def active(store, hid, **kw):
+    e, _ = publicised(store, hid, **kw)
+    enr.submit(store, e.id, today=AFTER)
+    return enr.confirm(store, e.id, today=dt.date(2026, 12, 15))
+
+
+def test_notice_over_not_submitted_and_review_overdue(store, family):
+    e, _ = publicised(store, family.id)
+    assert ("notice_over_not_submitted", None) not in codes(store, dt.date(2026, 12, 7))
+    assert ("notice_over_not_submitted", None) in codes(store, AFTER)
+    enr.submit(store, e.id, today=AFTER)
+    enr.confirm(store, e.id, today=dt.date(2026, 12, 15))  # review due 2027-07-01
+    assert ("review_overdue", None) not in codes(store, dt.date(2027, 7, 1))
+    assert ("review_overdue", None) in codes(store, dt.date(2027, 7, 2))
+    enr.review(store, e.id, "keep", today=dt.date(2027, 7, 2))
+    assert ("review_overdue", None) not in codes(store, dt.date(2027, 7, 3))
+
+
+def test_child_turning_18_in_orphan_support(store, registry):
+    h = registry.save(household("红旗村", ("孤儿甲", "户主", make_id("20090110", 3))),
+                      today=dt.date(2026, 11, 23))  # fmt: skip
+    e = active(store, h.id, category="orphan", member_id=h.members[0].id, cls="分散", fen=120000)
+    assert e.state == "active"
+    assert ("child_turning_18", "孤儿甲") not in codes(store, dt.date(2026, 11, 1))
+    assert ("child_turning_18", "孤儿甲") in codes(store, dt.date(2026, 11, 20))
+
+
+def test_turning_80_until_enrolled(store, registry):
+    h = registry.save(household("红旗村", ("老人乙", "户主", make_id("19470105", 5))),
+                      today=dt.date(2026, 11, 23))  # fmt: skip
+    assert ("turning_80", "老人乙") in codes(store, dt.date(2026, 12, 1))
+    assert ("turning_80", "老人乙") not in codes(store, dt.date(2026, 10, 1))
+    enr.create(store, h.id, "elderly", member_id=h.members[0].id, cls="80-89岁")
+    assert ("turning_80", "老人乙") not in codes(store, dt.date(2026, 12, 1))
+
+
+def test_deceased_still_active(store, registry, single):
+    active(store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理")
+    h = registry.get(single.id)
+    h.members[0].deceased_on = dt.date(2026, 11, 20)
+    registry.save(h, today=dt.date(2026, 11, 23))
+    assert ("deceased_still_paid", "王老五") in codes(store, dt.date(2026, 12, 20))
+
+
+def test_stats_per_category(store, family, single):
+    active(store, family.id)
+    active(store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理",
+           fen=72000)  # fmt: skip
+    data = registry_stats(store)["active_enrolments"]
+    assert data["rural_dibao"] == {"households": 1, "persons": 3, "monthly_fen": 76000}
+    assert data["tekun"] == {"households": 1, "persons": 1, "monthly_fen": 72000}
