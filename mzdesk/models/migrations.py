@@ -363,6 +363,41 @@ def _operators_and_audit_trail(conn: sqlite3.Connection) -> None:
     audit.refresh_triggers(conn)
 
 
+def _roster_import_batches(conn: sqlite3.Connection) -> None:
+    """Roster imports (花名册导入) as undoable units: one batch row per import, one
+    ``import_rows`` row per record it created or updated (with the row as it was
+    before, so undo restores it), and the column mapping remembered per layout.
+    """
+    for sql in f"""
+    CREATE TABLE import_batches (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '{{}}',
+        state TEXT NOT NULL DEFAULT 'applied' CHECK (state IN ('applied', 'undone')),
+        undone_at TEXT,
+        undone_by TEXT,{_STAMP}
+    );
+    CREATE TABLE import_rows (
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES import_batches(id),
+        table_name TEXT NOT NULL,
+        row_id INTEGER NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('created', 'updated')),
+        before TEXT
+    );
+    CREATE INDEX import_rows_batch ON import_rows(batch_id);
+    CREATE TABLE roster_layouts (
+        signature TEXT PRIMARY KEY,
+        headers TEXT NOT NULL,
+        mapping TEXT NOT NULL,{_STAMP}
+    );
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
 def _sync_change_log_and_trust(conn: sqlite3.Connection) -> None:
     """Batch sync: change log with its triggers, trust list of sites, per-peer bases,
     batch history and conflicts (see mzdesk/sync/changelog.py)."""
@@ -379,5 +414,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _enrolment_lifecycle_and_notices,
     _operators_and_audit_trail,
     _sync_change_log_and_trust,
+    _roster_import_batches,
 ]
 
