@@ -1,0 +1,826 @@
+"""Import a roster workbook (花名册导入): analyse (dry run), apply, undo.
+
+>>> plan = analyse(store, "roster.xlsx")          # reads, validates, writes nothing
+>>> plan.report()["problems"][0]
+{'sheet': '农村低保', 'row': 57, 'column': '身份证号码', 'value': '3.41623198805059e+17', 'code': 'id_precision_lost', ...}
+>>> summary = apply(store, plan)                  # one transaction, all or nothing
+>>> undo(store, summary["batch_id"])              # soft-deletes exactly what it created
+
+Rules are not restated here: IDs go through :mod:`mzdesk.models.ids`, money
+through :mod:`mzdesk.models.money`, households through
+:func:`mzdesk.models.household.validate_household` and
+:meth:`mzdesk.models.registry.Registry.bulk_create`.
+
+Problems have a severity: ``flag`` problems are imported and marked (an
+invalid ID is kept as written and the member flagged 待核实); ``error``
+problems (no name, no village, a bad amount, an unknown category, no head)
+refuse the whole import until the file or the mapping is corrected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..models.errors import FieldError, MzError
+from ..models.household import HEAD, Household, Member, validate_household
+from ..models.ids import normalise_id, parse_id
+from ..models.money import format_fen, parse_yuan
+from ..models.registry import Cancelled, Registry, _household_row, _insert_sql, _member_row
+from ..models.store import Store, new_uid, now_iso
+from ..models.vocab import categories, vocab
+from .layout import (
+    Layout,
+    category_from_cell,
+    detect_layout,
+    headers_config,
+    load_saved_layouts,
+    norm_header,
+    normalise_class,
+    remember_layout,
+)
+from .reader import Sheet, UnreadableWorkbook, column_letter, read_workbook
+
+Progress = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+FLAG_CODES = {
+    "id_checksum", "id_precision_lost", "id_bad_date", "id_format", "id_duplicate_in_file",
+    "id_exists_in_other_household", "id_missing", "bad_phone", "bad_account", "bad_relation",
+}  # fmt: skip
+HOUSEHOLD_TEXT = ("village", "village_group", "phone", "bank_account", "bank_name", "address")
+ID_FIELDS = ("id_number", "head_id")
+
+
+def _require_import(store: Store) -> None:
+    """The operator may import (批量导入), when operator accounts are in use."""
+    try:
+        from ..models.auth import require
+    except ImportError:  # accounts not part of this build
+        return
+    require(store, "household.import")
+
+
+class ImportRefused(MzError):
+    """The file has problems that must be corrected before anything is written."""
+
+    code = "import_refused"
+
+
+@dataclass
+class Problem:
+    """One problem cell: where it is, what it held, why (``code``) and in words."""
+
+    sheet: str
+    row: int  # Excel row number (1-based)
+    column: str  # header text as in the file (or the field's label)
+    value: str
+    code: str
+    message: str
+    severity: str = "error"
+    column_letter: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "sheet": self.sheet, "row": self.row, "column": self.column,
+            "column_letter": self.column_letter, "value": self.value, "code": self.code,
+            "message": self.message, "severity": self.severity,
+        }  # fmt: skip
+
+
+@dataclass
+class FileHousehold:
+    """A household as read from the file, with where each member came from."""
+
+    sheet: str
+    row: int  # 0-based row of its first line
+    household: Household
+    member_rows: list[int] = field(default_factory=list)
+    category: str | None = None
+    cls: str = ""
+    covered: int | None = None
+    monthly_fen: int | None = None
+    match_id: int | None = None  # existing household this one is (re-import)
+    action: str = "create"  # create / update / unchanged
+
+
+@dataclass
+class RosterPlan:
+    """The result of reading and checking a roster: what would be written."""
+
+    path: str
+    sha256: str
+    layouts: list[Layout]
+    households: list[FileHousehold]
+    problems: list[Problem]
+    skipped_sheets: list[str] = field(default_factory=list)
+    blank_rows: int = 0
+    total_rows: int = 0
+
+    @property
+    def members(self) -> int:
+        return sum(len(fh.household.members) for fh in self.households)
+
+    @property
+    def monthly_total_fen(self) -> int:
+        return sum(fh.monthly_fen or 0 for fh in self.households)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def report(self) -> dict:
+        counts = Counter(p.code for p in self.problems)
+        actions = Counter(fh.action for fh in self.households)
+        return {
+            "file": Path(self.path).name,
+            "sha256": self.sha256,
+            "sheets": [lay.as_dict() for lay in self.layouts],
+            "skipped_sheets": self.skipped_sheets,
+            "households": len(self.households),
+            "members": self.members,
+            "blank_rows": self.blank_rows,
+            "total_rows": self.total_rows,
+            "monthly_total_fen": self.monthly_total_fen,
+            "monthly_total": format_fen(self.monthly_total_fen),
+            "problem_counts": dict(sorted(counts.items())),
+            "errors": len(self.errors),
+            "would_create": actions.get("create", 0),
+            "would_update": actions.get("update", 0),
+            "unchanged": actions.get("unchanged", 0),
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- cells ---------------------------------------------------------------------------
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def cell_fen(v: object) -> int:
+    """A money cell to fen; float cells are rounded to whole fen only when exact."""
+    if isinstance(v, float):
+        cents = round(v * 100)
+        if abs(v * 100 - cents) > 1e-6:
+            raise FieldError("monthly", "bad_amount", f"金额最多两位小数: {v!r}")
+        return parse_yuan(f"{cents / 100:.2f}")
+    return parse_yuan(v)
+
+
+def _count(v: object) -> int | None:
+    if _blank(v):
+        return None
+    try:
+        n = float(normalise_id(_text(v)).replace("人", "")) if not _is_number(v) else float(v)
+    except ValueError:
+        return None
+    return int(n) if n.is_integer() and n >= 0 else None
+
+
+# -- reading one sheet ---------------------------------------------------------------------
+class _SheetReader:
+    def __init__(self, sheet: Sheet, layout: Layout, today: dt.date, plan: RosterPlan):
+        self.sheet, self.layout, self.today, self.plan = sheet, layout, today, plan
+        self.cols = layout.columns
+        self.total_markers = {norm_header(m) for m in headers_config()["total_markers"]}
+        self.rel_syn = headers_config()["relation_synonyms"]
+        self.relations = set(vocab()["relation"])
+
+    def problem(self, row: int, name: str, value: object, code: str, message: str) -> Problem:
+        col = self.cols.get(name)
+        p = Problem(
+            sheet=self.sheet.name, row=row + 1, column=self.layout.header_of(name),
+            value=_text(value) if not isinstance(value, float) else repr(value),
+            code=code, message=message,
+            severity="flag" if code in FLAG_CODES else "error",
+            column_letter=column_letter(col) if col is not None else "",
+        )  # fmt: skip
+        self.plan.problems.append(p)
+        return p
+
+    def get(self, row: list, name: str) -> object:
+        col = self.cols.get(name)
+        if col is None or col >= len(row):
+            return None
+        return row[col]
+
+    def is_total(self, row: list) -> bool:
+        return any(isinstance(v, str) and norm_header(v) in self.total_markers for v in row[:6])
+
+    def household_cells_continue(self, r: int) -> bool:
+        """A merged household cell over this row that began above: same household."""
+        for name in ("seq", "head_name", "village", "head_id"):
+            col = self.cols.get(name)
+            if col is not None and (r, col) in self.sheet.merged_from:
+                return True
+        return False
+
+    def rows(self, progress: Progress | None, cancel: CancelFn | None) -> list[FileHousehold]:
+        out: list[FileHousehold] = []
+        current: FileHousehold | None = None
+        key: tuple = ()
+        member_mode = self.layout.mode == "member"
+        rows = self.sheet.rows
+        mapped = sorted(self.layout.mapping)
+        for r in range(self.layout.data_start, len(rows)):
+            row = rows[r]
+            if cancel and r % 2000 == 0 and cancel():
+                raise Cancelled()
+            if progress and r % 5000 == 0:
+                progress(r, len(rows))
+            if all(_blank(row[c]) if c < len(row) else True for c in mapped):
+                self.plan.blank_rows += 1
+                continue
+            if self.is_total(row):
+                self.plan.total_rows += 1
+                continue
+            if not member_mode:
+                current = self.start_household(r, row)
+                out.append(current)
+                self.add_member(current, r, row, head=True)
+                continue
+            own_key = tuple(_text(self.get(row, n)) for n in ("seq", "head_name", "head_id"))
+            relation = self.relation_word(self.get(row, "relation"))
+            if current is None:
+                new = True
+            elif self.household_cells_continue(r):
+                new = False
+            elif relation == HEAD:
+                new = True
+            else:
+                new = any(v and v != k for v, k in zip(own_key, key, strict=True))
+            if new:
+                current = self.start_household(r, row)
+                key = own_key
+                out.append(current)
+            else:
+                key = tuple(k or v for k, v in zip(key, own_key, strict=True))
+            self.add_member(current, r, row, head=False)
+        for fh in out:
+            self.finish_household(fh)
+        return out
+
+    def relation_word(self, v: object) -> str:
+        t = "".join(_text(v).split())
+        return self.rel_syn.get(t, t)
+
+    def start_household(self, r: int, row: list) -> FileHousehold:
+        h = Household(village="")
+        for name in HOUSEHOLD_TEXT:
+            v = self.get(row, name)
+            if not _blank(v):
+                text = _text(v)
+                setattr(h, name, "".join(text.split()) if name != "address" else text)
+        area = _text(self.get(row, "area_type"))
+        if area:
+            h.area_type = "urban" if ("城" in area and "乡" not in area) else "rural"
+        notes = _text(self.get(row, "notes"))
+        h.notes = notes
+        fh = FileHousehold(sheet=self.sheet.name, row=r, household=h)
+        # category: the row's own cell, else the sheet's
+        cat_cell = self.get(row, "category")
+        fh.category = self.layout.category
+        if not _blank(cat_cell):
+            code = category_from_cell(cat_cell)
+            if code is None:
+                self.problem(r, "category", cat_cell, "unknown_category",
+                             f"无法识别的救助类别: {_text(cat_cell)}")  # fmt: skip
+            fh.category = code
+        cls_cell = self.get(row, "class")
+        if not _blank(cls_cell):
+            cls, ok = normalise_class(cls_cell, fh.category)
+            fh.cls = cls
+            if not ok:
+                allowed = "、".join(categories()[fh.category]["classes"])
+                self.problem(r, "class", cls_cell, "unknown_category",
+                             f"无法识别的保障类别/档次“{_text(cls_cell)}”（应为{allowed}）")  # fmt: skip
+        money = self.get(row, "monthly")
+        if "monthly" in self.cols:
+            if _blank(money):
+                self.problem(r, "monthly", money, "missing_required", "月保障金为空")
+            else:
+                try:
+                    fh.monthly_fen = cell_fen(money)
+                except FieldError as exc:
+                    self.problem(r, "monthly", money, "bad_amount", exc.message)
+        fh.covered = _count(self.get(row, "covered"))
+        if ("monthly" in self.cols or "class" in self.cols) and fh.category is None \
+                and _blank(cat_cell):  # fmt: skip
+            self.problem(r, "category", cat_cell, "unknown_category",
+                         "无法确定救助类别：请在表名、标题或“救助类别”列写明，或在列对应中指定")  # fmt: skip
+        return fh
+
+    def add_member(self, fh: FileHousehold, r: int, row: list, head: bool) -> None:
+        name_cell = self.get(row, "name")
+        if _blank(name_cell) and head:
+            name_cell = self.get(row, "head_name")
+        m = Member(name="".join(_text(name_cell).split()), relation=HEAD if head else "")
+        if not head:
+            m.relation = self.relation_word(self.get(row, "relation"))
+        id_name = "id_number" if "id_number" in self.cols else "head_id"
+        id_cell = self.get(row, id_name)
+        if head and _blank(id_cell) and "head_id" in self.cols:
+            id_name, id_cell = "head_id", self.get(row, "head_id")
+        self.read_id(fh, r, m, id_name, id_cell)
+        gender = _text(self.get(row, "gender"))
+        if m.relation in ("子女", "儿女") or (m.relation and m.relation not in self.relations):
+            sex = m.gender or {"男": "M", "女": "F"}.get(gender)
+            if m.relation in ("子女", "儿女") and sex:
+                m.relation = "子" if sex == "M" else "女"
+            else:
+                raw = m.relation
+                m.relation = "其他"
+                self.problem(r, "relation", raw, "bad_relation",
+                             f"与户主关系“{raw}”无法识别，已记为“其他”，请核实")  # fmt: skip
+        fh.household.members.append(m)
+        fh.member_rows.append(r)
+
+    def read_id(self, fh: FileHousehold, r: int, m: Member, name: str, cell: object) -> None:
+        if _is_number(cell):
+            raw = str(int(cell)) if float(cell).is_integer() else repr(cell)
+            m.id_number, m.id_pending = raw, True
+            self.problem(r, name, cell, "id_precision_lost",
+                         "身份证号是数字格式，Excel只保留15位有效数字，后几位可能已变成0，请按证件核实")  # fmt: skip
+            return
+        if _blank(cell):
+            m.id_number, m.id_pending = "", True
+            self.problem(r, name, cell, "id_missing", "身份证号为空，已标记待核实")
+            return
+        try:
+            info = parse_id(str(cell), self.today)
+        except FieldError as exc:
+            m.id_number, m.id_pending = str(cell).strip(), True
+            self.problem(r, name, cell, exc.code, exc.message + "，已按原样保存并标记待核实")
+            return
+        m.id_number, m.gender, m.birth_date = info.number, info.gender, info.birth_date
+
+    def finish_household(self, fh: FileHousehold) -> None:
+        h = fh.household
+        r0 = fh.row
+        heads = [m for m in h.members if m.relation == HEAD]
+        head_name = "".join(_text(self.get(self.sheet.rows[r0], "head_name")).split())
+        if not heads and h.members:
+            for m in h.members:
+                if m.name == head_name:
+                    m.relation = HEAD
+                    break
+            else:
+                self.problem(r0, "relation", "", "no_head", "该户没有户主（与户主关系无“户主”）")
+        for m, r in zip(h.members, fh.member_rows, strict=True):
+            if not m.relation:
+                m.relation = "其他"
+                self.problem(r, "relation", "", "bad_relation", "与户主关系为空，已记为“其他”，请核实")
+        # validate with the household rules (IDs are settled already: pending or valid)
+        problems = validate_household(h, self.today)
+        fixable = [p for p in problems if p.code in ("bad_phone", "bad_account")]
+        for p in fixable:
+            raw = getattr(h, p.field)
+            setattr(h, p.field, "")
+            h.notes = (h.notes + f" 导入时{p.message}: {raw}").strip()
+            self.problem(r0, p.field, raw, p.code, p.message + "，已清空，原值记入备注")
+        if fixable:
+            problems = validate_household(h, self.today)
+        for p in problems:
+            row = fh.member_rows[p.row] if p.row is not None and p.row < len(fh.member_rows) else r0
+            name = {"members": "head_name"}.get(p.field, p.field)
+            value = ""
+            if p.row is not None and p.row < len(h.members):
+                value = getattr(h.members[p.row], p.field, "") or ""
+            elif hasattr(h, p.field):
+                value = getattr(h, p.field)
+            self.problem(row, name, value, p.code, p.message)
+
+
+# -- whole file ----------------------------------------------------------------------------
+def analyse(store: Store, path: str | Path, mapping: dict | None = None,
+            today: dt.date | None = None, progress: Progress | None = None,
+            cancel: CancelFn | None = None) -> RosterPlan:  # fmt: skip
+    """Read ``path`` and check every row against the rules and the database.
+
+    Writes nothing.  ``mapping`` overrides header detection (``--mapping``):
+    ``{"header_row": 3, "category": "农村低保", "columns": {"I": "id_number"}}``,
+    or per sheet ``{"sheets": {"Sheet1": {...}}}``.
+    """
+    today = today or dt.date.today()
+    sheets = read_workbook(path)
+    plan = RosterPlan(path=str(path), sha256=file_sha256(path), layouts=[], households=[],
+                      problems=[])  # fmt: skip
+    saved = load_saved_layouts(store)
+    mapping = mapping or {}
+    for sheet in sheets:
+        overrides = mapping.get("sheets", {}).get(sheet.name, mapping if "sheets" not in mapping
+                                                  else {})  # fmt: skip
+        layout = detect_layout(sheet, overrides, saved)
+        if layout is None:
+            if any(any(not _blank(v) for v in row) for row in sheet.rows):
+                plan.skipped_sheets.append(sheet.name)
+            continue
+        plan.layouts.append(layout)
+        reader = _SheetReader(sheet, layout, today, plan)
+        plan.households += reader.rows(progress, cancel)
+    if not plan.layouts:
+        raise UnreadableWorkbook(
+            "没有找到花名册表头（需要姓名/身份证号等列）；请检查文件或在导入界面手工指定列"
+        )
+    _check_across(store, plan)
+    return plan
+
+
+def _check_across(store: Store, plan: RosterPlan) -> None:
+    """Duplicates within the file, IDs already in other households, re-import matching."""
+    readers = {lay.sheet: lay for lay in plan.layouts}
+
+    def flag(fh: FileHousehold, i: int, code: str, message: str) -> None:
+        lay = readers[fh.sheet]
+        m = fh.household.members[i]
+        name = "id_number" if "id_number" in lay.columns else "head_id"
+        col = lay.columns.get(name)
+        plan.problems.append(Problem(
+            sheet=fh.sheet, row=fh.member_rows[i] + 1, column=lay.header_of(name),
+            value=m.id_number, code=code, message=message, severity="flag",
+            column_letter=column_letter(col) if col is not None else "",
+        ))  # fmt: skip
+        m.id_pending = True
+        m.gender = m.birth_date = None
+
+    seen: dict[str, tuple[FileHousehold, int]] = {}
+    for fh in plan.households:
+        for i, m in enumerate(fh.household.members):
+            if m.id_pending or not m.id_number:
+                continue
+            if m.id_number in seen:
+                first, j = seen[m.id_number]
+                flag(fh, i, "id_duplicate_in_file",
+                     f"身份证号与{first.sheet}第{first.member_rows[j] + 1}行重复，已标记待核实")  # fmt: skip
+            else:
+                seen[m.id_number] = (fh, i)
+    registry = Registry(store)
+    owners = registry.id_owners(list(seen), exclude_household=None)
+    heads = {}
+    numbers = [fh.household.head.id_number for fh in plan.households
+               if fh.household.head and not fh.household.head.id_pending]  # fmt: skip
+    for chunk in range(0, len(numbers), 500):
+        part = numbers[chunk : chunk + 500]
+        heads.update(store.conn.execute(
+            "SELECT m.id_number, m.household_id FROM members m JOIN households h "
+            "ON h.id = m.household_id WHERE m.status = 'active' AND h.status = 'active' "
+            f"AND m.relation = ? AND m.id_number IN ({', '.join('?' * len(part))})",
+            (HEAD, *part)).fetchall())  # fmt: skip
+    for fh in plan.households:
+        head = fh.household.head
+        if head is None:
+            continue
+        if not head.id_pending:
+            fh.match_id = heads.get(head.id_number)
+        else:
+            row = store.conn.execute(
+                "SELECT h.id FROM households h JOIN members m ON m.household_id = h.id "
+                "WHERE h.status = 'active' AND m.status = 'active' AND m.relation = ? "
+                "AND m.id_number IS NULL AND m.id_raw = ? AND m.name = ? AND h.village = ?",
+                (HEAD, head.id_number, head.name, fh.household.village),
+            ).fetchone()
+            fh.match_id = row[0] if row else None
+        for i, m in enumerate(fh.household.members):
+            if not m.id_pending and m.id_number in owners:
+                hid, other_head, village = owners[m.id_number]
+                if hid != fh.match_id:
+                    flag(fh, i, "id_exists_in_other_household",
+                         f"身份证号已在其他家庭登记（编号{hid}，户主{other_head}，{village}），已标记待核实")  # fmt: skip
+        if fh.match_id is not None:
+            fh.action = _compare(store, fh)
+    plan.problems.sort(key=lambda p: (p.sheet, p.row, p.column_letter))
+
+
+def _enrolment_for(store: Store, household_id: int, category: str) -> dict | None:
+    return store.one(
+        "SELECT id, class, covered, monthly_fen, state, rev FROM enrolments WHERE household_id = ? "
+        "AND category = ? AND status = 'active' AND state NOT IN ('rejected', 'stopped') "
+        "ORDER BY id DESC LIMIT 1",
+        (household_id, category),
+    )
+
+
+def _covered(fh: FileHousehold) -> int:
+    return fh.covered or max(1, sum(1 for m in fh.household.members if m.in_assistance))
+
+
+def _compare(store: Store, fh: FileHousehold) -> str:
+    """'unchanged' or 'update' for a household already in the database."""
+    db = Registry(store).get(fh.match_id)
+    h = fh.household
+    for name in HOUSEHOLD_TEXT:
+        new = getattr(h, name)
+        if new and new != getattr(db, name):
+            return "update"
+    if _new_members(db, h):
+        return "update"
+    if fh.category and fh.monthly_fen is not None:
+        e = _enrolment_for(store, db.id, fh.category)
+        if e is None or (e["class"], e["covered"], e["monthly_fen"]) != (
+            fh.cls, _covered(fh), fh.monthly_fen
+        ):
+            return "update"
+    return "unchanged"
+
+
+def _new_members(db: Household, h: Household) -> list[Member]:
+    known_ids = {m.id_number for m in db.members if not m.id_pending}
+    known_raw = {(m.name, m.id_number) for m in db.members if m.id_pending}
+    out = []
+    for m in h.members:
+        if not m.id_pending and m.id_number in known_ids:
+            continue
+        if m.id_pending and (m.name, m.id_number) in known_raw:
+            continue
+        out.append(m)
+    return out
+
+
+# -- writing -------------------------------------------------------------------------------
+def apply(store: Store, plan: RosterPlan, month: dt.date | None = None,
+          progress: Progress | None = None, cancel: CancelFn | None = None,
+          today: dt.date | None = None) -> dict:  # fmt: skip
+    """Write the plan in ONE transaction; returns a summary with ``batch_id``.
+
+    Refuses (:class:`ImportRefused`) while any ``error`` problem remains.
+    Enrolments from the roster are recorded as 在保 from ``month`` (default:
+    this month), each with an ``import`` event naming the batch.
+    """
+    if plan.errors:
+        codes = Counter(p.code for p in plan.errors)
+        first = plan.errors[0]
+        raise ImportRefused(
+            f"文件有{len(plan.errors)}处必须先改正的问题（{', '.join(f'{c} {n}处' for c, n in codes.items())}），"
+            f"例如 {first.sheet} 第{first.row}行 {first.column}: {first.message}；未导入任何数据"
+        )
+    today = today or dt.date.today()
+    start = (month or today).replace(day=1).isoformat()
+    registry = Registry(store)
+    creates = [fh for fh in plan.households if fh.action == "create"]
+    updates = [fh for fh in plan.households if fh.action == "update"]
+    with store.transaction():
+        stamp = store.stamp(new=True)
+        batch_uid = new_uid()
+        batch_id = store.conn.execute(
+            "INSERT INTO import_batches (uid, file_name, file_sha256, created_at, updated_at, "
+            "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (batch_uid, Path(plan.path).name, plan.sha256, stamp["created_at"],
+             stamp["updated_at"], stamp["created_by"], stamp["updated_by"]),
+        ).lastrowid  # fmt: skip
+        log: list[tuple] = []
+        _require_import(store)
+        ids = _insert_households(store, [fh.household for fh in creates], progress, cancel)
+        for hid, fh in zip(ids, creates, strict=True):
+            fh.match_id = hid
+            log.append((batch_id, "households", hid, "created", None))
+            log += [(batch_id, "members", m.id, "created", None) for m in fh.household.members]
+        for fh in updates:
+            if cancel and cancel():
+                raise Cancelled()
+            log += _update_household(store, registry, fh, batch_id, today)
+        enrol_rows, events = [], []
+        for fh in creates + updates:
+            if not fh.category or fh.monthly_fen is None:
+                continue
+            log += _enrol(store, fh, start, batch_uid, batch_id, enrol_rows, events)
+        store.conn.executemany(
+            "INSERT INTO import_rows (batch_id, table_name, row_id, action, before) "
+            "VALUES (?, ?, ?, ?, ?)", log)  # fmt: skip
+        for lay in plan.layouts:
+            remember_layout(store, lay)
+        summary = {
+            "batch_id": batch_id,
+            "file": Path(plan.path).name,
+            "households": len(plan.households),
+            "members": plan.members,
+            "created": len(creates),
+            "updated": len(updates),
+            "unchanged": len(plan.households) - len(creates) - len(updates),
+            "flagged": len(plan.problems),
+            "monthly_total_fen": plan.monthly_total_fen,
+        }
+        store.conn.execute("UPDATE import_batches SET summary = ? WHERE id = ?",
+                           (json.dumps(summary, ensure_ascii=False), batch_id))  # fmt: skip
+        if cancel and cancel():
+            raise Cancelled()
+    return summary
+
+
+def _insert_households(store: Store, households: list[Household], progress: Progress | None,
+                       cancel: CancelFn | None) -> list[int]:  # fmt: skip
+    """Insert validated households and members with ``executemany`` (the registry's rows).
+
+    Not :meth:`Registry.bulk_create`: that re-validates and would clear the 待核实
+    flag of a well-formed number the import flagged (duplicate in the file,
+    already registered elsewhere); the rules were applied in :func:`analyse`.
+    """
+    total = len(households)
+    stamp = store.stamp(new=True)
+    next_h = (store.scalar("SELECT max(id) FROM households") or 0) + 1
+    next_m = (store.scalar("SELECT max(id) FROM members") or 0) + 1
+    ids: list[int] = []
+    h_rows: list[tuple] = []
+    m_rows: list[tuple] = []
+    h_cols = m_cols = None
+    for i, h in enumerate(households):
+        hrow = _household_row(h)
+        h.id, h.uid, h.rev = next_h, h.uid or new_uid(), 1
+        hrow.update(id=h.id, uid=h.uid, rev=1, **stamp)
+        h_cols = h_cols or tuple(hrow)
+        h_rows.append(tuple(hrow.values()))
+        for seq, m in enumerate(h.members):
+            mrow = _member_row(m, seq)
+            m.id, m.uid = next_m, m.uid or new_uid()
+            next_m += 1
+            mrow.update(id=m.id, uid=m.uid, household_id=h.id, **stamp)
+            m_cols = m_cols or tuple(mrow)
+            m_rows.append(tuple(mrow.values()))
+        ids.append(next_h)
+        next_h += 1
+        if len(h_rows) >= 2000 or i == total - 1:
+            store.conn.executemany(_insert_sql("households", h_cols), h_rows)
+            store.conn.executemany(_insert_sql("members", m_cols), m_rows)
+            h_rows, m_rows = [], []
+            if progress:
+                progress(i + 1, total)
+            if cancel and cancel():
+                raise Cancelled()
+    return ids
+
+
+def _update_household(store: Store, registry: Registry, fh: FileHousehold, batch_id: int,
+                      today: dt.date) -> list[tuple]:  # fmt: skip
+    db = registry.get(fh.match_id)
+    before = store.one("SELECT * FROM households WHERE id = ?", (db.id,))
+    changed = {n: getattr(fh.household, n) for n in HOUSEHOLD_TEXT
+               if getattr(fh.household, n) and getattr(fh.household, n) != getattr(db, n)}  # fmt: skip
+    added = _new_members(db, fh.household)
+    stamp = store.stamp(new=True)
+    seq0 = len(db.members)
+    for k, m in enumerate(added):
+        row = _member_row(m, seq0 + k)
+        row.update(uid=new_uid(), household_id=db.id, **stamp)
+        m.id = store.conn.execute(_insert_sql("members", row), tuple(row.values())).lastrowid
+    if "phone" in changed:
+        changed["phone_rev"] = changed["phone"][::-1]
+    changed["member_count"] = seq0 + len(added)
+    sets = ", ".join(f"{k} = ?" for k in changed)
+    store.conn.execute(
+        f"UPDATE households SET {sets}, rev = rev + 1, updated_at = ?, updated_by = ? WHERE id = ?",
+        (*changed.values(), stamp["updated_at"], stamp["updated_by"], db.id),
+    )
+    keep = {k: before[k] for k in (*changed, "rev")}
+    log = [(batch_id, "households", db.id, "updated", json.dumps(keep, ensure_ascii=False))]
+    log += [(batch_id, "members", m.id, "created", None) for m in added]
+    return log
+
+
+def _enrol(store: Store, fh: FileHousehold, start: str, batch_uid: str, batch_id: int,
+           rows: list, events: list) -> list[tuple]:  # fmt: skip
+    cat = categories().get(fh.category, {})
+    member_id = fh.household.head.id if cat.get("unit") == "person" and fh.household.head else None
+    covered = _covered(fh)
+    existing = _enrolment_for(store, fh.match_id, fh.category)
+    stamp = store.stamp(new=True)
+    detail = json.dumps({"import_batch": batch_uid}, ensure_ascii=False)
+    if existing:
+        if (existing["class"], existing["covered"], existing["monthly_fen"]) == (
+            fh.cls, covered, fh.monthly_fen
+        ):
+            return []
+        before = json.dumps({k: existing[k] for k in ("class", "covered", "monthly_fen", "rev")},
+                            ensure_ascii=False)  # fmt: skip
+        store.conn.execute(
+            "UPDATE enrolments SET class = ?, covered = ?, monthly_fen = ?, rev = rev + 1, "
+            "updated_at = ?, updated_by = ? WHERE id = ?",
+            (fh.cls, covered, fh.monthly_fen, stamp["updated_at"], stamp["updated_by"],
+             existing["id"]),
+        )  # fmt: skip
+        _event(store, existing["id"], existing["state"], detail, fh.monthly_fen)
+        return [(batch_id, "enrolments", existing["id"], "updated", before)]
+    eid = store.conn.execute(
+        "INSERT INTO enrolments (uid, household_id, member_id, category, class, state, covered, "
+        "monthly_fen, applied_on, start_on, notice_pending, created_at, updated_at, created_by, "
+        "updated_by) VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, '', ?, ?, ?, ?)",
+        (new_uid(), fh.match_id, member_id, fh.category, fh.cls, covered, fh.monthly_fen,
+         stamp["created_at"][:10], start, stamp["created_at"], stamp["updated_at"],
+         stamp["created_by"], stamp["updated_by"]),
+    ).lastrowid  # fmt: skip
+    _event(store, eid, None, detail, fh.monthly_fen)
+    return [(batch_id, "enrolments", eid, "created", None)]
+
+
+def _event(store: Store, eid: int, from_state: str | None, detail: str, fen: int) -> None:
+    store.conn.execute(
+        "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, reason, "
+        "detail, monthly_fen, at, by) VALUES (?, ?, 'import', ?, 'active', '花名册导入', ?, ?, ?, ?)",
+        (new_uid(), eid, from_state, detail, fen, now_iso(), store.operator),
+    )
+
+
+# -- undo ----------------------------------------------------------------------------------
+def batches(store: Store, limit: int = 50) -> list[dict]:
+    """Recent imports, newest first, with their summary."""
+    return [
+        {**r, "summary": json.loads(r["summary"])}
+        for r in store.db.query(
+            "SELECT id, uid, file_name, state, created_at, created_by, undone_at, summary "
+            "FROM import_batches ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+    ]
+
+
+def undo(store: Store, batch_id: int | None = None, reason: str = "撤销导入") -> dict:
+    """Undo an import as a unit: soft-delete what it created, restore what it changed.
+
+    Only the most recent applied import can be undone, and only while the
+    households it created have not been edited since.
+    """
+    with store.transaction():
+        last = store.one("SELECT * FROM import_batches WHERE state = 'applied' ORDER BY id DESC "
+                         "LIMIT 1")  # fmt: skip
+        if last is None:
+            raise MzError("没有可以撤销的导入", "nothing_to_undo")
+        if batch_id is not None and batch_id != last["id"]:
+            raise MzError(f"只能撤销最近一次导入（编号{last['id']}）", "not_last_import")
+        rows = store.conn.execute(
+            "SELECT table_name, row_id, action, before FROM import_rows WHERE batch_id = ? "
+            "ORDER BY id DESC", (last["id"],)).fetchall()  # fmt: skip
+        created_h = [r[1] for r in rows if r[0] == "households" and r[2] == "created"]
+        for table, row_id, action, before in rows:
+            if table not in ("households", "enrolments") or (table, action) == ("enrolments", "created"):
+                continue
+            expect = 1 if action == "created" else json.loads(before)["rev"] + 1
+            rev = store.scalar(f"SELECT rev FROM {table} WHERE id = ?", (row_id,))
+            if rev != expect:
+                raise MzError(f"该次导入写入的记录（{table} {row_id}）在导入后已被修改，不能整体撤销",
+                              "edited_since")  # fmt: skip
+        stamp = store.stamp(new=False)
+        ts, by = stamp["updated_at"], stamp["updated_by"]
+        for table, row_id, action, before in rows:
+            if action == "created" and table == "members":
+                store.conn.execute(
+                    "UPDATE members SET status = 'deleted', status_reason = ?, "
+                    "id_raw = COALESCE(id_number, id_raw), id_number = NULL, id_rev = NULL, "
+                    "updated_at = ?, updated_by = ? WHERE id = ? AND status = 'active'",
+                    (reason, ts, by, row_id))  # fmt: skip
+            elif action == "created" and table == "households":
+                store.conn.execute(
+                    "UPDATE households SET status = 'deleted', status_reason = ?, rev = rev + 1, "
+                    "updated_at = ?, updated_by = ? WHERE id = ?", (reason, ts, by, row_id))  # fmt: skip
+            elif action == "created" and table == "enrolments":
+                store.conn.execute(
+                    "UPDATE enrolments SET status = 'deleted', rev = rev + 1, updated_at = ?, "
+                    "updated_by = ? WHERE id = ?", (ts, by, row_id))  # fmt: skip
+            elif action == "updated":
+                values = json.loads(before)
+                sets = ", ".join(f'"{k}" = ?' for k in values)  # rev too: as before the import
+                store.conn.execute(
+                    f"UPDATE {table} SET {sets}, updated_at = ?, updated_by = ? "
+                    "WHERE id = ?", (*values.values(), ts, by, row_id))  # fmt: skip
+        store.conn.execute(
+            "UPDATE import_batches SET state = 'undone', undone_at = ?, undone_by = ?, "
+            "updated_at = ?, updated_by = ? WHERE id = ?", (ts, by, ts, by, last["id"]))  # fmt: skip
+    return {"batch_id": last["id"], "households_removed": len(created_h),
+            "rows": len(rows)}  # fmt: skip
+
+
+def import_roster(store: Store, path: str | Path, dry_run: bool = False,
+                  mapping: dict | None = None, month: dt.date | None = None,
+                  progress: Progress | None = None, cancel: CancelFn | None = None,
+                  today: dt.date | None = None) -> dict:  # fmt: skip
+    """Analyse and (unless ``dry_run``) apply; the report the CLI prints."""
+    plan = analyse(store, path, mapping, today, progress, cancel)
+    report = plan.report()
+    report["applied"] = False
+    if not dry_run:
+        summary = apply(store, plan, month, progress, cancel, today)
+        report.update(applied=True, batch_id=summary["batch_id"], created=summary["created"],
+                      updated=summary["updated"], unchanged=summary["unchanged"])  # fmt: skip
+    return report

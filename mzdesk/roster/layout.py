@@ -1,0 +1,285 @@
+"""Where the table is on a sheet and what each column means (表头识别).
+
+The header row is found by scoring the first rows against header synonyms kept
+as data (``resources/roster_headers.json``); a second header row under a
+merged group heading (``家庭成员`` over 姓名/关系/身份证号) is folded in.  The
+clerk may override any of it (GUI mapping table or ``--mapping M.json``), and a
+confirmed mapping is remembered per layout (the signature of the header cells).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from ..models.ids import to_halfwidth
+from ..models.vocab import categories
+from ..resources import load_json
+from .reader import Sheet, column_letter
+
+SCAN_ROWS = 25
+MIN_SCORE = 3
+
+
+@functools.cache
+def headers_config() -> dict:
+    return load_json("roster_headers.json")
+
+
+def fields() -> dict[str, dict]:
+    return headers_config()["fields"]
+
+
+def norm_header(text: object) -> str:
+    """'月保障金（元）' -> '月保障金(元)'; spaces, line breaks and '*' removed."""
+    t = to_halfwidth(str(text or "")).replace("（", "(").replace("）", ")")
+    return "".join(t.split()).replace("*", "").replace("：", "").replace(":", "").lower()
+
+
+def _strip_units(text: str) -> str:
+    return re.sub(r"\(.*?\)", "", text)
+
+
+@functools.cache
+def _synonym_index() -> tuple[dict[str, str], dict[str, str]]:
+    exact: dict[str, str] = {}
+    loose: dict[str, str] = {}
+    for name, spec in fields().items():
+        for word in spec["synonyms"]:
+            n = norm_header(word)
+            exact.setdefault(n, name)
+            loose.setdefault(_strip_units(n), name)
+    return exact, loose
+
+
+def field_for_header(text: object) -> str | None:
+    """The field a header cell names, or ``None``: ``field_for_header('公民身份号码')`` -> 'id_number'."""
+    n = norm_header(text)
+    if not n:
+        return None
+    exact, loose = _synonym_index()
+    return exact.get(n) or loose.get(_strip_units(n)) or loose.get(n)
+
+
+@functools.cache
+def _category_words() -> list[tuple[str, str]]:
+    words = dict(headers_config()["category_synonyms"])
+    for code, cat in categories().items():
+        words.setdefault(cat["name"], code)
+        words.setdefault(cat.get("short", cat["name"]), code)
+        words.setdefault(code, code)
+    return sorted(words.items(), key=lambda kv: -len(kv[0]))
+
+
+def category_in_text(text: str) -> str | None:
+    """The category named somewhere in a title or sheet name (longest word wins)."""
+    t = norm_header(text)
+    for word, code in _category_words():
+        if norm_header(word) in t:
+            return code
+    return None
+
+
+def category_from_cell(value: object) -> str | None:
+    """A 救助类别 cell ('农村低保', '特困', 'rural_dibao') to a category code."""
+    t = norm_header(value)
+    for word, code in _category_words():
+        if norm_header(word) == t:
+            return code
+    return None
+
+
+def normalise_class(value: object, category: str | None) -> tuple[str, bool]:
+    """A class cell ('A类', '一档', '二类') to the category's class; ``ok`` false if unknown."""
+    t = norm_header(value)
+    if not t:
+        return "", True
+    syn = {norm_header(k): v for k, v in headers_config()["class_synonyms"].items()}
+    cls = syn.get(t, syn.get(t.upper(), str(value).strip()))
+    cls = "".join(cls.split())
+    allowed = categories().get(category or "", {}).get("classes", [])
+    if allowed:
+        return cls, cls in allowed
+    return cls, True
+
+
+@dataclass
+class Layout:
+    """How one sheet is read.  Rows are 0-based here; reports say Excel row numbers."""
+
+    sheet: str
+    header_row: int
+    data_start: int
+    headers: list[str]
+    mapping: dict[int, str]  # column -> field
+    category: str | None = None
+    category_source: str = ""
+    title: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> dict[str, int]:
+        """field -> column (first mapped column wins)."""
+        out: dict[str, int] = {}
+        for col, name in sorted(self.mapping.items()):
+            out.setdefault(name, col)
+        return out
+
+    @property
+    def mode(self) -> str:
+        """'member' (one row per member) or 'household' (one row per household)."""
+        cols = self.columns
+        if "relation" in cols or ("name" in cols and "head_name" in cols):
+            return "member"
+        return "household"
+
+    @property
+    def signature(self) -> str:
+        text = "\x1f".join(norm_header(h) for h in self.headers)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    def header_of(self, name: str) -> str:
+        col = self.columns.get(name)
+        if col is None:
+            return fields().get(name, {}).get("label", name)
+        return self.headers[col] or column_letter(col)
+
+    def as_dict(self) -> dict:
+        return {
+            "sheet": self.sheet,
+            "header_row": self.header_row + 1,
+            "mode": self.mode,
+            "category": self.category,
+            "category_source": self.category_source,
+            "signature": self.signature,
+            "columns": {
+                column_letter(c): {"header": self.headers[c], "field": f}
+                for c, f in sorted(self.mapping.items())
+            },
+        }
+
+
+def _score(row: list) -> dict[int, str]:
+    found: dict[int, str] = {}
+    used: set[str] = set()
+    for col, value in enumerate(row):
+        if not isinstance(value, str):
+            continue
+        name = field_for_header(value)
+        if name and name not in used:
+            found[col] = name
+            used.add(name)
+    return found
+
+
+def detect_layout(sheet: Sheet, overrides: dict | None = None,
+                  saved: dict[str, dict] | None = None) -> Layout | None:  # fmt: skip
+    """Find the header row and map columns; ``None`` if the sheet holds no roster.
+
+    ``overrides``: ``{"header_row": 3, "category": "rural_dibao", "columns":
+    {"身份证号码" or "I": "id_number" or null}}`` (what ``--mapping`` reads).
+    ``saved``: remembered mappings, signature -> {column letter: field}.
+    """
+    overrides = overrides or {}
+    rows = sheet.rows
+    best_row, best = -1, {}
+    forced = overrides.get("header_row")
+    if forced:
+        best_row = int(forced) - 1
+        best = _score(rows[best_row]) if 0 <= best_row < len(rows) else {}
+    else:
+        for r, row in enumerate(rows[:SCAN_ROWS]):
+            found = _score(row)
+            if len(found) > len(best):
+                best_row, best = r, found
+        if len(best) < MIN_SCORE or not {"name", "head_name", "id_number", "head_id"} & set(
+            best.values()
+        ):
+            if not overrides.get("columns"):
+                return None
+    if best_row < 0 or best_row >= len(rows):
+        return None
+    width = sheet.width
+    headers = [str(v).strip() if v not in (None, "") else "" for v in rows[best_row]]
+    headers += [""] * (width - len(headers))
+    mapping = dict(best)
+    data_start = best_row + 1
+    # a second header row under merged group headings
+    if data_start < len(rows):
+        below = _score(rows[data_start])
+        extra = {c: f for c, f in below.items()
+                 if f not in mapping.values() and (c not in mapping)}  # fmt: skip
+        if len(extra) >= 2 and not any(isinstance(v, (int, float)) for v in rows[data_start]
+                                       if not isinstance(v, bool)):  # fmt: skip
+            for c, f in extra.items():
+                mapping[c] = f
+                headers[c] = str(rows[data_start][c]).strip()
+            data_start += 1
+    layout = Layout(sheet=sheet.name, header_row=best_row, data_start=data_start,
+                    headers=headers, mapping=mapping)  # fmt: skip
+    if saved and layout.signature in saved:
+        layout.mapping = _apply_columns(layout, saved[layout.signature], {})
+        layout.notes.append("使用上次保存的列对应关系")
+    if overrides.get("columns"):
+        layout.mapping = _apply_columns(layout, overrides["columns"], layout.mapping)
+    title = " ".join(str(v) for row in rows[:best_row] for v in row if isinstance(v, str) and v)
+    layout.title = title
+    if overrides.get("category"):
+        layout.category = category_from_cell(overrides["category"]) or overrides["category"]
+        layout.category_source = "mapping"
+    else:
+        for source, text in (("title", title), ("sheet", sheet.name)):
+            code = category_in_text(text)
+            if code:
+                layout.category, layout.category_source = code, source
+                break
+    return layout
+
+
+def _apply_columns(layout: Layout, columns: dict, base: dict[int, str]) -> dict[int, str]:
+    """Apply {header text or column letter: field or None} on top of ``base``."""
+    mapping = dict(base)
+    letters = {column_letter(c): c for c in range(len(layout.headers))}
+    by_header = {norm_header(h): c for c, h in reversed(list(enumerate(layout.headers))) if h}
+    for key, name in columns.items():
+        col = letters.get(str(key).strip().upper())
+        if col is None:
+            col = by_header.get(norm_header(key))
+        if col is None:
+            continue
+        if name in (None, "", "ignore"):
+            mapping.pop(col, None)
+            continue
+        if name not in fields():
+            from ..models.errors import MzError
+
+            raise MzError(f"列对应关系中的字段名无效: {name!r}（可用: {', '.join(fields())}）",
+                          "bad_mapping")  # fmt: skip
+        for c, f in list(mapping.items()):
+            if f == name:
+                del mapping[c]
+        mapping[col] = name
+    return mapping
+
+
+def load_saved_layouts(store) -> dict[str, dict]:
+    return {sig: json.loads(m) for sig, m in store.conn.execute(
+        "SELECT signature, mapping FROM roster_layouts")}  # fmt: skip
+
+
+def remember_layout(store, layout: Layout) -> None:
+    """Keep the mapping of this header layout for next time (inside the caller's transaction)."""
+    mapping = {column_letter(c): f for c, f in sorted(layout.mapping.items())}
+    stamp = store.stamp(new=True)
+    store.conn.execute(
+        "INSERT INTO roster_layouts (signature, headers, mapping, created_at, updated_at, "
+        "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(signature) DO UPDATE "
+        "SET mapping = excluded.mapping, updated_at = excluded.updated_at, "
+        "updated_by = excluded.updated_by",
+        (layout.signature, json.dumps(layout.headers, ensure_ascii=False),
+         json.dumps(mapping, ensure_ascii=False), stamp["created_at"], stamp["updated_at"],
+         stamp["created_by"], stamp["updated_by"]),
+    )  # fmt: skip
