@@ -320,3 +320,27 @@ def objections(store: Store, notice_id: int | None = None,
     return list(store.db.query(
         "SELECT id, notice_id, enrolment_id, raised_by, raised_on, content, follow_up, outcome, "
         f"state, created_by FROM objections WHERE {' AND '.join(where)} ORDER BY id", params))  # fmt: skip
+
+
+class _Preview(Exception):
+    """Raised inside :func:`preview_notice` to roll its transaction back."""
+
+
+def preview_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | None = None,
+                   village: str | None = None, category: str | None = None) -> Notice:  # fmt: skip
+    """The notice :func:`create_notice` would make, without recording anything.
+
+    Runs the real thing in a transaction and rolls it back, so the preview can
+    never differ from what is then published.
+    """
+    if store._depth:
+        raise MzError("预览公示不能在其他事务中进行", "preview_in_transaction")
+    made: list[Notice] = []
+    try:
+        with store.transaction():
+            nid = create_notice(store, spec, enrolment_ids, village, category)
+            made.append(get_notice(store, nid))
+            raise _Preview
+    except _Preview:
+        pass
+    return made[0]

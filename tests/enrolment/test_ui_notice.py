@@ -1,0 +1,92 @@
+"""pytest-qt: the notice builder from ticking rows to a saved, printed PDF."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+pytest.importorskip("PySide6.QtPdf")
+
+from PySide6.QtCore import QDate, Qt  # noqa: E402
+from PySide6.QtPrintSupport import QPrinter  # noqa: E402
+
+from mzdesk.models import enrolment as enr  # noqa: E402
+from mzdesk.ui.notice_builder import NoticeBuilder, print_pdf  # noqa: E402
+from tests.enrolment.conftest import HOTLINE, ready  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def text_of(path) -> str:
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return "".join(out.stdout.split())
+
+
+def test_builder_preview_publish_save_print(qtbot, store, family, single, tmp_path):
+    a = ready(store, family.id)
+    b = ready(store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理")
+    w = NoticeBuilder(store)
+    qtbot.addWidget(w)
+    assert w.table.rowCount() == 2 and not w.publish_btn.isEnabled()
+    # untick 王老五: only 张三丰 goes on this notice
+    row = [w.table.item(i, 2).text() for i in range(2)].index("王老五")
+    w.table.item(row, 0).setCheckState(Qt.CheckState.Unchecked)
+    w.start.setDate(QDate(2026, 12, 1))
+    w.hotline.setText(HOTLINE)
+    assert "2026-12-07" in w.end_label.text()
+
+    w.preview_btn.click()
+    qtbot.waitUntil(lambda: w.doc.pageCount() == 1 and w.publish_btn.isEnabled(), timeout=10000)
+    assert enr.get(store, a.id).state == "reviewed"  # a preview records nothing
+    assert store.scalar("SELECT count(*) FROM notices") == 0
+
+    w.publish_btn.click()
+    qtbot.waitUntil(lambda: w.notice_id is not None, timeout=10000)
+    assert enr.get(store, a.id).state == "publicised"
+    assert enr.get(store, b.id).state == "reviewed"  # unticked: still waiting
+    assert w.table.rowCount() == 1 and w.print_btn.isEnabled()
+
+    pdf = w.save_pdf(tmp_path / "saved.pdf")
+    text = text_of(pdf)
+    assert "张三丰" in text and "王老五" not in text and HOTLINE in text
+    assert "2026年12月1日至2026年12月7日" in text
+    xlsx = w.save_xlsx(tmp_path / "saved.xlsx")
+    assert xlsx.stat().st_size > 0
+
+    printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    assert print_pdf(w.doc, printer) == 1
+    assert (tmp_path / "printed.pdf").stat().st_size > 1000
+
+
+def test_builder_refuses_without_hotline_and_reopens_past(
+    qtbot, store, family, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    ready(store, family.id)
+    w = NoticeBuilder(store)
+    qtbot.addWidget(w)
+    w.hotline.setText("")
+    w.preview_btn.click()
+    qtbot.waitUntil(lambda: bool(warnings), timeout=10000)
+    assert "监督电话" in warnings[0] and w.pdf_path is None
+    w.hotline.setText(HOTLINE)
+    w.start.setDate(QDate(2026, 12, 1))
+    w.preview_btn.click()
+    qtbot.waitUntil(lambda: w.publish_btn.isEnabled(), timeout=10000)
+    w.publish_btn.click()
+    qtbot.waitUntil(lambda: w.notice_id is not None, timeout=10000)
+    first = w.save_pdf(tmp_path / "first.pdf").read_bytes()
+    w2 = NoticeBuilder(store)
+    qtbot.addWidget(w2)
+    assert w2.past.count() == 2
+    w2.past.setCurrentIndex(1)
+    w2.past.activated.emit(1)
+    qtbot.waitUntil(lambda: w2.notice_id is not None and w2.doc.pageCount() == 1, timeout=10000)
+    assert w2.save_pdf(tmp_path / "again.pdf").read_bytes() == first
+    assert w2.hotline.text() == HOTLINE  # defaults come from the last notice
