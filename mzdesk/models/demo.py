@@ -173,15 +173,33 @@ def generate_demo(
     cancel: Cancel | None = None,
 ) -> list[int]:
     """Add ``households`` synthetic households (and their enrolments) to the site."""
-    site = require_site(store)
     if households < 1:
+        require_site(store)
         return []
+    made, planned = plan_demo(store, households, seed)
+    return insert_demo(store, made, planned, progress, cancel)
+
+
+def plan_demo(store: Store, households: int, seed: int = 1) -> tuple[list[Household], list[list[dict]]]:
+    """Generate (in memory, nothing written) the households and enrolments to add."""
+    site = require_site(store)
     existing = store.scalar("SELECT count(*) FROM households") or 0
     taken = {r[0] for r in store.conn.execute("SELECT id_number FROM members WHERE id_number IS NOT NULL")}
     n_villages = max(3, min(60, households // 300 + 3))
     gen = DemoGenerator(site.region_code, seed * 1_000_003 + existing, n_villages, taken)
     made = [gen.household() for _ in range(households)]
     planned = [gen.enrolments(h) for h in made]
+    return made, planned
+
+
+def insert_demo(
+    store: Store,
+    made: list[Household],
+    planned: list[list[dict]],
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> list[int]:
+    """Write what :func:`plan_demo` generated, in one transaction."""
     registry = Registry(store)
     with store.transaction():
         ids = registry.bulk_create(made, progress, cancel, today=max(dt.date.today(), DEMO_REFERENCE_DAY))

@@ -123,9 +123,11 @@ def _where(f: ListFilter) -> tuple[list[str], list]:
         where.append("h.village = ?")
         params.append(f.village)
     if f.category == "none":
+        # unary + keeps the planner on enrolments_household: without it SQLite may pick
+        # enrolments_state and scan every active enrolment once per household
         where.append(
             "NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id "
-            "AND e.state = 'active' AND e.status = 'active')"
+            "AND +e.state = 'active' AND +e.status = 'active')"
         )
     elif f.category:
         where.append(
@@ -169,7 +171,7 @@ def household_rows(store: Store, ids: list[int]) -> dict[int, dict]:
         "SELECT h.id, h.head_name, h.head_id_number, h.village, h.village_group, h.area_type, "
         "h.member_count, h.phone, h.status, h.updated_at, "
         "(SELECT group_concat(category) FROM (SELECT DISTINCT category FROM enrolments e "
-        " WHERE e.household_id = h.id AND e.state = 'active' AND e.status = 'active')) "
+        " WHERE e.household_id = h.id AND +e.state = 'active' AND +e.status = 'active')) "
         "AS categories "
         "FROM households h WHERE h.id IN (SELECT value FROM json_each(?))"
     )

@@ -7,8 +7,9 @@ names the other household) and backed by a partial unique index.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from .auth import require
 from .errors import FieldError, MzError, NotFound, ValidationError
@@ -102,6 +103,18 @@ def _member_from_row(r: dict) -> Member:
         id=r["id"],
         uid=r["uid"],
     )
+
+
+@contextlib.contextmanager
+def _large_page_cache(conn, kib: int = 65536) -> Iterator[None]:
+    """A 64 MB page cache while a bulk write grows the indexes (measured: the raw
+    insert of 100k households takes half the time); the default comes back after."""
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {-kib}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _insert_sql(table: str, columns: Iterable[str]) -> str:
@@ -316,7 +329,7 @@ class Registry:
             )])  # fmt: skip
         ids: list[int] = []
         stamp_new = s.stamp(new=True)
-        with s.transaction():
+        with _large_page_cache(s.conn), s.transaction():
             next_id = (s.scalar("SELECT max(id) FROM households") or 0) + 1
             next_member = (s.scalar("SELECT max(id) FROM members") or 0) + 1
             h_rows, m_rows = [], []
