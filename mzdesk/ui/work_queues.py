@@ -1,0 +1,61 @@
+"""Work queues (工作台) by lifecycle state: 待调查, 待公示, 公示中, 待审核, 在保, 复核到期.
+
+Each tab lists the enrolments in one queue (from :func:`mzdesk.models.enrolment.queue`);
+double-clicking a row emits ``householdActivated(household_id)`` so the main
+window can open that household (its enrolment panel).
+
+Wiring: a tab or page "工作台" → ``WorkQueues(store)``; connect
+``householdActivated`` to the household dialog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QTableWidget, QTabWidget, QVBoxLayout, QWidget
+
+from ..models import enrolment as enr
+from ..models.money import format_fen
+from ..models.store import Store
+from .enrolment_panel import fill, table
+
+HEADERS = ("编号", "村组", "姓名", "类别", "状态", "保障人口", "金额(元)", "申请日期", "复核到期")
+
+
+class WorkQueues(QWidget):
+    householdActivated = Signal(int)
+
+    def __init__(self, store: Store, parent: QWidget | None = None,
+                 today: dt.date | None = None):  # fmt: skip
+        super().__init__(parent)
+        self.store = store
+        self.today = today
+        self.tabs = QTabWidget()
+        self.tables: dict[str, QTableWidget] = {}
+        self.rows: dict[str, list[dict]] = {}
+        for key in enr.QUEUES:
+            t = table(HEADERS)
+            t.cellDoubleClicked.connect(lambda r, _c, key=key: self._activated(key, r))
+            self.tables[key] = t
+            self.tabs.addTab(t, enr.QUEUES[key])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        self.refresh()
+
+    def refresh(self) -> None:
+        for i, key in enumerate(enr.QUEUES):
+            rows = enr.queue(self.store, key, today=self.today)
+            self.rows[key] = rows
+            fill(self.tables[key], [
+                (r["id"], f"{r['village']}{r['village_group']}", r["name"],
+                 f"{r['category_name']} {r['cls']}".strip(), r["state_name"], r["covered"],
+                 format_fen(r["monthly_fen"]), r["applied_on"], r["review_due"]) for r in rows
+            ])  # fmt: skip
+            self.tabs.setTabText(i, f"{enr.QUEUES[key]} ({len(rows)})")
+
+    def count(self, key: str) -> int:
+        return len(self.rows[key])
+
+    def _activated(self, key: str, row: int) -> None:
+        self.householdActivated.emit(self.rows[key][row]["household_id"])
