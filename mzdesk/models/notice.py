@@ -95,6 +95,32 @@ def period_end(start: dt.date, days: int) -> dt.date:
     return start + dt.timedelta(days=days - 1)
 
 
+_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
+
+
+def group_key(group: str) -> tuple[int, str]:
+    """Village groups in their natural order: 二组 before 十组, 3组 before 12组.
+
+    >>> sorted(["十一组", "二组", "10组", "三组"], key=group_key)
+    ['二组', '三组', '10组', '十一组']
+    """
+    digits = "".join(ch for ch in group if ch.isdigit() and ch.isascii())
+    if digits:
+        return int(digits), group
+    total, cur = 0, 0
+    for ch in group:
+        n = _NUMERALS.get(ch)
+        if n is None:
+            break
+        if n == 10:
+            total += (cur or 1) * 10
+            cur = 0
+        else:
+            cur = n
+    value = total + cur
+    return (value if value else 10_000), group
+
+
 def township_name(store: Store) -> str:
     name = require_site(store).name
     for suffix in ("民政办", "民政所", "人民政府"):
@@ -186,7 +212,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
                 stamp["updated_by"],
             ),  # fmt: skip
         ).lastrowid
-        rows.sort(key=lambda r: (r["village"], r["village_group"], r["action"] != "new",
+        rows.sort(key=lambda r: (r["village"], group_key(r["village_group"]), r["action"] != "new",
                                  r["name"], r["id"]))  # fmt: skip
         cats = enr.categories(store)
         ids = _id_numbers(store, [r["id"] for r in rows]) if spec.show_id else {}
