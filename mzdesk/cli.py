@@ -146,8 +146,17 @@ def check(db_path, as_json):
 @cli.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
-def stats(db_path, as_json):
-    """Counts of active households and members (统计)."""
+@click.option("--month", default=None, help="YYYY-MM: monthly statistics per category and village")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="with --month: write the statistics to F.xlsx or F.pdf")  # fmt: skip
+def stats(db_path, as_json, month, out):
+    """Counts of active households and members (统计); with --month, the month's figures."""
+    if month:
+        from .roster.roster_cli import monthly_stats_command
+
+        return monthly_stats_command(db_path, month, as_json, out)
+    if out:
+        raise click.UsageError("--out needs --month")
     from .models.stats import registry_stats
 
     data = registry_stats(open_store(db_path))
@@ -211,3 +220,6 @@ from .sync.sync_cli import keys, sync  # noqa: E402
 
 cli.add_command(keys)
 cli.add_command(sync)
+from .roster.roster_cli import roster  # noqa: E402
+
+cli.add_command(roster)

@@ -25,6 +25,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from ..models.errors import FieldError, MzError
@@ -171,10 +172,12 @@ def _blank(v: object) -> bool:
 
 
 def _text(v: object) -> str:
+    """A cell as text; a whole-number float as its digits as Excel shows them
+    (3.41623198805059e+17 -> '341623198805059000', not the binary float's tail)."""
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+        return str(int(Decimal(repr(v))))
     return str(v).strip()
 
 
@@ -215,7 +218,7 @@ class _SheetReader:
         col = self.cols.get(name)
         p = Problem(
             sheet=self.sheet.name, row=row + 1, column=self.layout.header_of(name),
-            value=_text(value) if not isinstance(value, float) else repr(value),
+            value=_text(value),
             code=code, message=message,
             severity="flag" if code in FLAG_CODES else "error",
             column_letter=column_letter(col) if col is not None else "",
@@ -362,7 +365,7 @@ class _SheetReader:
 
     def read_id(self, fh: FileHousehold, r: int, m: Member, name: str, cell: object) -> None:
         if _is_number(cell):
-            raw = str(int(cell)) if float(cell).is_integer() else repr(cell)
+            raw = _text(cell)
             m.id_number, m.id_pending = raw, True
             self.problem(r, name, cell, "id_precision_lost",
                          "身份证号是数字格式，Excel只保留15位有效数字，后几位可能已变成0，请按证件核实")  # fmt: skip
@@ -487,7 +490,7 @@ def _check_across(store: Store, plan: RosterPlan) -> None:
     for chunk in range(0, len(numbers), 500):
         part = numbers[chunk : chunk + 500]
         heads.update(store.conn.execute(
-            "SELECT m.id_number, m.household_id FROM members m JOIN households h "
+            "SELECT m.id_number || '|' || m.name, m.household_id FROM members m JOIN households h "
             "ON h.id = m.household_id WHERE m.status = 'active' AND h.status = 'active' "
             f"AND m.relation = ? AND m.id_number IN ({', '.join('?' * len(part))})",
             (HEAD, *part)).fetchall())  # fmt: skip
@@ -496,7 +499,7 @@ def _check_across(store: Store, plan: RosterPlan) -> None:
         if head is None:
             continue
         if not head.id_pending:
-            fh.match_id = heads.get(head.id_number)
+            fh.match_id = heads.get(f"{head.id_number}|{head.name}")  # same person, same name
         else:
             row = store.conn.execute(
                 "SELECT h.id FROM households h JOIN members m ON m.household_id = h.id "

@@ -1,0 +1,235 @@
+"""Monthly statistics (月度统计) per category and village, from the enrolment records.
+
+The figures county work reports quote: households (户数), persons (人数), the
+month's amount, 人均补差 (amount ÷ persons), new and stopped this month, and
+year-to-date person-months (累计人次) and amounts.
+
+One rule decides who is paid in a month (:func:`paid_enrolments`): an
+enrolment that is 在保 or 停发, not deleted, of a monthly category, whose
+payment started on or before the month's last day and did not end before its
+first day.  The 补贴清册 export uses the same function, so the two always agree.
+
+>>> stats = monthly_stats(store, dt.date(2026, 11, 1))
+>>> stats["totals"]["rural_dibao"]["persons"]
+5155
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from ..models.money import format_fen
+from ..models.store import Store
+from ..models.vocab import categories, category_name
+
+PAID_STATES = ("active", "stopped")
+
+
+def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, last
+
+
+def parse_month(text: str) -> dt.date:
+    """'2026-11' -> date(2026, 11, 1); raises ValueError with a readable message."""
+    try:
+        year, month = str(text).strip().split("-")[:2]
+        return dt.date(int(year), int(month), 1)
+    except (ValueError, TypeError):
+        raise ValueError(f"月份格式应为 YYYY-MM，例如 2026-11，而不是 {text!r}") from None
+
+
+def monthly_categories() -> list[str]:
+    return [c for c, spec in categories().items() if spec.get("payment") == "monthly"]
+
+
+def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -> list[dict]:
+    """Enrolments paid for ``month``, with the household and recipient for a 清册.
+
+    Ordered by category, village, group, household.  ``recipient`` is the
+    person the payment is for: the member for person-unit categories, else the
+    household head.
+    """
+    first, last = month_bounds(month)
+    cats = [category] if category else monthly_categories()
+    marks = ", ".join("?" * len(cats))
+    sql = f"""
+        SELECT e.id, e.category, e.class, e.covered, e.monthly_fen, e.start_on, e.end_on,
+               e.state, e.household_id, h.village, h.village_group, h.bank_name, h.bank_account,
+               h.phone, COALESCE(m.name, hm.name, h.head_name) AS recipient,
+               COALESCE(m.id_number, m.id_raw, hm.id_number, hm.id_raw, h.head_id_number)
+                   AS id_number
+        FROM enrolments e
+        JOIN households h ON h.id = e.household_id
+        LEFT JOIN members m ON m.id = e.member_id
+        LEFT JOIN members hm ON e.member_id IS NULL AND hm.household_id = h.id
+             AND hm.relation = '户主' AND hm.status = 'active'
+        WHERE e.status = 'active' AND e.state IN ('active', 'stopped')
+          AND e.category IN ({marks})
+          AND e.start_on IS NOT NULL AND e.start_on <= ?
+          AND (e.end_on IS NULL OR e.end_on >= ?)
+        ORDER BY e.category, h.village, h.village_group, h.id, e.id
+    """
+    return list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
+
+
+def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> int:
+    """Whole months of [start, end] inside [first, last] (payments are monthly)."""
+    s = max(dt.date.fromisoformat(start).replace(day=1), first)
+    e = last if end is None else min(dt.date.fromisoformat(end), last)
+    if e < s:
+        return 0
+    return (e.year - s.year) * 12 + e.month - s.month + 1
+
+
+def _avg(fen: int, persons: int) -> int:
+    """人均补差 in fen, rounded half up (integer arithmetic, no float)."""
+    return (2 * fen + persons) // (2 * persons) if persons else 0
+
+
+def _blank_row() -> dict:
+    return {"households": 0, "persons": 0, "monthly_fen": 0, "new": 0, "stopped": 0,
+            "ytd_person_months": 0, "ytd_fen": 0}  # fmt: skip
+
+
+def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> dict:
+    """Figures for ``month`` per category and village, with totals.  Deterministic."""
+    first, last = month_bounds(month)
+    year_start = first.replace(month=1)
+    cats = [category] if category else monthly_categories()
+    marks = ", ".join("?" * len(cats))
+    rows = store.conn.execute(
+        f"""SELECT e.category, h.village, e.household_id, e.covered, e.monthly_fen, e.start_on,
+                   e.end_on FROM enrolments e JOIN households h ON h.id = e.household_id
+            WHERE e.status = 'active' AND e.state IN ('active', 'stopped')
+              AND e.category IN ({marks}) AND e.start_on IS NOT NULL AND e.start_on <= ?
+              AND (e.end_on IS NULL OR e.end_on >= ?)""",
+        (*cats, last.isoformat(), year_start.isoformat()),
+    ).fetchall()
+    cells: dict[tuple[str, str], dict] = {}
+    households: dict[tuple[str, str], set] = {}
+    for cat, village, hid, covered, fen, start, end in rows:
+        key = (cat, village)
+        c = cells.setdefault(key, _blank_row())
+        months = _months_paid(start, end, year_start, last)
+        c["ytd_person_months"] += months * covered
+        c["ytd_fen"] += months * fen
+        paid_now = start <= last.isoformat() and (end is None or end >= first.isoformat())
+        if paid_now:
+            households.setdefault(key, set()).add(hid)
+            c["persons"] += covered
+            c["monthly_fen"] += fen
+            if first.isoformat() <= start <= last.isoformat():
+                c["new"] += 1
+            if end is not None and first.isoformat() <= end <= last.isoformat():
+                c["stopped"] += 1
+    out_rows = []
+    totals: dict[str, dict] = {}
+    for (cat, village), c in sorted(cells.items()):
+        c["households"] = len(households.get((cat, village), ()))
+        c["avg_fen"] = _avg(c["monthly_fen"], c["persons"])
+        out_rows.append({"category": cat, "category_name": category_name(cat), "village": village,
+                         **c})  # fmt: skip
+        t = totals.setdefault(cat, {"category": cat, "category_name": category_name(cat),
+                                    **_blank_row()})  # fmt: skip
+        for k in _blank_row():
+            t[k] += c[k]
+    grand = {"category": "", "category_name": "合计", **_blank_row()}
+    for t in totals.values():
+        t["avg_fen"] = _avg(t["monthly_fen"], t["persons"])
+        for k in _blank_row():
+            grand[k] += t[k]
+    grand["avg_fen"] = _avg(grand["monthly_fen"], grand["persons"])
+    return {"month": first.strftime("%Y-%m"), "rows": out_rows, "totals": totals, "total": grand}
+
+
+def summary_lines(stats: dict) -> list[str]:
+    """Sentences like a county work report: '农村低保对象120户358人，当月人均补差…'."""
+    month = int(stats["month"][5:])
+    lines = []
+    for t in stats["totals"].values():
+        lines.append(
+            f"{t['category_name']}对象{t['households']}户{t['persons']}人，"
+            f"当月发放{format_fen(t['monthly_fen'])}元，人均补差{format_fen(t['avg_fen'])}元，"
+            f"新增{t['new']}户、停发{t['stopped']}户，"
+            f"1-{month}月累计{t['ytd_person_months']}人次、{format_fen(t['ytd_fen'])}元"
+        )
+    return lines
+
+
+COLUMNS = (
+    ("category_name", "救助类别"), ("village", "村(社区)"), ("households", "户数"),
+    ("persons", "人数"), ("monthly_fen", "当月金额(元)"), ("avg_fen", "人均补差(元)"),
+    ("new", "新增(户)"), ("stopped", "停发(户)"), ("ytd_person_months", "累计人次"),
+    ("ytd_fen", "累计金额(元)"),
+)  # fmt: skip
+
+
+def table_rows(stats: dict) -> list[list]:
+    """Rows for xlsx/PDF/GUI: villages, then each category's subtotal, then the total."""
+    out = []
+    for cat, t in stats["totals"].items():
+        for r in stats["rows"]:
+            if r["category"] == cat:
+                out.append([r[k] for k, _ in COLUMNS])
+        out.append([t["category_name"], "小计", *[t[k] for k, _ in COLUMNS[2:]]])
+    g = stats["total"]
+    out.append(["合计", "", *[g[k] for k, _ in COLUMNS[2:]]])
+    return out
+
+
+def write_pdf(stats: dict, out, township: str = "") -> int:
+    """The statistics table as a landscape A4 PDF (embedded CJK font); returns pages."""
+    from reportlab.lib.pagesizes import A4, landscape
+
+    from ..reports.fonts import new_canvas, register_cjk_font
+
+    font = register_cjk_font()
+    width, height = landscape(A4)
+    title = f"{township}{stats['month'].replace('-', '年')}月社会救助统计"
+    c = new_canvas(out, title=title, pagesize=(width, height))
+    widths = [110, 90, 50, 50, 80, 70, 50, 50, 60, 90]
+    x0, row_h, pages = 40, 18, 1
+    money = {4, 5, 9}
+
+    def header(y: float) -> float:
+        c.setFont(font, 14)
+        c.drawCentredString(width / 2, height - 40, title)
+        c.setFont(font, 9)
+        x = x0
+        for (_, label), w in zip(COLUMNS, widths, strict=True):
+            c.rect(x, y - 4, w, row_h, stroke=1, fill=0)
+            c.drawCentredString(x + w / 2, y + 1, label)
+            x += w
+        return y - row_h
+
+    y = header(height - 80)
+    for r in table_rows(stats):
+        if y < 60:
+            c.showPage()
+            pages += 1
+            y = header(height - 80)
+        x = x0
+        c.setFont(font, 9)
+        for i, (v, w) in enumerate(zip(r, widths, strict=True)):
+            c.rect(x, y - 4, w, row_h, stroke=1, fill=0)
+            text = format_fen(v) if i in money else str(v)
+            if i >= 2:
+                c.drawRightString(x + w - 4, y + 1, text)
+            else:
+                c.drawString(x + 4, y + 1, text)
+            x += w
+        y -= row_h
+    c.setFont(font, 10)
+    for line in summary_lines(stats):
+        if y < 50:
+            c.showPage()
+            pages += 1
+            y = height - 60
+            c.setFont(font, 10)
+        y -= 16
+        c.drawString(x0, y, line)
+    c.save()
+    return pages

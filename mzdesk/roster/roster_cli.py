@@ -1,0 +1,160 @@
+"""``mzdesk roster ...``: import a roster workbook, undo an import, export a 补贴清册.
+
+Exit codes for ``roster import``: 0 applied (or a clean dry run), 1 a dry run
+found problems or the import was refused, 2 the file cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import db_option, emit_json, open_store
+
+
+def _month(value: str):
+    from .monthly import parse_month
+
+    try:
+        return parse_month(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.group()
+def roster():
+    """Rosters in and out of Excel (花名册导入、补贴清册导出)."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@db_option
+@click.option("--dry-run", is_flag=True, help="check only; write nothing (exit 1 if problems)")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="write the JSON report (households, members, problems) here")  # fmt: skip
+@click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False),
+              help='column mapping JSON: {"header_row": 3, "category": "农村低保", '
+                   '"columns": {"身份证号码" or "I": "id_number"}}')  # fmt: skip
+@click.option("--month", default=None, help="payments recorded as 在保 from this month (YYYY-MM; "
+              "default: this month)")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="print the whole report as JSON")
+def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_json):
+    """Import a roster workbook (.xlsx/.xls): check every row, then write all or nothing.
+
+    Invalid ID numbers are kept as written and flagged 待核实; problems that
+    need correcting (no name, bad amount, unknown category ...) refuse the import.
+    """
+    from .importer import ImportRefused, import_roster
+    from .reader import UnreadableWorkbook
+
+    mapping = None
+    if mapping_path:
+        try:
+            mapping = json.loads(Path(mapping_path).read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"列对应文件不是有效的JSON: {exc}") from None
+    store = open_store(db_path)
+    try:
+        report = import_roster(store, file, dry_run=dry_run, mapping=mapping,
+                               month=_month(month) if month else None)  # fmt: skip
+    except UnreadableWorkbook as exc:
+        click.echo(f"错误 [{exc.code}]: {' '.join(str(exc).split())}", err=True)
+        sys.exit(2)
+    except ImportRefused as exc:
+        click.echo(f"错误 [{exc.code}]: {' '.join(str(exc).split())}", err=True)
+        if report_path:
+            from .importer import analyse
+
+            plan = analyse(store, file, mapping)
+            Path(report_path).write_text(json.dumps(plan.report(), ensure_ascii=False, indent=2),
+                                         encoding="utf-8")  # fmt: skip
+        sys.exit(1)
+    if report_path:
+        Path(report_path).write_text(json.dumps(report, ensure_ascii=False, indent=2),
+                                     encoding="utf-8")  # fmt: skip
+    if as_json:
+        emit_json(report)
+    else:
+        counts = "，".join(f"{c} {n}处" for c, n in report["problem_counts"].items()) or "无"
+        click.echo(f"{report['file']}: {report['households']} 户 {report['members']} 人，"
+                   f"月保障金合计 {report['monthly_total']} 元；问题: {counts}")  # fmt: skip
+        if report["applied"]:
+            click.echo(f"已导入(批次 {report['batch_id']}): 新增 {report['created']} 户，"
+                       f"更新 {report['updated']} 户，未变 {report['unchanged']} 户")  # fmt: skip
+        else:
+            click.echo("试运行，未写入数据库")
+    if dry_run and report["problems"]:
+        sys.exit(1)
+
+
+@roster.command("undo")
+@db_option
+@click.option("--batch", "batch_id", type=int, default=None, help="batch id (default: the last)")
+def roster_undo(db_path, batch_id):
+    """Undo the last roster import as a unit (its records are soft-deleted)."""
+    from .importer import undo
+
+    result = undo(open_store(db_path), batch_id)
+    click.echo(f"已撤销导入批次 {result['batch_id']}: 移除 {result['households_removed']} 户")
+
+
+@roster.command("batches")
+@db_option
+def roster_batches(db_path):
+    """List recent roster imports (JSON)."""
+    from .importer import batches
+
+    emit_json(batches(open_store(db_path)))
+
+
+@roster.command("export")
+@db_option
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--category", default=None, help="category code, e.g. rural_dibao (default: all)")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="F.xlsx")
+def roster_export(db_path, month, category, out):
+    """The month's 补贴发放清册 for the 一卡通 payment system (.xlsx, IDs as text)."""
+    from ..models.money import format_fen
+    from .exporter import export_payment_roster
+
+    res = export_payment_roster(open_store(db_path), _month(month), out, category=category)
+    click.echo(f"已导出 {out}: {res['rows']} 条，{res['persons']} 人，合计 "
+               f"{format_fen(res['total_fen'])} 元（{'、'.join(res['sheets'])}）")  # fmt: skip
+
+
+@roster.command("registry")
+@db_option
+@click.option("--village", default=None, help="only this village")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="F.xlsx")
+def roster_registry(db_path, village, out):
+    """Household and member rosters (家庭/成员花名册) as .xlsx."""
+    from .exporter import export_registry
+
+    res = export_registry(open_store(db_path), out, village=village)
+    click.echo(f"已导出 {out}: {res['households']} 户，{res['members']} 人")
+
+
+def monthly_stats_command(db_path, month, as_json, out) -> None:
+    """``mzdesk stats --month``: called by the ``stats`` command in cli.py."""
+    from .exporter import export_monthly_stats
+    from .monthly import monthly_stats, summary_lines, write_pdf
+
+    store = open_store(db_path)
+    stats = monthly_stats(store, _month(month))
+    if out:
+        site = store.one("SELECT name FROM site WHERE id = 1")
+        township = site["name"] if site else ""
+        if str(out).lower().endswith(".pdf"):
+            write_pdf(stats, out, township)
+        else:
+            export_monthly_stats(stats, out, township)
+    if as_json:
+        emit_json(stats)
+        return
+    for line in summary_lines(stats) or [f"{stats['month']} 没有在保对象"]:
+        click.echo(line)
+    if out:
+        click.echo(f"已导出 {out}")

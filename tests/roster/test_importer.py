@@ -1,0 +1,258 @@
+"""Roster import: the sample, rosters of other shapes, every problem code, all or nothing."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from mzdesk.models.registry import Cancelled, Registry
+from mzdesk.roster.importer import ImportRefused, analyse, apply, import_roster, undo
+from tests.helpers import household, make_id
+from tests.roster.books import FULLWIDTH, bad_check, household_per_row, ids, member_per_row
+
+SAMPLE = Path("/work/shared/samples/roster_sample.xlsx")
+SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples"
+
+
+def sample_path() -> Path:
+    for p in (SAMPLE, SAMPLES / "roster_sample.xlsx"):
+        if p.exists():
+            return p
+    pytest.skip("roster_sample.xlsx not available")
+
+
+def counts(report: dict) -> Counter:
+    return Counter(p["code"] for p in report["problems"])
+
+
+def db_counts(store) -> tuple:
+    return tuple(store.scalar(f"SELECT count(*) FROM {t}") for t in
+                 ("households", "members", "enrolments", "import_batches"))  # fmt: skip
+
+
+# -- the shared sample ---------------------------------------------------------------------
+def test_sample_yields_exactly_the_expected_figures(store, today):
+    path = sample_path()
+    expected = json.loads(path.with_name("roster_sample.expected.json").read_text())
+    report = analyse(store, path, today=today).report()
+    assert report["households"] == expected["households"]
+    assert report["members"] == expected["members"]
+    c = counts(report)
+    assert c["id_checksum"] == expected["invalid_id_rows"]
+    assert c["id_precision_lost"] == expected["float_id_rows"]
+    assert c["id_duplicate_in_file"] == expected["duplicate_id_across_households"]
+    assert sum(c.values()) == (expected["invalid_id_rows"] + expected["float_id_rows"]
+                               + expected["duplicate_id_across_households"])  # fmt: skip
+    assert report["blank_rows"] == expected["blank_rows"]
+    assert report["total_rows"] == expected["total_row"]
+    assert report["monthly_total_fen"] == expected["monthly_total_yuan"] * 100
+    assert report["sheets"][0]["header_row"] == expected["layout"]["header_row"]
+    assert report["sheets"][0]["mode"] == "member"
+
+
+def test_sample_import_then_reimport_creates_no_duplicates(store, today):
+    path = sample_path()
+    first = import_roster(store, path, today=today)
+    assert first["created"] == 120
+    assert store.scalar("SELECT count(*) FROM members WHERE status = 'active'") == 358
+    pending = store.scalar("SELECT count(*) FROM members WHERE id_pending = 1")
+    assert pending == 12 + 7 + 1  # every flagged ID kept, marked 待核实
+    again = import_roster(store, path, today=today)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 120)
+    assert counts(again) == counts(first)
+    assert store.scalar("SELECT count(*) FROM households WHERE status = 'active'") == 120
+
+
+# -- other shapes ------------------------------------------------------------------------
+def test_one_row_per_household_other_words_several_sheets(store, today, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "说明"
+    ws.append(["本表由村委会填写，身份证号请设为文本格式"])
+    tk = wb.create_sheet("特困供养")
+    tk.append(["青山镇特困人员名单"])
+    a, b, c = make_id("19400101", 1), make_id("19420202", 3), make_id("19380303", 5)
+    household_per_row(tk, [
+        ("红旗村", "张老大", a, "全自理", "720.00"),
+        ("红旗村", "李老二", " " + b.translate(FULLWIDTH) + " ", "半自理", 950),
+        (None, None, None, None, None),
+        ("向阳村", "王老三", c, "全护理", "1,100.5"),
+        ("合  计", None, None, None, None),
+    ], headers=("村居", "姓名", "公民身份号码", "自理能力", "供养金"))  # fmt: skip
+    db = wb.create_sheet("城市低保")
+    d1, d2 = make_id("19700101", 7), make_id("19720101", 9)
+    household_per_row(db, [
+        (1, "新华社区", "户主甲", d1, "3", "A类", 1200),
+        (2, "新华社区", "户主乙", d2, "2", "C类", 600),
+    ], headers=("编号", "社区", "户主", "户主身份证号", "享受人数", "档次", "月补差"))  # fmt: skip
+    path = tmp_path / "multi.xlsx"
+    wb.save(path)
+    plan = analyse(store, path, today=today)
+    report = plan.report()
+    assert report["skipped_sheets"] == ["说明"]
+    assert [s["category"] for s in report["sheets"]] == ["tekun", "urban_dibao"]
+    assert all(s["mode"] == "household" for s in report["sheets"])
+    assert (report["households"], report["members"]) == (5, 5)
+    assert report["problems"] == []
+    assert report["monthly_total_fen"] == 72000 + 95000 + 110050 + 120000 + 60000
+    assert report["blank_rows"] == 1 and report["total_rows"] == 1
+    classes = sorted(fh.cls for fh in plan.households)
+    assert classes == ["一类", "三类", "全护理", "全自理", "半自理"]
+    summary = apply(store, plan, today=today)
+    assert summary["created"] == 5
+    rows = store.conn.execute(
+        "SELECT category, class, covered, monthly_fen, member_id IS NOT NULL FROM enrolments "
+        "ORDER BY id").fetchall()  # fmt: skip
+    assert rows[0] == ("tekun", "全自理", 1, 72000, 1)  # person unit: enrolled on the person
+    assert rows[3] == ("urban_dibao", "一类", 3, 120000, 0)
+    assert store.scalar("SELECT id_number FROM members WHERE name = '李老二'") == b
+
+
+def test_two_row_header_no_merges_repeated_household_cells(store, today, tmp_path):
+    """.xls-era layout: a group heading over member columns, household cells repeated."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append(["2026年农村最低生活保障花名册"])
+    ws.append(["户编号", "村", "户主", "家庭成员", None, None, "类别", "保障金额"])
+    ws.append([None, None, None, "姓名", "关系", "身份证号", None, None])
+    ws.merge_cells("D2:F2")
+    p1, p2, p3 = make_id("19600101", 1), make_id("19620101", 2), make_id("19900101", 3)
+    ws.append([7, "李庄村", "赵一", "赵一", "本人", p1, "二类", 800])
+    ws.append([7, "李庄村", "赵一", "钱二", "妻", p2, "二类", 800])
+    ws.append([8, "李庄村", "孙三", "孙三", "户主", p3, "B类", 400])
+    path = tmp_path / "two_row.xlsx"
+    wb.save(path)
+    plan = analyse(store, path, today=today)
+    rep = plan.report()
+    assert rep["sheets"][0]["header_row"] == 2 and rep["sheets"][0]["category"] == "rural_dibao"
+    assert (rep["households"], rep["members"]) == (2, 3), rep
+    assert rep["problems"] == []
+    assert [m.relation for m in plan.households[0].household.members] == ["户主", "配偶"]
+    assert rep["monthly_total_fen"] == 120000
+
+
+def test_unmerged_member_rows_and_relation_words(store, today, tmp_path):
+    """Household cells left blank (not merged) on member rows; 子女 resolved from the ID."""
+    son, daughter = make_id("20100101", 11), make_id("20120101", 12)
+    member_per_row(tmp_path / "blank.xlsx", [
+        {"village": "王楼村", "members": [("周一", "户主", make_id("19750101", 1)),
+                                          ("周子", "子女", son), ("周女", "子女", daughter)]},
+        {"village": "王楼村", "members": [("吴二", "户主", make_id("19760101", 3))]},
+    ], merge=False)  # fmt: skip
+    plan = analyse(store, tmp_path / "blank.xlsx", today=today)
+    assert plan.report()["problems"] == []
+    assert [m.relation for m in plan.households[0].household.members] == ["户主", "子", "女"]
+
+
+# -- problem codes -------------------------------------------------------------------------
+def test_every_reason_code_with_its_cell(store, registry, today, tmp_path):
+    registry.save(household("外村", ("已登记", "户主", make_id("19500101", 99))))
+    a, b = ids(2, "19800101")
+    future = "341623" + "20990101" + "001"
+    member_per_row(tmp_path / "bad.xlsx", [
+        {"village": "甲村", "members": [("甲", "户主", bad_check(a)), ("乙", "配偶", 341623198001010000)]},
+        {"village": "甲村", "members": [("丙", "户主", future + "X"), ("丁", "子", b)]},
+        {"village": "甲村", "members": [("戊", "户主", b)]},
+        {"village": "甲村", "members": [("己", "户主", make_id("19500101", 99))]},
+        {"village": "甲村", "members": [("", "户主", make_id("19600101", 5))]},
+        {"village": "甲村", "amount": "五百", "members": [("庚", "户主", make_id("19600101", 7))]},
+        {"village": "甲村", "class": "特级", "members": [("辛", "户主", make_id("19600101", 9))]},
+    ], title_rows=2)  # fmt: skip
+    before = db_counts(store)
+    report = analyse(store, tmp_path / "bad.xlsx", today=today).report()
+    got = {(p["row"], p["code"]) for p in report["problems"]}
+    # title rows 1-2, header row 3, data from row 4
+    assert (4, "id_checksum") in got
+    assert (5, "id_precision_lost") in got
+    assert (6, "id_bad_date") in got
+    assert (8, "id_duplicate_in_file") in got
+    assert (9, "id_exists_in_other_household") in got
+    assert (10, "missing_required") in got
+    assert (11, "bad_amount") in got
+    assert (12, "unknown_category") in got
+    p = next(p for p in report["problems"] if p["code"] == "id_precision_lost")
+    assert (p["sheet"], p["column"], p["column_letter"]) == ("农村低保", "身份证号码", "H")
+    assert p["value"].startswith("341623198001010")
+    c = counts(report)
+    assert c["id_checksum"] == 1 and c["id_precision_lost"] == 1  # one code per cell
+    with pytest.raises(ImportRefused, match="未导入任何数据"):
+        import_roster(store, tmp_path / "bad.xlsx", today=today)
+    assert db_counts(store) == before
+
+
+def test_missing_category_is_reported(store, today, tmp_path):
+    member_per_row(tmp_path / "x.xlsx", [
+        {"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}],
+        sheet="Sheet1", title_rows=0)  # fmt: skip
+    report = analyse(store, tmp_path / "x.xlsx", today=today).report()
+    assert counts(report)["unknown_category"] == 1
+    ok = analyse(store, tmp_path / "x.xlsx", mapping={"category": "农村低保"}, today=today)
+    assert ok.report()["problems"] == []
+
+
+# -- writing -------------------------------------------------------------------------------
+def _roster(tmp_path, n=30, amount=500, name="r.xlsx"):
+    hh = [{"village": f"村{i % 3}", "amount": amount,
+           "members": [(f"户主{i}", "户主", make_id("19700101", 2 * i + 1)),
+                       (f"配偶{i}", "配偶", make_id("19710101", 2 * i + 2))]}
+          for i in range(n)]  # fmt: skip
+    member_per_row(tmp_path / name, hh)
+    return tmp_path / name
+
+
+def test_cancel_leaves_database_unchanged(store, today, tmp_path):
+    path = _roster(tmp_path)
+    plan = analyse(store, path, today=today)
+    before = db_counts(store)
+    with pytest.raises(Cancelled):
+        apply(store, plan, today=today, cancel=lambda: True)
+    assert db_counts(store) == before
+
+
+def test_changed_amount_updates_and_undo_restores(store, today, tmp_path):
+    import_roster(store, _roster(tmp_path), today=today)
+    assert store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 50000
+    rep = import_roster(store, _roster(tmp_path, amount=600, name="r2.xlsx"), today=today)
+    assert (rep["created"], rep["updated"], rep["unchanged"]) == (0, 30, 0)
+    assert store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 60000
+    assert store.scalar("SELECT count(*) FROM enrolments") == 30
+    undo(store)
+    assert store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 50000
+    undo(store)
+    assert store.scalar("SELECT count(*) FROM households WHERE status = 'active'") == 0
+    assert store.scalar("SELECT count(*) FROM enrolments WHERE status = 'active'") == 0
+    # the IDs are free again: the same file imports cleanly
+    assert import_roster(store, _roster(tmp_path), today=today)["created"] == 30
+
+
+def test_undo_refused_after_a_household_was_edited(store, today, tmp_path):
+    import_roster(store, _roster(tmp_path, n=3), today=today)
+    reg = Registry(store)
+    h = reg.get(store.scalar("SELECT min(id) FROM households"))
+    h.phone = "13800000000"
+    reg.save(h)
+    with pytest.raises(Exception, match="已被修改"):
+        undo(store)
+    assert store.scalar("SELECT count(*) FROM households WHERE status = 'active'") == 3
+
+
+def test_remembered_mapping_is_used_next_time(store, today, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "农村低保"
+    household_per_row(ws, [("甲村", "户主甲", make_id("19600101", 1), "一类", 100, "x")],
+                      headers=("村", "户主", "身份证号", "类别", "金额", "代码"))  # fmt: skip
+    path = tmp_path / "m.xlsx"
+    wb.save(path)
+    mapping = {"columns": {"代码": "notes", "E": "monthly"}}
+    plan = analyse(store, path, mapping=mapping, today=today)
+    assert plan.layouts[0].columns["notes"] == 5
+    apply(store, plan, today=today)
+    again = analyse(store, path, today=today)
+    assert again.layouts[0].columns.get("notes") == 5
+    assert "上次保存" in again.layouts[0].notes[0]
