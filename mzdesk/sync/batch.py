@@ -147,17 +147,23 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
             raise _refuse(
                 "newer_format", f"批次格式版本 {version} 比本程序支持的 {FORMAT_VERSION} 新，请升级mzdesk"
             )
+        recipient = manifest["recipient"]["code"]
+        if recipient != own_code:
+            raise _refuse("wrong_recipient", f"此批次是发给站点 {recipient} 的，不是本站（{own_code}）")
         sender = manifest["sender"]["code"]
         site = trusted(sender)
         if site is None:
             raise _refuse("unknown_sender", f"发送站点 {sender} 不在信任列表中，拒绝导入")
         if site.revoked:
             raise _refuse("revoked_key", f"站点 {sender} 的密钥已于 {site.revoked_at} 吊销，拒绝导入")
-        if not site.key.verify(unb64(signature["signature"]), manifest_bytes):
+        if (
+            signature.get("algorithm") != "Ed25519"
+            or signature.get("signer") != sender
+            or signature.get("signed_file") != "manifest.json"
+            or signature.get("fingerprint") != site.key.fingerprint
+            or not site.key.verify(unb64(signature["signature"]), manifest_bytes)
+        ):
             raise _refuse("bad_signature", f"签名无效：此批次不是站点 {sender} 用其登记的密钥签发的")
-        recipient = manifest["recipient"]["code"]
-        if recipient != own_code:
-            raise _refuse("wrong_recipient", f"此批次是发给站点 {recipient} 的，不是本站（{own_code}）")
         if int(manifest["schema_version"]) > schema_version:
             raise _refuse(
                 "newer_schema",

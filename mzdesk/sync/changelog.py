@@ -12,10 +12,14 @@
   log never grows beyond the number of records; ``seq`` orders it.
 * Deletions in mzdesk are soft (``status = 'deleted'``) and travel as updates;
   a hard DELETE still leaves a tombstone (``op = 'delete'``).
-* **Bases**: ``sync_base`` keeps, per peer site, the content of each record as
-  that site last had it (what we sent it, or what it sent us).  Export skips
-  records the peer already has (no echo); import compares local, incoming and
-  base for a field-level three-way merge.
+* **Bases**: ``sync_base`` keeps, per peer site and record, ``body``: the
+  last content both sides are known to have had (what the peer sent us, or
+  what we sent and it acknowledged); ``sync_pending`` keeps what we sent in
+  each batch not yet acknowledged.  Export skips records whose content the
+  peer has or is about to get (no echo); import merges local and incoming
+  against ``body`` (three-way, field by field), so batches that cross in the
+  post never pass for one another's ancestors.  ``force`` sends a record in
+  the next batch even if the peer has it (a conflict decision must reach it).
 """
 
 from __future__ import annotations
@@ -81,9 +85,20 @@ def create_schema(conn: sqlite3.Connection) -> None:
         peer TEXT NOT NULL,
         tbl TEXT NOT NULL,
         uid TEXT NOT NULL,
-        body TEXT NOT NULL
+        body TEXT,
+        force INTEGER NOT NULL DEFAULT 0
     );
     CREATE UNIQUE INDEX sync_base_key ON sync_base(peer, tbl, uid);
+    CREATE TABLE sync_pending (
+        id INTEGER PRIMARY KEY,
+        peer TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        tbl TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX sync_pending_key ON sync_pending(peer, tbl, uid, seq);
+    CREATE INDEX sync_pending_seq ON sync_pending(peer, seq);
     CREATE TABLE sync_batches (
         id INTEGER PRIMARY KEY,
         direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),

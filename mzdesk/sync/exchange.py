@@ -174,7 +174,8 @@ def export_batch(
                 parent_hh = dict(store.conn.execute(f"SELECT id, household_id FROM {hh[1]}"))
             lines: list[str] = []
             rows = _rows(store, t, None if full else todo.get(t, []))
-            known = {} if full else _bases(store, to, t, todo.get(t, []))
+            known = {} if full else _bases(store, to, t, todo.get(t, []), "body, force")
+            pending = {} if full else _pending(store, to, t, todo.get(t, []))
             for row in rows:
                 done += 1
                 if cancel and done % 1000 == 0 and cancel():
@@ -188,8 +189,10 @@ def export_batch(
                     if hid not in scope:
                         continue
                 uid, meta, content = codec.encode(row, uid_maps)
-                if not full and known.get(uid) == content:
-                    continue  # the peer already has exactly this (no echo)
+                if not full and uid in known:
+                    body, force = known[uid]
+                    if not force and pending.get(uid, body) == content:
+                        continue  # the peer has (or is about to get) exactly this: no echo
                 lines.append(record_line(uid, "upsert", meta, content))
                 bases.append((to, t, uid, content))
             for uid in tombstones.get(t, []):
@@ -199,6 +202,7 @@ def export_batch(
                 counts[t] = len(lines)
         progress(total, total)
         seq = state["last_out_seq"] + 1
+        bases = [(*b, seq) for b in bases]
         manifest = {
             "schema_version": store.schema_version,
             "sender": {"code": own.code, "name": own.name, "role": own.role,
@@ -215,9 +219,12 @@ def export_batch(
         data = build(manifest, files, keys, peer.key)
         digest = sha256(data)
         store.conn.executemany(
-            "INSERT INTO sync_base (peer, tbl, uid, body) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(peer, tbl, uid) DO UPDATE SET body = excluded.body",
-            bases,
+            "INSERT INTO sync_pending (peer, tbl, uid, body, seq) VALUES (?, ?, ?, ?, ?)", bases
+        )
+        store.conn.execute(
+            "INSERT INTO sync_base (peer, tbl, uid) SELECT peer, tbl, uid FROM sync_pending "
+            "WHERE peer = ? AND seq = ? ON CONFLICT(peer, tbl, uid) DO UPDATE SET force = 0",
+            (to, seq),
         )
         store.conn.execute(
             "UPDATE sync_sites SET last_out_seq = ?, last_out_hash = ?, out_cursor = ? WHERE code = ?",
@@ -257,12 +264,23 @@ def _rows(store: Store, table: str, uids: list[str] | None):
             yield dict(zip(names, r, strict=True))
 
 
-def _bases(store: Store, peer: str, table: str, uids: list[str]) -> dict[str, str]:
+def _pending(store: Store, peer: str, table: str, uids: list[str]) -> dict[str, str]:
+    """The latest unacknowledged content sent to ``peer`` per record."""
     out = {}
     for chunk in _chunks(uids):
         out.update(store.conn.execute(
-            f"SELECT uid, body FROM sync_base WHERE peer = ? AND tbl = ? AND uid IN "
-            f"({', '.join('?' * len(chunk))})", (peer, table, *chunk)))  # fmt: skip
+            f"SELECT uid, body FROM sync_pending WHERE peer = ? AND tbl = ? AND uid IN "
+            f"({', '.join('?' * len(chunk))}) ORDER BY seq", (peer, table, *chunk)))  # fmt: skip
+    return out
+
+
+def _bases(store: Store, peer: str, table: str, uids: list[str], cols: str = "body") -> dict:
+    out = {}
+    for chunk in _chunks(uids):
+        for r in store.conn.execute(
+            f"SELECT uid, {cols} FROM sync_base WHERE peer = ? AND tbl = ? AND uid IN "
+            f"({', '.join('?' * len(chunk))})", (peer, table, *chunk)):  # fmt: skip
+            out[r[0]] = r[1] if len(r) == 2 else r[1:]
     return out
 
 
@@ -387,6 +405,14 @@ def _apply(store: Store, batch: Batch, file_name: str, progress: Progress, cance
                 "UPDATE sync_sites SET acked_out_seq = max(acked_out_seq, ?) WHERE code = ?",
                 (int(ack["sequence"]), peer),
             )
+            # what the peer acknowledged is now common ground for the merge
+            a = int(ack["sequence"])
+            store.conn.execute(
+                "INSERT INTO sync_base (peer, tbl, uid, body) SELECT peer, tbl, uid, body "
+                "FROM sync_pending p WHERE peer = ? AND seq = (SELECT max(seq) FROM sync_pending q "
+                "WHERE q.peer = p.peer AND q.tbl = p.tbl AND q.uid = p.uid AND q.seq <= ?) "
+                "ON CONFLICT(peer, tbl, uid) DO UPDATE SET body = excluded.body", (peer, a))  # fmt: skip
+            store.conn.execute("DELETE FROM sync_pending WHERE peer = ? AND seq <= ?", (peer, a))
         maps = _Maps(store)
         applier = _Applier(store, batch, report, maps)
         done = 0
@@ -421,6 +447,21 @@ class _Applier:
         self.store, self.batch, self.report, self.maps = store, batch, report, maps
         self.peer = batch.sender
         self.now = now_iso()
+        own, peer = require_site(store), get_trusted(store, self.peer)
+        self.peer_is_higher = RANK.get(peer.key.role, 0) > RANK.get(own.role, 0)
+        self.open_edits: dict[str, set[str]] = {}
+        for t, uid in store.conn.execute(
+            "SELECT tbl, uid FROM sync_conflicts WHERE state = 'open' AND kind = 'edit' AND peer = ?",
+            (self.peer,),
+        ):
+            self.open_edits.setdefault(t, set()).add(uid)
+
+    def _close(self, t: str, uid: str, how: str) -> None:
+        self.store.conn.execute(
+            "UPDATE sync_conflicts SET state = 'resolved', resolution = ?, resolved_at = ?, "
+            "resolved_by = ? WHERE state = 'open' AND kind = 'edit' AND peer = ? AND tbl = ? AND uid = ?",
+            (how, self.now, f"site {self.peer}", self.peer, t, uid),
+        )
 
     def table(self, t: str, recs: list[Record]) -> None:
         conn = self.store.conn
@@ -461,6 +502,16 @@ class _Applier:
                 continue
             row, loc_json = local[rec.uid]
             new_bases.append((self.peer, t, rec.uid, inc_json))
+            if rec.uid in self.open_edits.get(t, ()):
+                # the higher site decides; the lower one takes its decision when it arrives
+                if loc_json == inc_json or self.peer_is_higher:
+                    self._close(t, rec.uid, "已一致" if loc_json == inc_json else "上级站点已处理")
+                    if loc_json != inc_json:
+                        updates.append((rec.uid, {**values, **meta}))
+                        rep.updated += 1
+                    else:
+                        rep.unchanged += 1
+                    continue
             if loc_json == inc_json or base == inc_json:
                 rep.unchanged += 1  # same, or only we changed it (ours goes out next)
                 continue
@@ -488,9 +539,10 @@ class _Applier:
             rep.merged += 1
         if t == "members":
             inserts, updates = self._duplicates(inserts, updates, rep, recs)
+        bump = ", rev = rev + 1" if "rev" in known_cols else ""  # open forms see a stale record
         for uid, values in updates:
-            cols = [c for c in values if c in known_cols]
-            conn.execute(f"UPDATE {t} SET {', '.join(f'{c} = ?' for c in cols)} WHERE uid = ?",
+            cols = [c for c in values if c in known_cols and c != "rev"]
+            conn.execute(f"UPDATE {t} SET {', '.join(f'{c} = ?' for c in cols)}{bump} WHERE uid = ?",
                          [values[c] for c in cols] + [uid])  # fmt: skip
         groups: dict[tuple, list] = {}
         for values in inserts:
@@ -589,6 +641,12 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str | dict[str, str
         if c is None:
             raise NotFound(f"没有待处理的冲突 {conflict_id}")
         t, uid = c["tbl"], c["uid"]
+        own, peer = require_site(store), get_trusted(store, c["peer"])
+        if c["kind"] == "edit" and peer and RANK.get(peer.key.role, 0) > RANK.get(own.role, 0):
+            raise MzError(
+                f"此冲突由上级站点 {peer.key.code} {peer.key.name} 处理，处理结果会随下一批到达",
+                "resolved_upstream",
+            )
         stamp = store.stamp(new=False)
         if choice == "dismiss" or c["kind"] != "edit":
             if choice not in ("dismiss",):
@@ -611,8 +669,17 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str | dict[str, str
                 raise MzError(f"缺少上级记录: {', '.join(missing)}", "orphan")
             values.update({k: v for k, v in stamp.items() if k in codec.columns})
             cols = list(values)
-            store.conn.execute(f"UPDATE {t} SET {', '.join(f'{k} = ?' for k in cols)} WHERE uid = ?",
-                               [values[k] for k in cols] + [uid])  # fmt: skip
+            bump = ", rev = rev + 1" if "rev" in codec.columns else ""
+            store.conn.execute(
+                f"UPDATE {t} SET {', '.join(f'{k} = ?' for k in cols)}{bump} WHERE uid = ?",
+                [values[k] for k in cols] + [uid],
+            )
+            # the decision must travel even when it equals what the peer sent
+            store.conn.execute(
+                "INSERT INTO sync_base (peer, tbl, uid, force) VALUES (?, ?, ?, 1) "
+                "ON CONFLICT(peer, tbl, uid) DO UPDATE SET force = 1",
+                (c["peer"], t, uid),
+            )
         store.conn.execute(
             "UPDATE sync_conflicts SET state = 'resolved', resolution = ?, resolved_at = ?, "
             "resolved_by = ? WHERE id = ?",

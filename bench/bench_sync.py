@@ -1,0 +1,113 @@
+"""Benchmark: full snapshot batch of a large township, township -> county.
+
+    python bench/bench_sync.py [--households 100000] [--cache /tmp/mzdesk-bench-sync.sqlite]
+
+Prints: export time (target <= 10 s), the age encryption throughput inside the
+export against bare pyrage on the same bytes in the same run (target >= 50%),
+and import time into an empty county database (target <= 20 s).  The demo
+township is cached (it takes a while to generate) and copied for each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyrage
+
+from mzdesk.models.demo import generate_demo
+from mzdesk.models.site import init_site
+from mzdesk.models.store import Store
+from mzdesk.sync import batch as batch_mod
+from mzdesk.sync.exchange import export_batch, import_batch
+from mzdesk.sync.keys import init_keys, trust
+
+
+def township_db(path: Path, households: int, cache: Path) -> None:
+    if cache.exists():
+        s = Store.open(cache)
+        n = s.scalar("SELECT count(*) FROM households")
+        s.close()
+        if n == households:
+            shutil.copy(cache, path)
+            return
+        cache.unlink()
+    t = time.perf_counter()
+    s = Store.open(cache, operator="bench")
+    init_site(s, "341623101", "青山镇", "township")
+    generate_demo(s, households, seed=7)
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.close()
+    print(f"generated {households} demo households in {time.perf_counter() - t:.1f} s (cached)")
+    shutil.copy(cache, path)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--households", type=int, default=100_000)
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "mzdesk-bench-sync.sqlite")
+    a = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mzdesk-bench-sync-"))
+    try:
+        township_db(work / "t.sqlite", a.households, a.cache)
+        t = Store.open(work / "t.sqlite", operator="bench")
+        c = Store.open(work / "c.sqlite", operator="bench")
+        init_site(c, "341623", "县民政局", "county")
+        tk, ck = init_keys(t), init_keys(c)
+        trust(t, ck.public)
+        trust(c, tk.public)
+        members = t.scalar("SELECT count(*) FROM members")
+
+        timing = {}
+        real_encrypt = pyrage.encrypt
+
+        def timed_encrypt(data, recipients):
+            t0 = time.perf_counter()
+            out = real_encrypt(data, recipients)
+            timing["encrypt_s"] = time.perf_counter() - t0
+            timing["plain"] = data
+            timing["recipients"] = recipients
+            return out
+
+        batch_mod.pyrage.encrypt = timed_encrypt
+        try:
+            t0 = time.perf_counter()
+            res = export_batch(t, tk, "341623", work / "full.age", full=True)
+            export_s = time.perf_counter() - t0
+        finally:
+            batch_mod.pyrage.encrypt = real_encrypt
+        plain = timing["plain"]
+        t0 = time.perf_counter()
+        real_encrypt(plain, timing["recipients"])
+        bare_s = time.perf_counter() - t0
+        mb = len(plain) / 1e6
+        in_export = mb / timing["encrypt_s"]
+        bare = mb / bare_s
+
+        data = (work / "full.age").read_bytes()
+        t0 = time.perf_counter()
+        rep = import_batch(c, ck, data, "full.age")
+        import_s = time.perf_counter() - t0
+        tot = rep.totals()
+
+        print(f"households {a.households}, members {members}, records {sum(res.counts.values())}")
+        print(f"batch: plaintext zip {mb:.1f} MB, encrypted file {res.bytes / 1e6:.1f} MB")
+        print(f"export (full snapshot): {export_s:.2f} s   [target <= 10 s] "
+              f"{'OK' if export_s <= 10 else 'OVER'}")  # fmt: skip
+        print(f"encryption in export: {in_export:.0f} MB/s; bare pyrage same bytes: {bare:.0f} MB/s; "
+              f"ratio {in_export / bare:.0%}   [target >= 50%]")  # fmt: skip
+        print(f"import into empty county: {import_s:.2f} s   [target <= 20 s] "
+              f"{'OK' if import_s <= 20 else 'OVER'}; new {tot.new}, conflicts {tot.conflicts}")  # fmt: skip
+        t.close()
+        c.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

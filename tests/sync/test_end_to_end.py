@@ -1,0 +1,155 @@
+"""Three sites — field laptop, township, county — through several rounds of edits.
+
+Covers: assigned villages down to the field, edits up, field-level merge of
+different fields, a real conflict resolved at the township, a lost batch
+(held, re-sent, then both applied), a replay (applied zero times), county
+decisions down, acknowledgements, and identical data at the end.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mzdesk.models.demo import generate_demo
+from mzdesk.models.errors import MzError
+from mzdesk.sync.batch import BatchRefused
+from mzdesk.sync.exchange import open_conflicts, pending_acks, resend, resolve_conflict
+
+from .sites import content, edit, fingerprint, link, make_site
+
+
+@pytest.fixture
+def sites(tmp_path):
+    f = make_site(tmp_path, "341623101001", "青山镇入户终端", "field")
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    generate_demo(t.store, 40, seed=3)
+    villages = [r[0] for r in t.store.conn.execute("SELECT DISTINCT village FROM households ORDER BY 1")]
+    link(t, f, villages=[villages[0]])
+    link(t, c)
+    yield f, t, c, villages
+    for s in (f, t, c):
+        s.store.close()
+
+
+def hh_uids(store, village):
+    return [r[0] for r in store.conn.execute(
+        "SELECT uid FROM households WHERE village = ? ORDER BY id", (village,))]  # fmt: skip
+
+
+def test_three_sites_rounds_conflict_lost_batch_replay(sites):
+    f, t, c, villages = sites
+    mine = [villages[0]]
+
+    # round 1: assigned village down to the field, everything up to the county
+    r = f.import_(t.export(f))
+    assert r.tables["households"].new == len(hh_uids(t.store, villages[0])) > 0
+    assert f.store.scalar("SELECT count(DISTINCT village) FROM households") == 1
+    c.import_(t.export(c))
+    assert content(f.store) == content(t.store, mine)
+    assert content(c.store) == content(t.store)
+
+    # round 2: different fields of one household on both sides -> merged, no conflict
+    h1, h2, h3 = hh_uids(t.store, villages[0])[:3]
+    edit(f.store, "households", h1, phone="13900000001")
+    edit(t.store, "households", h1, address="新地址1号")
+    edit(t.store, "households", h2, notes="镇上补充")
+    up, down = f.export(t), t.export(f)
+    r = t.import_(up)
+    assert (r.tables["households"].merged, r.tables["households"].conflicts) == (1, 0)
+    r = f.import_(down)
+    assert r.tables["households"].merged == 1
+    assert r.acked == 0  # the two batches crossed: the township wrote its before reading the field's
+    for s in (f, t):
+        row = s.store.one("SELECT phone, address FROM households WHERE uid = ?", (h1,))
+        assert row == {"phone": "13900000001", "address": "新地址1号"}
+
+    # round 3: the same field on both sides -> a conflict on each side, nothing silently lost
+    edit(f.store, "households", h3, phone="13900000003")
+    edit(t.store, "households", h3, phone="13800000003")
+    up, down = f.export(t), t.export(f)
+    assert t.import_(up).tables["households"].conflicts == 1
+    assert f.import_(down).tables["households"].conflicts == 1
+    assert t.store.scalar("SELECT phone FROM households WHERE uid = ?", (h3,)) == "13800000003"
+    assert f.store.scalar("SELECT phone FROM households WHERE uid = ?", (h3,)) == "13900000003"
+    [fc] = open_conflicts(f.store)
+    with pytest.raises(MzError, match="上级站点"):
+        resolve_conflict(f.store, fc["id"], "remote")  # the township decides
+    [tc] = open_conflicts(t.store)
+    assert tc["fields"] == ["phone"] and tc["remote"]["row"]["phone"] == "13900000003"
+    resolve_conflict(t.store, tc["id"], "remote")  # the field laptop saw the household: take its number
+    f.import_(t.export(f))
+    assert open_conflicts(f.store) == [] and open_conflicts(t.store) == []
+    assert content(f.store) == content(t.store, mine)
+
+    # round 4: township -> county, one batch lost on the way, then a replay
+    c.import_(t.export(c))  # carries the merged and resolved households up
+    edit(t.store, "households", h2, notes="第一批")
+    lost = t.export(c)
+    n = t.store.scalar("SELECT last_out_seq FROM sync_sites WHERE code = ?", (c.code,))
+    edit(t.store, "households", h2, dangerous_house=1)
+    later = t.export(c)
+    before = fingerprint(c.store)
+    with pytest.raises(BatchRefused) as e:
+        c.import_(later)
+    assert e.value.code == "gap" and fingerprint(c.store) == before
+    assert [p["seq"] for p in pending_acks(t.store) if p["peer"] == c.code][-2:] == [n, n + 1]
+    again = resend(t.store, c.code, n, t.dir / "resent.age")
+    assert again.read_bytes() == lost.read_bytes()
+    r = c.import_(again)
+    assert r.also_applied == [n + 1]  # the held batch followed on its own
+    assert c.store.one("SELECT notes, dangerous_house FROM households WHERE uid = ?", (h2,)) == {
+        "notes": "第一批", "dangerous_house": 1}  # fmt: skip
+    before = fingerprint(c.store)
+    with pytest.raises(BatchRefused) as e:
+        c.import_(later)
+    assert e.value.code == "replay" and fingerprint(c.store) == before
+
+    # round 5: the county confirms an application (审核确认); the decision goes down
+    enr = t.store.one(
+        "SELECT e.uid FROM enrolments e JOIN households h ON h.id = e.household_id "
+        "WHERE h.village = ? LIMIT 1", (villages[0],))["uid"]  # fmt: skip
+    edit(c.store, "enrolments", enr, state="active", start_on="2026-12-01")
+    r = t.import_(c.export(t))
+    assert r.tables["enrolments"].updated == 1 and r.acked >= 1
+    assert t.store.scalar("SELECT state FROM enrolments WHERE uid = ?", (enr,)) == "active"
+    f.import_(t.export(f))
+    assert f.store.scalar("SELECT state FROM enrolments WHERE uid = ?", (enr,)) == "active"
+
+    # a closing round both ways: every acknowledgement comes back, data identical
+    t.import_(f.export(t))
+    c.import_(t.export(c))
+    t.import_(c.export(t))
+    assert content(f.store) == content(t.store, mine)
+    assert content(c.store) == content(t.store)
+    assert [p for p in pending_acks(t.store) if p["peer"] == c.code] == [
+        p for p in pending_acks(t.store) if p["peer"] == c.code and p["seq"] == t.store.scalar(
+            "SELECT last_out_seq FROM sync_sites WHERE code = ?", (c.code,))]  # fmt: skip
+    assert pending_acks(c.store)[-1:] == [] or pending_acks(c.store)[-1]["seq"] == c.store.scalar(
+        "SELECT last_out_seq FROM sync_sites WHERE code = ?", (t.code,))
+
+
+def test_county_flags_an_id_active_in_two_townships(tmp_path):
+    from mzdesk.models.registry import Registry
+    from tests.helpers import household, make_id
+
+    t1 = make_site(tmp_path, "341623101", "青山镇", "township")
+    t2 = make_site(tmp_path, "341623102", "绿水镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    link(t1, c)
+    link(t2, c)
+    shared = make_id("19600101", 11)
+    Registry(t1.store).save(household("红旗村", ("王大山", "户主", shared)))
+    Registry(t2.store).save(household("绿水村", ("王大山", "户主", shared), ("李花", "配偶", make_id("19620202", 12))))
+    c.import_(t1.export(c))
+    r = c.import_(t2.export(c))
+    assert len(r.duplicates) == 1
+    assert shared not in str(r.as_dict())  # masked, never the full number
+    assert r.duplicates[0]["id_masked"] == shared[:6] + "********" + shared[-4:]
+    assert r.tables["members"].new == 1 and r.tables["members"].conflicts == 1
+    [dup] = [x for x in open_conflicts(c.store) if x["kind"] == "duplicate_id"]
+    assert "重复享受" in dup["note"]
+    resolve_conflict(c.store, dup["id"], "dismiss")
+    assert open_conflicts(c.store) == []
+    for s in (t1, t2, c):
+        s.store.close()
