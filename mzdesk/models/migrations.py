@@ -406,6 +406,12 @@ def _sync_change_log_and_trust(conn: sqlite3.Connection) -> None:
     changelog.create_schema(conn)
 
 
+def _id_birth_date_index(conn: sqlite3.Connection) -> None:
+    """Search by birth date (the middle of an ID: ``19800101``, ``198001``) from an
+    index on the ID from its 7th character, instead of scanning every member."""
+    conn.execute("CREATE INDEX members_id_from_birth ON members(substr(id_number, 7))")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -415,5 +421,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _operators_and_audit_trail,
     _sync_change_log_and_trust,
     _roster_import_batches,
+    _id_birth_date_index,
 ]
 

@@ -73,7 +73,7 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
     kind = classify(q)
     if kind == "empty":
         return []
-    probes: list[tuple[str, str]] = []
+    probes: list[tuple[str, tuple]] = []
     member = (  # DISTINCT: the limit counts households, not members
         "SELECT DISTINCT household_id FROM members WHERE {col} GLOB ? AND status = 'active' LIMIT ?"
     )
@@ -81,25 +81,35 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
     if kind == "digits":
         q = q.upper()
         probes += [
-            (member.format(col="id_number"), q + "*"),
-            (member.format(col="id_rev"), q[::-1] + "*"),
-            (house.format(col="phone"), q + "*"),
-            (house.format(col="phone_rev"), q[::-1] + "*"),
+            (member.format(col="id_number"), (q + "*",)),
+            (member.format(col="id_rev"), (q[::-1] + "*",)),
+        ]
+        if len(q) >= 4 and q.isdigit() and q[:2] in ("18", "19", "20"):
+            # a birth date (year, month, day...), the middle of an ID: an expression
+            # index on substr(id_number, 7) answers the range; "~" sorts after digits and X
+            probes.append((
+                "SELECT DISTINCT household_id FROM members WHERE substr(id_number, 7) >= ? "
+                "AND substr(id_number, 7) < ? AND status = 'active' LIMIT ?",
+                (q, q + "~"),
+            ))  # fmt: skip
+        probes += [
+            (house.format(col="phone"), (q + "*",)),
+            (house.format(col="phone_rev"), (q[::-1] + "*",)),
         ]
     elif kind == "pinyin":
         q = q.lower()
         probes += [
-            (member.format(col="py_initials"), q + "*"),
-            (member.format(col="py_full"), q + "*"),
+            (member.format(col="py_initials"), (q + "*",)),
+            (member.format(col="py_full"), (q + "*",)),
         ]
     else:
         probes += [
-            (member.format(col="name"), q + "*"),
-            (member.format(col="name_tail"), q + "*"),
+            (member.format(col="name"), (q + "*",)),
+            (member.format(col="name_tail"), (q + "*",)),
         ]
     found: dict[int, None] = {}
-    for sql, pattern in probes:
-        for (hid,) in store.conn.execute(sql, (pattern, limit)):
+    for sql, params in probes:
+        for (hid,) in store.conn.execute(sql, (*params, limit)):
             found.setdefault(hid, None)
         if len(found) >= limit:
             break

@@ -231,3 +231,19 @@ def test_find_households_items(store, town):
     assert item["members"] == 3
     (item,) = find_households(store, "李四")
     assert item["categories"] == ["rural_dibao"]
+
+
+def test_birth_date_fragments_find_people_from_an_index(store, town):
+    assert names(store, "1962") == ["张三丰"]  # the spouse's year of birth
+    assert names(store, "196202") == ["张三丰"]
+    assert names(store, "1975") == ["李四"]
+    assert names(store, "19") == []  # too short to mean a year: no flood of matches
+    plan = " ".join(
+        str(r)
+        for r in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT DISTINCT household_id FROM members WHERE "
+            "substr(id_number, 7) >= ? AND substr(id_number, 7) < ? AND status = 'active' LIMIT ?",
+            ("1962", "1962~", 10),
+        )
+    )
+    assert "members_id_from_birth" in plan
