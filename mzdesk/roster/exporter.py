@@ -128,6 +128,9 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
         by_cat.setdefault(r["category"], []).append(r)
     if category and category not in by_cat:
         by_cat[category] = []
+    order = list(categories())
+    by_cat = dict(sorted(by_cat.items(), key=lambda kv: order.index(kv[0])
+                         if kv[0] in order else len(order)))  # fmt: skip
     done = 0
     for cat, items in by_cat.items():
         name = category_name(cat)

@@ -127,7 +127,8 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
                 c["stopped"] += 1
     out_rows = []
     totals: dict[str, dict] = {}
-    for (cat, village), c in sorted(cells.items()):
+    order = {c: i for i, c in enumerate(categories())}
+    for (cat, village), c in sorted(cells.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0])):
         c["households"] = len(households.get((cat, village), ()))
         c["avg_fen"] = _avg(c["monthly_fen"], c["persons"])
         out_rows.append({"category": cat, "category_name": category_name(cat), "village": village,

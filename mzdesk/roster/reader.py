@@ -75,6 +75,11 @@ def _sniff(path: Path) -> str:
     raise UnreadableWorkbook(f"不是Excel工作簿(.xlsx/.xls): {path.name}")
 
 
+def check_workbook(path: str | Path) -> str:
+    """Raise :class:`UnreadableWorkbook` unless ``path`` looks like a workbook; returns 'xlsx'/'xls'."""
+    return _sniff(Path(path))
+
+
 def read_workbook(path: str | Path, sheets: list[str] | None = None) -> list[Sheet]:
     """Every (or the named) worksheet of ``path`` with values and merged cells."""
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError

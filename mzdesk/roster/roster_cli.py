@@ -48,7 +48,7 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
     need correcting (no name, bad amount, unknown category ...) refuse the import.
     """
     from .importer import ImportRefused, import_roster
-    from .reader import UnreadableWorkbook
+    from .reader import UnreadableWorkbook, check_workbook
 
     mapping = None
     if mapping_path:
@@ -56,8 +56,9 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
             mapping = json.loads(Path(mapping_path).read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise click.BadParameter(f"列对应文件不是有效的JSON: {exc}") from None
-    store = open_store(db_path)
     try:
+        check_workbook(file)  # an unreadable file is exit 2 even before the database opens
+        store = open_store(db_path)
         report = import_roster(store, file, dry_run=dry_run, mapping=mapping,
                                month=_month(month) if month else None)  # fmt: skip
     except UnreadableWorkbook as exc:

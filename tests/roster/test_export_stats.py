@@ -1,0 +1,164 @@
+"""补贴清册 and roster exports read back; monthly statistics reconcile with enrolments."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import subprocess
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from mzdesk.models import enrolment as enr
+from mzdesk.models.store import new_uid
+from mzdesk.roster.exporter import export_payment_roster, export_registry, export_rows, yuan
+from mzdesk.roster.monthly import monthly_stats, paid_enrolments, write_pdf
+from tests.helpers import household, make_id
+
+NOV = dt.date(2026, 11, 1)
+
+
+def enrol(store, hid, category, fen, start, end=None, state="active", covered=2, member=None,
+          cls=""):  # fmt: skip
+    stamp = store.stamp(new=True)
+    store.conn.execute(
+        "INSERT INTO enrolments (uid, household_id, member_id, category, class, state, covered, "
+        "monthly_fen, start_on, end_on, created_at, updated_at, created_by, updated_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (new_uid(), hid, member, category, cls, state, covered, fen, start, end,
+         stamp["created_at"], stamp["updated_at"], stamp["created_by"], stamp["updated_by"]),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def township(store, registry):
+    """Four households in two villages with enrolments that start, stop and never pay."""
+    hids = []
+    for i, village in enumerate(["红旗村", "红旗村", "向阳村", "向阳村"]):
+        h = household(village, (f"户主{i}", "户主", make_id("19600101", 2 * i + 1)),
+                      (f"配偶{i}", "配偶", make_id("19610101", 2 * i + 2)),
+                      bank_account=f"62170000123456789{i:02d}")  # fmt: skip
+        hids.append(registry.save(h).id)
+    enrol(store, hids[0], "rural_dibao", 80000, "2026-01-01", cls="一类")  # all year
+    enrol(store, hids[1], "rural_dibao", 60000, "2026-11-01", covered=1)  # new in Nov
+    enrol(store, hids[2], "rural_dibao", 45000, "2025-07-01", "2026-11-30", state="stopped",
+          covered=3)  # stopped end of Nov  # fmt: skip
+    enrol(store, hids[3], "rural_dibao", 99900, "2026-03-01", "2026-08-31", state="stopped")
+    enrol(store, hids[3], "rural_dibao", 12300, "2026-12-01")  # starts later: not in Nov
+    head3 = store.scalar("SELECT id FROM members WHERE household_id = ? AND relation = '户主'",
+                         (hids[3],))  # fmt: skip
+    enrol(store, hids[3], "elderly", 5000, "2026-06-01", covered=1, member=head3)
+    enrol(store, hids[0], "rural_dibao", 1, "2026-01-01", state="applied")  # never paid
+    return hids
+
+
+def test_monthly_stats_reconcile_with_enrolments(store, township):
+    s = monthly_stats(store, NOV)
+    t = s["totals"]["rural_dibao"]
+    assert (t["households"], t["persons"], t["monthly_fen"]) == (3, 2 + 1 + 3, 80000 + 60000 + 45000)
+    assert (t["new"], t["stopped"]) == (1, 1)
+    assert t["avg_fen"] == 30833  # 185000 / 6 = 308.333 -> 308.33
+    # Jan-Nov: 11 months x 2 persons + 1 x 1 + 11 months (Jan-Nov) x 3 + 6 months (Mar-Aug) x 2
+    assert t["ytd_person_months"] == 22 + 1 + 33 + 12
+    assert t["ytd_fen"] == 11 * 80000 + 60000 + 11 * 45000 + 6 * 99900
+    by_village = {r["village"]: r for r in s["rows"] if r["category"] == "rural_dibao"}
+    assert by_village["红旗村"]["persons"] == 3 and by_village["向阳村"]["households"] == 1
+    e = s["totals"]["elderly"]
+    assert (e["households"], e["persons"], e["monthly_fen"], e["ytd_person_months"]) == (1, 1, 5000, 6)
+    assert s["total"]["monthly_fen"] == 185000 + 5000
+    # the same rule as the payment roster, and the same as plain SQL over enrolments
+    paid = paid_enrolments(store, NOV, "rural_dibao")
+    assert sum(r["monthly_fen"] for r in paid) == t["monthly_fen"]
+    assert store.scalar(
+        "SELECT sum(monthly_fen) FROM enrolments WHERE category = 'rural_dibao' AND state IN "
+        "('active','stopped') AND start_on <= '2026-11-30' AND (end_on IS NULL OR "
+        "end_on >= '2026-11-01')") == t["monthly_fen"]  # fmt: skip
+    dec = monthly_stats(store, dt.date(2026, 12, 1))["totals"]["rural_dibao"]
+    assert (dec["households"], dec["stopped"], dec["new"]) == (3, 0, 1)
+
+
+def test_stats_follow_the_lifecycle_service(store, registry, today):
+    """An enrolment confirmed through mzdesk.models.enrolment is counted from its start."""
+    hid = registry.save(household("东村", ("甲", "户主", make_id("19500101", 1)))).id
+    e = enr.create(store, hid, "rural_dibao", cls="二类", monthly_fen=42000)
+    store.conn.execute("UPDATE enrolments SET state = 'active', start_on = '2026-10-01' "
+                       "WHERE id = ?", (e.id,))  # fmt: skip
+    assert monthly_stats(store, NOV)["totals"]["rural_dibao"]["monthly_fen"] == 42000
+    enr.stop(store, e.id, "收入增加", today=dt.date(2026, 11, 20))
+    assert monthly_stats(store, NOV)["totals"]["rural_dibao"]["stopped"] == 1
+    dec = monthly_stats(store, dt.date(2026, 12, 1))["totals"]["rural_dibao"]
+    assert (dec["households"], dec["monthly_fen"], dec["ytd_person_months"]) == (0, 0, 2)
+    assert dec["ytd_fen"] == 2 * 42000  # paid for October and November
+
+
+def test_payment_roster_ids_and_accounts_are_text(store, township, tmp_path):
+    out = tmp_path / "清册.xlsx"
+    res = export_payment_roster(store, NOV, out)
+    assert res["sheets"] == ["农村低保", "高龄津贴"]
+    assert res["total_fen"] == 190000
+    wb = openpyxl.load_workbook(out)
+    ws = wb["农村低保"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[1][4] == "身份证号码"
+    data = rows[2:-1]
+    assert len(data) == 3
+    for i, r in enumerate(data, start=3):
+        assert isinstance(r[4], str) and len(r[4]) == 18
+        assert ws.cell(i, 5).data_type == "s" and ws.cell(i, 5).number_format == "@"
+        assert ws.cell(i, 7).data_type == "s" and r[6].startswith("6217")
+    assert rows[-1][0] == "合计" and Decimal(str(rows[-1][9])) == Decimal("1850.00")
+    assert rows[-1][8] == 6
+    elderly = list(wb["高龄津贴"].iter_rows(values_only=True))
+    assert elderly[2][3] == "户主3"  # person unit: the person, not the head by default
+
+
+def test_export_refuses_unknown_category_and_leaves_no_file(store, township, tmp_path):
+    out = tmp_path / "x.xlsx"
+    with pytest.raises(Exception, match="未知的救助类别"):
+        export_payment_roster(store, NOV, out, category="nope")
+    with pytest.raises(Exception, match="没有在保对象"):
+        export_payment_roster(store, dt.date(2020, 1, 1), out)
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_registry_export_and_generic_list(store, township, tmp_path):
+    res = export_registry(store, tmp_path / "r.xlsx")
+    assert res == {"households": 4, "members": 8}
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    members = list(wb["成员花名册"].iter_rows(values_only=True))
+    assert make_id("19600101", 1) in {r[6] for r in members[1:]}
+    n = export_rows(tmp_path / "l.xlsx", ["姓名", "身份证号", "金额"],
+                    [("甲", "34162319600101001X", yuan(12345))], text_cols=(1,), money_cols=(2,))  # fmt: skip
+    assert n == 1
+    ws = openpyxl.load_workbook(tmp_path / "l.xlsx").active
+    assert ws["B2"].value == "34162319600101001X" and ws["C2"].value == 123.45
+
+
+def test_stats_pdf_has_the_figures(store, township, tmp_path):
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    write_pdf(monthly_stats(store, NOV), tmp_path / "s.pdf", "青山镇")
+    text = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert "农村低保" in text and "1850.00" in text and "308.33" in text
+
+
+@pytest.mark.slow
+def test_libreoffice_reads_ids_back_as_text(store, township, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice (soffice) not installed: scripts/system-deps.sh installs it")
+    out = tmp_path / "qc.xlsx"
+    export_payment_roster(store, NOV, out, category="rural_dibao")
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1",
+                    "--outdir", str(tmp_path), str(out)],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    with open(tmp_path / "qc.csv", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    ids_back = [r[4] for r in rows[2:-1]]
+    assert ids_back == [r["id_number"] for r in paid_enrolments(store, NOV, "rural_dibao")]
+    assert all(len(i) == 18 and "E" not in i for i in ids_back)
+    assert rows[2][6].startswith("6217") and len(rows[2][6]) == 19

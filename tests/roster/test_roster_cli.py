@@ -1,0 +1,194 @@
+"""``mzdesk roster ...`` and ``mzdesk stats --month``: exit codes, report file, malformed input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from mzdesk.cli import main
+from tests.helpers import make_id
+from tests.roster.books import bad_check, member_per_row
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def db(store):
+    return store.path
+
+
+@pytest.fixture
+def roster(tmp_path):
+    path = tmp_path / "roster.xlsx"
+    member_per_row(path, [
+        {"village": "甲村", "amount": 900, "members": [("甲", "户主", make_id("19600101", 1)),
+                                                       ("乙", "配偶", bad_check(make_id("19610101", 2)))]},
+        {"village": "乙村", "amount": "450.50", "members": [("丙", "户主", make_id("19620101", 3))]},
+    ])  # fmt: skip
+    return path
+
+
+def counts(store):
+    return (store.scalar("SELECT count(*) FROM households"),
+            store.scalar("SELECT count(*) FROM import_batches"))  # fmt: skip
+
+
+def test_dry_run_reports_problems_and_exits_1(capsys, store, db, roster, tmp_path):
+    report_path = tmp_path / "r.json"
+    code, out, _ = run(capsys, "roster", "import", str(roster), "--db", db, "--dry-run",
+                       "--report", str(report_path))  # fmt: skip
+    assert code == 1 and "试运行" in out
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert (report["households"], report["members"]) == (2, 3)
+    assert [(p["sheet"], p["row"], p["column"], p["code"]) for p in report["problems"]] == [
+        ("农村低保", 4, "身份证号码", "id_checksum")]
+    assert set(report["problems"][0]) >= {"sheet", "row", "column", "value", "code"}
+    assert counts(store) == (0, 0)
+
+
+def test_import_applies_exits_0_then_undo(capsys, store, db, roster):
+    code, out, _ = run(capsys, "roster", "import", str(roster), "--db", db, "--month", "2026-11")
+    assert code == 0 and "新增 2 户" in out
+    assert counts(store) == (2, 1)
+    assert store.scalar("SELECT start_on FROM enrolments LIMIT 1") == "2026-11-01"
+    code, out, _ = run(capsys, "roster", "import", str(roster), "--db", db)
+    assert code == 0 and "未变 2 户" in out
+    code, out, _ = run(capsys, "roster", "undo", "--db", db)
+    assert code == 0 and "已撤销导入批次 2" in out
+
+
+def test_clean_dry_run_exits_0(capsys, db, tmp_path):
+    path = tmp_path / "ok.xlsx"
+    member_per_row(path, [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}])
+    code, _, _ = run(capsys, "roster", "import", str(path), "--db", db, "--dry-run")
+    assert code == 0
+
+
+def test_refused_import_exits_1_and_changes_nothing(capsys, store, db, tmp_path):
+    path = tmp_path / "bad.xlsx"
+    member_per_row(path, [{"village": "甲村", "amount": "abc",
+                           "members": [("甲", "户主", make_id("19600101", 1))]}])  # fmt: skip
+    code, _, err = run(capsys, "roster", "import", str(path), "--db", db)
+    assert code == 1 and "bad_amount" in err and len(err.strip().splitlines()) == 1
+    assert counts(store) == (0, 0)
+
+
+def _file(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def _truncated(tmp_path):
+    good = tmp_path / "good.xlsx"
+    member_per_row(good, [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}])
+    data = good.read_bytes()
+    p = tmp_path / "truncated.xlsx"
+    p.write_bytes(data[: len(data) // 2])
+    return p
+
+
+def _encrypted(tmp_path):
+    """Shaped like Excel's 'encrypt with password': an OLE2 container holding
+    EncryptionInfo and EncryptedPackage streams instead of a zip."""
+    p = tmp_path / "locked.xlsx"
+    body = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    body += "EncryptionInfo".encode("utf-16-le") + b"\x00" * 50
+    body += "EncryptedPackage".encode("utf-16-le") + b"\x00" * 4000
+    p.write_bytes(body)
+    return p
+
+
+def _zip_not_workbook(tmp_path):
+    p = tmp_path / "docs.xlsx"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    return p
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda t: _file(t / "empty.xlsx", b""), "空"),
+    (lambda t: _file(t / "notes.xlsx", "姓名,身份证号\n".encode()), "不是Excel"),
+    (lambda t: _file(t / "a.pdf", b"%PDF-1.4\n"), "不是Excel"),
+    (_truncated, "损坏"),
+    (_encrypted, "密码"),
+    (_zip_not_workbook, "不是Excel"),
+    (lambda t: t / "missing.xlsx", "不存在"),
+])  # fmt: skip
+def test_malformed_workbooks_exit_2_with_one_line(capsys, store, db, tmp_path, make, words):
+    path = make(tmp_path)
+    code, out, err = run(capsys, "roster", "import", str(path), "--db", db)
+    assert code == 2, (out, err)
+    assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert counts(store) == (0, 0)
+
+
+def test_workbook_without_any_roster_exits_2(capsys, db, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["会议记录", "2026-11-01"])
+    wb.save(tmp_path / "other.xlsx")
+    code, _, err = run(capsys, "roster", "import", str(tmp_path / "other.xlsx"), "--db", db)
+    assert code == 2 and "表头" in err
+
+
+def test_mapping_file(capsys, db, tmp_path):
+    path = tmp_path / "x.xlsx"
+    member_per_row(path, [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}],
+                   sheet="Sheet1", title_rows=0)  # fmt: skip
+    code, _, _ = run(capsys, "roster", "import", str(path), "--db", db, "--dry-run")
+    assert code == 1  # no category anywhere
+    m = tmp_path / "m.json"
+    m.write_text(json.dumps({"category": "农村低保"}, ensure_ascii=False), encoding="utf-8")
+    code, _, _ = run(capsys, "roster", "import", str(path), "--db", db, "--dry-run", "--mapping", str(m))
+    assert code == 0
+
+
+def test_export_and_stats_month(capsys, store, db, roster, tmp_path):
+    run(capsys, "roster", "import", str(roster), "--db", db, "--month", "2026-11")
+    out = tmp_path / "q.xlsx"
+    code, text, _ = run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
+                        "--category", "rural_dibao", "--out", str(out))  # fmt: skip
+    assert code == 0 and out.exists() and "1350.50" in text
+    code, text, _ = run(capsys, "stats", "--db", db, "--month", "2026-11", "--json",
+                        "--out", str(tmp_path / "s.xlsx"))  # fmt: skip
+    data = json.loads(text)
+    assert code == 0 and data["totals"]["rural_dibao"]["monthly_fen"] == 135050
+    assert (tmp_path / "s.xlsx").exists()
+    code, _, err = run(capsys, "stats", "--db", db, "--month", "11/2026")
+    assert code == 2 and "YYYY-MM" in err
+
+
+def test_stats_without_month_is_unchanged(capsys, db, roster):
+    run(capsys, "roster", "import", str(roster), "--db", db)
+    code, text, _ = run(capsys, "stats", "--db", db)
+    assert code == 0
+    assert text == "家庭 2 户，成员 3 人，村(社区) 2 个，身份证待核实 1 人\n"
+
+
+def test_help_mentions_every_option(capsys):
+    code, text, _ = run(capsys, "roster", "import", "--help")
+    assert code == 0
+    for opt in ("--dry-run", "--report", "--mapping", "--db"):
+        assert opt in text
+
+
+def test_subprocess_exit_code_2():
+    """The installed entry point, as a clerk's script would call it."""
+    r = subprocess.run([sys.executable, "-m", "mzdesk", "roster", "import", "/nonexistent.xlsx",
+                        "--db", "/tmp/never-created-mzdesk.sqlite"],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "不存在" in r.stderr
