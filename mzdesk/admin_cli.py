@@ -197,11 +197,16 @@ def restore(source, db_path, force):
 
 @click.command()
 @click.option("--keep", is_flag=True, help="keep the temporary folder and print its path")
-def selftest(keep):
-    """Check this installation: database, PDF with the CJK font, xlsx, age encryption."""
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="also check this database: opens, integrity_check, audit chain")  # fmt: skip
+def selftest(keep, db_path):
+    """Check this installation: database, PDF with the CJK font, xlsx, age encryption.
+
+    Works in a temporary folder; with ``--db`` also checks an existing database.
+    """
     from .selftest import run_selftest
 
-    results = run_selftest(keep=keep)
+    results = run_selftest(keep=keep, db_path=db_path)
     for r in results:
         click.echo(f"[{r.status}] {r.name}: {r.detail}")
     failed = [r for r in results if r.status != "ok"]

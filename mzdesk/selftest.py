@@ -94,10 +94,30 @@ def _age() -> str:
     return f"X25519 加密/解密一致 ({len(cipher)} 字节)"
 
 
-def run_selftest(keep: bool = False) -> list[Result]:
+def _existing(db_path: str) -> str:
+    from .models.audit import verify
+    from .models.store import Store
+
+    store = Store.open(db_path, create=False)
+    try:
+        problems = store.integrity_check()
+        if problems:
+            raise AssertionError(f"integrity_check: {problems[:3]}")
+        chain = verify(store.conn)
+        if not chain.ok:
+            raise AssertionError(chain.message())
+        n = store.scalar("SELECT count(*) FROM households WHERE status = 'active'")
+        return f"{db_path}: {n} 户，完整性正常，审计链 {chain.checked} 条"
+    finally:
+        store.close()
+
+
+def run_selftest(keep: bool = False, db_path: str | None = None) -> list[Result]:
     tmp = Path(tempfile.mkdtemp(prefix="mzdesk-selftest-"))
     checks = [("数据库", lambda: _database(tmp)), ("PDF", lambda: _pdf(tmp)),
               ("xlsx", lambda: _xlsx(tmp)), ("加密", _age)]  # fmt: skip
+    if db_path:
+        checks.append(("本机数据库", lambda: _existing(db_path)))
     results = []
     try:
         for name, fn in checks:

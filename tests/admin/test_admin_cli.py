@@ -92,3 +92,8 @@ def test_backup_and_restore_refuse_another_site(db, tmp_path, capsys):
 def test_selftest_passes(capsys):
     code, out = run(capsys, "selftest")
     assert code == 0 and "自检通过" in out and "[fail]" not in out
+
+
+def test_selftest_checks_a_given_database_too(db, capsys):
+    code, out = run(capsys, "selftest", "--db", db)
+    assert code == 0 and "[ok] 本机数据库" in out and "30 户" in out
