@@ -68,7 +68,8 @@ def sha256(data: bytes) -> str:
 
 def record_line(uid: str, op: str, meta: dict | None, content_json: str | None) -> str:
     """One JSON Lines record; ``content_json`` is already canonical JSON (reused, not re-dumped)."""
-    head = json.dumps({"uid": uid, "op": op}, ensure_ascii=False)[:-1]
+    head = (f'{{"uid": "{uid}", "op": "{op}"' if uid.isalnum() and uid.isascii()
+            else json.dumps({"uid": uid, "op": op}, ensure_ascii=False)[:-1])  # fmt: skip
     if op == "delete":
         return head + "}\n"
     meta_json = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))

@@ -194,6 +194,16 @@ class TableCodec:
     blobs: set[str] = field(default_factory=set)
     has_status: bool = False
 
+    def __post_init__(self) -> None:
+        self._content = [c for c in self.columns if c != "uid" and c not in META_COLUMNS]
+        self._meta = [c for c in self.columns if c in META_COLUMNS]
+        # (column, wire name, kind): kind 0 plain, 1 foreign key, 2 blob
+        self._plan = [
+            (c, self.wire_name(c) if c in self.fks else c, 1 if c in self.fks else 2 if c in self.blobs else 0)
+            for c in self._content
+        ]
+        self._plain_only = all(k == 0 for _, _, k in self._plan)
+
     @classmethod
     def load(cls, conn: sqlite3.Connection, table: str) -> TableCodec:
         info = conn.execute(f"PRAGMA table_info({table})").fetchall()
@@ -207,45 +217,43 @@ class TableCodec:
         return col[:-3] + "_uid" if col.endswith("_id") else col + "_uid"
 
     def content_columns(self) -> list[str]:
-        return [c for c in self.columns if c != "uid" and c not in META_COLUMNS]
+        return self._content
 
     def meta_columns(self) -> list[str]:
-        return [c for c in self.columns if c in META_COLUMNS]
+        return self._meta
 
     def encode(self, row: dict, uid_of: dict[str, dict[int, str]]) -> tuple[str, dict, str]:
         """(uid, meta, content JSON) of a local row; content JSON is canonical (sorted keys)."""
         content = {}
-        for c in self.content_columns():
+        fks = self.fks
+        for c, w, kind in self._plan:
             v = row[c]
-            if c in self.fks:
-                content[self.wire_name(c)] = None if v is None else uid_of[self.fks[c]][v]
-            elif c in self.blobs and v is not None:
-                content[c] = {"$b64": base64.b64encode(v).decode("ascii")}
+            if kind == 0 or v is None:
+                content[w] = v
+            elif kind == 1:
+                content[w] = uid_of[fks[c]][v]
             else:
-                content[c] = v
-        meta = {c: row[c] for c in self.meta_columns()}
+                content[w] = {"$b64": base64.b64encode(v).decode("ascii")}
+        meta = {c: row[c] for c in self._meta}
         return row["uid"], meta, canonical(content)
 
     def decode(self, content: dict, id_of: dict[str, dict[str, int]]) -> tuple[dict, list[str]]:
         """Local column values for incoming content; also the wire names of missing parents."""
         out, missing = {}, []
-        for c in self.content_columns():
-            if c in self.fks:
-                w = self.wire_name(c)
-                if w not in content:
-                    continue
-                ref = content[w]
-                if ref is None:
-                    out[c] = None
-                elif ref in id_of[self.fks[c]]:
-                    out[c] = id_of[self.fks[c]][ref]
-                else:
-                    missing.append(w)
-            elif c in content:
-                v = content[c]
-                if c in self.blobs and isinstance(v, dict):
-                    v = base64.b64decode(v["$b64"])
+        for c, w, kind in self._plan:
+            if w not in content:
+                continue  # an older sender's batch: the column keeps its default
+            v = content[w]
+            if kind == 0 or v is None:
                 out[c] = v
+            elif kind == 1:
+                ref = id_of[self.fks[c]].get(v)
+                if ref is None:
+                    missing.append(w)
+                else:
+                    out[c] = ref
+            else:
+                out[c] = base64.b64decode(v["$b64"]) if isinstance(v, dict) else v
         return out, missing
 
 

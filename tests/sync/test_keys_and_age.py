@@ -1,0 +1,66 @@
+"""Site keys: protection on disk, passphrase, public-key exchange, and the standard age CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import subprocess
+import zipfile
+
+import pytest
+
+from mzdesk.models.errors import MzError
+from mzdesk.sync.keys import PublicKey, export_identity, init_keys, key_file, load_keys
+
+from .sites import link, make_site
+
+
+def test_private_keys_are_0600_and_plain_text_never_holds_them_with_a_passphrase(tmp_path):
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    path = key_file(t.store)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    k = init_keys(t.store, passphrase="山高水长", force=True)
+    text = path.read_text()
+    assert "AGE-SECRET-KEY" not in text and "plain" not in text
+    with pytest.raises(MzError, match="口令"):
+        load_keys(t.store)
+    with pytest.raises(MzError, match="口令错误"):
+        load_keys(t.store, "wrong")
+    assert load_keys(t.store, "山高水长").public == k.public
+    with pytest.raises(MzError, match="已存在"):
+        init_keys(t.store)
+
+
+def test_public_key_file_round_trip_and_tamper_check(tmp_path):
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    pub = t.keys.public
+    assert PublicKey.from_json(pub.to_json()) == pub
+    assert len(pub.fingerprint) == 19 and pub.fingerprint.count("-") == 3
+    d = json.loads(pub.to_json())
+    d["sign_key"] = load_keys(make_site(tmp_path / "x", "341623102", "绿水镇", "township").store).public.sign_key
+    with pytest.raises(MzError, match="指纹"):
+        PublicKey.from_json(json.dumps(d))
+    with pytest.raises(MzError, match="不是有效的站点公钥"):
+        PublicKey.from_json("{}")
+
+
+def test_batch_decrypts_with_the_age_cli(tmp_path):
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    link(t, c)
+    from mzdesk.models.demo import generate_demo
+
+    generate_demo(t.store, 3, seed=5)
+    batch = t.export(c)
+    for site in (c, t):  # the destination, and the sender's own recovery copy
+        ident = export_identity(site.keys, tmp_path / f"{site.code}.txt")
+        assert stat.S_IMODE(ident.stat().st_mode) == 0o600
+        out = subprocess.run(["age", "-d", "-i", str(ident), str(batch)], capture_output=True, check=True)
+        z = zipfile.ZipFile(io.BytesIO(out.stdout))
+        manifest = json.loads(z.read("manifest.json"))
+        assert manifest["recipient"]["code"] == c.code and manifest["sequence"] == 1
+        lines = z.read("records/households.jsonl").decode().splitlines()
+        assert len(lines) == manifest["counts"]["households"] == 3
+        assert json.loads(lines[0])["op"] == "upsert"
