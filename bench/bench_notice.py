@@ -31,7 +31,8 @@ def build_db(path: Path, rows: int):
     init_site(store, "341623101", "青山镇")
     ids = generate_demo(store, rows, seed=7)
     with store.transaction():
-        store.conn.execute("DELETE FROM enrolments")
+        for table in ("objections", "notice_items", "notices", "enrolment_events", "enrolments"):
+            store.conn.execute(f"DELETE FROM {table}")  # only the bench's own rows below
         stamp = store.stamp(new=True)
         store.conn.executemany(
             "INSERT INTO enrolments (uid, household_id, category, class, state, covered, "

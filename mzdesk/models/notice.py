@@ -14,6 +14,7 @@ datetime.date(2026, 12, 7)
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 from . import enrolment as enr
@@ -228,20 +229,34 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             items,
         )
-        for r in rows:
-            e = enr.get(store, r["id"])
-            detail = {"notice_id": nid, "start_on": spec.start.isoformat(),
-                      "end_on": end.isoformat()}  # fmt: skip
-            if r["action"] == "new":
-                enr._move(store, e, "publicise", "", detail)
-            else:
-                store.conn.execute(
-                    "UPDATE enrolments SET notice_pending = '', rev = rev + 1, updated_at = ?, "
-                    "updated_by = ? WHERE id = ?",
-                    (now_iso(), store.operator, e.id),
+        # one statement each for the whole notice: rows come from the notice queue, so
+        # every "new" row is in 调查/评议 and may move to 公示 (the same rule as _move)
+        detail = json.dumps({"notice_id": nid, "start_on": spec.start.isoformat(),
+                             "end_on": end.isoformat()}, ensure_ascii=False, sort_keys=True)  # fmt: skip
+        ts, who = now_iso(), store.operator
+        store.conn.executemany(
+            "UPDATE enrolments SET state = CASE WHEN ? = 'new' THEN 'publicised' ELSE state END, "
+            "notice_pending = '', rev = rev + 1, updated_at = ?, updated_by = ? WHERE id = ?",
+            [(r["action"], ts, who, r["id"]) for r in rows],
+        )
+        store.conn.executemany(
+            "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, "
+            "reason, detail, monthly_fen, at, by) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?)",
+            [
+                (
+                    new_uid(),
+                    r["id"],
+                    "publicise" if r["action"] == "new" else "publicise_" + r["action"],
+                    r["state"],
+                    "publicised" if r["action"] == "new" else r["state"],
+                    detail,
+                    r["monthly_fen"],
+                    ts,
+                    who,
                 )
-                enr._event(store, e.id, "publicise_" + r["action"], e.state, e.state, "",
-                           detail, e.monthly_fen)  # fmt: skip
+                for r in rows
+            ],  # fmt: skip
+        )
         return nid
 
 
