@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	bash scripts/system-deps.sh
 	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_core.py
+	$(PY) bench/bench_notice.py
 
 build: $(STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --clean build.spec
