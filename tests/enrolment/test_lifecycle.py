@@ -317,3 +317,22 @@ def test_local_category(store, family):
         enr.add_local_category(store, "tekun", "x")
     with pytest.raises(MzError, match="字母"):
         enr.add_local_category(store, "冬季", "x")
+
+
+def test_deliberation_needs_attendance_and_result(store, family):
+    e = enr.create(store, family.id, "rural_dibao")
+    enr.start_investigation(store, e.id)
+    enr.record_investigation(store, e.id, ["甲", "乙"], "通过")
+    for attendance, result in ((0, "同意"), (5, " ")):
+        with pytest.raises(enr.TransitionRefused, match="参会人数和评议结果"):
+            enr.deliberate(store, e.id, attendance, result)
+    assert enr.get(store, e.id).state == "investigating"
+
+
+def test_confirm_refused_without_any_notice(store, family):
+    """A row pushed to 待审核 without a notice (e.g. an old import) cannot be confirmed."""
+    e = enr.create(store, family.id, "rural_dibao")
+    store.conn.execute("UPDATE enrolments SET state = 'submitted' WHERE id = ?", (e.id,))
+    with pytest.raises(enr.TransitionRefused, match="没有公示记录") as exc:
+        enr.confirm(store, e.id, today=AFTER)
+    assert exc.value.code == "not_publicised"
