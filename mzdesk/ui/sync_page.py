@@ -1,0 +1,427 @@
+"""Sync page (数据同步): export for a destination, import with its report, history,
+pending acknowledgements, conflicts side by side, and key management.
+
+The widget holds no SQL: it calls ``mzdesk.sync`` and runs export/import in a
+worker thread with progress (``ui/worker.py``).  File dialogs are only in the
+button handlers; ``export_to(path)`` / ``import_from(path)`` do the work, so
+tests drive them directly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..models.errors import MzError
+from ..models.store import Store
+from ..sync import exchange, keys as keymod
+from .worker import run_with_progress
+
+TABLE_LABELS = {"households": "家庭", "members": "成员", "enrolments": "救助对象", "visits": "入户调查",
+                "visit_photos": "照片", "followup_tasks": "跟进任务", "enrolment_events": "办理记录",
+                "notices": "公示", "notice_items": "公示条目", "objections": "异议",
+                "care_booklets": "关爱簿", "spot_checks": "抽查", "spot_check_items": "抽查对象"}  # fmt: skip
+
+
+def report_text(report: exchange.ImportReport) -> str:
+    """The import report as the clerk reads it."""
+    lines = [f"已导入站点 {report.sender} 的第 {report.sequence} 批"]
+    for t, r in report.tables.items():
+        lines.append(f"{TABLE_LABELS.get(t, t)}：新增 {r.new}，更新 {r.updated}（其中合并 {r.merged}），"
+                     f"未变 {r.unchanged}，冲突 {r.conflicts}")  # fmt: skip
+    if report.acked:
+        lines.append(f"对方确认收到本站 {report.acked} 批")
+    for d in report.duplicates:
+        lines.append("⚠ " + d["note"])
+    if report.also_applied:
+        lines.append(f"并已导入此前暂存的第 {', '.join(map(str, report.also_applied))} 批")
+    return "\n".join(lines)
+
+
+class SyncPage(QWidget):
+    """The whole sync workflow of one site on one page."""
+
+    changed = Signal()  # data was imported or a conflict resolved: lists elsewhere may refresh
+
+    def __init__(self, store: Store, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self._keys: keymod.SiteKeys | None = None
+        self._task = None
+        self.last_report: exchange.ImportReport | None = None
+        self.last_error: str = ""
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._exchange_tab(), "导出/导入")
+        self.tabs.addTab(self._history_tab(), "批次记录")
+        self.tabs.addTab(self._conflicts_tab(), "冲突")
+        self.tabs.addTab(self._keys_tab(), "密钥与信任")
+        lay = QVBoxLayout(self)
+        self.site_label = QLabel()
+        lay.addWidget(self.site_label)
+        lay.addWidget(self.tabs)
+        self.refresh()
+
+    # -- building -------------------------------------------------------------
+    def _exchange_tab(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("发往站点："))
+        self.dest = QComboBox()
+        row.addWidget(self.dest, 1)
+        self.full = QCheckBox("完整快照")
+        row.addWidget(self.full)
+        self.export_btn = QPushButton("导出批次…")
+        self.export_btn.clicked.connect(self._ask_export)
+        row.addWidget(self.export_btn)
+        lay.addLayout(row)
+        row = QHBoxLayout()
+        self.import_btn = QPushButton("导入批次…")
+        self.import_btn.clicked.connect(self._ask_import)
+        row.addWidget(self.import_btn)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        self.report.setPlaceholderText("导入报告会显示在这里")
+        lay.addWidget(self.report, 1)
+        return w
+
+    def _history_tab(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        self.history = QTableWidget(0, 6)
+        self.history.setHorizontalHeaderLabels(["方向", "站点", "批次", "时间", "记录数", "确认"])
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.horizontalHeader().setStretchLastSection(True)
+        lay.addWidget(self.history, 1)
+        self.pending_label = QLabel()
+        lay.addWidget(self.pending_label)
+        return w
+
+    def _conflicts_tab(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        split = QSplitter()
+        self.conflict_list = QListWidget()
+        self.conflict_list.currentItemChanged.connect(self._show_conflict)
+        split.addWidget(self.conflict_list)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        self.conflict_note = QLabel()
+        self.conflict_note.setWordWrap(True)
+        rl.addWidget(self.conflict_note)
+        self.sides = QTableWidget(0, 3)
+        self.sides.setHorizontalHeaderLabels(["字段", "本站", "对方"])
+        self.sides.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sides.horizontalHeader().setStretchLastSection(True)
+        rl.addWidget(self.sides, 1)
+        buttons = QHBoxLayout()
+        self.keep_local = QPushButton("采用本站")
+        self.take_remote = QPushButton("采用对方")
+        self.dismiss = QPushButton("已跟进，关闭")
+        self.keep_local.clicked.connect(lambda: self.resolve_current("local"))
+        self.take_remote.clicked.connect(lambda: self.resolve_current("remote"))
+        self.dismiss.clicked.connect(lambda: self.resolve_current("dismiss"))
+        for b in (self.keep_local, self.take_remote, self.dismiss):
+            buttons.addWidget(b)
+        rl.addLayout(buttons)
+        split.addWidget(right)
+        split.setStretchFactor(1, 3)
+        lay.addWidget(split)
+        return w
+
+    def _keys_tab(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        self.own_key = QLabel()
+        self.own_key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.own_key)
+        row = QHBoxLayout()
+        self.init_btn = QPushButton("生成本站密钥")
+        self.init_btn.clicked.connect(self._ask_init)
+        self.pub_btn = QPushButton("导出本站公钥…")
+        self.pub_btn.clicked.connect(self._ask_export_public)
+        self.trust_btn = QPushButton("导入对方公钥…")
+        self.trust_btn.clicked.connect(self._ask_trust)
+        self.revoke_btn = QPushButton("吊销所选站点")
+        self.revoke_btn.clicked.connect(self._ask_revoke)
+        for b in (self.init_btn, self.pub_btn, self.trust_btn, self.revoke_btn):
+            row.addWidget(b)
+        lay.addLayout(row)
+        self.trusted = QTableWidget(0, 6)
+        self.trusted.setHorizontalHeaderLabels(["代码", "名称", "角色", "指纹", "信任自", "负责村/状态"])
+        self.trusted.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.trusted.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.trusted.horizontalHeader().setStretchLastSection(True)
+        lay.addWidget(self.trusted, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("入户终端负责的村（逗号分隔）："))
+        self.villages = QLineEdit()
+        row.addWidget(self.villages, 1)
+        self.assign_btn = QPushButton("分配给所选终端")
+        self.assign_btn.clicked.connect(self.assign_selected)
+        row.addWidget(self.assign_btn)
+        lay.addLayout(row)
+        return w
+
+    # -- state ----------------------------------------------------------------
+    def refresh(self) -> None:
+        from ..models.site import get_site
+
+        site = get_site(self.store)
+        has = keymod.has_keys(self.store) if self.store.path != ":memory:" else False
+        self.site_label.setText(f"本站：{site.code} {site.name}（{site.role}）" if site else "本站尚未初始化")
+        sites = keymod.trusted_sites(self.store)
+        current = self.dest.currentData()
+        self.dest.clear()
+        for s in sites:
+            if not s.revoked:
+                self.dest.addItem(f"{s.key.code} {s.key.name}", s.key.code)
+        if current is not None and self.dest.findData(current) >= 0:
+            self.dest.setCurrentIndex(self.dest.findData(current))
+        for b in (self.export_btn, self.import_btn, self.pub_btn):
+            b.setEnabled(has)
+        self.init_btn.setEnabled(not has)
+        self.own_key.setText(self._own_key_text(has))
+        self.trusted.setRowCount(len(sites))
+        for i, s in enumerate(sites):
+            state = f"已吊销 {s.revoked_at}" if s.revoked else "、".join(s.villages)
+            for j, v in enumerate((s.key.code, s.key.name, s.key.role, s.key.fingerprint, s.since, state)):
+                self.trusted.setItem(i, j, QTableWidgetItem(v))
+        hist = exchange.history(self.store)
+        self.history.setRowCount(len(hist))
+        for i, b in enumerate(hist):
+            counts = sum(json.loads(b["counts"]).values())
+            ack = "—" if b["direction"] == "in" else (b["acked_at"] or "待确认")
+            vals = ("发出" if b["direction"] == "out" else "收到", b["peer"], str(b["seq"]),
+                    b["processed_at"], str(counts), ack)  # fmt: skip
+            for j, v in enumerate(vals):
+                self.history.setItem(i, j, QTableWidgetItem(v))
+        pend, held = exchange.pending_acks(self.store), exchange.held_batches(self.store)
+        names = ", ".join("{}#{}".format(p["peer"], p["seq"]) for p in pend)
+        self.pending_label.setText(
+            f"待对方确认：{len(pend)} 批" + (f"（{names}）" if pend else "")
+            + f"；暂存待补齐：{len(held)} 批" + (f"（{', '.join(held)}）" if held else "")
+        )  # fmt: skip
+        self._fill_conflicts()
+
+    def _own_key_text(self, has: bool) -> str:
+        if not has:
+            return "本站还没有密钥：请先生成，再把公钥交给对方站点。"
+        try:
+            k = self.keys(ask=False)
+        except MzError:
+            return "本站密钥有口令保护（导出或导入时输入口令）。"
+        return f"本站公钥指纹：{k.public.fingerprint}\nage 公钥：{k.public.age_recipient}"
+
+    def keys(self, ask: bool = True) -> keymod.SiteKeys:
+        """Unlock this site's keys once per page; asks for the passphrase when there is one."""
+        if self._keys is None:
+            try:
+                self._keys = keymod.load_keys(self.store)
+            except MzError as exc:
+                if exc.code != "passphrase" or not ask:
+                    raise
+                text, ok = QInputDialog.getText(self, "本站私钥口令", "请输入口令：", QLineEdit.EchoMode.Password)
+                if not ok:
+                    raise
+                self._keys = keymod.load_keys(self.store, text)
+        return self._keys
+
+    # -- actions (called by the buttons, and by tests with real paths) ---------
+    def export_to(self, path: str | Path) -> None:
+        to = self.dest.currentData()
+        if not to:
+            self._fail("请先选择目的站点（在“密钥与信任”中导入对方公钥）")
+            return
+        keys, full = self.keys(), self.full.isChecked()
+
+        def job(store, progress, cancel):
+            return exchange.export_batch(store, keys, to, path, full=full, progress=progress, cancel=cancel)
+
+        def done(res: exchange.ExportResult) -> None:
+            counts = "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in res.counts.items()) or "无变更"
+            self.report.setPlainText(f"已写出发给 {res.peer} 的第 {res.sequence} 批：{res.path}\n{counts}")
+            self.refresh()
+
+        self._task = run_with_progress(self, "导出同步批次", self.store, job, on_done=done, on_error=self._error)
+
+    def import_from(self, path: str | Path) -> None:
+        keys = self.keys()
+        data = Path(path).read_bytes()
+        name = Path(path).name
+
+        def job(store, progress, cancel):
+            return exchange.import_batch(store, keys, data, name, progress=progress, cancel=cancel)
+
+        def done(report: exchange.ImportReport) -> None:
+            self.last_report = report
+            self.report.setPlainText(report_text(report))
+            self.refresh()
+            self.changed.emit()
+
+        self._task = run_with_progress(self, "导入同步批次", self.store, job, on_done=done, on_error=self._error)
+
+    def resolve_current(self, choice: str) -> None:
+        item = self.conflict_list.currentItem()
+        if item is None:
+            return
+        try:
+            exchange.resolve_conflict(self.store, item.data(Qt.ItemDataRole.UserRole)["id"], choice)
+        except MzError as exc:
+            self._fail(exc.message)
+            return
+        self.refresh()
+        self.changed.emit()
+
+    def trust_file(self, path: str | Path) -> keymod.TrustedSite | None:
+        try:
+            pk = keymod.PublicKey.from_json(Path(path).read_text(encoding="utf-8"))
+            site = keymod.trust(self.store, pk)
+        except MzError as exc:
+            self._fail(exc.message)
+            return None
+        self.refresh()
+        return site
+
+    def assign_selected(self) -> None:
+        row = self.trusted.currentRow()
+        if row < 0:
+            return
+        vs = [v.strip() for v in self.villages.text().replace("，", ",").split(",") if v.strip()]
+        try:
+            keymod.set_villages(self.store, self.trusted.item(row, 0).text(), vs)
+        except MzError as exc:
+            self._fail(exc.message)
+        self.refresh()
+
+    # -- conflicts ------------------------------------------------------------
+    def _fill_conflicts(self) -> None:
+        self.conflict_list.clear()
+        kinds = {"edit": "双方修改", "duplicate_id": "可能重复享受", "orphan": "缺少上级记录"}
+        for c in exchange.open_conflicts(self.store):
+            row = c["remote"]["row"] or {}
+            who = row.get("head_name") or row.get("name") or c["uid"][:8]
+            item = QListWidgetItem(f"[{kinds[c['kind']]}] {TABLE_LABELS.get(c['tbl'], c['tbl'])} {who}")
+            item.setData(Qt.ItemDataRole.UserRole, c)
+            self.conflict_list.addItem(item)
+        self.tabs.setTabText(2, f"冲突 ({self.conflict_list.count()})" if self.conflict_list.count() else "冲突")
+        self._show_conflict(self.conflict_list.currentItem())
+
+    def _show_conflict(self, item, _previous=None) -> None:
+        self.sides.setRowCount(0)
+        if item is None:
+            self.conflict_note.setText("没有待处理的冲突")
+            for b in (self.keep_local, self.take_remote, self.dismiss):
+                b.setEnabled(False)
+            return
+        c = item.data(Qt.ItemDataRole.UserRole)
+        local, remote = c["local"] or {}, c["remote"]["row"] or {}
+        self.conflict_note.setText(f"来自站点 {c['peer']} 第 {c['batch_seq']} 批：{c['note']}")
+        keys = sorted(set(local) | set(remote), key=lambda k: (k not in c["fields"], k))
+        from ..models.ids import mask_id
+
+        def show(k, v):
+            if k in ("id_number", "id_raw") and v:
+                return mask_id(str(v))
+            return "" if v is None else str(v)
+
+        self.sides.setRowCount(len(keys))
+        for i, k in enumerate(keys):
+            cells = (k, show(k, local.get(k)) if c["local"] else "（无）", show(k, remote.get(k)))
+            for j, v in enumerate(cells):
+                cell = QTableWidgetItem(v)
+                if k in c["fields"]:
+                    cell.setBackground(QColor("#ffe0b2"))
+                self.sides.setItem(i, j, cell)
+        edit = c["kind"] == "edit"
+        self.keep_local.setEnabled(edit)
+        self.take_remote.setEnabled(edit)
+        self.dismiss.setEnabled(not edit)
+
+    # -- dialogs ---------------------------------------------------------------
+    def _ask_export(self) -> None:
+        to = self.dest.currentData() or "site"
+        path, _ = QFileDialog.getSaveFileName(self, "导出同步批次", f"mzdesk-to-{to}.age", "同步批次 (*.age)")
+        if path:
+            self.export_to(path)
+
+    def _ask_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "导入同步批次", "", "同步批次 (*.age);;所有文件 (*)")
+        if path:
+            self.import_from(path)
+
+    def _ask_init(self) -> None:
+        text, ok = QInputDialog.getText(self, "生成本站密钥", "私钥口令（可留空，建议设置）：",
+                                        QLineEdit.EchoMode.Password)  # fmt: skip
+        if ok:
+            try:
+                self._keys = keymod.init_keys(self.store, text or None)
+            except MzError as exc:
+                self._fail(exc.message)
+            self.refresh()
+
+    def _ask_export_public(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "导出本站公钥", "site-public.json", "公钥 (*.json)")
+        if path:
+            Path(path).write_text(self.keys().public.to_json(), encoding="utf-8")
+
+    def _ask_trust(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥", "", "公钥 (*.json)")
+        if not path:
+            return
+        try:
+            pk = keymod.PublicKey.from_json(Path(path).read_text(encoding="utf-8"))
+        except MzError as exc:
+            self._fail(exc.message)
+            return
+        answer = QMessageBox.question(
+            self, "核对指纹",
+            f"{pk.code} {pk.name}（{pk.role}）\n指纹：{pk.fingerprint}\n\n请与对方电话核对指纹，一致后再信任。是否信任？",
+        )  # fmt: skip
+        if answer == QMessageBox.StandardButton.Yes:
+            self.trust_file(path)
+
+    def _ask_revoke(self) -> None:
+        row = self.trusted.currentRow()
+        if row < 0:
+            return
+        code = self.trusted.item(row, 0).text()
+        if QMessageBox.question(self, "吊销密钥", f"吊销站点 {code} 的密钥？此后其批次一律拒收。") == (
+            QMessageBox.StandardButton.Yes
+        ):
+            keymod.revoke(self.store, code)
+            self.refresh()
+
+    def _error(self, code: str, message: str) -> None:
+        self._fail(message)
+        self.refresh()  # a held batch shows up in the list
+
+    def _fail(self, message: str) -> None:
+        self.last_error = message
+        self.report.setPlainText("未导入/未导出：" + message)

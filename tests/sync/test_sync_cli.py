@@ -1,0 +1,88 @@
+"""``mzdesk keys …`` and ``mzdesk sync …``: a township and a county exchanging through the CLI."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+
+from click.testing import CliRunner
+
+from mzdesk.cli import cli
+from tests.cli.test_cli import assert_one_line_failure, mz
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_keys_and_sync_commands(tmp_path, monkeypatch):
+    monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
+    t, c = str(tmp_path / "t.sqlite"), str(tmp_path / "c.sqlite")
+    run("init", "--db", t, "--site-code", "341623101", "--site-name", "青山镇", "--role", "township")
+    run("init", "--db", c, "--site-code", "341623", "--site-name", "县民政局", "--role", "county")
+    run("demo", "--db", t, "--households", "5")
+    assert "指纹" in run("keys", "init", "--db", t)
+    run("keys", "init", "--db", c, "--passphrase", "县局口令")
+    run("keys", "export-public", "--db", t, "--out", str(tmp_path / "t.pub"))
+    monkeypatch.setenv("MZDESK_KEY_PASSPHRASE", "县局口令")
+    run("keys", "export-public", "--db", c, "--out", str(tmp_path / "c.pub"))
+    run("keys", "trust", "--db", t, str(tmp_path / "c.pub"))
+    run("keys", "trust", "--db", c, str(tmp_path / "t.pub"))
+    shown = json.loads(run("keys", "show", "--db", t, "--json"))
+    assert [s["code"] for s in shown["trusted"]] == ["341623"]
+    assert shown["site"]["fingerprint"] in run("keys", "show", "--db", t)
+
+    b1 = str(tmp_path / "b1.age")
+    assert "第 1 批" in run("sync", "export", "--db", t, "--to", "341623", "--out", b1)
+    report = json.loads(run("sync", "import", b1, "--db", c, "--json"))
+    assert report["tables"]["households"]["new"] == 5 and report["sequence"] == 1
+    status = json.loads(run("sync", "status", "--db", t, "--json"))
+    assert [p["seq"] for p in status["pending_acks"]] == [1]
+    back = str(tmp_path / "back.age")
+    run("sync", "export", "--db", c, "--to", "341623101", "--out", back)
+    assert "已导入" in run("sync", "import", back, "--db", t)
+    assert json.loads(run("sync", "status", "--db", t, "--json"))["pending_acks"] == []
+    run("sync", "export", "--db", t, "--to", "341623", "--out", str(tmp_path / "again.age"), "--resend", "1")
+    assert (tmp_path / "again.age").read_bytes() == (tmp_path / "b1.age").read_bytes()
+
+    ident = tmp_path / "c.id"
+    run("keys", "export-identity", "--db", c, "--out", str(ident))
+    assert stat.S_IMODE(ident.stat().st_mode) == 0o600
+    assert subprocess.run(["age", "-d", "-i", str(ident), b1], capture_output=True).returncode == 0
+
+    # a replay through the real entry point: one line, exit 1, nothing changed
+    line = assert_one_line_failure(mz("sync", "import", b1, "--db", c, ok=False), 1)
+    assert "[replay]" in line
+    run("keys", "revoke", "--db", c, "341623101")
+    run("sync", "export", "--db", t, "--to", "341623", "--out", str(tmp_path / "b2.age"))
+    line = assert_one_line_failure(mz("sync", "import", str(tmp_path / "b2.age"), "--db", c, ok=False), 1)
+    assert "[revoked_key]" in line
+
+
+def test_field_laptop_gets_only_its_villages_via_assign(tmp_path, monkeypatch):
+    monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
+    t, f = str(tmp_path / "t.sqlite"), str(tmp_path / "f.sqlite")
+    run("init", "--db", t, "--site-code", "341623101", "--site-name", "青山镇", "--role", "township")
+    run("init", "--db", f, "--site-code", "341623101001", "--site-name", "入户终端", "--role", "field")
+    run("demo", "--db", t, "--households", "12")
+    for db, pub in ((t, "t.pub"), (f, "f.pub")):
+        run("keys", "init", "--db", db)
+        run("keys", "export-public", "--db", db, "--out", str(tmp_path / pub))
+    run("keys", "trust", "--db", t, str(tmp_path / "f.pub"))
+    run("keys", "trust", "--db", f, str(tmp_path / "t.pub"))
+    out = str(tmp_path / "down.age")
+    result = CliRunner().invoke(cli, ["sync", "export", "--db", t, "--to", "341623101001", "--out", out])
+    assert result.exit_code != 0 and "分配村" in str(result.exception)
+    from mzdesk.models.store import Store
+
+    s = Store.open(t)
+    village = s.scalar("SELECT village FROM households ORDER BY id LIMIT 1")
+    n = s.scalar("SELECT count(*) FROM households WHERE village = ?", (village,))
+    s.close()
+    run("sync", "assign", "--db", t, "341623101001", village)
+    run("sync", "export", "--db", t, "--to", "341623101001", "--out", out)
+    report = json.loads(run("sync", "import", out, "--db", f, "--json"))
+    assert report["tables"]["households"]["new"] == n < 12

@@ -1,0 +1,69 @@
+"""Sync page: a township exports to the county and imports its answer, sees a conflict side by
+side and resolves it, and a refused batch leaves a message and no change."""
+
+from __future__ import annotations
+
+from mzdesk.models.demo import generate_demo
+from mzdesk.sync.exchange import pending_acks
+from mzdesk.ui.sync_page import SyncPage
+from tests.sync.sites import edit, fingerprint, link, make_site
+
+
+def wait_done(qtbot, page):
+    qtbot.waitUntil(lambda: page._task is not None and not page._task.thread.isRunning(), timeout=20000)
+
+
+def test_sync_page_export_import_conflict(qtbot, tmp_path):
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    f = make_site(tmp_path, "341623101001", "入户终端", "field")
+    link(t, c)
+    generate_demo(t.store, 6, seed=4)
+    village = t.store.scalar("SELECT village FROM households ORDER BY id LIMIT 1")
+    link(t, f, villages=[village])
+    page = SyncPage(t.store)
+    qtbot.addWidget(page)
+    assert page.dest.count() == 2 and "指纹" in page.own_key.text()
+
+    page.dest.setCurrentIndex(page.dest.findData(c.code))
+    out = tmp_path / "to-county.age"
+    page.export_to(out)
+    wait_done(qtbot, page)
+    assert out.exists() and "第 1 批" in page.report.toPlainText()
+    assert page.history.rowCount() == 1 and "待对方确认：1" in page.pending_label.text()
+
+    c.import_(out)
+    back = c.export(t)
+    with qtbot.waitSignal(page.changed, timeout=20000):
+        page.import_from(back)
+    wait_done(qtbot, page)
+    assert page.last_report.sequence == 1 and "已导入站点 341623 的第 1 批" in page.report.toPlainText()
+    assert "待对方确认：0" in page.pending_label.text()
+
+    # a refused batch (replay): message shown, nothing changed
+    before = fingerprint(t.store)
+    page.import_from(back)
+    wait_done(qtbot, page)
+    assert "重复导入" in page.last_error and fingerprint(t.store) == before
+
+    # a conflict with the field laptop, resolved here (the township decides)
+    page.dest.setCurrentIndex(page.dest.findData(f.code))
+    down = tmp_path / "to-field.age"
+    page.export_to(down)
+    wait_done(qtbot, page)
+    f.import_(down)
+    uid = t.store.scalar("SELECT uid FROM households WHERE village = ? ORDER BY id LIMIT 1", (village,))
+    edit(t.store, "households", uid, phone="13800000000")
+    edit(f.store, "households", uid, phone="13900000000")
+    page.import_from(f.export(t))
+    wait_done(qtbot, page)
+    assert page.conflict_list.count() == 1 and page.tabs.tabText(2) == "冲突 (1)"
+    page.conflict_list.setCurrentRow(0)
+    assert page.sides.item(0, 0).text() == "phone"
+    assert (page.sides.item(0, 1).text(), page.sides.item(0, 2).text()) == ("13800000000", "13900000000")
+    page.resolve_current("remote")
+    assert page.conflict_list.count() == 0
+    assert t.store.scalar("SELECT phone FROM households WHERE uid = ?", (uid,)) == "13900000000"
+    assert pending_acks(t.store) == []  # the field laptop's batch acknowledged ours
+    for s in (t, c, f):
+        s.store.close()
