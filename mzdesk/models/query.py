@@ -74,10 +74,11 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
     if kind == "empty":
         return []
     probes: list[tuple[str, tuple]] = []
-    member = (  # DISTINCT: the limit counts households, not members
-        "SELECT DISTINCT household_id FROM members WHERE {col} GLOB ? AND status = 'active' LIMIT ?"
-    )
-    house = "SELECT id FROM households WHERE {col} GLOB ? AND status = 'active' LIMIT ?"
+    # no LIMIT in SQL: rows stream and the loop below stops at ``limit`` households
+    # (several members of one household count once; cheaper than DISTINCT's temp b-tree)
+    member = "SELECT household_id FROM members WHERE {col} GLOB ? AND status = 'active'"
+    # +status: otherwise SQLite prefers the (status, phone) list index and scans 100k rows
+    house = "SELECT id FROM households WHERE {col} GLOB ? AND +status = 'active'"
     if kind == "digits":
         q = q.upper()
         probes += [
@@ -88,8 +89,8 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
             # a birth date (year, month, day...), the middle of an ID: an expression
             # index on substr(id_number, 7) answers the range; "~" sorts after digits and X
             probes.append((
-                "SELECT DISTINCT household_id FROM members WHERE substr(id_number, 7) >= ? "
-                "AND substr(id_number, 7) < ? AND status = 'active' LIMIT ?",
+                "SELECT household_id FROM members WHERE substr(id_number, 7) >= ? "
+                "AND substr(id_number, 7) < ? AND status = 'active'",
                 (q, q + "~"),
             ))  # fmt: skip
         probes += [
@@ -108,26 +109,37 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
             (member.format(col="name_tail"), (q + "*",)),
         ]
     found: dict[int, None] = {}
+
+    def collect(sql: str, params: tuple) -> bool:
+        """Add the households the rows name; True once ``limit`` is reached."""
+        for (hid,) in store.conn.execute(sql, params):
+            found.setdefault(hid, None)
+            if len(found) >= limit:
+                return True
+        return False
+
     for sql, params in probes:
-        for (hid,) in store.conn.execute(sql, (*params, limit)):
-            found.setdefault(hid, None)
-        if len(found) >= limit:
-            break
-    if not found and kind == "digits" and len(q) >= 4:
-        # a fragment in the middle of an ID (e.g. a birth date): bounded scan
-        sql = (
-            "SELECT DISTINCT household_id FROM members WHERE status = 'active' "
-            "AND instr(id_number, ?) > 0 LIMIT ?"
-        )
-        for (hid,) in store.conn.execute(sql, (q, limit)):
-            found.setdefault(hid, None)
-    return list(found)[:limit]
+        if collect(sql, params):
+            return list(found)
+    phone_like = len(q) == 11 and q.startswith("1")
+    if not found and kind == "digits" and 6 <= len(q) < 18 and not phone_like:
+        # any other fragment in the middle of an ID: a scan of every member (~50-250 ms at
+        # 100k households), so only for long fragments that nothing indexed matched
+        sql = "SELECT household_id FROM members WHERE status = 'active' AND instr(id_number, ?) > 0"
+        collect(sql, (q,))
+    return list(found)
+
+
+def _selective(f: ListFilter) -> bool:
+    """A filter that leaves a few thousand households at most (not "all" or "no category")."""
+    return bool(f.village or f.text.strip() or f.category not in (None, "", "none"))
 
 
 def _where(f: ListFilter) -> tuple[list[str], list]:
     where, params = [], []
     if f.status in ("active", "deleted"):
-        where.append("h.status = ?")
+        # +: with a selective filter the (status, key) list indexes would walk all rows
+        where.append("+h.status = ?" if _selective(f) else "h.status = ?")
         params.append(f.status)
     if f.village:
         where.append("h.village = ?")
@@ -163,11 +175,15 @@ def list_household_ids(store: Store, f: ListFilter) -> list[int]:
         params.append(json.dumps(ids))
     order = SORT_COLUMNS.get(f.sort, "h.id")
     direction = " DESC" if f.descending else ""
-    order_sql = ", ".join(part.strip() + direction for part in order.split(","))
+    # with a selective filter, unary + stops ORDER BY from walking a sort index over every
+    # household: SQLite then starts from the filter (village index, category, search hits)
+    # and sorts the few rows it finds
+    plus = "+" if _selective(f) else ""
+    order_sql = ", ".join(plus + part.strip() + direction for part in order.split(","))
     sql = "SELECT h.id FROM households h"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {order_sql}, h.id{direction}"
+    sql += f" ORDER BY {order_sql}, {plus}h.id{direction}"
     # one JSON array instead of 100,000 Python row tuples: about twice as fast
     (ids,) = store.conn.execute(f"SELECT json_group_array(id) FROM ({sql})", params).fetchone()
     return json.loads(ids)
