@@ -39,6 +39,7 @@ from .models.store import Store
 from .paths import default_db_path
 
 DEMO_SITE = ("341623101", "青山镇民政办")
+IDLE_LOCK_MINUTES = 10
 
 
 class FirstRunDialog(QDialog):
@@ -159,12 +160,22 @@ def run_gui(db_path: str | None = None) -> int:
     if store is None:
         return 0
 
+    from .models import auth
+    from .ui.login_dialog import IdleLock, login_at_start
     from .ui.main_window import MainWindow
 
+    # log in (or, on a database with no accounts yet, create the first admin);
+    # the startup benchmark opens a database in setup mode and skips the dialog
+    if not (bench and auth.setup_mode(store)) and not login_at_start(store, None):
+        store.close()
+        return 0
     window = MainWindow(store)
     window.show()
+    IdleLock(store, window, minutes=IDLE_LOCK_MINUTES)
     if demo:
         window.run_demo(demo, seed=1)
+    elif not bench:
+        QTimer.singleShot(2000, lambda: _daily_backup(window, store))
     if bench:
         def report() -> None:
             window.households.view.viewport().repaint()
@@ -174,5 +185,30 @@ def run_gui(db_path: str | None = None) -> int:
 
         QTimer.singleShot(0, report)
     code = app.exec()
+    if not bench:
+        _backup_on_exit(store)
     store.close()
     return code
+
+
+def _daily_backup(window, store: Store) -> None:
+    """The day's first backup, in a worker so a large database never freezes the window."""
+    from .models import backup as bk
+    from .ui.worker import Task
+
+    if not bk.daily_backup_due(store):
+        return
+    task = Task(window, "每日备份", store, lambda s, _p, _c: bk.auto_backup(s, "daily"),
+                show_dialog=False)  # fmt: skip
+    task.done.connect(lambda info: window.statusBar().showMessage(f"已自动备份：{info.path}", 8000))
+    task.error.connect(lambda _c, msg: window.statusBar().showMessage(f"自动备份失败：{msg}"))
+    window._tasks.append(task.start())
+
+
+def _backup_on_exit(store: Store) -> None:
+    from .ui.backup_page import backup_on_exit
+
+    try:
+        backup_on_exit(store)
+    except (MzError, OSError) as exc:  # never lose the session's work over a backup
+        QMessageBox.warning(None, "退出备份失败", f"退出时自动备份未完成：{exc}")

@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.households = HouseholdListPage(store)
         self.tabs.addTab(self.households, "家庭档案")
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.count_label = QLabel("")
         self.statusBar().addPermanentWidget(self.count_label)
@@ -252,6 +253,57 @@ class MainWindow(QMainWindow):
         act.triggered.connect(lambda: self.tabs.setCurrentWidget(widget))
         self.pages_menu.addAction(act)
         self.pages_menu.menuAction().setVisible(True)
+
+    def add_lazy_page(self, title: str, factory) -> None:
+        """A page built the first time it is shown, so that start-up stays fast."""
+        holder = QWidget()
+        holder.setProperty("mz_title", title)
+        QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+        holder._factory = factory  # type: ignore[attr-defined]
+        holder.page = None  # type: ignore[attr-defined]
+        self.add_page(title, holder)
+
+    def page(self, title: str) -> QWidget | None:
+        """The widget of a page by its tab title (building a lazy page now)."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                w = self.tabs.widget(i)
+                return self._materialise(w)
+        return None
+
+    @staticmethod
+    def _materialise(w: QWidget) -> QWidget:
+        factory = getattr(w, "_factory", None)
+        if factory is None:
+            return w
+        if w.page is None:
+            w.page = factory()
+            w.layout().addWidget(w.page)
+        return w.page
+
+    def open_page(self, title: str, factory) -> QWidget:
+        """Show a page made on first use (admin pages), as a closable tab."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                self.tabs.setCurrentIndex(i)
+                return self.tabs.widget(i)
+        widget = factory()
+        self.tabs.setCurrentIndex(self.tabs.addTab(widget, title))
+        return widget
+
+    def _tab_shown(self, index: int) -> None:
+        """Pages show what the database holds now (others may have changed it)."""
+        widget = self.tabs.widget(index)
+        if widget is None:
+            return
+        if getattr(widget, "_factory", None) is not None:
+            fresh = widget.page is None
+            widget = self._materialise(widget)
+            if fresh and not getattr(widget, "lazy_refresh", False):
+                return  # just built: already shows the current data
+        refresh = getattr(widget, "refresh", None) or getattr(widget, "reload", None)
+        if widget is not self.households and callable(refresh):
+            refresh()
 
     # ------------------------------------------------------------------ actions
     def _focus_search(self) -> None:

@@ -13,20 +13,91 @@ from ..models.store import Store
 
 def household_tabs(store: Store, household_id: int, parent: QWidget) -> list[tuple[str, QWidget]]:
     """Panels shown as tabs on the form of a saved household."""
+    from .audit_view import AuditView
+    from .enrolment_panel import EnrolmentPanel
     from .visits_panel import VisitsPanel
 
     return [
+        ("救助保障", EnrolmentPanel(store, household_id, parent)),
         ("入户与跟进", VisitsPanel(store, household_id, parent)),
+        ("操作记录", AuditView(store, parent, household_id=household_id)),
     ]
 
 
 def install(window) -> None:
-    """Add every capability's pages and menus to the main window."""
-    from .visits_panel import TodayVisitsView, VillagePrintDialog
+    """Add every capability's pages and menus to the main window.
+
+    Pages are built on first show (imports included): start-up pays for none.
+    """
+    from ..models.site import get_site
 
     store = window.store
-    window.add_page("今日入户", TodayVisitsView(store))
+    site = get_site(store)
+    role = site.role if site else "township"
+
+    def queues() -> QWidget:
+        from .work_queues import WorkQueues
+
+        w = WorkQueues(store, lazy=True)
+        w.lazy_refresh = True  # built empty; the window's tab switch fills it
+        w.householdActivated.connect(window.edit_household)
+        return w
+
+    def notices() -> QWidget:
+        from .notice_builder import NoticeBuilder
+
+        w = NoticeBuilder(store)
+        w.published.connect(lambda _id: window.statusBar().showMessage("公示已生成", 5000))
+        return w
+
+    def review() -> QWidget:
+        from .county_review import CountyReview
+
+        return CountyReview(store)
+
+    def today() -> QWidget:
+        from .visits_panel import TodayVisitsView
+
+        return TodayVisitsView(store)
+
+    def village_print() -> None:
+        from .visits_panel import VillagePrintDialog
+
+        VillagePrintDialog(store, window).exec()
+
+    def admin_page(name: str):
+        def make() -> QWidget:
+            if name == "operators":
+                from .operators_page import OperatorsPage
+
+                return OperatorsPage(store)
+            if name == "audit":
+                from .audit_view import AuditView
+
+                return AuditView(store)
+            from .backup_page import BackupPage
+
+            return BackupPage(store)
+
+        return make
+
+    pages = [("工作台", queues), ("公示", notices), ("审核确认", review)]
+    if role == "county":  # the county's daily work is the review queue
+        pages = [pages[2], pages[0]]
+    for title, factory in pages:
+        window.add_lazy_page(title, factory)
+    window.add_lazy_page("今日入户", today)
     visits_menu = window.add_menu("入户核查(&V)")
     act = QAction("按村批量打印核查表/关爱簿…", window)
-    act.triggered.connect(lambda: VillagePrintDialog(store, window).exec())
+    act.triggered.connect(village_print)
     visits_menu.addAction(act)
+
+    admin = window.add_menu("管理(&M)")
+    for title, factory in (
+        ("操作员", admin_page("operators")),
+        ("操作记录", admin_page("audit")),
+        ("备份与恢复", admin_page("backup")),
+    ):
+        a = QAction(title, window)
+        a.triggered.connect(lambda _=False, t=title, f=factory: window.open_page(t, f))
+        admin.addAction(a)

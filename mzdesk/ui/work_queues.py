@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QTableWidget, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from ..models import enrolment as enr
 from ..models.money import format_fen
 from ..models.store import Store
-from .enrolment_panel import fill, table
+from .rows_model import RowsModel
 
 HEADERS = ("编号", "村组", "姓名", "类别", "状态", "保障人口", "金额(元)", "申请日期", "复核到期")
 
@@ -27,27 +27,37 @@ class WorkQueues(QWidget):
     householdActivated = Signal(int)
 
     def __init__(self, store: Store, parent: QWidget | None = None,
-                 today: dt.date | None = None):  # fmt: skip
+                 today: dt.date | None = None, lazy: bool = False):  # fmt: skip
         super().__init__(parent)
         self.store = store
         self.today = today
         self.tabs = QTabWidget()
-        self.tables: dict[str, QTableWidget] = {}
+        self.tables: dict[str, QTableView] = {}
+        self.models: dict[str, RowsModel] = {}
         self.rows: dict[str, list[dict]] = {}
         for key in enr.QUEUES:
-            t = table(HEADERS)
-            t.cellDoubleClicked.connect(lambda r, _c, key=key: self._activated(key, r))
+            t = QTableView()
+            t.setModel(RowsModel(HEADERS, t))
+            t.verticalHeader().setVisible(False)
+            t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            t.horizontalHeader().setStretchLastSection(True)
+            t.doubleClicked.connect(lambda index, key=key: self._activated(key, index.row()))
             self.tables[key] = t
+            self.models[key] = t.model()
+            self.rows[key] = []
             self.tabs.addTab(t, enr.QUEUES[key])
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
-        self.refresh()
+        if not lazy:  # lazy: the main window refreshes the page when it is shown
+            self.refresh()
 
     def refresh(self) -> None:
         for i, key in enumerate(enr.QUEUES):
             rows = enr.queue(self.store, key, today=self.today)
             self.rows[key] = rows
-            fill(self.tables[key], [
+            self.models[key].set_rows([
                 (r["id"], f"{r['village']}{r['village_group']}", r["name"],
                  f"{r['category_name']} {r['cls']}".strip(), r["state_name"], r["covered"],
                  format_fen(r["monthly_fen"]), r["applied_on"], r["review_due"]) for r in rows

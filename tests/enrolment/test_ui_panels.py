@@ -72,7 +72,8 @@ def test_work_queues_count_and_activate(qtbot, store, family, single):
     w.refresh()
     assert (w.count("notice"), w.count("publicised")) == (0, 1)
     with qtbot.waitSignal(w.householdActivated) as sig:
-        w.tables["publicised"].cellDoubleClicked.emit(0, 1)
+        t = w.tables["publicised"]
+        t.doubleClicked.emit(t.model().index(0, 1))
     assert sig.args == [family.id]
 
 
