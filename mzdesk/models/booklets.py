@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from .auth import require
 from .errors import ValidationError
 from .forms import FormLibrary, Template, library, remember_template, template_for, validate_answers
 from .registry import StaleRecord
@@ -57,6 +58,7 @@ class Booklets:
                        r["updated_by"])  # fmt: skip
 
     def save(self, b: Booklet, today: dt.date | None = None) -> Booklet:
+        require(self.store, "visit.edit")
         s = self.store
         with s.transaction():
             t = self.template(b)

@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass, fields
 
 from ..resources import load_json
+from .auth import require
 from .errors import MzError, NotFound
 from .store import Store, new_uid, now_iso
 
@@ -113,6 +114,7 @@ def add_local_category(store: Store, code: str, name: str, unit: str = "person",
                        payment: str = "monthly", review_months: int = 12,
                        classes: list[str] | None = None, excludes: list[str] | None = None) -> dict:  # fmt: skip
     """A township-local category (e.g. a county's own 困难群众补贴); kept in the database."""
+    require(store, "enrolment.edit")
     code = code.strip()
     if not code or not code.replace("_", "").isalnum() or not code.isascii():
         raise MzError(f"类别代码只能用字母、数字和下划线: {code!r}", "bad_category_code")
@@ -282,6 +284,7 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
            cls: str = "", covered: int | None = None, monthly_fen: int = 0,
            applied_on: dt.date | str | None = None, reason: str = "") -> Enrolment:  # fmt: skip
     """Register an application (申请).  Refuses duplicates and excluded categories."""
+    require(store, "enrolment.edit")
     cat = categories(store).get(category)
     if cat is None:
         raise MzError(f"未知的救助类别: {category}", "unknown_category")
@@ -330,6 +333,7 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
 def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int | None = None,
           monthly_fen: int | None = None, reason: str = "") -> Enrolment:  # fmt: skip
     """Change class, covered persons or proposed amount before the notice (调查中核定)."""
+    require(store, "enrolment.edit")
     with store.transaction():
         e = get(store, enrolment_id)
         if e.state not in ("applied", "investigating", "reviewed"):
@@ -357,6 +361,7 @@ def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int 
 
 def start_investigation(store: Store, enrolment_id: int, reason: str = "") -> Enrolment:
     """申请 → 调查."""
+    require(store, "enrolment.edit")
     with store.transaction():
         return _move(store, get(store, enrolment_id), "investigate", reason)
 
@@ -365,6 +370,7 @@ def record_investigation(store: Store, enrolment_id: int, investigators: list[st
                          verification: str, on: dt.date | str | None = None,
                          conclusion: str = "") -> Enrolment:  # fmt: skip
     """Home visit by at least two investigators and the economic verification (核对) result."""
+    require(store, "enrolment.edit")
     names = sorted({n.strip() for n in investigators if n and n.strip()})
     if len(names) < 2:
         raise TransitionRefused("入户调查至少需要两名调查人员", "too_few_investigators")
@@ -381,6 +387,7 @@ def record_investigation(store: Store, enrolment_id: int, investigators: list[st
 def deliberate(store: Store, enrolment_id: int, attendance: int, result: str,
                on: dt.date | str | None = None) -> Enrolment:  # fmt: skip
     """Democratic review meeting (民主评议), only for categories that have one."""
+    require(store, "enrolment.edit")
     with store.transaction():
         e = get(store, enrolment_id)
         if e.category not in lifecycle_settings()["deliberation"]:
@@ -439,6 +446,7 @@ def _require_notice_done(store: Store, e: Enrolment, today: dt.date, what: str) 
 def submit(store: Store, enrolment_id: int, today: dt.date | None = None,
            reason: str = "") -> Enrolment:  # fmt: skip
     """公示 → 待审核: only after the notice period has ended with no open objection."""
+    require(store, "enrolment.edit")
     today = _day(today)
     with store.transaction():
         e = get(store, enrolment_id)
@@ -458,6 +466,7 @@ def confirm(store: Store, enrolment_id: int, today: dt.date | None = None,
             reason: str = "") -> Enrolment:  # fmt: skip
     """待审核 → 在保 (审核确认, county).  Payment starts per the lifecycle setting;
     the first review falls due after the category's interval."""
+    require(store, "enrolment.confirm")
     today = _day(today)
     with store.transaction():
         e = get(store, enrolment_id)
@@ -476,6 +485,7 @@ def confirm(store: Store, enrolment_id: int, today: dt.date | None = None,
 def reject(store: Store, enrolment_id: int, reason: str,
            today: dt.date | None = None) -> Enrolment:  # fmt: skip
     """不予确认 with a written reason (returned to the household)."""
+    require(store, "enrolment.confirm")
     reason = _need_reason(reason, "不予确认")
     with store.transaction():
         e = get(store, enrolment_id)
@@ -486,6 +496,7 @@ def reject(store: Store, enrolment_id: int, reason: str,
 def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = None,
          publicise: bool = True) -> Enrolment:  # fmt: skip
     """在保 → 停发 from the first day of next month; goes on the next notice as 停发."""
+    require(store, "enrolment.confirm")
     reason = _need_reason(reason, "停发")
     today = _day(today)
     with store.transaction():
@@ -500,6 +511,7 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
            reason: str = "", monthly_fen: int | None = None, cls: str | None = None,
            covered: int | None = None) -> Enrolment:  # fmt: skip
     """复核 (动态管理): keep, change the amount, or stop.  Sets the next review date."""
+    require(store, "enrolment.edit")
     today = _day(today)
     if outcome not in REVIEW_OUTCOMES:
         raise TransitionRefused(f"复核结果应为 {'、'.join(REVIEW_OUTCOMES)} 之一", "bad_outcome")

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 
 from . import enrolment as enr
+from .auth import require
 from .errors import MzError, NotFound
 from .ids import mask_id
 from .site import require_site
@@ -166,6 +167,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
 
     With neither ids nor filters: every enrolment awaiting notice.  One transaction.
     """
+    require(store, "notice.publish")
     min_days = int(enr.lifecycle_settings()["notice_min_days"])
     if spec.days < min_days:
         raise MzError(f"公示期不得少于{min_days}天（现为{spec.days}天）", "notice_too_short")
@@ -304,6 +306,7 @@ def list_notices(store: Store) -> list[dict]:
 def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: str, content: str,
                   raised_on: dt.date | None = None) -> int:  # fmt: skip
     """Record an objection to one row of a notice; it blocks submission until closed."""
+    require(store, "enrolment.edit")
     raised_on = raised_on or dt.date.today()
     if not raised_by.strip() or not content.strip():
         raise MzError("请填写异议人和异议内容", "objection_incomplete")
@@ -334,6 +337,7 @@ def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: st
 
 def close_objection(store: Store, objection_id: int, follow_up: str, outcome: str) -> None:
     """The follow-up (调查核实) and outcome (异议成立/不成立 ...) close an objection."""
+    require(store, "enrolment.edit")
     if not follow_up.strip() or not outcome.strip():
         raise MzError("请填写核实情况和处理结果", "objection_incomplete")
     with store.transaction():

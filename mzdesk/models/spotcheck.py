@@ -19,6 +19,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .auth import require
 from .errors import MzError, NotFound
 from .store import Store, new_uid
 from .vocab import categories, category_name
@@ -104,6 +105,7 @@ def draw_sample(
 
 def save_sample(store: Store, sample: Sample) -> Sample:
     """Record a drawn sample as a spot check to track (one transaction)."""
+    require(store, "visit.edit")
     with store.transaction():
         row = {
             "uid": new_uid(), "title": sample.title, "village": sample.village,

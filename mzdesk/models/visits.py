@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .auth import require
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .forms import (
     FormLibrary,
@@ -185,6 +186,7 @@ class Visits:
     def save(self, v: Visit, today: dt.date | None = None) -> Visit:
         """Create or update a visit in one transaction; opens a task per 不符合 item
         (once per item), marks a pending spot check of this household done."""
+        require(self.store, "visit.edit")
         s = self.store
         with s.transaction():
             t, problems = self.validate(v, today)
@@ -370,6 +372,7 @@ def list_tasks(
 
 def close_task(store: Store, task_id: int, note: str) -> None:
     """Close a task with a note on what was done."""
+    require(store, "visit.edit")
     note = (note or "").strip()
     if not note:
         raise MzError("请填写处理情况", "missing_note")
