@@ -45,6 +45,7 @@ class Record:
     op: str  # 'upsert' | 'delete'
     meta: dict
     row: dict | None
+    raw: str | None = None  # the row's JSON text as written (canonical when mzdesk wrote it)
 
 
 @dataclass
@@ -66,13 +67,13 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def record_line(uid: str, op: str, meta: dict | None, content_json: str | None) -> str:
-    """One JSON Lines record; ``content_json`` is already canonical JSON (reused, not re-dumped)."""
+def record_line(uid: str, op: str, meta: dict | str | None, content_json: str | None) -> str:
+    """One JSON Lines record; ``content_json`` (and ``meta`` when a str) is JSON already."""
     head = (f'{{"uid": "{uid}", "op": "{op}"' if uid.isalnum() and uid.isascii()
             else json.dumps({"uid": uid, "op": op}, ensure_ascii=False)[:-1])  # fmt: skip
     if op == "delete":
         return head + "}\n"
-    meta_json = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+    meta_json = meta if isinstance(meta, str) else json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
     return f'{head}, "meta": {meta_json}, "row": {content_json}}}\n'
 
 
@@ -186,7 +187,9 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
                 row = d.get("row")
                 if op == "upsert" and not isinstance(row, dict):
                     raise ValueError(f"bad record in {name}")
-                out.append(Record(d["uid"], op, d.get("meta") or {}, row))
+                at = line.rfind(', "row": ')
+                out.append(Record(d["uid"], op, d.get("meta") or {}, row,
+                                  line[at + 9 : -1] if at > 0 and line.endswith("}") else None))  # fmt: skip
             records[table] = out
     except BatchRefused:
         raise
@@ -196,3 +199,22 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
     except (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError) as exc:
         raise _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）") from None
     return Batch(manifest, records, sha256(data))
+
+
+def read_records(data: bytes, keys: SiteKeys) -> dict[str, dict[str, dict]]:
+    """Rows of a batch this site stored itself (sent or applied): table -> uid -> row.
+
+    No checks beyond decryption: the bytes come from this site's own database,
+    where they were verified (or written) before.
+    """
+    z = zipfile.ZipFile(io.BytesIO(pyrage.decrypt(data, [keys.identity])))
+    out: dict[str, dict[str, dict]] = {}
+    for name in z.namelist():
+        if name.startswith("records/") and name.endswith(".jsonl"):
+            table = name.removeprefix("records/").removesuffix(".jsonl")
+            rows = out.setdefault(table, {})
+            for line in z.read(name).decode("utf-8").splitlines():
+                d = json.loads(line)
+                if d.get("op") == "upsert":
+                    rows[d["uid"]] = d["row"]
+    return out

@@ -12,10 +12,11 @@
   log never grows beyond the number of records; ``seq`` orders it.
 * Deletions in mzdesk are soft (``status = 'deleted'``) and travel as updates;
   a hard DELETE still leaves a tombstone (``op = 'delete'``).
-* **Bases**: ``sync_base`` keeps, per peer site and record, ``body``: the
+* **Bases**: ``sync_base`` keeps, per peer site and record, the hash of the
   last content both sides are known to have had (what the peer sent us, or
-  what we sent and it acknowledged); ``sync_pending`` keeps what we sent in
-  each batch not yet acknowledged.  Export skips records whose content the
+  what we sent and it acknowledged) and the stored batch that holds that
+  content (``batch_id``; read back only for a field-level merge);
+  ``sync_pending`` keeps the hashes sent in each batch not yet acknowledged.  Export skips records whose content the
   peer has or is about to get (no echo); import merges local and incoming
   against ``body`` (three-way, field by field), so batches that cross in the
   post never pass for one another's ancestors.  ``force`` sends a record in
@@ -25,6 +26,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -85,7 +87,8 @@ def create_schema(conn: sqlite3.Connection) -> None:
         peer TEXT NOT NULL,
         tbl TEXT NOT NULL,
         uid TEXT NOT NULL,
-        body TEXT,
+        hash TEXT,
+        batch_id INTEGER,
         force INTEGER NOT NULL DEFAULT 0
     );
     CREATE UNIQUE INDEX sync_base_key ON sync_base(peer, tbl, uid);
@@ -95,7 +98,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
         seq INTEGER NOT NULL,
         tbl TEXT NOT NULL,
         uid TEXT NOT NULL,
-        body TEXT NOT NULL
+        hash TEXT NOT NULL
     );
     CREATE UNIQUE INDEX sync_pending_key ON sync_pending(peer, tbl, uid, seq);
     CREATE INDEX sync_pending_seq ON sync_pending(peer, seq);
@@ -255,6 +258,33 @@ class TableCodec:
             else:
                 out[c] = base64.b64decode(v["$b64"]) if isinstance(v, dict) else v
         return out, missing
+
+
+def content_hash(content_json: str) -> str:
+    return hashlib.sha256(content_json.encode("utf-8")).hexdigest()[:32]
+
+
+def select_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str | None:
+    """SQL giving (id, uid, meta JSON, canonical content JSON, household id) per row, encoded by
+    SQLite itself (its json_object output equals :func:`canonical` for text, integers and NULL);
+    None for tables with BLOBs, which go through :meth:`TableCodec.encode`."""
+    if codec.blobs:
+        return None
+    args = []
+    for c, w, kind in sorted(codec._plan, key=lambda p: p[1]):
+        if kind == 1:
+            args.append(f"'{w}', (SELECT uid FROM {codec.fks[c]} WHERE id = t.{c})")
+        else:
+            args.append(f"'{w}', t.{c}")
+    meta = ", ".join(f"'{c}', t.{c}" for c in codec.meta_columns()) or ""
+    if household is None:
+        hh = "NULL"
+    elif household[1] is None:
+        hh = f"t.{household[0]}"
+    else:
+        hh = f"(SELECT household_id FROM {household[1]} WHERE id = t.{household[0]})"
+    return (f"SELECT t.id, t.uid, json_object({meta}), json_object({', '.join(args)}), {hh} "
+            f"FROM {codec.table} t")  # fmt: skip
 
 
 def canonical(obj) -> str:

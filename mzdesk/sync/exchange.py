@@ -31,8 +31,8 @@ from ..models.registry import Cancelled
 from ..models.site import Site, require_site
 from ..models.store import Store, now_iso
 from . import changelog
-from .batch import Batch, BatchRefused, Record, build, open_batch, record_line, sha256
-from .changelog import TableCodec, canonical
+from .batch import Batch, BatchRefused, Record, build, open_batch, read_records, record_line, sha256
+from .changelog import TableCodec, canonical, content_hash
 from .keys import SiteKeys, get_trusted, sync_dir
 
 Progress = Callable[[int, int], None]
@@ -167,34 +167,25 @@ def export_batch(
             if t not in todo and t not in tombstones:
                 continue
             codec = TableCodec.load(store.conn, t)
-            uid_maps = maps.uid_maps(codec)
-            hh = _household_column(store, codec)
-            parent_hh = None
-            if scope is not None and hh and hh[1]:
-                parent_hh = dict(store.conn.execute(f"SELECT id, household_id FROM {hh[1]}"))
+            uids = todo.get(t, [])
+            known = {} if full else _bases(store, to, t, uids, "hash, force")
+            pending = {} if full else _pending(store, to, t, uids)
             lines: list[str] = []
-            rows = _rows(store, t, None if full else todo.get(t, []))
-            known = {} if full else _bases(store, to, t, todo.get(t, []), "body, force")
-            pending = {} if full else _pending(store, to, t, todo.get(t, []))
-            for row in rows:
+            for _rid, uid, meta_json, content, hid in _encoded(store, codec, None if full else uids, maps):
                 done += 1
                 if cancel and done % 1000 == 0 and cancel():
                     raise Cancelled()
                 if done % 5000 == 0:
                     progress(done, total)
-                if scope is not None and hh is not None:
-                    hid = row[hh[0]]
-                    if parent_hh is not None:
-                        hid = parent_hh.get(hid)
-                    if hid not in scope:
-                        continue
-                uid, meta, content = codec.encode(row, uid_maps)
-                if not full and uid in known:
-                    body, force = known[uid]
-                    if not force and pending.get(uid, body) == content:
+                if scope is not None and hid is not None and hid not in scope:
+                    continue
+                h = content_hash(content)
+                if uid in known or uid in pending:
+                    base_hash, force = known.get(uid, (None, 0))
+                    if not force and pending.get(uid, base_hash) == h:
                         continue  # the peer has (or is about to get) exactly this: no echo
-                lines.append(record_line(uid, "upsert", meta, content))
-                bases.append((to, t, uid, content))
+                lines.append(record_line(uid, "upsert", meta_json, content))
+                bases.append((to, t, uid, h))
             for uid in tombstones.get(t, []):
                 lines.append(record_line(uid, "delete", None, None))
             if lines:
@@ -219,13 +210,9 @@ def export_batch(
         data = build(manifest, files, keys, peer.key)
         digest = sha256(data)
         store.conn.executemany(
-            "INSERT INTO sync_pending (peer, tbl, uid, body, seq) VALUES (?, ?, ?, ?, ?)", bases
+            "INSERT INTO sync_pending (peer, tbl, uid, hash, seq) VALUES (?, ?, ?, ?, ?)", bases
         )
-        store.conn.execute(
-            "INSERT INTO sync_base (peer, tbl, uid) SELECT peer, tbl, uid FROM sync_pending "
-            "WHERE peer = ? AND seq = ? ON CONFLICT(peer, tbl, uid) DO UPDATE SET force = 0",
-            (to, seq),
-        )
+        store.conn.execute("UPDATE sync_base SET force = 0 WHERE peer = ? AND force = 1", (to,))
         store.conn.execute(
             "UPDATE sync_sites SET last_out_seq = ?, last_out_hash = ?, out_cursor = ? WHERE code = ?",
             (seq, digest, position, to),
@@ -264,17 +251,38 @@ def _rows(store: Store, table: str, uids: list[str] | None):
             yield dict(zip(names, r, strict=True))
 
 
+def _encoded(store: Store, codec: TableCodec, uids: list[str] | None, maps: _Maps):
+    """(id, uid, meta JSON, content JSON, household id) of all rows, or of ``uids``."""
+    hh = _household_column(store, codec)
+    sql = changelog.select_sql(codec, hh)
+    if sql is None:  # BLOB columns: encode in Python
+        uid_maps = maps.uid_maps(codec)
+        parent = dict(store.conn.execute(f"SELECT id, household_id FROM {hh[1]}")) if hh and hh[1] else None
+        for row in _rows(store, codec.table, uids):
+            uid, meta, content = codec.encode(row, uid_maps)
+            hid = None if hh is None else row[hh[0]]
+            if parent is not None:
+                hid = parent.get(hid)
+            yield row["id"], uid, json.dumps(meta, ensure_ascii=False), content, hid
+        return
+    if uids is None:
+        yield from store.conn.execute(sql + " ORDER BY t.id")
+        return
+    for chunk in _chunks(uids):
+        yield from store.conn.execute(sql + f" WHERE t.uid IN ({', '.join('?' * len(chunk))})", chunk)
+
+
 def _pending(store: Store, peer: str, table: str, uids: list[str]) -> dict[str, str]:
-    """The latest unacknowledged content sent to ``peer`` per record."""
+    """The latest unacknowledged content hash sent to ``peer`` per record."""
     out = {}
     for chunk in _chunks(uids):
         out.update(store.conn.execute(
-            f"SELECT uid, body FROM sync_pending WHERE peer = ? AND tbl = ? AND uid IN "
+            f"SELECT uid, hash FROM sync_pending WHERE peer = ? AND tbl = ? AND uid IN "
             f"({', '.join('?' * len(chunk))}) ORDER BY seq", (peer, table, *chunk)))  # fmt: skip
     return out
 
 
-def _bases(store: Store, peer: str, table: str, uids: list[str], cols: str = "body") -> dict:
+def _bases(store: Store, peer: str, table: str, uids: list[str], cols: str = "hash, batch_id") -> dict:
     out = {}
     for chunk in _chunks(uids):
         for r in store.conn.execute(
@@ -377,7 +385,7 @@ def import_batch(
             f"批次链不连续：第 {seq} 批声明的上一批与本站收到的第 {last} 批不同（对方数据库可能被恢复过）",
             "chain_broken",
         )
-    report = _apply(store, batch, file_name, progress or _noop, cancel)
+    report = _apply(store, keys, batch, data, file_name, progress or _noop, cancel)
     held = held_dir(store) / f"{batch.sender}-{seq + 1:06d}.age"
     if held.exists():
         try:
@@ -389,12 +397,21 @@ def import_batch(
     return report
 
 
-def _apply(store: Store, batch: Batch, file_name: str, progress: Progress, cancel) -> ImportReport:
+def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: str,
+           progress: Progress, cancel) -> ImportReport:  # fmt: skip
     peer = batch.sender
     report = ImportReport(peer, batch.sequence)
     total = sum(len(v) for v in batch.records.values())
+    m = batch.manifest
     with store.transaction():
         changelog.ensure_triggers(store.conn)
+        # kept: the bases of this batch's records point into it (read back for a merge)
+        batch_id = store.conn.execute(
+            "INSERT INTO sync_batches (direction, peer, seq, sha256, full, created_at, processed_at, "
+            "counts, file_name, data) VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (peer, batch.sequence, batch.sha256, int(bool(m.get("full"))), m.get("created_at", ""),
+             now_iso(), json.dumps(m.get("counts", {})), file_name, data),
+        ).lastrowid  # fmt: skip
         ack = batch.manifest.get("ack") or {}
         if ack.get("sequence"):
             cur = store.conn.execute(
@@ -408,13 +425,16 @@ def _apply(store: Store, batch: Batch, file_name: str, progress: Progress, cance
             # what the peer acknowledged is now common ground for the merge
             a = int(ack["sequence"])
             store.conn.execute(
-                "INSERT INTO sync_base (peer, tbl, uid, body) SELECT peer, tbl, uid, body "
-                "FROM sync_pending p WHERE peer = ? AND seq = (SELECT max(seq) FROM sync_pending q "
-                "WHERE q.peer = p.peer AND q.tbl = p.tbl AND q.uid = p.uid AND q.seq <= ?) "
-                "ON CONFLICT(peer, tbl, uid) DO UPDATE SET body = excluded.body", (peer, a))  # fmt: skip
+                "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) "
+                "SELECT p.peer, p.tbl, p.uid, p.hash, b.id FROM sync_pending p JOIN sync_batches b "
+                "ON b.direction = 'out' AND b.peer = p.peer AND b.seq = p.seq WHERE p.peer = ? "
+                "AND p.seq = (SELECT max(seq) FROM sync_pending q WHERE q.peer = p.peer "
+                "AND q.tbl = p.tbl AND q.uid = p.uid AND q.seq <= ?) "
+                "ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, "
+                "batch_id = excluded.batch_id", (peer, a))  # fmt: skip
             store.conn.execute("DELETE FROM sync_pending WHERE peer = ? AND seq <= ?", (peer, a))
         maps = _Maps(store)
-        applier = _Applier(store, batch, report, maps)
+        applier = _Applier(store, keys, batch, batch_id, report, maps)
         done = 0
         for t in changelog.synced_tables(store.conn):
             recs = batch.records.get(t)
@@ -425,14 +445,8 @@ def _apply(store: Store, batch: Batch, file_name: str, progress: Progress, cance
             progress(done, total)
             if cancel and cancel():
                 raise Cancelled()
-        m = batch.manifest
-        store.conn.execute(
-            "INSERT INTO sync_batches (direction, peer, seq, sha256, full, created_at, processed_at, "
-            "counts, report, file_name) VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (peer, batch.sequence, batch.sha256, int(bool(m.get("full"))), m.get("created_at", ""),
-             now_iso(), json.dumps(m.get("counts", {})), json.dumps(report.as_dict(), ensure_ascii=False),
-             file_name),
-        )  # fmt: skip
+        store.conn.execute("UPDATE sync_batches SET report = ? WHERE id = ?",
+                           (json.dumps(report.as_dict(), ensure_ascii=False), batch_id))  # fmt: skip
         store.conn.execute(
             "UPDATE sync_sites SET last_in_seq = ?, last_in_hash = ? WHERE code = ?",
             (batch.sequence, batch.sha256, peer),
@@ -443,8 +457,11 @@ def _apply(store: Store, batch: Batch, file_name: str, progress: Progress, cance
 class _Applier:
     """Three-way merge of one batch's records into the local tables."""
 
-    def __init__(self, store: Store, batch: Batch, report: ImportReport, maps: _Maps):
+    def __init__(self, store: Store, keys: SiteKeys, batch: Batch, batch_id: int,
+                 report: ImportReport, maps: _Maps):  # fmt: skip
         self.store, self.batch, self.report, self.maps = store, batch, report, maps
+        self.keys, self.batch_id = keys, batch_id
+        self._stored: dict[int, dict] = {}
         self.peer = batch.sender
         self.now = now_iso()
         own, peer = require_site(store), get_trusted(store, self.peer)
@@ -463,19 +480,26 @@ class _Applier:
             (how, self.now, f"site {self.peer}", self.peer, t, uid),
         )
 
+    def _base_body(self, batch_id: int | None, t: str, uid: str) -> dict | None:
+        """The base content, read back from the stored batch it came in (or went out) with."""
+        if batch_id is None:
+            return None
+        if batch_id not in self._stored:
+            data = self.store.scalar("SELECT data FROM sync_batches WHERE id = ?", (batch_id,))
+            self._stored[batch_id] = read_records(data, self.keys) if data else {}
+        return self._stored[batch_id].get(t, {}).get(uid)
+
     def table(self, t: str, recs: list[Record]) -> None:
         conn = self.store.conn
         codec = TableCodec.load(conn, t)
         rep = self.report.table(t)
         known_cols = set(codec.columns)
         uids = [r.uid for r in recs]
-        local = {}
-        uid_maps = self.maps.uid_maps(codec)
-        for row in _rows(self.store, t, uids):
-            local[row["uid"]] = (row, codec.encode(row, uid_maps)[2])
+        local = {uid: (meta, body) for _i, uid, meta, body, _h in _encoded(self.store, codec, uids, self.maps)}
         bases = _bases(self.store, self.peer, t, uids)
         id_maps = self.maps.id_maps(codec)
         inserts, updates, new_bases = [], [], []
+        bid = self.batch_id
         # deactivations first, so a person moving between households never collides
         order = sorted(recs, key=lambda r: 0 if (r.row or {}).get("status") == "deleted" else 1)
         for rec in order:
@@ -486,41 +510,42 @@ class _Applier:
                 else:
                     rep.unchanged += 1
                 continue
-            incoming = {k: v for k, v in rec.row.items()}
-            inc_json = canonical(incoming)
+            incoming = rec.row
+            inc_json = rec.raw if rec.raw is not None else canonical(incoming)
+            inc_hash = content_hash(inc_json)
             meta = {k: v for k, v in rec.meta.items() if k in known_cols}
-            base = bases.get(rec.uid)
+            base_hash, base_batch = bases.get(rec.uid, (None, None))
             values, missing = codec.decode(incoming, id_maps)
             if missing:
                 self._conflict(t, rec, None, "orphan", missing, f"缺少上级记录: {', '.join(missing)}")
                 rep.conflicts += 1
                 continue
+            new_bases.append((self.peer, t, rec.uid, inc_hash, bid))
             if rec.uid not in local:
                 inserts.append({**values, **meta, "uid": rec.uid})
                 rep.new += 1
-                new_bases.append((self.peer, t, rec.uid, inc_json))
                 continue
-            row, loc_json = local[rec.uid]
-            new_bases.append((self.peer, t, rec.uid, inc_json))
+            loc_meta, loc_json = local[rec.uid]
+            same = loc_json == inc_json or content_hash(loc_json) == inc_hash
             if rec.uid in self.open_edits.get(t, ()):
                 # the higher site decides; the lower one takes its decision when it arrives
-                if loc_json == inc_json or self.peer_is_higher:
-                    self._close(t, rec.uid, "已一致" if loc_json == inc_json else "上级站点已处理")
-                    if loc_json != inc_json:
+                if same or self.peer_is_higher:
+                    self._close(t, rec.uid, "已一致" if same else "上级站点已处理")
+                    if not same:
                         updates.append((rec.uid, {**values, **meta}))
                         rep.updated += 1
                     else:
                         rep.unchanged += 1
                     continue
-            if loc_json == inc_json or base == inc_json:
+            if same or base_hash == inc_hash:
                 rep.unchanged += 1  # same, or only we changed it (ours goes out next)
                 continue
-            if base == loc_json:
+            if base_hash == content_hash(loc_json):
                 updates.append((rec.uid, {**values, **meta}))
                 rep.updated += 1
                 continue
             loc = json.loads(loc_json)
-            b = json.loads(base) if base is not None else None
+            b = self._base_body(base_batch, t, rec.uid) if base_hash else None
             clash = sorted(
                 k for k in set(loc) | set(incoming)
                 if loc.get(k) != incoming.get(k)
@@ -533,7 +558,8 @@ class _Applier:
             merged = {k: (incoming[k] if k in incoming and incoming.get(k) != b.get(k) else loc.get(k))
                       for k in set(loc) | set(incoming)}  # fmt: skip
             mvalues, _ = codec.decode(merged, id_maps)
-            newer = meta if str(meta.get("updated_at", "")) >= str(row.get("updated_at") or "") else {}
+            loc_updated = json.loads(loc_meta).get("updated_at") or ""
+            newer = meta if str(meta.get("updated_at", "")) >= str(loc_updated) else {}
             updates.append((rec.uid, {**mvalues, **newer}))
             rep.updated += 1
             rep.merged += 1
@@ -553,8 +579,8 @@ class _Applier:
                 f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows
             )
         conn.executemany(
-            "INSERT INTO sync_base (peer, tbl, uid, body) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(peer, tbl, uid) DO UPDATE SET body = excluded.body",
+            "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",
             new_bases,
         )
         if inserts:
