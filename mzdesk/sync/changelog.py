@@ -48,6 +48,15 @@ SYNCED_TABLES: tuple[str, ...] = (
     "spot_check_items",
 )
 
+# Tables with a ``uid`` that stay at their site (a test checks every uid table is in one list).
+LOCAL_TABLES: dict[str, str] = {
+    "import_batches": "roster import bookkeeping of this office",
+    "sync_base": "sync bookkeeping",
+    "sync_changes": "sync bookkeeping",
+    "sync_conflicts": "sync bookkeeping",
+    "sync_pending": "sync bookkeeping",
+}
+
 # bookkeeping columns: they travel, but never make two versions "different"
 META_COLUMNS = frozenset({"rev", "created_at", "created_by", "updated_at", "updated_by"})
 

@@ -571,9 +571,8 @@ class _Applier:
             conn.execute(f"UPDATE {t} SET {', '.join(f'{c} = ?' for c in cols)}{bump} WHERE uid = ?",
                          [values[c] for c in cols] + [uid])  # fmt: skip
         groups: dict[tuple, list] = {}
-        for values in inserts:
-            cols = tuple(c for c in values if c in known_cols)
-            groups.setdefault(cols, []).append(tuple(values[c] for c in cols))
+        for values in inserts:  # every key is a known column (decode and the meta filter see to it)
+            groups.setdefault(tuple(values), []).append(tuple(values.values()))
         for cols, rows in groups.items():
             conn.executemany(
                 f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows
