@@ -233,7 +233,8 @@ class _SheetReader:
         return row[col]
 
     def is_total(self, row: list) -> bool:
-        return any(isinstance(v, str) and norm_header(v) in self.total_markers for v in row[:6])
+        return any(isinstance(v, str) and "计" in v and norm_header(v) in self.total_markers
+                   for v in row[:6])  # fmt: skip
 
     def household_cells_continue(self, r: int) -> bool:
         """A merged household cell over this row that began above: same household."""
@@ -606,11 +607,14 @@ def apply(store: Store, plan: RosterPlan, month: dt.date | None = None,
             if cancel and cancel():
                 raise Cancelled()
             log += _update_household(store, registry, fh, batch_id, today)
-        enrol_rows, events = [], []
+        enrol_rows: list[tuple] = []
+        next_eid = [(store.scalar("SELECT max(id) FROM enrolments") or 0) + 1]
         for fh in creates + updates:
             if not fh.category or fh.monthly_fen is None:
                 continue
-            log += _enrol(store, fh, start, batch_uid, batch_id, enrol_rows, events)
+            log += _enrol(store, fh, start, batch_uid, batch_id, enrol_rows, stamp, next_eid,
+                          created=fh.action == "create")  # fmt: skip
+        _insert_enrolments(store, enrol_rows, batch_uid)
         store.conn.executemany(
             "INSERT INTO import_rows (batch_id, table_name, row_id, action, before) "
             "VALUES (?, ?, ?, ?, ?)", log)  # fmt: skip
@@ -704,12 +708,13 @@ def _update_household(store: Store, registry: Registry, fh: FileHousehold, batch
 
 
 def _enrol(store: Store, fh: FileHousehold, start: str, batch_uid: str, batch_id: int,
-           rows: list, events: list) -> list[tuple]:  # fmt: skip
+           new_rows: list, stamp: dict, next_id: list[int], created: bool) -> list[tuple]:  # fmt: skip
+    """Record the household's enrolment: a new 在保 row (batched into ``new_rows``), or an
+    update of the live one when re-importing changed figures."""
     cat = categories().get(fh.category, {})
     member_id = fh.household.head.id if cat.get("unit") == "person" and fh.household.head else None
     covered = _covered(fh)
-    existing = _enrolment_for(store, fh.match_id, fh.category)
-    stamp = store.stamp(new=True)
+    existing = None if created else _enrolment_for(store, fh.match_id, fh.category)
     detail = json.dumps({"import_batch": batch_uid}, ensure_ascii=False)
     if existing:
         if (existing["class"], existing["covered"], existing["monthly_fen"]) == (
@@ -726,16 +731,28 @@ def _enrol(store: Store, fh: FileHousehold, start: str, batch_uid: str, batch_id
         )  # fmt: skip
         _event(store, existing["id"], existing["state"], detail, fh.monthly_fen)
         return [(batch_id, "enrolments", existing["id"], "updated", before)]
-    eid = store.conn.execute(
-        "INSERT INTO enrolments (uid, household_id, member_id, category, class, state, covered, "
-        "monthly_fen, applied_on, start_on, notice_pending, created_at, updated_at, created_by, "
-        "updated_by) VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, '', ?, ?, ?, ?)",
-        (new_uid(), fh.match_id, member_id, fh.category, fh.cls, covered, fh.monthly_fen,
-         stamp["created_at"][:10], start, stamp["created_at"], stamp["updated_at"],
-         stamp["created_by"], stamp["updated_by"]),
-    ).lastrowid  # fmt: skip
-    _event(store, eid, None, detail, fh.monthly_fen)
+    eid = next_id[0]
+    next_id[0] += 1
+    new_rows.append((eid, new_uid(), fh.match_id, member_id, fh.category, fh.cls, covered,
+                     fh.monthly_fen, stamp["created_at"][:10], start, stamp["created_at"],
+                     stamp["updated_at"], stamp["created_by"], stamp["updated_by"]))  # fmt: skip
     return [(batch_id, "enrolments", eid, "created", None)]
+
+
+def _insert_enrolments(store: Store, rows: list[tuple], batch_uid: str) -> None:
+    store.conn.executemany(
+        "INSERT INTO enrolments (id, uid, household_id, member_id, category, class, state, "
+        "covered, monthly_fen, applied_on, start_on, notice_pending, created_at, updated_at, "
+        "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, '', ?, ?, ?, ?)",
+        rows,
+    )
+    detail = json.dumps({"import_batch": batch_uid}, ensure_ascii=False)
+    at = now_iso()
+    store.conn.executemany(
+        "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, reason, "
+        "detail, monthly_fen, at, by) VALUES (?, ?, 'import', NULL, 'active', '花名册导入', ?, ?, ?, ?)",
+        [(new_uid(), r[0], detail, r[7], at, store.operator) for r in rows],
+    )
 
 
 def _event(store: Store, eid: int, from_state: str | None, detail: str, fen: int) -> None:

@@ -83,6 +83,7 @@ def category_in_text(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def category_from_cell(value: object) -> str | None:
     """A 救助类别 cell ('农村低保', '特困', 'rural_dibao') to a category code."""
     t = norm_header(value)
@@ -92,12 +93,18 @@ def category_from_cell(value: object) -> str | None:
     return None
 
 
+@functools.cache
+def _class_synonyms() -> dict[str, str]:
+    return {norm_header(k): v for k, v in headers_config()["class_synonyms"].items()}
+
+
+@functools.lru_cache(maxsize=1024)
 def normalise_class(value: object, category: str | None) -> tuple[str, bool]:
     """A class cell ('A类', '一档', '二类') to the category's class; ``ok`` false if unknown."""
     t = norm_header(value)
     if not t:
         return "", True
-    syn = {norm_header(k): v for k, v in headers_config()["class_synonyms"].items()}
+    syn = _class_synonyms()
     cls = syn.get(t, syn.get(t.upper(), str(value).strip()))
     cls = "".join(cls.split())
     allowed = categories().get(category or "", {}).get("classes", [])

@@ -1,0 +1,165 @@
+"""月度统计 dashboard: the month's figures per category and village, a bar chart
+of amounts by village, and export to .xlsx / PDF.  Figures come from
+:func:`mzdesk.roster.monthly.monthly_stats` (the same rule as the 补贴清册).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..models.money import format_fen
+from ..models.store import Store
+from ..models.vocab import categories
+from ..roster.monthly import COLUMNS, monthly_categories, monthly_stats, summary_lines, table_rows
+
+MONEY_COLS = {4, 5, 9}
+PALETTE = ("#3b7dd8", "#e0822d", "#3aa55d", "#c8414b", "#8a5cc2", "#5aa6b0", "#b5953b")
+
+
+class BarChart(QWidget):
+    """Horizontal bars: one per label, length by value; drawn with QPainter."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bars: list[tuple[str, int, str]] = []  # label, value (fen), colour
+        self.setMinimumHeight(160)
+
+    def set_bars(self, bars: list[tuple[str, int, str]]) -> None:
+        self.bars = bars
+        self.setMinimumHeight(max(160, 22 * len(bars) + 20))
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor("white"))
+        if not self.bars:
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "本月没有发放数据")
+            return
+        label_w, value_w, top = 150, 90, 10
+        width = max(10, self.width() - label_w - value_w - 20)
+        high = max(v for _, v, _ in self.bars) or 1
+        row_h = min(22, (self.height() - 2 * top) / len(self.bars))
+        for i, (label, value, colour) in enumerate(self.bars):
+            y = top + i * row_h
+            p.setPen(QPen(QColor("#333")))
+            p.drawText(QRectF(4, y, label_w - 8, row_h), Qt.AlignmentFlag.AlignRight
+                       | Qt.AlignmentFlag.AlignVCenter, label)  # fmt: skip
+            w = width * value / high
+            p.fillRect(QRectF(label_w, y + 3, w, row_h - 6), QColor(colour))
+            p.drawText(QRectF(label_w + w + 4, y, value_w, row_h), Qt.AlignmentFlag.AlignVCenter,
+                       format_fen(value))  # fmt: skip
+        p.end()
+
+
+class StatsDashboard(QWidget):
+    """Monthly statistics page (月度统计)."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None, month: dt.date | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.stats: dict | None = None
+        month = month or dt.date.today().replace(day=1)
+        self.month = QDateEdit(QDate(month.year, month.month, 1))
+        self.month.setDisplayFormat("yyyy年MM月")
+        self.month.setCalendarPopup(True)
+        self.category = QComboBox()
+        self.category.addItem("全部类别", "")
+        for code in monthly_categories():
+            self.category.addItem(categories()[code]["name"], code)
+        self.xlsx_btn = QPushButton("导出Excel…")
+        self.pdf_btn = QPushButton("导出PDF…")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("月份:"))
+        bar.addWidget(self.month)
+        bar.addWidget(QLabel("类别:"))
+        bar.addWidget(self.category)
+        bar.addStretch(1)
+        bar.addWidget(self.xlsx_btn)
+        bar.addWidget(self.pdf_btn)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chart = BarChart()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels([h for _, h in COLUMNS])
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.summary)
+        layout.addWidget(QLabel("当月发放金额（元），按村(社区)"))
+        layout.addWidget(self.chart)
+        layout.addWidget(self.table, 1)
+
+        self.month.dateChanged.connect(self.refresh)
+        self.category.currentIndexChanged.connect(self.refresh)
+        self.xlsx_btn.clicked.connect(lambda: self.export("xlsx"))
+        self.pdf_btn.clicked.connect(lambda: self.export("pdf"))
+        self.refresh()
+
+    def selected_month(self) -> dt.date:
+        return self.month.date().toPython().replace(day=1)
+
+    def refresh(self) -> None:
+        self.stats = monthly_stats(self.store, self.selected_month(), self.category.currentData() or None)
+        rows = table_rows(self.stats)
+        self.table.setRowCount(len(rows))
+        for r, values in enumerate(rows):
+            for c, v in enumerate(values):
+                text = format_fen(v) if c in MONEY_COLS else str(v)
+                it = QTableWidgetItem(text)
+                if c >= 2:
+                    it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if values[1] in ("小计", "") and c < 2 or values[0] == "合计":
+                    f = it.font()
+                    f.setBold(True)
+                    it.setFont(f)
+                self.table.setItem(r, c, it)
+        self.table.resizeColumnsToContents()
+        lines = summary_lines(self.stats)
+        self.summary.setText("\n".join(lines) if lines else f"{self.stats['month']} 没有在保对象")
+        cats = list(self.stats["totals"])
+        bars = [(f"{r['village']} {r['category_name']}" if len(cats) > 1 else r["village"],
+                 r["monthly_fen"], PALETTE[cats.index(r["category"]) % len(PALETTE)])
+                for r in self.stats["rows"] if r["monthly_fen"]]  # fmt: skip
+        self.chart.set_bars(bars)
+
+    def export(self, kind: str, path: str | None = None) -> str | None:
+        if self.stats is None:
+            return None
+        if not path:
+            name = f"社会救助统计_{self.stats['month']}.{kind}"
+            path, _ = QFileDialog.getSaveFileName(self, "导出统计", name, f"*.{kind}")
+        if not path:
+            return None
+        from ..models.site import get_site
+
+        site = get_site(self.store)
+        township = site.name if site else ""
+        if kind == "pdf":
+            from ..roster.monthly import write_pdf
+
+            write_pdf(self.stats, path, township)
+        else:
+            from ..roster.exporter import export_monthly_stats
+
+            export_monthly_stats(self.stats, path, township)
+        return path
