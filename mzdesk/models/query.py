@@ -201,7 +201,9 @@ def household_rows(store: Store, ids: list[int]) -> dict[int, dict]:
         "AS categories "
         "FROM households h WHERE h.id IN (SELECT value FROM json_each(?))"
     )
-    return {r["id"]: r for r in store.db.query(sql, (json.dumps(ids),))}
+    cur = store.conn.execute(sql, (json.dumps(ids),))
+    cols = [d[0] for d in cur.description]
+    return {row[0]: dict(zip(cols, row, strict=True)) for row in cur}
 
 
 def villages(store: Store) -> list[str]:

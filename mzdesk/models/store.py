@@ -18,8 +18,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import sqlite_utils
-
 from .errors import StoreError
 from .migrations import MIGRATIONS, register_functions
 
@@ -44,9 +42,9 @@ def default_operator() -> str:
 class Store:
     """An open mzdesk database: the single entry to the data (like Anki's collection)."""
 
-    def __init__(self, db: sqlite_utils.Database, path: str, operator: str):
-        self.db = db
-        self.conn: sqlite3.Connection = db.conn
+    def __init__(self, conn: sqlite3.Connection, path: str, operator: str):
+        self.conn: sqlite3.Connection = conn
+        self._db = None
         self.path = path
         self.operator = operator
         self._depth = 0
@@ -76,11 +74,15 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"无法打开数据库 {path}: {exc}", "open_failed") from None
         register_functions(conn)
-        store = cls(sqlite_utils.Database(conn), path, operator or default_operator())
-        store.migrate()
-        from .audit import attach  # after migrate: the audit tables exist
+        store = cls(conn, path, operator or default_operator())
+        try:
+            store.migrate()
+            from .audit import attach  # after migrate: the audit tables exist
 
-        attach(store)
+            attach(store)
+        except BaseException:
+            conn.close()  # a refused (too new) or failed upgrade leaves no open handle behind
+            raise
         return store
 
     def close(self) -> None:
@@ -140,10 +142,20 @@ class Store:
         return cols
 
     # -- small query helpers -------------------------------------------
+    @property
+    def db(self):
+        """The sqlite-utils ``Database`` on this connection, imported on first use
+        (about 0.1 s that the window's start-up does not need to pay)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
     def one(self, sql: str, params: tuple | dict = ()) -> dict | None:
-        for row in self.db.query(sql, params):
-            return row
-        return None
+        cur = self.conn.execute(sql, params)
+        row = cur.fetchone()
+        return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
 
     def scalar(self, sql: str, params: tuple | dict = ()):
         row = self.conn.execute(sql, params).fetchone()

@@ -155,3 +155,27 @@ def test_a_failing_migration_rolls_back_and_keeps_the_old_version(tmp_path, monk
         assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
         cols = [r[1] for r in raw.execute("PRAGMA table_info(members)")]
     assert "half_done" not in cols
+
+
+def test_a_refused_database_is_not_left_open(tmp_path):
+    """After the refusal the file can be moved away at once (Windows keeps open files locked)."""
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc to list open files")
+    path = copy_fixture(VERSIONS[-1], tmp_path)
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    raw.close()
+    import gc
+
+    with pytest.raises(StoreError):
+        Store.open(path)
+    gc.collect()
+    open_handles = [p for p in Path("/proc/self/fd").iterdir() if _target(p) == str(path)]
+    assert open_handles == []
+
+
+def _target(fd: Path) -> str:
+    try:
+        return str(fd.readlink())
+    except OSError:
+        return ""
