@@ -145,11 +145,11 @@ def _where(f: ListFilter) -> tuple[list[str], list]:
         where.append("h.village = ?")
         params.append(f.village)
     if f.category == "none":
-        # unary + keeps the planner on enrolments_household: without it SQLite may pick
-        # enrolments_state and scan every active enrolment once per household
+        # one list of enrolled households, built once (a correlated NOT EXISTS costs a
+        # lookup per household; household_id is NOT NULL, so NOT IN is safe)
         where.append(
-            "NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.household_id = h.id "
-            "AND +e.state = 'active' AND +e.status = 'active')"
+            "h.id NOT IN (SELECT household_id FROM enrolments e "
+            "WHERE e.state = 'active' AND e.status = 'active')"
         )
     elif f.category:
         where.append(
