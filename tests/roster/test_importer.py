@@ -256,3 +256,27 @@ def test_remembered_mapping_is_used_next_time(store, today, tmp_path):
     again = analyse(store, path, today=today)
     assert again.layouts[0].columns.get("notes") == 5
     assert "上次保存" in again.layouts[0].notes[0]
+
+
+@pytest.mark.slow
+def test_xls_saved_by_an_old_excel(store, today, tmp_path):
+    """A real .xls (BIFF8, via LibreOffice): merged cells and number-typed IDs survive."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice (soffice) not installed: scripts/system-deps.sh installs it")
+    member_per_row(tmp_path / "old.xlsx", [
+        {"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1)),
+                                        ("乙", "配偶", 341623196101010000),
+                                        ("丙", "子", make_id("19900101", 3).translate(FULLWIDTH))]},
+        {"village": "乙村", "amount": 320.5, "members": [("丁", "户主", make_id("19620101", 5))]},
+    ], title_rows=2)  # fmt: skip
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "xls:MS Excel 97", "--outdir", str(tmp_path),
+                    str(tmp_path / "old.xlsx")], check=True, capture_output=True, timeout=180)  # fmt: skip
+    report = analyse(store, tmp_path / "old.xls", today=today).report()
+    assert (report["households"], report["members"]) == (2, 4)
+    assert counts(report) == Counter({"id_precision_lost": 1})
+    assert report["monthly_total_fen"] == 50000 + 32050
