@@ -52,6 +52,7 @@ class ImportDialog(QDialog):
 
         self.path_edit = QLineEdit(path or "")
         self.path_edit.setPlaceholderText("选择 .xlsx / .xls 花名册文件")
+        self.path_edit.textEdited.connect(self._file_changed)
         browse = QPushButton("选择文件…")
         browse.clicked.connect(self.browse)
         top = QHBoxLayout()
@@ -154,11 +155,18 @@ class ImportDialog(QDialog):
                 spec["category"] = cat
         return {"sheets": sheets} if sheets else ({"category": cat} if cat else {})
 
+    def _file_changed(self) -> None:
+        """Another file: its own header layout, so forget the mapping and the report."""
+        self.mapping.setRowCount(0)
+        self.problems.removeRows(0, self.problems.rowCount())
+        self.report = None
+        self._update_buttons()
+
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "选择花名册", "", "Excel 工作簿 (*.xlsx *.xls)")
         if path:
             self.path_edit.setText(path)
-            self.mapping.setRowCount(0)
+            self._file_changed()
             self.check()
 
     # -- check (dry run) ------------------------------------------------------------------

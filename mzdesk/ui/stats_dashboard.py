@@ -128,7 +128,7 @@ class StatsDashboard(QWidget):
                 it = QTableWidgetItem(text)
                 if c >= 2:
                     it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if values[1] in ("小计", "") and c < 2 or values[0] == "合计":
+                if values[1] == "小计" or values[0] == "合计":
                     f = it.font()
                     f.setBold(True)
                     it.setFont(f)
