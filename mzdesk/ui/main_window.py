@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu("文件(&F)")
+        file_menu = self.file_menu = menu.addMenu("文件(&F)")
         self.act_new = QAction("新建家庭(&N)", self, shortcut=QKeySequence("Ctrl+N"))
         self.act_new.triggered.connect(self.new_household)
         file_menu.addAction(self.act_new)
@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
         if w.page is None:
             w.page = factory()
             w.layout().addWidget(w.page)
+            w.page.show()  # a child added after its parent was shown starts hidden
         return w.page
 
     def open_page(self, title: str, factory) -> QWidget:

@@ -81,12 +81,37 @@ def install(window) -> None:
 
         return make
 
+    def stats() -> QWidget:
+        from .stats_dashboard import StatsDashboard
+
+        return StatsDashboard(store)
+
+    def sync() -> QWidget:
+        from .sync_page import SyncPage
+
+        w = SyncPage(store)
+        w.changed.connect(window.households.apply_filter)
+        return w
+
+    def roster_import() -> None:
+        from .import_dialog import ImportDialog
+
+        dlg = ImportDialog(store, window)
+        dlg.imported.connect(lambda _r: (window.households.reload_villages(),
+                                         window.households.apply_filter()))  # fmt: skip
+        dlg.exec()
+
     pages = [("工作台", queues), ("公示", notices), ("审核确认", review)]
     if role == "county":  # the county's daily work is the review queue
         pages = [pages[2], pages[0]]
     for title, factory in pages:
         window.add_lazy_page(title, factory)
     window.add_lazy_page("今日入户", today)
+    window.add_lazy_page("统计", stats)
+    window.add_lazy_page("数据交换", sync)
+    imp = QAction("导入花名册(Excel)…", window, shortcut="Ctrl+I")
+    imp.triggered.connect(roster_import)
+    window.file_menu.insertAction(window.act_demo, imp)
     visits_menu = window.add_menu("入户核查(&V)")
     act = QAction("按村批量打印核查表/关爱簿…", window)
     act.triggered.connect(village_print)

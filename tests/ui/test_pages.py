@@ -1,0 +1,54 @@
+"""Every capability is reachable from the main window and the household form."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from mzdesk.models.demo import generate_demo
+from mzdesk.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+PAGES = ["家庭档案", "工作台", "公示", "审核确认", "今日入户", "统计", "数据交换"]
+
+
+@pytest.fixture
+def window(qtbot, store, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    generate_demo(store, 60, seed=5)
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_every_page_is_a_tab_and_builds_when_shown(window):
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles == PAGES
+    for i, title in enumerate(titles):
+        window.tabs.setCurrentIndex(i)
+        page = window.page(title)
+        assert page is not None and page.isVisible(), title
+    # the work queues were filled when first shown (the demo has enrolments)
+    queues = window.page("工作台")
+    assert sum(len(rows) for rows in queues.rows.values()) > 0
+
+
+def test_household_form_has_capability_tabs(qtbot, window):
+    hid = window.households.model.household_id(0)
+    dlg = window.edit_household(hid)
+    qtbot.addWidget(dlg)
+    tabs = [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())]
+    assert tabs == ["基本信息", "救助保障", "入户与跟进", "操作记录"]
+    dlg.done(0)
+
+
+def test_admin_pages_open_from_the_menu(window):
+    menus = {a.text(): a.menu() for a in window.menuBar().actions() if a.menu()}
+    admin = menus["管理(&M)"]
+    for action in admin.actions():
+        action.trigger()
+        assert window.tabs.tabText(window.tabs.currentIndex()) == action.text()
+    # menus sit before 帮助
+    assert list(menus)[-1] == "帮助(&H)"
