@@ -134,6 +134,19 @@ def test_malformed_workbooks_exit_2_with_one_line(capsys, store, db, tmp_path, m
     assert counts(store) == (0, 0)
 
 
+def test_real_password_protected_workbook_exits_2(capsys, store, db, tmp_path):
+    """Encrypted the way Excel does it ("用密码进行加密"), by msoffcrypto-tool."""
+    ooxml = pytest.importorskip("msoffcrypto.format.ooxml")
+    plain = tmp_path / "plain.xlsx"
+    member_per_row(plain, [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}])
+    locked = tmp_path / "locked.xlsx"
+    with open(plain, "rb") as src, open(locked, "wb") as dst:
+        ooxml.OOXMLFile(src).encrypt("secret", dst)
+    code, _, err = run(capsys, "roster", "import", str(locked), "--db", db)
+    assert code == 2 and "密码" in err
+    assert counts(store) == (0, 0)
+
+
 def test_workbook_without_any_roster_exits_2(capsys, db, tmp_path):
     from openpyxl import Workbook
 
