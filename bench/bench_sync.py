@@ -49,7 +49,9 @@ def township_db(path: Path, households: int, cache: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--households", type=int, default=100_000)
-    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "mzdesk-bench-sync.sqlite")
+    ap.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "mzdesk-bench-sync.sqlite"
+    )
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mzdesk-bench-sync-"))
     try:

@@ -73,13 +73,15 @@ def record_line(uid: str, op: str, meta: dict | str | None, content_json: str | 
             else json.dumps({"uid": uid, "op": op}, ensure_ascii=False)[:-1])  # fmt: skip
     if op == "delete":
         return head + "}\n"
-    meta_json = meta if isinstance(meta, str) else json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+    meta_json = (
+        meta
+        if isinstance(meta, str)
+        else json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+    )
     return f'{head}, "meta": {meta_json}, "row": {content_json}}}\n'
 
 
-def build(
-    manifest: dict, files: dict[str, str], keys: SiteKeys, recipient: PublicKey
-) -> bytes:
+def build(manifest: dict, files: dict[str, str], keys: SiteKeys, recipient: PublicKey) -> bytes:
     """Zip, sign and encrypt.  ``files`` maps table -> JSON Lines text."""
     manifest = dict(manifest, format=FORMAT, format_version=FORMAT_VERSION, files={})
     blobs = {}
@@ -102,7 +104,10 @@ def build(
         for name, data in blobs.items():
             z.writestr(name, data)
         z.writestr("signature.json", json.dumps(signature, indent=1))
-    recipients = [pyrage.x25519.Recipient.from_str(recipient.age_recipient), keys.identity.to_public()]
+    recipients = [
+        pyrage.x25519.Recipient.from_str(recipient.age_recipient),
+        keys.identity.to_public(),
+    ]
     return pyrage.encrypt(buf.getvalue(), recipients)
 
 
@@ -147,17 +152,22 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
         version = manifest.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise _refuse(
-                "newer_format", f"批次格式版本 {version} 比本程序支持的 {FORMAT_VERSION} 新，请升级mzdesk"
+                "newer_format",
+                f"批次格式版本 {version} 比本程序支持的 {FORMAT_VERSION} 新，请升级mzdesk",
             )
         recipient = manifest["recipient"]["code"]
         if recipient != own_code:
-            raise _refuse("wrong_recipient", f"此批次是发给站点 {recipient} 的，不是本站（{own_code}）")
+            raise _refuse(
+                "wrong_recipient", f"此批次是发给站点 {recipient} 的，不是本站（{own_code}）"
+            )
         sender = manifest["sender"]["code"]
         site = trusted(sender)
         if site is None:
             raise _refuse("unknown_sender", f"发送站点 {sender} 不在信任列表中，拒绝导入")
         if site.revoked:
-            raise _refuse("revoked_key", f"站点 {sender} 的密钥已于 {site.revoked_at} 吊销，拒绝导入")
+            raise _refuse(
+                "revoked_key", f"站点 {sender} 的密钥已于 {site.revoked_at} 吊销，拒绝导入"
+            )
         if (
             signature.get("algorithm") != "Ed25519"
             or signature.get("signer") != sender
@@ -165,7 +175,9 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
             or signature.get("fingerprint") != site.key.fingerprint
             or not site.key.verify(unb64(signature["signature"]), manifest_bytes)
         ):
-            raise _refuse("bad_signature", f"签名无效：此批次不是站点 {sender} 用其登记的密钥签发的")
+            raise _refuse(
+                "bad_signature", f"签名无效：此批次不是站点 {sender} 用其登记的密钥签发的"
+            )
         if int(manifest["schema_version"]) > schema_version:
             raise _refuse(
                 "newer_schema",

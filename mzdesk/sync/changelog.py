@@ -211,7 +211,11 @@ class TableCodec:
         self._meta = [c for c in self.columns if c in META_COLUMNS]
         # (column, wire name, kind): kind 0 plain, 1 foreign key, 2 blob
         self._plan = [
-            (c, self.wire_name(c) if c in self.fks else c, 1 if c in self.fks else 2 if c in self.blobs else 0)
+            (
+                c,
+                self.wire_name(c) if c in self.fks else c,
+                1 if c in self.fks else 2 if c in self.blobs else 0,
+            )
             for c in self._content
         ]
         self._plain_only = all(k == 0 for _, _, k in self._plan)

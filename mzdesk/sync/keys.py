@@ -149,14 +149,18 @@ def init_keys(store: Store, passphrase: str | None = None, force: bool = False) 
     site = require_site(store)
     path = key_file(store)
     if path.exists() and not force:
-        raise KeyError_(f"本站密钥已存在: {path}（重新生成会使其他站点无法再发给本站）", "keys_exist")
+        raise KeyError_(
+            f"本站密钥已存在: {path}（重新生成会使其他站点无法再发给本站）", "keys_exist"
+        )
     identity = pyrage.x25519.Identity.generate()
     signer = Ed25519PrivateKey.generate()
     secret = json.dumps({"age_identity": str(identity), "ed25519": b64(signer.private_bytes_raw())})
     body: dict = {"format": PRIVATE_FORMAT, "site": site.code, "created_at": now_iso()}
     if passphrase:
         salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-        sealed = AESGCM(_derive(passphrase, salt)).encrypt(nonce, secret.encode(), site.code.encode())
+        sealed = AESGCM(_derive(passphrase, salt)).encrypt(
+            nonce, secret.encode(), site.code.encode()
+        )
         body["sealed"] = {"kdf": "scrypt", "n": _SCRYPT_N, "salt": b64(salt), "nonce": b64(nonce),
                           "ciphertext": b64(sealed)}  # fmt: skip
     else:
@@ -179,10 +183,14 @@ def load_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
     if "sealed" in body:
         passphrase = passphrase or os.environ.get(PASSPHRASE_ENV)
         if not passphrase:
-            raise KeyError_(f"本站私钥有口令保护，请提供口令（或设置 {PASSPHRASE_ENV}）", "passphrase")
+            raise KeyError_(
+                f"本站私钥有口令保护，请提供口令（或设置 {PASSPHRASE_ENV}）", "passphrase"
+            )
         s = body["sealed"]
         try:
-            key = Scrypt(salt=unb64(s["salt"]), length=32, n=s["n"], r=8, p=1).derive(passphrase.encode())
+            key = Scrypt(salt=unb64(s["salt"]), length=32, n=s["n"], r=8, p=1).derive(
+                passphrase.encode()
+            )
             secret = json.loads(AESGCM(key).decrypt(unb64(s["nonce"]), unb64(s["ciphertext"]),
                                                     body["site"].encode()))  # fmt: skip
         except Exception:  # noqa: BLE001 - any failure here means a wrong passphrase

@@ -28,7 +28,9 @@ def keys() -> None:
 @keys.command("init")
 @db_option
 @_pass_option
-@click.option("--force", is_flag=True, help="重新生成（其他站点须重新导入公钥）/ replace existing keys")
+@click.option(
+    "--force", is_flag=True, help="重新生成（其他站点须重新导入公钥）/ replace existing keys"
+)
 def keys_init(db_path, passphrase, force):
     """Make this site's encryption (age X25519) and signing (Ed25519) key pairs."""
     from .keys import init_keys, key_file
@@ -72,7 +74,9 @@ def keys_show(db_path, passphrase, as_json):
 @keys.command("export-public")
 @db_option
 @_pass_option
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="公钥文件 / output file")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="公钥文件 / output file"
+)
 def keys_export_public(db_path, passphrase, out):
     """Write this site's public key file, to give to the other sites."""
     from .keys import load_keys
@@ -85,7 +89,9 @@ def keys_export_public(db_path, passphrase, out):
 @keys.command("trust")
 @db_option
 @click.argument("public_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--villages", default=None, help="入户终端负责的村，逗号分隔 / villages for a field laptop")
+@click.option(
+    "--villages", default=None, help="入户终端负责的村，逗号分隔 / villages for a field laptop"
+)
 def keys_trust(db_path, public_file, villages):
     """Add another site's public key file to the trust list (check the fingerprint first)."""
     from .keys import PublicKey, trust
@@ -110,7 +116,9 @@ def keys_revoke(db_path, site):
 @keys.command("export-identity")
 @db_option
 @_pass_option
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="身份文件 / output file")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="身份文件 / output file"
+)
 def keys_export_identity(db_path, passphrase, out):
     """Write the age identity (secret!) for recovery: `age -d -i FILE batch.age` reads it."""
     from .keys import export_identity, load_keys
@@ -133,7 +141,8 @@ def sync() -> None:
 @click.option("--resend", type=int, default=None, help="重发第N批 / write batch N again")
 def sync_export(db_path, passphrase, to, out, full, resend):
     """Write the next batch for site TO (changes since the last batch, or --full)."""
-    from .exchange import export_batch, resend as do_resend
+    from .exchange import export_batch
+    from .exchange import resend as do_resend
     from .keys import load_keys
 
     store = open_store(db_path)
@@ -143,7 +152,9 @@ def sync_export(db_path, passphrase, to, out, full, resend):
         return
     r = export_batch(store, load_keys(store, passphrase), to, out, full=full)
     counts = "，".join(f"{t} {n}" for t, n in r.counts.items()) or "无变更（仅确认回执）"
-    click.echo(f"已写出发给 {to} 的第 {r.sequence} 批{'（完整快照）' if full else ''}: {out}  {counts}")
+    click.echo(
+        f"已写出发给 {to} 的第 {r.sequence} 批{'（完整快照）' if full else ''}: {out}  {counts}"
+    )
 
 
 @sync.command("import")
@@ -201,4 +212,6 @@ def sync_status(db_path, as_json):
         arrow = "→" if b["direction"] == "out" else "←"
         ack = "" if b["direction"] == "in" else (" 已确认" if b["acked_at"] else " 待确认")
         click.echo(f"{b['processed_at']} {arrow} {b['peer']} 第{b['seq']}批{ack} {b['counts']}")
-    click.echo(f"待确认 {len(data['pending_acks'])}，暂存 {len(data['held'])}，未解决冲突 {data['conflicts']}")
+    click.echo(
+        f"待确认 {len(data['pending_acks'])}，暂存 {len(data['held'])}，未解决冲突 {data['conflicts']}"
+    )

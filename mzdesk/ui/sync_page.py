@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
 
 from ..models.errors import MzError
 from ..models.store import Store
-from ..sync import exchange, keys as keymod
+from ..sync import exchange
+from ..sync import keys as keymod
 from .worker import run_with_progress
 
 TABLE_LABELS = {"households": "家庭", "members": "成员", "enrolments": "救助对象", "visits": "入户调查",
@@ -174,7 +175,9 @@ class SyncPage(QWidget):
             row.addWidget(b)
         lay.addLayout(row)
         self.trusted = QTableWidget(0, 6)
-        self.trusted.setHorizontalHeaderLabels(["代码", "名称", "角色", "指纹", "信任自", "负责村/状态"])
+        self.trusted.setHorizontalHeaderLabels(
+            ["代码", "名称", "角色", "指纹", "信任自", "负责村/状态"]
+        )
         self.trusted.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.trusted.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.trusted.horizontalHeader().setStretchLastSection(True)
@@ -195,7 +198,9 @@ class SyncPage(QWidget):
 
         site = get_site(self.store)
         has = keymod.has_keys(self.store) if self.store.path != ":memory:" else False
-        self.site_label.setText(f"本站：{site.code} {site.name}（{site.role}）" if site else "本站尚未初始化")
+        self.site_label.setText(
+            f"本站：{site.code} {site.name}（{site.role}）" if site else "本站尚未初始化"
+        )
         sites = keymod.trusted_sites(self.store)
         current = self.dest.currentData()
         self.dest.clear()
@@ -211,7 +216,9 @@ class SyncPage(QWidget):
         self.trusted.setRowCount(len(sites))
         for i, s in enumerate(sites):
             state = f"已吊销 {s.revoked_at}" if s.revoked else "、".join(s.villages)
-            for j, v in enumerate((s.key.code, s.key.name, s.key.role, s.key.fingerprint, s.since, state)):
+            for j, v in enumerate(
+                (s.key.code, s.key.name, s.key.role, s.key.fingerprint, s.since, state)
+            ):
                 self.trusted.setItem(i, j, QTableWidgetItem(v))
         hist = exchange.history(self.store)
         self.history.setRowCount(len(hist))
@@ -247,7 +254,9 @@ class SyncPage(QWidget):
             except MzError as exc:
                 if exc.code != "passphrase" or not ask:
                     raise
-                text, ok = QInputDialog.getText(self, "本站私钥口令", "请输入口令：", QLineEdit.EchoMode.Password)
+                text, ok = QInputDialog.getText(
+                    self, "本站私钥口令", "请输入口令：", QLineEdit.EchoMode.Password
+                )
                 if not ok:
                     raise
                 self._keys = keymod.load_keys(self.store, text)
@@ -262,14 +271,23 @@ class SyncPage(QWidget):
         keys, full = self.keys(), self.full.isChecked()
 
         def job(store, progress, cancel):
-            return exchange.export_batch(store, keys, to, path, full=full, progress=progress, cancel=cancel)
+            return exchange.export_batch(
+                store, keys, to, path, full=full, progress=progress, cancel=cancel
+            )
 
         def done(res: exchange.ExportResult) -> None:
-            counts = "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in res.counts.items()) or "无变更"
-            self.report.setPlainText(f"已写出发给 {res.peer} 的第 {res.sequence} 批：{res.path}\n{counts}")
+            counts = (
+                "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in res.counts.items())
+                or "无变更"
+            )
+            self.report.setPlainText(
+                f"已写出发给 {res.peer} 的第 {res.sequence} 批：{res.path}\n{counts}"
+            )
             self.refresh()
 
-        self._task = run_with_progress(self, "导出同步批次", self.store, job, on_done=done, on_error=self._error)
+        self._task = run_with_progress(
+            self, "导出同步批次", self.store, job, on_done=done, on_error=self._error
+        )
 
     def import_from(self, path: str | Path) -> None:
         keys = self.keys()
@@ -285,7 +303,9 @@ class SyncPage(QWidget):
             self.refresh()
             self.changed.emit()
 
-        self._task = run_with_progress(self, "导入同步批次", self.store, job, on_done=done, on_error=self._error)
+        self._task = run_with_progress(
+            self, "导入同步批次", self.store, job, on_done=done, on_error=self._error
+        )
 
     def resolve_current(self, choice: str) -> None:
         item = self.conflict_list.currentItem()
@@ -327,10 +347,14 @@ class SyncPage(QWidget):
         for c in exchange.open_conflicts(self.store):
             row = c["remote"]["row"] or {}
             who = row.get("head_name") or row.get("name") or c["uid"][:8]
-            item = QListWidgetItem(f"[{kinds[c['kind']]}] {TABLE_LABELS.get(c['tbl'], c['tbl'])} {who}")
+            item = QListWidgetItem(
+                f"[{kinds[c['kind']]}] {TABLE_LABELS.get(c['tbl'], c['tbl'])} {who}"
+            )
             item.setData(Qt.ItemDataRole.UserRole, c)
             self.conflict_list.addItem(item)
-        self.tabs.setTabText(2, f"冲突 ({self.conflict_list.count()})" if self.conflict_list.count() else "冲突")
+        self.tabs.setTabText(
+            2, f"冲突 ({self.conflict_list.count()})" if self.conflict_list.count() else "冲突"
+        )
         self._show_conflict(self.conflict_list.currentItem())
 
     def _show_conflict(self, item, _previous=None) -> None:
@@ -367,12 +391,16 @@ class SyncPage(QWidget):
     # -- dialogs ---------------------------------------------------------------
     def _ask_export(self) -> None:
         to = self.dest.currentData() or "site"
-        path, _ = QFileDialog.getSaveFileName(self, "导出同步批次", f"mzdesk-to-{to}.age", "同步批次 (*.age)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "导出同步批次", f"mzdesk-to-{to}.age", "同步批次 (*.age)"
+        )
         if path:
             self.export_to(path)
 
     def _ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "导入同步批次", "", "同步批次 (*.age);;所有文件 (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "导入同步批次", "", "同步批次 (*.age);;所有文件 (*)"
+        )
         if path:
             self.import_from(path)
 
@@ -387,7 +415,9 @@ class SyncPage(QWidget):
             self.refresh()
 
     def _ask_export_public(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "导出本站公钥", "site-public.json", "公钥 (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "导出本站公钥", "site-public.json", "公钥 (*.json)"
+        )
         if path:
             Path(path).write_text(self.keys().public.to_json(), encoding="utf-8")
 
@@ -412,9 +442,9 @@ class SyncPage(QWidget):
         if row < 0:
             return
         code = self.trusted.item(row, 0).text()
-        if QMessageBox.question(self, "吊销密钥", f"吊销站点 {code} 的密钥？此后其批次一律拒收。") == (
-            QMessageBox.StandardButton.Yes
-        ):
+        if QMessageBox.question(
+            self, "吊销密钥", f"吊销站点 {code} 的密钥？此后其批次一律拒收。"
+        ) == (QMessageBox.StandardButton.Yes):
             keymod.revoke(self.store, code)
             self.refresh()
 

@@ -32,7 +32,9 @@ def main(out: Path) -> None:
     c = make_site(work, "341623", "县民政局", "county")
     link(t, c)
     generate_demo(t.store, 15, seed=11)
-    hid, huid = t.store.conn.execute("SELECT id, uid FROM households ORDER BY id LIMIT 1").fetchone()
+    hid, huid = t.store.conn.execute(
+        "SELECT id, uid FROM households ORDER BY id LIMIT 1"
+    ).fetchone()
     stamp = t.store.stamp(new=True)
     with t.store.transaction():
         vid = t.store.conn.execute(

@@ -29,7 +29,10 @@ class S:
         return self.keys.site.code
 
     def export(self, to: S, full: bool = False, name: str | None = None) -> Path:
-        n = name or f"{self.code}-to-{to.code}-{self.store.scalar('SELECT count(*) FROM sync_batches')}.age"
+        n = (
+            name
+            or f"{self.code}-to-{to.code}-{self.store.scalar('SELECT count(*) FROM sync_batches')}.age"
+        )
         out = self.dir / n
         export_batch(self.store, self.keys, to.code, out, full=full)
         return out
@@ -54,24 +57,33 @@ def link(a: S, b: S, villages: list[str] | None = None) -> None:
 
 def content(store: Store, villages: list[str] | None = None) -> dict[str, dict[str, str]]:
     """Every synced record's content (no stamps), by table and uid; optionally only some villages."""
-    from mzdesk.sync.exchange import _Maps, _household_column
     from mzdesk.sync.changelog import TableCodec
+    from mzdesk.sync.exchange import _household_column, _Maps
 
     maps = _Maps(store)
     scope = None
     if villages is not None:
         marks = ",".join("?" * len(villages))
-        scope = {r[0] for r in store.conn.execute(f"SELECT id FROM households WHERE village IN ({marks})", villages)}
+        scope = {
+            r[0]
+            for r in store.conn.execute(
+                f"SELECT id FROM households WHERE village IN ({marks})", villages
+            )
+        }
     out = {}
     for t in changelog.synced_tables(store.conn):
         codec = TableCodec.load(store.conn, t)
         hh = _household_column(store, codec)
-        parent = dict(store.conn.execute(f"SELECT id, household_id FROM {hh[1]}")) if hh and hh[1] else None
+        parent = (
+            dict(store.conn.execute(f"SELECT id, household_id FROM {hh[1]}"))
+            if hh and hh[1]
+            else None
+        )
         rows = {}
         cur = store.conn.execute(f"SELECT * FROM {t}")
         names = [d[0] for d in cur.description]
         for r in cur:
-            row = dict(zip(names, r))
+            row = dict(zip(names, r, strict=True))
             if scope is not None and hh is not None:
                 hid = row[hh[0]]
                 if parent is not None:
@@ -98,5 +110,7 @@ def edit(store: Store, table: str, uid: str, **fields) -> None:
     fields.update(updated_at=stamp["updated_at"], updated_by=stamp["updated_by"])
     sets = ", ".join(f"{k} = ?" for k in fields)
     with store.transaction():
-        cur = store.conn.execute(f"UPDATE {table} SET {sets} WHERE uid = ?", (*fields.values(), uid))
+        cur = store.conn.execute(
+            f"UPDATE {table} SET {sets} WHERE uid = ?", (*fields.values(), uid)
+        )
         assert cur.rowcount == 1

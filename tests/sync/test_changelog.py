@@ -14,8 +14,12 @@ def tables_with_uid(conn) -> set[str]:
 
 def test_every_table_with_a_uid_is_synced_or_declared_local(store):
     """Adding a table with a uid?  Register it in changelog.SYNCED_TABLES (or LOCAL_TABLES)."""
-    missing = tables_with_uid(store.conn) - set(changelog.SYNCED_TABLES) - set(changelog.LOCAL_TABLES)
-    assert not missing, f"add to mzdesk/sync/changelog.py SYNCED_TABLES or LOCAL_TABLES: {sorted(missing)}"
+    missing = (
+        tables_with_uid(store.conn) - set(changelog.SYNCED_TABLES) - set(changelog.LOCAL_TABLES)
+    )
+    assert not missing, (
+        f"add to mzdesk/sync/changelog.py SYNCED_TABLES or LOCAL_TABLES: {sorted(missing)}"
+    )
 
 
 def test_parents_come_before_children(store):
@@ -30,14 +34,20 @@ def test_every_write_is_logged_once_per_record(store):
     before = changelog.log_position(store.conn)
     with store.transaction():  # a raw session write, not through any service
         store.conn.execute("UPDATE households SET phone = '13900000000' WHERE id = ?", (h.id,))
-    rows = store.conn.execute("SELECT tbl, uid, op, seq FROM sync_changes WHERE tbl = 'households'").fetchall()
-    assert [(r[0], r[1], r[2]) for r in rows] == [("households", h.uid, "upsert")] and rows[0][3] > before
+    rows = store.conn.execute(
+        "SELECT tbl, uid, op, seq FROM sync_changes WHERE tbl = 'households'"
+    ).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [("households", h.uid, "upsert")] and rows[0][
+        3
+    ] > before
     Registry(store).delete(h.id, "迁出")  # soft delete: travels as an update
     assert store.scalar("SELECT op FROM sync_changes WHERE uid = ?", (h.uid,)) == "upsert"
 
 
 def test_a_newly_registered_table_is_covered_and_its_rows_queued(store, monkeypatch):
-    store.conn.execute("CREATE TABLE later_things (id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE, x TEXT)")
+    store.conn.execute(
+        "CREATE TABLE later_things (id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE, x TEXT)"
+    )
     store.conn.execute("INSERT INTO later_things (uid, x) VALUES ('u1', 'a')")
     monkeypatch.setattr(changelog, "SYNCED_TABLES", (*changelog.SYNCED_TABLES, "later_things"))
     with store.transaction():
@@ -50,10 +60,12 @@ def test_a_newly_registered_table_is_covered_and_its_rows_queued(store, monkeypa
 def test_sqlite_encoding_equals_python_canonical_json(store):
     """Rows are encoded by SQLite's json_object on export and by Python on import: same text."""
     tricky = "".join(chr(i) for i in range(32)) + '"\\/ 中文😀\u2028\x7f'
-    h = Registry(store).save(household("红旗村", ("张三", "户主", make_id("19700101", 1)), notes=tricky))
+    h = Registry(store).save(
+        household("红旗村", ("张三", "户主", make_id("19700101", 1)), notes=tricky)
+    )
     codec = changelog.TableCodec.load(store.conn, "households")
     sql = changelog.select_sql(codec, ("id", None))
     _, uid, _, by_sqlite, _ = store.conn.execute(sql + " WHERE t.id = ?", (h.id,)).fetchone()
     row = dict(zip([d[0] for d in store.conn.execute("SELECT * FROM households").description],
-                   store.conn.execute("SELECT * FROM households WHERE id = ?", (h.id,)).fetchone()))  # fmt: skip
+                   store.conn.execute("SELECT * FROM households WHERE id = ?", (h.id,)).fetchone(), strict=True))  # fmt: skip
     assert codec.encode(row, {})[2] == by_sqlite and uid == h.uid

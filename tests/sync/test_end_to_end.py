@@ -24,7 +24,9 @@ def sites(tmp_path):
     t = make_site(tmp_path, "341623101", "青山镇", "township")
     c = make_site(tmp_path, "341623", "县民政局", "county")
     generate_demo(t.store, 40, seed=3)
-    villages = [r[0] for r in t.store.conn.execute("SELECT DISTINCT village FROM households ORDER BY 1")]
+    villages = [
+        r[0] for r in t.store.conn.execute("SELECT DISTINCT village FROM households ORDER BY 1")
+    ]
     link(t, f, villages=[villages[0]])
     link(t, c)
     yield f, t, c, villages
@@ -59,7 +61,9 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
     assert (r.tables["households"].merged, r.tables["households"].conflicts) == (1, 0)
     r = f.import_(down)
     assert r.tables["households"].merged == 1
-    assert r.acked == 0  # the two batches crossed: the township wrote its before reading the field's
+    assert (
+        r.acked == 0
+    )  # the two batches crossed: the township wrote its before reading the field's
     for s in (f, t):
         row = s.store.one("SELECT phone, address FROM households WHERE uid = ?", (h1,))
         assert row == {"phone": "13900000001", "address": "新地址1号"}
@@ -77,7 +81,9 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
         resolve_conflict(f.store, fc["id"], "remote")  # the township decides
     [tc] = open_conflicts(t.store)
     assert tc["fields"] == ["phone"] and tc["remote"]["row"]["phone"] == "13900000003"
-    resolve_conflict(t.store, tc["id"], "remote")  # the field laptop saw the household: take its number
+    resolve_conflict(
+        t.store, tc["id"], "remote"
+    )  # the field laptop saw the household: take its number
     f.import_(t.export(f))
     assert open_conflicts(f.store) == [] and open_conflicts(t.store) == []
     assert content(f.store) == content(t.store, mine)
@@ -126,7 +132,8 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
         p for p in pending_acks(t.store) if p["peer"] == c.code and p["seq"] == t.store.scalar(
             "SELECT last_out_seq FROM sync_sites WHERE code = ?", (c.code,))]  # fmt: skip
     assert pending_acks(c.store)[-1:] == [] or pending_acks(c.store)[-1]["seq"] == c.store.scalar(
-        "SELECT last_out_seq FROM sync_sites WHERE code = ?", (t.code,))
+        "SELECT last_out_seq FROM sync_sites WHERE code = ?", (t.code,)
+    )
 
 
 def test_county_flags_an_id_active_in_two_townships(tmp_path):
@@ -140,7 +147,9 @@ def test_county_flags_an_id_active_in_two_townships(tmp_path):
     link(t2, c)
     shared = make_id("19600101", 11)
     Registry(t1.store).save(household("红旗村", ("王大山", "户主", shared)))
-    Registry(t2.store).save(household("绿水村", ("王大山", "户主", shared), ("李花", "配偶", make_id("19620202", 12))))
+    Registry(t2.store).save(
+        household("绿水村", ("王大山", "户主", shared), ("李花", "配偶", make_id("19620202", 12)))
+    )
     c.import_(t1.export(c))
     r = c.import_(t2.export(c))
     assert len(r.duplicates) == 1

@@ -93,11 +93,14 @@ def reencrypted_damaged_plaintext(world, member, m):
 
 # a quick pass in every run; thousands of mutants in the slow run (make test-slow / CI)
 test_damaged_file_is_refused = settings(max_examples=200, **_SETTINGS)(
-    given(m=mutation)(damaged_file))
+    given(m=mutation)(damaged_file)
+)
 test_reencrypted_damaged_plaintext_is_refused = settings(max_examples=200, **_SETTINGS)(
-    given(member=st.integers(0, 10), m=mutation)(reencrypted_damaged_plaintext))
-test_thousands_of_damaged_files_are_refused = pytest.mark.slow(settings(max_examples=3000, **_SETTINGS)(
-    given(m=mutation)(damaged_file)))
+    given(member=st.integers(0, 10), m=mutation)(reencrypted_damaged_plaintext)
+)
+test_thousands_of_damaged_files_are_refused = pytest.mark.slow(
+    settings(max_examples=3000, **_SETTINGS)(given(m=mutation)(damaged_file))
+)
 test_thousands_of_reencrypted_mutants_are_refused = pytest.mark.slow(settings(
     max_examples=3000, **_SETTINGS)(given(member=st.integers(0, 10), m=mutation)(
         reencrypted_damaged_plaintext)))  # fmt: skip

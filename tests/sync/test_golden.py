@@ -35,7 +35,9 @@ def test_golden_batches_still_import(tmp_path, version):
     kf = key_file(store)
     kf.parent.mkdir(parents=True)
     shutil.copy(version / "county-site-key.json", kf)
-    trust(store, PublicKey.from_json((version / "township-public.json").read_text(encoding="utf-8")))
+    trust(
+        store, PublicKey.from_json((version / "township-public.json").read_text(encoding="utf-8"))
+    )
     keys = load_keys(store)
     expected = json.loads((version / "expected.json").read_text(encoding="utf-8"))
     from mzdesk.sync.exchange import import_batch

@@ -39,7 +39,9 @@ def test_public_key_file_round_trip_and_tamper_check(tmp_path):
     assert PublicKey.from_json(pub.to_json()) == pub
     assert len(pub.fingerprint) == 19 and pub.fingerprint.count("-") == 3
     d = json.loads(pub.to_json())
-    d["sign_key"] = load_keys(make_site(tmp_path / "x", "341623102", "绿水镇", "township").store).public.sign_key
+    d["sign_key"] = load_keys(
+        make_site(tmp_path / "x", "341623102", "绿水镇", "township").store
+    ).public.sign_key
     with pytest.raises(MzError, match="指纹"):
         PublicKey.from_json(json.dumps(d))
     with pytest.raises(MzError, match="不是有效的站点公钥"):
@@ -57,7 +59,9 @@ def test_batch_decrypts_with_the_age_cli(tmp_path):
     for site in (c, t):  # the destination, and the sender's own recovery copy
         ident = export_identity(site.keys, tmp_path / f"{site.code}.txt")
         assert stat.S_IMODE(ident.stat().st_mode) == 0o600
-        out = subprocess.run(["age", "-d", "-i", str(ident), str(batch)], capture_output=True, check=True)
+        out = subprocess.run(
+            ["age", "-d", "-i", str(ident), str(batch)], capture_output=True, check=True
+        )
         z = zipfile.ZipFile(io.BytesIO(out.stdout))
         manifest = json.loads(z.read("manifest.json"))
         assert manifest["recipient"]["code"] == c.code and manifest["sequence"] == 1

@@ -76,11 +76,14 @@ def test_bad_signature_from_an_impostor_with_the_same_site_code(tmp_path, pair):
 
 def test_tampered_records_or_manifest_are_bad_signatures(pair):
     t, c = pair
-    plain = pyrage.decrypt(t.export(c).read_bytes(), [t.keys.identity])  # the sender can read its own
+    plain = pyrage.decrypt(
+        t.export(c).read_bytes(), [t.keys.identity]
+    )  # the sender can read its own
 
     def edit_records(files):
         files["records/households.jsonl"] = files["records/households.jsonl"].replace(
-            b'"phone":"', b'"phone":"1')
+            b'"phone":"', b'"phone":"1'
+        )
 
     def edit_manifest(files):
         m = json.loads(files["manifest.json"])
@@ -121,7 +124,9 @@ def test_bit_flipped(pair):
     refused(c, bytes(data), "damaged")
 
 
-@pytest.mark.parametrize("data", [b"", b"%PDF-1.4\n", b"PK\x03\x04" + b"\0" * 40, "青山镇".encode() * 50])
+@pytest.mark.parametrize(
+    "data", [b"", b"%PDF-1.4\n", b"PK\x03\x04" + b"\0" * 40, "青山镇".encode() * 50]
+)
 def test_not_a_batch(pair, data):
     t, c = pair
     refused(c, data, "not_a_batch")

@@ -21,7 +21,9 @@ def run(*args: str) -> str:
 def test_keys_and_sync_commands(tmp_path, monkeypatch):
     monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
     t, c = str(tmp_path / "t.sqlite"), str(tmp_path / "c.sqlite")
-    run("init", "--db", t, "--site-code", "341623101", "--site-name", "青山镇", "--role", "township")
+    run(
+        "init", "--db", t, "--site-code", "341623101", "--site-name", "青山镇", "--role", "township"
+    )
     run("init", "--db", c, "--site-code", "341623", "--site-name", "县民政局", "--role", "county")
     run("demo", "--db", t, "--households", "5")
     assert "指纹" in run("keys", "init", "--db", t)
@@ -45,7 +47,18 @@ def test_keys_and_sync_commands(tmp_path, monkeypatch):
     run("sync", "export", "--db", c, "--to", "341623101", "--out", back)
     assert "已导入" in run("sync", "import", back, "--db", t)
     assert json.loads(run("sync", "status", "--db", t, "--json"))["pending_acks"] == []
-    run("sync", "export", "--db", t, "--to", "341623", "--out", str(tmp_path / "again.age"), "--resend", "1")
+    run(
+        "sync",
+        "export",
+        "--db",
+        t,
+        "--to",
+        "341623",
+        "--out",
+        str(tmp_path / "again.age"),
+        "--resend",
+        "1",
+    )
     assert (tmp_path / "again.age").read_bytes() == (tmp_path / "b1.age").read_bytes()
 
     ident = tmp_path / "c.id"
@@ -58,15 +71,29 @@ def test_keys_and_sync_commands(tmp_path, monkeypatch):
     assert "[replay]" in line
     run("keys", "revoke", "--db", c, "341623101")
     run("sync", "export", "--db", t, "--to", "341623", "--out", str(tmp_path / "b2.age"))
-    line = assert_one_line_failure(mz("sync", "import", str(tmp_path / "b2.age"), "--db", c, ok=False), 1)
+    line = assert_one_line_failure(
+        mz("sync", "import", str(tmp_path / "b2.age"), "--db", c, ok=False), 1
+    )
     assert "[revoked_key]" in line
 
 
 def test_field_laptop_gets_only_its_villages_via_assign(tmp_path, monkeypatch):
     monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
     t, f = str(tmp_path / "t.sqlite"), str(tmp_path / "f.sqlite")
-    run("init", "--db", t, "--site-code", "341623101", "--site-name", "青山镇", "--role", "township")
-    run("init", "--db", f, "--site-code", "341623101001", "--site-name", "入户终端", "--role", "field")
+    run(
+        "init", "--db", t, "--site-code", "341623101", "--site-name", "青山镇", "--role", "township"
+    )
+    run(
+        "init",
+        "--db",
+        f,
+        "--site-code",
+        "341623101001",
+        "--site-name",
+        "入户终端",
+        "--role",
+        "field",
+    )
     run("demo", "--db", t, "--households", "12")
     for db, pub in ((t, "t.pub"), (f, "f.pub")):
         run("keys", "init", "--db", db)
@@ -74,7 +101,9 @@ def test_field_laptop_gets_only_its_villages_via_assign(tmp_path, monkeypatch):
     run("keys", "trust", "--db", t, str(tmp_path / "f.pub"))
     run("keys", "trust", "--db", f, str(tmp_path / "t.pub"))
     out = str(tmp_path / "down.age")
-    result = CliRunner().invoke(cli, ["sync", "export", "--db", t, "--to", "341623101001", "--out", out])
+    result = CliRunner().invoke(
+        cli, ["sync", "export", "--db", t, "--to", "341623101001", "--out", out]
+    )
     assert result.exit_code != 0 and "分配村" in str(result.exception)
     from mzdesk.models.store import Store
 

@@ -10,7 +10,9 @@ from tests.sync.sites import edit, fingerprint, link, make_site
 
 
 def wait_done(qtbot, page):
-    qtbot.waitUntil(lambda: page._task is not None and not page._task.thread.isRunning(), timeout=20000)
+    qtbot.waitUntil(
+        lambda: page._task is not None and not page._task.thread.isRunning(), timeout=20000
+    )
 
 
 def test_sync_page_export_import_conflict(qtbot, tmp_path):
@@ -37,7 +39,10 @@ def test_sync_page_export_import_conflict(qtbot, tmp_path):
     with qtbot.waitSignal(page.changed, timeout=20000):
         page.import_from(back)
     wait_done(qtbot, page)
-    assert page.last_report.sequence == 1 and "已导入站点 341623 的第 1 批" in page.report.toPlainText()
+    assert (
+        page.last_report.sequence == 1
+        and "已导入站点 341623 的第 1 批" in page.report.toPlainText()
+    )
     assert "待对方确认：0" in page.pending_label.text()
 
     # a refused batch (replay): message shown, nothing changed
@@ -52,7 +57,9 @@ def test_sync_page_export_import_conflict(qtbot, tmp_path):
     page.export_to(down)
     wait_done(qtbot, page)
     f.import_(down)
-    uid = t.store.scalar("SELECT uid FROM households WHERE village = ? ORDER BY id LIMIT 1", (village,))
+    uid = t.store.scalar(
+        "SELECT uid FROM households WHERE village = ? ORDER BY id LIMIT 1", (village,)
+    )
     edit(t.store, "households", uid, phone="13800000000")
     edit(f.store, "households", uid, phone="13900000000")
     page.import_from(f.export(t))
@@ -60,7 +67,10 @@ def test_sync_page_export_import_conflict(qtbot, tmp_path):
     assert page.conflict_list.count() == 1 and page.tabs.tabText(2) == "冲突 (1)"
     page.conflict_list.setCurrentRow(0)
     assert page.sides.item(0, 0).text() == "phone"
-    assert (page.sides.item(0, 1).text(), page.sides.item(0, 2).text()) == ("13800000000", "13900000000")
+    assert (page.sides.item(0, 1).text(), page.sides.item(0, 2).text()) == (
+        "13800000000",
+        "13900000000",
+    )
     page.resolve_current("remote")
     assert page.conflict_list.count() == 0
     assert t.store.scalar("SELECT phone FROM households WHERE uid = ?", (uid,)) == "13900000000"
