@@ -1,5 +1,7 @@
 """Encrypted, signed batch files between field laptops, townships and the county.
 
-Records are designed to travel: every row has a stable ``uid`` and who/when
-stamps (see models/migrations.py).  The batch format arrives with the sync work.
+``keys`` (site keys, trust list), ``changelog`` (which records changed; the one
+list of synced tables), ``batch`` (the file format, docs/batch-format.md),
+``exchange`` (export, import with three-way merge, conflicts), ``sync_cli``.
+No Qt here; the GUI page is ``mzdesk/ui/sync_page.py``.
 """
