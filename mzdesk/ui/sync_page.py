@@ -48,6 +48,10 @@ TABLE_LABELS = {"households": "家庭", "members": "成员", "enrolments": "救�
                 "care_booklets": "关爱簿", "spot_checks": "抽查", "spot_check_items": "抽查对象"}  # fmt: skip
 
 
+# search keys derived from other fields (id_rev is an ID backwards): never shown
+DERIVED = frozenset({"id_rev", "phone_rev", "name_tail", "py_initials", "py_full", "head_py"})
+
+
 def report_text(report: exchange.ImportReport) -> str:
     """The import report as the clerk reads it."""
     lines = [f"已导入站点 {report.sender} 的第 {report.sequence} 批"]
@@ -367,12 +371,12 @@ class SyncPage(QWidget):
         c = item.data(Qt.ItemDataRole.UserRole)
         local, remote = c["local"] or {}, c["remote"]["row"] or {}
         self.conflict_note.setText(f"来自站点 {c['peer']} 第 {c['batch_seq']} 批：{c['note']}")
-        keys = sorted(set(local) | set(remote), key=lambda k: (k not in c["fields"], k))
+        keys = sorted((set(local) | set(remote)) - DERIVED, key=lambda k: (k not in c["fields"], k))
         from ..models.ids import mask_id
 
         def show(k, v):
-            if k in ("id_number", "id_raw") and v:
-                return mask_id(str(v))
+            if v and (k.endswith("id_number") or k == "id_raw"):
+                return mask_id(str(v))  # the page may be on a shared screen: never a full ID
             return "" if v is None else str(v)
 
         self.sides.setRowCount(len(keys))

@@ -71,6 +71,9 @@ def test_sync_page_export_import_conflict(qtbot, tmp_path):
         "13800000000",
         "13900000000",
     )
+    shown = [page.sides.item(i, j).text() for i in range(page.sides.rowCount()) for j in range(3)]
+    head_id = t.store.scalar("SELECT head_id_number FROM households WHERE uid = ?", (uid,))
+    assert "id_rev" not in shown and not any(head_id in x or head_id[::-1] in x for x in shown)
     page.resolve_current("remote")
     assert page.conflict_list.count() == 0
     assert t.store.scalar("SELECT phone FROM households WHERE uid = ?", (uid,)) == "13900000000"
