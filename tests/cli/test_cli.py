@@ -287,3 +287,13 @@ def test_check_exit_codes(tmp_path):
     assert "34162319620202" not in proc.stdout  # findings name people, not numbers
     proc = mz("check", "--db", str(path), ok=False)
     assert proc.returncode == 1 and "发现 1 处问题" in proc.stdout
+
+
+def test_a_database_from_a_newer_mzdesk_is_refused(tmp_path):
+    path = tmp_path / "newer.sqlite"
+    Store.open(path).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = 999")
+    raw.close()
+    line = assert_one_line_failure(mz("stats", "--db", str(path), ok=False), 1)
+    assert "schema_too_new" in line and "999" in line and "升级" in line
