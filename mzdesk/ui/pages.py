@@ -101,6 +101,11 @@ def install(window) -> None:
                                          window.households.apply_filter()))  # fmt: skip
         dlg.exec()
 
+    def payment_export() -> None:
+        from .payment_export import PaymentExportDialog
+
+        PaymentExportDialog(store, window).exec()
+
     pages = [("工作台", queues), ("公示", notices), ("审核确认", review)]
     if role == "county":  # the county's daily work is the review queue
         pages = [pages[2], pages[0]]
@@ -112,6 +117,9 @@ def install(window) -> None:
     imp = QAction("导入花名册(Excel)…", window, shortcut="Ctrl+I")
     imp.triggered.connect(roster_import)
     window.file_menu.insertAction(window.act_demo, imp)
+    pay = QAction("导出补贴清册(Excel)…", window)
+    pay.triggered.connect(payment_export)
+    window.file_menu.insertAction(window.act_demo, pay)
     visits_menu = window.add_menu("入户核查(&V)")
     act = QAction("按村批量打印核查表/关爱簿…", window)
     act.triggered.connect(village_print)

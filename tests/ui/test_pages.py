@@ -52,3 +52,25 @@ def test_admin_pages_open_from_the_menu(window):
         assert window.tabs.tabText(window.tabs.currentIndex()) == action.text()
     # menus sit before 帮助
     assert list(menus)[-1] == "帮助(&H)"
+
+
+def test_payment_roster_export_from_the_dialog(qtbot, window, store, tmp_path):
+    import datetime as dt
+
+    import openpyxl
+    from PySide6.QtCore import QDate
+
+    from mzdesk.ui.payment_export import PaymentExportDialog
+
+    month = dt.date.today().replace(day=1)
+    dlg = PaymentExportDialog(store, window)
+    qtbot.addWidget(dlg)
+    dlg.month.setDate(QDate(month.year, month.month, 1))
+    out = tmp_path / "清册.xlsx"
+    dlg.path.setText(str(out))
+    task = dlg.start()
+    with qtbot.waitSignal(task.done, timeout=20000):
+        pass
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert wb.sheetnames  # one sheet per category paid this month
+    assert dlg.result_info
