@@ -32,6 +32,9 @@ bench: $(STAMP)
 	bash scripts/system-deps.sh
 	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_core.py
 	$(PY) bench/bench_notice.py
+	$(PY) bench/bench_booklet.py
+	$(PY) bench/bench_roster.py
+	$(PY) bench/bench_sync.py
 
 build: $(STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --clean build.spec
