@@ -134,8 +134,10 @@ def main() -> None:
     path = tmp / "roster.xlsx"
     t = time.perf_counter()
     households, members = generate(path, args.members)
-    print(f"generated {path.name}: {households} households, {members} members, "
-          f"{path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s")
+    print(
+        f"generated {path.name}: {households} households, {members} members, "
+        f"{path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s"
+    )
 
     from mzdesk.roster.importer import analyse, apply
 
@@ -156,12 +158,20 @@ def main() -> None:
 
     t_import = best(do_import, args.repeat)
     rep = timings["plan"].report()
-    print(f"import: {rep['households']} households, {rep['members']} members, "
-          f"problems {rep['problem_counts']}")
-    print(f"  openpyxl read_only, read only:   {t_openpyxl:7.2f} s  ({members / t_openpyxl:,.0f} rows/s)")
-    print(f"  python-calamine, read only:      {t_calamine:7.2f} s  ({members / t_calamine:,.0f} rows/s)")
-    print(f"  mzdesk import (read+check+write): {t_import:6.2f} s  "
-          f"(analyse {timings['analyse']:.2f} s, apply {timings['apply']:.2f} s)")
+    print(
+        f"import: {rep['households']} households, {rep['members']} members, "
+        f"problems {rep['problem_counts']}"
+    )
+    print(
+        f"  openpyxl read_only, read only:   {t_openpyxl:7.2f} s  ({members / t_openpyxl:,.0f} rows/s)"
+    )
+    print(
+        f"  python-calamine, read only:      {t_calamine:7.2f} s  ({members / t_calamine:,.0f} rows/s)"
+    )
+    print(
+        f"  mzdesk import (read+check+write): {t_import:6.2f} s  "
+        f"(analyse {timings['analyse']:.2f} s, apply {timings['apply']:.2f} s)"
+    )
     print(f"  ratio import / openpyxl read_only = {t_import / t_openpyxl:.2f}  (target <= 1.0)")
 
     # -- export: N person enrolments in one category --------------------------------------
@@ -198,8 +208,12 @@ def main() -> None:
     t_export = best(lambda: res.update(export_payment_roster(store, month, tmp / "qc.xlsx",
                                                              category="elderly")), args.repeat)  # fmt: skip
     print(f"export: {res['rows']} rows")
-    print(f"  openpyxl write_only, same rows:   {t_plain:7.2f} s  ({len(data) / t_plain:,.0f} rows/s)")
-    print(f"  mzdesk 补贴清册 (query+text cells): {t_export:6.2f} s  ({res['rows'] / t_export:,.0f} rows/s)")
+    print(
+        f"  openpyxl write_only, same rows:   {t_plain:7.2f} s  ({len(data) / t_plain:,.0f} rows/s)"
+    )
+    print(
+        f"  mzdesk 补贴清册 (query+text cells): {t_export:6.2f} s  ({res['rows'] / t_export:,.0f} rows/s)"
+    )
     print(f"  ratio export / openpyxl write_only = {t_export / t_plain:.2f}  (target <= 1.5)")
 
 

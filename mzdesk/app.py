@@ -177,6 +177,7 @@ def run_gui(db_path: str | None = None) -> int:
     elif not bench:
         QTimer.singleShot(2000, lambda: _daily_backup(window, store))
     if bench:
+
         def report() -> None:
             window.households.view.viewport().repaint()
             ms = (time.perf_counter() - STARTED) * 1000

@@ -54,7 +54,9 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 
 @cli.command()
 @db_option
-@click.option("--site-code", required=True, help="统计用区划代码: 6 (county), 9 (township) or 12 digits")
+@click.option(
+    "--site-code", required=True, help="统计用区划代码: 6 (county), 9 (township) or 12 digits"
+)
 @click.option("--site-name", required=True, help="单位名称, e.g. 青山镇民政办")
 @click.option("--role", type=click.Choice(["township", "field", "county"]), default="township",
               show_default=True, help="what this installation is")  # fmt: skip
@@ -101,7 +103,9 @@ def households_find(text, db_path, as_json, limit):
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['id']:>7}  {r['head_name']:<6}  {r['village']}{r['group']}  {r['members']}人")
+        click.echo(
+            f"{r['id']:>7}  {r['head_name']:<6}  {r['village']}{r['group']}  {r['members']}人"
+        )
     click.echo(f"共 {len(rows)} 户")
 
 

@@ -13,6 +13,7 @@ from mzdesk.models.registry import Registry  # noqa: E402
 from mzdesk.models.site import init_site  # noqa: E402
 from mzdesk.models.store import Store  # noqa: E402
 
+
 @pytest.fixture
 def store(tmp_path) -> Store:
     s = Store.open(tmp_path / "mz.sqlite", operator="tester")

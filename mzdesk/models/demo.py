@@ -180,11 +180,16 @@ def generate_demo(
     return insert_demo(store, made, planned, progress, cancel)
 
 
-def plan_demo(store: Store, households: int, seed: int = 1) -> tuple[list[Household], list[list[dict]]]:
+def plan_demo(
+    store: Store, households: int, seed: int = 1
+) -> tuple[list[Household], list[list[dict]]]:
     """Generate (in memory, nothing written) the households and enrolments to add."""
     site = require_site(store)
     existing = store.scalar("SELECT count(*) FROM households") or 0
-    taken = {r[0] for r in store.conn.execute("SELECT id_number FROM members WHERE id_number IS NOT NULL")}
+    taken = {
+        r[0]
+        for r in store.conn.execute("SELECT id_number FROM members WHERE id_number IS NOT NULL")
+    }
     n_villages = max(3, min(60, households // 300 + 3))
     gen = DemoGenerator(site.region_code, seed * 1_000_003 + existing, n_villages, taken)
     made = [gen.household() for _ in range(households)]
@@ -202,7 +207,9 @@ def insert_demo(
     """Write what :func:`plan_demo` generated, in one transaction."""
     registry = Registry(store)
     with store.transaction():
-        ids = registry.bulk_create(made, progress, cancel, today=max(dt.date.today(), DEMO_REFERENCE_DAY))
+        ids = registry.bulk_create(
+            made, progress, cancel, today=max(dt.date.today(), DEMO_REFERENCE_DAY)
+        )
         rows = []
         stamp = store.stamp(new=True)
         for h, enrols in zip(made, planned, strict=True):

@@ -190,9 +190,7 @@ def validate_household(h: Household, today: dt.date | None = None) -> list[Field
     if h.members and len(heads) == 0:
         problems.append(FieldError("members", "no_head", "家庭必须有一名户主"))
     elif len(heads) > 1:
-        problems.append(
-            FieldError("relation", "two_heads", "一个家庭只能有一名户主", row=heads[1])
-        )
+        problems.append(FieldError("relation", "two_heads", "一个家庭只能有一名户主", row=heads[1]))
     seen: dict[str, int] = {}
     for i, m in enumerate(h.members):
         if m.id_number and not m.id_pending:
@@ -222,6 +220,8 @@ def household_warnings(h: Household, today: dt.date | None = None) -> list[Field
             out.append(FieldError("id_number", "id_pending", f"{m.name}身份证号待核实", row=i))
         if m.health == "残疾" and not m.disability_cert:
             out.append(
-                FieldError("disability_cert", "no_cert", f"{m.name}健康状况为残疾但无残疾人证", row=i)
+                FieldError(
+                    "disability_cert", "no_cert", f"{m.name}健康状况为残疾但无残疾人证", row=i
+                )
             )
     return out

@@ -437,4 +437,3 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _id_birth_date_index,
     _covering_name_search_indexes,
 ]
-

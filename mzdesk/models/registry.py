@@ -358,4 +358,3 @@ class Registry:
                     if cancel and cancel():
                         raise Cancelled()
         return ids
-

@@ -191,8 +191,13 @@ MEMBER_HEADERS = ("家庭编号", "村(社区)", "组", "户主", "姓名", "与
                   "身份证待核实", "性别", "出生日期", "健康状况")  # fmt: skip
 
 
-def export_registry(store: Store, out: str | Path, village: str | None = None,
-                    progress: Progress | None = None, cancel: CancelFn | None = None) -> dict:
+def export_registry(
+    store: Store,
+    out: str | Path,
+    village: str | None = None,
+    progress: Progress | None = None,
+    cancel: CancelFn | None = None,
+) -> dict:
     """Household roster (家庭花名册) and member roster (成员花名册) in one workbook."""
     where, params = "h.status = 'active'", []
     if village:

@@ -398,7 +398,9 @@ class _SheetReader:
         for m, r in zip(h.members, fh.member_rows, strict=True):
             if not m.relation:
                 m.relation = "其他"
-                self.problem(r, "relation", "", "bad_relation", "与户主关系为空，已记为“其他”，请核实")
+                self.problem(
+                    r, "relation", "", "bad_relation", "与户主关系为空，已记为“其他”，请核实"
+                )
         # validate with the household rules (IDs are settled already: pending or valid)
         problems = validate_household(h, self.today)
         fixable = [p for p in problems if p.code in ("bad_phone", "bad_account")]
@@ -546,7 +548,9 @@ def _compare(store: Store, fh: FileHousehold) -> str:
     if fh.category and fh.monthly_fen is not None:
         e = _enrolment_for(store, db.id, fh.category)
         if e is None or (e["class"], e["covered"], e["monthly_fen"]) != (
-            fh.cls, _covered(fh), fh.monthly_fen
+            fh.cls,
+            _covered(fh),
+            fh.monthly_fen,
         ):
             return "update"
     return "unchanged"
@@ -718,7 +722,9 @@ def _enrol(store: Store, fh: FileHousehold, start: str, batch_uid: str, batch_id
     detail = json.dumps({"import_batch": batch_uid}, ensure_ascii=False)
     if existing:
         if (existing["class"], existing["covered"], existing["monthly_fen"]) == (
-            fh.cls, covered, fh.monthly_fen
+            fh.cls,
+            covered,
+            fh.monthly_fen,
         ):
             return []
         before = json.dumps({k: existing[k] for k in ("class", "covered", "monthly_fen", "rev")},
@@ -794,7 +800,10 @@ def undo(store: Store, batch_id: int | None = None, reason: str = "撤销导入"
             "ORDER BY id DESC", (last["id"],)).fetchall()  # fmt: skip
         created_h = [r[1] for r in rows if r[0] == "households" and r[2] == "created"]
         for table, row_id, action, before in rows:
-            if table not in ("households", "enrolments") or (table, action) == ("enrolments", "created"):
+            if table not in ("households", "enrolments") or (table, action) == (
+                "enrolments",
+                "created",
+            ):
                 continue
             expect = 1 if action == "created" else json.loads(before)["rev"] + 1
             rev = store.scalar(f"SELECT rev FROM {table} WHERE id = ?", (row_id,))

@@ -70,7 +70,9 @@ def _sniff(path: Path) -> str:
     if head.startswith(OLE2_MAGIC):
         data = path.read_bytes()
         if _ENCRYPTED_MARK in data:
-            raise UnreadableWorkbook(f"工作簿设置了打开密码，请在Excel/WPS中取消密码后另存再导入: {path.name}")
+            raise UnreadableWorkbook(
+                f"工作簿设置了打开密码，请在Excel/WPS中取消密码后另存再导入: {path.name}"
+            )
         return "xls"
     raise UnreadableWorkbook(f"不是Excel工作簿(.xlsx/.xls): {path.name}")
 

@@ -99,24 +99,25 @@ class HouseholdDialog(QDialog):
 
     saved = Signal(int)  # household id
 
-    def __init__(self, store: Store, household_id: int | None = None, parent=None,
-                 today: dt.date | None = None):
+    def __init__(
+        self,
+        store: Store,
+        household_id: int | None = None,
+        parent=None,
+        today: dt.date | None = None,
+    ):
         super().__init__(parent)
         self.store = store
         self.registry = Registry(store)
         self.today = today
-        self.household = (
-            self.registry.get(household_id) if household_id else Household(village="")
-        )
+        self.household = self.registry.get(household_id) if household_id else Household(village="")
         self.members: list[Member] = [copy.deepcopy(m) for m in self.household.members]
         self._loading = True
         self._dirty = False
         self._attempted = False  # show every problem only after the first save attempt
         self._touched: set[tuple[str, int | None]] = set()
         self._current_member: int | None = None
-        self.setWindowTitle(
-            f"家庭信息 · 编号 {household_id}" if household_id else "新建家庭"
-        )
+        self.setWindowTitle(f"家庭信息 · 编号 {household_id}" if household_id else "新建家庭")
         self.resize(1000, 720)
         self._build()
         self._load()
@@ -267,8 +268,12 @@ class HouseholdDialog(QDialog):
         self.warnings_label.setWordWrap(True)
         root.addWidget(self.warnings_label)
         self.buttons = QDialogButtonBox()
-        self.save_btn = self.buttons.addButton("保存 (Ctrl+S)", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_btn = self.buttons.addButton("取消 (Esc)", QDialogButtonBox.ButtonRole.RejectRole)
+        self.save_btn = self.buttons.addButton(
+            "保存 (Ctrl+S)", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.cancel_btn = self.buttons.addButton(
+            "取消 (Esc)", QDialogButtonBox.ButtonRole.RejectRole
+        )
         self.save_btn.setDefault(True)
         self.save_btn.clicked.connect(self.save)
         self.cancel_btn.clicked.connect(self.reject)
@@ -564,8 +569,10 @@ class HouseholdDialog(QDialog):
         return problems
 
     def _visible(self, p: FieldError) -> bool:
-        return self._attempted or (p.field, p.row) in self._touched or (
-            p.field in ("members",) and any(k == "relation" for k, _ in self._touched)
+        return (
+            self._attempted
+            or (p.field, p.row) in self._touched
+            or (p.field in ("members",) and any(k == "relation" for k, _ in self._touched))
         )
 
     def _show_problems(self, problems: list[FieldError], warnings: list[FieldError]) -> None:

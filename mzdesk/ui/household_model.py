@@ -77,9 +77,7 @@ class HouseholdListModel(QAbstractTableModel):
         """Drop cached pages (after an edit) and repaint, keeping the id order."""
         self._pages.clear()
         if self.ids:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self.ids) - 1, len(COLUMNS) - 1)
-            )
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.ids) - 1, len(COLUMNS) - 1))
 
     def _row(self, r: int) -> dict | None:
         page_no = r // PAGE

@@ -293,7 +293,9 @@ class ImportDialog(QDialog):
         except MzError as exc:
             self._failed(exc.code, str(exc))
             return
-        self.summary.setText(f"已撤销导入批次 {result['batch_id']}，移除 {result['households_removed']} 户")
+        self.summary.setText(
+            f"已撤销导入批次 {result['batch_id']}，移除 {result['households_removed']} 户"
+        )
         self.imported.emit({"undone": result["batch_id"]})
 
     def _failed(self, code: str, message: str) -> None:

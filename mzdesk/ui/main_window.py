@@ -48,7 +48,9 @@ class HouseholdListPage(QWidget):
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("查找：姓名、拼音首字母(zsf)或全拼、身份证号片段、电话  (Ctrl+F)")
+        self.search.setPlaceholderText(
+            "查找：姓名、拼音首字母(zsf)或全拼、身份证号片段、电话  (Ctrl+F)"
+        )
         self.search.setClearButtonEnabled(True)
         self.village = QComboBox()
         self.category = QComboBox()
@@ -133,7 +135,8 @@ class HouseholdListPage(QWidget):
         index = self.model.index(row, 0)
         self.view.selectionModel().setCurrentIndex(
             index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
         )
         self.view.scrollTo(index)
 
@@ -232,7 +235,8 @@ class MainWindow(QMainWindow):
         about = QAction("关于民政桌面", self)
         about.triggered.connect(
             lambda: QMessageBox.about(
-                self, "关于民政桌面",
+                self,
+                "关于民政桌面",
                 f"民政桌面 mzdesk {__version__}\n乡镇民政办离线业务系统\n数据库：{self.store.path}",
             )  # fmt: skip
         )
@@ -383,7 +387,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"已注销家庭 {hid}", 5000)
 
     def load_demo(self) -> None:
-        n, ok = QInputDialog.getInt(self, "加载演示数据", "添加多少户演示家庭？", 2000, 1, 200000, 500)
+        n, ok = QInputDialog.getInt(
+            self, "加载演示数据", "添加多少户演示家庭？", 2000, 1, 200000, 500
+        )
         if ok:
             self.run_demo(n)
 

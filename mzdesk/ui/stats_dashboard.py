@@ -119,7 +119,9 @@ class StatsDashboard(QWidget):
         return self.month.date().toPython().replace(day=1)
 
     def refresh(self) -> None:
-        self.stats = monthly_stats(self.store, self.selected_month(), self.category.currentData() or None)
+        self.stats = monthly_stats(
+            self.store, self.selected_month(), self.category.currentData() or None
+        )
         rows = table_rows(self.stats)
         self.table.setRowCount(len(rows))
         for r, values in enumerate(rows):

@@ -74,8 +74,9 @@ class Task(QObject):
     error = Signal(str, str)
     cancelled = Signal()
 
-    def __init__(self, parent: QWidget | None, title: str, store: Store, job: Job,
-                 show_dialog: bool = True):
+    def __init__(
+        self, parent: QWidget | None, title: str, store: Store, job: Job, show_dialog: bool = True
+    ):
         super().__init__(parent)
         self.thread = QThread()
         self.worker = Worker(store.path, store.operator, job)
@@ -127,10 +128,15 @@ class Task(QObject):
         self.cancelled.emit()
 
 
-def run_with_progress(parent: QWidget | None, title: str, store: Store, job: Job,
-                      on_done: Callable[[Any], None] | None = None,
-                      on_error: Callable[[str, str], None] | None = None,
-                      on_cancel: Callable[[], None] | None = None) -> Task:
+def run_with_progress(
+    parent: QWidget | None,
+    title: str,
+    store: Store,
+    job: Job,
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[str, str], None] | None = None,
+    on_cancel: Callable[[], None] | None = None,
+) -> Task:
     """Start ``job(store, progress, cancel)`` in a thread with a progress dialog."""
     task = Task(parent, title, store, job)
     if on_done:

@@ -53,7 +53,9 @@ def test_every_single_character_change_fails(number, pos, ch):
 
 @given(valid_ids())
 def test_lowercase_x_fullwidth_and_spaces_normalise(number):
-    fancy = " " + number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}).lower() + "\u3000"
+    fancy = (
+        " " + number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}).lower() + "\u3000"
+    )
     assert parse_id(fancy, TODAY).number == number
 
 

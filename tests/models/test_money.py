@@ -8,7 +8,14 @@ from mzdesk.models.money import format_fen, parse_yuan
 
 @pytest.mark.parametrize(
     "text, fen",
-    [("1,234.5", 123450), ("980", 98000), (980, 98000), ("0.01", 1), ("320元", 32000), ("￥12.30", 1230)],
+    [
+        ("1,234.5", 123450),
+        ("980", 98000),
+        (980, 98000),
+        ("0.01", 1),
+        ("320元", 32000),
+        ("￥12.30", 1230),
+    ],
 )
 def test_parse(text, fen):
     assert parse_yuan(text) == fen

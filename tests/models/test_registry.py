@@ -13,8 +13,12 @@ def codes(exc):
 
 
 def test_save_and_reopen_derives_birth_date_and_gender(registry):
-    h = household("红旗村", ("张三丰", "户主", make_id("19800101", 1)),
-                  ("王芳", "配偶", make_id("19820303", 2)), ("张小明", "子", make_id("20100606", 3)))
+    h = household(
+        "红旗村",
+        ("张三丰", "户主", make_id("19800101", 1)),
+        ("王芳", "配偶", make_id("19820303", 2)),
+        ("张小明", "子", make_id("20100606", 3)),
+    )
     h.phone = "139 1234 5678"
     registry.save(h)
     again = registry.get(h.id)
@@ -22,14 +26,24 @@ def test_save_and_reopen_derives_birth_date_and_gender(registry):
     assert again.members[1].gender == "F"
     assert again.members[2].birth_date == dt.date(2010, 6, 6)
     assert again.phone == "13912345678"
-    row = registry.store.one("SELECT created_by, updated_by, head_name, member_count FROM households")
-    assert row == {"created_by": "tester", "updated_by": "tester", "head_name": "张三丰", "member_count": 3}
+    row = registry.store.one(
+        "SELECT created_by, updated_by, head_name, member_count FROM households"
+    )
+    assert row == {
+        "created_by": "tester",
+        "updated_by": "tester",
+        "head_name": "张三丰",
+        "member_count": 3,
+    }
 
 
 def test_same_id_cannot_be_active_in_two_households_and_the_error_names_the_other(registry):
     first = registry.save(household("红旗村", ("张三丰", "户主", make_id("19800101", 1))))
-    second = household("新华村", ("李四", "户主", make_id("19700101", 3)),
-                       ("张三丰", "兄弟姐妹", make_id("19800101", 1)))
+    second = household(
+        "新华村",
+        ("李四", "户主", make_id("19700101", 3)),
+        ("张三丰", "兄弟姐妹", make_id("19800101", 1)),
+    )
     with pytest.raises(ValidationError) as exc:
         registry.save(second)
     problem = exc.value.problems[0]
@@ -55,8 +69,13 @@ def test_exactly_one_head(registry):
         registry.save(household("红旗村", ("王芳", "配偶", make_id("19820303", 2))))
     assert "no_head" in codes(exc)
     with pytest.raises(ValidationError) as exc:
-        registry.save(household("红旗村", ("甲", "户主", make_id("19800101", 1)),
-                                ("乙", "户主", make_id("19800101", 3))))
+        registry.save(
+            household(
+                "红旗村",
+                ("甲", "户主", make_id("19800101", 1)),
+                ("乙", "户主", make_id("19800101", 3)),
+            )
+        )
     assert "two_heads" in codes(exc)
 
 
@@ -85,8 +104,9 @@ def test_disability_cert_checked_against_holder(registry):
 
 
 def test_edit_removes_a_member_softly_and_bumps_the_revision(registry):
-    h = registry.save(household("红旗村", ("张三丰", "户主", make_id()),
-                                ("王芳", "配偶", make_id("19820303", 2))))
+    h = registry.save(
+        household("红旗村", ("张三丰", "户主", make_id()), ("王芳", "配偶", make_id("19820303", 2)))
+    )
     h.members.pop()
     h.members.append(Member(name="张小明", relation="子", id_number=make_id("20100606", 3)))
     registry.save(h)

@@ -39,7 +39,13 @@ def member_per_row(path: Path, households: list[dict], title_rows: int = 1,
         seq += 1
         first = ws.max_row + 1
         for k, (name, rel, idc) in enumerate(h["members"]):
-            hh = [seq, h["village"], h.get("group", "1组"), h["members"][0][0], h.get("covered", len(h["members"]))]
+            hh = [
+                seq,
+                h["village"],
+                h.get("group", "1组"),
+                h["members"][0][0],
+                h.get("covered", len(h["members"])),
+            ]
             tail = [h.get("class", "一类"), h.get("amount", 500)]
             if k and merge:
                 hh, tail = [None] * 5, [None, None]
@@ -51,7 +57,9 @@ def member_per_row(path: Path, households: list[dict], title_rows: int = 1,
         if h.get("blank_after"):
             ws.append([])
     if total_row:
-        ws.append(["合计", None, None, None, "=SUM(E3:E99)", None, None, None, None, "=SUM(J3:J99)"])
+        ws.append(
+            ["合计", None, None, None, "=SUM(E3:E99)", None, None, None, None, "=SUM(J3:J99)"]
+        )
     if own:
         wb.save(path)
     return wb

@@ -57,7 +57,11 @@ def township(store, registry):
 def test_monthly_stats_reconcile_with_enrolments(store, township):
     s = monthly_stats(store, NOV)
     t = s["totals"]["rural_dibao"]
-    assert (t["households"], t["persons"], t["monthly_fen"]) == (3, 2 + 1 + 3, 80000 + 60000 + 45000)
+    assert (t["households"], t["persons"], t["monthly_fen"]) == (
+        3,
+        2 + 1 + 3,
+        80000 + 60000 + 45000,
+    )
     assert (t["new"], t["stopped"]) == (1, 1)
     assert t["avg_fen"] == 30833  # 185000 / 6 = 308.333 -> 308.33
     # Jan-Nov: 11 months x 2 persons + 1 x 1 + 11 months (Jan-Nov) x 3 + 6 months (Mar-Aug) x 2
@@ -66,7 +70,12 @@ def test_monthly_stats_reconcile_with_enrolments(store, township):
     by_village = {r["village"]: r for r in s["rows"] if r["category"] == "rural_dibao"}
     assert by_village["红旗村"]["persons"] == 3 and by_village["向阳村"]["households"] == 1
     e = s["totals"]["elderly"]
-    assert (e["households"], e["persons"], e["monthly_fen"], e["ytd_person_months"]) == (1, 1, 5000, 6)
+    assert (e["households"], e["persons"], e["monthly_fen"], e["ytd_person_months"]) == (
+        1,
+        1,
+        5000,
+        6,
+    )
     assert s["total"]["monthly_fen"] == 185000 + 5000
     # the same rule as the payment roster, and the same as plain SQL over enrolments
     paid = paid_enrolments(store, NOV, "rural_dibao")

@@ -216,13 +216,19 @@ def test_cancel_leaves_database_unchanged(store, today, tmp_path):
 
 def test_changed_amount_updates_and_undo_restores(store, today, tmp_path):
     import_roster(store, _roster(tmp_path), today=today)
-    assert store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 50000
+    assert (
+        store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 50000
+    )
     rep = import_roster(store, _roster(tmp_path, amount=600, name="r2.xlsx"), today=today)
     assert (rep["created"], rep["updated"], rep["unchanged"]) == (0, 30, 0)
-    assert store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 60000
+    assert (
+        store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 60000
+    )
     assert store.scalar("SELECT count(*) FROM enrolments") == 30
     undo(store)
-    assert store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 50000
+    assert (
+        store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status='active'") == 30 * 50000
+    )
     undo(store)
     assert store.scalar("SELECT count(*) FROM households WHERE status = 'active'") == 0
     assert store.scalar("SELECT count(*) FROM enrolments WHERE status = 'active'") == 0

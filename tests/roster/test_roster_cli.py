@@ -53,7 +53,8 @@ def test_dry_run_reports_problems_and_exits_1(capsys, store, db, roster, tmp_pat
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert (report["households"], report["members"]) == (2, 3)
     assert [(p["sheet"], p["row"], p["column"], p["code"]) for p in report["problems"]] == [
-        ("农村低保", 4, "身份证号码", "id_checksum")]
+        ("农村低保", 4, "身份证号码", "id_checksum")
+    ]
     assert set(report["problems"][0]) >= {"sheet", "row", "column", "value", "code"}
     assert counts(store) == (0, 0)
 
@@ -138,7 +139,9 @@ def test_real_password_protected_workbook_exits_2(capsys, store, db, tmp_path):
     """Encrypted the way Excel does it ("用密码进行加密"), by msoffcrypto-tool."""
     ooxml = pytest.importorskip("msoffcrypto.format.ooxml")
     plain = tmp_path / "plain.xlsx"
-    member_per_row(plain, [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}])
+    member_per_row(
+        plain, [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}]
+    )
     locked = tmp_path / "locked.xlsx"
     with open(plain, "rb") as src, open(locked, "wb") as dst:
         ooxml.OOXMLFile(src).encrypt("secret", dst)
@@ -165,7 +168,9 @@ def test_mapping_file(capsys, db, tmp_path):
     assert code == 1  # no category anywhere
     m = tmp_path / "m.json"
     m.write_text(json.dumps({"category": "农村低保"}, ensure_ascii=False), encoding="utf-8")
-    code, _, _ = run(capsys, "roster", "import", str(path), "--db", db, "--dry-run", "--mapping", str(m))
+    code, _, _ = run(
+        capsys, "roster", "import", str(path), "--db", db, "--dry-run", "--mapping", str(m)
+    )
     assert code == 0
 
 

@@ -111,7 +111,9 @@ def test_stats_dashboard_figures_chart_and_exports(qtbot, store, roster, tmp_pat
     page.show()
     assert "农村低保对象2户" in page.summary.text()
     last = page.table.rowCount() - 1
-    assert page.table.item(last, 0).text() == "合计" and page.table.item(last, 4).text() == "1200.00"
+    assert (
+        page.table.item(last, 0).text() == "合计" and page.table.item(last, 4).text() == "1200.00"
+    )
     assert len(page.chart.bars) == 2
     page.chart.grab()  # paints without error
     assert page.export("xlsx", str(tmp_path / "s.xlsx"))

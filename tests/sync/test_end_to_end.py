@@ -133,6 +133,7 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
     last = c.store.scalar("SELECT last_out_seq FROM sync_sites WHERE code = ?", (t.code,))
     assert [p["seq"] for p in pending_acks(c.store)] == [last]
 
+
 def test_county_flags_an_id_active_in_two_townships(tmp_path):
     from mzdesk.models.registry import Registry
     from tests.helpers import household, make_id

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.gui
 @pytest.fixture(autouse=True)
 def discard_on_teardown(monkeypatch):
     """A dialog left dirty by a test must not block teardown with a modal question."""
-    monkeypatch.setattr(
-        QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard
-    )
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
 
 
 @pytest.fixture
@@ -69,7 +67,11 @@ def test_create_reopen_find_edit(qtbot, window, store):
     again = window.edit_household(hid)
     qtbot.addWidget(again)
     assert again.fields["village"].currentText() == "红旗村"
-    assert [again.table.item(r, COL["name"]).text() for r in range(3)] == ["张三丰", "王芳", "张小明"]
+    assert [again.table.item(r, COL["name"]).text() for r in range(3)] == [
+        "张三丰",
+        "王芳",
+        "张小明",
+    ]
     assert again.table.item(2, COL["id_number"]).text() == make_id("19900303", 13)
     assert again.table.item(0, COL["gender"]).text() == "男"
     assert again.table.item(1, COL["birth_date"]).text() == "1962-02-02"
