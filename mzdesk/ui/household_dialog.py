@@ -247,7 +247,8 @@ class HouseholdDialog(QDialog):
         self.table.setItemDelegateForColumn(COL["health"], ChoiceDelegate(v["health"], self.table))
         self.table.itemChanged.connect(self._member_cell_changed)
         self.table.currentCellChanged.connect(lambda r, *_: self._show_member(r))
-        ml.addWidget(self.table, 2)
+        self.table.setMinimumHeight(150)  # five members visible without scrolling
+        ml.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.add_member_btn = QPushButton("添加成员 (Ctrl+M)")
         self.add_member_btn.clicked.connect(self.add_member)
@@ -260,7 +261,7 @@ class HouseholdDialog(QDialog):
         row.addWidget(self.remove_member_btn)
         row.addWidget(self.members_error, 1)
         ml.addLayout(row)
-        ml.addWidget(self._build_member_detail(), 3)
+        ml.addWidget(self._build_member_detail(), 0)
         outer.addWidget(mbox, 1)
 
         self.warnings_label = QLabel("")
@@ -339,6 +340,7 @@ class HouseholdDialog(QDialog):
             w.currentTextChanged.connect(self._member_detail_changed)
         for w in (self.m_pending, self.m_in_assistance):
             w.toggled.connect(self._member_detail_changed)
+        form.setRowStretch(5, 1)  # spare height goes below the fields, not between them
         self.detail.setEnabled(False)
         return self.detail
 
