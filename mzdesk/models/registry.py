@@ -122,6 +122,54 @@ def _insert_sql(table: str, columns: Iterable[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
 
 
+def write_new_households(
+    store: Store,
+    households: list[Household],
+    stamp: dict,
+    batch: int = 5000,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> list[int]:
+    """Insert already validated new households and their members with ``executemany``.
+
+    The one bulk write path (``Registry.bulk_create``, roster imports): ids are
+    assigned here, rows go in ``batch`` households at a time; the caller holds
+    the transaction.  ``progress(done, total)`` after each batch; ``cancel()``
+    checked there too (raises :class:`Cancelled`).
+    """
+    total = len(households)
+    next_id = (store.scalar("SELECT max(id) FROM households") or 0) + 1
+    next_member = (store.scalar("SELECT max(id) FROM members") or 0) + 1
+    ids: list[int] = []
+    h_rows: list[tuple] = []
+    m_rows: list[tuple] = []
+    h_cols = m_cols = None
+    for i, h in enumerate(households):
+        hrow = _household_row(h)
+        h.id, h.uid, h.rev = next_id, h.uid or new_uid(), 1
+        hrow.update(id=h.id, uid=h.uid, rev=1, **stamp)
+        h_cols = h_cols or tuple(hrow)
+        h_rows.append(tuple(hrow.values()))
+        for seq, m in enumerate(h.members):
+            mrow = _member_row(m, seq)
+            m.id, m.uid = next_member, m.uid or new_uid()
+            next_member += 1
+            mrow.update(id=m.id, uid=m.uid, household_id=h.id, **stamp)
+            m_cols = m_cols or tuple(mrow)
+            m_rows.append(tuple(mrow.values()))
+        ids.append(next_id)
+        next_id += 1
+        if len(h_rows) >= batch or i == total - 1:
+            store.conn.executemany(_insert_sql("households", h_cols), h_rows)
+            store.conn.executemany(_insert_sql("members", m_cols), m_rows)
+            h_rows, m_rows = [], []
+            if progress:
+                progress(i + 1, total)
+            if cancel and cancel():
+                raise Cancelled()
+    return ids
+
+
 class Registry:
     """Use cases on households: what the GUI form, the CLI and importers call."""
 
@@ -327,34 +375,10 @@ class Registry:
                 "id_number", "id_exists_in_other_household",
                 f"第{seen[number] + 1}户: 身份证号已在其他家庭登记：编号{hid}，户主{head}，{village}",
             )])  # fmt: skip
-        ids: list[int] = []
         stamp_new = s.stamp(new=True)
         with _large_page_cache(s.conn), s.transaction():
-            next_id = (s.scalar("SELECT max(id) FROM households") or 0) + 1
-            next_member = (s.scalar("SELECT max(id) FROM members") or 0) + 1
-            h_rows, m_rows = [], []
-            h_cols = m_cols = None
-            for i, h in enumerate(households):
-                hrow = _household_row(h)
-                h.id, h.uid, h.rev = next_id, h.uid or new_uid(), 1
-                hrow.update(id=h.id, uid=h.uid, rev=1, **stamp_new)
-                h_cols = h_cols or tuple(hrow)
-                h_rows.append(tuple(hrow.values()))
-                for seq, m in enumerate(h.members):
-                    mrow = _member_row(m, seq)
-                    m.id, m.uid = next_member, m.uid or new_uid()
-                    next_member += 1
-                    mrow.update(id=m.id, uid=m.uid, household_id=h.id, **stamp_new)
-                    m_cols = m_cols or tuple(mrow)
-                    m_rows.append(tuple(mrow.values()))
-                ids.append(next_id)
-                next_id += 1
-                if len(h_rows) >= 5000 or i == total - 1:
-                    s.conn.executemany(_insert_sql("households", h_cols), h_rows)
-                    s.conn.executemany(_insert_sql("members", m_cols), m_rows)
-                    h_rows, m_rows = [], []
-                    if progress:
-                        progress(total + i + 1, total * 2)
-                    if cancel and cancel():
-                        raise Cancelled()
-        return ids
+            return write_new_households(
+                s, households, stamp_new, batch=5000,
+                progress=(lambda done, _t: progress(total + done, total * 2)) if progress else None,
+                cancel=cancel,
+            )  # fmt: skip

@@ -32,7 +32,13 @@ from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import normalise_id, parse_id
 from ..models.money import format_fen, parse_yuan
-from ..models.registry import Cancelled, Registry, _household_row, _insert_sql, _member_row
+from ..models.registry import (
+    Cancelled,
+    Registry,
+    _insert_sql,
+    _member_row,
+    write_new_households,
+)
 from ..models.store import Store, new_uid, now_iso
 from ..models.vocab import categories, vocab
 from .layout import (
@@ -650,38 +656,8 @@ def _insert_households(store: Store, households: list[Household], progress: Prog
     flag of a well-formed number the import flagged (duplicate in the file,
     already registered elsewhere); the rules were applied in :func:`analyse`.
     """
-    total = len(households)
-    stamp = store.stamp(new=True)
-    next_h = (store.scalar("SELECT max(id) FROM households") or 0) + 1
-    next_m = (store.scalar("SELECT max(id) FROM members") or 0) + 1
-    ids: list[int] = []
-    h_rows: list[tuple] = []
-    m_rows: list[tuple] = []
-    h_cols = m_cols = None
-    for i, h in enumerate(households):
-        hrow = _household_row(h)
-        h.id, h.uid, h.rev = next_h, h.uid or new_uid(), 1
-        hrow.update(id=h.id, uid=h.uid, rev=1, **stamp)
-        h_cols = h_cols or tuple(hrow)
-        h_rows.append(tuple(hrow.values()))
-        for seq, m in enumerate(h.members):
-            mrow = _member_row(m, seq)
-            m.id, m.uid = next_m, m.uid or new_uid()
-            next_m += 1
-            mrow.update(id=m.id, uid=m.uid, household_id=h.id, **stamp)
-            m_cols = m_cols or tuple(mrow)
-            m_rows.append(tuple(mrow.values()))
-        ids.append(next_h)
-        next_h += 1
-        if len(h_rows) >= 2000 or i == total - 1:
-            store.conn.executemany(_insert_sql("households", h_cols), h_rows)
-            store.conn.executemany(_insert_sql("members", m_cols), m_rows)
-            h_rows, m_rows = [], []
-            if progress:
-                progress(i + 1, total)
-            if cancel and cancel():
-                raise Cancelled()
-    return ids
+    return write_new_households(store, households, store.stamp(new=True), batch=2000,
+                                progress=progress, cancel=cancel)  # fmt: skip
 
 
 def _update_household(store: Store, registry: Registry, fh: FileHousehold, batch_id: int,
