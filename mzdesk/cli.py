@@ -227,3 +227,6 @@ cli.add_command(sync)
 from .roster.roster_cli import roster  # noqa: E402
 
 cli.add_command(roster)
+from .relatives_cli import relatives  # noqa: E402
+
+cli.add_command(relatives)

@@ -48,6 +48,7 @@ AUDITED_TABLES: dict[str, tuple[str, ...]] = {
     "care_booklets": (),
     "followup_tasks": (),
     "operators": ("pw_hash",),
+    "declared_relatives": (),
 }
 
 # derived or bookkeeping columns: logging them would only add noise

@@ -34,6 +34,7 @@ of each use case, before writing.  Actions (add one line to
     backup.create         write a backup                             admin clerk
     backup.restore        replace the database by a backup           admin
     operators.manage      add, reset, lock, unlock accounts          admin
+    relatives.edit        declare/withdraw relatives (近亲属备案)     admin clerk
 
 Example::
 
@@ -74,6 +75,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "backup.create": frozenset({"admin", "clerk"}),
     "backup.restore": frozenset({"admin"}),
     "operators.manage": frozenset({"admin"}),
+    "relatives.edit": frozenset({"admin", "clerk"}),
 }
 
 MAX_FAILURES = 5  # consecutive wrong passwords before the account locks
@@ -354,6 +356,7 @@ ACTION_LABELS: dict[str, str] = {
     "backup.create": "备份",
     "backup.restore": "恢复备份",
     "operators.manage": "管理操作员",
+    "relatives.edit": "近亲属备案",
 }
 
 

@@ -121,6 +121,17 @@ _RULES: list[tuple[str, str, str]] = [
                 WHERE i.enrolment_id = e.id AND i.action = 'new') < :today
            ORDER BY e.household_id""",
     ),
+    # -- declared relatives (mzdesk/models/relatives.py): the county visits each one --
+    (
+        "declared_relative",
+        "近亲属备案对象的救助（县级须逐户核查）",
+        """SELECT DISTINCT e.household_id, m.name FROM declared_relatives r
+           JOIN members m ON m.id_number = r.id_number AND m.status = 'active'
+           JOIN enrolments e ON e.member_id = m.id
+               OR (e.member_id IS NULL AND e.household_id = m.household_id)
+           WHERE r.status = 'active' AND e.status = 'active'
+           AND e.state NOT IN ('rejected', 'stopped') ORDER BY e.household_id""",
+    ),
 ]
 
 

@@ -425,6 +425,33 @@ def _covering_name_search_indexes(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
+def _declared_relatives(conn: sqlite3.Connection) -> None:
+    """Declared relatives (近亲属备案) of assistance staff and village cadres; their
+    enrolments are flagged for the county (mzdesk/models/relatives.py)."""
+    for sql in f"""
+    CREATE TABLE declared_relatives (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        declarant_name TEXT NOT NULL,
+        declarant_role TEXT NOT NULL,
+        declarant_village TEXT NOT NULL DEFAULT '',
+        relative_name TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        declared_on TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX declared_relatives_id ON declared_relatives(id_number, status);
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+    from ..sync import changelog
+
+    changelog.ensure_triggers(conn)  # the change log covers the new table from the start
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -436,4 +463,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _roster_import_batches,
     _id_birth_date_index,
     _covering_name_search_indexes,
+    _declared_relatives,
 ]

@@ -46,6 +46,7 @@ SYNCED_TABLES: tuple[str, ...] = (
     "followup_tasks",
     "spot_checks",
     "spot_check_items",
+    "declared_relatives",
 )
 
 # Tables with a ``uid`` that stay at their site (a test checks every uid table is in one list).

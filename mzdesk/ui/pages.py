@@ -75,6 +75,10 @@ def install(window) -> None:
                 from .audit_view import AuditView
 
                 return AuditView(store)
+            if name == "relatives":
+                from .relatives_page import RelativesPage
+
+                return RelativesPage(store)
             from .backup_page import BackupPage
 
             return BackupPage(store)
@@ -130,6 +134,7 @@ def install(window) -> None:
         ("操作员", admin_page("operators")),
         ("操作记录", admin_page("audit")),
         ("备份与恢复", admin_page("backup")),
+        ("近亲属备案", admin_page("relatives")),
     ):
         a = QAction(title, window)
         a.triggered.connect(lambda _=False, t=title, f=factory: window.open_page(t, f))
