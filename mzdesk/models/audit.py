@@ -189,6 +189,44 @@ def triggers_stale(conn: sqlite3.Connection) -> bool:
     )
 
 
+# -- bulk writes ------------------------------------------------------------------
+_STAGE_MIN = 64  # below this many rows the staging table costs more than it saves
+
+
+def insert_many(
+    conn: sqlite3.Connection, table: str, cols: list[str] | tuple[str, ...], rows: list[tuple]
+) -> None:
+    """``INSERT INTO table (cols)`` every row, in order, as ONE statement.
+
+    Same effect as ``executemany`` (same rowids in the same order, same triggers:
+    every row still gets its audit entry and change-log row), but SQLite opens a
+    statement journal for every statement that fires triggers, and with
+    ``executemany`` that is one journal (a copy of every page the row, its
+    indexes and its audit entry touch) per row.  Staging the rows in an untyped
+    temp table and inserting them with one ``INSERT … SELECT`` pays it once:
+    about half the time of ``executemany`` for a bulk import.  The staging
+    columns have no type, so the values reach ``table`` exactly as bound.
+    """
+    if len(rows) < _STAGE_MIN:
+        if rows:
+            conn.executemany(
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                rows,
+            )
+        return
+    stage = f"temp.mz_stage_{table}"
+    names = ", ".join(f"c{i}" for i in range(len(cols)))
+    conn.execute(f"DROP TABLE IF EXISTS {stage}")
+    conn.execute(f"CREATE TABLE {stage} ({names})")
+    try:
+        conn.executemany(f"INSERT INTO {stage} VALUES ({', '.join('?' * len(cols))})", rows)
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) SELECT {names} FROM {stage} ORDER BY rowid"
+        )
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS {stage}")
+
+
 # -- the hash chain -------------------------------------------------------------
 def entry_hash(prev: str, row: tuple) -> str:
     """sha256 over the previous hash and the entry's fields (unit separator between)."""
@@ -222,8 +260,25 @@ def seal(conn: sqlite3.Connection) -> int:
     updates = []
     for row in rows:
         prev_hash = entry_hash(prev_hash, row)
-        updates.append((prev_hash, row[0]))
-    conn.executemany("UPDATE audit_log SET hash = ? WHERE seq = ? AND hash IS NULL", updates)
+        updates.append((row[0], prev_hash))
+    if len(updates) < _STAGE_MIN:
+        conn.executemany(
+            "UPDATE audit_log SET hash = ? WHERE seq = ? AND hash IS NULL",
+            [(h, q) for q, h in updates],
+        )
+        return len(updates)
+    # one UPDATE statement for the lot (see insert_many: one statement journal, not one per row)
+    conn.execute("DROP TABLE IF EXISTS temp.mz_seal")
+    conn.execute("CREATE TABLE temp.mz_seal (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL)")
+    try:
+        conn.executemany("INSERT INTO temp.mz_seal VALUES (?, ?)", updates)
+        conn.execute(
+            "UPDATE audit_log SET hash = (SELECT s.hash FROM temp.mz_seal s WHERE s.seq = audit_log.seq) "
+            "WHERE seq >= ? AND hash IS NULL AND seq IN (SELECT seq FROM temp.mz_seal)",
+            (first,),
+        )
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.mz_seal")
     return len(updates)
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from ..models.audit import insert_many
 from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import normalise_id, parse_id
@@ -722,19 +723,19 @@ def _enrol(store: Store, fh: FileHousehold, start: str, batch_uid: str, batch_id
 
 
 def _insert_enrolments(store: Store, rows: list[tuple], batch_uid: str) -> None:
-    store.conn.executemany(
-        "INSERT INTO enrolments (id, uid, household_id, member_id, category, class, state, "
-        "covered, monthly_fen, applied_on, start_on, notice_pending, created_at, updated_at, "
-        "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, '', ?, ?, ?, ?)",
-        rows,
-    )
+    # one statement per table (audit.insert_many): the triggers' statement journal once, not per row
+    insert_many(store.conn, "enrolments",
+                ("id", "uid", "household_id", "member_id", "category", "class", "state", "covered",
+                 "monthly_fen", "applied_on", "start_on", "notice_pending", "created_at",
+                 "updated_at", "created_by", "updated_by"),
+                [(*r[:6], "active", *r[6:10], "", *r[10:]) for r in rows])  # fmt: skip
     detail = json.dumps({"import_batch": batch_uid}, ensure_ascii=False)
     at = now_iso()
-    store.conn.executemany(
-        "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, reason, "
-        "detail, monthly_fen, at, by) VALUES (?, ?, 'import', NULL, 'active', '花名册导入', ?, ?, ?, ?)",
-        [(new_uid(), r[0], detail, r[7], at, store.operator) for r in rows],
-    )
+    insert_many(store.conn, "enrolment_events",
+                ("uid", "enrolment_id", "action", "from_state", "to_state", "reason", "detail",
+                 "monthly_fen", "at", "by"),
+                [(new_uid(), r[0], "import", None, "active", "花名册导入", detail, r[7], at,
+                  store.operator) for r in rows])  # fmt: skip
 
 
 def _event(store: Store, eid: int, from_state: str | None, detail: str, fen: int) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..models.audit import insert_many
 from ..models.errors import MzError, NotFound
 from ..models.ids import mask_id
 from ..models.migrations import MIGRATIONS
@@ -608,9 +609,7 @@ class _Applier:
         for values in inserts:  # every key is a known column (decode and the meta filter see to it)
             groups.setdefault(tuple(values), []).append(tuple(values.values()))
         for cols, rows in groups.items():
-            conn.executemany(
-                f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows
-            )
+            insert_many(conn, t, cols, rows)  # one statement: far cheaper with the triggers
         conn.executemany(
             "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",

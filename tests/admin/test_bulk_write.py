@@ -1,0 +1,91 @@
+"""The bulk write path (audit.insert_many, set-based seal): same rows, same audit, same change log."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from mzdesk.models import audit
+from mzdesk.models.store import Store, new_uid
+from tests.helpers import household, make_id
+
+COLS = ("uid", "village", "head_name", "address", "phone", "housing_area_m2", "rev", "created_at", "updated_at",
+        "created_by", "updated_by")  # fmt: skip
+
+
+def _rows(n: int, start: int = 0) -> list[tuple]:
+    # an int into TEXT, text into INTEGER, NULL: column affinity as with a direct insert
+    return [(new_uid(), "红旗村", f"户主{i}", f"{i}号", 13900000000 + i, "85" if i % 2 else None, 1,
+             "2026-01-01 00:00:00", "2026-01-01 00:00:00", "bulk", "bulk")
+            for i in range(start, start + n)]  # fmt: skip
+
+
+def _snapshot(conn: sqlite3.Connection):
+    hh = conn.execute(
+        f"SELECT id, {', '.join(COLS)}, typeof(phone), typeof(housing_area_m2) FROM households "
+        "ORDER BY id"
+    ).fetchall()
+    log = conn.execute(
+        "SELECT operator, tbl, record_id, record_uid, household_id, action, field, old, new "
+        "FROM audit_log WHERE tbl = 'households' ORDER BY seq"
+    ).fetchall()
+    changes = conn.execute(
+        "SELECT tbl, uid, op FROM sync_changes WHERE tbl = 'households' ORDER BY seq"
+    ).fetchall()
+    return hh, log, changes
+
+
+@pytest.mark.parametrize("n", [10, 300])  # below and above the staging threshold
+def test_insert_many_equals_executemany(tmp_path, n):
+    rows = _rows(n)
+    results = []
+    for how in ("executemany", "insert_many"):
+        s = Store.open(tmp_path / f"{how}.sqlite", operator="bulk")
+        with s.transaction():
+            if how == "executemany":
+                s.conn.executemany(
+                    f"INSERT INTO households ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})",
+                    rows,
+                )
+            else:
+                audit.insert_many(s.conn, "households", COLS, rows)
+        assert audit.verify(s.conn).ok
+        assert s.scalar("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 0
+        results.append(_snapshot(s.conn))
+        assert not s.conn.execute(
+            "SELECT name FROM sqlite_temp_master WHERE name LIKE 'mz_%'"
+        ).fetchall()
+        s.close()
+    assert results[0] == results[1]
+    hh, log, changes = results[1]
+    assert len(hh) == len(log) == len(changes) == n
+    assert {r[-2] for r in hh} == {"text"} and {r[-1] for r in hh} == {"integer", "null"}
+
+
+def test_a_failing_bulk_insert_changes_nothing(store):
+    rows = _rows(100)
+    rows.append(rows[0])  # duplicate uid: the whole statement fails
+    before = store.scalar("SELECT count(*) FROM audit_log")
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        audit.insert_many(store.conn, "households", COLS, rows)
+    assert store.scalar("SELECT count(*) FROM households") == 0
+    assert store.scalar("SELECT count(*) FROM audit_log") == before
+    assert audit.verify(store.conn).ok
+
+
+def test_large_seal_continues_the_chain_and_tampering_is_still_found(store, registry):
+    registry.save(household("红旗村", ("张三", "户主", make_id("19800101", 1))))
+    head_before = audit.verify(store.conn)
+    with store.transaction():
+        audit.insert_many(store.conn, "households", COLS, _rows(500, 10))
+    res = audit.verify(store.conn)
+    assert res.ok and res.checked == head_before.checked + 500
+    store.close()
+    conn = sqlite3.connect(store.path)
+    conn.execute("DROP TRIGGER audit_log_seal_only")
+    conn.execute("UPDATE audit_log SET new = '{}' WHERE seq = (SELECT max(seq) - 7 FROM audit_log)")
+    conn.commit()
+    res = audit.verify(conn)
+    conn.close()
+    assert not res.ok and "被改动" in res.problem
