@@ -135,7 +135,16 @@ def open_or_create(path: Path, parent=None):
         store = Store.open(path)
         init_site(store, *dlg.values())
         return store, (dlg.demo_count.value() if dlg.demo.isChecked() else 0)
-    store = Store.open(path, create=False)
+    from .models.cipher import is_encrypted_file
+
+    if is_encrypted_file(path):  # SQLCipher (docs/at-rest.md): passphrase before the login
+        from .ui.db_key import open_encrypted
+
+        store = open_encrypted(path, parent)
+        if store is None:
+            return None, 0
+    else:
+        store = Store.open(path, create=False)
     if get_site(store) is None:
         dlg = FirstRunDialog(path, parent)
         if dlg.exec() != QDialog.DialogCode.Accepted:

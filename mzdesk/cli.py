@@ -25,10 +25,12 @@ def db_option(f):
 
 
 def open_store(db_path: str | None, create: bool = False):
+    from .cipher_cli import db_key
     from .models.auth import cli_login
     from .models.store import Store
 
-    store = Store.open(db_path or default_db_path(), create=create)
+    path = db_path or default_db_path()
+    store = Store.open(path, create=create, key=db_key(path))  # $MZDESK_DB_KEY: encrypted db
     cli_login(store)  # $MZDESK_OPERATOR/$MZDESK_PASSWORD once accounts exist (models/auth.py)
     return store
 
@@ -230,3 +232,7 @@ cli.add_command(roster)
 from .relatives_cli import relatives  # noqa: E402
 
 cli.add_command(relatives)
+from .cipher_cli import COMMANDS as _CIPHER_COMMANDS  # noqa: E402
+
+for _cmd in _CIPHER_COMMANDS:
+    cli.add_command(_cmd)

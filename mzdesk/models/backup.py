@@ -49,12 +49,32 @@ def backup_dir(store) -> Path:
     return Path(store.path).resolve().parent / "backups"
 
 
-def _check_file(path: Path) -> BackupInfo:
-    """Open ``path`` read-only and check it is a healthy mzdesk database."""
-    with open(path, "rb") as fh:
-        if fh.read(16) != b"SQLite format 3\x00":
-            raise BackupError(f"不是mzdesk数据库备份: {path}", "not_a_backup")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def _connect_backup(path: Path, key: str | None):
+    """A read connection on a backup file: plain, or encrypted with ``key``."""
+    from . import cipher
+    from .errors import StoreError
+
+    if not cipher.is_encrypted_file(path):
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    if not key:
+        raise BackupError(
+            f"不是mzdesk数据库备份，或是加密的备份（需要用加密的数据库恢复）: {path}",
+            "not_a_backup",
+        )
+    try:
+        return cipher.connect(str(path), key)
+    except StoreError as exc:
+        if exc.code == "wrong_key":
+            raise BackupError(
+                f"备份的密码与本数据库不同，无法读取: {path}", "backup_wrong_key"
+            ) from None
+        raise
+
+
+def _check_file(path: Path, key: str | None = None) -> BackupInfo:
+    """Open ``path`` read-only and check it is a healthy mzdesk database
+    (an encrypted one needs the database ``key``)."""
+    conn = _connect_backup(path, key)
     try:
         result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
@@ -75,8 +95,8 @@ def _check_file(path: Path) -> BackupInfo:
                       path.stat().st_size)  # fmt: skip
 
 
-def inspect_backup(path: str | Path) -> BackupInfo:
-    return _check_file(Path(path))
+def inspect_backup(path: str | Path, key: str | None = None) -> BackupInfo:
+    return _check_file(Path(path), key)
 
 
 def backup_to(store, dest: str | Path, check_permission: bool = True) -> BackupInfo:
@@ -89,16 +109,25 @@ def backup_to(store, dest: str | Path, check_permission: bool = True) -> BackupI
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
-    target = sqlite3.connect(partial)
+    key = getattr(store, "key", None)
+    if key:  # an encrypted store's backup is encrypted with the same key (models/cipher.py)
+        from sqlcipher3 import dbapi2
+
+        target = dbapi2.connect(str(partial), isolation_level=None)
+        target.execute("PRAGMA key = " + "'" + key.replace("'", "''") + "'")
+        source = store.conn.raw
+    else:
+        target = sqlite3.connect(partial)
+        source = store.conn
     try:
-        store.conn.backup(target, pages=4096)
+        source.backup(target, pages=4096)
         target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
     finally:
         target.close()
     with open(partial, "rb+") as fh:
         os.fsync(fh.fileno())
     try:
-        info = _check_file(partial)
+        info = _check_file(partial, key)
     except BackupError:
         partial.unlink(missing_ok=True)
         raise
@@ -162,7 +191,16 @@ def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
     source = Path(source)
     if not source.exists():
         raise BackupError(f"备份文件不存在: {source}", "no_backup")
-    info = _check_file(source)
+    key = getattr(store, "key", None)
+    info = _check_file(source, key)
+    from . import cipher
+
+    if key and not cipher.is_encrypted_file(source):
+        raise BackupError(
+            "本数据库已加密，不能从未加密的备份恢复（以免密码保护失效）；"
+            "请先用 mzdesk decrypt 解密本数据库，或用 mzdesk encrypt 加密备份",
+            "backup_not_encrypted",
+        )
     from .migrations import MIGRATIONS
 
     if info.schema_version > len(MIGRATIONS):
@@ -176,9 +214,12 @@ def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
             "other_site",
         )
     auto_backup(store, "pre-restore")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = _connect_backup(source, key)
     try:
-        src.backup(store.conn)
+        if key:
+            src.raw.backup(store.conn.raw)
+        else:
+            src.backup(store.conn)
     finally:
         src.close()
     store.migrate()

@@ -42,9 +42,12 @@ def default_operator() -> str:
 class Store:
     """An open mzdesk database: the single entry to the data (like Anki's collection)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str, operator: str):
+    def __init__(self, conn: sqlite3.Connection, path: str, operator: str, key: str | None = None):
         self.conn: sqlite3.Connection = conn
         self._db = None
+        # the database passphrase (None: plain SQLite); kept so that a worker thread
+        # or a backup can open the same encrypted file (models/cipher.py)
+        self.key = key
         self.path = path
         self.operator = operator
         self._depth = 0
@@ -52,20 +55,35 @@ class Store:
         self.before_commit: list = []
 
     @classmethod
-    def open(cls, path: str | Path, operator: str | None = None, create: bool = True) -> Store:
-        """Open (and create or upgrade) the database at ``path``."""
+    def open(
+        cls, path: str | Path, operator: str | None = None, create: bool = True,
+        key: str | None = None,
+    ) -> Store:  # fmt: skip
+        """Open (and create or upgrade) the database at ``path``.
+
+        With ``key`` the file is a SQLCipher database (created encrypted if new);
+        see ``models/cipher.py``.
+        """
         path = str(path)
         if path != ":memory:":
             p = Path(path)
             if not p.exists() and not create:
                 raise StoreError(f"数据库文件不存在: {path}", "no_database")
             p.parent.mkdir(parents=True, exist_ok=True)
-            if p.exists() and p.stat().st_size > 0:
+            if not key and p.exists() and p.stat().st_size > 0:
                 with open(p, "rb") as fh:
                     if fh.read(16) != b"SQLite format 3\x00":
-                        raise StoreError(f"不是mzdesk数据库文件: {path}", "not_a_database")
+                        raise StoreError(
+                            f"不是mzdesk数据库文件，或是需要密码的加密数据库: {path}",
+                            "not_a_database",
+                        )
         try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            if key:
+                from .cipher import connect
+
+                conn = connect(path, key)
+            else:
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 5000")
             if path != ":memory:":
@@ -74,7 +92,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"无法打开数据库 {path}: {exc}", "open_failed") from None
         register_functions(conn)
-        store = cls(conn, path, operator or default_operator())
+        store = cls(conn, path, operator or default_operator(), key=key or None)
         try:
             store.migrate()
             from .audit import attach  # after migrate: the audit tables exist

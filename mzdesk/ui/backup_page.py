@@ -94,7 +94,7 @@ class BackupPage(QWidget):
 
     def restore_path(self, path: str) -> bk.BackupInfo | None:
         try:
-            info = bk.inspect_backup(path)
+            info = bk.inspect_backup(path, self.store.key)
         except MzError as exc:
             QMessageBox.warning(self, "恢复", exc.message)
             return None

@@ -33,9 +33,10 @@ class Worker(QObject):
     failed = Signal(str, str)  # code, message
     cancelled = Signal()
 
-    def __init__(self, db_path: str, operator: str, job: Job):
+    def __init__(self, db_path: str, operator: str, job: Job, key: str | None = None):
         super().__init__()
         self.db_path = db_path
+        self.key = key  # the database passphrase of an encrypted store (Store.key)
         self.operator = operator
         self.job = job
         self._cancel = threading.Event()
@@ -51,7 +52,7 @@ class Worker(QObject):
 
         store = None
         try:
-            store = Store.open(self.db_path, operator=self.operator, create=False)
+            store = Store.open(self.db_path, operator=self.operator, create=False, key=self.key)
             result = self.job(store, self.progressed.emit, self._cancel.is_set)
         except Cancelled:
             self.cancelled.emit()
@@ -79,7 +80,7 @@ class Task(QObject):
     ):
         super().__init__(parent)
         self.thread = QThread()
-        self.worker = Worker(store.path, store.operator, job)
+        self.worker = Worker(store.path, store.operator, job, key=getattr(store, "key", None))
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.dialog: QProgressDialog | None = None

@@ -1,0 +1,215 @@
+"""At-rest protection (docs/at-rest.md): an encrypted (SQLCipher) database, opt-in."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from mzdesk.cli import main
+from mzdesk.models import backup as bk
+from mzdesk.models import cipher
+from mzdesk.models.errors import StoreError
+from mzdesk.models.query import search_household_ids
+from mzdesk.models.registry import Registry
+from mzdesk.models.site import init_site
+from mzdesk.models.store import Store
+from tests.helpers import household, make_id
+
+KEY = "田间 passphrase'1"  # non-ASCII and a quote: the key is quoted, not interpolated raw
+NAME = "张三丰"
+ID = make_id("19800101", 7)
+
+
+def secrets_in(data: bytes) -> list[str]:
+    """Which forms of the name or the ID number occur in ``data``."""
+    forms = {
+        "name utf-8": NAME.encode(),
+        "name utf-16le": NAME.encode("utf-16-le"),
+        "name utf-16be": NAME.encode("utf-16-be"),
+        "id": ID.encode(),
+        "id prefix": ID[:10].encode(),
+        "id utf-16le": ID.encode("utf-16-le"),
+        "id utf-16be": ID.encode("utf-16-be"),
+        "id reversed": ID[::-1].encode(),
+        "id tail reversed": ID[::-1][:8].encode(),
+    }
+    return [k for k, v in forms.items() if v in data]
+
+
+def new_store(path, key=KEY) -> Store:
+    s = Store.open(path, operator="tester", key=key)
+    init_site(s, "341623101", "青山镇")
+    return s
+
+
+def test_stolen_file_and_wal_reveal_no_name_and_no_id(tmp_path):
+    # control: the plain file does contain them, so the search below can find them
+    plain = Store.open(tmp_path / "plain.sqlite", operator="t")
+    init_site(plain, "341623101", "青山镇")
+    Registry(plain).save(household("红旗村", (NAME, "户主", ID)))
+    plain_bytes = (tmp_path / "plain.sqlite").read_bytes() + (
+        tmp_path / "plain.sqlite-wal"
+    ).read_bytes()
+    assert {"name utf-8", "id", "id reversed"} <= set(secrets_in(plain_bytes))
+    plain.close()
+
+    store = new_store(tmp_path / "field.sqlite")
+    Registry(store).save(
+        household("红旗村", (NAME, "户主", ID), ("张小明", "子", make_id("20100101", 3)))
+    )
+    wal = tmp_path / "field.sqlite-wal"
+    assert wal.stat().st_size > 0  # still open: the change sits in the WAL
+    assert secrets_in(wal.read_bytes()) == []
+    assert secrets_in((tmp_path / "field.sqlite").read_bytes()) == []
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = (tmp_path / "field.sqlite").read_bytes()
+    assert not data.startswith(b"SQLite format 3") and secrets_in(data) == []
+    store.close()
+    # the standard library cannot read it either
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(tmp_path / "field.sqlite").execute("SELECT * FROM sqlite_master").fetchall()
+
+
+def test_wrong_or_missing_passphrase_is_refused(tmp_path):
+    path = tmp_path / "field.sqlite"
+    new_store(path).close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError) as exc:
+        Store.open(path, key="wrong")
+    assert exc.value.code == "wrong_key" and "数据库密码错误" in str(exc.value)
+    with pytest.raises(StoreError) as exc:
+        Store.open(path)
+    assert exc.value.code == "not_a_database" and "加密" in str(exc.value)
+    assert path.read_bytes() == before
+    # a key for a plain database is refused too (the user thinks it is protected)
+    Store.open(tmp_path / "plain.sqlite").close()
+    with pytest.raises(StoreError) as exc:
+        Store.open(tmp_path / "plain.sqlite", key=KEY)
+    assert exc.value.code == "not_encrypted"
+
+
+def test_encrypt_then_reopen_search_and_errors_work(store, registry, tmp_path):
+    h = registry.save(household("红旗村", (NAME, "户主", ID)))
+    path = store.path
+    store.close()
+    cipher.encrypt_file(path, KEY)
+    assert cipher.is_encrypted_file(path)
+    enc = Store.open(path, operator="tester", key=KEY)
+    try:
+        assert enc.key == KEY and enc.integrity_check() == []
+        assert search_household_ids(enc, NAME) == [h.id]
+        assert search_household_ids(enc, ID[-6:]) == [h.id]
+        assert enc.db["households"].count == 1  # sqlite-utils on the encrypted connection
+        # errors are the standard library's classes, as the rest of the code expects
+        with pytest.raises(sqlite3.OperationalError):
+            enc.conn.execute("SELECT * FROM no_such_table")
+        with pytest.raises(sqlite3.IntegrityError):
+            enc.conn.execute("INSERT INTO site (id, code, name) VALUES (1, 'x', 'y')")
+        # a write goes through the usual transaction and is still there after reopening
+        Registry(enc).save(household("白云村", ("李四", "户主", make_id("19700101", 9))))
+    finally:
+        enc.close()
+    again = Store.open(path, key=KEY)
+    assert again.scalar("SELECT count(*) FROM households") == 2
+    again.close()
+    cipher.decrypt_file(path, KEY)
+    plain = Store.open(path)
+    assert search_household_ids(plain, NAME) == [h.id]
+    plain.close()
+
+
+def test_backup_of_an_encrypted_store_is_encrypted_and_restores(tmp_path):
+    store = new_store(tmp_path / "field.sqlite")
+    registry = Registry(store)
+    h = registry.save(household("红旗村", (NAME, "户主", ID)))
+    info = bk.backup_to(store, tmp_path / "usb" / "mz.sqlite")
+    assert info.households == 1
+    data = info.path.read_bytes()
+    assert cipher.is_encrypted_file(info.path) and secrets_in(data) == []
+    with pytest.raises(bk.BackupError):
+        bk.inspect_backup(info.path)  # no key: not readable
+    assert bk.inspect_backup(info.path, KEY).site_code == "341623101"
+    auto = bk.auto_backup(store, "exit")
+    assert cipher.is_encrypted_file(auto.path)
+
+    registry.delete(h.id, "误删")
+    assert store.scalar("SELECT count(*) FROM households WHERE status='active'") == 0
+    bk.restore(store, info.path)
+    assert store.scalar("SELECT count(*) FROM households WHERE status='active'") == 1
+    assert store.integrity_check() == []
+    # a plain backup cannot silently replace the encrypted data
+    plain = Store.open(tmp_path / "plain.sqlite", operator="t")
+    init_site(plain, "341623101", "青山镇")
+    plain_backup = bk.backup_to(plain, tmp_path / "plain-backup.sqlite").path
+    plain.close()
+    with pytest.raises(bk.BackupError) as exc:
+        bk.restore(store, plain_backup)
+    assert exc.value.code == "backup_not_encrypted"
+    store.close()
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        main([*args])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return exc.value.code or 0, out.out + out.err
+
+
+def test_cli_encrypt_decrypt_round_trip(store, registry, capsys, monkeypatch):
+    registry.save(household("红旗村", (NAME, "户主", ID)))
+    db = store.path
+    store.close()
+    monkeypatch.delenv(cipher.ENV_KEY, raising=False)
+    code, plain_stats = run(capsys, "stats", "--db", db)
+    assert code == 0
+    monkeypatch.setenv(cipher.ENV_KEY, KEY)
+    code, out = run(capsys, "encrypt", "--db", db)
+    assert code == 0 and "已加密" in out and cipher.is_encrypted_file(db)
+    code, out = run(capsys, "encrypt", "--db", db)
+    assert code == 1 and "已经加密" in out
+    assert run(capsys, "stats", "--db", db) == (0, plain_stats)  # every command honours the key
+    monkeypatch.setenv(cipher.ENV_KEY, "wrong")
+    code, out = run(capsys, "stats", "--db", db)
+    assert code == 1 and "数据库密码错误" in out and len(out.strip().splitlines()) == 1
+    monkeypatch.delenv(cipher.ENV_KEY)
+    code, out = run(capsys, "stats", "--db", db)  # no terminal to prompt on: refused
+    assert code == 1 and "加密" in out
+    monkeypatch.setenv(cipher.ENV_KEY, KEY)
+    code, out = run(capsys, "decrypt", "--db", db)
+    assert code == 0 and not cipher.is_encrypted_file(db)
+    monkeypatch.delenv(cipher.ENV_KEY)
+    assert run(capsys, "stats", "--db", db) == (0, plain_stats)
+
+
+def test_gui_asks_for_the_passphrase_until_it_opens(qtbot, tmp_path, monkeypatch):
+    from mzdesk.ui.db_key import open_encrypted
+
+    monkeypatch.delenv(cipher.ENV_KEY, raising=False)
+    path = tmp_path / "field.sqlite"
+    new_store(path).close()
+    asked = []
+
+    def ask(parent, p, retry):
+        asked.append(retry)
+        return "wrong" if len(asked) == 1 else KEY
+
+    store = open_encrypted(path, None, ask)
+    assert store is not None and store.key == KEY and asked == [False, True]
+    store.close()
+    assert open_encrypted(path, None, lambda *a: None) is None  # cancelled
+
+
+def test_worker_thread_reopens_the_encrypted_store(qtbot, tmp_path):
+    from mzdesk.ui.worker import Worker
+
+    store = new_store(tmp_path / "field.sqlite")
+    results, failures = [], []
+    w = Worker(store.path, store.operator, lambda s, p, c: s.scalar("SELECT code FROM site"),
+               key=store.key)  # fmt: skip
+    w.finished.connect(results.append)
+    w.failed.connect(lambda code, msg: failures.append(msg))
+    w.run()
+    assert failures == [] and results == ["341623101"]
+    store.close()
