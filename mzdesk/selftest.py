@@ -7,6 +7,7 @@ font embedded, an xlsx round trip that keeps ID numbers as text, and an age
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import traceback
@@ -94,11 +95,45 @@ def _age() -> str:
     return f"X25519 加密/解密一致 ({len(cipher)} 字节)"
 
 
-def _existing(db_path: str) -> str:
-    from .models.audit import verify
+def _encrypted(tmp: Path) -> str:
+    """SQLCipher (docs/at-rest.md): the file hides names and ID numbers; wrong key refused."""
+    from .models import cipher
+    from .models.backup import backup_to
+    from .models.errors import StoreError
+    from .models.household import Household, Member
+    from .models.registry import Registry
+    from .models.site import init_site
     from .models.store import Store
 
-    store = Store.open(db_path, create=False)
+    path, name, id_number = tmp / "encrypted.sqlite", "张三丰", "34162319800101001X"
+    store = Store.open(path, operator="selftest", key="自检-passphrase")
+    init_site(store, "341623101", "自检镇")
+    Registry(store).save(Household(village="红旗村", members=[
+        Member(name=name, relation="户主", id_number=id_number)]))  # fmt: skip
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    backup = backup_to(store, tmp / "encrypted-backup.sqlite", check_permission=False).path
+    store.close()
+    for f in (path, backup):
+        data = f.read_bytes()
+        if not cipher.is_encrypted_file(f) or name.encode() in data or id_number.encode() in data:
+            raise AssertionError(f"{f.name} is readable without the passphrase")
+    try:
+        Store.open(path, key="wrong").close()
+    except StoreError:
+        pass
+    else:
+        raise AssertionError("a wrong passphrase opened the database")
+    version = cipher._dbapi().connect(":memory:").execute("PRAGMA cipher_version").fetchone()[0]
+    return f"SQLCipher {version}: 文件与备份中无姓名/身份证号，错误密码被拒绝"
+
+
+def _existing(db_path: str) -> str:
+    from .models.audit import verify
+    from .models.cipher import ENV_KEY, is_encrypted_file
+    from .models.store import Store
+
+    key = os.environ.get(ENV_KEY) if is_encrypted_file(db_path) else None
+    store = Store.open(db_path, create=False, key=key)
     try:
         problems = store.integrity_check()
         if problems:
@@ -115,7 +150,8 @@ def _existing(db_path: str) -> str:
 def run_selftest(keep: bool = False, db_path: str | None = None) -> list[Result]:
     tmp = Path(tempfile.mkdtemp(prefix="mzdesk-selftest-"))
     checks = [("数据库", lambda: _database(tmp)), ("PDF", lambda: _pdf(tmp)),
-              ("xlsx", lambda: _xlsx(tmp)), ("加密", _age)]  # fmt: skip
+              ("xlsx", lambda: _xlsx(tmp)), ("加密", _age),
+              ("加密数据库", lambda: _encrypted(tmp))]  # fmt: skip
     if db_path:
         checks.append(("本机数据库", lambda: _existing(db_path)))
     results = []
