@@ -230,7 +230,7 @@ def insert_many(
 # -- the hash chain -------------------------------------------------------------
 def entry_hash(prev: str, row: tuple) -> str:
     """sha256 over the previous hash and the entry's fields (unit separator between)."""
-    text = prev + "\x1f" + "\x1f".join("\x00" if v is None else str(v) for v in row)
+    text = prev + "\x1f" + "\x1f".join(["\x00" if v is None else str(v) for v in row])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -191,8 +191,13 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
                 raise _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
             table = name.removeprefix("records/").removesuffix(".jsonl")
             out = []
-            for line in data_file.decode("utf-8").splitlines():
-                d = json.loads(line)
+            lines = data_file.decode("utf-8").splitlines()
+            # one parse for the whole file (a raw newline inside a string is invalid JSON,
+            # so a line split inside a value still fails as it would alone)
+            parsed = json.loads("[" + ",\n".join(lines) + "]") if lines else []
+            if len(parsed) != len(lines):
+                raise ValueError(f"bad record in {name}")
+            for line, d in zip(lines, parsed, strict=True):
                 op = d["op"]
                 if op not in ("upsert", "delete") or not isinstance(d["uid"], str):
                     raise ValueError(f"bad record in {name}")
