@@ -111,6 +111,16 @@ def _use_bundled_font(app: QApplication) -> None:
                 return
 
 
+def _set_icon(app: QApplication) -> None:
+    from PySide6.QtGui import QIcon
+
+    from .resources import resources_dir
+
+    icon = resources_dir() / "icons" / "mzdesk.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
 def _rss_mb() -> float:
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
@@ -159,6 +169,7 @@ def run_gui(db_path: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("mzdesk")
     app.setApplicationDisplayName("民政桌面")
+    _set_icon(app)
     _use_bundled_font(app)
     path = Path(db_path) if db_path else default_db_path()
     try:
