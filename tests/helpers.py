@@ -18,3 +18,24 @@ def household(village: str = "红旗村", *people: tuple[str, str, str], **kw) -
     """``household('红旗村', ('张三丰', '户主', make_id()), ...)``"""
     members = [Member(name=n, relation=r, id_number=i) for n, r, i in people]
     return Household(village=village, members=members, **kw)
+
+
+def require_tool(*names: str) -> str:
+    """Path of the first of ``names`` on PATH.
+
+    ``make test`` installs these tools (scripts/system-deps.sh), so under CI a
+    missing tool fails the test; a developer running bare pytest gets a skip.
+    """
+    import os
+    import shutil
+
+    import pytest
+
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    message = f"{' / '.join(names)} not installed: scripts/system-deps.sh installs it"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

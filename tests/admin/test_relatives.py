@@ -79,7 +79,9 @@ def test_audited_and_permission_checked(accounts):
     store = accounts
     store.operator = "clerk"
     r = relatives.declare(store, "王主任", "staff", "", "张小军", SON, "child")
-    entry = store.one("SELECT operator, action, new FROM audit_log WHERE tbl = 'declared_relatives'")
+    entry = store.one(
+        "SELECT operator, action, new FROM audit_log WHERE tbl = 'declared_relatives'"
+    )
     assert entry["operator"] == "clerk" and entry["action"] == "insert"
     for name in ("field", "viewer", "county"):
         store.operator = name

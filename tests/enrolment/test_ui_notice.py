@@ -5,9 +5,6 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
-pytest.importorskip("PySide6.QtPdf")
-
 from PySide6.QtCore import QDate, Qt  # noqa: E402
 from PySide6.QtPrintSupport import QPrinter  # noqa: E402
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -15,7 +14,7 @@ from mzdesk.models import enrolment as enr
 from mzdesk.models.store import new_uid
 from mzdesk.roster.exporter import export_payment_roster, export_registry, export_rows, yuan
 from mzdesk.roster.monthly import monthly_stats, paid_enrolments, write_pdf
-from tests.helpers import household, make_id
+from tests.helpers import household, make_id, require_tool
 
 NOV = dt.date(2026, 11, 1)
 
@@ -146,8 +145,7 @@ def test_registry_export_and_generic_list(store, township, tmp_path):
 
 
 def test_stats_pdf_has_the_figures(store, township, tmp_path):
-    if not shutil.which("pdftotext"):
-        pytest.skip("pdftotext (poppler-utils) not installed")
+    require_tool("pdftotext")
     write_pdf(monthly_stats(store, NOV), tmp_path / "s.pdf", "青山镇")
     text = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
@@ -156,9 +154,7 @@ def test_stats_pdf_has_the_figures(store, township, tmp_path):
 
 @pytest.mark.slow
 def test_libreoffice_reads_ids_back_as_text(store, township, tmp_path):
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
-        pytest.skip("LibreOffice (soffice) not installed: scripts/system-deps.sh installs it")
+    soffice = require_tool("soffice", "libreoffice")
     out = tmp_path / "qc.xlsx"
     export_payment_roster(store, NOV, out, category="rural_dibao")
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",

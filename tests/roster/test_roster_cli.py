@@ -137,7 +137,8 @@ def test_malformed_workbooks_exit_2_with_one_line(capsys, store, db, tmp_path, m
 
 def test_real_password_protected_workbook_exits_2(capsys, store, db, tmp_path):
     """Encrypted the way Excel does it ("用密码进行加密"), by msoffcrypto-tool."""
-    ooxml = pytest.importorskip("msoffcrypto.format.ooxml")
+    from msoffcrypto.format import ooxml  # dev dependency (pyproject [dev])
+
     plain = tmp_path / "plain.xlsx"
     member_per_row(
         plain, [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}]

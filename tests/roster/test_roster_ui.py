@@ -7,8 +7,6 @@ import datetime as dt
 import openpyxl
 import pytest
 
-pytest.importorskip("pytestqt")
-
 from mzdesk.ui.import_dialog import ImportDialog  # noqa: E402
 from mzdesk.ui.stats_dashboard import StatsDashboard  # noqa: E402
 from tests.helpers import make_id  # noqa: E402
