@@ -423,5 +423,10 @@ def history(
     return out[:limit]
 
 
+def operators(conn: sqlite3.Connection) -> list[str]:
+    """Everyone who appears in the trail (the audit view's operator filter)."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT operator FROM audit_log ORDER BY 1")]
+
+
 def iter_all(conn: sqlite3.Connection) -> Iterator[tuple]:
     yield from conn.execute(f"SELECT {', '.join(_FIELDS)}, hash FROM audit_log ORDER BY seq")

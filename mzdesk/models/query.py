@@ -206,6 +206,20 @@ def household_rows(store: Store, ids: list[int]) -> dict[int, dict]:
     return {row[0]: dict(zip(cols, row, strict=True)) for row in cur}
 
 
+def household_members(store: Store, household_id: int, active_only: bool = True) -> list[dict]:
+    """The household's members in form order: id, uid, name, relation (pickers, labels)."""
+    sql = "SELECT id, uid, name, relation FROM members WHERE household_id = ?"
+    if active_only:
+        sql += " AND status = 'active'"
+    cur = store.conn.execute(sql + " ORDER BY seq, id", (household_id,))
+    return [dict(zip(("id", "uid", "name", "relation"), r, strict=True)) for r in cur]
+
+
+def household_count(store: Store) -> int:
+    """Every household ever registered, deleted ones included."""
+    return store.conn.execute("SELECT count(*) FROM households").fetchone()[0]
+
+
 def villages(store: Store) -> list[str]:
     return [
         r[0]

@@ -116,14 +116,9 @@ def load_photo(path: str | Path, caption: str = "") -> Photo:
 
 def household_members(store: Store, household_id: int) -> dict[str, str]:
     """uid -> name of the household's active members (for member pickers)."""
-    return {
-        r[0]: r[1]
-        for r in store.conn.execute(
-            "SELECT uid, name FROM members WHERE household_id = ? AND status = 'active' "
-            "ORDER BY seq, id",
-            (household_id,),
-        )
-    }
+    from .query import household_members as members
+
+    return {m["uid"]: m["name"] for m in members(store, household_id)}
 
 
 def _normalise_people(names: list[str]) -> list[str]:

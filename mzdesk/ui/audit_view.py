@@ -39,7 +39,7 @@ class AuditView(QWidget):
         self.household.setPlaceholderText("家庭编号")
         self.operator = QComboBox()
         self.operator.addItem("全部操作员", None)
-        for (name,) in store.conn.execute("SELECT DISTINCT operator FROM audit_log ORDER BY 1"):
+        for name in audit.operators(store.conn):
             self.operator.addItem(name or "（未知）", name)
         show, check = QPushButton("查询"), QPushButton("校验完整性")
         show.clicked.connect(self.refresh)

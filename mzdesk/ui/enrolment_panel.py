@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from ..models import enrolment as enr
 from ..models.errors import MzError
 from ..models.money import format_fen, parse_yuan
+from ..models.query import household_members
 from ..models.store import Store
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
@@ -133,8 +134,10 @@ class EnrolmentPanel(QWidget):
     # -- data ---------------------------------------------------------------------
     def refresh(self, select: int | None = None) -> None:
         self.enrolments = enr.for_household(self.store, self.household_id)
-        names = dict(self.store.conn.execute(
-            "SELECT id, name FROM members WHERE household_id = ?", (self.household_id,)).fetchall())  # fmt: skip
+        names = {
+            m["id"]: m["name"]
+            for m in household_members(self.store, self.household_id, active_only=False)
+        }
         fill(self.list, [
             (e.id, enr.describe(self.store, e), names.get(e.member_id, "全户"),
              enr.state_label(e.state), e.covered, format_fen(e.monthly_fen), e.start_on,
@@ -212,10 +215,8 @@ class EnrolmentPanel(QWidget):
             cat.addItem(c["name"], code)
         member = QComboBox()
         member.addItem("全户（按户保障的类别）", None)
-        for mid, name, rel in self.store.conn.execute(
-            "SELECT id, name, relation FROM members WHERE household_id = ? AND status = 'active' "
-            "ORDER BY seq", (self.household_id,)):  # fmt: skip
-            member.addItem(f"{name}（{rel}）", mid)
+        for m in household_members(self.store, self.household_id):
+            member.addItem(f"{m['name']}（{m['relation']}）", m["id"])
         cls, amount, reason = QLineEdit(), QLineEdit("0"), QLineEdit()
         cls.setPlaceholderText("如 二类、全自理、80-89岁")
         dlg = FieldsDialog("新申请", [("category", "类别", cat), ("member", "保障对象", member),

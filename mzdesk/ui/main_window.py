@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..models.errors import MzError
-from ..models.query import ListFilter, villages
+from ..models.query import ListFilter, household_count, villages
 from ..models.registry import Registry
 from ..models.site import ROLES, get_site
 from ..models.store import Store
@@ -398,7 +398,7 @@ class MainWindow(QMainWindow):
         from .worker import run_with_progress
 
         if seed is None:
-            seed = (self.store.scalar("SELECT count(*) FROM households") or 0) + 1
+            seed = household_count(self.store) + 1
 
         def job(store, progress, cancel):
             return len(generate_demo(store, n, seed=seed, progress=progress, cancel=cancel))
