@@ -189,42 +189,8 @@ def triggers_stale(conn: sqlite3.Connection) -> bool:
     )
 
 
-# -- bulk writes ------------------------------------------------------------------
-_STAGE_MIN = 64  # below this many rows the staging table costs more than it saves
-
-
-def insert_many(
-    conn: sqlite3.Connection, table: str, cols: list[str] | tuple[str, ...], rows: list[tuple]
-) -> None:
-    """``INSERT INTO table (cols)`` every row, in order, as ONE statement.
-
-    Same effect as ``executemany`` (same rowids in the same order, same triggers:
-    every row still gets its audit entry and change-log row), but SQLite opens a
-    statement journal for every statement that fires triggers, and with
-    ``executemany`` that is one journal (a copy of every page the row, its
-    indexes and its audit entry touch) per row.  Staging the rows in an untyped
-    temp table and inserting them with one ``INSERT … SELECT`` pays it once:
-    about half the time of ``executemany`` for a bulk import.  The staging
-    columns have no type, so the values reach ``table`` exactly as bound.
-    """
-    if len(rows) < _STAGE_MIN:
-        if rows:
-            conn.executemany(
-                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                rows,
-            )
-        return
-    stage = f"temp.mz_stage_{table}"
-    names = ", ".join(f"c{i}" for i in range(len(cols)))
-    conn.execute(f"DROP TABLE IF EXISTS {stage}")
-    conn.execute(f"CREATE TABLE {stage} ({names})")
-    try:
-        conn.executemany(f"INSERT INTO {stage} VALUES ({', '.join('?' * len(cols))})", rows)
-        conn.execute(
-            f"INSERT INTO {table} ({', '.join(cols)}) SELECT {names} FROM {stage} ORDER BY rowid"
-        )
-    finally:
-        conn.execute(f"DROP TABLE IF EXISTS {stage}")
+# -- bulk writes: see mzdesk.models.bulk.insert_many ------------------------------
+_STAGE_MIN = 64  # below this many rows a staging table costs more than it saves
 
 
 # -- the hash chain -------------------------------------------------------------
@@ -267,7 +233,7 @@ def seal(conn: sqlite3.Connection) -> int:
             [(h, q) for q, h in updates],
         )
         return len(updates)
-    # one UPDATE statement for the lot (see insert_many: one statement journal, not one per row)
+    # one UPDATE statement for the lot (see bulk.insert_many: one statement journal, not one per row)
     conn.execute("DROP TABLE IF EXISTS temp.mz_seal")
     conn.execute("CREATE TABLE temp.mz_seal (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL)")
     try:
@@ -280,6 +246,47 @@ def seal(conn: sqlite3.Connection) -> int:
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.mz_seal")
     return len(updates)
+
+
+def insert_sealed(conn: sqlite3.Connection, columns: str, select_sql: str, params=()) -> int:
+    """``INSERT INTO audit_log (columns) <select_sql>`` with every entry chained as it is
+    written, so a bulk write needs no sealing ``UPDATE`` afterwards.
+
+    ``columns`` are the trigger's (``at, operator, … new``); the rows are first collected in
+    a temp table (contiguous rowids), then moved with explicit ``seq`` numbers while a SQL
+    function chains them in order.  The function checks that it sees every ``seq`` once and
+    in order; anything else aborts the statement (and with it the transaction) rather than
+    write a chain that :func:`verify` would reject.  Returns the number of entries.
+    """
+    seal(conn)  # the chain head must be current
+    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    top = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
+    base = max(row[0] if row else 0, top[0] if top and top[0] else 0)
+    state = {"prev": row[1] if row and row[1] else GENESIS, "next": base + 1}
+    cols = [c.strip() for c in columns.split(",")]
+    if tuple(cols) != _FIELDS[1:]:
+        raise ValueError(f"audit columns out of order: {cols}")
+
+    def chain(*fields):
+        if fields[0] != state["next"]:
+            raise ValueError(f"audit entry {fields[0]} out of order (expected {state['next']})")
+        state["next"] += 1
+        state["prev"] = entry_hash(state["prev"], fields)
+        return state["prev"]
+
+    conn.execute("DROP TABLE IF EXISTS temp.mz_audit")
+    conn.execute(f"CREATE TABLE temp.mz_audit ({columns})")
+    conn.create_function("mz_chain", len(_FIELDS), chain)
+    try:
+        conn.execute(f"INSERT INTO temp.mz_audit ({columns}) {select_sql}", params)
+        conn.execute(
+            f"INSERT INTO audit_log (seq, {columns}, hash) SELECT rowid + {base}, {columns}, "
+            f"mz_chain(rowid + {base}, {columns}) FROM temp.mz_audit ORDER BY rowid"
+        )
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.mz_audit")
+        conn.create_function("mz_chain", len(_FIELDS), None)
+    return state["next"] - base - 1
 
 
 def attach(store) -> None:

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 
-from .audit import insert_many
+from .bulk import insert_many
 from .auth import require
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .household import Household, Member, validate_household
@@ -162,7 +162,7 @@ def write_new_households(
         next_id += 1
         if len(h_rows) >= batch or i == total - 1:
             # one statement per table: the audit/change-log triggers then cost one
-            # statement journal per batch instead of one per row (audit.insert_many)
+            # statement journal per batch instead of one per row (bulk.insert_many)
             insert_many(store.conn, "households", h_cols, h_rows)
             insert_many(store.conn, "members", m_cols, m_rows)
             h_rows, m_rows = [], []

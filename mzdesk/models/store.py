@@ -86,6 +86,9 @@ class Store:
                 conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 5000")
+            # temp tables (bulk staging) and large sorts in RAM: the temp file costs a bulk
+            # import seconds, and this data set fits in memory many times over
+            conn.execute("PRAGMA temp_store = MEMORY")
             if path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")

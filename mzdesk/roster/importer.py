@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ..models.audit import insert_many
+from ..models.bulk import insert_many
 from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import normalise_id, parse_id
@@ -723,7 +723,7 @@ def _enrol(store: Store, fh: FileHousehold, start: str, batch_uid: str, batch_id
 
 
 def _insert_enrolments(store: Store, rows: list[tuple], batch_uid: str) -> None:
-    # one statement per table (audit.insert_many): the triggers' statement journal once, not per row
+    # one statement per table (bulk.insert_many): the triggers' statement journal once, not per row
     insert_many(store.conn, "enrolments",
                 ("id", "uid", "household_id", "member_id", "category", "class", "state", "covered",
                  "monthly_fen", "applied_on", "start_on", "notice_pending", "created_at",

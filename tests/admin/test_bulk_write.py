@@ -1,4 +1,5 @@
-"""The bulk write path (audit.insert_many, set-based seal): same rows, same audit, same change log."""
+"""The bulk write path (bulk.insert_many with replayed triggers, set-based seal): same rows,
+same audit, same change log, triggers intact whatever happens."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from mzdesk.models import audit
+from mzdesk.models import audit, bulk
 from mzdesk.models.store import Store, new_uid
 from tests.helpers import household, make_id
 
@@ -36,20 +37,32 @@ def _snapshot(conn: sqlite3.Connection):
     return hh, log, changes
 
 
-@pytest.mark.parametrize("n", [10, 300])  # below and above the staging threshold
-def test_insert_many_equals_executemany(tmp_path, n):
+def _triggers(conn: sqlite3.Connection) -> list[tuple]:
+    return conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").fetchall()
+
+
+@pytest.mark.parametrize(
+    "n, with_ids", [(10, False), (300, False), (300, True)]
+)  # below and above the staging threshold; explicit ids (as the registry writes them)
+def test_insert_many_equals_executemany(tmp_path, n, with_ids):
     rows = _rows(n)
+    cols = COLS
+    if with_ids:
+        cols = ("id", *COLS)
+        rows = [(1000 + i, *r) for i, r in enumerate(rows)]
     results = []
     for how in ("executemany", "insert_many"):
         s = Store.open(tmp_path / f"{how}.sqlite", operator="bulk")
         with s.transaction():
             if how == "executemany":
                 s.conn.executemany(
-                    f"INSERT INTO households ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})",
+                    f"INSERT INTO households ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                     rows,
                 )
             else:
-                audit.insert_many(s.conn, "households", COLS, rows)
+                before = _triggers(s.conn)
+                bulk.insert_many(s.conn, "households", cols, rows)
+                assert _triggers(s.conn) == before
         assert audit.verify(s.conn).ok
         assert s.scalar("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 0
         results.append(_snapshot(s.conn))
@@ -67,8 +80,10 @@ def test_a_failing_bulk_insert_changes_nothing(store):
     rows = _rows(100)
     rows.append(rows[0])  # duplicate uid: the whole statement fails
     before = store.scalar("SELECT count(*) FROM audit_log")
+    triggers = _triggers(store.conn)
     with pytest.raises(sqlite3.IntegrityError), store.transaction():
-        audit.insert_many(store.conn, "households", COLS, rows)
+        bulk.insert_many(store.conn, "households", COLS, rows)
+    assert _triggers(store.conn) == triggers
     assert store.scalar("SELECT count(*) FROM households") == 0
     assert store.scalar("SELECT count(*) FROM audit_log") == before
     assert audit.verify(store.conn).ok
@@ -78,7 +93,7 @@ def test_large_seal_continues_the_chain_and_tampering_is_still_found(store, regi
     registry.save(household("红旗村", ("张三", "户主", make_id("19800101", 1))))
     head_before = audit.verify(store.conn)
     with store.transaction():
-        audit.insert_many(store.conn, "households", COLS, _rows(500, 10))
+        bulk.insert_many(store.conn, "households", COLS, _rows(500, 10))
     res = audit.verify(store.conn)
     assert res.ok and res.checked == head_before.checked + 500
     store.close()
@@ -89,3 +104,51 @@ def test_large_seal_continues_the_chain_and_tampering_is_still_found(store, regi
     res = audit.verify(conn)
     conn.close()
     assert not res.ok and "被改动" in res.problem
+
+
+def test_replay_fires_for_every_row_even_when_triggers_are_left_on(store):
+    """The fallbacks (ids below the maximum; a trigger of another shape) still log every row."""
+    with store.transaction():
+        bulk.insert_many(store.conn, "households", COLS, _rows(100))
+    low = [(5000 - i, *r) for i, r in enumerate(_rows(100, 200))]  # descending explicit ids
+    with store.transaction():
+        bulk.insert_many(store.conn, "households", ("id", *COLS), low)
+    store.conn.execute(
+        "CREATE TRIGGER zz_note AFTER INSERT ON households WHEN NEW.village = '红旗村' "
+        "BEGIN UPDATE households SET address = address WHERE id = NEW.id; END"
+    )
+    with store.transaction():
+        bulk.insert_many(store.conn, "households", COLS, _rows(100, 400))
+    n = store.scalar("SELECT count(*) FROM households")
+    assert n == 300
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE tbl = 'households' AND action = 'insert'") == n
+    assert store.scalar("SELECT count(*) FROM sync_changes WHERE tbl = 'households'") == n
+    assert audit.verify(store.conn).ok
+
+
+def test_replay_sql_is_the_trigger_sql(store):
+    replays = bulk._replays(store.conn, "households")
+    assert {name for name, _sql, _r in replays} == {
+        "audit_households_insert",
+        "sync_log_households_ins",
+    }
+    for _name, sql, replay in replays:
+        exprs = sql.split(" VALUES (", 1)[1].rsplit("); END", 1)[0]
+        select = replay.args[-1]
+        assert exprs in select and "FROM households AS NEW WHERE NEW.rowid > ?" in select
+
+
+def test_sealed_audit_insert_continues_the_chain_after_unsealed_entries(store):
+    cols = "at, operator, tbl, record_id, record_uid, household_id, action, field, old, new"
+    with store.transaction():
+        store.conn.executemany(  # trigger-written entries, unsealed until the seal
+            f"INSERT INTO households ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})",
+            _rows(5),
+        )
+        n = audit.insert_sealed(store.conn, cols, f"SELECT {cols} FROM audit_log ORDER BY seq DESC")
+        assert n == store.scalar("SELECT count(*) FROM audit_log") // 2
+        assert store.scalar("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 0
+    res = audit.verify(store.conn)
+    assert res.ok and res.checked == 2 * n
+    with pytest.raises(ValueError), store.transaction():
+        audit.insert_sealed(store.conn, "operator, at", "SELECT 'x', 'y'")
