@@ -39,7 +39,7 @@ class BatchRefused(MzError):
     code = "batch_refused"
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     uid: str
     op: str  # 'upsert' | 'delete'

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..models.audit import insert_many
+from ..models.bulk import insert_many
 from ..models.errors import MzError, NotFound
 from ..models.ids import mask_id
 from ..models.migrations import MIGRATIONS
@@ -531,6 +531,7 @@ class _Applier:
         bases = _bases(self.store, self.peer, t, uids)
         id_maps = self.maps.id_maps(codec)
         inserts, updates, new_bases = [], [], []
+        fast: list[tuple] = []  # new records as rows in codec.insert_columns() order
         bid = self.batch_id
         # deactivations first, so a person moving between households never collides
         order = sorted(recs, key=lambda r: 0 if (r.row or {}).get("status") == "deleted" else 1)
@@ -546,6 +547,13 @@ class _Applier:
             inc_json = rec.raw if rec.raw is not None else canonical(incoming)
             inc_hash = content_hash(inc_json)
             meta = {k: v for k, v in rec.meta.items() if k in known_cols}
+            if rec.uid not in local:
+                row = codec.insert_row(incoming, rec.meta, rec.uid, id_maps)
+                if row is not None:
+                    fast.append(row)
+                    new_bases.append((self.peer, t, rec.uid, inc_hash, bid))
+                    rep.new += 1
+                    continue
             base_hash, base_batch = bases.get(rec.uid, (None, None))
             values, missing = codec.decode(incoming, id_maps)
             if missing:
@@ -598,8 +606,9 @@ class _Applier:
             updates.append((rec.uid, {**mvalues, **newer}))
             rep.updated += 1
             rep.merged += 1
+        fast_cols = codec.insert_columns()
         if t == "members":
-            inserts, updates = self._duplicates(inserts, updates, rep, recs)
+            inserts, fast, updates = self._duplicates(inserts, updates, fast, fast_cols, rep, recs)
         bump = ", rev = rev + 1" if "rev" in known_cols else ""  # open forms see a stale record
         for uid, values in updates:
             cols = [c for c in values if c in known_cols and c != "rev"]
@@ -608,6 +617,8 @@ class _Applier:
         groups: dict[tuple, list] = {}
         for values in inserts:  # every key is a known column (decode and the meta filter see to it)
             groups.setdefault(tuple(values), []).append(tuple(values.values()))
+        if fast:
+            groups.setdefault(fast_cols, []).extend(fast)
         for cols, rows in groups.items():
             insert_many(conn, t, cols, rows)  # one statement: far cheaper with the triggers
         conn.executemany(
@@ -615,15 +626,22 @@ class _Applier:
             "ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",
             new_bases,
         )
-        if inserts:
+        if inserts or fast:
             self.maps.forget(t)
 
-    def _duplicates(self, inserts, updates, rep: TableReport, recs):
+    def _duplicates(self, inserts, updates, fast, fast_cols, rep: TableReport, recs):
         """An ID active in another household here (on a county: another township) is not
         applied but listed as possible double receipt (重复享受) for follow-up."""
         conn = self.store.conn
         leaving = {u for u, v in updates if v.get("status") == "deleted"}
-        wanted = [v for v in inserts] + [dict(v, uid=u) for u, v in updates if u not in leaving]
+        i_uid, i_id = fast_cols.index("uid"), fast_cols.index("id_number")
+        i_st = fast_cols.index("status") if "status" in fast_cols else None
+        wanted = (
+            [v for v in inserts]
+            + [{"uid": r[i_uid], "id_number": r[i_id], "status": r[i_st] if i_st is not None
+                else "active"} for r in fast]
+            + [dict(v, uid=u) for u, v in updates if u not in leaving]
+        )  # fmt: skip
         ids = sorted(
             {
                 v["id_number"]
@@ -639,8 +657,10 @@ class _Applier:
                 f"({', '.join('?' * len(chunk))})", chunk):  # fmt: skip
                 if r[1] not in leaving:
                     owners[r[0]] = r[1:]
-        if not owners and len(ids) == len(wanted):
-            return inserts, updates
+        if not owners and len(ids) == sum(
+            1 for v in wanted if v.get("id_number") and v.get("status", "active") == "active"
+        ):
+            return inserts, fast, updates
         by_uid = {r.uid: r for r in recs}
         seen: dict[str, str] = {}
         bad: set[str] = set()
@@ -663,8 +683,10 @@ class _Applier:
         if bad:
             rep.conflicts += len(bad)
             rep.new -= sum(1 for v in inserts if v["uid"] in bad)
+            rep.new -= sum(1 for r in fast if r[i_uid] in bad)
             rep.updated -= sum(1 for u, _ in updates if u in bad)
-        return [v for v in inserts if v["uid"] not in bad], [
+            fast = [r for r in fast if r[i_uid] not in bad]
+        return [v for v in inserts if v["uid"] not in bad], fast, [
             (u, v) for u, v in updates if u not in bad
         ]
 
