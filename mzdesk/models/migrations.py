@@ -452,6 +452,41 @@ def _declared_relatives(conn: sqlite3.Connection) -> None:
     changelog.ensure_triggers(conn)  # the change log covers the new table from the start
 
 
+def _sync_bookkeeping_without_rowid(conn: sqlite3.Connection) -> None:
+    """``sync_pending`` and ``sync_base`` as WITHOUT ROWID tables keyed by what they are
+    looked up by: one B-tree per table instead of a table plus its index(es).  A full
+    snapshot writes one ``sync_pending`` row per record (446k at 100k households)."""
+    for sql in """
+    CREATE TABLE sync_pending_v12 (
+        peer TEXT NOT NULL,
+        tbl TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (peer, tbl, uid, seq)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO sync_pending_v12 (peer, tbl, uid, seq, hash)
+        SELECT peer, tbl, uid, seq, hash FROM sync_pending ORDER BY id;
+    DROP TABLE sync_pending;
+    ALTER TABLE sync_pending_v12 RENAME TO sync_pending;
+    CREATE TABLE sync_base_v12 (
+        peer TEXT NOT NULL,
+        tbl TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        hash TEXT,
+        batch_id INTEGER,
+        force INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (peer, tbl, uid)
+    ) WITHOUT ROWID;
+    INSERT INTO sync_base_v12 (peer, tbl, uid, hash, batch_id, force)
+        SELECT peer, tbl, uid, hash, batch_id, force FROM sync_base;
+    DROP TABLE sync_base;
+    ALTER TABLE sync_base_v12 RENAME TO sync_base
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -464,4 +499,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _id_birth_date_index,
     _covering_name_search_indexes,
     _declared_relatives,
+    _sync_bookkeeping_without_rowid,
 ]

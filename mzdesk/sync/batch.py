@@ -20,6 +20,7 @@ import io
 import json
 import zipfile
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyrage
@@ -81,34 +82,66 @@ def record_line(uid: str, op: str, meta: dict | str | None, content_json: str | 
     return f'{head}, "meta": {meta_json}, "row": {content_json}}}\n'
 
 
-def build(manifest: dict, files: dict[str, str], keys: SiteKeys, recipient: PublicKey) -> bytes:
-    """Zip, sign and encrypt.  ``files`` maps table -> JSON Lines text."""
-    manifest = dict(manifest, format=FORMAT, format_version=FORMAT_VERSION, files={})
-    blobs = {}
-    for table, text in files.items():
+class BatchWriter:
+    """Writes a batch while its records are still being read: each records file is
+    encoded, hashed and deflated on a worker thread (zlib and SHA-256 release the GIL, and
+    SQLite releases it while it steps), then :meth:`finish` adds the signed manifest and
+    encrypts.  The zip holds ``records/*.jsonl`` first, ``manifest.json`` and
+    ``signature.json`` last; readers go by name."""
+
+    def __init__(self) -> None:
+        self._buf = io.BytesIO()
+        self._zip = zipfile.ZipFile(self._buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self._files: dict[str, dict] = {}
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="mzdesk-batch")
+        self._jobs: list[Future] = []
+
+    def add(self, table: str, text: str) -> None:
+        """Queue ``records/<table>.jsonl`` (JSON Lines text)."""
+        self._jobs.append(self._pool.submit(self._write, table, text))
+
+    def _write(self, table: str, text: str) -> None:
         data = text.encode("utf-8")
         name = f"records/{table}.jsonl"
-        blobs[name] = data
-        manifest["files"][name] = {"sha256": sha256(data), "records": text.count("\n")}
-    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
-    signature = {
-        "algorithm": "Ed25519",
-        "signer": keys.site.code,
-        "fingerprint": keys.public.fingerprint,
-        "signed_file": "manifest.json",
-        "signature": b64(keys.sign(manifest_bytes)),
-    }
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        z.writestr("manifest.json", manifest_bytes)
-        for name, data in blobs.items():
-            z.writestr(name, data)
-        z.writestr("signature.json", json.dumps(signature, indent=1))
-    recipients = [
-        pyrage.x25519.Recipient.from_str(recipient.age_recipient),
-        keys.identity.to_public(),
-    ]
-    return pyrage.encrypt(buf.getvalue(), recipients)
+        self._files[name] = {"sha256": sha256(data), "records": text.count("\n")}
+        self._zip.writestr(name, data)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def finish(self, manifest: dict, keys: SiteKeys, recipient: PublicKey) -> bytes:
+        """Sign the manifest, close the zip and encrypt for the recipient and the sender."""
+        try:
+            for job in self._jobs:
+                job.result()  # re-raises a failure of the worker here
+        finally:
+            self.close()
+        manifest = dict(manifest, format=FORMAT, format_version=FORMAT_VERSION,
+                        files=dict(sorted(self._files.items())))  # fmt: skip
+        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+        signature = {
+            "algorithm": "Ed25519",
+            "signer": keys.site.code,
+            "fingerprint": keys.public.fingerprint,
+            "signed_file": "manifest.json",
+            "signature": b64(keys.sign(manifest_bytes)),
+        }
+        self._zip.writestr("manifest.json", manifest_bytes)
+        self._zip.writestr("signature.json", json.dumps(signature, indent=1))
+        self._zip.close()
+        recipients = [
+            pyrage.x25519.Recipient.from_str(recipient.age_recipient),
+            keys.identity.to_public(),
+        ]
+        return pyrage.encrypt(self._buf.getvalue(), recipients)
+
+
+def build(manifest: dict, files: dict[str, str], keys: SiteKeys, recipient: PublicKey) -> bytes:
+    """Zip, sign and encrypt.  ``files`` maps table -> JSON Lines text."""
+    w = BatchWriter()
+    for table, text in files.items():
+        w.add(table, text)
+    return w.finish(manifest, keys, recipient)
 
 
 def _refuse(code: str, message: str) -> BatchRefused:

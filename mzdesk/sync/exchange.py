@@ -23,6 +23,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from hashlib import sha256 as _sha256
 from pathlib import Path
 
 from ..models.bulk import insert_many
@@ -33,7 +34,16 @@ from ..models.registry import Cancelled
 from ..models.site import Site, require_site
 from ..models.store import Store, now_iso
 from . import changelog
-from .batch import Batch, BatchRefused, Record, build, open_batch, read_records, record_line, sha256
+from .batch import (
+    Batch,
+    BatchRefused,
+    BatchWriter,
+    Record,
+    open_batch,
+    read_records,
+    record_line,
+    sha256,
+)
 from .changelog import TableCodec, canonical, content_hash
 from .keys import SiteKeys, get_trusted, sync_dir
 
@@ -166,42 +176,15 @@ def export_batch(
             ):
                 (tombstones if op == "delete" else todo).setdefault(t, []).append(uid)
             total = sum(len(v) for v in todo.values())
-        files: dict[str, str] = {}
-        counts: dict[str, int] = {}
-        bases: list[tuple] = []
-        done = 0
-        for t in tables:
-            if t not in todo and t not in tombstones:
-                continue
-            codec = TableCodec.load(store.conn, t)
-            uids = todo.get(t, [])
-            known = {} if full else _bases(store, to, t, uids, "hash, force")
-            pending = {} if full else _pending(store, to, t, uids)
-            lines: list[str] = []
-            for _rid, uid, meta_json, content, hid in _encoded(
-                store, codec, None if full else uids, maps
-            ):
-                done += 1
-                if cancel and done % 1000 == 0 and cancel():
-                    raise Cancelled()
-                if done % 5000 == 0:
-                    progress(done, total)
-                if scope is not None and hid is not None and hid not in scope:
-                    continue
-                h = content_hash(content)
-                if uid in known or uid in pending:
-                    base_hash, force = known.get(uid, (None, 0))
-                    if not force and pending.get(uid, base_hash) == h:
-                        continue  # the peer has (or is about to get) exactly this: no echo
-                lines.append(record_line(uid, "upsert", meta_json, content))
-                bases.append((to, t, uid, h))
-            for uid in tombstones.get(t, []):
-                lines.append(record_line(uid, "delete", None, None))
-            if lines:
-                files[t] = "".join(lines)
-                counts[t] = len(lines)
-        progress(total, total)
+        writer = BatchWriter()
+        try:
+            counts, bases = _collect(store, tables, todo, tombstones, full, to, scope, maps, writer,
+                                     total, progress, cancel)  # fmt: skip
+        except BaseException:
+            writer.close()
+            raise
         seq = state["last_out_seq"] + 1
+        bases.sort()  # key order: the sync_pending B-tree takes appends, not random inserts
         bases = [(*b, seq) for b in bases]
         manifest = {
             "schema_version": store.schema_version,
@@ -216,7 +199,7 @@ def export_batch(
             "full": full,
             "counts": counts,
         }  # fmt: skip
-        data = build(manifest, files, keys, peer.key)
+        data = writer.finish(manifest, keys, peer.key)
         digest = sha256(data)
         store.conn.executemany(
             "INSERT INTO sync_pending (peer, tbl, uid, hash, seq) VALUES (?, ?, ?, ?, ?)", bases
@@ -234,6 +217,50 @@ def export_batch(
         )  # fmt: skip
         _write_atomic(out, data)  # inside the transaction: no file, no record of it
     return ExportResult(out, to, seq, counts, full, len(data), digest)
+
+
+def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full: bool, to: str,
+             scope: set[int] | None, maps: _Maps, writer: BatchWriter, total: int,
+             progress: Progress, cancel: Cancel | None) -> tuple[dict[str, int], list[tuple]]:  # fmt: skip
+    """Read the records that go to ``to`` into ``writer``; (counts per table, new bases)."""
+    counts: dict[str, int] = {}
+    bases: list[tuple] = []
+    done = 0
+    for t in tables:
+        if t not in todo and t not in tombstones:
+            continue
+        codec = TableCodec.load(store.conn, t)
+        uids = todo.get(t, [])
+        known = {} if full else _bases(store, to, t, uids, "hash, force")
+        pending = {} if full else _pending(store, to, t, uids)
+        lines: list[str] = []
+        for _rid, uid, meta_json, content, hid in _encoded(
+            store, codec, None if full else uids, maps
+        ):
+            done += 1
+            if cancel and done % 1000 == 0 and cancel():
+                raise Cancelled()
+            if done % 5000 == 0:
+                progress(done, total)
+            if scope is not None and hid is not None and hid not in scope:
+                continue
+            h = _sha256(content.encode("utf-8")).hexdigest()[:32]  # = content_hash, inlined
+            if uid in known or uid in pending:
+                base_hash, force = known.get(uid, (None, 0))
+                if not force and pending.get(uid, base_hash) == h:
+                    continue  # the peer has (or is about to get) exactly this: no echo
+            if uid.isalnum() and uid.isascii():  # what record_line writes, without the call
+                lines.append(f'{{"uid": "{uid}", "op": "upsert", "meta": {meta_json}, "row": {content}}}\n')
+            else:
+                lines.append(record_line(uid, "upsert", meta_json, content))
+            bases.append((to, t, uid, h))
+        for uid in tombstones.get(t, []):
+            lines.append(record_line(uid, "delete", None, None))
+        if lines:
+            writer.add(t, "".join(lines))  # deflated on the writer's thread meanwhile
+            counts[t] = len(lines)
+    progress(total, total)
+    return counts, bases
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
