@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libglib2.0-0 libx11-6 libgssapi-krb5-2
   fonts-wqy-microhei poppler-utils age binutils
+  zbar-tools  # sync tests: the public-key QR code is read back with zbarimg
   libreoffice-calc  # roster tests: exported xlsx read back by LibreOffice headless (slow test)
   xvfb xauth libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
   libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-shm0

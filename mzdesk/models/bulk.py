@@ -52,8 +52,7 @@ def _replays(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, objec
     the new rows lie."""
     out = []
     for name, sql in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-        "ORDER BY name",
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name",
         (table,),
     ):
         if not re.search(r"\bINSERT\s+ON\b", sql.split(" BEGIN ", 1)[0], re.IGNORECASE):

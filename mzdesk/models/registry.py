@@ -11,8 +11,8 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 
-from .bulk import insert_many
 from .auth import require
+from .bulk import insert_many
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .household import Household, Member, validate_household
 from .pinyin import name_keys

@@ -223,7 +223,9 @@ class TableCodec:
         self._plain_only = all(k == 0 for _, _, k in self._plan)
         # the fast path for new rows: one C-level lookup of every wire name, then fix-ups
         self._wires = [w for _, w, _ in self._plan]
-        self._fix = [(i, kind, self.fks.get(c)) for i, (c, _, kind) in enumerate(self._plan) if kind]
+        self._fix = [
+            (i, kind, self.fks.get(c)) for i, (c, _, kind) in enumerate(self._plan) if kind
+        ]
         self._get_content = _getter(self._wires)
         self._get_meta = _getter(self._meta)
 

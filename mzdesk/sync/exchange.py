@@ -250,7 +250,9 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
                 if not force and pending.get(uid, base_hash) == h:
                     continue  # the peer has (or is about to get) exactly this: no echo
             if uid.isalnum() and uid.isascii():  # what record_line writes, without the call
-                lines.append(f'{{"uid": "{uid}", "op": "upsert", "meta": {meta_json}, "row": {content}}}\n')
+                lines.append(
+                    f'{{"uid": "{uid}", "op": "upsert", "meta": {meta_json}, "row": {content}}}\n'
+                )
             else:
                 lines.append(record_line(uid, "upsert", meta_json, content))
             bases.append((to, t, uid, h))
@@ -713,9 +715,11 @@ class _Applier:
             rep.new -= sum(1 for r in fast if r[i_uid] in bad)
             rep.updated -= sum(1 for u, _ in updates if u in bad)
             fast = [r for r in fast if r[i_uid] not in bad]
-        return [v for v in inserts if v["uid"] not in bad], fast, [
-            (u, v) for u, v in updates if u not in bad
-        ]
+        return (
+            [v for v in inserts if v["uid"] not in bad],
+            fast,
+            [(u, v) for u, v in updates if u not in bad],
+        )
 
     def _conflict(self, t, rec: Record, local_json, kind, fields, note) -> None:
         remote = json.dumps({"row": rec.row, "meta": rec.meta}, ensure_ascii=False, sort_keys=True)

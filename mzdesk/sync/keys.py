@@ -7,7 +7,9 @@ the secrets are sealed with AES-GCM under a scrypt-derived key (cheap enough
 to unlock on every batch, unlike age's passphrase mode).
 
 The public half is exchanged as a small JSON file (``site-public.json``) whose
-short fingerprint the two clerks compare by phone before trusting it.
+short fingerprint the two clerks compare by phone before trusting it; the same
+file is shown as a QR code (:func:`qr_code`).  The key file keeps the public
+half in clear, so fingerprint and QR code show without the passphrase.
 
 >>> pub = PublicKey.from_json(PublicKey("341623", "县局", "county", "age1...", "AAAA").to_json())
 >>> pub.code
@@ -155,7 +157,17 @@ def init_keys(store: Store, passphrase: str | None = None, force: bool = False) 
     identity = pyrage.x25519.Identity.generate()
     signer = Ed25519PrivateKey.generate()
     secret = json.dumps({"age_identity": str(identity), "ed25519": b64(signer.private_bytes_raw())})
-    body: dict = {"format": PRIVATE_FORMAT, "site": site.code, "created_at": now_iso()}
+    public = {
+        "age_recipient": str(identity.to_public()),
+        "sign_key": b64(signer.public_key().public_bytes_raw()),
+    }
+    # the public half in clear: the fingerprint and QR code show without the passphrase
+    body: dict = {
+        "format": PRIVATE_FORMAT,
+        "site": site.code,
+        "created_at": now_iso(),
+        "public": public,
+    }
     if passphrase:
         salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
         sealed = AESGCM(_derive(passphrase, salt)).encrypt(
@@ -197,11 +209,51 @@ def load_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
             raise KeyError_("口令错误，无法解锁本站私钥", "bad_passphrase") from None
     else:
         secret = body["plain"]
-    return SiteKeys(
+    keys = SiteKeys(
         site,
         pyrage.x25519.Identity.from_str(secret["age_identity"]),
         Ed25519PrivateKey.from_private_bytes(unb64(secret["ed25519"])),
     )
+    pub = body.get("public")
+    if pub and (pub.get("age_recipient"), pub.get("sign_key")) != (
+        keys.public.age_recipient,
+        keys.public.sign_key,
+    ):
+        raise KeyError_(f"密钥文件 {path} 中的公钥与私钥不符，文件被改动过", "keys_tampered")
+    return keys
+
+
+def own_public(store: Store) -> PublicKey | None:
+    """This site's public key without unlocking the private one; None when there are no keys
+    (or a passphrase-protected key file from before the public half was kept in clear)."""
+    site = require_site(store)
+    path = key_file(store)
+    if not path.exists():
+        return None
+    body = json.loads(path.read_text(encoding="utf-8"))
+    if "public" in body:
+        pub = body["public"]
+        return PublicKey(site.code, site.name, site.role, pub["age_recipient"], pub["sign_key"])
+    if "plain" in body:
+        return load_keys(store).public
+    return None
+
+
+def qr_text(key: PublicKey) -> str:
+    """What the QR code of a public key holds: the public key file, compact (``trust`` reads it)."""
+    return json.dumps(json.loads(key.to_json()), ensure_ascii=False, separators=(",", ":"))
+
+
+def qr_code(key: PublicKey):
+    """A :mod:`segno` QR code of :func:`qr_text` (error correction M: survives a smudged print)."""
+    import segno
+
+    return segno.make(qr_text(key), error="m", micro=False, boost_error=False)
+
+
+def qr_matrix(key: PublicKey) -> list[list[bool]]:
+    """Dark modules of the QR code, row by row, without the quiet zone (for painting)."""
+    return [[bool(v) for v in row] for row in qr_code(key).matrix]
 
 
 def export_identity(keys: SiteKeys, out: Path) -> Path:

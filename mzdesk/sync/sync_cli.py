@@ -47,23 +47,23 @@ def keys_init(db_path, passphrase, force):
 @click.option("--json", "as_json", is_flag=True, help="JSON output")
 def keys_show(db_path, passphrase, as_json):
     """Show this site's public key, fingerprint and the trust list."""
-    from .keys import load_keys, trusted_sites
+    from .keys import trusted_sites
 
     store = open_store(db_path)
-    k = load_keys(store, passphrase)
+    k = _own_public(store, passphrase)
     sites = trusted_sites(store)
     if as_json:
         emit_json({
-            "site": {"code": k.site.code, "name": k.site.name, "role": k.site.role,
-                     "age_recipient": k.public.age_recipient, "fingerprint": k.public.fingerprint},
+            "site": {"code": k.code, "name": k.name, "role": k.role,
+                     "age_recipient": k.age_recipient, "fingerprint": k.fingerprint},
             "trusted": [{"code": s.key.code, "name": s.key.name, "role": s.key.role,
                          "fingerprint": s.key.fingerprint, "since": s.since,
                          "revoked_at": s.revoked_at, "villages": s.villages} for s in sites],
         })  # fmt: skip
         return
-    click.echo(f"本站 {k.site.code} {k.site.name} ({k.site.role})")
-    click.echo(f"  age: {k.public.age_recipient}")
-    click.echo(f"  指纹 / fingerprint: {k.public.fingerprint}")
+    click.echo(f"本站 {k.code} {k.name} ({k.role})")
+    click.echo(f"  age: {k.age_recipient}")
+    click.echo(f"  指纹 / fingerprint: {k.fingerprint}")
     click.echo(f"信任列表 / trusted sites: {len(sites)}")
     for s in sites:
         state = f"已吊销 {s.revoked_at}" if s.revoked else f"自 {s.since}"
@@ -77,13 +77,30 @@ def keys_show(db_path, passphrase, as_json):
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False), help="公钥文件 / output file"
 )
-def keys_export_public(db_path, passphrase, out):
+@click.option(
+    "--qr",
+    "qr_png",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="另存公钥二维码图片（PNG）/ also write the key as a QR code PNG",
+)
+def keys_export_public(db_path, passphrase, out, qr_png):
     """Write this site's public key file, to give to the other sites."""
-    from .keys import load_keys
+    pub = _own_public(open_store(db_path), passphrase)
+    Path(out).write_text(pub.to_json(), encoding="utf-8")
+    click.echo(f"已写出公钥 {out}  指纹 {pub.fingerprint}（请对方电话核对）")
+    if qr_png:
+        from .keys import qr_code
 
-    k = load_keys(open_store(db_path), passphrase)
-    Path(out).write_text(k.public.to_json(), encoding="utf-8")
-    click.echo(f"已写出公钥 {out}  指纹 {k.public.fingerprint}（请对方电话核对）")
+        qr_code(pub).save(qr_png, kind="png", scale=6, border=4)
+        click.echo(f"已写出公钥二维码 {qr_png}")
+
+
+def _own_public(store, passphrase):
+    """The public key; unlocks the private one only for key files that do not keep it in clear."""
+    from .keys import load_keys, own_public
+
+    return own_public(store) or load_keys(store, passphrase).public
 
 
 @keys.command("trust")

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -65,6 +65,22 @@ def report_text(report: exchange.ImportReport) -> str:
     if report.also_applied:
         lines.append(f"并已导入此前暂存的第 {', '.join(map(str, report.also_applied))} 批")
     return "\n".join(lines)
+
+
+def qr_pixmap(matrix: list[list[bool]], module: int = 4, border: int = 4) -> QPixmap:
+    """A QR code matrix painted black on white, with the quiet zone readers need."""
+    n = len(matrix)
+    size = (n + 2 * border) * module
+    img = QImage(size, size, QImage.Format.Format_RGB32)
+    img.fill(QColor("white"))
+    p = QPainter(img)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                p.fillRect((x + border) * module, (y + border) * module, module, module,
+                           QColor("black"))  # fmt: skip
+    p.end()
+    return QPixmap.fromImage(img)
 
 
 class SyncPage(QWidget):
@@ -163,9 +179,16 @@ class SyncPage(QWidget):
     def _keys_tab(self) -> QWidget:
         w = QWidget()
         lay = QVBoxLayout(w)
+        top = QHBoxLayout()
         self.own_key = QLabel()
         self.own_key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay.addWidget(self.own_key)
+        self.own_key.setWordWrap(True)
+        self.own_key.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        top.addWidget(self.own_key, 1)
+        self.qr = QLabel()  # the public key file as a QR code: scan it, check the fingerprint
+        self.qr.setToolTip("本站公钥二维码：对方可扫码获取公钥，并电话核对指纹")
+        top.addWidget(self.qr)
+        lay.addLayout(top)
         row = QHBoxLayout()
         self.init_btn = QPushButton("生成本站密钥")
         self.init_btn.clicked.connect(self._ask_init)
@@ -224,6 +247,7 @@ class SyncPage(QWidget):
                 (s.key.code, s.key.name, s.key.role, s.key.fingerprint, s.since, state)
             ):
                 self.trusted.setItem(i, j, QTableWidgetItem(v))
+        self.trusted.resizeColumnsToContents()  # fingerprints are read out whole
         hist = exchange.history(self.store)
         self.history.setRowCount(len(hist))
         for i, b in enumerate(hist):
@@ -242,13 +266,22 @@ class SyncPage(QWidget):
         self._fill_conflicts()
 
     def _own_key_text(self, has: bool) -> str:
+        self.qr.clear()
         if not has:
             return "本站还没有密钥：请先生成，再把公钥交给对方站点。"
-        try:
-            k = self.keys(ask=False)
-        except MzError:
+        pub = self.own_public()
+        if pub is None:
             return "本站密钥有口令保护（导出或导入时输入口令）。"
-        return f"本站公钥指纹：{k.public.fingerprint}\nage 公钥：{k.public.age_recipient}"
+        self.qr.setPixmap(qr_pixmap(keymod.qr_matrix(pub)))
+        return (f"本站公钥指纹：{pub.fingerprint}\nage 公钥：{pub.age_recipient}\n\n"
+                "把公钥文件（或右侧二维码）交给对方站点，并电话核对指纹。")  # fmt: skip
+
+    def own_public(self) -> keymod.PublicKey | None:
+        """This site's public key, without asking for the passphrase where the file allows."""
+        try:
+            return keymod.own_public(self.store) or self.keys(ask=False).public
+        except MzError:
+            return None
 
     def keys(self, ask: bool = True) -> keymod.SiteKeys:
         """Unlock this site's keys once per page; asks for the passphrase when there is one."""
@@ -423,7 +456,8 @@ class SyncPage(QWidget):
             self, "导出本站公钥", "site-public.json", "公钥 (*.json)"
         )
         if path:
-            Path(path).write_text(self.keys().public.to_json(), encoding="utf-8")
+            pub = self.own_public() or self.keys().public
+            Path(path).write_text(pub.to_json(), encoding="utf-8")
 
     def _ask_trust(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥", "", "公钥 (*.json)")

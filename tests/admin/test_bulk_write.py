@@ -38,7 +38,9 @@ def _snapshot(conn: sqlite3.Connection):
 
 
 def _triggers(conn: sqlite3.Connection) -> list[tuple]:
-    return conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").fetchall()
+    return conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    ).fetchall()
 
 
 @pytest.mark.parametrize(
@@ -121,7 +123,12 @@ def test_replay_fires_for_every_row_even_when_triggers_are_left_on(store):
         bulk.insert_many(store.conn, "households", COLS, _rows(100, 400))
     n = store.scalar("SELECT count(*) FROM households")
     assert n == 300
-    assert store.scalar("SELECT count(*) FROM audit_log WHERE tbl = 'households' AND action = 'insert'") == n
+    assert (
+        store.scalar(
+            "SELECT count(*) FROM audit_log WHERE tbl = 'households' AND action = 'insert'"
+        )
+        == n
+    )
     assert store.scalar("SELECT count(*) FROM sync_changes WHERE tbl = 'households'") == n
     assert audit.verify(store.conn).ok
 

@@ -68,3 +68,38 @@ def test_batch_decrypts_with_the_age_cli(tmp_path):
         lines = z.read("records/households.jsonl").decode().splitlines()
         assert len(lines) == manifest["counts"]["households"] == 3
         assert json.loads(lines[0])["op"] == "upsert"
+
+
+def _zbar(png) -> str:
+    from tests.helpers import require_tool
+
+    out = subprocess.run(
+        [require_tool("zbarimg"), "--quiet", "--raw", "-Sbinary", str(png)],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    return out.stdout.decode("utf-8").rstrip("\n")
+
+
+def test_public_key_qr_code_reads_back_as_the_public_key_file(tmp_path):
+    """The QR code holds the public key file: a scanner gets what `keys trust` reads."""
+    from mzdesk.sync.keys import qr_code
+
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    png = tmp_path / "pub.png"
+    qr_code(t.keys.public).save(str(png), kind="png", scale=4, border=4)
+    assert PublicKey.from_json(_zbar(png)) == t.keys.public
+
+
+def test_fingerprint_shows_without_the_passphrase_and_a_swapped_public_half_is_refused(tmp_path):
+    from mzdesk.sync.keys import own_public
+
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    k = init_keys(t.store, passphrase="山高水长", force=True)
+    assert own_public(t.store) == k.public  # no passphrase asked
+    path = key_file(t.store)
+    body = json.loads(path.read_text())
+    other = make_site(tmp_path / "x", "341623102", "绿水镇", "township").keys.public
+    body["public"]["age_recipient"] = other.age_recipient  # batches would go to another key
+    path.write_text(json.dumps(body))
+    with pytest.raises(MzError, match="公钥与私钥不符"):
+        load_keys(t.store, "山高水长")

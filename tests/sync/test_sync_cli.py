@@ -9,7 +9,9 @@ import subprocess
 from click.testing import CliRunner
 
 from mzdesk.cli import cli
+from mzdesk.sync.keys import PublicKey, qr_text
 from tests.cli.test_cli import assert_one_line_failure, mz
+from tests.sync.test_keys_and_age import _zbar
 
 
 def run(*args: str) -> str:
@@ -29,8 +31,13 @@ def test_keys_and_sync_commands(tmp_path, monkeypatch):
     assert "指纹" in run("keys", "init", "--db", t)
     run("keys", "init", "--db", c, "--passphrase", "县局口令")
     run("keys", "export-public", "--db", t, "--out", str(tmp_path / "t.pub"))
+    # the public half needs no passphrase; the QR code holds the same public key file
+    run("keys", "export-public", "--db", c, "--out", str(tmp_path / "c.pub"),
+        "--qr", str(tmp_path / "c.png"))  # fmt: skip
+    assert _zbar(tmp_path / "c.png") == qr_text(
+        PublicKey.from_json((tmp_path / "c.pub").read_text(encoding="utf-8"))
+    )
     monkeypatch.setenv("MZDESK_KEY_PASSPHRASE", "县局口令")
-    run("keys", "export-public", "--db", c, "--out", str(tmp_path / "c.pub"))
     run("keys", "trust", "--db", t, str(tmp_path / "c.pub"))
     run("keys", "trust", "--db", c, str(tmp_path / "t.pub"))
     shown = json.loads(run("keys", "show", "--db", t, "--json"))

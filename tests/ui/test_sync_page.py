@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from mzdesk.models.demo import generate_demo
 from mzdesk.sync.exchange import pending_acks
+from mzdesk.sync.keys import PublicKey
 from mzdesk.ui.sync_page import SyncPage
 from tests.sync.sites import edit, fingerprint, link, make_site
+from tests.sync.test_keys_and_age import _zbar
 
 
 def wait_done(qtbot, page):
@@ -26,6 +28,10 @@ def test_sync_page_export_import_conflict(qtbot, tmp_path):
     page = SyncPage(t.store)
     qtbot.addWidget(page)
     assert page.dest.count() == 2 and "指纹" in page.own_key.text()
+    # the public key as a QR code: a scanner reads back the public key file
+    png = tmp_path / "qr.png"
+    assert page.qr.pixmap().save(str(png))
+    assert PublicKey.from_json(_zbar(png)) == t.keys.public
 
     page.dest.setCurrentIndex(page.dest.findData(c.code))
     out = tmp_path / "to-county.age"
