@@ -23,7 +23,6 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from hashlib import sha256 as _sha256
 from pathlib import Path
 
 from ..models.bulk import insert_many
@@ -244,17 +243,12 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
                 progress(done, total)
             if scope is not None and hid is not None and hid not in scope:
                 continue
-            h = _sha256(content.encode("utf-8")).hexdigest()[:32]  # = content_hash, inlined
+            h = content_hash(content)
             if uid in known or uid in pending:
                 base_hash, force = known.get(uid, (None, 0))
                 if not force and pending.get(uid, base_hash) == h:
                     continue  # the peer has (or is about to get) exactly this: no echo
-            if uid.isalnum() and uid.isascii():  # what record_line writes, without the call
-                lines.append(
-                    f'{{"uid": "{uid}", "op": "upsert", "meta": {meta_json}, "row": {content}}}\n'
-                )
-            else:
-                lines.append(record_line(uid, "upsert", meta_json, content))
+            lines.append(record_line(uid, "upsert", meta_json, content))
             bases.append((to, t, uid, h))
         for uid in tombstones.get(t, []):
             lines.append(record_line(uid, "delete", None, None))
