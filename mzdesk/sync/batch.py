@@ -217,6 +217,14 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
                 f"批次的数据库版本 {manifest['schema_version']} 比本站 {schema_version} 新，请先升级mzdesk",
             )
         int(manifest["sequence"])
+        for key in ("withdraw", "withdrawn"):  # optional: households leaving a field laptop
+            v = manifest.get(key)
+            if v is not None and not (
+                isinstance(v, dict)
+                and isinstance(v.get("households"), list)
+                and all(isinstance(u, str) for u in v["households"])
+            ):
+                raise ValueError(f"manifest field {key} is malformed")
         records: dict[str, list[Record]] = {}
         for name, info in manifest["files"].items():
             data_file = z.read(name)

@@ -30,9 +30,10 @@ from ..models.errors import MzError, NotFound
 from ..models.ids import mask_id
 from ..models.migrations import MIGRATIONS
 from ..models.registry import Cancelled
-from ..models.site import Site, require_site
+from ..models.site import require_site
 from ..models.store import Store, now_iso
 from . import changelog
+from . import scope as scoping
 from .batch import (
     Batch,
     BatchRefused,
@@ -45,10 +46,10 @@ from .batch import (
 )
 from .changelog import TableCodec, canonical, content_hash
 from .keys import SiteKeys, get_trusted, sync_dir
+from .scope import RANK
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
-RANK = {"field": 0, "township": 1, "county": 2}
 _CHUNK = 500
 
 
@@ -92,39 +93,6 @@ class _Maps:
         return {t: self.id_of(t) for t in set(codec.fks.values())}
 
 
-def _household_column(store: Store, codec: TableCodec) -> tuple[str, str | None] | None:
-    """How a table's row reaches its household: ('self'|column, parent table or None)."""
-    if codec.table == "households":
-        return ("id", None)
-    if "household_id" in codec.columns:
-        return ("household_id", None)
-    for col, parent in codec.fks.items():
-        if parent == "households":
-            return (col, None)
-        pcols = [r[1] for r in store.conn.execute(f"PRAGMA table_info({parent})")]
-        if "household_id" in pcols:
-            return (col, parent)
-    return None
-
-
-def _scope(store: Store, own: Site, peer) -> set[int] | None:
-    """Household ids that may go to ``peer``; None means all."""
-    if RANK.get(peer.key.role, 0) > RANK.get(own.role, 0) or peer.key.role == own.role:
-        return None
-    if peer.key.role == "field":
-        if not peer.villages:
-            raise MzError(
-                f"尚未给入户终端 {peer.key.code} 分配村，请先运行 mzdesk sync assign", "no_villages"
-            )
-        marks = ", ".join("?" * len(peer.villages))
-        return {r[0] for r in store.conn.execute(
-            f"SELECT id FROM households WHERE village IN ({marks})", peer.villages)}  # fmt: skip
-    # county -> township: the households that township sent (we hold a base for them)
-    return {r[0] for r in store.conn.execute(
-        "SELECT h.id FROM households h JOIN sync_base b ON b.peer = ? AND b.tbl = 'households' "
-        "AND b.uid = h.uid", (peer.key.code,))}  # fmt: skip
-
-
 @dataclass
 class ExportResult:
     path: Path
@@ -160,7 +128,7 @@ def export_batch(
         changelog.ensure_triggers(store.conn)
         state = store.one("SELECT * FROM sync_sites WHERE code = ?", (to,))
         position = changelog.log_position(store.conn)
-        scope = _scope(store, own, peer)
+        scope = scoping.scope(store, own, peer)
         maps = _Maps(store)
         tables = changelog.synced_tables(store.conn)
         if full:
@@ -174,6 +142,21 @@ def export_batch(
                 (state["out_cursor"],),
             ):
                 (tombstones if op == "delete" else todo).setdefault(t, []).append(uid)
+        withdraw: list[str] = []
+        if peer.key.role == "field" and scope is not None:
+            # assignments change: what came into scope goes down even if unchanged, and
+            # what left it is withdrawn (see mzdesk.sync.scope)
+            if not full:
+                for t, uids in scoping.newly_in_scope(store, to, scope).items():
+                    have = set(todo.get(t, []))
+                    todo.setdefault(t, []).extend(u for u in uids if u not in have)
+            withdraw = scoping.withdraw_list(store, to, scope)
+        confirmed = (
+            scoping.confirmations(store, to)
+            if RANK.get(peer.key.role, 0) > RANK.get(own.role, 0)
+            else []
+        )
+        if not full:
             total = sum(len(v) for v in todo.values())
         writer = BatchWriter()
         try:
@@ -198,6 +181,10 @@ def export_batch(
             "full": full,
             "counts": counts,
         }  # fmt: skip
+        if withdraw:
+            manifest["withdraw"] = {"households": withdraw}
+        if confirmed:
+            manifest["withdrawn"] = {"households": confirmed}
         data = writer.finish(manifest, keys, peer.key)
         digest = sha256(data)
         store.conn.executemany(
@@ -285,7 +272,7 @@ def _rows(store: Store, table: str, uids: list[str] | None):
 
 def _encoded(store: Store, codec: TableCodec, uids: list[str] | None, maps: _Maps):
     """(id, uid, meta JSON, content JSON, household id) of all rows, or of ``uids``."""
-    hh = _household_column(store, codec)
+    hh = scoping.household_column(store, codec)
     sql = changelog.select_sql(codec, hh)
     if sql is None:  # BLOB columns: encode in Python
         uid_maps = maps.uid_maps(codec)
@@ -366,6 +353,9 @@ class ImportReport:
     duplicates: list[dict] = field(default_factory=list)  # possible 重复享受 (masked IDs)
     acked: int = 0
     also_applied: list[int] = field(default_factory=list)  # held batches applied after this one
+    # field laptop: households the sender withdrew ({"requested", "removed", "kept"})
+    withdraw: dict = field(default_factory=dict)
+    forgotten: int = 0  # township: households the field laptop confirmed it removed
 
     def table(self, name: str) -> TableReport:
         return self.tables.setdefault(name, TableReport())
@@ -381,7 +371,37 @@ class ImportReport:
         return {"sender": self.sender, "sequence": self.sequence, "acked": self.acked,
                 "tables": {k: v.as_dict() for k, v in self.tables.items()},
                 "totals": self.totals().as_dict(), "duplicates": self.duplicates,
-                "also_applied": self.also_applied}  # fmt: skip
+                "also_applied": self.also_applied, "withdraw": self.withdraw,
+                "forgotten": self.forgotten}  # fmt: skip
+
+    def text(self) -> str:
+        """The report as the clerk reads it (sync page and ``sync import``)."""
+        lines = [f"已导入站点 {self.sender} 的第 {self.sequence} 批"]
+        for t, r in self.tables.items():
+            lines.append(f"{TABLE_LABELS.get(t, t)}：新增 {r.new}，更新 {r.updated}（其中合并 "
+                         f"{r.merged}），未变 {r.unchanged}，冲突 {r.conflicts}")  # fmt: skip
+        if self.acked:
+            lines.append(f"对方确认收到本站 {self.acked} 批")
+        for d in self.duplicates:
+            lines.append("⚠ " + d["note"])
+        if self.withdraw.get("removed"):
+            lines.append(f"已撤回 {len(self.withdraw['removed'])} 户：所在村已不再分配给本机，"
+                         "这些户的全部记录已从本机删除")  # fmt: skip
+        for k in self.withdraw.get("kept", []):
+            lines.append(f"⚠ 暂未撤回 {k['village']} 户主{k['head_name']}：{k['reason']}；"
+                         "上传并经对方确认后自动撤回")  # fmt: skip
+        if self.forgotten:
+            lines.append(f"对方已撤回 {self.forgotten} 户（其所在村已不再分配给该终端）")
+        if self.also_applied:
+            lines.append(f"并已导入此前暂存的第 {', '.join(map(str, self.also_applied))} 批")
+        return "\n".join(lines)
+
+
+TABLE_LABELS = {"households": "家庭", "members": "成员", "enrolments": "救助对象", "visits": "入户调查",
+                "visit_photos": "照片", "followup_tasks": "跟进任务", "enrolment_events": "办理记录",
+                "notices": "公示", "notice_items": "公示条目", "objections": "异议",
+                "care_booklets": "关爱簿", "spot_checks": "抽查", "spot_check_items": "抽查对象",
+                "declared_relatives": "近亲属备案"}  # fmt: skip
 
 
 def held_dir(store: Store) -> Path:
@@ -497,6 +517,14 @@ def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: s
             progress(done, total)
             if cancel and cancel():
                 raise Cancelled()
+        own = require_site(store)
+        asked = (m.get("withdraw") or {}).get("households") or []
+        if asked and own.role == "field" and applier.peer_is_higher:
+            removed, kept = scoping.withdraw(store, peer, asked)
+            report.withdraw = {"requested": asked, "removed": removed, "kept": kept}
+        confirmed = (m.get("withdrawn") or {}).get("households") or []
+        if confirmed and not applier.peer_is_higher:
+            report.forgotten = scoping.forget(store, peer, confirmed)
         store.conn.execute("UPDATE sync_batches SET report = ? WHERE id = ?",
                            (json.dumps(report.as_dict(), ensure_ascii=False), batch_id))  # fmt: skip
         store.conn.execute(

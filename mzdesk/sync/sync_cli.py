@@ -190,14 +190,10 @@ def sync_import(db_path, passphrase, batch_file, as_json):
     if as_json:
         emit_json(report.as_dict())
         return
-    click.echo(f"已导入站点 {report.sender} 的第 {report.sequence} 批")
-    for t, r in report.tables.items():
-        click.echo(f"  {t}: 新增 {r.new}，更新 {r.updated}（合并 {r.merged}），未变 {r.unchanged}，"
-                   f"冲突 {r.conflicts}")  # fmt: skip
-    for d in report.duplicates:
-        click.echo(f"  ! {d['note']}")
-    if report.also_applied:
-        click.echo(f"  并已导入此前暂存的第 {', '.join(map(str, report.also_applied))} 批")
+    first, *rest = report.text().splitlines()
+    click.echo(first)
+    for line in rest:
+        click.echo("  " + line)
 
 
 @sync.command("assign")
@@ -205,11 +201,22 @@ def sync_import(db_path, passphrase, batch_file, as_json):
 @click.argument("site")
 @click.argument("villages", nargs=-1, required=True)
 def sync_assign(db_path, site, villages):
-    """Assign villages to a field laptop SITE: only these go down to it."""
-    from .keys import set_villages
+    """Assign villages to a field laptop SITE: only these go down to it.
 
-    set_villages(open_store(db_path), site, list(villages))
+    The next batch to SITE brings the households of newly assigned villages and
+    withdraws those of villages no longer assigned (a household with edits not yet
+    sent up is withdrawn after they arrive here)."""
+    from .keys import get_trusted, set_villages
+
+    store = open_store(db_path)
+    old = get_trusted(store, site)
+    set_villages(store, site, list(villages))
     click.echo(f"入户终端 {site} 负责: {'、'.join(villages)}")
+    added = sorted(set(villages) - set(old.villages)) if old else []
+    dropped = sorted(set(old.villages) - set(villages)) if old else []
+    if added or dropped:
+        click.echo("下一批发往该终端时" + (f"，下发新分配的 {'、'.join(added)}" if added else "")
+                   + (f"，撤回 {'、'.join(dropped)}" if dropped else "") + "。")  # fmt: skip
 
 
 @sync.command("status")

@@ -42,29 +42,8 @@ from ..sync import exchange
 from ..sync import keys as keymod
 from .worker import run_with_progress
 
-TABLE_LABELS = {"households": "家庭", "members": "成员", "enrolments": "救助对象", "visits": "入户调查",
-                "visit_photos": "照片", "followup_tasks": "跟进任务", "enrolment_events": "办理记录",
-                "notices": "公示", "notice_items": "公示条目", "objections": "异议",
-                "care_booklets": "关爱簿", "spot_checks": "抽查", "spot_check_items": "抽查对象"}  # fmt: skip
-
-
 # search keys derived from other fields (id_rev is an ID backwards): never shown
 DERIVED = frozenset({"id_rev", "phone_rev", "name_tail", "py_initials", "py_full", "head_py"})
-
-
-def report_text(report: exchange.ImportReport) -> str:
-    """The import report as the clerk reads it."""
-    lines = [f"已导入站点 {report.sender} 的第 {report.sequence} 批"]
-    for t, r in report.tables.items():
-        lines.append(f"{TABLE_LABELS.get(t, t)}：新增 {r.new}，更新 {r.updated}（其中合并 {r.merged}），"
-                     f"未变 {r.unchanged}，冲突 {r.conflicts}")  # fmt: skip
-    if report.acked:
-        lines.append(f"对方确认收到本站 {report.acked} 批")
-    for d in report.duplicates:
-        lines.append("⚠ " + d["note"])
-    if report.also_applied:
-        lines.append(f"并已导入此前暂存的第 {', '.join(map(str, report.also_applied))} 批")
-    return "\n".join(lines)
 
 
 def qr_pixmap(matrix: list[list[bool]], module: int = 4, border: int = 4) -> QPixmap:
@@ -217,6 +196,13 @@ class SyncPage(QWidget):
         self.assign_btn.clicked.connect(self.assign_selected)
         row.addWidget(self.assign_btn)
         lay.addLayout(row)
+        self.assign_note = QLabel(
+            "改动分配后，下一批发往该终端时：新分配村的户全部下发；不再分配的村的户从该终端撤回"
+            "（有未上传修改的户，待其上传并经本站确认后撤回）。"
+        )
+        self.assign_note.setWordWrap(True)
+        lay.addWidget(self.assign_note)
+        self.trusted.itemSelectionChanged.connect(self._show_villages)
         return w
 
     # -- state ----------------------------------------------------------------
@@ -314,7 +300,7 @@ class SyncPage(QWidget):
 
         def done(res: exchange.ExportResult) -> None:
             counts = (
-                "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in res.counts.items())
+                "，".join(f"{exchange.TABLE_LABELS.get(t, t)} {n}" for t, n in res.counts.items())
                 or "无变更"
             )
             self.report.setPlainText(
@@ -336,7 +322,7 @@ class SyncPage(QWidget):
 
         def done(report: exchange.ImportReport) -> None:
             self.last_report = report
-            self.report.setPlainText(report_text(report))
+            self.report.setPlainText(report.text())
             self.refresh()
             self.changed.emit()
 
@@ -349,7 +335,7 @@ class SyncPage(QWidget):
         if item is None:
             return
         try:
-            exchange.resolve_conflict(self.store, item.data(Qt.ItemDataRole.UserRole)["id"], choice)
+            exchange.resolve_conflict(self.store, item.data(Qt.ItemDataRole.UserRole), choice)
         except MzError as exc:
             self._fail(exc.message)
             return
@@ -366,28 +352,54 @@ class SyncPage(QWidget):
         self.refresh()
         return site
 
+    def _show_villages(self) -> None:
+        """The selected field laptop's villages, ready to edit."""
+        row = self.trusted.currentRow()
+        site = (
+            keymod.get_trusted(self.store, self.trusted.item(row, 0).text()) if row >= 0 else None
+        )
+        if site is not None and site.key.role == "field":
+            self.villages.setText("，".join(site.villages))
+
     def assign_selected(self) -> None:
         row = self.trusted.currentRow()
         if row < 0:
             return
+        code = self.trusted.item(row, 0).text()
         vs = [v.strip() for v in self.villages.text().replace("，", ",").split(",") if v.strip()]
         try:
-            keymod.set_villages(self.store, self.trusted.item(row, 0).text(), vs)
+            before = set(keymod.get_trusted(self.store, code).villages)
+            keymod.set_villages(self.store, code, vs)
         except MzError as exc:
             self._fail(exc.message)
+            return
+        added, dropped = sorted(set(vs) - before), sorted(before - set(vs))
+        self.assign_note.setText(
+            f"已为 {code} 分配：{'、'.join(vs)}。下一批发往该终端时"
+            + (f"，下发新分配的 {'、'.join(added)}" if added else "")
+            + (
+                f"，撤回 {'、'.join(dropped)}（有未上传修改的户待上传确认后撤回）"
+                if dropped
+                else ""
+            )
+            + "。"
+        )
         self.refresh()
 
     # -- conflicts ------------------------------------------------------------
     def _fill_conflicts(self) -> None:
         self.conflict_list.clear()
+        self._conflicts: dict[int, dict] = {}
         kinds = {"edit": "双方修改", "duplicate_id": "可能重复享受", "orphan": "缺少上级记录"}
         for c in exchange.open_conflicts(self.store):
             row = c["remote"]["row"] or {}
             who = row.get("head_name") or row.get("name") or c["uid"][:8]
             item = QListWidgetItem(
-                f"[{kinds[c['kind']]}] {TABLE_LABELS.get(c['tbl'], c['tbl'])} {who}"
+                f"[{kinds[c['kind']]}] {exchange.TABLE_LABELS.get(c['tbl'], c['tbl'])} {who}"
             )
-            item.setData(Qt.ItemDataRole.UserRole, c)
+            # the id only: the conflict itself stays a Python dict (no QVariant round trip)
+            item.setData(Qt.ItemDataRole.UserRole, c["id"])
+            self._conflicts[c["id"]] = c
             self.conflict_list.addItem(item)
         self.tabs.setTabText(
             2, f"冲突 ({self.conflict_list.count()})" if self.conflict_list.count() else "冲突"
@@ -401,7 +413,7 @@ class SyncPage(QWidget):
             for b in (self.keep_local, self.take_remote, self.dismiss):
                 b.setEnabled(False)
             return
-        c = item.data(Qt.ItemDataRole.UserRole)
+        c = self._conflicts[item.data(Qt.ItemDataRole.UserRole)]
         local, remote = c["local"] or {}, c["remote"]["row"] or {}
         self.conflict_note.setText(f"来自站点 {c['peer']} 第 {c['batch_seq']} 批：{c['note']}")
         keys = sorted((set(local) | set(remote)) - DERIVED, key=lambda k: (k not in c["fields"], k))

@@ -58,7 +58,8 @@ def link(a: S, b: S, villages: list[str] | None = None) -> None:
 def content(store: Store, villages: list[str] | None = None) -> dict[str, dict[str, str]]:
     """Every synced record's content (no stamps), by table and uid; optionally only some villages."""
     from mzdesk.sync.changelog import TableCodec
-    from mzdesk.sync.exchange import _household_column, _Maps
+    from mzdesk.sync.exchange import _Maps
+    from mzdesk.sync.scope import household_column
 
     maps = _Maps(store)
     scope = None
@@ -73,7 +74,7 @@ def content(store: Store, villages: list[str] | None = None) -> dict[str, dict[s
     out = {}
     for t in changelog.synced_tables(store.conn):
         codec = TableCodec.load(store.conn, t)
-        hh = _household_column(store, codec)
+        hh = household_column(store, codec)
         parent = (
             dict(store.conn.execute(f"SELECT id, household_id FROM {hh[1]}"))
             if hh and hh[1]

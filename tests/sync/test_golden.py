@@ -45,7 +45,8 @@ def test_golden_batches_still_import(tmp_path, version):
     batches = sorted(version.glob("batch-*.age"), key=lambda p: int(p.stem.split("-")[1]))
     for path, want in zip(batches, expected["reports"], strict=True):
         got = import_batch(store, keys, path.read_bytes(), path.name).as_dict()
-        assert got == want, path.name
+        # later versions may report more; what was reported then must read the same now
+        assert {k: got.get(k) for k in want} == want, path.name
     have = content(store)
     for table, rows in expected["content"].items():
         assert set(have[table]) == set(rows), table

@@ -122,3 +122,17 @@ def test_field_laptop_gets_only_its_villages_via_assign(tmp_path, monkeypatch):
     run("sync", "export", "--db", t, "--to", "341623101001", "--out", out)
     report = json.loads(run("sync", "import", out, "--db", f, "--json"))
     assert report["tables"]["households"]["new"] == n < 12
+
+    # the village handed to someone else: the next batch withdraws it from the laptop
+    s = Store.open(t)
+    other = s.scalar("SELECT village FROM households WHERE village != ? LIMIT 1", (village,))
+    s.close()
+    said = run("sync", "assign", "--db", t, "341623101001", other)
+    assert f"下发新分配的 {other}" in said and f"撤回 {village}" in said
+    out2 = str(tmp_path / "down2.age")
+    run("sync", "export", "--db", t, "--to", "341623101001", "--out", out2)
+    said = run("sync", "import", out2, "--db", f)
+    assert f"已撤回 {n} 户" in said
+    s = Store.open(f)
+    assert [r[0] for r in s.conn.execute("SELECT DISTINCT village FROM households")] == [other]
+    s.close()

@@ -86,3 +86,35 @@ def test_sync_page_export_import_conflict(qtbot, tmp_path):
     assert pending_acks(t.store) == []  # the field laptop's batch acknowledged ours
     for s in (t, c, f):
         s.store.close()
+
+
+def test_sync_page_reassigns_villages_and_shows_the_withdrawal(qtbot, tmp_path):
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    f = make_site(tmp_path, "341623101001", "入户终端", "field")
+    generate_demo(t.store, 20, seed=6)
+    a, b = [r[0] for r in t.store.conn.execute(
+        "SELECT DISTINCT village FROM households ORDER BY 1 LIMIT 2")]  # fmt: skip
+    link(t, f, villages=[a])
+    f.import_(t.export(f))
+    page = SyncPage(t.store)
+    qtbot.addWidget(page)
+    row = next(
+        i for i in range(page.trusted.rowCount()) if page.trusted.item(i, 0).text() == f.code
+    )
+    page.trusted.selectRow(row)
+    assert page.villages.text() == a  # the current assignment, ready to edit
+    page.villages.setText(b)
+    page.assign_btn.click()
+    assert f"下发新分配的 {b}" in page.assign_note.text() and f"撤回 {a}" in page.assign_note.text()
+    page.dest.setCurrentIndex(page.dest.findData(f.code))
+    down = tmp_path / "down.age"
+    page.export_to(down)
+    wait_done(qtbot, page)
+    r = f.import_(down)
+    assert r.withdraw["removed"] and not r.withdraw["kept"]
+    got = {x[0] for x in f.store.conn.execute("SELECT DISTINCT village FROM households")}
+    assert got == {b}
+    # the laptop confirms; the township's report says so
+    page.import_from(f.export(t))
+    wait_done(qtbot, page)
+    assert f"对方已撤回 {len(r.withdraw['removed'])} 户" in page.report.toPlainText()
