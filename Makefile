@@ -41,7 +41,7 @@ build: $(STAMP)
 
 screenshot: $(STAMP)
 	bash scripts/system-deps.sh
-	$(PY) scripts/screenshot.py docs/main-window.png
+	xvfb-run -a $(PY) scripts/screenshot.py docs/main-window.png
 
 clean:
 	rm -rf build dist .pytest_cache
