@@ -30,6 +30,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from ..models.errors import MzError
 from ..models.site import Site
 from ..models.store import Store
 from . import changelog
@@ -56,8 +57,6 @@ def household_column(store: Store, codec: TableCodec) -> tuple[str, str | None] 
 
 def scope(store: Store, own: Site, peer) -> set[int] | None:
     """Household ids that may go to ``peer``; None means all."""
-    from ..models.errors import MzError
-
     if RANK.get(peer.key.role, 0) > RANK.get(own.role, 0) or peer.key.role == own.role:
         return None
     if peer.key.role == "field":
@@ -218,8 +217,9 @@ def withdraw(store: Store, peer: str, household_uids: list[str]) -> tuple[list[s
                     conn.execute(f"DELETE FROM {t} WHERE uid = ?", (u,))
                     # local only: no tombstone goes up, the bookkeeping of the record goes
                     conn.execute("DELETE FROM sync_changes WHERE tbl = ? AND uid = ?", (t, u))
-                    conn.execute("DELETE FROM sync_base WHERE tbl = ? AND uid = ?", (t, u))
-                    conn.execute("DELETE FROM sync_pending WHERE tbl = ? AND uid = ?", (t, u))
+                    for book in ("sync_base", "sync_pending"):  # keyed (peer, tbl, uid, …)
+                        conn.execute(f"DELETE FROM {book} WHERE peer IN (SELECT code FROM "
+                                     "sync_sites) AND tbl = ? AND uid = ?", (t, u))  # fmt: skip
         except sqlite3.IntegrityError as exc:  # e.g. another household's record refers to this one
             conn.execute("ROLLBACK TO mz_withdraw")
             conn.execute("RELEASE mz_withdraw")
@@ -229,6 +229,22 @@ def withdraw(store: Store, peer: str, household_uids: list[str]) -> tuple[list[s
         conn.execute("RELEASE mz_withdraw")
         removed.append(uid)
     return removed, kept
+
+
+def reassign(store: Store, code: str, villages: list[str]) -> str:
+    """Assign ``villages`` to field laptop ``code``; returns what its next batch will do."""
+    from .keys import get_trusted, set_villages
+
+    old = get_trusted(store, code)
+    set_villages(store, code, villages)
+    before = set(old.villages) if old else set()
+    added, dropped = sorted(set(villages) - before), sorted(before - set(villages))
+    return (
+        f"已为 {code} 分配：{'、'.join(villages)}。下一批发往该终端时"
+        + (f"，下发新分配的 {'、'.join(added)}" if added else "")
+        + (f"，撤回 {'、'.join(dropped)}（有未上传修改的户待上传确认后撤回）" if dropped else "")
+        + "。"
+    )
 
 
 def confirmations(store: Store, peer: str) -> list[str]:

@@ -206,17 +206,9 @@ def sync_assign(db_path, site, villages):
     The next batch to SITE brings the households of newly assigned villages and
     withdraws those of villages no longer assigned (a household with edits not yet
     sent up is withdrawn after they arrive here)."""
-    from .keys import get_trusted, set_villages
+    from .scope import reassign
 
-    store = open_store(db_path)
-    old = get_trusted(store, site)
-    set_villages(store, site, list(villages))
-    click.echo(f"入户终端 {site} 负责: {'、'.join(villages)}")
-    added = sorted(set(villages) - set(old.villages)) if old else []
-    dropped = sorted(set(old.villages) - set(villages)) if old else []
-    if added or dropped:
-        click.echo("下一批发往该终端时" + (f"，下发新分配的 {'、'.join(added)}" if added else "")
-                   + (f"，撤回 {'、'.join(dropped)}" if dropped else "") + "。")  # fmt: skip
+    click.echo(reassign(open_store(db_path), site, list(villages)))
 
 
 @sync.command("status")

@@ -40,6 +40,7 @@ from ..models.errors import MzError
 from ..models.store import Store
 from ..sync import exchange
 from ..sync import keys as keymod
+from ..sync import scope as scoping
 from .worker import run_with_progress
 
 # search keys derived from other fields (id_rev is an ID backwards): never shown
@@ -368,22 +369,10 @@ class SyncPage(QWidget):
         code = self.trusted.item(row, 0).text()
         vs = [v.strip() for v in self.villages.text().replace("，", ",").split(",") if v.strip()]
         try:
-            before = set(keymod.get_trusted(self.store, code).villages)
-            keymod.set_villages(self.store, code, vs)
+            self.assign_note.setText(scoping.reassign(self.store, code, vs))
         except MzError as exc:
             self._fail(exc.message)
             return
-        added, dropped = sorted(set(vs) - before), sorted(before - set(vs))
-        self.assign_note.setText(
-            f"已为 {code} 分配：{'、'.join(vs)}。下一批发往该终端时"
-            + (f"，下发新分配的 {'、'.join(added)}" if added else "")
-            + (
-                f"，撤回 {'、'.join(dropped)}（有未上传修改的户待上传确认后撤回）"
-                if dropped
-                else ""
-            )
-            + "。"
-        )
         self.refresh()
 
     # -- conflicts ------------------------------------------------------------
