@@ -23,9 +23,11 @@ import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import orjson
 import pyrage
 
 from ..models.errors import MzError
+from .changelog import content_hash
 from .keys import PublicKey, SiteKeys, b64, unb64
 
 FORMAT = "mzdesk-batch"
@@ -46,7 +48,8 @@ class Record:
     op: str  # 'upsert' | 'delete'
     meta: dict
     row: dict | None
-    raw: str | None = None  # the row's JSON text as written (canonical when mzdesk wrote it)
+    # content hash of the row's JSON text as written (changelog.content_hash)
+    hash: str | None = None
 
 
 @dataclass
@@ -161,6 +164,49 @@ def decrypt(data: bytes, keys: SiteKeys) -> bytes:
         raise _refuse("damaged", f"批次文件已损坏或被截断，无法解密（{exc}）") from None
 
 
+def _lines(data: bytes) -> list[bytes]:
+    """The lines of a JSON Lines file, split on ``\\n`` only: JSON escapes every control
+    character inside strings, but not U+2028, U+2029 or U+0085, which ``str.splitlines``
+    would also split on (text pasted from a word processor carries them)."""
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    return data.split(b"\n") if data else []
+
+
+_ROW_KEY = b', "row": '
+
+
+def _parse_records(name: str, data: bytes) -> list[Record]:
+    """Parse one ``records/<table>.jsonl``; ValueError (naming the line) on a bad record."""
+    out = []
+    loads, new = orjson.loads, Record
+    for n, line in enumerate(_lines(data), 1):
+        try:
+            d = loads(line)
+            uid, op = d["uid"], d["op"]
+            row = d.get("row")
+            meta = d.get("meta") or {}
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{name} 第 {n} 行不是有效的记录（{exc}）") from None
+        if (
+            not isinstance(uid, str)
+            or op not in ("upsert", "delete")
+            or (op == "upsert" and not isinstance(row, dict))
+            or not isinstance(meta, dict)
+        ):
+            raise ValueError(f"{name} 第 {n} 行不是有效的记录")
+        # the row as written is the value of the last key (record_line's order); its hash
+        # is what this site compares with later (no re-encoding of the parsed row)
+        at = line.rfind(_ROW_KEY)
+        h = (
+            content_hash(line[at + 9 : -1])
+            if op == "upsert" and at > 0 and line.endswith(b"}")
+            else None
+        )
+        out.append(new(uid, op, meta, row, h))
+    return out
+
+
 def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_version: int) -> Batch:
     """Decrypt and verify a batch; ``trusted(code)`` returns a TrustedSite or None.
 
@@ -231,28 +277,11 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
             if sha256(data_file) != info["sha256"]:
                 raise _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
             table = name.removeprefix("records/").removesuffix(".jsonl")
-            out = []
-            lines = data_file.decode("utf-8").splitlines()
-            # one parse for the whole file (a raw newline inside a string is invalid JSON,
-            # so a line split inside a value still fails as it would alone)
-            parsed = json.loads("[" + ",\n".join(lines) + "]") if lines else []
-            if len(parsed) != len(lines):
-                raise ValueError(f"bad record in {name}")
-            for line, d in zip(lines, parsed, strict=True):
-                op = d["op"]
-                if op not in ("upsert", "delete") or not isinstance(d["uid"], str):
-                    raise ValueError(f"bad record in {name}")
-                row = d.get("row")
-                if op == "upsert" and not isinstance(row, dict):
-                    raise ValueError(f"bad record in {name}")
-                at = line.rfind(', "row": ')
-                out.append(Record(d["uid"], op, d.get("meta") or {}, row,
-                                  line[at + 9 : -1] if at > 0 and line.endswith("}") else None))  # fmt: skip
-            records[table] = out
+            records[table] = _parse_records(name, data_file)
     except BatchRefused:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,
-            UnicodeDecodeError, NotImplementedError) as exc:  # fmt: skip
+            orjson.JSONDecodeError, UnicodeDecodeError, NotImplementedError) as exc:  # fmt: skip
         raise _refuse("not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）") from None
     except (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError) as exc:
         raise _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）") from None
@@ -271,8 +300,8 @@ def read_records(data: bytes, keys: SiteKeys) -> dict[str, dict[str, dict]]:
         if name.startswith("records/") and name.endswith(".jsonl"):
             table = name.removeprefix("records/").removesuffix(".jsonl")
             rows = out.setdefault(table, {})
-            for line in z.read(name).decode("utf-8").splitlines():
-                d = json.loads(line)
+            for line in _lines(z.read(name)):
+                d = orjson.loads(line)
                 if d.get("op") == "upsert":
                     rows[d["uid"]] = d["row"]
     return out

@@ -320,8 +320,11 @@ def _getter(keys: list[str]):
     return operator.itemgetter(*keys)
 
 
-def content_hash(content_json: str) -> str:
-    return hashlib.sha256(content_json.encode("utf-8")).hexdigest()[:32]
+def content_hash(content_json: str | bytes) -> str:
+    """The content hash of a record (its content JSON text, or that text in UTF-8)."""
+    if isinstance(content_json, str):
+        content_json = content_json.encode("utf-8")
+    return hashlib.sha256(content_json).hexdigest()[:32]
 
 
 def select_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str | None:

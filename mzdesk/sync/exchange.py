@@ -595,8 +595,7 @@ class _Applier:
                     rep.unchanged += 1
                 continue
             incoming = rec.row
-            inc_json = rec.raw if rec.raw is not None else canonical(incoming)
-            inc_hash = content_hash(inc_json)
+            inc_hash = rec.hash or content_hash(canonical(incoming))
             meta = {k: v for k, v in rec.meta.items() if k in known_cols}
             if rec.uid not in local:
                 row = codec.insert_row(incoming, rec.meta, rec.uid, id_maps)
@@ -619,7 +618,7 @@ class _Applier:
                 rep.new += 1
                 continue
             loc_meta, loc_json = local[rec.uid]
-            same = loc_json == inc_json or content_hash(loc_json) == inc_hash
+            same = content_hash(loc_json) == inc_hash
             if rec.uid in self.open_edits.get(t, ()):
                 # the higher site decides; the lower one takes its decision when it arrives
                 if same or self.peer_is_higher:

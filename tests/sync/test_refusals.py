@@ -165,3 +165,22 @@ def test_replay_and_gap(pair):
     third = t.export(c)
     msg = refused(c, third.read_bytes(), "gap")
     assert "第 2 批" in msg and "暂存" in msg
+
+
+def test_a_signed_batch_with_a_bad_record_names_file_and_line(pair, monkeypatch):
+    """A trusted sender's bug (a record that is not one): refused, naming where."""
+    t, c = pair
+    from mzdesk.sync import exchange
+
+    real, calls = exchange.record_line, []
+
+    def third_is_bad(uid, op, meta, content):
+        calls.append(uid)
+        line = real(uid, op, meta, content)
+        return line.replace('"op": "upsert"', '"op": "upsort"') if len(calls) == 3 else line
+
+    monkeypatch.setattr(exchange, "record_line", third_is_bad)
+    data = t.export(c).read_bytes()
+    monkeypatch.undo()
+    msg = refused(c, data, "not_a_batch")
+    assert "records/households.jsonl 第 3 行" in msg

@@ -1,0 +1,60 @@
+"""Any text a clerk can store travels in a batch and arrives unchanged.
+
+Text pasted from a word processor carries characters JSON leaves unescaped but
+Python's ``str.splitlines`` treats as line ends (U+2028, U+2029, U+0085, …).  A
+records file is split on ``\\n`` only, so such a record is one line and one record.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mzdesk.models.demo import generate_demo
+
+from .sites import content, edit, link, make_site
+
+LINE_BREAKERS = "\u2028\u2029\x85\x0b\x0c\x1c\x1d\x1e\r\n"
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("text")
+    t = make_site(tmp, "341623101", "青山镇", "township")
+    c = make_site(tmp, "341623", "县民政局", "county")
+    generate_demo(t.store, 2, seed=5)
+    link(t, c)
+    c.import_(t.export(c))
+    yield t, c
+    t.store.close()
+    c.store.close()
+
+
+def _send(t, c, address: str, name: str) -> None:
+    hh = t.store.scalar("SELECT uid FROM households ORDER BY id LIMIT 1")
+    member = t.store.scalar("SELECT uid FROM members ORDER BY id LIMIT 1")
+    edit(t.store, "households", hh, address=address)
+    edit(t.store, "members", member, name=name)
+    report = c.import_(t.export(c))
+    assert report.totals().conflicts == 0
+    assert c.store.scalar("SELECT address FROM households WHERE uid = ?", (hh,)) == address
+    assert c.store.scalar("SELECT name FROM members WHERE uid = ?", (member,)) == name
+    assert content(c.store) == content(t.store)
+
+
+def test_line_separators_inside_values_travel(pair):
+    t, c = pair
+    _send(t, c, f"红旗村{LINE_BREAKERS}三组", f"王{LINE_BREAKERS[:3]}大山")
+
+
+texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                min_size=1, max_size=40)  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(address=texts, name=texts)
+def test_any_text_travels_unchanged(pair, address, name):
+    _send(pair[0], pair[1], address, name)
