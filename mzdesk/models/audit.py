@@ -381,6 +381,24 @@ def _masked(field: str, value: str | None) -> str | None:
     return value
 
 
+def sync_source(sender: str, sequence: int, sha256: str) -> str:
+    """The ``new`` of the audit entry of a record inserted from a sync batch: the batch
+    (kept verbatim in ``sync_batches``, signed by its sender) holds the record as it came."""
+    return json.dumps({"sync_batch": {"sender": sender, "sequence": sequence, "sha256": sha256}})
+
+
+def describe_new(new: str | None) -> str | None:
+    """``new`` as the clerk reads it: a sync-batch reference in words, anything else as is."""
+    if new and new.startswith('{"sync_batch": '):
+        try:
+            b = json.loads(new)["sync_batch"]
+            return (f"随站点 {b['sender']} 第 {b['sequence']} 批同步新增（原样保存在该批次中，"
+                    f"SHA-256 {b['sha256'][:12]}…）")  # fmt: skip
+        except (ValueError, KeyError, TypeError):
+            return new
+    return new
+
+
 def history(
     conn: sqlite3.Connection,
     household_id: int | None = None,
@@ -425,6 +443,8 @@ def history(
             continue
         if mask:
             r[9], r[10] = _masked(r[8], r[9]), _masked(r[8], r[10])
+        if r[7] == "insert":
+            r[10] = describe_new(r[10])
         out.append(Change(*r))
     out.sort(key=lambda c: c.seq, reverse=True)
     return out[:limit]

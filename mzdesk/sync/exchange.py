@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..models import audit
 from ..models.bulk import insert_many
 from ..models.errors import MzError, NotFound
 from ..models.ids import mask_id
@@ -544,6 +545,7 @@ class _Applier:
         self._stored: dict[int, dict] = {}
         self.peer = batch.sender
         self.now = now_iso()
+        self.audit_source = audit.sync_source(self.peer, batch.sequence, batch.sha256)
         own, peer = require_site(store), get_trusted(store, self.peer)
         self.peer_is_higher = RANK.get(peer.key.role, 0) > RANK.get(own.role, 0)
         self.open_edits: dict[str, set[str]] = {}
@@ -670,7 +672,10 @@ class _Applier:
         if fast:
             groups.setdefault(fast_cols, []).extend(fast)
         for cols, rows in groups.items():
-            insert_many(conn, t, cols, rows)  # one statement: far cheaper with the triggers
+            # one statement: far cheaper with the triggers; the audit entries name this batch
+            # (kept verbatim in sync_batches) instead of repeating each record
+            insert_many(conn, t, cols, rows, self.audit_source)
+        new_bases.sort()  # key order: the sync_base B-tree takes appends, not random inserts
         conn.executemany(
             "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",

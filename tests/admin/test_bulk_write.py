@@ -43,10 +43,26 @@ def _triggers(conn: sqlite3.Connection) -> list[tuple]:
     ).fetchall()
 
 
+def _indexes(conn: sqlite3.Connection) -> list[tuple]:
+    return conn.execute(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    ).fetchall()
+
+
 @pytest.mark.parametrize(
-    "n, with_ids", [(10, False), (300, False), (300, True)]
-)  # below and above the staging threshold; explicit ids (as the registry writes them)
-def test_insert_many_equals_executemany(tmp_path, n, with_ids):
+    "n, with_ids, defer",
+    [
+        (10, False, False),
+        (300, False, False),
+        (300, True, False),
+        (300, False, True),
+        (300, True, True),
+    ],
+)  # below and above the staging threshold; explicit ids (as the registry writes them); a
+# first load that rebuilds the plain indexes afterwards
+def test_insert_many_equals_executemany(tmp_path, monkeypatch, n, with_ids, defer):
+    if defer:
+        monkeypatch.setattr(bulk, "DEFER_MIN", 100)
     rows = _rows(n)
     cols = COLS
     if with_ids:
@@ -62,11 +78,14 @@ def test_insert_many_equals_executemany(tmp_path, n, with_ids):
                     rows,
                 )
             else:
-                before = _triggers(s.conn)
+                before, indexes = _triggers(s.conn), _indexes(s.conn)
+                assert bool(bulk.deferrable_indexes(s.conn, "households", n)) == defer
                 bulk.insert_many(s.conn, "households", cols, rows)
                 assert _triggers(s.conn) == before
+                assert _indexes(s.conn) == indexes
         assert audit.verify(s.conn).ok
         assert s.scalar("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 0
+        assert s.conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]  # indexes = rows
         results.append(_snapshot(s.conn))
         assert not s.conn.execute(
             "SELECT name FROM sqlite_temp_master WHERE name LIKE 'mz_%'"
@@ -89,6 +108,34 @@ def test_a_failing_bulk_insert_changes_nothing(store):
     assert store.scalar("SELECT count(*) FROM households") == 0
     assert store.scalar("SELECT count(*) FROM audit_log") == before
     assert audit.verify(store.conn).ok
+
+
+def test_plain_indexes_are_rebuilt_only_when_the_rows_at_least_double_the_table(store, monkeypatch):
+    monkeypatch.setattr(bulk, "DEFER_MIN", 100)
+    deferred = bulk.deferrable_indexes(store.conn, "households", 100)
+    assert deferred and all("UNIQUE" not in sql.upper() for _n, sql in deferred)
+    with store.transaction():
+        bulk.insert_many(store.conn, "households", COLS, _rows(150))
+    assert bulk.deferrable_indexes(store.conn, "households", 149) == []
+    assert bulk.deferrable_indexes(store.conn, "households", 150) == deferred
+    assert bulk.deferrable_indexes(store.conn, "households", 99) == []  # below DEFER_MIN
+    # UNIQUE indexes stay in place: a duplicate is refused row by row, as before
+    assert all(
+        "UNIQUE" not in sql.upper()
+        for _n, sql in bulk.deferrable_indexes(store.conn, "members", 10**6)
+    )
+
+
+def test_a_failing_first_load_puts_every_index_back(store, monkeypatch):
+    monkeypatch.setattr(bulk, "DEFER_MIN", 10)
+    rows = _rows(100)
+    rows.append(rows[0])  # duplicate uid: the whole statement fails
+    indexes, triggers = _indexes(store.conn), _triggers(store.conn)
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        bulk.insert_many(store.conn, "households", COLS, rows)
+    assert _indexes(store.conn) == indexes and _triggers(store.conn) == triggers
+    assert store.scalar("SELECT count(*) FROM households") == 0
+    assert store.conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
 def test_large_seal_continues_the_chain_and_tampering_is_still_found(store, registry):
@@ -139,10 +186,29 @@ def test_replay_sql_is_the_trigger_sql(store):
         "audit_households_insert",
         "sync_log_households_ins",
     }
-    for _name, sql, replay in replays:
+    for name, sql, replay in replays:
         exprs = sql.split(" VALUES (", 1)[1].rsplit("); END", 1)[0]
-        select = replay.args[-1]
+        select = replay.args[1] if name.startswith("audit_") else replay.args[0]
         assert exprs in select and "FROM households AS NEW WHERE NEW.rowid > ?" in select
+
+
+def test_rows_kept_elsewhere_are_audited_by_reference(store):
+    """With ``audit_new`` (a sync batch holds the rows) every row still gets its own chained
+    entry, with that reference instead of a snapshot; the rest as with executemany."""
+    ref = audit.sync_source("341623101", 7, "ab" * 32)
+    with store.transaction():
+        bulk.insert_many(store.conn, "households", COLS, _rows(10), audit_new=ref)  # small, too
+        bulk.insert_many(store.conn, "households", COLS, _rows(300, 10), audit_new=ref)
+    entries = store.conn.execute(
+        "SELECT record_id, record_uid, action, field, old, new FROM audit_log "
+        "WHERE tbl = 'households' ORDER BY seq"
+    ).fetchall()
+    rows = store.conn.execute("SELECT id, uid FROM households ORDER BY id").fetchall()
+    assert [(e[0], e[1]) for e in entries] == rows and len(rows) == 310
+    assert {e[2:] for e in entries} == {("insert", "", None, ref)}
+    assert audit.verify(store.conn).ok
+    [shown] = {c.new for c in audit.history(store.conn, table="households")}
+    assert shown.startswith("随站点 341623101 第 7 批同步新增") and "abababababab" in shown
 
 
 def test_sealed_audit_insert_continues_the_chain_after_unsealed_entries(store):
