@@ -47,51 +47,15 @@ from .batch import (
 )
 from .changelog import TableCodec, canonical, content_hash
 from .keys import SiteKeys, get_trusted, sync_dir
+from .local import Maps, base_hashes, chunks, encoded, pending_hashes
 from .scope import RANK
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
-_CHUNK = 500
 
 
 def _noop(done: int, total: int) -> None:
     pass
-
-
-def _chunks(items: list, n: int = _CHUNK):
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
-
-
-class _Maps:
-    """uid <-> local id maps per table, loaded on first use."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self._uid_of: dict[str, dict[int, str]] = {}
-        self._id_of: dict[str, dict[str, int]] = {}
-
-    def uid_of(self, table: str) -> dict[int, str]:
-        if table not in self._uid_of:
-            self._uid_of[table] = dict(self.store.conn.execute(f"SELECT id, uid FROM {table}"))
-        return self._uid_of[table]
-
-    def id_of(self, table: str) -> dict[str, int]:
-        if table not in self._id_of:
-            self._id_of[table] = {
-                u: i for i, u in self.store.conn.execute(f"SELECT id, uid FROM {table}")
-            }
-        return self._id_of[table]
-
-    def forget(self, table: str) -> None:
-        self._uid_of.pop(table, None)
-        self._id_of.pop(table, None)
-
-    def uid_maps(self, codec: TableCodec) -> dict[str, dict[int, str]]:
-        return {t: self.uid_of(t) for t in set(codec.fks.values())}
-
-    def id_maps(self, codec: TableCodec) -> dict[str, dict[str, int]]:
-        return {t: self.id_of(t) for t in set(codec.fks.values())}
 
 
 @dataclass
@@ -130,7 +94,7 @@ def export_batch(
         state = store.one("SELECT * FROM sync_sites WHERE code = ?", (to,))
         position = changelog.log_position(store.conn)
         scope = scoping.scope(store, own, peer)
-        maps = _Maps(store)
+        maps = Maps(store)
         tables = changelog.synced_tables(store.conn)
         if full:
             todo = {t: None for t in tables}
@@ -207,7 +171,7 @@ def export_batch(
 
 
 def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full: bool, to: str,
-             scope: set[int] | None, maps: _Maps, writer: BatchWriter, total: int,
+             scope: set[int] | None, maps: Maps, writer: BatchWriter, total: int,
              progress: Progress, cancel: Cancel | None) -> tuple[dict[str, int], list[tuple]]:  # fmt: skip
     """Read the records that go to ``to`` into ``writer``; (counts per table, new bases)."""
     counts: dict[str, int] = {}
@@ -218,10 +182,10 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
             continue
         codec = TableCodec.load(store.conn, t)
         uids = todo.get(t, [])
-        known = {} if full else _bases(store, to, t, uids, "hash, force")
-        pending = {} if full else _pending(store, to, t, uids)
+        known = {} if full else base_hashes(store, to, t, uids, "hash, force")
+        pending = {} if full else pending_hashes(store, to, t, uids)
         lines: list[str] = []
-        for _rid, uid, meta_json, content, hid in _encoded(
+        for _rid, uid, meta_json, content, hid in encoded(
             store, codec, None if full else uids, maps
         ):
             done += 1
@@ -254,70 +218,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-
-
-def _rows(store: Store, table: str, uids: list[str] | None):
-    cur = store.conn.cursor()
-    if uids is None:
-        cur.execute(f"SELECT * FROM {table} ORDER BY id")
-        names = [d[0] for d in cur.description]
-        for r in cur:
-            yield dict(zip(names, r, strict=True))
-        return
-    for chunk in _chunks(uids):
-        cur.execute(f"SELECT * FROM {table} WHERE uid IN ({', '.join('?' * len(chunk))})", chunk)
-        names = [d[0] for d in cur.description]
-        for r in cur.fetchall():
-            yield dict(zip(names, r, strict=True))
-
-
-def _encoded(store: Store, codec: TableCodec, uids: list[str] | None, maps: _Maps):
-    """(id, uid, meta JSON, content JSON, household id) of all rows, or of ``uids``."""
-    hh = scoping.household_column(store, codec)
-    sql = changelog.select_sql(codec, hh)
-    if sql is None:  # BLOB columns: encode in Python
-        uid_maps = maps.uid_maps(codec)
-        parent = (
-            dict(store.conn.execute(f"SELECT id, household_id FROM {hh[1]}"))
-            if hh and hh[1]
-            else None
-        )
-        for row in _rows(store, codec.table, uids):
-            uid, meta, content = codec.encode(row, uid_maps)
-            hid = None if hh is None else row[hh[0]]
-            if parent is not None:
-                hid = parent.get(hid)
-            yield row["id"], uid, json.dumps(meta, ensure_ascii=False), content, hid
-        return
-    if uids is None:
-        yield from store.conn.execute(sql + " ORDER BY t.id")
-        return
-    for chunk in _chunks(uids):
-        yield from store.conn.execute(
-            sql + f" WHERE t.uid IN ({', '.join('?' * len(chunk))})", chunk
-        )
-
-
-def _pending(store: Store, peer: str, table: str, uids: list[str]) -> dict[str, str]:
-    """The latest unacknowledged content hash sent to ``peer`` per record."""
-    out = {}
-    for chunk in _chunks(uids):
-        out.update(store.conn.execute(
-            f"SELECT uid, hash FROM sync_pending WHERE peer = ? AND tbl = ? AND uid IN "
-            f"({', '.join('?' * len(chunk))}) ORDER BY seq", (peer, table, *chunk)))  # fmt: skip
-    return out
-
-
-def _bases(
-    store: Store, peer: str, table: str, uids: list[str], cols: str = "hash, batch_id"
-) -> dict:
-    out = {}
-    for chunk in _chunks(uids):
-        for r in store.conn.execute(
-            f"SELECT uid, {cols} FROM sync_base WHERE peer = ? AND tbl = ? AND uid IN "
-            f"({', '.join('?' * len(chunk))})", (peer, table, *chunk)):  # fmt: skip
-            out[r[0]] = r[1] if len(r) == 2 else r[1:]
-    return out
 
 
 def resend(store: Store, to: str, seq: int, out: str | Path) -> Path:
@@ -506,7 +406,7 @@ def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: s
                 "ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, "
                 "batch_id = excluded.batch_id", (peer, a))  # fmt: skip
             store.conn.execute("DELETE FROM sync_pending WHERE peer = ? AND seq <= ?", (peer, a))
-        maps = _Maps(store)
+        maps = Maps(store)
         applier = _Applier(store, keys, batch, batch_id, report, maps)
         done = 0
         for t in changelog.synced_tables(store.conn):
@@ -539,7 +439,7 @@ class _Applier:
     """Three-way merge of one batch's records into the local tables."""
 
     def __init__(self, store: Store, keys: SiteKeys, batch: Batch, batch_id: int,
-                 report: ImportReport, maps: _Maps):  # fmt: skip
+                 report: ImportReport, maps: Maps):  # fmt: skip
         self.store, self.batch, self.report, self.maps = store, batch, report, maps
         self.keys, self.batch_id = keys, batch_id
         self._stored: dict[int, dict] = {}
@@ -579,9 +479,9 @@ class _Applier:
         uids = [r.uid for r in recs]
         local = {
             uid: (meta, body)
-            for _i, uid, meta, body, _h in _encoded(self.store, codec, uids, self.maps)
+            for _i, uid, meta, body, _h in encoded(self.store, codec, uids, self.maps)
         }
-        bases = _bases(self.store, self.peer, t, uids)
+        bases = base_hashes(self.store, self.peer, t, uids)
         id_maps = self.maps.id_maps(codec)
         inserts, updates, new_bases = [], [], []
         fast: list[tuple] = []  # new records as rows in codec.insert_columns() order
@@ -705,7 +605,7 @@ class _Applier:
             }
         )
         owners: dict[str, tuple] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for r in conn.execute(
                 "SELECT m.id_number, m.uid, h.village, h.head_name FROM members m JOIN households h "
                 f"ON h.id = m.household_id WHERE m.status = 'active' AND m.id_number IN "
@@ -815,7 +715,7 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str | dict[str, str
                            for k in set(local) | set(remote)}  # fmt: skip
             else:
                 raise MzError(f"未知的处理方式: {choice!r}", "bad_choice")
-            values, missing = codec.decode(content, _Maps(store).id_maps(codec))
+            values, missing = codec.decode(content, Maps(store).id_maps(codec))
             if missing:
                 raise MzError(f"缺少上级记录: {', '.join(missing)}", "orphan")
             values.update({k: v for k, v in stamp.items() if k in codec.columns})

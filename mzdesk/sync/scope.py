@@ -35,24 +35,10 @@ from ..models.site import Site
 from ..models.store import Store
 from . import changelog
 from .changelog import TableCodec, content_hash
+from .local import Maps, base_hashes, encoded, household_column
 
 RANK = {"field": 0, "township": 1, "county": 2}
 _TEMP = "temp.mz_scope_hids"
-
-
-def household_column(store: Store, codec: TableCodec) -> tuple[str, str | None] | None:
-    """How a table's row reaches its household: ('self'|column, parent table or None)."""
-    if codec.table == "households":
-        return ("id", None)
-    if "household_id" in codec.columns:
-        return ("household_id", None)
-    for col, parent in codec.fks.items():
-        if parent == "households":
-            return (col, None)
-        pcols = [r[1] for r in store.conn.execute(f"PRAGMA table_info({parent})")]
-        if "household_id" in pcols:
-            return (col, parent)
-    return None
 
 
 def scope(store: Store, own: Site, peer) -> set[int] | None:
@@ -177,15 +163,13 @@ def withdraw(store: Store, peer: str, household_uids: list[str]) -> tuple[list[s
     open_conflicts = {
         (t, u) for t, u in conn.execute("SELECT tbl, uid FROM sync_conflicts WHERE state = 'open'")
     }
-    from .exchange import _bases, _encoded, _Maps  # the same encoding the export uses
-
-    maps = _Maps(store)
+    maps = Maps(store)
     for t, rows in records.items():
         hid_of = dict(rows)
         codec = TableCodec.load(conn, t)
         uids = list(hid_of)
-        base = _bases(store, peer, t, uids, "hash, force")
-        for _rid, uid, _meta, content, _h in _encoded(store, codec, uids, maps):
+        base = base_hashes(store, peer, t, uids, "hash, force")
+        for _rid, uid, _meta, content, _h in encoded(store, codec, uids, maps):
             hid = hid_of[uid]
             if (t, uid) in open_conflicts:
                 unsent.setdefault(hid, "有未解决的冲突")

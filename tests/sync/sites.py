@@ -58,10 +58,9 @@ def link(a: S, b: S, villages: list[str] | None = None) -> None:
 def content(store: Store, villages: list[str] | None = None) -> dict[str, dict[str, str]]:
     """Every synced record's content (no stamps), by table and uid; optionally only some villages."""
     from mzdesk.sync.changelog import TableCodec
-    from mzdesk.sync.exchange import _Maps
-    from mzdesk.sync.scope import household_column
+    from mzdesk.sync.local import Maps, household_column
 
-    maps = _Maps(store)
+    maps = Maps(store)
     scope = None
     if villages is not None:
         marks = ",".join("?" * len(villages))
