@@ -67,6 +67,17 @@ class ExportResult:
     full: bool
     bytes: int
     sha256: str
+    withdraw: int = 0  # households the field laptop is asked to withdraw
+    withdrawn: int = 0  # households this (field) site confirms it withdrew
+
+    def summary(self) -> str:
+        """What the batch carries, as the clerk reads it (sync page and ``sync export``)."""
+        parts = [f"{TABLE_LABELS.get(t, t)} {n}" for t, n in self.counts.items()]
+        if self.withdraw:
+            parts.append(f"撤回 {self.withdraw} 户")
+        if self.withdrawn:
+            parts.append(f"确认已撤回 {self.withdrawn} 户")
+        return "，".join(parts) or "无变更（仅确认回执）"
 
 
 def export_batch(
@@ -167,7 +178,9 @@ def export_batch(
              json.dumps(counts), out.name, data),
         )  # fmt: skip
         _write_atomic(out, data)  # inside the transaction: no file, no record of it
-    return ExportResult(out, to, seq, counts, full, len(data), digest)
+    return ExportResult(
+        out, to, seq, counts, full, len(data), digest, len(withdraw), len(confirmed)
+    )
 
 
 def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full: bool, to: str,

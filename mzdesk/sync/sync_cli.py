@@ -168,9 +168,8 @@ def sync_export(db_path, passphrase, to, out, full, resend):
         click.echo(f"已重新写出发给 {to} 的第 {resend} 批: {out}")
         return
     r = export_batch(store, load_keys(store, passphrase), to, out, full=full)
-    counts = "，".join(f"{t} {n}" for t, n in r.counts.items()) or "无变更（仅确认回执）"
     click.echo(
-        f"已写出发给 {to} 的第 {r.sequence} 批{'（完整快照）' if full else ''}: {out}  {counts}"
+        f"已写出发给 {to} 的第 {r.sequence} 批{'（完整快照）' if full else ''}: {out}  {r.summary()}"
     )
 
 

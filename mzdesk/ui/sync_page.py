@@ -300,12 +300,8 @@ class SyncPage(QWidget):
             )
 
         def done(res: exchange.ExportResult) -> None:
-            counts = (
-                "，".join(f"{exchange.TABLE_LABELS.get(t, t)} {n}" for t, n in res.counts.items())
-                or "无变更"
-            )
             self.report.setPlainText(
-                f"已写出发给 {res.peer} 的第 {res.sequence} 批：{res.path}\n{counts}"
+                f"已写出发给 {res.peer} 的第 {res.sequence} 批：{res.path}\n{res.summary()}"
             )
             self.refresh()
 

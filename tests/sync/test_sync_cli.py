@@ -130,9 +130,15 @@ def test_field_laptop_gets_only_its_villages_via_assign(tmp_path, monkeypatch):
     said = run("sync", "assign", "--db", t, "341623101001", other)
     assert f"下发新分配的 {other}" in said and f"撤回 {village}" in said
     out2 = str(tmp_path / "down2.age")
-    run("sync", "export", "--db", t, "--to", "341623101001", "--out", out2)
+    said = run("sync", "export", "--db", t, "--to", "341623101001", "--out", out2)
+    assert f"撤回 {n} 户" in said
     said = run("sync", "import", out2, "--db", f)
     assert f"已撤回 {n} 户" in said
     s = Store.open(f)
     assert [r[0] for r in s.conn.execute("SELECT DISTINCT village FROM households")] == [other]
     s.close()
+    # the laptop's next batch up confirms it, and says so
+    up = str(tmp_path / "up.age")
+    said = run("sync", "export", "--db", f, "--to", "341623101", "--out", up)
+    assert f"确认已撤回 {n} 户" in said and "无变更" not in said
+    assert f"对方已撤回 {n} 户" in run("sync", "import", up, "--db", t)
