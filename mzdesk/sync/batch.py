@@ -199,7 +199,7 @@ def _parse_records(name: str, data: bytes) -> list[Record]:
         # is what this site compares with later (no re-encoding of the parsed row)
         at = line.rfind(_ROW_KEY)
         h = (
-            content_hash(line[at + 9 : -1])
+            content_hash(line[at + len(_ROW_KEY) : -1])
             if op == "upsert" and at > 0 and line.endswith(b"}")
             else None
         )
