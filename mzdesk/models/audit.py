@@ -104,6 +104,11 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
     return [(r[1], (r[2] or "").upper()) for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
+# in an insert trigger's VALUES, what comes between the entry's head and its ``new`` (the
+# row's snapshot); bulk.insert_many finds the snapshot by it to put a reference instead
+INSERT_BEFORE_NEW = ", 'insert', '', NULL, "
+
+
 def trigger_sql(conn: sqlite3.Connection, table: str) -> dict[str, str]:
     """The three trigger statements for ``table``, named ``audit_<table>_<action>``."""
     cols = _columns(conn, table)
@@ -139,7 +144,7 @@ def trigger_sql(conn: sqlite3.Connection, table: str) -> dict[str, str]:
     return {
         f"audit_{table}_insert": (
             f"CREATE TRIGGER audit_{table}_insert AFTER INSERT ON {table} BEGIN "
-            f"INSERT INTO audit_log {cols_sql} VALUES ({head('NEW')}, 'insert', '', NULL, "
+            f"INSERT INTO audit_log {cols_sql} VALUES ({head('NEW')}{INSERT_BEFORE_NEW}"
             f"{snapshot('NEW')}); END"
         ),
         f"audit_{table}_update": (

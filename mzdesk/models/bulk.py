@@ -71,7 +71,7 @@ def _replays(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, objec
         select = f"SELECT {m['exprs']} FROM {table} AS NEW WHERE NEW.rowid > ? ORDER BY NEW.rowid"
         if m["target"] == "audit_log" and m["head"].startswith("INSERT INTO"):
             # audit entries are written chained (no sealing UPDATE of every entry afterwards)
-            head, insert, _snapshot = m["exprs"].rpartition(_AUDIT_INSERT)
+            head, insert, _snapshot = m["exprs"].rpartition(audit.INSERT_BEFORE_NEW)
             by_ref = (f"SELECT {head}{insert}? FROM {table} AS NEW WHERE NEW.rowid > ? "
                       "ORDER BY NEW.rowid") if insert else None  # fmt: skip
             replay = partial(_audit_replay, m["cols"], select, by_ref)
@@ -102,10 +102,6 @@ def deferrable_indexes(conn: sqlite3.Connection, table: str, adding: int) -> lis
         )
         if not re.match(r"CREATE\s+UNIQUE\b", sql, re.IGNORECASE)
     ]
-
-
-# an audit insert trigger's VALUES end with the action and the snapshot (audit.trigger_sql)
-_AUDIT_INSERT = ", 'insert', '', NULL, "
 
 
 def _plain_replay(sql: str, conn: sqlite3.Connection, top: int, audit_new: str | None) -> None:
