@@ -71,18 +71,25 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def record_line(uid: str, op: str, meta: dict | str | None, content_json: str | None) -> str:
-    """One JSON Lines record; ``content_json`` (and ``meta`` when a str) is JSON already."""
-    head = (f'{{"uid": "{uid}", "op": "{op}"' if uid.isalnum() and uid.isascii()
-            else json.dumps({"uid": uid, "op": op}, ensure_ascii=False)[:-1])  # fmt: skip
-    if op == "delete":
-        return head + "}\n"
+def record_head(uid: str, meta: dict | str) -> str:
+    """An upsert record up to its row: ``record_head(…) + content JSON + "}\\n"`` is the line
+    (:func:`record_line`).  ``meta`` is a dict, or JSON already."""
+    head = (f'{{"uid": "{uid}", "op": "upsert"' if uid.isalnum() and uid.isascii()
+            else json.dumps({"uid": uid, "op": "upsert"}, ensure_ascii=False)[:-1])  # fmt: skip
     meta_json = (
         meta
         if isinstance(meta, str)
         else json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
     )
-    return f'{head}, "meta": {meta_json}, "row": {content_json}}}\n'
+    return f'{head}, "meta": {meta_json}, "row": '
+
+
+def record_line(uid: str, op: str, meta: dict | str | None, content_json: str | None) -> str:
+    """One JSON Lines record; ``content_json`` (and ``meta`` when a str) is JSON already.
+    The row is the last key: a reader hashes the row's bytes as written (``_ROW_KEY``)."""
+    if op == "delete":
+        return json.dumps({"uid": uid, "op": "delete"}, ensure_ascii=False) + "\n"
+    return f"{record_head(uid, meta or {})}{content_json}}}\n"
 
 
 class BatchWriter:
@@ -99,14 +106,14 @@ class BatchWriter:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="mzdesk-batch")
         self._jobs: list[Future] = []
 
-    def add(self, table: str, text: str) -> None:
-        """Queue ``records/<table>.jsonl`` (JSON Lines text)."""
-        self._jobs.append(self._pool.submit(self._write, table, text))
+    def add(self, table: str, parts: list[bytes], records: int) -> None:
+        """Queue ``records/<table>.jsonl``: ``parts`` joined are its ``records`` lines (UTF-8)."""
+        self._jobs.append(self._pool.submit(self._write, table, parts, records))
 
-    def _write(self, table: str, text: str) -> None:
-        data = text.encode("utf-8")
+    def _write(self, table: str, parts: list[bytes], records: int) -> None:
+        data = b"".join(parts)
         name = f"records/{table}.jsonl"
-        self._files[name] = {"sha256": sha256(data), "records": text.count("\n")}
+        self._files[name] = {"sha256": sha256(data), "records": records}
         self._zip.writestr(name, data)
 
     def close(self) -> None:
@@ -137,14 +144,6 @@ class BatchWriter:
             keys.identity.to_public(),
         ]
         return pyrage.encrypt(self._buf.getvalue(), recipients)
-
-
-def build(manifest: dict, files: dict[str, str], keys: SiteKeys, recipient: PublicKey) -> bytes:
-    """Zip, sign and encrypt.  ``files`` maps table -> JSON Lines text."""
-    w = BatchWriter()
-    for table, text in files.items():
-        w.add(table, text)
-    return w.finish(manifest, keys, recipient)
 
 
 def _refuse(code: str, message: str) -> BatchRefused:

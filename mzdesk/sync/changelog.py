@@ -320,19 +320,24 @@ def _getter(keys: list[str]):
     return operator.itemgetter(*keys)
 
 
+HASH_CHARS = 32  # hex digits of SHA-256 kept as a record's content hash
+
+
 def content_hash(content_json: str | bytes) -> str:
     """The content hash of a record (its content JSON text, or that text in UTF-8)."""
     if isinstance(content_json, str):
         content_json = content_json.encode("utf-8")
-    return hashlib.sha256(content_json).hexdigest()[:32]
+    return hashlib.sha256(content_json).hexdigest()[:HASH_CHARS]
 
 
-def select_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str | None:
-    """SQL giving (id, uid, meta JSON, canonical content JSON, household id) per row, encoded by
-    SQLite itself (its json_object output equals :func:`canonical` for text, integers and NULL);
-    None for tables with BLOBs, which go through :meth:`TableCodec.encode`."""
-    if codec.blobs:
-        return None
+def content_hashes(contents: list[bytes]) -> list[str]:
+    """:func:`content_hash` of many contents (UTF-8): one loop, no call per record."""
+    sha = hashlib.sha256
+    return [sha(c).hexdigest()[:HASH_CHARS] for c in contents]
+
+
+def _json_args(codec: TableCodec, household: tuple[str, str | None] | None):
+    """(meta, content) ``json_object`` argument lists and the household id expression."""
     args = []
     for c, w, kind in sorted(codec._plan, key=lambda p: p[1]):
         if kind == 1:
@@ -346,8 +351,32 @@ def select_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> s
         hh = f"t.{household[0]}"
     else:
         hh = f"(SELECT household_id FROM {household[1]} WHERE id = t.{household[0]})"
-    return (f"SELECT t.id, t.uid, json_object({meta}), json_object({', '.join(args)}), {hh} "
+    return meta, ", ".join(args), hh
+
+
+def select_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str | None:
+    """SQL giving (id, uid, meta JSON, canonical content JSON, household id) per row, encoded by
+    SQLite itself (its json_object output equals :func:`canonical` for text, integers and NULL);
+    None for tables with BLOBs, which go through :meth:`TableCodec.encode`."""
+    if codec.blobs:
+        return None
+    meta, content, hh = _json_args(codec, household)
+    return (f"SELECT t.id, t.uid, json_object({meta}), json_object({content}), {hh} "
             f"FROM {codec.table} t")  # fmt: skip
+
+
+def line_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str | None:
+    """SQL giving (uid, record head, content JSON, household id) per row, the head and content
+    as UTF-8 BLOBs: head + content + ``}\\n`` is the record's line in a batch, the record
+    :func:`mzdesk.sync.batch.record_line` writes (byte for byte with mzdesk's hex uids), so
+    the export never decodes, formats and re-encodes a row in Python.  None for tables with
+    BLOBs."""
+    if codec.blobs:
+        return None
+    meta, content, hh = _json_args(codec, household)
+    head = '\'{"uid": \' || json_quote(t.uid) || \', "op": "upsert", "meta": \''
+    return (f"SELECT t.uid, CAST({head} || json_object({meta}) || ', \"row\": ' AS BLOB), "
+            f"CAST(json_object({content}) AS BLOB), {hh} FROM {codec.table} t")  # fmt: skip
 
 
 def canonical(obj) -> str:

@@ -23,7 +23,10 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import Path
+
+import orjson
 
 from ..models import audit
 from ..models.bulk import insert_many
@@ -45,9 +48,9 @@ from .batch import (
     record_line,
     sha256,
 )
-from .changelog import TableCodec, canonical, content_hash
+from .changelog import TableCodec, canonical, content_hash, content_hashes
 from .keys import SiteKeys, get_trusted, sync_dir
-from .local import Maps, base_hashes, chunks, encoded, pending_hashes
+from .local import Maps, base_hashes, chunks, encoded, exported, pending_hashes
 from .scope import RANK
 
 Progress = Callable[[int, int], None]
@@ -142,8 +145,14 @@ def export_batch(
             writer.close()
             raise
         seq = state["last_out_seq"] + 1
-        bases.sort()  # key order: the sync_pending B-tree takes appends, not random inserts
-        bases = [(*b, seq) for b in bases]
+        # written while the writer's thread still deflates the last records file (SQLite lets
+        # go of the GIL)
+        store.conn.execute(
+            "INSERT INTO sync_pending (peer, seq, tbl, uid, hash) SELECT ?, ?, "
+            "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
+            "FROM json_each(?)",
+            (to, seq, orjson.dumps(bases)),
+        )
         manifest = {
             "schema_version": store.schema_version,
             "sender": {"code": own.code, "name": own.name, "role": own.role,
@@ -163,9 +172,6 @@ def export_batch(
             manifest["withdrawn"] = {"households": confirmed}
         data = writer.finish(manifest, keys, peer.key)
         digest = sha256(data)
-        store.conn.executemany(
-            "INSERT INTO sync_pending (peer, tbl, uid, hash, seq) VALUES (?, ?, ?, ?, ?)", bases
-        )
         store.conn.execute("UPDATE sync_base SET force = 0 WHERE peer = ? AND force = 1", (to,))
         store.conn.execute(
             "UPDATE sync_sites SET last_out_seq = ?, last_out_hash = ?, out_cursor = ? WHERE code = ?",
@@ -186,10 +192,13 @@ def export_batch(
 def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full: bool, to: str,
              scope: set[int] | None, maps: Maps, writer: BatchWriter, total: int,
              progress: Progress, cancel: Cancel | None) -> tuple[dict[str, int], list[tuple]]:  # fmt: skip
-    """Read the records that go to ``to`` into ``writer``; (counts per table, new bases)."""
+    """Read the records that go to ``to`` into ``writer``; (counts per table, new bases as
+    (table, uid, content hash)).  Each line comes out of SQLite as bytes (head, row); the
+    row's hash is taken from those bytes, which are what the receiver hashes too."""
     counts: dict[str, int] = {}
     bases: list[tuple] = []
     done = 0
+    end = b"}\n"
     for t in tables:
         if t not in todo and t not in tombstones:
             continue
@@ -197,29 +206,43 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
         uids = todo.get(t, [])
         known = {} if full else base_hashes(store, to, t, uids, "hash, force")
         pending = {} if full else pending_hashes(store, to, t, uids)
-        lines: list[str] = []
-        for _rid, uid, meta_json, content, hid in encoded(
-            store, codec, None if full else uids, maps
-        ):
-            done += 1
-            if cancel and done % 1000 == 0 and cancel():
+        parts: list[bytes] = []
+        sent_uids: list[str] = []
+        sent: list[bytes] = []
+        for rows in exported(store, codec, None if full else uids, maps):
+            done += len(rows)
+            if cancel and cancel():
                 raise Cancelled()
-            if done % 5000 == 0:
-                progress(done, total)
-            if scope is not None and hid is not None and hid not in scope:
+            progress(done, total)
+            if scope is None and not known and not pending:  # all of them, as they come
+                u, heads, contents, _ = zip(*rows, strict=True)
+                sent_uids += u
+                sent += contents
+                parts += chain.from_iterable(zip(heads, contents, repeat(end), strict=False))
                 continue
-            h = content_hash(content)
-            if uid in known or uid in pending:
-                base_hash, force = known.get(uid, (None, 0))
-                if not force and pending.get(uid, base_hash) == h:
-                    continue  # the peer has (or is about to get) exactly this: no echo
-            lines.append(record_line(uid, "upsert", meta_json, content))
-            bases.append((to, t, uid, h))
+            for uid, head, content, hid in rows:
+                if scope is not None and hid is not None and hid not in scope:
+                    continue
+                if uid in known or uid in pending:
+                    base_hash, force = known.get(uid, (None, 0))
+                    if not force and pending.get(uid, base_hash) == content_hash(content):
+                        continue  # the peer has (or is about to get) exactly this: no echo
+                parts += (head, content, end)
+                sent_uids.append(uid)
+                sent.append(content)
+        hashes = content_hashes(sent)
+        # in key order: the sync_pending B-tree then takes appends, not random inserts
+        order = sorted(range(len(sent)), key=sent_uids.__getitem__)
+        bases.extend(
+            zip(repeat(t), map(sent_uids.__getitem__, order), map(hashes.__getitem__, order))
+        )
+        n = len(sent)
         for uid in tombstones.get(t, []):
-            lines.append(record_line(uid, "delete", None, None))
-        if lines:
-            writer.add(t, "".join(lines))  # deflated on the writer's thread meanwhile
-            counts[t] = len(lines)
+            parts.append(record_line(uid, "delete", None, None).encode("utf-8"))
+            n += 1
+        if n:
+            writer.add(t, parts, n)  # joined, hashed and deflated on the writer's thread
+            counts[t] = n
     progress(total, total)
     return counts, bases
 

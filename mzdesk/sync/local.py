@@ -9,6 +9,7 @@ import json
 
 from ..models.store import Store
 from . import changelog
+from .batch import record_head
 from .changelog import TableCodec
 
 CHUNK = 500  # uids per ``IN (…)`` query
@@ -105,6 +106,34 @@ def encoded(store: Store, codec: TableCodec, uids: list[str] | None, maps: Maps)
         yield from store.conn.execute(
             sql + f" WHERE t.uid IN ({', '.join('?' * len(chunk))})", chunk
         )
+
+
+FETCH = 2000  # rows per fetch in :func:`exported`
+
+
+def exported(store: Store, codec: TableCodec, uids: list[str] | None, maps: Maps):
+    """Lists of (uid, record head, content JSON, household id) of all rows, or of ``uids``:
+    head and content as UTF-8 bytes, ready for a batch (:func:`changelog.line_sql`)."""
+    sql = changelog.line_sql(codec, household_column(store, codec))
+    if sql is None:  # BLOB columns: encoded in Python
+        out = []
+        for _id, uid, meta, content, hid in encoded(store, codec, uids, maps):
+            out.append((uid, record_head(uid, meta).encode("utf-8"), content.encode("utf-8"), hid))
+            if len(out) == FETCH:
+                yield out
+                out = []
+        if out:
+            yield out
+        return
+    if uids is None:
+        cur = store.conn.execute(sql + " ORDER BY t.id")
+        while rows := cur.fetchmany(FETCH):
+            yield rows
+        return
+    for chunk in chunks(uids):
+        yield store.conn.execute(
+            sql + f" WHERE t.uid IN ({', '.join('?' * len(chunk))})", chunk
+        ).fetchall()
 
 
 def pending_hashes(store: Store, peer: str, table: str, uids: list[str]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mzdesk.models.registry import Registry
 from mzdesk.sync import changelog
+from mzdesk.sync.batch import record_line
 from tests.helpers import household, make_id
 
 
@@ -69,3 +70,22 @@ def test_sqlite_encoding_equals_python_canonical_json(store):
     row = dict(zip([d[0] for d in store.conn.execute("SELECT * FROM households").description],
                    store.conn.execute("SELECT * FROM households WHERE id = ?", (h.id,)).fetchone(), strict=True))  # fmt: skip
     assert codec.encode(row, {})[2] == by_sqlite and uid == h.uid
+
+
+def test_sqlite_built_lines_equal_record_line(store):
+    """The export takes each record's line from SQLite as bytes: the same line record_line
+    writes, and its row part the same canonical JSON Python encodes."""
+    tricky = "".join(chr(i) for i in range(32)) + '"\\/ 中文😀\u2028\x7f'
+    h = Registry(store).save(
+        household("红旗村", ("张三", "户主", make_id("19700101", 1)), notes=tricky)
+    )
+    codec = changelog.TableCodec.load(store.conn, "households")
+    _, uid, meta, content, _ = store.conn.execute(
+        changelog.select_sql(codec, ("id", None)) + " WHERE t.id = ?", (h.id,)
+    ).fetchone()
+    uid2, head, body, hid = store.conn.execute(
+        changelog.line_sql(codec, ("id", None)) + " WHERE t.id = ?", (h.id,)
+    ).fetchone()
+    assert (uid2, hid) == (uid, h.id) and isinstance(head, bytes) and isinstance(body, bytes)
+    assert head + body + b"}\n" == record_line(uid, "upsert", meta, content).encode("utf-8")
+    assert body.decode("utf-8") == content

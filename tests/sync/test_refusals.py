@@ -170,16 +170,17 @@ def test_replay_and_gap(pair):
 def test_a_signed_batch_with_a_bad_record_names_file_and_line(pair, monkeypatch):
     """A trusted sender's bug (a record that is not one): refused, naming where."""
     t, c = pair
-    from mzdesk.sync import exchange
+    from mzdesk.sync import batch as batch_mod
 
-    real, calls = exchange.record_line, []
+    real = batch_mod.BatchWriter.add
 
-    def third_is_bad(uid, op, meta, content):
-        calls.append(uid)
-        line = real(uid, op, meta, content)
-        return line.replace('"op": "upsert"', '"op": "upsort"') if len(calls) == 3 else line
+    def third_is_bad(self, table, parts, records):
+        lines = b"".join(parts).split(b"\n")
+        if table == "households":
+            lines[2] = lines[2].replace(b'"op": "upsert"', b'"op": "upsort"')
+        real(self, table, [b"\n".join(lines)], records)
 
-    monkeypatch.setattr(exchange, "record_line", third_is_bad)
+    monkeypatch.setattr(batch_mod.BatchWriter, "add", third_is_bad)
     data = t.export(c).read_bytes()
     monkeypatch.undo()
     msg = refused(c, data, "not_a_batch")
