@@ -27,7 +27,7 @@ import orjson
 import pyrage
 
 from ..models.errors import MzError
-from .changelog import content_hash
+from .changelog import content_hashes
 from .keys import PublicKey, SiteKeys, b64, unb64
 
 FORMAT = "mzdesk-batch"
@@ -178,7 +178,10 @@ _ROW_KEY = b', "row": '
 def _parse_records(name: str, data: bytes) -> list[Record]:
     """Parse one ``records/<table>.jsonl``; ValueError (naming the line) on a bad record."""
     out = []
-    loads, new = orjson.loads, Record
+    rows: list[bytes] = []  # the row of each upsert as written: its hash is what this site
+    hashed: list[Record] = []  # compares with later (no re-encoding of the parsed row)
+    loads, new, put = orjson.loads, Record, out.append
+    skip = len(_ROW_KEY)
     for n, line in enumerate(_lines(data), 1):
         try:
             d = loads(line)
@@ -188,22 +191,32 @@ def _parse_records(name: str, data: bytes) -> list[Record]:
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{name} 第 {n} 行不是有效的记录（{exc}）") from None
         if (
-            not isinstance(uid, str)
-            or op not in ("upsert", "delete")
-            or (op == "upsert" and not isinstance(row, dict))
-            or not isinstance(meta, dict)
-        ):
+            uid.__class__ is not str
+            or meta.__class__ is not dict
+            or (row.__class__ is not dict if op == "upsert" else op != "delete")
+        ) and not _valid(uid, op, row, meta):
             raise ValueError(f"{name} 第 {n} 行不是有效的记录")
-        # the row as written is the value of the last key (record_line's order); its hash
-        # is what this site compares with later (no re-encoding of the parsed row)
-        at = line.rfind(_ROW_KEY)
-        h = (
-            content_hash(line[at + len(_ROW_KEY) : -1])
-            if op == "upsert" and at > 0 and line.endswith(b"}")
-            else None
-        )
-        out.append(new(uid, op, meta, row, h))
+        rec = new(uid, op, meta, row)
+        put(rec)
+        if op == "upsert":
+            # the row is the value of the last key (record_line's order)
+            at = line.rfind(_ROW_KEY)
+            if at > 0 and line.endswith(b"}"):
+                rows.append(line[at + skip : -1])
+                hashed.append(rec)
+    for rec, h in zip(hashed, content_hashes(rows), strict=True):
+        rec.hash = h
     return out
+
+
+def _valid(uid, op, row, meta) -> bool:
+    """The shape of a record, subclasses allowed (the fast check above takes exact types)."""
+    return (
+        isinstance(uid, str)
+        and op in ("upsert", "delete")
+        and (op == "delete" or isinstance(row, dict))
+        and isinstance(meta, dict)
+    )
 
 
 def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_version: int) -> Batch:

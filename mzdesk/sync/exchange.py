@@ -29,7 +29,7 @@ from pathlib import Path
 import orjson
 
 from ..models import audit
-from ..models.bulk import insert_many
+from ..models.bulk import gc_paused, insert_many
 from ..models.errors import MzError, NotFound
 from ..models.ids import mask_id
 from ..models.migrations import MIGRATIONS
@@ -103,7 +103,7 @@ def export_batch(
     if peer.revoked:
         raise MzError(f"站点 {to} 的密钥已吊销，不能再发给它", "revoked_key")
     out = Path(out)
-    with _big_cache(store), store.transaction():
+    with _big_cache(store), gc_paused(), store.transaction():
         changelog.ensure_triggers(store.conn)
         state = store.one("SELECT * FROM sync_sites WHERE code = ?", (to,))
         position = changelog.log_position(store.conn)
@@ -359,7 +359,8 @@ def import_batch(
     now; a batch that arrives after a gap is held and applied when the gap fills.
     """
     own = require_site(store)
-    batch = open_batch(data, keys, lambda c: get_trusted(store, c), own.code, len(MIGRATIONS))
+    with gc_paused():
+        batch = open_batch(data, keys, lambda c: get_trusted(store, c), own.code, len(MIGRATIONS))
     state = store.one("SELECT * FROM sync_sites WHERE code = ?", (batch.sender,))
     seq, last = batch.sequence, state["last_in_seq"]
     if seq <= last:
@@ -382,7 +383,7 @@ def import_batch(
             f"批次链不连续：第 {seq} 批声明的上一批与本站收到的第 {last} 批不同（对方数据库可能被恢复过）",
             "chain_broken",
         )
-    with _big_cache(store):
+    with _big_cache(store), gc_paused():
         report = _apply(store, keys, batch, data, file_name, progress or _noop, cancel)
     held = held_dir(store) / f"{batch.sender}-{seq + 1:06d}.age"
     if held.exists():
@@ -414,12 +415,13 @@ def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: s
     m = batch.manifest
     with store.transaction():
         changelog.ensure_triggers(store.conn)
-        # kept: the bases of this batch's records point into it (read back for a merge)
+        # kept: the bases of this batch's records point into it (read back for a merge); its
+        # bytes are stored with the report at the end (an UPDATE rewrites the whole row)
         batch_id = store.conn.execute(
             "INSERT INTO sync_batches (direction, peer, seq, sha256, full, created_at, processed_at, "
-            "counts, file_name, data) VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "counts, file_name) VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?)",
             (peer, batch.sequence, batch.sha256, int(bool(m.get("full"))), m.get("created_at", ""),
-             now_iso(), json.dumps(m.get("counts", {})), file_name, data),
+             now_iso(), json.dumps(m.get("counts", {})), file_name),
         ).lastrowid  # fmt: skip
         ack = batch.manifest.get("ack") or {}
         if ack.get("sequence"):
@@ -462,8 +464,8 @@ def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: s
         confirmed = (m.get("withdrawn") or {}).get("households") or []
         if confirmed and not applier.peer_is_higher:
             report.forgotten = scoping.forget(store, peer, confirmed)
-        store.conn.execute("UPDATE sync_batches SET report = ? WHERE id = ?",
-                           (json.dumps(report.as_dict(), ensure_ascii=False), batch_id))  # fmt: skip
+        store.conn.execute("UPDATE sync_batches SET report = ?, data = ? WHERE id = ?",
+                           (json.dumps(report.as_dict(), ensure_ascii=False), data, batch_id))  # fmt: skip
         store.conn.execute(
             "UPDATE sync_sites SET last_in_seq = ?, last_in_hash = ? WHERE code = ?",
             (batch.sequence, batch.sha256, peer),
@@ -513,17 +515,31 @@ class _Applier:
         rep = self.report.table(t)
         known_cols = set(codec.columns)
         uids = [r.uid for r in recs]
-        local = {
-            uid: (meta, body)
-            for _i, uid, meta, body, _h in encoded(self.store, codec, uids, self.maps)
-        }
-        bases = base_hashes(self.store, self.peer, t, uids)
+        local = (
+            {
+                uid: (meta, body)
+                for _i, uid, meta, body, _h in encoded(self.store, codec, uids, self.maps)
+            }
+            if conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+            else {}  # a first load: nothing to look up
+        )
+        bases = (
+            base_hashes(self.store, self.peer, t, uids)
+            if conn.execute(
+                "SELECT 1 FROM sync_base WHERE peer = ? AND tbl = ? LIMIT 1", (self.peer, t)
+            ).fetchone()  # fmt: skip
+            else {}
+        )
         id_maps = self.maps.id_maps(codec)
         inserts, updates, new_bases = [], [], []
         fast: list[tuple] = []  # new records as rows in codec.insert_columns() order
-        bid = self.batch_id
         # deactivations first, so a person moving between households never collides
-        order = sorted(recs, key=lambda r: 0 if (r.row or {}).get("status") == "deleted" else 1)
+        leaving = [r for r in recs if r.row is not None and r.row.get("status") == "deleted"]
+        order = (
+            [*leaving, *(r for r in recs if r.row is None or r.row.get("status") != "deleted")]
+            if leaving
+            else recs
+        )
         for rec in order:
             if rec.op == "delete":
                 if rec.uid in local and codec.has_status:
@@ -534,14 +550,14 @@ class _Applier:
                 continue
             incoming = rec.row
             inc_hash = rec.hash or content_hash(canonical(incoming))
-            meta = {k: v for k, v in rec.meta.items() if k in known_cols}
             if rec.uid not in local:
                 row = codec.insert_row(incoming, rec.meta, rec.uid, id_maps)
                 if row is not None:
                     fast.append(row)
-                    new_bases.append((self.peer, t, rec.uid, inc_hash, bid))
+                    new_bases.append((rec.uid, inc_hash))
                     rep.new += 1
                     continue
+            meta = {k: v for k, v in rec.meta.items() if k in known_cols}
             base_hash, base_batch = bases.get(rec.uid, (None, None))
             values, missing = codec.decode(incoming, id_maps)
             if missing:
@@ -550,7 +566,7 @@ class _Applier:
                 )
                 rep.conflicts += 1
                 continue
-            new_bases.append((self.peer, t, rec.uid, inc_hash, bid))
+            new_bases.append((rec.uid, inc_hash))
             if rec.uid not in local:
                 inserts.append({**values, **meta, "uid": rec.uid})
                 rep.new += 1
@@ -612,10 +628,12 @@ class _Applier:
             # (kept verbatim in sync_batches) instead of repeating each record
             insert_many(conn, t, cols, rows, self.audit_source)
         new_bases.sort()  # key order: the sync_base B-tree takes appends, not random inserts
-        conn.executemany(
-            "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",
-            new_bases,
+        conn.execute(
+            "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) SELECT ?, ?, "
+            "json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? FROM json_each(?) "
+            "WHERE true ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, "
+            "batch_id = excluded.batch_id",
+            (self.peer, t, self.batch_id, orjson.dumps(new_bases)),
         )
         if inserts or fast:
             self.maps.forget(t)

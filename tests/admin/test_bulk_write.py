@@ -225,3 +225,28 @@ def test_sealed_audit_insert_continues_the_chain_after_unsealed_entries(store):
     assert res.ok and res.checked == 2 * n
     with pytest.raises(ValueError), store.transaction():
         audit.insert_sealed(store.conn, "operator, at", "SELECT 'x', 'y'")
+
+
+def test_gc_paused_nests_restores_and_survives_errors():
+    """Bulk work pauses the cyclic collector; it is back afterwards, even after an error,
+    and stays off if it was off before."""
+    import gc
+
+    from mzdesk.models.bulk import gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with gc_paused():
+            assert not gc.isenabled()
+            with gc_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # the outer holder still holds
+            raise RuntimeError("halfway")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
