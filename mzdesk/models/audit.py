@@ -205,6 +205,13 @@ def entry_hash(prev: str, row: tuple) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def entry_text_sql(exprs: list[str]) -> str:
+    """SQL giving the text :func:`entry_hash` hashes after ``prev + "\\x1f"`` for these field
+    expressions: equal to it for TEXT, INTEGER and NULL values (a REAL or BLOB is written
+    differently by SQLite than by Python's ``str``; callers check there is none)."""
+    return " || char(31) || ".join(f"coalesce(CAST({e} AS TEXT), char(0))" for e in exprs)
+
+
 def _has_audit(conn: sqlite3.Connection) -> bool:
     return (
         conn.execute(
@@ -279,17 +286,39 @@ def insert_sealed(conn: sqlite3.Connection, columns: str, select_sql: str, param
         state["prev"] = entry_hash(state["prev"], fields)
         return state["prev"]
 
+    sha = hashlib.sha256
+
+    def chain_text(seq, text):  # text: entry_text_sql of the entry's fields
+        if seq != state["next"]:
+            raise ValueError(f"audit entry {seq} out of order (expected {state['next']})")
+        state["next"] += 1
+        state["prev"] = sha(f"{state['prev']}\x1f{text}".encode()).hexdigest()
+        return state["prev"]
+
     conn.execute("DROP TABLE IF EXISTS temp.mz_audit")
-    conn.execute(f"CREATE TABLE temp.mz_audit ({columns})")
-    conn.create_function("mz_chain", len(_FIELDS), chain)
+    # declared like audit_log's columns: each value is converted (affinity) before it is
+    # hashed, so the chain covers what audit_log stores and verify reads back
+    types = {r[1]: r[2] for r in conn.execute("PRAGMA table_info(audit_log)")}
+    conn.execute(f"CREATE TABLE temp.mz_audit ({', '.join(f'{c} {types[c]}' for c in cols)})")
     try:
         conn.execute(f"INSERT INTO temp.mz_audit ({columns}) {select_sql}", params)
+        # the entry text built by SQLite when every value is TEXT, INTEGER or NULL (always,
+        # for the triggers' own entries): one argument to convert per entry, not eleven
+        odd = " OR ".join(f"typeof({c}) IN ('real', 'blob')" for c in cols)
+        if conn.execute(f"SELECT 1 FROM temp.mz_audit WHERE {odd} LIMIT 1").fetchone() is None:
+            conn.create_function("mz_chain", 2, chain_text)
+            text = entry_text_sql([f"rowid + {base}", *cols])
+            chained = f"mz_chain(rowid + {base}, {text})"
+        else:
+            conn.create_function("mz_chain", len(_FIELDS), chain)
+            chained = f"mz_chain(rowid + {base}, {columns})"
         conn.execute(
             f"INSERT INTO audit_log (seq, {columns}, hash) SELECT rowid + {base}, {columns}, "
-            f"mz_chain(rowid + {base}, {columns}) FROM temp.mz_audit ORDER BY rowid"
+            f"{chained} FROM temp.mz_audit ORDER BY rowid"
         )
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.mz_audit")
+        conn.create_function("mz_chain", 2, None)
         conn.create_function("mz_chain", len(_FIELDS), None)
     return state["next"] - base - 1
 

@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 
 import orjson
@@ -627,7 +628,7 @@ class _Applier:
             # one statement: far cheaper with the triggers; the audit entries name this batch
             # (kept verbatim in sync_batches) instead of repeating each record
             insert_many(conn, t, cols, rows, self.audit_source)
-        new_bases.sort()  # key order: the sync_base B-tree takes appends, not random inserts
+        new_bases.sort(key=itemgetter(0))  # uid order: the sync_base B-tree takes appends
         conn.execute(
             "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) SELECT ?, ?, "
             "json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? FROM json_each(?) "

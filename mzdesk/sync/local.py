@@ -35,9 +35,7 @@ class Maps:
 
     def id_of(self, table: str) -> dict[str, int]:
         if table not in self._id_of:
-            self._id_of[table] = {
-                u: i for i, u in self.store.conn.execute(f"SELECT id, uid FROM {table}")
-            }
+            self._id_of[table] = dict(self.store.conn.execute(f"SELECT uid, id FROM {table}"))
         return self._id_of[table]
 
     def forget(self, table: str) -> None:

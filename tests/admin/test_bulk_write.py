@@ -3,9 +3,12 @@ same audit, same change log, triggers intact whatever happens."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mzdesk.models import audit, bulk
 from mzdesk.models.store import Store, new_uid
@@ -250,3 +253,47 @@ def test_gc_paused_nests_restores_and_survives_errors():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+_AUDIT_VALUE = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.text(st.characters(exclude_categories=("Cs",))),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_AUDIT_VALUE, min_size=1, max_size=11),
+    st.text("0123456789abcdef", min_size=64, max_size=64),
+)
+def test_the_entry_text_sqlite_builds_is_the_one_python_hashes(values, prev):
+    """insert_sealed lets SQLite build each entry's text: for TEXT, INTEGER and NULL (NUL
+    and separator characters included) it hashes to exactly what entry_hash gives."""
+    conn = sqlite3.connect(":memory:")
+    names = [f"c{i}" for i in range(len(values))]
+    conn.execute(f"CREATE TABLE t ({', '.join(names)})")
+    conn.execute(f"INSERT INTO t VALUES ({', '.join('?' * len(values))})", values)
+    (text,) = conn.execute(f"SELECT {audit.entry_text_sql(names)} FROM t").fetchone()
+    via_sql = hashlib.sha256(f"{prev}\x1f{text}".encode()).hexdigest()
+    assert via_sql == audit.entry_hash(prev, tuple(values))
+
+
+def test_sealed_insert_with_a_real_value_takes_python_and_still_verifies(store):
+    """A REAL among the values: SQLite writes it differently than Python's str, so the
+    chain is computed from the values themselves; a REAL bound for a TEXT column is hashed
+    as the text audit_log stores.  verify agrees either way."""
+    cols = "at, operator, tbl, record_id, record_uid, household_id, action, field, old, new"
+    for household_id in ("1.5", "NULL"):  # a REAL left by INTEGER affinity: Python's chain
+        with store.transaction():
+            n = audit.insert_sealed(
+                store.conn, cols,
+                f"SELECT '2026-11-23 10:00:00', 'op', 'households', 1, 'u1', {household_id}, "
+                "'update', 'x', 1e16, 0.1 UNION ALL SELECT '2026-11-23 10:00:00', 'op', "
+                "'households', 2, 'u2', NULL, 'insert', '', NULL, 'a' || char(0) || char(31) || 'b'",
+            )  # fmt: skip
+        assert n == 2
+    assert store.scalar("SELECT old FROM audit_log WHERE field = 'x' LIMIT 1") == "1.0e+16"
+    assert store.scalar("SELECT typeof(household_id) FROM audit_log WHERE field = 'x' "
+                        "ORDER BY seq LIMIT 1") == "real"  # fmt: skip
+    assert audit.verify(store.conn).ok
