@@ -1,0 +1,58 @@
+"""Cancelling a long export or import (the sync page's 取消): nothing is written, nothing
+half-applied, and the next attempt proceeds as if the cancelled one never happened."""
+
+from __future__ import annotations
+
+import pytest
+
+from mzdesk.models.demo import generate_demo
+from mzdesk.models.registry import Cancelled
+from mzdesk.sync.exchange import export_batch, import_batch
+from mzdesk.sync.local import FETCH
+
+from .sites import content, fingerprint, link, make_site
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cancel")
+    t = make_site(tmp, "341623101", "青山镇", "township")
+    c = make_site(tmp, "341623", "县民政局", "county")
+    generate_demo(t.store, 900, seed=5)
+    assert t.store.scalar("SELECT count(*) FROM members") > FETCH  # several fetches
+    link(t, c)
+    yield t, c
+    t.store.close()
+    c.store.close()
+
+
+def test_a_cancelled_export_writes_no_file_and_uses_no_sequence_number(pair):
+    t, c = pair
+    before = fingerprint(t.store)
+    seen = []
+    out = t.dir / "cancelled.age"
+    with pytest.raises(Cancelled):
+        export_batch(t.store, t.keys, c.code, out, full=True,
+                     progress=lambda done, total: seen.append((done, total)),
+                     cancel=lambda: len(seen) >= 2)  # fmt: skip
+    assert seen and seen[-1][0] < seen[-1][1]  # it stopped partway
+    assert not out.exists() and not list(t.dir.glob("*.part"))
+    assert fingerprint(t.store) == before
+    res = export_batch(t.store, t.keys, c.code, t.dir / "first.age", full=True)
+    assert res.sequence == 1
+
+
+def test_a_cancelled_import_applies_nothing_and_the_batch_imports_afterwards(pair):
+    t, c = pair
+    data = (t.dir / "first.age").read_bytes()
+    before = fingerprint(c.store)
+    steps = []
+    with pytest.raises(Cancelled):
+        import_batch(c.store, c.keys, data, "first.age",
+                     progress=lambda done, total: steps.append(done),
+                     cancel=lambda: len(steps) >= 2)  # fmt: skip
+    assert len(steps) == 2  # two tables were applied, then rolled back
+    assert fingerprint(c.store) == before
+    report = import_batch(c.store, c.keys, data, "first.age")
+    assert report.sequence == 1 and report.totals().conflicts == 0
+    assert content(c.store) == content(t.store)
