@@ -19,9 +19,17 @@ from .paths import default_db_path
 DB_HELP = "数据库文件 / database file (default: $MZDESK_DB or the user data directory)"
 
 
+def _db_from_root(ctx: click.Context, _param, value: str | None) -> str | None:
+    """A command's ``--db``, else the one given before the command (``mzdesk --db F init``):
+    never silently the default database when the user named a file."""
+    if value is None and ctx.find_root() is not ctx:
+        value = ctx.find_root().params.get("db_path")
+    return value
+
+
 def db_option(f):
     return click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
-                        help=DB_HELP)(f)  # fmt: skip
+                        callback=_db_from_root, help=DB_HELP)(f)  # fmt: skip
 
 
 def open_store(db_path: str | None, create: bool = False):

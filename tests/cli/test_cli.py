@@ -297,3 +297,43 @@ def test_a_database_from_a_newer_mzdesk_is_refused(tmp_path):
     raw.close()
     line = assert_one_line_failure(mz("stats", "--db", str(path), ok=False), 1)
     assert "schema_too_new" in line and "999" in line and "升级" in line
+
+
+def test_db_given_before_the_command_is_the_one_used(tmp_path):
+    """``mzdesk --db F init`` (the form the top-level help shows) works on F, also for
+    nested commands; a command's own --db wins.  It used to fall back silently to the
+    default database in the user data directory."""
+    home = tmp_path / "home"  # the default database would land here
+    env = dict(_env(), HOME=str(home), XDG_DATA_HOME=str(home / "data"), APPDATA=str(home))
+    t, c = tmp_path / "t.sqlite", tmp_path / "c.sqlite"
+
+    def run(*args):
+        proc = subprocess.run([sys.executable, "-m", "mzdesk", *args], capture_output=True,
+                              text=True, encoding="utf-8", env=env, cwd=ROOT, timeout=120)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    assert str(t) in run("--db", str(t), "init", *SITE)
+    run("--db", str(t), "demo", "--households", "3")
+    run(
+        "--db",
+        str(c),
+        "init",
+        "--site-code",
+        "341623",
+        "--site-name",
+        "县民政局",
+        "--role",
+        "county",
+    )
+    run("--db", str(t), "keys", "init")
+    run("--db", str(c), "keys", "init")
+    run("--db", str(t), "keys", "export-public", "--out", str(tmp_path / "t.pub"))
+    run("--db", str(c), "keys", "export-public", "--out", str(tmp_path / "c.pub"))
+    run("--db", str(t), "keys", "trust", str(tmp_path / "c.pub"))
+    run("--db", str(c), "keys", "trust", str(tmp_path / "t.pub"))
+    run("--db", str(t), "sync", "export", "--to", "341623", "--out", str(tmp_path / "b.age"))
+    assert "已导入" in run("--db", str(c), "sync", "import", str(tmp_path / "b.age"))
+    # the command's own --db wins over the one before it
+    assert "家庭 3 户" in run("--db", str(tmp_path / "other.sqlite"), "stats", "--db", str(t))
+    assert not list(home.rglob("*.sqlite"))  # the default database was never touched
