@@ -84,6 +84,10 @@ def _replays(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, objec
     return out
 
 
+def _no_step(fraction: float) -> None:
+    pass
+
+
 DEFER_MIN = 5000  # fewer new rows than this: keeping the indexes is as cheap
 
 
@@ -125,6 +129,7 @@ def insert_many(
     cols: list[str] | tuple[str, ...],
     rows: list[tuple],
     audit_new: str | None = None,
+    step=None,
 ) -> None:
     """``INSERT INTO table (cols)`` every row, in order: same rowids, same trigger effects
     (every row's audit entry and change-log row) as ``executemany``, far cheaper in bulk.
@@ -133,7 +138,10 @@ def insert_many(
     ``audit_new``: the rows' content is kept elsewhere, verbatim and sealed (a sync
     batch, see mzdesk.sync.exchange); each row's audit entry then names that source
     (this text as its ``new``) instead of repeating the row as a JSON snapshot.  Only
-    where the audit trigger is replayed; should it fire per row, it writes its snapshot."""
+    where the audit trigger is replayed; should it fire per row, it writes its snapshot.
+
+    ``step(fraction)``, if given, is called between the phases (staged, moved, audited and
+    logged); it may raise (a cancel), which undoes everything like any other error."""
     insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     if not rows:
         return
@@ -156,6 +164,8 @@ def insert_many(
     conn.execute(f"CREATE TABLE {stage} ({names})")
     try:
         conn.executemany(f"INSERT INTO {stage} VALUES ({', '.join('?' * len(cols))})", rows)
+        step = step or _no_step
+        step(0.3)
         if not conn.in_transaction:
             conn.execute(move)  # no transaction: nothing may be taken off, triggers fire per row
             return
@@ -167,8 +177,10 @@ def insert_many(
             for name, _sql, _replay in replays or ():
                 conn.execute(f"DROP TRIGGER {name}")
             conn.execute(move)  # without replays (none, or not replayable) triggers fire per row
+            step(0.45)
             for _name, _sql, replay in replays or ():
                 replay(conn, top, audit_new)
+            step(0.7)
             for _name, sql, _replay in replays or ():
                 conn.execute(sql)
             for _name, sql in deferred:

@@ -219,13 +219,16 @@ def _valid(uid, op, row, meta) -> bool:
     )
 
 
-def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_version: int) -> Batch:
+def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_version: int,
+               step=None) -> Batch:  # fmt: skip
     """Decrypt and verify a batch; ``trusted(code)`` returns a TrustedSite or None.
 
     Checks, in order: age file, decryptable by us, a zip with manifest and
     signature, known format, sender in the trust list and not revoked, valid
     signature, file hashes, recipient is us, schema not newer than ours.
-    Sequence checks need the database and are done by the importer.
+    Sequence checks need the database and are done by the importer.  ``step(done, total)``,
+    if given, is called after each records file is parsed (in bytes of the records files);
+    it may raise (a cancel) to stop there.
     """
     plain = decrypt(data, keys)
     try:
@@ -284,12 +287,18 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
             ):
                 raise ValueError(f"manifest field {key} is malformed")
         records: dict[str, list[Record]] = {}
-        for name, info in manifest["files"].items():
+        files = manifest["files"]
+        total = sum(z.getinfo(name).file_size for name in files)
+        done = 0
+        for name, info in files.items():
             data_file = z.read(name)
             if sha256(data_file) != info["sha256"]:
                 raise _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
             table = name.removeprefix("records/").removesuffix(".jsonl")
             records[table] = _parse_records(name, data_file)
+            done += len(data_file)
+            if step is not None:
+                step(done, total)
     except BatchRefused:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,

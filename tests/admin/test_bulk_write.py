@@ -297,3 +297,27 @@ def test_sealed_insert_with_a_real_value_takes_python_and_still_verifies(store):
     assert store.scalar("SELECT typeof(household_id) FROM audit_log WHERE field = 'x' "
                         "ORDER BY seq LIMIT 1") == "real"  # fmt: skip
     assert audit.verify(store.conn).ok
+
+
+@pytest.mark.parametrize("stop_at", [0.3, 0.45, 0.7])
+def test_a_step_that_cancels_between_phases_undoes_everything(store, stop_at):
+    """The progress hook runs between the phases (staged, moved, audited); a cancel raised
+    there leaves no row, no audit entry, no change-log row and every trigger and index."""
+    before = (_triggers(store.conn), _indexes(store.conn),
+              store.scalar("SELECT count(*) FROM audit_log"),
+              store.scalar("SELECT count(*) FROM sync_changes"))  # fmt: skip
+    seen = []
+
+    def step(fraction):
+        seen.append(fraction)
+        if fraction >= stop_at:
+            raise KeyboardInterrupt  # what a cancel looks like to insert_many: any exception
+
+    with pytest.raises(KeyboardInterrupt), store.transaction():
+        bulk.insert_many(store.conn, "households", COLS, _rows(6000), step=step)
+    assert seen == sorted(seen) and seen[-1] == stop_at
+    assert store.scalar("SELECT count(*) FROM households") == 0
+    assert (_triggers(store.conn), _indexes(store.conn),
+            store.scalar("SELECT count(*) FROM audit_log"),
+            store.scalar("SELECT count(*) FROM sync_changes")) == before  # fmt: skip
+    assert audit.verify(store.conn).ok

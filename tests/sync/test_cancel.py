@@ -7,7 +7,7 @@ import pytest
 
 from mzdesk.models.demo import generate_demo
 from mzdesk.models.registry import Cancelled
-from mzdesk.sync.exchange import export_batch, import_batch
+from mzdesk.sync.exchange import PARSED, PROGRESS, export_batch, import_batch
 from mzdesk.sync.local import FETCH
 
 from .sites import content, fingerprint, link, make_site
@@ -43,16 +43,29 @@ def test_a_cancelled_export_writes_no_file_and_uses_no_sequence_number(pair):
 
 
 def test_a_cancelled_import_applies_nothing_and_the_batch_imports_afterwards(pair):
+    """Cancelled while the batch is read, then while it is applied (after households were
+    written): nothing stays.  The bar moves through both phases and ends full."""
     t, c = pair
     data = (t.dir / "first.age").read_bytes()
     before = fingerprint(c.store)
-    steps = []
-    with pytest.raises(Cancelled):
-        import_batch(c.store, c.keys, data, "first.age",
-                     progress=lambda done, total: steps.append(done),
-                     cancel=lambda: len(steps) >= 2)  # fmt: skip
-    assert len(steps) == 2  # two tables were applied, then rolled back
-    assert fingerprint(c.store) == before
-    report = import_batch(c.store, c.keys, data, "first.age")
+
+    def cancel_when(stop) -> list[tuple[int, int]]:
+        seen = []
+        with pytest.raises(Cancelled):
+            import_batch(c.store, c.keys, data, "first.age",
+                         progress=lambda done, total: seen.append((done, total)),
+                         cancel=lambda: stop(seen[-1][0]))  # fmt: skip
+        assert {total for _, total in seen} == {PROGRESS}
+        assert fingerprint(c.store) == before
+        return seen
+
+    first = cancel_when(lambda done: True)
+    assert len(first) == 1 and first[0][0] <= PARSED  # stopped after reading one file
+    seen = cancel_when(lambda done: done > PARSED + 100)
+    assert seen[0][0] <= PARSED < seen[-1][0] < PROGRESS  # stopped while applying
+    seen = []
+    report = import_batch(c.store, c.keys, data, "first.age",
+                          progress=lambda done, total: seen.append(done))  # fmt: skip
+    assert seen == sorted(seen) and seen[-1] == PROGRESS and len(set(seen)) > 10
     assert report.sequence == 1 and report.totals().conflicts == 0
     assert content(c.store) == content(t.store)
