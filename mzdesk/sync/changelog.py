@@ -337,11 +337,15 @@ def content_hashes(contents: list[bytes]) -> list[str]:
 
 
 def _json_args(codec: TableCodec, household: tuple[str, str | None] | None):
-    """(meta, content) ``json_object`` argument lists and the household id expression."""
-    args = []
+    """(meta, content) ``json_object`` argument lists, the household id expression and the
+    joins they need (one LEFT JOIN on the primary key per parent: cheaper than a correlated
+    subquery per row, and NULL alike when the reference is NULL or dangling)."""
+    args, joins = [], []
     for c, w, kind in sorted(codec._plan, key=lambda p: p[1]):
         if kind == 1:
-            args.append(f"'{w}', (SELECT uid FROM {codec.fks[c]} WHERE id = t.{c})")
+            j = f"j{len(joins)}"
+            joins.append(f"LEFT JOIN {codec.fks[c]} {j} ON {j}.id = t.{c}")
+            args.append(f"'{w}', {j}.uid")
         else:
             args.append(f"'{w}', t.{c}")
     meta = ", ".join(f"'{c}', t.{c}" for c in codec.meta_columns()) or ""
@@ -350,8 +354,9 @@ def _json_args(codec: TableCodec, household: tuple[str, str | None] | None):
     elif household[1] is None:
         hh = f"t.{household[0]}"
     else:
-        hh = f"(SELECT household_id FROM {household[1]} WHERE id = t.{household[0]})"
-    return meta, ", ".join(args), hh
+        joins.append(f"LEFT JOIN {household[1]} jh ON jh.id = t.{household[0]}")
+        hh = "jh.household_id"
+    return meta, ", ".join(args), hh, " ".join(joins)
 
 
 def select_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str | None:
@@ -360,9 +365,9 @@ def select_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> s
     None for tables with BLOBs, which go through :meth:`TableCodec.encode`."""
     if codec.blobs:
         return None
-    meta, content, hh = _json_args(codec, household)
+    meta, content, hh, joins = _json_args(codec, household)
     return (f"SELECT t.id, t.uid, json_object({meta}), json_object({content}), {hh} "
-            f"FROM {codec.table} t")  # fmt: skip
+            f"FROM {codec.table} t {joins}")  # fmt: skip
 
 
 def line_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str | None:
@@ -373,10 +378,10 @@ def line_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str
     BLOBs."""
     if codec.blobs:
         return None
-    meta, content, hh = _json_args(codec, household)
+    meta, content, hh, joins = _json_args(codec, household)
     head = '\'{"uid": \' || json_quote(t.uid) || \', "op": "upsert", "meta": \''
     return (f"SELECT t.uid, CAST({head} || json_object({meta}) || ', \"row\": ' AS BLOB), "
-            f"CAST(json_object({content}) AS BLOB), {hh} FROM {codec.table} t")  # fmt: skip
+            f"CAST(json_object({content}) AS BLOB), {hh} FROM {codec.table} t {joins}")  # fmt: skip
 
 
 def canonical(obj) -> str:
