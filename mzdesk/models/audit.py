@@ -201,13 +201,22 @@ _STAGE_MIN = 64  # below this many rows a staging table costs more than it saves
 # -- the hash chain -------------------------------------------------------------
 def entry_hash(prev: str, row: tuple) -> str:
     """sha256 over the previous hash and the entry's fields (unit separator between)."""
-    text = prev + "\x1f" + "\x1f".join(["\x00" if v is None else str(v) for v in row])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text_hash(prev, entry_text(row))
+
+
+def entry_text(row: tuple) -> str:
+    """The entry's fields as hashed: unit separator between, NUL for NULL."""
+    return "\x1f".join(["\x00" if v is None else str(v) for v in row])
+
+
+def text_hash(prev: str, text: str) -> str:
+    """The chain step of :func:`entry_hash`, given the entry's fields already joined."""
+    return hashlib.sha256(f"{prev}\x1f{text}".encode()).hexdigest()
 
 
 def entry_text_sql(exprs: list[str]) -> str:
-    """SQL giving the text :func:`entry_hash` hashes after ``prev + "\\x1f"`` for these field
-    expressions: equal to it for TEXT, INTEGER and NULL values (a REAL or BLOB is written
+    """SQL giving :func:`entry_text` of these field expressions: equal to it for TEXT,
+    INTEGER and NULL values (a REAL or BLOB is written
     differently by SQLite than by Python's ``str``; callers check there is none)."""
     return " || char(31) || ".join(f"coalesce(CAST({e} AS TEXT), char(0))" for e in exprs)
 
@@ -279,21 +288,15 @@ def insert_sealed(conn: sqlite3.Connection, columns: str, select_sql: str, param
     if tuple(cols) != _FIELDS[1:]:
         raise ValueError(f"audit columns out of order: {cols}")
 
-    def chain(*fields):
-        if fields[0] != state["next"]:
-            raise ValueError(f"audit entry {fields[0]} out of order (expected {state['next']})")
-        state["next"] += 1
-        state["prev"] = entry_hash(state["prev"], fields)
-        return state["prev"]
-
-    sha = hashlib.sha256
-
     def chain_text(seq, text):  # text: entry_text_sql of the entry's fields
         if seq != state["next"]:
             raise ValueError(f"audit entry {seq} out of order (expected {state['next']})")
         state["next"] += 1
-        state["prev"] = sha(f"{state['prev']}\x1f{text}".encode()).hexdigest()
+        state["prev"] = text_hash(state["prev"], text)
         return state["prev"]
+
+    def chain(*fields):
+        return chain_text(fields[0], entry_text(fields))
 
     conn.execute("DROP TABLE IF EXISTS temp.mz_audit")
     # declared like audit_log's columns: each value is converted (affinity) before it is
