@@ -55,6 +55,17 @@ def link(a: S, b: S, villages: list[str] | None = None) -> None:
     trust(b.store, a.keys.public)
 
 
+def township_county(tmp: Path, households: int, seed: int) -> tuple[S, S]:
+    """青山镇 with ``households`` demo households and 县民政局, trusting each other."""
+    from mzdesk.models.demo import generate_demo
+
+    t = make_site(tmp, "341623101", "青山镇", "township")
+    c = make_site(tmp, "341623", "县民政局", "county")
+    generate_demo(t.store, households, seed=seed)
+    link(t, c)
+    return t, c
+
+
 def content(store: Store, villages: list[str] | None = None) -> dict[str, dict[str, str]]:
     """Every synced record's content (no stamps), by table and uid; optionally only some villages."""
     from mzdesk.sync.changelog import TableCodec

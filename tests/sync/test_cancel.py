@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from mzdesk.models.demo import generate_demo
 from mzdesk.models.registry import Cancelled
 from mzdesk.sync.exchange import PARSED, PROGRESS, export_batch, import_batch
 from mzdesk.sync.local import FETCH
 
-from .sites import content, fingerprint, link, make_site
+from .sites import content, fingerprint, township_county
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cancel")
-    t = make_site(tmp, "341623101", "青山镇", "township")
-    c = make_site(tmp, "341623", "县民政局", "county")
-    generate_demo(t.store, 900, seed=5)
+    t, c = township_county(tmp, 900, seed=5)
     assert t.store.scalar("SELECT count(*) FROM members") > FETCH  # several fetches
-    link(t, c)
     yield t, c
     t.store.close()
     c.store.close()

@@ -17,11 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mzdesk.models.demo import generate_demo
 from mzdesk.sync.batch import BatchRefused
 from mzdesk.sync.exchange import import_batch
 
-from .sites import link, make_site
+from .sites import township_county
 
 _SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                          HealthCheck.too_slow])  # fmt: skip
@@ -30,10 +29,7 @@ _SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scop
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
-    t = make_site(tmp, "341623101", "青山镇", "township")
-    c = make_site(tmp, "341623", "县民政局", "county")
-    generate_demo(t.store, 3, seed=9)
-    link(t, c)
+    t, c = township_county(tmp, 3, seed=9)
     data = t.export(c).read_bytes()
     plain = pyrage.decrypt(data, [t.keys.identity])
     yield c, data, plain

@@ -9,20 +9,16 @@ import zipfile
 import pyrage
 import pytest
 
-from mzdesk.models.demo import generate_demo
 from mzdesk.sync import batch as batch_mod
 from mzdesk.sync.batch import BatchRefused
 from mzdesk.sync.keys import revoke
 
-from .sites import fingerprint, link, make_site
+from .sites import fingerprint, link, make_site, township_county
 
 
 @pytest.fixture
 def pair(tmp_path):
-    t = make_site(tmp_path, "341623101", "青山镇", "township")
-    c = make_site(tmp_path, "341623", "县民政局", "county")
-    generate_demo(t.store, 5, seed=2)
-    link(t, c)
+    t, c = township_county(tmp_path, 5, seed=2)
     yield t, c
     t.store.close()
     c.store.close()

@@ -11,9 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mzdesk.models.demo import generate_demo
-
-from .sites import content, edit, link, make_site
+from .sites import content, edit, township_county
 
 LINE_BREAKERS = "\u2028\u2029\x85\x0b\x0c\x1c\x1d\x1e\r\n"
 
@@ -21,10 +19,7 @@ LINE_BREAKERS = "\u2028\u2029\x85\x0b\x0c\x1c\x1d\x1e\r\n"
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("text")
-    t = make_site(tmp, "341623101", "青山镇", "township")
-    c = make_site(tmp, "341623", "县民政局", "county")
-    generate_demo(t.store, 2, seed=5)
-    link(t, c)
+    t, c = township_county(tmp, 2, seed=5)
     c.import_(t.export(c))
     yield t, c
     t.store.close()
