@@ -32,6 +32,8 @@ import operator
 import sqlite3
 from dataclasses import dataclass, field
 
+import orjson
+
 # Parents before children.  Add new tables here (with a ``uid`` column).
 SYNCED_TABLES: tuple[str, ...] = (
     "households",
@@ -334,6 +336,21 @@ def content_hashes(contents: list[bytes]) -> list[str]:
     """:func:`content_hash` of many contents (UTF-8): one loop, no call per record."""
     sha = hashlib.sha256
     return [sha(c).hexdigest()[:HASH_CHARS] for c in contents]
+
+
+# (uid, hash) pairs handed to SQLite in bulk as one JSON array of strings, each the hash
+# (HASH_CHARS wide) followed by the uid; ``json_each`` yields them as ``value`` and these
+# expressions split them.  Cheaper than an array per pair, which SQLite parses again for
+# every field (446,669 sync_pending rows: 1.1 s against 1.6 s)
+UID_SQL = f"substr(value, {HASH_CHARS + 1})"
+HASH_SQL = f"substr(value, 1, {HASH_CHARS})"
+
+
+def packed_hashes(uids: list[str], hashes: list[str]) -> bytes:
+    """``uids`` and their content hashes for ``json_each`` (see :data:`UID_SQL`), in order."""
+    if any(len(h) != HASH_CHARS for h in hashes):
+        raise ValueError("content hashes must be HASH_CHARS wide")
+    return orjson.dumps(list(map(str.__add__, hashes, uids)))
 
 
 def _json_args(codec: TableCodec, household: tuple[str, str | None] | None):

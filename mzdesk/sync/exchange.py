@@ -28,8 +28,6 @@ from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
 
-import orjson
-
 from ..models import audit
 from ..models.bulk import gc_paused, insert_many
 from ..models.errors import MzError, NotFound
@@ -50,7 +48,15 @@ from .batch import (
     record_line,
     sha256,
 )
-from .changelog import TableCodec, canonical, content_hash, content_hashes
+from .changelog import (
+    HASH_SQL,
+    UID_SQL,
+    TableCodec,
+    canonical,
+    content_hash,
+    content_hashes,
+    packed_hashes,
+)
 from .keys import SiteKeys, get_trusted, sync_dir
 from .local import Maps, base_hashes, chunks, encoded, exported, pending_hashes
 from .scope import RANK
@@ -163,12 +169,12 @@ def export_batch(
         seq = state["last_out_seq"] + 1
         # written while the writer's thread still deflates the last records file (SQLite lets
         # go of the GIL)
-        store.conn.execute(
-            "INSERT INTO sync_pending (peer, seq, tbl, uid, hash) SELECT ?, ?, "
-            "json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
-            "FROM json_each(?)",
-            (to, seq, orjson.dumps(bases)),
-        )
+        for t, packed in bases.items():
+            store.conn.execute(
+                f"INSERT INTO sync_pending (peer, seq, tbl, uid, hash) SELECT ?, ?, ?, {UID_SQL}, "
+                f"{HASH_SQL} FROM json_each(?)",
+                (to, seq, t, packed),
+            )
         manifest = {
             "schema_version": store.schema_version,
             "sender": {"code": own.code, "name": own.name, "role": own.role,
@@ -212,12 +218,12 @@ def export_batch(
 
 def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full: bool, to: str,
              scope: set[int] | None, maps: Maps, writer: BatchWriter, total: int,
-             progress: Progress, cancel: Cancel | None) -> tuple[dict[str, int], list[tuple]]:  # fmt: skip
-    """Read the records that go to ``to`` into ``writer``; (counts per table, new bases as
-    (table, uid, content hash)).  Each line comes out of SQLite as bytes (head, row); the
-    row's hash is taken from those bytes, which are what the receiver hashes too."""
+             progress: Progress, cancel: Cancel | None) -> tuple[dict[str, int], dict[str, bytes]]:  # fmt: skip
+    """Read the records that go to ``to`` into ``writer``; (counts per table, new bases per
+    table as :func:`changelog.packed_hashes`).  Each line comes out of SQLite as bytes (head,
+    row); the row's hash is taken from those bytes, which are what the receiver hashes too."""
     counts: dict[str, int] = {}
-    bases: list[tuple] = []
+    bases: dict[str, bytes] = {}
     done = 0
     end = b"}\n"
     for t in tables:
@@ -254,9 +260,10 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
         hashes = content_hashes(sent)
         # in key order: the sync_pending B-tree then takes appends, not random inserts
         order = sorted(range(len(sent)), key=sent_uids.__getitem__)
-        bases.extend(
-            zip(repeat(t), map(sent_uids.__getitem__, order), map(hashes.__getitem__, order))
-        )
+        if order:
+            bases[t] = packed_hashes(
+                list(map(sent_uids.__getitem__, order)), list(map(hashes.__getitem__, order))
+            )
         n = len(sent)
         for uid in tombstones.get(t, []):
             parts.append(record_line(uid, "delete", None, None).encode("utf-8"))
@@ -670,14 +677,15 @@ class _Applier:
                         lambda f, a=at, k=k: step(0.3 + 0.6 * (a + f * k) / n))  # fmt: skip
             at += k
         step(0.9)
-        new_bases.sort(key=itemgetter(0))  # uid order: the sync_base B-tree takes appends
-        conn.execute(
-            "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) SELECT ?, ?, "
-            "json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? FROM json_each(?) "
-            "WHERE true ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, "
-            "batch_id = excluded.batch_id",
-            (self.peer, t, self.batch_id, orjson.dumps(new_bases)),
-        )
+        if new_bases:
+            new_bases.sort(key=itemgetter(0))  # uid order: the sync_base B-tree takes appends
+            uids, hashes = zip(*new_bases, strict=True)
+            conn.execute(
+                f"INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) SELECT ?, ?, {UID_SQL}, "
+                f"{HASH_SQL}, ? FROM json_each(?) WHERE true ON CONFLICT(peer, tbl, uid) DO "
+                "UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",
+                (self.peer, t, self.batch_id, packed_hashes(uids, hashes)),
+            )
         if inserts or fast:
             self.maps.forget(t)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
+
 from mzdesk.models.registry import Registry
 from mzdesk.sync import changelog
 from mzdesk.sync.batch import record_line
@@ -89,3 +93,19 @@ def test_sqlite_built_lines_equal_record_line(store):
     assert (uid2, hid) == (uid, h.id) and isinstance(head, bytes) and isinstance(body, bytes)
     assert head + body + b"}\n" == record_line(uid, "upsert", meta, content).encode("utf-8")
     assert body.decode("utf-8") == content
+
+
+def test_packed_hashes_split_back_into_uid_and_hash_for_any_uid():
+    """sync_base and sync_pending are written from packed_hashes through UID_SQL/HASH_SQL:
+    uids of any length and content (a peer's, an old format's) come back as they went in,
+    and a hash of another width is refused rather than shifting every uid."""
+    uids = ["0123456789abcdef0123456789abcdef", "u", "村-甲\x1f'\"", "a" * 70]
+    hashes = [changelog.content_hash(u) for u in uids]
+    conn = sqlite3.connect(":memory:")
+    got = conn.execute(
+        f"SELECT {changelog.UID_SQL}, {changelog.HASH_SQL} FROM json_each(?) ORDER BY key",
+        (changelog.packed_hashes(uids, hashes),),
+    ).fetchall()
+    assert got == list(zip(uids, hashes, strict=True))
+    with pytest.raises(ValueError):
+        changelog.packed_hashes(["u"], ["abc"])
