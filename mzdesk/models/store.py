@@ -152,7 +152,14 @@ class Store:
             self.conn.execute("ROLLBACK")
             raise
         self._depth = 0
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            # a COMMIT that fails (disk full, I/O error, busy) may leave the transaction
+            # open: roll it back, so that nothing of it lands later with another commit
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     def stamp(self, new: bool) -> dict[str, str]:
         """created/updated columns for a row written now by this operator."""
