@@ -121,96 +121,113 @@ def export_batch(
     if peer.revoked:
         raise MzError(f"站点 {to} 的密钥已吊销，不能再发给它", "revoked_key")
     out = Path(out)
-    with _big_cache(store), gc_paused(), store.transaction():
-        changelog.ensure_triggers(store.conn)
-        state = store.one("SELECT * FROM sync_sites WHERE code = ?", (to,))
-        position = changelog.log_position(store.conn)
-        scope = scoping.scope(store, own, peer)
-        maps = Maps(store)
-        tables = changelog.synced_tables(store.conn)
-        if full:
-            todo = {t: None for t in tables}
-            total = sum(store.scalar(f"SELECT count(*) FROM {t}") for t in tables)
-            tombstones: dict[str, list[str]] = {}
-        else:
-            todo, tombstones = {}, {}
-            for t, uid, op in store.conn.execute(
-                "SELECT tbl, uid, op FROM sync_changes WHERE seq > ? ORDER BY seq",
-                (state["out_cursor"],),
-            ):
-                (tombstones if op == "delete" else todo).setdefault(t, []).append(uid)
-        withdraw: list[str] = []
-        if peer.key.role == "field" and scope is not None:
-            # assignments change: what came into scope goes down even if unchanged, and
-            # what left it is withdrawn (see mzdesk.sync.scope)
-            if not full:
-                for t, uids in scoping.newly_in_scope(store, to, scope).items():
-                    have = set(todo.get(t, []))
-                    todo.setdefault(t, []).extend(u for u in uids if u not in have)
-            withdraw = scoping.withdraw_list(store, to, scope)
-        confirmed = (
-            scoping.confirmations(store, to)
-            if RANK.get(peer.key.role, 0) > RANK.get(own.role, 0)
-            else []
-        )
+    part = out.with_name(out.name + ".part")
+    try:
+        with _durable(store), _big_cache(store), gc_paused(), store.transaction():
+            result = _export(store, keys, own, peer, to, out, part, full, progress, cancel)
+    except BaseException:
+        part.unlink(missing_ok=True)  # no record, so no file either
+        raise
+    # the batch is on record (durably) before it has its name: a file nobody has a record of
+    # would have its sequence number used again.  Should this rename fail, the batch can be
+    # written again byte for byte (resend)
+    os.replace(part, out)
+    return result
+
+
+def _export(store: Store, keys: SiteKeys, own, peer, to: str, out: Path, part: Path, full: bool,
+            progress: Progress, cancel: Cancel | None) -> ExportResult:  # fmt: skip
+    """The body of :func:`export_batch`, inside its transaction: the batch that will be
+    ``out`` is written to ``part``."""
+    changelog.ensure_triggers(store.conn)
+    state = store.one("SELECT * FROM sync_sites WHERE code = ?", (to,))
+    position = changelog.log_position(store.conn)
+    scope = scoping.scope(store, own, peer)
+    maps = Maps(store)
+    tables = changelog.synced_tables(store.conn)
+    if full:
+        todo = {t: None for t in tables}
+        total = sum(store.scalar(f"SELECT count(*) FROM {t}") for t in tables)
+        tombstones: dict[str, list[str]] = {}
+    else:
+        todo, tombstones = {}, {}
+        for t, uid, op in store.conn.execute(
+            "SELECT tbl, uid, op FROM sync_changes WHERE seq > ? ORDER BY seq",
+            (state["out_cursor"],),
+        ):
+            (tombstones if op == "delete" else todo).setdefault(t, []).append(uid)
+    withdraw: list[str] = []
+    if peer.key.role == "field" and scope is not None:
+        # assignments change: what came into scope goes down even if unchanged, and
+        # what left it is withdrawn (see mzdesk.sync.scope)
         if not full:
-            total = sum(len(v) for v in todo.values())
-        writer = BatchWriter()
+            for t, uids in scoping.newly_in_scope(store, to, scope).items():
+                have = set(todo.get(t, []))
+                todo.setdefault(t, []).extend(u for u in uids if u not in have)
+        withdraw = scoping.withdraw_list(store, to, scope)
+    confirmed = (
+        scoping.confirmations(store, to)
+        if RANK.get(peer.key.role, 0) > RANK.get(own.role, 0)
+        else []
+    )
+    if not full:
+        total = sum(len(v) for v in todo.values())
+    writer = BatchWriter()
 
-        def reading(done: int, total: int) -> None:  # the first READ of the bar; then the
-            progress(READ * done // max(total, 1), PROGRESS)  # bookkeeping, encryption, commit
+    def reading(done: int, total: int) -> None:  # the first READ of the bar; then the
+        progress(READ * done // max(total, 1), PROGRESS)  # bookkeeping, encryption, commit
 
-        try:
-            counts, bases = _collect(store, tables, todo, tombstones, full, to, scope, maps, writer,
-                                     total, reading, cancel)  # fmt: skip
-        except BaseException:
-            writer.close()
-            raise
-        seq = state["last_out_seq"] + 1
-        # written while the writer's thread still deflates the last records file (SQLite lets
-        # go of the GIL)
-        for t, packed in bases.items():
-            store.conn.execute(
-                f"INSERT INTO sync_pending (peer, seq, tbl, uid, hash) SELECT ?, ?, ?, {UID_SQL}, "
-                f"{HASH_SQL} FROM json_each(?)",
-                (to, seq, t, packed),
-            )
-        manifest = {
-            "schema_version": store.schema_version,
-            "sender": {"code": own.code, "name": own.name, "role": own.role,
-                       "fingerprint": keys.public.fingerprint},
-            "recipient": {"code": peer.key.code, "name": peer.key.name,
-                          "fingerprint": peer.key.fingerprint},
-            "sequence": seq,
-            "previous_sha256": state["last_out_hash"],
-            "ack": {"sequence": state["last_in_seq"], "sha256": state["last_in_hash"]},
-            "created_at": now_iso(),
-            "full": full,
-            "counts": counts,
-        }  # fmt: skip
-        if withdraw:
-            manifest["withdraw"] = {"households": withdraw}
-        if confirmed:
-            manifest["withdrawn"] = {"households": confirmed}
-        progress(READ + (PROGRESS - READ) // 2, PROGRESS)
-        if cancel and cancel():
-            writer.close()
-            raise Cancelled()
-        data = writer.finish(manifest, keys, peer.key)
-        progress(PROGRESS - (PROGRESS - READ) // 4, PROGRESS)
-        digest = sha256(data)
-        store.conn.execute("UPDATE sync_base SET force = 0 WHERE peer = ? AND force = 1", (to,))
+    try:
+        counts, bases = _collect(store, tables, todo, tombstones, full, to, scope, maps, writer,
+                                 total, reading, cancel)  # fmt: skip
+    except BaseException:
+        writer.close()
+        raise
+    seq = state["last_out_seq"] + 1
+    # written while the writer's thread still deflates the last records file (SQLite lets
+    # go of the GIL)
+    for t, packed in bases.items():
         store.conn.execute(
-            "UPDATE sync_sites SET last_out_seq = ?, last_out_hash = ?, out_cursor = ? WHERE code = ?",
-            (seq, digest, position, to),
+            f"INSERT INTO sync_pending (peer, seq, tbl, uid, hash) SELECT ?, ?, ?, {UID_SQL}, "
+            f"{HASH_SQL} FROM json_each(?)",
+            (to, seq, t, packed),
         )
-        store.conn.execute(
-            "INSERT INTO sync_batches (direction, peer, seq, sha256, full, created_at, processed_at, "
-            "counts, file_name, data) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (to, seq, digest, int(full), manifest["created_at"], now_iso(),
-             json.dumps(counts), out.name, data),
-        )  # fmt: skip
-        _write_atomic(out, data)  # inside the transaction: no file, no record of it
+    manifest = {
+        "schema_version": store.schema_version,
+        "sender": {"code": own.code, "name": own.name, "role": own.role,
+                   "fingerprint": keys.public.fingerprint},
+        "recipient": {"code": peer.key.code, "name": peer.key.name,
+                      "fingerprint": peer.key.fingerprint},
+        "sequence": seq,
+        "previous_sha256": state["last_out_hash"],
+        "ack": {"sequence": state["last_in_seq"], "sha256": state["last_in_hash"]},
+        "created_at": now_iso(),
+        "full": full,
+        "counts": counts,
+    }  # fmt: skip
+    if withdraw:
+        manifest["withdraw"] = {"households": withdraw}
+    if confirmed:
+        manifest["withdrawn"] = {"households": confirmed}
+    progress(READ + (PROGRESS - READ) // 2, PROGRESS)
+    if cancel and cancel():
+        writer.close()
+        raise Cancelled()
+    data = writer.finish(manifest, keys, peer.key)
+    progress(PROGRESS - (PROGRESS - READ) // 4, PROGRESS)
+    digest = sha256(data)
+    store.conn.execute("UPDATE sync_base SET force = 0 WHERE peer = ? AND force = 1", (to,))
+    store.conn.execute(
+        "UPDATE sync_sites SET last_out_seq = ?, last_out_hash = ?, out_cursor = ? WHERE code = ?",
+        (seq, digest, position, to),
+    )
+    store.conn.execute(
+        "INSERT INTO sync_batches (direction, peer, seq, sha256, full, created_at, processed_at, "
+        "counts, file_name, data) VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (to, seq, digest, int(full), manifest["created_at"], now_iso(),
+         json.dumps(counts), out.name, data),
+    )  # fmt: skip
+    _write_synced(part, data)  # inside the transaction: no file written, no record of it
     return ExportResult(
         out, to, seq, counts, full, len(data), digest, len(withdraw), len(confirmed)
     )
@@ -275,13 +292,36 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
     return counts, bases
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    try:
+        _write_synced(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _durable(store: Store):
+    """The commit is on disk when it returns (WAL synced), not only after the next
+    checkpoint: an export hands a file out, and a power cut must not forget it was made."""
+    if store.conn.in_transaction:  # joined an outer transaction: its commit decides
+        yield
+        return
+    old = store.conn.execute("PRAGMA synchronous").fetchone()[0]
+    store.conn.execute("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        store.conn.execute(f"PRAGMA synchronous = {int(old)}")
 
 
 def resend(store: Store, to: str, seq: int, out: str | Path) -> Path:

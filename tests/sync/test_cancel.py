@@ -3,6 +3,8 @@ half-applied, and the next attempt proceeds as if the cancelled one never happen
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from mzdesk.models.registry import Cancelled
@@ -36,6 +38,29 @@ def test_a_cancelled_export_writes_no_file_and_uses_no_sequence_number(pair):
     assert fingerprint(t.store) == before
     res = export_batch(t.store, t.keys, c.code, t.dir / "first.age", full=True)
     assert res.sequence == 1
+
+
+def test_an_export_whose_commit_fails_leaves_no_file_and_the_next_one_takes_its_number(pair):
+    """The batch is on record before it gets its name: a file nobody has a record of would
+    have its sequence number used again, and the receiver would refuse what follows."""
+    t, c = pair
+    before = fingerprint(t.store)
+    last = t.store.scalar("SELECT last_out_seq FROM sync_sites WHERE code = ?", (c.code,))
+    out = t.dir / "unlucky.age"
+
+    def disk_full(store):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    t.store.before_commit.append(disk_full)
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            export_batch(t.store, t.keys, c.code, out)
+    finally:
+        t.store.before_commit.remove(disk_full)
+    assert not out.exists() and not list(t.dir.glob("*.part"))
+    assert fingerprint(t.store) == before
+    res = export_batch(t.store, t.keys, c.code, out)
+    assert res.sequence == last + 1 and out.exists() and not list(t.dir.glob("*.part"))
 
 
 def test_a_cancelled_import_applies_nothing_and_the_batch_imports_afterwards(pair):
