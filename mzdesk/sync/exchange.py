@@ -121,6 +121,8 @@ def export_batch(
     if peer.revoked:
         raise MzError(f"站点 {to} 的密钥已吊销，不能再发给它", "revoked_key")
     out = Path(out)
+    if not out.parent.is_dir():  # before the long work, not after it
+        raise MzError(f"保存位置不存在：{out.parent}（U 盘是否已插好？）", "no_such_dir")
     part = out.with_name(out.name + ".part")
     try:
         with _durable(store), _big_cache(store), gc_paused(), store.transaction():

@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from mzdesk.models.errors import MzError
 from mzdesk.models.registry import Cancelled
 from mzdesk.sync.exchange import PARSED, PROGRESS, export_batch, import_batch
 from mzdesk.sync.local import FETCH
@@ -59,6 +60,8 @@ def test_an_export_whose_commit_fails_leaves_no_file_and_the_next_one_takes_its_
         t.store.before_commit.remove(disk_full)
     assert not out.exists() and not list(t.dir.glob("*.part"))
     assert fingerprint(t.store) == before
+    with pytest.raises(MzError, match="保存位置不存在"):  # a USB stick pulled out meanwhile
+        export_batch(t.store, t.keys, c.code, t.dir / "gone" / "b.age")
     res = export_batch(t.store, t.keys, c.code, out)
     assert res.sequence == last + 1 and out.exists() and not list(t.dir.glob("*.part"))
 
