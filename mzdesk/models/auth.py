@@ -216,6 +216,9 @@ def set_password(store, name: str, new_password: str, old_password: str | None =
             "WHERE name = ?",
             (pw, *store.stamp(new=False).values(), op.name),
         )
+    if store.operator == name:
+        store.login_password = new_password
+    _credentials_changed(store)
 
 
 def set_locked(store, name: str, locked: bool, reason: str = "") -> None:
@@ -230,6 +233,7 @@ def set_locked(store, name: str, locked: bool, reason: str = "") -> None:
             "updated_by = ? WHERE name = ?",
             (int(locked), reason if locked else "", *store.stamp(new=False).values(), name),
         )
+    _credentials_changed(store)
 
 
 def set_role(store, name: str, role: str) -> None:
@@ -286,10 +290,23 @@ def authenticate(store, name: str, password: str) -> Operator:
 
 
 def login(store, name: str, password: str) -> Operator:
-    """Authenticate and make this operator the store's acting identity."""
+    """Authenticate and make this operator the store's acting identity.  The password stays
+    in memory with the store for the session (``Store.login_password``): it unlocks the
+    site keys where they were sealed for this login (mzdesk.sync.keys)."""
     op = authenticate(store, name, password)
     store.operator = op.name
+    store.login_password = password
     return op
+
+
+# called with the store after an account's password or lock changed (committed): the site
+# keys sealed under that login are dropped (mzdesk.sync.keys registers itself on import)
+credentials_changed: list = []
+
+
+def _credentials_changed(store) -> None:
+    for hook in credentials_changed:
+        hook(store)
 
 
 def cli_login(store) -> None:

@@ -50,6 +50,9 @@ class Store:
         self.key = key
         self.path = path
         self.operator = operator
+        # the acting operator's password after a login (auth.login), for this session only:
+        # it unlocks the site keys sealed for that login (mzdesk.sync.keys); never stored
+        self.login_password: str | None = None
         self._depth = 0
         # run inside the outermost transaction just before COMMIT (the audit seal)
         self.before_commit: list = []

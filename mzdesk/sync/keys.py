@@ -6,6 +6,14 @@ with mode 0600 beside the database (``<db>.sync/keys/``); with a passphrase
 the secrets are sealed with AES-GCM under a scrypt-derived key (cheap enough
 to unlock on every batch, unlike age's passphrase mode).
 
+Where operator accounts exist, the secrets are also sealed for each operator who has
+once unlocked them with the passphrase while logged in (``logins`` in the key file,
+under a key derived from that operator's password): from then on that operator's login
+unlocks them, with no passphrase to type.  A seal counts only while the account's
+password is the one it was made with and the account is not locked; a password change
+or a lock drops it from the file at once (:func:`prune_logins`); an unlock with the
+passphrase drops stale seals too.
+
 The public half is exchanged as a small JSON file (``site-public.json``) whose
 short fingerprint the two clerks compare by phone before trusting it; the same
 file is shown as a QR code (:func:`qr_code`).  The key file keeps the public
@@ -32,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from ..models import auth
 from ..models.errors import MzError
 from ..models.site import Site, require_site
 from ..models.store import Store, now_iso
@@ -131,8 +140,98 @@ class SiteKeys:
         return self.signer.sign(data)
 
 
-def _derive(passphrase: str, salt: bytes) -> bytes:
-    return Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=8, p=1).derive(passphrase.encode())
+def _derive(passphrase: str, salt: bytes, n: int = _SCRYPT_N) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=8, p=1).derive(passphrase.encode())
+
+
+def _seal(secret: bytes, passphrase: str, aad: bytes) -> dict:
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    sealed = AESGCM(_derive(passphrase, salt)).encrypt(nonce, secret, aad)
+    return {"kdf": "scrypt", "n": _SCRYPT_N, "salt": b64(salt), "nonce": b64(nonce),
+            "ciphertext": b64(sealed)}  # fmt: skip
+
+
+def _open(s: dict, passphrase: str, aad: bytes) -> dict:
+    """The secret sealed in ``s``; ValueError (or a cryptography error) when it does not open."""
+    key = _derive(passphrase, unb64(s["salt"]), s["n"])
+    return json.loads(AESGCM(key).decrypt(unb64(s["nonce"]), unb64(s["ciphertext"]), aad))
+
+
+def _login_aad(site: str, name: str) -> bytes:
+    return f"{site}\x1flogin\x1f{name}".encode()
+
+
+def _login_stamps(store: Store) -> dict[str, str]:
+    """operator -> a stamp of their current password, for accounts not locked.  A login's
+    seal names the stamp it was made under: after a password change it no longer counts."""
+    if not store.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'operators'"
+    ).fetchone():
+        return {}
+    return {
+        name: hashlib.sha256(pw_hash.encode()).hexdigest()[:16]
+        for name, pw_hash in store.conn.execute(
+            "SELECT name, pw_hash FROM operators WHERE locked = 0"
+        )
+    }
+
+
+def _current_logins(body: dict, stamps: dict[str, str]) -> dict:
+    return {n: w for n, w in body.get("logins", {}).items() if stamps.get(n) == w.get("stamp")}
+
+
+def prune_logins(store: Store) -> int:
+    """Drop the key file's login seals whose account changed password or was locked (or is
+    gone); returns how many.  Runs after every such change (``auth.credentials_changed``)."""
+    try:
+        path = key_file(store)
+    except KeyError_:
+        return 0
+    if not path.exists():
+        return 0
+    body = json.loads(path.read_text(encoding="utf-8"))
+    keep = _current_logins(body, _login_stamps(store))
+    dropped = len(body.get("logins", {})) - len(keep)
+    if dropped:
+        body["logins"] = keep
+        _write_private(path, body)
+    return dropped
+
+
+auth.credentials_changed.append(prune_logins)
+
+
+def _unlock_by_login(store: Store, body: dict) -> dict | None:
+    """The secret, opened with the logged-in operator's password; None when there is no
+    current seal for this login."""
+    name, password = store.operator, store.login_password
+    if not password:
+        return None
+    seal = _current_logins(body, _login_stamps(store)).get(name)
+    if seal is None:
+        return None
+    try:
+        return _open(seal["sealed"], password, _login_aad(body["site"], name))
+    except Exception:  # noqa: BLE001 - a seal that does not open is as good as none
+        return None
+
+
+def _seal_for_login(store: Store, path: Path, body: dict, secret: dict) -> None:
+    """Seal the secret for the logged-in operator too (and drop stale seals)."""
+    name, password = store.operator, store.login_password
+    stamps = _login_stamps(store)
+    if not password or name not in stamps:
+        return
+    logins = _current_logins(body, stamps)
+    if name in logins and _unlock_by_login(store, body) is None:
+        del logins[name]  # damaged: seal it afresh
+    if name in logins and len(logins) == len(body.get("logins", {})):
+        return  # sealed for this login already, nothing stale
+    if name not in logins:
+        logins[name] = {"stamp": stamps[name], "sealed": _seal(
+            json.dumps(secret).encode(), password, _login_aad(body["site"], name))}  # fmt: skip
+    body["logins"] = logins
+    _write_private(path, body)
 
 
 def _write_private(path: Path, body: dict) -> None:
@@ -169,15 +268,12 @@ def init_keys(store: Store, passphrase: str | None = None, force: bool = False) 
         "public": public,
     }
     if passphrase:
-        salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-        sealed = AESGCM(_derive(passphrase, salt)).encrypt(
-            nonce, secret.encode(), site.code.encode()
-        )
-        body["sealed"] = {"kdf": "scrypt", "n": _SCRYPT_N, "salt": b64(salt), "nonce": b64(nonce),
-                          "ciphertext": b64(sealed)}  # fmt: skip
+        body["sealed"] = _seal(secret.encode(), passphrase, site.code.encode())
     else:
         body["plain"] = json.loads(secret)
     _write_private(path, body)
+    if passphrase:
+        _seal_for_login(store, path, body, json.loads(secret))
     return SiteKeys(site, identity, signer)
 
 
@@ -194,19 +290,18 @@ def load_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
     body = json.loads(path.read_text(encoding="utf-8"))
     if "sealed" in body:
         passphrase = passphrase or os.environ.get(PASSPHRASE_ENV)
-        if not passphrase:
-            raise KeyError_(
-                f"本站私钥有口令保护，请提供口令（或设置 {PASSPHRASE_ENV}）", "passphrase"
-            )
-        s = body["sealed"]
-        try:
-            key = Scrypt(salt=unb64(s["salt"]), length=32, n=s["n"], r=8, p=1).derive(
-                passphrase.encode()
-            )
-            secret = json.loads(AESGCM(key).decrypt(unb64(s["nonce"]), unb64(s["ciphertext"]),
-                                                    body["site"].encode()))  # fmt: skip
-        except Exception:  # noqa: BLE001 - any failure here means a wrong passphrase
-            raise KeyError_("口令错误，无法解锁本站私钥", "bad_passphrase") from None
+        secret = None if passphrase else _unlock_by_login(store, body)
+        if secret is None:
+            if not passphrase:
+                raise KeyError_(
+                    f"本站私钥有口令保护，请提供口令（或设置 {PASSPHRASE_ENV}）", "passphrase"
+                )
+            try:
+                secret = _open(body["sealed"], passphrase, body["site"].encode())
+            except Exception:  # noqa: BLE001 - any failure here means a wrong passphrase
+                raise KeyError_("口令错误，无法解锁本站私钥", "bad_passphrase") from None
+            # once per login: from now on this operator's login unlocks the keys
+            _seal_for_login(store, path, body, secret)
     else:
         secret = body["plain"]
     keys = SiteKeys(

@@ -1,7 +1,8 @@
 """CLI: ``mzdesk keys …`` (site keys, trust list) and ``mzdesk sync …`` (batches).
 
 Registered in mzdesk/cli.py.  The private-key passphrase, when the keys have
-one, comes from ``--passphrase`` or $MZDESK_KEY_PASSPHRASE.
+one, comes from ``--passphrase`` or $MZDESK_KEY_PASSPHRASE, or is not needed where the
+logged-in operator (MZDESK_OPERATOR/MZDESK_PASSWORD) has used it once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import click
 
 from ..cli import db_option, emit_json, open_store
 
-PASS_HELP = "私钥口令 / passphrase for the private keys (or $MZDESK_KEY_PASSPHRASE)"
+PASS_HELP = (
+    "私钥口令 / passphrase for the private keys (or $MZDESK_KEY_PASSPHRASE; not needed "
+    "once the logged-in operator has used it: their login unlocks the keys)"
+)
 
 
 def _pass_option(f):

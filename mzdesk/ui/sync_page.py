@@ -278,8 +278,10 @@ class SyncPage(QWidget):
             except MzError as exc:
                 if exc.code != "passphrase" or not ask:
                     raise
+                hint = (f"请输入口令（输入一次后，账号 {self.store.operator} 登录即可解锁，"
+                        "无需再输）：" if self.store.login_password else "请输入口令：")  # fmt: skip
                 text, ok = QInputDialog.getText(
-                    self, "本站私钥口令", "请输入口令：", QLineEdit.EchoMode.Password
+                    self, "本站私钥口令", hint, QLineEdit.EchoMode.Password
                 )
                 if not ok:
                     raise

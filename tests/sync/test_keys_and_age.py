@@ -106,3 +106,81 @@ def test_fingerprint_shows_without_the_passphrase_and_a_swapped_public_half_is_r
     path.write_text(json.dumps(body))
     with pytest.raises(MzError, match="公钥与私钥不符"):
         load_keys(t.store, "山高水长")
+
+
+@pytest.fixture
+def guarded(tmp_path, monkeypatch):
+    """A township whose keys have a passphrase, with two accounts (fast scrypt for logins)."""
+    from mzdesk.models import auth
+
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**10)
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    t.keys = init_keys(t.store, passphrase="山高水长", force=True)
+    auth.add_operator(t.store, "wang", "wang-pass-1", "admin")
+    t.store.operator = "wang"
+    auth.add_operator(t.store, "li", "li-pass-01", "clerk")
+    return t
+
+
+def _seals(store) -> set[str]:
+    return set(json.loads(key_file(store).read_text())["logins"])
+
+
+def test_an_operators_login_unlocks_the_keys_after_one_use_of_the_passphrase(guarded):
+    from mzdesk.models import auth
+
+    t = guarded
+    auth.login(t.store, "li", "li-pass-01")
+    with pytest.raises(MzError, match="口令保护"):
+        load_keys(t.store)  # li has not unlocked them yet
+    assert load_keys(t.store, "山高水长").public == t.keys.public
+    assert load_keys(t.store).public == t.keys.public  # li's login does it now
+    assert _seals(t.store) == {"li"}
+    text = key_file(t.store).read_text()
+    assert "li-pass-01" not in text and t.keys.identity.__str__() not in text  # sealed, not kept
+    auth.login(t.store, "wang", "wang-pass-1")  # another account: its own passphrase once
+    with pytest.raises(MzError, match="口令保护"):
+        load_keys(t.store)
+    t.store.login_password = None  # setup mode, or the CLI without MZDESK_PASSWORD
+    t.store.operator = "li"
+    with pytest.raises(MzError, match="口令保护"):
+        load_keys(t.store)
+
+
+def test_a_password_change_or_a_lock_drops_the_logins_seal(guarded):
+    """The old password of an account (leaked, the reason to change it) no longer opens
+    the site keys: its seal leaves the key file at once, not at the next unlock."""
+    from mzdesk.models import auth
+
+    t = guarded
+    for name, pw in (("li", "li-pass-01"), ("wang", "wang-pass-1")):
+        auth.login(t.store, name, pw)
+        load_keys(t.store, "山高水长")
+    assert _seals(t.store) == {"li", "wang"}
+    auth.set_password(t.store, "li", "li-pass-02")  # wang (admin) resets li's password
+    assert _seals(t.store) == {"wang"}
+    auth.login(t.store, "li", "li-pass-02")
+    with pytest.raises(MzError, match="口令保护"):
+        load_keys(t.store)
+    auth.login(t.store, "wang", "wang-pass-1")
+    auth.add_operator(t.store, "zhao", "zhao-pass-1", "admin")
+    auth.login(t.store, "zhao", "zhao-pass-1")
+    auth.set_locked(t.store, "wang", True)
+    assert _seals(t.store) == set()
+
+
+def test_a_tampered_login_seal_is_refused_like_a_wrong_passphrase(guarded):
+    from mzdesk.models import auth
+
+    t = guarded
+    auth.login(t.store, "li", "li-pass-01")
+    load_keys(t.store, "山高水长")
+    body = json.loads(key_file(t.store).read_text())
+    seal = body["logins"]["li"]["sealed"]
+    seal["ciphertext"] = seal["ciphertext"][:-6] + ("AAAAAA" if seal["ciphertext"][-6:] != "AAAAAA"
+                                                    else "BBBBBB")  # fmt: skip
+    key_file(t.store).write_text(json.dumps(body))
+    with pytest.raises(MzError, match="口令保护"):  # falls back to asking for the passphrase
+        load_keys(t.store)
+    assert load_keys(t.store, "山高水长").public == t.keys.public  # and seals it afresh
+    assert load_keys(t.store).public == t.keys.public

@@ -142,3 +142,47 @@ def test_field_laptop_gets_only_its_villages_via_assign(tmp_path, monkeypatch):
     said = run("sync", "export", "--db", f, "--to", "341623101", "--out", up)
     assert f"确认已撤回 {n} 户" in said and "无变更" not in said
     assert f"对方已撤回 {n} 户" in run("sync", "import", up, "--db", t)
+
+
+def test_the_operators_login_unlocks_the_keys_from_the_cli_until_the_password_changes(
+    tmp_path, monkeypatch
+):
+    """Real processes, as a clerk's script runs them: the passphrase once while logged in,
+    then MZDESK_OPERATOR/MZDESK_PASSWORD alone; an admin's password reset (another process,
+    which must drop the seal itself) ends that."""
+    monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
+    for var in ("MZDESK_OPERATOR", "MZDESK_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    t, c = str(tmp_path / "t.sqlite"), str(tmp_path / "c.sqlite")
+    run("init", "--db", t, "--site-code", "341623101", "--site-name", "青山镇")
+    run("init", "--db", c, "--site-code", "341623", "--site-name", "县民政局", "--role", "county")
+    run("keys", "init", "--db", c)
+    run("keys", "export-public", "--db", c, "--out", str(tmp_path / "c.pub"))
+    run("keys", "trust", "--db", t, str(tmp_path / "c.pub"))
+    run("keys", "init", "--db", t, "--passphrase", "山高水长")
+    run("operators", "add", "wang", "--role", "admin", "--password", "wang-pass-1", "--db", t)
+    monkeypatch.setenv("MZDESK_OPERATOR", "wang")
+    monkeypatch.setenv("MZDESK_PASSWORD", "wang-pass-1")
+    run("operators", "add", "li", "--role", "clerk", "--password", "li-pass-01", "--db", t)
+    monkeypatch.setenv("MZDESK_OPERATOR", "li")
+    monkeypatch.setenv("MZDESK_PASSWORD", "li-pass-01")
+    out = lambda n: str(tmp_path / f"b{n}.age")  # noqa: E731
+    assert "口令保护" in assert_one_line_failure(
+        mz("sync", "export", "--db", t, "--to", "341623", "--out", out(1), ok=False)
+    )
+    mz("sync", "export", "--db", t, "--to", "341623", "--out", out(1), "--passphrase", "山高水长")
+    mz("sync", "export", "--db", t, "--to", "341623", "--out", out(2))  # the login alone
+    key_file = tmp_path / "t.sqlite.sync" / "keys" / "site-key.json"
+    assert set(json.loads(key_file.read_text(encoding="utf-8"))["logins"]) == {"li"}
+    monkeypatch.setenv("MZDESK_OPERATOR", "wang")
+    monkeypatch.setenv("MZDESK_PASSWORD", "wang-pass-1")
+    mz("operators", "passwd", "li", "--password", "li-pass-02", "--db", t)
+    assert json.loads(key_file.read_text(encoding="utf-8"))["logins"] == {}  # gone at once
+    monkeypatch.setenv("MZDESK_OPERATOR", "li")
+    for password in ("li-pass-01", "li-pass-02"):  # the old one cannot log in; the new one
+        monkeypatch.setenv("MZDESK_PASSWORD", password)  # has no seal yet
+        failure = assert_one_line_failure(
+            mz("sync", "export", "--db", t, "--to", "341623", "--out", out(3), ok=False)
+        )
+        assert ("口令保护" if password == "li-pass-02" else "密码") in failure
+    assert not (tmp_path / "b3.age").exists()

@@ -118,3 +118,37 @@ def test_sync_page_reassigns_villages_and_shows_the_withdrawal(qtbot, tmp_path):
     page.import_from(f.export(t))
     wait_done(qtbot, page)
     assert f"对方已撤回 {len(r.withdraw['removed'])} 户" in page.report.toPlainText()
+
+
+def test_sync_page_asks_for_the_passphrase_once_per_login(qtbot, tmp_path, monkeypatch):
+    """Keys with a passphrase and an operator logged in: the first export asks for the
+    passphrase (the prompt says the login will do from then on), a new page of a later
+    session with the same login asks nothing."""
+    from PySide6.QtWidgets import QInputDialog
+
+    from mzdesk.models import auth
+    from mzdesk.sync.keys import init_keys
+
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**10)
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    t.keys = init_keys(t.store, passphrase="山高水长", force=True)
+    link(t, c)
+    generate_demo(t.store, 3, seed=4)
+    auth.add_operator(t.store, "li", "li-pass-01", "admin")
+    auth.login(t.store, "li", "li-pass-01")
+    asked = []
+
+    def answer(parent, title, label, echo):
+        asked.append(label)
+        return "山高水长", True
+
+    monkeypatch.setattr(QInputDialog, "getText", answer)
+    for n in (1, 2):
+        page = SyncPage(t.store)  # a fresh page: nothing unlocked in memory
+        qtbot.addWidget(page)
+        page.dest.setCurrentIndex(page.dest.findData(c.code))
+        page.export_to(tmp_path / f"b{n}.age")
+        wait_done(qtbot, page)
+        assert (tmp_path / f"b{n}.age").exists(), page.last_error
+    assert len(asked) == 1 and "登录即可解锁" in asked[0]
