@@ -19,6 +19,7 @@ from reportlab.lib.units import mm
 
 from ..models.booklets import Booklet, Booklets
 from ..models.errors import MzError
+from ..models.files import replacing
 from ..models.forms import Field, Template, display_value
 from ..models.household import Household
 from ..models.money import format_fen
@@ -164,11 +165,9 @@ def write_booklets(store: Store, household_ids: Sequence[int], out: str | Path, 
     site_name = site.name if site else ""
     font = register_cjk_font()
     registry, booklets = Registry(store), Booklets(store)
-    out = Path(out)
-    tmp = out.with_name(out.name + ".part")
-    c = new_canvas(tmp, title="关爱簿")
     total = len(household_ids)
-    try:
+    with replacing(out) as tmp:
+        c = new_canvas(tmp, title="关爱簿")
         pw = PageWriter(c, font, record=record)
         for i, hid in enumerate(household_ids):
             if cancel and cancel():
@@ -184,9 +183,6 @@ def write_booklets(store: Store, household_ids: Sequence[int], out: str | Path, 
             if progress:
                 progress(i + 1, total)
         save_canvas(c)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return pw.page - 1
 
 

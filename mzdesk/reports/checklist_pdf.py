@@ -20,6 +20,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 
 from ..models.errors import MzError
+from ..models.files import replacing
 from ..models.forms import Field, Template, display_value
 from ..models.household import Household
 from ..models.ids import mask_id
@@ -229,8 +230,6 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
     site = get_site(store)
     site_name = site.name if site else ""
     font = register_cjk_font()
-    out = Path(out)
-    tmp = out.with_name(out.name + ".part")
     resolved = []
     for e in entries:
         if isinstance(e, int):
@@ -239,9 +238,9 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
         resolved.append(e)
     if not resolved:
         raise MzError("没有要打印的家庭", "nothing_to_print")
-    c = new_canvas(tmp, title="入户调查/核查表")
     total = len(resolved)
-    try:
+    with replacing(out) as tmp:
+        c = new_canvas(tmp, title="入户调查/核查表")
         pw = PageWriter(c, font)
         for i, e in enumerate(resolved):
             if cancel and cancel():
@@ -262,7 +261,4 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
             if progress:
                 progress(i + 1, total)
         save_canvas(c)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
     return pw.page - 1

@@ -20,7 +20,6 @@ the same bytes.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +30,7 @@ from reportlab.lib.rl_accel import escapePDF
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
+from ..models.files import replacing
 from ..models.money import format_fen
 from ..models.notice import Notice
 from .fonts import new_canvas, register_cjk_font, string_width
@@ -327,8 +327,12 @@ def render(n: Notice, out: str | Path, name_header: str = "户主姓名",
            progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
     """Write the notice to ``out`` (atomically); return the page count."""
     lay, pages = layout(n, name_header)
-    out = Path(out)
-    tmp = out.with_name(out.name + ".part")
+    with replacing(out) as tmp:
+        return _draw(n, tmp, lay, pages, progress)
+
+
+def _draw(n: Notice, tmp: Path, lay, pages, progress) -> int:
+    """Draw the laid-out ``pages`` into a PDF at ``tmp``; the page count."""
     c = new_canvas(tmp, title=n.title, pagesize=(lay.W, lay.H), size=lay.body, invariant=1)
     c.setSubject("公示")
     total = len(pages)
@@ -371,7 +375,6 @@ def render(n: Notice, out: str | Path, name_header: str = "户主姓名",
             c.save()
         finally:
             rl_config.useA85 = old
-    os.replace(tmp, out)
     return total
 
 

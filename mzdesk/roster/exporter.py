@@ -21,6 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
 from ..models.errors import MzError
+from ..models.files import replacing
 from ..models.registry import Cancelled
 from ..models.store import Store
 from ..models.vocab import categories, category_name
@@ -91,14 +92,8 @@ def _sheet_title(name: str) -> str:
 
 
 def _save(wb: Workbook, out: str | Path) -> None:
-    out = Path(out)
-    tmp = out.with_name(out.name + ".part")
-    try:
-        wb.save(tmp)
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(out) as part:
+        wb.save(part)
 
 
 PAYMENT_HEADERS = ("序号", "村(社区)", "组", "姓名", "身份证号码", "开户银行", "银行账号",

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from pathlib import Path
 
+from ..models.files import replacing
 from ..models.money import format_fen
 from ..models.store import Store
 from ..models.vocab import categories, category_name
@@ -182,7 +184,13 @@ def table_rows(stats: dict) -> list[list]:
 
 
 def write_pdf(stats: dict, out, township: str = "") -> int:
-    """The statistics table as a landscape A4 PDF (embedded CJK font); returns pages."""
+    """The statistics table as a landscape A4 PDF (embedded CJK font), written all or
+    nothing (a failure leaves an earlier file of that name as it was); returns pages."""
+    with replacing(out) as part:
+        return _draw_pdf(stats, part, township)
+
+
+def _draw_pdf(stats: dict, out: Path, township: str) -> int:
     from reportlab.lib.pagesizes import A4, landscape
 
     from ..reports.fonts import new_canvas, register_cjk_font

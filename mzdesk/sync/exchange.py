@@ -31,6 +31,7 @@ from pathlib import Path
 from ..models import audit
 from ..models.bulk import gc_paused, insert_many
 from ..models.errors import MzError, NotFound
+from ..models.files import part_path, synced, write_bytes
 from ..models.ids import mask_id
 from ..models.migrations import MIGRATIONS
 from ..models.registry import Cancelled
@@ -123,7 +124,7 @@ def export_batch(
     out = Path(out)
     if not out.parent.is_dir():  # before the long work, not after it
         raise MzError(f"保存位置不存在：{out.parent}（U 盘是否已插好？）", "no_such_dir")
-    part = out.with_name(out.name + ".part")
+    part = part_path(out)
     try:
         with _durable(store), _big_cache(store), gc_paused(), store.transaction():
             result = _export(store, keys, own, peer, to, out, part, full, progress, cancel)
@@ -229,7 +230,8 @@ def _export(store: Store, keys: SiteKeys, own, peer, to: str, out: Path, part: P
         (to, seq, digest, int(full), manifest["created_at"], now_iso(),
          json.dumps(counts), out.name, data),
     )  # fmt: skip
-    _write_synced(part, data)  # inside the transaction: no file written, no record of it
+    part.write_bytes(data)  # inside the transaction: no file written, no record of it
+    synced(part)
     return ExportResult(
         out, to, seq, counts, full, len(data), digest, len(withdraw), len(confirmed)
     )
@@ -294,23 +296,6 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
     return counts, bases
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    try:
-        _write_synced(tmp, data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 @contextlib.contextmanager
 def _durable(store: Store):
     """The commit is on disk when it returns (WAL synced), not only after the next
@@ -333,8 +318,7 @@ def resend(store: Store, to: str, seq: int, out: str | Path) -> Path:
     )
     if data is None:
         raise NotFound(f"没有发给站点 {to} 的第 {seq} 批", "not_found")
-    _write_atomic(Path(out), data)
-    return Path(out)
+    return write_bytes(out, data)
 
 
 # -- import ------------------------------------------------------------------------
@@ -449,7 +433,7 @@ def import_batch(
     if seq > last + 1:
         hold = held_dir(store)
         hold.mkdir(parents=True, exist_ok=True)
-        _write_atomic(hold / f"{batch.sender}-{seq:06d}.age", data)
+        write_bytes(hold / f"{batch.sender}-{seq:06d}.age", data)
         raise BatchRefused(
             f"缺少站点 {batch.sender} 的第 {last + 1}"
             + (f"–{seq - 1}" if seq - 1 > last + 1 else "")

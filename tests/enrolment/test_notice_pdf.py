@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from mzdesk.models import notice as nt
 from mzdesk.models.household import Household, Member
 from mzdesk.models.ids import check_char
-from mzdesk.models.registry import Registry
+from mzdesk.models.registry import Cancelled, Registry
 from mzdesk.reports.notice_pdf import write_pdf
 from mzdesk.reports.notice_xlsx import write_xlsx
 from tests.enrolment.conftest import HOTLINE, ready
@@ -114,6 +114,18 @@ def test_long_notice_pages_and_repeated_headers(store, registry, tmp_path):
         pdftext(out).split()
     )
     assert "监督电话" in "".join(ps[-1].split())
+
+    # the clerk cancels a re-print halfway (the progress callback stops it): the notice
+    # printed before stays whole, and no partial file is left beside it
+    before = out.read_bytes()
+
+    def cancel_on_page_2(page: int, of: int) -> None:
+        if page == 2:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        write_pdf(store, nid, out, cancel_on_page_2)
+    assert out.read_bytes() == before and not list(tmp_path.glob("*.part"))
 
 
 @pytest.mark.parametrize("size, land", [("A4", True), ("A3", True)])

@@ -152,6 +152,28 @@ def test_stats_pdf_has_the_figures(store, township, tmp_path):
     assert "农村低保" in text and "1850.00" in text and "308.33" in text
 
 
+def test_a_stats_pdf_that_fails_halfway_leaves_the_earlier_file_as_it_was(
+    store, township, tmp_path, monkeypatch
+):
+    """Written over an earlier report on a USB stick that fills up: the earlier report
+    stays whole and no partial file is left (it used to be overwritten in place)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = tmp_path / "s.pdf"
+    write_pdf(monthly_stats(store, NOV), out, "青山镇")
+    before = out.read_bytes()
+
+    def disk_full(self):
+        with open(self._filename, "wb") as fh:
+            fh.write(b"%PDF-1.4 truncat")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Canvas, "save", disk_full)
+    with pytest.raises(OSError):
+        write_pdf(monthly_stats(store, NOV), out, "青山镇")
+    assert out.read_bytes() == before and not list(tmp_path.glob("*.part"))
+
+
 @pytest.mark.slow
 def test_libreoffice_reads_ids_back_as_text(store, township, tmp_path):
     soffice = require_tool("soffice", "libreoffice")

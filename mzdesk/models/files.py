@@ -1,0 +1,49 @@
+"""Files mzdesk hands to people (PDF, xlsx, batches, backups' siblings): all or nothing.
+
+Every output goes through ``<name>.part`` and an atomic rename: a failure halfway (a full
+USB stick, a cancel, a crash) leaves the previous file of that name as it was and no
+partial file behind, so a clerk never prints or sends a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def part_path(out: str | Path) -> Path:
+    """Where :func:`replacing` writes ``out`` until it is complete."""
+    out = Path(out)
+    return out.with_name(out.name + ".part")
+
+
+def synced(path: Path) -> None:
+    """Flush ``path`` to the disk (a batch must survive a power cut once it is named)."""
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def replacing(out: str | Path, fsync: bool = False) -> Iterator[Path]:
+    """Yield the path to write ``out`` to; when the block ends without error it becomes
+    ``out`` (fsynced first with ``fsync``), on any error it is removed and ``out`` is left
+    as it was."""
+    out = Path(out)
+    part = part_path(out)
+    try:
+        yield part
+        if fsync:
+            synced(part)
+        os.replace(part, out)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(out: str | Path, data: bytes, fsync: bool = True) -> Path:
+    """``data`` as the file ``out``, all or nothing (see :func:`replacing`)."""
+    with replacing(out, fsync=fsync) as part:
+        part.write_bytes(data)
+    return Path(out)
