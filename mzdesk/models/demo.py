@@ -206,7 +206,7 @@ def insert_demo(
 ) -> list[int]:
     """Write what :func:`plan_demo` generated, in one transaction."""
     registry = Registry(store)
-    with store.transaction():
+    with store.checkpoint_after(), store.transaction():
         ids = registry.bulk_create(
             made, progress, cancel, today=max(dt.date.today(), DEMO_REFERENCE_DAY)
         )

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import getpass
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,15 @@ def default_operator() -> str:
         return "operator"
 
 
+def _connect(path: str, key: str | None) -> sqlite3.Connection:
+    """A bare connection (plain SQLite, or SQLCipher with ``key``); no PRAGMAs set."""
+    if key:
+        from .cipher import connect
+
+        return connect(path, key)
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+
 class Store:
     """An open mzdesk database: the single entry to the data (like Anki's collection)."""
 
@@ -56,6 +66,8 @@ class Store:
         self._depth = 0
         # run inside the outermost transaction just before COMMIT (the audit seal)
         self.before_commit: list = []
+        # the thread copying a large transaction's WAL into the file (checkpoint_after)
+        self.checkpointer: threading.Thread | None = None
 
     @classmethod
     def open(
@@ -81,12 +93,7 @@ class Store:
                             "not_a_database",
                         )
         try:
-            if key:
-                from .cipher import connect
-
-                conn = connect(path, key)
-            else:
-                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn = _connect(path, key)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 5000")
             # temp tables (bulk staging) and large sorts in RAM: the temp file costs a bulk
@@ -110,7 +117,49 @@ class Store:
         return store
 
     def close(self) -> None:
+        # a checkpoint still running keeps its own connection and ends on its own (the
+        # interpreter waits for it at exit); waiting here would stall a GUI worker's end
         self.conn.close()
+
+    # -- large transactions ----------------------------------------------
+    @contextlib.contextmanager
+    def checkpoint_after(self) -> Iterator[None]:
+        """For one large transaction: copy its WAL into the database file after it returns.
+
+        In WAL mode a COMMIT appends to the ``-wal`` file; SQLite then copies those pages
+        into the database (the automatic checkpoint) inside the same call: for a 500 MB sync
+        import that is seconds of the user's wait.  Here the automatic checkpoint is off for
+        the duration and one PASSIVE checkpoint runs afterwards on a thread with its own
+        connection, while the caller goes on.  Nothing about durability changes: a committed
+        transaction is in the WAL, which every connection reads and recovery replays.  A
+        checkpoint that cannot finish (a reader on an older snapshot) leaves the rest to the
+        next automatic one.  Joined to an outer transaction, that one's commit decides.
+        """
+        if self.path == ":memory:" or self.conn.in_transaction:
+            yield
+            return
+        old = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(old)}")
+            self._spawn(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            conn = _connect(self.path, self.key)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            finally:
+                conn.close()
+        except Exception:  # noqa: BLE001 - the WAL stays; the next checkpoint copies it
+            pass
+
+    def _spawn(self, fn) -> None:
+        # not a daemon: a process that ends now waits for the copy (cheaper than redoing it)
+        self.checkpointer = threading.Thread(target=fn, name="mzdesk-checkpoint")
+        self.checkpointer.start()
 
     # -- schema ---------------------------------------------------------
     @property

@@ -598,7 +598,7 @@ def apply(store: Store, plan: RosterPlan, month: dt.date | None = None,
     registry = Registry(store)
     creates = [fh for fh in plan.households if fh.action == "create"]
     updates = [fh for fh in plan.households if fh.action == "update"]
-    with store.transaction():
+    with store.checkpoint_after(), store.transaction():  # the WAL's copy: after the report
         stamp = store.stamp(new=True)
         batch_uid = new_uid()
         batch_id = store.conn.execute(

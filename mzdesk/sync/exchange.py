@@ -126,7 +126,8 @@ def export_batch(
         raise MzError(f"保存位置不存在：{out.parent}（U 盘是否已插好？）", "no_such_dir")
     part = part_path(out)
     try:
-        with _durable(store), _big_cache(store), gc_paused(), store.transaction():
+        with store.checkpoint_after(), _durable(store), _big_cache(store), gc_paused(), \
+                store.transaction():  # fmt: skip
             result = _export(store, keys, own, peer, to, out, part, full, progress, cancel)
     except BaseException:
         part.unlink(missing_ok=True)  # no record, so no file either
@@ -451,7 +452,7 @@ def import_batch(
             f"批次链不连续：第 {seq} 批声明的上一批与本站收到的第 {last} 批不同（对方数据库可能被恢复过）",
             "chain_broken",
         )
-    with _big_cache(store), gc_paused():
+    with store.checkpoint_after(), _durable(store), _big_cache(store), gc_paused():
         report = _apply(store, keys, batch, data, file_name, progress, cancel)
     held = held_dir(store) / f"{batch.sender}-{seq + 1:06d}.age"
     if held.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -39,4 +40,64 @@ def test_a_failed_commit_is_rolled_back_and_never_lands_with_a_later_one(tmp_pat
     store.close()
     store = Store.open(tmp_path / "s.sqlite", create=False)
     assert store.scalar("SELECT name FROM site") == "青山镇"
+    store.close()
+
+
+def _fill(store: Store, mb: int) -> None:
+    with store.transaction():
+        store.conn.execute("CREATE TABLE IF NOT EXISTS bulk (x BLOB)")
+        store.conn.executemany(
+            "INSERT INTO bulk VALUES (randomblob(4096))", [()] * (mb * 256)
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("key", [None, "口令 for the test"])
+def test_a_large_commit_is_copied_into_the_file_after_it_returns(tmp_path, key):
+    """checkpoint_after: COMMIT leaves the pages in the WAL (the file does not grow inside
+    the caller's wait); the copy runs afterwards on its own connection, then the file holds
+    everything, also when the WAL is gone; the automatic checkpoint is back as it was."""
+    path = tmp_path / "s.sqlite"
+    store = Store.open(path, operator="clerk", key=key)
+    init_site(store, "341623101", "青山镇")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = path.stat().st_size
+    later = []
+    store._spawn = later.append  # run the copy when the test says
+    with store.checkpoint_after():
+        _fill(store, 4)
+    assert path.stat().st_size == before  # committed, in the WAL only
+    assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    assert store.scalar("SELECT count(*) FROM bulk") == 1024
+    (copy,) = later
+    copy()
+    assert path.stat().st_size > before + 4 * 2**20
+    store.close()
+    Path(f"{path}-wal").unlink(missing_ok=True)  # everything is in the file itself
+    again = Store.open(path, create=False, key=key)
+    assert again.scalar("SELECT count(*) FROM bulk") == 1024
+    assert again.integrity_check() == []
+    again.close()
+
+
+def test_the_copy_runs_on_a_thread_and_a_failed_transaction_changes_nothing(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store = Store.open(path, operator="clerk")
+    init_site(store, "341623101", "青山镇")
+    with store.checkpoint_after():
+        _fill(store, 2)
+    store.checkpointer.join(timeout=30)
+    assert not store.checkpointer.is_alive()
+    assert store.checkpointer.name == "mzdesk-checkpoint"
+    size = path.stat().st_size
+    assert size > 2 * 2**20  # copied by the thread
+    with pytest.raises(RuntimeError), store.checkpoint_after(), store.transaction():
+        store.conn.execute("DELETE FROM bulk")
+        raise RuntimeError("stopped halfway")
+    store.checkpointer.join(timeout=30)
+    assert store.scalar("SELECT count(*) FROM bulk") == 512
+    assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    store.checkpointer = None
+    with store.transaction(), store.checkpoint_after():  # joins the outer one: nothing to do
+        store.conn.execute("UPDATE site SET name = '青山镇民政办'")
+    assert store.checkpointer is None
     store.close()
