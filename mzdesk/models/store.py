@@ -201,7 +201,10 @@ class Store:
                 hook(self)
         except BaseException:
             self._depth = 0
-            self.conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (disk full, I/O error): a
+            # second ROLLBACK would fail and hide the error that says what happened
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         self._depth = 0
         try:

@@ -101,3 +101,19 @@ def test_the_copy_runs_on_a_thread_and_a_failed_transaction_changes_nothing(tmp_
         store.conn.execute("UPDATE site SET name = '青山镇民政办'")
     assert store.checkpointer is None
     store.close()
+
+
+def test_a_full_disk_is_reported_as_such_not_as_a_failed_rollback(tmp_path):
+    """When a statement fails so that SQLite rolls back by itself (SQLITE_FULL), the user
+    sees the full disk, not 'cannot rollback - no transaction is active'."""
+    path = tmp_path / "s.sqlite"
+    store = Store.open(path, operator="clerk")
+    init_site(store, "341623101", "青山镇")
+    store.conn.execute("CREATE TABLE bulk (x BLOB)")
+    pages = store.scalar("PRAGMA page_count")
+    store.conn.execute(f"PRAGMA max_page_count = {pages + 8}")  # the file cannot grow: full
+    with pytest.raises(sqlite3.OperationalError, match="full"), store.transaction():
+        store.conn.executemany("INSERT INTO bulk VALUES (randomblob(4096))", [()] * 64)
+    assert not store.conn.in_transaction
+    assert store.scalar("SELECT count(*) FROM bulk") == 0
+    store.close()
