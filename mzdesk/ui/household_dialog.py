@@ -413,17 +413,24 @@ class HouseholdDialog(QDialog):
         h.housing_structure = f["housing_structure"].currentText()
         h.housing_area_m2 = f["housing_area_m2"].value() or None
         h.dangerous_house = f["dangerous_house"].isChecked()
+        try:
+            h.savings_fen = self._savings_fen()
+        except FieldError:
+            pass  # reported by _form_problems; the stored value stays until it parses
         h.notes = f["notes"].text().strip()
         h.causes = [c for c, cb in self.cause_boxes.items() if cb.isChecked()]
         h.members = [copy.deepcopy(m) for m in self.members]
         return h
 
+    def _savings_fen(self) -> int:
+        text = self.fields["savings_fen"].text().strip()
+        return parse_yuan(text, "savings_fen") if text else 0
+
     def _form_problems(self, h: Household) -> list[FieldError]:
         """Problems only the form can find (text that is not a number or a date)."""
         problems = []
-        text = self.fields["savings_fen"].text().strip()
         try:
-            h.savings_fen = parse_yuan(text, "savings_fen") if text else 0
+            self._savings_fen()
         except FieldError as exc:
             problems.append(exc)
         for i, m in enumerate(h.members):

@@ -126,6 +126,24 @@ def test_household_field_error_shown_beside_field(qtbot, window):
     assert "电话" in dlg.errors["phone"].text()
 
 
+def test_savings_are_saved_on_create_and_edit(qtbot, window, store):
+    dlg = window.new_household()
+    qtbot.addWidget(dlg)
+    dlg.fields["village"].setCurrentText("红旗村")
+    dlg.fields["savings_fen"].setText("3000.00")
+    set_member(dlg, 0, "孙大海", "户主", make_id("19650101", 31))
+    with qtbot.waitSignal(dlg.saved, timeout=3000) as saved:
+        assert dlg.save()
+    hid = saved.args[0]
+    assert Registry(store).get(hid).savings_fen == 300000
+    again = window.edit_household(hid)
+    qtbot.addWidget(again)
+    assert again.fields["savings_fen"].text() == "3000.00"
+    again.fields["savings_fen"].setText("5000")
+    assert again.save()
+    assert Registry(store).get(hid).savings_fen == 500000
+
+
 def test_unsaved_changes_guard(qtbot, window, monkeypatch):
     dlg = window.new_household()
     qtbot.addWidget(dlg)
