@@ -32,6 +32,8 @@ MEMBER_FIELDS = (
     "disability_category", "disability_level", "labour_capacity", "occupation",
 )  # fmt: skip
 INCOME_COLUMNS = tuple(f"income_{s}_fen" for s in INCOME_SOURCES)
+# status_reason of the members deleted together with their household
+DELETED_WITH_HOUSEHOLD = "家庭注销: "
 
 
 class Cancelled(MzError):
@@ -180,17 +182,29 @@ class Registry:
         self.store = store
 
     # -- reading --------------------------------------------------------
-    def get(self, household_id: int) -> Household:
+    def get(self, household_id: int, *, as_deleted: bool = False) -> Household:
+        """One household with its active members.
+
+        A deleted (注销) household has no active members left; with
+        ``as_deleted=True`` it comes with the members it had when it was
+        deleted, for viewing (their ID numbers were freed and are not unique)::
+
+            registry.get(7, as_deleted=True).members  # -> [Member(name='李四', ...)]
+        """
         s = self.store
         r = s.one("SELECT * FROM households WHERE id = ?", (household_id,))
         if r is None:
             raise NotFound(f"没有编号为{household_id}的家庭", "not_found")
+        if as_deleted and r["status"] == "deleted":
+            where = "status = 'deleted' AND substr(status_reason, 1, ?) = ?"
+            args: tuple = (len(DELETED_WITH_HOUSEHOLD), DELETED_WITH_HOUSEHOLD)
+        else:
+            where, args = "status = 'active'", ()
         members = [
             _member_from_row(m)
             for m in s.db.query(
-                "SELECT * FROM members WHERE household_id = ? AND status = 'active' "
-                "ORDER BY seq, id",
-                (household_id,),
+                f"SELECT * FROM members WHERE household_id = ? AND {where} ORDER BY seq, id",
+                (household_id, *args),
             )
         ]
         h = Household(members=members, id=r["id"], uid=r["uid"], rev=r["rev"], status=r["status"],
@@ -200,6 +214,11 @@ class Registry:
         h.dangerous_house = bool(r["dangerous_house"])
         h.causes = [c for c in r["causes"].split(",") if c]
         return h
+
+    def status_reason(self, household_id: int) -> str:
+        """Why the household is not active (the 注销 reason); empty when it is."""
+        r = self.store.one("SELECT status_reason FROM households WHERE id = ?", (household_id,))
+        return r["status_reason"] if r else ""
 
     def id_owners(self, id_numbers: Iterable[str], exclude_household: int | None) -> dict:
         """Active households holding these ID numbers: number -> (id, head, village)."""
@@ -332,7 +351,12 @@ class Registry:
                 "UPDATE members SET status = 'deleted', status_reason = ?, id_number = NULL, "
                 "id_raw = COALESCE(id_number, id_raw), id_rev = NULL, updated_at = ?, "
                 "updated_by = ? WHERE household_id = ? AND status = 'active'",
-                (f"家庭注销: {reason}", stamp["updated_at"], stamp["updated_by"], household_id),
+                (
+                    DELETED_WITH_HOUSEHOLD + reason,
+                    stamp["updated_at"],
+                    stamp["updated_by"],
+                    household_id,
+                ),
             )
 
     def bulk_create(

@@ -110,17 +110,25 @@ class HouseholdDialog(QDialog):
         self.store = store
         self.registry = Registry(store)
         self.today = today
-        self.household = self.registry.get(household_id) if household_id else Household(village="")
+        self.household = (
+            self.registry.get(household_id, as_deleted=True)
+            if household_id
+            else Household(village="")
+        )
+        self.read_only = self.household.status != "active"
         self.members: list[Member] = [copy.deepcopy(m) for m in self.household.members]
         self._loading = True
         self._dirty = False
         self._attempted = False  # show every problem only after the first save attempt
         self._touched: set[tuple[str, int | None]] = set()
         self._current_member: int | None = None
-        self.setWindowTitle(f"家庭信息 · 编号 {household_id}" if household_id else "新建家庭")
+        title = f"家庭信息 · 编号 {household_id}" if household_id else "新建家庭"
+        self.setWindowTitle(title + ("（已注销）" if self.read_only else ""))
         self.resize(1000, 720)
         self._build()
         self._load()
+        if self.read_only:
+            self._make_read_only(self.registry.status_reason(household_id))
         self._loading = False
         self._validate_timer = QTimer(self, singleShot=True, interval=150)
         self._validate_timer.timeout.connect(self.validate_now)
@@ -129,6 +137,11 @@ class HouseholdDialog(QDialog):
     def _build(self) -> None:
         v = vocab()
         root = QVBoxLayout(self)
+        self.banner = QLabel("")
+        self.banner.setStyleSheet("background: #fadbd8; color: #7b241c; padding: 6px;")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        root.addWidget(self.banner)
         self.tabs = QTabWidget()
         basics = QWidget()
         outer = QVBoxLayout(basics)
@@ -344,6 +357,24 @@ class HouseholdDialog(QDialog):
         self.detail.setEnabled(False)
         return self.detail
 
+    def _make_read_only(self, reason: str) -> None:
+        """A deleted (注销) household is shown as it was, and cannot be saved."""
+        self.banner.setText(f"该家庭已注销（原因：{reason or '未填写'}），仅供查看，不能修改。")
+        self.banner.show()
+        editors = [*self.fields.values(), *self.cause_boxes.values(), self.m_pending,
+                   self.m_in_assistance, self.m_cert, self.m_labour, self.m_occupation,
+                   self.m_deceased, *self.m_income.values(), *self.m_special.values()]  # fmt: skip
+        for w in editors:
+            if isinstance(w, QLineEdit):
+                w.setReadOnly(True)
+            else:
+                w.setEnabled(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for btn in (self.add_member_btn, self.remove_member_btn, self.save_btn):
+            btn.setEnabled(False)
+        self.save_btn.hide()
+        self.cancel_btn.setText("关闭 (Esc)")
+
     def add_tab(self, title: str, widget: QWidget) -> None:
         """Another capability's panel for this household (enrolments, visits ...)."""
         self.tabs.addTab(widget, title)
@@ -370,7 +401,7 @@ class HouseholdDialog(QDialog):
         self.table.setRowCount(0)
         for m in self.members:
             self._append_row(m)
-        if not self.members:
+        if not self.members and not self.read_only:
             self.add_member(relation="户主", focus=False)
             self._dirty = False
         self.table.setCurrentCell(0, 0)
@@ -440,6 +471,8 @@ class HouseholdDialog(QDialog):
 
     # ------------------------------------------------------------------ members
     def add_member(self, relation: str = "", focus: bool = True) -> None:
+        if self.read_only:
+            return
         if not relation:
             relation = "户主" if not any(m.is_head for m in self.members) else "子"
         m = Member(name="", relation=relation)
@@ -453,6 +486,8 @@ class HouseholdDialog(QDialog):
             self.table.editItem(self.table.item(r, COL["name"]))
 
     def remove_member(self) -> None:
+        if self.read_only:
+            return
         r = self.table.currentRow()
         if r < 0 or r >= len(self.members):
             return
@@ -550,7 +585,7 @@ class HouseholdDialog(QDialog):
         self._changed()
 
     def _changed(self, *_args) -> None:
-        if self._loading:
+        if self._loading or self.read_only:
             return
         self._dirty = True
         self._validate_timer.start()
@@ -642,6 +677,8 @@ class HouseholdDialog(QDialog):
 
     # ------------------------------------------------------------------ save / close
     def save(self) -> bool:
+        if self.read_only:
+            return False
         self._attempted = True
         # commit an open cell editor first
         self.table.setCurrentCell(self.table.currentRow(), self.table.currentColumn())

@@ -155,3 +155,24 @@ def test_bulk_create_is_all_or_nothing(registry):
         registry.bulk_create([good, dup])
     assert codes(exc) == {"id_duplicate_in_file"}
     assert registry.store.scalar("SELECT count(*) FROM households") == 0
+
+
+def test_deleted_household_can_be_read_with_the_members_it_had(registry):
+    h = household(
+        "红旗村",
+        ("张三丰", "户主", make_id("19800101", 1)),
+        ("王芳", "配偶", make_id("19820303", 2)),
+        ("张小明", "子", make_id("20100606", 3)),
+    )
+    registry.save(h)
+    h.members = h.members[:2]  # 张小明 removed before the household was deleted
+    registry.save(h)
+    registry.delete(h.id, "迁出本镇")
+    assert registry.get(h.id).members == []  # active members only, as before
+    gone = registry.get(h.id, as_deleted=True)
+    assert gone.status == "deleted"
+    assert [(m.name, m.id_number) for m in gone.members] == [
+        ("张三丰", make_id("19800101", 1)),
+        ("王芳", make_id("19820303", 2)),
+    ]
+    assert registry.status_reason(h.id) == "迁出本镇"

@@ -189,3 +189,26 @@ def test_filters_and_sort(qtbot, store):
     page.view.sortByColumn(6, Qt.SortOrder.DescendingOrder)
     counts = [int(page.model.index(r, 6).data()) for r in range(page.model.rowCount())]
     assert counts == sorted(counts, reverse=True)
+
+
+def test_deleted_household_opens_read_only_with_its_members(qtbot, window, store, monkeypatch):
+    hid = window.households.current_household_id()
+    Registry(store).delete(hid, "迁出本乡镇")
+    dlg = window.edit_household(hid)
+    qtbot.addWidget(dlg)
+    assert "已注销" in dlg.windowTitle()
+    assert "迁出本乡镇" in dlg.banner.text() and dlg.banner.isVisibleTo(dlg)
+    assert dlg.table.rowCount() == 1
+    assert dlg.table.item(0, COL["name"]).text() == "李四"
+    assert dlg.table.item(0, COL["id_number"]).text() == make_id("19700101", 5)
+    assert not dlg.save_btn.isVisibleTo(dlg)
+    assert dlg.fields["phone"].isReadOnly()
+    dlg.add_member()
+    assert dlg.table.rowCount() == 1
+    rev = store.scalar("SELECT rev FROM households WHERE id = ?", (hid,))
+    assert not dlg.save()
+    assert dlg.members_error.text() == ""
+    assert store.scalar("SELECT rev FROM households WHERE id = ?", (hid,)) == rev
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("asked"))
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    assert not dlg.isVisible()  # nothing to lose, no question
