@@ -510,14 +510,8 @@ def _check_across(store: Store, plan: RosterPlan) -> None:
             continue
         if not head.id_pending:
             fh.match_id = heads.get(f"{head.id_number}|{head.name}")  # same person, same name
-        else:
-            row = store.conn.execute(
-                "SELECT h.id FROM households h JOIN members m ON m.household_id = h.id "
-                "WHERE h.status = 'active' AND m.status = 'active' AND m.relation = ? "
-                "AND m.id_number IS NULL AND m.id_raw = ? AND m.name = ? AND h.village = ?",
-                (HEAD, head.id_number, head.name, fh.household.village),
-            ).fetchone()
-            fh.match_id = row[0] if row else None
+        if fh.match_id is None:
+            fh.match_id = _match_by_name(store, plan, readers[fh.sheet], fh)
         for i, m in enumerate(fh.household.members):
             if not m.id_pending and m.id_number in owners:
                 hid, other_head, village = owners[m.id_number]
@@ -527,6 +521,65 @@ def _check_across(store: Store, plan: RosterPlan) -> None:
         if fh.match_id is not None:
             fh.action = _compare(store, fh)
     plan.problems.sort(key=lambda p: (p.sheet, p.row, p.column_letter))
+
+
+def _ids_may_match(raw: str, known: str) -> bool:
+    """Whether an ID written in the file and one in the database can be the same person's:
+    equal; the 15 significant digits an Excel number cell kept; or one typo (up to two
+    characters differ, as a wrong or swapped digit)."""
+    raw, known = normalise_id(raw or ""), normalise_id(known or "")
+    if not raw or not known:
+        return False
+    if raw == known:
+        return True
+    if len(raw) != 18 or len(known) != 18:
+        return False
+    if raw.isdigit() and raw.endswith("000") and raw[:15] == known[:15]:
+        return True
+    return sum(a != b for a, b in zip(raw, known, strict=True)) <= 2
+
+
+def _match_by_name(store: Store, plan: RosterPlan, lay: Layout, fh: FileHousehold) -> int | None:
+    """The existing household whose head has this name in this village, when the head's ID
+    cannot settle it (待核实 in the file or in the database), or ``None`` for a new one.
+
+    Recognised as the same household when the IDs may be the same person's (see
+    :func:`_ids_may_match`) or the bank accounts are the same.  A same-name head in the
+    same village without such evidence is a blocking ``probable_duplicate``: a second
+    household would be paid twice.
+    """
+    head = fh.household.head
+    rows = store.conn.execute(
+        "SELECT h.id, h.bank_account, COALESCE(m.id_number, m.id_raw), m.id_pending "
+        "FROM households h JOIN members m ON m.household_id = h.id "
+        "WHERE h.status = 'active' AND m.status = 'active' AND m.relation = ? AND m.name = ? "
+        "AND h.village = ? ORDER BY h.id",
+        (HEAD, head.name, fh.household.village),
+    ).fetchall()
+    if not head.id_pending:  # a valid ID in the file: only a 待核实 head can be the same one
+        rows = [r for r in rows if r[3]]
+    if not rows:
+        return None
+    exact = [r[0] for r in rows if normalise_id(r[2] or "") == head.id_number]
+    if len(exact) == 1:
+        return exact[0]
+    account = fh.household.bank_account
+    same = [r[0] for r in rows
+            if _ids_may_match(head.id_number, r[2]) or (account and account == r[1])]  # fmt: skip
+    if len(same) == 1:
+        return same[0]
+    name = "id_number" if "id_number" in lay.columns else "head_id"
+    col = lay.columns.get(name)
+    found = "、".join(f"编号{r[0]}" for r in rows)
+    plan.problems.append(Problem(
+        sheet=fh.sheet, row=fh.member_rows[0] + 1, column=lay.header_of(name),
+        value=head.id_number, code="probable_duplicate", severity="error",
+        column_letter=column_letter(col) if col is not None else "",
+        message=f"户主{head.name}（{fh.household.village}）可能与已登记的家庭（{found}）是同一户，"
+                "但身份证号待核实（文件中或库中），无法确认；为免重复发放未导入。请按证件改正身份证号"
+                "（设为文本格式）或核对银行账号后再导入",
+    ))  # fmt: skip
+    return None
 
 
 def _enrolment_for(store: Store, household_id: int, category: str) -> dict | None:
@@ -564,13 +617,16 @@ def _compare(store: Store, fh: FileHousehold) -> str:
 
 
 def _new_members(db: Household, h: Household) -> list[Member]:
+    """Members of ``h`` not yet in ``db``.  Where either side's ID is 待核实 the ID cannot
+    tell, so a member of the same name in this household is the same person."""
     known_ids = {m.id_number for m in db.members if not m.id_pending}
-    known_raw = {(m.name, m.id_number) for m in db.members if m.id_pending}
+    pending_names = {m.name for m in db.members if m.id_pending}
+    all_names = {m.name for m in db.members}
     out = []
     for m in h.members:
-        if not m.id_pending and m.id_number in known_ids:
+        if not m.id_pending and (m.id_number in known_ids or m.name in pending_names):
             continue
-        if m.id_pending and (m.name, m.id_number) in known_raw:
+        if m.id_pending and m.name in all_names:
             continue
         out.append(m)
     return out

@@ -280,3 +280,58 @@ def test_xls_saved_by_an_old_excel(store, today, tmp_path):
     assert (report["households"], report["members"]) == (2, 4)
     assert counts(report) == Counter({"id_precision_lost": 1})
     assert report["monthly_total_fen"] == 50000 + 32050
+
+
+# -- re-import when the ID column cannot be trusted (no household twice, no double payment) --
+def _excel_number(number: str) -> float:
+    """What Excel keeps of an ID typed as a number: 15 significant digits."""
+    return float(number[:15] + "000")
+
+
+def _three(id_cell=lambda n: n, account=None):
+    hh = []
+    for i in range(3):
+        head, spouse = make_id("19700101", 2 * i + 1), make_id("19710101", 2 * i + 2)
+        hh.append({"village": "红旗村", "amount": 500,
+                   "members": [(f"户主{i}", "户主", id_cell(head)),
+                               (f"配偶{i}", "配偶", id_cell(spouse))]})  # fmt: skip
+    return hh
+
+
+def _paid(store) -> tuple:
+    return (store.scalar("SELECT count(*) FROM households WHERE status = 'active'"),
+            store.scalar("SELECT count(*) FROM members WHERE status = 'active'"),
+            store.scalar("SELECT count(*) FROM enrolments WHERE status = 'active'"),
+            store.scalar("SELECT sum(monthly_fen) FROM enrolments WHERE status = 'active'"))  # fmt: skip
+
+
+@pytest.mark.parametrize("first, second", [
+    ("text", "number"), ("number", "number"), ("number", "text"), ("text", "checksum"),
+])  # fmt: skip
+def test_reimport_with_untrusted_ids_matches_the_same_households(store, today, tmp_path,
+                                                                 first, second):  # fmt: skip
+    cells = {"text": lambda n: n, "number": _excel_number, "checksum": bad_check}
+    for k, kind in enumerate((first, second)):
+        member_per_row(tmp_path / f"{k}.xlsx", _three(cells[kind]))
+    report = import_roster(store, tmp_path / "0.xlsx", today=today)
+    assert report["created"] == 3
+    again = import_roster(store, tmp_path / "1.xlsx", today=today)
+    assert again["created"] == 0 and again["unchanged"] + again["updated"] == 3
+    assert _paid(store) == (3, 6, 3, 3 * 50000)
+
+
+def test_same_name_head_without_evidence_is_a_blocking_probable_duplicate(store, today,
+                                                                        tmp_path):  # fmt: skip
+    member_per_row(tmp_path / "a.xlsx", _three())
+    import_roster(store, tmp_path / "a.xlsx", today=today)
+    other = _three(lambda n: "34162319851231" + n[-4:])  # another birth date: not a typo
+    member_per_row(tmp_path / "b.xlsx", other)
+    report = analyse(store, tmp_path / "b.xlsx", today=today).report()
+    dup = [p for p in report["problems"] if p["code"] == "probable_duplicate"]
+    assert len(dup) == 3 and {p["severity"] for p in dup} == {"error"}
+    assert (dup[0]["sheet"], dup[0]["row"], dup[0]["column"]) == ("农村低保", 3, "身份证号码")
+    first_id = store.scalar("SELECT min(id) FROM households")
+    assert f"编号{first_id}" in dup[0]["message"] and "户主0" in dup[0]["message"]
+    with pytest.raises(ImportRefused):
+        import_roster(store, tmp_path / "b.xlsx", today=today)
+    assert _paid(store) == (3, 6, 3, 3 * 50000)
