@@ -204,7 +204,7 @@ def _export(store: Store, keys: SiteKeys, own, peer, to: str, out: Path, part: P
                       "fingerprint": peer.key.fingerprint},
         "sequence": seq,
         "previous_sha256": state["last_out_hash"],
-        "ack": {"sequence": state["last_in_seq"], "sha256": state["last_in_hash"]},
+        "ack": _ack(store, to, state),
         "created_at": now_iso(),
         "full": full,
         "counts": counts,
@@ -295,6 +295,33 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
             counts[t] = n
     progress(total, total)
     return counts, bases
+
+
+def _ack(store: Store, to: str, state) -> dict:
+    """What this site received from ``to``; ``held``: the records of those batches it did not
+    take (an open conflict or a record set aside), so that ``to`` does not count them as common
+    ground and silently take this site's version over its own next time."""
+    ack = {"sequence": state["last_in_seq"], "sha256": state["last_in_hash"]}
+    held: dict[str, list[str]] = {}
+    for t, uid in store.conn.execute(
+        "SELECT DISTINCT tbl, uid FROM sync_conflicts WHERE state = 'open' AND peer = ? "
+        "ORDER BY tbl, uid", (to,)):  # fmt: skip
+        held.setdefault(t, []).append(uid)
+    if held:
+        ack["held"] = held
+    return ack
+
+
+def _held(ack: dict) -> str:
+    """The acknowledgement's ``held`` records as a JSON array of [table, uid] (refused when
+    malformed: taking them as common ground would overwrite a record without a word)."""
+    held = ack.get("held") or {}
+    if not isinstance(held, dict) or not all(
+        isinstance(t, str) and isinstance(u, list) and all(isinstance(x, str) for x in u)
+        for t, u in held.items()
+    ):
+        raise BatchRefused("不是有效的同步批次（确认信息中的 held 格式不符）", "not_a_batch")
+    return json.dumps([[t, uid] for t, uids in held.items() for uid in uids])
 
 
 @contextlib.contextmanager
@@ -496,7 +523,8 @@ def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: s
                 "UPDATE sync_sites SET acked_out_seq = max(acked_out_seq, ?) WHERE code = ?",
                 (int(ack["sequence"]), peer),
             )
-            # what the peer acknowledged is now common ground for the merge
+            # what the peer acknowledged is now common ground for the merge, except what it
+            # held back (in conflict there): our version of those is not what it has
             a = int(ack["sequence"])
             store.conn.execute(
                 "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) "
@@ -504,8 +532,9 @@ def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: s
                 "ON b.direction = 'out' AND b.peer = p.peer AND b.seq = p.seq WHERE p.peer = ? "
                 "AND p.seq = (SELECT max(seq) FROM sync_pending q WHERE q.peer = p.peer "
                 "AND q.tbl = p.tbl AND q.uid = p.uid AND q.seq <= ?) "
+                "AND (p.tbl, p.uid) NOT IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) "
                 "ON CONFLICT(peer, tbl, uid) DO UPDATE SET hash = excluded.hash, "
-                "batch_id = excluded.batch_id", (peer, a))  # fmt: skip
+                "batch_id = excluded.batch_id", (peer, a, _held(ack)))  # fmt: skip
             store.conn.execute("DELETE FROM sync_pending WHERE peer = ? AND seq <= ?", (peer, a))
         maps = Maps(store)
         applier = _Applier(store, keys, batch, batch_id, report, maps)

@@ -199,3 +199,44 @@ def test_records_arriving_by_sync_are_audited_by_their_batch(tmp_path):
     )
     for s in (t, c):
         s.store.close()
+
+
+def test_a_conflict_at_the_higher_site_is_not_settled_by_the_next_batch(tmp_path):
+    """The township's edit reaches the county, which changed the same field: a conflict there.
+    The county's next batch acknowledges the township's batch and carries its own value.  The
+    township must not take that as common ground and overwrite its edit: it shows the
+    conflict too, and nothing closes it but the county's decision."""
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    generate_demo(t.store, 6, seed=5)
+    link(t, c)
+    c.import_(t.export(c))
+    h = t.store.scalar("SELECT uid FROM households ORDER BY id LIMIT 1")
+    phone = "SELECT phone FROM households WHERE uid = ?"
+    edit(t.store, "households", h, phone="13911111111")
+    edit(c.store, "households", h, phone="13922222222")
+    assert c.import_(t.export(c)).tables["households"].conflicts == 1
+    r = t.import_(c.export(t))
+    assert r.acked == 2  # both of the township's batches
+    assert r.tables["households"].conflicts == 1  # shown at the township, not taken
+    assert t.store.scalar(phone, (h,)) == "13911111111"
+    [tc] = open_conflicts(t.store)
+    assert tc["local"]["phone"] == "13911111111" and tc["remote"]["row"]["phone"] == "13922222222"
+    # more rounds without a decision change nothing on either side, and close nothing
+    for _ in range(2):
+        c.import_(t.export(c))
+        t.import_(c.export(t))
+    assert t.store.scalar(phone, (h,)) == "13911111111"
+    assert c.store.scalar(phone, (h,)) == "13922222222"
+    assert [x["uid"] for x in open_conflicts(c.store)] == [h]
+    assert [x["uid"] for x in open_conflicts(t.store)] == [h]
+    # the county decides for the township's number; the decision settles both sides
+    [cc] = open_conflicts(c.store)
+    resolve_conflict(c.store, cc["id"], "remote")
+    t.import_(c.export(t))
+    c.import_(t.export(c))
+    assert open_conflicts(t.store) == [] and open_conflicts(c.store) == []
+    assert t.store.scalar(phone, (h,)) == c.store.scalar(phone, (h,)) == "13911111111"
+    assert content(t.store) == content(c.store)
+    for s in (t, c):
+        s.store.close()
