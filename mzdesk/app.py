@@ -206,6 +206,9 @@ def run_gui(db_path: str | None = None) -> int:
 
         QTimer.singleShot(0, report)
     code = app.exec()
+    from .ui.worker import stop_tasks
+
+    stop_tasks(wait_ms=None)  # quit by other means than the window: never leave a thread running
     if not bench:
         _backup_on_exit(store)
     store.close()

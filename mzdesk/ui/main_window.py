@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
         self.store = store
         self.registry = Registry(store)
         self._tasks: list = []
+        self._closing: QProgressDialog | None = None  # waiting for background work to end
         site = get_site(store)
         title = "民政桌面"
         if site:
@@ -411,3 +413,41 @@ class MainWindow(QMainWindow):
         task = run_with_progress(self, "正在生成演示数据…", self.store, job, on_done=done)
         self._tasks.append(task)
         return task
+
+    def closeEvent(self, event) -> None:
+        """Background work is cancelled and waited for before the window closes.
+
+        A job that cannot be cancelled (a backup) is let finish under a notice,
+        and the window then closes by itself.
+        """
+        from .worker import stop_tasks
+
+        left = stop_tasks(wait_ms=300)
+        if not left:
+            if self._closing is not None:
+                self._closing.close()
+                self._closing = None
+            super().closeEvent(event)
+            return
+        event.ignore()
+        if self._closing is not None:
+            return
+        names = "、".join(dict.fromkeys(t.title.rstrip("…") for t in left))
+        dlg = QProgressDialog(
+            f"正在完成后台任务：{names}\n完成后窗口自动关闭，请稍候。", "", 0, 0, self
+        )
+        dlg.setCancelButton(None)
+        dlg.setWindowTitle("正在关闭")
+        dlg.setWindowModality(Qt.WindowModality.ApplicationModal)
+        dlg.setMinimumDuration(0)
+        dlg.show()
+        self._closing = dlg
+        for t in left:
+            for sig in (t.done, t.error, t.cancelled):
+                sig.connect(self._close_when_idle)
+
+    def _close_when_idle(self, *_args) -> None:
+        from .worker import running_tasks
+
+        if not running_tasks():
+            QTimer.singleShot(0, self.close)

@@ -7,6 +7,10 @@ runs them with :func:`run_with_progress`; the core never sees Qt.
 A worker opens its own :class:`Store` on the same file (SQLite connections
 must not cross threads), so pass a ``job(store, progress, cancel)`` callable
 and the path is taken from the GUI's store.
+
+Every started :class:`Task` is listed in :func:`running_tasks` until it ends;
+the main window asks them to cancel and waits for them before it closes, so a
+thread is never destroyed while it runs (Qt aborts the process when it is).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ..models.errors import MzError
@@ -68,6 +72,32 @@ class Worker(QObject):
                 store.close()
 
 
+_RUNNING: list[Task] = []  # started and not yet stopped; also keeps them alive
+
+
+def running_tasks() -> list[Task]:
+    """Tasks started and not finished, failed or cancelled yet."""
+    return [t for t in _RUNNING if t.thread.isRunning()]
+
+
+def stop_tasks(wait_ms: int | None) -> list[Task]:
+    """Ask every running task to cancel; wait up to ``wait_ms`` in all (None: no limit).
+
+    Returns the tasks still running (a job that cannot be cancelled, such as a
+    backup, runs to its end).  Their threads quit as soon as their jobs return.
+    """
+    deadline = QDeadlineTimer(
+        QDeadlineTimer.ForeverConstant.Forever if wait_ms is None else wait_ms
+    )
+    tasks = running_tasks()
+    for t in tasks:
+        t.cancel()
+        t.thread.quit()  # the event loop ends once the job has returned
+    for t in tasks:
+        t.thread.wait(deadline)
+    return running_tasks()
+
+
 class Task(QObject):
     """A job, its thread and its progress dialog.  Keep a reference until done."""
 
@@ -79,6 +109,7 @@ class Task(QObject):
         self, parent: QWidget | None, title: str, store: Store, job: Job, show_dialog: bool = True
     ):
         super().__init__(parent)
+        self.title = title
         self.thread = QThread()
         self.worker = Worker(store.path, store.operator, job, key=getattr(store, "key", None))
         self.worker.moveToThread(self.thread)
@@ -99,6 +130,7 @@ class Task(QObject):
         self.worker.cancelled.connect(self._on_cancelled)
 
     def start(self) -> Task:
+        _RUNNING.append(self)
         self.thread.start()
         return self
 
@@ -113,6 +145,8 @@ class Task(QObject):
     def _stop(self) -> None:
         self.thread.quit()
         self.thread.wait()
+        if self in _RUNNING:
+            _RUNNING.remove(self)
         if self.dialog is not None:
             self.dialog.close()
 
