@@ -378,6 +378,7 @@ class ImportReport:
     duplicates: list[dict] = field(default_factory=list)  # possible 重复享受 (masked IDs)
     acked: int = 0
     also_applied: list[int] = field(default_factory=list)  # held batches applied after this one
+    then: list[ImportReport] = field(default_factory=list)  # and their reports, in that order
     # field laptop: households the sender withdrew ({"requested", "removed", "kept"})
     withdraw: dict = field(default_factory=dict)
     forgotten: int = 0  # township: households the field laptop confirmed it removed
@@ -397,7 +398,8 @@ class ImportReport:
                 "tables": {k: v.as_dict() for k, v in self.tables.items()},
                 "totals": self.totals().as_dict(), "duplicates": self.duplicates,
                 "also_applied": self.also_applied, "withdraw": self.withdraw,
-                "forgotten": self.forgotten}  # fmt: skip
+                "forgotten": self.forgotten,
+                "then": [r.as_dict() for r in self.then]}  # fmt: skip
 
     def text(self) -> str:
         """The report as the clerk reads it (sync page and ``sync import``)."""
@@ -418,7 +420,9 @@ class ImportReport:
         if self.forgotten:
             lines.append(f"对方已撤回 {self.forgotten} 户（其所在村已不再分配给该终端）")
         if self.also_applied:
-            lines.append(f"并已导入此前暂存的第 {', '.join(map(str, self.also_applied))} 批")
+            lines.append(f"并已导入此前暂存的第 {', '.join(map(str, self.also_applied))} 批：")
+        for r in self.then:  # each with its own counts and warnings (重复享受 above all)
+            lines.extend(r.text().splitlines())
         return "\n".join(lines)
 
 
@@ -489,6 +493,8 @@ def import_batch(
             return report  # stays held; the clerk sees it in the held list
         held.unlink(missing_ok=True)
         report.also_applied = [nxt.sequence, *nxt.also_applied]
+        report.then = [nxt, *nxt.then]
+        nxt.then, nxt.also_applied = [], []
     return report
 
 

@@ -8,6 +8,8 @@ decisions down, acknowledgements, and identical data at the end.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mzdesk.models.demo import generate_demo
@@ -239,4 +241,38 @@ def test_a_conflict_at_the_higher_site_is_not_settled_by_the_next_batch(tmp_path
     assert t.store.scalar(phone, (h,)) == c.store.scalar(phone, (h,)) == "13911111111"
     assert content(t.store) == content(c.store)
     for s in (t, c):
+        s.store.close()
+
+
+def test_a_held_batch_applied_later_reports_its_counts_and_duplicates(tmp_path):
+    """A batch held for a gap is applied when the gap fills; its report (a possible double
+    receipt above all) reaches the clerk with the report of the batch that filled the gap."""
+    from mzdesk.models.registry import Registry
+    from tests.helpers import household, make_id
+
+    t1 = make_site(tmp_path, "341623101", "青山镇", "township")
+    t2 = make_site(tmp_path, "341623102", "绿水镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    link(t1, c)
+    link(t2, c)
+    shared = make_id("19600101", 11)
+    Registry(t1.store).save(household("红旗村", ("王大山", "户主", shared)))
+    c.import_(t1.export(c))
+    Registry(t2.store).save(household("绿水村", ("李花", "户主", make_id("19620202", 12))))
+    first = t2.export(c)
+    Registry(t2.store).save(household("绿水村", ("王大山", "户主", shared)))
+    second = t2.export(c)
+    with pytest.raises(BatchRefused):
+        c.import_(second)  # held: batch 1 is missing
+    r = c.import_(first)
+    assert r.also_applied == [2] and r.tables["households"].new == 1
+    [held] = r.then
+    assert held.sequence == 2 and len(held.duplicates) == 1
+    assert held.tables["members"].conflicts == 1
+    text = r.text()
+    assert "第 2 批" in text and "重复享受" in text and shared not in text
+    d = r.as_dict()
+    assert d["then"][0]["duplicates"][0]["id_masked"] == shared[:6] + "********" + shared[-4:]
+    assert shared not in json.dumps(d, ensure_ascii=False)
+    for s in (t1, t2, c):
         s.store.close()
