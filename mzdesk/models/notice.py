@@ -13,13 +13,17 @@ datetime.date(2026, 12, 7)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import enrolment as enr
 from .auth import require
 from .errors import MzError, NotFound
+from .files import replacing
 from .ids import mask_id
 from .site import require_site
 from .store import Store, new_uid, now_iso
@@ -162,10 +166,13 @@ def _title(town: str, start: dt.date, cats: set[str], actions: set[str], store: 
 
 
 def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | None = None,
-                  village: str | None = None, category: str | None = None) -> int:  # fmt: skip
+                  village: str | None = None, category: str | None = None,
+                  write: Callable[[int], object] | None = None) -> int:  # fmt: skip
     """Publicise: freeze the rows, move new enrolments to 公示, clear pending changes.
 
     With neither ids nor filters: every enrolment awaiting notice.  One transaction.
+    ``write(notice_id)`` runs inside it, after everything is recorded: when it raises
+    (a full disk), nothing is recorded.  See :func:`publish_notice`.
     """
     require(store, "notice.publish")
     min_days = int(enr.lifecycle_settings()["notice_min_days"])
@@ -259,7 +266,32 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
                 for r in rows
             ],  # fmt: skip
         )
+        if write is not None:
+            write(nid)
         return nid
+
+
+Writer = Callable[[Store, int, Path], object]
+
+
+def publish_notice(store: Store, spec: NoticeSpec, outputs: list[tuple[str | Path, Writer]],
+                   enrolment_ids: list[int] | None = None, village: str | None = None,
+                   category: str | None = None) -> int:  # fmt: skip
+    """Create the notice and write its files, all or nothing.
+
+    ``outputs``: ``(path, writer)`` pairs, ``writer(store, notice_id, part_path)`` (e.g. the
+    PDF's ``write_pdf``).  Each file is written to ``<path>.part`` inside the notice's
+    transaction and named only after the commit: a failed write records no notice and
+    leaves the enrolments awaiting notice; a failed commit leaves no file.
+    """
+    with contextlib.ExitStack() as stack:
+        parts = [(stack.enter_context(replacing(out)), writer) for out, writer in outputs]
+
+        def write(nid: int) -> None:
+            for part, writer in parts:
+                writer(store, nid, part)
+
+        return create_notice(store, spec, enrolment_ids, village, category, write=write)
 
 
 def _id_numbers(store: Store, enrolment_ids: list[int]) -> dict[int, str]:

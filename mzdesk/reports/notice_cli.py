@@ -60,12 +60,19 @@ def notice(db_path, out, village, category, start, days, hotline, issuer, addres
     recorded (which enrolments, the period) and its new enrolments move to 公示.
     """
     from ..models import notice as nt
+    from ..models.errors import MzError
     from .notice_pdf import write_pdf
     from .notice_xlsx import write_xlsx
 
     store = _store(db_path, operator)
+    pages: list[int] = []
+    outputs = [(out, lambda s, nid, part: pages.append(write_pdf(s, nid, part)))]
+    if xlsx:
+        outputs.append((xlsx, write_xlsx))
     if reprint is not None:
         nid = reprint
+        for path, writer in outputs:
+            writer(store, nid, path)
     else:
         d = nt.defaults(store)
         size, land = PAPERS[paper]
@@ -73,12 +80,17 @@ def notice(db_path, out, village, category, start, days, hotline, issuer, addres
                              hotline=hotline if hotline is not None else d["hotline"],
                              issuer=issuer or "", address=address or "", show_id=show_id,
                              page_size=size, landscape=land)  # fmt: skip
-        nid = nt.create_notice(store, spec, village=village, category=category)
-    pages = write_pdf(store, nid, out)
-    if xlsx:
-        write_xlsx(store, nid, xlsx)
+        # the files are written inside the notice's transaction: a full disk records nothing
+        try:
+            nid = nt.publish_notice(store, spec, outputs, village=village, category=category)
+        except MzError as exc:
+            last = store.scalar("SELECT max(id) FROM notices")
+            if exc.code == "nothing_to_publicise" and last:
+                raise MzError(f"{exc}（已发布的公示可用 --reprint 编号 重新打印，最近一期为{last}）",
+                              exc.code) from None  # fmt: skip
+            raise
     n = nt.get_notice(store, nid)
-    click.echo(f"公示{nid}「{n.title}」{len(n.items)}条，{pages}页，"
+    click.echo(f"公示{nid}「{n.title}」{len(n.items)}条，{pages[0]}页，"
                f"公示期{n.start_on}至{n.end_on}: {out}" + (f", {xlsx}" if xlsx else ""))  # fmt: skip
 
 

@@ -105,3 +105,41 @@ def test_notice_is_a_real_command(store, tmp_path):
                          text=True, cwd=ROOT, check=True).stdout  # fmt: skip
     for opt in ("--village", "--category", "--start", "--days", "--hotline", "--issuer", "--xlsx"):
         assert opt in out
+
+
+@pytest.mark.parametrize("failing", ["pdf", "xlsx"])
+def test_notice_whose_file_cannot_be_written_records_nothing(store, family, tmp_path, capsys,
+                                                              monkeypatch, failing):  # fmt: skip
+    """A full disk: no notice recorded, nothing moved to 公示, no file; the retry works."""
+    import errno
+
+    from mzdesk.reports import notice_pdf, notice_xlsx
+    from tests.enrolment.conftest import ready
+
+    eid = ready(store, family.id).id
+    db = store.path
+    store.close()
+    module = notice_pdf if failing == "pdf" else notice_xlsx
+    real = module.render
+
+    def full_disk(n, out, *a, **kw):
+        Path(out).write_bytes(b"%PDF-1.4 half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(module, "render", full_disk)
+    pdf, xlsx = tmp_path / "n.pdf", tmp_path / "n.xlsx"
+    args = ["notice", "--db", db, "--out", str(pdf), "--xlsx", str(xlsx), "--start",
+            "2026-12-01", "--hotline", HOTLINE]  # fmt: skip
+    err = run(capsys, *args, ok=False)
+    assert "No space left" in err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("n.")) == []
+    from mzdesk.models.store import Store
+
+    s = Store.open(db, operator="t")
+    assert s.scalar("SELECT count(*) FROM notices") == 0
+    assert s.scalar("SELECT state FROM enrolments WHERE id = ?", (eid,)) == "reviewed"
+    s.close()
+    monkeypatch.setattr(module, "render", real)
+    assert "公示1" in run(capsys, *args)
+    assert pdf.exists() and xlsx.exists()
+    assert "--reprint 编号 重新打印，最近一期为1" in run(capsys, *args, ok=False)
