@@ -50,6 +50,10 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
     from .importer import ImportRefused, import_roster
     from .reader import UnreadableWorkbook, check_workbook
 
+    if report_path and not Path(report_path).resolve().parent.is_dir():
+        # before the import: a report that cannot be saved must not follow an applied import
+        raise click.BadParameter(f"报告的保存位置不存在: {Path(report_path).resolve().parent}",
+                                 param_hint="--report")  # fmt: skip
     mapping = None
     if mapping_path:
         try:
@@ -69,13 +73,10 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
         if report_path:
             from .importer import analyse
 
-            plan = analyse(store, file, mapping)
-            Path(report_path).write_text(json.dumps(plan.report(), ensure_ascii=False, indent=2),
-                                         encoding="utf-8")  # fmt: skip
+            _write_report(report_path, analyse(store, file, mapping).report())
         sys.exit(1)
     if report_path:
-        Path(report_path).write_text(json.dumps(report, ensure_ascii=False, indent=2),
-                                     encoding="utf-8")  # fmt: skip
+        _write_report(report_path, report)
     if as_json:
         emit_json(report)
     else:
@@ -89,6 +90,13 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
             click.echo("试运行，未写入数据库")
     if dry_run and report["problems"]:
         sys.exit(1)
+
+
+def _write_report(path: str, report: dict) -> None:
+    from ..models.files import write_bytes
+
+    data = json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+    write_bytes(path, data, fsync=False)
 
 
 @roster.command("undo")

@@ -211,3 +211,12 @@ def test_subprocess_exit_code_2():
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 2, r.stderr
     assert "不存在" in r.stderr
+
+
+def test_report_folder_that_does_not_exist_is_refused_before_importing(capsys, store, db, roster,
+                                                                      tmp_path):  # fmt: skip
+    code, _, err = run(capsys, "roster", "import", str(roster), "--db", db, "--report",
+                       str(tmp_path / "nodir" / "r.json"))  # fmt: skip
+    assert code != 0 and "保存位置不存在" in err and len(err.strip().splitlines()) == 1
+    assert counts(store) == (0, 0)
+    assert not (tmp_path / "nodir").exists()
