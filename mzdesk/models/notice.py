@@ -285,11 +285,16 @@ def publish_notice(store: Store, spec: NoticeSpec, outputs: list[tuple[str | Pat
     leaves the enrolments awaiting notice; a failed commit leaves no file.
     """
     with contextlib.ExitStack() as stack:
-        parts = [(stack.enter_context(replacing(out)), writer) for out, writer in outputs]
+        parts = [(out, stack.enter_context(replacing(out)), writer) for out, writer in outputs]
 
         def write(nid: int) -> None:
-            for part, writer in parts:
-                writer(store, nid, part)
+            for out, part, writer in parts:
+                try:
+                    writer(store, nid, part)
+                except OSError as exc:  # name the file the clerk asked for, not its .part
+                    if exc.filename is None or str(exc.filename).startswith(str(part)):
+                        raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
+                    raise
 
         return create_notice(store, spec, enrolment_ids, village, category, write=write)
 

@@ -12,9 +12,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from ..models.files import replacing
 from ..models.money import format_fen
 from ..models.notice import Notice, get_notice
+from ..roster.exporter import save_workbook
 from .notice_pdf import cn_date, columns, name_header
 
 _THIN = Side(style="thin")
@@ -64,8 +64,7 @@ def render(n: Notice, out: str | Path, header_name: str = "户主姓名") -> Non
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape" if n.landscape or n.page_size == "A3" else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A3 if n.page_size == "A3" else ws.PAPERSIZE_A4
-    with replacing(out) as part:
-        wb.save(part)
+    save_workbook(wb, out)
 
 
 def write_xlsx(store, notice_id: int, out: str | Path) -> None:

@@ -11,14 +11,17 @@ openpyxl ``write_only`` streams rows, so 50,000 rows need little memory.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.writer.excel import ExcelWriter
 
 from ..models.errors import MzError
 from ..models.files import replacing
@@ -91,9 +94,46 @@ def _sheet_title(name: str) -> str:
     return name[:31] or "Sheet"
 
 
-def _save(wb: Workbook, out: str | Path) -> None:
+def save_workbook(wb: Workbook, out: str | Path) -> None:
+    """``wb`` as the file ``out``, all or nothing (:func:`mzdesk.models.files.replacing`).
+
+    openpyxl's own ``save`` leaves its zip file and a write-only sheet's row stream open
+    when a write fails (a full disk): Python then prints their tracebacks ("Exception
+    ignored in ZipFile.__del__") after the one-line error.  Here both are closed, and an
+    error without a file name names ``out``.
+    """
+    if wb.write_only and not wb.worksheets:
+        wb.create_sheet()  # as Workbook.save does
+    wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
     with replacing(out) as part:
-        wb.save(part)
+        archive = ZipFile(part, "w", ZIP_DEFLATED, allowZip64=True)
+        try:
+            ExcelWriter(wb, archive).save()
+        except BaseException as exc:
+            _discard(wb, archive)
+            if isinstance(exc, OSError) and exc.filename in (None, str(part)):
+                raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
+            raise
+
+
+def _discard(wb: Workbook, archive: ZipFile) -> None:
+    """Close what a failed save left open; their own errors repeat the one being raised."""
+    for ws in wb.worksheets:
+        rows, writer = getattr(ws, "_rows", None), getattr(ws, "_writer", None)
+        for close in (getattr(rows, "close", None), getattr(writer, "close", None)):
+            with contextlib.suppress(Exception):
+                if close:
+                    close()
+        if writer is not None and getattr(writer, "out", None):
+            with contextlib.suppress(Exception):
+                writer.cleanup()
+        if rows is not None:
+            ws._rows = None
+    with contextlib.suppress(Exception):
+        archive.close()
+
+
+_save = save_workbook
 
 
 PAYMENT_HEADERS = ("序号", "村(社区)", "组", "姓名", "身份证号码", "开户银行", "银行账号",

@@ -143,3 +143,33 @@ def test_notice_whose_file_cannot_be_written_records_nothing(store, family, tmp_
     assert "公示1" in run(capsys, *args)
     assert pdf.exists() and xlsx.exists()
     assert "--reprint 编号 重新打印，最近一期为1" in run(capsys, *args, ok=False)
+
+
+def test_notice_xlsx_on_a_full_disk_one_line_naming_it(store, family, tmp_path, capsys,
+                                                       monkeypatch):  # fmt: skip
+    import gc
+    import zipfile
+
+    from tests.enrolment.conftest import ready
+    from tests.roster.test_roster_cli import _FullDisk
+
+    ready(store, family.id)
+    db = store.path
+    store.close()
+    real_open = zipfile.io.open
+
+    def open_on_full_disk(file, mode="r", *a, **kw):
+        if ".xlsx.part" in str(file) and "w" in mode:
+            return _FullDisk(file, "w+")
+        return real_open(file, mode, *a, **kw)
+
+    unraisable = []
+    monkeypatch.setattr(zipfile.io, "open", open_on_full_disk)
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    xlsx = tmp_path / "n.xlsx"
+    err = run(capsys, "notice", "--db", db, "--out", str(tmp_path / "n.pdf"), "--xlsx", str(xlsx),
+              "--start", "2026-12-01", "--hotline", HOTLINE, ok=False)  # fmt: skip
+    gc.collect()
+    assert [u.exc_value for u in unraisable] == []
+    assert "No space left" in err and f"'{xlsx}'" in err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("n.")) == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import gc
+import io
 import json
 import subprocess
 import sys
@@ -220,3 +223,41 @@ def test_report_folder_that_does_not_exist_is_refused_before_importing(capsys, s
     assert code != 0 and "保存位置不存在" in err and len(err.strip().splitlines()) == 1
     assert counts(store) == (0, 0)
     assert not (tmp_path / "nodir").exists()
+
+
+class _FullDisk(io.FileIO):
+    """A file on a disk that fills up after a few kilobytes."""
+
+    room = 3000
+    full = False
+
+    def write(self, data):
+        if self.full or self.tell() + len(data) > self.room:
+            self.full = True  # and stays full: the zip's closing record fails too
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+@pytest.mark.parametrize("command", [
+    ["roster", "export", "--month", "2026-11"], ["roster", "registry"],
+    ["stats", "--month", "2026-11"],
+])  # fmt: skip
+def test_full_disk_gives_one_line_naming_the_file_and_no_traceback(capsys, db, roster, tmp_path,
+                                                                   monkeypatch, command):  # fmt: skip
+    run(capsys, "roster", "import", str(roster), "--db", db, "--month", "2026-11")
+    real_open = io.open
+
+    def open_on_full_disk(file, mode="r", *a, **kw):
+        if str(file).endswith(".xlsx.part") and "w" in mode:
+            return _FullDisk(file, "w+")
+        return real_open(file, mode, *a, **kw)
+
+    unraisable = []
+    monkeypatch.setattr(zipfile.io, "open", open_on_full_disk)
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    out = tmp_path / "q.xlsx"
+    code, _, err = run(capsys, *command, "--db", db, "--out", str(out))
+    gc.collect()
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert [u.exc_value for u in unraisable] == [] and list(tmp_path.glob("q.xlsx*")) == []
+    assert "No space left" in err and str(out) in err
