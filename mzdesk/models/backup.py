@@ -120,18 +120,24 @@ def backup_to(store, dest: str | Path, check_permission: bool = True) -> BackupI
         target = sqlite3.connect(partial)
         source = store.conn
     try:
-        source.backup(target, pages=4096)
-        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-    finally:
-        target.close()
-    with open(partial, "rb+") as fh:
-        os.fsync(fh.fileno())
-    try:
+        try:
+            source.backup(target, pages=4096)
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            target.close()
+        with open(partial, "rb+") as fh:
+            os.fsync(fh.fileno())
         info = _check_file(partial, key)
-    except BackupError:
-        partial.unlink(missing_ok=True)
+        os.replace(partial, dest)
+    except BaseException as exc:
+        # a full USB stick, a pulled stick, a cancel: no half backup and no journal left behind
+        for leftover in (partial, partial.with_name(partial.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        if isinstance(exc, BackupError):
+            raise
+        if isinstance(exc, Exception) and not isinstance(exc, OSError):  # the SQLite errors
+            raise BackupError(f"未能写入备份 {dest}：{exc}", "backup_write_failed") from exc
         raise
-    os.replace(partial, dest)
     return BackupInfo(dest, info.site_code, info.site_name, info.schema_version, info.households,
                       info.size)  # fmt: skip
 

@@ -56,3 +56,20 @@ def test_restore_refuses_garbage_and_damaged_files(store, tmp_path):
     with pytest.raises(BackupError):
         bk.restore(store, copy)
     assert store.scalar("SELECT code FROM site") == "341623101"
+
+
+def test_backup_onto_a_full_disk_leaves_nothing_behind(store, registry, tmp_path, monkeypatch):
+    """The target fills up during the copy: one error naming the file, no .partial files."""
+    registry.save(household("红旗村", ("张三", "户主", make_id())))
+    real = bk.sqlite3.connect
+
+    def small_disk(path, *a, **kw):
+        conn = real(path, *a, **kw)
+        conn.execute("PRAGMA max_page_count = 2")
+        return conn
+
+    monkeypatch.setattr(bk.sqlite3, "connect", small_disk)
+    (tmp_path / "usb").mkdir()
+    with pytest.raises(BackupError, match="usb/bk.sqlite"):
+        bk.backup_to(store, tmp_path / "usb" / "bk.sqlite")
+    assert list((tmp_path / "usb").iterdir()) == []
