@@ -90,13 +90,16 @@ def keys_show(db_path, passphrase, as_json):
 )
 def keys_export_public(db_path, passphrase, out, qr_png):
     """Write this site's public key file, to give to the other sites."""
+    from ..models.files import replacing, write_bytes
+
     pub = _own_public(open_store(db_path), passphrase)
-    Path(out).write_text(pub.to_json(), encoding="utf-8")
+    write_bytes(out, pub.to_json().encode("utf-8"))  # a full disk keeps the old file whole
     click.echo(f"已写出公钥 {out}  指纹 {pub.fingerprint}（请对方电话核对）")
     if qr_png:
         from .keys import qr_code
 
-        qr_code(pub).save(qr_png, kind="png", scale=6, border=4)
+        with replacing(qr_png) as part:
+            qr_code(pub).save(str(part), kind="png", scale=6, border=4)
         click.echo(f"已写出公钥二维码 {qr_png}")
 
 

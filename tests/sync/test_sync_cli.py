@@ -186,3 +186,32 @@ def test_the_operators_login_unlocks_the_keys_from_the_cli_until_the_password_ch
         )
         assert ("口令保护" if password == "li-pass-02" else "密码") in failure
     assert not (tmp_path / "b3.age").exists()
+
+
+def test_export_public_on_a_full_disk_keeps_the_old_file(tmp_path, monkeypatch):
+    import io
+    import pathlib
+
+    from tests.roster.test_roster_cli import _FullDisk
+
+    monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
+    t = str(tmp_path / "t.sqlite")
+    run("init", "--db", t, "--site-code", "341623101", "--site-name", "青山镇")
+    run("keys", "init", "--db", t)
+    pub = tmp_path / "k.pub"
+    pub.write_text("the key handed out last year", encoding="utf-8")
+    real_open = io.open
+
+    def full(file, mode="r", *a, **kw):
+        if pathlib.Path(file).name.startswith("k.pub") and "w" in mode:
+            raw = _FullDisk(file, "w+")
+            raw.room = 0
+            return raw if "b" in mode else io.TextIOWrapper(raw, encoding="utf-8")
+        return real_open(file, mode, *a, **kw)
+
+    monkeypatch.setattr(pathlib.io, "open", full)
+    result = CliRunner().invoke(cli, ["keys", "export-public", "--db", t, "--out", str(pub)])
+    monkeypatch.undo()
+    assert result.exit_code != 0
+    assert pub.read_text(encoding="utf-8") == "the key handed out last year"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("k.")) == ["k.pub"]
