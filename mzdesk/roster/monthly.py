@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from pathlib import Path
 
 from ..models.files import replacing
@@ -34,13 +35,20 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+MONTH_YEARS = (2000, 2100)  # a payment month outside these is a typing mistake
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+
+
 def parse_month(text: str) -> dt.date:
-    """'2026-11' -> date(2026, 11, 1); raises ValueError with a readable message."""
-    try:
-        year, month = str(text).strip().split("-")[:2]
-        return dt.date(int(year), int(month), 1)
-    except (ValueError, TypeError):
-        raise ValueError(f"月份格式应为 YYYY-MM，例如 2026-11，而不是 {text!r}") from None
+    """'2026-11' (or '2026-1') -> date(2026, 11, 1); anything else (26-1, 2026-11-05,
+    2026-13) raises ValueError with a readable message."""
+    m = _MONTH.fullmatch(str(text).strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"月份格式应为 YYYY-MM，例如 2026-11，而不是 {text!r}")
+    year = int(m.group(1))
+    if not MONTH_YEARS[0] <= year <= MONTH_YEARS[1]:
+        raise ValueError(f"月份的年份应在{MONTH_YEARS[0]}至{MONTH_YEARS[1]}年之间，而不是 {text!r}")
+    return dt.date(year, int(m.group(2)), 1)
 
 
 def monthly_categories() -> list[str]:

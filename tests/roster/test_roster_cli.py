@@ -261,3 +261,20 @@ def test_full_disk_gives_one_line_naming_the_file_and_no_traceback(capsys, db, r
     assert code == 1 and len(err.strip().splitlines()) == 1, err
     assert [u.exc_value for u in unraisable] == [] and list(tmp_path.glob("q.xlsx*")) == []
     assert "No space left" in err and str(out) in err
+
+
+@pytest.mark.parametrize("month", ["26-1", "2026-11-99", "2026-13", "2026-0", "1900-01", "202611"])
+def test_month_must_be_year_and_month(capsys, db, month):
+    for command in (["stats", "--month", month], ["roster", "export", "--month", month, "--out",
+                                                  "x.xlsx"]):  # fmt: skip
+        code, _, err = run(capsys, *command, "--db", db)
+        assert code == 2 and ("YYYY-MM" in err or "年份" in err), err
+        assert "内部错误" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_month_accepts_a_single_digit_month():
+    import datetime as dt
+
+    from mzdesk.roster.monthly import parse_month
+
+    assert parse_month(" 2026-1 ") == parse_month("2026-01") == dt.date(2026, 1, 1)
