@@ -60,6 +60,8 @@ class NoticeBuilder(QWidget):
         self.store = store
         self.notice_id: int | None = None
         self.pdf_path: Path | None = None
+        # what the shown preview was built from: publishing records exactly this
+        self.previewed: tuple[list[int], nt.NoticeSpec] | None = None
         self.task = None
         self._tmp = tempfile.TemporaryDirectory(prefix="mz-notice-")
         self._build()
@@ -154,15 +156,30 @@ class NoticeBuilder(QWidget):
         split.setStretchFactor(1, 1)
         outer = QVBoxLayout(self)
         outer.addWidget(split)
+        # any change to what would be published makes the preview stale
+        self.table.itemChanged.connect(self._set_state)
+        for sig in (self.village.currentIndexChanged, self.category.currentIndexChanged,
+                    self.start.dateChanged, self.days.valueChanged, self.hotline.textChanged,
+                    self.address.textChanged, self.issuer.textChanged,
+                    self.paper.currentIndexChanged, self.show_id.toggled):  # fmt: skip
+            sig.connect(self._set_state)
         self._set_state()
 
     def _show_end(self) -> None:
         end = nt.period_end(self.start.date().toPython(), self.days.value())
         self.end_label.setText(f"至 {end:%Y-%m-%d}（含首尾共{self.days.value()}天）")
 
-    def _set_state(self) -> None:
-        has_pdf = self.pdf_path is not None
-        self.publish_btn.setEnabled(self.notice_id is None and has_pdf)
+    def preview_is_current(self) -> bool:
+        """The shown preview was built from the ticks and settings as they are now."""
+        return self.previewed is not None and self.previewed == (self.selected_ids(), self.spec())
+
+    def _set_state(self, *_args) -> None:
+        current = self.notice_id is None and self.preview_is_current()
+        self.publish_btn.setEnabled(current)
+        stale = self.notice_id is None and self.previewed is not None and not current
+        self.publish_btn.setToolTip("勾选或设置已更改，请重新预览后再发布" if stale else "")
+        if stale:
+            self.status.setText("勾选或设置已更改，请重新预览后再发布")
         for b in (self.print_btn, self.pdf_btn, self.xlsx_btn):
             b.setEnabled(self.notice_id is not None)
 
@@ -256,12 +273,21 @@ class NoticeBuilder(QWidget):
             render(n, out, name_header(store, n), progress)
             return out
 
+        def done(path) -> None:
+            self.previewed = (ids, spec)
+            self._show_pdf(path)
+
         self.notice_id = None
-        self._run("生成预览", job, self._show_pdf)
+        self.previewed = None
+        self._set_state()
+        self._run("生成预览", job, done)
 
     def publish(self) -> None:
-        """Record the notice (one transaction) and build its PDF."""
-        ids, spec = self.selected_ids(), self.spec()
+        """Record the notice exactly as previewed (one transaction) and build its PDF."""
+        if not self.preview_is_current():
+            self._failed("stale_preview", "勾选或设置已更改，请重新预览后再发布")
+            return
+        ids, spec = self.previewed
         out = Path(self._tmp.name) / f"notice-{dt.datetime.now():%H%M%S%f}.pdf"
 
         def job(store, progress, cancel):
@@ -275,6 +301,7 @@ class NoticeBuilder(QWidget):
 
     def _published(self, result) -> None:
         nid, out = result
+        self.previewed = None
         self._show_pdf(out)
         self.notice_id = nid
         self._set_state()
@@ -296,6 +323,7 @@ class NoticeBuilder(QWidget):
             return notice_id, out
 
         def done(result):
+            self.previewed = None
             self._show_pdf(result[1])
             self.notice_id = notice_id
             self._set_state()

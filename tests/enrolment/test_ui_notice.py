@@ -87,3 +87,32 @@ def test_builder_refuses_without_hotline_and_reopens_past(
     qtbot.waitUntil(lambda: w2.notice_id is not None and w2.doc.pageCount() == 1, timeout=10000)
     assert w2.save_pdf(tmp_path / "again.pdf").read_bytes() == first
     assert w2.hotline.text() == HOTLINE  # defaults come from the last notice
+
+
+def test_publish_needs_a_new_preview_after_any_change(qtbot, store, family, single, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    a = ready(store, family.id)
+    b = ready(store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理")
+    w = NoticeBuilder(store)
+    qtbot.addWidget(w)
+    w.start.setDate(QDate(2026, 12, 1))
+    w.hotline.setText(HOTLINE)
+    w.preview_btn.click()
+    qtbot.waitUntil(lambda: w.publish_btn.isEnabled(), timeout=10000)
+    # untick one row after the preview: what was previewed is no longer what is ticked
+    w.table.item(0, 0).setCheckState(Qt.CheckState.Unchecked)
+    assert not w.publish_btn.isEnabled() and "重新预览" in w.status.text()
+    w.table.item(0, 0).setCheckState(Qt.CheckState.Checked)
+    assert w.publish_btn.isEnabled()  # back to exactly what was previewed
+    w.days.setValue(w.days.value() + 1)
+    assert not w.publish_btn.isEnabled()
+    w.publish()  # even called directly, nothing that was not previewed is published
+    assert store.scalar("SELECT count(*) FROM notices") == 0 and "重新预览" in warnings[0]
+    w.preview_btn.click()
+    qtbot.waitUntil(lambda: w.publish_btn.isEnabled(), timeout=10000)
+    w.publish_btn.click()
+    qtbot.waitUntil(lambda: w.notice_id is not None, timeout=10000)
+    assert {enr.get(store, a.id).state, enr.get(store, b.id).state} == {"publicised"}
