@@ -13,7 +13,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -28,6 +27,7 @@ from ..models.registry import Registry
 from ..models.store import Store
 from ..models.visits import household_members
 from .form_widget import ERROR_STYLE, FormWidget
+from .saving import ask_save_path, save_reporting
 
 
 class BookletDialog(QDialog):
@@ -91,12 +91,6 @@ class BookletDialog(QDialog):
     def _print_clicked(self) -> None:
         if not self.save():
             return
-        path, _ = QFileDialog.getSaveFileName(self, "保存PDF", f"关爱簿-{self.household.id}.pdf",
-                                              "PDF (*.pdf)")  # fmt: skip
-        if path:
-            try:
-                self.print_to(path)
-            except MzError as exc:
-                QMessageBox.warning(self, "打印", exc.message)
-                return
+        path = ask_save_path(self, "保存PDF", f"关爱簿-{self.household.id}.pdf", ".pdf", "PDF")
+        if path and save_reporting(self, "关爱簿", path, lambda: self.print_to(path)) is not None:
             QMessageBox.information(self, "打印", f"已生成 {path}")

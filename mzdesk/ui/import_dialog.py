@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from ..models.store import Store
 from ..models.vocab import categories
 from ..roster.layout import fields
+from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
 PROBLEM_HEADERS = ("工作表", "行", "列", "原值", "问题代码", "说明", "处理")
@@ -236,13 +237,15 @@ class ImportDialog(QDialog):
             return
         if not path:
             default = str(Path(self.path()).with_name(Path(self.path()).stem + "_检查结果.xlsx"))
-            path, _ = QFileDialog.getSaveFileName(self, "导出问题清单", default, "Excel (*.xlsx)")
+            path = ask_save_path(self, "导出问题清单", default, ".xlsx", "Excel")
         if not path:
             return
         from ..roster.exporter import export_problems
 
-        n = export_problems(self.report, path)
-        self.summary.setText(f"已导出问题清单 {n} 条: {path}")
+        report = self.report
+        n = save_reporting(self, "问题清单", path, lambda: export_problems(report, path))
+        if n is not None:
+            self.summary.setText(f"已导出问题清单 {n} 条: {path}")
 
     # -- import --------------------------------------------------------------------------
     def do_import(self, confirm: bool = True) -> None:

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -44,6 +43,7 @@ from ..models import enrolment as enr
 from ..models import notice as nt
 from ..models.money import format_fen
 from ..models.store import Store
+from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
 PAPERS = (("A4 竖向", "A4", False), ("A4 横向", "A4", True), ("A3 横向", "A3", True))
@@ -364,17 +364,13 @@ class NoticeBuilder(QWidget):
         return self.notice_id
 
     def _save_pdf_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "保存公示PDF", f"公示{self.notice_id}.pdf",
-                                              "PDF (*.pdf)")  # fmt: skip
-        if path:
-            self.save_pdf(path)
+        path = ask_save_path(self, "保存公示PDF", f"公示{self.notice_id}.pdf", ".pdf", "PDF")
+        if path and save_reporting(self, "公示PDF", path, lambda: self.save_pdf(path)):
             self.status.setText(f"已保存 {path}")
 
     def _save_xlsx_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "保存公示Excel", f"公示{self.notice_id}.xlsx",
-                                              "Excel (*.xlsx)")  # fmt: skip
-        if path:
-            self.save_xlsx(path)
+        path = ask_save_path(self, "保存公示Excel", f"公示{self.notice_id}.xlsx", ".xlsx", "Excel")
+        if path and save_reporting(self, "公示Excel", path, lambda: self.save_xlsx(path)):
             self.status.setText(f"已保存 {path}")
 
     def print_notice(self, printer: QPrinter | None = None) -> int:

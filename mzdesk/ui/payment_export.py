@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..models.store import Store
 from ..models.vocab import categories
+from .saving import ask_save_path
 from .worker import run_with_progress
 
 
@@ -60,9 +60,9 @@ class PaymentExportDialog(QDialog):
 
     def _browse(self) -> None:
         name = f"补贴清册-{self.month_date():%Y-%m}.xlsx"
-        path, _ = QFileDialog.getSaveFileName(self, "保存补贴清册", name, "Excel (*.xlsx)")
+        path = ask_save_path(self, "保存补贴清册", name, ".xlsx", "Excel")
         if path:
-            self.path.setText(path if path.endswith(".xlsx") else path + ".xlsx")
+            self.path.setText(path)
 
     def start(self):
         from ..roster.exporter import export_payment_roster

@@ -12,7 +12,6 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -26,6 +25,7 @@ from ..models.money import format_fen
 from ..models.store import Store
 from ..models.vocab import categories
 from ..roster.monthly import COLUMNS, monthly_categories, monthly_stats, summary_lines, table_rows
+from .saving import ask_save_path, save_reporting, with_suffix
 
 MONEY_COLS = {4, 5, 9}
 PALETTE = ("#3b7dd8", "#e0822d", "#3aa55d", "#c8414b", "#8a5cc2", "#5aa6b0", "#b5953b")
@@ -147,21 +147,29 @@ class StatsDashboard(QWidget):
     def export(self, kind: str, path: str | None = None) -> str | None:
         if self.stats is None:
             return None
+        suffix = f".{kind}"
         if not path:
-            name = f"社会救助统计_{self.stats['month']}.{kind}"
-            path, _ = QFileDialog.getSaveFileName(self, "导出统计", name, f"*.{kind}")
+            name = f"社会救助统计_{self.stats['month']}{suffix}"
+            label = "PDF" if kind == "pdf" else "Excel"
+            path = ask_save_path(self, "导出统计", name, suffix, label)
         if not path:
             return None
+        path = with_suffix(path, suffix)
         from ..models.site import get_site
 
         site = get_site(self.store)
         township = site.name if site else ""
-        if kind == "pdf":
-            from ..roster.monthly import write_pdf
+        stats = self.stats
 
-            write_pdf(self.stats, path, township)
-        else:
-            from ..roster.exporter import export_monthly_stats
+        def write() -> str:
+            if kind == "pdf":
+                from ..roster.monthly import write_pdf
 
-            export_monthly_stats(self.stats, path, township)
-        return path
+                write_pdf(stats, path, township)
+            else:
+                from ..roster.exporter import export_monthly_stats
+
+                export_monthly_stats(stats, path, township)
+            return path
+
+        return save_reporting(self, f"统计{'PDF' if kind == 'pdf' else 'Excel'}", path, write)

@@ -41,6 +41,7 @@ from ..models.store import Store
 from ..sync import exchange
 from ..sync import keys as keymod
 from ..sync import scope as scoping
+from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
 # search keys derived from other fields (id_rev is an ID backwards): never shown
@@ -451,12 +452,12 @@ class SyncPage(QWidget):
             self.refresh()
 
     def _ask_export_public(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "导出本站公钥", "site-public.json", "公钥 (*.json)"
-        )
+        path = ask_save_path(self, "导出本站公钥", "site-public.json", ".json", "公钥")
         if path:
             pub = self.own_public() or self.keys().public
-            Path(path).write_text(pub.to_json(), encoding="utf-8")
+            save_reporting(
+                self, "本站公钥", path, lambda: Path(path).write_text(pub.to_json(), "utf-8")
+            )
 
     def _ask_trust(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥", "", "公钥 (*.json)")

@@ -38,6 +38,7 @@ from ..models.registry import Registry
 from ..models.store import Store
 from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, household_members, load_photo
 from .form_widget import ERROR_STYLE, FormWidget
+from .saving import ask_save_path, save_reporting
 
 VISIT_FIELDS = ("visit_date", "investigators", "kind", "conclusion", "representative", "photos")
 
@@ -286,8 +287,7 @@ class VisitDialog(QDialog):
         return write_checklists(self.store, [entry], path, visits=self.visits)
 
     def _ask_pdf(self, name: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, "保存PDF", name, "PDF (*.pdf)")
-        return path
+        return ask_save_path(self, "保存PDF", name, ".pdf", "PDF")
 
     def _print_clicked(self) -> None:
         if not self.save():
@@ -302,10 +302,8 @@ class VisitDialog(QDialog):
             self._print(path, blank=True)
 
     def _print(self, path: str, blank: bool) -> None:
-        try:
-            self.print_to(path, blank)
-        except MzError as exc:
-            QMessageBox.warning(self, "打印", exc.message)
+        what = "空白核查表" if blank else "入户核查表"
+        if save_reporting(self, what, path, lambda: self.print_to(path, blank)) is None:
             return
         self.summary.setText("")
         QMessageBox.information(self, "打印", f"已生成 {path}")

@@ -39,6 +39,7 @@ from ..models.query import villages
 from ..models.spotcheck import pending_spot_checks
 from ..models.store import Store
 from ..models.visits import TASK_KINDS, VISIT_KINDS, Visits, close_task, list_tasks
+from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
 
@@ -151,10 +152,12 @@ class VisitsPanel(QWidget):
     def _print_blank(self) -> None:
         from ..reports.checklist_pdf import CheckEntry, write_checklists
 
-        path, _ = QFileDialog.getSaveFileName(self, "保存PDF", f"空白核查表-{self.household_id}.pdf",
-                                              "PDF (*.pdf)")  # fmt: skip
+        path = ask_save_path(self, "保存PDF", f"空白核查表-{self.household_id}.pdf", ".pdf", "PDF")
         if path:
-            write_checklists(self.store, [CheckEntry(self.household_id)], path)
+            entries = [CheckEntry(self.household_id)]
+            save_reporting(
+                self, "空白核查表", path, lambda: write_checklists(self.store, entries, path)
+            )
 
     def close_selected(self, note: str) -> bool:
         """Close the selected open task with ``note``; False (and a message) if refused."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ..models.errors import MzError
 from ..models.store import Store
+from .saving import failure_reason
 
 Job = Callable[[Store, Callable[[int, int], None], Callable[[], bool]], Any]
 
@@ -62,6 +63,9 @@ class Worker(QObject):
             self.cancelled.emit()
         except MzError as exc:
             self.failed.emit(exc.code, str(exc))
+        except OSError as exc:  # a file the job writes: say which, and why, in Chinese
+            where = f"\n位置：{exc.filename}" if exc.filename else ""
+            self.failed.emit("os_error", f"文件操作失败。{where}\n原因：{failure_reason(exc)}")
         except Exception as exc:  # noqa: BLE001 - reported to the user, never swallowed
             traceback.print_exc()
             self.failed.emit("internal", f"{type(exc).__name__}: {exc}")

@@ -116,3 +116,29 @@ def test_publish_needs_a_new_preview_after_any_change(qtbot, store, family, sing
     w.publish_btn.click()
     qtbot.waitUntil(lambda: w.notice_id is not None, timeout=10000)
     assert {enr.get(store, a.id).state, enr.get(store, b.id).state} == {"publicised"}
+
+
+def test_saving_to_a_missing_folder_says_what_and_where(
+    qtbot, store, family, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    ready(store, family.id)
+    w = NoticeBuilder(store)
+    qtbot.addWidget(w)
+    w.start.setDate(QDate(2026, 12, 1))
+    w.hotline.setText(HOTLINE)
+    w.preview_btn.click()
+    qtbot.waitUntil(lambda: w.publish_btn.isEnabled(), timeout=10000)
+    w.publish_btn.click()
+    qtbot.waitUntil(lambda: w.notice_id is not None, timeout=10000)
+    missing = tmp_path / "没有这个文件夹"
+    # the name typed without extension: the dialog adds it
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(missing / "公示"), ""))
+    w._save_pdf_clicked()
+    w._save_xlsx_clicked()
+    assert len(warnings) == 2
+    assert str(missing / "公示.pdf") in warnings[0] and "文件夹不存在" in warnings[0]
+    assert str(missing / "公示.xlsx") in warnings[1] and "Excel" in warnings[1]

@@ -1,0 +1,66 @@
+"""Saving a file the clerk chose: the one place a failed save is explained.
+
+Writers raise ``OSError`` (a folder that does not exist, a read-only USB stick,
+a full disk) or :class:`MzError`; handlers that save on the GUI thread call
+:func:`save_reporting`, and the worker uses :func:`failure_reason` for jobs in a
+thread, so the clerk always sees what failed and where, in Chinese.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from ..models.errors import MzError
+
+T = TypeVar("T")
+
+_ERRNO = {
+    errno.ENOENT: "文件夹不存在",
+    errno.ENOTDIR: "文件夹不存在",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "磁盘是只读的",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.EBUSY: "文件正被其他程序占用",
+}
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a save failed, for the clerk: ``文件夹不存在`` rather than ``[Errno 2] ...``."""
+    if isinstance(exc, MzError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return _ERRNO.get(exc.errno or 0) or exc.strerror or str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def with_suffix(path: str, suffix: str) -> str:
+    """``with_suffix('/tmp/统计', '.xlsx')`` → ``'/tmp/统计.xlsx'``; ``a.XLSX`` is kept."""
+    return path if path.lower().endswith(suffix.lower()) else path + suffix
+
+
+def ask_save_path(parent: QWidget | None, title: str, name: str, suffix: str, kind: str) -> str:
+    """A save dialog for one file type; the name gets ``suffix`` if typed without it.
+
+    ``kind`` is the filter label (``"PDF"``, ``"Excel"``); empty string when cancelled.
+    """
+    path, _ = QFileDialog.getSaveFileName(parent, title, name, f"{kind} (*{suffix})")
+    return with_suffix(path, suffix) if path else ""
+
+
+def save_reporting(
+    parent: QWidget | None, what: str, path: str, write: Callable[[], T]
+) -> T | None:
+    """``write()``; if it fails, tell the clerk what was not saved, where, and why; None."""
+    try:
+        return write()
+    except (OSError, MzError) as exc:
+        QMessageBox.warning(
+            parent, "保存失败", f"{what}没有保存。\n\n位置：{path}\n原因：{failure_reason(exc)}"
+        )
+        return None
