@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
@@ -111,6 +111,20 @@ def _use_bundled_font(app: QApplication) -> None:
                 return
 
 
+def use_chinese_qt_strings(app: QApplication) -> QTranslator | None:
+    """Qt's own texts (Save/Discard/Cancel, OK ...) in Chinese, from PySide6's qtbase_zh_CN.qm.
+
+    build.spec bundles that file; if it is missing anyway, Qt's English stays.
+    """
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase",
+                           "_", folder):  # fmt: skip
+        return None
+    app.installTranslator(translator)
+    return translator
+
+
 def _set_icon(app: QApplication) -> None:
     from PySide6.QtGui import QIcon
 
@@ -170,6 +184,7 @@ def run_gui(db_path: str | None = None) -> int:
     app.setApplicationName("mzdesk")
     app.setApplicationDisplayName("民政桌面")
     _set_icon(app)
+    use_chinese_qt_strings(app)
     _use_bundled_font(app)
     path = Path(db_path) if db_path else default_db_path()
     try:

@@ -65,3 +65,24 @@ def test_gui_entry_point_opens_main_window(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("startup_ms=")
+
+
+def test_qt_standard_buttons_are_in_chinese(qapp):
+    from PySide6.QtWidgets import QMessageBox
+
+    from mzdesk.app import use_chinese_qt_strings
+
+    translator = use_chinese_qt_strings(qapp)
+    assert translator is not None  # PySide6 ships qtbase_zh_CN.qm
+    try:
+        box = QMessageBox()
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        texts = {b.text().replace("&", "") for b in box.buttons()}
+        assert all(not t.isascii() for t in texts), texts
+        assert any("保存" in t for t in texts) and any("取消" in t for t in texts)
+    finally:
+        qapp.removeTranslator(translator)
