@@ -161,7 +161,7 @@ def draw_checklist(pw: PageWriter, t: Template, h: Household, visit: Visit | Non
     members = {m.uid: m.name for m in h.members if m.uid}
     answers = None if visit is None else visit.answers
     pw.title(t.title + ("" if visit else "（空白）"))
-    sub = f"{site_name}    家庭编号：{h.id}    表单版本：{t.id} v{t.version}"
+    sub = f"{site_name}    家庭编号：{h.id}    表单：{t.title} 第{t.version}版"
     pw.text(LEFT + WIDTH / 2, pw.y, sub, 8.5, "center")
     pw.space(2 * mm)
     pw.heading("家庭登记信息" + ("（调查前打印，请逐项核对）" if visit is None else ""))

@@ -29,6 +29,8 @@ def test_blank_checklists_one_per_household_all_fonts_embedded(store, village, t
     write_checklists(store, [CheckEntry(i) for i in village], out)
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert text.count("入户调查/核查表（空白）") == len(village)
+    # the form and its version as the clerk knows them, not the template's file id
+    assert "表单：入户调查/核查表 第1版" in text and "home_visit" not in text
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
     rows = fonts.splitlines()[2:]
     assert rows and all(r.split()[-5] == "yes" for r in rows)
