@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..models.errors import MzError
+from ..models.site import ROLES
 from ..models.store import Store
 from ..sync import exchange
 from ..sync import keys as keymod
@@ -214,7 +215,9 @@ class SyncPage(QWidget):
         site = get_site(self.store)
         has = keymod.has_keys(self.store) if self.store.path != ":memory:" else False
         self.site_label.setText(
-            f"本站：{site.code} {site.name}（{site.role}）" if site else "本站尚未初始化"
+            f"本站：{site.code} {site.name}（{ROLES.get(site.role, site.role)}）"
+            if site
+            else "本站尚未初始化"
         )
         sites = keymod.trusted_sites(self.store)
         current = self.dest.currentData()
@@ -232,7 +235,14 @@ class SyncPage(QWidget):
         for i, s in enumerate(sites):
             state = f"已吊销 {s.revoked_at}" if s.revoked else "、".join(s.villages)
             for j, v in enumerate(
-                (s.key.code, s.key.name, s.key.role, s.key.fingerprint, s.since, state)
+                (
+                    s.key.code,
+                    s.key.name,
+                    ROLES.get(s.key.role, s.key.role),
+                    s.key.fingerprint,
+                    s.since,
+                    state,
+                )
             ):
                 self.trusted.setItem(i, j, QTableWidgetItem(v))
         self.trusted.resizeColumnsToContents()  # fingerprints are read out whole
@@ -470,7 +480,7 @@ class SyncPage(QWidget):
             return
         answer = QMessageBox.question(
             self, "核对指纹",
-            f"{pk.code} {pk.name}（{pk.role}）\n指纹：{pk.fingerprint}\n\n请与对方电话核对指纹，一致后再信任。是否信任？",
+            f"{pk.code} {pk.name}（{ROLES.get(pk.role, pk.role)}）\n指纹：{pk.fingerprint}\n\n请与对方电话核对指纹，一致后再信任。是否信任？",
         )  # fmt: skip
         if answer == QMessageBox.StandardButton.Yes:
             self.trust_file(path)

@@ -28,6 +28,10 @@ def test_sync_page_export_import_conflict(qtbot, tmp_path):
     page = SyncPage(t.store)
     qtbot.addWidget(page)
     assert page.dest.count() == 2 and "指纹" in page.own_key.text()
+    # roles by their Chinese names, here and in the trusted-sites table
+    assert page.site_label.text() == "本站：341623101 青山镇（乡镇）"
+    roles = {page.trusted.item(r, 2).text() for r in range(page.trusted.rowCount())}
+    assert roles == {"县民政局", "入户核查终端"}
     # the public key as a QR code: a scanner reads back the public key file
     png = tmp_path / "qr.png"
     assert page.qr.pixmap().save(str(png))
