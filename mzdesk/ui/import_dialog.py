@@ -33,7 +33,7 @@ from ..roster.layout import fields
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
-PROBLEM_HEADERS = ("工作表", "行", "列", "原值", "问题", "说明", "处理")
+PROBLEM_HEADERS = ("工作表", "行", "列", "原值", "问题", "处理", "说明")  # 说明 last: it stretches
 # problem codes (roster importer, ID and household rules) as the clerk reads them;
 # an unknown code is shown as it is
 PROBLEM_LABELS = {
@@ -235,15 +235,17 @@ class ImportDialog(QDialog):
         self.problems.removeRows(0, self.problems.rowCount())
         for p in report["problems"]:
             values = (p["sheet"], p["row"], f"{p['column']}({p['column_letter']})", p["value"],
-                      problem_label(p["code"]), p["message"],
-                      SEVERITY.get(p["severity"], p["severity"]))  # fmt: skip
+                      problem_label(p["code"]), SEVERITY.get(p["severity"], p["severity"]),
+                      p["message"])  # fmt: skip
             items = []
             for v in values:
                 it = QStandardItem(str(v))
                 it.setData(v, Qt.ItemDataRole.UserRole)
                 items.append(it)
             items[4].setToolTip(p["code"])  # the code, for support
+            items[6].setToolTip(p["message"])  # whole, however narrow the column
             self.problems.appendRow(items)
+        self.problem_view.resizeColumnsToContents()  # full ID numbers and messages
         counts = "，".join(f"{problem_label(c)} {n}处" for c, n in report["problem_counts"].items())
         counts = counts or "没有问题"
         text = (f"{report['households']} 户 {report['members']} 人，月保障金合计 "

@@ -57,6 +57,7 @@ class OperatorsPage(QWidget):
         self.table.setHorizontalHeaderLabels(["账号", "姓名", "角色", "状态", "最近登录"])
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
         buttons = QHBoxLayout()
         for text, slot in (("添加…", self.add), ("重置密码…", self.reset_password),
                            ("锁定", lambda: self.set_locked(True)),
@@ -78,6 +79,7 @@ class OperatorsPage(QWidget):
                      o.last_login_at or "")  # fmt: skip
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()  # 最近登录 is a full date and time
 
     def selected(self) -> str | None:
         row = self.table.currentRow()

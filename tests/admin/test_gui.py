@@ -90,3 +90,15 @@ def test_backup_page_backs_up_to_a_folder_and_restores(
     assert store.scalar("SELECT status FROM households WHERE id = ?", (h.id,)) == "active"
     assert page.table.rowCount() == 1  # the pre-restore copy in the automatic folder
     assert bk.list_backups(bk.backup_dir(store))[0][1] == "pre-restore"
+
+
+def test_operators_page_shows_the_last_login_whole(qtbot, accounts):
+    auth.login(accounts, "admin", "admin-pass-1")
+    page = OperatorsPage(accounts)
+    qtbot.addWidget(page)
+    page.resize(700, 400)
+    page.show()
+    row = [page.table.item(i, 0).text() for i in range(page.table.rowCount())].index("admin")
+    assert page.table.item(row, 4).text()  # a date and time
+    for col in range(page.table.columnCount()):
+        assert page.table.columnWidth(col) >= page.table.sizeHintForColumn(col), col

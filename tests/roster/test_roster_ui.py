@@ -7,7 +7,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from mzdesk.ui.import_dialog import ImportDialog  # noqa: E402
+from mzdesk.ui.import_dialog import PROBLEM_HEADERS, ImportDialog  # noqa: E402
 from mzdesk.ui.stats_dashboard import StatsDashboard  # noqa: E402
 from tests.helpers import make_id  # noqa: E402
 from tests.roster.books import bad_check, member_per_row  # noqa: E402
@@ -44,6 +44,15 @@ def test_check_adjust_mapping_export_import_undo(qtbot, store, roster, tmp_path)
     wait(qtbot, dlg)
     assert dlg.report["problem_counts"] == {"id_checksum": 1, "id_precision_lost": 1}
     assert dlg.import_btn.isEnabled()
+    # nothing cut off: ID numbers whole, the explanation whole or in its tooltip
+    dlg.show()
+    view = dlg.problem_view
+    for col in range(len(PROBLEM_HEADERS) - 1):
+        assert view.columnWidth(col) >= view.sizeHintForColumn(col), PROBLEM_HEADERS[col]
+    last = len(PROBLEM_HEADERS) - 1
+    assert PROBLEM_HEADERS[last] == "说明"
+    for r in range(dlg.problems.rowCount()):
+        assert dlg.problems.item(r, last).toolTip() == dlg.problems.item(r, last).text()
     # the problem table sorts by any column
     dlg.problem_view.sortByColumn(4, dlg.problem_view.horizontalHeader().sortIndicatorOrder())
     labels = {dlg.proxy.index(r, 4).data() for r in range(dlg.proxy.rowCount())}
