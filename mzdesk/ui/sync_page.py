@@ -108,6 +108,10 @@ class SyncPage(QWidget):
         row.addWidget(self.import_btn)
         row.addStretch(1)
         lay.addLayout(row)
+        self.exchange_note = QLabel()  # why the buttons above are greyed out, when they are
+        self.exchange_note.setStyleSheet("color: #9a6700;")
+        self.exchange_note.setWordWrap(True)
+        lay.addWidget(self.exchange_note)
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
         self.report.setPlaceholderText("导入报告会显示在这里")
@@ -227,8 +231,17 @@ class SyncPage(QWidget):
                 self.dest.addItem(f"{s.key.code} {s.key.name}", s.key.code)
         if current is not None and self.dest.findData(current) >= 0:
             self.dest.setCurrentIndex(self.dest.findData(current))
-        for b in (self.export_btn, self.import_btn, self.pub_btn):
+        for b in (self.import_btn, self.pub_btn):
             b.setEnabled(has)
+        self.export_btn.setEnabled(has and self.dest.count() > 0)
+        if not has:
+            note = "还没有本站密钥，不能导出或导入批次：请先在“密钥与信任”页生成本站密钥。"
+        elif not self.dest.count():
+            note = "还没有信任的对方站点，不能导出批次：请先在“密钥与信任”页导入对方公钥。"
+        else:
+            note = ""
+        self.exchange_note.setText(note)
+        self.exchange_note.setVisible(bool(note))
         self.init_btn.setEnabled(not has)
         self.own_key.setText(self._own_key_text(has))
         self.trusted.setRowCount(len(sites))

@@ -156,3 +156,23 @@ def test_sync_page_asks_for_the_passphrase_once_per_login(qtbot, tmp_path, monke
         wait_done(qtbot, page)
         assert (tmp_path / f"b{n}.age").exists(), page.last_error
     assert len(asked) == 1 and "登录即可解锁" in asked[0]
+
+
+def test_exchange_tab_says_why_its_buttons_are_greyed_out(qtbot, tmp_path, store):
+    page = SyncPage(store)  # a site without keys
+    qtbot.addWidget(page)
+    page.show()
+    assert not page.export_btn.isEnabled() and not page.import_btn.isEnabled()
+    assert page.exchange_note.isVisible() and "密钥与信任" in page.exchange_note.text()
+    assert "生成" in page.exchange_note.text()
+
+    t = make_site(tmp_path, "341623101", "青山镇", "township")  # keys, nobody trusted yet
+    page = SyncPage(t.store)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.import_btn.isEnabled() and not page.export_btn.isEnabled()
+    assert "公钥" in page.exchange_note.text()
+
+    link(t, make_site(tmp_path, "341623", "县民政局", "county"))
+    page.refresh()
+    assert page.export_btn.isEnabled() and not page.exchange_note.isVisible()
