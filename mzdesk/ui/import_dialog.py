@@ -90,7 +90,7 @@ class ImportDialog(QDialog):
         self.report: dict | None = None
         self.task = None
         self.setWindowTitle("导入花名册")
-        self.resize(1000, 700)
+        self.resize(1240, 720)
 
         self.path_edit = QLineEdit(path or "")
         self.path_edit.setPlaceholderText("选择 .xlsx / .xls 花名册文件")
@@ -142,7 +142,7 @@ class ImportDialog(QDialog):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
-        split.setSizes([380, 620])
+        split.setSizes([360, 840])  # the problem table needs the width
 
         self.check_btn = QPushButton("检查")
         self.export_btn = QPushButton("导出问题清单…")
