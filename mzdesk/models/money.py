@@ -12,6 +12,30 @@ from decimal import Decimal, InvalidOperation
 
 from .errors import FieldError
 
+# The largest assistance amount (a monthly payment, or one 临时救助/医疗救助 case):
+# 100,000 元.  A month of 低保 for a household is a few hundred to a few thousand 元
+# (standard × persons), 特困 support with full care a few thousand; one-off 临时救助 is
+# capped locally at a few months of the standard and 医疗救助 at about 10万 a year.  More
+# is a typing or Excel mistake (extra digits, an ID in the amount column) that would go
+# straight into the 清册.  Savings and incomes are not assistance: parse_yuan has no cap.
+MAX_ASSISTANCE_FEN = 100_000_00
+
+
+def check_assistance(fen: int, field: str = "amount") -> int:
+    """``fen`` if it can be an assistance amount (0 to 100,000 元), else :class:`FieldError`."""
+    if fen < 0:
+        raise FieldError(field, "bad_amount", f"金额不能为负: {format_fen(fen)}")
+    if fen > MAX_ASSISTANCE_FEN:
+        raise FieldError(field, "amount_too_large",
+                         f"保障金额 {format_fen(fen)} 元超过上限 {format_fen(MAX_ASSISTANCE_FEN)} 元，"
+                         "请核对是否多输了位数")  # fmt: skip
+    return fen
+
+
+def parse_assistance(text: object, field: str = "amount") -> int:
+    """An assistance amount as typed or read (:func:`parse_yuan`), at most 100,000 元."""
+    return check_assistance(parse_yuan(text, field), field)
+
 
 def parse_yuan(text: object, field: str = "amount") -> int:
     """Yuan as typed or read from a cell ("1,234.50", "1234元", 980, 980.5) to fen."""

@@ -30,6 +30,15 @@ from .store import Store, new_uid, now_iso
 
 ACTION_LABELS = {"new": "新增", "change": "变更", "stop": "停发"}
 PAGE_SIZES = ("A4", "A3")
+# The period: at least lifecycle.notice_min_days (7, the national rule), at most 60 days: a
+# notice exists so that objections come in before the county decides; two months on the
+# board is already longer than any provincial practice, and more is a typing mistake
+# (--days 100000 ended in 2300) that would hold the enrolments in 公示 for ever.
+NOTICE_MAX_DAYS = 60
+# A notice may start before today only when it records a paper notice already posted
+# (backdate_reason says when and where), and at most this many days back: otherwise a
+# start 10 days ago plus an immediate submit skips the 7 days on the board.
+NOTICE_MAX_BACKDATE_DAYS = 30
 
 
 @dataclass
@@ -46,6 +55,7 @@ class NoticeSpec:
     page_size: str = "A4"
     landscape: bool = False
     title: str = ""
+    backdate_reason: str = ""  # required when ``start`` is before today (补录纸质公示)
 
 
 @dataclass
@@ -127,6 +137,31 @@ def group_key(group: str) -> tuple[int, str]:
     return (value if value else 10_000), group
 
 
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
+    """The period rules, for the notice builder to show before publishing.
+
+    ``days`` from ``notice_min_days`` (7) to :data:`NOTICE_MAX_DAYS`; ``start`` today or
+    later, or up to :data:`NOTICE_MAX_BACKDATE_DAYS` earlier with a ``backdate_reason``.
+    """
+    today = today or _today()
+    min_days = int(enr.lifecycle_settings()["notice_min_days"])
+    if spec.days < min_days:
+        raise MzError(f"公示期不得少于{min_days}天（现为{spec.days}天）", "notice_too_short")
+    if spec.days > NOTICE_MAX_DAYS:
+        raise MzError(f"公示期不得超过{NOTICE_MAX_DAYS}天（现为{spec.days}天）", "notice_too_long")
+    if spec.start < today:
+        if (today - spec.start).days > NOTICE_MAX_BACKDATE_DAYS:
+            raise MzError(f"公示开始日期{spec.start}早于今天{NOTICE_MAX_BACKDATE_DAYS}天以上，"
+                          "不能补录", "notice_backdated_too_far")  # fmt: skip
+        if not spec.backdate_reason.strip():
+            raise MzError(f"公示开始日期{spec.start}早于今天（{today}）：只有补录已张贴的纸质公示"
+                          "才能这样做，请填写补录说明（张贴日期和地点）", "notice_backdated")  # fmt: skip
+
+
 def township_name(store: Store) -> str:
     name = require_site(store).name
     for suffix in ("民政办", "民政所", "人民政府"):
@@ -167,7 +202,8 @@ def _title(town: str, start: dt.date, cats: set[str], actions: set[str], store: 
 
 def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | None = None,
                   village: str | None = None, category: str | None = None,
-                  write: Callable[[int], object] | None = None) -> int:  # fmt: skip
+                  write: Callable[[int], object] | None = None,
+                  today: dt.date | None = None) -> int:  # fmt: skip
     """Publicise: freeze the rows, move new enrolments to 公示, clear pending changes.
 
     With neither ids nor filters: every enrolment awaiting notice.  One transaction.
@@ -175,9 +211,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
     (a full disk), nothing is recorded.  See :func:`publish_notice`.
     """
     require(store, "notice.publish")
-    min_days = int(enr.lifecycle_settings()["notice_min_days"])
-    if spec.days < min_days:
-        raise MzError(f"公示期不得少于{min_days}天（现为{spec.days}天）", "notice_too_short")
+    check_period(spec, today)
     hotline = (spec.hotline or "").strip()
     if not hotline:
         raise MzError("请填写监督电话", "hotline_required")
@@ -240,8 +274,10 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
         )
         # one statement each for the whole notice: rows come from the notice queue, so
         # every "new" row is in 调查/评议 and may move to 公示 (the same rule as _move)
-        detail = json.dumps({"notice_id": nid, "start_on": spec.start.isoformat(),
-                             "end_on": end.isoformat()}, ensure_ascii=False, sort_keys=True)  # fmt: skip
+        info = {"notice_id": nid, "start_on": spec.start.isoformat(), "end_on": end.isoformat()}
+        if spec.start < (today or _today()):
+            info["backdate_reason"] = spec.backdate_reason.strip()  # on record with the event
+        detail = json.dumps(info, ensure_ascii=False, sort_keys=True)
         ts, who = now_iso(), store.operator
         store.conn.executemany(
             "UPDATE enrolments SET state = CASE WHEN ? = 'new' THEN 'publicised' ELSE state END, "

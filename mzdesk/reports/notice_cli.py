@@ -1,7 +1,7 @@
 """CLI for public notices (公示) and enrolment transitions.
 
 mzdesk notice --db P --out F.pdf [--village V] [--category C] [--start YYYY-MM-DD]
-              [--days 7] [--hotline TEL] [--issuer TEXT] [--address TEXT]
+              [--days 7] [--backdate-reason TEXT] [--hotline TEL] [--issuer TEXT] [--address TEXT]
               [--paper A4|A4L|A3] [--show-id] [--xlsx F.xlsx] [--reprint N]
 mzdesk enrol list|apply|investigate|survey|deliberate|submit|confirm|reject|review|stop|
              object|resolve|history|category-add ...
@@ -41,7 +41,11 @@ def _day(value) -> dt.date | None:
 @click.option("--village", default=None, help="only enrolments of this village (村/社区)")
 @click.option("--category", default=None, help="only this category code, e.g. rural_dibao")
 @click.option("--start", type=DATE, default=None, help="first day of the period (default: today)")
-@click.option("--days", type=int, default=7, show_default=True, help="length of the period (>= 7)")
+@click.option("--days", type=int, default=7, show_default=True,
+              help="length of the period, 7 to 60 days")  # fmt: skip
+@click.option("--backdate-reason", default="",
+              help="a --start before today records a paper notice already posted: say when and "
+                   "where (at most 30 days back)")  # fmt: skip
 @click.option("--hotline", default=None, help="监督电话 (default: the last notice's)")
 @click.option("--issuer", default=None, help="发布单位 (default: <township>人民政府)")
 @click.option("--address", default=None, help="受理地址 (default: <township>民政办)")
@@ -52,8 +56,8 @@ def _day(value) -> dt.date | None:
 @click.option("--reprint", type=int, default=None,
               help="print notice N again exactly as posted (no new notice)")  # fmt: skip
 @operator_option
-def notice(db_path, out, village, category, start, days, hotline, issuer, address, paper,
-           show_id, xlsx, reprint, operator):  # fmt: skip
+def notice(db_path, out, village, category, start, days, backdate_reason, hotline, issuer, address,
+           paper, show_id, xlsx, reprint, operator):  # fmt: skip
     """Make a public notice (公示) PDF of enrolments awaiting notice, one section per village.
 
     With no --village/--category: every enrolment awaiting notice.  The notice is
@@ -79,7 +83,8 @@ def notice(db_path, out, village, category, start, days, hotline, issuer, addres
         spec = nt.NoticeSpec(start=_day(start) or dt.date.today(), days=days,
                              hotline=hotline if hotline is not None else d["hotline"],
                              issuer=issuer or "", address=address or "", show_id=show_id,
-                             page_size=size, landscape=land)  # fmt: skip
+                             page_size=size, landscape=land,
+                             backdate_reason=backdate_reason)  # fmt: skip
         # the files are written inside the notice's transaction: a full disk records nothing
         try:
             nid = nt.publish_notice(store, spec, outputs, village=village, category=category)
@@ -149,10 +154,10 @@ def enrol_apply(db_path, household_id, category, member_id, cls, covered, amount
                 operator):  # fmt: skip
     """Register an application (申请)."""
     from ..models import enrolment as enr
-    from ..models.money import parse_yuan
+    from ..models.money import parse_assistance
 
     e = enr.create(_store(db_path, operator), household_id, category, member_id=member_id,
-                   cls=cls, covered=covered, monthly_fen=parse_yuan(amount), applied_on=_day(on),
+                   cls=cls, covered=covered, monthly_fen=parse_assistance(amount), applied_on=_day(on),
                    reason=reason)  # fmt: skip
     _show(e)
 
@@ -231,9 +236,9 @@ def enrol_deliberate(db_path, enrolment_id, attendance, result, on, operator):
 def enrol_review(db_path, enrolment_id, outcome, amount, cls, covered, reason, date, operator):
     """复核 (dynamic review): keep, change the amount, or stop."""
     from ..models import enrolment as enr
-    from ..models.money import parse_yuan
+    from ..models.money import parse_assistance
 
-    fen = parse_yuan(amount) if amount is not None else None
+    fen = parse_assistance(amount) if amount is not None else None
     _show(enr.review(_store(db_path, operator), enrolment_id, outcome, _day(date), reason, fen,
                      cls, covered))  # fmt: skip
 

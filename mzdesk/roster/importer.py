@@ -32,7 +32,7 @@ from ..models.bulk import insert_many
 from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import normalise_id, parse_id
-from ..models.money import format_fen, parse_yuan
+from ..models.money import format_fen, parse_assistance
 from ..models.registry import (
     Cancelled,
     Registry,
@@ -198,8 +198,8 @@ def cell_fen(v: object) -> int:
         cents = round(v * 100)
         if abs(v * 100 - cents) > 1e-6:
             raise FieldError("monthly", "bad_amount", f"金额最多两位小数: {v!r}")
-        return parse_yuan(f"{cents / 100:.2f}")
-    return parse_yuan(v)
+        return parse_assistance(f"{cents / 100:.2f}", "monthly")
+    return parse_assistance(v, "monthly")
 
 
 def _count(v: object) -> int | None:

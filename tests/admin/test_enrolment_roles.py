@@ -9,7 +9,7 @@ import pytest
 from mzdesk.models import auth
 from mzdesk.models import enrolment as enr
 from mzdesk.models.auth import PermissionDenied
-from tests.enrolment.conftest import family, publicised  # noqa: F401 - fixture
+from tests.enrolment.conftest import family, notice_today, publicised  # noqa: F401 - fixtures
 
 AFTER = dt.date(2026, 12, 9)
 

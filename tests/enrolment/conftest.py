@@ -11,6 +11,14 @@ from mzdesk.models.notice import NoticeSpec, create_notice
 from tests.helpers import household, make_id
 
 HOTLINE = "0558-8123456"
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def notice_today(monkeypatch):
+    """Notices are made on TODAY: the tests' 2026-12-01 start stays in the future (a start
+    before today needs a backdate reason), whatever the machine's clock says."""
+    monkeypatch.setattr("mzdesk.models.notice._today", lambda: TODAY)
 
 
 @pytest.fixture

@@ -173,3 +173,39 @@ def test_notice_xlsx_on_a_full_disk_one_line_naming_it(store, family, tmp_path, 
     assert [u.exc_value for u in unraisable] == []
     assert "No space left" in err and f"'{xlsx}'" in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("n.")) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--days", "100000"], "不得超过60天"),
+    (["--start", "2026-11-13"], "补录说明"),
+    (["--start", "2026-10-01", "--backdate-reason", "10月1日已张贴"], "30天以上"),
+])  # fmt: skip
+def test_notice_period_limits(store, family, tmp_path, capsys, args, message):
+    from tests.enrolment.conftest import ready
+
+    ready(store, family.id)
+    db = store.path
+    store.close()
+    err = run(capsys, "notice", "--db", db, "--out", str(tmp_path / "n.pdf"), "--hotline", HOTLINE,
+              *args, ok=False)  # fmt: skip
+    assert message in err and not (tmp_path / "n.pdf").exists()
+
+
+def test_backdated_paper_notice_is_recorded_with_its_reason(store, family, tmp_path, capsys):
+    from tests.enrolment.conftest import ready
+
+    eid = ready(store, family.id).id
+    db = store.path
+    store.close()
+    run(capsys, "notice", "--db", db, "--out", str(tmp_path / "n.pdf"), "--hotline", HOTLINE,
+        "--start", "2026-11-13", "--backdate-reason", "11月13日已在村务公开栏张贴纸质公示")  # fmt: skip
+    hist = json.loads(run(capsys, "enrol", "history", "--db", db, str(eid)))
+    assert "已在村务公开栏张贴" in json.dumps(hist, ensure_ascii=False)
+
+
+def test_enrol_apply_amount_above_the_limit_is_refused(store, family, capsys):
+    db = store.path
+    store.close()
+    err = run(capsys, "enrol", "apply", "--db", db, "--household", str(family.id), "--category",
+              "rural_dibao", "--amount", "99999999999", ok=False)  # fmt: skip
+    assert "超过上限" in err

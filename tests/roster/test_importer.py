@@ -335,3 +335,11 @@ def test_same_name_head_without_evidence_is_a_blocking_probable_duplicate(store,
     with pytest.raises(ImportRefused):
         import_roster(store, tmp_path / "b.xlsx", today=today)
     assert _paid(store) == (3, 6, 3, 3 * 50000)
+
+
+def test_an_amount_above_the_limit_refuses_the_import(store, today, tmp_path):
+    member_per_row(tmp_path / "a.xlsx", [{"village": "红旗村", "amount": 1e12,
+                                          "members": [("甲", "户主", make_id("19600101", 1))]}])  # fmt: skip
+    report = analyse(store, tmp_path / "a.xlsx", today=today).report()
+    bad = [p for p in report["problems"] if p["code"] == "bad_amount"]
+    assert len(bad) == 1 and bad[0]["severity"] == "error" and "超过上限" in bad[0]["message"]
