@@ -51,6 +51,7 @@ from .layout import (
     norm_header,
     normalise_class,
     remember_layout,
+    validate_mapping,
 )
 from .reader import Sheet, UnreadableWorkbook, column_letter, read_workbook
 
@@ -444,7 +445,7 @@ def analyse(store: Store, path: str | Path, mapping: dict | None = None,
     plan = RosterPlan(path=str(path), sha256=file_sha256(path), layouts=[], households=[],
                       problems=[])  # fmt: skip
     saved = load_saved_layouts(store)
-    mapping = mapping or {}
+    mapping = validate_mapping(mapping or {})
     for sheet in sheets:
         overrides = mapping.get("sheets", {}).get(sheet.name, mapping if "sheets" not in mapping
                                                   else {})  # fmt: skip

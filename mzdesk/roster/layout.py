@@ -182,6 +182,49 @@ def _score(row: list) -> dict[int, str]:
     return found
 
 
+_MAPPING_KEYS = ("header_row", "category", "columns")
+
+
+def validate_mapping(mapping: object) -> dict:
+    """A ``--mapping`` as read from JSON, checked key by key; :class:`MzError`
+    ``bad_mapping`` names the key that is wrong and what it should be."""
+    from ..models.errors import MzError
+
+    def bad(where: str, what: str) -> MzError:
+        return MzError(f"列对应文件中 {where} 无效：{what}", "bad_mapping")
+
+    def one(m: object, where: str, sheets_allowed: bool) -> None:
+        if not isinstance(m, dict):
+            raise bad(where or "整个文件", f"应为JSON对象 {{...}}，而不是 {type(m).__name__}")
+        allowed = _MAPPING_KEYS + (("sheets",) if sheets_allowed else ())
+        for key, value in m.items():
+            at = f"{where}.{key}" if where else str(key)
+            if key not in allowed:
+                raise bad(at, f"未知的键（可用: {', '.join(allowed)}）")
+            if (
+                key == "header_row"
+                and value is not None
+                and (isinstance(value, bool) or not isinstance(value, int) or value < 1)
+            ):
+                raise bad(at, f"表头行号应为正整数（如 3），而不是 {value!r}")
+            if key == "category" and value is not None and not isinstance(value, str):
+                raise bad(at, f'救助类别应为文字（如 "农村低保"），而不是 {value!r}')
+            if key == "columns":
+                if not isinstance(value, dict):
+                    raise bad(at, '应为 {"表头文字或列字母": "字段名或null"}')
+                for col, name in value.items():
+                    if name is not None and not isinstance(name, str):
+                        raise bad(f"{at}.{col}", f"字段名应为文字或null，而不是 {name!r}")
+            if key == "sheets":
+                if not isinstance(value, dict):
+                    raise bad(at, '应为 {"工作表名": {...}}')
+                for name, sub in value.items():
+                    one(sub, f"{at}.{name}", False)
+
+    one(mapping, "", True)
+    return mapping  # type: ignore[return-value]
+
+
 def detect_layout(sheet: Sheet, overrides: dict | None = None,
                   saved: dict[str, dict] | None = None) -> Layout | None:  # fmt: skip
     """Find the header row and map columns; ``None`` if the sheet holds no roster.

@@ -60,6 +60,9 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
             mapping = json.loads(Path(mapping_path).read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise click.BadParameter(f"列对应文件不是有效的JSON: {exc}") from None
+        from .layout import validate_mapping
+
+        validate_mapping(mapping)  # before the database opens: says which key is wrong
     try:
         check_workbook(file)  # an unreadable file is exit 2 even before the database opens
         store = open_store(db_path)

@@ -278,3 +278,17 @@ def test_month_accepts_a_single_digit_month():
     from mzdesk.roster.monthly import parse_month
 
     assert parse_month(" 2026-1 ") == parse_month("2026-01") == dt.date(2026, 1, 1)
+
+
+@pytest.mark.parametrize("mapping, where", [
+    ([1, 2], "整个文件"), ({"header_row": "x"}, "header_row"), ({"header_row": 0}, "header_row"),
+    ({"columns": ["A"]}, "columns"), ({"columns": {"I": 5}}, "columns.I"),
+    ({"sheets": {"Sheet1": {"header_row": True}}}, "sheets.Sheet1.header_row"),
+    ({"category": 3}, "category"), ({"headerrow": 3}, "headerrow"),
+])  # fmt: skip
+def test_bad_mapping_file_names_the_wrong_key(capsys, db, roster, tmp_path, mapping, where):
+    m = tmp_path / "m.json"
+    m.write_text(json.dumps(mapping), encoding="utf-8")
+    code, _, err = run(capsys, "roster", "import", str(roster), "--db", db, "--mapping", str(m))
+    assert code == 1 and "bad_mapping" in err and f"{where} 无效" in err, err
+    assert "内部错误" not in err and len(err.strip().splitlines()) == 1
