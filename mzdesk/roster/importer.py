@@ -53,7 +53,14 @@ from .layout import (
     remember_layout,
     validate_mapping,
 )
-from .reader import Sheet, UnreadableWorkbook, column_letter, read_workbook
+from .reader import (
+    Sheet,
+    UnreadableWorkbook,
+    check_workbook,
+    column_letter,
+    formula_cells,
+    read_workbook,
+)
 
 Progress = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -458,11 +465,30 @@ def analyse(store: Store, path: str | Path, mapping: dict | None = None,
         reader = _SheetReader(sheet, layout, today, plan)
         plan.households += reader.rows(progress, cancel)
     if not plan.layouts:
+        names = "、".join(f"“{s.name}”" for s in sheets)
         raise UnreadableWorkbook(
-            "没有找到花名册表头（需要姓名/身份证号等列）；请检查文件或在导入界面手工指定列"
+            f"{Path(path).name}: 工作表{names}中没有找到花名册表头（前25行里需要姓名/身份证号等列）；"
+            "请检查文件，或用 --mapping 指定表头行和列（导入界面可手工指定）"
         )
+    _formula_cells_without_value(plan)
     _check_across(store, plan)
     return plan
+
+
+def _formula_cells_without_value(plan: RosterPlan) -> None:
+    """A required cell that reads as empty but holds a formula: the file was written by a
+    program and never opened and saved in Excel, so no result was stored with the formula."""
+    blanks = [p for p in plan.problems if p.code == "missing_required" and p.column_letter]
+    if not blanks or check_workbook(plan.path) != "xlsx":
+        return
+    for sheet in {p.sheet for p in blanks}:
+        cells = {(p.row, p.column_letter) for p in blanks if p.sheet == sheet}
+        formulas = formula_cells(plan.path, sheet, cells)
+        for p in blanks:
+            if p.sheet == sheet and (p.row, p.column_letter) in formulas:
+                p.code, p.value = "formula_no_value", formulas[(p.row, p.column_letter)]
+                p.message = (f"{p.column}是公式（{p.value}），但文件里没有保存计算结果；"
+                             "请用Excel/WPS打开该文件、保存后再导入")  # fmt: skip
 
 
 def _check_across(store: Store, plan: RosterPlan) -> None:

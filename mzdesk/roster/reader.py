@@ -121,6 +121,44 @@ def read_workbook(path: str | Path, sheets: list[str] | None = None) -> list[She
     return out
 
 
+def formula_cells(path: str | Path, sheet: str,
+                  cells: set[tuple[int, str]]) -> dict[tuple[int, str], str]:  # fmt: skip
+    """Which of ``cells`` ((Excel row, column letter)) of an .xlsx hold a formula, with it.
+
+    calamine gives only the saved result of a formula, empty when none was saved; openpyxl
+    reads the formula itself.  Slow (read-only openpyxl), so only for the few empty cells
+    that matter.
+    """
+    from openpyxl import load_workbook
+
+    if not cells:
+        return {}
+    cols = {letter: _column_index(letter) for _, letter in cells}
+    lo, hi = min(r for r, _ in cells), max(r for r, _ in cells)
+    out = {}
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        if sheet not in wb.sheetnames:
+            return {}
+        rows = wb[sheet].iter_rows(min_row=lo, max_row=hi, values_only=True)
+        for r, values in enumerate(rows, lo):
+            for letter, c in cols.items():
+                v = values[c] if c < len(values) else None
+                if (r, letter) in cells and isinstance(v, str) and v.startswith("="):
+                    out[(r, letter)] = v
+    finally:
+        wb.close()
+    return out
+
+
+def _column_index(letter: str) -> int:
+    """'A' -> 0, 'AB' -> 27 (the inverse of :func:`column_letter`)."""
+    n = 0
+    for ch in letter:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 def column_letter(col: int) -> str:
     """0 -> 'A', 27 -> 'AB'."""
     letters = ""

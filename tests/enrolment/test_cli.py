@@ -209,3 +209,15 @@ def test_enrol_apply_amount_above_the_limit_is_refused(store, family, capsys):
     err = run(capsys, "enrol", "apply", "--db", db, "--household", str(family.id), "--category",
               "rural_dibao", "--amount", "99999999999", ok=False)  # fmt: skip
     assert "超过上限" in err
+
+
+def test_notice_unknown_category_lists_the_valid_ones(store, family, tmp_path, capsys):
+    from tests.enrolment.conftest import ready
+
+    ready(store, family.id)
+    db = store.path
+    store.close()
+    base = ["notice", "--db", db, "--out", str(tmp_path / "n.pdf"), "--hotline", HOTLINE]
+    err = run(capsys, *base, "--category", "nosuch", ok=False)
+    assert "未知的救助类别: nosuch" in err and "rural_dibao（农村低保）" in err
+    assert "1条" in run(capsys, *base, "--category", "农村低保")  # the name works too

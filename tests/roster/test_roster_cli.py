@@ -292,3 +292,31 @@ def test_bad_mapping_file_names_the_wrong_key(capsys, db, roster, tmp_path, mapp
     code, _, err = run(capsys, "roster", "import", str(roster), "--db", db, "--mapping", str(m))
     assert code == 1 and "bad_mapping" in err and f"{where} 无效" in err, err
     assert "内部错误" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_header_names_the_file_and_its_sheets(capsys, db, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "会议"
+    wb.active.append(["会议记录", "2026-11-01"])
+    wb.save(tmp_path / "other.xlsx")
+    code, _, err = run(capsys, "roster", "import", str(tmp_path / "other.xlsx"), "--db", db)
+    assert code == 2 and "other.xlsx" in err and "“会议”" in err and "表头" in err
+
+
+def test_formula_without_a_saved_value_is_named_as_such(capsys, db, tmp_path):
+    """openpyxl (and other programs) write formulas without their result: the cell is not
+    empty, it needs opening and saving in Excel."""
+    path = tmp_path / "f.xlsx"
+    member_per_row(path, [{"village": "甲村", "amount": "=450+50",
+                           "members": [("甲", "户主", make_id("19600101", 1))]}])  # fmt: skip
+    report = tmp_path / "r.json"
+    code, _, _ = run(capsys, "roster", "import", str(path), "--db", db, "--dry-run", "--report",
+                     str(report))  # fmt: skip
+    problems = json.loads(report.read_text(encoding="utf-8"))["problems"]
+    assert code == 1 and [(p["code"], p["row"], p["column_letter"]) for p in problems] == [
+        ("formula_no_value", 3, "J")
+    ]
+    assert "=450+50" in problems[0]["message"] and "保存" in problems[0]["message"]
+    assert "为空" not in problems[0]["message"]
