@@ -34,12 +34,19 @@ def db_option(f):
 
 def open_store(db_path: str | None, create: bool = False):
     from .cipher_cli import db_key
-    from .models.auth import cli_login
+    from .models.auth import cli_login, require_login
     from .models.store import Store
 
     path = db_path or default_db_path()
     store = Store.open(path, create=create, key=db_key(path))  # $MZDESK_DB_KEY: encrypted db
-    cli_login(store)  # $MZDESK_OPERATOR/$MZDESK_PASSWORD once accounts exist (models/auth.py)
+    try:
+        # $MZDESK_OPERATOR/$MZDESK_PASSWORD once accounts exist (models/auth.py); then every
+        # command needs them, reading too, as the window asks before it shows anything
+        cli_login(store)
+        require_login(store)
+    except BaseException:
+        store.close()
+        raise
     return store
 
 

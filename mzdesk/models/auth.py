@@ -14,7 +14,8 @@ identity; only entry points set it, after :func:`authenticate`:
 * GUI: the login dialog (``mzdesk.ui.login_dialog``) calls :func:`login`.
 * CLI: ``MZDESK_OPERATOR`` and ``MZDESK_PASSWORD`` in the environment
   (:func:`cli_login`, called by ``cli.open_store``); needed only once
-  accounts exist.
+  accounts exist, and then by every command that opens the database, reading
+  too (:func:`require_login`), as the window logs in before it shows anything.
 * Background workers open their own store with the same operator name.
 
 **The permission check.**  Services call ``require(store, ACTION)`` at the top
@@ -29,6 +30,8 @@ of each use case, before writing.  Actions (add one line to
     visit.edit            home visits, booklets, follow-up tasks     admin clerk field
     notice.publish        generate/record a public notice            admin clerk
     payment.edit          payment rosters                            admin clerk
+    data.export           rosters of people's data to a file (补贴清册,  admin clerk county_reviewer
+                          家庭/成员花名册: full IDs, bank accounts)
     sync.export / sync.import                                        admin clerk county_reviewer
     audit.view            read the audit trail                       admin clerk county_reviewer
     backup.create         write a backup                             admin clerk
@@ -69,6 +72,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "visit.edit": frozenset({"admin", "clerk", "field"}),
     "notice.publish": frozenset({"admin", "clerk"}),
     "payment.edit": frozenset({"admin", "clerk"}),
+    "data.export": frozenset({"admin", "clerk", "county_reviewer"}),
     "sync.export": frozenset({"admin", "clerk", "county_reviewer"}),
     "sync.import": frozenset({"admin", "clerk", "county_reviewer"}),
     "audit.view": frozenset({"admin", "clerk", "county_reviewer"}),
@@ -341,6 +345,20 @@ def allowed(store, action: str) -> bool:
     return role_of(store) in PERMISSIONS[action]
 
 
+def require_login(store) -> None:
+    """Raise :class:`PermissionDenied` unless someone is logged in (or no accounts exist yet):
+    reading people's records needs an account too, whatever its role."""
+    if setup_mode(store) or role_of(store) is not None:
+        return
+    op = get_operator(store, store.operator) if store.operator else None
+    if op is not None and op.locked:
+        raise PermissionDenied(f"账号 {op.name} 已锁定", "account_locked")
+    raise PermissionDenied(
+        f"请先登录（图形界面登录，或设置环境变量 {ENV_OPERATOR} 和 {ENV_PASSWORD}）",
+        "not_logged_in",
+    )
+
+
 def require(store, action: str) -> None:
     """Raise :class:`PermissionDenied` unless the acting operator may do ``action``."""
     if allowed(store, action):
@@ -367,6 +385,7 @@ ACTION_LABELS: dict[str, str] = {
     "visit.edit": "入户调查",
     "notice.publish": "公示",
     "payment.edit": "发放名册",
+    "data.export": "导出含个人信息的名册",
     "sync.export": "导出同步包",
     "sync.import": "导入同步包",
     "audit.view": "查看操作记录",

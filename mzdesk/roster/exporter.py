@@ -23,6 +23,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.writer.excel import ExcelWriter
 
+from ..models.auth import require
 from ..models.errors import MzError
 from ..models.files import replacing
 from ..models.registry import Cancelled
@@ -149,6 +150,7 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
     Rows come from :func:`mzdesk.roster.monthly.paid_enrolments`; the last row
     is 合计 with persons and amount.  The file appears only when complete.
     """
+    require(store, "data.export")
     if category and category not in categories():
         raise MzError(f"未知的救助类别: {category}（可用: {', '.join(categories())}）",
                       "unknown_category")  # fmt: skip
@@ -234,6 +236,7 @@ def export_registry(
     cancel: CancelFn | None = None,
 ) -> dict:
     """Household roster (家庭花名册) and member roster (成员花名册) in one workbook."""
+    require(store, "data.export")
     where, params = "h.status = 'active'", []
     if village:
         where += " AND h.village = ?"
