@@ -171,3 +171,31 @@ def parse_disability_cert(raw: str, holder_id: str | None) -> DisabilityCert:
     if number[:18] != normalise_id(holder_id):
         raise FieldError(field, "cert_holder", "残疾人证号前18位与持证人身份证号不一致")
     return DisabilityCert(number=number, category=category, level=level)
+
+
+def ids_may_match(a: str | None, b: str | None) -> bool:
+    """Whether two written ID numbers can be the same person's (the order does not matter).
+
+    True when, once normalised, they are equal; or both have 18 characters and one is the
+    other as an Excel number cell kept it (the first 15 digits, then ``000``); or at most
+    two characters differ (a wrong or swapped digit).  An empty number matches nothing.
+    Used where an ID cannot settle identity on its own (a 待核实 number): with a same name
+    in the same village it is evidence, never proof.
+
+    >>> ids_may_match("341623198805059123", "341623198805059000")  # Excel kept 15 digits
+    True
+    >>> ids_may_match("34162319880505912X", "34162319880505921X")  # two digits swapped
+    True
+    >>> ids_may_match("341623198805059123", "341623200105059123")  # another person
+    False
+    """
+    a, b = normalise_id(a or ""), normalise_id(b or "")
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if len(a) != 18 or len(b) != 18:
+        return False
+    if a[:15] == b[:15] and any(x.isdigit() and x.endswith("000") for x in (a, b)):
+        return True
+    return sum(x != y for x, y in zip(a, b, strict=True)) <= 2

@@ -31,7 +31,7 @@ from pathlib import Path
 from ..models.bulk import insert_many
 from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
-from ..models.ids import normalise_id, parse_id
+from ..models.ids import ids_may_match, normalise_id, parse_id
 from ..models.money import format_fen, parse_assistance
 from ..models.registry import (
     Cancelled,
@@ -550,30 +550,14 @@ def _check_across(store: Store, plan: RosterPlan) -> None:
     plan.problems.sort(key=lambda p: (p.sheet, p.row, p.column_letter))
 
 
-def _ids_may_match(raw: str, known: str) -> bool:
-    """Whether an ID written in the file and one in the database can be the same person's:
-    equal; the 15 significant digits an Excel number cell kept; or one typo (up to two
-    characters differ, as a wrong or swapped digit)."""
-    raw, known = normalise_id(raw or ""), normalise_id(known or "")
-    if not raw or not known:
-        return False
-    if raw == known:
-        return True
-    if len(raw) != 18 or len(known) != 18:
-        return False
-    if raw.isdigit() and raw.endswith("000") and raw[:15] == known[:15]:
-        return True
-    return sum(a != b for a, b in zip(raw, known, strict=True)) <= 2
-
-
 def _match_by_name(store: Store, plan: RosterPlan, lay: Layout, fh: FileHousehold) -> int | None:
     """The existing household whose head has this name in this village, when the head's ID
     cannot settle it (待核实 in the file or in the database), or ``None`` for a new one.
 
-    Recognised as the same household when the IDs may be the same person's (see
-    :func:`_ids_may_match`) or the bank accounts are the same.  A same-name head in the
-    same village without such evidence is a blocking ``probable_duplicate``: a second
-    household would be paid twice.
+    Recognised as the same household when the IDs may be the same person's
+    (:func:`mzdesk.models.ids.ids_may_match`) or the bank accounts are the same.  A same-name
+    head in the same village without such evidence is a blocking ``probable_duplicate``: a
+    second household would be paid twice.
     """
     head = fh.household.head
     rows = store.conn.execute(
@@ -592,7 +576,7 @@ def _match_by_name(store: Store, plan: RosterPlan, lay: Layout, fh: FileHousehol
         return exact[0]
     account = fh.household.bank_account
     same = [r[0] for r in rows
-            if _ids_may_match(head.id_number, r[2]) or (account and account == r[1])]  # fmt: skip
+            if ids_may_match(head.id_number, r[2]) or (account and account == r[1])]  # fmt: skip
     if len(same) == 1:
         return same[0]
     name = "id_number" if "id_number" in lay.columns else "head_id"

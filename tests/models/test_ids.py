@@ -8,6 +8,7 @@ from mzdesk.models.errors import FieldError
 from mzdesk.models.ids import (
     check_char,
     convert_15_to_18,
+    ids_may_match,
     is_valid_id,
     mask_id,
     normalise_id,
@@ -112,3 +113,43 @@ def test_disability_certificate_must_match_its_holder():
 
 def test_normalise_keeps_what_it_cannot_judge():
     assert normalise_id(" 3416 2319 8001 0100 1x ") == "34162319800101001X"
+
+
+# -- ids_may_match: can two written numbers be the same person's (re-import matching) -------
+def excel_kept(number: str) -> str:
+    """An ID typed into a number cell, as Excel keeps it: 15 digits, then zeros."""
+    return number[:15] + "000"
+
+
+def test_ids_may_match_examples():
+    a = "341623198805059123"
+    assert ids_may_match(a, a) and ids_may_match(" ３４１６２３１９８８０５０５９１２３ ", a)
+    assert ids_may_match(a, excel_kept(a)) and ids_may_match(excel_kept(a), a)
+    assert ids_may_match(a, "341623198805059213")  # two digits swapped
+    assert ids_may_match(a, "341623198805059124")  # one wrong digit
+    assert not ids_may_match(a, "341623200105059123")  # another birth date
+    assert not ids_may_match(a, "341623198805059")  # lengths differ
+    assert not ids_may_match("", "") and not ids_may_match(None, a) and not ids_may_match(a, "")
+
+
+@given(valid_ids())
+@settings(max_examples=300)
+def test_an_id_matches_itself_and_what_excel_kept_of_it_either_way(number):
+    assert ids_may_match(number, number)
+    assert ids_may_match(number, excel_kept(number))
+    assert ids_may_match(excel_kept(number), number)  # the database may hold the cut one
+
+
+ID_TEXT = st.text(alphabet="0123456789X ", max_size=20)
+
+
+@given(st.one_of(valid_ids(), ID_TEXT), st.one_of(valid_ids(), ID_TEXT))
+@settings(max_examples=500)
+def test_ids_may_match_is_symmetric(a, b):
+    assert ids_may_match(a, b) == ids_may_match(b, a)
+
+
+@given(valid_ids(), valid_ids())
+def test_ids_three_or_more_characters_apart_do_not_match(a, b):
+    if sum(x != y for x, y in zip(a, b, strict=True)) > 2 and excel_kept(a) != excel_kept(b):
+        assert not ids_may_match(a, b)

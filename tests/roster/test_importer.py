@@ -320,6 +320,18 @@ def test_reimport_with_untrusted_ids_matches_the_same_households(store, today, t
     assert _paid(store) == (3, 6, 3, 3 * 50000)
 
 
+def test_ids_cut_by_excel_in_the_database_match_the_corrected_file(store, today, tmp_path):
+    """First import: number cells (stored 待核实 as 341623197001014000); the corrected
+    file has the full IDs, whose last three digits all differ from the zeros."""
+    head, spouse = make_id("19700101", 456), make_id("19710101", 789)
+    for name, cell in (("0", _excel_number), ("1", lambda n: n)):
+        member_per_row(tmp_path / f"{name}.xlsx", [{"village": "红旗村", "amount": 500,
+                       "members": [("户主", "户主", cell(head)), ("配偶", "配偶", cell(spouse))]}])  # fmt: skip
+    assert import_roster(store, tmp_path / "0.xlsx", today=today)["created"] == 1
+    again = import_roster(store, tmp_path / "1.xlsx", today=today)
+    assert again["created"] == 0 and _paid(store) == (1, 2, 1, 50000)
+
+
 def test_same_name_head_without_evidence_is_a_blocking_probable_duplicate(store, today,
                                                                         tmp_path):  # fmt: skip
     member_per_row(tmp_path / "a.xlsx", _three())
