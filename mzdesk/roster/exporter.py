@@ -29,6 +29,7 @@ from ..models.files import replacing
 from ..models.registry import Cancelled
 from ..models.store import Store
 from ..models.vocab import categories, category_name
+from .importer import problem_label
 from .monthly import COLUMNS, paid_enrolments, table_rows
 
 Progress = Callable[[int, int], None]
@@ -282,8 +283,10 @@ def export_monthly_stats(stats: dict, out: str | Path, township: str = "") -> No
 
 def export_problems(report: dict, out: str | Path) -> int:
     """A dry-run report's problems as .xlsx (the GUI's 导出问题清单)."""
-    headers = ("工作表", "行", "列", "单元格", "原值", "问题代码", "说明", "处理")
+    # 问题 in Chinese for the village; the code last, for whoever answers the phone
+    headers = ("工作表", "行", "列", "单元格", "原值", "问题", "说明", "处理", "问题代码")
     rows = [(p["sheet"], p["row"], p["column"], p.get("column_letter", ""), p["value"],
-             p["code"], p["message"], "导入并标记" if p.get("severity") == "flag" else "须改正")
+             problem_label(p["code"]), p["message"],
+             "导入并标记" if p.get("severity") == "flag" else "须改正", p["code"])
             for p in report["problems"]]  # fmt: skip
     return export_rows(out, headers, rows, title="导入检查", text_cols=(4,))

@@ -69,6 +69,54 @@ FLAG_CODES = {
     "id_checksum", "id_precision_lost", "id_bad_date", "id_format", "id_duplicate_in_file",
     "id_exists_in_other_household", "id_missing", "bad_phone", "bad_account", "bad_relation",
 }  # fmt: skip
+# Every problem code the import can report (its own, the ID rules', the household rules'),
+# as the clerk reads it: the dialog's table and summary and the exported problem list.
+# tests/roster/test_importer.py checks that each code those modules can raise is here.
+PROBLEM_LABELS = {
+    "id_checksum": "身份证号校验位错误",
+    "id_precision_lost": "身份证号被Excel截断",
+    "id_bad_date": "身份证号出生日期无效",
+    "id_format": "身份证号格式错误",
+    "id_missing": "身份证号为空",
+    "id_pending": "身份证号待核实",
+    "id_duplicate_in_file": "身份证号在文件中重复",
+    "id_duplicate_in_household": "身份证号在同户重复",
+    "id_exists_in_other_household": "身份证号已在其他家庭",
+    "probable_duplicate": "疑似已登记的同一户",
+    "bad_phone": "联系电话无效",
+    "bad_account": "银行账号无效",
+    "bad_relation": "与户主关系无效",
+    "missing_required": "必填项为空",
+    "formula_no_value": "公式没有保存计算结果",
+    "no_head": "没有户主",
+    "two_heads": "户主不止一人",
+    "head_under_16": "户主未满16岁",
+    "no_members": "没有成员",
+    "unknown_category": "救助类别无法识别",
+    "bad_amount": "金额无效",
+    "amount_too_large": "金额过大",
+    "bad_date": "日期无效",
+    "too_long": "内容过长",
+    "no_cert": "缺少残疾人证",
+    "cert_format": "残疾人证号格式错误",
+    "cert_category": "残疾类别无效",
+    "cert_level": "残疾等级无效",
+    "cert_holder": "残疾人证无法核对",
+    "bad_area_type": "城乡类别无效",
+    "bad_cause": "致困原因无效",
+    "bad_housing": "住房情况无效",
+    "bad_health": "健康状况无效",
+    "bad_labour_capacity": "劳动能力无效",
+    "bad_income_source": "收入来源无效",
+    "bad_special": "特殊身份无效",
+}
+
+
+def problem_label(code: str) -> str:
+    """``problem_label('id_checksum')`` → ``'身份证号校验位错误'``; an unknown code as it is."""
+    return PROBLEM_LABELS.get(code, code)
+
+
 HOUSEHOLD_TEXT = ("village", "village_group", "phone", "bank_account", "bank_name", "address")
 ID_FIELDS = ("id_number", "head_id")
 
@@ -655,9 +703,10 @@ def apply(store: Store, plan: RosterPlan, month: dt.date | None = None,
     """
     if plan.errors:
         codes = Counter(p.code for p in plan.errors)
+        what = "，".join(f"{problem_label(c)} {n}处" for c, n in codes.items())
         first = plan.errors[0]
         raise ImportRefused(
-            f"文件有{len(plan.errors)}处必须先改正的问题（{', '.join(f'{c} {n}处' for c, n in codes.items())}），"
+            f"文件有{len(plan.errors)}处必须先改正的问题（{what}），"
             f"例如 {first.sheet} 第{first.row}行 {first.column}: {first.message}；未导入任何数据"
         )
     today = today or dt.date.today()

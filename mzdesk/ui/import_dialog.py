@@ -29,51 +29,12 @@ from PySide6.QtWidgets import (
 
 from ..models.store import Store
 from ..models.vocab import categories
+from ..roster.importer import problem_label
 from ..roster.layout import fields
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
 PROBLEM_HEADERS = ("工作表", "行", "列", "原值", "问题", "处理", "说明")  # 说明 last: it stretches
-# problem codes (roster importer, ID and household rules) as the clerk reads them;
-# an unknown code is shown as it is
-PROBLEM_LABELS = {
-    "id_checksum": "身份证号校验位错误",
-    "id_precision_lost": "身份证号被Excel截断",
-    "id_bad_date": "身份证号出生日期无效",
-    "id_format": "身份证号格式错误",
-    "id_missing": "身份证号为空",
-    "id_duplicate_in_file": "身份证号在文件中重复",
-    "id_duplicate_in_household": "身份证号在同户重复",
-    "id_exists_in_other_household": "身份证号已在其他家庭",
-    "bad_phone": "联系电话无效",
-    "bad_account": "银行账号无效",
-    "bad_relation": "与户主关系无效",
-    "missing_required": "必填项为空",
-    "no_head": "没有户主",
-    "two_heads": "户主不止一人",
-    "no_members": "没有成员",
-    "unknown_category": "救助类别无法识别",
-    "bad_amount": "金额无效",
-    "amount_too_large": "金额过大",
-    "bad_date": "日期无效",
-    "too_long": "内容过长",
-    "no_cert": "缺少残疾人证",
-    "cert_format": "残疾人证号格式错误",
-    "cert_category": "残疾类别无效",
-    "cert_level": "残疾等级无效",
-    "cert_holder": "残疾人证无法核对",
-    "bad_area_type": "城乡类别无效",
-    "bad_cause": "致困原因无效",
-    "bad_housing": "住房情况无效",
-    "bad_income_source": "收入来源无效",
-    "bad_special": "特殊身份无效",
-}
-
-
-def problem_label(code: str) -> str:
-    """``problem_label('id_checksum')`` → ``'身份证号校验位错误'``."""
-    return PROBLEM_LABELS.get(code, code)
-
 
 SEVERITY = {"flag": "导入并标记待核实", "error": "须改正后才能导入"}
 IGNORE = "(不导入)"

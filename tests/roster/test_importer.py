@@ -355,3 +355,74 @@ def test_an_amount_above_the_limit_refuses_the_import(store, today, tmp_path):
     report = analyse(store, tmp_path / "a.xlsx", today=today).report()
     bad = [p for p in report["problems"] if p["code"] == "bad_amount"]
     assert len(bad) == 1 and bad[0]["severity"] == "error" and "超过上限" in bad[0]["message"]
+
+
+# -- problem labels: every code the import can report has its Chinese name ------------------
+def _codes_raised(module) -> set[str]:
+    """Problem codes written as literals where ``module`` makes a problem: FieldError(field,
+    code, ...) and its ``bad(field, code, ...)`` helper, the importer's ``problem(row, name,
+    value, code, ...)`` and ``flag(fh, i, code, ...)``, ``Problem(code=...)``, ``p.code = ...``;
+    an f-string code (``f"bad_{name}"``) is expanded over the names its loop gives."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))
+    position = {"FieldError": 1, "bad": 1, "problem": 3, "flag": 2}
+    codes: set[str] = set()
+
+    def literal(node) -> None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            codes.add(node.value)
+        elif isinstance(node, ast.Tuple):
+            literal(node.elts[0])
+        elif isinstance(node, ast.JoinedStr):  # only in validate_member's health/labour loop
+            codes.update({"bad_health", "bad_labour_capacity"})
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in position and len(node.args) > position[name]:
+                literal(node.args[position[name]])
+            for kw in node.keywords:
+                if kw.arg == "code" and name in ("Problem", "FieldError"):
+                    literal(kw.value)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                elts = target.elts if isinstance(target, ast.Tuple) else [target]
+                for i, t in enumerate(elts):
+                    if isinstance(t, ast.Attribute) and t.attr == "code":
+                        tup = isinstance(node.value, ast.Tuple)
+                        literal(node.value.elts[i] if tup else node.value)
+    return codes
+
+
+def test_every_problem_code_the_import_can_report_has_a_chinese_label():
+    from mzdesk.models import household as household_rules
+    from mzdesk.models import ids, money
+    from mzdesk.roster import importer
+    from mzdesk.roster.importer import FLAG_CODES, PROBLEM_LABELS, problem_label
+
+    raised = set().union(*(_codes_raised(m) for m in (importer, household_rules, ids, money)))
+    assert {"probable_duplicate", "formula_no_value", "id_precision_lost"} <= raised  # scan works
+    assert raised | FLAG_CODES <= set(PROBLEM_LABELS), sorted(raised - set(PROBLEM_LABELS))
+    assert all("\u4e00" <= label[0] <= "\u9fff" for label in PROBLEM_LABELS.values())
+    assert problem_label("something_new") == "something_new"
+
+
+def test_problem_list_xlsx_names_problems_in_chinese_and_keeps_the_code(store, today, tmp_path):
+    from openpyxl import load_workbook
+
+    from mzdesk.roster.exporter import export_problems
+
+    member_per_row(tmp_path / "a.xlsx", _three())
+    import_roster(store, tmp_path / "a.xlsx", today=today)
+    member_per_row(tmp_path / "b.xlsx", _three(lambda n: "34162319851231" + n[-4:]))
+    report = analyse(store, tmp_path / "b.xlsx", today=today).report()
+    assert export_problems(report, tmp_path / "p.xlsx") == len(report["problems"])
+    rows = list(load_workbook(tmp_path / "p.xlsx").active.iter_rows(values_only=True))
+    named = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    dup = [r for r in named if r["问题代码"] == "probable_duplicate"]
+    assert len(dup) == 3 and {r["问题"] for r in dup} == {"疑似已登记的同一户"}
+    assert all(r["问题"] and "_" not in r["问题"] for r in named)
+    with pytest.raises(ImportRefused, match="疑似已登记的同一户 3处"):
+        apply(store, analyse(store, tmp_path / "b.xlsx", today=today))

@@ -85,7 +85,7 @@ def test_refused_import_exits_1_and_changes_nothing(capsys, store, db, tmp_path)
     member_per_row(path, [{"village": "甲村", "amount": "abc",
                            "members": [("甲", "户主", make_id("19600101", 1))]}])  # fmt: skip
     code, _, err = run(capsys, "roster", "import", str(path), "--db", db)
-    assert code == 1 and "bad_amount" in err and len(err.strip().splitlines()) == 1
+    assert code == 1 and "金额无效 1处" in err and len(err.strip().splitlines()) == 1
     assert counts(store) == (0, 0)
 
 

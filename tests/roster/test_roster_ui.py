@@ -61,7 +61,9 @@ def test_check_adjust_mapping_export_import_undo(qtbot, store, roster, tmp_path)
     out = tmp_path / "problems.xlsx"
     dlg.export_problems(str(out))
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
-    assert rows[0][5] == "问题代码" and len(rows) == 3
+    assert (rows[0][5], rows[0][-1]) == ("问题", "问题代码") and len(rows) == 3
+    assert {r[5] for r in rows[1:]} == labels
+    assert {r[-1] for r in rows[1:]} == {"id_checksum", "id_precision_lost"}
     # unmap the amount column: the import then records no payments
     for r in range(dlg.mapping.rowCount()):
         if dlg.mapping.item(r, 2).text() == "月保障金(元)":
