@@ -837,6 +837,36 @@ class _Applier:
 # -- conflicts ---------------------------------------------------------------------
 
 
+CONFLICT_KINDS = {"edit": "双方修改", "duplicate_id": "可能重复享受", "orphan": "缺少上级记录"}
+# search keys computed from other fields: not shown when two versions are compared
+DERIVED = frozenset({"id_rev", "phone_rev", "name_tail", "py_initials", "py_full", "head_py"})
+
+
+def conflict_title(c: dict) -> str:
+    """One line naming a conflict: its kind, the table and whose record it is."""
+    row = c["remote"]["row"] or {}
+    who = row.get("head_name") or row.get("name") or c["uid"][:8]
+    return (
+        f"[{CONFLICT_KINDS.get(c['kind'], c['kind'])}] {TABLE_LABELS.get(c['tbl'], c['tbl'])} {who}"
+    )
+
+
+def conflict_sides(c: dict) -> list[tuple[str, str, str, bool]]:
+    """The two versions side by side: (field, local, remote, in conflict), the conflicting
+    fields first.  ID numbers are masked: the sync page may be on a shared screen, the CLI
+    output in a terminal log.  ``local`` is "（无）" where this site has no such record."""
+    local, remote = c["local"] or {}, c["remote"]["row"] or {}
+
+    def show(k, v):
+        if v and (k.endswith("id_number") or k == "id_raw"):
+            return mask_id(str(v))
+        return "" if v is None else str(v)
+
+    keys = sorted((set(local) | set(remote)) - DERIVED, key=lambda k: (k not in c["fields"], k))
+    return [(k, show(k, local.get(k)) if c["local"] else "（无）", show(k, remote.get(k)),
+             k in c["fields"]) for k in keys]  # fmt: skip
+
+
 def open_conflicts(store: Store) -> list[dict]:
     rows = store.db.query("SELECT * FROM sync_conflicts WHERE state = 'open' ORDER BY id")
     out = []
@@ -866,9 +896,11 @@ def resolve_conflict(store: Store, conflict_id: int, choice: str | dict[str, str
                 "resolved_upstream",
             )
         stamp = store.stamp(new=False)
-        if choice == "dismiss" or c["kind"] != "edit":
+        if c["kind"] != "edit":
             if choice not in ("dismiss",):
                 raise MzError("此类问题（重复身份证号/缺少上级记录）只能在跟进后关闭", "bad_choice")
+        elif choice == "dismiss":  # closing it would leave the two sites different unsaid
+            raise MzError("双方修改的冲突须作出决定：保留本站、采用对方或逐字段选择", "bad_choice")
         else:
             codec = TableCodec.load(store.conn, t)
             remote = json.loads(c["remote"])["row"]

@@ -217,6 +217,74 @@ def sync_assign(db_path, site, villages):
     click.echo(reassign(open_store(db_path), site, list(villages)))
 
 
+@sync.command("conflicts")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="JSON output")
+def sync_conflicts(db_path, as_json):
+    """Open conflicts, each with both versions side by side (ID numbers masked).
+
+    Decide one with ``mzdesk sync resolve ID``; the sync page shows the same list."""
+    from .exchange import conflict_sides, conflict_title, open_conflicts
+
+    store = open_store(db_path)
+    found = [
+        {"id": c["id"], "peer": c["peer"], "batch_seq": c["batch_seq"], "kind": c["kind"],
+         "table": c["tbl"], "uid": c["uid"], "title": conflict_title(c), "note": c["note"],
+         "fields": c["fields"],
+         "sides": [{"field": k, "local": lo, "remote": re, "conflict": x}
+                   for k, lo, re, x in conflict_sides(c)]}
+        for c in open_conflicts(store)
+    ]  # fmt: skip
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo("没有待处理的冲突")
+        return
+    for c in found:
+        click.echo(
+            f"#{c['id']} {c['title']}  来自站点 {c['peer']} 第 {c['batch_seq']} 批：{c['note']}"
+        )
+        click.echo(f"    {'字段':<16}{'本站':<24}对方")
+        for side in c["sides"]:
+            mark = "*" if side["conflict"] else " "
+            click.echo(f"  {mark} {side['field']:<16}{side['local']:<24}{side['remote']}")
+
+
+@sync.command("resolve")
+@db_option
+@click.argument("conflict_id", type=int)
+@click.option(
+    "--keep",
+    type=click.Choice(["local", "remote", "dismiss"]),
+    default=None,
+    help="local 保留本站 / remote 采用对方 / dismiss 跟进后关闭（重复享受、缺少上级记录）",
+)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME=local|remote",
+    help="逐字段决定（可重复）/ decide field by field; fields not named keep ours",
+)
+def sync_resolve(db_path, conflict_id, keep, fields):
+    """Decide an open conflict (see ``mzdesk sync conflicts``); the decision travels with the
+    next batch.  Conflicts are decided at the higher site (township over field laptop,
+    county over township)."""
+    from .exchange import resolve_conflict
+
+    if bool(keep) == bool(fields):
+        raise click.UsageError("请给出 --keep 或 --field 之一 / give --keep or --field")
+    choice: str | dict[str, str] = keep or {}
+    for f in fields:
+        name, _, side = f.partition("=")
+        if side not in ("local", "remote") or not name:
+            raise click.UsageError(f"--field 应为 字段=local 或 字段=remote: {f}")
+        choice[name] = side
+    resolve_conflict(open_store(db_path), conflict_id, choice)
+    click.echo(f"冲突 #{conflict_id} 已处理，结果随下一批发给对方")
+
+
 @sync.command("status")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="JSON output")

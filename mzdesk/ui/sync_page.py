@@ -45,10 +45,8 @@ from ..sync import scope as scoping
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
+
 # search keys derived from other fields (id_rev is an ID backwards): never shown
-DERIVED = frozenset({"id_rev", "phone_rev", "name_tail", "py_initials", "py_full", "head_py"})
-
-
 def qr_pixmap(matrix: list[list[bool]], module: int = 4, border: int = 4) -> QPixmap:
     """A QR code matrix painted black on white, with the quiet zone readers need."""
     n = len(matrix)
@@ -401,13 +399,8 @@ class SyncPage(QWidget):
     def _fill_conflicts(self) -> None:
         self.conflict_list.clear()
         self._conflicts: dict[int, dict] = {}
-        kinds = {"edit": "双方修改", "duplicate_id": "可能重复享受", "orphan": "缺少上级记录"}
         for c in exchange.open_conflicts(self.store):
-            row = c["remote"]["row"] or {}
-            who = row.get("head_name") or row.get("name") or c["uid"][:8]
-            item = QListWidgetItem(
-                f"[{kinds[c['kind']]}] {exchange.TABLE_LABELS.get(c['tbl'], c['tbl'])} {who}"
-            )
+            item = QListWidgetItem(exchange.conflict_title(c))
             # the id only: the conflict itself stays a Python dict (no QVariant round trip)
             item.setData(Qt.ItemDataRole.UserRole, c["id"])
             self._conflicts[c["id"]] = c
@@ -425,22 +418,13 @@ class SyncPage(QWidget):
                 b.setEnabled(False)
             return
         c = self._conflicts[item.data(Qt.ItemDataRole.UserRole)]
-        local, remote = c["local"] or {}, c["remote"]["row"] or {}
         self.conflict_note.setText(f"来自站点 {c['peer']} 第 {c['batch_seq']} 批：{c['note']}")
-        keys = sorted((set(local) | set(remote)) - DERIVED, key=lambda k: (k not in c["fields"], k))
-        from ..models.ids import mask_id
-
-        def show(k, v):
-            if v and (k.endswith("id_number") or k == "id_raw"):
-                return mask_id(str(v))  # the page may be on a shared screen: never a full ID
-            return "" if v is None else str(v)
-
-        self.sides.setRowCount(len(keys))
-        for i, k in enumerate(keys):
-            cells = (k, show(k, local.get(k)) if c["local"] else "（无）", show(k, remote.get(k)))
+        sides = exchange.conflict_sides(c)  # IDs masked: the page may be on a shared screen
+        self.sides.setRowCount(len(sides))
+        for i, (*cells, clash) in enumerate(sides):
             for j, v in enumerate(cells):
                 cell = QTableWidgetItem(v)
-                if k in c["fields"]:
+                if clash:
                     cell.setBackground(QColor("#ffe0b2"))
                 self.sides.setItem(i, j, cell)
         edit = c["kind"] == "edit"

@@ -215,3 +215,59 @@ def test_export_public_on_a_full_disk_keeps_the_old_file(tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert pub.read_text(encoding="utf-8") == "the key handed out last year"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("k.")) == ["k.pub"]
+
+
+def test_conflicts_are_listed_and_decided_from_the_cli(tmp_path, monkeypatch):
+    """`sync conflicts` shows both versions (IDs masked), `sync resolve` decides one; the
+    lower site cannot decide, and an edit conflict cannot just be dismissed."""
+    import re
+
+    from tests.sync.sites import edit, link, make_site
+
+    monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
+    from mzdesk.models.demo import generate_demo
+
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    generate_demo(t.store, 4, seed=2)
+    link(t, c)
+    c.import_(t.export(c))
+    m = t.store.scalar("SELECT uid FROM members ORDER BY id LIMIT 1")
+    edit(t.store, "members", m, occupation="务农", health="慢性病")
+    edit(c.store, "members", m, occupation="外出务工")
+    c.import_(t.export(c))
+    t.import_(c.export(t))
+    t.store.close()
+    c.store.close()
+    tdb, cdb = str(t.dir / "mz.sqlite"), str(c.dir / "mz.sqlite")
+    [found] = json.loads(run("sync", "conflicts", "--db", cdb, "--json"))
+    assert found["kind"] == "edit" and found["fields"] == ["occupation"]
+    sides = {s["field"]: s for s in found["sides"]}
+    assert sides["occupation"]["local"] == "外出务工" and sides["occupation"]["conflict"]
+    assert sides["occupation"]["remote"] == "务农" and not sides["health"]["conflict"]
+    assert "********" in sides["id_number"]["local"]
+    text = run("sync", "conflicts", "--db", cdb)
+    assert f"#{found['id']}" in text and "双方修改" in text and "务农" in text
+    assert not re.search(r"\d{17}[\dX]", text)  # no full ID number in a terminal
+    [low] = json.loads(run("sync", "conflicts", "--db", tdb, "--json"))
+    out = assert_one_line_failure(
+        mz("sync", "resolve", str(low["id"]), "--keep", "local", "--db", tdb, ok=False), 1
+    )
+    assert "上级站点" in out
+    out = assert_one_line_failure(
+        mz("sync", "resolve", str(found["id"]), "--keep", "dismiss", "--db", cdb, ok=False), 1
+    )
+    assert "须作出决定" in out
+    assert mz("sync", "resolve", str(found["id"]), "--db", cdb, ok=False).returncode == 2
+    run("sync", "resolve", str(found["id"]), "--field", "occupation=remote", "--db", cdb)
+    assert "没有待处理的冲突" in run("sync", "conflicts", "--db", cdb)
+    b = str(tmp_path / "decision.age")
+    run("sync", "export", "--db", cdb, "--to", "341623101", "--out", b)
+    run("sync", "import", b, "--db", tdb)
+    assert json.loads(run("sync", "conflicts", "--db", tdb, "--json")) == []
+    from mzdesk.models.store import Store
+
+    for db in (tdb, cdb):
+        s = Store.open(db, create=False)
+        assert s.scalar("SELECT occupation FROM members WHERE uid = ?", (m,)) == "务农"
+        s.close()
