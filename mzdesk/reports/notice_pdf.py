@@ -66,6 +66,12 @@ def page_size(n: Notice) -> tuple[float, float]:
     return landscape(base) if n.landscape or n.page_size == "A3" else base
 
 
+def section_label(village: str, rows: list, name_header: str) -> str:
+    """A village's heading: how many households (or persons) and the people they cover."""
+    unit = "户" if name_header == "户主姓名" else "人"
+    return f"{village}（{len(rows)}{unit}，保障人口{sum(r.covered for r in rows)}人）"
+
+
 def columns(n: Notice, name_header: str) -> list[tuple[str, float, str]]:
     """(header, relative width, alignment) of the table columns."""
     cols = [("序号", 0.07, "c"), ("村组", 0.19, "l"), (name_header, 0.14, "c")]
@@ -201,9 +207,7 @@ class _Layout:
         if cont:
             label = f"{village}（续）"
         else:
-            persons = sum(r.covered for r in rows)
-            unit = "户" if self.name_header == "户主姓名" else "人"
-            label = f"{village}（{len(rows)}{unit}，保障人口{persons}人）"
+            label = section_label(village, rows, self.name_header)
         self.y -= size + 2.5 * mm * self.s
         self.text(self.left, self.y, label, size)
         self.y -= 2 * mm * self.s

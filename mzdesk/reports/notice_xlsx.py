@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from ..models.money import format_fen
 from ..models.notice import Notice, get_notice
 from ..roster.exporter import save_workbook
-from .notice_pdf import cn_date, columns, name_header
+from .notice_pdf import cn_date, columns, name_header, section_label
 
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -34,8 +34,7 @@ def render(n: Notice, out: str | Path, header_name: str = "户主姓名") -> Non
     ws.append([f"公示期：{cn_date(n.start_on)}至{cn_date(n.end_on)}（共{n.days}天）"])
     for village, rows in n.villages():
         ws.append([])
-        persons = sum(r.covered for r in rows)
-        ws.append([f"{village}（{len(rows)}户/人，保障人口{persons}人）"])
+        ws.append([section_label(village, rows, header_name)])  # the PDF's words
         ws.cell(ws.max_row, 1).font = Font(size=12, bold=True)
         ws.append([c[0] for c in cols])
         for cell in ws[ws.max_row]:

@@ -150,6 +150,13 @@ def test_notice_xlsx(store, family, single, tmp_path):
     assert cells[0] == "青山镇2026年12月农村低保拟保障对象公示"
     assert "张三丰" in cells and "760.00" in cells and f"监督电话：{HOTLINE}" in cells
     assert not any(re.search(r"\d{17}", c) for c in cells)
+    # each village's heading reads as in the PDF of the same notice
+    pdf = tmp_path / "n.pdf"
+    write_pdf(store, nid, pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    headings = [c for c in cells if "保障人口" in c and "（" in c]
+    assert headings and all(h in text for h in headings), headings
 
 
 names = st.text(
