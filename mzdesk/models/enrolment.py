@@ -28,6 +28,7 @@ from dataclasses import dataclass, fields
 from ..resources import load_json
 from .auth import require
 from .errors import MzError, NotFound
+from .money import check_assistance
 from .store import Store, new_uid, now_iso
 
 LIVE_STATES = ("applied", "investigating", "reviewed", "publicised", "submitted", "active")
@@ -308,6 +309,7 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
             )
         if monthly_fen is None or monthly_fen < 0:
             raise TransitionRefused("保障金额不能为负数", "bad_amount")
+        check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
         if covered is None:
             covered = 1 if member_id is not None else (store.scalar(
                 "SELECT count(*) FROM members WHERE household_id = ? AND status = 'active' "
@@ -349,6 +351,8 @@ def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int 
         monthly_fen = e.monthly_fen if monthly_fen is None else monthly_fen
         if covered < 1 or monthly_fen < 0:
             raise TransitionRefused("保障人口至少1人，金额不能为负数", "bad_amount")
+        if monthly_fen != e.monthly_fen:
+            check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元
         store.conn.execute(
             "UPDATE enrolments SET class = ?, covered = ?, monthly_fen = ?, rev = rev + 1, "
             "updated_at = ?, updated_by = ? WHERE id = ?",
@@ -534,6 +538,8 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
                 raise TransitionRefused("变更金额时请填写新的金额、档次或保障人口", "change_empty")
             if monthly_fen is not None and monthly_fen < 0:
                 raise TransitionRefused("保障金额不能为负数", "bad_amount")
+            if monthly_fen is not None:
+                check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
             if cls is not None and cat.get("classes") and cls and cls not in cat["classes"]:
                 raise TransitionRefused(
                     f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class"

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from ..models import enrolment as enr
 from ..models.errors import MzError
-from ..models.money import format_fen, parse_yuan
+from ..models.money import format_fen, parse_assistance
 from ..models.query import household_members
 from ..models.store import Store
 
@@ -225,7 +225,7 @@ class EnrolmentPanel(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         try:
-            fen = parse_yuan(amount.text())
+            fen = parse_assistance(amount.text())
         except MzError as exc:
             show_error(self, "新申请", exc)
             return
@@ -260,7 +260,7 @@ class EnrolmentPanel(QWidget):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         try:
-            fen = parse_yuan(amount.text()) if amount.text().strip() else None
+            fen = parse_assistance(amount.text()) if amount.text().strip() else None
         except MzError as exc:
             show_error(self, "复核", exc)
             return

@@ -218,6 +218,27 @@ def test_create_refusals(store, family, single):
     assert store.scalar("SELECT count(*) FROM enrolments") == 0
 
 
+def test_assistance_amounts_in_fen_are_capped_however_they_come(store, family, single):
+    """Fen passed directly (not parsed from yuan) meet the same 100,000 元 cap."""
+    from mzdesk.models.money import MAX_ASSISTANCE_FEN
+
+    too_much = MAX_ASSISTANCE_FEN + 1
+    with pytest.raises(MzError, match="超过上限") as exc:
+        enr.create(store, family.id, "rural_dibao", monthly_fen=9_999_999_999_900)
+    assert exc.value.code == "amount_too_large"
+    assert store.scalar("SELECT count(*) FROM enrolments") == 0
+    e = enr.create(store, family.id, "rural_dibao", monthly_fen=MAX_ASSISTANCE_FEN)  # the cap: ok
+    with pytest.raises(MzError, match="超过上限"):
+        enr.amend(store, e.id, monthly_fen=too_much)
+    assert enr.amend(store, e.id, monthly_fen=76000).monthly_fen == 76000
+    e = active(store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理")
+    with pytest.raises(MzError, match="超过上限") as exc:
+        enr.review(store, e.id, "change", today=dt.date(2027, 6, 20), monthly_fen=too_much)
+    assert exc.value.code == "amount_too_large"
+    after = enr.get(store, e.id)
+    assert (after.monthly_fen, after.notice_pending, after.rev) == (76000, "", e.rev)
+
+
 def test_deceased_member_cannot_apply(store, registry, family):
     h = registry.get(family.id)
     h.members[0].deceased_on = dt.date(2026, 10, 1)
