@@ -149,7 +149,23 @@ def test_newer_format(pair, monkeypatch):
     monkeypatch.setattr(batch_mod, "FORMAT_VERSION", 2)
     data = t.export(c).read_bytes()
     monkeypatch.undo()
-    refused(c, data, "newer_format")
+    msg = refused(c, data, "newer_format")
+    assert f"站点 {t.code} 签发，签名有效" in msg and "请升级" in msg
+
+
+def test_newer_format_claimed_by_an_unsigned_manifest_is_not_vouched_for(pair):
+    """Anyone with the county's public key can encrypt a file claiming a newer format; the
+    refusal must not tell the clerk to upgrade on that file's word alone."""
+    t, c = pair
+    plain = batch_mod.decrypt(t.export(c).read_bytes(), c.keys)
+
+    def forge(files):
+        m = json.loads(files["manifest.json"])
+        m["format_version"] = 2
+        files["manifest.json"] = json.dumps(m).encode()
+
+    msg = refused(c, reencrypt(rezip(plain, forge), c), "newer_format")
+    assert "无法核验其签名" in msg and "签名有效" not in msg
 
 
 def test_replay_and_gap(pair):
