@@ -3,9 +3,10 @@
 Flow: the candidates awaiting notice are listed (filter by village/category,
 tick rows) → 预览 builds the very PDF that publishing would make (the notice
 is created and rolled back, in a worker thread) and shows it with QtPdf →
-发布 records the notice and moves its enrolments to 公示 → 打印 (QPrinter,
-printer choice and copies) / 另存PDF / 另存Excel.  Past notices can be opened
-again and re-printed exactly as posted.
+发布 records the notice, moves its enrolments to 公示 and writes its PDF, all or
+nothing (``notice.publish_notice``) → 打印 (QPrinter, printer choice and copies) /
+另存PDF / 另存Excel.  Past notices can be opened again and re-printed exactly as
+posted.
 
 Wiring: a menu entry or tab "公示" → ``NoticeBuilder(store)``.
 """
@@ -293,8 +294,12 @@ class NoticeBuilder(QWidget):
         def job(store, progress, cancel):
             from ..reports.notice_pdf import write_pdf
 
-            nid = nt.create_notice(store, spec, enrolment_ids=ids)
-            write_pdf(store, nid, out, progress)
+            def pdf(s, nid, part):
+                return write_pdf(s, nid, part, progress)
+
+            # all or nothing: a PDF that cannot be written records no notice and leaves the
+            # enrolments awaiting notice (the worker then says which file and why)
+            nid = nt.publish_notice(store, spec, [(out, pdf)], enrolment_ids=ids)
             return nid, out
 
         self._run("发布公示", job, self._published)

@@ -142,3 +142,29 @@ def test_saving_to_a_missing_folder_says_what_and_where(
     assert len(warnings) == 2
     assert str(missing / "公示.pdf") in warnings[0] and "文件夹不存在" in warnings[0]
     assert str(missing / "公示.xlsx") in warnings[1] and "Excel" in warnings[1]
+
+
+def test_publish_whose_pdf_cannot_be_written_records_nothing(qtbot, store, family, monkeypatch):
+    """The builder's folder is gone (a temp cleaner, a removed drive) when 发布 is pressed:
+    no notice, the enrolment still awaits notice, and the clerk is told which file and why."""
+    import shutil
+
+    from PySide6.QtWidgets import QMessageBox
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    a = ready(store, family.id)
+    w = NoticeBuilder(store)
+    qtbot.addWidget(w)
+    w.start.setDate(QDate(2026, 12, 1))
+    w.hotline.setText(HOTLINE)
+    w.preview_btn.click()
+    qtbot.waitUntil(lambda: w.publish_btn.isEnabled(), timeout=10000)
+    shutil.rmtree(w._tmp.name)
+    w.publish_btn.click()
+    qtbot.waitUntil(lambda: bool(warnings), timeout=10000)
+    assert store.scalar("SELECT count(*) FROM notices") == 0 and w.notice_id is None
+    assert enr.get(store, a.id).state == "reviewed" and enr.get(store, a.id).notice_pending == ""
+    assert [e["action"] for e in enr.history(store, a.id)][-1] == "deliberate"
+    assert "文件夹不存在" in warnings[0] and w._tmp.name in warnings[0]
+    assert ".part" not in warnings[0]  # the file asked for, not its temporary name
