@@ -141,6 +141,11 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
+def is_backdated(start: dt.date, today: dt.date | None = None) -> bool:
+    """A start before today: only a paper notice already posted, with a reason (补录)."""
+    return start < (today or _today())
+
+
 def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
     """The period rules, for the notice builder to show before publishing.
 
@@ -153,7 +158,7 @@ def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
         raise MzError(f"公示期不得少于{min_days}天（现为{spec.days}天）", "notice_too_short")
     if spec.days > NOTICE_MAX_DAYS:
         raise MzError(f"公示期不得超过{NOTICE_MAX_DAYS}天（现为{spec.days}天）", "notice_too_long")
-    if spec.start < today:
+    if is_backdated(spec.start, today):
         if (today - spec.start).days > NOTICE_MAX_BACKDATE_DAYS:
             raise MzError(f"公示开始日期{spec.start}早于今天{NOTICE_MAX_BACKDATE_DAYS}天以上，"
                           "不能补录", "notice_backdated_too_far")  # fmt: skip
@@ -289,7 +294,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
         # one statement each for the whole notice: rows come from the notice queue, so
         # every "new" row is in 调查/评议 and may move to 公示 (the same rule as _move)
         info = {"notice_id": nid, "start_on": spec.start.isoformat(), "end_on": end.isoformat()}
-        if spec.start < (today or _today()):
+        if is_backdated(spec.start, today):
             info["backdate_reason"] = spec.backdate_reason.strip()  # on record with the event
         detail = json.dumps(info, ensure_ascii=False, sort_keys=True)
         ts, who = now_iso(), store.operator

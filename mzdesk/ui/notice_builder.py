@@ -6,7 +6,8 @@ is created and rolled back, in a worker thread) and shows it with QtPdf →
 发布 records the notice, moves its enrolments to 公示 and writes its PDF, all or
 nothing (``notice.publish_notice``) → 打印 (QPrinter, printer choice and copies) /
 另存PDF / 另存Excel.  Past notices can be opened again and re-printed exactly as
-posted.
+posted.  The period follows ``notice.check_period`` (7-60 days; a start before today
+only with a 补录说明, shown for such a start), said as the dates are set.
 
 Wiring: a menu entry or tab "公示" → ``NoticeBuilder(store)``.
 """
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from ..models import enrolment as enr
 from ..models import notice as nt
+from ..models.errors import MzError
 from ..models.money import format_fen
 from ..models.store import Store
 from .saving import ask_save_path, save_reporting
@@ -87,11 +89,19 @@ class NoticeBuilder(QWidget):
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("yyyy-MM-dd")
         self.days = QSpinBox()
-        self.days.setRange(int(enr.lifecycle_settings()["notice_min_days"]), 60)
+        self.days.setRange(int(enr.lifecycle_settings()["notice_min_days"]), nt.NOTICE_MAX_DAYS)
         self.days.setSuffix(" 天")
         self.end_label = QLabel()
         self.start.dateChanged.connect(self._show_end)
         self.days.valueChanged.connect(self._show_end)
+        # a start before today records a paper notice already posted: say when and where
+        self.backdate_reason = QLineEdit()
+        self.backdate_reason.setPlaceholderText(
+            "纸质公示已于何时何地张贴，例如 11月20日张贴于红旗村村务公开栏"
+        )
+        self.period_note = QLabel()  # the period rule's message, before anything is previewed
+        self.period_note.setWordWrap(True)
+        self.period_note.setStyleSheet("color: #b00020")
         self.hotline = QLineEdit(d["hotline"])
         self.hotline.setPlaceholderText("必填，例如 0558-8123456")
         self.address = QLineEdit(d["address"])
@@ -100,7 +110,6 @@ class NoticeBuilder(QWidget):
         for label, *_ in PAPERS:
             self.paper.addItem(label)
         self.show_id = QCheckBox("显示身份证号（脱敏：前6位后4位）")
-        self._show_end()
 
         self.past = QComboBox()
         self.past.activated.connect(self._open_past)
@@ -111,12 +120,15 @@ class NoticeBuilder(QWidget):
         form.addRow("公示开始", self.start)
         form.addRow("公示天数", self.days)
         form.addRow("", self.end_label)
+        form.addRow("补录说明", self.backdate_reason)
+        form.addRow("", self.period_note)
         form.addRow("监督电话", self.hotline)
         form.addRow("受理地址", self.address)
         form.addRow("发布单位", self.issuer)
         form.addRow("纸张", self.paper)
         form.addRow("", self.show_id)
         form.addRow("历史公示", self.past)
+        self.form = form
 
         self.preview_btn = QPushButton("预览")
         self.publish_btn = QPushButton("发布公示")
@@ -161,14 +173,29 @@ class NoticeBuilder(QWidget):
         self.table.itemChanged.connect(self._set_state)
         for sig in (self.village.currentIndexChanged, self.category.currentIndexChanged,
                     self.start.dateChanged, self.days.valueChanged, self.hotline.textChanged,
+                    self.backdate_reason.textChanged,
                     self.address.textChanged, self.issuer.textChanged,
                     self.paper.currentIndexChanged, self.show_id.toggled):  # fmt: skip
             sig.connect(self._set_state)
+        self.backdate_reason.textChanged.connect(self._show_end)
+        self._show_end()
         self._set_state()
 
     def _show_end(self) -> None:
         end = nt.period_end(self.start.date().toPython(), self.days.value())
         self.end_label.setText(f"至 {end:%Y-%m-%d}（含首尾共{self.days.value()}天）")
+        backdated = nt.is_backdated(self.start.date().toPython())  # 补录说明 only then
+        self.form.setRowVisible(self.backdate_reason, backdated)
+        self.backdate_reason.setEnabled(backdated)
+        self.period_note.setText(self.period_problem() or "")
+
+    def period_problem(self) -> str | None:
+        """The period rule's message for the dates as set (notice.check_period), or None."""
+        try:
+            nt.check_period(self.spec())
+        except MzError as exc:
+            return exc.message
+        return None
 
     def preview_is_current(self) -> bool:
         """The shown preview was built from the ticks and settings as they are now."""
@@ -244,10 +271,13 @@ class NoticeBuilder(QWidget):
 
     def spec(self) -> nt.NoticeSpec:
         _, size, land = PAPERS[self.paper.currentIndex()]
-        return nt.NoticeSpec(start=self.start.date().toPython(), days=self.days.value(),
+        start = self.start.date().toPython()
+        reason = self.backdate_reason.text().strip() if nt.is_backdated(start) else ""
+        return nt.NoticeSpec(start=start, days=self.days.value(),
                              hotline=self.hotline.text(), address=self.address.text(),
                              issuer=self.issuer.text(), show_id=self.show_id.isChecked(),
-                             page_size=size, landscape=land)  # fmt: skip
+                             page_size=size, landscape=land,
+                             backdate_reason=reason)  # fmt: skip
 
     # -- actions ---------------------------------------------------------------------
     def _run(self, title: str, job, on_done) -> None:
@@ -264,6 +294,10 @@ class NoticeBuilder(QWidget):
         ids, spec = self.selected_ids(), self.spec()
         if not ids:
             self._failed("nothing", "请至少勾选一条待公示记录")
+            return
+        problem = self.period_problem()
+        if problem:  # said now, not after a preview has been built
+            self._failed("notice_period", problem)
             return
         out = Path(self._tmp.name) / f"preview-{dt.datetime.now():%H%M%S%f}.pdf"
 
@@ -289,6 +323,10 @@ class NoticeBuilder(QWidget):
             self._failed("stale_preview", "勾选或设置已更改，请重新预览后再发布")
             return
         ids, spec = self.previewed
+        problem = self.period_problem()
+        if problem:  # a preview made yesterday of a notice starting yesterday
+            self._failed("notice_period", problem)
+            return
         out = Path(self._tmp.name) / f"notice-{dt.datetime.now():%H%M%S%f}.pdf"
 
         def job(store, progress, cancel):

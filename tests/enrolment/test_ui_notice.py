@@ -168,3 +168,48 @@ def test_publish_whose_pdf_cannot_be_written_records_nothing(qtbot, store, famil
     assert [e["action"] for e in enr.history(store, a.id)][-1] == "deliberate"
     assert "文件夹不存在" in warnings[0] and w._tmp.name in warnings[0]
     assert ".part" not in warnings[0]  # the file asked for, not its temporary name
+
+
+def test_period_rules_are_said_before_publishing_and_backdating_needs_a_reason(
+    qtbot, store, family, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    from mzdesk.models import notice as nt
+
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    a = ready(store, family.id)
+    w = NoticeBuilder(store)
+    qtbot.addWidget(w)
+    w.hotline.setText(HOTLINE)
+    # the spinbox is the model's range
+    minimum = int(enr.lifecycle_settings()["notice_min_days"])
+    assert (w.days.minimum(), w.days.maximum()) == (minimum, nt.NOTICE_MAX_DAYS)
+    # a start from today on: no 补录说明, no message
+    w.start.setDate(QDate(2026, 12, 1))
+    assert not w.form.isRowVisible(w.backdate_reason) and w.period_note.text() == ""
+    # three days back (today is pinned to 2026-11-23): the reason row appears and the rule says what is missing
+    w.start.setDate(QDate(2026, 11, 20))
+    assert w.form.isRowVisible(w.backdate_reason) and w.backdate_reason.isEnabled()
+    assert "补录说明" in w.period_note.text()
+    w.preview_btn.click()  # refused at once: no preview is built
+    assert len(warnings) == 1 and "补录说明" in warnings[0] and w.task is None
+    # more than 30 days back: no reason is enough
+    w.start.setDate(QDate(2026, 10, 1))
+    w.backdate_reason.setText("10月1日张贴于红旗村村务公开栏")
+    assert "不能补录" in w.period_note.text()
+    # with the reason, from three days back: previewed, published, the reason on record
+    w.start.setDate(QDate(2026, 11, 20))
+    assert w.period_note.text() == ""
+    w.preview_btn.click()
+    qtbot.waitUntil(lambda: w.publish_btn.isEnabled(), timeout=10000)
+    w.publish_btn.click()
+    qtbot.waitUntil(lambda: w.notice_id is not None, timeout=10000)
+    assert enr.get(store, a.id).state == "publicised"
+    event = enr.history(store, a.id)[-1]
+    assert event["detail"]["backdate_reason"] == "10月1日张贴于红旗村村务公开栏"
+    assert event["detail"]["start_on"] == "2026-11-20"  # three days before the pinned today
+    # back to a future start: the row goes and a typed reason is not carried along
+    w.start.setDate(QDate(2026, 12, 1))
+    assert not w.form.isRowVisible(w.backdate_reason) and w.spec().backdate_reason == ""
