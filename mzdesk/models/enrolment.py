@@ -105,10 +105,26 @@ def categories(store: Store) -> dict[str, dict]:
 
 
 def category(store: Store, code: str) -> dict:
-    cat = categories(store).get(code)
-    if cat is None:
-        raise MzError(f"未知的救助类别: {code}", "unknown_category")
-    return cat
+    cats = categories(store)
+    if code not in cats:
+        raise _unknown_category(code, cats)
+    return cats[code]
+
+
+def category_code(store: Store, text: str) -> str:
+    """A category by its code or its name (农村低保); ``unknown_category`` lists the valid ones."""
+    cats = categories(store)
+    if text in cats:
+        return text
+    for code, cat in cats.items():
+        if text.strip() in (cat.get("name"), cat.get("short")):
+            return code
+    raise _unknown_category(text, cats)
+
+
+def _unknown_category(text: str, cats: dict) -> MzError:
+    valid = "、".join(f"{code}（{cat.get('name', '')}）" for code, cat in cats.items())
+    return MzError(f"未知的救助类别: {text}；可用: {valid}", "unknown_category")
 
 
 def add_local_category(store: Store, code: str, name: str, unit: str = "person",
@@ -286,9 +302,10 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
            applied_on: dt.date | str | None = None, reason: str = "") -> Enrolment:  # fmt: skip
     """Register an application (申请).  Refuses duplicates and excluded categories."""
     require(store, "enrolment.edit")
-    cat = categories(store).get(category)
-    if cat is None:
-        raise MzError(f"未知的救助类别: {category}", "unknown_category")
+    cats = categories(store)
+    if category not in cats:  # (the parameter hides the function category())
+        raise _unknown_category(category, cats)
+    cat = cats[category]
     with store.transaction():
         _household(store, household_id)
         if cat["unit"] == "person" and member_id is None:

@@ -167,18 +167,6 @@ def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
                           "才能这样做，请填写补录说明（张贴日期和地点）", "notice_backdated")  # fmt: skip
 
 
-def category_code(store: Store, text: str) -> str:
-    """A category by its code or its name (农村低保); ``unknown_category`` lists the valid ones."""
-    cats = enr.categories(store)
-    if text in cats:
-        return text
-    for code, cat in cats.items():
-        if text.strip() in (cat.get("name"), cat.get("short")):
-            return code
-    valid = "、".join(f"{code}（{cat.get('name', '')}）" for code, cat in cats.items())
-    raise MzError(f"未知的救助类别: {text}；可用: {valid}", "unknown_category")
-
-
 def township_name(store: Store) -> str:
     name = require_site(store).name
     for suffix in ("民政办", "民政所", "人民政府"):
@@ -230,7 +218,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
     require(store, "notice.publish")
     check_period(spec, today)
     if category is not None:
-        category = category_code(store, category)
+        category = enr.category_code(store, category)
     hotline = (spec.hotline or "").strip()
     if not hotline:
         raise MzError("请填写监督电话", "hotline_required")
