@@ -138,13 +138,22 @@ class Store:
         if self.path == ":memory:" or self.conn.in_transaction:
             yield
             return
-        old = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        try:
+            with self.pragma("wal_autocheckpoint", 0):
+                yield
+        finally:
+            self._spawn(self._checkpoint)
+
+    @contextlib.contextmanager
+    def pragma(self, name: str, value: int) -> Iterator[None]:
+        """``PRAGMA name = value`` for the duration, then back to what it was (a larger page
+        cache for a bulk write, a synced commit for an export, ...)."""
+        old = self.conn.execute(f"PRAGMA {name}").fetchone()[0]
+        self.conn.execute(f"PRAGMA {name} = {int(value)}")
         try:
             yield
         finally:
-            self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(old)}")
-            self._spawn(self._checkpoint)
+            self.conn.execute(f"PRAGMA {name} = {int(old)}")
 
     def _checkpoint(self) -> None:
         try:

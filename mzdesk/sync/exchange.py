@@ -324,25 +324,12 @@ def _held(ack: dict) -> str:
     return json.dumps([[t, uid] for t, uids in held.items() for uid in uids])
 
 
-@contextlib.contextmanager
-def _pragma(store: Store, name: str, value: int):
-    """``PRAGMA name = value`` for the duration, then back to what it was."""
-    old = store.conn.execute(f"PRAGMA {name}").fetchone()[0]
-    store.conn.execute(f"PRAGMA {name} = {int(value)}")
-    try:
-        yield
-    finally:
-        store.conn.execute(f"PRAGMA {name} = {int(old)}")
-
-
 def _durable(store: Store):
     """The commit is on disk when it returns (WAL synced, ``synchronous = FULL``), not only
     after the next checkpoint: an export hands a file out, and a power cut must not forget
     it was made.  Joined to an outer transaction, that one's commit decides (SQLite refuses
     to change the level inside a transaction)."""
-    return (
-        contextlib.nullcontext() if store.conn.in_transaction else _pragma(store, "synchronous", 2)
-    )
+    return contextlib.nullcontext() if store.conn.in_transaction else store.pragma("synchronous", 2)
 
 
 def resend(store: Store, to: str, seq: int, out: str | Path) -> Path:
@@ -500,7 +487,7 @@ def import_batch(
 
 def _big_cache(store: Store):
     """A 256 MB page cache for the duration of a batch: the uid indexes take random inserts."""
-    return _pragma(store, "cache_size", -262144)
+    return store.pragma("cache_size", -262144)
 
 
 def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: str,
