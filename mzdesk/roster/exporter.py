@@ -135,9 +135,6 @@ def _discard(wb: Workbook, archive: ZipFile) -> None:
         archive.close()
 
 
-_save = save_workbook
-
-
 PAYMENT_HEADERS = ("序号", "村(社区)", "组", "姓名", "身份证号码", "开户银行", "银行账号",
                    "保障类别", "保障人数", "金额(元)")  # fmt: skip
 
@@ -195,7 +192,7 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
         persons += cat_persons
     if not sheets:
         raise MzError(f"{month:%Y年%m月}没有在保对象，未生成清册", "nothing_to_export")
-    _save(wb, out)
+    save_workbook(wb, out)
     return {"rows": len(rows), "persons": persons, "total_fen": total_fen, "sheets": sheets}
 
 
@@ -219,7 +216,7 @@ def export_rows(out: str | Path, headers: Sequence[str], rows: Iterable[Sequence
                 progress(n, total or n)
             if cancel and cancel():
                 raise Cancelled()
-    _save(wb, out)
+    save_workbook(wb, out)
     return n
 
 
@@ -268,7 +265,7 @@ def export_registry(
                 progress(n_m, 0)
             if cancel and cancel():
                 raise Cancelled()
-    _save(wb, out)
+    save_workbook(wb, out)
     return {"households": n_h, "members": n_m}
 
 

@@ -130,10 +130,11 @@ def formula_cells(path: str | Path, sheet: str,
     that matter.
     """
     from openpyxl import load_workbook
+    from openpyxl.utils import column_index_from_string
 
     if not cells:
         return {}
-    cols = {letter: _column_index(letter) for _, letter in cells}
+    cols = {letter: column_index_from_string(letter) - 1 for _, letter in cells}
     lo, hi = min(r for r, _ in cells), max(r for r, _ in cells)
     out = {}
     wb = load_workbook(path, read_only=True, data_only=False)
@@ -149,14 +150,6 @@ def formula_cells(path: str | Path, sheet: str,
     finally:
         wb.close()
     return out
-
-
-def _column_index(letter: str) -> int:
-    """'A' -> 0, 'AB' -> 27 (the inverse of :func:`column_letter`)."""
-    n = 0
-    for ch in letter:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def column_letter(col: int) -> str:
