@@ -8,9 +8,27 @@ partial file behind, so a clerk never prints or sends a truncated one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+_REASONS = {
+    errno.ENOENT: "文件夹不存在",
+    errno.ENOTDIR: "文件夹不存在",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "磁盘是只读的",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.EBUSY: "文件正被其他程序占用",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, for the clerk: ``磁盘空间不足`` rather than
+    ``[Errno 28] No space left on device`` (the window and the CLI both say it)."""
+    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
 def part_path(out: str | Path) -> Path:

@@ -8,26 +8,15 @@ thread, so the clerk always sees what failed and where, in Chinese.
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ..models.errors import MzError
+from ..models.files import os_reason
 
 T = TypeVar("T")
-
-_ERRNO = {
-    errno.ENOENT: "文件夹不存在",
-    errno.ENOTDIR: "文件夹不存在",
-    errno.EACCES: "没有写入权限",
-    errno.EPERM: "没有写入权限",
-    errno.EROFS: "磁盘是只读的",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EISDIR: "这是一个文件夹，不是文件",
-    errno.EBUSY: "文件正被其他程序占用",
-}
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -35,7 +24,7 @@ def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, MzError):
         return str(exc)
     if isinstance(exc, OSError):
-        return _ERRNO.get(exc.errno or 0) or exc.strerror or str(exc)
+        return os_reason(exc)
     return f"{type(exc).__name__}: {exc}"
 
 

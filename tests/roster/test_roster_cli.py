@@ -261,6 +261,7 @@ def test_full_disk_gives_one_line_naming_the_file_and_no_traceback(capsys, db, r
     assert code == 1 and len(err.strip().splitlines()) == 1, err
     assert [u.exc_value for u in unraisable] == [] and list(tmp_path.glob("q.xlsx*")) == []
     assert "No space left" in err and str(out) in err
+    assert "磁盘空间不足" in err  # said in Chinese too (files.os_reason, as the window says it)
 
 
 @pytest.mark.parametrize("month", ["26-1", "2026-11-99", "2026-13", "2026-0", "1900-01", "202611"])
