@@ -12,6 +12,17 @@ from mzdesk.models import enrolment as enr  # noqa: E402
 from mzdesk.ui.notice_builder import NoticeBuilder, print_pdf  # noqa: E402
 from tests.enrolment.conftest import HOTLINE, ready  # noqa: E402
 
+
+@pytest.fixture
+def warnings(monkeypatch):
+    """The texts of the warning boxes the builder shows (none pops up in a test)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    return shown
+
+
 pytestmark = pytest.mark.gui
 
 
@@ -59,12 +70,8 @@ def test_builder_preview_publish_save_print(qtbot, store, family, single, tmp_pa
 
 
 def test_builder_refuses_without_hotline_and_reopens_past(
-    qtbot, store, family, tmp_path, monkeypatch
+    qtbot, store, family, tmp_path, monkeypatch, warnings
 ):
-    from PySide6.QtWidgets import QMessageBox
-
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     ready(store, family.id)
     w = NoticeBuilder(store)
     qtbot.addWidget(w)
@@ -89,11 +96,9 @@ def test_builder_refuses_without_hotline_and_reopens_past(
     assert w2.hotline.text() == HOTLINE  # defaults come from the last notice
 
 
-def test_publish_needs_a_new_preview_after_any_change(qtbot, store, family, single, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+def test_publish_needs_a_new_preview_after_any_change(
+    qtbot, store, family, single, monkeypatch, warnings
+):
     a = ready(store, family.id)
     b = ready(store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理")
     w = NoticeBuilder(store)
@@ -119,12 +124,10 @@ def test_publish_needs_a_new_preview_after_any_change(qtbot, store, family, sing
 
 
 def test_saving_to_a_missing_folder_says_what_and_where(
-    qtbot, store, family, tmp_path, monkeypatch
+    qtbot, store, family, tmp_path, monkeypatch, warnings
 ):
-    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    from PySide6.QtWidgets import QFileDialog
 
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     ready(store, family.id)
     w = NoticeBuilder(store)
     qtbot.addWidget(w)
@@ -144,15 +147,13 @@ def test_saving_to_a_missing_folder_says_what_and_where(
     assert str(missing / "公示.xlsx") in warnings[1] and "Excel" in warnings[1]
 
 
-def test_publish_whose_pdf_cannot_be_written_records_nothing(qtbot, store, family, monkeypatch):
+def test_publish_whose_pdf_cannot_be_written_records_nothing(
+    qtbot, store, family, monkeypatch, warnings
+):
     """The builder's folder is gone (a temp cleaner, a removed drive) when 发布 is pressed:
     no notice, the enrolment still awaits notice, and the clerk is told which file and why."""
     import shutil
 
-    from PySide6.QtWidgets import QMessageBox
-
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     a = ready(store, family.id)
     w = NoticeBuilder(store)
     qtbot.addWidget(w)
@@ -171,14 +172,10 @@ def test_publish_whose_pdf_cannot_be_written_records_nothing(qtbot, store, famil
 
 
 def test_period_rules_are_said_before_publishing_and_backdating_needs_a_reason(
-    qtbot, store, family, monkeypatch
+    qtbot, store, family, monkeypatch, warnings
 ):
-    from PySide6.QtWidgets import QMessageBox
-
     from mzdesk.models import notice as nt
 
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     a = ready(store, family.id)
     w = NoticeBuilder(store)
     qtbot.addWidget(w)
