@@ -136,7 +136,9 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
     assert [p["seq"] for p in pending_acks(c.store)] == [last]
 
 
-def test_county_flags_an_id_active_in_two_townships(tmp_path):
+def _two_townships_one_id(tmp_path):
+    """Two townships reporting to one county; the first has 王大山 as a head, whose ID
+    number (returned) the tests then register in the second as well."""
     from mzdesk.models.registry import Registry
     from tests.helpers import household, make_id
 
@@ -147,6 +149,14 @@ def test_county_flags_an_id_active_in_two_townships(tmp_path):
     link(t2, c)
     shared = make_id("19600101", 11)
     Registry(t1.store).save(household("红旗村", ("王大山", "户主", shared)))
+    return t1, t2, c, shared
+
+
+def test_county_flags_an_id_active_in_two_townships(tmp_path):
+    from mzdesk.models.registry import Registry
+    from tests.helpers import household, make_id
+
+    t1, t2, c, shared = _two_townships_one_id(tmp_path)
     Registry(t2.store).save(
         household("绿水村", ("王大山", "户主", shared), ("李花", "配偶", make_id("19620202", 12)))
     )
@@ -250,13 +260,7 @@ def test_a_held_batch_applied_later_reports_its_counts_and_duplicates(tmp_path):
     from mzdesk.models.registry import Registry
     from tests.helpers import household, make_id
 
-    t1 = make_site(tmp_path, "341623101", "青山镇", "township")
-    t2 = make_site(tmp_path, "341623102", "绿水镇", "township")
-    c = make_site(tmp_path, "341623", "县民政局", "county")
-    link(t1, c)
-    link(t2, c)
-    shared = make_id("19600101", 11)
-    Registry(t1.store).save(household("红旗村", ("王大山", "户主", shared)))
+    t1, t2, c, shared = _two_townships_one_id(tmp_path)
     c.import_(t1.export(c))
     Registry(t2.store).save(household("绿水村", ("李花", "户主", make_id("19620202", 12))))
     first = t2.export(c)
