@@ -116,9 +116,11 @@ def backup_to(store, dest: str | Path, check_permission: bool = True) -> BackupI
         target = dbapi2.connect(str(partial), isolation_level=None)
         target.execute("PRAGMA key = " + "'" + key.replace("'", "''") + "'")
         source = store.conn.raw
+        db_errors: tuple[type[Exception], ...] = (sqlite3.Error, dbapi2.Error)
     else:
         target = sqlite3.connect(partial)
         source = store.conn
+        db_errors = (sqlite3.Error,)
     try:
         try:
             source.backup(target, pages=4096)
@@ -135,7 +137,7 @@ def backup_to(store, dest: str | Path, check_permission: bool = True) -> BackupI
             leftover.unlink(missing_ok=True)
         if isinstance(exc, BackupError):
             raise
-        if isinstance(exc, Exception) and not isinstance(exc, OSError):  # the SQLite errors
+        if isinstance(exc, db_errors):  # disk full, I/O error: name the file
             raise BackupError(f"未能写入备份 {dest}：{exc}", "backup_write_failed") from exc
         raise
     return BackupInfo(dest, info.site_code, info.site_name, info.schema_version, info.households,
