@@ -311,6 +311,14 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
                 and all(isinstance(u, str) for u in v["households"])
             ):
                 raise ValueError(f"manifest field {key} is malformed")
+        held = (manifest.get("ack") or {}).get("held")  # optional: records the peer held back
+        if held is not None and not (
+            isinstance(held, dict)
+            and all(
+                isinstance(u, list) and all(isinstance(x, str) for x in u) for u in held.values()
+            )
+        ):
+            raise ValueError("manifest field ack.held is malformed")
         records: dict[str, list[Record]] = {}
         files = manifest["files"]
         total = sum(z.getinfo(name).file_size for name in files)

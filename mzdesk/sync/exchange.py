@@ -313,14 +313,9 @@ def _ack(store: Store, to: str, state) -> dict:
 
 
 def _held(ack: dict) -> str:
-    """The acknowledgement's ``held`` records as a JSON array of [table, uid] (refused when
-    malformed: taking them as common ground would overwrite a record without a word)."""
+    """The acknowledgement's ``held`` records (checked by ``open_batch``) as a JSON array of
+    [table, uid]."""
     held = ack.get("held") or {}
-    if not isinstance(held, dict) or not all(
-        isinstance(t, str) and isinstance(u, list) and all(isinstance(x, str) for x in u)
-        for t, u in held.items()
-    ):
-        raise BatchRefused("不是有效的同步批次（确认信息中的 held 格式不符）", "not_a_batch")
     return json.dumps([[t, uid] for t, uids in held.items() for uid in uids])
 
 

@@ -197,3 +197,16 @@ def test_a_signed_batch_with_a_bad_record_names_file_and_line(pair, monkeypatch)
     monkeypatch.undo()
     msg = refused(c, data, "not_a_batch")
     assert "records/households.jsonl 第 3 行" in msg
+
+
+def test_a_malformed_held_list_in_a_signed_manifest_is_refused(pair, monkeypatch):
+    """ack.held decides which records are common ground: a sender whose software wrote it
+    wrong (signed, so no forgery) gets its batch refused whole, not half understood."""
+    from mzdesk.sync import exchange
+
+    t, c = pair
+    c.import_(t.export(c))
+    monkeypatch.setattr(exchange, "_ack", lambda *a: {"sequence": 1, "sha256": "", "held": [1]})
+    data = c.export(t).read_bytes()
+    monkeypatch.undo()
+    assert "ack.held" in refused(t, data, "not_a_batch")
