@@ -148,50 +148,94 @@ def insert_many(
     if len(rows) < STAGE_MIN and (audit_new is None or not conn.in_transaction):
         conn.executemany(insert, rows)
         return
-    top = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0]
-    replays = _replays(conn, table) if conn.in_transaction else None
-    if replays and "id" in cols:
-        k = list(cols).index("id")
-        if any(r[k] is None or r[k] <= top for r in rows):
-            replays = None  # rows would land below the maximum: the replay could not find them
     # stage the rows in an untyped temp table (values reach the table exactly as bound) and
     # move them with ONE statement: a plain executemany is no faster even with the triggers
     # off, and with triggers firing per row it would pay a statement journal per row
     stage = f"temp.mz_stage_{table}"
     names = ", ".join(f"c{i}" for i in range(len(cols)))
-    move = f"INSERT INTO {table} ({', '.join(cols)}) SELECT {names} FROM {stage} ORDER BY rowid"
     conn.execute(f"DROP TABLE IF EXISTS {stage}")
     conn.execute(f"CREATE TABLE {stage} ({names})")
     try:
         conn.executemany(f"INSERT INTO {stage} VALUES ({', '.join('?' * len(cols))})", rows)
         step = step or _no_step
         step(0.3)
-        if not conn.in_transaction:
-            conn.execute(move)  # no transaction: nothing may be taken off, triggers fire per row
-            return
-        deferred = deferrable_indexes(conn, table, len(rows))
-        conn.execute("SAVEPOINT mz_bulk")
-        try:
-            for name, _sql in deferred:
-                conn.execute(f"DROP INDEX {name}")
-            for name, _sql, _replay in replays or ():
-                conn.execute(f"DROP TRIGGER {name}")
-            conn.execute(move)  # without replays (none, or not replayable) triggers fire per row
-            step(0.45)
-            for _name, _sql, replay in replays or ():
-                replay(conn, top, audit_new)
-            step(0.7)
-            for _name, sql, _replay in replays or ():
-                conn.execute(sql)
-            for _name, sql in deferred:
-                conn.execute(sql)  # one sort per index instead of a random insert per row
-        except BaseException:
-            conn.execute("ROLLBACK TO mz_bulk")  # the rows, the entries and the dropped triggers
-            conn.execute("RELEASE mz_bulk")
-            raise
-        conn.execute("RELEASE mz_bulk")
+        ids = None
+        if "id" in cols:
+            k = list(cols).index("id")
+            ids = min((r[k] for r in rows), key=lambda v: (v is not None, v or 0))
+        insert_select(conn, table, cols, f"SELECT {names} FROM {stage} ORDER BY rowid", (),
+                      len(rows), audit_new, lambda f: step(0.3 + 0.7 * f), min_id=ids)  # fmt: skip
     finally:
         conn.execute(f"DROP TABLE IF EXISTS {stage}")
+
+
+def insert_select(
+    conn: sqlite3.Connection,
+    table: str,
+    cols: list[str] | tuple[str, ...],
+    select: str,
+    params=(),
+    count: int = 0,
+    audit_new: str | None = None,
+    step=None,
+    min_id=0,
+) -> None:
+    """``INSERT INTO table (cols) <select>``, the triggers replayed once for all new rows
+    (see :func:`insert_many`, which stages Python rows and calls this).  ``count``: about how
+    many rows ``select`` gives (whether the indexes are worth rebuilding).  ``min_id``: when
+    ``cols`` include ``id``, the smallest one given (None for a NULL among them): rows at or
+    below the table's maximum could not be found by a replay, so the triggers then fire
+    per row.  The caller must keep the order of ``select`` stable (ORDER BY)."""
+    step = step or _no_step
+    move = f"INSERT INTO {table} ({', '.join(cols)}) {select}"
+    if not conn.in_transaction:
+        conn.execute(
+            move, params
+        )  # no transaction: nothing may be taken off, triggers fire per row
+        return
+    top = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0]
+    replays = _replays(conn, table)
+    if replays and "id" in cols and (min_id is None or min_id <= top):
+        replays = None  # rows would land below the maximum: the replay could not find them
+    deferred = deferrable_indexes(conn, table, count)
+    conn.execute("SAVEPOINT mz_bulk")
+    try:
+        for name, _sql in deferred:
+            conn.execute(f"DROP INDEX {name}")
+        for name, _sql, _replay in replays or ():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(
+            move, params
+        )  # without replays (none, or not replayable) triggers fire per row
+        step(0.2)
+        for _name, _sql, replay in replays or ():
+            replay(conn, top, audit_new)
+        step(0.6)
+        for _name, sql, _replay in replays or ():
+            conn.execute(sql)
+        for _name, sql in deferred:
+            conn.execute(sql)  # one sort per index instead of a random insert per row
+    except BaseException:
+        conn.execute("ROLLBACK TO mz_bulk")  # the rows, the entries and the dropped triggers
+        conn.execute("RELEASE mz_bulk")
+        raise
+    conn.execute("RELEASE mz_bulk")
+
+
+@contextlib.contextmanager
+def indexes_deferred(conn: sqlite3.Connection, table: str, adding: int):
+    """The plain indexes of ``table`` off while a caller adds about ``adding`` rows in several
+    statements (a batch applied in chunks), built again at the end: what
+    :func:`insert_select` does for one statement.  Inside a transaction only; on an error
+    nothing is rebuilt: the caller's rollback brings the indexes back with everything else."""
+    if not conn.in_transaction:
+        raise RuntimeError("indexes_deferred needs a transaction")
+    deferred = deferrable_indexes(conn, table, adding)
+    for name, _sql in deferred:
+        conn.execute(f"DROP INDEX {name}")
+    yield
+    for _name, sql in deferred:
+        conn.execute(sql)
 
 
 _gc_lock = threading.Lock()

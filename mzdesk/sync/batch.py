@@ -57,6 +57,15 @@ class Batch:
     manifest: dict
     records: dict[str, list[Record]]  # table -> records, in file order
     sha256: str  # of the encrypted file: what the next batch's previous_sha256 names
+    # the zip, when its records files were left for mzdesk.sync.staging to read (and check)
+    plain: bytes | None = None
+
+    @property
+    def count(self) -> int:
+        """Records in the batch (as the signed manifest counts them, before they are read)."""
+        if self.plain is None:
+            return sum(len(v) for v in self.records.values())
+        return sum(int(n) for n in self.manifest.get("counts", {}).values())
 
     @property
     def sender(self) -> str:
@@ -177,12 +186,18 @@ _ROW_KEY = b', "row": '
 
 def _parse_records(name: str, data: bytes) -> list[Record]:
     """Parse one ``records/<table>.jsonl``; ValueError (naming the line) on a bad record."""
+    return parse_lines(name, _lines(data))
+
+
+def parse_lines(name: str, lines: list[bytes], first: int = 1) -> list[Record]:
+    """Records of ``lines`` of ``name`` (``first``: the number of the first one, for errors);
+    ValueError naming the line on a bad record."""
     out = []
     rows: list[bytes] = []  # the row of each upsert as written: its hash is what this site
     hashed: list[Record] = []  # compares with later (no re-encoding of the parsed row)
     loads, new, put = orjson.loads, Record, out.append
     skip = len(_ROW_KEY)
-    for n, line in enumerate(_lines(data), 1):
+    for n, line in enumerate(lines, first):
         try:
             d = loads(line)
             uid, op = d["uid"], d["op"]
@@ -240,7 +255,7 @@ def _vouched(manifest: dict, manifest_bytes: bytes, signature, trusted) -> str |
 
 
 def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_version: int,
-               step=None) -> Batch:  # fmt: skip
+               step=None, read_up_to: int | None = None) -> Batch:  # fmt: skip
     """Decrypt and verify a batch; ``trusted(code)`` returns a TrustedSite or None.
 
     Checks, in order: age file, decryptable by us, a zip with manifest and
@@ -249,6 +264,11 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
     Sequence checks need the database and are done by the importer.  ``step(done, total)``,
     if given, is called after each records file is parsed (in bytes of the records files);
     it may raise (a cancel) to stop there.
+
+    ``read_up_to``: when the manifest counts more records than this, the records files are
+    neither read nor checked here: the batch comes back with its zip (``plain``) for
+    :mod:`mzdesk.sync.staging`, which checks each file against the signed manifest as it
+    reads it (and refuses the batch the same way).
     """
     plain = decrypt(data, keys)
     try:
@@ -321,6 +341,20 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
             raise ValueError("manifest field ack.held is malformed")
         records: dict[str, list[Record]] = {}
         files = manifest["files"]
+        if not isinstance(files, dict) or not all(
+            isinstance(n, str) and isinstance(i, dict) and isinstance(i.get("sha256"), str)
+            for n, i in files.items()
+        ):
+            raise ValueError("manifest field files is malformed")
+        counts = manifest.get("counts", {})
+        if not isinstance(counts, dict) or not all(
+            isinstance(n, int) and n >= 0 for n in counts.values()
+        ):
+            raise ValueError("manifest field counts is malformed")
+        if read_up_to is not None and sum(counts.values()) > read_up_to:
+            for name in files:
+                z.getinfo(name)  # KeyError: a file the manifest names is missing
+            return Batch(manifest, {}, sha256(data), plain)
         total = sum(z.getinfo(name).file_size for name in files)
         done = 0
         for name, info in files.items():

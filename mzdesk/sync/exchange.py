@@ -19,8 +19,11 @@ that township sent.  ``full=True`` sends every record in scope.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
+import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,7 +32,8 @@ from operator import itemgetter
 from pathlib import Path
 
 from ..models import audit
-from ..models.bulk import gc_paused, insert_many
+from ..models.bulk import gc_paused, insert_many, insert_select
+from ..models.bulk import indexes_deferred as bulk_indexes_deferred
 from ..models.errors import MzError, NotFound
 from ..models.files import part_path, synced, write_bytes
 from ..models.ids import mask_id
@@ -37,14 +41,16 @@ from ..models.migrations import MIGRATIONS
 from ..models.registry import Cancelled
 from ..models.site import require_site
 from ..models.store import Store, now_iso
-from . import changelog
+from . import changelog, staging
 from . import scope as scoping
 from .batch import (
     Batch,
     BatchRefused,
     BatchWriter,
     Record,
+    _lines,
     open_batch,
+    parse_lines,
     read_records,
     record_line,
     sha256,
@@ -442,7 +448,7 @@ def import_batch(
 
     with gc_paused():
         batch = open_batch(data, keys, lambda c: get_trusted(store, c), own.code, len(MIGRATIONS),
-                           parsed)  # fmt: skip
+                           parsed, staging.STAGE_MIN if _can_stage(store) else None)  # fmt: skip
     state = store.one("SELECT * FROM sync_sites WHERE code = ?", (batch.sender,))
     seq, last = batch.sequence, state["last_in_seq"]
     if seq <= last:
@@ -480,6 +486,44 @@ def import_batch(
     return report
 
 
+def _unique_keys(conn, t: str, cols) -> list[tuple[list[int], str | None]] | None:
+    """The UNIQUE keys of ``t`` other than its uid, as (positions in ``cols``, the partial
+    index's WHERE or None); None when one is on an expression or a column not in ``cols``."""
+    out = []
+    for _seq, name, unique, _origin, partial_ in conn.execute(f"PRAGMA index_list({t})"):
+        if not unique:
+            continue
+        names = [r[2] for r in conn.execute(f"PRAGMA index_info({name})")]
+        if names == ["uid"]:
+            continue
+        if any(c not in cols for c in names):
+            return None
+        where = None
+        if partial_:
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[
+                0
+            ]
+            where = re.split(r"\sWHERE\s", sql, flags=re.IGNORECASE)[-1]
+        out.append(([list(cols).index(c) for c in names], where))
+    return out
+
+
+def _can_stage(store: Store) -> bool:
+    """Whether a large batch may be read by a worker process (mzdesk.sync.staging): it hands
+    chunks over as SQLite images, which an encrypted (SQLCipher) connection cannot take."""
+    return store.key is None and hasattr(store.conn, "deserialize")
+
+
+def _staged_reader(store: Store, batch: Batch) -> staging.Reader:
+    """Start reading ``batch``'s records on a worker process, in the order they are applied."""
+    files = batch.manifest["files"]
+    order = [t for t in changelog.synced_tables(store.conn) if f"records/{t}.jsonl" in files]
+    names = [f"records/{t}.jsonl" for t in order]
+    names += [n for n in files if n not in names]
+    plans = {t: staging.Plan.of(TableCodec.load(store.conn, t)) for t in order}
+    return staging.Reader(batch.plain, [(n, files[n]["sha256"]) for n in names], plans)
+
+
 def _big_cache(store: Store):
     """A 256 MB page cache for the duration of a batch: the uid indexes take random inserts."""
     return store.pragma("cache_size", -262144)
@@ -487,9 +531,22 @@ def _big_cache(store: Store):
 
 def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: str,
            progress: Progress, cancel) -> ImportReport:  # fmt: skip
+    if batch.plain is None:
+        return _apply_in(store, keys, batch, data, file_name, progress, cancel, None)
+    reader = _staged_reader(store, batch)
+    store.conn.execute("ATTACH ':memory:' AS mz_stage")  # not allowed inside a transaction
+    try:
+        return _apply_in(store, keys, batch, data, file_name, progress, cancel, reader)
+    finally:
+        reader.close()
+        store.conn.execute("DETACH mz_stage")
+
+
+def _apply_in(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: str,
+              progress: Progress, cancel, reader: staging.Reader | None) -> ImportReport:  # fmt: skip
     peer = batch.sender
     report = ImportReport(peer, batch.sequence)
-    total = sum(len(v) for v in batch.records.values())
+    total = batch.count
     m = batch.manifest
     with store.transaction():
         changelog.ensure_triggers(store.conn)
@@ -536,12 +593,23 @@ def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: s
                 raise Cancelled()
 
         for t in changelog.synced_tables(store.conn):
+            if reader is not None:
+                if f"records/{t}.jsonl" not in m["files"]:
+                    continue
+                n = int(m.get("counts", {}).get(t, 0))
+                applier.staged(t, reader, batch, partial(step, n=n))
+                done += n
+                step(0)
+                continue
             recs = batch.records.get(t)
             if not recs:
                 continue
             applier.table(t, recs, partial(step, n=len(recs)))
             done += len(recs)
             step(0)
+        if reader is not None:
+            while reader.next(poll=partial(step, 0))[0] != "done":
+                pass  # the other files: checked against the manifest, parsed, not applied
         own = require_site(store)
         asked = (m.get("withdraw") or {}).get("households") or []
         if asked and own.role == "field" and applier.peer_is_higher:
@@ -732,6 +800,71 @@ class _Applier:
             )
         if inserts or fast:
             self.maps.forget(t)
+
+    def staged(self, t: str, reader: staging.Reader, batch: Batch, step=_noop_step) -> None:
+        """Apply one table read by the worker process (mzdesk.sync.staging), chunk by chunk as
+        it comes: the new records that need no decision move with one ``INSERT … SELECT`` per
+        chunk (parents found by uid, triggers replayed as by :meth:`table`'s fast path), and
+        the rest — records already here, tombstones, an older sender's rows, a parent not
+        here, a key a UNIQUE index holds — take the ordinary merge (:meth:`table`) after."""
+        conn = self.store.conn
+        codec = TableCodec.load(conn, t)
+        cols = codec.insert_columns()
+        rep = self.report.table(t)
+        n = int(self.batch.manifest.get("counts", {}).get(t, 0))
+        fk_at = {i: codec.fks[c] for i, c in enumerate(cols) if c in codec.fks}
+        value = [f"(SELECT id FROM main.{fk_at[i]} WHERE uid = s.c{i})" if i in fk_at
+                 else f"s.c{i}" for i in range(len(cols))]  # fmt: skip
+        ready = [f"NOT EXISTS (SELECT 1 FROM main.{t} l WHERE l.uid = s.uid)"]
+        ready += [f"(s.c{i} IS NULL OR EXISTS (SELECT 1 FROM main.{p} WHERE uid = s.c{i}))"
+                  for i, p in fk_at.items()]  # fmt: skip
+        keys = _unique_keys(conn, t, cols)
+        if keys is None:
+            ready.append("false")  # an expression index: every record takes the merge
+        stage_indexes = []
+        for k, (at, where) in enumerate(keys or ()):
+            same_l = " AND ".join(f"l.{cols[i]} = {value[i]}" for i in at)
+            ready.append(f"NOT EXISTS (SELECT 1 FROM main.{t} l WHERE {same_l}"
+                         + (f" AND ({where})" if where else "") + ")")  # fmt: skip
+            same_s = " AND ".join(f"e.c{i} = s.c{i}" for i in at)
+            ready.append(f"NOT EXISTS (SELECT 1 FROM mz_stage.s e WHERE {same_s} "
+                         "AND e.line < s.line)")  # fmt: skip
+            stage_indexes.append(
+                f"CREATE INDEX mz_stage.k{k} ON s ({', '.join(f'c{i}' for i in at)})"
+            )
+        mark = f"UPDATE mz_stage.s SET ready = 2 WHERE ready = 1 AND {' AND '.join(ready)}"
+        move = f"SELECT {', '.join(value)} FROM mz_stage.s s WHERE ready = 2 ORDER BY line"
+        rest: list[int] = []
+        applied = 0
+        with bulk_indexes_deferred(conn, t, n):
+            while True:
+                msg = reader.next(poll=partial(step, applied / max(n, 1)))
+                if msg[0] == "table":
+                    break
+                _kind, _t, first, image = msg
+                conn.deserialize(image, name="mz_stage")
+                for sql in stage_indexes:
+                    conn.execute(sql)
+                moving = conn.execute(mark).rowcount
+                if moving:
+                    insert_select(conn, t, cols, move, (), moving, self.audit_source)
+                    conn.execute(
+                        "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) SELECT ?, ?, uid, "
+                        "hash, ? FROM mz_stage.s WHERE ready = 2 ORDER BY uid ON CONFLICT(peer, "
+                        "tbl, uid) DO UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",
+                        (self.peer, t, self.batch_id))  # fmt: skip
+                    rep.new += moving
+                rest += [r[0] for r in conn.execute("SELECT line FROM mz_stage.s WHERE ready < 2")]
+                applied += conn.execute("SELECT count(*) FROM mz_stage.s").fetchone()[0]
+                step(applied / max(n, 1))
+            if applied:
+                self.maps.forget(t)
+            if rest:
+                name = f"records/{t}.jsonl"
+                lines = _lines(zipfile.ZipFile(io.BytesIO(batch.plain)).read(name))
+                recs = parse_lines(name, [lines[i - 1] for i in rest])
+                del lines
+                self.table(t, recs)
 
     def _duplicates(self, inserts, updates, fast, fast_cols, rep: TableReport, recs):
         """An ID active in another household here (on a county: another township) is not

@@ -1,0 +1,209 @@
+"""Reading a large batch on the second core while the first applies it.
+
+A full snapshot of a 100k-household township is 446,669 JSON lines.  Parsing them,
+hashing them and binding their 12 M values into SQLite took about 10 s of a 24 s import,
+all of it on the one core that then writes them.  For a batch above :data:`STAGE_MIN`
+records, :func:`start` hands the batch's (already verified) zip to a worker *process*,
+which, table by table in the order the importer applies them,
+
+* inflates each records file and checks it against the signed manifest's SHA-256,
+* parses and checks every line exactly as :func:`mzdesk.sync.batch.parse_lines` does
+  (the same function: the same refusals, naming the same line),
+* writes the records, :data:`CHUNK` at a time, into a small in-memory SQLite database:
+  one row per line with its uid, operation and content hash, and, for an upsert that
+  carries every column, the row as it would be inserted (parents still as uids) —
+  :meth:`mzdesk.sync.changelog.TableCodec.insert_row`, the in-process fast path's own
+  code —,
+* and sends that database's bytes (``sqlite3`` serialize) through a pipe.
+
+The importer deserializes each chunk into an attached in-memory schema (allowed inside
+its transaction, unlike ATTACH) and moves the new records from there with one
+``INSERT … SELECT`` while the worker reads the next chunk; records that need a decision
+(already here, a parent missing, an ID number in use, a tombstone) go through the
+ordinary merge afterwards.  Nothing of the batch is ever written to disk in clear: the
+pipe and the two processes' memory only.  The worker imports no Qt, and is started with
+``spawn`` (a GUI process must not ``fork``).
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import sqlite3
+import traceback
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from ..models.errors import MzError
+from .batch import BatchRefused, _lines, _refuse, parse_lines, sha256
+from .changelog import TableCodec, canonical, content_hash
+
+STAGE_MIN = 50_000  # records: below this a batch is read in-process (a process costs ~0.3 s)
+CHUNK = 40_000  # records per chunk: small enough to overlap, large enough to amortise
+
+# the staged table, per chunk: line number (1-based, in its file), uid, op, content hash,
+# ``ready`` (1: an upsert with every column, c0… hold its insert row), the insert row
+STAGE_HEAD = ("line", "uid", "op", "hash", "ready")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the worker needs to know of one local table (picklable: plain values)."""
+
+    table: str
+    columns: tuple[str, ...]
+    fks: tuple[tuple[str, str], ...]
+    blobs: tuple[str, ...]
+    has_status: bool
+
+    @classmethod
+    def of(cls, codec: TableCodec) -> Plan:
+        return cls(codec.table, tuple(codec.columns), tuple(codec.fks.items()),
+                   tuple(sorted(codec.blobs)), codec.has_status)  # fmt: skip
+
+    def codec(self) -> TableCodec:
+        return TableCodec(self.table, list(self.columns), dict(self.fks), set(self.blobs),
+                          self.has_status)  # fmt: skip
+
+
+class _Uids(dict):
+    """An ``id_of`` map for :meth:`TableCodec.insert_row` that keeps every parent's uid."""
+
+    def get(self, key, default=None):
+        return key
+
+
+def stage_sql(n: int) -> str:
+    cols = ", ".join([*STAGE_HEAD, *(f"c{i}" for i in range(n))])
+    return f"CREATE TABLE s ({cols.replace('line', 'line INTEGER PRIMARY KEY', 1)})"
+
+
+def _chunk_db(codec: TableCodec, recs, first: int, parents: dict) -> bytes:
+    """One chunk of records as a serialized SQLite database (table ``s``)."""
+    n = len(codec.insert_columns())
+    blank = (None,) * n
+    rows = []
+    insert_row = codec.insert_row
+    for line, rec in enumerate(recs, first):
+        if rec.op != "upsert":
+            rows.append((line, rec.uid, rec.op, None, 0, *blank))
+            continue
+        h = rec.hash or content_hash(canonical(rec.row))
+        row = insert_row(rec.row, rec.meta, rec.uid, parents)
+        if row is None:
+            rows.append((line, rec.uid, rec.op, h, 0, *blank))
+        else:
+            rows.append((line, rec.uid, rec.op, h, 1, *row))
+    db = sqlite3.connect(":memory:")
+    try:
+        db.execute(stage_sql(n))
+        db.executemany(f"INSERT INTO s VALUES ({', '.join('?' * (len(STAGE_HEAD) + n))})", rows)
+        db.commit()
+        return db.serialize()
+    finally:
+        db.close()
+
+
+def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Plan],
+          chunk: int) -> None:  # fmt: skip
+    """The worker: every records file in ``files`` order (name, expected SHA-256); chunks of
+    the tables in ``plans``, the others only checked.  Messages: ("chunk", table, first line,
+    bytes), ("table", table, records), ("done",), ("refused", code, message), ("failed", text)."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(plain))
+        for name, digest in files:
+            try:
+                data = z.read(name)
+                if sha256(data) != digest:
+                    raise _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
+                table = name.removeprefix("records/").removesuffix(".jsonl")
+                plan = plans.get(table)
+                codec = plan.codec() if plan else None
+                parents = {p: _Uids() for p in (codec.fks.values() if codec else ())}
+                lines = _lines(data)
+                del data
+                for at in range(0, len(lines), chunk):
+                    recs = parse_lines(name, lines[at : at + chunk], at + 1)
+                    if codec is not None:
+                        conn.send(("chunk", table, at + 1, _chunk_db(codec, recs, at + 1, parents)))
+                if codec is not None:
+                    conn.send(("table", table, len(lines)))
+            except BatchRefused as exc:
+                conn.send(("refused", exc.code, exc.message))
+                return
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, UnicodeDecodeError,
+                    NotImplementedError) as exc:  # fmt: skip
+                conn.send(("refused", "not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）"))
+                return
+            except (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError) as exc:
+                conn.send(("refused", "not_a_batch",
+                           f"不是有效的同步批次（{type(exc).__name__}: {exc}）"))  # fmt: skip
+                return
+        conn.send(("done",))
+    except Exception:  # noqa: BLE001 - reported to the importer, which raises it there
+        conn.send(("failed", traceback.format_exc(limit=5)))
+    finally:
+        conn.close()
+
+
+def _main(conn) -> None:
+    """The worker process's entry: the batch comes through the pipe, not as an argument."""
+    try:
+        files, plans, chunk = conn.recv()
+        plain = conn.recv_bytes()
+    except EOFError:
+        return
+    _work(conn, plain, files, plans, chunk)
+
+
+class WorkerFailed(MzError):
+    """The worker process died or failed: nothing of the batch was applied."""
+
+    code = "reader_failed"
+
+
+class Reader:
+    """The importer's side: chunks in the order the worker sends them."""
+
+    def __init__(self, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Plan]):
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_main, args=(child,), name="mzdesk-batch-reader",
+                                 daemon=True)  # fmt: skip
+        self._proc.start()
+        child.close()
+        self._ended = False
+        try:
+            self._conn.send((files, plans, CHUNK))
+            self._conn.send_bytes(plain)
+        except OSError:
+            self.close()
+            raise WorkerFailed("读取批次的进程意外退出（未能接收批次）") from None
+
+    def next(self, poll=None):
+        """The next message; ``poll()`` is called while waiting (it may raise: a cancel)."""
+        while not self._conn.poll(0.05):
+            if poll is not None:
+                poll()
+            if not self._proc.is_alive() and not self._conn.poll(0):
+                raise WorkerFailed(f"读取批次的进程意外退出（退出码 {self._proc.exitcode}）")
+        try:
+            msg = self._conn.recv()
+        except (EOFError, OSError):
+            raise WorkerFailed("读取批次的进程意外退出") from None
+        if msg[0] == "refused":
+            self._ended = True
+            raise BatchRefused(msg[2], msg[1])
+        if msg[0] == "failed":
+            self._ended = True
+            raise WorkerFailed(f"读取批次时出错：\n{msg[1]}")
+        if msg[0] == "done":
+            self._ended = True
+        return msg
+
+    def close(self) -> None:
+        if self._proc.is_alive() and not self._ended:
+            self._proc.terminate()
+        self._proc.join(5)
+        self._conn.close()
