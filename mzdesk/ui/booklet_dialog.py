@@ -47,6 +47,7 @@ class BookletDialog(QDialog):
         self.resize(820, 720)
         self.form = FormWidget(t, household_members(store, household_id))
         self.form.set_answers(self.booklet.answers)
+        self._saved_answers = repr(self.form.answers())
         self.summary = QLabel()
         self.summary.setStyleSheet(ERROR_STYLE)
         self.summary.setWordWrap(True)
@@ -80,8 +81,37 @@ class BookletDialog(QDialog):
             return False
         self.form.show_problems([])
         self.summary.setText("")
+        self._saved_answers = repr(self.form.answers())
         self.saved.emit(self.booklet.id)
         return True
+
+    def is_dirty(self) -> bool:
+        return repr(self.form.answers()) != self._saved_answers
+
+    def reject(self) -> None:
+        """关闭, Esc and the window's close button: never drop typed work silently."""
+        if self.is_dirty():
+            answer = QMessageBox.question(
+                self,
+                "未保存的关爱簿",
+                "关爱簿有未保存的修改。保存吗？",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return
+            if answer == QMessageBox.StandardButton.Save and not self.save():
+                return  # problems are shown beside the fields; the dialog stays open
+        super().reject()
+
+    def closeEvent(self, event) -> None:  # the window's close button goes through reject()
+        if self.isVisible() and self.is_dirty():
+            event.ignore()
+            self.reject()
+        else:
+            super().closeEvent(event)
 
     def print_to(self, path: str | Path) -> int:
         from ..reports.booklet_pdf import write_booklets

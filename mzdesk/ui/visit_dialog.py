@@ -66,6 +66,7 @@ class VisitDialog(QDialog):
         self.resize(900, 760)
         self._build()
         self._load()
+        self._saved_state = self._state()
 
     # -- layout ---------------------------------------------------------------
     def _build(self) -> None:
@@ -191,6 +192,17 @@ class VisitDialog(QDialog):
         for p in v.photos:
             self._show_photo(p)
 
+    def _state(self) -> tuple:
+        """Everything the clerk can change, as typed (to notice unsaved work)."""
+        photos = tuple((p.id, p.sha256, p.caption) for p in self.photos())
+        return (self.date_edit.text().strip(), self.kind_box.currentData(),
+                tuple(e.text().strip() for e in self.inv_edits), repr(self.form.answers()),
+                self.conclusion_box.currentText().strip(), self.rep_edit.text().strip(),
+                self.ack_check.isChecked(), self.ack_note.text().strip(), photos)  # fmt: skip
+
+    def is_dirty(self) -> bool:
+        return self._state() != self._saved_state
+
     def _show_photo(self, p) -> None:
         pix = QPixmap()
         pix.loadFromData(p.thumbnail)
@@ -266,9 +278,35 @@ class VisitDialog(QDialog):
             self.summary.setText(exc.message)
             return False
         self.summary.setText("")
+        self._saved_state = self._state()
         self.setWindowTitle(self.windowTitle().split("（")[0] + f"（已保存，记录{self.visit.id}）")
         self.saved.emit(self.visit.id)
         return True
+
+    def reject(self) -> None:
+        """关闭, Esc and the window's close button: never drop a filled checklist silently."""
+        if self.is_dirty():
+            answer = QMessageBox.question(
+                self,
+                "未保存的入户记录",
+                "本次入户记录有未保存的内容。保存吗？",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return
+            if answer == QMessageBox.StandardButton.Save and not self.save():
+                return  # problems are shown beside the fields; the dialog stays open
+        super().reject()
+
+    def closeEvent(self, event) -> None:  # the window's close button goes through reject()
+        if self.isVisible() and self.is_dirty():
+            event.ignore()
+            self.reject()
+        else:
+            super().closeEvent(event)
 
     def _show_problems(self, problems: list[FieldError]) -> None:
         form_problems = [p for p in problems if p.field not in VISIT_FIELDS]

@@ -149,3 +149,56 @@ def test_village_batch_in_worker(qtbot, store, village, tmp_path):
     dlg.start()
     qtbot.waitUntil(lambda: dlg.result is not None, timeout=20000)
     assert out.exists() and pdftext(out).count("困难群众关爱工程") == 3
+
+
+def test_escape_does_not_drop_a_filled_checklist(qtbot, store, village, today, monkeypatch):
+    """Esc / 关闭 / the close button on a filled visit asks first; Cancel keeps it all."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from mzdesk.ui.visit_dialog import VisitDialog
+
+    asked = []
+    answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: (asked.append(a[1]),
+                                                                    next(answers))[1])  # fmt: skip
+    dlg = VisitDialog(store, village[0], today=today)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)  # nothing typed yet: closes without asking
+    assert not dlg.isVisible() and asked == []
+
+    dlg.show()
+    for f in dlg.form.template.check_fields():
+        tick(dlg.form, f.key, "符合")
+    dlg.form.editors["members_present"].focusables[0].click()
+    dlg.inv_edits[0].setText("王调查")
+    dlg.inv_edits[1].setText("赵核查")
+    dlg.conclusion_box.setCurrentText("情况属实")
+    qtbot.keyClick(dlg.inv_edits[1], Qt.Key.Key_Escape)
+    assert dlg.isVisible() and len(asked) == 1  # Cancel: still open, nothing lost
+    assert dlg.form.editors["housing"].get() == "符合"
+    dlg.close()  # Save: saved, then closed
+    assert not dlg.isVisible() and len(asked) == 2
+    assert store.scalar("SELECT count(*) FROM visits") == 1
+
+
+def test_escape_does_not_drop_booklet_edits(qtbot, store, village, today, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from mzdesk.ui.booklet_dialog import BookletDialog
+
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: (
+        asked.append(a[1]), QMessageBox.StandardButton.Cancel)[1])  # fmt: skip
+    dlg = BookletDialog(store, village[0], today=today)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.form.set_value("helper_name", "陈干部")
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    assert dlg.isVisible() and asked == ["未保存的关爱簿"]
+    assert dlg.form.editor("helper_name").text() == "陈干部"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    assert not dlg.isVisible()
