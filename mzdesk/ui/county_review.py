@@ -14,6 +14,7 @@ Wiring: for role ``county`` a main page "审核确认" → ``CountyReview(store)
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -95,8 +96,8 @@ class CountyReview(QWidget):
                 extra = f"（调查人：{'、'.join(h['detail']['investigators'])}；核对：{h['detail'].get('verification', '')}）"
             elif h["detail"].get("attendance"):
                 extra = f"（参会{h['detail']['attendance']}人：{h['detail'].get('result', '')}）"
-            parts.append(f"<li>{h['at']} {h['by']} {ACTION_LABELS.get(h['action'], h['action'])}"
-                         f"{extra} {h['reason']}</li>")  # fmt: skip
+            line = f"{h['at']} {h['by']} {ACTION_LABELS.get(h['action'], h['action'])}{extra} {h['reason']}"
+            parts.append(f"<li>{escape(line)}</li>")
         parts.append("</ul>")
         notice, open_count = enr.notice_status(self.store, eid)
         if notice:
@@ -106,8 +107,9 @@ class CountyReview(QWidget):
         objs = nt.objections(self.store, enrolment_id=eid)
         parts.append(f"<h3>异议（{len(objs)}条，未处理{open_count}条）</h3><ul>")
         for o in objs:
-            parts.append(f"<li>{o['raised_on']} {o['raised_by']}：{o['content']} —— "
-                         f"核实：{o['follow_up'] or '（未处理）'}；结果：{o['outcome']}</li>")  # fmt: skip
+            line = (f"{o['raised_on']} {o['raised_by']}：{o['content']} —— "
+                    f"核实：{o['follow_up'] or '（未处理）'}；结果：{o['outcome']}")  # fmt: skip
+            parts.append(f"<li>{escape(line)}</li>")
         parts.append("</ul>")
         self.detail.setHtml("".join(parts))
 

@@ -123,3 +123,26 @@ def test_panel_refuses_an_amount_above_the_cap(qtbot, store, family, warnings, m
     typed["amount"] = "760"
     p._apply_clicked()
     assert p.list.rowCount() == 1 and p.list.item(0, 5).text() == "760.00"
+
+
+def _details(w) -> dict[int, str]:
+    shown = {}
+    for row in range(w.list.rowCount()):
+        w.list.selectRow(row)
+        shown[w.current_id()] = w.detail.toPlainText()
+    return shown
+
+
+def test_county_review_shows_typed_text_verbatim(qtbot, store, family):
+    """An objection reading "月收入<500元" is shown whole; it was cut at "<" (read as a tag)."""
+    a, nid = publicised(store, family.id)
+    oid = nt.add_objection(store, nid, a.id, "村民甲", "反映其月收入<500元不实，儿子有车",
+                           dt.date(2026, 12, 2))  # fmt: skip
+    nt.close_objection(store, oid, "入户核实 <车辆登记在女婿名下>", "不成立")
+    enr.submit(store, a.id, today=AFTER)
+    w = CountyReview(store)
+    qtbot.addWidget(w)
+    shown = _details(w)[a.id]
+    assert "反映其月收入<500元不实，儿子有车" in shown
+    assert "<车辆登记在女婿名下>" in shown
+
