@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..models import enrolment as enr
 from ..models import notice as nt
+from ..models import relatives
 from ..models.errors import MzError
 from ..models.money import format_fen
 from ..models.site import get_site
@@ -89,7 +90,15 @@ class CountyReview(QWidget):
         if eid is None:
             self.detail.setHtml("<p>没有待审核的对象</p>")
             return
-        parts = ["<h3>办理经过</h3><ul>"]
+        parts = []
+        for f in relatives.flagged_enrolments(self.store):
+            if f.enrolment_id == eid:  # the county visits every one of these (近亲属备案)
+                d = f.as_dict()
+                who = (f"{f.member_name}是{d['role_label']}{f.declarant_name}的"
+                       f"{d['relation_label']}")  # fmt: skip
+                parts.append(f"<p style='color:#b00020'><b>近亲属备案对象</b>：{escape(who)}"
+                             "，县级须逐户入户核查</p>")  # fmt: skip
+        parts.append("<h3>办理经过</h3><ul>")
         for h in enr.history(self.store, eid):
             extra = ""
             if h["detail"].get("investigators"):

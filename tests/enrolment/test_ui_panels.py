@@ -146,3 +146,20 @@ def test_county_review_shows_typed_text_verbatim(qtbot, store, family):
     assert "反映其月收入<500元不实，儿子有车" in shown
     assert "<车辆登记在女婿名下>" in shown
 
+
+def test_county_review_flags_declared_relatives(qtbot, store, family, single):
+    """The county visits every relative of staff and cadres: the review says who is one."""
+    from mzdesk.models import relatives
+
+    a, _ = publicised(store, family.id)
+    b, _ = publicised(store, single.id, category="tekun", member_id=single.members[0].id,
+                      cls="全自理")  # fmt: skip
+    relatives.declare(store, "王主任", "cadre", "红旗村", "张三丰", family.members[0].id_number,
+                      "parent")  # fmt: skip
+    for e in (a, b):
+        enr.submit(store, e.id, today=AFTER)
+    w = CountyReview(store)
+    qtbot.addWidget(w)
+    shown = _details(w)
+    assert "近亲属备案对象：张三丰是村(居)委会成员王主任的父母" in shown[a.id]
+    assert "近亲属备案" not in shown[b.id]
