@@ -59,6 +59,22 @@ FIELD_TYPES = {
 COLUMN_TYPES = {"text", "number", "money", "date", "single", "yesno"}
 AUTO_BLOCKS = {"household", "members", "enrolments", "visits"}
 _FILE = re.compile(r"^(?P<id>[a-z0-9_]+)\.v(?P<version>[0-9]+)\.json$")
+_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+DATE_HINT = "应为 年-月-日，如 2026-03-01"
+
+
+def parse_day(value) -> dt.date:
+    """A date as field staff type it; raises ``ValueError`` if it is not one.
+
+    >>> [parse_day(t).isoformat() for t in ("2026-03-01", "2026/3/1", "2026.3.1", "2026年3月1日")]
+    ['2026-03-01', '2026-03-01', '2026-03-01', '2026-03-01']
+    """
+    if isinstance(value, dt.date):
+        return value
+    m = _DAY.fullmatch(str(value).strip())
+    if not m:
+        raise ValueError(f"not a date: {value!r}")
+    return dt.date(*map(int, m.groups()))  # ValueError for 2026-02-30
 
 
 class TemplateError(MzError):
@@ -326,9 +342,9 @@ def _clean_simple(f: Field, value, members: dict[str, str] | None, today: dt.dat
         return [o for o in f.options if o in items] or None
     if t == "date":
         try:
-            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+            day = parse_day(value)
         except ValueError:
-            raise bad(f"日期无效: {value!r}") from None
+            raise bad(f"日期无效（{DATE_HINT}）: {value!r}") from None
         if day > today and not f.future:
             raise bad("日期不能在未来")
         return day.isoformat()

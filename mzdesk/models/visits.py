@@ -28,10 +28,12 @@ from pathlib import Path
 from .auth import require
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .forms import (
+    DATE_HINT,
     FormLibrary,
     Template,
     library,
     mismatches,
+    parse_day,
     remember_template,
     template_for,
     validate_answers,
@@ -68,7 +70,7 @@ class Photo:
 @dataclass
 class Visit:
     household_id: int
-    visit_date: dt.date
+    visit_date: dt.date  # a str as typed is accepted by Visits.validate
     investigators: list[str]
     answers: dict = field(default_factory=dict)
     conclusion: str = ""
@@ -154,7 +156,17 @@ class Visits:
                 "investigators", "too_few_investigators",
                 f"入户调查须至少两名调查人员（现有{len(v.investigators)}名）",
             ))  # fmt: skip
-        if not isinstance(v.visit_date, dt.date):
+        bad_day = ""
+        if isinstance(v.visit_date, str):  # as typed in the dialog
+            text = v.visit_date.strip()
+            try:
+                v.visit_date = parse_day(text) if text else None
+            except ValueError:
+                v.visit_date, bad_day = None, text
+        if bad_day:
+            problems.append(FieldError("visit_date", "bad_date",
+                                       f"入户日期{DATE_HINT}（现填“{bad_day}”）"))  # fmt: skip
+        elif not isinstance(v.visit_date, dt.date):
             problems.append(FieldError("visit_date", "bad_date", "请填写入户日期"))
         elif v.visit_date > today:
             problems.append(FieldError("visit_date", "bad_date", "入户日期不能在未来"))

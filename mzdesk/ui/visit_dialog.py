@@ -248,11 +248,7 @@ class VisitDialog(QDialog):
 
     def collect(self) -> Visit:
         v = self.visit
-        text = self.date_edit.text().strip()
-        try:
-            v.visit_date = dt.date.fromisoformat(text)
-        except ValueError:
-            v.visit_date = None  # reported by the core as a missing date
+        v.visit_date = self.date_edit.text()  # read (or refused, saying why) by the core
         v.kind = self.kind_box.currentData()
         extra = [x for x in re.split(r"[、,，;；\s]+", self.inv_edits[2].text()) if x]
         v.investigators = [e.text() for e in self.inv_edits[:2]] + extra
@@ -278,6 +274,7 @@ class VisitDialog(QDialog):
             self.summary.setText(exc.message)
             return False
         self.summary.setText("")
+        self.date_edit.setText(self.visit.visit_date.isoformat())  # as it was read
         self._saved_state = self._state()
         self.setWindowTitle(self.windowTitle().split("（")[0] + f"（已保存，记录{self.visit.id}）")
         self.saved.emit(self.visit.id)

@@ -136,3 +136,15 @@ def test_booklet_save_and_reload(store, village, today):
         back.answers["helper_phone"] = "12"
         Booklets(store).save(back, today)
     assert Booklets(store).get(village[0]).answers["helper_phone"] == "13900000000"
+
+
+def test_date_answers_typed_the_usual_ways(today):
+    from mzdesk.models.forms import validate_answers
+
+    t = library().latest("care_booklet")
+    rows = [{"date": d, "measure": "送米面油"} for d in ("2026/3/1", "2026.3.2", "2026年3月3日")]
+    clean, problems = validate_answers(t, {"measures": rows}, {}, today)
+    assert [r["date"] for r in clean["measures"]] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    _, problems = validate_answers(t, {"measures": [{"date": "3月1日", "measure": "x"}]}, {}, today)
+    [bad] = [p for p in problems if p.field == "measures"]
+    assert "年-月-日" in bad.message and "3月1日" in bad.message

@@ -202,3 +202,26 @@ def test_escape_does_not_drop_booklet_edits(qtbot, store, village, today, monkey
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     qtbot.keyClick(dlg, Qt.Key.Key_Escape)
     assert not dlg.isVisible()
+
+
+def test_visit_date_typed_the_usual_ways(qtbot, store, village, today):
+    """2026/11/20 is read as a date; a date that is not one says what is wrong with it
+    (it said 请填写入户日期, "fill in the date", beside a filled box)."""
+    from mzdesk.ui.visit_dialog import VisitDialog
+
+    dlg = VisitDialog(store, village[0], today=today)
+    qtbot.addWidget(dlg)
+    for f in dlg.form.template.check_fields():
+        tick(dlg.form, f.key, "符合")
+    dlg.form.editors["members_present"].focusables[0].click()
+    dlg.inv_edits[0].setText("王调查")
+    dlg.inv_edits[1].setText("赵核查")
+    dlg.conclusion_box.setCurrentText("情况属实")
+    dlg.date_edit.setText("2026-11-31")
+    assert dlg.save() is False
+    msg = dlg.errors["visit_date"].text()
+    assert "2026-11-31" in msg and "年-月-日" in msg and "请填写" not in msg
+    dlg.date_edit.setText("2026/11/20")
+    assert dlg.save() is True
+    assert Visits(store).get(dlg.visit.id).visit_date.isoformat() == "2026-11-20"
+    assert dlg.date_edit.text() == "2026-11-20"
