@@ -102,6 +102,21 @@ def member_rows(h: Household) -> list[list[str]]:
 
 
 # -- one field -------------------------------------------------------------
+def option_rows(pw: PageWriter, options: Sequence[str], x: float, size: float) -> list[list[str]]:
+    """Check-box options split into rows that fit between ``x`` and the right margin
+    (a household of eight has more names than one row holds)."""
+    rows: list[list[str]] = [[]]
+    end = x
+    for o in options:
+        w = 4.4 * mm + pw.width(o, size)  # box, label (as PageWriter.choices draws them)
+        if rows[-1] and end + w > RIGHT:
+            rows.append([])
+            end = x
+        rows[-1].append(o)
+        end += w + 4 * mm
+    return rows
+
+
 def draw_field(pw: PageWriter, t: Template, f: Field, answers: dict | None,
                members: dict[str, str]) -> None:  # fmt: skip
     """A question with its boxes or answer line.  ``answers`` None: blank sheet."""
@@ -119,6 +134,11 @@ def draw_field(pw: PageWriter, t: Template, f: Field, answers: dict | None,
     if f.type == "check":
         pw.y -= 1.2 * mm
     lines = max(len(label_lines), 1)
+    choice = f.type in ("check", "single", "yesno", "multiple") or (f.type == "member" and blank)
+    if choice:
+        options = {"yesno": ("是", "否"), "member": tuple(members.values())}.get(f.type, f.choices)
+        rows = option_rows(pw, options, CONTROL_X, size)
+        lines = max(lines, len(rows))
     if f.type == "textarea":
         lines = max(lines, 3 if blank else len(pw.wrap(value or "", RIGHT - CONTROL_X, size)))
     elif f.type in ("text", "number", "money", "date") and not blank:
@@ -129,13 +149,14 @@ def draw_field(pw: PageWriter, t: Template, f: Field, answers: dict | None,
     for k, ln in enumerate(label_lines):
         pw.text(LEFT + (3 * mm if f.show_if else 0), y - k * lead, ln, size)
     x = CONTROL_X
-    if f.type in ("check", "single", "yesno", "multiple") or (f.type == "member" and blank):
-        options = {"yesno": ("是", "否"), "member": tuple(members.values())}.get(f.type, f.choices)
+    if choice:
         chosen = [] if blank else (value if isinstance(value, list) else [display_value(f, value)])
-        pw.choices(options, chosen, x, y, size)
+        for k, row in enumerate(rows):
+            pw.choices(row, chosen, x, y - k * lead, size)
         if f.help and blank:
-            pw.y -= lead * 0.8
+            pw.y -= (len(rows) - 1) * lead + lead * 0.8
             pw.text(CONTROL_X, pw.y + 2, f.help, 7.5)
+            lines -= len(rows) - 1  # already moved down past the rows
     elif f.type == "signature":
         pw.line(x, y - 2, x + 60 * mm, y - 2)
         if value:

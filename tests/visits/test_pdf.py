@@ -35,3 +35,30 @@ def test_blank_checklists_one_per_household_all_fonts_embedded(store, village, t
     rows = fonts.splitlines()[2:]
     assert rows and all(r.split()[-5] == "yes" for r in rows)
     assert "Helvetica" not in fonts
+
+
+def test_blank_checklist_of_a_big_household_has_a_box_for_everyone(store, registry, today,
+                                                                   tmp_path):  # fmt: skip
+    """在场家庭成员 for ten people: every name gets its box on the page (from the seventh
+    on they ran off the right edge)."""
+    import re
+
+    from tests.helpers import household, make_id
+
+    names = ["欧阳明月", "司马长风", "诸葛青云", "上官飞燕", "慕容秋水", "东方不白",
+             "令狐小冲", "独孤求败", "公孙大娘", "西门吹雪"]  # fmt: skip
+    people = [(n, "户主" if i == 0 else "子", make_id("19700101", i + 1))
+              for i, n in enumerate(names)]  # fmt: skip
+    hid = registry.save(household("红旗村", *people, village_group="一组"), today).id
+    out = tmp_path / "big.pdf"
+    write_checklists(store, [CheckEntry(hid)], out)
+    bbox = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(out), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    page_w = float(re.search(r'<page width="([0-9.]+)"', bbox)[1])
+    words = re.findall(
+        r'<word xMin="([0-9.]+)" yMin="[0-9.]+" xMax="([0-9.]+)"[^>]*>([^<]+)<', bbox
+    )
+    for name in names:  # once in the member table, once beside its box
+        xs = [float(x1) for _x0, x1, w in words if w == name]
+        assert len(xs) >= 2, name
+        assert max(xs) < page_w - 10, name
