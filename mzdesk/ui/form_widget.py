@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -38,6 +39,7 @@ from ..models.forms import Field, Template, validate_answers
 from ..models.money import format_fen
 
 ERROR_STYLE = "color: #c0392b;"
+BOXES_PER_ROW = 7  # check boxes (members, options) wrap: a household of ten must fit
 AUTO_NOTE = {
     "household": "家庭基本情况按登记信息自动打印。",
     "members": "家庭成员按登记信息自动打印。",
@@ -103,12 +105,15 @@ class _Editor:
             self.group.buttonToggled.connect(lambda *_: on_change())
         elif t in ("multiple", "member"):
             items = members.items() if t == "member" else ((o, o) for o in f.options)
-            for value, text in items:
+            grid = QGridLayout()
+            grid.setContentsMargins(0, 0, 0, 0)
+            for i, (value, text) in enumerate(items):
                 b = QCheckBox(text)
                 b.setProperty("value", value)
                 b.toggled.connect(on_change)
-                row.addWidget(b)
+                grid.addWidget(b, i // BOXES_PER_ROW, i % BOXES_PER_ROW)
                 self.focusables.append(b)
+            row.addLayout(grid)
         elif t == "table":
             col = QVBoxLayout()
             table = QTableWidget(0, len(f.columns))

@@ -225,3 +225,26 @@ def test_visit_date_typed_the_usual_ways(qtbot, store, village, today):
     assert dlg.save() is True
     assert Visits(store).get(dlg.visit.id).visit_date.isoformat() == "2026-11-20"
     assert dlg.date_edit.text() == "2026-11-20"
+
+
+def test_member_boxes_of_a_big_household_fit_the_dialog(qtbot, store, registry, today):
+    """Ten people present: every box is reachable without scrolling the checklist sideways."""
+    from mzdesk.ui.visit_dialog import VisitDialog
+    from tests.helpers import household, make_id
+
+    names = ["欧阳明月", "司马长风", "诸葛青云", "上官飞燕", "慕容秋水", "东方不白",
+             "令狐小冲", "独孤求败", "公孙大娘", "西门吹雪"]  # fmt: skip
+    people = [(n, "户主" if i == 0 else "子", make_id("19700101", i + 1))
+              for i, n in enumerate(names)]  # fmt: skip
+    hid = registry.save(household("红旗村", *people, village_group="一组"), today).id
+    dlg = VisitDialog(store, hid, today=today)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    assert dlg.form.horizontalScrollBar().maximum() == 0
+    boxes = dlg.form.editors["members_present"].focusables
+    assert [b.text() for b in boxes] == names
+    view = dlg.form.viewport().rect()
+    for b in boxes:
+        corner = b.mapTo(dlg.form.viewport(), b.rect().bottomRight())
+        assert corner.x() <= view.right(), b.text()
