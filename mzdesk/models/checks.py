@@ -78,6 +78,16 @@ _RULES: list[tuple[str, str, str]] = [
            ORDER BY e.household_id""",
     ),
     (
+        "care_subsidy_level",
+        "重度残疾人护理补贴对象残疾等级不符（应为一、二级；智力、精神残疾可为三级）",
+        """SELECT e.household_id, m.name FROM enrolments e JOIN members m ON m.id = e.member_id
+           WHERE e.category = 'disability_care' AND e.status = 'active'
+           AND e.state NOT IN ('rejected', 'stopped')
+           AND (m.disability_level IS NULL OR m.disability_level > 3 OR (m.disability_level = 3
+                AND m.disability_category NOT IN (5, 6)))
+           ORDER BY e.household_id""",
+    ),
+    (
         "disabled_without_cert",
         "健康状况为残疾但无残疾人证",
         """SELECT m.household_id, m.name FROM members m JOIN households h ON h.id = m.household_id

@@ -68,3 +68,17 @@ def test_stats_per_category(store, family, single):
     data = registry_stats(store)["active_enrolments"]
     assert data["rural_dibao"] == {"households": 1, "persons": 3, "monthly_fen": 76000}
     assert data["tekun"] == {"households": 1, "persons": 1, "monthly_fen": 72000}
+
+
+def test_severe_disability_care_with_level_3_or_4_flagged(store, registry):
+    """重度残疾人护理补贴 is for levels 1-2 (and 3 for intellectual/mental disability)."""
+    people = [("肢体三级", "户主", "19600101", "43"), ("智力三级", "配偶", "19620101", "53"),
+              ("视力二级", "子", "19900101", "12"), ("听力四级", "女", "19920101", "24")]  # fmt: skip
+    h = household("红旗村", *[(n, r, make_id(b, i + 1)) for i, (n, r, b, _) in enumerate(people)])
+    for m, (*_, cat_level) in zip(h.members, people, strict=True):
+        m.health, m.disability_cert = "残疾", m.id_number + cat_level
+    h = registry.save(h, today=dt.date(2026, 11, 23))
+    for m in h.members:
+        enr.create(store, h.id, "disability_care", member_id=m.id, monthly_fen=8000)
+    flagged = {name for code, name in codes(store, AFTER) if code == "care_subsidy_level"}
+    assert flagged == {"肢体三级", "听力四级"}
