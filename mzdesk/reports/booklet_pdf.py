@@ -43,6 +43,7 @@ POLICY_HEADERS = ["救助类别", "档次", "状态", "保障人数", "月金额
 POLICY_WIDTHS = [0.24, 0.1, 0.1, 0.1, 0.14, 0.16, 0.16]
 VISIT_HEADERS = ["日期", "类型", "调查人员", "结论", "户代表确认"]
 VISIT_WIDTHS = [0.14, 0.12, 0.22, 0.36, 0.16]
+KEEP_WITH_HEADING = 28 * mm  # a heading, a table's header and its first row
 
 
 @dataclass
@@ -117,6 +118,7 @@ def draw_booklet(pw: PageWriter, d: BookletData, site_name: str, today: dt.date)
     members = {m.uid: m.name for m in h.members if m.uid}
     draw_cover(pw, d, site_name, today)
     for s in t.sections:
+        pw.ensure(KEEP_WITH_HEADING)  # no heading alone at the foot of a page
         pw.heading(s.title)
         if s.auto == "household":
             pw.grid(household_pairs(h, skip=("致困原因",)))  # its own section below

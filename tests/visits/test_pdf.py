@@ -62,3 +62,26 @@ def test_blank_checklist_of_a_big_household_has_a_box_for_everyone(store, regist
         xs = [float(x1) for _x0, x1, w in words if w == name]
         assert len(xs) >= 2, name
         assert max(xs) < page_w - 10, name
+
+
+def test_booklet_section_headings_stay_with_their_content(store, registry, today, tmp_path):
+    """No page ends with a section heading whose table starts on the next page
+    (八、走访记录 sat alone at the foot of page 2 for a household of three)."""
+    import re
+
+    from tests.helpers import household, make_id
+
+    ids = []
+    for n in range(1, 7):
+        people = [(f"成员{k}", "户主" if k == 0 else "子", make_id("19700101", 10 * n + k))
+                  for k in range(n)]  # fmt: skip
+        ids.append(registry.save(household("红旗村", *people, phone="13800000000"), today).id)
+    out = tmp_path / "b.pdf"
+    write_booklets(store, ids, out, today=today)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    heading = re.compile(r"^[一二三四五六七八九十]+、\S+$")
+    for i, page in enumerate(text.split("\f")):
+        lines = [ln.strip() for ln in page.splitlines() if ln.strip()]
+        body = [ln for ln in lines if not re.search(r"关爱簿\s+第\d+页$", ln)]  # footer
+        assert not (body and heading.match(body[-1])), f"page {i + 1} ends with {body[-1]}"
