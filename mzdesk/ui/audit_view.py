@@ -25,7 +25,7 @@ from ..models.store import Store
 
 TABLE_LABELS = {"households": "家庭", "members": "成员", "enrolments": "救助", "visits": "走访",
                 "care_booklets": "关爱簿", "followup_tasks": "跟进事项", "operators": "操作员",
-                "site": "站点"}  # fmt: skip
+                "site": "站点", "declared_relatives": "近亲属备案"}  # fmt: skip
 ACTION_LABELS = {"insert": "新增", "update": "修改", "delete": "删除"}
 
 
@@ -70,7 +70,8 @@ class AuditView(QWidget):
             text = self.household.text().strip()
             hid = int(text) if text else None
         except ValueError:
-            self.status.setText("家庭编号应为数字")
+            self.status.setText(f"家庭编号应为数字: {self.household.text().strip()}")
+            self.table.setRowCount(0)  # not the rows of the previous query under this message
             return
         except MzError as exc:
             self.status.setText(exc.message)

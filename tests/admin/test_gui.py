@@ -102,3 +102,20 @@ def test_operators_page_shows_the_last_login_whole(qtbot, accounts):
     assert page.table.item(row, 4).text()  # a date and time
     for col in range(page.table.columnCount()):
         assert page.table.columnWidth(col) >= page.table.sizeHintForColumn(col), col
+
+
+def test_audit_view_names_every_table_in_chinese_and_clears_on_bad_input(qtbot, store, registry):
+    from mzdesk.models import relatives
+    from mzdesk.models.audit import AUDITED_TABLES
+    from mzdesk.ui.audit_view import TABLE_LABELS
+
+    assert set(AUDITED_TABLES) <= set(TABLE_LABELS)
+    a = registry.save(household("红旗村", ("张三", "户主", make_id())))
+    relatives.declare(store, "王主任", "cadre", "红旗村", "张三", make_id(), "parent")
+    view = AuditView(store)
+    qtbot.addWidget(view)
+    objects = {view.table.item(i, 3).text() for i in range(view.table.rowCount())}
+    assert "近亲属备案#1" in objects and not any("declared_relatives" in o for o in objects)
+    view.household.setText(f"{a.id}x")
+    view.refresh()
+    assert view.table.rowCount() == 0 and f"{a.id}x" in view.status.text()
