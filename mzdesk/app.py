@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from . import STARTED
 from .models.errors import MzError
 from .models.site import ROLES, get_site, init_site, validate_site
-from .models.store import Store
+from .models.store import Store, require_writable
 from .paths import default_db_path
 
 DEMO_SITE = ("341623101", "青山镇民政办")
@@ -150,6 +150,8 @@ def _rss_mb() -> float:
 
 def open_or_create(path: Path, parent=None):
     """Open the database; on first start ask for the site.  None if the user quits."""
+    # before any question (site, passphrase): a read-only place fails whatever the answer
+    require_writable(path)
     first = not path.exists()
     if first:
         dlg = FirstRunDialog(path, parent)
@@ -190,7 +192,8 @@ def run_gui(db_path: str | None = None) -> int:
     try:
         store, demo = open_or_create(path)
     except MzError as exc:
-        QMessageBox.critical(None, "无法打开数据库", f"{path}\n\n{exc}")
+        text = str(exc) if str(path) in str(exc) else f"{path}\n\n{exc}"
+        QMessageBox.critical(None, "无法打开数据库", text)
         return 1
     if store is None:
         return 0

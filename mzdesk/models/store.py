@@ -13,13 +13,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import os
 import sqlite3
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import StoreError
+from .files import os_reason
 from .migrations import MIGRATIONS, register_functions
 
 
@@ -38,6 +41,45 @@ def default_operator() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name on some systems; not an error
         return "operator"
+
+
+def _nearest_folder(path: Path) -> Path:
+    """The folder ``path`` is in, or its nearest ancestor that exists (to be created in)."""
+    folder = path.absolute().parent
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def require_writable(path: str | Path) -> None:
+    """Raise ``read_only_location`` unless the database at ``path`` can be written where it is.
+
+    SQLite writes a WAL database's ``-wal`` and ``-shm`` files next to it, so a database on
+    a write-protected USB stick, a CD or in a folder without write permission cannot be
+    opened at all, not even to read ("unable to open database file").  This says so before
+    anything is opened, and what to do: copy it to a writable folder.  A read-only mode is
+    not offered: a login records its failures and last login in the file.
+
+    Checked for real (open the file for writing, create and remove a file in the folder):
+    permission bits do not tell for root, a read-only mount or a Windows drive.
+    """
+    path = Path(path)
+    try:
+        if path.exists():
+            with open(path, "r+b"):
+                pass
+        fd, probe = tempfile.mkstemp(prefix=".mzdesk-", suffix=".tmp", dir=_nearest_folder(path))
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StoreError(
+            f"数据库所在的位置不能写入（{os_reason(exc)}），无法打开：\n{path}\n\n"
+            "民政桌面打开数据库时要在同一文件夹里写入工作文件（-wal、-shm），"
+            "所以不能直接打开写保护的U盘、光盘或没有写入权限的文件夹里的数据库。\n\n"
+            "请把数据库文件（连同同名的 -wal 文件，如有）复制到本机可写的文件夹（如“文档”），"
+            "再打开那份副本。",
+            "read_only_location",
+        ) from None
 
 
 def _connect(path: str, key: str | None) -> sqlite3.Connection:
@@ -84,6 +126,7 @@ class Store:
             p = Path(path)
             if not p.exists() and not create:
                 raise StoreError(f"数据库文件不存在: {path}", "no_database")
+            require_writable(p)
             p.parent.mkdir(parents=True, exist_ok=True)
             if not key and p.exists() and p.stat().st_size > 0:
                 with open(p, "rb") as fh:

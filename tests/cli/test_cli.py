@@ -337,3 +337,25 @@ def test_db_given_before_the_command_is_the_one_used(tmp_path):
     # the command's own --db wins over the one before it
     assert "家庭 3 户" in run("--db", str(tmp_path / "other.sqlite"), "stats", "--db", str(t))
     assert not list(home.rglob("*.sqlite"))  # the default database was never touched
+
+
+def test_a_database_in_a_read_only_folder_is_refused_by_every_command(tmp_path, demo_db):
+    """Reading commands too (SQLite cannot open a WAL database whose folder it cannot
+    write): one line that says why and to copy the file to a writable folder."""
+    import shutil
+
+    from tests.places import read_only_folder
+
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    db = shutil.copy(demo_db, folder / "mz.sqlite")
+    with read_only_folder(folder):
+        for args in (["households", "find", "张"], ["stats"], ["stats", "--month", "2026-11"],
+                     ["check"], ["init", *SITE]):  # fmt: skip
+            line = assert_one_line_failure(mz(*args, "--db", str(db), ok=False), 1)
+            assert "read_only_location" in line and str(db) in line, line
+            assert "复制到本机可写的文件夹" in line, line
+        line = assert_one_line_failure(mz("init", "--db", str(folder / "n.sqlite"), *SITE,
+                                          ok=False), 1)  # fmt: skip
+        assert "read_only_location" in line
+    assert sorted(p.name for p in folder.iterdir()) == ["mz.sqlite"]

@@ -117,3 +117,29 @@ def test_a_full_disk_is_reported_as_such_not_as_a_failed_rollback(tmp_path):
     assert not store.conn.in_transaction
     assert store.scalar("SELECT count(*) FROM bulk") == 0
     store.close()
+
+
+# -- a database where nothing can be written (write-protected USB stick, CD, no permission) --
+def test_a_database_in_a_read_only_folder_is_refused_saying_to_copy_it(tmp_path):
+    """SQLite cannot even read a WAL database whose folder it cannot write (-wal/-shm): the
+    clerk is told why and what to do, and nothing is left in the folder."""
+    from mzdesk.models.errors import StoreError
+    from tests.places import read_only_folder
+
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    store = Store.open(folder / "mz.sqlite", operator="clerk")
+    init_site(store, "341623101", "青山镇")
+    store.close()
+    before = sorted(p.name for p in folder.iterdir())
+    with read_only_folder(folder):
+        for create in (False, True):
+            with pytest.raises(StoreError) as info:
+                Store.open(folder / "mz.sqlite", create=create)
+            assert info.value.code == "read_only_location"
+            assert str(folder / "mz.sqlite") in str(info.value)
+            assert "复制到本机可写的文件夹" in str(info.value)
+        with pytest.raises(StoreError, match="复制到本机可写的文件夹") as new:
+            Store.open(folder / "sub" / "new.sqlite")  # nor can a new one be made there
+        assert new.value.code == "read_only_location"
+    assert sorted(p.name for p in folder.iterdir()) == before

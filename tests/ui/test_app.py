@@ -86,3 +86,33 @@ def test_qt_standard_buttons_are_in_chinese(qapp):
         assert any("保存" in t for t in texts) and any("取消" in t for t in texts)
     finally:
         qapp.removeTranslator(translator)
+
+
+def test_a_database_in_a_read_only_folder_is_refused_in_a_window_saying_to_copy_it(
+    qapp, tmp_path, monkeypatch
+):
+    """The same refusal and words as the CLI, before any question is asked (the first-run
+    dialog for a new file, the passphrase for an encrypted one)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from mzdesk.app import run_gui
+    from tests.places import read_only_folder
+
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    s = Store.open(folder / "mz.sqlite")
+    from mzdesk.models.site import init_site
+
+    init_site(s, "341623101", "青山镇")
+    s.close()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[1:3]))
+    monkeypatch.setattr(FirstRunDialog, "exec", lambda self: pytest.fail("asked for a site"))
+    with read_only_folder(folder):
+        assert run_gui(str(folder / "mz.sqlite")) == 1
+        assert run_gui(str(folder / "new.sqlite")) == 1
+    assert [title for title, _ in shown] == ["无法打开数据库"] * 2
+    for (_, text), name in zip(shown, ("mz.sqlite", "new.sqlite"), strict=True):
+        assert str(folder / name) in text and "复制到本机可写的文件夹" in text, text
+        assert text.count(str(folder / name)) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["mz.sqlite"]
