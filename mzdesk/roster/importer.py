@@ -68,6 +68,7 @@ CancelFn = Callable[[], bool]
 FLAG_CODES = {
     "id_checksum", "id_precision_lost", "id_bad_date", "id_format", "id_duplicate_in_file",
     "id_exists_in_other_household", "id_missing", "bad_phone", "bad_account", "bad_relation",
+    "head_name_differs",
 }  # fmt: skip
 # Every problem code the import can report (its own, the ID rules', the household rules'),
 # as the clerk reads it: the dialog's table and summary and the exported problem list.
@@ -83,6 +84,7 @@ PROBLEM_LABELS = {
     "id_duplicate_in_household": "身份证号在同户重复",
     "id_exists_in_other_household": "身份证号已在其他家庭",
     "probable_duplicate": "疑似已登记的同一户",
+    "head_name_differs": "户主姓名与已登记的不同",
     "bad_phone": "联系电话无效",
     "bad_account": "银行账号无效",
     "bad_relation": "与户主关系无效",
@@ -569,24 +571,32 @@ def _check_across(store: Store, plan: RosterPlan) -> None:
                 seen[m.id_number] = (fh, i)
     registry = Registry(store)
     owners = registry.id_owners(list(seen), exclude_household=None)
-    heads = {}
+    heads: dict[str, tuple] = {}  # a head's valid ID -> (household, name, village)
     numbers = [fh.household.head.id_number for fh in plan.households
                if fh.household.head and not fh.household.head.id_pending]  # fmt: skip
     for chunk in range(0, len(numbers), 500):
         part = numbers[chunk : chunk + 500]
-        heads.update(store.conn.execute(
-            "SELECT m.id_number || '|' || m.name, m.household_id FROM members m JOIN households h "
-            "ON h.id = m.household_id WHERE m.status = 'active' AND h.status = 'active' "
+        for number, *found in store.conn.execute(
+            "SELECT m.id_number, m.household_id, m.name, h.village FROM members m "
+            "JOIN households h ON h.id = m.household_id WHERE m.status = 'active' "
+            "AND h.status = 'active' "
             f"AND m.relation = ? AND m.id_number IN ({', '.join('?' * len(part))})",
-            (HEAD, *part)).fetchall())  # fmt: skip
+            (HEAD, *part)):  # fmt: skip
+            heads[number] = tuple(found)
+    elsewhere = _HeadsById(store)
     for fh in plan.households:
         head = fh.household.head
         if head is None:
             continue
-        if not head.id_pending:
-            fh.match_id = heads.get(f"{head.id_number}|{head.name}")  # same person, same name
-        if fh.match_id is None:
+        settled = False
+        if not head.id_pending and head.id_number in heads:
+            # the ID is the person: that household, under whatever name (never a second one)
+            settled = _match_by_id(plan, readers[fh.sheet], fh, *heads[head.id_number])
+        if fh.match_id is None and not settled:
+            before = len(plan.problems)
             fh.match_id = _match_by_name(store, plan, readers[fh.sheet], fh)
+            if fh.match_id is None and len(plan.problems) == before:
+                _may_be_registered(plan, readers[fh.sheet], fh, elsewhere)
         for i, m in enumerate(fh.household.members):
             if not m.id_pending and m.id_number in owners:
                 hid, other_head, village = owners[m.id_number]
@@ -639,6 +649,121 @@ def _match_by_name(store: Store, plan: RosterPlan, lay: Layout, fh: FileHousehol
                 "（设为文本格式）或核对银行账号后再导入",
     ))  # fmt: skip
     return None
+
+
+def _head_problem(plan: RosterPlan, lay: Layout, fh: FileHousehold, column: str, value: str,
+                  code: str, message: str) -> None:  # fmt: skip
+    col = lay.columns.get(column)
+    plan.problems.append(Problem(
+        sheet=fh.sheet, row=fh.member_rows[0] + 1, column=lay.header_of(column), value=value,
+        code=code, severity="flag" if code in FLAG_CODES else "error", message=message,
+        column_letter=column_letter(col) if col is not None else "",
+    ))  # fmt: skip
+
+
+def _match_by_id(plan: RosterPlan, lay: Layout, fh: FileHousehold, hid: int, name: str,
+                 village: str) -> bool:  # fmt: skip
+    """The head's valid ID is the head's of household ``hid``: that household.
+
+    Under another name (a typo, a variant character) in the same village it is still that
+    household: imported into it, the name left as registered, and flagged
+    ``head_name_differs`` to confirm.  Another name in another village may as well be a
+    number copied from the wrong line: a blocking ``probable_duplicate`` (never a second
+    household for that number, never a silent move).  True once settled either way.
+    """
+    head = fh.household.head
+    if name == head.name:
+        fh.match_id = hid
+        return True
+    column = "head_name" if "head_name" in lay.columns else "name"
+    if village == fh.household.village:
+        fh.match_id = hid
+        _head_problem(plan, lay, fh, column, head.name, "head_name_differs",
+                      f"户主身份证号与已登记的家庭（编号{hid}，户主{name}）相同，"
+                      f"但姓名写作“{head.name}”：已按身份证号计入该户（不新建家庭），姓名未改，"
+                      "请核对证件；如需更正，请在家庭信息中修改")  # fmt: skip
+        return True
+    column = "id_number" if "id_number" in lay.columns else "head_id"
+    _head_problem(plan, lay, fh, column, head.id_number, "probable_duplicate",
+                  f"户主{head.name}（{fh.household.village}）的身份证号已是另一户户主的"
+                  f"（编号{hid}，户主{name}，{village}），姓名和村(社区)都不同：可能是同一人，"
+                  "也可能抄错了身份证号，无法确认；为免重复发放未导入。请按证件核对后再导入")  # fmt: skip
+    return True
+
+
+# an ID's characters after the region code in four blocks (birth year, month-day, ...):
+# two numbers at most two characters apart agree on at least one pair of these blocks
+_BLOCKS = ((6, 10), (10, 14), (14, 16), (16, 18))
+_PAIRS = [(a, b) for i, a in enumerate(_BLOCKS) for b in _BLOCKS[i + 1 :]]
+
+
+def _pair_keys(number: str) -> list[tuple]:
+    return [(a, b, number[a[0] : a[1]] + number[b[0] : b[1]]) for a, b in _PAIRS]
+
+
+class _HeadsById:
+    """Active heads whose ID may be the same person's as a given one, where a 待核实 number
+    on one side keeps the IDs from settling it (:func:`ids_may_match`).
+
+    The database's 待核实 heads (few) are read once and found by :data:`_PAIRS` (exact for
+    up to two wrong characters).  Its valid heads are found through the ID indexes: same
+    region and birth year (an Excel number's lost digits, a wrong digit after the year) or
+    the same number after the region code (a wrong region digit).
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._pending: dict[tuple, list[tuple]] | None = None
+
+    def _pending_heads(self) -> dict[tuple, list[tuple]]:
+        if self._pending is None:
+            self._pending = {}
+            for hid, name, village, raw in self.store.conn.execute(
+                "SELECT h.id, m.name, h.village, m.id_raw FROM members m JOIN households h "
+                "ON h.id = m.household_id WHERE m.status = 'active' AND h.status = 'active' "
+                "AND m.relation = ? AND m.id_pending = 1 AND m.id_raw != ''",
+                (HEAD,),
+            ):
+                number = normalise_id(raw)
+                if len(number) == 18:
+                    for key in _pair_keys(number):
+                        self._pending.setdefault(key, []).append((hid, name, village, number))
+        return self._pending
+
+    def find(self, number: str, pending: bool) -> list[tuple]:
+        """(household, head name, village, ID) of heads whose ID may match ``number``."""
+        number = normalise_id(number)
+        if len(number) != 18:
+            return []
+        index = self._pending_heads()
+        rows = {r for key in _pair_keys(number) for r in index.get(key, [])}
+        if pending:  # a 待核实 number in the file: valid heads in the database too
+            rows |= set(self.store.conn.execute(
+                "SELECT h.id, m.name, h.village, m.id_number FROM members m JOIN households h "
+                "ON h.id = m.household_id WHERE m.status = 'active' AND h.status = 'active' "
+                "AND m.relation = ? AND m.id_number GLOB ? UNION "
+                "SELECT h.id, m.name, h.village, m.id_number FROM members m JOIN households h "
+                "ON h.id = m.household_id WHERE m.status = 'active' AND h.status = 'active' "
+                "AND m.relation = ? AND substr(m.id_number, 7) = ?",
+                (HEAD, number[:10] + "*", HEAD, number[6:])).fetchall())  # fmt: skip
+        return sorted(r for r in rows if ids_may_match(number, r[3]))
+
+
+def _may_be_registered(plan: RosterPlan, lay: Layout, fh: FileHousehold,
+                       heads: _HeadsById) -> None:  # fmt: skip
+    """A head who may already be registered under another name or in another village (the
+    IDs may match, one of them 待核实): a blocking ``probable_duplicate``, since a second
+    household for the same person would be paid twice."""
+    head = fh.household.head
+    found = heads.find(head.id_number, head.id_pending)
+    if not found:
+        return
+    column = "id_number" if "id_number" in lay.columns else "head_id"
+    which = "、".join(f"编号{hid}，户主{name}，{village}" for hid, name, village, _ in found)
+    _head_problem(plan, lay, fh, column, head.id_number, "probable_duplicate",
+                  f"户主{head.name}（{fh.household.village}）的身份证号与已登记的家庭（{which}）"
+                  "户主的身份证号可能是同一人的（其中一方待核实），但姓名或村(社区)不同，无法确认；"
+                  "为免重复发放未导入。请按证件核对身份证号和姓名（身份证号设为文本格式）后再导入")  # fmt: skip
 
 
 def _enrolment_for(store: Store, household_id: int, category: str) -> dict | None:

@@ -168,7 +168,7 @@ def test_every_reason_code_with_its_cell(store, registry, today, tmp_path):
     assert (5, "id_precision_lost") in got
     assert (6, "id_bad_date") in got
     assert (8, "id_duplicate_in_file") in got
-    assert (9, "id_exists_in_other_household") in got
+    assert (9, "probable_duplicate") in got  # another head's ID, name and village: which?
     assert (10, "missing_required") in got
     assert (11, "bad_amount") in got
     assert (12, "unknown_category") in got
@@ -347,6 +347,86 @@ def test_same_name_head_without_evidence_is_a_blocking_probable_duplicate(store,
     with pytest.raises(ImportRefused):
         import_roster(store, tmp_path / "b.xlsx", today=today)
     assert _paid(store) == (3, 6, 3, 3 * 50000)
+
+
+# -- the head's ID is an existing head's, the name is spelled differently -------------------
+def _one(name: str, id_cell, amount=500, village="红旗村") -> list[dict]:
+    return [{"village": village, "amount": amount,
+             "members": [(name, "户主", id_cell), ("配偶甲", "配偶", make_id("19710101", 2))]}]  # fmt: skip
+
+
+def _clearing_list(store, tmp_path) -> list[tuple]:
+    """The 补贴清册 rows as the payment system reads them (the xlsx file): name, ID, yuan."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from mzdesk.roster.exporter import export_payment_roster
+
+    out = tmp_path / "清册.xlsx"
+    export_payment_roster(store, dt.date(2026, 12, 1), out, category="rural_dibao")
+    rows = list(load_workbook(out).active.iter_rows(min_row=3, values_only=True))
+    return [(r[3], r[4], r[9]) for r in rows[:-1]]  # without the 合计 row
+
+
+def test_reimport_with_the_head_name_spelled_differently_is_the_same_household(store, today,
+                                                                               tmp_path):  # fmt: skip
+    """A valid ID is the person: a variant character in the village's new roster updates the
+    registered household, says so, and renames no one; the 清册 pays once."""
+    head = make_id("19700101", 1)
+    member_per_row(tmp_path / "a.xlsx", _one("张三丰", head))
+    import_roster(store, tmp_path / "a.xlsx", today=today)
+    member_per_row(tmp_path / "b.xlsx", _one("张三峰", head, amount=600))
+    report = analyse(store, tmp_path / "b.xlsx", today=today).report()
+    assert (report["would_create"], report["would_update"], report["errors"]) == (0, 1, 0)
+    [p] = report["problems"]
+    assert (p["code"], p["severity"], p["row"], p["column"], p["value"]) == (
+        "head_name_differs", "flag", 3, "户主姓名", "张三峰")  # fmt: skip
+    assert "张三丰" in p["message"] and "姓名未改" in p["message"]
+    done = import_roster(store, tmp_path / "b.xlsx", today=today)
+    assert (done["created"], done["updated"]) == (0, 1)
+    assert _paid(store) == (1, 2, 1, 60000)
+    assert store.scalar("SELECT name FROM members WHERE relation = '户主'") == "张三丰"
+    assert _clearing_list(store, tmp_path) == [("张三丰", head, 600)]
+
+
+@pytest.mark.parametrize("registered, written", [
+    (_excel_number, lambda n: n),  # 待核实 in the database, corrected in the file
+    (lambda n: n, _excel_number),  # valid in the database, a number cell in the file
+    (bad_check, lambda n: n),  # a wrong check character in the database
+])  # fmt: skip
+def test_head_id_that_may_match_under_another_name_refuses_the_import(store, today, tmp_path,
+                                                                      registered, written):  # fmt: skip
+    head = make_id("19700101", 456)
+    member_per_row(tmp_path / "a.xlsx", _one("张三丰", registered(head)))
+    import_roster(store, tmp_path / "a.xlsx", today=today)
+    member_per_row(tmp_path / "b.xlsx", _one("张三峰", written(head), amount=600))
+    report = analyse(store, tmp_path / "b.xlsx", today=today).report()
+    dup = [p for p in report["problems"] if p["code"] == "probable_duplicate"]
+    assert len(dup) == 1 and dup[0]["severity"] == "error" and dup[0]["row"] == 3
+    first = store.scalar("SELECT min(id) FROM households")
+    assert f"编号{first}，户主张三丰" in dup[0]["message"]
+    with pytest.raises(ImportRefused):
+        import_roster(store, tmp_path / "b.xlsx", today=today)
+    assert _paid(store) == (1, 2, 1, 50000)
+    assert len(_clearing_list(store, tmp_path)) == 1
+
+
+def test_head_id_of_another_village_under_another_name_refuses_the_import(store, today,
+                                                                          tmp_path):  # fmt: skip
+    """Name and village both differ: the same person moved, or a number copied from the
+    wrong line; not guessed either way."""
+    head = make_id("19700101", 1)
+    member_per_row(tmp_path / "a.xlsx", _one("张三丰", head))
+    import_roster(store, tmp_path / "a.xlsx", today=today)
+    member_per_row(tmp_path / "b.xlsx", _one("李四", head, village="向阳村"))
+    report = analyse(store, tmp_path / "b.xlsx", today=today).report()
+    [dup] = [p for p in report["problems"] if p["code"] == "probable_duplicate"]
+    assert dup["severity"] == "error" and "红旗村" in dup["message"]
+    with pytest.raises(ImportRefused):
+        import_roster(store, tmp_path / "b.xlsx", today=today)
+    assert _paid(store) == (1, 2, 1, 50000)
+    assert store.scalar("SELECT village FROM households") == "红旗村"
 
 
 def test_an_amount_above_the_limit_refuses_the_import(store, today, tmp_path):
