@@ -135,6 +135,7 @@ class Store:
                             f"不是mzdesk数据库文件，或是需要密码的加密数据库: {path}",
                             "not_a_database",
                         )
+        conn = None
         try:
             conn = _connect(path, key)
             conn.execute("PRAGMA foreign_keys = ON")
@@ -146,6 +147,8 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()  # no handle left on a file the user may want to eject
             raise StoreError(f"无法打开数据库 {path}: {exc}", "open_failed") from None
         register_functions(conn)
         store = cls(conn, path, operator or default_operator(), key=key or None)

@@ -143,3 +143,22 @@ def test_a_database_in_a_read_only_folder_is_refused_saying_to_copy_it(tmp_path)
             Store.open(folder / "sub" / "new.sqlite")  # nor can a new one be made there
         assert new.value.code == "read_only_location"
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_file_that_fails_to_open_is_not_left_open(tmp_path):
+    """A refused file keeps no handle (a USB stick can then be ejected, a test's read-only
+    mount unmounted)."""
+    import os
+
+    from mzdesk.models.errors import StoreError
+
+    path = tmp_path / "broken.sqlite"
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4080)
+    with pytest.raises(StoreError) as info:
+        Store.open(path)
+    assert info.value.code == "open_failed"
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("no /proc on this system")
+    opened = [os.readlink(fd) for fd in fds.iterdir() if fd.is_symlink()]
+    assert str(path) not in opened
