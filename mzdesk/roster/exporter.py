@@ -24,11 +24,11 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.writer.excel import ExcelWriter
 
 from ..models.auth import require
+from ..models.enrolment import categories, category_code
 from ..models.errors import MzError
 from ..models.files import replacing
 from ..models.registry import Cancelled
 from ..models.store import Store
-from ..models.vocab import categories, category_name
 from .importer import problem_label
 from .monthly import COLUMNS, paid_enrolments, table_rows
 
@@ -143,15 +143,16 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
                           category: str | None = None, township: str = "",
                           progress: Progress | None = None,
                           cancel: CancelFn | None = None) -> dict:  # fmt: skip
-    """The month's 补贴发放清册, one sheet per category (or just ``category``).
+    """The month's 补贴发放清册, one sheet per category (or just ``category``: a code or
+    a name the store knows, its own local categories included).
 
     Rows come from :func:`mzdesk.roster.monthly.paid_enrolments`; the last row
     is 合计 with persons and amount.  The file appears only when complete.
     """
     require(store, "data.export")
-    if category and category not in categories():
-        raise MzError(f"未知的救助类别: {category}（可用: {', '.join(categories())}）",
-                      "unknown_category")  # fmt: skip
+    known = categories(store)  # the shipped ones and the township's own
+    if category:
+        category = category_code(store, category)  # by code or name; unknown lists the valid
     rows = paid_enrolments(store, month, category)
     if not township:
         site = store.one("SELECT name FROM site WHERE id = 1")
@@ -163,12 +164,12 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
         by_cat.setdefault(r["category"], []).append(r)
     if category and category not in by_cat:
         by_cat[category] = []
-    order = list(categories())
+    order = list(known)
     by_cat = dict(sorted(by_cat.items(), key=lambda kv: order.index(kv[0])
                          if kv[0] in order else len(order)))  # fmt: skip
     done = 0
     for cat, items in by_cat.items():
-        name = category_name(cat)
+        name = known.get(cat, {}).get("name", cat)
         w = _SheetWriter(wb, name, PAYMENT_HEADERS, text_cols=(4, 6), money_cols=(9,),
                          heading=f"{township}{month.year}年{month.month}月{name}补贴发放清册",
                          widths={1: 12, 3: 10, 4: 22, 5: 14, 6: 24, 9: 12})  # fmt: skip

@@ -21,10 +21,10 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from ..models.enrolment import categories
 from ..models.files import replacing
 from ..models.money import format_fen
 from ..models.store import Store
-from ..models.vocab import categories, category_name
 
 PAID_STATES = ("active", "stopped")
 
@@ -51,8 +51,10 @@ def parse_month(text: str) -> dt.date:
     return dt.date(year, int(m.group(2)), 1)
 
 
-def monthly_categories() -> list[str]:
-    return [c for c, spec in categories().items() if spec.get("payment") == "monthly"]
+def monthly_categories(store: Store) -> list[str]:
+    """Codes of the categories paid monthly: the shipped ones and the township's own
+    (:func:`mzdesk.models.enrolment.categories`), in that order."""
+    return [c for c, spec in categories(store).items() if spec.get("payment") == "monthly"]
 
 
 def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -> list[dict]:
@@ -63,7 +65,7 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
     household head.
     """
     first, last = month_bounds(month)
-    cats = [category] if category else monthly_categories()
+    cats = [category] if category else monthly_categories(store)
     marks = ", ".join("?" * len(cats))
     sql = f"""
         SELECT e.id, e.category, e.class, e.covered, e.monthly_fen, e.start_on, e.end_on,
@@ -108,7 +110,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     """Figures for ``month`` per category and village, with totals.  Deterministic."""
     first, last = month_bounds(month)
     year_start = first.replace(month=1)
-    cats = [category] if category else monthly_categories()
+    cats = [category] if category else monthly_categories(store)
     marks = ", ".join("?" * len(cats))
     rows = store.conn.execute(
         f"""SELECT e.category, h.village, e.household_id, e.covered, e.monthly_fen, e.start_on,
@@ -137,13 +139,14 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
                 c["stopped"] += 1
     out_rows = []
     totals: dict[str, dict] = {}
-    order = {c: i for i, c in enumerate(categories())}
+    known = categories(store)
+    order = {c: i for i, c in enumerate(known)}
     for (cat, village), c in sorted(cells.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0])):
         c["households"] = len(households.get((cat, village), ()))
         c["avg_fen"] = _avg(c["monthly_fen"], c["persons"])
-        out_rows.append({"category": cat, "category_name": category_name(cat), "village": village,
+        out_rows.append({"category": cat, "category_name": known.get(cat, {}).get("name", cat), "village": village,
                          **c})  # fmt: skip
-        t = totals.setdefault(cat, {"category": cat, "category_name": category_name(cat),
+        t = totals.setdefault(cat, {"category": cat, "category_name": known.get(cat, {}).get("name", cat),
                                     **_blank_row()})  # fmt: skip
         for k in _blank_row():
             t[k] += c[k]

@@ -125,7 +125,11 @@ def roster_batches(db_path):
 @roster.command("export")
 @db_option
 @click.option("--month", required=True, help="YYYY-MM")
-@click.option("--category", default=None, help="category code, e.g. rural_dibao (default: all)")
+@click.option(
+    "--category",
+    default=None,
+    help="category code or name, local ones too: rural_dibao, 农村低保 (default: all)",
+)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="F.xlsx")
 def roster_export(db_path, month, category, out):
     """The month's 补贴发放清册 for the 一卡通 payment system (.xlsx, IDs as text)."""

@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..models.enrolment import categories
 from ..models.errors import MzError
 from ..models.query import ListFilter, household_count, villages
 from ..models.registry import Registry
 from ..models.site import ROLES, get_site
 from ..models.store import Store
-from ..models.vocab import categories
 from .household_dialog import HouseholdDialog
 from .household_model import HouseholdListModel
 
@@ -60,7 +60,7 @@ class HouseholdListPage(QWidget):
             self.status.addItem(text, code)
         self.category.addItem("全部类别", None)
         self.category.addItem("无保障", "none")
-        for code, cat in categories().items():
+        for code, cat in categories(store).items():  # the township's own too
             self.category.addItem(cat["name"], code)
         self.new_btn = QPushButton("新建家庭 (Ctrl+N)")
         bar.addWidget(self.search, 3)

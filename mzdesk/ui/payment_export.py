@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..models.enrolment import categories
 from ..models.store import Store
-from ..models.vocab import categories
 from .saving import ask_save_path
 from .worker import run_with_progress
 
@@ -36,7 +36,7 @@ class PaymentExportDialog(QDialog):
         self.month.setDisplayFormat("yyyy年MM月")
         self.category = QComboBox()
         self.category.addItem("全部类别（每类一张表）", None)
-        for code, cat in categories().items():
+        for code, cat in categories(store).items():  # the township's own too
             self.category.addItem(cat["name"], code)
         self.path = QLineEdit()
         browse = QPushButton("浏览…")

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..models.enrolment import categories
 from ..models.money import format_fen
 from ..models.store import Store
-from ..models.vocab import categories
 from ..roster.monthly import COLUMNS, monthly_categories, monthly_stats, summary_lines, table_rows
 from .saving import ask_save_path, save_reporting, with_suffix
 
@@ -80,8 +80,9 @@ class StatsDashboard(QWidget):
         self.month.setCalendarPopup(True)
         self.category = QComboBox()
         self.category.addItem("全部类别", "")
-        for code in monthly_categories():
-            self.category.addItem(categories()[code]["name"], code)
+        known = categories(store)  # the township's own categories too
+        for code in monthly_categories(store):
+            self.category.addItem(known[code]["name"], code)
         self.xlsx_btn = QPushButton("导出Excel…")
         self.pdf_btn = QPushButton("导出PDF…")
         bar = QHBoxLayout()

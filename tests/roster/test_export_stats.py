@@ -189,3 +189,32 @@ def test_libreoffice_reads_ids_back_as_text(store, township, tmp_path):
     assert ids_back == [r["id_number"] for r in paid_enrolments(store, NOV, "rural_dibao")]
     assert all(len(i) == 18 and "E" not in i for i in ids_back)
     assert rows[2][6].startswith("6217") and len(rows[2][6]) == 19
+
+
+# -- the township's own categories (本地类别) are paid and counted like the shipped ones -----
+def test_the_clearing_list_and_statistics_know_the_townships_own_categories(store, township,
+                                                                             tmp_path):  # fmt: skip
+    from mzdesk.models.errors import MzError
+
+    enr.add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
+    enrol(store, township[1], "county_aid", 30000, "2026-10-01")
+    for asked in ("county_aid", "县困难群众补贴"):  # by code or by name
+        out = tmp_path / f"{asked}.xlsx"
+        res = export_payment_roster(store, NOV, out, category=asked)
+        assert (res["rows"], res["total_fen"], res["sheets"]) == (1, 30000, ["县困难群众补贴"])
+        ws = openpyxl.load_workbook(out).active
+        assert ws["A1"].value.endswith("县困难群众补贴补贴发放清册") and ws["J3"].value == 300
+    # the whole month: the local category is paid too, after the shipped ones
+    res = export_payment_roster(store, NOV, tmp_path / "all.xlsx")
+    assert res["sheets"] == ["农村低保", "高龄津贴", "县困难群众补贴"]
+    assert res["total_fen"] == 80000 + 60000 + 45000 + 5000 + 30000
+    stats = monthly_stats(store, NOV)
+    assert stats["totals"]["county_aid"]["category_name"] == "县困难群众补贴"
+    assert stats["total"]["monthly_fen"] == res["total_fen"]
+    with pytest.raises(MzError) as info:
+        export_payment_roster(store, NOV, tmp_path / "x.xlsx", category="县补贴")
+    assert info.value.code == "unknown_category"
+    assert "county_aid（县困难群众补贴）" in str(info.value) and "rural_dibao（农村低保）" in str(
+        info.value
+    )
+    assert not (tmp_path / "x.xlsx").exists()

@@ -321,3 +321,32 @@ def test_formula_without_a_saved_value_is_named_as_such(capsys, db, tmp_path):
     ]
     assert "=450+50" in problems[0]["message"] and "保存" in problems[0]["message"]
     assert "为空" not in problems[0]["message"]
+
+
+def test_export_takes_every_category_the_database_knows(capsys, store, db, roster, tmp_path):
+    """``--category`` by code or name, the township's own categories included; an unknown
+    one is refused with the list of valid ones (it used to know the shipped list only)."""
+    run(capsys, "roster", "import", str(roster), "--db", db, "--month", "2026-11")
+    code, _, _ = run(capsys, "enrol", "category-add", "county_aid", "--name", "县困难群众补贴",
+                     "--unit", "household", "--db", db)  # fmt: skip
+    assert code == 0
+    hid = store.scalar("SELECT min(id) FROM households")
+    stamp = store.stamp(new=True)
+    store.conn.execute(
+        "INSERT INTO enrolments (uid, household_id, category, class, state, covered, "
+        "monthly_fen, start_on, created_at, updated_at, created_by, updated_by) "
+        "VALUES ('local-1', ?, 'county_aid', '', 'active', 2, 30000, '2026-11-01', ?, ?, ?, ?)",
+        (hid, stamp["created_at"], stamp["updated_at"], stamp["created_by"], stamp["updated_by"]),
+    )
+    for asked in ("county_aid", "县困难群众补贴", "农村低保"):
+        out = tmp_path / f"{asked}.xlsx"
+        code, text, err = run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
+                              "--category", asked, "--out", str(out))  # fmt: skip
+        assert code == 0 and out.exists(), err
+    assert "300.00" in run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
+                           "--category", "county_aid", "--out", str(out))[1]  # fmt: skip
+    code, _, err = run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
+                       "--category", "nonsense", "--out", str(tmp_path / "n.xlsx"))  # fmt: skip
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "unknown_category" in err and "county_aid（县困难群众补贴）" in err
+    assert "rural_dibao（农村低保）" in err and not (tmp_path / "n.xlsx").exists()

@@ -74,3 +74,21 @@ def test_payment_roster_export_from_the_dialog(qtbot, window, store, tmp_path):
     wb = openpyxl.load_workbook(out, read_only=True)
     assert wb.sheetnames  # one sheet per category paid this month
     assert dlg.result_info
+
+
+def test_payment_and_statistics_pages_offer_the_townships_own_categories(qtbot, store):
+    from mzdesk.models.enrolment import add_local_category
+    from mzdesk.ui.payment_export import PaymentExportDialog
+    from mzdesk.ui.stats_dashboard import StatsDashboard
+
+    add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
+    dlg = PaymentExportDialog(store)
+    qtbot.addWidget(dlg)
+    page = StatsDashboard(store)
+    qtbot.addWidget(page)
+    window = MainWindow(store)  # the household list's category filter
+    qtbot.addWidget(window)
+    for combo in (dlg.category, page.category, window.households.category):
+        i = combo.findData("county_aid")
+        assert i >= 0 and combo.itemText(i) == "县困难群众补贴"
+        assert combo.findData("rural_dibao") >= 0
