@@ -47,7 +47,9 @@ def synced(path: Path) -> None:
 def replacing(out: str | Path, fsync: bool = False) -> Iterator[Path]:
     """Yield the path to write ``out`` to; when the block ends without error it becomes
     ``out`` (fsynced first with ``fsync``), on any error it is removed and ``out`` is left
-    as it was."""
+    as it was.  An ``OSError`` about the temporary file, or about no file (a writer that
+    does not say which), names ``out``: the clerk asked for that one and never saw the other.
+    """
     out = Path(out)
     part = part_path(out)
     try:
@@ -55,9 +57,21 @@ def replacing(out: str | Path, fsync: bool = False) -> Iterator[Path]:
         if fsync:
             synced(part)
         os.replace(part, out)
+    except OSError as exc:
+        _remove(part)
+        if exc.filename not in (None, str(part)) or exc.filename2 is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
     except BaseException:
-        part.unlink(missing_ok=True)
+        _remove(part)
         raise
+
+
+def _remove(part: Path) -> None:
+    # on a read-only disk even removing a file that was never made fails (EROFS): the
+    # error that says what went wrong is the one being raised, not this one
+    with contextlib.suppress(OSError):
+        part.unlink()
 
 
 def write_bytes(out: str | Path, data: bytes, fsync: bool = True) -> Path:

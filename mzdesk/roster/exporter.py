@@ -107,18 +107,19 @@ def save_workbook(wb: Workbook, out: str | Path) -> None:
     if wb.write_only and not wb.worksheets:
         wb.create_sheet()  # as Workbook.save does
     wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
-    with replacing(out) as part:
-        archive = ZipFile(part, "w", ZIP_DEFLATED, allowZip64=True)
+    with replacing(out) as part:  # an OSError names ``out``, not the temporary file
+        archive = None
         try:
+            # inside the try: a folder that cannot be written fails here, and the write-only
+            # sheets' row streams still need closing
+            archive = ZipFile(part, "w", ZIP_DEFLATED, allowZip64=True)
             ExcelWriter(wb, archive).save()
-        except BaseException as exc:
+        except BaseException:
             _discard(wb, archive)
-            if isinstance(exc, OSError) and exc.filename in (None, str(part)):
-                raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
             raise
 
 
-def _discard(wb: Workbook, archive: ZipFile) -> None:
+def _discard(wb: Workbook, archive: ZipFile | None) -> None:
     """Close what a failed save left open; their own errors repeat the one being raised."""
     for ws in wb.worksheets:
         rows, writer = getattr(ws, "_rows", None), getattr(ws, "_writer", None)
@@ -131,8 +132,9 @@ def _discard(wb: Workbook, archive: ZipFile) -> None:
                 writer.cleanup()
         if rows is not None:
             ws._rows = None
-    with contextlib.suppress(Exception):
-        archive.close()
+    if archive is not None:
+        with contextlib.suppress(Exception):
+            archive.close()
 
 
 PAYMENT_HEADERS = ("序号", "村(社区)", "组", "姓名", "身份证号码", "开户银行", "银行账号",

@@ -350,3 +350,34 @@ def test_export_takes_every_category_the_database_knows(capsys, store, db, roste
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "unknown_category" in err and "county_aid（县困难群众补贴）" in err
     assert "rural_dibao（农村低保）" in err and not (tmp_path / "n.xlsx").exists()
+
+
+@pytest.mark.parametrize("place", ["full disk", "read-only folder"])
+@pytest.mark.parametrize("suffix", [".pdf", ".xlsx"])
+def test_stats_file_that_cannot_be_written_is_one_clear_line_and_no_file(store, roster, tmp_path,
+                                                                         place, suffix):  # fmt: skip
+    """A real full disk (a 2 MB tmpfs filled up) and a real read-only folder, in a real
+    process: one line naming the file asked for and why in Chinese; nothing left behind."""
+    from mzdesk.roster.importer import import_roster
+    from tests.places import read_only_folder, small_disk
+
+    import_roster(store, roster, month=__import__("datetime").date(2026, 11, 1))
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    out = folder / f"统计{suffix}"
+    if place == "full disk":
+        where, reason = small_disk(folder), "磁盘空间不足"
+    else:
+        where, reason = read_only_folder(folder), "磁盘是只读的"
+    with where:
+        before = sorted(p.name for p in folder.iterdir())
+        proc = subprocess.run(
+            [sys.executable, "-m", "mzdesk", "stats", "--db", store.path, "--month", "2026-11",
+             "--out", str(out)],
+            capture_output=True, text=True, encoding="utf-8", timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 1 and proc.stdout == "", proc.stdout
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, proc.stderr  # no traceback, no "Exception ignored"
+        assert reason in lines[0] and f"'{out}'" in lines[0], lines[0]
+        assert sorted(p.name for p in folder.iterdir()) == before

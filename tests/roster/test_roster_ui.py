@@ -131,3 +131,34 @@ def test_stats_dashboard_figures_chart_and_exports(qtbot, store, roster, tmp_pat
     assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
     page.month.setDate(page.month.date().addMonths(-3))
     assert "没有在保对象" in page.summary.text() and page.chart.bars == []
+
+
+@pytest.mark.parametrize("place", ["full disk", "read-only folder"])
+def test_stats_export_that_cannot_be_written_says_why_and_leaves_no_file(qtbot, store, roster,
+                                                                        tmp_path, monkeypatch,
+                                                                        place):  # fmt: skip
+    from PySide6.QtWidgets import QMessageBox
+
+    from mzdesk.roster.importer import import_roster
+    from tests.places import read_only_folder, small_disk
+
+    import_roster(store, roster, mapping={"category": "rural_dibao"}, month=dt.date(2026, 11, 1))
+    page = StatsDashboard(store, month=dt.date(2026, 11, 1))
+    qtbot.addWidget(page)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[1:3]))
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    if place == "full disk":
+        where, reason = small_disk(folder), "磁盘空间不足"
+    else:
+        where, reason = read_only_folder(folder), "磁盘是只读的"
+    with where:
+        before = sorted(p.name for p in folder.iterdir())
+        for kind, what in (("pdf", "统计PDF"), ("xlsx", "统计Excel")):
+            out = folder / f"统计.{kind}"
+            assert page.export(kind, str(out)) is None
+            title, text = shown.pop()
+            assert title == "保存失败" and f"{what}没有保存" in text
+            assert f"位置：{out}" in text and f"原因：{reason}" in text, text
+        assert sorted(p.name for p in folder.iterdir()) == before
