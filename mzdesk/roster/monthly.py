@@ -144,10 +144,9 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     for (cat, village), c in sorted(cells.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0])):
         c["households"] = len(households.get((cat, village), ()))
         c["avg_fen"] = _avg(c["monthly_fen"], c["persons"])
-        out_rows.append({"category": cat, "category_name": known.get(cat, {}).get("name", cat), "village": village,
-                         **c})  # fmt: skip
-        t = totals.setdefault(cat, {"category": cat, "category_name": known.get(cat, {}).get("name", cat),
-                                    **_blank_row()})  # fmt: skip
+        name = known.get(cat, {}).get("name", cat)
+        out_rows.append({"category": cat, "category_name": name, "village": village, **c})
+        t = totals.setdefault(cat, {"category": cat, "category_name": name, **_blank_row()})
         for k in _blank_row():
             t[k] += c[k]
     grand = {"category": "", "category_name": "合计", **_blank_row()}
