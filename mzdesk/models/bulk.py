@@ -164,7 +164,7 @@ def insert_many(
             k = list(cols).index("id")
             ids = min((r[k] for r in rows), key=lambda v: (v is not None, v or 0))
         insert_select(conn, table, cols, f"SELECT {names} FROM {stage} ORDER BY rowid", (),
-                      len(rows), audit_new, lambda f: step(0.3 + 0.7 * f), min_id=ids)  # fmt: skip
+                      len(rows), audit_new, step, min_id=ids)  # fmt: skip
     finally:
         conn.execute(f"DROP TABLE IF EXISTS {stage}")
 
@@ -185,7 +185,8 @@ def insert_select(
     many rows ``select`` gives (whether the indexes are worth rebuilding).  ``min_id``: when
     ``cols`` include ``id``, the smallest one given (None for a NULL among them): rows at or
     below the table's maximum could not be found by a replay, so the triggers then fire
-    per row.  The caller must keep the order of ``select`` stable (ORDER BY)."""
+    per row.  The caller must keep the order of ``select`` stable (ORDER BY).  ``step`` is
+    called with 0.45 (moved) and 0.7 (audited and logged), as by :func:`insert_many`."""
     step = step or _no_step
     move = f"INSERT INTO {table} ({', '.join(cols)}) {select}"
     if not conn.in_transaction:
@@ -204,13 +205,12 @@ def insert_select(
             conn.execute(f"DROP INDEX {name}")
         for name, _sql, _replay in replays or ():
             conn.execute(f"DROP TRIGGER {name}")
-        conn.execute(
-            move, params
-        )  # without replays (none, or not replayable) triggers fire per row
-        step(0.2)
+        # without replays (none, or not replayable) the triggers fire per row
+        conn.execute(move, params)
+        step(0.45)
         for _name, _sql, replay in replays or ():
             replay(conn, top, audit_new)
-        step(0.6)
+        step(0.7)
         for _name, sql, _replay in replays or ():
             conn.execute(sql)
         for _name, sql in deferred:
