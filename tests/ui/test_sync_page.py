@@ -176,3 +176,35 @@ def test_exchange_tab_says_why_its_buttons_are_greyed_out(qtbot, tmp_path, store
     link(t, make_site(tmp_path, "341623", "县民政局", "county"))
     page.refresh()
     assert page.export_btn.isEnabled() and not page.exchange_note.isVisible()
+
+
+def test_a_large_batch_imports_from_the_page_through_the_reader_process(
+    qtbot, tmp_path, monkeypatch
+):
+    """The page's import runs on a Qt worker thread; a batch above the threshold is read by
+    a worker process from there (mzdesk.sync.staging), with the bar moving and the report
+    shown as for any other."""
+    from mzdesk.sync import staging
+
+    monkeypatch.setattr(staging, "STAGE_MIN", 0)
+    monkeypatch.setattr(staging, "CHUNK", 50)
+    started = []
+    real_init = staging.Reader.__init__
+
+    def spy(self, *a, **k):
+        real_init(self, *a, **k)
+        started.append(self)
+
+    monkeypatch.setattr(staging.Reader, "__init__", spy)
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    link(t, c)
+    generate_demo(t.store, 80, seed=6)
+    page = SyncPage(c.store)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.changed, timeout=30000):
+        page.import_from(t.export(c, full=True))
+    wait_done(qtbot, page)
+    assert started and not started[0]._proc.is_alive()
+    assert "家庭：新增 80" in page.report.toPlainText()
+    assert c.store.scalar("SELECT count(*) FROM households") == 80
