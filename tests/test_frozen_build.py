@@ -103,3 +103,31 @@ def test_frozen_window_opens_offscreen(frozen, tmp_path):
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert "startup_ms=" in proc.stdout
+
+
+def test_frozen_sync_import_of_a_large_batch_runs_its_reader_process(frozen, tmp_path):
+    """Above 50,000 records the import reads the batch in a worker process, which a frozen
+    build starts as itself (multiprocessing.freeze_support in mzdesk/__main__.py)."""
+    town, county = str(tmp_path / "town.sqlite"), str(tmp_path / "county.sqlite")
+    steps = [
+        ("init", "--db", town, "--site-code", "341623101", "--site-name", "青山镇"),
+        ("demo", "--db", town, "--households", "12000", "--seed", "2"),
+        ("init", "--db", county, "--site-code", "341623", "--site-name", "县民政局",
+         "--role", "county"),
+        ("keys", "init", "--db", town),
+        ("keys", "init", "--db", county),
+        ("keys", "export-public", "--db", town, "--out", str(tmp_path / "town.pub")),
+        ("keys", "export-public", "--db", county, "--out", str(tmp_path / "county.pub")),
+        ("keys", "trust", str(tmp_path / "county.pub"), "--db", town),
+        ("keys", "trust", str(tmp_path / "town.pub"), "--db", county),
+        ("sync", "export", "--db", town, "--to", "341623", "--out", str(tmp_path / "b.age"),
+         "--full"),
+    ]  # fmt: skip
+    for args in steps:
+        proc = run(frozen, *args)
+        assert proc.returncode == 0, (args, proc.stderr[-2000:])
+    proc = run(frozen, "sync", "import", str(tmp_path / "b.age"), "--db", county, "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    records = sum(t["new"] for t in report["tables"].values())
+    assert records > 50_000 and report["tables"]["households"]["new"] == 12000
