@@ -234,6 +234,22 @@ def _valid(uid, op, row, meta) -> bool:
     )
 
 
+# what reading a damaged or malformed batch raises: unreadable content, or content not shaped
+# like a batch (a record's ValueError names its file and line)
+_UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,
+               orjson.JSONDecodeError, UnicodeDecodeError, NotImplementedError)  # fmt: skip
+_INVALID = (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError)
+
+
+def refusal(exc: Exception) -> BatchRefused:
+    """The ``not_a_batch`` refusal for an error raised while reading a batch's content (one of
+    ``_UNREADABLE`` or ``_INVALID``): by :func:`open_batch`, and by the worker process that
+    reads a large batch's records (mzdesk.sync.staging)."""
+    if isinstance(exc, _UNREADABLE):
+        return _refuse("not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）")
+    return _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）")
+
+
 def _vouched(manifest: dict, manifest_bytes: bytes, signature, trusted) -> str | None:
     """The sender of a batch in a newer format, if it is still signed the way this version
     signs, by a trusted key not revoked: so that "upgrade mzdesk" is never said on the word
@@ -368,11 +384,8 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
                 step(done, total)
     except BatchRefused:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,
-            orjson.JSONDecodeError, UnicodeDecodeError, NotImplementedError) as exc:  # fmt: skip
-        raise _refuse("not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）") from None
-    except (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError) as exc:
-        raise _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）") from None
+    except _UNREADABLE + _INVALID as exc:
+        raise refusal(exc) from None
     return Batch(manifest, records, sha256(data))
 
 

@@ -32,11 +32,19 @@ import multiprocessing
 import sqlite3
 import traceback
 import zipfile
-import zlib
 from dataclasses import dataclass
 
 from ..models.errors import MzError
-from .batch import BatchRefused, _lines, _refuse, parse_lines, sha256
+from .batch import (
+    _INVALID,
+    _UNREADABLE,
+    BatchRefused,
+    _lines,
+    _refuse,
+    parse_lines,
+    refusal,
+    sha256,
+)
 from .changelog import TableCodec, canonical, content_hash
 
 STAGE_MIN = 50_000  # records: below this a batch is read in-process (a process costs ~0.3 s)
@@ -132,13 +140,9 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
             except BatchRefused as exc:
                 conn.send(("refused", exc.code, exc.message))
                 return
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, UnicodeDecodeError,
-                    NotImplementedError) as exc:  # fmt: skip
-                conn.send(("refused", "not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）"))
-                return
-            except (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError) as exc:
-                conn.send(("refused", "not_a_batch",
-                           f"不是有效的同步批次（{type(exc).__name__}: {exc}）"))  # fmt: skip
+            except _UNREADABLE + _INVALID as exc:
+                refused = refusal(exc)
+                conn.send(("refused", refused.code, refused.message))
                 return
         conn.send(("done",))
     except Exception:  # noqa: BLE001 - reported to the importer, which raises it there
