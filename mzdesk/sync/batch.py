@@ -241,6 +241,11 @@ _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDe
 _INVALID = (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError)
 
 
+def tampered(name: str) -> BatchRefused:
+    """A records file whose SHA-256 is not the one the signed manifest gives."""
+    return _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
+
+
 def refusal(exc: Exception) -> BatchRefused:
     """The ``not_a_batch`` refusal for an error raised while reading a batch's content (one of
     ``_UNREADABLE`` or ``_INVALID``): by :func:`open_batch`, and by the worker process that
@@ -376,7 +381,7 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
         for name, info in files.items():
             data_file = z.read(name)
             if sha256(data_file) != info["sha256"]:
-                raise _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
+                raise tampered(name)
             table = name.removeprefix("records/").removesuffix(".jsonl")
             records[table] = _parse_records(name, data_file)
             done += len(data_file)

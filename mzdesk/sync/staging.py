@@ -40,10 +40,10 @@ from .batch import (
     _UNREADABLE,
     BatchRefused,
     _lines,
-    _refuse,
     parse_lines,
     refusal,
     sha256,
+    tampered,
 )
 from .changelog import TableCodec, canonical, content_hash
 
@@ -124,7 +124,7 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
             try:
                 data = z.read(name)
                 if sha256(data) != digest:
-                    raise _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
+                    raise tampered(name)
                 table = name.removeprefix("records/").removesuffix(".jsonl")
                 plan = plans.get(table)
                 codec = plan.codec() if plan else None
