@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import FieldError
-from .ids import normalise_id, parse_disability_cert, parse_id
+from .ids import normalise_id, normalise_phone, parse_disability_cert, parse_id
 from .vocab import INCOME_SOURCES, vocab
 
 HEAD = "户主"
 
-_PHONE = re.compile(r"^[0-9\-]{7,13}$")
+_PHONE = re.compile(r"^[0-9]{7,13}$")
 _ACCOUNT = re.compile(r"^[0-9]{10,25}$")
 
 
@@ -169,7 +169,7 @@ def validate_household(h: Household, today: dt.date | None = None) -> list[Field
         problems.append(FieldError("village", "missing_required", "村(社区)必填"))
     if h.area_type not in vocab()["area_type"]:
         problems.append(FieldError("area_type", "bad_area_type", "城乡类别无效"))
-    h.phone = normalise_id(h.phone or "")
+    h.phone = normalise_phone(h.phone)
     if h.phone and not _PHONE.match(h.phone):
         problems.append(FieldError("phone", "bad_phone", "电话号码应为7-13位数字"))
     h.bank_account = normalise_id(h.bank_account or "")

@@ -59,6 +59,22 @@ def normalise_id(raw: str) -> str:
     return text.upper()
 
 
+_PHONE_SEPARATORS = str.maketrans("", "", "-()（）.—－ ")
+
+
+def normalise_phone(raw: str | None) -> str:
+    """A phone number as digits only, the one form it is stored, searched and compared in:
+    full-width digits and separators (``-``, brackets, dots, spaces) as clerks type them go,
+    and a mobile's country code (+86 / 0086 / 86 before 1xxxxxxxxxx) too.  Anything else
+    (letters, an extension mark) is kept, for the validator to refuse.  Does not validate."""
+    text = "".join(to_halfwidth(str(raw or "")).split()).translate(_PHONE_SEPARATORS)
+    for prefix in ("+86", "0086", "86"):
+        rest = text[len(prefix) :]
+        if text.startswith(prefix) and len(rest) == 11 and rest.startswith("1") and rest.isdigit():
+            return rest
+    return text
+
+
 def check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character of the first 17 digits."""
     total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))

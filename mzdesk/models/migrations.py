@@ -487,6 +487,29 @@ def _sync_bookkeeping_without_rowid(conn: sqlite3.Connection) -> None:
             conn.execute(sql)
 
 
+def _phones_as_digits(conn: sqlite3.Connection) -> None:
+    """Phone numbers as digits only (``ids.normalise_phone``), the form intake now stores:
+    rows written before kept what the clerk typed ("0557-1234567", "139 0000 0000"), which a
+    search for the digits did not find and a comparison took for another number.  Each
+    change is stamped, audited and change-logged as the program's (``mzdesk 升级``), so
+    the other sites receive it like any edit."""
+    from .ids import normalise_phone
+
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(households)")}
+    now = conn.execute("SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')").fetchone()[0]
+    bump = ", rev = rev + 1" if "rev" in cols else ""
+    for hid, phone in conn.execute(
+        "SELECT id, phone FROM households WHERE phone GLOB '*[^0-9]*'"
+    ).fetchall():
+        new = normalise_phone(phone)
+        if new != phone:
+            conn.execute(
+                f"UPDATE households SET phone = ?, phone_rev = ?, updated_at = ?, "
+                f"updated_by = 'mzdesk 升级'{bump} WHERE id = ?",
+                (new, new[::-1], now, hid),
+            )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -500,4 +523,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _covering_name_search_indexes,
     _declared_relatives,
     _sync_bookkeeping_without_rowid,
+    _phones_as_digits,
 ]

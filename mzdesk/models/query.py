@@ -23,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .ids import to_halfwidth
+from .ids import normalise_phone, to_halfwidth
 from .store import Store
 
 SEARCH_LIMIT = 1000
@@ -53,8 +53,10 @@ class ListFilter:
 
 
 def normalise_query(text: str) -> str:
-    q = "".join(to_halfwidth(text or "").split())
-    return _GLOB_META.sub("", q)
+    q = _GLOB_META.sub("", "".join(to_halfwidth(text or "").split()))
+    if re.fullmatch(r"[+(（]?[0-9][0-9\-－—()（）.]*", q) and re.search(r"[\-－—()（）.+]", q):
+        q = normalise_phone(q)  # a phone typed with its separators, as it is written down
+    return q
 
 
 def classify(q: str) -> str:

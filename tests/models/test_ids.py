@@ -153,3 +153,27 @@ def test_ids_may_match_is_symmetric(a, b):
 def test_ids_three_or_more_characters_apart_do_not_match(a, b):
     if sum(x != y for x, y in zip(a, b, strict=True)) > 2 and excel_kept(a) != excel_kept(b):
         assert not ids_may_match(a, b)
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("13800001234", "13800001234"),
+        ("138-0000-1234", "13800001234"),
+        ("138 0000 1234", "13800001234"),
+        ("１３８００００１２３４", "13800001234"),
+        ("+86 138 0000 1234", "13800001234"),
+        ("0086-13800001234", "13800001234"),
+        ("8613800001234", "13800001234"),
+        ("0556-1234567", "05561234567"),
+        ("(0556) 1234567", "05561234567"),
+        ("（0556）1234567", "05561234567"),
+        ("", ""),
+        (None, ""),
+        ("0556-1234567转8", "05561234567转8"),  # kept for the validator to refuse
+    ],
+)
+def test_phone_numbers_are_stored_as_digits(typed, stored):
+    from mzdesk.models.ids import normalise_phone
+
+    assert normalise_phone(typed) == stored

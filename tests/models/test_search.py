@@ -118,8 +118,20 @@ def test_phone_prefix_suffix_and_formatting(store, town):
     assert names(store, "139") == ["张三"]
     assert names(store, "9999") == ["欧阳娜娜"]  # last digits
     assert names(store, "138 0000 1234") == ["张三丰"]
-    assert names(store, "0556-1234567") == []  # a dash is not a digit: treated as a name
     assert names(store, "4567") == ["李四"]
+    # typed "0556-1234567" at intake: stored as digits, found however it is written
+    assert store.scalar("SELECT phone FROM households WHERE phone_rev GLOB '7654321*'") == (
+        "05561234567"
+    )
+    for typed in (
+        "0556-1234567",
+        "05561234567",
+        "(0556)1234567",
+        "０５５６－１２３４５６７",
+        "0556",
+    ):
+        assert names(store, typed) == ["李四"], typed
+    assert names(store, "+86 139-1111-2222") == ["张三"]
 
 
 def test_glob_characters_are_not_wildcards(store, town):
