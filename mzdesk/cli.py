@@ -217,9 +217,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"数据库错误 / database error: {_one_line(exc)}", err=True)
         sys.exit(1)
     except OSError as exc:
-        from .models.files import os_reason
+        from .models.files import describe
 
-        click.echo(f"文件错误 / file error: {os_reason(exc)}：{_one_line(exc)}", err=True)
+        click.echo(f"文件错误 / file error: {_one_line(describe(exc))}", err=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
         click.echo(f"内部错误 / internal error: {type(exc).__name__}: {_one_line(exc)}", err=True)

@@ -22,13 +22,37 @@ _REASONS = {
     errno.ENOSPC: "磁盘空间不足",
     errno.EISDIR: "这是一个文件夹，不是文件",
     errno.EBUSY: "文件正被其他程序占用",
+    errno.ENAMETOOLONG: "文件名或路径太长",
+    errno.EINVAL: "文件名或路径无效（可能含有不允许的字符）",
+    errno.EIO: "读写磁盘出错（U盘可能已拔出或损坏）",
+    errno.EFBIG: "文件太大，磁盘不支持",
+    errno.EMFILE: "打开的文件太多",
+    errno.ENFILE: "打开的文件太多",
+    errno.ETXTBSY: "文件正被其他程序占用",
+    errno.EEXIST: "文件已存在",
 }
+if hasattr(errno, "EDQUOT"):  # not on every platform
+    _REASONS[errno.EDQUOT] = "磁盘空间配额已用完"
 
 
 def os_reason(exc: OSError) -> str:
     """Why a file operation failed, for the clerk: ``磁盘空间不足`` rather than
-    ``[Errno 28] No space left on device`` (the window and the CLI both say it)."""
-    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+    ``[Errno 28] No space left on device`` (the window and the CLI both say it).
+    An error not in the list still gets Chinese words, with its system name."""
+    reason = _REASONS.get(exc.errno or 0)
+    if reason:
+        return reason
+    name = errno.errorcode.get(exc.errno or 0)
+    return f"文件操作失败（系统错误 {name}）" if name else "文件操作失败"
+
+
+def describe(exc: OSError) -> str:
+    """One line for the CLI: the file, why in Chinese, and the system's words last for
+    whoever supports the office (``/mnt/u/x.pdf：文件夹不存在（No such file or directory）``).
+    The file is the one the clerk named (:func:`replacing` sees to that), never ``.part``."""
+    where = " → ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    detail = f"（{exc.strerror}）" if exc.strerror else ""
+    return f"{where}：{os_reason(exc)}{detail}" if where else f"{os_reason(exc)}{detail}"
 
 
 def part_path(out: str | Path) -> Path:

@@ -379,5 +379,5 @@ def test_stats_file_that_cannot_be_written_is_one_clear_line_and_no_file(store, 
         assert proc.returncode == 1 and proc.stdout == "", proc.stdout
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1, proc.stderr  # no traceback, no "Exception ignored"
-        assert reason in lines[0] and f"'{out}'" in lines[0], lines[0]
+        assert f"{out}：{reason}" in lines[0], lines[0]  # the file as asked, then why
         assert sorted(p.name for p in folder.iterdir()) == before

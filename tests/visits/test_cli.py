@@ -70,6 +70,35 @@ def test_checklist_blank_and_filled(capsys, store, village, full_answers, today,
     assert "王调查" in text and "户代表 张红0 已确认" in text
 
 
+@pytest.mark.parametrize("name, reason", [
+    ("没有这个文件夹/x.pdf", "文件夹不存在"),
+    ("x" * 300 + ".pdf", "文件名或路径太长"),
+])  # fmt: skip
+def test_checklist_to_a_place_that_cannot_be_written_names_the_file_in_chinese(
+    capsys, store, village, tmp_path, name, reason
+):
+    out = tmp_path / name
+    code, _, err = run(capsys, "checklist", "--db", store.path, "--household", str(village[0]),
+                       "--blank", "--out", str(out))  # fmt: skip
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert f"{out}：{reason}" in err  # the file as asked, then why, in Chinese
+    assert ".part" not in err and "[Errno" not in err and "内部错误" not in err
+    assert list(tmp_path.glob("*.pdf*")) == []
+
+
+def test_every_file_error_is_explained_in_chinese():
+    import errno as e
+
+    from mzdesk.models.files import describe, os_reason
+
+    for code in (e.ENOENT, e.EACCES, e.EROFS, e.ENOSPC, e.EIO, e.ENAMETOOLONG, e.EINVAL, e.ELOOP):
+        reason = os_reason(OSError(code, "english words", "/u/x.pdf"))
+        assert reason and not reason.isascii() and "english" not in reason, (code, reason)
+    assert describe(OSError(e.ENOSPC, "No space left on device", "/u/x.pdf")) == (
+        "/u/x.pdf：磁盘空间不足（No space left on device）"
+    )
+
+
 @pytest.mark.parametrize("args, message", [
     (["--household", "999"], "999"),
     ([], "--household"),
