@@ -16,7 +16,7 @@ from .auth import require
 from .errors import ValidationError
 from .forms import FormLibrary, Template, library, remember_template, template_for, validate_answers
 from .registry import StaleRecord
-from .store import Store, new_uid
+from .store import Store, new_uid, unchanged_on_failure
 from .visits import household_members
 
 BOOKLET_TEMPLATE = "care_booklet"
@@ -60,7 +60,7 @@ class Booklets:
     def save(self, b: Booklet, today: dt.date | None = None) -> Booklet:
         require(self.store, "visit.edit")
         s = self.store
-        with s.transaction():
+        with unchanged_on_failure(b), s.transaction():
             t = self.template(b)
             clean, problems = validate_answers(
                 t, b.answers, household_members(s, b.household_id), today

@@ -15,7 +15,7 @@ from .bulk import insert_many
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .household import Household, Member, validate_household
 from .pinyin import name_keys
-from .store import Store, new_uid
+from .store import Store, new_uid, unchanged_on_failure
 from .vocab import INCOME_SOURCES
 
 Progress = Callable[[int, int], None]
@@ -260,7 +260,7 @@ class Registry:
         or :class:`StaleRecord` when someone saved the household meanwhile.
         """
         s = self.store
-        with s.transaction():
+        with unchanged_on_failure(h, *h.members), s.transaction():
             require(s, "household.edit")
             problems = self.validate(h, today)
             if problems:

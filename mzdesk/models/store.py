@@ -36,6 +36,29 @@ def new_uid() -> str:
     return uuid.uuid4().hex
 
 
+@contextlib.contextmanager
+def unchanged_on_failure(*records: object) -> Iterator[None]:
+    """Put ``records`` back as they were when the block fails.
+
+    A save assigns the new id, uid and revision to the object it was given as it goes;
+    if a later step fails, the transaction rolls back but the object would keep them,
+    and the next save would update a row that does not exist or expect a revision that
+    was never committed ("已被修改").  Wrap the transaction, so that a failed COMMIT
+    counts too::
+
+        with unchanged_on_failure(visit, *visit.photos), store.transaction():
+            ...
+    """
+    before = [dict(vars(r)) for r in records]
+    try:
+        yield
+    except BaseException:
+        for r, attrs in zip(records, before, strict=True):
+            vars(r).clear()
+            vars(r).update(attrs)
+        raise
+
+
 def default_operator() -> str:
     try:
         return getpass.getuser()

@@ -38,7 +38,7 @@ from .forms import (
     template_for,
     validate_answers,
 )
-from .store import Store, new_uid
+from .store import Store, new_uid, unchanged_on_failure
 
 VISIT_KINDS = {"investigation": "入户调查", "verification": "入户核查", "spot_check": "抽查复核"}
 CONCLUSIONS = ("情况属实", "情况有变化，需变更", "建议复核", "建议停发")
@@ -195,7 +195,7 @@ class Visits:
         (once per item), marks a pending spot check of this household done."""
         require(self.store, "visit.edit")
         s = self.store
-        with s.transaction():
+        with unchanged_on_failure(v, *v.photos), s.transaction():
             t, problems = self.validate(v, today)
             if problems:
                 raise ValidationError(problems)

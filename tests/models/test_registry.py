@@ -176,3 +176,20 @@ def test_deleted_household_can_be_read_with_the_members_it_had(registry):
         ("王芳", make_id("19820303", 2)),
     ]
     assert registry.status_reason(h.id) == "迁出本镇"
+
+
+def test_a_household_save_that_failed_halfway_can_be_saved_again(store, registry, today):
+    """The household row was written, a member's was not (disk full): after the rollback the
+    form's household has no id, so saving it again creates it instead of '已被修改'."""
+    import sqlite3
+
+    h = household("红旗村", ("张三", "户主", make_id("19600101", 1)),
+                  ("李四", "配偶", make_id("19620202", 2)))  # fmt: skip
+    store.conn.execute("CREATE TEMP TRIGGER full BEFORE INSERT ON members WHEN NEW.name = '李四' "
+                       "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")  # fmt: skip
+    with pytest.raises(sqlite3.Error):
+        registry.save(h, today)
+    assert h.id is None and [m.id for m in h.members] == [None, None]
+    store.conn.execute("DROP TRIGGER full")
+    registry.save(h, today)
+    assert [m.name for m in registry.get(h.id).members] == ["张三", "李四"] and h.rev == 1
