@@ -123,6 +123,43 @@ def household_members(store: Store, household_id: int) -> dict[str, str]:
     return {m["uid"]: m["name"] for m in members(store, household_id)}
 
 
+LEFT_MARK = "（已移出）"
+
+
+def visit_members(store: Store, household_id: int, visit_id: int | None = None) -> dict[str, str]:
+    """uid -> name of the members a visit may name: the household's members today and,
+    for a saved visit, the ones it already names who have since left the household
+    (marked 已移出).  Who was present at a past visit stays as it was recorded: re-saving
+    the visit after someone left must neither drop them nor be refused for them."""
+    members = household_members(store, household_id)
+    if visit_id is None:
+        return members
+    row = store.one("SELECT answers FROM visits WHERE id = ? AND household_id = ?",
+                    (visit_id, household_id))  # fmt: skip
+    if row is None:
+        return members
+    named = set(_uids_in(json.loads(row["answers"])))
+    for uid, name in store.conn.execute(
+        "SELECT uid, name FROM members WHERE household_id = ? AND status != 'active' "
+        "ORDER BY seq, id",
+        (household_id,),
+    ):
+        if uid in named and uid not in members:
+            members[uid] = name + LEFT_MARK
+    return members
+
+
+def _uids_in(value) -> list[str]:
+    """Every string in an answers structure (member answers are uids; tables nest them)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [u for v in value.values() for u in _uids_in(v)]
+    if isinstance(value, list):
+        return [u for v in value for u in _uids_in(v)]
+    return []
+
+
 def _normalise_people(names: list[str]) -> list[str]:
     out = []
     for n in names:
@@ -185,7 +222,7 @@ class Visits:
             )
         t = self.template(v)
         clean, answer_problems = validate_answers(
-            t, v.answers, household_members(self.store, v.household_id), today
+            t, v.answers, visit_members(self.store, v.household_id, v.id), today
         )
         v.answers = clean
         return t, problems + answer_problems

@@ -28,7 +28,7 @@ from ..models.money import format_fen
 from ..models.registry import Cancelled, Registry
 from ..models.site import get_site
 from ..models.store import Store
-from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits
+from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, visit_members
 from ..models.vocab import INCOME_SOURCES, label
 from .fonts import new_canvas, register_cjk_font
 from .pagewriter import LEFT, RIGHT, WIDTH, PageWriter, save_canvas
@@ -178,8 +178,10 @@ def draw_field(pw: PageWriter, t: Template, f: Field, answers: dict | None,
 
 # -- one sheet -------------------------------------------------------------
 def draw_checklist(pw: PageWriter, t: Template, h: Household, visit: Visit | None,
-                   site_name: str) -> None:  # fmt: skip
-    members = {m.uid: m.name for m in h.members if m.uid}
+                   site_name: str, members: dict[str, str] | None = None) -> None:  # fmt: skip
+    """``members``: uid -> name the visit's answers are shown with (default: today's)."""
+    if members is None:
+        members = {m.uid: m.name for m in h.members if m.uid}
     answers = None if visit is None else visit.answers
     pw.title(t.title + ("" if visit else "（空白）"))
     sub = f"{site_name}    家庭编号：{h.id}    表单：{t.title} 第{t.version}版"
@@ -277,7 +279,8 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
             pw.footer = lambda n, who=who, start=start: (
                 f"{who} 入户调查/核查表  第{n - start + 1}页"
             )
-            draw_checklist(pw, t, h, v, site_name)
+            names = None if v is None else visit_members(store, h.id, v.id)
+            draw_checklist(pw, t, h, v, site_name, names)
             pw.show_page()
             if progress:
                 progress(i + 1, total)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from ..models.errors import FieldError, MzError, ValidationError
 from ..models.registry import Registry
 from ..models.store import Store
-from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, household_members, load_photo
+from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, load_photo, visit_members
 from .form_widget import ERROR_STYLE, FormWidget
 from .saving import ask_save_path, save_reporting
 
@@ -90,7 +90,9 @@ class VisitDialog(QDialog):
         inv_row.setContentsMargins(0, 0, 0, 0)
         grid.addRow("调查人员 *（至少两名）", self._with_error("investigators", inv))
 
-        self.form = FormWidget(self.template, household_members(self.store, self.household.id))
+        self.form = FormWidget(
+            self.template, visit_members(self.store, self.household.id, self.visit.id)
+        )
 
         photos = QGroupBox("照片")
         pl = QVBoxLayout(photos)

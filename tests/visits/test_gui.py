@@ -248,3 +248,38 @@ def test_member_boxes_of_a_big_household_fit_the_dialog(qtbot, store, registry, 
     for b in boxes:
         corner = b.mapTo(dlg.form.viewport(), b.rect().bottomRight())
         assert corner.x() <= view.right(), b.text()
+
+
+def test_a_past_visit_keeps_who_was_present_after_they_left(qtbot, store, registry, village,
+                                                            full_answers, today, tmp_path):  # fmt: skip
+    """李红0 was present at the visit and has since left the household: reopening and
+    saving the visit keeps her, shown as 已移出; printing it names her."""
+    from mzdesk.models.visits import Visit
+    from mzdesk.ui.visit_dialog import VisitDialog
+
+    hid = village[0]
+    h = registry.get(hid)
+    spouse = next(m for m in h.members if m.name == "李红0")
+    v = Visits(store).save(Visit(hid, today, ["王调查", "赵核查"],
+                                 dict(full_answers, members_present=[spouse.uid]),
+                                 conclusion="情况属实"), today)  # fmt: skip
+    h.members = [m for m in h.members if m.uid != spouse.uid]
+    registry.save(h, today)
+
+    dlg = VisitDialog(store, hid, v.id, today=today)
+    qtbot.addWidget(dlg)
+    boxes = dlg.form.editor("members_present").findChildren(QCheckBox)
+    assert [(b.text(), b.isChecked()) for b in boxes] == [("张红0", False),
+                                                         ("李红0（已移出）", True)]  # fmt: skip
+    dlg.conclusion_box.setCurrentText("建议复核")
+    assert dlg.save() is True, dlg.summary.text()
+    assert Visits(store).get(v.id).answers["members_present"] == [spouse.uid]
+    out = tmp_path / "c.pdf"
+    assert dlg.print_to(out) >= 1
+    assert "李红0（已移出）" in pdftext(out)
+
+    # a new visit cannot name her: she is no longer in the household
+    new = VisitDialog(store, hid, today=today)
+    qtbot.addWidget(new)
+    names = [b.text() for b in new.form.editor("members_present").findChildren(QCheckBox)]
+    assert names == ["张红0"]

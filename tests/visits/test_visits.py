@@ -153,3 +153,20 @@ def test_a_save_that_failed_halfway_can_simply_be_saved_again(store, village, fu
     fixed()
     Visits(store).save(v, today)
     assert v.rev == 2 and [x.caption for x in Visits(store).get(v.id).photos] == ["", "第二张"]
+
+
+def test_resaving_a_visit_after_a_present_member_left(store, registry, village, full_answers,
+                                                      today):  # fmt: skip
+    h = registry.get(village[0])
+    everyone = [m.uid for m in h.members]
+    v = Visits(store).save(make_visit(h.id, today, dict(full_answers, members_present=everyone)),
+                           today)  # fmt: skip
+    h.members = h.members[:1]
+    registry.save(h, today)
+    again = Visits(store).get(v.id)
+    again.conclusion = "建议复核"
+    Visits(store).save(again, today)  # was refused: 在场家庭成员: 不是本户成员
+    assert Visits(store).get(v.id).answers["members_present"] == everyone
+    with pytest.raises(ValidationError):  # a new visit cannot name someone who left
+        Visits(store).save(make_visit(h.id, today, dict(full_answers, members_present=everyone)),
+                           today)  # fmt: skip
