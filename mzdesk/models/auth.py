@@ -28,6 +28,9 @@ of each use case, before writing.  Actions (add one line to
     enrolment.edit        apply, investigate, review, publicise      admin clerk field
     enrolment.confirm     confirm / reject (审核确认), stop           admin clerk county_reviewer
     visit.edit            home visits, booklets, follow-up tasks     admin clerk field
+    spotcheck.edit        draw and record a spot check (抽查) and     admin clerk field
+                          record its 抽查复核 visits (the county's     county_reviewer
+                          home visits; no other visit, no booklet)
     notice.publish        generate/record a public notice            admin clerk
     payment.edit          payment rosters                            admin clerk
     data.export           rosters of people's data to a file (补贴清册,  admin clerk county_reviewer
@@ -70,6 +73,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "enrolment.edit": frozenset({"admin", "clerk", "field"}),
     "enrolment.confirm": frozenset({"admin", "clerk", "county_reviewer"}),
     "visit.edit": frozenset({"admin", "clerk", "field"}),
+    "spotcheck.edit": frozenset({"admin", "clerk", "field", "county_reviewer"}),
     "notice.publish": frozenset({"admin", "clerk"}),
     "payment.edit": frozenset({"admin", "clerk"}),
     "data.export": frozenset({"admin", "clerk", "county_reviewer"}),
@@ -383,6 +387,7 @@ ACTION_LABELS: dict[str, str] = {
     "enrolment.edit": "办理救助申请",
     "enrolment.confirm": "审核确认",
     "visit.edit": "入户调查",
+    "spotcheck.edit": "抽查及抽查复核入户",
     "notice.publish": "公示",
     "payment.edit": "发放名册",
     "data.export": "导出含个人信息的名册",

@@ -26,6 +26,18 @@ class Site:
         return self.code[:6]
 
 
+def whole_area(site: Site | None) -> str:
+    """What "everywhere" is for this site, in titles: ``全县`` for the county, else the
+    township's own word (``全镇``, ``全乡``, ``全街道``) as its name says it."""
+    if site is not None and site.role == "county":
+        return "全县"
+    name = site.name if site is not None else ""
+    # the rightmost word: 东乡镇民政办 is a 镇
+    at = {w: name.rfind(w) for w in ("街道", "乡", "镇")}
+    word = max(at, key=at.get)
+    return "全" + word if at[word] >= 0 else "全镇"
+
+
 def validate_site(code: str, name: str, role: str) -> None:
     if not code.isdigit() or len(code) not in (6, 9, 12):
         raise FieldError("site_code", "bad_site_code", f"区划代码应为6、9或12位数字: {code!r}")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .auth import require
 from .errors import MzError, NotFound
+from .site import get_site, whole_area
 from .store import Store, new_uid
 from .vocab import categories, category_name
 
@@ -37,10 +38,11 @@ class Sample:
     population: int
     households: list[dict] = field(default_factory=list)  # id, uid, head_name, village, stratum
     id: int | None = None
+    area: str = "全镇"  # the whole site's scope: 全县 on the county's database (site.whole_area)
 
     @property
     def title(self) -> str:
-        scope = self.village or "全镇"
+        scope = self.village or self.area
         if self.category:
             scope += category_name(self.category)
         return f"{scope}抽查 {self.percent}%（种子{self.seed}）"
@@ -100,12 +102,13 @@ def draw_sample(
             rng.sample(group, n), key=lambda r: (r["village"], r["village_group"], r["id"])
         ):
             chosen.append({**r, "stratum": key})
-    return Sample(int(percent), int(seed), village, category, stratify, len(pop), chosen)
+    return Sample(int(percent), int(seed), village, category, stratify, len(pop), chosen,
+                  area=whole_area(get_site(store)))  # fmt: skip
 
 
 def save_sample(store: Store, sample: Sample) -> Sample:
     """Record a drawn sample as a spot check to track (one transaction)."""
-    require(store, "visit.edit")
+    require(store, "spotcheck.edit")
     with store.transaction():
         row = {
             "uid": new_uid(), "title": sample.title, "village": sample.village,

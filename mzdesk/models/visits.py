@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .auth import require
+from .auth import allowed, require
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .forms import (
     DATE_HINT,
@@ -176,6 +176,22 @@ class Visits:
         self.store = store
         self.forms = forms or library()
 
+    def action(self, v: Visit) -> str:
+        """The permission saving ``v`` needs: a spot-check visit (抽查复核), new or already
+        one, is the county's too (``spotcheck.edit``); any other visit is township work."""
+        if v.kind == "spot_check":
+            stored = None
+            if v.id is not None:
+                stored = self.store.scalar("SELECT kind FROM visits WHERE id = ?", (v.id,))
+            if stored in (None, "spot_check"):
+                return "spotcheck.edit"
+        return "visit.edit"
+
+    def kinds(self) -> dict[str, str]:
+        """The visit kinds the acting operator may record (the dialog offers only these)."""
+        return {k: n for k, n in VISIT_KINDS.items()
+                if allowed(self.store, self.action(Visit(0, dt.date.today(), [], kind=k)))}  # fmt: skip
+
     def template(self, visit: Visit) -> Template:
         if visit.template_version is None:
             return self.forms.latest(visit.template_id)
@@ -230,7 +246,7 @@ class Visits:
     def save(self, v: Visit, today: dt.date | None = None) -> Visit:
         """Create or update a visit in one transaction; opens a task per 不符合 item
         (once per item), marks a pending spot check of this household done."""
-        require(self.store, "visit.edit")
+        require(self.store, self.action(v))
         s = self.store
         with unchanged_on_failure(v, *v.photos), s.transaction():
             t, problems = self.validate(v, today)

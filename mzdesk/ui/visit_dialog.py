@@ -57,6 +57,9 @@ class VisitDialog(QDialog):
         self.visits = Visits(store)
         self.household = Registry(store).get(household_id)
         if visit_id is None:
+            allowed = self.visits.kinds()
+            if kind not in allowed and allowed:  # a county reviewer records 抽查复核 only
+                kind = next(iter(allowed))
             self.visit = Visit(household_id, self.today, [], kind=kind)
         else:
             self.visit = self.visits.get(visit_id)
@@ -75,8 +78,10 @@ class VisitDialog(QDialog):
         self.date_edit = QLineEdit()
         self.date_edit.setPlaceholderText("2026-03-01")
         self.kind_box = QComboBox()
+        kinds = self.visits.kinds()  # what this operator may record (county: 抽查复核)
         for code, name in VISIT_KINDS.items():
-            self.kind_box.addItem(name, code)
+            if code in kinds or code == self.visit.kind:
+                self.kind_box.addItem(name, code)
         self.inv_edits = [QLineEdit(), QLineEdit(), QLineEdit()]
         self.inv_edits[2].setPlaceholderText("其他调查人员（可选，多人用、分隔）")
         inv_row = QHBoxLayout()

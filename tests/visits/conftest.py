@@ -53,3 +53,29 @@ def full_answers(store, village, checklist):
 @pytest.fixture
 def visit_day(today) -> dt.date:
     return today
+
+
+@pytest.fixture
+def county(tmp_path, today):
+    """The county's database (县民政局) holding a township's households, with an admin and
+    a county reviewer (审核员) logged in."""
+    from mzdesk.models import auth
+    from mzdesk.models.registry import Registry
+    from mzdesk.models.site import init_site
+    from mzdesk.models.store import Store
+
+    s = Store.open(tmp_path / "county.sqlite", operator="setup")
+    init_site(s, "341623", "县民政局", "county")
+    seq = 1
+    for v in ("红旗村", "东风村"):
+        for i in range(3):
+            Registry(s).save(household(v, (f"张{v[0]}{i}", "户主", make_id("19600101", seq)),
+                                       (f"李{v[0]}{i}", "配偶", make_id("19620202", seq + 1)),
+                                       village_group=f"{i + 1}组"), today)  # fmt: skip
+            seq += 2
+    auth.add_operator(s, "admin", "admin-pass-1", "admin")
+    s.operator = "admin"
+    auth.add_operator(s, "reviewer", "review-pass-1", "county_reviewer")
+    auth.login(s, "reviewer", "review-pass-1")
+    yield s
+    s.close()

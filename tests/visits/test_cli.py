@@ -123,3 +123,12 @@ def test_sample_reproducible_and_recorded(capsys, store, village):
     assert store.scalar("SELECT count(*) FROM spot_check_items") == len(b["households"])
     code, o, _ = run(capsys, "sample", "--db", db, "--village", "东风村", "--seed", "1")
     assert code == 0 and "东风村抽查 10%" in o and "共抽取 1 户 / 2 户" in o
+
+
+def test_county_reviewer_records_the_county_spot_check(capsys, county, monkeypatch):
+    monkeypatch.setenv("MZDESK_OPERATOR", "reviewer")
+    monkeypatch.setenv("MZDESK_PASSWORD", "review-pass-1")
+    code, o, err = run(capsys, "sample", "--db", county.path, "--percent", "30", "--seed", "4")
+    assert code == 0, err  # was refused: 县级审核员 reviewer 无权执行此操作（入户调查）
+    assert o.startswith("全县抽查 30%（种子4）  抽查编号 1")
+    assert county.scalar("SELECT title FROM spot_checks") == "全县抽查 30%（种子4）"

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QCheckBox, QRadioButton
+from PySide6.QtWidgets import QCheckBox, QMessageBox, QRadioButton
 
 from mzdesk.models.visits import Visits, list_tasks
 
@@ -283,3 +283,33 @@ def test_a_past_visit_keeps_who_was_present_after_they_left(qtbot, store, regist
     qtbot.addWidget(new)
     names = [b.text() for b in new.form.editor("members_present").findChildren(QCheckBox)]
     assert names == ["张红0"]
+
+
+def test_county_reviewer_visits_the_spot_checked_households(qtbot, county, today, monkeypatch):
+    """今日入户 on the county's database: the sampled households are listed, 开始入户 opens
+    a 抽查复核 visit (the only kind offered), and saving it ticks the household off."""
+    from mzdesk.models.spotcheck import draw_sample, save_sample, spot_check_progress
+    from mzdesk.ui.visits_panel import TodayVisitsView
+
+    s = save_sample(county, draw_sample(county, percent=10, seed=1))
+    view = TodayVisitsView(county, today=today)
+    qtbot.addWidget(view)
+    assert view.todo_table.rowCount() == 2 and "全县抽查" in view.todo_table.item(0, 3).text()
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",  # a failing test must not block on a dialog
+        lambda *a: QMessageBox.StandardButton.Discard,
+    )
+    view.todo_table.selectRow(0)
+    dlg = view.start_selected()
+    qtbot.addWidget(dlg)
+    assert [dlg.kind_box.itemData(i) for i in range(dlg.kind_box.count())] == ["spot_check"]
+    for f in dlg.form.template.check_fields():
+        tick(dlg.form, f.key, "符合")
+    dlg.form.editors["members_present"].focusables[0].click()
+    dlg.inv_edits[0].setText("县局王")
+    dlg.inv_edits[1].setText("县局赵")
+    dlg.conclusion_box.setCurrentText("情况属实")
+    assert dlg.save() is True, dlg.summary.text()
+    assert spot_check_progress(county, s.id)["done"] == 1
+    assert view.todo_table.rowCount() == 1

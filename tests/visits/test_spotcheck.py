@@ -7,6 +7,7 @@ import pytest
 from mzdesk.models.errors import MzError
 from mzdesk.models.spotcheck import draw_sample, save_sample, spot_check_progress
 from mzdesk.models.visits import Visit, Visits
+from tests.visits.conftest import answers_all_match
 
 
 def test_same_seed_same_sample_and_every_village_represented(store, village):
@@ -42,3 +43,47 @@ def test_tracked_to_completion(store, village, full_answers, today):
                              kind="spot_check"), today)  # fmt: skip
     p = spot_check_progress(store, s.id)
     assert (p["done"], p["state"]) == (1, "done") and p["items"][0]["visit_id"]
+
+
+def test_the_county_draws_records_and_visits_its_spot_check(county, today):
+    """A county reviewer does the county's spot check end to end, and nothing more of the
+    township's home-visit work."""
+    from mzdesk.models.auth import PermissionDenied
+    from mzdesk.models.booklets import Booklets
+    from mzdesk.models.visits import household_members
+
+    s = save_sample(county, draw_sample(county, percent=30, seed=2))
+    assert s.title == "全县抽查 30%（种子2）"  # not 全镇: the county samples every township
+    p = spot_check_progress(county, s.id)
+    assert (p["title"], p["total"]) == (s.title, 2)
+    visits = Visits(county)
+    for item in p["items"]:
+        hid = item["household_id"]
+        answers = answers_all_match(visits.template(Visit(hid, today, [])),
+                                    household_members(county, hid))  # fmt: skip
+        v = visits.save(Visit(hid, today, ["县局王", "县局赵"], answers, conclusion="情况属实",
+                              kind="spot_check"), today)  # fmt: skip
+        v.conclusion = "建议复核"
+        visits.save(v, today)  # and correct it
+    assert spot_check_progress(county, s.id)["state"] == "done"
+
+    hid = p["items"][0]["household_id"]
+    answers = answers_all_match(visits.template(Visit(hid, today, [])),
+                                household_members(county, hid))  # fmt: skip
+    with pytest.raises(PermissionDenied):  # an ordinary visit is the township's
+        visits.save(Visit(hid, today, ["县局王", "县局赵"], answers, conclusion="情况属实"), today)
+    with pytest.raises(PermissionDenied):  # so is turning a spot check into one
+        v.kind = "verification"
+        visits.save(v, today)
+    with pytest.raises(PermissionDenied):  # and the care booklet
+        Booklets(county).save(Booklets(county).get(hid), today)
+    assert list(visits.kinds()) == ["spot_check"]
+
+
+@pytest.mark.parametrize("name, area", [("青山镇民政办", "全镇"), ("东乡镇", "全镇"),
+                                        ("白云乡人民政府", "全乡"), ("城东街道办事处", "全街道")])  # fmt: skip
+def test_sample_title_names_the_township_as_it_calls_itself(tmp_path, name, area):
+    from mzdesk.models.site import Site, whole_area
+
+    assert whole_area(Site("341623101", name, "township")) == area
+    assert whole_area(Site("341623", "县民政局", "county")) == "全县"
