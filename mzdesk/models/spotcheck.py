@@ -20,10 +20,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .auth import require
+from .enrolment import categories, category_code
 from .errors import MzError, NotFound
 from .site import get_site, whole_area
 from .store import Store, new_uid
-from .vocab import categories, category_name
 
 STRATA = ("village", "category", "")
 
@@ -39,12 +39,13 @@ class Sample:
     households: list[dict] = field(default_factory=list)  # id, uid, head_name, village, stratum
     id: int | None = None
     area: str = "全镇"  # the whole site's scope: 全县 on the county's database (site.whole_area)
+    category_name: str = ""
 
     @property
     def title(self) -> str:
         scope = self.village or self.area
         if self.category:
-            scope += category_name(self.category)
+            scope += self.category_name or self.category
         return f"{scope}抽查 {self.percent}%（种子{self.seed}）"
 
 
@@ -85,8 +86,8 @@ def draw_sample(
         raise MzError("抽查比例应在1-100之间", "bad_percent")
     if stratify not in STRATA:
         raise MzError(f"分层方式无效: {stratify!r}（village / category）", "bad_stratify")
-    if category and category not in categories():
-        raise MzError(f"救助类别无效: {category!r}", "bad_category")
+    if category:  # a code or a name, the township's own categories too
+        category = category_code(store, category)
     pop = _population(store, village, category)
     if not pop:
         raise MzError("没有符合条件的在册家庭可供抽查", "empty_population")
@@ -102,8 +103,9 @@ def draw_sample(
             rng.sample(group, n), key=lambda r: (r["village"], r["village_group"], r["id"])
         ):
             chosen.append({**r, "stratum": key})
+    name = categories(store)[category]["name"] if category else ""
     return Sample(int(percent), int(seed), village, category, stratify, len(pop), chosen,
-                  area=whole_area(get_site(store)))  # fmt: skip
+                  area=whole_area(get_site(store)), category_name=name)  # fmt: skip
 
 
 def save_sample(store: Store, sample: Sample) -> Sample:

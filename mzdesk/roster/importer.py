@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..models.bulk import insert_many
+from ..models.enrolment import categories
 from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import ids_may_match, normalise_id, parse_id
@@ -41,7 +42,7 @@ from ..models.registry import (
     write_new_households,
 )
 from ..models.store import Store, new_uid, now_iso
-from ..models.vocab import categories, vocab
+from ..models.vocab import vocab
 from .layout import (
     Layout,
     category_from_cell,
@@ -272,8 +273,10 @@ def _count(v: object) -> int | None:
 
 # -- reading one sheet ---------------------------------------------------------------------
 class _SheetReader:
-    def __init__(self, sheet: Sheet, layout: Layout, today: dt.date, plan: RosterPlan):
+    def __init__(self, sheet: Sheet, layout: Layout, today: dt.date, plan: RosterPlan,
+                 cats: dict[str, dict]):  # fmt: skip
         self.sheet, self.layout, self.today, self.plan = sheet, layout, today, plan
+        self.cats = cats  # the database's categories, the township's own ones too
         self.cols = layout.columns
         self.total_markers = {norm_header(m) for m in headers_config()["total_markers"]}
         self.rel_syn = headers_config()["relation_synonyms"]
@@ -375,17 +378,17 @@ class _SheetReader:
         cat_cell = self.get(row, "category")
         fh.category = self.layout.category
         if not _blank(cat_cell):
-            code = category_from_cell(cat_cell)
+            code = category_from_cell(cat_cell, self.cats)
             if code is None:
                 self.problem(r, "category", cat_cell, "unknown_category",
                              f"无法识别的救助类别: {_text(cat_cell)}")  # fmt: skip
             fh.category = code
         cls_cell = self.get(row, "class")
         if not _blank(cls_cell):
-            cls, ok = normalise_class(cls_cell, fh.category)
+            cls, ok = normalise_class(cls_cell, fh.category, self.cats)
             fh.cls = cls
             if not ok:
-                allowed = "、".join(categories()[fh.category]["classes"])
+                allowed = "、".join(self.cats[fh.category]["classes"])
                 self.problem(r, "class", cls_cell, "unknown_category",
                              f"无法识别的保障类别/档次“{_text(cls_cell)}”（应为{allowed}）")  # fmt: skip
         money = self.get(row, "monthly")
@@ -502,17 +505,18 @@ def analyse(store: Store, path: str | Path, mapping: dict | None = None,
     plan = RosterPlan(path=str(path), sha256=file_sha256(path), layouts=[], households=[],
                       problems=[])  # fmt: skip
     saved = load_saved_layouts(store)
+    cats = categories(store)
     mapping = validate_mapping(mapping or {})
     for sheet in sheets:
         overrides = mapping.get("sheets", {}).get(sheet.name, mapping if "sheets" not in mapping
                                                   else {})  # fmt: skip
-        layout = detect_layout(sheet, overrides, saved)
+        layout = detect_layout(sheet, overrides, saved, cats)
         if layout is None:
             if any(any(not _blank(v) for v in row) for row in sheet.rows):
                 plan.skipped_sheets.append(sheet.name)
             continue
         plan.layouts.append(layout)
-        reader = _SheetReader(sheet, layout, today, plan)
+        reader = _SheetReader(sheet, layout, today, plan, cats)
         plan.households += reader.rows(progress, cancel)
     if not plan.layouts:
         names = "、".join(f"“{s.name}”" for s in sheets)
@@ -861,11 +865,12 @@ def apply(store: Store, plan: RosterPlan, month: dt.date | None = None,
             log += _update_household(store, registry, fh, batch_id, today)
         enrol_rows: list[tuple] = []
         next_eid = [(store.scalar("SELECT max(id) FROM enrolments") or 0) + 1]
+        cats = categories(store)
         for fh in creates + updates:
             if not fh.category or fh.monthly_fen is None:
                 continue
             log += _enrol(store, fh, start, batch_uid, batch_id, enrol_rows, stamp, next_eid,
-                          created=fh.action == "create")  # fmt: skip
+                          created=fh.action == "create", cats=cats)  # fmt: skip
         _insert_enrolments(store, enrol_rows, batch_uid)
         store.conn.executemany(
             "INSERT INTO import_rows (batch_id, table_name, row_id, action, before) "
@@ -930,10 +935,11 @@ def _update_household(store: Store, registry: Registry, fh: FileHousehold, batch
 
 
 def _enrol(store: Store, fh: FileHousehold, start: str, batch_uid: str, batch_id: int,
-           new_rows: list, stamp: dict, next_id: list[int], created: bool) -> list[tuple]:  # fmt: skip
+           new_rows: list, stamp: dict, next_id: list[int], created: bool,
+           cats: dict[str, dict]) -> list[tuple]:  # fmt: skip
     """Record the household's enrolment: a new 在保 row (batched into ``new_rows``), or an
     update of the live one when re-importing changed figures."""
-    cat = categories().get(fh.category, {})
+    cat = cats.get(fh.category, {})
     member_id = fh.household.head.id if cat.get("unit") == "person" and fh.household.head else None
     covered = _covered(fh)
     existing = None if created else _enrolment_for(store, fh.match_id, fh.category)

@@ -64,31 +64,40 @@ def field_for_header(text: object) -> str | None:
     return exact.get(n) or loose.get(_strip_units(n)) or loose.get(n)
 
 
-@functools.cache
-def _category_words() -> list[tuple[str, str]]:
+def _category_words(cats: dict[str, dict] | None) -> tuple[tuple[str, str], ...]:
+    """(normalised word, code), longest first: the synonyms, then every category's name,
+    short name and code.  ``cats``: the database's categories (enrolment.categories(store)),
+    local ones included; ``None`` for the shipped list."""
+    cats = categories() if cats is None else cats
+    key = tuple((c, cat.get("name", c), cat.get("short", "")) for c, cat in cats.items())
+    return _words_for(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _words_for(key: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str], ...]:
     words = dict(headers_config()["category_synonyms"])
-    for code, cat in categories().items():
-        words.setdefault(cat["name"], code)
-        words.setdefault(cat.get("short", cat["name"]), code)
+    for code, name, short in key:
+        words.setdefault(name, code)
+        words.setdefault(short or name, code)
         words.setdefault(code, code)
-    return sorted(words.items(), key=lambda kv: -len(kv[0]))
+    ordered = sorted(words.items(), key=lambda kv: -len(kv[0]))
+    return tuple((norm_header(w), code) for w, code in ordered)
 
 
-def category_in_text(text: str) -> str | None:
+def category_in_text(text: str, cats: dict[str, dict] | None = None) -> str | None:
     """The category named somewhere in a title or sheet name (longest word wins)."""
     t = norm_header(text)
-    for word, code in _category_words():
-        if norm_header(word) in t:
+    for word, code in _category_words(cats):
+        if word in t:
             return code
     return None
 
 
-@functools.lru_cache(maxsize=256)
-def category_from_cell(value: object) -> str | None:
-    """A 救助类别 cell ('农村低保', '特困', 'rural_dibao') to a category code."""
+def category_from_cell(value: object, cats: dict[str, dict] | None = None) -> str | None:
+    """A 救助类别 cell ('农村低保', '特困', 'rural_dibao', a local category's name) to a code."""
     t = norm_header(value)
-    for word, code in _category_words():
-        if norm_header(word) == t:
+    for word, code in _category_words(cats):
+        if word == t:
             return code
     return None
 
@@ -98,16 +107,22 @@ def _class_synonyms() -> dict[str, str]:
     return {norm_header(k): v for k, v in headers_config()["class_synonyms"].items()}
 
 
-@functools.lru_cache(maxsize=1024)
-def normalise_class(value: object, category: str | None) -> tuple[str, bool]:
+def normalise_class(value: object, category: str | None,
+                    cats: dict[str, dict] | None = None) -> tuple[str, bool]:  # fmt: skip
     """A class cell ('A类', '一档', '二类') to the category's class; ``ok`` false if unknown."""
+    allowed = ((categories() if cats is None else cats).get(category or "", {})
+               .get("classes", []))  # fmt: skip
+    return _normalise_class(value, tuple(allowed))
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalise_class(value: object, allowed: tuple[str, ...]) -> tuple[str, bool]:
     t = norm_header(value)
     if not t:
         return "", True
     syn = _class_synonyms()
     cls = syn.get(t, syn.get(t.upper(), str(value).strip()))
     cls = "".join(cls.split())
-    allowed = categories().get(category or "", {}).get("classes", [])
     if allowed:
         return cls, cls in allowed
     return cls, True
@@ -226,12 +241,14 @@ def validate_mapping(mapping: object) -> dict:
 
 
 def detect_layout(sheet: Sheet, overrides: dict | None = None,
-                  saved: dict[str, dict] | None = None) -> Layout | None:  # fmt: skip
+                  saved: dict[str, dict] | None = None,
+                  cats: dict[str, dict] | None = None) -> Layout | None:  # fmt: skip
     """Find the header row and map columns; ``None`` if the sheet holds no roster.
 
     ``overrides``: ``{"header_row": 3, "category": "rural_dibao", "columns":
     {"身份证号码" or "I": "id_number" or null}}`` (what ``--mapping`` reads).
     ``saved``: remembered mappings, signature -> {column letter: field}.
+    ``cats``: the database's categories (local ones too); ``None``: the shipped list.
     """
     overrides = overrides or {}
     rows = sheet.rows
@@ -278,11 +295,12 @@ def detect_layout(sheet: Sheet, overrides: dict | None = None,
     title = " ".join(str(v) for row in rows[:best_row] for v in row if isinstance(v, str) and v)
     layout.title = title
     if overrides.get("category"):
-        layout.category = category_from_cell(overrides["category"]) or overrides["category"]
+        layout.category = (category_from_cell(overrides["category"], cats)
+                           or overrides["category"])  # fmt: skip
         layout.category_source = "mapping"
     else:
         for source, text in (("title", title), ("sheet", sheet.name)):
-            code = category_in_text(text)
+            code = category_in_text(text, cats)
             if code:
                 layout.category, layout.category_source = code, source
                 break

@@ -12,10 +12,11 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
+from ..models.enrolment import categories
 from ..models.ids import mask_id
 from ..models.query import ListFilter, household_rows, list_household_ids
 from ..models.store import Store
-from ..models.vocab import category_name, label
+from ..models.vocab import label
 
 PAGE = 100
 MAX_PAGES = 50
@@ -38,7 +39,9 @@ COLUMNS: list[tuple[str, str, str | None]] = [
 STATUS_LABELS = {"active": "在册", "deleted": "已注销"}
 
 
-def display_value(key: str, row: dict) -> str:
+def display_value(key: str, row: dict, category_names: dict[str, str] | None = None) -> str:
+    """A cell as shown; ``category_names``: code -> name of the database's categories
+    (local ones too; enrolment.categories)."""
     value = row.get(key)
     if value is None:
         return ""
@@ -47,7 +50,8 @@ def display_value(key: str, row: dict) -> str:
     if key == "area_type":
         return label("area_type", value)
     if key == "categories":
-        return "、".join(category_name(c) for c in value.split(",") if c)
+        names = category_names or {}
+        return "、".join(names.get(c, c) for c in value.split(",") if c)
     if key == "status":
         return STATUS_LABELS.get(value, value)
     if key == "updated_at":
@@ -62,6 +66,7 @@ class HouseholdListModel(QAbstractTableModel):
         self.filter = ListFilter()
         self.ids: list[int] = []
         self._pages: OrderedDict[int, dict[int, dict]] = OrderedDict()
+        self.category_names: dict[str, str] = {}
 
     # --- loading -----------------------------------------------------------------
     def reload(self, f: ListFilter | None = None) -> None:
@@ -71,6 +76,7 @@ class HouseholdListModel(QAbstractTableModel):
         self.beginResetModel()
         self.ids = list_household_ids(self.store, self.filter)
         self._pages.clear()
+        self.category_names = {c: cat["name"] for c, cat in categories(self.store).items()}
         self.endResetModel()
 
     def refresh_rows(self) -> None:
@@ -114,7 +120,7 @@ class HouseholdListModel(QAbstractTableModel):
             row = self._row(index.row())
             if row is None:  # deleted since the ids were loaded
                 return ""
-            return display_value(COLUMNS[index.column()][1], row)
+            return display_value(COLUMNS[index.column()][1], row, self.category_names)
         if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[index.column()][1] in (
             "id",
             "member_count",

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..models.enrolment import categories
 from ..models.store import Store
-from ..models.vocab import categories
 from ..roster.importer import problem_label
 from ..roster.layout import fields
 from .saving import ask_save_path, save_reporting
@@ -69,7 +69,7 @@ class ImportDialog(QDialog):
         self.mapping.verticalHeader().setVisible(False)
         self.category = QComboBox()
         self.category.addItem("自动识别(表名/标题/救助类别列)", "")
-        for code, cat in categories().items():
+        for code, cat in categories(store).items():
             self.category.addItem(cat["name"], code)
 
         self.problems = QStandardItemModel(0, len(PROBLEM_HEADERS), self)

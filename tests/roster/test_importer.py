@@ -506,3 +506,21 @@ def test_problem_list_xlsx_names_problems_in_chinese_and_keeps_the_code(store, t
     assert all(r["问题"] and "_" not in r["问题"] for r in named)
     with pytest.raises(ImportRefused, match="疑似已登记的同一户 3处"):
         apply(store, analyse(store, tmp_path / "b.xlsx", today=today))
+
+
+def test_a_roster_of_the_townships_own_category_imports(store, today, tmp_path):
+    """县困难群众补贴 (enrol category-add) named in the 保障类别 cells and in the sheet's
+    title: read as that category, not refused as unknown_category."""
+    from mzdesk.models.enrolment import add_local_category
+
+    add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
+    member_per_row(tmp_path / "x.xlsx", [
+        {"village": "甲村", "class": "", "members": [("甲", "户主", make_id("19600101", 1))]},
+        {"village": "乙村", "class": "", "members": [("乙", "户主", make_id("19600101", 3))]}],
+        sheet="县困难群众补贴")  # fmt: skip
+    plan = analyse(store, tmp_path / "x.xlsx", today=today)
+    assert plan.report()["problems"] == [] and plan.layouts[0].category == "county_aid"
+    apply(store, plan)
+    assert store.conn.execute("SELECT DISTINCT category FROM enrolments").fetchall() == [
+        ("county_aid",)
+    ]

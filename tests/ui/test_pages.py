@@ -92,3 +92,23 @@ def test_payment_and_statistics_pages_offer_the_townships_own_categories(qtbot, 
         i = combo.findData("county_aid")
         assert i >= 0 and combo.itemText(i) == "县困难群众补贴"
         assert combo.findData("rural_dibao") >= 0
+
+
+def test_household_list_names_the_townships_own_categories(qtbot, store):
+    from mzdesk.models.enrolment import add_local_category
+    from mzdesk.models.registry import Registry
+    from mzdesk.ui.household_model import COLUMNS, HouseholdListModel
+    from tests.helpers import household, make_id
+
+    add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
+    hid = Registry(store).save(household("红旗村", ("张三", "户主", make_id("19600101", 1)))).id
+    store.conn.execute(
+        "INSERT INTO enrolments (uid, household_id, category, state, covered, monthly_fen, "
+        "created_at, updated_at, created_by, updated_by) VALUES "
+        "('e1', ?, 'county_aid', 'active', 1, 10000, 'x', 'x', 'x', 'x')",
+        (hid,),
+    )
+    model = HouseholdListModel(store)
+    model.reload()
+    col = [key for _h, key, _s in COLUMNS].index("categories")
+    assert model.data(model.index(0, col)) == "县困难群众补贴"  # was: county_aid

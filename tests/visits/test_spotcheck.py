@@ -87,3 +87,16 @@ def test_sample_title_names_the_township_as_it_calls_itself(tmp_path, name, area
 
     assert whole_area(Site("341623101", name, "township")) == area
     assert whole_area(Site("341623", "县民政局", "county")) == "全县"
+
+
+def test_sample_of_a_townships_own_category(store, village):
+    from mzdesk.models.enrolment import add_local_category
+
+    add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
+    store.conn.execute("UPDATE enrolments SET category = 'county_aid'")
+    for asked in ("county_aid", "县困难群众补贴"):  # by code or by name, like every command
+        s = draw_sample(store, percent=10, seed=1, category=asked, stratify="category")
+        assert [h["id"] for h in s.households] == [village[0]]
+        assert s.title == "全镇县困难群众补贴抽查 10%（种子1）"
+    with pytest.raises(MzError, match="county_aid"):  # the error lists the valid ones
+        draw_sample(store, percent=10, seed=1, category="没有这个类别")
