@@ -171,7 +171,7 @@ def test_notice_xlsx_on_a_full_disk_one_line_naming_it(store, family, tmp_path, 
               "--start", "2026-12-01", "--hotline", HOTLINE, ok=False)  # fmt: skip
     gc.collect()
     assert [u.exc_value for u in unraisable] == []
-    assert "No space left" in err and f"'{xlsx}'" in err
+    assert "No space left" in err and f"{xlsx}：磁盘空间不足" in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("n.")) == []
 
 
