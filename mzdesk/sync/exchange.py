@@ -819,8 +819,10 @@ class _Applier:
         ready += [f"(s.c{i} IS NULL OR EXISTS (SELECT 1 FROM main.{p} WHERE uid = s.c{i}))"
                   for i, p in fk_at.items()]  # fmt: skip
         keys = _unique_keys(conn, t, cols)
-        if keys is None:
-            ready.append("false")  # an expression index: every record takes the merge
+        if keys is None or t in fk_at.values():
+            # an expression index, or rows that name rows of their own table (which one
+            # statement would insert together): every record takes the merge
+            ready.append("false")
         stage_indexes = []
         for k, (at, where) in enumerate(keys or ()):
             same_l = " AND ".join(f"l.{cols[i]} = {value[i]}" for i in at)
@@ -838,10 +840,12 @@ class _Applier:
         applied = 0
         with bulk_indexes_deferred(conn, t, n):
             while True:
-                msg = reader.next(poll=partial(step, applied / max(n, 1)))
+                msg = reader.next(poll=partial(step, min(applied / max(n, 1), 1.0)))
+                if msg[0] not in ("chunk", "table") or msg[1] != t:  # the orders agree
+                    raise staging.WorkerFailed(f"读取批次的进程次序不符：等待 {t}，收到 {msg[:2]}")
                 if msg[0] == "table":
                     break
-                _kind, _t, first, image = msg
+                image = msg[3]
                 conn.deserialize(image, name="mz_stage")
                 for sql in stage_indexes:
                     conn.execute(sql)
@@ -856,7 +860,7 @@ class _Applier:
                     rep.new += moving
                 rest += [r[0] for r in conn.execute("SELECT line FROM mz_stage.s WHERE ready < 2")]
                 applied += conn.execute("SELECT count(*) FROM mz_stage.s").fetchone()[0]
-                step(applied / max(n, 1))
+                step(min(applied / max(n, 1), 1.0))
             if applied:
                 self.maps.forget(t)
             if rest:

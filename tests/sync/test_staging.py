@@ -272,3 +272,27 @@ def test_small_batches_and_encrypted_databases_are_read_in_process(pair, monkeyp
     monkeypatch.setattr(staging, "STAGE_MIN", 0)
     assert import_batch(c.store, c.keys, t.export(c, full=True).read_bytes()).totals().new
     assert calls == []
+
+
+def test_counts_the_manifest_understates_change_nothing_but_the_bar_stays_in_range(
+    pair, staged, monkeypatch
+):
+    """The signed counts only choose the path and scale the bar; the records are what the
+    files hold.  A sender whose counts are too low still has every record applied."""
+    from mzdesk.sync.exchange import PROGRESS
+
+    t, c = pair
+    real = exchange._collect
+
+    def low(*a, **k):
+        counts, bases = real(*a, **k)
+        return {k: n // 3 for k, n in counts.items()}, bases
+
+    monkeypatch.setattr(exchange, "_collect", low)
+    data = t.export(c, full=True).read_bytes()
+    monkeypatch.setattr(exchange, "_collect", real)
+    seen = []
+    rep = import_batch(c.store, c.keys, data, progress=lambda d, n: seen.append((d, n)))
+    assert all(0 <= d <= n == PROGRESS for d, n in seen)
+    assert rep.table("households").new == c.store.scalar("SELECT count(*) FROM households") == 60
+    assert content(c.store) == content(t.store)
