@@ -189,10 +189,15 @@ def _parse_records(name: str, data: bytes) -> list[Record]:
     return parse_lines(name, _lines(data))
 
 
-def parse_lines(name: str, lines: list[bytes], first: int = 1) -> list[Record]:
+def parse_lines(name: str, lines: list[bytes], first: int = 1,
+                seen: set[str] | None = None) -> list[Record]:  # fmt: skip
     """Records of ``lines`` of ``name`` (``first``: the number of the first one, for errors);
-    ValueError naming the line on a bad record."""
+    ValueError naming the line on a bad record, or on a uid already seen in the file
+    (``seen``: the uids of the file's earlier lines, when it is read in parts): a sender
+    writes each record once, and which of two copies wins is not for the importer to guess."""
     out = []
+    seen = set() if seen is None else seen
+    claim = seen.add
     rows: list[bytes] = []  # the row of each upsert as written: its hash is what this site
     hashed: list[Record] = []  # compares with later (no re-encoding of the parsed row)
     loads, new, put = orjson.loads, Record, out.append
@@ -211,6 +216,10 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1) -> list[Record]:
             or (row.__class__ is not dict if op == "upsert" else op != "delete")
         ) and not _valid(uid, op, row, meta):
             raise ValueError(f"{name} 第 {n} 行不是有效的记录")
+        had = len(seen)
+        claim(uid)
+        if len(seen) == had:
+            raise ValueError(f"{name} 第 {n} 行：记录 {uid} 在本文件中重复出现")
         rec = new(uid, op, meta, row)
         put(rec)
         if op == "upsert":
@@ -244,6 +253,11 @@ _INVALID = (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError)
 def tampered(name: str) -> BatchRefused:
     """A records file whose SHA-256 is not the one the signed manifest gives."""
     return _refuse("bad_signature", f"{name} 与签名的清单不符，文件被改动过")
+
+
+def bad_value(name: str, exc: Exception) -> BatchRefused:
+    """A row of ``name`` with a value its column cannot hold (changelog.BadValue)."""
+    return _refuse("not_a_batch", f"不是有效的同步批次（{name}: {exc}）")
 
 
 def refusal(exc: Exception) -> BatchRefused:

@@ -256,7 +256,7 @@ class TableCodec:
                         return None
                     values[i] = v
                 elif isinstance(v, dict):
-                    values[i] = base64.b64decode(v["$b64"])
+                    values[i] = blob(v)
         return (*values, *metas, uid)
 
     @classmethod
@@ -308,8 +308,20 @@ class TableCodec:
                 else:
                     out[c] = ref
             else:
-                out[c] = base64.b64decode(v["$b64"]) if isinstance(v, dict) else v
+                out[c] = blob(v) if isinstance(v, dict) else v
         return out, missing
+
+
+class BadValue(ValueError):
+    """A value in a batch's row that cannot be what its column holds (a sender's bug)."""
+
+
+def blob(v: dict) -> bytes:
+    """A BLOB as it travels, ``{"$b64": "…"}``, back to bytes; BadValue when it is not one."""
+    try:
+        return base64.b64decode(v["$b64"], validate=True)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadValue(f'二进制字段不是 {{"$b64": …}} 形式（{type(exc).__name__}）') from None
 
 
 def _getter(keys: list[str]):

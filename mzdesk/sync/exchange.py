@@ -49,6 +49,7 @@ from .batch import (
     BatchWriter,
     Record,
     _lines,
+    bad_value,
     open_batch,
     parse_lines,
     read_records,
@@ -457,6 +458,10 @@ def import_batch(
             "replay",
         )
     if seq > last + 1:
+        if batch.plain is not None:  # its records were left for the worker: check them now
+            with gc_paused():
+                open_batch(data, keys, lambda c: get_trusted(store, c), own.code,
+                           len(MIGRATIONS))  # fmt: skip
         hold = held_dir(store)
         hold.mkdir(parents=True, exist_ok=True)
         write_bytes(hold / f"{batch.sender}-{seq:06d}.age", data)
@@ -511,7 +516,11 @@ def _unique_keys(conn, t: str, cols) -> list[tuple[list[int], str | None]] | Non
 def _can_stage(store: Store) -> bool:
     """Whether a large batch may be read by a worker process (mzdesk.sync.staging): it hands
     chunks over as SQLite images, which an encrypted (SQLCipher) connection cannot take."""
-    return store.key is None and hasattr(store.conn, "deserialize")
+    return (
+        store.key is None
+        and hasattr(store.conn, "deserialize")
+        and not store.conn.in_transaction  # ATTACH cannot join a caller's transaction
+    )
 
 
 def _staged_reader(store: Store, batch: Batch) -> staging.Reader:
@@ -520,7 +529,12 @@ def _staged_reader(store: Store, batch: Batch) -> staging.Reader:
     order = [t for t in changelog.synced_tables(store.conn) if f"records/{t}.jsonl" in files]
     names = [f"records/{t}.jsonl" for t in order]
     names += [n for n in files if n not in names]
-    plans = {t: staging.Plan.of(TableCodec.load(store.conn, t)) for t in order}
+    plans = {}
+    for t in order:
+        codec = TableCodec.load(store.conn, t)
+        cols = codec.insert_columns()
+        keys = _unique_keys(store.conn, t, cols) or []
+        plans[t] = staging.Plan.of(codec, [[cols[i] for i in at] for at, _where in keys])
     return staging.Reader(batch.plain, [(n, files[n]["sha256"]) for n in names], plans)
 
 
@@ -533,13 +547,16 @@ def _apply(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: s
            progress: Progress, cancel) -> ImportReport:  # fmt: skip
     if batch.plain is None:
         return _apply_in(store, keys, batch, data, file_name, progress, cancel, None)
-    reader = _staged_reader(store, batch)
     store.conn.execute("ATTACH ':memory:' AS mz_stage")  # not allowed inside a transaction
+    reader = None
     try:
+        reader = _staged_reader(store, batch)
         return _apply_in(store, keys, batch, data, file_name, progress, cancel, reader)
     finally:
-        reader.close()
-        store.conn.execute("DETACH mz_stage")
+        if reader is not None:
+            reader.close()
+        with contextlib.suppress(Exception):  # an error on the way out must not hide the first
+            store.conn.execute("DETACH mz_stage")
 
 
 def _apply_in(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name: str,
@@ -593,18 +610,21 @@ def _apply_in(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name
                 raise Cancelled()
 
         for t in changelog.synced_tables(store.conn):
-            if reader is not None:
-                if f"records/{t}.jsonl" not in m["files"]:
+            try:
+                if reader is not None:
+                    if f"records/{t}.jsonl" not in m["files"]:
+                        continue
+                    n = int(m.get("counts", {}).get(t, 0))
+                    applier.staged(t, reader, batch, partial(step, n=n))
+                    done += n
+                    step(0)
                     continue
-                n = int(m.get("counts", {}).get(t, 0))
-                applier.staged(t, reader, batch, partial(step, n=n))
-                done += n
-                step(0)
-                continue
-            recs = batch.records.get(t)
-            if not recs:
-                continue
-            applier.table(t, recs, partial(step, n=len(recs)))
+                recs = batch.records.get(t)
+                if not recs:
+                    continue
+                applier.table(t, recs, partial(step, n=len(recs)))
+            except changelog.BadValue as exc:  # a sender's bug: the batch is refused whole
+                raise bad_value(f"records/{t}.jsonl", exc) from None
             done += len(recs)
             step(0)
         if reader is not None:
@@ -810,7 +830,6 @@ class _Applier:
         conn = self.store.conn
         codec = TableCodec.load(conn, t)
         cols = codec.insert_columns()
-        rep = self.report.table(t)
         n = int(self.batch.manifest.get("counts", {}).get(t, 0))
         fk_at = {i: codec.fks[c] for i, c in enumerate(cols) if c in codec.fks}
         value = [f"(SELECT id FROM main.{fk_at[i]} WHERE uid = s.c{i})" if i in fk_at
@@ -823,32 +842,25 @@ class _Applier:
             # an expression index, or rows that name rows of their own table (which one
             # statement would insert together): every record takes the merge
             ready.append("false")
-        stage_indexes = []
-        for k, (at, where) in enumerate(keys or ()):
+        # a key held here (the worker already left to the merge any line whose key an
+        # earlier line of the file claims)
+        for at, where in keys or ():
             same_l = " AND ".join(f"l.{cols[i]} = {value[i]}" for i in at)
             ready.append(f"NOT EXISTS (SELECT 1 FROM main.{t} l WHERE {same_l}"
                          + (f" AND ({where})" if where else "") + ")")  # fmt: skip
-            same_s = " AND ".join(f"e.c{i} = s.c{i}" for i in at)
-            ready.append(f"NOT EXISTS (SELECT 1 FROM mz_stage.s e WHERE {same_s} "
-                         "AND e.line < s.line)")  # fmt: skip
-            stage_indexes.append(
-                f"CREATE INDEX mz_stage.k{k} ON s ({', '.join(f'c{i}' for i in at)})"
-            )
         mark = f"UPDATE mz_stage.s SET ready = 2 WHERE ready = 1 AND {' AND '.join(ready)}"
         move = f"SELECT {', '.join(value)} FROM mz_stage.s s WHERE ready = 2 ORDER BY line"
         rest: list[int] = []
         applied = 0
         with bulk_indexes_deferred(conn, t, n):
             while True:
-                msg = reader.next(poll=partial(step, min(applied / max(n, 1), 1.0)))
+                msg = reader.next(poll=partial(step, min((applied - len(rest)) / max(n, 1), 1.0)))
                 if msg[0] not in ("chunk", "table") or msg[1] != t:  # the orders agree
                     raise staging.WorkerFailed(f"读取批次的进程次序不符：等待 {t}，收到 {msg[:2]}")
                 if msg[0] == "table":
                     break
                 image = msg[3]
                 conn.deserialize(image, name="mz_stage")
-                for sql in stage_indexes:
-                    conn.execute(sql)
                 moving = conn.execute(mark).rowcount
                 if moving:
                     insert_select(conn, t, cols, move, (), moving, self.audit_source)
@@ -857,10 +869,10 @@ class _Applier:
                         "hash, ? FROM mz_stage.s WHERE ready = 2 ORDER BY uid ON CONFLICT(peer, "
                         "tbl, uid) DO UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",
                         (self.peer, t, self.batch_id))  # fmt: skip
-                    rep.new += moving
+                    self.report.table(t).new += moving
                 rest += [r[0] for r in conn.execute("SELECT line FROM mz_stage.s WHERE ready < 2")]
                 applied += conn.execute("SELECT count(*) FROM mz_stage.s").fetchone()[0]
-                step(min(applied / max(n, 1), 1.0))
+                step(min((applied - len(rest)) / max(n, 1), 1.0))
             if applied:
                 self.maps.forget(t)
             if rest:
@@ -868,7 +880,9 @@ class _Applier:
                 lines = _lines(zipfile.ZipFile(io.BytesIO(batch.plain)).read(name))
                 recs = parse_lines(name, [lines[i - 1] for i in rest])
                 del lines
-                self.table(t, recs)
+                # the bar: the moved records' share so far, the merge's the rest of the table
+                moved = min((applied - len(rest)) / max(n, applied, 1), 1.0)
+                self.table(t, recs, lambda f: step(moved + (1.0 - moved) * f))
 
     def _duplicates(self, inserts, updates, fast, fast_cols, rep: TableReport, recs):
         """An ID active in another household here (on a county: another township) is not

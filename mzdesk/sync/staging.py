@@ -40,12 +40,13 @@ from .batch import (
     _UNREADABLE,
     BatchRefused,
     _lines,
+    bad_value,
     parse_lines,
     refusal,
     sha256,
     tampered,
 )
-from .changelog import TableCodec, canonical, content_hash
+from .changelog import BadValue, TableCodec, canonical, content_hash
 
 STAGE_MIN = 50_000  # records: below this a batch is read in-process (a process costs ~0.3 s)
 CHUNK = 40_000  # records per chunk: small enough to overlap, large enough to amortise
@@ -64,11 +65,16 @@ class Plan:
     fks: tuple[tuple[str, str], ...]
     blobs: tuple[str, ...]
     has_status: bool
+    # the wire names of each UNIQUE key but the uid: a line whose key an earlier line of the
+    # file holds is left to the merge, which decides between them in file order
+    keys: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
-    def of(cls, codec: TableCodec) -> Plan:
+    def of(cls, codec: TableCodec, keys: list[list[str]] = ()) -> Plan:
+        wire = {c: codec.wire_name(c) if c in codec.fks else c for c in codec.columns}
         return cls(codec.table, tuple(codec.columns), tuple(codec.fks.items()),
-                   tuple(sorted(codec.blobs)), codec.has_status)  # fmt: skip
+                   tuple(sorted(codec.blobs)), codec.has_status,
+                   tuple(tuple(wire[c] for c in key) for key in keys))  # fmt: skip
 
     def codec(self) -> TableCodec:
         return TableCodec(self.table, list(self.columns), dict(self.fks), set(self.blobs),
@@ -87,8 +93,10 @@ def stage_sql(n: int) -> str:
     return f"CREATE TABLE s ({cols.replace('line', 'line INTEGER PRIMARY KEY', 1)})"
 
 
-def _chunk_db(codec: TableCodec, recs, first: int, parents: dict) -> bytes:
-    """One chunk of records as a serialized SQLite database (table ``s``)."""
+def _chunk_db(codec: TableCodec, recs, first: int, parents: dict,
+              held: list[tuple[tuple[str, ...], set]]) -> bytes:  # fmt: skip
+    """One chunk of records as a serialized SQLite database (table ``s``).  ``held``: each
+    UNIQUE key's wire names and the values the file's earlier lines gave it."""
     n = len(codec.insert_columns())
     blank = (None,) * n
     rows = []
@@ -99,6 +107,13 @@ def _chunk_db(codec: TableCodec, recs, first: int, parents: dict) -> bytes:
             continue
         h = rec.hash or content_hash(canonical(rec.row))
         row = insert_row(rec.row, rec.meta, rec.uid, parents)
+        for wires, values in held:
+            key = tuple(rec.row.get(w) for w in wires)
+            if None in key:
+                continue  # NULLs never collide
+            if key in values:
+                row = None  # an earlier line claims it too: the merge decides
+            values.add(key)
         if row is None:
             rows.append((line, rec.uid, rec.op, h, 0, *blank))
         else:
@@ -121,22 +136,18 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
     try:
         z = zipfile.ZipFile(io.BytesIO(plain))
         for name, digest in files:
-            try:
+            table = name.removeprefix("records/").removesuffix(".jsonl")
+            plan = plans.get(table)
+            codec = plan.codec() if plan else None
+            parents = {p: _Uids() for p in (codec.fks.values() if codec else ())}
+            held = [(wires, set()) for wires in (plan.keys if plan else ())]
+            seen: set[str] = set()
+            try:  # reading and checking the file: what goes wrong here is the batch's fault
                 data = z.read(name)
                 if sha256(data) != digest:
                     raise tampered(name)
-                table = name.removeprefix("records/").removesuffix(".jsonl")
-                plan = plans.get(table)
-                codec = plan.codec() if plan else None
-                parents = {p: _Uids() for p in (codec.fks.values() if codec else ())}
                 lines = _lines(data)
                 del data
-                for at in range(0, len(lines), chunk):
-                    recs = parse_lines(name, lines[at : at + chunk], at + 1)
-                    if codec is not None:
-                        conn.send(("chunk", table, at + 1, _chunk_db(codec, recs, at + 1, parents)))
-                if codec is not None:
-                    conn.send(("table", table, len(lines)))
             except BatchRefused as exc:
                 conn.send(("refused", exc.code, exc.message))
                 return
@@ -144,8 +155,25 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
                 refused = refusal(exc)
                 conn.send(("refused", refused.code, refused.message))
                 return
+            for at in range(0, len(lines), chunk):
+                try:
+                    recs = parse_lines(name, lines[at : at + chunk], at + 1, seen)
+                except _UNREADABLE + _INVALID as exc:
+                    refused = refusal(exc)
+                    conn.send(("refused", refused.code, refused.message))
+                    return
+                if codec is not None:
+                    try:
+                        image = _chunk_db(codec, recs, at + 1, parents, held)
+                    except BadValue as exc:
+                        refused = bad_value(name, exc)
+                        conn.send(("refused", refused.code, refused.message))
+                        return
+                    conn.send(("chunk", table, at + 1, image))
+            if codec is not None:
+                conn.send(("table", table, len(lines)))
         conn.send(("done",))
-    except Exception:  # noqa: BLE001 - reported to the importer, which raises it there
+    except Exception:  # noqa: BLE001 - a fault of this code, not of the batch: reported as such
         conn.send(("failed", traceback.format_exc(limit=5)))
     finally:
         conn.close()
