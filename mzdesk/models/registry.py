@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from .auth import require
 from .bulk import insert_many
+from .enrolment import describe, for_household, state_label
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .household import Household, Member, validate_household
 from .pinyin import name_keys
@@ -33,6 +34,8 @@ MEMBER_FIELDS = (
 INCOME_COLUMNS = tuple(f"income_{s}_fen" for s in INCOME_SOURCES)
 # status_reason of the members deleted together with their household
 DELETED_WITH_HOUSEHOLD = "家庭注销: "
+# enrolments that must end before their household is 注销 (publicised, at the county, paid)
+DELETE_BLOCKING_STATES = ("publicised", "submitted", "active")
 
 
 class Cancelled(MzError):
@@ -318,6 +321,25 @@ class Registry:
                 sets = ", ".join(f"{k} = ?" for k in row)
                 s.conn.execute(f"UPDATE members SET {sets} WHERE id = ?", (*row.values(), m.id))
 
+    def delete_blocker(self, household_id: int) -> str | None:
+        """Why the household cannot be 注销 now, or None.
+
+        An enrolment that is on a notice, at the county or being paid would go on
+        after 注销: still in the 补贴清册 and the statistics, with no household left
+        to act on.  The clerk ends it first (停发 / 不予确认).
+        """
+        running = [e for e in for_household(self.store, household_id)
+                   if e.state in DELETE_BLOCKING_STATES]  # fmt: skip
+        if not running:
+            return None
+        what = "、".join(
+            f"{describe(self.store, e)}（编号{e.id}，{state_label(e.state)}）" for e in running
+        )
+        return (
+            f"家庭{household_id}还有未结束的救助：{what}。"
+            "请先在该家庭的“救助保障”中停发或不予确认，再注销。"
+        )
+
     def delete(self, household_id: int, reason: str) -> None:
         """Soft-delete (注销) a household and its members; the record stays."""
         if not reason.strip():
@@ -325,6 +347,9 @@ class Registry:
         s = self.store
         with s.transaction():
             require(s, "household.delete")
+            blocker = self.delete_blocker(household_id)
+            if blocker:
+                raise MzError(blocker, "enrolment_running")
             stamp = s.stamp(new=False)
             cur = s.conn.execute(
                 "UPDATE households SET status = 'deleted', status_reason = ?, rev = rev + 1, "

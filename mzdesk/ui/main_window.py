@@ -370,6 +370,10 @@ class MainWindow(QMainWindow):
         if h.status != "active":
             QMessageBox.information(self, "注销家庭", "该家庭已注销。")
             return
+        blocker = self.registry.delete_blocker(hid)
+        if blocker:  # said before the reason is asked for
+            QMessageBox.warning(self, "无法注销", blocker)
+            return
         head = h.head.name if h.head else ""
         reason, ok = QInputDialog.getText(
             self, "注销家庭",

@@ -357,3 +357,37 @@ def test_confirm_refused_without_any_notice(store, family):
     with pytest.raises(enr.TransitionRefused, match="没有公示记录") as exc:
         enr.confirm(store, e.id, today=AFTER)
     assert exc.value.code == "not_publicised"
+
+
+def test_household_being_paid_cannot_be_deleted_until_stopped(store, registry, family):
+    from mzdesk.roster.monthly import paid_enrolments
+
+    e, _ = publicised(store, family.id)
+    enr.confirm(store, enr.submit(store, e.id, today=AFTER).id, today=AFTER)
+    with pytest.raises(MzError, match=r"农村低保 二类（编号\d+，在保）.*先.*停发") as info:
+        registry.delete(family.id, "迁出本乡")
+    assert info.value.code == "enrolment_running"
+    assert registry.get(family.id).status == "active"
+    assert [p["id"] for p in paid_enrolments(store, dt.date(2027, 1, 1))] == [e.id]
+
+    enr.stop(store, e.id, "迁出本乡", today=dt.date(2026, 12, 20))
+    registry.delete(family.id, "迁出本乡")  # paid to the end of December, then gone
+    assert registry.get(family.id, as_deleted=True).status == "deleted"
+    assert paid_enrolments(store, dt.date(2027, 1, 1)) == []
+
+
+def test_household_on_a_notice_or_at_the_county_cannot_be_deleted(store, registry, family):
+    e, _ = publicised(store, family.id)
+    with pytest.raises(MzError, match="公示"):
+        registry.delete(family.id, "迁出")
+    enr.submit(store, e.id, today=AFTER)
+    with pytest.raises(MzError, match="待审核"):
+        registry.delete(family.id, "迁出")
+    enr.reject(store, e.id, "收入超标", today=AFTER)
+    registry.delete(family.id, "迁出")
+
+
+def test_household_with_only_an_application_can_be_deleted(store, registry, family):
+    enr.create(store, family.id, "rural_dibao", cls="二类", monthly_fen=76000)
+    registry.delete(family.id, "申请人撤回后迁出")
+    assert registry.get(family.id, as_deleted=True).status == "deleted"

@@ -172,6 +172,29 @@ def test_delete_asks_for_reason_and_keeps_record(qtbot, window, store, monkeypat
     assert store.scalar("SELECT status_reason FROM households WHERE id = ?", (hid,))
 
 
+def test_delete_of_a_household_being_paid_says_why_before_asking(qtbot, window, store,
+                                                                  monkeypatch):  # fmt: skip
+    import datetime as dt
+
+    from PySide6.QtWidgets import QInputDialog
+
+    from mzdesk.models import enrolment as enr
+
+    hid = window.households.current_household_id()
+    e = enr.create(store, hid, "rural_dibao", cls="二类", monthly_fen=52000)
+    store.conn.execute("UPDATE enrolments SET state = 'active', start_on = ? WHERE id = ?",
+                       (dt.date(2027, 1, 1).isoformat(), e.id))  # fmt: skip
+    seen = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: seen.append(a[2]))
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: asked.append(1) or ("迁出", True))
+    window.delete_current()
+    assert asked == []  # no reason asked for a deletion that cannot happen
+    assert len(seen) == 1 and "农村低保 二类" in seen[0] and "停发" in seen[0]
+    assert window.households.model.rowCount() == 1
+    assert store.scalar("SELECT status FROM households WHERE id = ?", (hid,)) == "active"
+
+
 def test_filters_and_sort(qtbot, store):
     from mzdesk.models.demo import generate_demo
 
