@@ -203,14 +203,15 @@ def export_rows(out: str | Path, headers: Sequence[str], rows: Iterable[Sequence
                 title: str = "列表", heading: str | None = None,
                 text_cols: Iterable[int] = (), money_cols: Iterable[int] = (),
                 progress: Progress | None = None, cancel: CancelFn | None = None,
-                total: int = 0) -> int:  # fmt: skip
+                total: int = 0, widths: dict[int, int] | None = None) -> int:  # fmt: skip
     """Any list view as .xlsx (one sheet).  Returns the number of data rows.
 
     ``text_cols`` are written as text cells (IDs, accounts, phones);
-    ``money_cols`` hold ``Decimal`` yuan (see :func:`yuan`).
+    ``money_cols`` hold ``Decimal`` yuan (see :func:`yuan`); ``widths``: column index ->
+    width in characters, for the columns Excel's default width would cut.
     """
     wb = Workbook(write_only=True)
-    w = _SheetWriter(wb, title, headers, text_cols, money_cols, heading)
+    w = _SheetWriter(wb, title, headers, text_cols, money_cols, heading, widths)
     n = 0
     for n, r in enumerate(rows, 1):
         w.row(r)
@@ -289,4 +290,6 @@ def export_problems(report: dict, out: str | Path) -> int:
              problem_label(p["code"]), p["message"],
              "导入并标记" if p.get("severity") == "flag" else "须改正", p["code"])
             for p in report["problems"]]  # fmt: skip
-    return export_rows(out, headers, rows, title="导入检查", text_cols=(4,))
+    # wide enough to read as opened: a whole ID in 原值, the problem and the advice
+    widths = {2: 14, 4: 22, 5: 22, 6: 84, 7: 12, 8: 20}
+    return export_rows(out, headers, rows, title="导入检查", text_cols=(4,), widths=widths)

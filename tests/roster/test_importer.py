@@ -524,3 +524,19 @@ def test_a_roster_of_the_townships_own_category_imports(store, today, tmp_path):
     assert store.conn.execute("SELECT DISTINCT category FROM enrolments").fetchall() == [
         ("county_aid",)
     ]
+
+
+def test_problem_list_xlsx_opens_with_whole_ids_and_messages_readable(store, today, tmp_path):
+    """Excel's default column (8.43 characters) cut the 18-digit ID and the advice."""
+    from openpyxl import load_workbook
+
+    from mzdesk.roster.exporter import export_problems
+
+    member_per_row(tmp_path / "a.xlsx", _three(lambda n: n[:-1] + "0"))  # wrong check digits
+    report = analyse(store, tmp_path / "a.xlsx", today=today).report()
+    assert export_problems(report, tmp_path / "p.xlsx") == len(report["problems"]) > 0
+    ws = load_workbook(tmp_path / "p.xlsx").active
+    col = {c.value: c.column_letter for c in ws[1]}
+    longest = {h: max(len(str(c.value or "")) for c in ws[col[h]]) for h in ("原值", "说明")}
+    assert ws.column_dimensions[col["原值"]].width >= longest["原值"] + 2
+    assert ws.column_dimensions[col["说明"]].width >= longest["说明"] * 2  # CJK: 2 wide
