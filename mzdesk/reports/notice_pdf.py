@@ -264,8 +264,14 @@ class _Layout:
         self.title()
         groups = self.n.villages()
         last_village = groups[-1][0] if groups else None
+        heading = 14 * self.s + self.head_h + 5 * mm * self.s
         for village, rows in groups:
-            self.ensure(14 * self.s + self.head_h + self.row_h * 2 + 5 * mm * self.s)
+            need = heading + self.row_h * 2
+            if village == last_village and len(rows) <= 2:
+                # its rows all go with the signature block: the heading goes with them too,
+                # not left above an empty table at the foot of the page before
+                need = heading + self.row_h * len(rows) + self.closing_height()
+            self.ensure(need)
             self.section_heading(village, rows, cont=False)
             for i, it in enumerate(rows):
                 need = self.row_h

@@ -15,7 +15,7 @@ from mzdesk.models import notice as nt
 from mzdesk.models.household import Household, Member
 from mzdesk.models.ids import check_char
 from mzdesk.models.registry import Cancelled, Registry
-from mzdesk.reports.notice_pdf import write_pdf
+from mzdesk.reports.notice_pdf import layout, write_pdf
 from mzdesk.reports.notice_xlsx import write_xlsx
 from tests.enrolment.conftest import HOTLINE, ready
 from tests.helpers import household, make_id
@@ -204,3 +204,46 @@ def test_no_17_digit_run_in_any_notice(tmp_path_factory, batch, show_id):
         assert name in flat
         assert (number[:6] + "********" + number[-4:] in flat) == show_id
     store.close()
+
+
+def _notice(villages: dict[str, int], landscape: bool) -> nt.Notice:
+    items, seq = [], 0
+    for village, n in villages.items():
+        for _ in range(n):
+            seq += 1
+            items.append(nt.NoticeItem(seq, village, "一组", f"户主{seq}", "", 2, "rural_dibao",
+                                       "农村低保 二类", 45000, "new"))  # fmt: skip
+    return nt.Notice(1, "u", "青山镇2026年12月农村低保拟保障对象公示", "青山镇", DEC1,
+                     DEC1 + dt.timedelta(days=6), HOTLINE, "青山镇民政办", "青山镇人民政府",
+                     DEC1, False, "A4", landscape, items)  # fmt: skip
+
+
+@pytest.mark.parametrize("landscape", [False, True])
+@pytest.mark.parametrize("last", [1, 2])
+def test_no_village_heading_left_without_rows_at_a_page_foot(landscape, last):
+    """A short last village went over with the signature block, its heading and table
+    header stayed behind, empty, at the foot of the page before."""
+    for first in range(1, 40):
+        n = _notice({"红旗村": first, "胜利村": last}, landscape)
+        _lay, pages_ops = layout(n)
+        for p, ops in enumerate(pages_ops, 1):
+            kinds = [op[0] for op in ops]
+            if "r" in kinds:  # a table header on this page: rows must follow it
+                last_header = len(kinds) - 1 - kinds[::-1].index("r")
+                after = kinds[last_header:]
+                assert "g" in after, f"{first}+{last} rows: empty table at the foot of page {p}"
+
+
+def test_short_last_village_prints_with_its_heading(tmp_path):
+    from mzdesk.reports.notice_pdf import render
+
+    for first in range(1, 40):  # the first count that moves 胜利村's rows to a new page
+        n = _notice({"红旗村": first, "胜利村": 2}, True)
+        if len(layout(n)[1]) > 1:
+            break
+    out = tmp_path / "n.pdf"
+    render(n, out)
+    for page in pages(pdftext(out)):
+        flat = "".join(page.split())
+        if "胜利村（" in flat:
+            assert "户主" + str(first + 1) in flat, flat
