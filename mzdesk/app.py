@@ -48,12 +48,14 @@ class FirstRunDialog(QDialog):
     def __init__(self, path: Path, parent=None):
         super().__init__(parent)
         self.setWindowTitle("欢迎使用民政桌面")
+        self.setMinimumWidth(560)  # the fields' hints readable when they are empty
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"首次使用：将在此处创建数据库\n{path}"))
         form = QFormLayout()
         self.code = QLineEdit(DEMO_SITE[0])
         self.code.setPlaceholderText("统计用区划代码：乡镇9位 / 县6位")
         self.name = QLineEdit(DEMO_SITE[1])
+        self.name.setPlaceholderText("本单位名称，如 白沙乡民政办")
         self.role = QComboBox()
         for code, text in ROLES.items():
             self.role.addItem(text, code)
@@ -64,6 +66,7 @@ class FirstRunDialog(QDialog):
         self.demo_count.setValue(2000)
         self.demo_count.setSuffix(" 户")
         self.demo.toggled.connect(self.demo_count.setEnabled)
+        self.demo.toggled.connect(self._demo_toggled)
         form.addRow("区划代码", self.code)
         form.addRow("单位名称", self.name)
         form.addRow("本机用途", self.role)
@@ -80,6 +83,18 @@ class FirstRunDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _demo_toggled(self, on: bool) -> None:
+        """The demo township's code and name go with the demo: without it the office
+        types its own, since a database belongs to its site for life."""
+        code, name, _role = self.values()
+        if not on and (code, name) == DEMO_SITE:
+            self.code.clear()
+            self.name.clear()
+            self.code.setFocus()
+        elif on and not code and not name:
+            self.code.setText(DEMO_SITE[0])
+            self.name.setText(DEMO_SITE[1])
 
     def values(self) -> tuple[str, str, str]:
         return self.code.text().strip(), self.name.text().strip(), self.role.currentData()

@@ -116,3 +116,22 @@ def test_a_database_in_a_read_only_folder_is_refused_in_a_window_saying_to_copy_
         assert str(folder / name) in text and "复制到本机可写的文件夹" in text, text
         assert text.count(str(folder / name)) == 1
     assert sorted(p.name for p in folder.iterdir()) == ["mz.sqlite"]
+
+
+def test_first_run_without_demo_does_not_keep_the_demo_townships_identity(qtbot, tmp_path):
+    """Unticking the demo left 341623101 青山镇民政办 filled in: one click on 开始使用
+    made the office's real database the fictional township's, for life."""
+    dlg = FirstRunDialog(tmp_path / "x.sqlite")
+    qtbot.addWidget(dlg)
+    dlg.demo.setChecked(False)
+    assert (dlg.code.text(), dlg.name.text()) == ("", "")
+    dlg.accept()
+    assert dlg.result() != QDialog.DialogCode.Accepted
+    assert dlg.error.text().startswith("请填写区划代码")
+    dlg.demo.setChecked(True)  # the demo again: its identity comes back
+    assert (dlg.code.text(), dlg.name.text()) == ("341623101", "青山镇民政办")
+    dlg.demo.setChecked(False)
+    dlg.code.setText("341623105")
+    dlg.name.setText("白沙乡民政办")
+    dlg.demo.setChecked(True)  # what the clerk typed stays
+    assert dlg.values()[:2] == ("341623105", "白沙乡民政办")
