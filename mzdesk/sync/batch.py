@@ -196,8 +196,7 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
     (``seen``: the uids of the file's earlier lines, when it is read in parts): a sender
     writes each record once, and which of two copies wins is not for the importer to guess."""
     out = []
-    seen = set() if seen is None else seen
-    claim = seen.add
+    uids: list[str] = []
     rows: list[bytes] = []  # the row of each upsert as written: its hash is what this site
     hashed: list[Record] = []  # compares with later (no re-encoding of the parsed row)
     loads, new, put = orjson.loads, Record, out.append
@@ -216,10 +215,7 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
             or (row.__class__ is not dict if op == "upsert" else op != "delete")
         ) and not _valid(uid, op, row, meta):
             raise ValueError(f"{name} 第 {n} 行不是有效的记录")
-        had = len(seen)
-        claim(uid)
-        if len(seen) == had:
-            raise ValueError(f"{name} 第 {n} 行：记录 {uid} 在本文件中重复出现")
+        uids.append(uid)
         rec = new(uid, op, meta, row)
         put(rec)
         if op == "upsert":
@@ -228,9 +224,25 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
             if at > 0 and line.endswith(b"}"):
                 rows.append(line[at + skip : -1])
                 hashed.append(rec)
+    fresh = set(uids)  # checked in bulk: one check per line cost 0.3 s at 446k records
+    if len(fresh) != len(uids) or (seen and not seen.isdisjoint(fresh)):
+        raise ValueError(_repeated(name, uids, first, seen or set()))
+    if seen is not None:
+        seen |= fresh
     for rec, h in zip(hashed, content_hashes(rows), strict=True):
         rec.hash = h
     return out
+
+
+def _repeated(name: str, uids: list[str], first: int, before: set[str]) -> str:
+    """The message naming the first line of ``uids`` whose uid came before, in these lines
+    or in ``before`` (the file's earlier lines)."""
+    here: set[str] = set()
+    for n, uid in enumerate(uids, first):
+        if uid in here or uid in before:
+            return f"{name} 第 {n} 行：记录 {uid} 在本文件中重复出现"
+        here.add(uid)
+    return f"{name}：有记录在本文件中重复出现"
 
 
 def _valid(uid, op, row, meta) -> bool:

@@ -93,6 +93,38 @@ def stage_sql(n: int) -> str:
     return f"CREATE TABLE s ({cols.replace('line', 'line INTEGER PRIMARY KEY', 1)})"
 
 
+def _key(row: dict | None, wires: tuple[str, ...]):
+    """A UNIQUE key's value in a row as it travels; None when any part is NULL (or no row)."""
+    if row is None:
+        return None
+    if len(wires) == 1:
+        return row.get(wires[0])
+    key = tuple(map(row.get, wires))
+    return None if None in key else key
+
+
+def _claimed(recs, held: list[tuple[tuple[str, ...], set]]) -> set[int]:
+    """Positions in ``recs`` whose key an earlier line of the file (or of ``recs``) holds;
+    ``held`` grows by the keys of ``recs``.  In bulk: collisions are rare, and a check per
+    line cost 0.45 s for the 280k members of a 100k township."""
+    out: set[int] = set()
+    for wires, values in held:
+        keys = [_key(r.row, wires) for r in recs]
+        fresh = set(keys)
+        fresh.discard(None)
+        if len(fresh) == len(keys) - keys.count(None) and values.isdisjoint(fresh):
+            values |= fresh
+            continue
+        for i, key in enumerate(keys):  # someone claims a key twice: find who, line by line
+            if key is None:
+                continue
+            if key in values:
+                out.add(i)
+            else:
+                values.add(key)
+    return out
+
+
 def _chunk_db(codec: TableCodec, recs, first: int, parents: dict,
               held: list[tuple[tuple[str, ...], set]]) -> bytes:  # fmt: skip
     """One chunk of records as a serialized SQLite database (table ``s``).  ``held``: each
@@ -101,19 +133,14 @@ def _chunk_db(codec: TableCodec, recs, first: int, parents: dict,
     blank = (None,) * n
     rows = []
     insert_row = codec.insert_row
-    for line, rec in enumerate(recs, first):
+    claimed = _claimed(recs, held)
+    for i, rec in enumerate(recs):
+        line = first + i
         if rec.op != "upsert":
             rows.append((line, rec.uid, rec.op, None, 0, *blank))
             continue
         h = rec.hash or content_hash(canonical(rec.row))
-        row = insert_row(rec.row, rec.meta, rec.uid, parents)
-        for wires, values in held:
-            key = tuple(rec.row.get(w) for w in wires)
-            if None in key:
-                continue  # NULLs never collide
-            if key in values:
-                row = None  # an earlier line claims it too: the merge decides
-            values.add(key)
+        row = None if i in claimed else insert_row(rec.row, rec.meta, rec.uid, parents)
         if row is None:
             rows.append((line, rec.uid, rec.op, h, 0, *blank))
         else:
