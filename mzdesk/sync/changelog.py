@@ -228,6 +228,7 @@ class TableCodec:
         self._fix = [
             (i, kind, self.fks.get(c)) for i, (c, _, kind) in enumerate(self._plan) if kind
         ]
+        self._blob_fix = [f for f in self._fix if f[1] == 2]  # parents left as uids
         self._get_content = _getter(self._wires)
         self._get_meta = _getter(self._meta)
 
@@ -235,18 +236,21 @@ class TableCodec:
         """The columns of :meth:`insert_row`: content, meta, uid."""
         return (*(c for c, _, _ in self._plan), *self._meta, "uid")
 
-    def insert_row(self, content: dict, meta: dict, uid: str, id_of: dict[str, dict[str, int]]):
+    def insert_row(self, content: dict, meta: dict, uid: str,
+                   id_of: dict[str, dict[str, int]] | None):  # fmt: skip
         """The row to insert for a new record, as a tuple in :meth:`insert_columns` order; None
         when the record lacks a column (an older sender: :meth:`decode` leaves defaults) or
-        names a parent not here (the caller reports it)."""
+        names a parent not here (the caller reports it).  ``id_of`` None: parents stay as
+        their uids (mzdesk.sync.staging resolves them in SQL)."""
         try:
             values = self._get_content(content)
             metas = self._get_meta(meta)
         except KeyError:
             return None
-        if self._fix:
+        fix = self._fix if id_of is not None else self._blob_fix
+        if fix:
             values = list(values)
-            for i, kind, parent in self._fix:
+            for i, kind, parent in fix:
                 v = values[i]
                 if v is None:
                     continue

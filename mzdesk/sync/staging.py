@@ -81,13 +81,6 @@ class Plan:
                           self.has_status)  # fmt: skip
 
 
-class _Uids(dict):
-    """An ``id_of`` map for :meth:`TableCodec.insert_row` that keeps every parent's uid."""
-
-    def get(self, key, default=None):
-        return key
-
-
 def stage_sql(n: int) -> str:
     cols = ", ".join([*STAGE_HEAD, *(f"c{i}" for i in range(n))])
     return f"CREATE TABLE s ({cols.replace('line', 'line INTEGER PRIMARY KEY', 1)})"
@@ -125,7 +118,7 @@ def _claimed(recs, held: list[tuple[tuple[str, ...], set]]) -> set[int]:
     return out
 
 
-def _chunk_db(codec: TableCodec, recs, first: int, parents: dict,
+def _chunk_db(codec: TableCodec, recs, first: int,
               held: list[tuple[tuple[str, ...], set]]) -> bytes:  # fmt: skip
     """One chunk of records as a serialized SQLite database (table ``s``).  ``held``: each
     UNIQUE key's wire names and the values the file's earlier lines gave it."""
@@ -140,7 +133,7 @@ def _chunk_db(codec: TableCodec, recs, first: int, parents: dict,
             rows.append((line, rec.uid, rec.op, None, 0, *blank))
             continue
         h = rec.hash or content_hash(canonical(rec.row))
-        row = None if i in claimed else insert_row(rec.row, rec.meta, rec.uid, parents)
+        row = None if i in claimed else insert_row(rec.row, rec.meta, rec.uid, None)
         if row is None:
             rows.append((line, rec.uid, rec.op, h, 0, *blank))
         else:
@@ -166,7 +159,6 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
             table = name.removeprefix("records/").removesuffix(".jsonl")
             plan = plans.get(table)
             codec = plan.codec() if plan else None
-            parents = {p: _Uids() for p in (codec.fks.values() if codec else ())}
             held = [(wires, set()) for wires in (plan.keys if plan else ())]
             seen: set[str] = set()
             try:  # reading and checking the file: what goes wrong here is the batch's fault
@@ -191,7 +183,7 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
                     return
                 if codec is not None:
                     try:
-                        image = _chunk_db(codec, recs, at + 1, parents, held)
+                        image = _chunk_db(codec, recs, at + 1, held)
                     except BadValue as exc:
                         refused = bad_value(name, exc)
                         conn.send(("refused", refused.code, refused.message))
