@@ -604,6 +604,13 @@ def queue(store: Store, name: str, today: dt.date | None = None, within_days: in
     }.get(name)
     if where is None:
         raise MzError(f"未知的工作队列: {name}", "unknown_queue")
+    # a stop still to be publicised stays in the notice queue after its household is 注销
+    # (moved away, died): the notice tells the village why the payment ended
+    household = (
+        "(h.status = 'active' OR (e.state = 'stopped' AND e.notice_pending != ''))"
+        if name == "notice"
+        else "h.status = 'active'"
+    )
     rows = store.db.query(
         f"""SELECT e.id, e.household_id, e.category, e.class AS cls, e.state, e.covered,
                e.monthly_fen, e.applied_on, e.start_on, e.review_due, e.notice_pending,
@@ -611,7 +618,7 @@ def queue(store: Store, name: str, today: dt.date | None = None, within_days: in
                coalesce(m.name, h.head_name) AS name
            FROM enrolments e JOIN households h ON h.id = e.household_id
            LEFT JOIN members m ON m.id = e.member_id
-           WHERE e.status = 'active' AND h.status = 'active' AND {where}
+           WHERE e.status = 'active' AND {household} AND {where}
            ORDER BY h.village, h.village_group, h.head_py, e.id LIMIT :limit""",
         {"due": (today + dt.timedelta(days=within_days)).isoformat(), "limit": limit},
     )

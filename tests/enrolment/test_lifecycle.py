@@ -374,6 +374,16 @@ def test_household_being_paid_cannot_be_deleted_until_stopped(store, registry, f
     registry.delete(family.id, "迁出本乡")  # paid to the end of December, then gone
     assert registry.get(family.id, as_deleted=True).status == "deleted"
     assert paid_enrolments(store, dt.date(2027, 1, 1)) == []
+    # the stop is still publicised: the village learns why the payment ended
+    from mzdesk.models import notice
+
+    rows = notice.candidates(store)
+    assert [(r["id"], r["action"]) for r in rows] == [(e.id, "stop")]
+    nid = notice.create_notice(store, notice.NoticeSpec(dt.date(2026, 12, 21), hotline="1"))
+    assert [(i.action, i.enrolment_id) for i in notice.get_notice(store, nid).items] == [
+        ("stop", e.id)
+    ]
+    assert notice.candidates(store) == []
 
 
 def test_household_on_a_notice_or_at_the_county_cannot_be_deleted(store, registry, family):
