@@ -55,7 +55,9 @@ def _connect_backup(path: Path, key: str | None):
     from .errors import StoreError
 
     if not cipher.is_encrypted_file(path):
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # as_uri() percent-encodes the path: a folder named "备份#2" or "50%" is a file name,
+        # not a URI fragment or an escape (which would open, and create, another file)
+        return sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
     if not key:
         raise BackupError(
             f"不是mzdesk数据库备份，或是加密的备份（需要用加密的数据库恢复）: {path}",

@@ -73,3 +73,20 @@ def test_backup_onto_a_full_disk_leaves_nothing_behind(store, registry, tmp_path
     with pytest.raises(BackupError, match="usb/bk.sqlite"):
         bk.backup_to(store, tmp_path / "usb" / "bk.sqlite")
     assert list((tmp_path / "usb").iterdir()) == []
+
+
+@pytest.mark.parametrize("folder", ["备份#2", "U盘?旧", "50%完成", "a%41b"])
+def test_backup_and_restore_in_a_folder_with_uri_characters(store, registry, tmp_path, folder):
+    """'#', '?' and '%' in a folder name are just characters: the backup is written and
+    verified there, restores from there, and no stray file appears beside the folder."""
+    h = registry.save(household("红旗村", ("张三", "户主", make_id())))
+    target = tmp_path / folder
+    info = bk.auto_backup(store, "manual", target)
+    assert info.households == 1 and info.path.parent == target
+    assert [p.name for p in target.iterdir()] == [info.path.name]
+    registry.delete(h.id, "误删")
+    assert bk.restore(store, info.path).households == 1
+    assert Registry(store).get(h.id).status == "active"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [folder, "backups", "mz.sqlite", "mz.sqlite-shm", "mz.sqlite-wal"]
+    )
