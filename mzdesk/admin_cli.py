@@ -175,13 +175,16 @@ def backup(db_path, out):
     from .models.backup import backup_to
 
     store = open_store(db_path)
-    dest = Path(out)
-    if dest.is_dir():
-        import datetime as dt
+    try:
+        dest = Path(out)
+        if dest.is_dir():
+            import datetime as dt
 
-        code = store.scalar("SELECT code FROM site WHERE id = 1") or "0"
-        dest = dest / f"mzdesk-{code}-{dt.datetime.now():%Y%m%d-%H%M%S}-manual.sqlite"
-    info = backup_to(store, dest)
+            code = store.scalar("SELECT code FROM site WHERE id = 1") or "0"
+            dest = dest / f"mzdesk-{code}-{dt.datetime.now():%Y%m%d-%H%M%S}-manual.sqlite"
+        info = backup_to(store, dest)
+    finally:
+        store.close()
     click.echo(f"已备份到 {info.path}（{info.households} 户，{info.size // 1024} KB，校验通过）")
 
 
@@ -194,7 +197,10 @@ def restore(source, db_path, force):
     from .models.backup import restore as do_restore
 
     store = open_store(db_path)
-    info = do_restore(store, source, force=force)
+    try:
+        info = do_restore(store, source, force=force)
+    finally:
+        store.close()  # a refused restore leaves no connection that would count as a user
     click.echo(f"已从 {source} 恢复：{info.site_code} {info.site_name or ''}，{info.households} 户")
 
 

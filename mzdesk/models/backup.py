@@ -223,6 +223,7 @@ def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
             f"备份属于站点 {info.site_code} {info.site_name}，不是本站 {mine}；确认无误请加 --force",
             "other_site",
         )
+    store.require_alone("恢复备份")
     auto_backup(store, "pre-restore")
     src = _connect_backup(source, key)
     try:

@@ -190,6 +190,26 @@ class Store:
         # interpreter waits for it at exit); waiting here would stall a GUI worker's end
         self.conn.close()
 
+    def require_alone(self, doing: str) -> None:
+        """Raise ``in_use`` when another connection (the window, another command) has the
+        file open: replacing or rewriting the database under it would leave that program
+        working on content it no longer matches, or writing into a file that was replaced.
+
+        A WAL database can leave WAL mode only when no other connection is open, so the
+        switch to DELETE and back is the test (it does not wait for the other program).
+        """
+        if self.path == ":memory:":
+            return
+        try:
+            self.conn.execute("PRAGMA journal_mode = DELETE").fetchall()
+        except sqlite3.OperationalError:
+            raise StoreError(
+                f"数据库正被其他程序打开（民政桌面窗口或另一条命令），无法{doing}；"
+                f"请先关闭它再试: {self.path}",
+                "in_use",
+            ) from None
+        self.conn.execute("PRAGMA journal_mode = WAL").fetchall()
+
     # -- large transactions ----------------------------------------------
     @contextlib.contextmanager
     def checkpoint_after(self) -> Iterator[None]:

@@ -8,7 +8,10 @@ import pytest
 
 from mzdesk.models import backup as bk
 from mzdesk.models.backup import BackupError
+from mzdesk.models.errors import StoreError
 from mzdesk.models.registry import Registry
+from mzdesk.models.site import init_site
+from mzdesk.models.store import Store
 from tests.helpers import household, make_id
 
 
@@ -90,3 +93,25 @@ def test_backup_and_restore_in_a_folder_with_uri_characters(store, registry, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [folder, "backups", "mz.sqlite", "mz.sqlite-shm", "mz.sqlite-wal"]
     )
+
+
+def test_restore_is_refused_while_another_program_has_the_database_open(store, registry,
+                                                                         tmp_path):  # fmt: skip
+    """The window (another connection) would go on showing and saving the old content over
+    a database replaced under it: refused, nothing changed, no pre-restore copy made."""
+    registry.save(household("红旗村", ("张三", "户主", make_id())))
+    other = Store.open(tmp_path / "other.sqlite")
+    init_site(other, "341623101", "青山镇")
+    other.close()
+    window = Store.open(store.path)
+    try:
+        with pytest.raises(StoreError, match="正被其他程序打开") as exc:
+            bk.restore(store, tmp_path / "other.sqlite")
+        assert exc.value.code == "in_use"
+        assert window.scalar("SELECT count(*) FROM households") == 1
+        assert bk.list_backups(bk.backup_dir(store)) == []
+    finally:
+        window.close()
+    assert bk.restore(store, tmp_path / "other.sqlite").households == 0  # once it is closed
+    assert store.scalar("SELECT count(*) FROM households") == 0
+    assert store.scalar("PRAGMA journal_mode") == "wal"
