@@ -32,13 +32,20 @@ def db_option(f):
                         callback=_db_from_root, help=DB_HELP)(f)  # fmt: skip
 
 
-def open_store(db_path: str | None, create: bool = False):
+_ASK = object()
+
+
+def open_store(db_path: str | None, create: bool = False, key=_ASK):
+    """Open and log in; ``key``: the database passphrase (default: :func:`cipher_cli.db_key`,
+    ``$MZDESK_DB_KEY`` or a prompt), ``None`` for a plain file whatever the environment."""
     from .cipher_cli import db_key
     from .models.auth import cli_login, require_login
     from .models.store import Store
 
     path = db_path or default_db_path()
-    store = Store.open(path, create=create, key=db_key(path))  # $MZDESK_DB_KEY: encrypted db
+    if key is _ASK:
+        key = db_key(path)  # $MZDESK_DB_KEY: encrypted db
+    store = Store.open(path, create=create, key=key)
     try:
         # $MZDESK_OPERATOR/$MZDESK_PASSWORD once accounts exist (models/auth.py); then every
         # command needs them, reading too, as the window asks before it shows anything

@@ -40,6 +40,7 @@ of each use case, before writing.  Actions (add one line to
     backup.create         write a backup                             admin clerk
     backup.restore        replace the database by a backup           admin
     operators.manage      add, reset, lock, unlock accounts          admin
+    database.encrypt      mzdesk encrypt / decrypt (the passphrase)  admin
     relatives.edit        declare/withdraw relatives (近亲属备案)     admin clerk
 
 Example::
@@ -83,6 +84,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "backup.create": frozenset({"admin", "clerk"}),
     "backup.restore": frozenset({"admin"}),
     "operators.manage": frozenset({"admin"}),
+    "database.encrypt": frozenset({"admin"}),
     "relatives.edit": frozenset({"admin", "clerk"}),
 }
 
@@ -397,6 +399,7 @@ ACTION_LABELS: dict[str, str] = {
     "backup.create": "备份",
     "backup.restore": "恢复备份",
     "operators.manage": "管理操作员",
+    "database.encrypt": "加密或解密数据库",
     "relatives.edit": "近亲属备案",
 }
 

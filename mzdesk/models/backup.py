@@ -46,7 +46,12 @@ class BackupInfo:
 
 
 def backup_dir(store) -> Path:
-    return Path(store.path).resolve().parent / "backups"
+    return backup_dir_of(store.path)
+
+
+def backup_dir_of(db_path: str | Path) -> Path:
+    """The automatic backups' folder of the database at ``db_path``."""
+    return Path(db_path).resolve().parent / "backups"
 
 
 def _connect_backup(path: Path, key: str | None):
@@ -193,6 +198,33 @@ def daily_backup_due(store, folder: str | Path | None = None, today: dt.date | N
     today = today or dt.date.today()
     folder = Path(folder) if folder else backup_dir(store)
     return not any(when.date() == today for when, _r, _p in list_backups(folder))
+
+
+def convert_backups(
+    db_path: str | Path, source_key: str | None, dest_key: str | None
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Encrypt (``dest_key``) or decrypt (``source_key``) the automatic backups of the
+    database at ``db_path`` as the database itself was: after ``mzdesk encrypt`` a plain
+    backup beside it would give away what the passphrase protects, and after ``decrypt``
+    an encrypted one could no longer be restored.  Each file goes through ``.partial``
+    and ``integrity_check`` (models/cipher.py); one that fails stays as it was.
+
+    Returns (converted, [(failed, why)]).
+    """
+    from . import cipher
+
+    done: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    for _when, _reason, path in list_backups(backup_dir_of(db_path)):
+        if cipher.is_encrypted_file(path) == bool(dest_key):
+            continue  # already as wanted
+        try:
+            cipher.convert_file(path, source_key, dest_key)
+        except (MzError, sqlite3.Error, OSError) as exc:
+            failed.append((path, " ".join(str(exc).split())))
+        else:
+            done.append(path)
+    return done, failed
 
 
 def restore(store, source: str | Path, force: bool = False) -> BackupInfo:

@@ -227,7 +227,9 @@ def _plain_as_cipher(path: str):
     return d.connect(path, isolation_level=None)
 
 
-def _convert(path: str | Path, source_key: str | None, dest_key: str | None) -> None:
+def convert_file(path: str | Path, source_key: str | None, dest_key: str | None) -> None:
+    """Rewrite the database or backup at ``path`` from ``source_key`` to ``dest_key``
+    (``None``: plain), through ``<file>.partial``; the original is kept on any failure."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -269,11 +271,11 @@ def encrypt_file(path: str | Path, key: str) -> None:
         raise StoreError(f"数据库已经加密: {path}", "already_encrypted")
     if not Path(path).is_file():
         raise StoreError(f"数据库文件不存在: {path}", "no_database")
-    _convert(path, None, key)
+    convert_file(path, None, key)
 
 
 def decrypt_file(path: str | Path, key: str) -> None:
     """Decrypt the encrypted database at ``path`` in place."""
     if not is_encrypted_file(path):
         raise StoreError(f"数据库未加密: {path}", "not_encrypted")
-    _convert(path, key, None)
+    convert_file(path, key, None)

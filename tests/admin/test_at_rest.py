@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 
 import pytest
@@ -153,6 +154,7 @@ def run(capsys, *args):
     with pytest.raises(SystemExit) as exc:
         main([*args])
         raise SystemExit(0)
+    gc.collect()  # as the command's process would end: its store's connection is closed
     out = capsys.readouterr()
     return exc.value.code or 0, out.out + out.err
 
@@ -213,3 +215,53 @@ def test_worker_thread_reopens_the_encrypted_store(qtbot, tmp_path):
     w.run()
     assert failures == [] and results == ["341623101"]
     store.close()
+
+
+def test_cli_encrypt_takes_the_automatic_backups_along_and_needs_an_admin(tmp_path, capsys,
+                                                                           monkeypatch):  # fmt: skip
+    """A plain backup left in backups/ beside an encrypted database gives away everything
+    the passphrase protects; setting or removing the passphrase is an admin's act; and the
+    file is not rewritten under a window that has it open."""
+    from mzdesk.models import auth
+
+    store = Store.open(tmp_path / "mz.sqlite", operator="tester")
+    init_site(store, "341623101", "青山镇")
+    Registry(store).save(household("红旗村", (NAME, "户主", ID)))
+    auth.add_operator(store, "admin", "admin-pass-1", "admin")
+    store.operator = "admin"
+    auth.add_operator(store, "clerk", "clerk-pass-1", "clerk")
+    exit_backup = bk.auto_backup(store, "exit").path
+    db = store.path
+    store.close()
+    assert secrets_in(exit_backup.read_bytes())  # the search finds them in a plain file
+    monkeypatch.setenv(cipher.ENV_KEY, KEY)
+    for var in ("MZDESK_OPERATOR", "MZDESK_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    code, out = run(capsys, "encrypt", "--db", db)
+    assert code == 1 and "请先登录" in out
+    monkeypatch.setenv("MZDESK_OPERATOR", "clerk")
+    monkeypatch.setenv("MZDESK_PASSWORD", "clerk-pass-1")
+    code, out = run(capsys, "encrypt", "--db", db)
+    assert code == 1 and "无权" in out and "加密或解密数据库" in out
+    monkeypatch.setenv("MZDESK_OPERATOR", "admin")
+    monkeypatch.setenv("MZDESK_PASSWORD", "admin-pass-1")
+    window = Store.open(db)
+    try:
+        code, out = run(capsys, "encrypt", "--db", db)
+        assert code == 1 and "正被其他程序打开" in out
+    finally:
+        window.close()
+    assert not cipher.is_encrypted_file(db)
+
+    code, out = run(capsys, "encrypt", "--db", db)
+    assert code == 0 and "自动备份 1 个已一并加密" in out and cipher.is_encrypted_file(db)
+    assert cipher.is_encrypted_file(exit_backup) and secrets_in(exit_backup.read_bytes()) == []
+    code, out = run(capsys, "restore", str(exit_backup), "--db", db)
+    assert code == 0 and "1 户" in out
+
+    code, out = run(capsys, "decrypt", "--db", db)
+    assert code == 0 and "自动备份 2 个已一并解密" in out  # the exit and the pre-restore ones
+    assert not cipher.is_encrypted_file(exit_backup)
+    monkeypatch.delenv(cipher.ENV_KEY)
+    code, out = run(capsys, "restore", str(exit_backup), "--db", db)  # restorable again
+    assert code == 0 and "1 户" in out
