@@ -158,11 +158,19 @@ class IdleLock(QObject):
             return True
         self.locked = True
         self.window.setEnabled(False)
+        # the names, phone numbers and IDs on screen go out of sight, not just out of reach
+        content = getattr(self.window, "centralWidget", lambda: None)()
+        if content is not None:
+            content.setVisible(False)
         dialog = LoginDialog(self.store, self.window, fixed_operator=self.store.operator)
         self.dialog = dialog
-        ok = dialog.exec() == QDialog.Accepted
-        self.locked = False
-        self.window.setEnabled(True)
+        try:
+            ok = dialog.exec() == QDialog.Accepted
+        finally:
+            self.locked = False
+            if content is not None:
+                content.setVisible(True)
+            self.window.setEnabled(True)
         if not ok:
             QApplication.instance().quit()
         self.timer.start()

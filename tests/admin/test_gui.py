@@ -119,3 +119,29 @@ def test_audit_view_names_every_table_in_chinese_and_clears_on_bad_input(qtbot, 
     view.household.setText(f"{a.id}x")
     view.refresh()
     assert view.table.rowCount() == 0 and f"{a.id}x" in view.status.text()
+
+
+def test_idle_lock_hides_the_window_content_until_unlocked(qtbot, accounts, monkeypatch):
+    """Locked after idling, the window must not go on showing people's names and IDs
+    behind the login dialog; they come back once the operator logs in again."""
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from mzdesk.ui.login_dialog import IdleLock
+
+    window = QMainWindow()
+    content = QLabel("张三 341623********0012 13800000000")
+    window.setCentralWidget(content)
+    qtbot.addWidget(window)
+    window.show()
+    lock = IdleLock(accounts, window, minutes=10)
+    seen = []
+
+    def log_in_again(dialog):
+        seen.append((content.isVisible(), window.isEnabled()))
+        dialog.password.setText("admin-pass-1")
+        return QDialog.Accepted if dialog.try_login() else QDialog.Rejected
+
+    monkeypatch.setattr(LoginDialog, "exec", log_in_again)
+    assert lock.lock()
+    assert seen == [(False, False)]
+    assert content.isVisible() and window.isEnabled() and not lock.locked
