@@ -478,6 +478,9 @@ def submit(store: Store, enrolment_id: int, today: dt.date | None = None,
 
 
 def payment_start(confirmed: dt.date) -> dt.date:
+    """The first month paid after a decision on ``confirmed``: a confirmation starts
+    payment, and a review's change of amount, class or covered persons applies, from
+    this month on (``lifecycle.payment_starts``: the month after, or the same month)."""
     if lifecycle_settings().get("payment_starts") == "same_month":
         return confirmed.replace(day=1)
     return add_months(confirmed.replace(day=1), 1)
@@ -531,7 +534,10 @@ def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = N
 def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None = None,
            reason: str = "", monthly_fen: int | None = None, cls: str | None = None,
            covered: int | None = None) -> Enrolment:  # fmt: skip
-    """复核 (动态管理): keep, change the amount, or stop.  Sets the next review date."""
+    """复核 (动态管理): keep, change the amount, or stop.  Sets the next review date.
+
+    A change applies from :func:`payment_start` of ``today`` (the month after, as a
+    stop does); the event keeps the old terms for the months paid before."""
     require(store, "enrolment.edit")
     today = _day(today)
     if outcome not in REVIEW_OUTCOMES:
@@ -563,13 +569,17 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
                 )
             if covered is not None and covered < 1:
                 raise TransitionRefused("保障人口至少为1人", "bad_covered")
+            # the terms before, for the months paid before the change applies
+            # (payment_start: the statistics and the 清册 of earlier months keep them)
             if monthly_fen is not None:
                 cols["monthly_fen"] = monthly_fen
                 detail["old_fen"] = e.monthly_fen
             if cls is not None:
                 cols["class"] = cls
+                detail["old_class"] = e.cls
             if covered is not None:
                 cols["covered"] = covered
+                detail["old_covered"] = e.covered
             cols["notice_pending"] = "change"
         return _move(store, e, "review", reason, detail, **cols)
 

@@ -9,6 +9,11 @@ enrolment that is 在保 or 停发, not deleted, of a monthly category, whose
 payment started on or before the month's last day and did not end before its
 first day.  The 补贴清册 export uses the same function, so the two always agree.
 
+The amount, class and covered persons are those in effect in the month
+(:func:`terms_in_month`): a review that changed them applies from
+:func:`mzdesk.models.enrolment.payment_start` of its date, and the months before
+keep the old terms its event recorded.
+
 >>> stats = monthly_stats(store, dt.date(2026, 11, 1))
 >>> stats["totals"]["rural_dibao"]["persons"]
 5155
@@ -18,10 +23,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
-from ..models.enrolment import categories
+from ..models.enrolment import categories, payment_start
 from ..models.files import replacing
 from ..models.money import format_fen
 from ..models.store import Store
@@ -57,12 +63,45 @@ def monthly_categories(store: Store) -> list[str]:
     return [c for c, spec in categories(store).items() if spec.get("payment") == "monthly"]
 
 
+def review_changes(store: Store) -> dict[int, list[tuple[str, dict]]]:
+    """Per enrolment, its reviews' changes oldest first: (first day of the first month
+    on the new terms, the terms before: ``monthly_fen``/``covered``/``class`` as recorded)."""
+    out: dict[int, list[tuple[str, dict]]] = {}
+    for eid, detail in store.conn.execute(
+        "SELECT enrolment_id, detail FROM enrolment_events WHERE action = 'review' "
+        "AND json_extract(detail, '$.outcome') = 'change' ORDER BY id"
+    ):
+        d = json.loads(detail)
+        old = {k: d[f"old_{key}"] for k, key in _OLD.items() if f"old_{key}" in d}
+        try:
+            since = payment_start(dt.date.fromisoformat(d["on"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if old:
+            out.setdefault(eid, []).append((since.isoformat(), old))
+    return out
+
+
+_OLD = {"monthly_fen": "fen", "covered": "covered", "class": "class"}  # column: event key
+
+
+def terms_in_month(row: dict, changes: list[tuple[str, dict]], first: dt.date) -> dict:
+    """``row``'s monthly_fen, covered and class as they were paid in the month of
+    ``first``: the current ones, with every change that applies later undone."""
+    terms = {k: row[k] for k in _OLD}
+    for since, old in reversed(changes):
+        if first.isoformat() < since:
+            terms.update(old)
+    return terms
+
+
 def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -> list[dict]:
     """Enrolments paid for ``month``, with the household and recipient for a 清册.
 
     Ordered by category, village, group, household.  ``recipient`` is the
     person the payment is for: the member for person-unit categories, else the
-    household head.
+    household head.  ``monthly_fen``, ``covered`` and ``class`` are those in effect
+    in ``month`` (:func:`terms_in_month`).
     """
     first, last = month_bounds(month)
     cats = [category] if category else monthly_categories(store)
@@ -84,16 +123,23 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
           AND (e.end_on IS NULL OR e.end_on >= ?)
         ORDER BY e.category, h.village, h.village_group, h.id, e.id
     """
-    return list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
+    rows = list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
+    changes = review_changes(store)
+    for r in rows:
+        if r["id"] in changes:
+            r.update(terms_in_month(r, changes[r["id"]], first))
+    return rows
 
 
-def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> int:
-    """Whole months of [start, end] inside [first, last] (payments are monthly)."""
+def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> list[dt.date]:
+    """First days of the months of [start, end] inside [first, last] (payments are monthly)."""
     s = max(dt.date.fromisoformat(start).replace(day=1), first)
     e = last if end is None else min(dt.date.fromisoformat(end), last)
-    if e < s:
-        return 0
-    return (e.year - s.year) * 12 + e.month - s.month + 1
+    months = []
+    while s <= e:
+        months.append(s)
+        s = s.replace(year=s.year + s.month // 12, month=s.month % 12 + 1)
+    return months
 
 
 def _avg(fen: int, persons: int) -> int:
@@ -113,8 +159,9 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     cats = [category] if category else monthly_categories(store)
     marks = ", ".join("?" * len(cats))
     rows = store.conn.execute(
-        f"""SELECT e.category, h.village, e.household_id, e.covered, e.monthly_fen, e.start_on,
-                   e.end_on FROM enrolments e JOIN households h ON h.id = e.household_id
+        f"""SELECT e.id, e.category, h.village, e.household_id, e.covered, e.monthly_fen,
+                   e.class, e.start_on, e.end_on
+            FROM enrolments e JOIN households h ON h.id = e.household_id
             WHERE e.status = 'active' AND e.state IN ('active', 'stopped')
               AND e.category IN ({marks}) AND e.start_on IS NOT NULL AND e.start_on <= ?
               AND (e.end_on IS NULL OR e.end_on >= ?)""",
@@ -122,12 +169,18 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     ).fetchall()
     cells: dict[tuple[str, str], dict] = {}
     households: dict[tuple[str, str], set] = {}
-    for cat, village, hid, covered, fen, start, end in rows:
+    changes = review_changes(store)
+    for eid, cat, village, hid, covered, fen, cls, start, end in rows:
         key = (cat, village)
         c = cells.setdefault(key, _blank_row())
-        months = _months_paid(start, end, year_start, last)
-        c["ytd_person_months"] += months * covered
-        c["ytd_fen"] += months * fen
+        row = {"monthly_fen": fen, "covered": covered, "class": cls}
+        for m in _months_paid(start, end, year_start, last):
+            terms = terms_in_month(row, changes[eid], m) if eid in changes else row
+            c["ytd_person_months"] += terms["covered"]
+            c["ytd_fen"] += terms["monthly_fen"]
+        if eid in changes:
+            covered, fen = (terms_in_month(row, changes[eid], first)[k]
+                            for k in ("covered", "monthly_fen"))  # fmt: skip
         paid_now = start <= last.isoformat() and (end is None or end >= first.isoformat())
         if paid_now:
             households.setdefault(key, set()).add(hid)

@@ -218,3 +218,33 @@ def test_the_clearing_list_and_statistics_know_the_townships_own_categories(stor
         info.value
     )
     assert not (tmp_path / "x.xlsx").exists()
+
+
+# -- a review's change applies from the next month; the months before keep their terms -----
+def test_a_review_change_applies_from_the_next_month_and_earlier_months_keep_theirs(
+    store, registry, tmp_path
+):
+    """Reviewed on 15 November from 800.00 元 for 2 persons (一类) to 600.00 元 for 1 (二类):
+    November is paid as before, like a stop, and the year's totals count 800.00 元 for
+    January to November.  They were all counted at the new amount, the past months too."""
+    hid = registry.save(household("东村", ("甲", "户主", make_id("19500101", 1)),
+                                  ("乙", "配偶", make_id("19510101", 2)))).id  # fmt: skip
+    enrol(store, hid, "rural_dibao", 80000, "2026-01-01", cls="一类")
+    eid = store.scalar("SELECT id FROM enrolments WHERE household_id = ?", (hid,))
+    enr.review(store, eid, "change", today=dt.date(2026, 11, 15), reason="收入增加",
+               monthly_fen=60000, covered=1, cls="二类")  # fmt: skip
+    figures = {}
+    for month in (dt.date(2026, 10, 1), NOV, dt.date(2026, 12, 1)):
+        t = monthly_stats(store, month)["totals"]["rural_dibao"]
+        figures[month.month] = (t["persons"], t["monthly_fen"], t["avg_fen"],
+                                t["ytd_person_months"], t["ytd_fen"])  # fmt: skip
+    assert figures == {
+        10: (2, 80000, 40000, 20, 10 * 80000),
+        11: (2, 80000, 40000, 22, 11 * 80000),
+        12: (1, 60000, 60000, 23, 11 * 80000 + 60000),
+    }
+    for month, expected in ((NOV, ("一类", 2, 800)), (dt.date(2026, 12, 1), ("二类", 1, 600))):
+        out = tmp_path / f"{month.month}.xlsx"
+        export_payment_roster(store, month, out)
+        row = list(openpyxl.load_workbook(out)["农村低保"].iter_rows(values_only=True))[2]
+        assert (row[7], row[8], row[9]) == expected
