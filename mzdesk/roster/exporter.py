@@ -188,7 +188,8 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
                     progress(done, len(rows))
                 if cancel and cancel():
                     raise Cancelled()
-        w.row(("合计", f"{len(items)}户", "", "", "", "", "", "", cat_persons, yuan(cat_fen)),
+        households = len({r["household_id"] for r in items})  # as the statistics count 户数
+        w.row(("合计", f"{households}户", "", "", "", "", "", "", cat_persons, yuan(cat_fen)),
               bold=True)  # fmt: skip
         sheets.append(name)
         total_fen += cat_fen

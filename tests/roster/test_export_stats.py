@@ -248,3 +248,23 @@ def test_a_review_change_applies_from_the_next_month_and_earlier_months_keep_the
         export_payment_roster(store, month, out)
         row = list(openpyxl.load_workbook(out)["农村低保"].iter_rows(values_only=True))[2]
         assert (row[7], row[8], row[9]) == expected
+
+
+def test_the_clearing_lists_total_counts_households_as_the_statistics_do(store, registry,
+                                                                         tmp_path):  # fmt: skip
+    """Two 特困 persons of one household: the sheet's 合计 says 1户 with 2 persons, as the
+    statistics' 户数 and 人数 do (it said 2户, one per row)."""
+    hid = registry.save(household("东村", ("甲", "户主", make_id("19400101", 1)),
+                                  ("乙", "配偶", make_id("19410101", 2)))).id  # fmt: skip
+    for relation, fen, cls in (("户主", 120000, "全自理"), ("配偶", 150000, "全护理")):
+        mid = store.scalar("SELECT id FROM members WHERE household_id = ? AND relation = ?",
+                           (hid, relation))  # fmt: skip
+        enrol(store, hid, "tekun", fen, "2026-01-01", covered=1, member=mid, cls=cls)
+    export_payment_roster(store, NOV, tmp_path / "q.xlsx")
+    rows = list(
+        openpyxl.load_workbook(tmp_path / "q.xlsx")["特困人员供养"].iter_rows(values_only=True)
+    )
+    assert [r[3] for r in rows[2:-1]] == ["甲", "乙"]
+    assert (rows[-1][0], rows[-1][1], rows[-1][8], rows[-1][9]) == ("合计", "1户", 2, 2700)
+    t = monthly_stats(store, NOV)["totals"]["tekun"]
+    assert (t["households"], t["persons"], t["monthly_fen"]) == (1, 2, 270000)
