@@ -30,7 +30,7 @@ from ..models.files import replacing
 from ..models.registry import Cancelled
 from ..models.store import Store
 from .importer import problem_label
-from .monthly import COLUMNS, paid_enrolments, table_rows
+from .monthly import COLUMNS, month_label, paid_enrolments, table_rows
 
 Progress = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -279,7 +279,7 @@ def export_monthly_stats(stats: dict, out: str | Path, township: str = "") -> No
     money = {4, 5, 9}
     rows = [[yuan(v) if i in money else v for i, v in enumerate(r)] for r in table_rows(stats)]
     export_rows(out, [h for _, h in COLUMNS], rows, title=f"{stats['month']}统计",
-                heading=f"{township}{stats['month'].replace('-', '年')}月社会救助统计",
+                heading=f"{township}{month_label(stats)}社会救助统计",
                 money_cols=money)  # fmt: skip
 
 

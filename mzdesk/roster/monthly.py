@@ -199,7 +199,9 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         c["avg_fen"] = _avg(c["monthly_fen"], c["persons"])
         name = known.get(cat, {}).get("name", cat)
         out_rows.append({"category": cat, "category_name": name, "village": village, **c})
-        t = totals.setdefault(cat, {"category": cat, "category_name": name, **_blank_row()})
+        unit = known.get(cat, {}).get("unit", "household")
+        t = totals.setdefault(cat, {"category": cat, "category_name": name, "unit": unit,
+                                    **_blank_row()})  # fmt: skip
         for k in _blank_row():
             t[k] += c[k]
     grand = {"category": "", "category_name": "合计", **_blank_row()}
@@ -211,16 +213,30 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     return {"month": first.strftime("%Y-%m"), "rows": out_rows, "totals": totals, "total": grand}
 
 
-def summary_lines(stats: dict) -> list[str]:
-    """Sentences like a county work report: '农村低保对象120户358人，当月人均补差…'."""
+def month_label(stats: dict) -> str:
+    """'2026年3月' (not 2026年03月), as a clerk writes it."""
+    return f"{int(stats['month'][:4])}年{int(stats['month'][5:])}月"
+
+
+def ytd_label(stats: dict) -> str:
+    """The months the 累计 covers, as work reports write them: '1-11月', and in January '1月'."""
     month = int(stats["month"][5:])
+    return "1月" if month == 1 else f"1-{month}月"
+
+
+def summary_lines(stats: dict) -> list[str]:
+    """Sentences like a county work report: '农村低保对象120户358人，当月人均补差…'.
+
+    新增/停发 count enrolments: households (户) in a household category such as 低保,
+    persons (人) in a person category such as 特困."""
     lines = []
     for t in stats["totals"].values():
+        unit = "人" if t.get("unit") == "person" else "户"
         lines.append(
             f"{t['category_name']}对象{t['households']}户{t['persons']}人，"
             f"当月发放{format_fen(t['monthly_fen'])}元，人均补差{format_fen(t['avg_fen'])}元，"
-            f"新增{t['new']}户、停发{t['stopped']}户，"
-            f"1-{month}月累计{t['ytd_person_months']}人次、{format_fen(t['ytd_fen'])}元"
+            f"新增{t['new']}{unit}、停发{t['stopped']}{unit}，"
+            f"{ytd_label(stats)}累计{t['ytd_person_months']}人次、{format_fen(t['ytd_fen'])}元"
         )
     return lines
 
@@ -228,7 +244,7 @@ def summary_lines(stats: dict) -> list[str]:
 COLUMNS = (
     ("category_name", "救助类别"), ("village", "村(社区)"), ("households", "户数"),
     ("persons", "人数"), ("monthly_fen", "当月金额(元)"), ("avg_fen", "人均补差(元)"),
-    ("new", "新增(户)"), ("stopped", "停发(户)"), ("ytd_person_months", "累计人次"),
+    ("new", "新增(户/人)"), ("stopped", "停发(户/人)"), ("ytd_person_months", "累计人次"),
     ("ytd_fen", "累计金额(元)"),
 )  # fmt: skip
 
@@ -260,7 +276,7 @@ def _draw_pdf(stats: dict, out: Path, township: str) -> int:
 
     font = register_cjk_font()
     width, height = landscape(A4)
-    title = f"{township}{stats['month'].replace('-', '年')}月社会救助统计"
+    title = f"{township}{month_label(stats)}社会救助统计"
     c = new_canvas(out, title=title, pagesize=(width, height))
     widths = [110, 90, 50, 50, 80, 70, 50, 50, 60, 90]
     x0, row_h, pages = 40, 18, 1

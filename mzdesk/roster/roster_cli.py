@@ -156,7 +156,7 @@ def roster_registry(db_path, village, out):
 def monthly_stats_command(db_path, month, as_json, out) -> None:
     """``mzdesk stats --month``: called by the ``stats`` command in cli.py."""
     from .exporter import export_monthly_stats
-    from .monthly import monthly_stats, summary_lines, write_pdf
+    from .monthly import month_label, monthly_stats, summary_lines, write_pdf
 
     store = open_store(db_path)
     stats = monthly_stats(store, _month(month))
@@ -170,7 +170,7 @@ def monthly_stats_command(db_path, month, as_json, out) -> None:
     if as_json:
         emit_json(stats)
         return
-    for line in summary_lines(stats) or [f"{stats['month']} 没有在保对象"]:
+    for line in summary_lines(stats) or [f"{month_label(stats)}没有在保对象"]:
         click.echo(line)
     if out:
         click.echo(f"已导出 {out}")

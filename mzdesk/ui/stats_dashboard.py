@@ -24,7 +24,14 @@ from PySide6.QtWidgets import (
 from ..models.enrolment import categories
 from ..models.money import format_fen
 from ..models.store import Store
-from ..roster.monthly import COLUMNS, monthly_categories, monthly_stats, summary_lines, table_rows
+from ..roster.monthly import (
+    COLUMNS,
+    month_label,
+    monthly_categories,
+    monthly_stats,
+    summary_lines,
+    table_rows,
+)
 from .saving import ask_save_path, save_reporting, with_suffix
 
 MONEY_COLS = {4, 5, 9}
@@ -138,7 +145,9 @@ class StatsDashboard(QWidget):
                 self.table.setItem(r, c, it)
         self.table.resizeColumnsToContents()
         lines = summary_lines(self.stats)
-        self.summary.setText("\n".join(lines) if lines else f"{self.stats['month']} 没有在保对象")
+        self.summary.setText(
+            "\n".join(lines) if lines else f"{month_label(self.stats)}没有在保对象"
+        )
         cats = list(self.stats["totals"])
         bars = [(f"{r['village']} {r['category_name']}" if len(cats) > 1 else r["village"],
                  r["monthly_fen"], PALETTE[cats.index(r["category"]) % len(PALETTE)])

@@ -12,8 +12,14 @@ import pytest
 
 from mzdesk.models import enrolment as enr
 from mzdesk.models.store import new_uid
-from mzdesk.roster.exporter import export_payment_roster, export_registry, export_rows, yuan
-from mzdesk.roster.monthly import monthly_stats, paid_enrolments, write_pdf
+from mzdesk.roster.exporter import (
+    export_monthly_stats,
+    export_payment_roster,
+    export_registry,
+    export_rows,
+    yuan,
+)
+from mzdesk.roster.monthly import monthly_stats, paid_enrolments, summary_lines, write_pdf
 from tests.helpers import household, make_id, require_tool
 
 NOV = dt.date(2026, 11, 1)
@@ -268,3 +274,23 @@ def test_the_clearing_lists_total_counts_households_as_the_statistics_do(store, 
     assert (rows[-1][0], rows[-1][1], rows[-1][8], rows[-1][9]) == ("合计", "1户", 2, 2700)
     t = monthly_stats(store, NOV)["totals"]["tekun"]
     assert (t["households"], t["persons"], t["monthly_fen"]) == (1, 2, 270000)
+
+
+def test_january_and_person_categories_read_as_a_clerk_writes_them(store, township, tmp_path):
+    """January's 累计 is '1月累计' (it said '1-1月'); a 特困 or 高龄 person added is 新增1人,
+    not 1户; the title is '2026年1月', not '2026年01月' — in the text, the PDF and the xlsx."""
+    require_tool("pdftotext")
+    jan = monthly_stats(store, dt.date(2026, 1, 1))
+    # 户主0 (2 persons, 800.00) and 户主2 (3 persons, 450.00, paid since 2025)
+    assert [line.split("，")[-1] for line in summary_lines(jan)] == ["1月累计5人次、1250.00元"]
+    june = summary_lines(monthly_stats(store, dt.date(2026, 6, 1)))
+    assert "高龄津贴对象1户1人" in june[1] and "新增1人、停发0人，1-6月累计1人次" in june[1]
+    assert "新增0户、停发0户" in june[0]
+    write_pdf(jan, tmp_path / "jan.pdf", "青山镇")
+    text = subprocess.run(["pdftotext", str(tmp_path / "jan.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert "青山镇2026年1月社会救助统计" in text and "1月累计5人次" in text and "1-1月" not in text
+    export_monthly_stats(jan, tmp_path / "jan.xlsx", "青山镇")
+    assert openpyxl.load_workbook(tmp_path / "jan.xlsx").active["A1"].value == (
+        "青山镇2026年1月社会救助统计"
+    )
