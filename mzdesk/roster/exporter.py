@@ -54,6 +54,13 @@ class _SheetWriter:
         self.money_cols = set(money_cols)
         for col, w in (widths or {}).items():
             self.ws.column_dimensions[_letter(col)].width = w
+        # printed on A4 across, every column on one page: a 清册 row's name and amount are
+        # signed on the same sheet of paper (portrait put 开户银行…金额 on a page of their own)
+        self.ws.page_setup.orientation = "landscape"
+        self.ws.page_setup.paperSize = 9  # A4
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.page_setup.fitToWidth = 1
+        self.ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
         self.bold = Font(bold=True)
         if heading:
             c = WriteOnlyCell(self.ws, value=heading)
@@ -279,8 +286,8 @@ def export_monthly_stats(stats: dict, out: str | Path, township: str = "") -> No
     money = {4, 5, 9}
     rows = [[yuan(v) if i in money else v for i, v in enumerate(r)] for r in table_rows(stats)]
     export_rows(out, [h for _, h in COLUMNS], rows, title=f"{stats['month']}统计",
-                heading=f"{township}{month_label(stats)}社会救助统计",
-                money_cols=money)  # fmt: skip
+                heading=f"{township}{month_label(stats)}社会救助统计", money_cols=money,
+                widths={0: 22, 1: 14, 4: 14, 5: 13, 6: 12, 7: 12, 8: 10, 9: 14})  # fmt: skip
 
 
 def export_problems(report: dict, out: str | Path) -> int:

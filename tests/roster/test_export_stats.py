@@ -294,3 +294,21 @@ def test_january_and_person_categories_read_as_a_clerk_writes_them(store, townsh
     assert openpyxl.load_workbook(tmp_path / "jan.xlsx").active["A1"].value == (
         "青山镇2026年1月社会救助统计"
     )
+
+
+def test_the_clearing_list_and_statistics_print_every_column_on_one_a4_page(store, township,
+                                                                            tmp_path):  # fmt: skip
+    """Printed as saved (LibreOffice, Excel): landscape A4, all columns fitted across, so a
+    row's name and amount are on one sheet of paper (portrait put 开户银行…金额(元) on a
+    page of their own), and the statistics' columns wide enough for 特困人员供养 and
+    当月金额(元) (they were cut at the default width)."""
+    export_payment_roster(store, NOV, tmp_path / "q.xlsx")
+    export_monthly_stats(monthly_stats(store, NOV), tmp_path / "s.xlsx", "青山镇")
+    for name in ("q.xlsx", "s.xlsx"):
+        for ws in openpyxl.load_workbook(tmp_path / name):
+            assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx").active
+    assert ws.column_dimensions["A"].width >= 2 * len("特困人员供养")
+    assert ws.column_dimensions["E"].width >= 2 * len("当月金额(元)")
