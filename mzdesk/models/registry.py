@@ -297,6 +297,22 @@ class Registry:
         }  # fmt: skip
         if kept - existing:
             raise StaleRecord("成员记录已变化，请重新打开该家庭")
+        gone = existing - kept
+        if gone:
+            # a person's own enrolment (高龄, a disability subsidy…) on a notice, at the county
+            # or being paid would go on paying someone no longer in the household, with no ID
+            # number left on the 补贴清册: the clerk ends it first, as for 注销
+            running = [e for e in for_household(s, h.id)
+                       if e.member_id in gone and e.state in DELETE_BLOCKING_STATES]  # fmt: skip
+            if running:
+                what = "、".join(
+                    f"{describe(s, e)}（编号{e.id}，{state_label(e.state)}）" for e in running
+                )
+                raise MzError(
+                    f"要移除的成员还有未结束的救助：{what}。"
+                    "请先在“救助保障”中停发或不予确认，再移除该成员。",
+                    "enrolment_running",
+                )
         stamp = s.stamp(new=False)
         # free the IDs first so that moving a number between rows never trips the index
         s.conn.execute(
@@ -304,7 +320,7 @@ class Registry:
             "WHERE household_id = ? AND status = 'active'",
             (h.id,),
         )
-        for mid in existing - kept:
+        for mid in gone:
             s.conn.execute(
                 "UPDATE members SET status = 'deleted', status_reason = '从家庭中移除', "
                 "id_number = NULL, id_rev = NULL, updated_at = ?, updated_by = ? WHERE id = ?",

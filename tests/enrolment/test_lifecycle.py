@@ -401,3 +401,32 @@ def test_household_with_only_an_application_can_be_deleted(store, registry, fami
     enr.create(store, family.id, "rural_dibao", cls="二类", monthly_fen=76000)
     registry.delete(family.id, "申请人撤回后迁出")
     assert registry.get(family.id, as_deleted=True).status == "deleted"
+
+
+def test_a_member_being_paid_cannot_be_removed_until_stopped(store, registry, family):
+    """A person's own enrolment (高龄津贴 for the head) would go on paying someone no longer
+    in the household, with an empty ID on the 补贴清册: removing them is refused until it
+    ends, as 注销 is; other members can still be removed."""
+    from mzdesk.roster.monthly import paid_enrolments
+
+    head = family.members[0]
+    e, _ = publicised(store, family.id, category="elderly", member_id=head.id, fen=10000,
+                      cls="80-89岁")  # fmt: skip
+    enr.confirm(store, enr.submit(store, e.id, today=AFTER).id, today=AFTER)
+    h = registry.get(family.id)
+    h.members = [m for m in h.members if m.id != head.id]
+    h.members[0].relation = "户主"
+    with pytest.raises(MzError, match=r"高龄津贴.*（编号\d+，在保）.*停发") as info:
+        registry.save(h, today=AFTER)
+    assert info.value.code == "enrolment_running"
+    assert [m.name for m in registry.get(family.id).members][0] == head.name  # unchanged
+    h = registry.get(family.id)
+    h.members = [m for m in h.members if m.name != "张小宝"]  # no enrolment of their own
+    registry.save(h, today=AFTER)
+    assert len(registry.get(family.id).members) == 2
+    enr.stop(store, e.id, "迁出本乡", today=dt.date(2026, 12, 20))
+    h = registry.get(family.id)
+    h.members = [m for m in h.members if m.id != head.id]
+    h.members[0].relation = "户主"
+    registry.save(h, today=dt.date(2026, 12, 20))
+    assert paid_enrolments(store, dt.date(2027, 1, 1)) == []
