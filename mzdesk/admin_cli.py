@@ -191,7 +191,11 @@ def backup(db_path, out):
 @click.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @db_option
-@click.option("--force", is_flag=True, help="restore even a backup of another site")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="restore even a backup of another site, or one without operator accounts",
+)
 def restore(source, db_path, force):
     """Replace the database by a backup (the current one is saved first as pre-restore)."""
     from .models.backup import restore as do_restore

@@ -23,7 +23,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from .auth import require
+from .auth import require, setup_mode
 from .errors import MzError
 
 KEEP_DAYS = 30
@@ -43,6 +43,7 @@ class BackupInfo:
     schema_version: int
     households: int
     size: int
+    operators: int = 0  # operator accounts in the backup (0: nobody needs to log in)
 
 
 def backup_dir(store) -> Path:
@@ -94,12 +95,17 @@ def _check_file(path: Path, key: str | None = None) -> BackupInfo:
         count = conn.execute("SELECT count(*) FROM households WHERE status = 'active'").fetchone()[
             0
         ]
+        accounts = (
+            conn.execute("SELECT count(*) FROM operators").fetchone()[0]
+            if "operators" in tables
+            else 0
+        )
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"无法读取备份 {path}: {exc}", "backup_corrupt") from None
     finally:
         conn.close()
     return BackupInfo(path, site[0] if site else None, site[1] if site else None, version, count,
-                      path.stat().st_size)  # fmt: skip
+                      path.stat().st_size, accounts)  # fmt: skip
 
 
 def inspect_backup(path: str | Path, key: str | None = None) -> BackupInfo:
@@ -227,6 +233,10 @@ def convert_backups(
     return done, failed
 
 
+FORCE_HINT = "；确认无误请加 --force"
+CONFIRMABLE = ("other_site", "no_accounts")  # refusals the operator may override (--force)
+
+
 def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
     """Replace the open database's content by the backup at ``source``."""
     require(store, "backup.restore")
@@ -250,11 +260,17 @@ def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
             f"备份来自更新版本的mzdesk(版本{info.schema_version})，请先升级", "backup_too_new"
         )
     mine = store.scalar("SELECT code FROM site WHERE id = 1")
-    if mine and info.site_code != mine and not force:
-        raise BackupError(
-            f"备份属于站点 {info.site_code} {info.site_name}，不是本站 {mine}；确认无误请加 --force",
-            "other_site",
+    problems = []  # (code, what): each needs the operator's explicit yes (--force)
+    if mine and info.site_code != mine:
+        problems.append(
+            ("other_site", f"备份属于站点 {info.site_code} {info.site_name}，不是本站 {mine}")
         )
+    if info.operators == 0 and not setup_mode(store):
+        # a backup made before the first account existed: restored, nobody would have to log in
+        problems.append(("no_accounts", "备份中没有操作员账号：恢复后打开本程序不再需要登录，"
+                         "恢复后请立即用 mzdesk operators add 设置管理员账号"))  # fmt: skip
+    if problems and not force:
+        raise BackupError("；".join(what for _code, what in problems) + FORCE_HINT, problems[0][0])
     store.require_alone("恢复备份")
     auto_backup(store, "pre-restore")
     src = _connect_backup(source, key)

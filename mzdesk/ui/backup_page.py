@@ -105,13 +105,11 @@ class BackupPage(QWidget):
         try:
             result = bk.restore(self.store, path)
         except MzError as exc:
-            if exc.code != "other_site":
+            if exc.code not in bk.CONFIRMABLE:
                 QMessageBox.warning(self, "恢复", exc.message)
                 return None
-            if (
-                QMessageBox.question(self, "恢复", exc.message.split("；")[0] + "。仍要恢复吗？")
-                != QMessageBox.Yes
-            ):
+            what = exc.message.removesuffix(bk.FORCE_HINT).replace("；", "。\n")
+            if QMessageBox.question(self, "恢复", what + "。\n仍要恢复吗？") != QMessageBox.Yes:
                 return None
             try:
                 result = bk.restore(self.store, path, force=True)

@@ -115,3 +115,22 @@ def test_restore_is_refused_while_another_program_has_the_database_open(store, r
     assert bk.restore(store, tmp_path / "other.sqlite").households == 0  # once it is closed
     assert store.scalar("SELECT count(*) FROM households") == 0
     assert store.scalar("PRAGMA journal_mode") == "wal"
+
+
+def test_restoring_a_backup_without_accounts_asks_first(store, registry, tmp_path):
+    """A backup made before the first account existed would turn logins off once restored
+    (anyone could open the program): refused unless confirmed, saying so."""
+    from mzdesk.models import auth
+
+    registry.save(household("红旗村", ("张三", "户主", make_id())))
+    early = bk.backup_to(store, tmp_path / "early.sqlite").path
+    auth.add_operator(store, "admin", "admin-pass-1", "admin")
+    store.operator = "admin"
+    with pytest.raises(BackupError) as e:
+        bk.restore(store, early)
+    assert e.value.code == "no_accounts"
+    assert "不再需要登录" in e.value.message and "operators add" in e.value.message
+    assert not auth.setup_mode(store)  # nothing replaced
+    assert bk.inspect_backup(early).operators == 0
+    bk.restore(store, early, force=True)  # the administrator said yes
+    assert auth.setup_mode(store)

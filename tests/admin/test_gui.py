@@ -92,6 +92,27 @@ def test_backup_page_backs_up_to_a_folder_and_restores(
     assert bk.list_backups(bk.backup_dir(store))[0][1] == "pre-restore"
 
 
+def test_backup_page_asks_before_restoring_a_backup_without_accounts(
+    qtbot, store, registry, tmp_path, monkeypatch
+):
+    asked = []
+
+    def question(parent, title, text, *a):
+        asked.append(text)
+        return QMessageBox.Yes if len(asked) == 1 else QMessageBox.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    registry.save(household("红旗村", ("张三", "户主", make_id())))
+    page = BackupPage(store)
+    qtbot.addWidget(page)
+    early = page.backup_to_folder(str(tmp_path / "usb")).path
+    auth.add_operator(store, "admin", "admin-pass-1", "admin")
+    store.operator = "admin"
+    assert page.restore_path(str(early)) is None  # said no to the second question
+    assert "不再需要登录" in asked[1] and "--force" not in asked[1]
+    assert not auth.setup_mode(store)
+
+
 def test_operators_page_shows_the_last_login_whole(qtbot, accounts):
     auth.login(accounts, "admin", "admin-pass-1")
     page = OperatorsPage(accounts)
