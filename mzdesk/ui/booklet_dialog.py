@@ -27,10 +27,13 @@ from ..models.registry import Registry
 from ..models.store import Store
 from ..models.visits import household_members
 from .form_widget import ERROR_STYLE, FormWidget
-from .saving import ask_save_path, save_reporting
+from .saving import AsksBeforeClosing, ask_save_path, save_reporting
 
 
-class BookletDialog(QDialog):
+class BookletDialog(AsksBeforeClosing, QDialog):
+    unsaved_title = "未保存的关爱簿"
+    unsaved_text = "关爱簿有未保存的修改。保存吗？"
+
     saved = Signal(int)  # booklet id
 
     def __init__(self, store: Store, household_id: int, parent: QWidget | None = None,
@@ -87,31 +90,6 @@ class BookletDialog(QDialog):
 
     def is_dirty(self) -> bool:
         return repr(self.form.answers()) != self._saved_answers
-
-    def reject(self) -> None:
-        """关闭, Esc and the window's close button: never drop typed work silently."""
-        if self.is_dirty():
-            answer = QMessageBox.question(
-                self,
-                "未保存的关爱簿",
-                "关爱簿有未保存的修改。保存吗？",
-                QMessageBox.StandardButton.Save
-                | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Save,
-            )
-            if answer == QMessageBox.StandardButton.Cancel:
-                return
-            if answer == QMessageBox.StandardButton.Save and not self.save():
-                return  # problems are shown beside the fields; the dialog stays open
-        super().reject()
-
-    def closeEvent(self, event) -> None:  # the window's close button goes through reject()
-        if self.isVisible() and self.is_dirty():
-            event.ignore()
-            self.reject()
-        else:
-            super().closeEvent(event)
 
     def print_to(self, path: str | Path) -> int:
         from ..reports.booklet_pdf import write_booklets

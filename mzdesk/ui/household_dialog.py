@@ -45,6 +45,7 @@ from ..models.query import villages
 from ..models.registry import Registry
 from ..models.store import Store
 from ..models.vocab import INCOME_SOURCES, vocab
+from .saving import ask_to_save
 
 ERROR_STYLE = "color: #c0392b;"
 ERROR_BG = QBrush(QColor("#fadbd8"))
@@ -713,15 +714,7 @@ class HouseholdDialog(QDialog):
 
     def reject(self) -> None:
         if self._dirty:
-            answer = QMessageBox.question(
-                self,
-                "未保存的修改",
-                "该家庭有未保存的修改。保存吗？",
-                QMessageBox.StandardButton.Save
-                | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Save,
-            )
+            answer = ask_to_save(self, "未保存的修改", "该家庭有未保存的修改。保存吗？")
             if answer == QMessageBox.StandardButton.Cancel:
                 return
             if answer == QMessageBox.StandardButton.Save:

@@ -53,3 +53,42 @@ def save_reporting(
             parent, "保存失败", f"{what}没有保存。\n\n位置：{path}\n原因：{failure_reason(exc)}"
         )
         return None
+
+
+def ask_to_save(parent: QWidget, title: str, text: str) -> QMessageBox.StandardButton:
+    """Save / Discard / Cancel for unsaved work (Save the default): the one question every
+    editing dialog asks before it closes."""
+    return QMessageBox.question(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Save
+        | QMessageBox.StandardButton.Discard
+        | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Save,
+    )
+
+
+class AsksBeforeClosing:
+    """Mixed into a QDialog with ``is_dirty()`` and ``save() -> bool``: 关闭, Esc and the
+    window's close button never drop typed work silently.  Save that fails keeps the dialog
+    open (its problems are shown beside the fields)."""
+
+    unsaved_title = "未保存的修改"
+    unsaved_text = "有未保存的修改。保存吗？"
+
+    def reject(self) -> None:
+        if self.is_dirty():
+            answer = ask_to_save(self, self.unsaved_title, self.unsaved_text)
+            if answer == QMessageBox.StandardButton.Cancel:
+                return
+            if answer == QMessageBox.StandardButton.Save and not self.save():
+                return
+        super().reject()
+
+    def closeEvent(self, event) -> None:  # the window's close button goes through reject()
+        if self.isVisible() and self.is_dirty():
+            event.ignore()
+            self.reject()
+        else:
+            super().closeEvent(event)

@@ -38,13 +38,16 @@ from ..models.registry import Registry
 from ..models.store import Store
 from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, load_photo, visit_members
 from .form_widget import ERROR_STYLE, FormWidget
-from .saving import ask_save_path, save_reporting
+from .saving import AsksBeforeClosing, ask_save_path, save_reporting
 
 VISIT_FIELDS = ("visit_date", "investigators", "kind", "conclusion", "representative", "photos")
 
 
-class VisitDialog(QDialog):
+class VisitDialog(AsksBeforeClosing, QDialog):
     """Record or edit one visit of one household."""
+
+    unsaved_title = "未保存的入户记录"
+    unsaved_text = "本次入户记录有未保存的内容。保存吗？"
 
     saved = Signal(int)  # visit id
 
@@ -286,31 +289,6 @@ class VisitDialog(QDialog):
         self.setWindowTitle(self.windowTitle().split("（")[0] + f"（已保存，记录{self.visit.id}）")
         self.saved.emit(self.visit.id)
         return True
-
-    def reject(self) -> None:
-        """关闭, Esc and the window's close button: never drop a filled checklist silently."""
-        if self.is_dirty():
-            answer = QMessageBox.question(
-                self,
-                "未保存的入户记录",
-                "本次入户记录有未保存的内容。保存吗？",
-                QMessageBox.StandardButton.Save
-                | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Save,
-            )
-            if answer == QMessageBox.StandardButton.Cancel:
-                return
-            if answer == QMessageBox.StandardButton.Save and not self.save():
-                return  # problems are shown beside the fields; the dialog stays open
-        super().reject()
-
-    def closeEvent(self, event) -> None:  # the window's close button goes through reject()
-        if self.isVisible() and self.is_dirty():
-            event.ignore()
-            self.reject()
-        else:
-            super().closeEvent(event)
 
     def _show_problems(self, problems: list[FieldError]) -> None:
         form_problems = [p for p in problems if p.field not in VISIT_FIELDS]
