@@ -48,7 +48,7 @@ from .batch import (
 )
 from .changelog import BadValue, TableCodec, canonical, content_hash
 
-STAGE_MIN = 50_000  # records: below this a batch is read in-process (a process costs ~0.3 s)
+STAGE_MIN = 50_000  # records: below this a batch is read in-process (starting a process: ~0.15 s)
 CHUNK = 40_000  # records per chunk: small enough to overlap, large enough to amortise
 
 # the staged table, per chunk: line number (1-based, in its file), uid, op, content hash,
@@ -82,8 +82,9 @@ class Plan:
 
 
 def stage_sql(n: int) -> str:
-    cols = ", ".join([*STAGE_HEAD, *(f"c{i}" for i in range(n))])
-    return f"CREATE TABLE s ({cols.replace('line', 'line INTEGER PRIMARY KEY', 1)})"
+    """The chunk table ``s`` for a table of ``n`` insert columns (its rowid: the line)."""
+    head = ["line INTEGER PRIMARY KEY", *STAGE_HEAD[1:]]
+    return f"CREATE TABLE s ({', '.join([*head, *(f'c{i}' for i in range(n))])})"
 
 
 def _key(row: dict | None, wires: tuple[str, ...]):
