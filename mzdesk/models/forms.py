@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..resources import resource_path
+from .dates import DATE_HINT, parse_day  # the one parser of typed dates (visits imports it here)
 from .errors import FieldError, MzError, NotFound
 from .money import format_fen, parse_yuan
 
@@ -59,22 +60,6 @@ FIELD_TYPES = {
 COLUMN_TYPES = {"text", "number", "money", "date", "single", "yesno"}
 AUTO_BLOCKS = {"household", "members", "enrolments", "visits"}
 _FILE = re.compile(r"^(?P<id>[a-z0-9_]+)\.v(?P<version>[0-9]+)\.json$")
-_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-DATE_HINT = "应为 年-月-日，如 2026-03-01"
-
-
-def parse_day(value) -> dt.date:
-    """A date as field staff type it; raises ``ValueError`` if it is not one.
-
-    >>> [parse_day(t).isoformat() for t in ("2026-03-01", "2026/3/1", "2026.3.1", "2026年3月1日")]
-    ['2026-03-01', '2026-03-01', '2026-03-01', '2026-03-01']
-    """
-    if isinstance(value, dt.date):
-        return value
-    m = _DAY.fullmatch(str(value).strip())
-    if not m:
-        raise ValueError(f"not a date: {value!r}")
-    return dt.date(*map(int, m.groups()))  # ValueError for 2026-02-30
 
 
 class TemplateError(MzError):
