@@ -30,3 +30,14 @@ def registry(store) -> Registry:
 @pytest.fixture
 def today() -> dt.date:
     return dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """``clock(day)``: the day the date bounds take as today (mzdesk.models.dates), for a
+    test that plays a case forward (a review six months after the confirmation)."""
+
+    def set_day(day: dt.date) -> None:
+        monkeypatch.setattr("mzdesk.models.dates.current_day", lambda: day)
+
+    return set_day

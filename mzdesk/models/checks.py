@@ -7,8 +7,11 @@ number: the output may be pasted into a report or a log.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from . import dates
+from .notice import NOTICE_MAX_DAYS
 from .store import Store
 
 
@@ -145,6 +148,85 @@ _RULES: list[tuple[str, str, str]] = [
 ]
 
 
+# -- stored dates out of bounds (mzdesk/models/dates.py) --------------------------------------
+_FLOOR, _BORN = dates.RECORDS_FLOOR, dates.BIRTH_FLOOR
+_PAID = dates.DECISION_AHEAD_DAYS + 31  # payment starts/ends the month after a decision
+# "table.column", label, floor, how many days after today it may lie
+_DATE_COLUMNS: list[tuple[str, str, dt.date, int]] = [
+    ("enrolments.applied_on", "申请日期", _FLOOR, 0),
+    ("enrolments.investigated_on", "入户调查日期", _FLOOR, 0),
+    ("enrolments.start_on", "开始享受日期", _FLOOR, _PAID),
+    ("enrolments.end_on", "停发日期", _FLOOR, _PAID),
+    ("enrolments.review_due", "下次复核日期", _FLOOR, dates.REVIEW_DUE_AHEAD_DAYS),
+    ("notices.start_on", "公示开始日期", _FLOOR, dates.NOTICE_MAX_AHEAD_DAYS),
+    ("notices.end_on", "公示结束日期", _FLOOR, dates.NOTICE_MAX_AHEAD_DAYS + NOTICE_MAX_DAYS),
+    ("notices.issued_on", "公示落款日期", _FLOOR, dates.NOTICE_MAX_AHEAD_DAYS),
+    ("objections.raised_on", "异议日期", _FLOOR, 0),
+    ("visits.visit_date", "入户日期", _FLOOR, 0),
+    ("declared_relatives.declared_on", "备案日期", _FLOOR, 0),
+    ("members.birth_date", "出生日期", _BORN, 0),
+    ("members.deceased_on", "死亡日期", _BORN, 0),
+]
+# table, label, condition (a NULL or empty date never matches)
+_DATE_ORDER: list[tuple[str, str, str]] = [
+    # a stop in the month of the confirmation ends the day before payment starts: allowed
+    ("enrolments", "停发日期早于开始享受日期", "end_on > '' AND end_on < date(start_on, '-1 day')"),
+    (
+        "enrolments",
+        "入户调查日期早于申请日期",
+        "investigated_on > '' AND investigated_on < applied_on",
+    ),
+    ("members", "死亡日期早于出生日期", "deceased_on > '' AND deceased_on < birth_date"),
+    ("notices", "公示结束日期早于开始日期", "end_on < start_on"),
+]
+_HAS_STATUS = {"enrolments", "members", "visits", "declared_relatives"}
+_HOUSEHOLD = {"enrolments", "members", "visits"}
+
+
+def _live(table: str) -> str:
+    return " AND status = 'active'" if table in _HAS_STATUS else ""
+
+
+def date_findings(store: Store, today: dt.date) -> list[Finding]:
+    """Stored dates a user could not enter today: before the domain's floor, far in the
+    future (a notice until 2099, a review in 2100), not a date at all, or out of order
+    (a stop before the start).  The message names the table and row, not the person."""
+    out: list[Finding] = []
+    for where, label, floor, ahead in _DATE_COLUMNS:
+        table, col = where.split(".")
+        hh = "household_id" if table in _HOUSEHOLD else "NULL"
+        latest = (today + dt.timedelta(days=ahead)).isoformat()
+        sql = (
+            f"SELECT id, {hh}, date({col}) IS NOT {col}, {col} < :floor, {col} > :latest "
+            f"FROM {table} "
+            f"WHERE {col} > ''{_live(table)} AND ({col} < :floor OR {col} > :latest "
+            f"OR date({col}) IS NOT {col}) ORDER BY id"
+        )
+        args = {"floor": floor.isoformat(), "latest": latest}
+        for rid, hid, unreadable, early, late in store.conn.execute(sql, args):
+            if unreadable:
+                code, why = "date_unreadable", f"{label}不是有效日期（应为 YYYY-MM-DD）"
+            elif early:
+                code, why = "date_before_floor", f"{label}早于{floor}"
+            elif ahead == 0:
+                code, why = "date_far_future", f"{label}晚于今天{today}"
+            else:
+                code, why = "date_far_future", f"{label}晚于{latest}（今天起{ahead}天以后）"
+            out.append(Finding(code, f"{why}（{table} 第{rid}条）", hid))
+    for table, label, cond in _DATE_ORDER:
+        hh = "household_id" if table in _HOUSEHOLD else "NULL"
+        sql = f"SELECT id, {hh} FROM {table} WHERE {cond}{_live(table)} ORDER BY id"
+        for rid, hid in store.conn.execute(sql):
+            out.append(Finding("date_out_of_order", f"{label}（{table} 第{rid}条）", hid))
+    return out
+
+
+# Checks written as functions (store, today) -> findings, run after the SQL rules above.
+_FUNCTIONS: list[Callable[[Store, dt.date], list[Finding]]] = [
+    date_findings,
+]
+
+
 def run_checks(store: Store, today: dt.date | None = None) -> tuple[list[str], list[Finding]]:
     """(integrity problems, rule findings); both empty means all is well."""
     today = today or dt.date.today()
@@ -153,4 +235,6 @@ def run_checks(store: Store, today: dt.date | None = None) -> tuple[list[str], l
     for code, message, sql in _RULES:
         for hid, member in store.conn.execute(sql, {"today": today.isoformat()}):
             findings.append(Finding(code, message, hid, member))
+    for check in _FUNCTIONS:
+        findings += check(store, today)
     return integrity, findings

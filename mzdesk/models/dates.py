@@ -53,11 +53,12 @@ NOTICE_MAX_AHEAD_DAYS = 30
 NOTICE_MAX_BACKDATE_DAYS = 30
 # The date printed as issued (落款日期): near the notice's period.
 NOTICE_ISSUED_BACK_DAYS = 60
-# The next review (下次复核) is at most this far ahead: the longest review
-# interval of any category is 12 months; three years is a mistake.
+# A local category's review interval (复核周期, months) is at most this (the
+# national categories review every 6 or 12 months).
+MAX_REVIEW_MONTHS = 24
+# The next review (下次复核) is at most this far ahead: the longest interval plus a
+# decision a month ahead stays well inside; 2100 is a mistake.
 REVIEW_DUE_AHEAD_DAYS = 3 * 366
-# A local category's review interval (复核周期, months) is at most this.
-MAX_REVIEW_MONTHS = 36
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def check_date(
     day = to_day(value, kind, field)
     now = today or current_day()
     earliest, latest = bounds(kind, now)
-    if day < rule.floor:
+    if day < earliest == rule.floor:
         raise _refuse(field, "date_too_early", f"{rule.label}不能早于{rule.floor}（现为{day}）")
     if day < earliest:
         msg = f"{rule.label}不能早于{earliest}（今天{now}前{rule.back_days}天），现为{day}"

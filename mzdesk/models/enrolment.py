@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass, fields
 
 from ..resources import load_json
+from . import dates
 from .auth import require
 from .errors import MzError, NotFound
 from .money import check_assistance
@@ -139,8 +140,8 @@ def add_local_category(store: Store, code: str, name: str, unit: str = "person",
         raise MzError("类别名称不能为空", "bad_category_name")
     if unit not in UNITS or payment not in PAYMENTS:
         raise MzError(f"保障单位应为 {UNITS}，发放方式应为 {PAYMENTS}", "bad_category")
-    if review_months < 0:
-        raise MzError("复核周期不能为负数", "bad_category")
+    if not 0 <= review_months <= dates.MAX_REVIEW_MONTHS:
+        raise MzError(f"复核周期应为0至{dates.MAX_REVIEW_MONTHS}个月", "bad_category")
     shipped = {c["code"] for c in load_json("categories.json")["categories"]}
     if code in shipped:
         raise MzError(f"类别代码 {code} 与国家类别重复", "category_exists")
@@ -195,13 +196,36 @@ def describe(store: Store, e: Enrolment) -> str:
 # -- rules -----------------------------------------------------------------------------
 def _day(value: dt.date | str | None, default: dt.date | None = None) -> dt.date:
     if value is None:
-        return default or dt.date.today()
-    if isinstance(value, dt.date):
-        return value
+        return default or dates.current_day()
     try:
-        return dt.date.fromisoformat(str(value))
+        return dates.parse_day(value)
     except ValueError:
         raise MzError(f"日期格式应为 YYYY-MM-DD: {value!r}", "bad_date") from None
+
+
+def _on(kind: str, value, *steps: tuple[str, str | None]) -> dt.date:
+    """The date of an action (default today) within :mod:`.dates` bounds, not before ``steps``."""
+    day = dates.current_day() if value is None else value
+    return dates.check_date(kind, day, not_before=steps)
+
+
+def _decided(store: Store, e: Enrolment) -> list[tuple[str, str | None]]:
+    """The decisions a stop or a review may not precede: the confirmation (or, for an
+    enrolment imported as active, its start) and the last review.  A stop dated before
+    them would silently rewrite months already counted."""
+    steps: list[tuple[str, str | None]] = [("开始享受日期", e.start_on)]
+    events = store.conn.execute(
+        "SELECT action, detail FROM enrolment_events WHERE enrolment_id = ? "
+        "AND action IN ('confirm', 'review') ORDER BY id",
+        (e.id,),
+    )
+    for action, detail in events:
+        d = json.loads(detail or "{}")
+        if action == "confirm" and d.get("confirmed_on"):
+            steps[0] = ("审核确认日期", d["confirmed_on"])
+        elif action == "review" and d.get("on"):
+            steps[1:] = [("上次复核日期", d["on"])]
+    return steps
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -312,8 +336,8 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
             raise TransitionRefused(f"“{cat['name']}”按人保障，请选择保障对象（家庭成员）",
                                     "member_required")  # fmt: skip
         if member_id is not None:
-            m = store.one("SELECT household_id, status, deceased_on, name FROM members WHERE id = ?",
-                          (member_id,))  # fmt: skip
+            m = store.one("SELECT household_id, status, deceased_on, name, birth_date FROM members "
+                          "WHERE id = ?", (member_id,))  # fmt: skip
             if m is None or m["status"] != "active" or m["household_id"] != household_id:
                 raise TransitionRefused("所选成员不属于该家庭", "member_not_in_household")
             if m["deceased_on"]:
@@ -334,7 +358,8 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
         if covered < 1:
             raise TransitionRefused("保障人口至少为1人", "bad_covered")
         _conflicts(store, household_id, member_id, cat)
-        day = _day(applied_on)
+        born = ("出生日期", m["birth_date"]) if member_id is not None else ("", None)
+        day = _on("applied_on", applied_on, born)
         row = dict(uid=new_uid(), household_id=household_id, member_id=member_id,
                    category=category, **{"class": cls}, state="applied", covered=covered,
                    monthly_fen=monthly_fen, applied_on=day.isoformat(), notice_pending="",
@@ -397,9 +422,9 @@ def record_investigation(store: Store, enrolment_id: int, investigators: list[st
         raise TransitionRefused("入户调查至少需要两名调查人员", "too_few_investigators")
     if not verification or not verification.strip():
         raise TransitionRefused("请填写家庭经济状况核对结果", "verification_required")
-    day = _day(on)
     with store.transaction():
         e = get(store, enrolment_id)
+        day = _on("investigated_on", on, ("申请日期", e.applied_on))
         return _move(store, e, "record_investigation", conclusion,
                      {"investigators": names, "verification": verification.strip(),
                       "on": day.isoformat()}, investigated_on=day.isoformat())  # fmt: skip
@@ -417,9 +442,10 @@ def deliberate(store: Store, enrolment_id: int, attendance: int, result: str,
             raise TransitionRefused("请先登记入户调查结果，再进行民主评议", "not_investigated")
         if attendance < 1 or not result.strip():
             raise TransitionRefused("请填写参会人数和评议结果", "deliberation_incomplete")
+        day = _on("deliberated_on", on, ("入户调查日期", e.investigated_on))
         return _move(store, e, "deliberate", result,
                      {"attendance": attendance, "result": result.strip(),
-                      "on": _day(on).isoformat()})  # fmt: skip
+                      "on": day.isoformat()})  # fmt: skip
 
 
 def ready_for_notice(store: Store, e: Enrolment) -> str | None:
@@ -468,7 +494,7 @@ def submit(store: Store, enrolment_id: int, today: dt.date | None = None,
            reason: str = "") -> Enrolment:  # fmt: skip
     """公示 → 待审核: only after the notice period has ended with no open objection."""
     require(store, "enrolment.edit")
-    today = _day(today)
+    today = _on("submitted_on", today)
     with store.transaction():
         e = get(store, enrolment_id)
         if e.state == "publicised":
@@ -491,17 +517,17 @@ def confirm(store: Store, enrolment_id: int, today: dt.date | None = None,
     """待审核 → 在保 (审核确认, county).  Payment starts per the lifecycle setting;
     the first review falls due after the category's interval."""
     require(store, "enrolment.confirm")
-    today = _day(today)
     with store.transaction():
         e = get(store, enrolment_id)
         if e.state != "submitted":
             return _move(store, e, "confirm", reason)
+        today = _on("confirmed_on", today, ("申请日期", e.applied_on))
         _require_notice_done(store, e, today, "审核确认")
         cat = category(store, e.category)
         _conflicts(store, e.household_id, e.member_id, cat, exclude_id=e.id, states=("active",))
         start = payment_start(today)
         months = int(cat.get("review_months") or 0)
-        due = add_months(start, months).isoformat() if months else None
+        due = _on("review_due", add_months(start, months)).isoformat() if months else None
         return _move(store, e, "confirm", reason, {"confirmed_on": today.isoformat()},
                      start_on=start.isoformat(), review_due=due)  # fmt: skip
 
@@ -513,8 +539,11 @@ def reject(store: Store, enrolment_id: int, reason: str,
     reason = _need_reason(reason, "不予确认")
     with store.transaction():
         e = get(store, enrolment_id)
-        return _move(store, e, "reject", reason, {"on": _day(today).isoformat()},
-                     end_on=_day(today).isoformat())  # fmt: skip
+        if e.state in ACTIONS["reject"][1]:
+            today = _on("rejected_on", today, ("申请日期", e.applied_on))
+        today = _day(today)
+        return _move(store, e, "reject", reason, {"on": today.isoformat()},
+                     end_on=today.isoformat())  # fmt: skip
 
 
 def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = None,
@@ -522,9 +551,11 @@ def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = N
     """在保 → 停发 from the first day of next month; goes on the next notice as 停发."""
     require(store, "enrolment.confirm")
     reason = _need_reason(reason, "停发")
-    today = _day(today)
     with store.transaction():
         e = get(store, enrolment_id)
+        if e.state == "active":
+            today = _on("stopped_on", today, *_decided(store, e))
+        today = _day(today)
         end = add_months(today.replace(day=1), 1) - dt.timedelta(days=1)
         return _move(store, e, "stop", reason, {"on": today.isoformat()},
                      end_on=end.isoformat(), stop_reason=reason,
@@ -539,11 +570,13 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
     A change applies from :func:`payment_start` of ``today`` (the month after, as a
     stop does); the event keeps the old terms for the months paid before."""
     require(store, "enrolment.edit")
-    today = _day(today)
     if outcome not in REVIEW_OUTCOMES:
         raise TransitionRefused(f"复核结果应为 {'、'.join(REVIEW_OUTCOMES)} 之一", "bad_outcome")
     with store.transaction():
         e = get(store, enrolment_id)
+        if e.state == "active":
+            today = _on("reviewed_on", today, *_decided(store, e))
+        today = _day(today)
         if outcome == "stop":
             if e.state != "active":
                 return _move(store, e, "review", reason)
@@ -554,7 +587,8 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
                          notice_pending="stop")  # fmt: skip
         cat = category(store, e.category)
         months = int(cat.get("review_months") or 0)
-        cols: dict = {"review_due": add_months(today, months).isoformat() if months else None}
+        due = _on("review_due", add_months(today, months)).isoformat() if months else None
+        cols: dict = {"review_due": due}
         detail = {"outcome": outcome, "on": today.isoformat()}
         if outcome == "change":
             if monthly_fen is None and cls is None and covered is None:

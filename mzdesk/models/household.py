@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from .dates import BIRTH_FLOOR
 from .errors import FieldError
 from .ids import normalise_id, normalise_phone, parse_disability_cert, parse_id
 from .vocab import INCOME_SOURCES, vocab
@@ -152,6 +153,8 @@ def validate_member(m: Member, row: int, today: dt.date) -> list[FieldError]:
             bad("deceased_on", "bad_date", "死亡日期在未来")
         elif m.birth_date and m.deceased_on < m.birth_date:
             bad("deceased_on", "bad_date", "死亡日期早于出生日期")
+        elif m.deceased_on < BIRTH_FLOOR:  # the floor of dates.RULES["deceased_on"]
+            bad("deceased_on", "date_too_early", f"死亡日期不能早于{BIRTH_FLOOR}")
     return problems
 
 

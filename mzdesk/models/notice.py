@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import dates
 from . import enrolment as enr
 from .auth import require
 from .errors import MzError, NotFound
@@ -38,7 +39,7 @@ NOTICE_MAX_DAYS = 60
 # A notice may start before today only when it records a paper notice already posted
 # (backdate_reason says when and where), and at most this many days back: otherwise a
 # start 10 days ago plus an immediate submit skips the 7 days on the board.
-NOTICE_MAX_BACKDATE_DAYS = 30
+NOTICE_MAX_BACKDATE_DAYS = dates.NOTICE_MAX_BACKDATE_DAYS
 
 
 @dataclass
@@ -138,7 +139,7 @@ def group_key(group: str) -> tuple[int, str]:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return dates.current_day()
 
 
 def is_backdated(start: dt.date, today: dt.date | None = None) -> bool:
@@ -150,7 +151,8 @@ def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
     """The period rules, for the notice builder to show before publishing.
 
     ``days`` from ``notice_min_days`` (7) to :data:`NOTICE_MAX_DAYS`; ``start`` today or
-    later, or up to :data:`NOTICE_MAX_BACKDATE_DAYS` earlier with a ``backdate_reason``.
+    up to ``dates.NOTICE_MAX_AHEAD_DAYS`` later, or up to :data:`NOTICE_MAX_BACKDATE_DAYS`
+    earlier with a ``backdate_reason``.
     """
     today = today or _today()
     min_days = int(enr.lifecycle_settings()["notice_min_days"])
@@ -165,6 +167,10 @@ def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
         if not spec.backdate_reason.strip():
             raise MzError(f"公示开始日期{spec.start}早于今天（{today}）：只有补录已张贴的纸质公示"
                           "才能这样做，请填写补录说明（张贴日期和地点）", "notice_backdated")  # fmt: skip
+    else:  # a start in 2099 would hold its enrolments in 公示 for decades
+        dates.check_date("notice_start", spec.start, today=today, field="start")
+    if spec.issued_on is not None:
+        dates.check_date("notice_issued", spec.issued_on, today=today, field="issued_on")
 
 
 def township_name(store: Store) -> str:
@@ -387,7 +393,7 @@ def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: st
                   raised_on: dt.date | None = None) -> int:  # fmt: skip
     """Record an objection to one row of a notice; it blocks submission until closed."""
     require(store, "enrolment.edit")
-    raised_on = raised_on or dt.date.today()
+    raised_on = dates.check_date("objection_on", raised_on or dates.current_day())
     if not raised_by.strip() or not content.strip():
         raise MzError("请填写异议人和异议内容", "objection_incomplete")
     with store.transaction():

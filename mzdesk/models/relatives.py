@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from ..resources import load_json
+from . import dates
 from .auth import require
 from .enrolment import END_STATES
 from .errors import FieldError, NotFound, ValidationError
@@ -117,6 +118,10 @@ def declare(store: Store, declarant_name: str, declarant_role: str, declarant_vi
         number = parse_id(id_number).number
     except FieldError as exc:
         problems.append(exc)
+    try:
+        declared_on = dates.check_date("declared_on", declared_on or dates.current_day())
+    except ValidationError as exc:
+        problems += exc.problems
     if problems:
         raise ValidationError(problems)
     with store.transaction() as conn:
@@ -135,7 +140,7 @@ def declare(store: Store, declarant_name: str, declarant_role: str, declarant_vi
             "id_number": number,
             "relation": relation,
             "note": note.strip(),
-            "declared_on": (declared_on or dt.date.today()).isoformat(),
+            "declared_on": declared_on.isoformat(),
             **store.stamp(new=True),
         }
         cols = ", ".join(row)

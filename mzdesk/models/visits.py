@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import dates
 from .auth import allowed, require
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .forms import (
@@ -221,8 +222,11 @@ class Visits:
                                        f"入户日期{DATE_HINT}（现填“{bad_day}”）"))  # fmt: skip
         elif not isinstance(v.visit_date, dt.date):
             problems.append(FieldError("visit_date", "bad_date", "请填写入户日期"))
-        elif v.visit_date > today:
-            problems.append(FieldError("visit_date", "bad_date", "入户日期不能在未来"))
+        else:  # not in the future, not before the records floor (dates.RULES)
+            try:
+                dates.check_date("visit_date", v.visit_date, today=today)
+            except ValidationError as exc:
+                problems += exc.problems
         if v.kind not in VISIT_KINDS:
             problems.append(FieldError("kind", "bad_kind", f"入户类型无效: {v.kind!r}"))
         v.conclusion = (v.conclusion or "").strip()

@@ -23,7 +23,8 @@ def active(store, hid, **kw):
     return enr.confirm(store, e.id, today=dt.date(2026, 12, 15))
 
 
-def test_notice_over_not_submitted_and_review_overdue(store, family):
+def test_notice_over_not_submitted_and_review_overdue(store, family, clock):
+    clock(dt.date(2027, 7, 2))
     e, _ = publicised(store, family.id)
     assert ("notice_over_not_submitted", None) not in codes(store, dt.date(2026, 12, 7))
     assert ("notice_over_not_submitted", None) in codes(store, AFTER)

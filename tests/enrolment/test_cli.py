@@ -35,7 +35,8 @@ def test_lifecycle_and_notice_from_cli(store, family, single, tmp_path, capsys):
     store.close()
     d = ["--db", db]
     out = run(capsys, "enrol", "apply", *d, "--household", str(family.id), "--category",
-              "rural_dibao", "--class", "二类", "--amount", "760", "--operator", "刘干事")  # fmt: skip
+              "rural_dibao", "--class", "二类", "--amount", "760", "--operator", "刘干事",
+              "--date", "2026-11-01")  # fmt: skip
     eid = int(re.search(r"保障记录(\d+)", out).group(1))
     assert "状态=申请" in out and "金额=760.00元" in out
     run(capsys, "enrol", "investigate", *d, str(eid))
@@ -69,7 +70,7 @@ def test_lifecycle_and_notice_from_cli(store, family, single, tmp_path, capsys):
     out = run(capsys, "enrol", "confirm", *d, str(eid), "--date", "2026-12-15")
     assert "状态=在保" in out and "复核到期=2027-07-01" in out
     out = run(capsys, "enrol", "review", *d, str(eid), "--outcome", "change", "--amount", "500",
-              "--reason", "收入增加", "--date", "2027-06-20")  # fmt: skip
+              "--reason", "收入增加", "--date", "2026-12-20")  # fmt: skip
     assert "金额=500.00元" in out
     hist = json.loads(run(capsys, "enrol", "history", *d, str(eid)))
     assert [h["action"] for h in hist][-3:] == ["submit", "confirm", "review"]

@@ -117,7 +117,8 @@ def test_submit_refused_during_notice_period(store, family):
     assert enr.get(store, e.id).state == "publicised"
 
 
-def test_open_objection_blocks_submit_and_confirm_until_closed(store, family):
+def test_open_objection_blocks_submit_and_confirm_until_closed(store, family, clock):
+    clock(dt.date(2026, 12, 9))
     e, nid = publicised(store, family.id)
     oid = nt.add_objection(store, nid, e.id, "村民赵某", "该户有车", raised_on=dt.date(2026, 12, 3))
     with pytest.raises(enr.TransitionRefused, match="1条异议尚未处理完毕") as exc:
@@ -218,8 +219,9 @@ def test_create_refusals(store, family, single):
     assert store.scalar("SELECT count(*) FROM enrolments") == 0
 
 
-def test_assistance_amounts_in_fen_are_capped_however_they_come(store, family, single):
+def test_assistance_amounts_in_fen_are_capped_however_they_come(store, family, single, clock):
     """Fen passed directly (not parsed from yuan) meet the same 100,000 元 cap."""
+    clock(dt.date(2027, 6, 20))
     from mzdesk.models.money import MAX_ASSISTANCE_FEN
 
     too_much = MAX_ASSISTANCE_FEN + 1
@@ -271,13 +273,15 @@ def active(store, household_id, **kw):
     return enr.confirm(store, e.id, today=dt.date(2026, 12, 15))
 
 
-def test_review_keep_sets_next_due(store, family):
+def test_review_keep_sets_next_due(store, family, clock):
+    clock(dt.date(2027, 6, 20))
     e = active(store, family.id)
     e = enr.review(store, e.id, "keep", today=dt.date(2027, 6, 20), reason="情况稳定")
     assert (e.state, e.review_due, e.notice_pending) == ("active", "2027-12-20", "")
 
 
-def test_review_change_goes_on_next_notice(store, family):
+def test_review_change_goes_on_next_notice(store, family, clock):
+    clock(dt.date(2027, 6, 20))
     e = active(store, family.id)
     with pytest.raises(enr.TransitionRefused, match="请填写新的金额"):
         enr.review(store, e.id, "change", today=dt.date(2027, 6, 20))
@@ -285,14 +289,16 @@ def test_review_change_goes_on_next_notice(store, family):
                    reason="务工收入增加")  # fmt: skip
     assert (e.monthly_fen, e.notice_pending) == (50000, "change")
     assert enr.history(store, e.id)[-1]["detail"]["old_fen"] == 76000
-    nid = nt.create_notice(store, nt.NoticeSpec(dt.date(2027, 7, 1), hotline="1"))
+    spec = nt.NoticeSpec(dt.date(2027, 7, 1), hotline="1")
+    nid = nt.create_notice(store, spec, today=dt.date(2027, 6, 20))
     n = nt.get_notice(store, nid)
     assert [(i.action, i.monthly_fen) for i in n.items] == [("change", 50000)]
     assert "变更公示" in n.title
     assert enr.get(store, e.id).notice_pending == ""
 
 
-def test_review_stop_and_stop(store, family, single):
+def test_review_stop_and_stop(store, family, single, clock):
+    clock(dt.date(2027, 3, 5))
     e = active(store, family.id)
     with pytest.raises(enr.TransitionRefused, match="必须填写原因"):
         enr.review(store, e.id, "stop", today=dt.date(2027, 3, 5))
