@@ -154,7 +154,7 @@ def validate_member(m: Member, row: int, today: dt.date) -> list[FieldError]:
         elif m.birth_date and m.deceased_on < m.birth_date:
             bad("deceased_on", "bad_date", "死亡日期早于出生日期")
         elif m.deceased_on < BIRTH_FLOOR:  # the floor of dates.RULES["deceased_on"]
-            bad("deceased_on", "date_too_early", f"死亡日期不能早于{BIRTH_FLOOR}")
+            bad("deceased_on", "bad_date", f"死亡日期不能早于{BIRTH_FLOOR}")
     return problems
 
 
