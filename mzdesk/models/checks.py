@@ -197,13 +197,12 @@ def date_findings(store: Store, today: dt.date) -> list[Finding]:
         hh = "household_id" if table in _HOUSEHOLD else "NULL"
         latest = (today + dt.timedelta(days=ahead)).isoformat()
         sql = (
-            f"SELECT id, {hh}, date({col}) IS NOT {col}, {col} < :floor, {col} > :latest "
-            f"FROM {table} "
+            f"SELECT id, {hh}, date({col}) IS NOT {col}, {col} < :floor FROM {table} "
             f"WHERE {col} > ''{_live(table)} AND ({col} < :floor OR {col} > :latest "
             f"OR date({col}) IS NOT {col}) ORDER BY id"
         )
         args = {"floor": floor.isoformat(), "latest": latest}
-        for rid, hid, unreadable, early, late in store.conn.execute(sql, args):
+        for rid, hid, unreadable, early in store.conn.execute(sql, args):
             if unreadable:
                 code, why = "date_unreadable", f"{label}不是有效日期（应为 YYYY-MM-DD）"
             elif early:

@@ -88,6 +88,7 @@ RULES: dict[str, DateRule] = {
     "notice_issued": DateRule(
         "公示落款日期", ahead_days=NOTICE_MAX_AHEAD_DAYS, back_days=NOTICE_ISSUED_BACK_DAYS
     ),
+    "roster_month": DateRule("名册在保起始月份", ahead_days=DECISION_AHEAD_DAYS),
     "objection_on": DateRule("异议日期"),
     "visit_date": DateRule("入户日期"),
     "declared_on": DateRule("备案日期"),

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..models.bulk import insert_many
+from ..models.dates import check_date
 from ..models.enrolment import categories
 from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
@@ -840,6 +841,7 @@ def apply(store: Store, plan: RosterPlan, month: dt.date | None = None,
         )
     today = today or dt.date.today()
     start = (month or today).replace(day=1).isoformat()
+    check_date("roster_month", start, today=today, field="month")  # not 1900, not 2099
     registry = Registry(store)
     creates = [fh for fh in plan.households if fh.action == "create"]
     updates = [fh for fh in plan.households if fh.action == "update"]

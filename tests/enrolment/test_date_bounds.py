@@ -461,3 +461,37 @@ def test_check_flags_stored_dates_out_of_bounds_without_personal_data(store, fam
     text = " ".join(f.message for f in findings if f.code.startswith("date_"))
     for m in family.members:
         assert m.name not in text and m.id_number not in text
+
+
+def test_a_roster_imported_as_paid_from_2099_is_refused(store, tmp_path):
+    from tests.helpers import make_id
+    from tests.roster.books import member_per_row
+
+    roster = tmp_path / "roster.xlsx"
+    member_per_row(
+        roster,
+        [{"village": "甲村", "amount": 900, "members": [("甲", "户主", make_id("19600101", 1))]}],
+    )
+    db = store.path
+    store.close()
+    refused_by_cli(
+        db,
+        "roster",
+        "import",
+        str(roster),
+        "--month",
+        "2099-01",
+        message="名册在保起始月份不能晚于",
+    )
+    refused_by_cli(
+        db,
+        "roster",
+        "import",
+        str(roster),
+        "--month",
+        "1900-01",
+        message="年份应在2000至2100年之间",  # the month parser's own floor
+    )
+    month = T.strftime("%Y-%m")
+    r = mzdesk("roster", "import", str(roster), "--month", month, "--db", str(db))
+    assert r.returncode == 0, r.stderr

@@ -46,17 +46,19 @@ def test_panel_walks_the_lifecycle(qtbot, store, family, warnings):
     assert "同一人同一类别" in warnings[-1]
 
 
-def test_panel_review_and_stop(qtbot, store, family, warnings):
+def test_panel_review_and_stop(qtbot, store, family, warnings, clock):
     e, _ = publicised(store, family.id)
     enr.submit(store, e.id, today=AFTER)
     enr.confirm(store, e.id, today=dt.date(2026, 12, 15))
     p = EnrolmentPanel(store, family.id)
     qtbot.addWidget(p)
     assert p.buttons["review"].isEnabled() and p.buttons["stop"].isEnabled()
+    clock(dt.date(2027, 6, 1))  # the review six months on
     assert p.act("review", outcome="change", monthly_fen=50000, reason="收入增加",
                  today=dt.date(2027, 6, 1))  # fmt: skip
     assert p.list.item(0, 5).text() == "500.00"
     assert not p.act("stop", reason="")
+    clock(dt.date(2027, 8, 3))
     assert p.act("stop", reason="迁出", today=dt.date(2027, 8, 3))
     assert p.list.item(0, 3).text() == "停发" and not p.buttons["review"].isEnabled()
 
