@@ -239,6 +239,12 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
                 raise MzError(f"保障记录{eid}不能公示：{why}", "not_ready_for_notice")
         if not rows:
             raise MzError("没有待公示的保障记录", "nothing_to_publicise")
+        # a notice cannot go up before the home visits it reports on (the latest one)
+        visits = [(r["investigated_on"], r["id"]) for r in rows if r["action"] == "new"]
+        last, eid = max((v for v in visits if v[0]), default=(None, 0))
+        visit = (f"保障记录{eid}的入户调查日期", last)
+        day = today or _today()
+        dates.check_date("notice_start", spec.start, today=day, field="start", not_before=[visit])
         town = township_name(store)
         d = defaults(store)
         end = period_end(spec.start, spec.days)

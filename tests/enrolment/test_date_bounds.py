@@ -257,6 +257,22 @@ def test_a_notice_issued_far_from_today_is_refused(store, family):
     refused(store, lambda: nt.create_notice(store, spec), "公示落款日期不能晚于")
 
 
+def test_a_paper_notice_is_not_recorded_as_posted_before_the_home_visit(store, family):
+    e = applied(store, family.id, on=-30)
+    enr.start_investigation(store, e.id)
+    enr.record_investigation(store, e.id, ["刘干事", "陈干事"], "核对通过", days(-10))
+    enr.deliberate(store, e.id, 12, "同意", days(-5))
+    spec = nt.NoticeSpec(start=days(-11), hotline=HOTLINE, backdate_reason="已张贴")
+    err = refused(
+        store,
+        lambda: nt.create_notice(store, spec),
+        f"公示开始日期不能早于保障记录{e.id}的入户调查日期{days(-10)}",
+    )
+    assert err.problems[0].field == "start"
+    spec.start = days(-10)
+    assert nt.create_notice(store, spec)
+
+
 def test_an_objection_is_not_dated_in_the_future(store, family):
     e = reviewed(store, family.id)
     nid = nt.create_notice(
