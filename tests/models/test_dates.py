@@ -127,3 +127,10 @@ def test_forms_and_visits_read_dates_with_the_same_parser():
     from mzdesk.models import forms, visits
 
     assert forms.parse_day is dates.parse_day is visits.parse_day
+
+
+def test_the_examples_in_the_module_docs_hold():
+    import doctest
+
+    result = doctest.testmod(dates)
+    assert result.attempted >= 4 and result.failed == 0
