@@ -292,3 +292,19 @@ def test_a_wrong_password_on_a_read_only_command_still_counts(tmp_path, monkeypa
     monkeypatch.setenv("MZDESK_PASSWORD", "admin-pass-1")
     assert "家庭 3 户" in mz("stats", "--db", str(db)).stdout
     assert account() == (1, None)  # a read-only login records nothing
+
+
+def test_the_readme_quick_start_works_from_a_missing_file(tmp_path):
+    """The README's quick start, run as written (with the file in a fresh folder)."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    db = tmp_path / "town.sqlite"
+    outputs = []
+    for line in block.strip().splitlines():
+        words = shlex.split(line, comments=True)
+        assert words[0] == "mzdesk", line
+        outputs.append(mz(*[str(db) if w == "town.sqlite" else w for w in words[1:]]).stdout)
+    assert "已添加 2000 户演示家庭" in outputs[0]
+    assert "家庭 2000 户" in outputs[-1]

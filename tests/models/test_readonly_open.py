@@ -281,3 +281,17 @@ def test_a_read_only_login_checks_the_password_and_writes_nothing(with_account):
     auth.login(rw, "admin", "admin-pass-1")
     rw.close()
     assert _account(path)["last_login_at"] is not None
+
+
+def test_an_encrypted_file_opens_read_only_and_refuses_writes(tmp_path):
+    from mzdesk.models import cipher
+
+    path = make_current(tmp_path / "mz.sqlite", households=1)
+    cipher.encrypt_file(path, "a-long-passphrase")
+    before = digest(path)
+    store = Store.open(path, readonly=True, key="a-long-passphrase")
+    assert store.scalar("SELECT count(*) FROM households") == 1
+    with pytest.raises(sqlite3.OperationalError, match="readonly|query_only"):
+        store.conn.execute("UPDATE households SET village = 'x'")
+    store.close()
+    assert digest(path) == before
