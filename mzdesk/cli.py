@@ -34,27 +34,149 @@ def db_option(f):
 
 _ASK = object()
 
+# How each command opens the database: "read" (read-only: never created, upgraded or
+# written, not even a login's bookkeeping) or "write" (an older file is backed up, then
+# upgraded); a callable decides from the command's parameters.  Every command is listed
+# (tests/cli/test_foreign_files.py walks the click tree), so a new one cannot be forgotten.
+READ, WRITE = "read", "write"
+COMMAND_MODES = {
+    "init": WRITE,
+    "demo": WRITE,
+    "households find": READ,
+    "households show": READ,
+    "check": READ,
+    "stats": READ,
+    "booklet": READ,
+    "checklist": READ,
+    "sample": lambda p: READ if p.get("dry_run") else WRITE,  # records the spot check
+    "notice": WRITE,  # records the notice; --reprint counts the print
+    "enrol list": READ,
+    "enrol history": READ,
+    **{
+        f"enrol {c}": WRITE
+        for c in (
+            "apply",
+            "investigate",
+            "submit",
+            "confirm",
+            "reject",
+            "stop",
+            "survey",
+            "deliberate",
+            "review",
+            "object",
+            "resolve",
+            "category-add",
+        )
+    },
+    "operators add": WRITE,
+    "operators list": READ,
+    "operators passwd": WRITE,
+    "operators lock": WRITE,
+    "operators unlock": WRITE,
+    "audit verify": READ,
+    "audit show": READ,
+    "audit seal": WRITE,
+    "backup": READ,  # the online backup API reads; the copy is another file
+    "restore": WRITE,
+    "selftest": READ,
+    "keys init": WRITE,
+    "keys show": READ,
+    "keys export-public": READ,
+    "keys trust": WRITE,
+    "keys revoke": WRITE,
+    "keys export-identity": READ,
+    "sync export": WRITE,
+    "sync import": WRITE,
+    "sync assign": WRITE,
+    "sync conflicts": READ,
+    "sync resolve": WRITE,
+    "sync status": READ,
+    "roster import": WRITE,
+    "roster undo": WRITE,
+    "roster batches": READ,
+    "roster export": READ,
+    "roster registry": READ,
+    "relatives add": WRITE,
+    "relatives withdraw": WRITE,
+    "relatives list": READ,
+    "relatives flagged": READ,
+    "encrypt": WRITE,
+    "decrypt": WRITE,
+}
 
-def open_store(db_path: str | None, create: bool = False, key=_ASK):
+
+def command_name(ctx: click.Context) -> str:
+    """``households find`` for the context of ``mzdesk households find``."""
+    names = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+def command_mode(ctx: click.Context) -> str:
+    """READ or WRITE for the running command (see :data:`COMMAND_MODES`)."""
+    name = command_name(ctx)
+    if name not in COMMAND_MODES:
+        raise KeyError(f"command {name!r} is not in cli.COMMAND_MODES: say whether it writes")
+    mode = COMMAND_MODES[name]
+    return mode(ctx.params) if callable(mode) else mode
+
+
+def open_store(db_path: str | None, create: bool = False, key=_ASK, readonly: bool | None = None):
     """Open and log in; ``key``: the database passphrase (default: :func:`cipher_cli.db_key`,
-    ``$MZDESK_DB_KEY`` or a prompt), ``None`` for a plain file whatever the environment."""
+    ``$MZDESK_DB_KEY`` or a prompt), ``None`` for a plain file whatever the environment.
+
+    ``readonly``: default from the running command's entry in :data:`COMMAND_MODES`
+    (read-write outside a command)."""
     from .cipher_cli import db_key
-    from .models.auth import cli_login, require_login
+    from .models.auth import LoginFailed, cli_login, require_login
     from .models.store import Store
 
     path = db_path or default_db_path()
+    if readonly is None:
+        ctx = click.get_current_context(silent=True)
+        readonly = ctx is not None and command_mode(ctx) == READ
     if key is _ASK:
         key = db_key(path)  # $MZDESK_DB_KEY: encrypted db
-    store = Store.open(path, create=create, key=key)
+    store = Store.open(path, create=create, key=key, readonly=readonly)
     try:
         # $MZDESK_OPERATOR/$MZDESK_PASSWORD once accounts exist (models/auth.py); then every
         # command needs them, reading too, as the window asks before it shows anything
         cli_login(store)
         require_login(store)
+    except LoginFailed as exc:
+        store.close()
+        if not exc.unrecorded:
+            raise
+        # a wrong password on a read-only open is counted like any other: this process holds
+        # no other connection to the file, so a short read-write login is safe here
+        _count_failed_login(path, key)
+        raise
     except BaseException:
         store.close()
         raise
     return store
+
+
+def _count_failed_login(path, key) -> None:
+    """Repeat a failed read-only login read-write, which records the failure (and locks
+    the account after too many); its own :class:`LoginFailed` says how many tries are left."""
+    from .models.auth import cli_login
+    from .models.errors import StoreError
+    from .models.store import Store
+
+    try:
+        store = Store.open(path, create=False, key=key)
+    except StoreError as exc:
+        if exc.code == "read_only_location":
+            return  # a write-protected stick: the read-only login's own message stands
+        raise
+    try:
+        cli_login(store)
+    finally:
+        store.close()
 
 
 def emit_json(data) -> None:
@@ -99,13 +221,30 @@ def init(db_path, site_code, site_name, role):
 @click.option("--households", "count", type=click.IntRange(1, 1_000_000), required=True,
               help="how many households to add")  # fmt: skip
 @click.option("--seed", type=int, default=1, show_default=True, help="same seed, same township")
-def demo(db_path, count, seed):
-    """Add a synthetic demo township (演示数据) to the database."""
-    from .models.demo import generate_demo
+@click.option(
+    "--site-code",
+    default=None,
+    help="a new database's site code (default: demo township 341623101)",
+)
+@click.option(
+    "--site-name", default=None, help="a new database's site name (default: 青山镇民政办)"
+)
+def demo(db_path, count, seed, site_code, site_name):
+    """Add a synthetic demo township (演示数据) to the database.
 
-    store = open_store(db_path)
+    On a missing file: create the database with a demo site first (one command to try mzdesk).
+    """
+    from pathlib import Path
+
+    from .models.demo import ensure_demo_site, generate_demo, validate_demo_site
+
+    validate_demo_site(site_code, site_name)  # bad input: no file is created
+    new = not Path(db_path or default_db_path()).exists()
+    store = open_store(db_path, create=new)
+    if new or site_code or site_name:  # an existing file without a site still says no_site
+        ensure_demo_site(store, site_code, site_name)
     ids = generate_demo(store, count, seed=seed)
-    click.echo(f"已添加 {len(ids)} 户演示家庭")
+    click.echo(f"已添加 {len(ids)} 户演示家庭: {store.path}")
 
 
 @cli.group()

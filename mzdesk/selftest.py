@@ -133,7 +133,7 @@ def _existing(db_path: str) -> str:
     from .models.store import Store
 
     key = os.environ.get(ENV_KEY) if is_encrypted_file(db_path) else None
-    store = Store.open(db_path, create=False, key=key)
+    store = Store.open(db_path, create=False, key=key, readonly=True)  # checks, writes nothing
     try:
         problems = store.integrity_check()
         if problems:

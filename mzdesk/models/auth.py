@@ -103,6 +103,8 @@ class PermissionDenied(MzError):
 
 class LoginFailed(MzError):
     code = "login_failed"
+    # True: a wrong password on a read-only store, not yet counted (see authenticate)
+    unrecorded = False
 
 
 @dataclass(frozen=True)
@@ -265,12 +267,26 @@ def authenticate(store, name: str, password: str) -> Operator:
     """Check a password; count failures and lock after :data:`MAX_FAILURES` in a row.
 
     The failure counter is committed even though the login fails.
+
+    On a read-only store (``Store.open(readonly=True)``) the password is checked and
+    nothing is written: no last login, no counter.  A wrong password there raises
+    :class:`LoginFailed` with ``unrecorded`` set: a read-only connection cannot count it,
+    and opening a second, writing connection beside it would be unsafe (closing it drops
+    the process's SQLite locks).  The caller that knows it holds no other connection (the
+    CLI's ``open_store``) closes the read-only store and repeats the login read-write, so
+    that the failure counts and the lock-out holds for read-only commands too.
     """
     r = store.one("SELECT * FROM operators WHERE name = ?", (name.strip(),))
     if r is None:
         raise LoginFailed("账号或密码不正确")
     if r["locked"]:
         raise LoginFailed("账号已锁定，请联系管理员解锁", "account_locked")
+    if getattr(store, "readonly", False):
+        if not check_password(password, r["pw_hash"]):
+            failed = LoginFailed("账号或密码不正确")
+            failed.unrecorded = True
+            raise failed
+        return get_operator(store, r["name"])
     ts = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
     if not check_password(password, r["pw_hash"]):
         failures = r["failed_count"] + 1

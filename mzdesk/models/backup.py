@@ -28,7 +28,9 @@ from .errors import MzError
 
 KEEP_DAYS = 30
 KEEP_AT_LEAST = 3
-_AUTO = re.compile(r"^mzdesk-(\d+)-(\d{8}-\d{6})-(exit|daily|manual|pre-restore)\.sqlite$")
+_AUTO = re.compile(
+    r"^mzdesk-(\d+)-(\d{8}-\d{6})-(exit|daily|manual|pre-restore|pre-upgrade)\.sqlite$"
+)
 
 
 class BackupError(MzError):

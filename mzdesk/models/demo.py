@@ -16,9 +16,12 @@ from ..resources import load_json
 from .household import Household, Member
 from .ids import check_char
 from .registry import Cancel, Progress, Registry
-from .site import require_site
+from .site import Site, get_site, init_site, require_site, validate_site
 from .store import Store
 
+# the demo township (青山镇): the window's first start offers it (app.py), and
+# ``mzdesk demo`` on a missing file creates it
+DEMO_SITE = ("341623101", "青山镇民政办")
 SIZES = (1, 2, 3, 4, 5, 6)
 SIZE_WEIGHTS = (20, 25, 25, 18, 8, 4)
 DEMO_REFERENCE_DAY = dt.date(2026, 1, 1)  # ages are drawn against a fixed day: reproducible
@@ -230,3 +233,26 @@ def insert_demo(
 
         dress_demo_enrolments(store)
     return ids
+
+
+def validate_demo_site(code: str | None, name: str | None) -> tuple[str, str]:
+    """The site a demo is generated for (``--site-code``/``--site-name``; the demo township
+    by default), checked before any file is created."""
+    code = (code or DEMO_SITE[0]).strip()
+    name = (name or (DEMO_SITE[1] if code == DEMO_SITE[0] else "演示乡镇民政办")).strip()
+    validate_site(code, name, "township")
+    return code, name
+
+
+def ensure_demo_site(store: Store, code: str | None = None, name: str | None = None) -> Site:
+    """The database's site; a database without one (just created by ``mzdesk demo``) gets
+    the demo site.  A site given explicitly must be the database's own (``site_exists``)."""
+    site = get_site(store)
+    if site is not None and code is None and name is None:
+        return site
+    if site is not None and code is None:
+        code = site.code
+    code, name = validate_demo_site(code, name)
+    if site is not None and site.code == code and name == site.name:
+        return site
+    return init_site(store, code, name, "township")

@@ -105,20 +105,117 @@ def require_writable(path: str | Path) -> None:
         ) from None
 
 
-def _connect(path: str, key: str | None) -> sqlite3.Connection:
-    """A bare connection (plain SQLite, or SQLCipher with ``key``); no PRAGMAs set."""
+def _connect(path: str, key: str | None, readonly: bool = False) -> sqlite3.Connection:
+    """A bare connection (plain SQLite, or SQLCipher with ``key``); no PRAGMAs set.
+
+    ``readonly``: SQLite's ``mode=ro``, so that nothing on this connection can write the
+    file (an encrypted one: ``query_only``, as SQLCipher is opened by path).
+    """
     if key:
         from .cipher import connect
 
-        return connect(path, key)
+        conn = connect(path, key)
+        if readonly:
+            conn.execute("PRAGMA query_only = ON")
+        return conn
+    if readonly:
+        # as_uri() percent-encodes the path, so a folder named "备份#2" or "50%" stays a name
+        uri = Path(path).absolute().as_uri() + "?mode=ro"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+
+# PRAGMA application_id of every file mzdesk creates or upgrades ("MZDK"): with the
+# schema version and the site table it tells an mzdesk database from another program's
+APPLICATION_ID = 0x4D5A444B
+# what a file from before APPLICATION_ID must hold to be taken for ours: the tables of the
+# first schema (migrations._v1_base), with the site table's own columns
+_V1_TABLES = {"site", "households", "members"}
+_SITE_COLUMNS = {"id", "code", "name", "role"}
+
+
+def _not_mzdesk(path: str, why: str) -> StoreError:
+    return StoreError(
+        f"不是民政桌面数据库：{path}（{why}）。此文件未作任何改动；"
+        "请选择民政桌面的数据库文件，或用 mzdesk init 在新位置创建数据库。",
+        "not_mzdesk",
+    )
+
+
+def _recognise(conn: sqlite3.Connection, path: str, fresh: bool) -> None:
+    """Raise ``not_mzdesk`` unless the file behind ``conn`` is an mzdesk database, or is
+    new (created by this open).  Only reads: a refused file is left byte for byte.
+
+    Ours: ``application_id`` is :data:`APPLICATION_ID` (or 0 on files written before it
+    was set) with ``user_version`` > 0 and the first schema's tables.  A 0-byte or empty
+    file that already existed is somebody else's (a failed copy, another program's
+    placeholder): it is not turned into a database.
+    """
+    if path == ":memory:":
+        return
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables and version == 0 and app_id == 0:
+        if fresh:
+            return
+        raise _not_mzdesk(path, "空文件，没有任何数据表")
+    if app_id not in (0, APPLICATION_ID):
+        raise _not_mzdesk(path, f"属于另一种程序，application_id {app_id}")
+    if version <= 0:
+        raise _not_mzdesk(path, "没有民政桌面的版本号")
+    missing = _V1_TABLES - tables
+    if missing:
+        raise _not_mzdesk(path, "缺少数据表 " + "、".join(sorted(missing)))
+    site_columns = {r[1] for r in conn.execute("PRAGMA table_info(site)")}
+    if not _SITE_COLUMNS <= site_columns:
+        raise _not_mzdesk(path, "site 表不是民政桌面的")
+
+
+def _require_current(store: Store) -> None:
+    """A read-only open reads the file as it is, so it must be of this program's version."""
+    version = store.schema_version
+    if version > len(MIGRATIONS):
+        store.migrate()  # raises schema_too_new, the one message for a newer file
+    if version < len(MIGRATIONS):
+        raise StoreError(
+            f"数据库版本较旧（{version}，本程序为{len(MIGRATIONS)}），需要先升级：请用民政桌面窗口"
+            f"打开，或运行任一写入命令（会先自动备份）：{store.path}",
+            "needs_upgrade",
+        )
+
+
+def _backup_before_upgrade(store: Store) -> None:
+    """Save an mzdesk file that is about to be upgraded into its automatic-backup folder
+    (models/backup.py), so that the upgrade can be undone by a restore."""
+    version = store.schema_version
+    if store.path == ":memory:" or not 0 < version < len(MIGRATIONS):
+        return
+    from .backup import auto_backup
+
+    auto_backup(store, "pre-upgrade")
+
+
+def _claim(conn: sqlite3.Connection) -> None:
+    """Mark a file mzdesk created or upgraded as mzdesk's (``PRAGMA application_id``)."""
+    if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 class Store:
     """An open mzdesk database: the single entry to the data (like Anki's collection)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str, operator: str, key: str | None = None):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: str,
+        operator: str,
+        key: str | None = None,
+        readonly: bool = False,
+    ):
         self.conn: sqlite3.Connection = conn
+        # opened with Store.open(readonly=True): nothing is written, not even a login
+        self.readonly = readonly
         self._db = None
         # the database passphrase (None: plain SQLite); kept so that a worker thread
         # or a backup can open the same encrypted file (models/cipher.py)
@@ -137,17 +234,29 @@ class Store:
     @classmethod
     def open(
         cls, path: str | Path, operator: str | None = None, create: bool = True,
-        key: str | None = None,
+        key: str | None = None, readonly: bool = False,
     ) -> Store:  # fmt: skip
         """Open (and create or upgrade) the database at ``path``.
 
         With ``key`` the file is a SQLCipher database (created encrypted if new);
         see ``models/cipher.py``.
+
+        Only a missing file is created (with ``create``); an existing file must be an mzdesk
+        database (:func:`_recognise`), else ``not_mzdesk`` and the file is left as it was.
+        An older mzdesk file is saved to the automatic-backup folder before it is upgraded.
+
+        ``readonly``: for commands that only read.  The file is opened with SQLite's
+        ``mode=ro``: never created, never upgraded (an older file is refused with
+        ``needs_upgrade``), and nothing is written, not even a login's bookkeeping.  On a
+        WAL file SQLite itself may leave empty ``-wal``/``-shm`` files beside it, which the
+        next read-write open removes.
         """
         path = str(path)
+        readonly = readonly and path != ":memory:"
+        fresh = path == ":memory:" or not Path(path).exists()  # before SQLite creates it
         if path != ":memory:":
             p = Path(path)
-            if not p.exists() and not create:
+            if not p.exists() and (not create or readonly):
                 raise StoreError(f"数据库文件不存在: {path}", "no_database")
             require_writable(p)
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -160,26 +269,37 @@ class Store:
                         )
         conn = None
         try:
-            conn = _connect(path, key)
+            conn = _connect(path, key, readonly)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 5000")
             # temp tables (bulk staging) and large sorts in RAM: the temp file costs a bulk
             # import seconds, and this data set fits in memory many times over
             conn.execute("PRAGMA temp_store = MEMORY")
-            if path != ":memory:":
+            _recognise(conn, path, fresh)  # before anything is written (journal mode)
+            if path != ":memory:" and not readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()  # no handle left on a file the user may want to eject
             raise StoreError(f"无法打开数据库 {path}: {exc}", "open_failed") from None
+        except StoreError:
+            if conn is not None:
+                conn.close()  # another program's file: no handle left, nothing written
+            raise
         register_functions(conn)
-        store = cls(conn, path, operator or default_operator(), key=key or None)
+        store = cls(conn, path, operator or default_operator(), key=key or None, readonly=readonly)
         try:
-            store.migrate()
-            from .audit import attach  # after migrate: the audit tables exist
+            if readonly:
+                _require_current(store)
+            else:
+                if not fresh:
+                    _backup_before_upgrade(store)
+                store.migrate()
+                _claim(conn)
+                from .audit import attach  # after migrate: the audit tables exist
 
-            attach(store)
+                attach(store)
         except BaseException:
             conn.close()  # a refused (too new) or failed upgrade leaves no open handle behind
             raise
@@ -284,6 +404,11 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One user action = one transaction; nested calls join the outer one."""
+        if self.readonly:
+            raise StoreError(
+                f"数据库以只读方式打开，不能修改：{self.path}（程序错误：此命令应以读写方式打开）",
+                "read_only_store",
+            )
         if self._depth:
             self._depth += 1
             try:

@@ -24,7 +24,13 @@ from ..models import backup as bk
 from ..models.errors import MzError
 from ..models.store import Store
 
-REASONS = {"exit": "退出时", "daily": "每日", "manual": "手动", "pre-restore": "恢复前"}
+REASONS = {
+    "exit": "退出时",
+    "daily": "每日",
+    "manual": "手动",
+    "pre-restore": "恢复前",
+    "pre-upgrade": "升级前",
+}
 
 
 def backup_on_exit(store: Store) -> bk.BackupInfo:
