@@ -109,6 +109,8 @@ def _check_file(path: Path, key: str | None = None) -> BackupInfo:
 
 
 def inspect_backup(path: str | Path, key: str | None = None) -> BackupInfo:
+    """Check the backup at ``path`` (a file other than the open database: a check through
+    the other SQLite library would drop this process's locks on it, docs/reliability.md)."""
     return _check_file(Path(path), key)
 
 
@@ -243,6 +245,10 @@ def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
     source = Path(source)
     if not source.exists():
         raise BackupError(f"备份文件不存在: {source}", "no_backup")
+    if store.path != ":memory:" and source.samefile(store.path):
+        # checking it would open and close a second handle on the live file: that drops
+        # this process's locks (docs/reliability.md), besides restoring nothing
+        raise BackupError("不能用数据库本身作为备份来恢复", "backup_onto_itself")
     key = getattr(store, "key", None)
     info = _check_file(source, key)
     from . import cipher
