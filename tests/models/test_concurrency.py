@@ -1,0 +1,263 @@
+"""The database file has one owner, SQLite: nothing saved is lost under real concurrency.
+
+Issue 18's scenario, with real processes: a window stand-in (a subprocess, so that it can be
+killed with SIGKILL) keeps one Store and writes; in that process a second Store and a
+worker-style connection (a thread, as ``ui/worker.py``) are opened and closed, a backup and a
+large transaction's checkpoint thread run; other processes run every read-only CLI command
+on the same file; more writes; ``kill -9``.  Every write the window was told was saved must be
+in the file, and ``-wal`` must never have been deleted while the window's connection lived
+(on Linux a Python ``open()``/``close()`` of the database drops every SQLite lock of the
+process; another program then believes it is the last user, checkpoints and deletes
+``-wal``, and the window goes on writing into a deleted file: docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from mzdesk.models.errors import StoreError
+from mzdesk.models.site import init_site
+from mzdesk.models.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# every command that only reads the database (run by "another program" on the same file)
+READ_COMMANDS = [
+    ("stats", "--json"), ("stats", "--month", "2026-11"), ("check",),
+    ("households", "find", "x", "--json"), ("households", "find", "张"),
+    ("households", "show", "1"), ("audit", "verify"), ("audit", "show"),
+    ("sync", "status"), ("sync", "conflicts"), ("roster", "batches"),
+    ("relatives", "list"), ("relatives", "flagged"), ("enrol", "list", "--queue", "active"),
+    ("operators", "list"),
+]  # fmt: skip
+
+
+def _env() -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
+    for name in ("MZDESK_DB", "MZDESK_DB_KEY", "MZDESK_OPERATOR", "MZDESK_PASSWORD"):
+        env.pop(name, None)
+    return env
+
+
+# -- the window stand-in: runs in its own process (python -c "...writer(db)") ------------
+def _say(*words: object) -> None:
+    print(*words, flush=True)
+
+
+def _wal_inode(db: str) -> str:
+    try:
+        return str(os.stat(db + "-wal").st_ino)  # stat opens nothing: no lock is touched
+    except FileNotFoundError:
+        return "missing"
+
+
+def writer(db: str) -> None:
+    """Read commands on stdin; answer on stdout.  ``ack <id> <name>`` is printed only
+    after the save (its COMMIT) returned: what the window would have shown as saved."""
+    from mzdesk.models.backup import backup_to
+    from mzdesk.models.registry import Registry
+    from tests.helpers import household, make_id
+
+    store = Store.open(db, operator="window")
+    registry = Registry(store)
+    n = 0
+
+    def save(checkpointed: bool = False) -> None:
+        nonlocal n
+        n += 1
+        name = f"张{n:03d}"
+        h = household("红旗村", (name, "户主", make_id("19700101", n)))
+        if checkpointed:  # a large transaction: its WAL copied by a thread of its own
+            with store.checkpoint_after():
+                registry.save(h)
+            store.checkpointer.join()
+        else:
+            registry.save(h)
+        _say("ack", h.id, name)
+
+    _say("ready", _wal_inode(db))
+    for line in sys.stdin:
+        cmd, *args = line.split()
+        if cmd == "write":
+            for _ in range(int(args[0])):
+                save()
+        elif cmd == "others":
+            # a second Store in the same process, opened and closed (a dialog, a check)
+            Store.open(db, operator="window").close()
+
+            # a worker: its own connection on a thread, closed at the end (ui/worker.py)
+            def work() -> None:
+                w = Store.open(db, operator="window", create=False)
+                try:
+                    w.scalar("SELECT count(*) FROM households")
+                finally:
+                    w.close()
+
+            t = threading.Thread(target=work)
+            t.start()
+            t.join()
+            backup_to(store, Path(db).parent / "backup.sqlite", check_permission=False)
+            save(checkpointed=True)
+        _say("wal", _wal_inode(db))
+
+
+class Window:
+    def __init__(self, db: Path):
+        code = "import sys; from tests.models.test_concurrency import writer; writer(sys.argv[1])"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, encoding="utf-8", env=_env(), cwd=ROOT,
+        )  # fmt: skip
+        self.acked: dict[int, str] = {}
+        self.wal: list[str] = [self._expect("ready")[0]]
+
+    def _expect(self, word: str) -> list[str]:
+        while True:
+            line = self.proc.stdout.readline()
+            assert line, f"the window stand-in ended (rc {self.proc.poll()})"
+            got, *rest = line.split()
+            if got == "ack":
+                self.acked[int(rest[0])] = rest[1]
+            elif got == word:
+                return rest
+
+    def do(self, cmd: str) -> None:
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        self.wal.append(self._expect("wal")[0])
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        assert self.proc.returncode == -signal.SIGKILL
+
+
+def test_every_acknowledged_write_survives_other_programs_and_kill_9(tmp_path):
+    db = tmp_path / "mz.sqlite"
+    store = Store.open(db, operator="setup")
+    init_site(store, "341623101", "青山镇")
+    store.close()
+    window = Window(db)
+    try:
+        window.do("write 1")
+        window.do("others")  # second Store, worker connection, backup, checkpoint thread
+        seen_by_others = []
+        for args in READ_COMMANDS:
+            proc = subprocess.run(
+                [sys.executable, "-m", "mzdesk", *args, "--db", str(db)], capture_output=True,
+                text=True, encoding="utf-8", env=_env(), cwd=ROOT, timeout=120,
+            )  # fmt: skip
+            assert proc.returncode == 0, (args, proc.stderr)
+            seen_by_others.append(_wal_inode(str(db)))
+        window.do("write 5")
+    finally:
+        window.kill()
+    assert len(window.acked) == 7  # 1 + the checkpointed one + 5
+
+    after = Store.open(db, operator="check", create=False)
+    try:
+        names = dict(
+            after.conn.execute(
+                "SELECT h.id, m.name FROM households h JOIN members m ON m.household_id = h.id"
+            )
+        )
+        assert after.integrity_check() == []
+    finally:
+        after.close()
+    lost = {i: n for i, n in window.acked.items() if names.get(i) != n}
+    assert not lost, f"{len(lost)} of {len(window.acked)} acknowledged saves lost: {lost}"
+    # the window's -wal was the same file from its first write to its kill
+    first = window.wal[0]
+    assert first != "missing"
+    assert set(window.wal) == {first}, window.wal
+    assert set(seen_by_others) == {first}, seen_by_others
+
+
+def test_sqlite_connections_of_one_process_keep_each_others_locks(tmp_path):
+    """What the fix relies on, measured: a second connection of the same library opened
+    and closed in the process leaves the first one's locks alone (SQLite shares one
+    descriptor per file and defers closing it while locks are held), while a plain Python
+    open()/close() of the file drops them: another process then deletes -wal."""
+    import sqlite3
+
+    db = tmp_path / "e.sqlite"
+    probe = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "c.execute('SELECT count(*) FROM t').fetchall(); c.close()"
+    )
+
+    def wal_survives(meddle) -> bool:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        conn = sqlite3.connect(db, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("CREATE TABLE t (x)")
+            conn.execute("INSERT INTO t VALUES (1)")
+            before = _wal_inode(str(db))
+            meddle()
+            subprocess.run([sys.executable, "-c", probe, str(db)], check=True, timeout=60)
+            return _wal_inode(str(db)) == before
+        finally:
+            conn.close()
+
+    def second_connection() -> None:
+        sqlite3.connect(db).execute("SELECT count(*) FROM t").fetchall()
+
+    def second_closed() -> None:
+        c = sqlite3.connect(db)
+        c.execute("SELECT count(*) FROM t").fetchall()
+        c.close()
+
+    def python_open() -> None:
+        with open(db, "rb") as fh:
+            fh.read(16)
+
+    assert wal_survives(lambda: None)
+    assert wal_survives(second_closed)
+    assert wal_survives(second_connection)
+    assert not wal_survives(python_open)  # the failure mode the rules above avoid
+
+
+def _read_only_file(path: Path):
+    """A read-only bind mount of one file (root can write a chmod 444 file)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def cm():
+        ok = subprocess.run(["mount", "--bind", str(path), str(path)], capture_output=True)
+        if ok.returncode != 0:
+            if os.environ.get("CI"):
+                pytest.fail("cannot bind-mount a file read-only here (needs root)")
+            pytest.skip("cannot bind-mount a file read-only here (needs root)")
+        try:
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], check=True)
+            yield
+        finally:
+            subprocess.run(["umount", str(path)], check=True)
+
+    return cm()
+
+
+def test_a_read_only_database_file_in_a_writable_folder_is_refused_clearly(tmp_path):
+    db = tmp_path / "mz.sqlite"
+    store = Store.open(db, operator="setup")
+    init_site(store, "341623101", "青山镇")
+    store.close()
+    if os.geteuid() == 0:
+        ctx = _read_only_file(db)
+    else:
+        db.chmod(0o444)
+        ctx = open(os.devnull)  # noqa: SIM115 - a no-op context manager
+    with ctx:
+        with pytest.raises(StoreError) as info:
+            Store.open(db, create=False)
+        assert info.value.code == "read_only_location"
+        assert "复制到本机可写的文件夹" in str(info.value)
