@@ -39,10 +39,12 @@ READ_COMMANDS = [
 ]  # fmt: skip
 
 
-def _env() -> dict:
+def _env(key: str | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
     for name in ("MZDESK_DB", "MZDESK_DB_KEY", "MZDESK_OPERATOR", "MZDESK_PASSWORD"):
         env.pop(name, None)
+    if key:
+        env["MZDESK_DB_KEY"] = key
     return env
 
 
@@ -58,14 +60,25 @@ def _wal_inode(db: str) -> str:
         return "missing"
 
 
-def writer(db: str) -> None:
+def _own_locks(db: str) -> str:
+    """How many POSIX locks this process holds on the database file (Linux: /proc/locks,
+    read without touching the database); "n/a" elsewhere."""
+    locks = Path("/proc/locks")
+    if not locks.exists():
+        return "n/a"
+    needle, pid = f":{os.stat(db).st_ino} ", f" {os.getpid()} "
+    return str(sum(1 for line in locks.read_text().splitlines() if needle in line and pid in line))
+
+
+def writer(db: str, key: str = "") -> None:
     """Read commands on stdin; answer on stdout.  ``ack <id> <name>`` is printed only
     after the save (its COMMIT) returned: what the window would have shown as saved."""
     from mzdesk.models.backup import backup_to
     from mzdesk.models.registry import Registry
     from tests.helpers import household, make_id
 
-    store = Store.open(db, operator="window")
+    key = key or None  # an encrypted database: every connection through SQLCipher
+    store = Store.open(db, operator="window", key=key)
     registry = Registry(store)
     n = 0
 
@@ -90,11 +103,11 @@ def writer(db: str) -> None:
                 save()
         elif cmd == "others":
             # a second Store in the same process, opened and closed (a dialog, a check)
-            Store.open(db, operator="window").close()
+            Store.open(db, operator="window", key=key).close()
 
             # a worker: its own connection on a thread, closed at the end (ui/worker.py)
             def work() -> None:
-                w = Store.open(db, operator="window", create=False)
+                w = Store.open(db, operator="window", create=False, key=key)
                 try:
                     w.scalar("SELECT count(*) FROM households")
                 finally:
@@ -105,18 +118,19 @@ def writer(db: str) -> None:
             t.join()
             backup_to(store, Path(db).parent / "backup.sqlite", check_permission=False)
             save(checkpointed=True)
-        _say("wal", _wal_inode(db))
+        _say("wal", _wal_inode(db), _own_locks(db))
 
 
 class Window:
-    def __init__(self, db: Path):
-        code = "import sys; from tests.models.test_concurrency import writer; writer(sys.argv[1])"
+    def __init__(self, db: Path, key: str | None):
+        code = "import sys; from tests.models.test_concurrency import writer; writer(*sys.argv[1:])"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, encoding="utf-8", env=_env(), cwd=ROOT,
+            [sys.executable, "-c", code, str(db), key or ""], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, encoding="utf-8", env=_env(), cwd=ROOT,
         )  # fmt: skip
         self.acked: dict[int, str] = {}
         self.wal: list[str] = [self._expect("ready")[0]]
+        self.locks: list[str] = []  # POSIX locks the window held on the file, after each step
 
     def _expect(self, word: str) -> list[str]:
         while True:
@@ -131,7 +145,9 @@ class Window:
     def do(self, cmd: str) -> None:
         self.proc.stdin.write(cmd + "\n")
         self.proc.stdin.flush()
-        self.wal.append(self._expect("wal")[0])
+        wal, locks = self._expect("wal")
+        self.wal.append(wal)
+        self.locks.append(locks)
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -139,12 +155,13 @@ class Window:
         assert self.proc.returncode == -signal.SIGKILL
 
 
-def test_every_acknowledged_write_survives_other_programs_and_kill_9(tmp_path):
+@pytest.mark.parametrize("key", [None, "加密口令 for the test"], ids=["plain", "sqlcipher"])
+def test_every_acknowledged_write_survives_other_programs_and_kill_9(tmp_path, key):
     db = tmp_path / "mz.sqlite"
-    store = Store.open(db, operator="setup")
+    store = Store.open(db, operator="setup", key=key)
     init_site(store, "341623101", "青山镇")
     store.close()
-    window = Window(db)
+    window = Window(db, key)
     try:
         window.do("write 1")
         window.do("others")  # second Store, worker connection, backup, checkpoint thread
@@ -152,7 +169,7 @@ def test_every_acknowledged_write_survives_other_programs_and_kill_9(tmp_path):
         for args in READ_COMMANDS:
             proc = subprocess.run(
                 [sys.executable, "-m", "mzdesk", *args, "--db", str(db)], capture_output=True,
-                text=True, encoding="utf-8", env=_env(), cwd=ROOT, timeout=120,
+                text=True, encoding="utf-8", env=_env(key), cwd=ROOT, timeout=120,
             )  # fmt: skip
             assert proc.returncode == 0, (args, proc.stderr)
             seen_by_others.append(_wal_inode(str(db)))
@@ -161,7 +178,7 @@ def test_every_acknowledged_write_survives_other_programs_and_kill_9(tmp_path):
         window.kill()
     assert len(window.acked) == 7  # 1 + the checkpointed one + 5
 
-    after = Store.open(db, operator="check", create=False)
+    after = Store.open(db, operator="check", create=False, key=key)
     try:
         names = dict(
             after.conn.execute(
@@ -178,6 +195,8 @@ def test_every_acknowledged_write_survives_other_programs_and_kill_9(tmp_path):
     assert first != "missing"
     assert set(window.wal) == {first}, window.wal
     assert set(seen_by_others) == {first}, seen_by_others
+    # and it never lost its locks on the file (what lets the others see it is not alone)
+    assert all(n == "n/a" or int(n) > 0 for n in window.locks), window.locks
 
 
 def test_sqlite_connections_of_one_process_keep_each_others_locks(tmp_path):
