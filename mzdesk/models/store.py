@@ -143,8 +143,9 @@ def store_error(exc: sqlite3.Error, path: str | Path) -> StoreError | None:
     if name.startswith("SQLITE_READONLY") or "readonly database" in text:
         return _read_only_location(path, "文件是只读的")
     if name == "SQLITE_NOTADB" or "file is not a database" in text:
-        return StoreError(f"不是mzdesk数据库文件，或是需要密码的加密数据库{where}",
-                          "not_a_database")  # fmt: skip
+        return StoreError(
+            f"不是mzdesk数据库文件，或是需要密码的加密数据库{where}", "not_a_database"
+        )
     return None
 
 

@@ -30,13 +30,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # every command that only reads the database (run by "another program" on the same file)
 READ_COMMANDS = [
-    ("stats", "--json"), ("stats", "--month", "2026-11"), ("check",),
-    ("households", "find", "x", "--json"), ("households", "find", "张"),
-    ("households", "show", "1"), ("audit", "verify"), ("audit", "show"),
-    ("sync", "status"), ("sync", "conflicts"), ("roster", "batches"),
-    ("relatives", "list"), ("relatives", "flagged"), ("enrol", "list", "--queue", "active"),
+    ("stats", "--json"),
+    ("stats", "--month", "2026-11"),
+    ("check",),
+    ("households", "find", "x", "--json"),
+    ("households", "find", "张"),
+    ("households", "show", "1"),
+    ("audit", "verify"),
+    ("audit", "show"),
+    ("sync", "status"),
+    ("sync", "conflicts"),
+    ("roster", "batches"),
+    ("relatives", "list"),
+    ("relatives", "flagged"),
+    ("enrol", "list", "--queue", "active"),
     ("operators", "list"),
-]  # fmt: skip
+]
 
 
 def _env(key: str | None = None) -> dict:
@@ -125,9 +134,14 @@ class Window:
     def __init__(self, db: Path, key: str | None):
         code = "import sys; from tests.models.test_concurrency import writer; writer(*sys.argv[1:])"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(db), key or ""], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, encoding="utf-8", env=_env(), cwd=ROOT,
-        )  # fmt: skip
+            [sys.executable, "-c", code, str(db), key or ""],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=_env(),
+            cwd=ROOT,
+        )
         self.acked: dict[int, str] = {}
         self.wal: list[str] = [self._expect("ready")[0]]
         self.locks: list[str] = []  # POSIX locks the window held on the file, after each step
@@ -168,9 +182,14 @@ def test_every_acknowledged_write_survives_other_programs_and_kill_9(tmp_path, k
         seen_by_others = []
         for args in READ_COMMANDS:
             proc = subprocess.run(
-                [sys.executable, "-m", "mzdesk", *args, "--db", str(db)], capture_output=True,
-                text=True, encoding="utf-8", env=_env(key), cwd=ROOT, timeout=120,
-            )  # fmt: skip
+                [sys.executable, "-m", "mzdesk", *args, "--db", str(db)],
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                env=_env(key),
+                cwd=ROOT,
+                timeout=120,
+            )
             assert proc.returncode == 0, (args, proc.stderr)
             seen_by_others.append(_wal_inode(str(db)))
         window.do("write 5")
@@ -294,9 +313,11 @@ class LockHolder:
 
     def __init__(self, db: Path):
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", self.CODE, str(db)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [sys.executable, "-c", self.CODE, str(db)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout.readline().strip() == "locked"
 
     def release(self) -> None:
@@ -338,8 +359,13 @@ def test_the_cli_says_busy_in_one_line_not_database_is_locked(tmp_path):
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "mzdesk", "demo", "--db", str(db), "--households", "1"],
-            capture_output=True, text=True, encoding="utf-8", env=_env(), cwd=ROOT, timeout=120,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=_env(),
+            cwd=ROOT,
+            timeout=120,
+        )
     finally:
         holder.release()
     assert proc.returncode == 1
@@ -370,3 +396,40 @@ def test_sqlite_errors_the_user_can_meet_are_named_in_chinese(tmp_path):
     with pytest.raises(sqlite3.OperationalError) as nosuch:
         sqlite3.connect(db).execute("SELECT * FROM no_such_table")
     assert store_error(nosuch.value, db) is None  # a bug: stays a bug, not a clear message
+
+
+def test_audit_verify_reads_one_snapshot_while_another_program_writes(tmp_path):
+    """Found by bench_soak.py: ``audit verify`` read the chain, then its top in a second
+    read; entries appended in between were reported as deleted (exit 1)."""
+    from mzdesk.models.audit import verify
+    from mzdesk.models.registry import Registry
+    from tests.helpers import household, make_id
+
+    db = tmp_path / "mz.sqlite"
+    window = Store.open(db, operator="window")
+    init_site(window, "341623101", "青山镇")
+    reg = Registry(window)
+    reg.save(household("红旗村", ("张一", "户主", make_id("19700101", 1))))
+    reader = Store.open(db, operator="reader", create=False)
+
+    class WritesInBetween:
+        """The reader's connection; the window saves just before the chain's top is read."""
+
+        def __init__(self, conn):
+            self._conn = conn
+
+        def execute(self, sql, *args):
+            if "sqlite_sequence" in sql:
+                reg.save(household("红旗村", ("张二", "户主", make_id("19700101", 2))))
+            return self._conn.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+    try:
+        result = verify(WritesInBetween(reader.conn))
+        assert result.ok, result.message()
+        assert verify(reader.conn).ok  # and the next verify sees the new entries, chained
+    finally:
+        reader.close()
+        window.close()
