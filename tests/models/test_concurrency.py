@@ -433,3 +433,25 @@ def test_audit_verify_reads_one_snapshot_while_another_program_writes(tmp_path):
     finally:
         reader.close()
         window.close()
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="counts locks in /proc/locks")
+@pytest.mark.parametrize("key", [None, "加密口令 for the test"], ids=["plain", "sqlcipher"])
+def test_checking_the_live_file_as_a_backup_keeps_the_stores_locks(tmp_path, key):
+    """The backup page checks a file the clerk picks; picking the live database itself must
+    neither drop the window's locks nor be restored onto itself."""
+    from mzdesk.models.backup import BackupError, inspect_backup, restore
+
+    db = tmp_path / "mz.sqlite"
+    store = Store.open(db, operator="clerk", key=key)
+    try:
+        init_site(store, "341623101", "青山镇")
+        assert int(_own_locks(str(db))) > 0
+        assert inspect_backup(db, key).site_code == "341623101"
+        assert int(_own_locks(str(db))) > 0
+        with pytest.raises(BackupError) as info:
+            restore(store, db)
+        assert info.value.code == "backup_onto_itself"
+        assert int(_own_locks(str(db))) > 0
+    finally:
+        store.close()
