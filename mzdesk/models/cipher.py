@@ -263,6 +263,13 @@ def _plain_as_cipher(path: str):
     return d.connect(path, isolation_level=None)
 
 
+def _in_use(path: Path) -> StoreError:
+    return StoreError(
+        f"数据库正被其他程序打开（民政桌面窗口或另一条命令），无法转换；请先关闭它再试: {path}",
+        "in_use",
+    )
+
+
 def convert_file(path: str | Path, source_key: str | None, dest_key: str | None) -> None:
     """Rewrite the database or backup at ``path`` from ``source_key`` to ``dest_key``
     (``None``: plain), through ``<file>.partial``; the original is kept on any failure."""
@@ -277,8 +284,16 @@ def convert_file(path: str | Path, source_key: str | None, dest_key: str | None)
         from .migrations import register_functions
 
         register_functions(conn)  # expression indexes use mz_reverse while rows are copied
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # out of WAL mode: only possible with no other connection open (then nobody's -wal
+        # is lost), and SQLite removes its own -wal and -shm, not this code behind its back
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        if str(mode).lower() != "delete":
+            raise _in_use(path)
         export_encrypted(conn, partial, dest_key)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc).lower():
+            raise
+        raise _in_use(path) from None
     finally:
         conn.close()
     try:
@@ -294,9 +309,7 @@ def convert_file(path: str | Path, source_key: str | None, dest_key: str | None)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    for suffix in ("-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    os.replace(partial, path)
+    os.replace(partial, path)  # no -wal/-shm left beside it (journal_mode = DELETE above)
 
 
 def encrypt_file(path: str | Path, key: str) -> None:

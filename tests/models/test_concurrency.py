@@ -455,3 +455,31 @@ def test_checking_the_live_file_as_a_backup_keeps_the_stores_locks(tmp_path, key
         assert int(_own_locks(str(db))) > 0
     finally:
         store.close()
+
+
+def test_encrypting_a_file_another_program_has_open_is_refused_and_its_wal_kept(tmp_path):
+    """encrypt/decrypt replace the file: with another connection open they are refused,
+    and its -wal is never deleted by this code (SQLite removes its own files)."""
+    from mzdesk.models import cipher
+
+    db = tmp_path / "mz.sqlite"
+    store = Store.open(db, operator="clerk")
+    init_site(store, "341623101", "青山镇")
+    store.close()
+    other = Window(db, None)  # another program with the file open, its writes in -wal
+    try:
+        other.do("write 1")
+        wal = other.wal[-1]
+        with pytest.raises(StoreError) as info:
+            cipher.encrypt_file(db, "口令")
+        assert info.value.code == "in_use"
+        assert _wal_inode(str(db)) == wal != "missing"
+        other.do("write 1")
+    finally:
+        other.kill()
+    assert not cipher.is_encrypted_file(db)
+    after = Store.open(db, operator="check", create=False)
+    try:
+        assert set(other.acked) <= {r[0] for r in after.conn.execute("SELECT id FROM households")}
+    finally:
+        after.close()
