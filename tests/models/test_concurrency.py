@@ -483,3 +483,30 @@ def test_encrypting_a_file_another_program_has_open_is_refused_and_its_wal_kept(
         assert set(other.acked) <= {r[0] for r in after.conn.execute("SELECT id FROM households")}
     finally:
         after.close()
+
+
+def test_a_window_worker_reports_busy_in_words(tmp_path):
+    """A background task whose read or write meets another program's lock (a job's own
+    BEGIN IMMEDIATE here) fails with the clear message, not "内部错误 … database is locked"."""
+    from mzdesk.models.store import BUSY_MESSAGE
+    from mzdesk.ui.worker import Worker
+
+    db = tmp_path / "mz.sqlite"
+    store = Store.open(db, operator="clerk")
+    init_site(store, "341623101", "青山镇")
+    store.close()
+
+    def job(s, progress, cancel):
+        s.conn.execute("PRAGMA busy_timeout = 100")
+        s.conn.execute("BEGIN IMMEDIATE")  # not through Store.transaction
+
+    failed = []
+    worker = Worker(str(db), "clerk", job)
+    worker.failed.connect(lambda code, message: failed.append((code, message)))
+    holder = LockHolder(db)
+    try:
+        worker.run()
+    finally:
+        holder.release()
+    assert len(failed) == 1
+    assert failed[0][0] == "busy" and BUSY_MESSAGE in failed[0][1]
