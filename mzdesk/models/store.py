@@ -239,11 +239,11 @@ class Store:
         register_functions(conn)
         store = cls(conn, path, operator or default_operator(), key=key or None)
         try:
-            with clear_errors(path):
-                store.migrate()
-            from .audit import attach  # after migrate: the audit tables exist
+            from .audit import attach
 
-            attach(store)
+            with clear_errors(path):  # another program's long write: busy, in words
+                store.migrate()
+                attach(store)  # after migrate: the audit tables exist
         except BaseException:
             conn.close()  # a refused (too new) or failed upgrade leaves no open handle behind
             raise
