@@ -164,8 +164,8 @@ def clear_errors(path: str | Path) -> Iterator[None]:
 def _mappable(exc: BaseException) -> bool:
     """A SQLite error that :func:`store_error` may turn into a clear one (an
     IntegrityError raised inside a transaction is the caller's business)."""
-    return isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
-        exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+        exc, sqlite3.IntegrityError | sqlite3.ProgrammingError
     )
 
 
