@@ -360,6 +360,12 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"错误 [{exc.code}]: {_one_line(exc)}", err=True)
         sys.exit(1)
     except sqlite3.Error as exc:
+        from .models.store import store_error
+
+        clear = store_error(exc, "")  # busy, I/O error: in words the clerk can act on
+        if clear is not None:
+            click.echo(f"错误 [{clear.code}]: {_one_line(clear)}", err=True)
+            sys.exit(1)
         click.echo(f"数据库错误 / database error: {_one_line(exc)}", err=True)
         sys.exit(1)
     except OSError as exc:

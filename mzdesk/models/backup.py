@@ -58,27 +58,35 @@ def backup_dir_of(db_path: str | Path) -> Path:
 
 
 def _connect_backup(path: Path, key: str | None):
-    """A read connection on a backup file: plain, or encrypted with ``key``."""
+    """A read connection on a backup file: plain, or encrypted with ``key``.
+
+    With ``key`` (an encrypted store) the file is tried through SQLCipher first, the library
+    the store's own connection uses: a probe through the standard library, closed again,
+    would drop the store's locks if the clerk picked the live database itself (two SQLite
+    libraries do not share their lock bookkeeping; docs/reliability.md)."""
     from . import cipher
     from .errors import StoreError
 
-    if not cipher.is_encrypted_file(path):
-        # as_uri() percent-encodes the path: a folder named "备份#2" or "50%" is a file name,
-        # not a URI fragment or an escape (which would open, and create, another file)
-        return sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
-    if not key:
+    # as_uri() percent-encodes the path: a folder named "备份#2" or "50%" is a file name,
+    # not a URI fragment or an escape (which would open, and create, another file)
+    read_only = Path(path).absolute().as_uri() + "?mode=ro"
+    if key:
+        try:
+            return cipher.connect(str(path), key)
+        except StoreError as exc:
+            if exc.code == "wrong_key":
+                raise BackupError(
+                    f"备份的密码与本数据库不同，无法读取: {path}", "backup_wrong_key"
+                ) from None
+            if exc.code != "not_encrypted":
+                raise
+        return sqlite3.connect(read_only, uri=True)  # a plain backup (restore refuses it)
+    if cipher.is_encrypted_file(path):
         raise BackupError(
             f"不是mzdesk数据库备份，或是加密的备份（需要用加密的数据库恢复）: {path}",
             "not_a_backup",
         )
-    try:
-        return cipher.connect(str(path), key)
-    except StoreError as exc:
-        if exc.code == "wrong_key":
-            raise BackupError(
-                f"备份的密码与本数据库不同，无法读取: {path}", "backup_wrong_key"
-            ) from None
-        raise
+    return sqlite3.connect(read_only, uri=True)
 
 
 def _check_file(path: Path, key: str | None = None) -> BackupInfo:
@@ -111,6 +119,8 @@ def _check_file(path: Path, key: str | None = None) -> BackupInfo:
 
 
 def inspect_backup(path: str | Path, key: str | None = None) -> BackupInfo:
+    """Check the backup at ``path`` (a file other than the open database: a check through
+    the other SQLite library would drop this process's locks on it, docs/reliability.md)."""
     return _check_file(Path(path), key)
 
 
@@ -245,6 +255,10 @@ def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
     source = Path(source)
     if not source.exists():
         raise BackupError(f"备份文件不存在: {source}", "no_backup")
+    if store.path != ":memory:" and source.samefile(store.path):
+        # checking it would open and close a second handle on the live file: that drops
+        # this process's locks (docs/reliability.md), besides restoring nothing
+        raise BackupError("不能用数据库本身作为备份来恢复", "backup_onto_itself")
     key = getattr(store, "key", None)
     info = _check_file(source, key)
     from . import cipher

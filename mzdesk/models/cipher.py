@@ -8,8 +8,8 @@ See ``docs/at-rest.md`` for why SQLCipher and not column encryption.
   classes, so ``except sqlite3.IntegrityError`` in our code or in sqlite-utils
   would otherwise miss them).  ``conn.raw`` is the real sqlcipher3 connection
   (needed for ``backup``).
-* :func:`is_encrypted_file`: the file exists, is not empty and does not start
-  with the plain "SQLite format 3" header.
+* :func:`is_encrypted_file`: the file exists, is not empty and plain SQLite
+  cannot read it (asked through SQLite, never by peeking at the header).
 * :func:`export_encrypted` writes a (possibly re-keyed) copy with
   ``sqlcipher_export``: encrypt, decrypt and encrypted backups all go through it.
 * :func:`encrypt_file` / :func:`decrypt_file` convert a database in place
@@ -27,7 +27,6 @@ from pathlib import Path
 
 from .errors import StoreError
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 ENV_KEY = "MZDESK_DB_KEY"
 
 
@@ -44,12 +43,32 @@ def _dbapi():
 
 
 def is_encrypted_file(path: str | Path) -> bool:
-    """True when ``path`` is a non-empty file without the plain SQLite header."""
+    """True when ``path`` is a non-empty file that plain SQLite cannot read (an encrypted
+    database, or no database at all).
+
+    SQLite itself is asked, through a read-only connection of the standard library: the
+    file is never opened behind SQLite's back (on Linux that close would drop every lock
+    this process holds on it, see docs/reliability.md).  Call it before this process opens
+    the file with SQLCipher, never while it holds a SQLCipher connection to it: the two
+    libraries do not share their lock bookkeeping, so this connection's close would drop
+    that one's locks (measured; docs/reliability.md).
+    """
     p = Path(path)
     if str(path) == ":memory:" or not p.is_file() or p.stat().st_size == 0:
         return False
-    with open(p, "rb") as fh:
-        return fh.read(16) != SQLITE_HEADER
+    try:
+        probe = sqlite3.connect(p.absolute().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False  # cannot be opened at all: Store.open says why (read-only place, ...)
+    try:
+        probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            return True
+        return False  # busy, unreadable: not a question of encryption; opening says why
+    finally:
+        probe.close()
+    return False
 
 
 def _map(exc: BaseException) -> sqlite3.Error:
@@ -180,24 +199,41 @@ def connect(path: str, key: str) -> CipherConnection:
     if not key:
         raise StoreError("数据库密码不能为空", "empty_key")
     d = _dbapi()
-    p = Path(path)
-    if path != ":memory:" and p.is_file() and p.stat().st_size > 0 and not is_encrypted_file(p):
-        raise StoreError(
-            f"数据库未加密，不需要密码（请取消 {ENV_KEY}，或先运行 mzdesk encrypt）: {path}",
-            "not_encrypted",
-        )
     try:
         raw = d.connect(path, isolation_level=None, check_same_thread=False)
     except d.Error as exc:
         raise StoreError(f"无法打开数据库 {path}: {exc}", "open_failed") from None
     try:
         raw.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our error, not stderr noise
+        raw.execute("PRAGMA busy_timeout = 5000")
         raw.execute(f"PRAGMA key = {_quote(key)}")
         raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except d.DatabaseError:
+    except d.DatabaseError as exc:
         raw.close()
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
+            raise _map(exc) from exc  # busy, I/O: Store.open says so (store.store_error)
+        if path != ":memory:" and _is_plain(d, path):
+            raise StoreError(
+                f"数据库未加密，不需要密码（请取消 {ENV_KEY}，或先运行 mzdesk encrypt）: {path}",
+                "not_encrypted",
+            ) from None
         raise StoreError("数据库密码错误", "wrong_key") from None
     return CipherConnection(raw)
+
+
+def _is_plain(d, path: str) -> bool:
+    """After a key failed: is ``path`` a plain SQLite file?  Asked through SQLCipher (no
+    key: plain SQLite), the library that just had the file open, never by reading its
+    header behind SQLite's back (a worker or the checkpoint thread opens connections while
+    the window's lives; docs/reliability.md)."""
+    probe = d.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+    try:
+        probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except d.DatabaseError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 def export_encrypted(conn, dest: str | Path, key: str | None) -> None:
@@ -227,6 +263,13 @@ def _plain_as_cipher(path: str):
     return d.connect(path, isolation_level=None)
 
 
+def _in_use(path: Path) -> StoreError:
+    return StoreError(
+        f"数据库正被其他程序打开（民政桌面窗口或另一条命令），无法转换；请先关闭它再试: {path}",
+        "in_use",
+    )
+
+
 def convert_file(path: str | Path, source_key: str | None, dest_key: str | None) -> None:
     """Rewrite the database or backup at ``path`` from ``source_key`` to ``dest_key``
     (``None``: plain), through ``<file>.partial``; the original is kept on any failure."""
@@ -241,8 +284,16 @@ def convert_file(path: str | Path, source_key: str | None, dest_key: str | None)
         from .migrations import register_functions
 
         register_functions(conn)  # expression indexes use mz_reverse while rows are copied
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # out of WAL mode: only possible with no other connection open (then nobody's -wal
+        # is lost), and SQLite removes its own -wal and -shm, not this code behind its back
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        if str(mode).lower() != "delete":
+            raise _in_use(path)
         export_encrypted(conn, partial, dest_key)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc).lower():
+            raise
+        raise _in_use(path) from None
     finally:
         conn.close()
     try:
@@ -258,9 +309,7 @@ def convert_file(path: str | Path, source_key: str | None, dest_key: str | None)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    for suffix in ("-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    os.replace(partial, path)
+    os.replace(partial, path)  # no -wal/-shm left beside it (journal_mode = DELETE above)
 
 
 def encrypt_file(path: str | Path, key: str) -> None:

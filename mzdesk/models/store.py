@@ -25,6 +25,10 @@ from .errors import StoreError
 from .files import os_reason
 from .migrations import MIGRATIONS, register_functions
 
+# how long a write waits for another program's transaction before "busy" (bounded: the
+# clerk is told to try again rather than left waiting)
+BUSY_TIMEOUT_MS = 5000
+
 
 def now_iso() -> str:
     """Local time to the second; what created_at/updated_at hold."""
@@ -74,6 +78,17 @@ def _nearest_folder(path: Path) -> Path:
     return folder
 
 
+def _read_only_location(path: Path | str, why: str) -> StoreError:
+    return StoreError(
+        f"数据库所在的位置不能写入（{why}），无法打开：\n{path}\n\n"
+        "民政桌面打开数据库时要在同一文件夹里写入工作文件（-wal、-shm），"
+        "所以不能直接打开写保护的U盘、光盘或没有写入权限的文件夹里的数据库。\n\n"
+        "请把数据库文件（连同同名的 -wal 文件，如有）复制到本机可写的文件夹（如“文档”），"
+        "再打开那份副本。",
+        "read_only_location",
+    )
+
+
 def require_writable(path: str | Path) -> None:
     """Raise ``read_only_location`` unless the database at ``path`` can be written where it is.
 
@@ -83,26 +98,75 @@ def require_writable(path: str | Path) -> None:
     anything is opened, and what to do: copy it to a writable folder.  A read-only mode is
     not offered: a login records its failures and last login in the file.
 
-    Checked for real (open the file for writing, create and remove a file in the folder):
-    permission bits do not tell for root, a read-only mount or a Windows drive.
+    The folder is checked for real, on a temporary file of its own (permission bits do not
+    tell for root, a read-only mount or a Windows drive).  The database file itself is
+    never opened here: on Linux closing *any* descriptor of it drops every SQLite lock this
+    process holds (docs/reliability.md), and a worker calls this while the window's
+    connection lives.  A write-protected file (read-only attribute, chmod 444) is seen by
+    ``os.access``, which opens nothing; SQLite's own "attempt to write a readonly database"
+    is mapped to the same error (:func:`store_error`).
     """
     path = Path(path)
     try:
-        if path.exists():
-            with open(path, "r+b"):
-                pass
         fd, probe = tempfile.mkstemp(prefix=".mzdesk-", suffix=".tmp", dir=_nearest_folder(path))
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise StoreError(
-            f"数据库所在的位置不能写入（{os_reason(exc)}），无法打开：\n{path}\n\n"
-            "民政桌面打开数据库时要在同一文件夹里写入工作文件（-wal、-shm），"
-            "所以不能直接打开写保护的U盘、光盘或没有写入权限的文件夹里的数据库。\n\n"
-            "请把数据库文件（连同同名的 -wal 文件，如有）复制到本机可写的文件夹（如“文档”），"
-            "再打开那份副本。",
-            "read_only_location",
-        ) from None
+        raise _read_only_location(path, os_reason(exc)) from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise _read_only_location(path, "文件是只读的")
+
+
+BUSY_MESSAGE = "数据库正被另一程序使用，请稍后再试"
+
+
+def store_error(exc: sqlite3.Error, path: str | Path) -> StoreError | None:
+    """The clear error for a SQLite failure the user can meet, or None (a bug: re-raise).
+
+    * busy/locked (another program holds the write lock longer than ``busy_timeout``):
+      ``busy``, "数据库正被另一程序使用，请稍后再试" instead of "database is locked";
+    * an I/O error (a pulled USB stick, a failing disk): ``io_error``;
+    * a write-protected file: ``read_only_location``;
+    * not a database (or an encrypted one opened without its passphrase): ``not_a_database``.
+    """
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    where = f"：{path}" if str(path) else ""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "is locked" in text:
+        return StoreError(f"{BUSY_MESSAGE}{where}", "busy")
+    if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+        return StoreError(
+            "读写数据库文件出错（磁盘或U盘可能已拔出或损坏），刚才的操作没有保存，"
+            f"请检查磁盘后重新打开{where}",
+            "io_error",
+        )
+    if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return _read_only_location(path, "文件是只读的")
+    if name == "SQLITE_NOTADB" or "file is not a database" in text:
+        return StoreError(
+            f"不是mzdesk数据库文件，或是需要密码的加密数据库{where}", "not_a_database"
+        )
+    return None
+
+
+@contextlib.contextmanager
+def clear_errors(path: str | Path) -> Iterator[None]:
+    """Raise :func:`store_error`'s clear error instead of a raw SQLite one it knows."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        clear = store_error(exc, path)
+        if clear is None:
+            raise
+        raise clear from exc
+
+
+def _mappable(exc: BaseException) -> bool:
+    """A SQLite error that :func:`store_error` may turn into a clear one (an
+    IntegrityError raised inside a transaction is the caller's business)."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+        exc, sqlite3.IntegrityError | sqlite3.ProgrammingError
+    )
 
 
 def _connect(path: str, key: str | None, readonly: bool = False) -> sqlite3.Connection:
@@ -260,18 +324,14 @@ class Store:
                 raise StoreError(f"数据库文件不存在: {path}", "no_database")
             require_writable(p)
             p.parent.mkdir(parents=True, exist_ok=True)
-            if not key and p.exists() and p.stat().st_size > 0:
-                with open(p, "rb") as fh:
-                    if fh.read(16) != b"SQLite format 3\x00":
-                        raise StoreError(
-                            f"不是mzdesk数据库文件，或是需要密码的加密数据库: {path}",
-                            "not_a_database",
-                        )
         conn = None
         try:
             conn = _connect(path, key, readonly)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # SQLite itself tells a file that is not a database (never a peek at the header
+            # behind its back: see require_writable); mapped to not_a_database below
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA busy_timeout = 5000")
             # temp tables (bulk staging) and large sorts in RAM: the temp file costs a bulk
             # import seconds, and this data set fits in memory many times over
             conn.execute("PRAGMA temp_store = MEMORY")
@@ -282,6 +342,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()  # no handle left on a file the user may want to eject
+            clear = store_error(exc, path)
+            if clear is not None:
+                raise clear from None
             raise StoreError(f"无法打开数据库 {path}: {exc}", "open_failed") from None
         except StoreError:
             if conn is not None:
@@ -290,16 +353,17 @@ class Store:
         register_functions(conn)
         store = cls(conn, path, operator or default_operator(), key=key or None, readonly=readonly)
         try:
-            if readonly:
-                _require_current(store)
-            else:
-                if not fresh:
-                    _backup_before_upgrade(store)
-                store.migrate()
-                _claim(conn)
-                from .audit import attach  # after migrate: the audit tables exist
+            with clear_errors(path):  # another program's long write: busy, in words
+                if readonly:
+                    _require_current(store)
+                else:
+                    if not fresh:
+                        _backup_before_upgrade(store)
+                    store.migrate()
+                    _claim(conn)
+                    from .audit import attach  # after migrate: the audit tables exist
 
-                attach(store)
+                    attach(store)
         except BaseException:
             conn.close()  # a refused (too new) or failed upgrade leaves no open handle behind
             raise
@@ -416,27 +480,34 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        with clear_errors(self.path):  # busy after BUSY_TIMEOUT_MS: "请稍后再试"
+            self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
             yield self.conn
             for hook in self.before_commit:
                 hook(self)
-        except BaseException:
+        except BaseException as exc:
             self._depth = 0
             # SQLite has already rolled back after some errors (disk full, I/O error): a
             # second ROLLBACK would fail and hide the error that says what happened
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            clear = store_error(exc, self.path) if _mappable(exc) else None
+            if clear is not None:
+                raise clear from exc
             raise
         self._depth = 0
         try:
             self.conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             # a COMMIT that fails (disk full, I/O error, busy) may leave the transaction
             # open: roll it back, so that nothing of it lands later with another commit
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            clear = store_error(exc, self.path) if _mappable(exc) else None
+            if clear is not None:
+                raise clear from exc
             raise
 
     def stamp(self, new: bool) -> dict[str, str]:

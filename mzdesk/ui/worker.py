@@ -15,6 +15,7 @@ thread is never destroyed while it runs (Qt aborts the process when it is).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import traceback
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ..models.errors import MzError
-from ..models.store import Store
+from ..models.store import Store, store_error
 from .saving import failure_reason
 
 Job = Callable[[Store, Callable[[int, int], None], Callable[[], bool]], Any]
@@ -66,6 +67,13 @@ class Worker(QObject):
         except OSError as exc:  # a file the job writes: say which, and why, in Chinese
             where = f"\n位置：{exc.filename}" if exc.filename else ""
             self.failed.emit("os_error", f"文件操作失败。{where}\n原因：{failure_reason(exc)}")
+        except sqlite3.Error as exc:  # busy, I/O error: the clear words (models/store.py)
+            clear = store_error(exc, self.db_path)
+            if clear is None:
+                traceback.print_exc()
+                self.failed.emit("internal", f"{type(exc).__name__}: {exc}")
+            else:
+                self.failed.emit(clear.code, str(clear))
         except Exception as exc:  # noqa: BLE001 - reported to the user, never swallowed
             traceback.print_exc()
             self.failed.emit("internal", f"{type(exc).__name__}: {exc}")
