@@ -7,13 +7,14 @@ message on failure (never a traceback).  ``mzdesk`` with no command opens the GU
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 
 import click
 
 from . import __version__
-from .models.errors import MzError, ValidationError
+from .models.errors import MzError, ValidationError, translate_sqlite_error
 from .paths import default_db_path
 
 DB_HELP = "数据库文件 / database file (default: $MZDESK_DB or the user data directory)"
@@ -30,6 +31,63 @@ def _db_from_root(ctx: click.Context, _param, value: str | None) -> str | None:
 def db_option(f):
     return click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
                         callback=_db_from_root, help=DB_HELP)(f)  # fmt: skip
+
+
+SQLITE_INT_MAX = 2**63 - 1  # the largest INTEGER SQLite stores (and binds)
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def _shown(value) -> str:
+    """A user's value in a one-line message: control characters escaped, long ones cut."""
+    text = repr(str(value))[1:-1]
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+class BoundedInt(click.ParamType):
+    """An integer in ``[low, high]`` (never outside SQLite's INTEGER), said in Chinese when not.
+
+    A record id of 2^70 is refused here ("编号超出范围") instead of reaching SQLite as an
+    OverflowError; ``nan``, ``1e3`` or ``１２`` are "应为整数"."""
+
+    def __init__(self, name: str, what: str, low: int, high: int = SQLITE_INT_MAX):
+        self.name, self.what, self.low, self.high = name, what, low, high
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+            number = int(value.strip())
+        else:
+            self.fail(f"{self.what}应为整数：{_shown(value)}", param, ctx)
+        if not self.low <= number <= self.high:
+            self.fail(
+                f"{self.what}超出范围（{self.low}至{self.high}）：{_shown(number)}", param, ctx
+            )
+        return number
+
+    def __repr__(self) -> str:
+        return f"BoundedInt({self.name!r}, {self.low}, {self.high})"
+
+
+RECORD_ID = BoundedInt("id", "编号", 1)  # every household, enrolment, notice ... number
+SEED = BoundedInt("seed", "随机种子", 0)
+COUNT = BoundedInt("integer", "数目", 0)
+
+
+class OutFile(click.Path):
+    """A file the command writes, whose name must say what it holds (``stats --out x.txt``
+    would otherwise get xlsx bytes): one of ``suffixes``, case-insensitive."""
+
+    def __init__(self, *suffixes: str):
+        super().__init__(dir_okay=False)
+        self.suffixes = tuple(s.lower() for s in suffixes)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        if not str(path).lower().endswith(self.suffixes):
+            want = " 或 ".join(self.suffixes)
+            self.fail(f"输出文件名应以 {want} 结尾：{_shown(path)}", param, ctx)
+        return path
 
 
 _ASK = object()
@@ -98,7 +156,7 @@ def init(db_path, site_code, site_name, role):
 @db_option
 @click.option("--households", "count", type=click.IntRange(1, 1_000_000), required=True,
               help="how many households to add")  # fmt: skip
-@click.option("--seed", type=int, default=1, show_default=True, help="same seed, same township")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="same seed, same township")
 def demo(db_path, count, seed):
     """Add a synthetic demo township (演示数据) to the database."""
     from .models.demo import generate_demo
@@ -134,7 +192,7 @@ def households_find(text, db_path, as_json, limit):
 
 
 @households.command("show")
-@click.argument("household_id", type=int)
+@click.argument("household_id", type=RECORD_ID)
 @db_option
 def households_show(household_id, db_path):
     """Print one household and its members as JSON (ID numbers masked)."""
@@ -175,7 +233,7 @@ def check(db_path, as_json):
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
 @click.option("--month", default=None, help="YYYY-MM: monthly statistics per category and village")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=OutFile(".xlsx", ".pdf"), default=None,
               help="with --month: write the statistics to F.xlsx or F.pdf")  # fmt: skip
 def stats(db_path, as_json, month, out):
     """Counts of active households and members (统计); with --month, the month's figures."""
@@ -199,6 +257,16 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _fail(exc: MzError) -> None:
+    """One line for a domain error (every problem of a ValidationError), exit status 1."""
+    if isinstance(exc, ValidationError):
+        message = "; ".join(p.message for p in exc.problems) or exc.message
+    else:
+        message = exc.message
+    click.echo(f"错误 [{exc.code}]: {_one_line(message)}", err=True)
+    sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every failure into one line and an exit code."""
     try:
@@ -214,13 +282,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("已中止 / aborted", err=True)
         sys.exit(130)
-    except ValidationError as exc:
-        click.echo(f"错误 [{exc.code}]: " + "; ".join(p.message for p in exc.problems), err=True)
-        sys.exit(1)
     except MzError as exc:
-        click.echo(f"错误 [{exc.code}]: {_one_line(exc)}", err=True)
-        sys.exit(1)
+        _fail(exc)
     except sqlite3.Error as exc:
+        clear = translate_sqlite_error(exc)  # a full disk: "磁盘空间不足…", not SQLite's words
+        if clear is not None:
+            _fail(clear)
         click.echo(f"数据库错误 / database error: {_one_line(exc)}", err=True)
         sys.exit(1)
     except OSError as exc:
