@@ -12,13 +12,13 @@ import sys
 
 import click
 
-from .cli import RECORD_ID, db_option, emit_json, open_store
+from .cli import RECORD_ID, db_option, emit_json, open_store, prompt_secret
 
 
 def _password(prompt: str, given: str | None) -> str:
     if given:
         return given
-    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return prompt_secret(prompt, "MZDESK_NEW_PASSWORD", confirm=True)
 
 
 # -- operators ----------------------------------------------------------------------

@@ -72,6 +72,8 @@ class BoundedInt(click.ParamType):
 RECORD_ID = BoundedInt("id", "编号", 1)  # every household, enrolment, notice ... number
 SEED = BoundedInt("seed", "随机种子", 0)
 COUNT = BoundedInt("integer", "数目", 0)
+PEOPLE = BoundedInt("integer", "人数", 1, 100_000)  # 保障人口, 参会人数
+MONTHS = BoundedInt("months", "月数", 0, 120)  # a review period: 0 none, at most ten years
 
 
 class OutFile(click.Path):
@@ -88,6 +90,15 @@ class OutFile(click.Path):
             want = " 或 ".join(self.suffixes)
             self.fail(f"输出文件名应以 {want} 结尾：{_shown(path)}", param, ctx)
         return path
+
+
+def prompt_secret(label: str, env: str, confirm: bool = False) -> str:
+    """A password or passphrase typed at a terminal.  Without one (a script, a pipe) there is
+    nobody to ask: a one-line error naming the environment variable, not a prompt that
+    reads the pipe and a getpass warning on stderr."""
+    if not sys.stdin.isatty():
+        raise MzError(f"需要{label}：请在终端中运行，或设置环境变量 {env}", "secret_needed")
+    return click.prompt(label, hide_input=True, confirmation_prompt=confirm)
 
 
 _ASK = object()

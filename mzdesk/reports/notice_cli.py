@@ -13,7 +13,7 @@ import datetime as dt
 
 import click
 
-from ..cli import COUNT, RECORD_ID, OutFile, db_option, emit_json, open_store
+from ..cli import COUNT, MONTHS, PEOPLE, RECORD_ID, OutFile, db_option, emit_json, open_store
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 PAPERS = {"A4": ("A4", False), "A4L": ("A4", True), "A3": ("A3", True)}
@@ -145,7 +145,7 @@ def enrol_list(db_path, household_id, queue, as_json):
 @click.option("--category", required=True, help="category code, e.g. rural_dibao, tekun")
 @click.option("--member", "member_id", type=RECORD_ID, default=None, help="member id (按人类别)")
 @click.option("--class", "cls", default="", help="class/level, e.g. 二类 or 全自理")
-@click.option("--covered", type=COUNT, default=None, help="保障人口 (default: assistance members)")
+@click.option("--covered", type=PEOPLE, default=None, help="保障人口 (default: assistance members)")
 @click.option("--amount", default="0", help="proposed monthly (or one-off) amount in yuan")
 @click.option("--date", "on", type=DATE, default=None, help="application date")
 @click.option("--reason", default="")
@@ -212,7 +212,7 @@ def enrol_survey(db_path, enrolment_id, investigators, verification, conclusion,
 @enrol.command("deliberate")
 @db_option
 @click.argument("enrolment_id", type=RECORD_ID)
-@click.option("--attendance", type=COUNT, required=True, help="参会人数")
+@click.option("--attendance", type=PEOPLE, required=True, help="参会人数")
 @click.option("--result", required=True, help="评议结果")
 @click.option("--date", "on", type=DATE, default=None)
 @operator_option
@@ -229,7 +229,7 @@ def enrol_deliberate(db_path, enrolment_id, attendance, result, on, operator):
 @click.option("--outcome", type=click.Choice(["keep", "change", "stop"]), required=True)
 @click.option("--amount", default=None, help="new monthly amount in yuan (change)")
 @click.option("--class", "cls", default=None)
-@click.option("--covered", type=COUNT, default=None)
+@click.option("--covered", type=PEOPLE, default=None)
 @click.option("--reason", default="")
 @click.option("--date", type=DATE, default=None)
 @operator_option
@@ -290,7 +290,7 @@ def enrol_history(db_path, enrolment_id):
 @click.option("--name", required=True)
 @click.option("--unit", type=click.Choice(["household", "person"]), default="person")
 @click.option("--payment", type=click.Choice(["monthly", "one_off"]), default="monthly")
-@click.option("--review-months", type=COUNT, default=12)
+@click.option("--review-months", type=MONTHS, default=12)
 @click.option("--class", "classes", multiple=True)
 @operator_option
 def enrol_category_add(db_path, code, name, unit, payment, review_months, classes, operator):
