@@ -307,3 +307,33 @@ def test_no_cli_module_writes_where_the_name_lies(tmp_path, demo_db):
     )
     assert ".xlsx" in line and not out.exists()
     assert os.listdir(tmp_path) == []
+
+
+# -- a password asked where nobody can type it ------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [("operators", "add", "admin", "--role", "admin"), ("encrypt",)],
+    ids=["operators add", "encrypt"],
+)
+def test_no_terminal_no_prompt(demo_db, tmp_path, args):
+    """From a script (stdin not a terminal) a hidden prompt printed getpass's warning and the
+    prompt on stderr, then read the pipe: now one line naming the variable to set."""
+    db = tmp_path / "copy.sqlite"
+    db.write_bytes(demo_db.read_bytes())
+    before = dump_hash(db)
+    env = _env()
+    for var in ("MZDESK_NEW_PASSWORD", "MZDESK_DB_KEY"):
+        env.pop(var, None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mzdesk", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    line = assert_one_line_failure(proc, code=1)
+    assert "[secret_needed]" in line and ("MZDESK_NEW_PASSWORD" in line or "MZDESK_DB_KEY" in line)
+    assert dump_hash(db) == before
