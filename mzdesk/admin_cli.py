@@ -12,13 +12,13 @@ import sys
 
 import click
 
-from .cli import db_option, emit_json, open_store
+from .cli import RECORD_ID, db_option, emit_json, open_store, prompt_secret
 
 
 def _password(prompt: str, given: str | None) -> str:
     if given:
         return given
-    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return prompt_secret(prompt, "MZDESK_NEW_PASSWORD", confirm=True)
 
 
 # -- operators ----------------------------------------------------------------------
@@ -128,7 +128,7 @@ def audit_verify(db_path):
 
 @audit.command("show")
 @db_option
-@click.option("--household", "household_id", type=int, default=None, help="家庭编号")
+@click.option("--household", "household_id", type=RECORD_ID, default=None, help="家庭编号")
 @click.option("--operator", default=None, help="操作员账号")
 @click.option("--limit", type=click.IntRange(1, 100000), default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .cli import db_option
+from .cli import db_option, prompt_secret
 from .paths import default_db_path
 
 
@@ -33,8 +33,7 @@ def _key(confirm: bool) -> str:
     key = os.environ.get(ENV_KEY)
     if key:
         return key
-    return click.prompt("数据库密码 / database passphrase", hide_input=True,
-                        confirmation_prompt=confirm)  # fmt: skip
+    return prompt_secret("数据库密码 / database passphrase", ENV_KEY, confirm=confirm)
 
 
 def _may_convert(path: str, key: str | None, doing: str) -> None:

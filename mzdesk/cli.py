@@ -7,6 +7,7 @@ message on failure (never a traceback).  ``mzdesk`` with no command opens the GU
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 
@@ -30,6 +31,74 @@ def _db_from_root(ctx: click.Context, _param, value: str | None) -> str | None:
 def db_option(f):
     return click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
                         callback=_db_from_root, help=DB_HELP)(f)  # fmt: skip
+
+
+SQLITE_INT_MAX = 2**63 - 1  # the largest INTEGER SQLite stores (and binds)
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def _shown(value) -> str:
+    """A user's value in a one-line message: control characters escaped, long ones cut."""
+    text = repr(str(value))[1:-1]
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+class BoundedInt(click.ParamType):
+    """An integer in ``[low, high]`` (never outside SQLite's INTEGER), said in Chinese when not.
+
+    A record id of 2^70 is refused here ("编号超出范围") instead of reaching SQLite as an
+    OverflowError; ``nan``, ``1e3`` or ``１２`` are "应为整数"."""
+
+    def __init__(self, name: str, what: str, low: int, high: int = SQLITE_INT_MAX):
+        self.name, self.what, self.low, self.high = name, what, low, high
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+            number = int(value.strip())
+        else:
+            self.fail(f"{self.what}应为整数：{_shown(value)}", param, ctx)
+        if not self.low <= number <= self.high:
+            self.fail(
+                f"{self.what}超出范围（{self.low}至{self.high}）：{_shown(number)}", param, ctx
+            )
+        return number
+
+    def __repr__(self) -> str:
+        return f"BoundedInt({self.name!r}, {self.low}, {self.high})"
+
+
+RECORD_ID = BoundedInt("id", "编号", 1)  # every household, enrolment, notice ... number
+SEED = BoundedInt("seed", "随机种子", 0)
+COUNT = BoundedInt("integer", "数目", 0)
+PEOPLE = BoundedInt("integer", "人数", 1, 100_000)  # 保障人口, 参会人数
+MONTHS = BoundedInt("months", "月数", 0, 120)  # a review period: 0 none, at most ten years
+
+
+class OutFile(click.Path):
+    """A file the command writes, whose name must say what it holds (``stats --out x.txt``
+    would otherwise get xlsx bytes): one of ``suffixes``, case-insensitive."""
+
+    def __init__(self, *suffixes: str):
+        super().__init__(dir_okay=False)
+        self.suffixes = tuple(s.lower() for s in suffixes)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        if not str(path).lower().endswith(self.suffixes):
+            want = " 或 ".join(self.suffixes)
+            self.fail(f"输出文件名应以 {want} 结尾：{_shown(path)}", param, ctx)
+        return path
+
+
+def prompt_secret(label: str, env: str, confirm: bool = False) -> str:
+    """A password or passphrase typed at a terminal.  Without one (a script, a pipe) there is
+    nobody to ask: a one-line error naming the environment variable, not a prompt that
+    reads the pipe and a getpass warning on stderr."""
+    if not sys.stdin.isatty():
+        raise MzError(f"需要{label}：请在终端中运行，或设置环境变量 {env}", "secret_needed")
+    return click.prompt(label, hide_input=True, confirmation_prompt=confirm)
 
 
 _ASK = object()
@@ -220,7 +289,7 @@ def init(db_path, site_code, site_name, role):
 @db_option
 @click.option("--households", "count", type=click.IntRange(1, 1_000_000), required=True,
               help="how many households to add")  # fmt: skip
-@click.option("--seed", type=int, default=1, show_default=True, help="same seed, same township")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="same seed, same township")
 @click.option(
     "--site-code",
     default=None,
@@ -273,7 +342,7 @@ def households_find(text, db_path, as_json, limit):
 
 
 @households.command("show")
-@click.argument("household_id", type=int)
+@click.argument("household_id", type=RECORD_ID)
 @db_option
 def households_show(household_id, db_path):
     """Print one household and its members as JSON (ID numbers masked)."""
@@ -314,7 +383,7 @@ def check(db_path, as_json):
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
 @click.option("--month", default=None, help="YYYY-MM: monthly statistics per category and village")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=OutFile(".xlsx", ".pdf"), default=None,
               help="with --month: write the statistics to F.xlsx or F.pdf")  # fmt: skip
 def stats(db_path, as_json, month, out):
     """Counts of active households and members (统计); with --month, the month's figures."""
@@ -338,6 +407,16 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _fail(exc: MzError) -> None:
+    """One line for a domain error (every problem of a ValidationError), exit status 1."""
+    if isinstance(exc, ValidationError):
+        message = "; ".join(p.message for p in exc.problems) or exc.message
+    else:
+        message = exc.message
+    click.echo(f"错误 [{exc.code}]: {_one_line(message)}", err=True)
+    sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every failure into one line and an exit code."""
     try:
@@ -353,19 +432,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("已中止 / aborted", err=True)
         sys.exit(130)
-    except ValidationError as exc:
-        click.echo(f"错误 [{exc.code}]: " + "; ".join(p.message for p in exc.problems), err=True)
-        sys.exit(1)
     except MzError as exc:
-        click.echo(f"错误 [{exc.code}]: {_one_line(exc)}", err=True)
-        sys.exit(1)
+        _fail(exc)
     except sqlite3.Error as exc:
         from .models.store import store_error
 
-        clear = store_error(exc, "")  # busy, I/O error: in words the clerk can act on
+        clear = store_error(exc, "")  # busy, I/O error, a full disk: words a clerk can act on
         if clear is not None:
-            click.echo(f"错误 [{clear.code}]: {_one_line(clear)}", err=True)
-            sys.exit(1)
+            _fail(clear)
         click.echo(f"数据库错误 / database error: {_one_line(exc)}", err=True)
         sys.exit(1)
     except OSError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import db_option, emit_json, open_store
+from .cli import RECORD_ID, db_option, emit_json, open_store
 
 _ROLES = ("staff", "cadre")
 _RELATIONS = ("spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other")
@@ -40,7 +40,7 @@ def relatives_add(declarant, role, village, relative_name, id_number, relation, 
 
 
 @relatives.command("withdraw")
-@click.argument("relative_id", type=int)
+@click.argument("relative_id", type=RECORD_ID)
 @db_option
 def relatives_withdraw(relative_id, db_path):
     """Withdraw a declaration by its number (kept in history, travels in sync)."""

@@ -46,6 +46,7 @@ import threading
 from functools import partial
 
 from . import audit
+from .errors import translate_sqlite_error
 
 STAGE_MIN = 64  # below this many rows the staging table costs more than it saves
 
@@ -215,11 +216,29 @@ def insert_select(
             conn.execute(sql)
         for _name, sql in deferred:
             conn.execute(sql)  # one sort per index instead of a random insert per row
-    except BaseException:
-        conn.execute("ROLLBACK TO mz_bulk")  # the rows, the entries and the dropped triggers
-        conn.execute("RELEASE mz_bulk")
+    except BaseException as exc:
+        _undo_savepoint(conn, exc)
+        clear = translate_sqlite_error(exc)  # a full disk says so, whatever step it hit
+        if clear is not None:
+            raise clear from exc
         raise
     conn.execute("RELEASE mz_bulk")
+
+
+def _undo_savepoint(conn: sqlite3.Connection, exc: BaseException) -> None:
+    """Roll back to ``mz_bulk``: the rows, the entries and the dropped triggers.  After some
+    errors (SQLITE_FULL in a statement without a statement journal, such as CREATE INDEX, or an
+    I/O error) SQLite has already rolled back the whole transaction and the savepoint is gone:
+    then there is nothing left to undo, and a ROLLBACK TO would fail with "no such savepoint"
+    and hide the error that says what happened."""
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK TO mz_bulk")
+        conn.execute("RELEASE mz_bulk")
+    except sqlite3.Error as undo_error:
+        # the caller rolls back the whole transaction on the way out; keep the first error
+        exc.add_note(f"rollback to savepoint mz_bulk failed: {undo_error}")
 
 
 @contextlib.contextmanager

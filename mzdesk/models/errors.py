@@ -6,6 +6,8 @@ on one line and exits non-zero.
 
 from __future__ import annotations
 
+import sqlite3
+
 
 class MzError(Exception):
     """Base of every error the user is meant to read."""
@@ -52,3 +54,25 @@ class NotFound(MzError):
 
 class StoreError(MzError):
     code = "store"
+
+
+DISK_FULL_MESSAGE = "磁盘空间不足，操作未完成，数据未改变"
+
+
+def translate_sqlite_error(exc: BaseException) -> MzError | None:
+    """The :class:`MzError` a user should read for a raw SQLite error, or None when
+    there is nothing better to say than the error itself.
+
+    SQLITE_FULL ("database or disk is full": the disk, or ``PRAGMA max_page_count``)
+    becomes ``StoreError`` ``disk_full``: the transaction it happened in is rolled back
+    (by SQLite itself or by the caller), so nothing of the action was saved.
+
+    >>> translate_sqlite_error(sqlite3.OperationalError("database or disk is full")).code
+    'disk_full'
+    """
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    name = getattr(exc, "sqlite_errorname", None)
+    if name == "SQLITE_FULL" or (name is None and "database or disk is full" in str(exc)):
+        return StoreError(DISK_FULL_MESSAGE, "disk_full")
+    return None

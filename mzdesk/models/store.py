@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import StoreError
+from .errors import StoreError, translate_sqlite_error
 from .files import os_reason
 from .migrations import MIGRATIONS, register_functions
 
@@ -129,6 +129,9 @@ def store_error(exc: sqlite3.Error, path: str | Path) -> StoreError | None:
     * a write-protected file: ``read_only_location``;
     * not a database (or an encrypted one opened without its passphrase): ``not_a_database``.
     """
+    full = translate_sqlite_error(exc)  # a full disk: "磁盘空间不足", nothing saved
+    if full is not None:
+        return full
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc).lower()
     where = f"：{path}" if str(path) else ""

@@ -13,7 +13,7 @@ import datetime as dt
 
 import click
 
-from ..cli import db_option, emit_json, open_store
+from ..cli import COUNT, MONTHS, PEOPLE, RECORD_ID, OutFile, db_option, emit_json, open_store
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 PAPERS = {"A4": ("A4", False), "A4L": ("A4", True), "A3": ("A3", True)}
@@ -37,11 +37,11 @@ def _day(value) -> dt.date | None:
 
 @click.command()
 @db_option
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PDF file to write")
+@click.option("--out", type=OutFile(".pdf"), required=True, help="PDF file to write")
 @click.option("--village", default=None, help="only enrolments of this village (村/社区)")
 @click.option("--category", default=None, help="only this category code, e.g. rural_dibao")
 @click.option("--start", type=DATE, default=None, help="first day of the period (default: today)")
-@click.option("--days", type=int, default=7, show_default=True,
+@click.option("--days", type=COUNT, default=7, show_default=True,
               help="length of the period, 7 to 60 days")  # fmt: skip
 @click.option("--backdate-reason", default="",
               help="a --start before today records a paper notice already posted: say when and "
@@ -52,8 +52,8 @@ def _day(value) -> dt.date | None:
 @click.option("--paper", type=click.Choice(list(PAPERS)), default="A4", show_default=True,
               help="A4 portrait, A4 landscape (A4L) or A3 landscape")  # fmt: skip
 @click.option("--show-id", is_flag=True, help="add a masked ID column (341623********123X)")
-@click.option("--xlsx", type=click.Path(dir_okay=False), default=None, help="also write .xlsx")
-@click.option("--reprint", type=int, default=None,
+@click.option("--xlsx", type=OutFile(".xlsx"), default=None, help="also write .xlsx")
+@click.option("--reprint", type=RECORD_ID, default=None,
               help="print notice N again exactly as posted (no new notice)")  # fmt: skip
 @operator_option
 def notice(db_path, out, village, category, start, days, backdate_reason, hotline, issuer, address,
@@ -115,7 +115,7 @@ def _show(e) -> None:
 
 @enrol.command("list")
 @db_option
-@click.option("--household", "household_id", type=int, default=None)
+@click.option("--household", "household_id", type=RECORD_ID, default=None)
 @click.option("--queue", type=click.Choice(["investigate", "notice", "publicised", "submitted",
                                             "active", "review_due"]), default=None)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True)
@@ -141,11 +141,11 @@ def enrol_list(db_path, household_id, queue, as_json):
 
 @enrol.command("apply")
 @db_option
-@click.option("--household", "household_id", type=int, required=True)
+@click.option("--household", "household_id", type=RECORD_ID, required=True)
 @click.option("--category", required=True, help="category code, e.g. rural_dibao, tekun")
-@click.option("--member", "member_id", type=int, default=None, help="member id (按人类别)")
+@click.option("--member", "member_id", type=RECORD_ID, default=None, help="member id (按人类别)")
 @click.option("--class", "cls", default="", help="class/level, e.g. 二类 or 全自理")
-@click.option("--covered", type=int, default=None, help="保障人口 (default: assistance members)")
+@click.option("--covered", type=PEOPLE, default=None, help="保障人口 (default: assistance members)")
 @click.option("--amount", default="0", help="proposed monthly (or one-off) amount in yuan")
 @click.option("--date", "on", type=DATE, default=None, help="application date")
 @click.option("--reason", default="")
@@ -179,7 +179,7 @@ def _simple(name: str, help_text: str, fn_name: str, needs_reason: bool = False,
                            help="the day it happens (default: today)")(cmd)  # fmt: skip
     cmd = operator_option(cmd)
     cmd = click.option("--reason", default="", required=needs_reason, help="原因/说明")(cmd)
-    cmd = click.argument("enrolment_id", type=int)(cmd)
+    cmd = click.argument("enrolment_id", type=RECORD_ID)(cmd)
     cmd = db_option(cmd)
     return enrol.command(name, help=help_text)(cmd)
 
@@ -194,7 +194,7 @@ _simple("stop", "在保 → 停发, with a reason.", "stop", needs_reason=True, 
 
 @enrol.command("survey")
 @db_option
-@click.argument("enrolment_id", type=int)
+@click.argument("enrolment_id", type=RECORD_ID)
 @click.option("--investigator", "investigators", multiple=True, required=True,
               help="调查人 (give at least two)")  # fmt: skip
 @click.option("--verification", required=True, help="家庭经济状况核对结果")
@@ -211,8 +211,8 @@ def enrol_survey(db_path, enrolment_id, investigators, verification, conclusion,
 
 @enrol.command("deliberate")
 @db_option
-@click.argument("enrolment_id", type=int)
-@click.option("--attendance", type=int, required=True, help="参会人数")
+@click.argument("enrolment_id", type=RECORD_ID)
+@click.option("--attendance", type=PEOPLE, required=True, help="参会人数")
 @click.option("--result", required=True, help="评议结果")
 @click.option("--date", "on", type=DATE, default=None)
 @operator_option
@@ -225,11 +225,11 @@ def enrol_deliberate(db_path, enrolment_id, attendance, result, on, operator):
 
 @enrol.command("review")
 @db_option
-@click.argument("enrolment_id", type=int)
+@click.argument("enrolment_id", type=RECORD_ID)
 @click.option("--outcome", type=click.Choice(["keep", "change", "stop"]), required=True)
 @click.option("--amount", default=None, help="new monthly amount in yuan (change)")
 @click.option("--class", "cls", default=None)
-@click.option("--covered", type=int, default=None)
+@click.option("--covered", type=PEOPLE, default=None)
 @click.option("--reason", default="")
 @click.option("--date", type=DATE, default=None)
 @operator_option
@@ -245,8 +245,8 @@ def enrol_review(db_path, enrolment_id, outcome, amount, cls, covered, reason, d
 
 @enrol.command("object")
 @db_option
-@click.argument("notice_id", type=int)
-@click.argument("enrolment_id", type=int)
+@click.argument("notice_id", type=RECORD_ID)
+@click.argument("enrolment_id", type=RECORD_ID)
 @click.option("--by", "raised_by", required=True, help="异议人")
 @click.option("--content", required=True, help="异议内容")
 @click.option("--date", type=DATE, default=None)
@@ -262,7 +262,7 @@ def enrol_object(db_path, notice_id, enrolment_id, raised_by, content, date, ope
 
 @enrol.command("resolve")
 @db_option
-@click.argument("objection_id", type=int)
+@click.argument("objection_id", type=RECORD_ID)
 @click.option("--follow-up", required=True, help="调查核实情况")
 @click.option("--outcome", required=True, help="处理结果, e.g. 异议不成立")
 @operator_option
@@ -276,7 +276,7 @@ def enrol_resolve(db_path, objection_id, follow_up, outcome, operator):
 
 @enrol.command("history")
 @db_option
-@click.argument("enrolment_id", type=int)
+@click.argument("enrolment_id", type=RECORD_ID)
 def enrol_history(db_path, enrolment_id):
     """Every transition of one enrolment as JSON (who, when, why)."""
     from ..models import enrolment as enr
@@ -290,7 +290,7 @@ def enrol_history(db_path, enrolment_id):
 @click.option("--name", required=True)
 @click.option("--unit", type=click.Choice(["household", "person"]), default="person")
 @click.option("--payment", type=click.Choice(["monthly", "one_off"]), default="monthly")
-@click.option("--review-months", type=int, default=12)
+@click.option("--review-months", type=MONTHS, default=12)
 @click.option("--class", "classes", multiple=True)
 @operator_option
 def enrol_category_add(db_path, code, name, unit, payment, review_months, classes, operator):

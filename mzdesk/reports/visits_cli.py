@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import click
 
-from ..cli import db_option, emit_json, open_store
+from ..cli import RECORD_ID, SEED, OutFile, db_option, emit_json, open_store
 
-OUT = click.option("--out", "out", type=click.Path(dir_okay=False), required=True,
+OUT = click.option("--out", "out", type=OutFile(".pdf"), required=True,
                    help="PDF file to write")  # fmt: skip
-HOUSEHOLD = click.option("--household", "household_id", type=int, default=None,
+HOUSEHOLD = click.option("--household", "household_id", type=RECORD_ID, default=None,
                          help="household number (家庭编号)")  # fmt: skip
 VILLAGE = click.option("--village", default=None, help="every active household of this village")
 
@@ -95,7 +95,7 @@ def checklist(db_path, household_id, village, blank, out):
     "--category", default="", help="only households with an active enrolment, e.g. rural_dibao"
 )
 @click.option("--percent", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--seed", type=int, required=True, help="same seed, same sample (write it down)")
+@click.option("--seed", type=SEED, required=True, help="same seed, same sample (write it down)")
 @click.option("--by", "stratify", type=click.Choice(["village", "category", "none"]),
               default="village", show_default=True, help="draw the share in each village / category")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="only show the sample; do not record a spot check")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import db_option, emit_json, open_store
+from ..cli import RECORD_ID, OutFile, db_option, emit_json, open_store
 
 
 def _month(value: str):
@@ -104,7 +104,9 @@ def _write_report(path: str, report: dict) -> None:
 
 @roster.command("undo")
 @db_option
-@click.option("--batch", "batch_id", type=int, default=None, help="batch id (default: the last)")
+@click.option(
+    "--batch", "batch_id", type=RECORD_ID, default=None, help="batch id (default: the last)"
+)
 def roster_undo(db_path, batch_id):
     """Undo the last roster import as a unit (its records are soft-deleted)."""
     from .importer import undo
@@ -130,7 +132,7 @@ def roster_batches(db_path):
     default=None,
     help="category code or name, local ones too: rural_dibao, 农村低保 (default: all)",
 )
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="F.xlsx")
+@click.option("--out", "out", required=True, type=OutFile(".xlsx"), help="F.xlsx")
 def roster_export(db_path, month, category, out):
     """The month's 补贴发放清册 for the 一卡通 payment system (.xlsx, IDs as text)."""
     from ..models.money import format_fen
@@ -144,7 +146,7 @@ def roster_export(db_path, month, category, out):
 @roster.command("registry")
 @db_option
 @click.option("--village", default=None, help="only this village")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="F.xlsx")
+@click.option("--out", "out", required=True, type=OutFile(".xlsx"), help="F.xlsx")
 def roster_registry(db_path, village, out):
     """Household and member rosters (家庭/成员花名册) as .xlsx."""
     from .exporter import export_registry

@@ -80,6 +80,9 @@ def fingerprint(age_recipient: str, sign_key_b64: str) -> str:
     return "-".join(h[i : i + 4] for i in range(0, 16, 4))
 
 
+PUBLIC_FILE_MAX = 64 * 1024  # a public key file is about 400 bytes
+
+
 @dataclass(frozen=True)
 class PublicKey:
     """What another site needs to send to us and check our signatures."""
@@ -97,6 +100,25 @@ class PublicKey:
     def to_json(self) -> str:
         body = {"format": PUBLIC_FORMAT, **asdict(self), "fingerprint": self.fingerprint}
         return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def read_file(cls, path: str | Path) -> PublicKey:
+        """The public key in file ``path``; anything else (a binary, a huge or a non-UTF-8
+        file, a folder) is a one-line ``bad_public_key``, read within a bounded size."""
+        try:
+            with open(path, "rb") as f:
+                data = f.read(PUBLIC_FILE_MAX + 1)
+        except OSError as exc:
+            raise KeyError_(f"无法读取公钥文件：{exc.strerror or exc}", "bad_public_key") from None
+        if len(data) > PUBLIC_FILE_MAX:
+            limit = f"{PUBLIC_FILE_MAX // 1024} KB"
+            raise KeyError_(f"不是有效的站点公钥文件：文件过大（不超过{limit}）", "bad_public_key")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            why = "不是有效的站点公钥文件：不是UTF-8文本（是否选错了文件？）"
+            raise KeyError_(why, "bad_public_key") from None
+        return cls.from_json(text)
 
     @classmethod
     def from_json(cls, text: str) -> PublicKey:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import db_option, emit_json, open_store
+from ..cli import RECORD_ID, OutFile, db_option, emit_json, open_store
 
 PASS_HELP = (
     "私钥口令 / passphrase for the private keys (or $MZDESK_KEY_PASSPHRASE; not needed "
@@ -85,7 +85,7 @@ def keys_show(db_path, passphrase, as_json):
     "--qr",
     "qr_png",
     default=None,
-    type=click.Path(dir_okay=False),
+    type=OutFile(".png"),
     help="另存公钥二维码图片（PNG）/ also write the key as a QR code PNG",
 )
 def keys_export_public(db_path, passphrase, out, qr_png):
@@ -120,7 +120,7 @@ def keys_trust(db_path, public_file, villages):
     """Add another site's public key file to the trust list (check the fingerprint first)."""
     from .keys import PublicKey, trust
 
-    pk = PublicKey.from_json(Path(public_file).read_text(encoding="utf-8"))
+    pk = PublicKey.read_file(public_file)  # a binary or huge file: one clear line
     vs = [v.strip() for v in villages.split(",") if v.strip()] if villages else None
     trust(open_store(db_path), pk, vs)
     click.echo(f"已信任 {pk.code} {pk.name} ({pk.role})  指纹 {pk.fingerprint}")
@@ -160,9 +160,9 @@ def sync() -> None:
 @db_option
 @_pass_option
 @click.option("--to", "to", required=True, help="目的站点代码 / destination site code")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="批次文件 / batch file")
+@click.option("--out", required=True, type=OutFile(".age"), help="批次文件 / batch file (F.age)")
 @click.option("--full", is_flag=True, help="完整快照 / full snapshot instead of changes")
-@click.option("--resend", type=int, default=None, help="重发第N批 / write batch N again")
+@click.option("--resend", type=RECORD_ID, default=None, help="重发第N批 / write batch N again")
 def sync_export(db_path, passphrase, to, out, full, resend):
     """Write the next batch for site TO (changes since the last batch, or --full)."""
     from .exchange import export_batch
@@ -253,7 +253,7 @@ def sync_conflicts(db_path, as_json):
 
 @sync.command("resolve")
 @db_option
-@click.argument("conflict_id", type=int)
+@click.argument("conflict_id", type=RECORD_ID)
 @click.option(
     "--keep",
     type=click.Choice(["local", "remote", "dismiss"]),

@@ -365,7 +365,7 @@ class SyncPage(QWidget):
 
     def trust_file(self, path: str | Path) -> keymod.TrustedSite | None:
         try:
-            pk = keymod.PublicKey.from_json(Path(path).read_text(encoding="utf-8"))
+            pk = keymod.PublicKey.read_file(path)
             site = keymod.trust(self.store, pk)
         except MzError as exc:
             self._fail(exc.message)
@@ -471,7 +471,7 @@ class SyncPage(QWidget):
         if not path:
             return
         try:
-            pk = keymod.PublicKey.from_json(Path(path).read_text(encoding="utf-8"))
+            pk = keymod.PublicKey.read_file(path)
         except MzError as exc:
             self._fail(exc.message)
             return
