@@ -30,6 +30,7 @@ from .auth import require
 from .errors import MzError, NotFound
 from .money import check_assistance
 from .store import Store, new_uid, now_iso
+from .text import clean_detail, field_text
 
 LIVE_STATES = ("applied", "investigating", "reviewed", "publicised", "submitted", "active")
 END_STATES = ("rejected", "stopped")
@@ -135,7 +136,9 @@ def add_local_category(store: Store, code: str, name: str, unit: str = "person",
     code = code.strip()
     if not code or not code.replace("_", "").isalnum() or not code.isascii():
         raise MzError(f"类别代码只能用字母、数字和下划线: {code!r}", "bad_category_code")
-    if not name.strip():
+    name = field_text(name, "category_name", "类别名称", "name")  # models/text.py
+    classes = [field_text(c, "short", "档次名称", "classes") for c in classes or []]
+    if not name:
         raise MzError("类别名称不能为空", "bad_category_name")
     if unit not in UNITS or payment not in PAYMENTS:
         raise MzError(f"保障单位应为 {UNITS}，发放方式应为 {PAYMENTS}", "bad_category")
@@ -282,8 +285,8 @@ def _event(store: Store, enrolment_id: int, action: str, from_state: str | None,
             action,
             from_state,
             to_state,
-            reason.strip(),
-            json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+            field_text(reason, "reason", "原因", "reason"),
+            json.dumps(clean_detail(detail), ensure_ascii=False, sort_keys=True),
             monthly_fen,
             now_iso(),
             store.operator,
@@ -292,9 +295,10 @@ def _event(store: Store, enrolment_id: int, action: str, from_state: str | None,
 
 
 def _need_reason(reason: str, what: str) -> str:
-    if not reason or not reason.strip():
+    reason = field_text(reason, "reason", "原因", "reason")  # models/text.py
+    if not reason:
         raise TransitionRefused(f"{what}必须填写原因", "reason_required")
-    return reason.strip()
+    return reason
 
 
 def create(store: Store, household_id: int, category: str, member_id: int | None = None,

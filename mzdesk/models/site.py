@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .errors import FieldError, MzError
 from .store import Store
+from .text import clean, field_text
 
 ROLES = {"township": "乡镇", "field": "入户核查终端", "county": "县民政局"}
 
@@ -61,7 +62,7 @@ def get_site(store: Store) -> Site | None:
 
 def init_site(store: Store, code: str, name: str, role: str = "township") -> Site:
     """Set the site identity once; a database belongs to one site for life."""
-    code, name = code.strip(), name.strip()
+    code, name = clean(code), field_text(name, "site_name", "单位名称", "site_name")
     validate_site(code, name, role)
     with store.transaction():
         existing = get_site(store)
