@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,7 @@ import orjson
 import pyrage
 
 from ..models.errors import MzError
+from ..models.text import FORBIDDEN
 from .changelog import content_hashes
 from .keys import PublicKey, SiteKeys, b64, unb64
 
@@ -201,6 +203,9 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
     hashed: list[Record] = []  # compares with later (no re-encoding of the parsed row)
     loads, new, put = orjson.loads, Record, out.append
     skip = len(_ROW_KEY)
+    # one scan of the whole part for anything that may encode a forbidden character; only
+    # then the lines one by one (models/text.py: refused, not cleaned, see _dirty)
+    suspect = _SUSPECT.search(b"\n".join(lines)) is not None
     for n, line in enumerate(lines, first):
         try:
             d = loads(line)
@@ -215,6 +220,8 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
             or (row.__class__ is not dict if op == "upsert" else op != "delete")
         ) and not _valid(uid, op, row, meta):
             raise ValueError(f"{name} 第 {n} 行不是有效的记录")
+        if suspect and op == "upsert" and _SUSPECT.search(line):
+            _dirty(name, n, row)
         uids.append(uid)
         rec = new(uid, op, meta, row)
         put(rec)
@@ -232,6 +239,38 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
     for rec, h in zip(hashed, content_hashes(rows), strict=True):
         rec.hash = h
     return out
+
+
+# what may encode a character of ``text.FORBIDDEN`` in a line as orjson writes it: a ``\u``,
+# ``\b`` or ``\f`` escape, or the UTF-8 of a C1 control, U+061C, U+200B–U+200F,
+# U+202A–U+202E, U+2060–U+2069, U+FEFF or U+FFF9–U+FFFF (a superset: _dirty decides)
+_SUSPECT = re.compile(
+    rb"\\[ubf]|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0-\xa9]"
+    rb"|\xef\xbb\xbf|\xef\xbf[\xb9-\xbf]"
+)
+
+
+class DirtyText(ValueError):
+    """A batch line whose text holds a character no field may hold (models/text.py)."""
+
+
+def _dirty(name: str, n: int, row: dict) -> None:
+    """Refuse line ``n`` when a text of its row holds a forbidden character.
+
+    Refused rather than cleaned: this version never sends one, and cleaning here would
+    leave the two sites holding different text.  A sender on an older version cleans
+    its own data when it upgrades (migration 14) and sends the cleaned rows again.
+    The message names the column and the character, never the text itself.
+    """
+    for col, value in row.items():
+        if value.__class__ is str:
+            found = FORBIDDEN.search(value)
+            if found:
+                raise DirtyText(
+                    f"{name} 第 {n} 行的“{col}”含控制字符或不可见字符"
+                    f"（U+{ord(found.group()):04X}），拒绝导入。请发送站点升级 mzdesk"
+                    "（升级时会清理这些字符）后重新导出批次"
+                )
 
 
 def _repeated(name: str, uids: list[str], first: int, before: set[str]) -> str:
@@ -276,6 +315,8 @@ def refusal(exc: Exception) -> BatchRefused:
     """The ``not_a_batch`` refusal for an error raised while reading a batch's content (one of
     ``_UNREADABLE`` or ``_INVALID``): by :func:`open_batch`, and by the worker process that
     reads a large batch's records (mzdesk.sync.staging)."""
+    if isinstance(exc, DirtyText):
+        return _refuse("dirty_text", str(exc))
     if isinstance(exc, _UNREADABLE):
         return _refuse("not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）")
     return _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）")
