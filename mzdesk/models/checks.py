@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from .store import Store
+from .text import STORED, stored_problem
 
 
 @dataclass(frozen=True)
@@ -153,4 +154,38 @@ def run_checks(store: Store, today: dt.date | None = None) -> tuple[list[str], l
     for code, message, sql in _RULES:
         for hid, member in store.conn.execute(sql, {"today": today.isoformat()}):
             findings.append(Finding(code, message, hid, member))
+    findings += text_findings(store)
     return integrity, findings
+
+
+_TEXT_MESSAGES = {
+    "dirty_text": "文本含控制字符或不可见字符",
+    "text_too_long": "文本超过长度上限",
+}
+
+
+def text_findings(store: Store) -> list[Finding]:
+    """Stored text the text rule (models/text.py) would not let in: a forbidden character
+    (written behind mzdesk's back, or by an old version the upgrade could not reach) or a
+    value over its field's length (never shortened by the upgrade).  Each finding names the
+    table, row and column, never the text: ``（members 第12行 name）``."""
+    out: list[Finding] = []
+    tables = {
+        r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    for table, columns in STORED.items():
+        if table not in tables:
+            continue
+        present = {r[1] for r in store.conn.execute(f"PRAGMA table_info({table})")}
+        cols = [c for c in columns if c in present]
+        hh = {"households": "id", "members": "household_id", "enrolments": "household_id",
+              "visits": "household_id", "followup_tasks": "household_id"}.get(table)  # fmt: skip
+        key = "rowid" if table == "operators" else "id"
+        sql = f"SELECT {key}, {hh or 'NULL'}, {', '.join(cols)} FROM {table}"
+        for row in store.conn.execute(sql):
+            for col, value in zip(cols, row[2:], strict=True):
+                code = stored_problem(value, columns[col])
+                if code:
+                    where = f"（{table} 第{row[0]}行 {col}）"
+                    out.append(Finding(code, _TEXT_MESSAGES[code] + where, row[1]))
+    return out
