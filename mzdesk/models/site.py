@@ -47,6 +47,7 @@ def validate_site(code: str, name: str, role: str) -> None:
         raise FieldError("site_code", "bad_site_code", f"区划代码应为6、9或12位数字: {code!r}")
     if not name.strip():
         raise FieldError("site_name", "missing_required", "单位名称必填")
+    field_text(name, "site_name", "单位名称", "site_name")  # too long: refused before any file
     if role not in ROLES:
         raise FieldError("role", "bad_role", f"角色应为 {', '.join(ROLES)} 之一: {role!r}")
     if role == "county" and len(code) != 6:
