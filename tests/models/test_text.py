@@ -30,7 +30,9 @@ JUNK = (
 )
 junk = st.sampled_from(JUNK)
 cjk = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
-punct = st.sampled_from(list("，。、；：？！“”‘’（）《》—…·-_.,;:!?()[]{}'\"/ 0123456789abcXYZ０１２３"))
+punct = st.sampled_from(
+    list("，。、；：？！“”‘’（）《》—…·-_.,;:!?()[]{}'\"/ 0123456789abcXYZ０１２３")
+)
 visible = st.text(st.one_of(cjk, punct), max_size=40)
 anything = st.text(st.one_of(st.characters(), junk), max_size=60)
 
