@@ -235,6 +235,7 @@ def set_password(store, name: str, new_password: str, old_password: str | None =
 
 def set_locked(store, name: str, locked: bool, reason: str = "") -> None:
     """Lock or unlock an account (admin).  The last unlocked admin cannot be locked."""
+    reason = field_text(reason, "reason", "锁定原因", "reason")  # models/text.py
     with store.transaction():
         require(store, "operators.manage")
         op = _must_exist(store, name)

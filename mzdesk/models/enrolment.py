@@ -323,6 +323,7 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
             if m["deceased_on"]:
                 raise TransitionRefused(f"{m['name']}已于{m['deceased_on']}死亡，不能申请",
                                         "member_deceased")  # fmt: skip
+        cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
         if cat.get("classes") and cls and cls not in cat["classes"]:
             raise TransitionRefused(
                 f"“{cat['name']}”的类别/档次应为 {'、'.join(cat['classes'])} 之一，而不是“{cls}”",
@@ -365,7 +366,7 @@ def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int 
                 "illegal_transition",
             )
         cat = category(store, e.category)
-        cls = e.cls if cls is None else cls
+        cls = e.cls if cls is None else field_text(cls, "short", "类别/档次", "class")
         if cat.get("classes") and cls and cls not in cat["classes"]:
             raise TransitionRefused(f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class")
         covered = e.covered if covered is None else covered
@@ -567,6 +568,8 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
                 raise TransitionRefused("保障金额不能为负数", "bad_amount")
             if monthly_fen is not None:
                 check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
+            if cls is not None:
+                cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
             if cls is not None and cat.get("classes") and cls and cls not in cat["classes"]:
                 raise TransitionRefused(
                     f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class"

@@ -529,7 +529,7 @@ _V14_COLUMNS = {
     "notice_items": ("village", "village_group", "name", "category_label"),
     "objections": ("raised_by", "content", "follow_up", "outcome"),
     "local_categories": ("body",),
-    "operators": ("display_name",),
+    "operators": ("display_name", "locked_reason"),
     "declared_relatives": ("declarant_name", "declarant_village", "relative_name", "note"),
     "visits": ("investigators", "conclusion", "representative", "ack_note", "answers"),
     "care_booklets": ("answers",),

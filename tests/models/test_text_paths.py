@@ -227,22 +227,49 @@ def test_form_answers_text_and_textarea():
         _clean_simple(area, "字" * 40000, None, today)
 
 
-def test_cli_refuses_40k_strings_in_one_line_and_changes_nothing(store, capsys):
+def test_cli_refuses_40k_strings_in_one_line_and_changes_nothing(store, registry, capsys,
+                                                                 notice_today):  # fmt: skip
+    """Issue 18, item 7's 40k strings: every command that stores free text."""
+    h = registry.save(household("乙村", ("王五", "户主", make_id("19500101", 5))),
+                      today=dt.date(2026, 11, 23))  # fmt: skip
+    eid = ready(store, h.id)
+    other = ready(store, registry.save(household("丙村", ("赵六", "户主", make_id("19510101", 6))),
+                                       today=dt.date(2026, 11, 23)).id)  # fmt: skip
+    nid = create_notice(store, NoticeSpec(start=dt.date(2026, 12, 1), hotline="0558-8123456"),
+                        enrolment_ids=[eid])  # fmt: skip
     db = store.path
     store.close()
     big = "字" * 40000
     before = dump_hash(db)
+    d = ["--db", db]
     for args in (
-        ["init", "--db", db, "--site-code", "341623101", "--site-name", big],
-        ["enrol", "category-add", "--db", db, "county_aid", "--name", big],
-        ["operators", "add", "--db", db, "wang", "--role", "admin", "--display-name", big,
+        ["init", *d, "--site-code", "341623101", "--site-name", big],
+        ["enrol", "category-add", *d, "county_aid", "--name", big],
+        ["enrol", "category-add", *d, "county_aid", "--name", "县补贴", "--class", big],
+        ["operators", "add", *d, "wang", "--role", "admin", "--display-name", big,
          "--password", "secret-pass-1"],
+        ["enrol", "apply", *d, "--household", str(h.id), "--category", "temporary",
+         "--reason", big],
+        ["enrol", "apply", *d, "--household", str(h.id), "--category", "temporary",
+         "--class", big],
+        ["enrol", "reject", *d, str(other), "--reason", big],
+        ["enrol", "stop", *d, str(eid), "--reason", big],
+        ["enrol", "object", *d, str(nid), str(eid), "--by", "村民", "--content", big],
+        ["enrol", "object", *d, str(nid), str(eid), "--by", big, "--content", "有车"],
+        ["notice", *d, "--out", str(Path(db).with_name("n.pdf")), "--start", "2026-12-01",
+         "--hotline", big],
+        ["notice", *d, "--out", str(Path(db).with_name("n.pdf")), "--start", "2026-12-01",
+         "--hotline", "0558-8123456", "--issuer", big],
+        ["relatives", "add", *d, "--declarant", big, "--role", "staff", "--name", "王五",
+         "--id-number", make_id("19500101", 5), "--relation", "spouse"],
+        ["relatives", "add", *d, "--declarant", "李主任", "--role", "staff", "--name", "王五",
+         "--id-number", make_id("19500101", 5), "--relation", "spouse", "--note", big],
     ):  # fmt: skip
         code, out, err = run(capsys, *args)
         assert code != 0, args
         lines = err.strip().splitlines()
-        assert len(lines) == 1 and "过长（最多" in lines[0] and "Traceback" not in err, err
-        assert big not in err
+        assert len(lines) == 1 and "过长（最多" in lines[0] and "Traceback" not in err, (args, err)
+        assert big[:100] not in err
         assert dump_hash(db) == before, args
 
 
