@@ -60,6 +60,7 @@ _FORBIDDEN_CLASS = (
     "\ud800-\udfff\ufeff\ufff9-\ufffb\ufffe\uffff"
 )
 FORBIDDEN = re.compile(f"[{_FORBIDDEN_CLASS}]")
+_UNUSUAL = re.compile(f"[{_FORBIDDEN_CLASS}\t\n\r]")  # nothing to do without one of these
 _LINE_BREAKS = re.compile(r"\r\n?")
 _SPACES = re.compile(r"[\t\n\r]+")
 # what XML 1.0 cannot hold at all: the writers' last guard
@@ -90,6 +91,8 @@ def clean(value: object, multiline: bool = False) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
+    if _UNUSUAL.search(text) is None:  # the common case: one scan
+        return text.strip()
     if FORBIDDEN.search(text):
         text = FORBIDDEN.sub("", text)
     if multiline:
