@@ -167,6 +167,7 @@ STORED: dict[str, dict[str, str]] = {
     "visits": {"investigators": "reason", "conclusion": "note", "representative": "title",
                "ack_note": "note"},
     "followup_tasks": {"title": "title", "detail": "note", "close_note": "note"},
+    "visit_photos": {"caption": "title"},
     "spot_checks": {"title": "title"},
 }  # fmt: skip
 

@@ -39,7 +39,8 @@ from .forms import (
     validate_answers,
 )
 from .store import Store, new_uid, unchanged_on_failure
-from .text import clean, collect, field_text
+from .text import clean as clean_text
+from .text import collect, field_text
 
 VISIT_KINDS = {"investigation": "入户调查", "verification": "入户核查", "spot_check": "抽查复核"}
 CONCLUSIONS = ("情况属实", "情况有变化，需变更", "建议复核", "建议停发")
@@ -164,7 +165,7 @@ def _uids_in(value) -> list[str]:
 def _normalise_people(names: list[str]) -> list[str]:
     out = []
     for n in names:
-        n = "".join(clean(n).split())
+        n = "".join(clean_text(n).split())
         if n and n not in out:
             out.append(n)
     return out
@@ -235,6 +236,9 @@ class Visits:
         if v.acknowledged and not v.representative:
             problems.append(FieldError("representative", "missing_required",
                                        "户代表已确认，请填写户代表姓名"))  # fmt: skip
+        for photo in v.photos:  # the text rule (models/text.py) for what the clerk typed
+            photo.caption = collect(problems, photo.caption, "title", "照片说明", "photos")
+            photo.file_name = clean_text(photo.file_name)
         if len(v.photos) > MAX_PHOTOS:
             problems.append(
                 FieldError("photos", "too_many_photos", f"每次入户最多{MAX_PHOTOS}张照片")

@@ -227,6 +227,38 @@ def test_form_answers_text_and_textarea():
         _clean_simple(area, "字" * 40000, None, today)
 
 
+def test_visit_text_and_photo_caption(store, registry, tmp_path):
+    from PIL import Image
+
+    from mzdesk.models.forms import library
+    from mzdesk.models.visits import Visit, Visits, household_members, load_photo
+    from tests.visits.conftest import answers_all_match
+
+    today = dt.date(2026, 11, 23)
+    hid = registry.save(household("乙村", ("王五", "户主", make_id("19500101", 5))), today).id
+    answers = answers_all_match(library().latest("home_visit"), household_members(store, hid))
+    Image.new("RGB", (40, 30), "white").save(tmp_path / "p.jpg")
+    photo = load_photo(tmp_path / "p.jpg", caption=f"厨房{ESC}")
+    big = Visit(hid, today, ["王调查", "赵核查"], dict(answers), conclusion="结" * 40000)
+    with pytest.raises(ValidationError, match="调查结论过长"):
+        Visits(store).save(big, today)
+    v = Visits(store).save(
+        Visit(
+            hid,
+            today,
+            [f"王{ESC}调查", "赵\u200b核查"],
+            dict(answers),
+            conclusion=f"情况属实\r\n无异常{NUL}",
+            photos=[photo],
+        ),
+        today,
+    )
+    row = store.one("SELECT investigators, conclusion FROM visits WHERE id = ?", (v.id,))
+    assert row["conclusion"] == "情况属实\n无异常"
+    assert not has_forbidden(row["investigators"])
+    assert store.scalar("SELECT caption FROM visit_photos") == "厨房"
+
+
 def test_cli_refuses_40k_strings_in_one_line_and_changes_nothing(store, registry, capsys,
                                                                  notice_today):  # fmt: skip
     """Issue 18, item 7's 40k strings: every command that stores free text."""
