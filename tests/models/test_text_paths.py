@@ -350,11 +350,15 @@ def test_this_version_never_sends_a_forbidden_character(pair):
     assert c.store.scalar("SELECT name FROM members WHERE uid = ?", (member,)) == "王五"
 
 
-def test_a_batch_line_with_a_forbidden_character_is_refused_whole(pair, monkeypatch):
-    """From a sender at this version (a bug or a forged file): refused, nothing applied."""
+@pytest.mark.parametrize("staged", [False, True], ids=["in_process", "worker"])
+def test_a_batch_line_with_a_forbidden_character_is_refused_whole(pair, monkeypatch, staged):
+    """From a sender at this version (a bug or a forged file): refused, nothing applied,
+    whether the records are read in process or by the worker (large batches)."""
+    from mzdesk.sync import staging
     from mzdesk.sync.batch import BatchRefused
     from tests.sync.sites import content
 
+    monkeypatch.setattr(staging, "STAGE_MIN", 0 if staged else 10**9)
     t, c = pair
     _dirty_member(t)
     monkeypatch.setattr("mzdesk.sync.exchange.check_outgoing", lambda *a: None)
@@ -368,13 +372,17 @@ def test_a_batch_line_with_a_forbidden_character_is_refused_whole(pair, monkeypa
     assert content(c.store) == before
 
 
-def test_an_older_senders_text_is_taken_as_sent_and_still_exports(pair, monkeypatch, tmp_path):
+@pytest.mark.parametrize("staged", [False, True], ids=["in_process", "worker"])
+def test_an_older_senders_text_is_taken_as_sent_and_still_exports(pair, monkeypatch, tmp_path,
+                                                                   staged):  # fmt: skip
     """A site not yet upgraded: refusing its batch would stop its sync for good (a refused
     sequence number is never sent again differently).  Taken as sent; ``check`` flags it,
     the xlsx writers cope, and the sender's own upgrade (migration 14) cleans it."""
     from mzdesk.models.migrations import TEXT_RULE_VERSION
     from mzdesk.roster.exporter import export_registry
+    from mzdesk.sync import staging
 
+    monkeypatch.setattr(staging, "STAGE_MIN", 0 if staged else 10**9)
     t, c = pair
     member = _dirty_member(t)
     with monkeypatch.context() as m:
