@@ -28,16 +28,20 @@ Choke points (every path that writes user text passes one of them):
   each cell as it reads it, ``importer._text``);
 * each service that takes free text: site (``site.init_site``), operators
   (``auth.add_operator``), local categories (``enrolment.add_local_category``),
-  enrolment reasons (``enrolment._event``), notices and objections (``notice``),
-  declared relatives (``relatives.declare``), form answers (``forms._clean_simple``:
-  visits, booklets);
-* sync: a batch line carrying a forbidden character is refused with the code
-  ``dirty_text`` (``refuse_dirty``); a sender running this version never emits one,
-  and cleaning on arrival would make the two sites' copies differ.  An older sender's
-  dirty rows are cleaned by its own upgrade (migration 14), stamped ``mzdesk 升级``
-  and sent again as ordinary edits; its batches are refused until then.  Over-long
-  legacy values are not refused on sync (nothing would clean them): ``check`` reports
-  them on both sites.
+  enrolment reasons, classes and event details (``enrolment._event``, ``_need_reason``),
+  notices and objections (``notice``), declared relatives (``relatives.declare``), visits
+  (conclusion, investigators, photo captions) and form answers (``forms._clean_simple``:
+  visits, booklets), closing notes of follow-up tasks, operator lock reasons;
+* sync (``sync.batch``): this version never sends a forbidden character (the export
+  refuses first, ``check_outgoing``, before the batch takes its sequence number, and
+  points the clerk to ``mzdesk check``), so a batch line carrying one from a sender at
+  ``migrations.TEXT_RULE_VERSION`` or later is refused whole with the code ``dirty_text``.
+  It is refused, not cleaned: cleaning on arrival would leave two sites holding different
+  text.  An older sender's text is taken as sent: a refused sequence number is never sent
+  again with other content, so refusing would stop that site's sync for good.  Its own
+  upgrade (migration 14) cleans its records, stamped ``mzdesk 升级``, and sends them again
+  as ordinary edits.  Over-long values are not refused on sync either (nothing would
+  shorten them): ``check`` reports them on both sites.
 * xlsx writers (``xlsx_safe``): a last guard so that even a database written behind
   mzdesk's back produces its payment roster.
 
