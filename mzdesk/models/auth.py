@@ -58,6 +58,7 @@ import secrets
 from dataclasses import dataclass
 
 from .errors import FieldError, MzError
+from .text import clean, field_text
 
 ROLES: dict[str, str] = {
     "admin": "管理员",
@@ -171,7 +172,8 @@ def list_operators(store) -> list[Operator]:
 
 def add_operator(store, name: str, password: str, role: str, display_name: str = "") -> Operator:
     """Create an account.  The first account must be an admin (it ends setup mode)."""
-    name = name.strip()
+    name = clean(name)  # models/text.py: no invisible characters in an account name
+    display_name = field_text(display_name, "operator_name", "显示名称", "display_name")
     if not name or len(name) > 32 or any(c.isspace() for c in name):
         raise FieldError(
             "name", "bad_operator_name", "账号名不能为空、不能含空格，且不超过32个字符"
@@ -235,6 +237,7 @@ def set_password(store, name: str, new_password: str, old_password: str | None =
 
 def set_locked(store, name: str, locked: bool, reason: str = "") -> None:
     """Lock or unlock an account (admin).  The last unlocked admin cannot be locked."""
+    reason = field_text(reason, "reason", "锁定原因", "reason")  # models/text.py
     with store.transaction():
         require(store, "operators.manage")
         op = _must_exist(store, name)

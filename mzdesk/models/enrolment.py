@@ -31,6 +31,7 @@ from .auth import require
 from .errors import MzError, NotFound
 from .money import check_assistance
 from .store import Store, new_uid, now_iso
+from .text import clean_detail, field_text
 
 LIVE_STATES = ("applied", "investigating", "reviewed", "publicised", "submitted", "active")
 END_STATES = ("rejected", "stopped")
@@ -136,7 +137,9 @@ def add_local_category(store: Store, code: str, name: str, unit: str = "person",
     code = code.strip()
     if not code or not code.replace("_", "").isalnum() or not code.isascii():
         raise MzError(f"类别代码只能用字母、数字和下划线: {code!r}", "bad_category_code")
-    if not name.strip():
+    name = field_text(name, "category_name", "类别名称", "name")  # models/text.py
+    classes = [field_text(c, "short", "档次名称", "classes") for c in classes or []]
+    if not name:
         raise MzError("类别名称不能为空", "bad_category_name")
     if unit not in UNITS or payment not in PAYMENTS:
         raise MzError(f"保障单位应为 {UNITS}，发放方式应为 {PAYMENTS}", "bad_category")
@@ -306,8 +309,8 @@ def _event(store: Store, enrolment_id: int, action: str, from_state: str | None,
             action,
             from_state,
             to_state,
-            reason.strip(),
-            json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+            field_text(reason, "reason", "原因", "reason"),
+            json.dumps(clean_detail(detail), ensure_ascii=False, sort_keys=True),
             monthly_fen,
             now_iso(),
             store.operator,
@@ -316,9 +319,10 @@ def _event(store: Store, enrolment_id: int, action: str, from_state: str | None,
 
 
 def _need_reason(reason: str, what: str) -> str:
-    if not reason or not reason.strip():
+    reason = field_text(reason, "reason", "原因", "reason")  # models/text.py
+    if not reason:
         raise TransitionRefused(f"{what}必须填写原因", "reason_required")
-    return reason.strip()
+    return reason
 
 
 def create(store: Store, household_id: int, category: str, member_id: int | None = None,
@@ -343,6 +347,7 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
             if m["deceased_on"]:
                 raise TransitionRefused(f"{m['name']}已于{m['deceased_on']}死亡，不能申请",
                                         "member_deceased")  # fmt: skip
+        cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
         if cat.get("classes") and cls and cls not in cat["classes"]:
             raise TransitionRefused(
                 f"“{cat['name']}”的类别/档次应为 {'、'.join(cat['classes'])} 之一，而不是“{cls}”",
@@ -386,7 +391,7 @@ def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int 
                 "illegal_transition",
             )
         cat = category(store, e.category)
-        cls = e.cls if cls is None else cls
+        cls = e.cls if cls is None else field_text(cls, "short", "类别/档次", "class")
         if cat.get("classes") and cls and cls not in cat["classes"]:
             raise TransitionRefused(f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class")
         covered = e.covered if covered is None else covered
@@ -597,6 +602,8 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
                 raise TransitionRefused("保障金额不能为负数", "bad_amount")
             if monthly_fen is not None:
                 check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
+            if cls is not None:
+                cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
             if cls is not None and cat.get("classes") and cls and cls not in cat["classes"]:
                 raise TransitionRefused(
                     f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class"

@@ -50,6 +50,7 @@ from ..resources import resource_path
 from .dates import DATE_HINT, parse_day  # the one parser of typed dates (visits imports it here)
 from .errors import FieldError, MzError, NotFound
 from .money import format_fen, parse_yuan
+from .text import LIMITS, clean
 
 CHECK_RESULTS = ("符合", "不符合", "说明")
 MISMATCH = "不符合"
@@ -274,11 +275,13 @@ def _clean_simple(f: Field, value, members: dict[str, str] | None, today: dt.dat
         return None
     t = f.type
     if t in ("text", "textarea", "signature"):
-        text = str(value).strip()
+        # the text rule (models/text.py): one line unless the field is a textarea
+        kind = "note" if t == "textarea" else "reason"
+        text = clean(value, multiline=t == "textarea")
         if not text:
             return None
-        if len(text) > 2000:
-            raise bad("内容过长")
+        if len(text) > LIMITS[kind][0]:
+            raise bad(f"内容过长（最多{LIMITS[kind][0]}字）")
         if f.pattern and not re.fullmatch(f.pattern, text):
             raise bad(f"格式不正确{('（' + f.help + '）') if f.help else ''}")
         return text

@@ -13,9 +13,18 @@ from dataclasses import dataclass, field
 from .dates import BIRTH_FLOOR
 from .errors import FieldError
 from .ids import normalise_id, normalise_phone, parse_disability_cert, parse_id
+from .text import clean, collect
 from .vocab import INCOME_SOURCES, vocab
 
 HEAD = "户主"
+
+# the household's free-text fields: (attribute, kind in text.LIMITS, label for messages)
+_HOUSEHOLD_TEXT = (
+    ("village", "village", "村(社区)"), ("village_group", "village", "组"),
+    ("address", "address", "住址"), ("bank_name", "short", "开户银行"),
+    ("housing_structure", "short", "住房结构"), ("vehicles", "short", "车辆情况"),
+    ("commercial_property", "short", "经营性资产"), ("notes", "note", "备注"),
+)  # fmt: skip
 
 _PHONE = re.compile(r"^[0-9]{7,13}$")
 _ACCOUNT = re.compile(r"^[0-9]{10,25}$")
@@ -100,11 +109,14 @@ def validate_member(m: Member, row: int, today: dt.date) -> list[FieldError]:
     def bad(fld: str, code: str, msg: str) -> None:
         problems.append(FieldError(fld, code, msg, row=row))
 
-    m.name = "".join((m.name or "").split())
+    # the text rule first (models/text.py): no control, zero-width or bidi character
+    # is saved, whatever path the household came by
+    m.name = collect(problems, "".join(clean(m.name).split()), "person_name", "姓名", "name", row)
     if not m.name:
         bad("name", "missing_required", "姓名必填")
-    elif len(m.name) > 30:
-        bad("name", "too_long", "姓名过长")
+    m.occupation = collect(problems, m.occupation, "short", "职业", "occupation", row)
+    m.id_number = clean(m.id_number)
+    m.disability_cert = clean(m.disability_cert)
     if m.relation not in vocab()["relation"]:
         bad("relation", "bad_relation", f"与户主关系无效: {m.relation!r}")
     raw = (m.id_number or "").strip()
@@ -166,8 +178,8 @@ def validate_household(h: Household, today: dt.date | None = None) -> list[Field
     """
     today = today or dt.date.today()
     problems: list[FieldError] = []
-    h.village = (h.village or "").strip()
-    h.village_group = (h.village_group or "").strip()
+    for name, kind, label in _HOUSEHOLD_TEXT:
+        setattr(h, name, collect(problems, getattr(h, name), kind, label, name))
     if not h.village:
         problems.append(FieldError("village", "missing_required", "村(社区)必填"))
     if h.area_type not in vocab()["area_type"]:

@@ -6,6 +6,7 @@ fixture database committed at every earlier version (tests/fixtures/).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 
@@ -510,6 +511,64 @@ def _phones_as_digits(conn: sqlite3.Connection) -> None:
             )
 
 
+# -- 14: stored text cleaned (frozen copy of the rule of models/text.py at version 14) --------
+_V14_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+    "\ud800-\udfff\ufeff\ufff9-\ufffb\ufffe\uffff]"
+)
+# the user-text columns of version 13, by table (operators.name is a login: check reports it)
+_V14_COLUMNS = {
+    "site": ("name",),
+    "households": ("village", "village_group", "address", "bank_name", "housing_structure",
+                   "vehicles", "commercial_property", "notes", "status_reason", "head_name"),
+    "members": ("name", "id_raw", "occupation", "status_reason"),
+    "enrolments": ("class", "stop_reason"),
+    "enrolment_events": ("reason", "detail"),
+    "notices": ("title", "township", "hotline", "address", "issuer"),
+    "notice_items": ("village", "village_group", "name", "category_label"),
+    "objections": ("raised_by", "content", "follow_up", "outcome"),
+    "local_categories": ("body",),
+    "operators": ("display_name", "locked_reason"),
+    "declared_relatives": ("declarant_name", "declarant_village", "relative_name", "note"),
+    "visits": ("investigators", "conclusion", "representative", "ack_note", "answers"),
+    "care_booklets": ("answers",),
+    "followup_tasks": ("title", "detail", "close_note"),
+    "visit_photos": ("caption",),
+    "spot_checks": ("title",),
+}  # fmt: skip
+
+
+def _clean_stored_text(conn: sqlite3.Connection) -> None:
+    """Control, zero-width and bidi characters out of stored text (``_x001B_`` imported from
+    a spreadsheet stopped every xlsx export).  Only those characters are removed: nothing is
+    shortened, an over-long value stays for ``check`` to report.  Rows with a stamp are
+    stamped, audited and change-logged as the program's (``mzdesk 升级``), as in version 13,
+    so the other sites receive the cleaned text.  Member names also renew their search keys
+    (the pinyin columns hold only letters and are left as they are)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    now = conn.execute("SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')").fetchone()[0]
+    for table, wanted in _V14_COLUMNS.items():
+        if table not in tables:
+            continue
+        cols = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        text_cols = [c for c in wanted if c in cols]
+        key = "id" if "id" in cols else "rowid"
+        extra = ", updated_at = ?, updated_by = 'mzdesk 升级'" if "updated_by" in cols else ""
+        extra += ", rev = rev + 1" if "rev" in cols else ""
+        rows = conn.execute(f"SELECT {key}, {', '.join(text_cols)} FROM {table}").fetchall()
+        for row in rows:
+            if not any(isinstance(v, str) and _V14_FORBIDDEN.search(v) for v in row[1:]):
+                continue
+            new = {c: _V14_FORBIDDEN.sub("", v) for c, v in zip(text_cols, row[1:], strict=True)
+                   if isinstance(v, str) and _V14_FORBIDDEN.search(v)}  # fmt: skip
+            if table == "members" and "name" in new:
+                new["name_tail"] = new["name"][1:]
+            sets = ", ".join(f"{c} = ?" for c in new)
+            args = (*new.values(), *((now,) if "updated_by" in cols else ()), row[0])
+            conn.execute(f"UPDATE {table} SET {sets}{extra} WHERE {key} = ?", args)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -524,4 +583,9 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _declared_relatives,
     _sync_bookkeeping_without_rowid,
     _phones_as_digits,
+    _clean_stored_text,
 ]
+
+# the first version whose every write path applies the text rule (models/text.py): a sync
+# batch from a site at this version or later never carries a forbidden character
+TEXT_RULE_VERSION = MIGRATIONS.index(_clean_stored_text) + 1

@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import dates
@@ -28,6 +28,7 @@ from .files import replacing
 from .ids import mask_id
 from .site import require_site
 from .store import Store, new_uid, now_iso
+from .text import field_text
 
 ACTION_LABELS = {"new": "新增", "change": "变更", "stop": "停发"}
 PAGE_SIZES = ("A4", "A3")
@@ -173,6 +174,17 @@ def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
         dates.check_date("notice_issued", spec.issued_on, today=today, field="issued_on")
 
 
+def clean_spec(spec: NoticeSpec) -> NoticeSpec:
+    """``spec`` with its free text through the text rule (models/text.py)."""
+    return replace(spec, **{
+        name: field_text(getattr(spec, name), kind, label, name)
+        for name, kind, label in (("title", "title", "公示标题"), ("hotline", "title", "监督电话"),
+                                  ("address", "address", "受理地址"),
+                                  ("issuer", "title", "落款单位"),
+                                  ("backdate_reason", "reason", "补录说明"))
+    })  # fmt: skip
+
+
 def township_name(store: Store) -> str:
     name = require_site(store).name
     for suffix in ("民政办", "民政所", "人民政府"):
@@ -222,6 +234,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
     (a full disk), nothing is recorded.  See :func:`publish_notice`.
     """
     require(store, "notice.publish")
+    spec = clean_spec(spec)
     check_period(spec, today)
     if category is not None:
         category = enr.category_code(store, category)
@@ -400,7 +413,9 @@ def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: st
     """Record an objection to one row of a notice; it blocks submission until closed."""
     require(store, "enrolment.edit")
     raised_on = dates.check_date("objection_on", raised_on or dates.current_day())
-    if not raised_by.strip() or not content.strip():
+    raised_by = field_text(raised_by, "title", "异议人", "raised_by")
+    content = field_text(content, "reason", "异议内容", "content")
+    if not raised_by or not content:
         raise MzError("请填写异议人和异议内容", "objection_incomplete")
     with store.transaction():
         n = get_notice(store, notice_id)
@@ -430,7 +445,9 @@ def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: st
 def close_objection(store: Store, objection_id: int, follow_up: str, outcome: str) -> None:
     """The follow-up (调查核实) and outcome (异议成立/不成立 ...) close an objection."""
     require(store, "enrolment.edit")
-    if not follow_up.strip() or not outcome.strip():
+    follow_up = field_text(follow_up, "reason", "核实情况", "follow_up")
+    outcome = field_text(outcome, "reason", "处理结果", "outcome")
+    if not follow_up or not outcome:
         raise MzError("请填写核实情况和处理结果", "objection_incomplete")
     with store.transaction():
         row = store.one("SELECT state FROM objections WHERE id = ?", (objection_id,))

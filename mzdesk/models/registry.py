@@ -17,6 +17,7 @@ from .errors import FieldError, MzError, NotFound, ValidationError
 from .household import Household, Member, validate_household
 from .pinyin import name_keys
 from .store import Store, new_uid, unchanged_on_failure
+from .text import field_text
 from .vocab import INCOME_SOURCES
 
 Progress = Callable[[int, int], None]
@@ -358,7 +359,8 @@ class Registry:
 
     def delete(self, household_id: int, reason: str) -> None:
         """Soft-delete (注销) a household and its members; the record stays."""
-        if not reason.strip():
+        reason = field_text(reason, "reason", "注销原因", "reason")
+        if not reason:
             raise MzError("请填写注销原因", "missing_reason")
         s = self.store
         with s.transaction():

@@ -25,6 +25,7 @@ from .enrolment import END_STATES
 from .errors import FieldError, NotFound, ValidationError
 from .ids import mask_id, parse_id
 from .store import Store, new_uid
+from .text import collect
 from .vocab import category_name, state_name
 
 ACTION = "relatives.edit"
@@ -101,7 +102,13 @@ def declare(store: Store, declarant_name: str, declarant_role: str, declarant_vi
     """Record one declaration (one transaction); every bad field is reported at once."""
     require(store, ACTION)
     problems: list[FieldError] = []
-    declarant_name, relative_name = declarant_name.strip(), relative_name.strip()
+    # the text rule (models/text.py): cleaned, bounded, every problem reported at once
+    declarant_name = collect(problems, declarant_name, "person_name", "备案人姓名",
+                             "declarant_name")  # fmt: skip
+    relative_name = collect(problems, relative_name, "person_name", "亲属姓名", "relative_name")
+    declarant_village = collect(problems, declarant_village, "village", "所在村(居)",
+                                "declarant_village")  # fmt: skip
+    note = collect(problems, note, "note", "备注", "note")
     if not declarant_name:
         problems.append(FieldError("declarant_name", "required", "请填写备案人姓名"))
     if declarant_role not in declarant_roles():

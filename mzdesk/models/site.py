@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .errors import FieldError, MzError
 from .store import Store
+from .text import clean, field_text
 
 ROLES = {"township": "乡镇", "field": "入户核查终端", "county": "县民政局"}
 
@@ -46,6 +47,7 @@ def validate_site(code: str, name: str, role: str) -> None:
         raise FieldError("site_code", "bad_site_code", f"区划代码应为6、9或12位数字: {code!r}")
     if not name.strip():
         raise FieldError("site_name", "missing_required", "单位名称必填")
+    field_text(name, "site_name", "单位名称", "site_name")  # too long: refused before any file
     if role not in ROLES:
         raise FieldError("role", "bad_role", f"角色应为 {', '.join(ROLES)} 之一: {role!r}")
     if role == "county" and len(code) != 6:
@@ -61,7 +63,7 @@ def get_site(store: Store) -> Site | None:
 
 def init_site(store: Store, code: str, name: str, role: str = "township") -> Site:
     """Set the site identity once; a database belongs to one site for life."""
-    code, name = code.strip(), name.strip()
+    code, name = clean(code), field_text(name, "site_name", "单位名称", "site_name")
     validate_site(code, name, role)
     with store.transaction():
         existing = get_site(store)

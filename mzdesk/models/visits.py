@@ -40,6 +40,8 @@ from .forms import (
     validate_answers,
 )
 from .store import Store, new_uid, unchanged_on_failure
+from .text import clean as clean_text
+from .text import collect, field_text
 
 VISIT_KINDS = {"investigation": "入户调查", "verification": "入户核查", "spot_check": "抽查复核"}
 CONCLUSIONS = ("情况属实", "情况有变化，需变更", "建议复核", "建议停发")
@@ -164,7 +166,7 @@ def _uids_in(value) -> list[str]:
 def _normalise_people(names: list[str]) -> list[str]:
     out = []
     for n in names:
-        n = "".join((n or "").split())
+        n = "".join(clean_text(n).split())
         if n and n not in out:
             out.append(n)
     return out
@@ -229,13 +231,18 @@ class Visits:
                 problems += exc.problems
         if v.kind not in VISIT_KINDS:
             problems.append(FieldError("kind", "bad_kind", f"入户类型无效: {v.kind!r}"))
-        v.conclusion = (v.conclusion or "").strip()
+        v.conclusion = collect(problems, v.conclusion, "note", "调查结论", "conclusion")
+        v.ack_note = collect(problems, v.ack_note, "note", "户代表意见", "ack_note")
         if not v.conclusion:
             problems.append(FieldError("conclusion", "missing_required", "调查结论必填"))
-        v.representative = "".join((v.representative or "").split())
+        v.representative = "".join(collect(problems, v.representative, "person_name",
+                                           "户代表姓名", "representative").split())  # fmt: skip
         if v.acknowledged and not v.representative:
             problems.append(FieldError("representative", "missing_required",
                                        "户代表已确认，请填写户代表姓名"))  # fmt: skip
+        for photo in v.photos:  # the text rule (models/text.py) for what the clerk typed
+            photo.caption = collect(problems, photo.caption, "title", "照片说明", "photos")
+            photo.file_name = clean_text(photo.file_name)
         if len(v.photos) > MAX_PHOTOS:
             problems.append(
                 FieldError("photos", "too_many_photos", f"每次入户最多{MAX_PHOTOS}张照片")
@@ -437,7 +444,7 @@ def list_tasks(
 def close_task(store: Store, task_id: int, note: str) -> None:
     """Close a task with a note on what was done."""
     require(store, "visit.edit")
-    note = (note or "").strip()
+    note = field_text(note, "note", "处理情况", "note")
     if not note:
         raise MzError("请填写处理情况", "missing_note")
     with store.transaction():

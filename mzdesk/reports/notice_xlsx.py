@@ -14,11 +14,18 @@ from openpyxl.utils import get_column_letter
 
 from ..models.money import format_fen
 from ..models.notice import Notice, get_notice
+from ..models.text import xlsx_safe
 from ..roster.exporter import save_workbook
 from .notice_pdf import cn_date, columns, name_header, section_label
 
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def _append(ws, values) -> None:
+    """``ws.append`` with every text through :func:`xlsx_safe`: a notice frozen from text
+    written behind mzdesk's back still prints."""
+    ws.append([xlsx_safe(v) for v in values])
 
 
 def render(n: Notice, out: str | Path, header_name: str = "户主姓名") -> None:
@@ -27,16 +34,16 @@ def render(n: Notice, out: str | Path, header_name: str = "户主姓名") -> Non
     ws.title = "公示"
     cols = columns(n, header_name)
     ncol = len(cols)
-    ws.append([n.title])
+    _append(ws, [n.title])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
     ws.cell(1, 1).font = Font(size=16, bold=True)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
-    ws.append([f"公示期：{cn_date(n.start_on)}至{cn_date(n.end_on)}（共{n.days}天）"])
+    _append(ws, [f"公示期：{cn_date(n.start_on)}至{cn_date(n.end_on)}（共{n.days}天）"])
     for village, rows in n.villages():
-        ws.append([])
-        ws.append([section_label(village, rows, header_name)])  # the PDF's words
+        _append(ws, [])
+        _append(ws, [section_label(village, rows, header_name)])  # the PDF's words
         ws.cell(ws.max_row, 1).font = Font(size=12, bold=True)
-        ws.append([c[0] for c in cols])
+        _append(ws, [c[0] for c in cols])
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="E0E0E0")
@@ -47,16 +54,16 @@ def render(n: Notice, out: str | Path, header_name: str = "户主姓名") -> Non
             if n.show_id:
                 values.append(it.id_masked)
             values += [it.covered, it.category_label, format_fen(it.monthly_fen), it.action_label]
-            ws.append(values)
+            _append(ws, values)
             for cell in ws[ws.max_row]:
                 cell.border = _BOX
-    ws.append([])
-    ws.append([f"监督电话：{n.hotline}"])
+    _append(ws, [])
+    _append(ws, [f"监督电话：{n.hotline}"])
     if n.address:
-        ws.append([f"受理地址：{n.address}"])
-    ws.append([])
-    ws.append([""] * (ncol - 2) + [n.issuer])
-    ws.append([""] * (ncol - 2) + [cn_date(n.issued_on)])
+        _append(ws, [f"受理地址：{n.address}"])
+    _append(ws, [])
+    _append(ws, [""] * (ncol - 2) + [n.issuer])
+    _append(ws, [""] * (ncol - 2) + [cn_date(n.issued_on)])
     widths = {"序号": 6, "村组": 18, "身份证号": 22, "类别": 18, "月保障金额(元)": 16}
     for i, c in enumerate(cols, 1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(c[0], 11)

@@ -29,6 +29,7 @@ from ..models.errors import MzError
 from ..models.files import replacing
 from ..models.registry import Cancelled
 from ..models.store import Store
+from ..models.text import clean, xlsx_safe
 from .importer import problem_label
 from .monthly import COLUMNS, month_label, paid_enrolments, table_rows
 
@@ -63,13 +64,13 @@ class _SheetWriter:
         self.ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
         self.bold = Font(bold=True)
         if heading:
-            c = WriteOnlyCell(self.ws, value=heading)
+            c = WriteOnlyCell(self.ws, value=xlsx_safe(heading))
             c.font = Font(bold=True, size=14)
             self.ws.append([c])
         self.ws.append([self._styled(h, bold=True) for h in headers])
 
     def _styled(self, value, bold=False, fmt=None):
-        c = WriteOnlyCell(self.ws, value=value)
+        c = WriteOnlyCell(self.ws, value=xlsx_safe(value))
         if bold:
             c.font = self.bold
             c.alignment = Alignment(horizontal="center")
@@ -87,7 +88,7 @@ class _SheetWriter:
             elif bold:
                 cells.append(self._styled(v, bold))
             else:
-                cells.append(v)
+                cells.append(xlsx_safe(v))  # text written behind mzdesk's back cannot stop it
         self.ws.append(cells)
 
 
@@ -98,6 +99,7 @@ def _letter(col: int) -> str:
 
 
 def _sheet_title(name: str) -> str:
+    name = clean(name)
     for ch in "[]:*?/\\":
         name = name.replace(ch, "_")
     return name[:31] or "Sheet"

@@ -43,6 +43,7 @@ from ..models.registry import (
     write_new_households,
 )
 from ..models.store import Store, new_uid, now_iso
+from ..models.text import clean
 from ..models.vocab import vocab
 from .layout import (
     Layout,
@@ -245,7 +246,7 @@ def _text(v: object) -> str:
         return ""
     if isinstance(v, float) and v.is_integer():
         return str(int(Decimal(repr(v))))
-    return str(v).strip()
+    return clean(str(v), multiline=True)  # models/text.py: no "_x001B_" control characters
 
 
 def _is_number(v: object) -> bool:

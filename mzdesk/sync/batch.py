@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,8 @@ import orjson
 import pyrage
 
 from ..models.errors import MzError
+from ..models.migrations import TEXT_RULE_VERSION
+from ..models.text import FORBIDDEN
 from .changelog import content_hashes
 from .keys import PublicKey, SiteKeys, b64, unb64
 
@@ -128,6 +131,12 @@ class BatchWriter:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def discard(self) -> None:
+        """Give up the batch (an export refused or cancelled): the thread and the zip closed,
+        so nothing is left for the garbage collector to complain about."""
+        self.close()
+        self._zip.close()
+
     def finish(self, manifest: dict, keys: SiteKeys, recipient: PublicKey) -> bytes:
         """Sign the manifest, close the zip and encrypt for the recipient and the sender."""
         try:
@@ -184,23 +193,37 @@ def _lines(data: bytes) -> list[bytes]:
 _ROW_KEY = b', "row": '
 
 
-def _parse_records(name: str, data: bytes) -> list[Record]:
+def _parse_records(name: str, data: bytes, text_rule: bool = True) -> list[Record]:
     """Parse one ``records/<table>.jsonl``; ValueError (naming the line) on a bad record."""
-    return parse_lines(name, _lines(data))
+    return parse_lines(name, _lines(data), text_rule=text_rule)
+
+
+def text_rule_applies(manifest: dict) -> bool:
+    """Whether the sender applied the text rule (models/text.py): its schema is
+    ``TEXT_RULE_VERSION`` or later.  An older sender's text is taken as it comes (refusing
+    it would stop its batches for good: a refused sequence number is never sent again
+    differently); its own upgrade cleans its records and sends them again as edits."""
+    v = manifest.get("schema_version")
+    return isinstance(v, int) and not isinstance(v, bool) and v >= TEXT_RULE_VERSION
 
 
 def parse_lines(name: str, lines: list[bytes], first: int = 1,
-                seen: set[str] | None = None) -> list[Record]:  # fmt: skip
+                seen: set[str] | None = None, text_rule: bool = True) -> list[Record]:  # fmt: skip
     """Records of ``lines`` of ``name`` (``first``: the number of the first one, for errors);
     ValueError naming the line on a bad record, or on a uid already seen in the file
     (``seen``: the uids of the file's earlier lines, when it is read in parts): a sender
-    writes each record once, and which of two copies wins is not for the importer to guess."""
+    writes each record once, and which of two copies wins is not for the importer to guess.
+    ``text_rule``: refuse a line whose text holds a forbidden character (:class:`DirtyText`;
+    see :func:`text_rule_applies`)."""
     out = []
     uids: list[str] = []
     rows: list[bytes] = []  # the row of each upsert as written: its hash is what this site
     hashed: list[Record] = []  # compares with later (no re-encoding of the parsed row)
     loads, new, put = orjson.loads, Record, out.append
     skip = len(_ROW_KEY)
+    # one scan of the whole part for anything that may encode a forbidden character; only
+    # then the lines one by one (models/text.py: refused, not cleaned, see _dirty)
+    suspect = text_rule and _SUSPECT.search(b"\n".join(lines)) is not None
     for n, line in enumerate(lines, first):
         try:
             d = loads(line)
@@ -215,6 +238,8 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
             or (row.__class__ is not dict if op == "upsert" else op != "delete")
         ) and not _valid(uid, op, row, meta):
             raise ValueError(f"{name} 第 {n} 行不是有效的记录")
+        if suspect and op == "upsert" and _SUSPECT.search(line):
+            _dirty(name, n, row)
         uids.append(uid)
         rec = new(uid, op, meta, row)
         put(rec)
@@ -232,6 +257,60 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
     for rec, h in zip(hashed, content_hashes(rows), strict=True):
         rec.hash = h
     return out
+
+
+# what may encode a character of ``text.FORBIDDEN`` in a line as orjson writes it: a ``\u``,
+# ``\b`` or ``\f`` escape, or the UTF-8 of a C1 control, U+061C, U+200B–U+200F,
+# U+202A–U+202E, U+2060–U+2069, U+FEFF or U+FFF9–U+FFFF (a superset: _dirty decides)
+_SUSPECT = re.compile(
+    rb"\\[ubf]|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0-\xa9]"
+    rb"|\xef\xbb\xbf|\xef\xbf[\xb9-\xbf]"
+)
+
+
+class DirtyText(ValueError):
+    """A batch line whose text holds a character no field may hold (models/text.py)."""
+
+
+def check_outgoing(table: str, contents: list[bytes]) -> None:
+    """The sender's side of the rule: rows (content JSON, UTF-8) about to go into a batch
+    must hold no forbidden character, or the receiver would refuse the batch.  Raised
+    before the batch takes its sequence number, so nothing is lost: the clerk corrects the
+    record (``mzdesk check`` names it) and exports again."""
+    step = 4096
+    for at in range(0, len(contents), step):
+        part = contents[at : at + step]
+        if _SUSPECT.search(b"".join(part)) is None:
+            continue
+        for content in part:
+            if not _SUSPECT.search(content):
+                continue
+            for col, value in orjson.loads(content).items():
+                if value.__class__ is str and FORBIDDEN.search(value):
+                    raise MzError(
+                        f"{table} 表中有记录的“{col}”含控制字符或不可见字符，未生成批次。"
+                        "请先运行 mzdesk check 查看位置并改正，再导出",
+                        "dirty_text",
+                    )
+
+
+def _dirty(name: str, n: int, row: dict) -> None:
+    """Refuse line ``n`` when a text of its row holds a forbidden character.
+
+    Refused rather than cleaned: this version never sends one, and cleaning here would
+    leave the two sites holding different text.  A sender on an older version cleans
+    its own data when it upgrades (migration 14) and sends the cleaned rows again.
+    The message names the column and the character, never the text itself.
+    """
+    for col, value in row.items():
+        if value.__class__ is str:
+            found = FORBIDDEN.search(value)
+            if found:
+                raise DirtyText(
+                    f"{name} 第 {n} 行的“{col}”含控制字符或不可见字符"
+                    f"（U+{ord(found.group()):04X}），拒绝导入。请发送站点升级 mzdesk"
+                    "（升级时会清理这些字符）后重新导出批次"
+                )
 
 
 def _repeated(name: str, uids: list[str], first: int, before: set[str]) -> str:
@@ -276,6 +355,8 @@ def refusal(exc: Exception) -> BatchRefused:
     """The ``not_a_batch`` refusal for an error raised while reading a batch's content (one of
     ``_UNREADABLE`` or ``_INVALID``): by :func:`open_batch`, and by the worker process that
     reads a large batch's records (mzdesk.sync.staging)."""
+    if isinstance(exc, DirtyText):
+        return _refuse("dirty_text", str(exc))
     if isinstance(exc, _UNREADABLE):
         return _refuse("not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）")
     return _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）")
@@ -409,7 +490,7 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
             if sha256(data_file) != info["sha256"]:
                 raise tampered(name)
             table = name.removeprefix("records/").removesuffix(".jsonl")
-            records[table] = _parse_records(name, data_file)
+            records[table] = _parse_records(name, data_file, text_rule_applies(manifest))
             done += len(data_file)
             if step is not None:
                 step(done, total)

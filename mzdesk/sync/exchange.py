@@ -50,11 +50,13 @@ from .batch import (
     Record,
     _lines,
     bad_value,
+    check_outgoing,
     open_batch,
     parse_lines,
     read_records,
     record_line,
     sha256,
+    text_rule_applies,
 )
 from .changelog import (
     HASH_SQL,
@@ -192,7 +194,7 @@ def _export(store: Store, keys: SiteKeys, own, peer, to: str, out: Path, part: P
         counts, bases = _collect(store, tables, todo, tombstones, full, to, scope, maps, writer,
                                  total, reading, cancel)  # fmt: skip
     except BaseException:
-        writer.close()
+        writer.discard()
         raise
     seq = state["last_out_seq"] + 1
     # written while the writer's thread still deflates the last records file (SQLite lets
@@ -293,6 +295,7 @@ def _collect(store: Store, tables: list[str], todo: dict, tombstones: dict, full
             bases[t] = packed_hashes(
                 list(map(sent_uids.__getitem__, order)), list(map(hashes.__getitem__, order))
             )
+        check_outgoing(t, sent)  # models/text.py: before the batch takes its number
         n = len(sent)
         for uid in tombstones.get(t, []):
             parts.append(record_line(uid, "delete", None, None).encode("utf-8"))
@@ -535,7 +538,8 @@ def _staged_reader(store: Store, batch: Batch) -> staging.Reader:
         cols = codec.insert_columns()
         keys = _unique_keys(store.conn, t, cols) or []
         plans[t] = staging.Plan.of(codec, [[cols[i] for i in at] for at, _where in keys])
-    return staging.Reader(batch.plain, [(n, files[n]["sha256"]) for n in names], plans)
+    return staging.Reader(batch.plain, [(n, files[n]["sha256"]) for n in names], plans,
+                          text_rule_applies(batch.manifest))  # fmt: skip
 
 
 def _big_cache(store: Store):
@@ -878,7 +882,8 @@ class _Applier:
             if rest:
                 name = f"records/{t}.jsonl"
                 lines = _lines(zipfile.ZipFile(io.BytesIO(batch.plain)).read(name))
-                recs = parse_lines(name, [lines[i - 1] for i in rest])
+                recs = parse_lines(name, [lines[i - 1] for i in rest],
+                                   text_rule=text_rule_applies(batch.manifest))  # fmt: skip
                 del lines
                 # the bar: the moved records' share so far, the merge's the rest of the table
                 moved = min((applied - len(rest)) / max(n, applied, 1), 1.0)

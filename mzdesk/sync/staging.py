@@ -150,7 +150,7 @@ def _chunk_db(codec: TableCodec, recs, first: int,
 
 
 def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Plan],
-          chunk: int) -> None:  # fmt: skip
+          chunk: int, text_rule: bool = True) -> None:  # fmt: skip
     """The worker: every records file in ``files`` order (name, expected SHA-256); chunks of
     the tables in ``plans``, the others only checked.  Messages: ("chunk", table, first line,
     bytes), ("table", table, records), ("done",), ("refused", code, message), ("failed", text)."""
@@ -177,7 +177,7 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
                 return
             for at in range(0, len(lines), chunk):
                 try:
-                    recs = parse_lines(name, lines[at : at + chunk], at + 1, seen)
+                    recs = parse_lines(name, lines[at : at + chunk], at + 1, seen, text_rule)
                 except _UNREADABLE + _INVALID as exc:
                     refused = refusal(exc)
                     conn.send(("refused", refused.code, refused.message))
@@ -202,11 +202,11 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
 def _main(conn) -> None:
     """The worker process's entry: the batch comes through the pipe, not as an argument."""
     try:
-        files, plans, chunk = conn.recv()
+        files, plans, chunk, text_rule = conn.recv()
         plain = conn.recv_bytes()
     except EOFError:
         return
-    _work(conn, plain, files, plans, chunk)
+    _work(conn, plain, files, plans, chunk, text_rule)
 
 
 class WorkerFailed(MzError):
@@ -218,7 +218,8 @@ class WorkerFailed(MzError):
 class Reader:
     """The importer's side: chunks in the order the worker sends them."""
 
-    def __init__(self, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Plan]):
+    def __init__(self, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Plan],
+                 text_rule: bool = True):  # fmt: skip
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(target=_main, args=(child,), name="mzdesk-batch-reader",
@@ -227,7 +228,7 @@ class Reader:
         child.close()
         self._ended = False
         try:
-            self._conn.send((files, plans, CHUNK))
+            self._conn.send((files, plans, CHUNK, text_rule))
             self._conn.send_bytes(plain)
         except OSError:
             self.close()
