@@ -595,6 +595,8 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
         due = _on("review_due", add_months(today, months)).isoformat() if months else None
         cols: dict = {"review_due": due}
         detail = {"outcome": outcome, "on": today.isoformat()}
+        if cls is not None:  # checked whatever the outcome: a bad value is refused, not ignored
+            cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
         if outcome == "change":
             if monthly_fen is None and cls is None and covered is None:
                 raise TransitionRefused("变更金额时请填写新的金额、档次或保障人口", "change_empty")
@@ -602,8 +604,6 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
                 raise TransitionRefused("保障金额不能为负数", "bad_amount")
             if monthly_fen is not None:
                 check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
-            if cls is not None:
-                cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
             if cls is not None and cat.get("classes") and cls and cls not in cat["classes"]:
                 raise TransitionRefused(
                     f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class"

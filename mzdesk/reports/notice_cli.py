@@ -27,7 +27,13 @@ def operator_option(f):
 def _store(db_path, operator=None):
     store = open_store(db_path)
     if operator:
-        store.operator = operator
+        from ..models.text import field_text
+
+        try:  # the 经办人 is stored text like any other: the text rule applies
+            store.operator = field_text(operator, "operator_name", "经办人", "operator")
+        except BaseException:
+            store.close()
+            raise
     return store
 
 

@@ -426,6 +426,9 @@ def trust(store: Store, key: PublicKey, villages: list[str] | None = None) -> Tr
 
 def set_villages(store: Store, code: str, villages: list[str]) -> None:
     """Villages assigned to a field laptop: the township sends only these down."""
+    from ..models.text import field_text
+
+    villages = [field_text(v, "village", "村(社区)", "villages") for v in villages]
     with store.transaction():
         if not get_trusted(store, code):
             raise KeyError_(f"信任列表中没有站点 {code}", "unknown_site")

@@ -36,6 +36,7 @@ import click
 import pytest
 
 from mzdesk.cli import BoundedInt, OutFile, cli, main
+from mzdesk.models.text import FORBIDDEN
 from tests.cli.test_cli import _env, command_paths, mz
 from tests.helpers import make_id
 
@@ -251,6 +252,15 @@ def dump_hash(db: Path) -> str:
         conn.close()
 
 
+def dump_has_forbidden(db: Path) -> bool:
+    """Whether the database holds a character the text rule (models/text.py) removes."""
+    conn = sqlite3.connect(db)
+    try:
+        return any(FORBIDDEN.search(line) for line in conn.iterdump())
+    finally:
+        conn.close()
+
+
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
 
@@ -354,7 +364,15 @@ def _run_in_process(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _verdict(case: Case, code: int, out: str, err: str, db_changed: bool, files_changed: list):
+def _verdict(
+    case: Case,
+    code: int,
+    out: str,
+    err: str,
+    db_changed: bool,
+    files_changed: list,
+    clean_after: bool = True,
+):
     """What is wrong with one run, or None."""
     key = (" ".join(case.path), case.param, case.category)
     accepted = ACCEPTED.get(key)
@@ -368,6 +386,10 @@ def _verdict(case: Case, code: int, out: str, err: str, db_changed: bool, files_
         return f"changed the foreign file(s) {files_changed}"
     if key in REPORTS and code != 0 and not db_changed:
         return None
+    if case.category == "control" and code == 0 and not clean_after:
+        return "accepted, and stored a forbidden character"
+    if case.category == "control" and code == 0:
+        return None  # the text rule removed the invisible characters, as it should
     if accepted and code == 0:
         if db_changed and accepted[0] == "read":
             return "accepted, but changed the database"
@@ -404,7 +426,9 @@ def run_case(case: Case, township: dict, tmp: Path) -> str | None:
     ]
     for k in changed:  # put the foreign file back for the next run
         _restore_foreign(township, k)
-    problem = _verdict(case, code, out, err, dump_hash(db) != township["hash"], changed)
+    changed_db = dump_hash(db) != township["hash"]
+    clean_after = not (changed_db and dump_has_forbidden(db))
+    problem = _verdict(case, code, out, err, changed_db, changed, clean_after)
     shutil.rmtree(work, ignore_errors=True)
     folder = township["files"]["no_folder"].parent
     if folder.exists():  # an output that made its folder: missing again for the next run
