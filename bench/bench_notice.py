@@ -19,6 +19,7 @@ enrolments were applied for and investigated in the weeks before.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import shutil
 import sqlite3
@@ -116,6 +117,7 @@ def main() -> None:
 
     register_cjk_font()
     tmp = Path(tempfile.mkdtemp(prefix="mzbench-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # also when a run fails
     template = tmp / "template.sqlite"
     t0 = time.perf_counter()
     build_db(template, args.rows, today).close()
@@ -152,7 +154,6 @@ def main() -> None:
         args.keep.mkdir(parents=True, exist_ok=True)
         for name in ("notice.pdf", "bare.pdf"):
             shutil.copy(tmp / name, args.keep / name)
-    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
