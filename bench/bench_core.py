@@ -16,6 +16,7 @@ same run, on the same machine, against the same data:
   vs a bare PySide6 window with a 100k-row ``QAbstractTableModel``.
 
     python bench/bench_core.py [--households 100000] [--out bench/out] [--skip-startup]
+    python bench/bench_core.py --quick --out DIR   # a tiny township: does it still work?
 
 Results: stdout, ``bench/out/bench_core.txt`` and ``bench/out/bench_core.json``.
 """
@@ -486,7 +487,16 @@ def main() -> None:
     ap.add_argument("--skip-startup", action="store_true")
     ap.add_argument("--default-cache-baseline", action="store_true",
                     help="also time the bare insert with SQLite's default 2 MB page cache (slow)")  # fmt: skip
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="50 households, 20 queries, one start-up run: checks that the benchmark works "
+        "(figures meaningless)",
+    )
     args = ap.parse_args()
+    startup_runs = 5
+    if args.quick:
+        args.households, args.queries, startup_runs = 50, 20, 1
     args.out.mkdir(parents=True, exist_ok=True)
     RESULTS["machine"] = machine()
     say("mzdesk core benchmark  " + json.dumps(RESULTS["machine"], ensure_ascii=False))
@@ -496,7 +506,7 @@ def main() -> None:
     bench_search(path, args.queries, args.seed)
     bench_list(path)
     if not args.skip_startup:
-        bench_startup(path)
+        bench_startup(path, startup_runs)
     (args.out / "bench_core.txt").write_text("\n".join(LINES) + "\n", encoding="utf-8")
     (args.out / "bench_core.json").write_text(
         json.dumps(RESULTS, ensure_ascii=False, indent=2), encoding="utf-8"
