@@ -5,7 +5,11 @@ are replayed on a bare reportlab canvas (same font, same strings, same
 coordinates, no database and no layout), and the ratio full / bare says what
 mzdesk's loading and layout cost on top of reportlab itself.
 
-    python bench/bench_booklet.py [--households 500] [--keep DIR]
+    python bench/bench_booklet.py [--households 500] [--keep DIR] [--today DATE]
+    python bench/bench_booklet.py --quick   # 10 households: does it still work?
+
+Dates are computed from today (or ``--today``): visits in the months before it,
+help measures in the year before it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from mzdesk.reports.pagewriter import save_canvas
 
 
-def build_db(path: Path, n: int):
+def build_db(path: Path, n: int, today: dt.date):
     from mzdesk.models.booklets import Booklet, Booklets
     from mzdesk.models.demo import generate_demo
     from mzdesk.models.forms import library
@@ -33,7 +37,7 @@ def build_db(path: Path, n: int):
     init_site(store, "341623101", "青山镇")
     ids = generate_demo(store, n, seed=1)
     t = library().latest("home_visit")
-    today = dt.date(2026, 11, 23)
+    spring, summer = (str(today - dt.timedelta(days=d)) for d in (270, 165))
     booklets, visits = Booklets(store), Visits(store)
     with store.transaction():
         for i, hid in enumerate(ids):
@@ -42,8 +46,8 @@ def build_db(path: Path, n: int):
                 "household_type": "农村低保户", "difficulty_summary": "户主患慢性病，家庭缺少劳动力，子女在校就读。",
                 "causes": ["因病", "缺劳力"], "other_policies": ["政府代缴城乡居民医疗保险"],
                 "needs": ["医疗", "教育"], "needs_detail": "希望解决看病报销和孩子上学问题",
-                "measures": [{"date": "2026-03-01", "measure": "春节慰问", "result": "已落实"},
-                             {"date": "2026-06-12", "measure": "办理慢性病门诊卡", "result": "已办理"}],
+                "measures": [{"date": spring, "measure": "春节慰问", "result": "已落实"},
+                             {"date": summer, "measure": "办理慢性病门诊卡", "result": "已办理"}],
                 "helper_name": "陈建国", "helper_unit": "青山镇民政办", "helper_phone": "0558-1234567",
             }), today)  # fmt: skip
             answers = {
@@ -91,7 +95,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--households", type=int, default=500)
     ap.add_argument("--keep", type=Path, default=None, help="keep the PDFs in this folder")
+    ap.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="a frozen today (YYYY-MM-DD); default: the real one",
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="10 households: checks that the benchmark works (figures meaningless)",
+    )
     args = ap.parse_args()
+    if args.quick:
+        args.households = 10
     from mzdesk.reports.booklet_pdf import write_booklets
     from mzdesk.reports.fonts import register_cjk_font
 
@@ -99,7 +116,9 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        store, ids = build_db(Path(tmp) / "bench.sqlite", args.households)
+        store, ids = build_db(
+            Path(tmp) / "bench.sqlite", args.households, args.today or dt.date.today()
+        )
         setup = time.perf_counter() - t0
         font = register_cjk_font()
         ids = ids[: args.households]

@@ -9,20 +9,35 @@ Measured in the same run, same font, same rows:
                (no sections, no furniture) in a ``SimpleDocTemplate``.
 Target: full / bare <= 1.0.
 
-    python bench/bench_notice.py [--rows 2000] [--repeat 3] [--keep DIR]
+    python bench/bench_notice.py [--rows 2000] [--repeat 3] [--keep DIR] [--today DATE]
+    python bench/bench_notice.py --quick   # a few rows, one run: does it still work?
+
+Dates are computed from today (or ``--today``): the notice starts that day, the
+enrolments were applied for and investigated in the weeks before.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import shutil
+import sqlite3
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 
-def build_db(path: Path, rows: int):
+def copy_db(src: Path, dst: Path) -> None:
+    """Copy a database through SQLite's backup API.  A file copy misses what is still in
+    the ``-wal`` (the store checkpoints large transactions on a thread after they return)
+    and, in a process holding a connection, opening and closing the file drops its locks."""
+    with closing(sqlite3.connect(src)) as a, closing(sqlite3.connect(dst)) as b:
+        a.backup(b)
+
+
+def build_db(path: Path, rows: int, today: dt.date):
     from mzdesk.models.demo import generate_demo
     from mzdesk.models.site import init_site
     from mzdesk.models.store import Store
@@ -38,11 +53,13 @@ def build_db(path: Path, rows: int):
             "INSERT INTO enrolments (uid, household_id, category, class, state, covered, "
             "monthly_fen, applied_on, investigated_on, created_at, updated_at, created_by, "
             "updated_by) VALUES (?, ?, 'rural_dibao', '二类', 'reviewed', 2, 76000, "
-            "'2026-11-01', '2026-11-10', ?, ?, ?, ?)",
+            "?, ?, ?, ?, ?, ?)",
             [
                 (
                     f"b{i}",
                     hid,
+                    (today - dt.timedelta(days=30)).isoformat(),
+                    (today - dt.timedelta(days=20)).isoformat(),
                     stamp["created_at"],
                     stamp["updated_at"],
                     stamp["created_by"],
@@ -78,7 +95,21 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None, help="copy the PDFs here")
+    ap.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="a frozen today (YYYY-MM-DD); default: the real one",
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="20 rows, one run: checks that the benchmark works (figures meaningless)",
+    )
     args = ap.parse_args()
+    if args.quick:
+        args.rows, args.repeat = 20, 1
+    today = args.today or dt.date.today()
 
     from mzdesk.models import notice as nt
     from mzdesk.reports.fonts import register_cjk_font
@@ -86,20 +117,22 @@ def main() -> None:
 
     register_cjk_font()
     tmp = Path(tempfile.mkdtemp(prefix="mzbench-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # also when a run fails
     template = tmp / "template.sqlite"
     t0 = time.perf_counter()
-    build_db(template, args.rows).close()
+    build_db(template, args.rows, today).close()
     print(f"database with {args.rows} enrolments awaiting notice: {time.perf_counter() - t0:.1f} s")
 
     full, pdf_only, bare, pages = [], [], [], 0
     for r in range(args.repeat):
         db = tmp / f"run{r}.sqlite"
-        shutil.copy(template, db)
+        copy_db(template, db)
         from mzdesk.models.store import Store
 
         store = Store.open(db, operator="bench")
         t = time.perf_counter()
-        nid = nt.create_notice(store, nt.NoticeSpec(dt.date(2026, 12, 1), hotline="0558-8123456"))
+        spec = nt.NoticeSpec(today, hotline="0558-8123456")
+        nid = nt.create_notice(store, spec, today=today)
         t_freeze = time.perf_counter() - t
         pages = write_pdf(store, nid, tmp / "notice.pdf")
         full.append(time.perf_counter() - t)
@@ -121,7 +154,6 @@ def main() -> None:
         args.keep.mkdir(parents=True, exist_ok=True)
         for name in ("notice.pdf", "bare.pdf"):
             shutil.copy(tmp / name, args.keep / name)
-    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Roster import/export benchmark (issue 5).
 
-    python bench/bench_roster.py [--members 50000]
+    python bench/bench_roster.py [--members 50000] [--repeat 2] [--today DATE]
+    python bench/bench_roster.py --quick   # 60 members, one run: does it still work?
 
 1. Generates a roster of N members (one row per member, household cells merged
    vertically, title rows, a few full-width and number-typed IDs, a 合计 row).
@@ -10,14 +11,17 @@
 3. Export: the 补贴清册 of N person enrolments against openpyxl ``write_only``
    writing the same N rows (values already in memory; target: ratio <= 1.5).
 
-Prints figures and ratios; measured in the same run on the same machine.
+Prints figures and ratios; measured in the same run on the same machine.  Dates are
+computed from today (or ``--today``): the roster and the 清册 are this month's.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -48,12 +52,12 @@ def make_id(rng: random.Random, used: set) -> str:
             return body + check_char(body)
 
 
-def generate(path: Path, members: int, seed: int = 5) -> tuple[int, int]:
+def generate(path: Path, members: int, month: dt.date, seed: int = 5) -> tuple[int, int]:
     rng = random.Random(seed)
     wb = Workbook()
     ws = wb.active
     ws.title = "农村低保"
-    ws.append(["XX镇2026年11月农村最低生活保障对象花名册"])
+    ws.append([f"XX镇{month.year}年{month.month}月农村最低生活保障对象花名册"])
     ws.append(["填报单位：XX镇民政办"])
     ws.append(HEADERS)
     used: set = set()
@@ -129,11 +133,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--members", type=int, default=50_000)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="a frozen today (YYYY-MM-DD); default: the real one",
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="60 members, one run: checks that the benchmark works (figures meaningless)",
+    )
     args = ap.parse_args()
+    if args.quick:
+        args.members, args.repeat = 60, 1
+    month = (args.today or dt.date.today()).replace(day=1)
+    start_on = month.replace(year=month.year - 1).isoformat()  # enrolled a year ago
     tmp = Path(tempfile.mkdtemp(prefix="bench_roster_"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # after the checkpoint threads
     path = tmp / "roster.xlsx"
     t = time.perf_counter()
-    households, members = generate(path, args.members)
+    households, members = generate(path, args.members, month)
     print(
         f"generated {path.name}: {households} households, {members} members, "
         f"{path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s"
@@ -177,7 +197,7 @@ def main() -> None:
     # -- export: N person enrolments in one category --------------------------------------
     store = timings["store"]
     stamp = store.stamp(new=True)
-    rows = [(new_uid(), hid, mid, "elderly", "80-89岁", "active", 1, 5000, "2026-01-01",
+    rows = [(new_uid(), hid, mid, "elderly", "80-89岁", "active", 1, 5000, start_on,
              stamp["created_at"], stamp["updated_at"], "bench", "bench")
             for mid, hid in store.conn.execute(
                 "SELECT id, household_id FROM members WHERE status = 'active'")]  # fmt: skip
@@ -189,7 +209,6 @@ def main() -> None:
     from mzdesk.roster.exporter import export_payment_roster, yuan
     from mzdesk.roster.monthly import paid_enrolments
 
-    month = dt.date(2026, 11, 1)
     data = [(i, r["village"], r["village_group"], r["recipient"], r["id_number"], r["bank_name"],
              r["bank_account"], r["class"], r["covered"], yuan(r["monthly_fen"]))
             for i, r in enumerate(paid_enrolments(store, month, "elderly"), 1)]  # fmt: skip

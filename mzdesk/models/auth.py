@@ -45,7 +45,19 @@ of each use case, before writing.  Actions (add one line to
 
 Example::
 
-    >>> require(store, "enrolment.confirm")   # raises PermissionDenied for 'field'
+    >>> from mzdesk.models.store import Store
+    >>> store = Store.open(":memory:", operator="admin")
+    >>> allowed(store, "operators.manage")    # setup mode: no accounts yet
+    True
+    >>> _ = add_operator(store, "admin", "管理员的密码123", "admin")   # ends setup mode
+    >>> _ = add_operator(store, "li", "核查员的密码123", "field")
+    >>> store.operator = "li"
+    >>> allowed(store, "enrolment.edit")
+    True
+    >>> require(store, "enrolment.confirm")
+    Traceback (most recent call last):
+    ...
+    mzdesk.models.auth.PermissionDenied: 入户核查员 li 无权执行此操作（审核确认）
 """
 
 from __future__ import annotations

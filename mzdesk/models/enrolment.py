@@ -6,7 +6,15 @@ refuses an illegal transition with a message that says why and records the
 operator, time and reason as an ``enrolment_events`` row.  Nothing is deleted:
 a stopped or rejected enrolment stays in history.
 
->>> e = create(store, household_id=1, category="rural_dibao", cls="二类", monthly_fen=76000)
+>>> from mzdesk.models.household import Household, Member
+>>> from mzdesk.models.registry import Registry
+>>> from mzdesk.models.site import init_site
+>>> store = Store.open(":memory:", operator="clerk")
+>>> init_site(store, "341623101", "青山镇")
+Site(code='341623101', name='青山镇', role='township')
+>>> h = Registry(store).save(Household(village="红旗村", members=[
+...     Member(name="王小明", relation="户主", id_number="34162319900101009X")]))
+>>> e = create(store, household_id=h.id, category="rural_dibao", cls="二类", monthly_fen=76000)
 >>> e.state
 'applied'
 >>> start_investigation(store, e.id).state

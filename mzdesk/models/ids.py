@@ -3,10 +3,14 @@
 The one place that knows how an ID is normalised, checked and masked.  The GUI,
 the CLI, the importers and the reports all call these functions.
 
->>> normalise_id(" ３４１６２３１９９００１０１００１ｘ ")
-'34162319900101001X'
->>> check_char("34162319900101001")
+>>> normalise_id(" ３４１６２３１９９００１０１００９ｘ ")
+'34162319900101009X'
+>>> check_char("34162319900101009")
 'X'
+>>> check_char("34162319900101001")
+'4'
+>>> mask_id("34162319900101009X")
+'341623********009X'
 """
 
 from __future__ import annotations

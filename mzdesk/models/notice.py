@@ -5,10 +5,25 @@ name, covered persons, category, amount, remark, masked ID when asked), so
 printing the notice again — next week or next year — reproduces it exactly,
 whatever happened to the households since.
 
->>> spec = NoticeSpec(start=dt.date(2026, 12, 1), hotline="0558-1234567")
+>>> from mzdesk.models.household import Household, Member
+>>> from mzdesk.models.registry import Registry
+>>> from mzdesk.models.site import init_site
+>>> store = Store.open(":memory:", operator="clerk")
+>>> init_site(store, "341623101", "青山镇")
+Site(code='341623101', name='青山镇', role='township')
+>>> h = Registry(store).save(Household(village="红旗村", members=[
+...     Member(name="王小明", relation="户主", id_number="34162319900101009X")]))
+>>> e = enr.create(store, h.id, "rural_dibao", cls="二类", monthly_fen=76000)
+>>> e = enr.start_investigation(store, e.id)
+>>> e = enr.record_investigation(store, e.id, ["王调查", "赵核查"], "收入低于低保标准")
+>>> e = enr.deliberate(store, e.id, attendance=9, result="同意")
+>>> spec = NoticeSpec(start=dt.date.today(), hotline="0558-1234567")
 >>> nid = create_notice(store, spec)            # every enrolment awaiting notice
->>> get_notice(store, nid).end_on
-datetime.date(2026, 12, 7)
+>>> n = get_notice(store, nid)
+>>> n.end_on - n.start_on                       # 7 days, both counted
+datetime.timedelta(days=6)
+>>> enr.get(store, e.id).state
+'publicised'
 """
 
 from __future__ import annotations

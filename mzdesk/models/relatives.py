@@ -8,9 +8,19 @@ batches (``declared_relatives`` in ``sync.changelog.SYNCED_TABLES``) and are
 audited.  ID numbers are stored normalised (:func:`ids.parse_id`) and shown
 only through :func:`ids.mask_id`.
 
->>> r = declare(store, "王主任", "cadre", "红旗村", "王小明", "34162319900101001X", "child")
->>> [f.relative_id_masked for f in flagged_enrolments(store)]
-['341623********001X']
+>>> from mzdesk.models.household import Household, Member
+>>> from mzdesk.models.registry import Registry
+>>> from mzdesk.models.site import init_site
+>>> store = Store.open(":memory:", operator="clerk")
+>>> init_site(store, "341623101", "青山镇")
+Site(code='341623101', name='青山镇', role='township')
+>>> h = Registry(store).save(Household(village="红旗村", members=[
+...     Member(name="王小明", relation="户主", id_number="34162319900101009X")]))
+>>> from mzdesk.models import enrolment
+>>> e = enrolment.create(store, h.id, "rural_dibao", cls="二类", monthly_fen=76000)
+>>> r = declare(store, "王主任", "cadre", "红旗村", "王小明", "34162319900101009X", "child")
+>>> [(f.enrolment_id, f.relative_id_masked) for f in flagged_enrolments(store)]
+[(1, '341623********009X')]
 """
 
 from __future__ import annotations

@@ -5,8 +5,33 @@ format (``@``), so Excel/WPS never turn them into 3.41623E+17; amounts are
 number cells in yuan built from integer fen through ``Decimal`` (no float).
 openpyxl ``write_only`` streams rows, so 50,000 rows need little memory.
 
->>> export_payment_roster(store, dt.date(2026, 11, 1), "清册.xlsx", category="rural_dibao")
-{'rows': 120, 'persons': 358, 'total_fen': 10352000, 'sheets': ['农村低保']}
+>>> import tempfile
+>>> from openpyxl import Workbook
+>>> from mzdesk.models.site import init_site
+>>> from mzdesk.models.store import Store
+>>> tmp = tempfile.TemporaryDirectory()
+>>> roster = f"{tmp.name}/花名册.xlsx"
+>>> wb = Workbook()
+>>> ws = wb.active
+>>> ws.title = "农村低保"                                   # the sheet names the category
+>>> ws.append(["村(社区)", "户主姓名", "保障人口", "成员姓名", "与户主关系", "身份证号码",
+...            "保障类别", "月保障金(元)"])
+>>> ws.append(["红旗村", "王小明", 2, "王小明", "户主", "34162319900101009X", "二类", 760])
+>>> ws.append([None, None, None, "李芳", "配偶", "341623199201020022", None, None])
+>>> wb.save(roster)
+>>> store = Store.open(":memory:", operator="clerk")
+>>> _ = init_site(store, "341623101", "青山镇")
+>>> from mzdesk.roster.importer import import_roster
+>>> _ = import_roster(store, roster)                # 在保 from this month
+>>> out = f"{tmp.name}/清册.xlsx"
+>>> export_payment_roster(store, dt.date.today().replace(day=1), out, category="rural_dibao")
+{'rows': 1, 'persons': 2, 'total_fen': 76000, 'sheets': ['农村低保']}
+>>> from openpyxl import load_workbook
+>>> ids = [c for row in load_workbook(out).active.iter_rows() for c in row
+...        if c.value == "34162319900101009X"]
+>>> ids[0].data_type, ids[0].number_format                    # a text cell, shown as text
+('s', '@')
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

@@ -1,10 +1,32 @@
 """Import a roster workbook (花名册导入): analyse (dry run), apply, undo.
 
->>> plan = analyse(store, "roster.xlsx")          # reads, validates, writes nothing
+A roster whose spouse's ID was typed as a number (Excel keeps 15 digits of it):
+
+>>> import tempfile
+>>> from openpyxl import Workbook
+>>> from mzdesk.models.site import init_site
+>>> from mzdesk.models.store import Store
+>>> tmp = tempfile.TemporaryDirectory()
+>>> roster = f"{tmp.name}/花名册.xlsx"
+>>> wb = Workbook()
+>>> ws = wb.active
+>>> ws.title = "农村低保"                                   # the sheet names the category
+>>> ws.append(["村(社区)", "户主姓名", "保障人口", "成员姓名", "与户主关系", "身份证号码",
+...            "保障类别", "月保障金(元)"])
+>>> ws.append(["红旗村", "王小明", 2, "王小明", "户主", "34162319900101009X", "二类", 760])
+>>> ws.append([None, None, None, "李芳", "配偶", 341623199201020022, None, None])
+>>> wb.save(roster)
+>>> store = Store.open(":memory:", operator="clerk")
+>>> _ = init_site(store, "341623101", "青山镇")
+>>> plan = analyse(store, roster)                  # reads, validates, writes nothing
 >>> plan.report()["problems"][0]
-{'sheet': '农村低保', 'row': 57, 'column': '身份证号码', 'value': '3.41623198805059e+17', 'code': 'id_precision_lost', ...}
+{'sheet': '农村低保', 'row': 3, 'column': '身份证号码', 'column_letter': 'F', 'value': '341623199201020000', 'code': 'id_precision_lost', ...}
 >>> summary = apply(store, plan)                  # one transaction, all or nothing
+>>> summary["created"], summary["members"], summary["flagged"]
+(1, 2, 1)
 >>> undo(store, summary["batch_id"])              # soft-deletes exactly what it created
+{'batch_id': 1, 'households_removed': 1, 'rows': 4}
+>>> tmp.cleanup()
 
 Rules are not restated here: IDs go through :mod:`mzdesk.models.ids`, money
 through :mod:`mzdesk.models.money`, households through

@@ -14,9 +14,29 @@ The amount, class and covered persons are those in effect in the month
 :func:`mzdesk.models.enrolment.payment_start` of its date, and the months before
 keep the old terms its event recorded.
 
->>> stats = monthly_stats(store, dt.date(2026, 11, 1))
->>> stats["totals"]["rural_dibao"]["persons"]
-5155
+>>> import tempfile
+>>> from openpyxl import Workbook
+>>> from mzdesk.models.site import init_site
+>>> from mzdesk.models.store import Store
+>>> tmp = tempfile.TemporaryDirectory()
+>>> roster = f"{tmp.name}/花名册.xlsx"
+>>> wb = Workbook()
+>>> ws = wb.active
+>>> ws.title = "农村低保"                                   # the sheet names the category
+>>> ws.append(["村(社区)", "户主姓名", "保障人口", "成员姓名", "与户主关系", "身份证号码",
+...            "保障类别", "月保障金(元)"])
+>>> ws.append(["红旗村", "王小明", 2, "王小明", "户主", "34162319900101009X", "二类", 760])
+>>> ws.append([None, None, None, "李芳", "配偶", "341623199201020022", None, None])
+>>> wb.save(roster)
+>>> store = Store.open(":memory:", operator="clerk")
+>>> _ = init_site(store, "341623101", "青山镇")
+>>> from mzdesk.roster.importer import import_roster
+>>> _ = import_roster(store, roster)                # 在保 from this month
+>>> stats = monthly_stats(store, dt.date.today().replace(day=1))
+>>> total = stats["totals"]["rural_dibao"]
+>>> total["households"], total["persons"], total["monthly_fen"], total["avg_fen"]
+(1, 2, 76000, 38000)
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

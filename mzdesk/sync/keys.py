@@ -19,9 +19,13 @@ short fingerprint the two clerks compare by phone before trusting it; the same
 file is shown as a QR code (:func:`qr_code`).  The key file keeps the public
 half in clear, so fingerprint and QR code show without the passphrase.
 
->>> pub = PublicKey.from_json(PublicKey("341623", "县局", "county", "age1...", "AAAA").to_json())
->>> pub.code
-'341623'
+>>> pub = PublicKey("341623", "县民政局", "county",
+...                 "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+...                 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")  # Ed25519, base64
+>>> PublicKey.from_json(pub.to_json()) == pub
+True
+>>> pub.fingerprint                       # what the two clerks read to each other
+'8DC8-9963-830D-6F2C'
 """
 
 from __future__ import annotations

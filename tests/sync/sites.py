@@ -1,8 +1,10 @@
 """Sites for sync tests: real database files with site, keys and trust, in a few lines.
 
->>> t = make_site(tmp_path, "341623101", "青山镇", "township")
->>> c = make_site(tmp_path, "341623", "县民政局", "county")
->>> link(t, c)
+In a test (``tmp_path`` is pytest's)::
+
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    link(t, c)
 """
 
 from __future__ import annotations
