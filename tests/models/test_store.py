@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mzdesk.models.errors import StoreError
 from mzdesk.models.site import init_site
 from mzdesk.models.store import Store
 
@@ -31,7 +32,7 @@ def test_a_failed_commit_is_rolled_back_and_never_lands_with_a_later_one(tmp_pat
     init_site(store, "341623101", "青山镇")
     real = store.conn
     store.conn = _CommitFails(real)
-    with pytest.raises(sqlite3.OperationalError, match="full"), store.transaction():
+    with pytest.raises(StoreError, match="磁盘空间不足"), store.transaction():
         store.conn.execute("UPDATE site SET name = '失败的修改'")
     store.conn = real
     assert not real.in_transaction
@@ -112,7 +113,7 @@ def test_a_full_disk_is_reported_as_such_not_as_a_failed_rollback(tmp_path):
     store.conn.execute("CREATE TABLE bulk (x BLOB)")
     pages = store.scalar("PRAGMA page_count")
     store.conn.execute(f"PRAGMA max_page_count = {pages + 8}")  # the file cannot grow: full
-    with pytest.raises(sqlite3.OperationalError, match="full"), store.transaction():
+    with pytest.raises(StoreError, match="磁盘空间不足"), store.transaction():
         store.conn.executemany("INSERT INTO bulk VALUES (randomblob(4096))", [()] * 64)
     assert not store.conn.in_transaction
     assert store.scalar("SELECT count(*) FROM bulk") == 0

@@ -54,7 +54,7 @@ def test_an_export_whose_commit_fails_leaves_no_file_and_the_next_one_takes_its_
 
     t.store.before_commit.append(disk_full)
     try:
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises(MzError, match="磁盘空间不足"):
             export_batch(t.store, t.keys, c.code, out)
     finally:
         t.store.before_commit.remove(disk_full)
