@@ -181,6 +181,51 @@ class _SheetScan:
             )
 
 
+_ODS_TAG = re.compile(
+    rb"<(/?)(?:[\w.-]+:)?(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>"
+)
+_ODS_REPEAT = re.compile(rb"""number-(?:rows|columns)-repeated\s*=\s*["']([0-9]+)["']""")
+_ODS_NAME = re.compile(rb"""(?:^|\s)(?:[\w.-]+:)?name\s*=\s*["']([^"']*)["']""")
+
+
+class _OdsScan(_SheetScan):
+    """The same limits for an OpenDocument spreadsheet (``content.xml``), whose rows and cells
+    carry repeat counts instead of references: a cell holding a value repeated 16,384 times
+    in a row repeated a million times is a 17 G-cell grid in a few hundred bytes."""
+
+    def __init__(self, file: str):
+        super().__init__("", file, "general")
+        self.rows = self.width = 0
+        self.valued = False
+        self.repeat = 1
+
+    def feed(self, chunk: bytes) -> bool:
+        for m in _ODS_TAG.finditer(chunk):
+            closing, name, attrs = m.group(1), m.group(2), m.group(3)
+            n = _ODS_REPEAT.search(attrs)
+            repeat = int(n.group(1)[:12]) if n else 1
+            ends = closing or attrs.rstrip().endswith(b"/")
+            if name == b"table" and not closing:
+                self.finish()
+                found = _ODS_NAME.search(attrs)
+                self.sheet = html.unescape(found.group(1).decode("utf-8", "replace")) if found \
+                    else ""  # fmt: skip
+                self.max_row = self.max_col = self.rows = 0
+            elif name == b"table-row":
+                if not closing:
+                    self.repeat, self.col, self.width, self.valued = repeat, 0, 0, False
+                if ends:
+                    self.rows += self.repeat
+                    if self.valued:  # the last of its repeats is where the grid ends
+                        self.cell(self.rows, self.width)
+            elif name != b"table" and not closing:
+                self.col += repeat
+                if not ends or b"value-type" in attrs:
+                    self.valued, self.width = True, self.col
+                    self.cell(self.rows + 1, self.col)
+        return True
+
+
 @dataclass
 class Sheet:
     """One worksheet as a grid of cell values (0-based rows and columns).
@@ -269,7 +314,13 @@ def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> None:
         if info.file_size > limit or total > MAX_TOTAL_BYTES:
             raise _too_large(path, f"压缩包内 {info.filename[:60]} 解压后 "
                                    f"{info.file_size / (1 << 20):,.0f} MB，超过上限（疑似压缩炸弹）")  # fmt: skip
+    ods = "xl/workbook.xml" not in names
     for info in infos:
+        if ods and info.filename == "content.xml":
+            scan = _OdsScan(path.name)
+            _scan(zf, info, scan)
+            scan.finish()
+            continue
         if info.filename not in sheets:
             _scan(zf, info, None)
             continue

@@ -172,3 +172,64 @@ def lying_bomb(path: Path, mb: int = 600) -> Path:
             pos = data.find(sig, pos + 4)
     path.write_bytes(bytes(data))
     return path
+
+
+_ODS_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content '
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+    '<office:body><office:spreadsheet><table:table table:name="农村低保">'
+)
+
+
+def ods_cell(value: object, repeat: int = 1) -> str:
+    rep = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
+    if isinstance(value, (int, float)):
+        return (f'<table:table-cell{rep} office:value-type="float" office:value="{value}">'
+                f"<text:p>{value}</text:p></table:table-cell>")  # fmt: skip
+    return (f'<table:table-cell{rep} office:value-type="string"><text:p>{escape(str(value))}'
+            "</text:p></table:table-cell>")  # fmt: skip
+
+
+def ods_row(cells: str, repeat: int = 1) -> str:
+    rep = f' table:number-rows-repeated="{repeat}"' if repeat > 1 else ""
+    return f"<table:table-row{rep}>{cells}</table:table-row>"
+
+
+def write_ods(path: Path, rows: list[str]) -> Path:
+    """A one-sheet OpenDocument spreadsheet; trailing empty cells and rows repeated to the
+    end of the sheet, as LibreOffice writes them."""
+    body = _ODS_HEAD + "".join(rows)
+    body += '<table:table-row table:number-rows-repeated="1048000">'
+    body += '<table:table-cell table:number-columns-repeated="16384"/></table:table-row>'
+    body += "</table:table></office:spreadsheet></office:body></office:document-content>"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                   compress_type=zipfile.ZIP_STORED)  # fmt: skip
+        z.writestr("content.xml", body)
+        z.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+            'opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            "</manifest:manifest>",
+        )
+    return path
+
+
+def ods_roster(path: Path) -> Path:
+    head = (
+        "".join(ods_cell(h) for h in HEADERS)
+        + '<table:table-cell table:number-columns-repeated="16376"/>'
+    )
+    data = "".join(ods_cell(v) for v in (1, "红旗村", "张三", "张三", "户主", "341623195001010011",
+                                         "一类", 500))  # fmt: skip
+    return write_ods(
+        path, [ods_row(ods_cell("青山镇农村低保花名册")), ods_row(head), ods_row(data)]
+    )
+
+
+def ods_bomb(path: Path, rows: int = 5000) -> Path:
+    """One cell holding a value, repeated 16,384 times in a row repeated ``rows`` times."""
+    return write_ods(path, [ods_row(ods_cell("x", 16384), rows)])

@@ -153,3 +153,18 @@ def test_money_floats_are_parsed_in_one_place():
             parse_assistance(bad)
     with pytest.raises(FieldError, match="两位小数"):
         parse_yuan(1.005001)
+
+
+def test_an_opendocument_grid_of_repeated_cells(db, tmp_path):
+    """5,000 rows × 16,384 columns of one repeated cell: 82 M cells, under calamine's own
+    100 M limit (3 GB of grid) in a few hundred bytes."""
+    path = hb.ods_bomb(tmp_path / "bomb.ods")
+    assert path.stat().st_size < 2000
+    line = refused_in_a_child(db, path)
+    assert "“农村低保”" in line and "200 列" in line
+
+
+def test_an_opendocument_roster_with_trailing_repeats_is_read(store, tmp_path):
+    """LibreOffice repeats empty cells and rows to the sheet's end: those hold nothing."""
+    plan = analyse(store, hb.ods_roster(tmp_path / "roster.ods"))
+    assert len(plan.households) == 1 and plan.households[0].monthly_fen == 50000
