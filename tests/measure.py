@@ -37,12 +37,12 @@ def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
 
-def run_measured(args: list[str], timeout: float = 300) -> Measured:
-    """``args`` in a child (the worktree's ``mzdesk`` first on its path), waited for with
-    ``os.wait4`` so that the peak memory is this child's alone."""
+def run_measured(args: list[str], timeout: float = 300, root: Path = ROOT) -> Measured:
+    """``args`` in a child (``root``'s ``mzdesk`` first on its path: this worktree's), waited
+    for with ``os.wait4`` so that the peak memory is this child's alone."""
     import time
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    env = dict(os.environ, PYTHONPATH=str(root), QT_QPA_PLATFORM="offscreen")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, preexec_fn=_limit)
@@ -65,8 +65,8 @@ def run_measured(args: list[str], timeout: float = 300) -> Measured:
                         seconds)  # fmt: skip
 
 
-def mzdesk(*args: str, timeout: float = 300) -> Measured:
-    return run_measured([sys.executable, "-m", "mzdesk", *args], timeout)
+def mzdesk(*args: str, timeout: float = 300, root: Path = ROOT) -> Measured:
+    return run_measured([sys.executable, "-m", "mzdesk", *args], timeout, root)
 
 
 def dump_hash(db: Path) -> str:

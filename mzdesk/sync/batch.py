@@ -331,6 +331,16 @@ def check_sizes(z: zipfile.ZipFile) -> None:
                             f"超过上限 {cap / (1 << 20):,.1f} MB")  # fmt: skip
 
 
+def read_member(z: zipfile.ZipFile, name: str) -> bytes:
+    """A member's bytes, inflating no more than its declared size (bounded by
+    :func:`check_sizes`).  ``ZipFile.read`` inflates up to 2 GiB in one call before cutting
+    to the declared size: a member whose header says 1,000 bytes made it take 2 GB.  Read
+    to exactly the declared size, zipfile checks the CRC (a lie is ``BadZipFile``)."""
+    info = z.getinfo(name)
+    with z.open(info) as f:
+        return f.read(info.file_size)
+
+
 def _strict_int(value, least: int) -> bool:
     """An int of JSON (not a bool, a float or a string of digits) of at least ``least``."""
     return value.__class__ is int and value >= least
@@ -400,8 +410,8 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
         if "manifest.json" not in names or "signature.json" not in names:
             raise _refuse("not_a_batch", "不是同步批次文件（缺少 manifest.json 或 signature.json）")
         check_sizes(z)  # before anything is inflated: the signature is not checked yet
-        manifest_bytes = z.read("manifest.json")
-        signature = json.loads(z.read("signature.json"))
+        manifest_bytes = read_member(z, "manifest.json")
+        signature = json.loads(read_member(z, "signature.json"))
         manifest = json.loads(manifest_bytes)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise _refuse("not_a_batch", "不是同步批次文件（manifest 格式不符）")
@@ -483,7 +493,7 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
         total = sum(z.getinfo(name).file_size for name in files)
         done = 0
         for name, info in files.items():
-            data_file = z.read(name)
+            data_file = read_member(z, name)
             if sha256(data_file) != info["sha256"]:
                 raise tampered(name)
             table = name.removeprefix("records/").removesuffix(".jsonl")

@@ -52,6 +52,7 @@ from .batch import (
     bad_value,
     open_batch,
     parse_lines,
+    read_member,
     read_records,
     record_line,
     sha256,
@@ -877,7 +878,7 @@ class _Applier:
                 self.maps.forget(t)
             if rest:
                 name = f"records/{t}.jsonl"
-                lines = _lines(zipfile.ZipFile(io.BytesIO(batch.plain)).read(name))
+                lines = _lines(read_member(zipfile.ZipFile(io.BytesIO(batch.plain)), name))
                 recs = parse_lines(name, [lines[i - 1] for i in rest])
                 del lines
                 # the bar: the moved records' share so far, the merge's the rest of the table
