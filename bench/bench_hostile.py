@@ -91,7 +91,7 @@ def batch_inputs(d: Path):
 
 
 def line(label: str, r: Measured) -> str:
-    msg = (r.err.strip().splitlines() or [r.out.strip()])[-1][:110]
+    msg = (r.err.strip().splitlines() or [" / ".join(r.out.split("\n")).strip(" /")])[-1][:110]
     flag = "" if r.peak_mb <= PEAK_LIMIT_MB else "  ** over the limit **"
     return f"  {label:<44} rc {r.code:>4}  {r.peak_mb:7.0f} MB  {r.seconds:6.2f} s  {msg}{flag}"
 

@@ -45,7 +45,8 @@ def run_measured(args: list[str], timeout: float = 300, root: Path = ROOT) -> Me
     env = dict(os.environ, PYTHONPATH=str(root), QT_QPA_PLATFORM="offscreen")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, preexec_fn=_limit)
+        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=root,
+                                preexec_fn=_limit)  # fmt: skip
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
