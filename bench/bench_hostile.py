@@ -58,12 +58,16 @@ def batch_inputs(d: Path):
     bomb = padded_manifest(t.code, c.code, GIB)
     out = [
         ("batch: 1 GiB manifest, to the public key", pyrage.encrypt(bomb, to_c)),
-        ("batch: the same, headers saying 1,000 bytes",
-         pyrage.encrypt(lie_about_sizes(bomb, "manifest.json"), to_c)),
-    ]  # fmt: skip
+        (
+            "batch: the same, headers saying 1,000 bytes",
+            pyrage.encrypt(lie_about_sizes(bomb, "manifest.json"), to_c),
+        ),
+    ]
     real = batch_mod.BatchWriter.finish
-    for label, fields in (("signed \"sequence\": \"1\"", {"sequence": "1"}),
-                          ("signed format_version true", {"format_version": True})):  # fmt: skip
+    for label, fields in (
+        ('signed "sequence": "1"', {"sequence": "1"}),
+        ("signed format_version true", {"format_version": True}),
+    ):
 
         def forged(self, manifest, keys, recipient, fields=fields):
             version = batch_mod.FORMAT_VERSION
@@ -106,20 +110,46 @@ def main() -> None:
         xlsx = xlsx_inputs(d)
         db, batches = batch_inputs(d)
         roster_db = d / "roster.sqlite"
-        r = mzdesk("init", "--db", str(roster_db), "--site-code", "341623101", "--site-name",
-                   "青山镇")  # fmt: skip
+        r = mzdesk(
+            "init", "--db", str(roster_db), "--site-code", "341623101", "--site-name", "青山镇"
+        )
         assert r.code == 0, r.err
         for name, root in trees:
             print(f"{name}: {root}")
-            base = run_measured([sys.executable, "-c", "import mzdesk.cli, mzdesk.roster.importer,"
-                                 " mzdesk.sync.exchange, python_calamine, pyrage"], root=root)  # fmt: skip
+            base = run_measured(
+                [
+                    sys.executable,
+                    "-c",
+                    "import mzdesk.cli, mzdesk.roster.importer,"
+                    " mzdesk.sync.exchange, python_calamine, pyrage",
+                ],
+                root=root,
+            )
             print(line("baseline: interpreter + imports", base))
             for label, path in xlsx:
-                print(line(label, mzdesk("roster", "import", str(path), "--db", str(roster_db),
-                                         timeout=300, root=root)))  # fmt: skip
+                print(
+                    line(
+                        label,
+                        mzdesk(
+                            "roster",
+                            "import",
+                            str(path),
+                            "--db",
+                            str(roster_db),
+                            timeout=300,
+                            root=root,
+                        ),
+                    )
+                )
             for label, path in batches:
-                print(line(label, mzdesk("sync", "import", str(path), "--db", str(db),
-                                         timeout=300, root=root)))  # fmt: skip
+                print(
+                    line(
+                        label,
+                        mzdesk(
+                            "sync", "import", str(path), "--db", str(db), timeout=300, root=root
+                        ),
+                    )
+                )
         sizes = {label: path.stat().st_size for label, path in xlsx + batches}
         print("file sizes: " + json.dumps(sizes, ensure_ascii=False))
 

@@ -45,8 +45,7 @@ def run_measured(args: list[str], timeout: float = 300, root: Path = ROOT) -> Me
     env = dict(os.environ, PYTHONPATH=str(root), QT_QPA_PLATFORM="offscreen")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=root,
-                                preexec_fn=_limit)  # fmt: skip
+        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=root, preexec_fn=_limit)
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -61,9 +60,13 @@ def run_measured(args: list[str], timeout: float = 300, root: Path = ROOT) -> Me
         seconds = time.perf_counter() - t
         out.seek(0)
         err.seek(0)
-        return Measured(proc.returncode, out.read().decode("utf-8", "replace"),
-                        err.read().decode("utf-8", "replace"), usage.ru_maxrss / 1024,
-                        seconds)  # fmt: skip
+        return Measured(
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            usage.ru_maxrss / 1024,
+            seconds,
+        )
 
 
 def mzdesk(*args: str, timeout: float = 300, root: Path = ROOT) -> Measured:

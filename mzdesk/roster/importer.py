@@ -523,7 +523,8 @@ def analyse(store: Store, path: str | Path, mapping: dict | None = None,
         names = "、".join(f"“{lay.sheet}”" for lay in plan.layouts)
         raise UnreadableWorkbook(
             f"{Path(path).name}: 工作表{names}只有表头，没有可导入的数据行"
-            f"（空行 {plan.blank_rows:,} 行）；未导入任何数据",
+            + (f"（表头下只有 {plan.blank_rows:,} 个空行）" if plan.blank_rows else "")
+            + "；未导入任何数据",
             "no_data_rows",
         )
     _formula_cells_without_value(plan)

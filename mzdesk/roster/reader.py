@@ -7,6 +7,13 @@ reported so a household's merged cells can be spread over its member rows.
 
 Everything that is not a readable workbook raises :class:`UnreadableWorkbook`
 with a one-line reason in Chinese (exit 2 on the CLI); nothing else happens.
+
+Before calamine touches a file, :func:`check_workbook` reads it within limits (zip members
+and their inflated sizes; each worksheet's cells holding a value, merged ranges, an
+OpenDocument sheet's repeat counts; an .xls's size): a workbook beyond what a roster can be
+is :class:`TooLarge`, refused in a few milliseconds and a few MB, instead of making calamine
+allocate its grid (one cell at XFD1048576: 512 GB and an abort).  See docs/performance.md,
+"Hostile inputs".
 """
 
 from __future__ import annotations
@@ -109,8 +116,10 @@ class _SheetScan:
         self.row = self.col = 0  # the general path's position
 
     def refuse(self, what: str) -> TooLarge:
-        return TooLarge(f"{self.file}: 工作表“{self.sheet}”{what}，不像是花名册，拒绝读取"
-                        "（请检查文件，或把花名册复制到新工作簿另存后再导入）")  # fmt: skip
+        return TooLarge(
+            f"{self.file}: 工作表“{self.sheet}”{what}，不像是花名册，拒绝读取"
+            "（请检查文件，或把花名册复制到新工作簿另存后再导入）"
+        )
 
     def cell(self, row: int, col: int) -> None:
         if row > MAX_ROWS or col > MAX_COLS:
@@ -208,8 +217,9 @@ class _OdsScan(_SheetScan):
             if name == b"table" and not closing:
                 self.finish()
                 found = _ODS_NAME.search(attrs)
-                self.sheet = html.unescape(found.group(1).decode("utf-8", "replace")) if found \
-                    else ""  # fmt: skip
+                self.sheet = (
+                    html.unescape(found.group(1).decode("utf-8", "replace")) if found else ""
+                )
                 self.max_row = self.max_col = self.rows = 0
             elif name == b"table-row":
                 if not closing:
@@ -268,8 +278,11 @@ def _worksheets(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
         if rid and target:
             path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             targets[rid] = posixpath.normpath(path)
-    out = {n: posixpath.basename(n) for n in names
-           if n.startswith("xl/worksheets/") and n.endswith(".xml")}  # fmt: skip
+    out = {
+        n: posixpath.basename(n)
+        for n in names
+        if n.startswith("xl/worksheets/") and n.endswith(".xml")
+    }
     for m in _SHEET_TAG.finditer(small("xl/workbook.xml")):
         target = targets.get(_attr(m.group(1), b"id") or "")
         if target in names:
@@ -315,8 +328,11 @@ def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> None:
         limit = MAX_SHEET_BYTES if info.filename in sheets else MAX_PART_BYTES
         total += info.file_size
         if info.file_size > limit or total > MAX_TOTAL_BYTES:
-            raise _too_large(path, f"压缩包内 {info.filename[:60]} 解压后 "
-                                   f"{info.file_size / (1 << 20):,.0f} MB，超过上限（疑似压缩炸弹）")  # fmt: skip
+            raise _too_large(
+                path,
+                f"压缩包内 {info.filename[:60]} 解压后 "
+                f"{info.file_size / (1 << 20):,.0f} MB，超过上限（疑似压缩炸弹）",
+            )
     ods = "xl/workbook.xml" not in names
     for info in infos:
         if ods and info.filename == "content.xml":
@@ -361,14 +377,22 @@ def _sniff(path: Path) -> str:
                 if "xl/workbook.xml" not in names and "content.xml" not in names:
                     raise UnreadableWorkbook(f"这是压缩包但不是Excel工作簿：{path.name}")
                 _inspect_zip(path, zf)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error,
-                NotImplementedError) as exc:  # fmt: skip
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            EOFError,
+            OSError,
+            zlib.error,
+            NotImplementedError,
+        ) as exc:
             raise UnreadableWorkbook(f"文件已损坏（压缩包不完整）：{path.name}：{exc}") from None
         kind = "xlsx"
     elif head.startswith(OLE2_MAGIC):
         if size > MAX_XLS_BYTES:
-            raise _too_large(path, f".xls 文件有 {size / (1 << 20):,.0f} MB，"
-                                   f"超过 {MAX_XLS_BYTES >> 20} MB 的上限")  # fmt: skip
+            raise _too_large(
+                path,
+                f".xls 文件有 {size / (1 << 20):,.0f} MB，超过 {MAX_XLS_BYTES >> 20} MB 的上限",
+            )
         data = path.read_bytes()
         if _ENCRYPTED_MARK in data:
             raise UnreadableWorkbook(
@@ -436,9 +460,11 @@ def _check_grid(path: Path, sheet: str, end: tuple[int, int] | None) -> None:
         return
     rows, cols = end[0] + 1, end[1] + 1
     if rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_AREA:
-        raise TooLarge(f"{path.name}: 工作表“{sheet}”的数据区域 A1:{column_letter(cols - 1)}{rows} "
-                       f"超过 {MAX_ROWS:,} 行、{MAX_COLS} 列或 {MAX_AREA:,} 个单元格的上限，"
-                       "不像是花名册，拒绝读取")  # fmt: skip
+        raise TooLarge(
+            f"{path.name}: 工作表“{sheet}”的数据区域 A1:{column_letter(cols - 1)}{rows} "
+            f"超过 {MAX_ROWS:,} 行、{MAX_COLS} 列或 {MAX_AREA:,} 个单元格的上限，"
+            "不像是花名册，拒绝读取"
+        )
 
 
 def _check_merges(path: Path, sheet: str, merged: list, rows: int, cols: int) -> None:
@@ -448,12 +474,16 @@ def _check_merges(path: Path, sheet: str, merged: list, rows: int, cols: int) ->
     for (r0, c0), (r1, c1) in merged:
         if r1 >= MAX_ROWS or c1 >= MAX_COLS:
             ref = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
-            raise TooLarge(f"{path.name}: 工作表“{sheet}”的合并单元格 {ref} 超出 {MAX_ROWS:,} 行"
-                           f" × {MAX_COLS} 列的上限，不像是花名册，拒绝读取")  # fmt: skip
+            raise TooLarge(
+                f"{path.name}: 工作表“{sheet}”的合并单元格 {ref} 超出 {MAX_ROWS:,} 行"
+                f" × {MAX_COLS} 列的上限，不像是花名册，拒绝读取"
+            )
         covered += max(0, min(r1, rows - 1) - r0 + 1) * max(0, min(c1, cols - 1) - c0 + 1)
     if covered > MAX_MERGED_CELLS:
-        raise TooLarge(f"{path.name}: 工作表“{sheet}”的合并单元格共覆盖 {covered:,} 个单元格，"
-                       f"超过 {MAX_MERGED_CELLS:,} 的上限，不像是花名册，拒绝读取")  # fmt: skip
+        raise TooLarge(
+            f"{path.name}: 工作表“{sheet}”的合并单元格共覆盖 {covered:,} 个单元格，"
+            f"超过 {MAX_MERGED_CELLS:,} 的上限，不像是花名册，拒绝读取"
+        )
 
 
 def formula_cells(path: str | Path, sheet: str,

@@ -327,8 +327,10 @@ def check_sizes(z: zipfile.ZipFile) -> None:
         cap = caps.get(info.filename, MAX_RECORDS_FILE_BYTES)
         total += info.file_size
         if info.file_size > cap or total > MAX_RECORDS_BYTES:
-            raise too_large(f"{info.filename[:60]} 解压后 {info.file_size / (1 << 20):,.1f} MB，"
-                            f"超过上限 {cap / (1 << 20):,.1f} MB")  # fmt: skip
+            raise too_large(
+                f"{info.filename[:60]} 解压后 {info.file_size / (1 << 20):,.1f} MB，"
+                f"超过上限 {cap / (1 << 20):,.1f} MB"
+            )
 
 
 def read_member(z: zipfile.ZipFile, name: str) -> bytes:
@@ -361,10 +363,13 @@ def check_fields(manifest: dict) -> None:
     if not isinstance(manifest.get("previous_sha256", ""), str):
         raise _field("previous_sha256", manifest.get("previous_sha256"), "文本")
     ack = manifest.get("ack")
-    if ack is not None and not (isinstance(ack, dict) and (ack.get("sequence") is None
-                                or _strict_int(ack.get("sequence"), 0))):  # fmt: skip
-        raise _field("ack.sequence", ack.get("sequence") if isinstance(ack, dict) else ack,
-                     "非负整数")  # fmt: skip
+    if ack is not None and not (
+        isinstance(ack, dict)
+        and (ack.get("sequence") is None or _strict_int(ack.get("sequence"), 0))
+    ):
+        raise _field(
+            "ack.sequence", ack.get("sequence") if isinstance(ack, dict) else ack, "非负整数"
+        )
 
 
 def _vouched(manifest: dict, manifest_bytes: bytes, signature, trusted) -> str | None:
@@ -419,9 +424,11 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
         if version is None:
             raise _refuse("not_a_batch", "不是同步批次文件（没有格式版本）")
         if not _strict_int(version, 1):  # 0, -1, true, "1", 1.0: not a version this reads
-            raise _refuse("bad_format_version",
-                          f"批次格式版本 {json.dumps(version, ensure_ascii=False)[:20]} 无效"
-                          f"（本程序读取版本 1–{FORMAT_VERSION}），拒绝导入")  # fmt: skip
+            raise _refuse(
+                "bad_format_version",
+                f"批次格式版本 {json.dumps(version, ensure_ascii=False)[:20]} 无效"
+                f"（本程序读取版本 1–{FORMAT_VERSION}），拒绝导入",
+            )
         if version > FORMAT_VERSION:  # its checks may differ from ours: say what is known
             who = _vouched(manifest, manifest_bytes, signature, trusted)
             raise _refuse(

@@ -14,8 +14,16 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-HEADERS = ("序号", "村(社区)", "户主姓名", "成员姓名", "与户主关系", "身份证号码", "保障类别",
-           "月保障金(元)")  # fmt: skip
+HEADERS = (
+    "序号",
+    "村(社区)",
+    "户主姓名",
+    "成员姓名",
+    "与户主关系",
+    "身份证号码",
+    "保障类别",
+    "月保障金(元)",
+)
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -80,8 +88,14 @@ def data_row(r: int, seq: int = 1, amount: object = 500) -> str:
     return row(r, [seq, "红旗村", "张三", "张三", "户主", "341623195001010011", "一类", amount])
 
 
-def write_xlsx(path: Path, rows, dimension: str | None = None, merges=(),
-               sheet: str = "农村低保", raw_rows: bytes | None = None) -> Path:  # fmt: skip
+def write_xlsx(
+    path: Path,
+    rows,
+    dimension: str | None = None,
+    merges=(),
+    sheet: str = "农村低保",
+    raw_rows: bytes | None = None,
+) -> Path:
     """A one-sheet workbook; ``rows`` are ``<row>`` strings, ``raw_rows`` pre-encoded ones
     (streamed into the zip, so a million rows cost little memory here too)."""
     head = _SHEET_HEAD + (f'<dimension ref="{dimension}"/>' if dimension else "") + "<sheetData>"
@@ -118,8 +132,9 @@ def far_dimension(path: Path) -> Path:
 
 def merged_to_the_end(path: Path) -> Path:
     """A small roster with a merged range ``K2:XFD1048576``."""
-    return write_xlsx(path, [*header_rows(), data_row(3)], dimension="A1:H3",
-                      merges=["K2:XFD1048576"])  # fmt: skip
+    return write_xlsx(
+        path, [*header_rows(), data_row(3)], dimension="A1:H3", merges=["K2:XFD1048576"]
+    )
 
 
 def header_only(path: Path) -> Path:
@@ -186,10 +201,14 @@ _ODS_HEAD = (
 def ods_cell(value: object, repeat: int = 1) -> str:
     rep = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
     if isinstance(value, (int, float)):
-        return (f'<table:table-cell{rep} office:value-type="float" office:value="{value}">'
-                f"<text:p>{value}</text:p></table:table-cell>")  # fmt: skip
-    return (f'<table:table-cell{rep} office:value-type="string"><text:p>{escape(str(value))}'
-            "</text:p></table:table-cell>")  # fmt: skip
+        return (
+            f'<table:table-cell{rep} office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell{rep} office:value-type="string"><text:p>{escape(str(value))}'
+        "</text:p></table:table-cell>"
+    )
 
 
 def ods_row(cells: str, repeat: int = 1) -> str:
@@ -205,8 +224,11 @@ def write_ods(path: Path, rows: list[str]) -> Path:
     body += '<table:table-cell table:number-columns-repeated="16384"/></table:table-row>'
     body += "</table:table></office:spreadsheet></office:body></office:document-content>"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
-                   compress_type=zipfile.ZIP_STORED)  # fmt: skip
+        z.writestr(
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
         z.writestr("content.xml", body)
         z.writestr(
             "META-INF/manifest.xml",
@@ -223,8 +245,10 @@ def ods_roster(path: Path) -> Path:
         "".join(ods_cell(h) for h in HEADERS)
         + '<table:table-cell table:number-columns-repeated="16376"/>'
     )
-    data = "".join(ods_cell(v) for v in (1, "红旗村", "张三", "张三", "户主", "341623195001010011",
-                                         "一类", 500))  # fmt: skip
+    data = "".join(
+        ods_cell(v)
+        for v in (1, "红旗村", "张三", "张三", "户主", "341623195001010011", "一类", 500)
+    )
     return write_ods(
         path, [ods_row(ods_cell("青山镇农村低保花名册")), ods_row(head), ods_row(data)]
     )

@@ -50,9 +50,17 @@ def to(site, plain: bytes) -> bytes:
 def padded_manifest(sender: str, recipient: str, size: int) -> bytes:
     """A zip whose manifest is valid JSON followed by ``size`` bytes of blanks (a bomb that
     json.loads would even accept), with a signature that is not one."""
-    head = json.dumps({"format": "mzdesk-batch", "format_version": 1, "schema_version": 1,
-                       "sender": {"code": sender}, "recipient": {"code": recipient},
-                       "sequence": 1, "files": {}}).encode()  # fmt: skip
+    head = json.dumps(
+        {
+            "format": "mzdesk-batch",
+            "format_version": 1,
+            "schema_version": 1,
+            "sender": {"code": sender},
+            "recipient": {"code": recipient},
+            "sequence": 1,
+            "files": {},
+        }
+    ).encode()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         with z.open("manifest.json", "w") as f:
@@ -130,8 +138,11 @@ def test_a_records_bomb_is_never_inflated_without_a_signature(world):
     with pytest.MonkeyPatch.context() as mp:
         read = []
         real = zipfile.ZipFile.read
-        mp.setattr(zipfile.ZipFile, "read", lambda self, name, *a: read.append(name) or
-                   real(self, name, *a))  # fmt: skip
+        mp.setattr(
+            zipfile.ZipFile,
+            "read",
+            lambda self, name, *a: read.append(name) or real(self, name, *a),
+        )
         refused(c, to(c, buf.getvalue()), "bad_signature")
     assert "records/households.jsonl" not in read
 
@@ -174,15 +185,17 @@ def signed_with(monkeypatch, t, c, **fields) -> bytes:
     def forged(self, manifest, keys, recipient):
         rest = {k: v for k, v in fields.items() if k != "format_version"}
         with pytest.MonkeyPatch.context() as mp:  # finish writes its own format_version
-            mp.setattr(batch_mod, "FORMAT_VERSION",
-                       fields.get("format_version", batch_mod.FORMAT_VERSION))  # fmt: skip
+            mp.setattr(
+                batch_mod, "FORMAT_VERSION", fields.get("format_version", batch_mod.FORMAT_VERSION)
+            )
             return real(self, dict(manifest, **rest), keys, recipient)
 
     monkeypatch.setattr(batch_mod.BatchWriter, "finish", forged)
     data = t.export(c).read_bytes()
     monkeypatch.undo()
-    manifest = json.loads(zipfile.ZipFile(io.BytesIO(batch_mod.decrypt(data, c.keys)))
-                          .read("manifest.json"))  # fmt: skip
+    manifest = json.loads(
+        zipfile.ZipFile(io.BytesIO(batch_mod.decrypt(data, c.keys))).read("manifest.json")
+    )
     for k, v in fields.items():
         assert manifest[k] == v and type(manifest[k]) is type(v)
     return data
@@ -210,23 +223,35 @@ def test_a_signed_format_version_that_is_not_one_this_reads(pair, monkeypatch, v
     assert "格式版本" in msg
 
 
-@pytest.mark.parametrize("field, value", [("schema_version", "12"), ("schema_version", True),
-                                          ("ack", {"sequence": "1"}),
-                                          ("previous_sha256", 0)])  # fmt: skip
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("schema_version", "12"),
+        ("schema_version", True),
+        ("ack", {"sequence": "1"}),
+        ("previous_sha256", 0),
+    ],
+)
 def test_other_signed_fields_of_the_wrong_type(pair, monkeypatch, field, value):
     t, c = pair
-    assert field.split(".")[0] in refused(c, signed_with(monkeypatch, t, c, **{field: value}),
-                                          "bad_manifest")  # fmt: skip
+    assert field.split(".")[0] in refused(
+        c, signed_with(monkeypatch, t, c, **{field: value}), "bad_manifest"
+    )
 
 
-def test_a_signed_string_sequence_through_the_cli(pair, monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    "field, value, code",
+    [("sequence", "1", "bad_manifest"), ("format_version", True, "bad_format_version")],
+)
+def test_signed_bad_fields_through_the_cli(pair, monkeypatch, tmp_path, field, value, code):
     t, c = pair
     path = tmp_path / "s.age"
-    path.write_bytes(signed_with(monkeypatch, t, c, sequence="1"))
+    path.write_bytes(signed_with(monkeypatch, t, c, **{field: value}))
     before = dump_hash(c.store.path)
     r = mzdesk("sync", "import", str(path), "--db", str(c.store.path), timeout=120)
-    assert r.code == 1 and r.err.startswith("错误 [bad_manifest]"), r.err
+    assert r.code == 1 and r.err.startswith(f"错误 [{code}]"), r.err
     assert len(r.err.strip().splitlines()) == 1 and "内部错误" not in r.err
+    assert r.peak_mb <= PEAK_LIMIT_MB
     assert dump_hash(c.store.path) == before
 
 
