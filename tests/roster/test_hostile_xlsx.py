@@ -169,3 +169,14 @@ def test_an_opendocument_roster_with_trailing_repeats_is_read(store, tmp_path):
     """LibreOffice repeats empty cells and rows to the sheet's end: those hold nothing."""
     plan = analyse(store, hb.ods_roster(tmp_path / "roster.ods"))
     assert len(plan.households) == 1 and plan.households[0].monthly_fen == 50000
+
+
+def test_a_wide_but_short_sheet_is_read(tmp_path):
+    """70 columns: the fast pass cannot bound the area (70 × 99,999 rows), so every cell is
+    looked at; 1,000 rows × 70 columns is a small grid."""
+    rows = [*hb.header_rows(), *(hb.row(r, [r] * 70) for r in range(3, 1003))]
+    [sheet] = read_workbook(hb.write_xlsx(tmp_path / "wide.xlsx", rows))
+    assert (len(sheet.rows), sheet.width) == (1002, 70)
+    rows.append(f'<row r="90000">{hb.cell("BR90000", 1)}</row>')  # 90,000 × 70 = 6.3 M
+    with pytest.raises(UnreadableWorkbook, match="A1:BR90000 共 6,300,000"):
+        read_workbook(hb.write_xlsx(tmp_path / "wider.xlsx", rows))
