@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 
 from .errors import FieldError
@@ -43,6 +44,8 @@ def parse_yuan(text: object, field: str = "amount") -> int:
         raise FieldError(field, "bad_amount", f"金额无效: {text!r}")
     if isinstance(text, int):
         return text * 100
+    if isinstance(text, float):
+        return _float_fen(text, field)
     raw = str(text).strip().replace(",", "").replace("，", "").replace("元", "").replace("¥", "")
     raw = raw.replace("￥", "")
     if raw == "":
@@ -59,6 +62,20 @@ def parse_yuan(text: object, field: str = "amount") -> int:
     if fen < 0:
         raise FieldError(field, "bad_amount", f"金额不能为负: {text!r}")
     return int(fen)
+
+
+def _float_fen(value: float, field: str) -> int:
+    """A number cell (Excel keeps numbers as binary floats: 980.1 is 980.0999…) to fen, when
+    it is whole fen up to the float's noise; NaN and infinity (a formula's #NUM!, a file
+    written by a program) are no amount."""
+    if not math.isfinite(value):
+        raise FieldError(field, "bad_amount", f"金额不是有效的数字：{value!r}")
+    cents = round(value * 100)
+    if abs(value * 100 - cents) > 1e-6:
+        raise FieldError(field, "bad_amount", f"金额最多两位小数: {value!r}")
+    if cents < 0:
+        raise FieldError(field, "bad_amount", f"金额不能为负: {value!r}")
+    return cents
 
 
 def format_fen(fen: int | None) -> str:

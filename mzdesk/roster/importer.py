@@ -276,12 +276,7 @@ def _is_number(v: object) -> bool:
 
 
 def cell_fen(v: object) -> int:
-    """A money cell to fen; float cells are rounded to whole fen only when exact."""
-    if isinstance(v, float):
-        cents = round(v * 100)
-        if abs(v * 100 - cents) > 1e-6:
-            raise FieldError("monthly", "bad_amount", f"金额最多两位小数: {v!r}")
-        return parse_assistance(f"{cents / 100:.2f}", "monthly")
+    """A money cell to fen (a number cell's float: :func:`parse_yuan`, NaN refused there)."""
     return parse_assistance(v, "monthly")
 
 
@@ -547,6 +542,14 @@ def analyse(store: Store, path: str | Path, mapping: dict | None = None,
         raise UnreadableWorkbook(
             f"{Path(path).name}: 工作表{names}中没有找到花名册表头（前25行里需要姓名/身份证号等列）；"
             "请检查文件，或用 --mapping 指定表头行和列（导入界面可手工指定）"
+        )
+    if not plan.households:  # a header alone, or nothing but blank rows: not an import
+        names = "、".join(f"“{lay.sheet}”" for lay in plan.layouts)
+        raise UnreadableWorkbook(
+            f"{Path(path).name}: 工作表{names}只有表头，没有可导入的数据行"
+            + (f"（表头下只有 {plan.blank_rows:,} 个空行）" if plan.blank_rows else "")
+            + "；未导入任何数据",
+            "no_data_rows",
         )
     _formula_cells_without_value(plan)
     _check_across(store, plan)

@@ -37,6 +37,17 @@ FORMAT = "mzdesk-batch"
 FORMAT_VERSION = 1
 AGE_MAGIC = b"age-encryption.org/v1\n"
 MAX_PLAINTEXT_FILES = 200
+# Limits checked before anything is inflated.  Anyone holding a site's PUBLIC key can encrypt
+# a file to it, so everything before the signature check is hostile input: only the manifest
+# and the signature are read then, each capped.  Records files are read after the signature
+# and each checked against the signed manifest's SHA-256; their caps are sanity bounds (a
+# full snapshot of a 100k-household township is a 44 MB file whose largest records file,
+# members, is ≈ 240 MB inflated).
+MAX_BATCH_BYTES = 1 << 30  # the age file (its plaintext is never larger)
+MAX_MANIFEST_BYTES = 1 << 20  # a 100k township's manifest is ≈ 2 KB
+MAX_SIGNATURE_BYTES = 64 << 10
+MAX_RECORDS_FILE_BYTES = 2 << 30  # one records file, inflated
+MAX_RECORDS_BYTES = 4 << 30  # all of them
 
 
 class BatchRefused(MzError):
@@ -168,7 +179,28 @@ def _refuse(code: str, message: str) -> BatchRefused:
     return BatchRefused(message, code)
 
 
+def too_large(what: str) -> BatchRefused:
+    return _refuse("too_large", f"不是有效的同步批次（{what}），拒绝读取")
+
+
+def read_batch_file(path) -> bytes:
+    """The bytes of a batch file, refused (``too_large``) before reading when it is larger
+    than any batch can be."""
+    from pathlib import Path
+
+    size = Path(path).stat().st_size
+    if size > MAX_BATCH_BYTES:
+        raise too_large(
+            f"文件有 {size / (1 << 20):,.0f} MB，超过 {MAX_BATCH_BYTES >> 20} MB 的上限"
+        )
+    return Path(path).read_bytes()
+
+
 def decrypt(data: bytes, keys: SiteKeys) -> bytes:
+    if len(data) > MAX_BATCH_BYTES:
+        raise too_large(
+            f"文件有 {len(data) / (1 << 20):,.0f} MB，超过 {MAX_BATCH_BYTES >> 20} MB 的上限"
+        )
     if not data.startswith(AGE_MAGIC):
         raise _refuse("not_a_batch", "不是同步批次文件（不是age加密文件）")
     try:
@@ -337,7 +369,8 @@ def _valid(uid, op, row, meta) -> bool:
 # what reading a damaged or malformed batch raises: unreadable content, or content not shaped
 # like a batch (a record's ValueError names its file and line)
 _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,
-               orjson.JSONDecodeError, UnicodeDecodeError, NotImplementedError)  # fmt: skip
+               orjson.JSONDecodeError, UnicodeDecodeError, NotImplementedError,
+               RecursionError)  # fmt: skip
 _INVALID = (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError)
 
 
@@ -360,6 +393,64 @@ def refusal(exc: Exception) -> BatchRefused:
     if isinstance(exc, _UNREADABLE):
         return _refuse("not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）")
     return _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）")
+
+
+def check_sizes(z: zipfile.ZipFile) -> None:
+    """Refuse (``too_large``) a zip whose members declare more than a batch can hold, before
+    any is inflated.  Reading never goes past a declared size (zipfile stops there and checks
+    the CRC), so a header that lies makes the batch unreadable, not large."""
+    infos = z.infolist()
+    if len(infos) > MAX_PLAINTEXT_FILES:
+        raise too_large(f"压缩包内有 {len(infos):,} 个文件，超过 {MAX_PLAINTEXT_FILES} 的上限")
+    caps = {"manifest.json": MAX_MANIFEST_BYTES, "signature.json": MAX_SIGNATURE_BYTES}
+    total = 0
+    for info in infos:
+        cap = caps.get(info.filename, MAX_RECORDS_FILE_BYTES)
+        total += info.file_size
+        if info.file_size > cap or total > MAX_RECORDS_BYTES:
+            raise too_large(
+                f"{info.filename[:60]} 解压后 {info.file_size / (1 << 20):,.1f} MB，"
+                f"超过上限 {cap / (1 << 20):,.1f} MB"
+            )
+
+
+def read_member(z: zipfile.ZipFile, name: str) -> bytes:
+    """A member's bytes, inflating no more than its declared size (bounded by
+    :func:`check_sizes`).  ``ZipFile.read`` inflates up to 2 GiB in one call before cutting
+    to the declared size: a member whose header says 1,000 bytes made it take 2 GB.  Read
+    to exactly the declared size, zipfile checks the CRC (a lie is ``BadZipFile``)."""
+    info = z.getinfo(name)
+    with z.open(info) as f:
+        return f.read(info.file_size)
+
+
+def _strict_int(value, least: int) -> bool:
+    """An int of JSON (not a bool, a float or a string of digits) of at least ``least``."""
+    return value.__class__ is int and value >= least
+
+
+def _field(name: str, value, want: str) -> BatchRefused:
+    shown = json.dumps(value, ensure_ascii=False)[:40]
+    return _refuse("bad_manifest", f"批次清单的字段 {name} 无效：{shown}（应为{want}），拒绝导入")
+
+
+def check_fields(manifest: dict) -> None:
+    """The signed manifest's fields have the types this version reads (``bad_manifest``):
+    ``"sequence": "1"`` or ``true`` would compare as text or as 1 further on."""
+    if not _strict_int(manifest.get("sequence"), 1):
+        raise _field("sequence", manifest.get("sequence"), "正整数")
+    if not _strict_int(manifest.get("schema_version"), 1):
+        raise _field("schema_version", manifest.get("schema_version"), "正整数")
+    if not isinstance(manifest.get("previous_sha256", ""), str):
+        raise _field("previous_sha256", manifest.get("previous_sha256"), "文本")
+    ack = manifest.get("ack")
+    if ack is not None and not (
+        isinstance(ack, dict)
+        and (ack.get("sequence") is None or _strict_int(ack.get("sequence"), 0))
+    ):
+        raise _field(
+            "ack.sequence", ack.get("sequence") if isinstance(ack, dict) else ack, "非负整数"
+        )
 
 
 def _vouched(manifest: dict, manifest_bytes: bytes, signature, trusted) -> str | None:
@@ -404,16 +495,21 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
         names = set(z.namelist())
         if "manifest.json" not in names or "signature.json" not in names:
             raise _refuse("not_a_batch", "不是同步批次文件（缺少 manifest.json 或 signature.json）")
-        if len(names) > MAX_PLAINTEXT_FILES:
-            raise _refuse("not_a_batch", "不是同步批次文件（文件过多）")
-        manifest_bytes = z.read("manifest.json")
-        signature = json.loads(z.read("signature.json"))
+        check_sizes(z)  # before anything is inflated: the signature is not checked yet
+        manifest_bytes = read_member(z, "manifest.json")
+        signature = json.loads(read_member(z, "signature.json"))
         manifest = json.loads(manifest_bytes)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise _refuse("not_a_batch", "不是同步批次文件（manifest 格式不符）")
         version = manifest.get("format_version")
-        if not isinstance(version, int):
+        if version is None:
             raise _refuse("not_a_batch", "不是同步批次文件（没有格式版本）")
+        if not _strict_int(version, 1):  # 0, -1, true, "1", 1.0: not a version this reads
+            raise _refuse(
+                "bad_format_version",
+                f"批次格式版本 {json.dumps(version, ensure_ascii=False)[:20]} 无效"
+                f"（本程序读取版本 1–{FORMAT_VERSION}），拒绝导入",
+            )
         if version > FORMAT_VERSION:  # its checks may differ from ours: say what is known
             who = _vouched(manifest, manifest_bytes, signature, trusted)
             raise _refuse(
@@ -422,12 +518,13 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
                 + (f"（站点 {who} 签发，签名有效），请升级mzdesk" if who else
                    "，且无法核验其签名：确认是可信站点发来的之后，再升级mzdesk导入"),
             )  # fmt: skip
-        recipient = manifest["recipient"]["code"]
+        recipient, sender = manifest["recipient"]["code"], manifest["sender"]["code"]
+        if not isinstance(recipient, str) or not isinstance(sender, str):
+            raise _refuse("not_a_batch", "不是同步批次文件（清单中的站点代码不是文本）")
         if recipient != own_code:
             raise _refuse(
                 "wrong_recipient", f"此批次是发给站点 {recipient} 的，不是本站（{own_code}）"
             )
-        sender = manifest["sender"]["code"]
         site = trusted(sender)
         if site is None:
             raise _refuse("unknown_sender", f"发送站点 {sender} 不在信任列表中，拒绝导入")
@@ -445,12 +542,12 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
             raise _refuse(
                 "bad_signature", f"签名无效：此批次不是站点 {sender} 用其登记的密钥签发的"
             )
-        if int(manifest["schema_version"]) > schema_version:
+        check_fields(manifest)
+        if manifest["schema_version"] > schema_version:
             raise _refuse(
                 "newer_schema",
                 f"批次的数据库版本 {manifest['schema_version']} 比本站 {schema_version} 新，请先升级mzdesk",
             )
-        int(manifest["sequence"])
         for key in ("withdraw", "withdrawn"):  # optional: households leaving a field laptop
             v = manifest.get(key)
             if v is not None and not (
@@ -475,9 +572,7 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
         ):
             raise ValueError("manifest field files is malformed")
         counts = manifest.get("counts", {})
-        if not isinstance(counts, dict) or not all(
-            isinstance(n, int) and n >= 0 for n in counts.values()
-        ):
+        if not isinstance(counts, dict) or not all(_strict_int(n, 0) for n in counts.values()):
             raise ValueError("manifest field counts is malformed")
         if read_up_to is not None and sum(counts.values()) > read_up_to:
             for name in files:
@@ -486,7 +581,7 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
         total = sum(z.getinfo(name).file_size for name in files)
         done = 0
         for name, info in files.items():
-            data_file = z.read(name)
+            data_file = read_member(z, name)
             if sha256(data_file) != info["sha256"]:
                 raise tampered(name)
             table = name.removeprefix("records/").removesuffix(".jsonl")

@@ -53,6 +53,7 @@ from .batch import (
     check_outgoing,
     open_batch,
     parse_lines,
+    read_member,
     read_records,
     record_line,
     sha256,
@@ -881,7 +882,7 @@ class _Applier:
                 self.maps.forget(t)
             if rest:
                 name = f"records/{t}.jsonl"
-                lines = _lines(zipfile.ZipFile(io.BytesIO(batch.plain)).read(name))
+                lines = _lines(read_member(zipfile.ZipFile(io.BytesIO(batch.plain)), name))
                 recs = parse_lines(name, [lines[i - 1] for i in rest],
                                    text_rule=text_rule_applies(batch.manifest))  # fmt: skip
                 del lines

@@ -42,6 +42,7 @@ from .batch import (
     _lines,
     bad_value,
     parse_lines,
+    read_member,
     refusal,
     sha256,
     tampered,
@@ -163,7 +164,7 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
             held = [(wires, set()) for wires in (plan.keys if plan else ())]
             seen: set[str] = set()
             try:  # reading and checking the file: what goes wrong here is the batch's fault
-                data = z.read(name)
+                data = read_member(z, name)
                 if sha256(data) != digest:
                     raise tampered(name)
                 lines = _lines(data)

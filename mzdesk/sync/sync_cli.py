@@ -187,11 +187,12 @@ def sync_export(db_path, passphrase, to, out, full, resend):
 @click.option("--json", "as_json", is_flag=True, help="JSON report")
 def sync_import(db_path, passphrase, batch_file, as_json):
     """Verify and apply a batch file; report new/updated/unchanged/conflicts per table."""
+    from .batch import read_batch_file
     from .exchange import import_batch
     from .keys import load_keys
 
     store = open_store(db_path)
-    data = Path(batch_file).read_bytes()
+    data = read_batch_file(batch_file)
     report = import_batch(store, load_keys(store, passphrase), data, Path(batch_file).name)
     if as_json:
         emit_json(report.as_dict())
