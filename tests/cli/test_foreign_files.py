@@ -100,8 +100,8 @@ def args_for(name: str, db: Path, out: Path) -> list[str]:
 # -- the classification ---------------------------------------------------------------
 def test_every_command_says_whether_it_writes():
     names = command_names()
-    assert sorted(set(names) - set(COMMAND_MODES)) == [], "add them to cli.common.COMMAND_MODES"
-    assert sorted(set(COMMAND_MODES) - set(names)) == [], "stale entries in cli.common.COMMAND_MODES"
+    assert sorted(set(names) - set(COMMAND_MODES)) == [], "add them to COMMAND_MODES"
+    assert sorted(set(COMMAND_MODES) - set(names)) == [], "stale entries in COMMAND_MODES"
     for name, mode in COMMAND_MODES.items():
         assert callable(mode) or mode in (READ, WRITE), name
 
