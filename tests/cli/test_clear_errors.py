@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 import pytest
 
-from mzdesk.cli import OutFile, cli
+from mzdesk.cli import cli
+from mzdesk.cli.common import OutFile
 from mzdesk.models.bulk import insert_many
 from mzdesk.models.errors import DISK_FULL_MESSAGE, StoreError, translate_sqlite_error
 from tests.cli.test_cli import ROOT, SITE, _env, assert_one_line_failure, command_paths, mz

@@ -1,6 +1,6 @@
 """Other programs' files are left alone; read-only commands never create, upgrade or write.
 
-Every command is classified read or write (``cli.COMMAND_MODES``); each read-only one
+Every command is classified read or write (``cli.common.COMMAND_MODES``); each read-only one
 runs, as a real process, on a 0-byte file, a foreign SQLite database, one with its own
 ``visits`` table and an older mzdesk file, and must answer with one line and a non-zero
 exit and leave the file byte for byte.  A write command upgrades an older file after a
@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 import pytest
 
-from mzdesk.cli import COMMAND_MODES, READ, WRITE, cli
+from mzdesk.cli import cli
+from mzdesk.cli.common import COMMAND_MODES, READ, WRITE
 from mzdesk.models.backup import list_backups
 from mzdesk.models.migrations import MIGRATIONS
 from tests.cli.test_cli import assert_one_line_failure, mz
@@ -99,8 +100,8 @@ def args_for(name: str, db: Path, out: Path) -> list[str]:
 # -- the classification ---------------------------------------------------------------
 def test_every_command_says_whether_it_writes():
     names = command_names()
-    assert sorted(set(names) - set(COMMAND_MODES)) == [], "add them to cli.COMMAND_MODES"
-    assert sorted(set(COMMAND_MODES) - set(names)) == [], "stale entries in cli.COMMAND_MODES"
+    assert sorted(set(names) - set(COMMAND_MODES)) == [], "add them to COMMAND_MODES"
+    assert sorted(set(COMMAND_MODES) - set(names)) == [], "stale entries in COMMAND_MODES"
     for name, mode in COMMAND_MODES.items():
         assert callable(mode) or mode in (READ, WRITE), name
 

@@ -35,7 +35,8 @@ from pathlib import Path
 import click
 import pytest
 
-from mzdesk.cli import BoundedInt, OutFile, cli, main
+from mzdesk.cli import cli, main
+from mzdesk.cli.common import BoundedInt, OutFile
 from mzdesk.models.text import FORBIDDEN
 from tests.cli.test_cli import _env, command_paths, mz
 from tests.helpers import make_id

@@ -1,34 +1,22 @@
 """``mzdesk encrypt`` / ``mzdesk decrypt``: SQLCipher at-rest protection (docs/at-rest.md).
 
 The passphrase comes from ``$MZDESK_DB_KEY`` or a hidden prompt.  Every other
-command opens an encrypted database with ``$MZDESK_DB_KEY`` too (``cli.open_store``
-calls :func:`db_key`).  No Qt here.
+command opens an encrypted database with ``$MZDESK_DB_KEY`` too (``open_store``
+in cli/common.py calls ``db_key``).  No Qt here.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
-from .cli import db_option, prompt_secret
-from .paths import default_db_path
-
-
-def db_key(path) -> str | None:
-    """The passphrase for ``path``: ``$MZDESK_DB_KEY``, else a hidden prompt when the
-    file is encrypted and a terminal is attached, else None."""
-    from .models.cipher import ENV_KEY, is_encrypted_file
-
-    key = os.environ.get(ENV_KEY) or None
-    if key is None and is_encrypted_file(path) and sys.stdin.isatty():
-        key = click.prompt("数据库密码 / database passphrase", hide_input=True)
-    return key
+from ..paths import default_db_path
+from .common import db_option, open_store, prompt_secret
 
 
 def _key(confirm: bool) -> str:
-    from .models.cipher import ENV_KEY
+    from ..models.cipher import ENV_KEY
 
     key = os.environ.get(ENV_KEY)
     if key:
@@ -40,8 +28,7 @@ def _may_convert(path: str, key: str | None, doing: str) -> None:
     """Once accounts exist only an admin may set or remove the passphrase (the login
     from ``$MZDESK_OPERATOR``/``$MZDESK_PASSWORD``, as every command); and no other
     program may have the file open, since it is replaced."""
-    from .cli import open_store
-    from .models.auth import require
+    from ..models.auth import require
 
     store = open_store(path, key=key)
     try:
@@ -52,7 +39,7 @@ def _may_convert(path: str, key: str | None, doing: str) -> None:
 
 
 def _convert_backups(path: str, source_key: str | None, dest_key: str | None) -> None:
-    from .models.backup import backup_dir_of, convert_backups
+    from ..models.backup import backup_dir_of, convert_backups
 
     done, failed = convert_backups(path, source_key, dest_key)
     what = "加密" if dest_key else "解密"
@@ -73,7 +60,7 @@ def encrypt(db_path):
 
     Refused while the window or another command has the database open.
     """
-    from .models import cipher
+    from ..models import cipher
 
     path = db_path or str(default_db_path())
     if cipher.is_encrypted_file(path):
@@ -90,7 +77,7 @@ def encrypt(db_path):
 def decrypt(db_path):
     """Decrypt an encrypted database, and its automatic backups, back to plain SQLite
     ($MZDESK_DB_KEY or prompt; admin, once accounts exist)."""
-    from .models import cipher
+    from ..models import cipher
 
     path = db_path or str(default_db_path())
     if not cipher.is_encrypted_file(path):

@@ -1,21 +1,24 @@
-"""Command line: headless work on a mzdesk database.  No Qt on these paths.
+"""What every command module of the CLI shares: options, parameter types, opening the
+database, JSON output, and turning any failure into one line and an exit status.
 
 Every command takes ``--db PATH``; exit 0 on success, non-zero with a one-line
-message on failure (never a traceback).  ``mzdesk`` with no command opens the GUI.
+message on failure (never a traceback).  Command modules import this module and
+services only, never each other.  No Qt here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import re
 import sqlite3
 import sys
 
 import click
 
-from . import __version__
-from .models.errors import MzError, ValidationError
-from .paths import default_db_path
+from ..models.errors import MzError, ValidationError
+from ..paths import default_db_path
 
 DB_HELP = "数据库文件 / database file (default: $MZDESK_DB or the user data directory)"
 
@@ -188,20 +191,30 @@ def command_mode(ctx: click.Context) -> str:
     """READ or WRITE for the running command (see :data:`COMMAND_MODES`)."""
     name = command_name(ctx)
     if name not in COMMAND_MODES:
-        raise KeyError(f"command {name!r} is not in cli.COMMAND_MODES: say whether it writes")
+        raise KeyError(f"command {name!r} is not in COMMAND_MODES: say whether it writes")
     mode = COMMAND_MODES[name]
     return mode(ctx.params) if callable(mode) else mode
 
 
+def db_key(path) -> str | None:
+    """The passphrase for ``path``: ``$MZDESK_DB_KEY``, else a hidden prompt when the
+    file is encrypted and a terminal is attached, else None."""
+    from ..models.cipher import ENV_KEY, is_encrypted_file
+
+    key = os.environ.get(ENV_KEY) or None
+    if key is None and is_encrypted_file(path) and sys.stdin.isatty():
+        key = click.prompt("数据库密码 / database passphrase", hide_input=True)
+    return key
+
+
 def open_store(db_path: str | None, create: bool = False, key=_ASK, readonly: bool | None = None):
-    """Open and log in; ``key``: the database passphrase (default: :func:`cipher_cli.db_key`,
+    """Open and log in; ``key``: the database passphrase (default: :func:`db_key`,
     ``$MZDESK_DB_KEY`` or a prompt), ``None`` for a plain file whatever the environment.
 
     ``readonly``: default from the running command's entry in :data:`COMMAND_MODES`
     (read-write outside a command)."""
-    from .cipher_cli import db_key
-    from .models.auth import LoginFailed, cli_login, require_login
-    from .models.store import Store
+    from ..models.auth import LoginFailed, cli_login, require_login
+    from ..models.store import Store
 
     path = db_path or default_db_path()
     if readonly is None:
@@ -232,9 +245,9 @@ def open_store(db_path: str | None, create: bool = False, key=_ASK, readonly: bo
 def _count_failed_login(path, key) -> None:
     """Repeat a failed read-only login read-write, which records the failure (and locks
     the account after too many); its own :class:`LoginFailed` says how many tries are left."""
-    from .models.auth import cli_login
-    from .models.errors import StoreError
-    from .models.store import Store
+    from ..models.auth import cli_login
+    from ..models.errors import StoreError
+    from ..models.store import Store
 
     try:
         store = Store.open(path, create=False, key=key)
@@ -252,157 +265,56 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="mzdesk")
-@db_option
-@click.pass_context
-def cli(ctx: click.Context, db_path: str | None) -> None:
-    """mzdesk 民政桌面: township social-assistance records, offline.
-
-    Run without a command to open the window; the commands below work headless.
-    """
-    if ctx.invoked_subcommand is None:
-        from .app import run_gui
-
-        sys.exit(run_gui(db_path))
+# -- options and values several command modules share ---------------------------------
+DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-@cli.command()
-@db_option
-@click.option(
-    "--site-code", required=True, help="统计用区划代码: 6 (county), 9 (township) or 12 digits"
+def day(value) -> dt.date | None:
+    """A :data:`DATE` option's value as a date (None stays None)."""
+    return value.date() if value else None
+
+
+def operator_option(f):
+    return click.option("--operator", default=None,
+                        help="who does this (经办人); default: the login name")(f)  # fmt: skip
+
+
+def open_store_as(db_path, operator=None):
+    """:func:`open_store`, with ``--operator`` recorded as who does the work."""
+    store = open_store(db_path)
+    if operator:
+        from ..models.text import field_text
+
+        try:  # the 经办人 is stored text like any other: the text rule applies
+            store.operator = field_text(operator, "operator_name", "经办人", "operator")
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+PASS_HELP = (
+    "私钥口令 / passphrase for the private keys (or $MZDESK_KEY_PASSPHRASE; not needed "
+    "once the logged-in operator has used it: their login unlocks the keys)"
 )
-@click.option("--site-name", required=True, help="单位名称, e.g. 青山镇民政办")
-@click.option("--role", type=click.Choice(["township", "field", "county"]), default="township",
-              show_default=True, help="what this installation is")  # fmt: skip
-def init(db_path, site_code, site_name, role):
-    """Create a database and set its site identity (初始化站点)."""
-    from .models.site import init_site, validate_site
-
-    validate_site(site_code.strip(), site_name.strip(), role)  # bad input: no file is created
-    store = open_store(db_path, create=True)
-    site = init_site(store, site_code, site_name, role)
-    click.echo(f"已初始化 {site.code} {site.name} ({site.role}): {store.path}")
 
 
-@cli.command()
-@db_option
-@click.option("--households", "count", type=click.IntRange(1, 1_000_000), required=True,
-              help="how many households to add")  # fmt: skip
-@click.option("--seed", type=SEED, default=1, show_default=True, help="same seed, same township")
-@click.option(
-    "--site-code",
-    default=None,
-    help="a new database's site code (default: demo township 341623101)",
-)
-@click.option(
-    "--site-name", default=None, help="a new database's site name (default: 青山镇民政办)"
-)
-def demo(db_path, count, seed, site_code, site_name):
-    """Add a synthetic demo township (演示数据) to the database.
-
-    On a missing file: create the database with a demo site first (one command to try mzdesk).
-    """
-    from pathlib import Path
-
-    from .models.demo import ensure_demo_site, generate_demo, validate_demo_site
-
-    validate_demo_site(site_code, site_name)  # bad input: no file is created
-    new = not Path(db_path or default_db_path()).exists()
-    store = open_store(db_path, create=new)
-    if new or site_code or site_name:  # an existing file without a site still says no_site
-        ensure_demo_site(store, site_code, site_name)
-    ids = generate_demo(store, count, seed=seed)
-    click.echo(f"已添加 {len(ids)} 户演示家庭: {store.path}")
+def passphrase_option(f):
+    return click.option("--passphrase", default=None, envvar="MZDESK_KEY_PASSPHRASE",
+                        show_envvar=True, help=PASS_HELP)(f)  # fmt: skip
 
 
-@cli.group()
-def households():
-    """Find and inspect households (家庭)."""
+def parse_month(value: str):
+    """``YYYY-MM`` as the roster's month, or a usage error naming the value."""
+    from ..roster.monthly import parse_month as parse
+
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
-@households.command("find")
-@click.argument("text")
-@db_option
-@click.option("--json", "as_json", is_flag=True, help="print a JSON list")
-@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
-def households_find(text, db_path, as_json, limit):
-    """Find households by name, pinyin (zsf / zhangsanfeng), ID fragment or phone."""
-    from .models.query import find_households
-
-    rows = find_households(open_store(db_path), text, limit=limit)
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        click.echo(
-            f"{r['id']:>7}  {r['head_name']:<6}  {r['village']}{r['group']}  {r['members']}人"
-        )
-    click.echo(f"共 {len(rows)} 户")
-
-
-@households.command("show")
-@click.argument("household_id", type=RECORD_ID)
-@db_option
-def households_show(household_id, db_path):
-    """Print one household and its members as JSON (ID numbers masked)."""
-    from .models.ids import mask_id
-    from .models.registry import Registry
-
-    h = Registry(open_store(db_path)).get(household_id)
-    emit_json({
-        "id": h.id, "village": h.village, "group": h.village_group, "status": h.status,
-        "members": [{"name": m.name, "relation": m.relation, "id_number": mask_id(m.id_number),
-                     "id_pending": m.id_pending, "gender": m.gender,
-                     "birth_date": m.birth_date.isoformat() if m.birth_date else None}
-                    for m in h.members],
-    })  # fmt: skip
-
-
-@cli.command()
-@db_option
-@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
-def check(db_path, as_json):
-    """Integrity check plus every domain-rule violation; exit 1 if any."""
-    from .models.checks import run_checks
-
-    integrity, findings = run_checks(open_store(db_path))
-    if as_json:
-        emit_json({"integrity": integrity or ["ok"], "findings": [f.as_dict() for f in findings]})
-    else:
-        click.echo("数据库完整性: " + ("正常" if not integrity else "; ".join(integrity)))
-        for f in findings:
-            who = f" {f.member}" if f.member else ""
-            click.echo(f"[{f.code}] 家庭{f.household_id}{who}: {f.message}")
-        click.echo(f"发现 {len(findings)} 处问题")
-    if integrity or findings:
-        sys.exit(1)
-
-
-@cli.command()
-@db_option
-@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
-@click.option("--month", default=None, help="YYYY-MM: monthly statistics per category and village")
-@click.option("--out", type=OutFile(".xlsx", ".pdf"), default=None,
-              help="with --month: write the statistics to F.xlsx or F.pdf")  # fmt: skip
-def stats(db_path, as_json, month, out):
-    """Counts of active households and members (统计); with --month, the month's figures."""
-    if month:
-        from .roster.roster_cli import monthly_stats_command
-
-        return monthly_stats_command(db_path, month, as_json, out)
-    if out:
-        raise click.UsageError("--out needs --month")
-    from .models.stats import registry_stats
-
-    data = registry_stats(open_store(db_path))
-    if as_json:
-        emit_json(data)
-        return
-    click.echo(f"家庭 {data['households']} 户，成员 {data['members']} 人，"
-               f"村(社区) {data['villages']} 个，身份证待核实 {data['members_id_pending']} 人")  # fmt: skip
-
-
+# -- failures: one line and an exit status --------------------------------------------
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
@@ -417,10 +329,10 @@ def _fail(exc: MzError) -> None:
     sys.exit(1)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI and turn every failure into one line and an exit code."""
+def run(group: click.Group, argv: list[str] | None = None) -> None:
+    """Run ``group`` and turn every failure into one line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="mzdesk", standalone_mode=False)
+        group.main(args=argv, prog_name="mzdesk", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -435,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
     except MzError as exc:
         _fail(exc)
     except sqlite3.Error as exc:
-        from .models.store import store_error
+        from ..models.store import store_error
 
         clear = store_error(exc, "")  # busy, I/O error, a full disk: words a clerk can act on
         if clear is not None:
@@ -443,39 +355,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"数据库错误 / database error: {_one_line(exc)}", err=True)
         sys.exit(1)
     except OSError as exc:
-        from .models.files import describe
+        from ..models.files import describe
 
         click.echo(f"文件错误 / file error: {_one_line(describe(exc))}", err=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
         click.echo(f"内部错误 / internal error: {type(exc).__name__}: {_one_line(exc)}", err=True)
         sys.exit(1)
-
-
-# --- Command groups that live in their own modules (one line each) ---------------
-from .reports.visits_cli import booklet, checklist, sample  # noqa: E402
-
-for _cmd in (booklet, checklist, sample):
-    cli.add_command(_cmd)
-from .reports.notice_cli import enrol, notice  # noqa: E402
-
-cli.add_command(notice)
-cli.add_command(enrol)
-from .admin_cli import COMMANDS as _ADMIN_COMMANDS  # noqa: E402
-
-for _cmd in _ADMIN_COMMANDS:
-    cli.add_command(_cmd)
-from .sync.sync_cli import keys, sync  # noqa: E402
-
-cli.add_command(keys)
-cli.add_command(sync)
-from .roster.roster_cli import roster  # noqa: E402
-
-cli.add_command(roster)
-from .relatives_cli import relatives  # noqa: E402
-
-cli.add_command(relatives)
-from .cipher_cli import COMMANDS as _CIPHER_COMMANDS  # noqa: E402
-
-for _cmd in _CIPHER_COMMANDS:
-    cli.add_command(_cmd)

@@ -12,16 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import RECORD_ID, OutFile, db_option, emit_json, open_store
-
-
-def _month(value: str):
-    from .monthly import parse_month
-
-    try:
-        return parse_month(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+from .common import RECORD_ID, OutFile, db_option, emit_json, open_store, parse_month
 
 
 @click.group()
@@ -47,8 +38,8 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
     Invalid ID numbers are kept as written and flagged 待核实; problems that
     need correcting (no name, bad amount, unknown category ...) refuse the import.
     """
-    from .importer import ImportRefused, import_roster
-    from .reader import UnreadableWorkbook, check_workbook
+    from ..roster.importer import ImportRefused, import_roster
+    from ..roster.reader import UnreadableWorkbook, check_workbook
 
     if report_path and not Path(report_path).resolve().parent.is_dir():
         # before the import: a report that cannot be saved must not follow an applied import
@@ -60,21 +51,21 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
             mapping = json.loads(Path(mapping_path).read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise click.BadParameter(f"列对应文件不是有效的JSON: {exc}") from None
-        from .layout import validate_mapping
+        from ..roster.layout import validate_mapping
 
         validate_mapping(mapping)  # before the database opens: says which key is wrong
     try:
         check_workbook(file)  # an unreadable file is exit 2 even before the database opens
         store = open_store(db_path)
         report = import_roster(store, file, dry_run=dry_run, mapping=mapping,
-                               month=_month(month) if month else None)  # fmt: skip
+                               month=parse_month(month) if month else None)  # fmt: skip
     except UnreadableWorkbook as exc:
         click.echo(f"错误 [{exc.code}]: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)
     except ImportRefused as exc:
         click.echo(f"错误 [{exc.code}]: {' '.join(str(exc).split())}", err=True)
         if report_path:
-            from .importer import analyse
+            from ..roster.importer import analyse
 
             _write_report(report_path, analyse(store, file, mapping).report())
         sys.exit(1)
@@ -109,7 +100,7 @@ def _write_report(path: str, report: dict) -> None:
 )
 def roster_undo(db_path, batch_id):
     """Undo the last roster import as a unit (its records are soft-deleted)."""
-    from .importer import undo
+    from ..roster.importer import undo
 
     result = undo(open_store(db_path), batch_id)
     click.echo(f"已撤销导入批次 {result['batch_id']}: 移除 {result['households_removed']} 户")
@@ -119,7 +110,7 @@ def roster_undo(db_path, batch_id):
 @db_option
 def roster_batches(db_path):
     """List recent roster imports (JSON)."""
-    from .importer import batches
+    from ..roster.importer import batches
 
     emit_json(batches(open_store(db_path)))
 
@@ -136,9 +127,9 @@ def roster_batches(db_path):
 def roster_export(db_path, month, category, out):
     """The month's 补贴发放清册 for the 一卡通 payment system (.xlsx, IDs as text)."""
     from ..models.money import format_fen
-    from .exporter import export_payment_roster
+    from ..roster.exporter import export_payment_roster
 
-    res = export_payment_roster(open_store(db_path), _month(month), out, category=category)
+    res = export_payment_roster(open_store(db_path), parse_month(month), out, category=category)
     click.echo(f"已导出 {out}: {res['rows']} 条，{res['persons']} 人，合计 "
                f"{format_fen(res['total_fen'])} 元（{'、'.join(res['sheets'])}）")  # fmt: skip
 
@@ -149,30 +140,10 @@ def roster_export(db_path, month, category, out):
 @click.option("--out", "out", required=True, type=OutFile(".xlsx"), help="F.xlsx")
 def roster_registry(db_path, village, out):
     """Household and member rosters (家庭/成员花名册) as .xlsx."""
-    from .exporter import export_registry
+    from ..roster.exporter import export_registry
 
     res = export_registry(open_store(db_path), out, village=village)
     click.echo(f"已导出 {out}: {res['households']} 户，{res['members']} 人")
 
 
-def monthly_stats_command(db_path, month, as_json, out) -> None:
-    """``mzdesk stats --month``: called by the ``stats`` command in cli.py."""
-    from .exporter import export_monthly_stats
-    from .monthly import month_label, monthly_stats, summary_lines, write_pdf
-
-    store = open_store(db_path)
-    stats = monthly_stats(store, _month(month))
-    if out:
-        site = store.one("SELECT name FROM site WHERE id = 1")
-        township = site["name"] if site else ""
-        if str(out).lower().endswith(".pdf"):
-            write_pdf(stats, out, township)
-        else:
-            export_monthly_stats(stats, out, township)
-    if as_json:
-        emit_json(stats)
-        return
-    for line in summary_lines(stats) or [f"{month_label(stats)}没有在保对象"]:
-        click.echo(line)
-    if out:
-        click.echo(f"已导出 {out}")
+COMMANDS = (roster,)

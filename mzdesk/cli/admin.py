@@ -2,7 +2,7 @@
 
 Logging in from the CLI: once the database has operator accounts, set
 ``MZDESK_OPERATOR`` and ``MZDESK_PASSWORD`` in the environment (every command
-opened through ``cli.open_store`` logs in with them); before the first
+opened through ``open_store`` in cli/common.py logs in with them); before the first
 account exists (setup mode) nothing is needed.
 """
 
@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .cli import RECORD_ID, db_option, emit_json, open_store, prompt_secret
+from .common import RECORD_ID, db_option, emit_json, open_store, prompt_secret
 
 
 def _password(prompt: str, given: str | None) -> str:
@@ -37,7 +37,7 @@ def operators():
 @db_option
 def operators_add(name, role, display_name, password, db_path):
     """Add an account (the first one must be an admin and ends setup mode)."""
-    from .models.auth import add_operator
+    from ..models.auth import add_operator
 
     store = open_store(db_path)
     op = add_operator(store, name, _password("密码", password), role, display_name)
@@ -49,7 +49,7 @@ def operators_add(name, role, display_name, password, db_path):
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")
 def operators_list(db_path, as_json):
     """List accounts with role, lock state and last login."""
-    from .models.auth import list_operators, require
+    from ..models.auth import list_operators, require
 
     store = open_store(db_path)
     require(store, "operators.manage")
@@ -73,8 +73,8 @@ def operators_list(db_path, as_json):
 @db_option
 def operators_passwd(name, password, db_path):
     """Reset an operator's password (admin)."""
-    from .models.auth import set_password
-    from .sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
+    from ..models.auth import set_password
+    from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
 
     store = open_store(db_path)
     set_password(store, name, _password("新密码", password))
@@ -87,8 +87,8 @@ def operators_passwd(name, password, db_path):
 @db_option
 def operators_lock(name, reason, db_path):
     """Lock an account (admin)."""
-    from .models.auth import set_locked
-    from .sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
+    from ..models.auth import set_locked
+    from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
 
     set_locked(open_store(db_path), name, True, reason)
     click.echo(f"已锁定 {name}")
@@ -99,8 +99,8 @@ def operators_lock(name, reason, db_path):
 @db_option
 def operators_unlock(name, db_path):
     """Unlock an account and clear its failure count (admin)."""
-    from .models.auth import set_locked
-    from .sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
+    from ..models.auth import set_locked
+    from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
 
     set_locked(open_store(db_path), name, False)
     click.echo(f"已解锁 {name}")
@@ -116,7 +116,7 @@ def audit():
 @db_option
 def audit_verify(db_path):
     """Recompute the hash chain; exit 1 naming the first edited, removed or unsealed entry."""
-    from .models.audit import verify
+    from ..models.audit import verify
 
     result = verify(open_store(db_path).conn)
     if result.ok:
@@ -134,8 +134,8 @@ def audit_verify(db_path):
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")
 def audit_show(db_path, household_id, operator, limit, as_json):
     """Latest changes first (ID numbers masked), per household and/or operator."""
-    from .models.audit import history
-    from .models.auth import require
+    from ..models.audit import history
+    from ..models.auth import require
 
     store = open_store(db_path)
     require(store, "audit.view")
@@ -153,8 +153,8 @@ def audit_show(db_path, household_id, operator, limit, as_json):
 @db_option
 def audit_seal(db_path):
     """Accept entries written outside mzdesk (e.g. a repair) into the chain (admin)."""
-    from .models.audit import seal
-    from .models.auth import require
+    from ..models.audit import seal
+    from ..models.auth import require
 
     store = open_store(db_path)
     with store.transaction():
@@ -172,7 +172,7 @@ def backup(db_path, out):
     """Write a verified backup (online backup API, integrity_check) to a file or folder."""
     from pathlib import Path
 
-    from .models.backup import backup_to
+    from ..models.backup import backup_to
 
     store = open_store(db_path)
     try:
@@ -198,7 +198,7 @@ def backup(db_path, out):
 )
 def restore(source, db_path, force):
     """Replace the database by a backup (the current one is saved first as pre-restore)."""
-    from .models.backup import restore as do_restore
+    from ..models.backup import restore as do_restore
 
     store = open_store(db_path)
     try:
@@ -217,7 +217,7 @@ def selftest(keep, db_path):
 
     Works in a temporary folder; with ``--db`` also checks an existing database.
     """
-    from .selftest import run_selftest
+    from ..selftest import run_selftest
 
     results = run_selftest(keep=keep, db_path=db_path)
     for r in results:

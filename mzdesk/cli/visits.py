@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import RECORD_ID, SEED, OutFile, db_option, emit_json, open_store
+from .common import RECORD_ID, SEED, OutFile, db_option, emit_json, open_store
 
 OUT = click.option("--out", "out", type=OutFile(".pdf"), required=True,
                    help="PDF file to write")  # fmt: skip
@@ -20,7 +20,7 @@ VILLAGE = click.option("--village", default=None, help="every active household o
 
 def _targets(store, household_id, village) -> list[int]:
     from ..models.errors import MzError
-    from .booklet_pdf import village_household_ids
+    from ..reports.booklet_pdf import village_household_ids
 
     if (household_id is None) == (village is None):
         raise MzError("请指定 --household 或 --village 其中之一", "bad_arguments")
@@ -49,7 +49,7 @@ def _progress(label: str):
 @OUT
 def booklet(db_path, household_id, village, out):
     """Print care booklets (关爱簿): one household or a whole village into one PDF."""
-    from .booklet_pdf import write_booklets
+    from ..reports.booklet_pdf import write_booklets
 
     store = open_store(db_path)
     ids = _targets(store, household_id, village)
@@ -69,7 +69,7 @@ def checklist(db_path, household_id, village, blank, out):
     """Print home-visit checklists (入户调查/核查表), blank or filled."""
     from ..models.errors import MzError
     from ..models.visits import Visits
-    from .checklist_pdf import CheckEntry, write_checklists
+    from ..reports.checklist_pdf import CheckEntry, write_checklists
 
     store = open_store(db_path)
     ids = _targets(store, household_id, village)
@@ -120,3 +120,6 @@ def sample(db_path, village, category, percent, seed, stratify, dry_run, as_json
             f"{i:>4}. {r['household_id']:>7}  {r['head_name']:<6}  {r['village']}{r['group']}"
         )
     click.echo(f"共抽取 {len(rows)} 户 / {s.population} 户")
+
+
+COMMANDS = (booklet, checklist, sample)

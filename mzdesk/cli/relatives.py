@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import RECORD_ID, db_option, emit_json, open_store
+from .common import RECORD_ID, db_option, emit_json, open_store
 
 _ROLES = ("staff", "cadre")
 _RELATIONS = ("spouse", "parent", "child", "sibling", "grandparent", "grandchild", "other")
@@ -31,7 +31,7 @@ def relatives():
 @db_option
 def relatives_add(declarant, role, village, relative_name, id_number, relation, note, db_path):
     """Declare one relative (needs relatives.edit: admin or clerk)."""
-    from .models.relatives import declare
+    from ..models.relatives import declare
 
     store = open_store(db_path)
     r = declare(store, declarant, role, village, relative_name, id_number, relation, note)
@@ -44,7 +44,7 @@ def relatives_add(declarant, role, village, relative_name, id_number, relation, 
 @db_option
 def relatives_withdraw(relative_id, db_path):
     """Withdraw a declaration by its number (kept in history, travels in sync)."""
-    from .models.relatives import withdraw
+    from ..models.relatives import withdraw
 
     store = open_store(db_path)
     withdraw(store, relative_id)
@@ -56,7 +56,7 @@ def relatives_withdraw(relative_id, db_path):
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")
 def relatives_list(db_path, as_json):
     """List active declarations (ID numbers masked)."""
-    from .models.relatives import list_relatives
+    from ..models.relatives import list_relatives
 
     rows = list_relatives(open_store(db_path))
     if as_json:
@@ -74,7 +74,7 @@ def relatives_list(db_path, as_json):
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")
 def relatives_flagged(db_path, as_json):
     """Live enrolments that cover a declared relative (the county visits each one)."""
-    from .models.relatives import flagged_enrolments
+    from ..models.relatives import flagged_enrolments
 
     rows = flagged_enrolments(open_store(db_path))
     if as_json:
@@ -87,3 +87,6 @@ def relatives_flagged(db_path, as_json):
                    f"{d['category_label']}/{d['state_label']}  "
                    f"备案人 {f.declarant_name}（{d['role_label']}，{d['relation_label']}）")  # fmt: skip
     click.echo(f"共 {len(rows)} 条近亲属救助记录")
+
+
+COMMANDS = (relatives,)

@@ -1,108 +1,24 @@
-"""CLI for public notices (公示) and enrolment transitions.
+"""``mzdesk enrol ...``: enrolments (保障对象) and every lifecycle transition.
 
-mzdesk notice --db P --out F.pdf [--village V] [--category C] [--start YYYY-MM-DD]
-              [--days 7] [--backdate-reason TEXT] [--hotline TEL] [--issuer TEXT] [--address TEXT]
-              [--paper A4|A4L|A3] [--show-id] [--xlsx F.xlsx] [--reprint N]
 mzdesk enrol list|apply|investigate|survey|deliberate|submit|confirm|reject|review|stop|
              object|resolve|history|category-add ...
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
-from ..cli import COUNT, MONTHS, PEOPLE, RECORD_ID, OutFile, db_option, emit_json, open_store
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
-PAPERS = {"A4": ("A4", False), "A4L": ("A4", True), "A3": ("A3", True)}
-
-
-def operator_option(f):
-    return click.option("--operator", default=None,
-                        help="who does this (经办人); default: the login name")(f)  # fmt: skip
-
-
-def _store(db_path, operator=None):
-    store = open_store(db_path)
-    if operator:
-        from ..models.text import field_text
-
-        try:  # the 经办人 is stored text like any other: the text rule applies
-            store.operator = field_text(operator, "operator_name", "经办人", "operator")
-        except BaseException:
-            store.close()
-            raise
-    return store
-
-
-def _day(value) -> dt.date | None:
-    return value.date() if value else None
-
-
-@click.command()
-@db_option
-@click.option("--out", type=OutFile(".pdf"), required=True, help="PDF file to write")
-@click.option("--village", default=None, help="only enrolments of this village (村/社区)")
-@click.option("--category", default=None, help="only this category code, e.g. rural_dibao")
-@click.option("--start", type=DATE, default=None, help="first day of the period (default: today)")
-@click.option("--days", type=COUNT, default=7, show_default=True,
-              help="length of the period, 7 to 60 days")  # fmt: skip
-@click.option("--backdate-reason", default="",
-              help="a --start before today records a paper notice already posted: say when and "
-                   "where (at most 30 days back)")  # fmt: skip
-@click.option("--hotline", default=None, help="监督电话 (default: the last notice's)")
-@click.option("--issuer", default=None, help="发布单位 (default: <township>人民政府)")
-@click.option("--address", default=None, help="受理地址 (default: <township>民政办)")
-@click.option("--paper", type=click.Choice(list(PAPERS)), default="A4", show_default=True,
-              help="A4 portrait, A4 landscape (A4L) or A3 landscape")  # fmt: skip
-@click.option("--show-id", is_flag=True, help="add a masked ID column (341623********123X)")
-@click.option("--xlsx", type=OutFile(".xlsx"), default=None, help="also write .xlsx")
-@click.option("--reprint", type=RECORD_ID, default=None,
-              help="print notice N again exactly as posted (no new notice)")  # fmt: skip
-@operator_option
-def notice(db_path, out, village, category, start, days, backdate_reason, hotline, issuer, address,
-           paper, show_id, xlsx, reprint, operator):  # fmt: skip
-    """Make a public notice (公示) PDF of enrolments awaiting notice, one section per village.
-
-    With no --village/--category: every enrolment awaiting notice.  The notice is
-    recorded (which enrolments, the period) and its new enrolments move to 公示.
-    """
-    from ..models import notice as nt
-    from ..models.errors import MzError
-    from .notice_pdf import write_pdf
-    from .notice_xlsx import write_xlsx
-
-    store = _store(db_path, operator)
-    pages: list[int] = []
-    outputs = [(out, lambda s, nid, part: pages.append(write_pdf(s, nid, part)))]
-    if xlsx:
-        outputs.append((xlsx, write_xlsx))
-    if reprint is not None:
-        nid = reprint
-        for path, writer in outputs:
-            writer(store, nid, path)
-    else:
-        d = nt.defaults(store)
-        size, land = PAPERS[paper]
-        spec = nt.NoticeSpec(start=_day(start) or dt.date.today(), days=days,
-                             hotline=hotline if hotline is not None else d["hotline"],
-                             issuer=issuer or "", address=address or "", show_id=show_id,
-                             page_size=size, landscape=land,
-                             backdate_reason=backdate_reason)  # fmt: skip
-        # the files are written inside the notice's transaction: a full disk records nothing
-        try:
-            nid = nt.publish_notice(store, spec, outputs, village=village, category=category)
-        except MzError as exc:
-            last = store.scalar("SELECT max(id) FROM notices")
-            if exc.code == "nothing_to_publicise" and last:
-                raise MzError(f"{exc}（已发布的公示可用 --reprint 编号 重新打印，最近一期为{last}）",
-                              exc.code) from None  # fmt: skip
-            raise
-    n = nt.get_notice(store, nid)
-    click.echo(f"公示{nid}「{n.title}」{len(n.items)}条，{pages[0]}页，"
-               f"公示期{n.start_on}至{n.end_on}: {out}" + (f", {xlsx}" if xlsx else ""))  # fmt: skip
+from .common import (
+    DATE,
+    MONTHS,
+    PEOPLE,
+    RECORD_ID,
+    day,
+    db_option,
+    emit_json,
+    operator_option,
+)
+from .common import open_store_as as _store
 
 
 @click.group()
@@ -163,7 +79,7 @@ def enrol_apply(db_path, household_id, category, member_id, cls, covered, amount
     from ..models.money import parse_assistance
 
     e = enr.create(_store(db_path, operator), household_id, category, member_id=member_id,
-                   cls=cls, covered=covered, monthly_fen=parse_assistance(amount), applied_on=_day(on),
+                   cls=cls, covered=covered, monthly_fen=parse_assistance(amount), applied_on=day(on),
                    reason=reason)  # fmt: skip
     _show(e)
 
@@ -176,7 +92,7 @@ def _simple(name: str, help_text: str, fn_name: str, needs_reason: bool = False,
         fn = getattr(enr, fn_name)
         store = _store(db_path, operator)
         if with_date:
-            _show(fn(store, enrolment_id, reason=reason, today=_day(date)))
+            _show(fn(store, enrolment_id, reason=reason, today=day(date)))
         else:
             _show(fn(store, enrolment_id, reason=reason))
 
@@ -212,7 +128,7 @@ def enrol_survey(db_path, enrolment_id, investigators, verification, conclusion,
     from ..models import enrolment as enr
 
     _show(enr.record_investigation(_store(db_path, operator), enrolment_id, list(investigators),
-                                   verification, _day(on), conclusion))  # fmt: skip
+                                   verification, day(on), conclusion))  # fmt: skip
 
 
 @enrol.command("deliberate")
@@ -226,7 +142,7 @@ def enrol_deliberate(db_path, enrolment_id, attendance, result, on, operator):
     """Record the democratic review (民主评议): 调查 → 评议."""
     from ..models import enrolment as enr
 
-    _show(enr.deliberate(_store(db_path, operator), enrolment_id, attendance, result, _day(on)))
+    _show(enr.deliberate(_store(db_path, operator), enrolment_id, attendance, result, day(on)))
 
 
 @enrol.command("review")
@@ -245,7 +161,7 @@ def enrol_review(db_path, enrolment_id, outcome, amount, cls, covered, reason, d
     from ..models.money import parse_assistance
 
     fen = parse_assistance(amount) if amount is not None else None
-    _show(enr.review(_store(db_path, operator), enrolment_id, outcome, _day(date), reason, fen,
+    _show(enr.review(_store(db_path, operator), enrolment_id, outcome, day(date), reason, fen,
                      cls, covered))  # fmt: skip
 
 
@@ -262,7 +178,7 @@ def enrol_object(db_path, notice_id, enrolment_id, raised_by, content, date, ope
     from ..models.notice import add_objection
 
     oid = add_objection(_store(db_path, operator), notice_id, enrolment_id, raised_by, content,
-                        _day(date))  # fmt: skip
+                        day(date))  # fmt: skip
     click.echo(f"已登记异议{oid}")
 
 
@@ -306,3 +222,6 @@ def enrol_category_add(db_path, code, name, unit, payment, review_months, classe
     add_local_category(_store(db_path, operator), code, name, unit, payment, review_months,
                        list(classes))  # fmt: skip
     click.echo(f"已添加本地类别 {code} {name}")
+
+
+COMMANDS = (enrol,)

@@ -1,0 +1,127 @@
+"""Site-wide commands: ``init`` (初始化站点), ``demo`` (演示数据), ``check`` and ``stats``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..paths import default_db_path
+from .common import SEED, OutFile, db_option, emit_json, open_store, parse_month
+
+
+@click.command()
+@db_option
+@click.option(
+    "--site-code", required=True, help="统计用区划代码: 6 (county), 9 (township) or 12 digits"
+)
+@click.option("--site-name", required=True, help="单位名称, e.g. 青山镇民政办")
+@click.option("--role", type=click.Choice(["township", "field", "county"]), default="township",
+              show_default=True, help="what this installation is")  # fmt: skip
+def init(db_path, site_code, site_name, role):
+    """Create a database and set its site identity (初始化站点)."""
+    from ..models.site import init_site, validate_site
+
+    validate_site(site_code.strip(), site_name.strip(), role)  # bad input: no file is created
+    store = open_store(db_path, create=True)
+    site = init_site(store, site_code, site_name, role)
+    click.echo(f"已初始化 {site.code} {site.name} ({site.role}): {store.path}")
+
+
+@click.command()
+@db_option
+@click.option("--households", "count", type=click.IntRange(1, 1_000_000), required=True,
+              help="how many households to add")  # fmt: skip
+@click.option("--seed", type=SEED, default=1, show_default=True, help="same seed, same township")
+@click.option(
+    "--site-code",
+    default=None,
+    help="a new database's site code (default: demo township 341623101)",
+)
+@click.option(
+    "--site-name", default=None, help="a new database's site name (default: 青山镇民政办)"
+)
+def demo(db_path, count, seed, site_code, site_name):
+    """Add a synthetic demo township (演示数据) to the database.
+
+    On a missing file: create the database with a demo site first (one command to try mzdesk).
+    """
+    from pathlib import Path
+
+    from ..models.demo import ensure_demo_site, generate_demo, validate_demo_site
+
+    validate_demo_site(site_code, site_name)  # bad input: no file is created
+    new = not Path(db_path or default_db_path()).exists()
+    store = open_store(db_path, create=new)
+    if new or site_code or site_name:  # an existing file without a site still says no_site
+        ensure_demo_site(store, site_code, site_name)
+    ids = generate_demo(store, count, seed=seed)
+    click.echo(f"已添加 {len(ids)} 户演示家庭: {store.path}")
+
+
+@click.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
+def check(db_path, as_json):
+    """Integrity check plus every domain-rule violation; exit 1 if any."""
+    from ..models.checks import run_checks
+
+    integrity, findings = run_checks(open_store(db_path))
+    if as_json:
+        emit_json({"integrity": integrity or ["ok"], "findings": [f.as_dict() for f in findings]})
+    else:
+        click.echo("数据库完整性: " + ("正常" if not integrity else "; ".join(integrity)))
+        for f in findings:
+            who = f" {f.member}" if f.member else ""
+            click.echo(f"[{f.code}] 家庭{f.household_id}{who}: {f.message}")
+        click.echo(f"发现 {len(findings)} 处问题")
+    if integrity or findings:
+        sys.exit(1)
+
+
+@click.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
+@click.option("--month", default=None, help="YYYY-MM: monthly statistics per category and village")
+@click.option("--out", type=OutFile(".xlsx", ".pdf"), default=None,
+              help="with --month: write the statistics to F.xlsx or F.pdf")  # fmt: skip
+def stats(db_path, as_json, month, out):
+    """Counts of active households and members (统计); with --month, the month's figures."""
+    if month:
+        return _monthly_stats(db_path, month, as_json, out)
+    if out:
+        raise click.UsageError("--out needs --month")
+    from ..models.stats import registry_stats
+
+    data = registry_stats(open_store(db_path))
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"家庭 {data['households']} 户，成员 {data['members']} 人，"
+               f"村(社区) {data['villages']} 个，身份证待核实 {data['members_id_pending']} 人")  # fmt: skip
+
+
+def _monthly_stats(db_path, month, as_json, out) -> None:
+    """``mzdesk stats --month``: the month's figures per category and village."""
+    from ..roster.exporter import export_monthly_stats
+    from ..roster.monthly import month_label, monthly_stats, summary_lines, write_pdf
+
+    store = open_store(db_path)
+    stats = monthly_stats(store, parse_month(month))
+    if out:
+        site = store.one("SELECT name FROM site WHERE id = 1")
+        township = site["name"] if site else ""
+        if str(out).lower().endswith(".pdf"):
+            write_pdf(stats, out, township)
+        else:
+            export_monthly_stats(stats, out, township)
+    if as_json:
+        emit_json(stats)
+        return
+    for line in summary_lines(stats) or [f"{month_label(stats)}没有在保对象"]:
+        click.echo(line)
+    if out:
+        click.echo(f"已导出 {out}")
+
+
+COMMANDS = (init, demo, check, stats)
