@@ -1,5 +1,6 @@
 """Run a command in a child process and measure its peak memory (for hostile-input tests).
 
+>>> import sys
 >>> r = run_measured([sys.executable, "-c", "print(1)"])
 >>> (r.code, r.out.strip(), r.peak_mb < 100)
 (0, '1', True)

@@ -4,7 +4,8 @@ Each is a real .xlsx that Excel's own format allows: what it declares (a dimensi
 at the sheet's last address, a merged range to the end of the sheet, a million empty rows)
 is what makes a careless reader allocate gigabytes.
 
->>> far_cell(tmp_path / "x.xlsx").stat().st_size < 3000
+>>> import tempfile
+>>> far_cell(Path(tempfile.mkdtemp()) / "x.xlsx").stat().st_size < 3000
 True
 """
 
