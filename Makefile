@@ -35,6 +35,8 @@ bench: $(STAMP)
 	$(PY) bench/bench_booklet.py
 	$(PY) bench/bench_roster.py
 	$(PY) bench/bench_sync.py
+	$(PY) bench/bench_hostile.py
+	$(PY) bench/bench_soak.py
 
 build: $(STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --clean build.spec
