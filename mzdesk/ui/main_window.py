@@ -33,6 +33,7 @@ from ..models.query import ListFilter, household_count, villages
 from ..models.registry import Registry
 from ..models.site import ROLES, get_site
 from ..models.store import Store
+from . import ops
 from .household_dialog import HouseholdDialog
 from .household_model import HouseholdListModel
 
@@ -335,8 +336,8 @@ class MainWindow(QMainWindow):
     def _open_dialog(self, household_id: int | None) -> HouseholdDialog:
         try:
             dlg = HouseholdDialog(self.store, household_id, self)
-        except MzError as exc:
-            QMessageBox.warning(self, "无法打开", str(exc))
+        except MzError as exc:  # shown, then raised: the caller gets no dialog to use
+            ops.show_error(self, "无法打开", exc)
             raise
         if household_id is not None:
             from .pages import household_tabs
@@ -384,10 +385,7 @@ class MainWindow(QMainWindow):
         if not reason.strip():
             QMessageBox.warning(self, "注销家庭", "请填写注销原因。")
             return
-        try:
-            self.registry.delete(hid, reason.strip())
-        except MzError as exc:
-            QMessageBox.warning(self, "无法注销", str(exc))
+        if not ops.run(self, lambda: self.registry.delete(hid, reason.strip()), title="无法注销"):
             return
         self.households.apply_filter()
         self.statusBar().showMessage(f"已注销家庭 {hid}", 5000)
