@@ -7,6 +7,8 @@ are added as tabs with :meth:`MainWindow.add_page`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -172,6 +174,16 @@ class HouseholdListPage(QWidget):
             self.view.setFocus()
 
 
+class LazyPage(QWidget):
+    """A tab's placeholder: ``factory()`` builds the page the first time it is shown."""
+
+    def __init__(self, factory: Callable[[], QWidget]):
+        super().__init__()
+        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self.factory = factory
+        self.page: QWidget | None = None
+
+
 class MainWindow(QMainWindow):
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -263,11 +275,8 @@ class MainWindow(QMainWindow):
 
     def add_lazy_page(self, title: str, factory) -> None:
         """A page built the first time it is shown, so that start-up stays fast."""
-        holder = QWidget()
+        holder = LazyPage(factory)
         holder.setProperty("mz_title", title)
-        QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
-        holder._factory = factory  # type: ignore[attr-defined]
-        holder.page = None  # type: ignore[attr-defined]
         self.add_page(title, holder)
 
     def page(self, title: str) -> QWidget | None:
@@ -280,11 +289,10 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _materialise(w: QWidget) -> QWidget:
-        factory = getattr(w, "_factory", None)
-        if factory is None:
+        if not isinstance(w, LazyPage):
             return w
         if w.page is None:
-            w.page = factory()
+            w.page = w.factory()
             w.layout().addWidget(w.page)
             w.page.show()  # a child added after its parent was shown starts hidden
         return w.page
@@ -304,7 +312,7 @@ class MainWindow(QMainWindow):
         widget = self.tabs.widget(index)
         if widget is None:
             return
-        if getattr(widget, "_factory", None) is not None:
+        if isinstance(widget, LazyPage):
             fresh = widget.page is None
             widget = self._materialise(widget)
             if fresh and not getattr(widget, "lazy_refresh", False):
