@@ -313,7 +313,7 @@ class ImportDialog(QDialog):
         self.summary.setText(message)
         self._update_buttons()
         if not self.property("quiet"):
-            QMessageBox.warning(self, "导入花名册", message)
+            ops.show_error(self, "导入花名册", message)
 
     def _cancelled(self) -> None:
         self.summary.setText("已取消，数据库没有任何改变")

@@ -381,7 +381,7 @@ class MainWindow(QMainWindow):
             return
         blocker = self.registry.delete_blocker(hid)
         if blocker:  # said before the reason is asked for
-            QMessageBox.warning(self, "无法注销", blocker)
+            ops.show_error(self, "无法注销", blocker)
             return
         head = h.head.name if h.head else ""
         reason, ok = QInputDialog.getText(
@@ -391,7 +391,7 @@ class MainWindow(QMainWindow):
         if not ok:
             return
         if not reason.strip():
-            QMessageBox.warning(self, "注销家庭", "请填写注销原因。")
+            ops.show_error(self, "注销家庭", "请填写注销原因。")
             return
         if not ops.run(self, lambda: self.registry.delete(hid, reason.strip()), title="无法注销"):
             return

@@ -78,3 +78,17 @@ def test_long_work_fails_into_the_same_dialog(qtbot, store, dialogs):
     with qtbot.waitSignal(task.error, timeout=10_000):
         pass
     assert dialogs == [("导入同步批次", "批次文件已损坏")]
+
+
+def test_every_warning_dialog_of_the_gui_is_ops_show_error():
+    from pathlib import Path
+
+    ui = Path(ops.__file__).parent
+    direct = [
+        f"{p.name}:{i}"
+        for p in sorted(ui.glob("*.py"))
+        if p.name != "ops.py"
+        for i, line in enumerate(p.read_text("utf-8").splitlines(), 1)
+        if "QMessageBox.warning" in line or "QMessageBox.critical" in line
+    ]
+    assert direct == []
