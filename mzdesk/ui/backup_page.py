@@ -83,7 +83,9 @@ class BackupPage(QWidget):
         if not folder:
             return None
         done = ops.run(
-            self, lambda: bk.auto_backup(self.store, "manual", folder, keep_days=10_000), title="备份"
+            self,
+            lambda: bk.auto_backup(self.store, "manual", folder, keep_days=10_000),
+            title="备份",
         )
         if not done:
             return None

@@ -448,8 +448,6 @@ class HouseholdDialog(QDialog):
             msgs = msgs if (self._attempted or (key, None) in self._touched) else []
             lab.setText("；".join(msgs))
             lab.setVisible(bool(msgs))
-        # member table
-        self.table.blockSignals(True)
         by_cell: dict[tuple[int, int], list[str]] = {}
         row_msgs: dict[int, list[str]] = {}
         for p in problems:
@@ -460,21 +458,8 @@ class HouseholdDialog(QDialog):
                 row_msgs.setdefault(p.row, []).append(p.message)
             else:
                 by_cell.setdefault((p.row, col), []).append(p.message)
-        warn_cells = {(w.row, COL.get(w.field)) for w in warnings if w.row is not None}
-        for r in range(self.table.rowCount()):
-            for c in range(self.table.columnCount()):
-                item = self.table.item(r, c)
-                msgs = by_cell.get((r, c), [])
-                if msgs:
-                    item.setBackground(ERROR_BG)
-                    item.setToolTip("；".join(msgs))
-                elif (r, c) in warn_cells:
-                    item.setBackground(WARN_BG)
-                    item.setToolTip("")
-                else:
-                    item.setBackground(QBrush())
-                    item.setToolTip("")
-        self.table.blockSignals(False)
+        warned = {(w.row, COL.get(w.field)) for w in warnings if w.row is not None}
+        self._paint_cells(by_cell, warned)
         general = [p.message for p in problems if p.field == "members" and self._visible(p)]
         cell_lines = [
             f"第{r + 1}名成员：{'；'.join(ms)}" for (r, _c), ms in sorted(by_cell.items())
@@ -484,6 +469,21 @@ class HouseholdDialog(QDialog):
             "提示：" + "；".join(w.message for w in warnings) if warnings else ""
         )
         self._refresh_member_detail_errors()
+
+    def _paint_cells(self, errors: dict[tuple[int, int], list[str]], warned: set) -> None:
+        """Member cells with a problem red (its messages as tooltip), with a warning amber."""
+        self.table.blockSignals(True)
+        for r in range(self.table.rowCount()):
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                msgs = errors.get((r, c), [])
+                if msgs:
+                    item.setBackground(ERROR_BG)
+                    item.setToolTip("；".join(msgs))
+                else:
+                    item.setBackground(WARN_BG if (r, c) in warned else QBrush())
+                    item.setToolTip("")
+        self.table.blockSignals(False)
 
     def _refresh_member_detail_errors(self) -> None:
         r = self._current_member

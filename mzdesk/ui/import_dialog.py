@@ -299,7 +299,9 @@ class ImportDialog(QDialog):
         ) != QMessageBox.StandardButton.Yes:  # fmt: skip
             return
         done = ops.run(
-            self, lambda: undo(self.store, last["id"]), on_error=lambda e: self._failed(e.code, str(e))
+            self,
+            lambda: undo(self.store, last["id"]),
+            on_error=lambda e: self._failed(e.code, str(e)),
         )
         if not done:
             return

@@ -114,7 +114,9 @@ class FirstAdminDialog(QDialog):
         if self.password.text() != self.again.text():
             self.message.setText("两次输入的密码不一致")
             return False
-        if not ops.run(self, self._add_and_login, on_error=lambda e: self.message.setText(e.message)):
+        if not ops.run(
+            self, self._add_and_login, on_error=lambda e: self.message.setText(e.message)
+        ):
             return False
         self.accept()
         return True

@@ -223,6 +223,15 @@ class SyncPage(QWidget):
             else "本站尚未初始化"
         )
         sites = keymod.trusted_sites(self.store)
+        self._fill_destinations(sites)
+        self._show_exchange_state(has)
+        self.init_btn.setEnabled(not has)
+        self.own_key.setText(self._own_key_text(has))
+        self._fill_trusted(sites)
+        self._fill_history()
+        self._fill_conflicts()
+
+    def _fill_destinations(self, sites: list[keymod.TrustedSite]) -> None:
         current = self.dest.currentData()
         self.dest.clear()
         for s in sites:
@@ -230,6 +239,9 @@ class SyncPage(QWidget):
                 self.dest.addItem(f"{s.key.code} {s.key.name}", s.key.code)
         if current is not None and self.dest.findData(current) >= 0:
             self.dest.setCurrentIndex(self.dest.findData(current))
+
+    def _show_exchange_state(self, has: bool) -> None:
+        """Export and import are usable only with this site's keys and a destination."""
         for b in (self.import_btn, self.pub_btn):
             b.setEnabled(has)
         self.export_btn.setEnabled(has and self.dest.count() > 0)
@@ -241,8 +253,8 @@ class SyncPage(QWidget):
             note = ""
         self.exchange_note.setText(note)
         self.exchange_note.setVisible(bool(note))
-        self.init_btn.setEnabled(not has)
-        self.own_key.setText(self._own_key_text(has))
+
+    def _fill_trusted(self, sites: list[keymod.TrustedSite]) -> None:
         self.trusted.setRowCount(len(sites))
         for i, s in enumerate(sites):
             state = f"已吊销 {s.revoked_at}" if s.revoked else "、".join(s.villages)
@@ -258,6 +270,8 @@ class SyncPage(QWidget):
             ):
                 self.trusted.setItem(i, j, QTableWidgetItem(v))
         self.trusted.resizeColumnsToContents()  # fingerprints are read out whole
+
+    def _fill_history(self) -> None:
         hist = exchange.history(self.store)
         self.history.setRowCount(len(hist))
         for i, b in enumerate(hist):
@@ -273,7 +287,6 @@ class SyncPage(QWidget):
             f"待对方确认：{len(pend)} 批" + (f"（{names}）" if pend else "")
             + f"；暂存待补齐：{len(held)} 批" + (f"（{', '.join(held)}）" if held else "")
         )  # fmt: skip
-        self._fill_conflicts()
 
     def _own_key_text(self, has: bool) -> str:
         self.qr.clear()
