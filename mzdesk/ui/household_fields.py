@@ -126,7 +126,9 @@ def _make_village(store: Store) -> QWidget:
     box.setEditable(True)
     box.addItems(villages(store))
     box.setCurrentText("")
-    box.lineEdit().setPlaceholderText("必填")
+    edit = box.lineEdit()  # an editable combo box has one
+    if edit is not None:
+        edit.setPlaceholderText("必填")
     return box
 
 

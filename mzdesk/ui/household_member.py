@@ -98,12 +98,12 @@ class MemberDetail(QGroupBox):
             sl.addWidget(cb)
             cb.toggled.connect(self.edited)
         form.addWidget(special, 0, 5, 6, 1)
-        for w in (self.m_cert, self.m_deceased):
-            w.textEdited.connect(self.edited)
-        for w in (self.m_labour, self.m_occupation):
-            w.currentTextChanged.connect(self.edited)
-        for w in (self.m_pending, self.m_in_assistance):
-            w.toggled.connect(self.edited)
+        for edit in (self.m_cert, self.m_deceased):
+            edit.textEdited.connect(self.edited)
+        for box in (self.m_labour, self.m_occupation):
+            box.currentTextChanged.connect(self.edited)
+        for check in (self.m_pending, self.m_in_assistance):
+            check.toggled.connect(self.edited)
         form.setRowStretch(5, 1)  # spare height goes below the fields, not between them
         self.setEnabled(False)
 
