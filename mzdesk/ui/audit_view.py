@@ -22,6 +22,7 @@ from ..models import audit
 from ..models.auth import require
 from ..models.errors import MzError
 from ..models.store import Store
+from . import ops
 
 TABLE_LABELS = {"households": "家庭", "members": "成员", "enrolments": "救助", "visits": "走访",
                 "care_booklets": "关爱簿", "followup_tasks": "跟进事项", "operators": "操作员",
@@ -64,18 +65,18 @@ class AuditView(QWidget):
         layout.addWidget(self.status)
         self.refresh()
 
+    def _refused(self, exc: MzError) -> None:
+        self.status.setText(exc.message)
+        self.table.setRowCount(0)  # not the rows of the previous query under this message
+
     def refresh(self) -> None:
+        if not ops.run(self, lambda: require(self.store, "audit.view"), on_error=self._refused):
+            return
+        text = self.household.text().strip()
         try:
-            require(self.store, "audit.view")
-            text = self.household.text().strip()
             hid = int(text) if text else None
         except ValueError:
-            self.status.setText(f"家庭编号应为数字: {self.household.text().strip()}")
-            self.table.setRowCount(0)  # not the rows of the previous query under this message
-            return
-        except MzError as exc:
-            self.status.setText(exc.message)
-            self.table.setRowCount(0)
+            self._refused(MzError(f"家庭编号应为数字: {text}"))
             return
         changes = audit.history(self.store.conn, household_id=hid,
                                 operator=self.operator.currentData(), limit=self.limit)  # fmt: skip

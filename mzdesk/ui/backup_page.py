@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..models import backup as bk
 from ..models.errors import MzError
 from ..models.store import Store
+from . import ops
 
 REASONS = {
     "exit": "退出时",
@@ -81,11 +82,14 @@ class BackupPage(QWidget):
         folder = folder or QFileDialog.getExistingDirectory(self, "选择备份目录（可选U盘）")
         if not folder:
             return None
-        try:
-            info = bk.auto_backup(self.store, "manual", folder, keep_days=10_000)
-        except MzError as exc:
-            QMessageBox.warning(self, "备份", exc.message)
+        done = ops.run(
+            self,
+            lambda: bk.auto_backup(self.store, "manual", folder, keep_days=10_000),
+            title="备份",
+        )
+        if not done:
             return None
+        info = done.value
         self.status.setText(f"已备份到 {info.path}（{info.households} 户，校验通过）")
         self.refresh()
         return info
@@ -99,29 +103,32 @@ class BackupPage(QWidget):
         return self.restore_path(path) if path else None
 
     def restore_path(self, path: str) -> bk.BackupInfo | None:
-        try:
-            info = bk.inspect_backup(path, self.store.key)
-        except MzError as exc:
-            QMessageBox.warning(self, "恢复", exc.message)
+        inspected = ops.run(self, lambda: bk.inspect_backup(path, self.store.key), title="恢复")
+        if not inspected:
             return None
+        info = inspected.value
         question = (f"用备份 {Path(path).name}（{info.site_code} {info.site_name}，{info.households} 户）"
                     "替换当前数据库？当前数据会先另存为“恢复前”备份。")  # fmt: skip
         if QMessageBox.question(self, "恢复", question) != QMessageBox.Yes:
             return None
-        try:
-            result = bk.restore(self.store, path)
-        except MzError as exc:
-            if exc.code not in bk.CONFIRMABLE:
-                QMessageBox.warning(self, "恢复", exc.message)
+        done = ops.run(
+            self, lambda: bk.restore(self.store, path), title="恢复", on_error=self._unconfirmable
+        )
+        if not done:
+            if done.error.code not in bk.CONFIRMABLE:
                 return None
-            what = exc.message.removesuffix(bk.FORCE_HINT).replace("；", "。\n")
+            what = done.error.message.removesuffix(bk.FORCE_HINT).replace("；", "。\n")
             if QMessageBox.question(self, "恢复", what + "。\n仍要恢复吗？") != QMessageBox.Yes:
                 return None
-            try:
-                result = bk.restore(self.store, path, force=True)
-            except MzError as exc2:
-                QMessageBox.warning(self, "恢复", exc2.message)
+            done = ops.run(self, lambda: bk.restore(self.store, path, force=True), title="恢复")
+            if not done:
                 return None
+        result = done.value
         self.status.setText(f"已恢复：{result.households} 户。请重新打开各窗口。")
         self.refresh()
         return result
+
+    def _unconfirmable(self, exc: MzError) -> None:
+        """A refusal the clerk may override is asked about instead of shown (restore_path)."""
+        if exc.code not in bk.CONFIRMABLE:
+            ops.show_error(self, "恢复", exc)

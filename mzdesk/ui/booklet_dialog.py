@@ -26,6 +26,7 @@ from ..models.errors import MzError, ValidationError
 from ..models.registry import Registry
 from ..models.store import Store
 from ..models.visits import household_members
+from . import ops
 from .form_widget import ERROR_STYLE, FormWidget
 from .saving import AsksBeforeClosing, ask_save_path, save_reporting
 
@@ -73,20 +74,22 @@ class BookletDialog(AsksBeforeClosing, QDialog):
 
     def save(self) -> bool:
         self.booklet.answers = self.form.answers()
-        try:
-            self.booklets.save(self.booklet, self.today)
-        except ValidationError as exc:
-            self.form.show_problems(exc.problems)
-            self.summary.setText(f"有{len(exc.problems)}处需要修改：" + exc.problems[0].message)
-            return False
-        except MzError as exc:
-            self.summary.setText(exc.message)
+        if not ops.run(
+            self, lambda: self.booklets.save(self.booklet, self.today), on_error=self._refused
+        ):
             return False
         self.form.show_problems([])
         self.summary.setText("")
         self._saved_answers = repr(self.form.answers())
         self.saved.emit(self.booklet.id)
         return True
+
+    def _refused(self, exc: MzError) -> None:
+        if isinstance(exc, ValidationError):
+            self.form.show_problems(exc.problems)
+            self.summary.setText(f"有{len(exc.problems)}处需要修改：" + exc.problems[0].message)
+        else:
+            self.summary.setText(exc.message)
 
     def is_dirty(self) -> bool:
         return repr(self.form.answers()) != self._saved_answers

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
 from ..models import enrolment as enr
 from ..models import notice as nt
 from ..models import relatives
-from ..models.errors import MzError
 from ..models.money import format_fen
 from ..models.site import get_site
 from ..models.store import Store
-from .enrolment_panel import ACTION_LABELS, fill, show_error, table
+from . import ops
+from .enrolment_panel import ACTION_LABELS, fill, table
 
 
 class CountyReview(QWidget):
@@ -134,14 +134,11 @@ class CountyReview(QWidget):
         eid = self.current_id()
         if eid is None:
             return False
-        try:
-            e = fn(eid)
-        except MzError as exc:
-            show_error(self, title, exc)
-            return False
+        return bool(ops.run(self, lambda: fn(eid), self._decided, title=title))
+
+    def _decided(self, e: enr.Enrolment) -> None:
         self.decided.emit(e.id, e.state)
         self.refresh()
-        return True
 
     def _reject_clicked(self) -> None:
         reason, ok = QInputDialog.getText(self, "不予确认", "不予确认的理由（将书面告知申请人）：")

@@ -11,11 +11,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
 from ..models.cipher import ENV_KEY
 from ..models.errors import StoreError
 from ..models.store import Store
+from . import ops
 
 ATTEMPTS = 5
 
@@ -49,5 +50,5 @@ def open_encrypted(
         except StoreError as exc:
             if exc.code != "wrong_key":
                 raise
-    QMessageBox.warning(parent, "数据库密码", "密码错误次数过多，程序将退出。")
+    ops.show_error(parent, "数据库密码", "密码错误次数过多，程序将退出。")
     return None

@@ -1,7 +1,7 @@
 """Enrolment panel (救助保障) for one household: its enrolments, transitions, reviews.
 
 Every button calls one function of :mod:`mzdesk.models.enrolment`; a refused
-transition comes back as the core's message, shown once (``show_error``).
+transition comes back as the core's message, shown once (:func:`mzdesk.ui.ops.run`).
 
 Wiring: a tab "救助保障" on the household dialog → ``EnrolmentPanel(store, household_id)``.
 """
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -31,19 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import enrolment as enr
-from ..models.errors import MzError
 from ..models.money import format_fen, parse_assistance
 from ..models.query import household_members
 from ..models.store import Store
+from . import ops
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
     "amend": "修改核定", "publicise_change": "变更公示", "publicise_stop": "停发公示",
 }  # fmt: skip
-
-
-def show_error(parent: QWidget | None, title: str, exc: MzError) -> None:
-    """The one place these enrolment widgets show a refused action."""
-    QMessageBox.warning(parent, title, exc.message)
 
 
 def table(headers: tuple[str, ...]) -> QTableWidget:
@@ -176,14 +170,11 @@ class EnrolmentPanel(QWidget):
 
     # -- actions (also called by tests) ---------------------------------------------------
     def _call(self, title: str, fn: Callable[[], enr.Enrolment]) -> bool:
-        try:
-            e = fn()
-        except MzError as exc:
-            show_error(self, title, exc)
-            return False
+        return bool(ops.run(self, fn, self._changed, title=title))
+
+    def _changed(self, e: enr.Enrolment) -> None:
         self.refresh(select=e.id)
         self.changed.emit(e.id)
-        return True
 
     def apply(self, category: str, member_id: int | None = None, cls: str = "",
               monthly_fen: int = 0, reason: str = "") -> bool:  # fmt: skip
@@ -224,13 +215,10 @@ class EnrolmentPanel(QWidget):
                                      ("reason", "说明", reason)], self)  # fmt: skip
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            fen = parse_assistance(amount.text())
-        except MzError as exc:
-            show_error(self, "新申请", exc)
-            return
-        self.apply(dlg.value("category"), dlg.value("member"), cls.text().strip(), fen,
-                   reason.text())  # fmt: skip
+        fen = ops.run(self, lambda: parse_assistance(amount.text()), title="新申请")
+        if fen:
+            self.apply(dlg.value("category"), dlg.value("member"), cls.text().strip(),
+                       fen.value, reason.text())  # fmt: skip
 
     def _survey_clicked(self) -> None:
         a, b, ver, concl = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
@@ -259,12 +247,15 @@ class EnrolmentPanel(QWidget):
                                    ("r", "原因", reason)], self)  # fmt: skip
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            fen = parse_assistance(amount.text()) if amount.text().strip() else None
-        except MzError as exc:
-            show_error(self, "复核", exc)
-            return
-        self.act("review", outcome=outcome.currentData(), monthly_fen=fen, reason=reason.text())
+        fen = ops.run(
+            self,
+            lambda: parse_assistance(amount.text()) if amount.text().strip() else None,
+            title="复核",
+        )
+        if fen:
+            self.act(
+                "review", outcome=outcome.currentData(), monthly_fen=fen.value, reason=reason.text()
+            )
 
     def _reason_then(self, action: str, label: str) -> None:
         reason = QLineEdit()

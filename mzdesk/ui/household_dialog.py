@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,14 +39,14 @@ from PySide6.QtWidgets import (
 
 from ..models.errors import FieldError, MzError, ValidationError
 from ..models.household import Household, Member, household_warnings
-from ..models.money import format_fen, parse_yuan
-from ..models.query import villages
 from ..models.registry import Registry
 from ..models.store import Store
-from ..models.vocab import INCOME_SOURCES, vocab
+from ..models.vocab import vocab
+from . import ops
+from .household_fields import FIELDS, CauseBoxes, savings_fen
+from .household_member import ERROR_STYLE, MemberDetail
 from .saving import ask_to_save
 
-ERROR_STYLE = "color: #c0392b;"
 ERROR_BG = QBrush(QColor("#fadbd8"))
 WARN_BG = QBrush(QColor("#fdf2d0"))
 
@@ -85,16 +84,6 @@ class ChoiceDelegate(QStyledItemDelegate):
         model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
 
 
-def _parse_date(text: str, field: str) -> dt.date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise FieldError(field, "bad_date", "日期格式应为 YYYY-MM-DD") from None
-
-
 class HouseholdDialog(QDialog):
     """Create (``household_id=None``) or edit one household."""
 
@@ -123,6 +112,9 @@ class HouseholdDialog(QDialog):
         self._attempted = False  # show every problem only after the first save attempt
         self._touched: set[tuple[str, int | None]] = set()
         self._current_member: int | None = None
+        # problems only the form finds in a member's detail (text that does not parse),
+        # by id() of the member in self.members: the form's, never stuck on the Member
+        self._member_problems: dict[int, list[FieldError]] = {}
         title = f"家庭信息 · 编号 {household_id}" if household_id else "新建家庭"
         self.setWindowTitle(title + ("（已注销）" if self.read_only else ""))
         self.resize(1000, 720)
@@ -154,74 +146,32 @@ class HouseholdDialog(QDialog):
         grid = QGridLayout(box)
         self.fields: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
-
-        def add(row: int, col: int, key: str, text: str, widget: QWidget) -> None:
-            lab = QLabel(text)
-            lab.setBuddy(widget)
-            grid.addWidget(lab, row * 2, col * 2)
-            grid.addWidget(widget, row * 2, col * 2 + 1)
-            err = QLabel("")
-            err.setStyleSheet(ERROR_STYLE)
-            err.setWordWrap(True)
-            err.hide()
-            grid.addWidget(err, row * 2 + 1, col * 2 + 1)
-            self.fields[key] = widget
-            self.errors[key] = err
-
-        village = QComboBox()
-        village.setEditable(True)
-        village.addItems(villages(self.store))
-        village.setCurrentText("")
-        village.lineEdit().setPlaceholderText("必填")
-        add(0, 0, "village", "村(社区)*", village)
-        add(0, 1, "village_group", "组", QLineEdit())
-        area = QComboBox()
-        for code, text in v["area_type"].items():
-            area.addItem(text, code)
-        add(0, 2, "area_type", "城乡", area)
-        add(1, 0, "address", "住址", QLineEdit())
-        phone = QLineEdit()
-        phone.setPlaceholderText("手机或固话")
-        add(1, 1, "phone", "联系电话", phone)
-        add(1, 2, "bank_name", "开户银行", QLineEdit())
-        add(2, 0, "bank_account", "银行账号", QLineEdit())
-        tenure = QComboBox()
-        tenure.addItem("", "")
-        for code, text in v["housing_tenure"].items():
-            tenure.addItem(text, code)
-        add(2, 1, "housing_tenure", "住房情况", tenure)
-        structure = QComboBox()
-        structure.addItems(["", *v["housing_structure"]])
-        add(2, 2, "housing_structure", "房屋结构", structure)
-        area_m2 = QSpinBox()
-        area_m2.setRange(0, 2000)
-        area_m2.setSuffix(" ㎡")
-        add(3, 0, "housing_area_m2", "住房面积", area_m2)
-        add(3, 1, "dangerous_house", "危房", QCheckBox("是"))
-        savings = QLineEdit()
-        savings.setPlaceholderText("元")
-        add(3, 2, "savings_fen", "存款(元)", savings)
-        causes = QWidget()
-        cl = QHBoxLayout(causes)
-        cl.setContentsMargins(0, 0, 0, 0)
-        self.cause_boxes: dict[str, QCheckBox] = {}
-        for code, text in v["causes"].items():
-            cb = QCheckBox(text)
-            self.cause_boxes[code] = cb
-            cl.addWidget(cb)
-            cb.toggled.connect(self._changed)
-        cl.addStretch(1)
-        grid.addWidget(QLabel("致困原因"), 8, 0)
-        grid.addWidget(causes, 8, 1, 1, 5)
-        err = QLabel("")
-        err.setStyleSheet(ERROR_STYLE)
-        err.hide()
-        grid.addWidget(err, 9, 1, 1, 5)
-        self.errors["causes"] = err
-        notes = QLineEdit()
-        grid.addWidget(QLabel("备注"), 10, 0)
-        grid.addWidget(notes, 10, 1, 1, 5)
-        self.fields["notes"] = notes
+        for field in FIELDS:
+            widget = field.make(self.store)
+            row, col = field.place
+            lab = QLabel(field.label)
+            if col is None:  # a whole row
+                grid.addWidget(lab, row * 2, 0)
+                grid.addWidget(widget, row * 2, 1, 1, 5)
+            else:
+                lab.setBuddy(widget)
+                grid.addWidget(lab, row * 2, col * 2)
+                grid.addWidget(widget, row * 2, col * 2 + 1)
+            if field.error_label:
+                err = QLabel("")
+                err.setStyleSheet(ERROR_STYLE)
+                err.setWordWrap(col is not None)
+                err.hide()
+                span = (1, 1, 5) if col is None else (col * 2 + 1, 1, 1)
+                grid.addWidget(err, row * 2 + 1, *span)
+                self.errors[field.key] = err
+            if isinstance(widget, CauseBoxes):
+                self.causes = widget
+                self.cause_boxes = widget.boxes
+                for cb in widget.boxes.values():
+                    cb.toggled.connect(self._changed)
+            else:
+                self.fields[field.key] = widget
         outer.addWidget(box)
 
         for key, w in self.fields.items():
@@ -275,7 +225,9 @@ class HouseholdDialog(QDialog):
         row.addWidget(self.remove_member_btn)
         row.addWidget(self.members_error, 1)
         ml.addLayout(row)
-        ml.addWidget(self._build_member_detail(), 0)
+        self.detail = MemberDetail()
+        self.detail.edited.connect(self._member_detail_changed)
+        ml.addWidget(self.detail, 0)
         outer.addWidget(mbox, 1)
 
         self.warnings_label = QLabel("")
@@ -296,75 +248,11 @@ class HouseholdDialog(QDialog):
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         QShortcut(QKeySequence("Ctrl+M"), self, activated=self.add_member)
 
-    def _build_member_detail(self) -> QWidget:
-        v = vocab()
-        self.detail = QGroupBox("成员详情")
-        form = QGridLayout(self.detail)
-        self.m_pending = QCheckBox("身份证号待核实（暂无或无法核对）")
-        self.m_cert = QLineEdit()
-        self.m_cert.setPlaceholderText("残疾人证号：身份证号+类别+等级，如 …X42")
-        self.m_cert_err = QLabel("")
-        self.m_cert_err.setStyleSheet(ERROR_STYLE)
-        self.m_labour = QComboBox()
-        self.m_labour.addItems(["", *v["labour_capacity"]])
-        self.m_occupation = QComboBox()
-        self.m_occupation.addItems(["", *v["occupation"]])
-        self.m_deceased = QLineEdit()
-        self.m_deceased.setPlaceholderText("YYYY-MM-DD，在世留空")
-        self.m_deceased_err = QLabel("")
-        self.m_deceased_err.setStyleSheet(ERROR_STYLE)
-        self.m_in_assistance = QCheckBox("计入保障人口")
-        form.addWidget(self.m_pending, 0, 0, 1, 2)
-        form.addWidget(self.m_in_assistance, 0, 2, 1, 2)
-        form.addWidget(QLabel("残疾人证号"), 1, 0)
-        form.addWidget(self.m_cert, 1, 1, 1, 3)
-        form.addWidget(self.m_cert_err, 2, 1, 1, 3)
-        form.addWidget(QLabel("劳动能力"), 3, 0)
-        form.addWidget(self.m_labour, 3, 1)
-        form.addWidget(QLabel("就学就业"), 3, 2)
-        form.addWidget(self.m_occupation, 3, 3)
-        form.addWidget(QLabel("死亡日期"), 4, 0)
-        form.addWidget(self.m_deceased, 4, 1)
-        form.addWidget(self.m_deceased_err, 4, 2, 1, 2)
-        income = QGroupBox("月收入（元）")
-        il = QFormLayout(income)
-        self.m_income: dict[str, QLineEdit] = {}
-        for src in INCOME_SOURCES:
-            e = QLineEdit()
-            e.setPlaceholderText("0")
-            self.m_income[src] = e
-            il.addRow(vocab()["income"][src], e)
-            e.textEdited.connect(self._member_detail_changed)
-        self.m_income_err = QLabel("")
-        self.m_income_err.setStyleSheet(ERROR_STYLE)
-        il.addRow(self.m_income_err)
-        form.addWidget(income, 0, 4, 6, 1)
-        special = QGroupBox("特殊身份")
-        sl = QVBoxLayout(special)
-        self.m_special: dict[str, QCheckBox] = {}
-        for code, text in v["special"].items():
-            cb = QCheckBox(text)
-            self.m_special[code] = cb
-            sl.addWidget(cb)
-            cb.toggled.connect(self._member_detail_changed)
-        form.addWidget(special, 0, 5, 6, 1)
-        for w in (self.m_cert, self.m_deceased):
-            w.textEdited.connect(self._member_detail_changed)
-        for w in (self.m_labour, self.m_occupation):
-            w.currentTextChanged.connect(self._member_detail_changed)
-        for w in (self.m_pending, self.m_in_assistance):
-            w.toggled.connect(self._member_detail_changed)
-        form.setRowStretch(5, 1)  # spare height goes below the fields, not between them
-        self.detail.setEnabled(False)
-        return self.detail
-
     def _make_read_only(self, reason: str) -> None:
         """A deleted (注销) household is shown as it was, and cannot be saved."""
         self.banner.setText(f"该家庭已注销（原因：{reason or '未填写'}），仅供查看，不能修改。")
         self.banner.show()
-        editors = [*self.fields.values(), *self.cause_boxes.values(), self.m_pending,
-                   self.m_in_assistance, self.m_cert, self.m_labour, self.m_occupation,
-                   self.m_deceased, *self.m_income.values(), *self.m_special.values()]  # fmt: skip
+        editors = [*self.fields.values(), *self.cause_boxes.values(), *self.detail.editors()]
         for w in editors:
             if isinstance(w, QLineEdit):
                 w.setReadOnly(True)
@@ -382,23 +270,8 @@ class HouseholdDialog(QDialog):
 
     # ------------------------------------------------------------------ data in/out
     def _load(self) -> None:
-        h = self.household
-        f = self.fields
-        f["village"].setCurrentText(h.village)
-        f["village_group"].setText(h.village_group)
-        f["area_type"].setCurrentIndex(max(f["area_type"].findData(h.area_type), 0))
-        f["address"].setText(h.address)
-        f["phone"].setText(h.phone)
-        f["bank_name"].setText(h.bank_name)
-        f["bank_account"].setText(h.bank_account)
-        f["housing_tenure"].setCurrentIndex(max(f["housing_tenure"].findData(h.housing_tenure), 0))
-        f["housing_structure"].setCurrentText(h.housing_structure)
-        f["housing_area_m2"].setValue(h.housing_area_m2 or 0)
-        f["dangerous_house"].setChecked(h.dangerous_house)
-        f["savings_fen"].setText(format_fen(h.savings_fen) if h.savings_fen else "")
-        f["notes"].setText(h.notes)
-        for code, cb in self.cause_boxes.items():
-            cb.setChecked(code in h.causes)
+        for field in FIELDS:
+            field.load(self._widget(field.key), self.household)
         self.table.setRowCount(0)
         for m in self.members:
             self._append_row(m)
@@ -406,7 +279,10 @@ class HouseholdDialog(QDialog):
             self.add_member(relation="户主", focus=False)
             self._dirty = False
         self.table.setCurrentCell(0, 0)
-        f["village"].setFocus()
+        self.fields["village"].setFocus()
+
+    def _widget(self, key: str) -> QWidget:
+        return self.causes if key == "causes" else self.fields[key]
 
     def _append_row(self, m: Member) -> None:
         r = self.table.rowCount()
@@ -432,41 +308,21 @@ class HouseholdDialog(QDialog):
 
     def collect(self) -> Household:
         """The household as the form shows it (no validation)."""
-        f = self.fields
         h = copy.copy(self.household)
-        h.village = f["village"].currentText()
-        h.village_group = f["village_group"].text()
-        h.area_type = f["area_type"].currentData()
-        h.address = f["address"].text().strip()
-        h.phone = f["phone"].text()
-        h.bank_name = f["bank_name"].text().strip()
-        h.bank_account = f["bank_account"].text()
-        h.housing_tenure = f["housing_tenure"].currentData() or ""
-        h.housing_structure = f["housing_structure"].currentText()
-        h.housing_area_m2 = f["housing_area_m2"].value() or None
-        h.dangerous_house = f["dangerous_house"].isChecked()
-        try:
-            h.savings_fen = self._savings_fen()
-        except FieldError:
-            pass  # reported by _form_problems; the stored value stays until it parses
-        h.notes = f["notes"].text().strip()
-        h.causes = [c for c, cb in self.cause_boxes.items() if cb.isChecked()]
+        for field in FIELDS:
+            field.collect(self._widget(field.key), h)
         h.members = [copy.deepcopy(m) for m in self.members]
         return h
-
-    def _savings_fen(self) -> int:
-        text = self.fields["savings_fen"].text().strip()
-        return parse_yuan(text, "savings_fen") if text else 0
 
     def _form_problems(self, h: Household) -> list[FieldError]:
         """Problems only the form can find (text that is not a number or a date)."""
         problems = []
         try:
-            self._savings_fen()
+            savings_fen(self.fields["savings_fen"])
         except FieldError as exc:
             problems.append(exc)
-        for i, m in enumerate(h.members):
-            for p in getattr(m, "_form_problems", []):
+        for i, m in enumerate(self.members):  # h.members are copies of these, in this order
+            for p in self._member_problems.get(id(m), []):
                 problems.append(FieldError(p.field, p.code, p.message, row=i))
         return problems
 
@@ -500,6 +356,7 @@ class HouseholdDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
+        self._member_problems.pop(id(m), None)
         del self.members[r]
         self.table.removeRow(r)
         self._current_member = None
@@ -527,17 +384,7 @@ class HouseholdDialog(QDialog):
         loading, self._loading = self._loading, True
         self.detail.setEnabled(True)
         self.detail.setTitle(f"成员详情 · {m.name or f'第{r + 1}名'}")
-        self.m_pending.setChecked(m.id_pending)
-        self.m_in_assistance.setChecked(m.in_assistance)
-        self.m_cert.setText(m.disability_cert)
-        self.m_labour.setCurrentText(m.labour_capacity)
-        self.m_occupation.setCurrentText(m.occupation)
-        self.m_deceased.setText(m.deceased_on.isoformat() if m.deceased_on else "")
-        for src, e in self.m_income.items():
-            fen = m.income.get(src)
-            e.setText(format_fen(fen) if fen else "")
-        for code, cb in self.m_special.items():
-            cb.setChecked(code in m.special)
+        self.detail.show_member(m)
         self._loading = loading
         self._current_member = r
         self._refresh_member_detail_errors()
@@ -547,33 +394,7 @@ class HouseholdDialog(QDialog):
             return
         r = self._current_member
         m = self.members[r]
-        m.id_pending = self.m_pending.isChecked()
-        m.in_assistance = self.m_in_assistance.isChecked()
-        m.disability_cert = self.m_cert.text().strip()
-        m.labour_capacity = self.m_labour.currentText()
-        m.occupation = self.m_occupation.currentText()
-        form_problems = []
-        try:
-            m.deceased_on = _parse_date(self.m_deceased.text(), "deceased_on")
-        except FieldError as exc:
-            form_problems.append(exc)
-        income = {}
-        for src, e in self.m_income.items():
-            text = e.text().strip()
-            if not text:
-                continue
-            try:
-                fen = parse_yuan(text, "income")
-            except FieldError as exc:
-                form_problems.append(
-                    FieldError("income", exc.code, f"{vocab()['income'][src]}: {exc.message}")
-                )
-            else:
-                if fen:
-                    income[src] = fen
-        m.income = income
-        m.special = [c for c, cb in self.m_special.items() if cb.isChecked()]
-        m._form_problems = form_problems  # type: ignore[attr-defined]
+        self._member_problems[id(m)] = self.detail.apply_to(m)
         for fld in ("disability_cert", "deceased_on", "income", "id_number"):
             self._touched.add((fld, r))
         self._changed()
@@ -627,8 +448,6 @@ class HouseholdDialog(QDialog):
             msgs = msgs if (self._attempted or (key, None) in self._touched) else []
             lab.setText("；".join(msgs))
             lab.setVisible(bool(msgs))
-        # member table
-        self.table.blockSignals(True)
         by_cell: dict[tuple[int, int], list[str]] = {}
         row_msgs: dict[int, list[str]] = {}
         for p in problems:
@@ -639,21 +458,8 @@ class HouseholdDialog(QDialog):
                 row_msgs.setdefault(p.row, []).append(p.message)
             else:
                 by_cell.setdefault((p.row, col), []).append(p.message)
-        warn_cells = {(w.row, COL.get(w.field)) for w in warnings if w.row is not None}
-        for r in range(self.table.rowCount()):
-            for c in range(self.table.columnCount()):
-                item = self.table.item(r, c)
-                msgs = by_cell.get((r, c), [])
-                if msgs:
-                    item.setBackground(ERROR_BG)
-                    item.setToolTip("；".join(msgs))
-                elif (r, c) in warn_cells:
-                    item.setBackground(WARN_BG)
-                    item.setToolTip("")
-                else:
-                    item.setBackground(QBrush())
-                    item.setToolTip("")
-        self.table.blockSignals(False)
+        warned = {(w.row, COL.get(w.field)) for w in warnings if w.row is not None}
+        self._paint_cells(by_cell, warned)
         general = [p.message for p in problems if p.field == "members" and self._visible(p)]
         cell_lines = [
             f"第{r + 1}名成员：{'；'.join(ms)}" for (r, _c), ms in sorted(by_cell.items())
@@ -664,17 +470,29 @@ class HouseholdDialog(QDialog):
         )
         self._refresh_member_detail_errors()
 
+    def _paint_cells(self, errors: dict[tuple[int, int], list[str]], warned: set) -> None:
+        """Member cells with a problem red (its messages as tooltip), with a warning amber."""
+        self.table.blockSignals(True)
+        for r in range(self.table.rowCount()):
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                msgs = errors.get((r, c), [])
+                if msgs:
+                    item.setBackground(ERROR_BG)
+                    item.setToolTip("；".join(msgs))
+                else:
+                    item.setBackground(WARN_BG if (r, c) in warned else QBrush())
+                    item.setToolTip("")
+        self.table.blockSignals(False)
+
     def _refresh_member_detail_errors(self) -> None:
         r = self._current_member
         problems = getattr(self, "problems", [])
-        for fld, lab in (
-            ("disability_cert", self.m_cert_err),
-            ("deceased_on", self.m_deceased_err),
-            ("income", self.m_income_err),
-        ):
+        shown: dict[str, list[str]] = {}
+        for fld in ("disability_cert", "deceased_on", "income"):
             msgs = [p.message for p in problems if p.field == fld and p.row == r and r is not None]
-            msgs = msgs if self._attempted or (fld, r) in self._touched else []
-            lab.setText("；".join(msgs))
+            shown[fld] = msgs if self._attempted or (fld, r) in self._touched else []
+        self.detail.show_errors(shown)
 
     # ------------------------------------------------------------------ save / close
     def save(self) -> bool:
@@ -688,21 +506,26 @@ class HouseholdDialog(QDialog):
             first = problems[0]
             self._focus_problem(first)
             return False
-        h = self.collect()
-        try:
-            h = self.registry.save(h, self.today)
-        except ValidationError as exc:
-            self._show_problems(exc.problems, [])
+        collected = self.collect()
+        done = ops.run(
+            self, lambda: self.registry.save(collected, self.today), on_error=self._refused
+        )
+        if not done:
             return False
-        except MzError as exc:
-            QMessageBox.warning(self, "无法保存", str(exc))
-            return False
+        h = done.value
         self.household = h
         self.members = [copy.deepcopy(m) for m in h.members]
+        self._member_problems.clear()
         self._dirty = False
         self.saved.emit(h.id)
         self.accept()
         return True
+
+    def _refused(self, exc: MzError) -> None:
+        if isinstance(exc, ValidationError):
+            self._show_problems(exc.problems, [])
+        else:
+            ops.show_error(self, "无法保存", exc)
 
     def _focus_problem(self, p: FieldError) -> None:
         if p.row is not None and p.row < self.table.rowCount():

@@ -31,6 +31,7 @@ from ..models.enrolment import categories
 from ..models.store import Store
 from ..roster.importer import problem_label
 from ..roster.layout import fields
+from . import ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
@@ -286,7 +287,6 @@ class ImportDialog(QDialog):
         self.imported.emit(report)
 
     def undo_last(self, confirm: bool = True) -> None:
-        from ..models.errors import MzError
         from ..roster.importer import batches, undo
 
         last = next((b for b in batches(self.store, 10) if b["state"] == "applied"), None)
@@ -298,11 +298,14 @@ class ImportDialog(QDialog):
             "该次导入新增的家庭和成员将被注销，更新的内容恢复原样。",
         ) != QMessageBox.StandardButton.Yes:  # fmt: skip
             return
-        try:
-            result = undo(self.store, last["id"])
-        except MzError as exc:
-            self._failed(exc.code, str(exc))
+        done = ops.run(
+            self,
+            lambda: undo(self.store, last["id"]),
+            on_error=lambda e: self._failed(e.code, str(e)),
+        )
+        if not done:
             return
+        result = done.value
         self.summary.setText(
             f"已撤销导入批次 {result['batch_id']}，移除 {result['households_removed']} 户"
         )
@@ -312,7 +315,7 @@ class ImportDialog(QDialog):
         self.summary.setText(message)
         self._update_buttons()
         if not self.property("quiet"):
-            QMessageBox.warning(self, "导入花名册", message)
+            ops.show_error(self, "导入花名册", message)
 
     def _cancelled(self) -> None:
         self.summary.setText("已取消，数据库没有任何改变")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ..models import auth
 from ..models.errors import MzError
 from ..models.store import Store
+from . import ops
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -60,14 +61,20 @@ class LoginDialog(QDialog):
         (self.password if fixed_operator else self.name).setFocus()
 
     def try_login(self) -> bool:
-        try:
-            self.operator = auth.login(self.store, self.name.text(), self.password.text())
-        except MzError as exc:
-            self.message.setText(exc.message)
-            self.password.clear()
+        done = ops.run(
+            self,
+            lambda: auth.login(self.store, self.name.text(), self.password.text()),
+            on_error=self._refused,
+        )
+        if not done:
             return False
+        self.operator = done.value
         self.accept()
         return True
+
+    def _refused(self, exc: MzError) -> None:
+        self.message.setText(exc.message)
+        self.password.clear()
 
 
 class FirstAdminDialog(QDialog):
@@ -107,15 +114,17 @@ class FirstAdminDialog(QDialog):
         if self.password.text() != self.again.text():
             self.message.setText("两次输入的密码不一致")
             return False
-        try:
-            auth.add_operator(self.store, self.name.text(), self.password.text(), "admin",
-                              self.display.text())  # fmt: skip
-            auth.login(self.store, self.name.text(), self.password.text())
-        except MzError as exc:
-            self.message.setText(exc.message)
+        if not ops.run(
+            self, self._add_and_login, on_error=lambda e: self.message.setText(e.message)
+        ):
             return False
         self.accept()
         return True
+
+    def _add_and_login(self) -> None:
+        name, password = self.name.text(), self.password.text()
+        auth.add_operator(self.store, name, password, "admin", self.display.text())
+        auth.login(self.store, name, password)
 
 
 def login_at_start(store: Store, parent: QWidget | None = None) -> bool:

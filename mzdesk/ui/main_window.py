@@ -7,6 +7,8 @@ are added as tabs with :meth:`MainWindow.add_page`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -33,6 +35,7 @@ from ..models.query import ListFilter, household_count, villages
 from ..models.registry import Registry
 from ..models.site import ROLES, get_site
 from ..models.store import Store
+from . import ops
 from .household_dialog import HouseholdDialog
 from .household_model import HouseholdListModel
 
@@ -171,6 +174,16 @@ class HouseholdListPage(QWidget):
             self.view.setFocus()
 
 
+class LazyPage(QWidget):
+    """A tab's placeholder: ``factory()`` builds the page the first time it is shown."""
+
+    def __init__(self, factory: Callable[[], QWidget]):
+        super().__init__()
+        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self.factory = factory
+        self.page: QWidget | None = None
+
+
 class MainWindow(QMainWindow):
     def __init__(self, store: Store, parent=None):
         super().__init__(parent)
@@ -262,11 +275,8 @@ class MainWindow(QMainWindow):
 
     def add_lazy_page(self, title: str, factory) -> None:
         """A page built the first time it is shown, so that start-up stays fast."""
-        holder = QWidget()
+        holder = LazyPage(factory)
         holder.setProperty("mz_title", title)
-        QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
-        holder._factory = factory  # type: ignore[attr-defined]
-        holder.page = None  # type: ignore[attr-defined]
         self.add_page(title, holder)
 
     def page(self, title: str) -> QWidget | None:
@@ -279,11 +289,10 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _materialise(w: QWidget) -> QWidget:
-        factory = getattr(w, "_factory", None)
-        if factory is None:
+        if not isinstance(w, LazyPage):
             return w
         if w.page is None:
-            w.page = factory()
+            w.page = w.factory()
             w.layout().addWidget(w.page)
             w.page.show()  # a child added after its parent was shown starts hidden
         return w.page
@@ -303,7 +312,7 @@ class MainWindow(QMainWindow):
         widget = self.tabs.widget(index)
         if widget is None:
             return
-        if getattr(widget, "_factory", None) is not None:
+        if isinstance(widget, LazyPage):
             fresh = widget.page is None
             widget = self._materialise(widget)
             if fresh and not getattr(widget, "lazy_refresh", False):
@@ -335,8 +344,8 @@ class MainWindow(QMainWindow):
     def _open_dialog(self, household_id: int | None) -> HouseholdDialog:
         try:
             dlg = HouseholdDialog(self.store, household_id, self)
-        except MzError as exc:
-            QMessageBox.warning(self, "无法打开", str(exc))
+        except MzError as exc:  # shown, then raised: the caller gets no dialog to use
+            ops.show_error(self, "无法打开", exc)
             raise
         if household_id is not None:
             from .pages import household_tabs
@@ -372,7 +381,7 @@ class MainWindow(QMainWindow):
             return
         blocker = self.registry.delete_blocker(hid)
         if blocker:  # said before the reason is asked for
-            QMessageBox.warning(self, "无法注销", blocker)
+            ops.show_error(self, "无法注销", blocker)
             return
         head = h.head.name if h.head else ""
         reason, ok = QInputDialog.getText(
@@ -382,12 +391,9 @@ class MainWindow(QMainWindow):
         if not ok:
             return
         if not reason.strip():
-            QMessageBox.warning(self, "注销家庭", "请填写注销原因。")
+            ops.show_error(self, "注销家庭", "请填写注销原因。")
             return
-        try:
-            self.registry.delete(hid, reason.strip())
-        except MzError as exc:
-            QMessageBox.warning(self, "无法注销", str(exc))
+        if not ops.run(self, lambda: self.registry.delete(hid, reason.strip()), title="无法注销"):
             return
         self.households.apply_filter()
         self.statusBar().showMessage(f"已注销家庭 {hid}", 5000)

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -46,6 +45,7 @@ from ..models import notice as nt
 from ..models.errors import MzError
 from ..models.money import format_fen
 from ..models.store import Store
+from . import ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
@@ -287,7 +287,7 @@ class NoticeBuilder(QWidget):
 
     def _failed(self, code: str, message: str) -> None:
         self.status.setText(message)
-        QMessageBox.warning(self, "公示", message)
+        ops.show_error(self, "公示", message)
 
     def preview(self) -> None:
         """Build the PDF that publishing would make (nothing recorded) and show it."""

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -23,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import auth
-from ..models.errors import MzError
 from ..models.store import Store
 from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
+from . import ops
 
 
 class AddOperatorDialog(QDialog):
@@ -86,13 +85,7 @@ class OperatorsPage(QWidget):
         return self.table.item(row, 0).text() if row >= 0 else None
 
     def _run(self, fn, *args) -> bool:
-        try:
-            fn(*args)
-        except MzError as exc:
-            QMessageBox.warning(self, "操作员管理", exc.message)
-            return False
-        self.refresh()
-        return True
+        return bool(ops.run(self, lambda: fn(*args), lambda _: self.refresh(), title="操作员管理"))
 
     def add(self, dialog: AddOperatorDialog | None = None) -> bool:
         dialog = dialog or AddOperatorDialog(self)

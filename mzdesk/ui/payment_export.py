@@ -13,13 +13,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QWidget,
 )
 
 from ..models.enrolment import categories
 from ..models.store import Store
+from . import ops
 from .saving import ask_save_path
 from .worker import run_with_progress
 
@@ -69,7 +69,7 @@ class PaymentExportDialog(QDialog):
 
         path = self.path.text().strip()
         if not path:
-            QMessageBox.warning(self, "导出补贴清册", "请选择保存位置。")
+            ops.show_error(self, "导出补贴清册", "请选择保存位置。")
             return None
         month, category = self.month_date(), self.category.currentData()
 

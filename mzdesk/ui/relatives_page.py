@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -24,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import relatives
-from ..models.errors import MzError
 from ..models.store import Store
+from . import ops
 
 TITLE = "近亲属备案"
 
@@ -113,13 +112,7 @@ class RelativesPage(QWidget):
         self.tabs.setTabText(1, f"近亲属救助对象（{len(flagged)}）")
 
     def _run(self, fn, *args) -> bool:
-        try:
-            fn(*args)
-        except MzError as exc:
-            QMessageBox.warning(self, TITLE, exc.message)
-            return False
-        self.refresh()
-        return True
+        return bool(ops.run(self, lambda: fn(*args), lambda _: self.refresh(), title=TITLE))
 
     def declare(self) -> bool:
         ok = self._run(relatives.declare, self.store, self.declarant.text(),

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ..models.errors import MzError
 from ..models.files import os_reason
+from .ops import show_error
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ def save_reporting(
     try:
         return write()
     except (OSError, MzError) as exc:
-        QMessageBox.warning(
+        show_error(
             parent, "保存失败", f"{what}没有保存。\n\n位置：{path}\n原因：{failure_reason(exc)}"
         )
         return None

@@ -42,6 +42,7 @@ from ..models.store import Store
 from ..sync import exchange
 from ..sync import keys as keymod
 from ..sync import scope as scoping
+from . import ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
@@ -222,6 +223,15 @@ class SyncPage(QWidget):
             else "本站尚未初始化"
         )
         sites = keymod.trusted_sites(self.store)
+        self._fill_destinations(sites)
+        self._show_exchange_state(has)
+        self.init_btn.setEnabled(not has)
+        self.own_key.setText(self._own_key_text(has))
+        self._fill_trusted(sites)
+        self._fill_history()
+        self._fill_conflicts()
+
+    def _fill_destinations(self, sites: list[keymod.TrustedSite]) -> None:
         current = self.dest.currentData()
         self.dest.clear()
         for s in sites:
@@ -229,6 +239,9 @@ class SyncPage(QWidget):
                 self.dest.addItem(f"{s.key.code} {s.key.name}", s.key.code)
         if current is not None and self.dest.findData(current) >= 0:
             self.dest.setCurrentIndex(self.dest.findData(current))
+
+    def _show_exchange_state(self, has: bool) -> None:
+        """Export and import are usable only with this site's keys and a destination."""
         for b in (self.import_btn, self.pub_btn):
             b.setEnabled(has)
         self.export_btn.setEnabled(has and self.dest.count() > 0)
@@ -240,8 +253,8 @@ class SyncPage(QWidget):
             note = ""
         self.exchange_note.setText(note)
         self.exchange_note.setVisible(bool(note))
-        self.init_btn.setEnabled(not has)
-        self.own_key.setText(self._own_key_text(has))
+
+    def _fill_trusted(self, sites: list[keymod.TrustedSite]) -> None:
         self.trusted.setRowCount(len(sites))
         for i, s in enumerate(sites):
             state = f"已吊销 {s.revoked_at}" if s.revoked else "、".join(s.villages)
@@ -257,6 +270,8 @@ class SyncPage(QWidget):
             ):
                 self.trusted.setItem(i, j, QTableWidgetItem(v))
         self.trusted.resizeColumnsToContents()  # fingerprints are read out whole
+
+    def _fill_history(self) -> None:
         hist = exchange.history(self.store)
         self.history.setRowCount(len(hist))
         for i, b in enumerate(hist):
@@ -272,7 +287,6 @@ class SyncPage(QWidget):
             f"待对方确认：{len(pend)} 批" + (f"（{names}）" if pend else "")
             + f"；暂存待补齐：{len(held)} 批" + (f"（{', '.join(held)}）" if held else "")
         )  # fmt: skip
-        self._fill_conflicts()
 
     def _own_key_text(self, has: bool) -> str:
         self.qr.clear()
@@ -355,23 +369,22 @@ class SyncPage(QWidget):
         item = self.conflict_list.currentItem()
         if item is None:
             return
-        try:
-            exchange.resolve_conflict(self.store, item.data(Qt.ItemDataRole.UserRole), choice)
-        except MzError as exc:
-            self._fail(exc.message)
-            return
-        self.refresh()
-        self.changed.emit()
+        cid = item.data(Qt.ItemDataRole.UserRole)
+        if ops.run(self, lambda: exchange.resolve_conflict(self.store, cid, choice),
+                   on_error=self._refused):  # fmt: skip
+            self.refresh()
+            self.changed.emit()
 
     def trust_file(self, path: str | Path) -> keymod.TrustedSite | None:
-        try:
-            pk = keymod.PublicKey.read_file(path)
-            site = keymod.trust(self.store, pk)
-        except MzError as exc:
-            self._fail(exc.message)
+        done = ops.run(
+            self,
+            lambda: keymod.trust(self.store, keymod.PublicKey.read_file(path)),
+            on_error=self._refused,
+        )
+        if not done:
             return None
         self.refresh()
-        return site
+        return done.value
 
     def _show_villages(self) -> None:
         """The selected field laptop's villages, ready to edit."""
@@ -388,12 +401,9 @@ class SyncPage(QWidget):
             return
         code = self.trusted.item(row, 0).text()
         vs = [v.strip() for v in self.villages.text().replace("，", ",").split(",") if v.strip()]
-        try:
-            self.assign_note.setText(scoping.reassign(self.store, code, vs))
-        except MzError as exc:
-            self._fail(exc.message)
-            return
-        self.refresh()
+        if ops.run(self, lambda: scoping.reassign(self.store, code, vs), self.assign_note.setText,
+                   on_error=self._refused):  # fmt: skip
+            self.refresh()
 
     # -- conflicts ------------------------------------------------------------
     def _fill_conflicts(self) -> None:
@@ -452,10 +462,8 @@ class SyncPage(QWidget):
         text, ok = QInputDialog.getText(self, "生成本站密钥", "私钥口令（可留空，建议设置）：",
                                         QLineEdit.EchoMode.Password)  # fmt: skip
         if ok:
-            try:
-                self._keys = keymod.init_keys(self.store, text or None)
-            except MzError as exc:
-                self._fail(exc.message)
+            ops.run(self, lambda: keymod.init_keys(self.store, text or None), self._set_keys,
+                    on_error=self._refused)  # fmt: skip
             self.refresh()
 
     def _ask_export_public(self) -> None:
@@ -470,11 +478,10 @@ class SyncPage(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥", "", "公钥 (*.json)")
         if not path:
             return
-        try:
-            pk = keymod.PublicKey.read_file(path)
-        except MzError as exc:
-            self._fail(exc.message)
+        read = ops.run(self, lambda: keymod.PublicKey.read_file(path), on_error=self._refused)
+        if not read:
             return
+        pk = read.value
         answer = QMessageBox.question(
             self, "核对指纹",
             f"{pk.code} {pk.name}（{ROLES.get(pk.role, pk.role)}）\n指纹：{pk.fingerprint}\n\n请与对方电话核对指纹，一致后再信任。是否信任？",
@@ -496,6 +503,12 @@ class SyncPage(QWidget):
     def _error(self, code: str, message: str) -> None:
         self._fail(message)
         self.refresh()  # a held batch shows up in the list
+
+    def _refused(self, exc: MzError) -> None:
+        self._fail(exc.message)
+
+    def _set_keys(self, keys: keymod.SiteKeys) -> None:
+        self._keys = keys
 
     def _fail(self, message: str) -> None:
         self.last_error = message

@@ -37,6 +37,7 @@ from ..models.errors import FieldError, MzError, ValidationError
 from ..models.registry import Registry
 from ..models.store import Store
 from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, load_photo, visit_members
+from . import ops
 from .form_widget import ERROR_STYLE, FormWidget
 from .saving import AsksBeforeClosing, ask_save_path, save_reporting
 
@@ -275,13 +276,9 @@ class VisitDialog(AsksBeforeClosing, QDialog):
         for k in self.errors:
             self._set_error(k, "")
         self.form.show_problems([])
-        try:
-            self.visits.save(self.collect(), self.today)
-        except ValidationError as exc:
-            self._show_problems(exc.problems)
-            return False
-        except MzError as exc:
-            self.summary.setText(exc.message)
+        if not ops.run(
+            self, lambda: self.visits.save(self.collect(), self.today), on_error=self._refused
+        ):
             return False
         self.summary.setText("")
         self.date_edit.setText(self.visit.visit_date.isoformat())  # as it was read
@@ -289,6 +286,12 @@ class VisitDialog(AsksBeforeClosing, QDialog):
         self.setWindowTitle(self.windowTitle().split("（")[0] + f"（已保存，记录{self.visit.id}）")
         self.saved.emit(self.visit.id)
         return True
+
+    def _refused(self, exc: MzError) -> None:
+        if isinstance(exc, ValidationError):
+            self._show_problems(exc.problems)
+        else:
+            self.summary.setText(exc.message)
 
     def _show_problems(self, problems: list[FieldError]) -> None:
         form_problems = [p for p in problems if p.field not in VISIT_FIELDS]

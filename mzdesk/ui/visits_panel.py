@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -34,11 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models.errors import MzError
 from ..models.query import villages
 from ..models.spotcheck import pending_spot_checks
 from ..models.store import Store
 from ..models.visits import TASK_KINDS, VISIT_KINDS, Visits, close_task, list_tasks
+from . import ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
@@ -164,14 +163,12 @@ class VisitsPanel(QWidget):
         tid = _selected_key(self.tasks_table)
         if tid is None:
             return False
-        try:
-            close_task(self.store, tid, note)
-        except MzError as exc:
-            QMessageBox.warning(self, "跟进事项", exc.message)
-            return False
+        return bool(ops.run(self, lambda: close_task(self.store, tid, note), self._closed,
+                            title="跟进事项"))  # fmt: skip
+
+    def _closed(self, _result: object) -> None:
         self.refresh()
         self.changed.emit()
-        return True
 
     def _close_clicked(self) -> None:
         note, ok = QInputDialog.getText(self, "完成事项", "处理情况：")

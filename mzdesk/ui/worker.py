@@ -2,7 +2,10 @@
 
 Core functions that take a while accept ``progress(done, total)`` and
 ``cancel() -> bool`` keyword arguments (see ``Registry.bulk_create``).  The GUI
-runs them with :func:`run_with_progress`; the core never sees Qt.
+runs them with :func:`run_with_progress`; the core never sees Qt.  Short actions on
+the GUI thread go through :func:`mzdesk.ui.ops.run` instead; a failure of either
+reaches the same dialog, :func:`mzdesk.ui.ops.show_error`, unless the caller passes
+its own ``on_error``.
 
 A worker opens its own :class:`Store` on the same file (SQLite connections
 must not cross threads), so pass a ``job(store, progress, cancel)`` callable
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ..models.errors import MzError
 from ..models.store import Store, store_error
+from .ops import show_error
 from .saving import failure_reason
 
 Job = Callable[[Store, Callable[[int, int], None], Callable[[], bool]], Any]
@@ -190,10 +194,8 @@ def run_with_progress(
         task.done.connect(on_done)
     if on_error:
         task.error.connect(on_error)
-    else:
-        from PySide6.QtWidgets import QMessageBox
-
-        task.error.connect(lambda code, msg: QMessageBox.warning(parent, title, msg))
+    else:  # the same dialog as a short action's (ops.show_error)
+        task.error.connect(lambda _code, message: show_error(parent, title, message))
     if on_cancel:
         task.cancelled.connect(on_cancel)
     return task.start()
