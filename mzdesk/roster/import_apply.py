@@ -112,7 +112,7 @@ def apply(
 
 
 def _new_batch(store: Store, plan: RosterPlan, batch_uid: str, stamp: dict) -> int:
-    return store.conn.execute(
+    cursor = store.conn.execute(
         "INSERT INTO import_batches (uid, file_name, file_sha256, created_at, updated_at, "
         "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
@@ -124,7 +124,9 @@ def _new_batch(store: Store, plan: RosterPlan, batch_uid: str, stamp: dict) -> i
             stamp["created_by"],
             stamp["updated_by"],
         ),
-    ).lastrowid
+    )
+    assert cursor.lastrowid is not None  # an INSERT's row
+    return cursor.lastrowid
 
 
 def _write_households(
@@ -145,7 +147,8 @@ def _write_households(
     for fh in updates:
         if cancel and cancel():
             raise Cancelled()
-        log += _update_household(store, registry, fh, batch_id)
+        assert fh.match_id is not None  # an update is of a matched household
+        log += _update_household(store, registry, fh, fh.match_id, batch_id)
     return log
 
 
@@ -164,17 +167,20 @@ def _insert_households(
 
 
 def _update_household(
-    store: Store, registry: Registry, fh: FileHousehold, batch_id: int
+    store: Store, registry: Registry, fh: FileHousehold, household_id: int, batch_id: int
 ) -> list[tuple]:
-    db = registry.get(fh.match_id)
-    before = store.one("SELECT * FROM households WHERE id = ?", (db.id,))
+    db = registry.get(household_id)
+    before = store.one("SELECT * FROM households WHERE id = ?", (household_id,))
+    assert before is not None  # registry.get found it
     added = new_members(db, fh.household)
     stamp = store.stamp(new=True)
     changed = add_to_household(
-        store, db.id, changed_fields(db, fh.household), added, len(db.members), stamp
+        store, household_id, changed_fields(db, fh.household), added, len(db.members), stamp
     )
     keep = {k: before[k] for k in (*changed, "rev")}
-    log = [(batch_id, "households", db.id, "updated", json.dumps(keep, ensure_ascii=False))]
+    log: list[tuple] = [
+        (batch_id, "households", household_id, "updated", json.dumps(keep, ensure_ascii=False))
+    ]
     log += [(batch_id, "members", m.id, "created", None) for m in added]
     return log
 
@@ -194,13 +200,15 @@ def _write_enrolments(
     next_id = next_enrolment_id(store)
     cats = categories(store)
     for fh in households:
-        if not fh.category or fh.monthly_fen is None:
+        fen = fh.monthly_fen
+        if not fh.category or fen is None:
             continue
+        assert fh.match_id is not None  # created or matched: a household of the registry
         existing = (
             None if fh.action == "create" else live_enrolment(store, fh.match_id, fh.category)
         )
         if existing is not None:
-            log += _update_enrolment(store, fh, existing, batch_uid, batch_id, stamp)
+            log += _update_enrolment(store, fh, existing, fen, batch_uid, batch_id, stamp)
             continue
         cat = cats.get(fh.category, {})
         head = fh.household.head
@@ -214,7 +222,7 @@ def _write_enrolments(
                 fh.category,
                 fh.cls,
                 fh.covered_count(),
-                fh.monthly_fen,
+                fen,
                 stamp["created_at"][:10],
                 start,
                 stamp["created_at"],
@@ -230,12 +238,18 @@ def _write_enrolments(
 
 
 def _update_enrolment(
-    store: Store, fh: FileHousehold, existing: dict, batch_uid: str, batch_id: int, stamp: dict
+    store: Store,
+    fh: FileHousehold,
+    existing: dict,
+    fen: int,
+    batch_uid: str,
+    batch_id: int,
+    stamp: dict,
 ) -> list[tuple]:
     if not enrolment_changed(existing, fh):
         return []
     before = {k: existing[k] for k in ("class", "covered", "monthly_fen", "rev")}
-    update_imported(store, existing, fh.cls, fh.covered_count(), fh.monthly_fen, stamp, batch_uid)
+    update_imported(store, existing, fh.cls, fh.covered_count(), fen, stamp, batch_uid)
     return [
         (batch_id, "enrolments", existing["id"], "updated", json.dumps(before, ensure_ascii=False))
     ]

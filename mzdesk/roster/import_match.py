@@ -62,14 +62,14 @@ def enrolment_changed(existing: dict | None, fh: FileHousehold) -> bool:
     )
 
 
-def compare(store: Store, fh: FileHousehold) -> str:
-    """'unchanged' or 'update' for a household already in the database."""
-    db = Registry(store).get(fh.match_id)
+def compare(store: Store, fh: FileHousehold, household_id: int) -> str:
+    """'unchanged' or 'update' for ``fh``, which is registered household ``household_id``."""
+    db = Registry(store).get(household_id)
     h = fh.household
     if changed_fields(db, h) or new_members(db, h):
         return "update"
     if fh.category and fh.monthly_fen is not None:
-        if enrolment_changed(live_enrolment(store, db.id, fh.category), fh):
+        if enrolment_changed(live_enrolment(store, household_id, fh.category), fh):
             return "update"
     return "unchanged"
 
@@ -130,12 +130,13 @@ class _Matcher:
         heads = self.registered_heads()
         elsewhere = HeadsById(self.store)
         for fh in self.plan.households:
-            if fh.household.head is None:
+            head = fh.household.head
+            if head is None:
                 continue
-            self.match(fh, heads, elsewhere)
+            self.match(fh, head, heads, elsewhere)
             self.flag_owned_elsewhere(fh, owners)
             if fh.match_id is not None:
-                fh.action = compare(self.store, fh)
+                fh.action = compare(self.store, fh, fh.match_id)
         self.plan.problems.sort(key=lambda p: (p.sheet, p.row, p.column_letter))
 
     def duplicates_in_file(self) -> dict[str, tuple[FileHousehold, int]]:
@@ -160,11 +161,8 @@ class _Matcher:
     def registered_heads(self) -> dict[str, tuple]:
         """A head's valid ID in the file -> (household, name, village) of its active head."""
         heads: dict[str, tuple] = {}
-        numbers = [
-            fh.household.head.id_number
-            for fh in self.plan.households
-            if fh.household.head and not fh.household.head.id_pending
-        ]
+        file_heads = [fh.household.head for fh in self.plan.households]
+        numbers = [h.id_number for h in file_heads if h and not h.id_pending]
         for chunk in range(0, len(numbers), 500):
             part = numbers[chunk : chunk + 500]
             for number, *found in self.store.conn.execute(
@@ -177,17 +175,18 @@ class _Matcher:
                 heads[number] = tuple(found)
         return heads
 
-    def match(self, fh: FileHousehold, heads: dict[str, tuple], elsewhere: HeadsById) -> None:
-        head = fh.household.head
+    def match(
+        self, fh: FileHousehold, head: Member, heads: dict[str, tuple], elsewhere: HeadsById
+    ) -> None:
         settled = False
         if not head.id_pending and head.id_number in heads:
             # the ID is the person: that household, under whatever name (never a second one)
-            settled = self.by_id(fh, *heads[head.id_number])
+            settled = self.by_id(fh, head, *heads[head.id_number])
         if fh.match_id is None and not settled:
             before = len(self.plan.problems)
-            fh.match_id = self.by_name(fh)
+            fh.match_id = self.by_name(fh, head)
             if fh.match_id is None and len(self.plan.problems) == before:
-                self.may_be_registered(fh, elsewhere)
+                self.may_be_registered(fh, head, elsewhere)
 
     def flag_owned_elsewhere(self, fh: FileHousehold, owners: dict) -> None:
         for i, m in enumerate(fh.household.members):
@@ -201,7 +200,7 @@ class _Matcher:
                         f"身份证号已在其他家庭登记（编号{hid}，户主{other_head}，{village}），已标记待核实",
                     )
 
-    def by_name(self, fh: FileHousehold) -> int | None:
+    def by_name(self, fh: FileHousehold, head: Member) -> int | None:
         """The existing household whose head has this name in this village, when the head's
         ID cannot settle it (待核实 in the file or in the database), or ``None`` for a new one.
 
@@ -210,7 +209,6 @@ class _Matcher:
         same-name head in the same village without such evidence is a blocking
         ``probable_duplicate``: a second household would be paid twice.
         """
-        head = fh.household.head
         rows = self.store.conn.execute(
             "SELECT h.id, h.bank_account, COALESCE(m.id_number, m.id_raw), m.id_pending "
             "FROM households h JOIN members m ON m.household_id = h.id "
@@ -237,7 +235,7 @@ class _Matcher:
         )
         return None
 
-    def by_id(self, fh: FileHousehold, hid: int, name: str, village: str) -> bool:
+    def by_id(self, fh: FileHousehold, head: Member, hid: int, name: str, village: str) -> bool:
         """The head's valid ID is the head's of household ``hid``: that household.
 
         Under another name (a typo, a variant character) in the same village it is still
@@ -246,7 +244,6 @@ class _Matcher:
         number copied from the wrong line: a blocking ``probable_duplicate`` (never a second
         household for that number, never a silent move).  True once settled either way.
         """
-        head = fh.household.head
         if name == head.name:
             fh.match_id = hid
             return True
@@ -274,11 +271,10 @@ class _Matcher:
         )
         return True
 
-    def may_be_registered(self, fh: FileHousehold, heads: HeadsById) -> None:
+    def may_be_registered(self, fh: FileHousehold, head: Member, heads: HeadsById) -> None:
         """A head who may already be registered under another name or in another village (the
         IDs may match, one of them 待核实): a blocking ``probable_duplicate``, since a second
         household for the same person would be paid twice."""
-        head = fh.household.head
         found = heads.find(head.id_number, head.id_pending)
         if not found:
             return

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeGuard
 
 from ..models.errors import FieldError
 from ..models.household import HEAD, Household, Member, validate_household
@@ -45,7 +46,7 @@ def cell_text(v: object) -> str:
     return clean(str(v), multiline=True)  # models/text.py: no "_x001B_" control characters
 
 
-def _is_number(v: object) -> bool:
+def _is_number(v: object) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -220,7 +221,7 @@ class SheetReader:
         cls, ok = normalise_class(cls_cell, fh.category, self.cats)
         fh.cls = cls
         if not ok:
-            allowed = "、".join(self.cats[fh.category]["classes"])
+            allowed = "、".join(self.cats[fh.category or ""]["classes"])  # not ok: a known category
             self.problem(
                 r,
                 "class",
@@ -341,8 +342,7 @@ class SheetReader:
 
     def rule_problem(self, fh: FileHousehold, p: FieldError) -> None:
         h = fh.household
-        in_rows = p.row is not None and p.row < len(fh.member_rows)
-        row = fh.member_rows[p.row] if in_rows else fh.row
+        row = fh.member_rows[p.row] if p.row is not None and p.row < len(fh.member_rows) else fh.row
         name = {"members": "head_name"}.get(p.field, p.field)
         value = ""
         if p.row is not None and p.row < len(h.members):

@@ -109,6 +109,7 @@ def _undo_row(
             (ts, by, row_id),
         )
     elif action == "updated":
+        assert before is not None  # an update logs the columns it changed
         values = json.loads(before)
         sets = ", ".join(f'"{k}" = ?' for k in values)  # rev too: as before the import
         store.conn.execute(
