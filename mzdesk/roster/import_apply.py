@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from ..models.dates import check_date
@@ -25,14 +24,18 @@ from ..models.enrolment_import import (
     update_imported,
 )
 from ..models.household import Household
-from ..models.registry import Cancelled, Registry, add_to_household, write_new_households
+from ..models.registry import Cancel as CancelFn
+from ..models.registry import (
+    Cancelled,
+    Progress,
+    Registry,
+    add_to_household,
+    write_new_households,
+)
 from ..models.store import Store, new_uid
 from .import_match import changed_fields, enrolment_changed, new_members
 from .import_plan import FileHousehold, ImportRefused, RosterPlan, problem_label
 from .layout import remember_layout
-
-Progress = Callable[[int, int], None]
-CancelFn = Callable[[], bool]
 
 
 def _require_import(store: Store) -> None:

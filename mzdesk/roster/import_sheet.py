@@ -11,7 +11,6 @@ cell in the plan.  It reads no database.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeGuard
 
@@ -19,15 +18,13 @@ from ..models.errors import FieldError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import normalise_id, parse_id
 from ..models.money import parse_assistance
-from ..models.registry import Cancelled
+from ..models.registry import Cancel as CancelFn
+from ..models.registry import Cancelled, Progress
 from ..models.text import clean
 from ..models.vocab import vocab
 from .import_plan import HOUSEHOLD_TEXT, FileHousehold, Problem, RosterPlan, layout_problem
 from .layout import Layout, category_from_cell, headers_config, norm_header, normalise_class
 from .reader import Sheet
-
-Progress = Callable[[int, int], None]
-CancelFn = Callable[[], bool]
 
 
 # -- cells ---------------------------------------------------------------------------

@@ -54,8 +54,10 @@ import datetime as dt
 from pathlib import Path
 
 from ..models.enrolment import categories
+from ..models.registry import Cancel as CancelFn
+from ..models.registry import Progress
 from ..models.store import Store
-from .import_apply import CancelFn, Progress, apply
+from .import_apply import apply
 from .import_match import check_across, formula_cells_without_value
 from .import_plan import (
     FLAG_CODES,
