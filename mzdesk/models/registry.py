@@ -166,6 +166,33 @@ def write_new_households(
     return ids
 
 
+def add_to_household(
+    store: Store,
+    household_id: int,
+    changes: dict,
+    members: list[Member],
+    first_seq: int,
+    stamp: dict,
+) -> dict:
+    """Append already validated ``members`` (from ``seq`` ``first_seq``) to a household and
+    set ``changes`` on it, one ``rev`` up: a re-imported roster.  Each member's ``id`` is
+    set; returns the columns set (derived ones too).  The caller holds the transaction."""
+    for k, m in enumerate(members):
+        row = _member_row(m, first_seq + k)
+        row.update(uid=new_uid(), household_id=household_id, **stamp)
+        m.id = store.conn.execute(_insert_sql("members", row), tuple(row.values())).lastrowid
+    changed = dict(changes)
+    if "phone" in changed:
+        changed["phone_rev"] = changed["phone"][::-1]
+    changed["member_count"] = first_seq + len(members)
+    sets = ", ".join(f"{k} = ?" for k in changed)
+    store.conn.execute(
+        f"UPDATE households SET {sets}, rev = rev + 1, updated_at = ?, updated_by = ? WHERE id = ?",
+        (*changed.values(), stamp["updated_at"], stamp["updated_by"], household_id),
+    )
+    return changed
+
+
 class Registry:
     """Use cases on households: what the GUI form, the CLI and importers call."""
 

@@ -479,10 +479,11 @@ def _codes_raised(module) -> set[str]:
 def test_every_problem_code_the_import_can_report_has_a_chinese_label():
     from mzdesk.models import household as household_rules
     from mzdesk.models import ids, money
-    from mzdesk.roster import importer
+    from mzdesk.roster import import_match, import_sheet
     from mzdesk.roster.importer import FLAG_CODES, PROBLEM_LABELS, problem_label
 
-    raised = set().union(*(_codes_raised(m) for m in (importer, household_rules, ids, money)))
+    modules = (import_sheet, import_match, household_rules, ids, money)
+    raised = set().union(*(_codes_raised(m) for m in modules))
     assert {"probable_duplicate", "formula_no_value", "id_precision_lost"} <= raised  # scan works
     assert raised | FLAG_CODES <= set(PROBLEM_LABELS), sorted(raised - set(PROBLEM_LABELS))
     assert all("\u4e00" <= label[0] <= "\u9fff" for label in PROBLEM_LABELS.values())

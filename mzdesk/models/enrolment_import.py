@@ -1,0 +1,132 @@
+"""Enrolments recorded from a roster import (花名册导入的在保记录): the bulk writes.
+
+A roster lists households already 在保, so their enrolments start ``active``,
+each with an ``import`` event naming the batch, without the lifecycle's steps
+(:mod:`mzdesk.models.enrolment`).  This is the enrolment aggregate's set-based
+path for :mod:`mzdesk.roster.import_apply`; the caller holds the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .bulk import insert_many
+from .store import Store, new_uid, now_iso
+
+# the columns of one row of :func:`record_imported`, in order
+IMPORTED_COLUMNS = (
+    "id",
+    "uid",
+    "household_id",
+    "member_id",
+    "category",
+    "class",
+    "covered",
+    "monthly_fen",
+    "applied_on",
+    "start_on",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+)
+
+
+def live_enrolment(store: Store, household_id: int, category: str) -> dict | None:
+    """The household's enrolment in ``category`` that is neither rejected nor stopped."""
+    return store.one(
+        "SELECT id, class, covered, monthly_fen, state, rev FROM enrolments WHERE household_id = ? "
+        "AND category = ? AND status = 'active' AND state NOT IN ('rejected', 'stopped') "
+        "ORDER BY id DESC LIMIT 1",
+        (household_id, category),
+    )
+
+
+def next_enrolment_id(store: Store) -> int:
+    """The id the next enrolment row gets (ids are given before :func:`record_imported`)."""
+    return (store.scalar("SELECT max(id) FROM enrolments") or 0) + 1
+
+
+def _detail(batch_uid: str) -> str:
+    return json.dumps({"import_batch": batch_uid}, ensure_ascii=False)
+
+
+def record_imported(store: Store, rows: list[tuple], batch_uid: str) -> None:
+    """Insert 在保 enrolments (``rows`` as :data:`IMPORTED_COLUMNS`) and their events."""
+    # one statement per table (bulk.insert_many): the triggers' statement journal once, not per row
+    insert_many(
+        store.conn,
+        "enrolments",
+        (
+            *IMPORTED_COLUMNS[:6],
+            "state",
+            *IMPORTED_COLUMNS[6:10],
+            "notice_pending",
+            *IMPORTED_COLUMNS[10:],
+        ),
+        [(*r[:6], "active", *r[6:10], "", *r[10:]) for r in rows],
+    )
+    detail = _detail(batch_uid)
+    at = now_iso()
+    insert_many(
+        store.conn,
+        "enrolment_events",
+        (
+            "uid",
+            "enrolment_id",
+            "action",
+            "from_state",
+            "to_state",
+            "reason",
+            "detail",
+            "monthly_fen",
+            "at",
+            "by",
+        ),
+        [
+            (
+                new_uid(),
+                r[0],
+                "import",
+                None,
+                "active",
+                "花名册导入",
+                detail,
+                r[7],
+                at,
+                store.operator,
+            )
+            for r in rows
+        ],
+    )
+
+
+def update_imported(
+    store: Store,
+    existing: dict,
+    cls: str,
+    covered: int,
+    monthly_fen: int,
+    stamp: dict,
+    batch_uid: str,
+) -> None:
+    """A re-imported roster's new figures on the live enrolment ``existing``, one ``rev``
+    up, with an ``import`` event."""
+    store.conn.execute(
+        "UPDATE enrolments SET class = ?, covered = ?, monthly_fen = ?, rev = rev + 1, "
+        "updated_at = ?, updated_by = ? WHERE id = ?",
+        (cls, covered, monthly_fen, stamp["updated_at"], stamp["updated_by"], existing["id"]),
+    )
+    store.conn.execute(
+        "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, reason, "
+        "detail, monthly_fen, at, by) VALUES (?, ?, 'import', ?, 'active', '花名册导入', ?, ?, ?, ?)",
+        (
+            new_uid(),
+            existing["id"],
+            existing["state"],
+            _detail(batch_uid),
+            monthly_fen,
+            now_iso(),
+            store.operator,
+        ),
+    )
