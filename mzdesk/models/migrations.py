@@ -10,6 +10,8 @@ import re
 import sqlite3
 from collections.abc import Callable
 
+from . import migrations_sql
+
 _STAMP = """
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
@@ -354,14 +356,10 @@ def _enrolment_lifecycle_and_notices(conn: sqlite3.Connection) -> None:
 def _operators_and_audit_trail(conn: sqlite3.Connection) -> None:
     """Operator accounts with roles, and the hash-chained audit trail.
 
-    The audit triggers themselves are derived from the live columns and kept
-    current by ``audit.refresh_triggers`` (run here and whenever a store opens).
+    The audit triggers as version 6 generated them (``migrations_sql``); from then on
+    ``audit.refresh_triggers`` keeps them current whenever a store opens.
     """
-    from . import audit, auth
-
-    auth.create_schema(conn)
-    audit.create_schema(conn)
-    audit.refresh_triggers(conn)
+    migrations_sql.v6_operators_and_audit(conn)
 
 
 def _roster_import_batches(conn: sqlite3.Connection) -> None:
@@ -402,9 +400,7 @@ def _roster_import_batches(conn: sqlite3.Connection) -> None:
 def _sync_change_log_and_trust(conn: sqlite3.Connection) -> None:
     """Batch sync: change log with its triggers, trust list of sites, per-peer bases,
     batch history and conflicts (see mzdesk/sync/changelog.py)."""
-    from ..sync import changelog
-
-    changelog.create_schema(conn)
+    migrations_sql.v7_sync_change_log(conn)
 
 
 def _id_birth_date_index(conn: sqlite3.Connection) -> None:
@@ -448,9 +444,8 @@ def _declared_relatives(conn: sqlite3.Connection) -> None:
     """.split(";"):
         if sql.strip():
             conn.execute(sql)
-    from ..sync import changelog
-
-    changelog.ensure_triggers(conn)  # the change log covers the new table from the start
+    # the change log covers the new table from the start
+    migrations_sql.change_log_triggers(conn, "declared_relatives")
 
 
 def _sync_bookkeeping_without_rowid(conn: sqlite3.Connection) -> None:
@@ -494,15 +489,13 @@ def _phones_as_digits(conn: sqlite3.Connection) -> None:
     search for the digits did not find and a comparison took for another number.  Each
     change is stamped, audited and change-logged as the program's (``mzdesk 升级``), so
     the other sites receive it like any edit."""
-    from .ids import normalise_phone
-
     cols = {r[1] for r in conn.execute("PRAGMA table_info(households)")}
     now = conn.execute("SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')").fetchone()[0]
     bump = ", rev = rev + 1" if "rev" in cols else ""
     for hid, phone in conn.execute(
         "SELECT id, phone FROM households WHERE phone GLOB '*[^0-9]*'"
     ).fetchall():
-        new = normalise_phone(phone)
+        new = migrations_sql.v13_normalise_phone(phone)
         if new != phone:
             conn.execute(
                 f"UPDATE households SET phone = ?, phone_rev = ?, updated_at = ?, "
