@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 from ..models import auth
 from ..models.errors import MzError
 from ..models.store import Store
-from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
 
 
 class AddOperatorDialog(QDialog):
