@@ -1,7 +1,7 @@
 """Layer rules: which package may import which, no private helpers across modules, and
 the core, sync, roster, reports and the CLI never pull in Qt.
 
-The layers (ARCHITECTURE.md has the same table)::
+The layers (the table ARCHITECTURE.md shows)::
 
     app (GUI entry) -> ui -> services -> models (domain, store, use cases)
     cli             ->       services

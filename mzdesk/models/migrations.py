@@ -2,6 +2,12 @@
 
 ``MIGRATIONS[n - 1]`` upgrades a database from version n-1 to n.  Tests open a
 fixture database committed at every earlier version (tests/fixtures/).
+
+A step carries its own SQL and never calls live code that may change (another module's
+``create_schema``, today's rule for a value): what it needs from elsewhere is copied, as it
+was at that version, into the step or into :mod:`mzdesk.models.migrations_sql`.
+``tests/models/test_migrations_frozen.py`` compares every step with the schema it made
+when released.
 """
 
 from __future__ import annotations
