@@ -519,8 +519,18 @@ _V14_FORBIDDEN = re.compile(
 # the user-text columns of version 13, by table (operators.name is a login: check reports it)
 _V14_COLUMNS = {
     "site": ("name",),
-    "households": ("village", "village_group", "address", "bank_name", "housing_structure",
-                   "vehicles", "commercial_property", "notes", "status_reason", "head_name"),
+    "households": (
+        "village",
+        "village_group",
+        "address",
+        "bank_name",
+        "housing_structure",
+        "vehicles",
+        "commercial_property",
+        "notes",
+        "status_reason",
+        "head_name",
+    ),
     "members": ("name", "id_raw", "occupation", "status_reason"),
     "enrolments": ("class", "stop_reason"),
     "enrolment_events": ("reason", "detail"),
@@ -535,7 +545,7 @@ _V14_COLUMNS = {
     "followup_tasks": ("title", "detail", "close_note"),
     "visit_photos": ("caption",),
     "spot_checks": ("title",),
-}  # fmt: skip
+}
 
 
 def _clean_stored_text(conn: sqlite3.Connection) -> None:
@@ -559,8 +569,11 @@ def _clean_stored_text(conn: sqlite3.Connection) -> None:
         for row in rows:
             if not any(isinstance(v, str) and _V14_FORBIDDEN.search(v) for v in row[1:]):
                 continue
-            new = {c: _V14_FORBIDDEN.sub("", v) for c, v in zip(text_cols, row[1:], strict=True)
-                   if isinstance(v, str) and _V14_FORBIDDEN.search(v)}  # fmt: skip
+            new = {
+                c: _V14_FORBIDDEN.sub("", v)
+                for c, v in zip(text_cols, row[1:], strict=True)
+                if isinstance(v, str) and _V14_FORBIDDEN.search(v)
+            }
             if table == "members" and "name" in new:
                 new["name_tail"] = new["name"][1:]
             sets = ", ".join(f"{c} = ?" for c in new)
