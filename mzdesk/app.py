@@ -196,6 +196,9 @@ def open_or_create(path: Path, parent=None):
 
 
 def run_gui(db_path: str | None = None) -> int:
+    from .hooks import register_hooks
+
+    register_hooks()
     bench = os.environ.get("MZDESK_BENCH_STARTUP") == "1"
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("mzdesk")

@@ -9,9 +9,16 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from mzdesk.hooks import register_hooks  # noqa: E402
 from mzdesk.models.registry import Registry  # noqa: E402
 from mzdesk.models.site import init_site  # noqa: E402
 from mzdesk.models.store import Store  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _start_up_hooks() -> None:
+    """The hooks the window and the CLI register at start (mzdesk.hooks)."""
+    register_hooks()
 
 
 @pytest.fixture

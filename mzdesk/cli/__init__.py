@@ -13,6 +13,7 @@ import sys
 import click
 
 from .. import __version__
+from ..hooks import register_hooks
 from . import (
     admin,
     cipher,
@@ -52,6 +53,7 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 
     Run without a command to open the window; the commands below work headless.
     """
+    register_hooks()  # the core's events reach sync (mzdesk.hooks), for every command
     if ctx.invoked_subcommand is None:
         from ..app import run_gui
 

@@ -74,7 +74,6 @@ def operators_list(db_path, as_json):
 def operators_passwd(name, password, db_path):
     """Reset an operator's password (admin)."""
     from ..models.auth import set_password
-    from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
 
     store = open_store(db_path)
     set_password(store, name, _password("新密码", password))
@@ -88,7 +87,6 @@ def operators_passwd(name, password, db_path):
 def operators_lock(name, reason, db_path):
     """Lock an account (admin)."""
     from ..models.auth import set_locked
-    from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
 
     set_locked(open_store(db_path), name, True, reason)
     click.echo(f"已锁定 {name}")
@@ -100,7 +98,6 @@ def operators_lock(name, reason, db_path):
 def operators_unlock(name, db_path):
     """Unlock an account and clear its failure count (admin)."""
     from ..models.auth import set_locked
-    from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
 
     set_locked(open_store(db_path), name, False)
     click.echo(f"已解锁 {name}")

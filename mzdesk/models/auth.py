@@ -341,7 +341,7 @@ def login(store, name: str, password: str) -> Operator:
 
 
 # called with the store after an account's password or lock changed (committed): the site
-# keys sealed under that login are dropped (mzdesk.sync.keys registers itself on import)
+# keys sealed under that login are dropped (registered at start: mzdesk.hooks)
 credentials_changed: list = []
 
 

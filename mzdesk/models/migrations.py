@@ -2,6 +2,12 @@
 
 ``MIGRATIONS[n - 1]`` upgrades a database from version n-1 to n.  Tests open a
 fixture database committed at every earlier version (tests/fixtures/).
+
+A step carries its own SQL and never calls live code that may change (another module's
+``create_schema``, today's rule for a value): what it needs from elsewhere is copied, as it
+was at that version, into the step or into :mod:`mzdesk.models.migrations_sql`.
+``tests/models/test_migrations_frozen.py`` compares every step with the schema it made
+when released.
 """
 
 from __future__ import annotations
@@ -9,6 +15,8 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
+
+from . import migrations_sql
 
 _STAMP = """
     created_at TEXT NOT NULL,
@@ -354,14 +362,10 @@ def _enrolment_lifecycle_and_notices(conn: sqlite3.Connection) -> None:
 def _operators_and_audit_trail(conn: sqlite3.Connection) -> None:
     """Operator accounts with roles, and the hash-chained audit trail.
 
-    The audit triggers themselves are derived from the live columns and kept
-    current by ``audit.refresh_triggers`` (run here and whenever a store opens).
+    The audit triggers as version 6 generated them (``migrations_sql``); from then on
+    ``audit.refresh_triggers`` keeps them current whenever a store opens.
     """
-    from . import audit, auth
-
-    auth.create_schema(conn)
-    audit.create_schema(conn)
-    audit.refresh_triggers(conn)
+    migrations_sql.v6_operators_and_audit(conn)
 
 
 def _roster_import_batches(conn: sqlite3.Connection) -> None:
@@ -402,9 +406,7 @@ def _roster_import_batches(conn: sqlite3.Connection) -> None:
 def _sync_change_log_and_trust(conn: sqlite3.Connection) -> None:
     """Batch sync: change log with its triggers, trust list of sites, per-peer bases,
     batch history and conflicts (see mzdesk/sync/changelog.py)."""
-    from ..sync import changelog
-
-    changelog.create_schema(conn)
+    migrations_sql.v7_sync_change_log(conn)
 
 
 def _id_birth_date_index(conn: sqlite3.Connection) -> None:
@@ -448,9 +450,8 @@ def _declared_relatives(conn: sqlite3.Connection) -> None:
     """.split(";"):
         if sql.strip():
             conn.execute(sql)
-    from ..sync import changelog
-
-    changelog.ensure_triggers(conn)  # the change log covers the new table from the start
+    # the change log covers the new table from the start
+    migrations_sql.change_log_triggers(conn, "declared_relatives")
 
 
 def _sync_bookkeeping_without_rowid(conn: sqlite3.Connection) -> None:
@@ -494,15 +495,13 @@ def _phones_as_digits(conn: sqlite3.Connection) -> None:
     search for the digits did not find and a comparison took for another number.  Each
     change is stamped, audited and change-logged as the program's (``mzdesk 升级``), so
     the other sites receive it like any edit."""
-    from .ids import normalise_phone
-
     cols = {r[1] for r in conn.execute("PRAGMA table_info(households)")}
     now = conn.execute("SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')").fetchone()[0]
     bump = ", rev = rev + 1" if "rev" in cols else ""
     for hid, phone in conn.execute(
         "SELECT id, phone FROM households WHERE phone GLOB '*[^0-9]*'"
     ).fetchall():
-        new = normalise_phone(phone)
+        new = migrations_sql.v13_normalise_phone(phone)
         if new != phone:
             conn.execute(
                 f"UPDATE households SET phone = ?, phone_rev = ?, updated_at = ?, "
@@ -520,8 +519,18 @@ _V14_FORBIDDEN = re.compile(
 # the user-text columns of version 13, by table (operators.name is a login: check reports it)
 _V14_COLUMNS = {
     "site": ("name",),
-    "households": ("village", "village_group", "address", "bank_name", "housing_structure",
-                   "vehicles", "commercial_property", "notes", "status_reason", "head_name"),
+    "households": (
+        "village",
+        "village_group",
+        "address",
+        "bank_name",
+        "housing_structure",
+        "vehicles",
+        "commercial_property",
+        "notes",
+        "status_reason",
+        "head_name",
+    ),
     "members": ("name", "id_raw", "occupation", "status_reason"),
     "enrolments": ("class", "stop_reason"),
     "enrolment_events": ("reason", "detail"),
@@ -536,7 +545,7 @@ _V14_COLUMNS = {
     "followup_tasks": ("title", "detail", "close_note"),
     "visit_photos": ("caption",),
     "spot_checks": ("title",),
-}  # fmt: skip
+}
 
 
 def _clean_stored_text(conn: sqlite3.Connection) -> None:
@@ -560,8 +569,11 @@ def _clean_stored_text(conn: sqlite3.Connection) -> None:
         for row in rows:
             if not any(isinstance(v, str) and _V14_FORBIDDEN.search(v) for v in row[1:]):
                 continue
-            new = {c: _V14_FORBIDDEN.sub("", v) for c, v in zip(text_cols, row[1:], strict=True)
-                   if isinstance(v, str) and _V14_FORBIDDEN.search(v)}  # fmt: skip
+            new = {
+                c: _V14_FORBIDDEN.sub("", v)
+                for c, v in zip(text_cols, row[1:], strict=True)
+                if isinstance(v, str) and _V14_FORBIDDEN.search(v)
+            }
             if table == "members" and "name" in new:
                 new["name_tail"] = new["name"][1:]
             sets = ", ".join(f"{c} = ?" for c in new)

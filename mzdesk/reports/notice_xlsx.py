@@ -15,8 +15,8 @@ from openpyxl.utils import get_column_letter
 from ..models.money import format_fen
 from ..models.notice import Notice, get_notice
 from ..models.text import xlsx_safe
-from ..roster.exporter import save_workbook
 from .notice_pdf import cn_date, columns, name_header, section_label
+from .xlsx_writer import save_workbook
 
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)

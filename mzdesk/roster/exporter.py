@@ -36,141 +36,23 @@ openpyxl ``write_only`` streams rows, so 50,000 rows need little memory.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
 from pathlib import Path
-from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.writer.excel import ExcelWriter
 
 from ..models.auth import require
 from ..models.enrolment import categories, category_code
 from ..models.errors import MzError
-from ..models.files import replacing
 from ..models.registry import Cancelled
 from ..models.store import Store
-from ..models.text import clean, xlsx_safe
+from ..reports.xlsx_writer import SheetWriter, save_workbook, yuan
 from .importer import problem_label
 from .monthly import COLUMNS, month_label, paid_enrolments, table_rows
 
 Progress = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
-TEXT = "@"
-MONEY = "0.00"
-
-
-def yuan(fen: int | None) -> Decimal | None:
-    """Integer fen to an exact Decimal yuan for a number cell."""
-    return None if fen is None else Decimal(int(fen)).scaleb(-2)
-
-
-class _SheetWriter:
-    """A write-only sheet with a title, a bold header and typed columns."""
-
-    def __init__(self, wb: Workbook, title: str, headers: Sequence[str],
-                 text_cols: Iterable[int] = (), money_cols: Iterable[int] = (),
-                 heading: str | None = None, widths: dict[int, int] | None = None):  # fmt: skip
-        self.ws = wb.create_sheet(title=_sheet_title(title))
-        self.text_cols = set(text_cols)
-        self.money_cols = set(money_cols)
-        for col, w in (widths or {}).items():
-            self.ws.column_dimensions[_letter(col)].width = w
-        # printed on A4 across, every column on one page: a 清册 row's name and amount are
-        # signed on the same sheet of paper (portrait put 开户银行…金额 on a page of their own)
-        self.ws.page_setup.orientation = "landscape"
-        self.ws.page_setup.paperSize = 9  # A4
-        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
-        self.ws.page_setup.fitToWidth = 1
-        self.ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
-        self.bold = Font(bold=True)
-        if heading:
-            c = WriteOnlyCell(self.ws, value=xlsx_safe(heading))
-            c.font = Font(bold=True, size=14)
-            self.ws.append([c])
-        self.ws.append([self._styled(h, bold=True) for h in headers])
-
-    def _styled(self, value, bold=False, fmt=None):
-        c = WriteOnlyCell(self.ws, value=xlsx_safe(value))
-        if bold:
-            c.font = self.bold
-            c.alignment = Alignment(horizontal="center")
-        if fmt:
-            c.number_format = fmt
-        return c
-
-    def row(self, values: Sequence, bold: bool = False) -> None:
-        cells = []
-        for i, v in enumerate(values):
-            if i in self.text_cols:
-                cells.append(self._styled("" if v is None else str(v), bold, TEXT))
-            elif i in self.money_cols and v is not None and v != "":
-                cells.append(self._styled(v, bold, MONEY))
-            elif bold:
-                cells.append(self._styled(v, bold))
-            else:
-                cells.append(xlsx_safe(v))  # text written behind mzdesk's back cannot stop it
-        self.ws.append(cells)
-
-
-def _letter(col: int) -> str:
-    from .reader import column_letter
-
-    return column_letter(col)
-
-
-def _sheet_title(name: str) -> str:
-    name = clean(name)
-    for ch in "[]:*?/\\":
-        name = name.replace(ch, "_")
-    return name[:31] or "Sheet"
-
-
-def save_workbook(wb: Workbook, out: str | Path) -> None:
-    """``wb`` as the file ``out``, all or nothing (:func:`mzdesk.models.files.replacing`).
-
-    openpyxl's own ``save`` leaves its zip file and a write-only sheet's row stream open
-    when a write fails (a full disk): Python then prints their tracebacks ("Exception
-    ignored in ZipFile.__del__") after the one-line error.  Here both are closed, and an
-    error without a file name names ``out``.
-    """
-    if wb.write_only and not wb.worksheets:
-        wb.create_sheet()  # as Workbook.save does
-    wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
-    with replacing(out) as part:  # an OSError names ``out``, not the temporary file
-        archive = None
-        try:
-            # inside the try: a folder that cannot be written fails here, and the write-only
-            # sheets' row streams still need closing
-            archive = ZipFile(part, "w", ZIP_DEFLATED, allowZip64=True)
-            ExcelWriter(wb, archive).save()
-        except BaseException:
-            _discard(wb, archive)
-            raise
-
-
-def _discard(wb: Workbook, archive: ZipFile | None) -> None:
-    """Close what a failed save left open; their own errors repeat the one being raised."""
-    for ws in wb.worksheets:
-        rows, writer = getattr(ws, "_rows", None), getattr(ws, "_writer", None)
-        for close in (getattr(rows, "close", None), getattr(writer, "close", None)):
-            with contextlib.suppress(Exception):
-                if close:
-                    close()
-        if writer is not None and getattr(writer, "out", None):
-            with contextlib.suppress(Exception):
-                writer.cleanup()
-        if rows is not None:
-            ws._rows = None
-    if archive is not None:
-        with contextlib.suppress(Exception):
-            archive.close()
-
-
 PAYMENT_HEADERS = ("序号", "村(社区)", "组", "姓名", "身份证号码", "开户银行", "银行账号",
                    "保障类别", "保障人数", "金额(元)")  # fmt: skip
 
@@ -206,7 +88,7 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
     done = 0
     for cat, items in by_cat.items():
         name = known.get(cat, {}).get("name", cat)
-        w = _SheetWriter(wb, name, PAYMENT_HEADERS, text_cols=(4, 6), money_cols=(9,),
+        w = SheetWriter(wb, name, PAYMENT_HEADERS, text_cols=(4, 6), money_cols=(9,),
                          heading=f"{township}{month.year}年{month.month}月{name}补贴发放清册",
                          widths={1: 12, 3: 10, 4: 22, 5: 14, 6: 24, 9: 12})  # fmt: skip
         cat_fen = cat_persons = 0
@@ -246,7 +128,7 @@ def export_rows(out: str | Path, headers: Sequence[str], rows: Iterable[Sequence
     width in characters, for the columns Excel's default width would cut.
     """
     wb = Workbook(write_only=True)
-    w = _SheetWriter(wb, title, headers, text_cols, money_cols, heading, widths)
+    w = SheetWriter(wb, title, headers, text_cols, money_cols, heading, widths)
     n = 0
     for n, r in enumerate(rows, 1):
         w.row(r)
@@ -279,7 +161,7 @@ def export_registry(
         where += " AND h.village = ?"
         params.append(village)
     wb = Workbook(write_only=True)
-    hw = _SheetWriter(wb, "家庭花名册", HOUSEHOLD_HEADERS, text_cols=(4, 6, 8),
+    hw = SheetWriter(wb, "家庭花名册", HOUSEHOLD_HEADERS, text_cols=(4, 6, 8),
                       widths={4: 22, 8: 24})  # fmt: skip
     n_h = 0
     for r in store.conn.execute(
@@ -288,7 +170,7 @@ def export_registry(
         f"WHERE {where} ORDER BY h.village, h.village_group, h.id", params):  # fmt: skip
         hw.row((*r[:10], "城市" if r[10] == "urban" else "农村"))
         n_h += 1
-    mw = _SheetWriter(wb, "成员花名册", MEMBER_HEADERS, text_cols=(6,), widths={6: 22})
+    mw = SheetWriter(wb, "成员花名册", MEMBER_HEADERS, text_cols=(6,), widths={6: 22})
     n_m = 0
     for r in store.conn.execute(
         "SELECT h.id, h.village, h.village_group, h.head_name, m.name, m.relation, "

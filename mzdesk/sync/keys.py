@@ -44,7 +44,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from ..models import auth
 from ..models.errors import MzError
 from ..models.site import Site, require_site
 from ..models.store import Store, now_iso
@@ -208,7 +207,8 @@ def _current_logins(body: dict, stamps: dict[str, str]) -> dict:
 
 def prune_logins(store: Store) -> int:
     """Drop the key file's login seals whose account changed password or was locked (or is
-    gone); returns how many.  Runs after every such change (``auth.credentials_changed``)."""
+    gone); returns how many.  Runs after every such change (``auth.credentials_changed``,
+    registered at start by ``mzdesk.hooks``)."""
     try:
         path = key_file(store)
     except KeyError_:
@@ -222,9 +222,6 @@ def prune_logins(store: Store) -> int:
         body["logins"] = keep
         _write_private(path, body)
     return dropped
-
-
-auth.credentials_changed.append(prune_logins)
 
 
 def _unlock_by_login(store: Store, body: dict) -> dict | None:

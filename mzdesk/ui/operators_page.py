@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from ..models import auth
 from ..models.store import Store
-from ..sync import keys  # noqa: F401 - registers the hook that drops the login's key seals
 from . import ops
 
 
