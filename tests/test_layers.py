@@ -148,8 +148,6 @@ ALLOWED: dict[str, set[str]] = {
 # module that defines the helper, so that splitting the importing module keeps it listed;
 # an entry no longer used fails the test below and must be deleted.
 PRIVATE_IMPORTS_TO_REMOVE: set[tuple[str, str]] = {
-    ("mzdesk.models.registry", "_insert_sql"),  # roster/importer.py (issue 19: importer split)
-    ("mzdesk.models.registry", "_member_row"),  # roster/importer.py (issue 19: importer split)
     ("mzdesk.sync.batch", "_lines"),  # sync/exchange.py, sync/staging.py
     ("mzdesk.sync.batch", "_INVALID"),  # sync/staging.py
     ("mzdesk.sync.batch", "_UNREADABLE"),  # sync/staging.py
