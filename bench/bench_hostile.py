@@ -121,7 +121,7 @@ def main() -> None:
                     sys.executable,
                     "-c",
                     "import mzdesk.cli, mzdesk.roster.importer,"
-                    " mzdesk.sync.exchange, python_calamine, pyrage",
+                    " mzdesk.sync.apply, python_calamine, pyrage",
                 ],
                 root=root,
             )

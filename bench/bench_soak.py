@@ -98,7 +98,7 @@ def setup(work: Path, batches: int = 6) -> tuple[Path, list[tuple[Path, list[str
     from mzdesk.models.demo import generate_demo
     from mzdesk.models.registry import Registry
     from mzdesk.models.site import init_site
-    from mzdesk.sync.exchange import export_batch
+    from mzdesk.sync.export import export_batch
     from mzdesk.sync.keys import init_keys, trust
 
     db = work / "mz.sqlite"

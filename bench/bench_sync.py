@@ -33,8 +33,9 @@ from mzdesk.models.demo import generate_demo
 from mzdesk.models.site import init_site
 from mzdesk.models.store import Store
 from mzdesk.sync import batch as batch_mod
+from mzdesk.sync.apply import import_batch
 from mzdesk.sync.changelog import SYNCED_TABLES
-from mzdesk.sync.exchange import export_batch, import_batch
+from mzdesk.sync.export import export_batch
 from mzdesk.sync.keys import init_keys, load_keys, trust
 
 

@@ -28,8 +28,8 @@ def sync() -> None:
 @click.option("--resend", type=RECORD_ID, default=None, help="重发第N批 / write batch N again")
 def sync_export(db_path, passphrase, to, out, full, resend):
     """Write the next batch for site TO (changes since the last batch, or --full)."""
-    from ..sync.exchange import export_batch
-    from ..sync.exchange import resend as do_resend
+    from ..sync.export import export_batch
+    from ..sync.export import resend as do_resend
     from ..sync.keys import load_keys
 
     store = open_store(db_path)
@@ -50,8 +50,8 @@ def sync_export(db_path, passphrase, to, out, full, resend):
 @click.option("--json", "as_json", is_flag=True, help="JSON report")
 def sync_import(db_path, passphrase, batch_file, as_json):
     """Verify and apply a batch file; report new/updated/unchanged/conflicts per table."""
+    from ..sync.apply import import_batch
     from ..sync.batch import read_batch_file
-    from ..sync.exchange import import_batch
     from ..sync.keys import load_keys
 
     store = open_store(db_path)
@@ -88,7 +88,7 @@ def sync_conflicts(db_path, as_json):
     """Open conflicts, each with both versions side by side (ID numbers masked).
 
     Decide one with ``mzdesk sync resolve ID``; the sync page shows the same list."""
-    from ..sync.exchange import conflict_sides, conflict_title, open_conflicts
+    from ..sync.conflicts import conflict_sides, conflict_title, open_conflicts
 
     store = open_store(db_path)
     found = [
@@ -135,7 +135,7 @@ def sync_resolve(db_path, conflict_id, keep, fields):
     """Decide an open conflict (see ``mzdesk sync conflicts``); the decision travels with the
     next batch.  Conflicts are decided at the higher site (township over field laptop,
     county over township)."""
-    from ..sync.exchange import resolve_conflict
+    from ..sync.conflicts import resolve_conflict
 
     if bool(keep) == bool(fields):
         raise click.UsageError("请给出 --keep 或 --field 之一 / give --keep or --field")
@@ -154,7 +154,8 @@ def sync_resolve(db_path, conflict_id, keep, fields):
 @click.option("--json", "as_json", is_flag=True, help="JSON output")
 def sync_status(db_path, as_json):
     """Batches in and out, pending acknowledgements, held batches, open conflicts."""
-    from ..sync.exchange import held_batches, history, open_conflicts, pending_acks
+    from ..sync.conflicts import open_conflicts
+    from ..sync.history import held_batches, history, pending_acks
 
     store = open_store(db_path)
     data = {"history": history(store), "pending_acks": pending_acks(store),

@@ -137,7 +137,7 @@ def insert_many(
     All or nothing: on an error no row and no trigger effect is left behind.
 
     ``audit_new``: the rows' content is kept elsewhere, verbatim and sealed (a sync
-    batch, see mzdesk.sync.exchange); each row's audit entry then names that source
+    batch, see mzdesk.sync.applier); each row's audit entry then names that source
     (this text as its ``new``) instead of repeating the row as a JSON snapshot.  Only
     where the audit trigger is replayed; should it fire per row, it writes its snapshot.
 

@@ -213,7 +213,7 @@ def decrypt(data: bytes, keys: SiteKeys) -> bytes:
         raise _refuse("damaged", f"批次文件已损坏或被截断，无法解密（{exc}）") from None
 
 
-def _lines(data: bytes) -> list[bytes]:
+def split_lines(data: bytes) -> list[bytes]:
     """The lines of a JSON Lines file, split on ``\\n`` only: JSON escapes every control
     character inside strings, but not U+2028, U+2029 or U+0085, which ``str.splitlines``
     would also split on (text pasted from a word processor carries them)."""
@@ -227,7 +227,7 @@ _ROW_KEY = b', "row": '
 
 def _parse_records(name: str, data: bytes, text_rule: bool = True) -> list[Record]:
     """Parse one ``records/<table>.jsonl``; ValueError (naming the line) on a bad record."""
-    return parse_lines(name, _lines(data), text_rule=text_rule)
+    return parse_lines(name, split_lines(data), text_rule=text_rule)
 
 
 def text_rule_applies(manifest: dict) -> bool:
@@ -608,7 +608,7 @@ def read_records(data: bytes, keys: SiteKeys) -> dict[str, dict[str, dict]]:
         if name.startswith("records/") and name.endswith(".jsonl"):
             table = name.removeprefix("records/").removesuffix(".jsonl")
             rows = out.setdefault(table, {})
-            for line in _lines(z.read(name)):
+            for line in split_lines(z.read(name)):
                 d = orjson.loads(line)
                 if d.get("op") == "upsert":
                     rows[d["uid"]] = d["row"]

@@ -1,7 +1,7 @@
 """This site's records as batch content: the uid <-> id maps, each record's content
 JSON as :mod:`changelog` defines it, its household, and the hashes a peer is known
 to have (``sync_base``) or about to get (``sync_pending``).  Used by the export and
-import (:mod:`exchange`) and by withdrawal (:mod:`scope`)."""
+import (:mod:`export`, :mod:`apply`) and by withdrawal (:mod:`scope`)."""
 
 from __future__ import annotations
 

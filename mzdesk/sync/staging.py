@@ -39,12 +39,12 @@ from .batch import (
     _INVALID,
     _UNREADABLE,
     BatchRefused,
-    _lines,
     bad_value,
     parse_lines,
     read_member,
     refusal,
     sha256,
+    split_lines,
     tampered,
 )
 from .changelog import BadValue, TableCodec, canonical, content_hash
@@ -167,7 +167,7 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
                 data = read_member(z, name)
                 if sha256(data) != digest:
                     raise tampered(name)
-                lines = _lines(data)
+                lines = split_lines(data)
                 del data
             except BatchRefused as exc:
                 conn.send(("refused", exc.code, exc.message))

@@ -39,9 +39,13 @@ from PySide6.QtWidgets import (
 from ..models.errors import MzError
 from ..models.site import ROLES
 from ..models.store import Store
-from ..sync import exchange
+from ..sync import conflicts
 from ..sync import keys as keymod
 from ..sync import scope as scoping
+from ..sync.apply import import_batch
+from ..sync.export import ExportResult, export_batch
+from ..sync.history import held_batches, history, pending_acks
+from ..sync.report import ImportReport
 from . import ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
@@ -74,7 +78,7 @@ class SyncPage(QWidget):
         self.store = store
         self._keys: keymod.SiteKeys | None = None
         self._task = None
-        self.last_report: exchange.ImportReport | None = None
+        self.last_report: ImportReport | None = None
         self.last_error: str = ""
         self.tabs = QTabWidget()
         self.tabs.addTab(self._exchange_tab(), "导出/导入")
@@ -272,7 +276,7 @@ class SyncPage(QWidget):
         self.trusted.resizeColumnsToContents()  # fingerprints are read out whole
 
     def _fill_history(self) -> None:
-        hist = exchange.history(self.store)
+        hist = history(self.store)
         self.history.setRowCount(len(hist))
         for i, b in enumerate(hist):
             counts = sum(json.loads(b["counts"]).values())
@@ -281,7 +285,7 @@ class SyncPage(QWidget):
                     b["processed_at"], str(counts), ack)  # fmt: skip
             for j, v in enumerate(vals):
                 self.history.setItem(i, j, QTableWidgetItem(v))
-        pend, held = exchange.pending_acks(self.store), exchange.held_batches(self.store)
+        pend, held = pending_acks(self.store), held_batches(self.store)
         names = ", ".join("{}#{}".format(p["peer"], p["seq"]) for p in pend)
         self.pending_label.setText(
             f"待对方确认：{len(pend)} 批" + (f"（{names}）" if pend else "")
@@ -333,11 +337,11 @@ class SyncPage(QWidget):
         keys, full = self.keys(), self.full.isChecked()
 
         def job(store, progress, cancel):
-            return exchange.export_batch(
+            return export_batch(
                 store, keys, to, path, full=full, progress=progress, cancel=cancel
             )
 
-        def done(res: exchange.ExportResult) -> None:
+        def done(res: ExportResult) -> None:
             self.report.setPlainText(
                 f"已写出发给 {res.peer} 的第 {res.sequence} 批：{res.path}\n{res.summary()}"
             )
@@ -353,9 +357,9 @@ class SyncPage(QWidget):
         name = Path(path).name
 
         def job(store, progress, cancel):
-            return exchange.import_batch(store, keys, data, name, progress=progress, cancel=cancel)
+            return import_batch(store, keys, data, name, progress=progress, cancel=cancel)
 
-        def done(report: exchange.ImportReport) -> None:
+        def done(report: ImportReport) -> None:
             self.last_report = report
             self.report.setPlainText(report.text())
             self.refresh()
@@ -370,7 +374,7 @@ class SyncPage(QWidget):
         if item is None:
             return
         cid = item.data(Qt.ItemDataRole.UserRole)
-        if ops.run(self, lambda: exchange.resolve_conflict(self.store, cid, choice),
+        if ops.run(self, lambda: conflicts.resolve_conflict(self.store, cid, choice),
                    on_error=self._refused):  # fmt: skip
             self.refresh()
             self.changed.emit()
@@ -409,8 +413,8 @@ class SyncPage(QWidget):
     def _fill_conflicts(self) -> None:
         self.conflict_list.clear()
         self._conflicts: dict[int, dict] = {}
-        for c in exchange.open_conflicts(self.store):
-            item = QListWidgetItem(exchange.conflict_title(c))
+        for c in conflicts.open_conflicts(self.store):
+            item = QListWidgetItem(conflicts.conflict_title(c))
             # the id only: the conflict itself stays a Python dict (no QVariant round trip)
             item.setData(Qt.ItemDataRole.UserRole, c["id"])
             self._conflicts[c["id"]] = c
@@ -429,7 +433,7 @@ class SyncPage(QWidget):
             return
         c = self._conflicts[item.data(Qt.ItemDataRole.UserRole)]
         self.conflict_note.setText(f"来自站点 {c['peer']} 第 {c['batch_seq']} 批：{c['note']}")
-        sides = exchange.conflict_sides(c)  # IDs masked: the page may be on a shared screen
+        sides = conflicts.conflict_sides(c)  # IDs masked: the page may be on a shared screen
         self.sides.setRowCount(len(sides))
         for i, (*cells, clash) in enumerate(sides):
             for j, v in enumerate(cells):

@@ -361,7 +361,7 @@ def test_a_batch_line_with_a_forbidden_character_is_refused_whole(pair, monkeypa
     monkeypatch.setattr(staging, "STAGE_MIN", 0 if staged else 10**9)
     t, c = pair
     _dirty_member(t)
-    monkeypatch.setattr("mzdesk.sync.exchange.check_outgoing", lambda *a: None)
+    monkeypatch.setattr("mzdesk.sync.export.check_outgoing", lambda *a: None)
     batch = t.export(c)
     before = content(c.store)
     with pytest.raises(BatchRefused) as exc:
@@ -386,7 +386,7 @@ def test_an_older_senders_text_is_taken_as_sent_and_still_exports(pair, monkeypa
     t, c = pair
     member = _dirty_member(t)
     with monkeypatch.context() as m:
-        m.setattr("mzdesk.sync.exchange.check_outgoing", lambda *a: None)
+        m.setattr("mzdesk.sync.export.check_outgoing", lambda *a: None)
         m.setattr(Store, "schema_version", property(lambda s: TEXT_RULE_VERSION - 1))
         batch = t.export(c)
     c.import_(batch)

@@ -16,8 +16,10 @@ from pathlib import Path
 from mzdesk.models.site import init_site
 from mzdesk.models.store import Store
 from mzdesk.sync import changelog
-from mzdesk.sync.exchange import ImportReport, export_batch, import_batch
+from mzdesk.sync.apply import import_batch
+from mzdesk.sync.export import export_batch
 from mzdesk.sync.keys import SiteKeys, init_keys, trust
+from mzdesk.sync.report import ImportReport
 
 
 @dataclass

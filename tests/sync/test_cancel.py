@@ -9,7 +9,9 @@ import pytest
 
 from mzdesk.models.errors import MzError
 from mzdesk.models.registry import Cancelled
-from mzdesk.sync.exchange import PARSED, PROGRESS, export_batch, import_batch
+from mzdesk.sync.apply import import_batch
+from mzdesk.sync.common import PARSED, PROGRESS
+from mzdesk.sync.export import export_batch
 from mzdesk.sync.local import FETCH
 
 from .sites import content, fingerprint, township_county

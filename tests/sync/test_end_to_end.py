@@ -15,7 +15,9 @@ import pytest
 from mzdesk.models.demo import generate_demo
 from mzdesk.models.errors import MzError
 from mzdesk.sync.batch import BatchRefused
-from mzdesk.sync.exchange import open_conflicts, pending_acks, resend, resolve_conflict
+from mzdesk.sync.conflicts import open_conflicts, resolve_conflict
+from mzdesk.sync.export import resend
+from mzdesk.sync.history import pending_acks
 
 from .sites import content, edit, fingerprint, link, make_site
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mzdesk.sync.apply import import_batch
 from mzdesk.sync.batch import BatchRefused
-from mzdesk.sync.exchange import import_batch
 
 from .sites import township_county
 

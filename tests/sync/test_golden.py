@@ -40,7 +40,7 @@ def test_golden_batches_still_import(tmp_path, version):
     )
     keys = load_keys(store)
     expected = json.loads((version / "expected.json").read_text(encoding="utf-8"))
-    from mzdesk.sync.exchange import import_batch
+    from mzdesk.sync.apply import import_batch
 
     batches = sorted(version.glob("batch-*.age"), key=lambda p: int(p.stem.split("-")[1]))
     for path, want in zip(batches, expected["reports"], strict=True):

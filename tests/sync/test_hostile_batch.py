@@ -16,8 +16,8 @@ import pyrage
 import pytest
 
 from mzdesk.sync import batch as batch_mod
+from mzdesk.sync.apply import import_batch
 from mzdesk.sync.batch import BatchRefused
-from mzdesk.sync.exchange import import_batch
 from tests.measure import PEAK_LIMIT_MB, dump_hash, mzdesk
 
 from .sites import fingerprint, township_county

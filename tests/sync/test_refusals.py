@@ -27,7 +27,7 @@ def pair(tmp_path):
 def refused(site, data: bytes, code: str) -> str:
     before = fingerprint(site.store)
     with pytest.raises(BatchRefused) as e:
-        from mzdesk.sync.exchange import import_batch
+        from mzdesk.sync.apply import import_batch
 
         import_batch(site.store, site.keys, data)
     assert e.value.code == code, e.value.message
@@ -202,11 +202,11 @@ def test_a_signed_batch_with_a_bad_record_names_file_and_line(pair, monkeypatch)
 def test_a_malformed_held_list_in_a_signed_manifest_is_refused(pair, monkeypatch):
     """ack.held decides which records are common ground: a sender whose software wrote it
     wrong (signed, so no forgery) gets its batch refused whole, not half understood."""
-    from mzdesk.sync import exchange
+    from mzdesk.sync import export
 
     t, c = pair
     c.import_(t.export(c))
-    monkeypatch.setattr(exchange, "_ack", lambda *a: {"sequence": 1, "sha256": "", "held": [1]})
+    monkeypatch.setattr(export, "_ack", lambda *a: {"sequence": 1, "sha256": "", "held": [1]})
     data = c.export(t).read_bytes()
     monkeypatch.undo()
     assert "ack.held" in refused(t, data, "not_a_batch")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from mzdesk.models.registry import Cancelled
+from mzdesk.sync import apply, export, staging
 from mzdesk.sync import batch as batch_mod
-from mzdesk.sync import exchange, staging
+from mzdesk.sync.apply import import_batch
 from mzdesk.sync.batch import BatchRefused
-from mzdesk.sync.exchange import import_batch
 
 from .sites import content, edit, fingerprint, link, make_site
 
@@ -268,7 +268,7 @@ def test_small_batches_and_encrypted_databases_are_read_in_process(pair, monkeyp
     t, c = pair
     calls = []
     monkeypatch.setattr(staging, "Reader", lambda *a, **k: calls.append(a))
-    monkeypatch.setattr(exchange, "_can_stage", lambda store: False)
+    monkeypatch.setattr(apply, "_can_stage", lambda store: False)
     monkeypatch.setattr(staging, "STAGE_MIN", 0)
     assert import_batch(c.store, c.keys, t.export(c, full=True).read_bytes()).totals().new
     assert calls == []
@@ -279,18 +279,18 @@ def test_counts_the_manifest_understates_change_nothing_but_the_bar_stays_in_ran
 ):
     """The signed counts only choose the path and scale the bar; the records are what the
     files hold.  A sender whose counts are too low still has every record applied."""
-    from mzdesk.sync.exchange import PROGRESS
+    from mzdesk.sync.common import PROGRESS
 
     t, c = pair
-    real = exchange._collect
+    real = export._collect
 
     def low(*a, **k):
         counts, bases = real(*a, **k)
         return {k: n // 3 for k, n in counts.items()}, bases
 
-    monkeypatch.setattr(exchange, "_collect", low)
+    monkeypatch.setattr(export, "_collect", low)
     data = t.export(c, full=True).read_bytes()
-    monkeypatch.setattr(exchange, "_collect", real)
+    monkeypatch.setattr(export, "_collect", real)
     seen = []
     rep = import_batch(c.store, c.keys, data, progress=lambda d, n: seen.append((d, n)))
     assert all(0 <= d <= n == PROGRESS for d, n in seen)

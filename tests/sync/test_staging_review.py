@@ -10,10 +10,12 @@ import json
 import pytest
 
 from mzdesk.models.registry import Cancelled
+from mzdesk.sync import applier, staging
 from mzdesk.sync import batch as batch_mod
-from mzdesk.sync import exchange, staging
-from mzdesk.sync.batch import BatchWriter, record_line
-from mzdesk.sync.exchange import import_batch
+from mzdesk.sync.apply import import_batch
+from mzdesk.sync.batch import BatchRefused, BatchWriter, record_line
+from mzdesk.sync.common import PROGRESS, noop_step
+from mzdesk.sync.history import held_batches
 
 from .sites import content, fingerprint, township_county
 from .test_staging import clone, report, state
@@ -158,7 +160,7 @@ def test_who_keeps_an_id_number_claimed_three_times_does_not_depend_on_chunks(wo
 def test_the_rest_merge_reports_progress_and_can_be_cancelled(world, monkeypatch):
     """A full re-send: every record is here already, so staged every line goes to the
     ordinary merge after the table's chunks.  In-process the merge calls step() (progress
-    and the cancel check) as it goes; staged ``_Applier.staged`` calls ``self.table(t, recs)``
+    and the cancel check) as it goes; staged ``Applier.staged`` calls ``self.table(t, recs)``
     without its step: no progress and no cancel check during the whole merge."""
     t, a, b = world
     first = t.export(a, full=True).read_bytes()
@@ -166,11 +168,11 @@ def test_the_rest_merge_reports_progress_and_can_be_cancelled(world, monkeypatch
         set_mode(monkeypatch, False)
         import_batch(s.store, s.keys, first)
     data = t.export(a, full=True).read_bytes()
-    real = exchange._Applier.table
+    real = applier.Applier.table
     inside: list[str] = []
     polls: dict[str, int] = {}
 
-    def spy(self, tbl, recs, step=exchange._noop_step):
+    def spy(self, tbl, recs, step=noop_step):
         inside.append(tbl)
         try:
             return real(self, tbl, recs, step)
@@ -182,7 +184,7 @@ def test_the_rest_merge_reports_progress_and_can_be_cancelled(world, monkeypatch
             polls[inside[-1]] = polls.get(inside[-1], 0) + 1
         return False
 
-    monkeypatch.setattr(exchange._Applier, "table", spy)
+    monkeypatch.setattr(applier.Applier, "table", spy)
     seen = {}
     for site, staged in ((a, False), (b, True)):
         polls.clear()
@@ -218,7 +220,7 @@ def test_counts_that_lie_give_the_same_result_and_a_sane_progress_bar(world, mon
     assert rb == ra
     assert state(b) == state(a)
     values = [d for d, _n in seen]
-    assert max(values) <= exchange.PROGRESS, max(values)
+    assert max(values) <= PROGRESS, max(values)
     assert values == sorted(values), "progress went backwards"
 
 
@@ -249,9 +251,9 @@ def test_a_tampered_batch_after_a_gap_is_refused_not_held(world, monkeypatch):
     codes = {}
     for site, staged in ((a, False), (b, True)):
         set_mode(monkeypatch, staged)
-        with pytest.raises(exchange.BatchRefused) as e:
+        with pytest.raises(BatchRefused) as e:
             import_batch(site.store, site.keys, bad)
-        codes[staged] = (e.value.code, exchange.held_batches(site.store))
+        codes[staged] = (e.value.code, held_batches(site.store))
     assert codes[True] == codes[False] == ("bad_signature", [])
 
 
@@ -441,7 +443,7 @@ def test_a_held_batch_applied_when_the_gap_fills_applies_alike(world, monkeypatc
     second = t.export(a).read_bytes()
     for site, staged in ((a, False), (b, True)):
         set_mode(monkeypatch, staged, 7)
-        with pytest.raises(exchange.BatchRefused):
+        with pytest.raises(BatchRefused):
             import_batch(site.store, site.keys, second)
     ra = outcome(monkeypatch, a, first, staged=False)
     rb = outcome(monkeypatch, b, first, staged=True, chunk=7)
@@ -456,7 +458,7 @@ def test_a_held_batch_applied_when_the_gap_fills_applies_alike(world, monkeypatc
 
 def test_an_empty_records_file_reports_alike(world, monkeypatch):
     """records/enrolment_events.jsonl present but empty (counts 0): in-process the table is
-    skipped (``if not recs``); staged ``_Applier.staged`` adds a zero line to the report."""
+    skipped (``if not recs``); staged ``Applier.staged`` adds a zero line to the report."""
     t, a, b = world
 
     def empty(table, ls):

@@ -4,7 +4,7 @@ side and resolves it, and a refused batch leaves a message and no change."""
 from __future__ import annotations
 
 from mzdesk.models.demo import generate_demo
-from mzdesk.sync.exchange import pending_acks
+from mzdesk.sync.history import pending_acks
 from mzdesk.sync.keys import PublicKey
 from mzdesk.ui.sync_page import SyncPage
 from tests.sync.sites import edit, fingerprint, link, make_site
