@@ -123,7 +123,7 @@ def _encrypted(tmp: Path) -> str:
         pass
     else:
         raise AssertionError("a wrong passphrase opened the database")
-    version = cipher._dbapi().connect(":memory:").execute("PRAGMA cipher_version").fetchone()[0]
+    version = cipher.cipher_version()
     return f"SQLCipher {version}: 文件与备份中无姓名/身份证号，错误密码被拒绝"
 
 

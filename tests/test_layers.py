@@ -147,12 +147,7 @@ ALLOWED: dict[str, set[str]] = {
 # moves to where it is used, or its caller goes through a public function).  Keyed by the
 # module that defines the helper, so that splitting the importing module keeps it listed;
 # an entry no longer used fails the test below and must be deleted.
-PRIVATE_IMPORTS_TO_REMOVE: set[tuple[str, str]] = {
-    ("mzdesk.sync.batch", "_lines"),  # sync/exchange.py, sync/staging.py
-    ("mzdesk.sync.batch", "_INVALID"),  # sync/staging.py
-    ("mzdesk.sync.batch", "_UNREADABLE"),  # sync/staging.py
-    ("mzdesk.models.cipher", "_dbapi"),  # selftest.py (attribute of the imported module)
-}
+PRIVATE_IMPORTS_TO_REMOVE: set[tuple[str, str]] = set()
 
 
 def _is_module(dotted: str) -> bool:

@@ -30,6 +30,15 @@ from .errors import StoreError
 ENV_KEY = "MZDESK_DB_KEY"
 
 
+def cipher_version() -> str:
+    """The SQLCipher library's version (the frozen build's self-test shows it)."""
+    conn = _dbapi().connect(":memory:")
+    try:
+        return conn.execute("PRAGMA cipher_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def _dbapi():
     global _ERRORS
     try:

@@ -368,10 +368,10 @@ def _valid(uid, op, row, meta) -> bool:
 
 # what reading a damaged or malformed batch raises: unreadable content, or content not shaped
 # like a batch (a record's ValueError names its file and line)
-_UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,
+UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,
                orjson.JSONDecodeError, UnicodeDecodeError, NotImplementedError,
                RecursionError)  # fmt: skip
-_INVALID = (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError)
+INVALID = (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError)
 
 
 def tampered(name: str) -> BatchRefused:
@@ -386,11 +386,11 @@ def bad_value(name: str, exc: Exception) -> BatchRefused:
 
 def refusal(exc: Exception) -> BatchRefused:
     """The ``not_a_batch`` refusal for an error raised while reading a batch's content (one of
-    ``_UNREADABLE`` or ``_INVALID``): by :func:`open_batch`, and by the worker process that
+    ``UNREADABLE`` or ``INVALID``): by :func:`open_batch`, and by the worker process that
     reads a large batch's records (mzdesk.sync.staging)."""
     if isinstance(exc, DirtyText):
         return _refuse("dirty_text", str(exc))
-    if isinstance(exc, _UNREADABLE):
+    if isinstance(exc, UNREADABLE):
         return _refuse("not_a_batch", f"不是同步批次文件（内容无法读取: {exc}）")
     return _refuse("not_a_batch", f"不是有效的同步批次（{type(exc).__name__}: {exc}）")
 
@@ -591,7 +591,7 @@ def open_batch(data: bytes, keys: SiteKeys, trusted, own_code: str, schema_versi
                 step(done, total)
     except BatchRefused:
         raise
-    except _UNREADABLE + _INVALID as exc:
+    except UNREADABLE + INVALID as exc:
         raise refusal(exc) from None
     return Batch(manifest, records, sha256(data))
 

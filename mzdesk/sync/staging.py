@@ -36,8 +36,8 @@ from dataclasses import dataclass
 
 from ..models.errors import MzError
 from .batch import (
-    _INVALID,
-    _UNREADABLE,
+    INVALID,
+    UNREADABLE,
     BatchRefused,
     bad_value,
     parse_lines,
@@ -172,14 +172,14 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
             except BatchRefused as exc:
                 conn.send(("refused", exc.code, exc.message))
                 return
-            except _UNREADABLE + _INVALID as exc:
+            except UNREADABLE + INVALID as exc:
                 refused = refusal(exc)
                 conn.send(("refused", refused.code, refused.message))
                 return
             for at in range(0, len(lines), chunk):
                 try:
                     recs = parse_lines(name, lines[at : at + chunk], at + 1, seen, text_rule)
-                except _UNREADABLE + _INVALID as exc:
+                except UNREADABLE + INVALID as exc:
                     refused = refusal(exc)
                     conn.send(("refused", refused.code, refused.message))
                     return
