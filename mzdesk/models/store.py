@@ -20,8 +20,9 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeGuard
 
-from .errors import StoreError, translate_sqlite_error
+from .errors import MzError, StoreError, translate_sqlite_error
 from .files import os_reason
 from .migrations import MIGRATIONS, register_functions
 
@@ -120,7 +121,7 @@ def require_writable(path: str | Path) -> None:
 BUSY_MESSAGE = "数据库正被另一程序使用，请稍后再试"
 
 
-def store_error(exc: sqlite3.Error, path: str | Path) -> StoreError | None:
+def store_error(exc: sqlite3.Error, path: str | Path) -> MzError | None:
     """The clear error for a SQLite failure the user can meet, or None (a bug: re-raise).
 
     * busy/locked (another program holds the write lock longer than ``busy_timeout``):
@@ -164,7 +165,7 @@ def clear_errors(path: str | Path) -> Iterator[None]:
         raise clear from exc
 
 
-def _mappable(exc: BaseException) -> bool:
+def _mappable(exc: BaseException) -> TypeGuard[sqlite3.DatabaseError]:
     """A SQLite error that :func:`store_error` may turn into a clear one (an
     IntegrityError raised inside a transaction is the caller's business)."""
     return isinstance(exc, sqlite3.DatabaseError) and not isinstance(

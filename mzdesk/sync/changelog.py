@@ -255,6 +255,7 @@ class TableCodec:
                 if v is None:
                     continue
                 if kind == 1:
+                    assert id_of is not None and parent is not None  # kind 1: not a blob fix
                     v = id_of[parent].get(v)
                     if v is None:
                         return None
@@ -373,7 +374,8 @@ def _json_args(codec: TableCodec, household: tuple[str, str | None] | None):
     """(meta, content) ``json_object`` argument lists, the household id expression and the
     joins they need (one LEFT JOIN on the primary key per parent: cheaper than a correlated
     subquery per row, and NULL alike when the reference is NULL or dangling)."""
-    args, joins = [], []
+    args: list[str] = []
+    joins: list[str] = []
     for c, w, kind in sorted(codec._plan, key=lambda p: p[1]):
         if kind == 1:
             j = f"j{len(joins)}"
