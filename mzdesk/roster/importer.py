@@ -49,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeGuard
 
 from ..models.bulk import insert_many
 from ..models.dates import check_date
@@ -271,7 +272,7 @@ def _text(v: object) -> str:
     return clean(str(v), multiline=True)  # models/text.py: no "_x001B_" control characters
 
 
-def _is_number(v: object) -> bool:
+def _is_number(v: object) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -371,6 +372,7 @@ class _SheetReader:
                 out.append(current)
             else:
                 key = tuple(k or v for k, v in zip(key, own_key, strict=True))
+            assert current is not None  # new when there is none
             self.add_member(current, r, row, head=False)
         for fh in out:
             self.finish_household(fh)
@@ -406,7 +408,8 @@ class _SheetReader:
         if not _blank(cls_cell):
             cls, ok = normalise_class(cls_cell, fh.category, self.cats)
             fh.cls = cls
-            if not ok:
+            if not ok:  # only against a known category's classes
+                assert fh.category is not None
                 allowed = "、".join(self.cats[fh.category]["classes"])
                 self.problem(r, "class", cls_cell, "unknown_category",
                              f"无法识别的保障类别/档次“{_text(cls_cell)}”（应为{allowed}）")  # fmt: skip
@@ -649,6 +652,7 @@ def _match_by_name(store: Store, plan: RosterPlan, lay: Layout, fh: FileHousehol
     second household would be paid twice.
     """
     head = fh.household.head
+    assert head is not None  # the caller skips a household without a head
     rows = store.conn.execute(
         "SELECT h.id, h.bank_account, COALESCE(m.id_number, m.id_raw), m.id_pending "
         "FROM households h JOIN members m ON m.household_id = h.id "
@@ -703,6 +707,7 @@ def _match_by_id(plan: RosterPlan, lay: Layout, fh: FileHousehold, hid: int, nam
     household for that number, never a silent move).  True once settled either way.
     """
     head = fh.household.head
+    assert head is not None  # the caller skips a household without a head
     if name == head.name:
         fh.match_id = hid
         return True
@@ -786,6 +791,7 @@ def _may_be_registered(plan: RosterPlan, lay: Layout, fh: FileHousehold,
     IDs may match, one of them 待核实): a blocking ``probable_duplicate``, since a second
     household for the same person would be paid twice."""
     head = fh.household.head
+    assert head is not None  # the caller skips a household without a head
     found = heads.find(head.id_number, head.id_pending)
     if not found:
         return
@@ -812,6 +818,7 @@ def _covered(fh: FileHousehold) -> int:
 
 def _compare(store: Store, fh: FileHousehold) -> str:
     """'unchanged' or 'update' for a household already in the database."""
+    assert fh.match_id is not None
     db = Registry(store).get(fh.match_id)
     h = fh.household
     for name in HOUSEHOLD_TEXT:
@@ -821,7 +828,7 @@ def _compare(store: Store, fh: FileHousehold) -> str:
     if _new_members(db, h):
         return "update"
     if fh.category and fh.monthly_fen is not None:
-        e = _enrolment_for(store, db.id, fh.category)
+        e = _enrolment_for(store, fh.match_id, fh.category)
         if e is None or (e["class"], e["covered"], e["monthly_fen"]) != (
             fh.cls,
             _covered(fh),
@@ -880,6 +887,7 @@ def apply(store: Store, plan: RosterPlan, month: dt.date | None = None,
             (batch_uid, Path(plan.path).name, plan.sha256, stamp["created_at"],
              stamp["updated_at"], stamp["created_by"], stamp["updated_by"]),
         ).lastrowid  # fmt: skip
+        assert batch_id is not None  # an INSERT's rowid
         log: list[tuple] = []
         _require_import(store)
         ids = _insert_households(store, [fh.household for fh in creates], progress, cancel)
@@ -937,8 +945,10 @@ def _insert_households(store: Store, households: list[Household], progress: Prog
 
 def _update_household(store: Store, registry: Registry, fh: FileHousehold, batch_id: int,
                       today: dt.date) -> list[tuple]:  # fmt: skip
+    assert fh.match_id is not None  # an update: matched to a registered household
     db = registry.get(fh.match_id)
     before = store.one("SELECT * FROM households WHERE id = ?", (db.id,))
+    assert before is not None
     changed = {n: getattr(fh.household, n) for n in HOUSEHOLD_TEXT
                if getattr(fh.household, n) and getattr(fh.household, n) != getattr(db, n)}  # fmt: skip
     added = _new_members(db, fh.household)
@@ -957,7 +967,9 @@ def _update_household(store: Store, registry: Registry, fh: FileHousehold, batch
         (*changed.values(), stamp["updated_at"], stamp["updated_by"], db.id),
     )
     keep = {k: before[k] for k in (*changed, "rev")}
-    log = [(batch_id, "households", db.id, "updated", json.dumps(keep, ensure_ascii=False))]
+    log: list[tuple] = [
+        (batch_id, "households", db.id, "updated", json.dumps(keep, ensure_ascii=False))
+    ]
     log += [(batch_id, "members", m.id, "created", None) for m in added]
     return log
 
@@ -967,6 +979,8 @@ def _enrol(store: Store, fh: FileHousehold, start: str, batch_uid: str, batch_id
            cats: dict[str, dict]) -> list[tuple]:  # fmt: skip
     """Record the household's enrolment: a new 在保 row (batched into ``new_rows``), or an
     update of the live one when re-importing changed figures."""
+    # the caller passes households with a category and an amount, each matched or created
+    assert fh.category and fh.monthly_fen is not None and fh.match_id is not None
     cat = cats.get(fh.category, {})
     member_id = fh.household.head.id if cat.get("unit") == "person" and fh.household.head else None
     covered = _covered(fh)

@@ -30,6 +30,7 @@ import hashlib
 import json
 import operator
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -363,7 +364,7 @@ UID_SQL = f"substr(value, {HASH_CHARS + 1})"
 HASH_SQL = f"substr(value, 1, {HASH_CHARS})"
 
 
-def packed_hashes(uids: list[str], hashes: list[str]) -> bytes:
+def packed_hashes(uids: Sequence[str], hashes: Sequence[str]) -> bytes:
     """``uids`` and their content hashes for ``json_each`` (see :data:`UID_SQL`), in order."""
     if any(len(h) != HASH_CHARS for h in hashes):
         raise ValueError("content hashes must be HASH_CHARS wide")

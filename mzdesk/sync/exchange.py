@@ -30,6 +30,7 @@ from functools import partial
 from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from ..models import audit
 from ..models.bulk import gc_paused, insert_many, insert_select
@@ -155,10 +156,12 @@ def _export(store: Store, keys: SiteKeys, own, peer, to: str, out: Path, part: P
     ``out`` is written to ``part``."""
     changelog.ensure_triggers(store.conn)
     state = store.one("SELECT * FROM sync_sites WHERE code = ?", (to,))
+    assert state is not None  # the peer is trusted: it has its row
     position = changelog.log_position(store.conn)
     scope = scoping.scope(store, own, peer)
     maps = Maps(store)
     tables = changelog.synced_tables(store.conn)
+    todo: dict[str, Any]  # table -> uids to send; None: every record
     if full:
         todo = {t: None for t in tables}
         total = sum(store.scalar(f"SELECT count(*) FROM {t}") for t in tables)
@@ -414,8 +417,8 @@ class ImportReport:
             lines.append(f"对方已撤回 {self.forgotten} 户（其所在村已不再分配给该终端）")
         if self.also_applied:
             lines.append(f"并已导入此前暂存的第 {', '.join(map(str, self.also_applied))} 批：")
-        for r in self.then:  # each with its own counts and warnings (重复享受 above all)
-            lines.extend(r.text().splitlines())
+        for later in self.then:  # each with its own counts and warnings (重复享受 above all)
+            lines.extend(later.text().splitlines())
         return "\n".join(lines)
 
 
@@ -455,6 +458,7 @@ def import_batch(
         batch = open_batch(data, keys, lambda c: get_trusted(store, c), own.code, len(MIGRATIONS),
                            parsed, staging.STAGE_MIN if _can_stage(store) else None)  # fmt: skip
     state = store.one("SELECT * FROM sync_sites WHERE code = ?", (batch.sender,))
+    assert state is not None  # open_batch checked that the sender is trusted
     seq, last = batch.sequence, state["last_in_seq"]
     if seq <= last:
         raise BatchRefused(
@@ -539,6 +543,7 @@ def _staged_reader(store: Store, batch: Batch) -> staging.Reader:
         cols = codec.insert_columns()
         keys = _unique_keys(store.conn, t, cols) or []
         plans[t] = staging.Plan.of(codec, [[cols[i] for i in at] for at, _where in keys])
+    assert batch.plain is not None  # open_batch keeps the zip of a batch it stages
     return staging.Reader(batch.plain, [(n, files[n]["sha256"]) for n in names], plans,
                           text_rule_applies(batch.manifest))  # fmt: skip
 
@@ -580,6 +585,7 @@ def _apply_in(store: Store, keys: SiteKeys, batch: Batch, data: bytes, file_name
             (peer, batch.sequence, batch.sha256, int(bool(m.get("full"))), m.get("created_at", ""),
              now_iso(), json.dumps(m.get("counts", {})), file_name),
         ).lastrowid  # fmt: skip
+        assert batch_id is not None  # an INSERT's rowid
         ack = batch.manifest.get("ack") or {}
         if ack.get("sequence"):
             cur = store.conn.execute(
@@ -664,6 +670,7 @@ class _Applier:
         self.now = now_iso()
         self.audit_source = audit.sync_source(self.peer, batch.sequence, batch.sha256)
         own, peer = require_site(store), get_trusted(store, self.peer)
+        assert peer is not None  # open_batch checked that the sender is trusted
         self.peer_is_higher = RANK.get(peer.key.role, 0) > RANK.get(own.role, 0)
         self.open_edits: dict[str, set[str]] = {}
         for t, uid in store.conn.execute(
@@ -729,6 +736,7 @@ class _Applier:
                     rep.unchanged += 1
                 continue
             incoming = rec.row
+            assert incoming is not None  # an upsert carries its row
             inc_hash = rec.hash or content_hash(canonical(incoming))
             if rec.uid not in local:
                 row = codec.insert_row(incoming, rec.meta, rec.uid, id_maps)
@@ -782,7 +790,9 @@ class _Applier:
                 self._conflict(t, rec, loc_json, "edit", clash, "双方都修改了同一字段")
                 rep.conflicts += 1
                 continue
-            merged = {k: (incoming[k] if k in incoming and incoming.get(k) != b.get(k) else loc.get(k))
+            # b None and no clash: the bodies agree key by key (.get), but then their hashes
+            # agreed above too unless a key is None on one side and absent on the other
+            merged = {k: (incoming[k] if k in incoming and incoming.get(k) != b.get(k) else loc.get(k))  # type: ignore[union-attr]
                       for k in set(loc) | set(incoming)}  # fmt: skip
             mvalues, _ = codec.decode(merged, id_maps)
             loc_updated = json.loads(loc_meta).get("updated_at") or ""
@@ -806,22 +816,22 @@ class _Applier:
             groups.setdefault(fast_cols, []).extend(fast)
         n = sum(len(rows) for rows in groups.values())
         at = 0
-        for cols, rows in groups.items():
+        for columns, rows in groups.items():
             # one statement: far cheaper with the triggers; the audit entries name this batch
             # (kept verbatim in sync_batches) instead of repeating each record
             k = len(rows)
-            insert_many(conn, t, cols, rows, self.audit_source,
+            insert_many(conn, t, columns, rows, self.audit_source,
                         lambda f, a=at, k=k: step(0.3 + 0.6 * (a + f * k) / n))  # fmt: skip
             at += k
         step(0.9)
         if new_bases:
             new_bases.sort(key=itemgetter(0))  # uid order: the sync_base B-tree takes appends
-            uids, hashes = zip(*new_bases, strict=True)
+            base_uids, hashes = zip(*new_bases, strict=True)
             conn.execute(
                 f"INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) SELECT ?, ?, {UID_SQL}, "
                 f"{HASH_SQL}, ? FROM json_each(?) WHERE true ON CONFLICT(peer, tbl, uid) DO "
                 "UPDATE SET hash = excluded.hash, batch_id = excluded.batch_id",
-                (self.peer, t, self.batch_id, packed_hashes(uids, hashes)),
+                (self.peer, t, self.batch_id, packed_hashes(base_uids, hashes)),
             )
         if inserts or fast:
             self.maps.forget(t)
@@ -882,6 +892,7 @@ class _Applier:
                 self.maps.forget(t)
             if rest:
                 name = f"records/{t}.jsonl"
+                assert batch.plain is not None  # a staged batch keeps its zip
                 lines = _lines(read_member(zipfile.ZipFile(io.BytesIO(batch.plain)), name))
                 recs = parse_lines(name, [lines[i - 1] for i in rest],
                                    text_rule=text_rule_applies(batch.manifest))  # fmt: skip
