@@ -357,7 +357,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
         return nid
 
 
-Writer = Callable[[Store, int, Path], object]
+Writer = Callable[[Store, int, "str | Path"], object]
 
 
 def publish_notice(store: Store, spec: NoticeSpec, outputs: list[tuple[str | Path, Writer]],

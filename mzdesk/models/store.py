@@ -20,11 +20,14 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from .errors import MzError, StoreError, translate_sqlite_error
 from .files import os_reason
 from .migrations import MIGRATIONS, register_functions
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # how long a write waits for another program's transaction before "busy" (bounded: the
 # clerk is told to try again rather than left waiting)
@@ -284,7 +287,7 @@ class Store:
         self.conn: sqlite3.Connection = conn
         # opened with Store.open(readonly=True): nothing is written, not even a login
         self.readonly = readonly
-        self._db = None
+        self._db: sqlite_utils.Database | None = None
         # the database passphrase (None: plain SQLite); kept so that a worker thread
         # or a backup can open the same encrypted file (models/cipher.py)
         self.key = key
@@ -524,7 +527,7 @@ class Store:
 
     # -- small query helpers -------------------------------------------
     @property
-    def db(self):
+    def db(self) -> sqlite_utils.Database:
         """The sqlite-utils ``Database`` on this connection, imported on first use
         (about 0.1 s that the window's start-up does not need to pay)."""
         if self._db is None:
