@@ -790,8 +790,8 @@ class _Applier:
                 self._conflict(t, rec, loc_json, "edit", clash, "双方都修改了同一字段")
                 rep.conflicts += 1
                 continue
-            # b None and no clash: the bodies agree key by key (.get), but then their hashes
-            # agreed above too unless a key is None on one side and absent on the other
+            # b is None here only if no key clashed yet the hashes differ (a key None on one
+            # side, absent on the other): b.get then raises, as before typing (left to decide())
             merged = {k: (incoming[k] if k in incoming and incoming.get(k) != b.get(k) else loc.get(k))  # type: ignore[union-attr]
                       for k in set(loc) | set(incoming)}  # fmt: skip
             mvalues, _ = codec.decode(merged, id_maps)
