@@ -14,6 +14,8 @@ import os
 import re
 import sqlite3
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -111,7 +113,7 @@ _ASK = object()
 # upgraded); a callable decides from the command's parameters.  Every command is listed
 # (tests/cli/test_foreign_files.py walks the click tree), so a new one cannot be forgotten.
 READ, WRITE = "read", "write"
-COMMAND_MODES = {
+COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "init": WRITE,
     "demo": WRITE,
     "households find": READ,
@@ -180,9 +182,9 @@ COMMAND_MODES = {
 
 def command_name(ctx: click.Context) -> str:
     """``households find`` for the context of ``mzdesk households find``."""
-    names = []
+    names: list[str] = []
     while ctx.parent is not None:
-        names.append(ctx.info_name)
+        names.append(ctx.info_name or "")
         ctx = ctx.parent
     return " ".join(reversed(names))
 
@@ -315,7 +317,7 @@ def parse_month(value: str):
 
 
 # -- failures: one line and an exit status --------------------------------------------
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     return " ".join(str(exc).split())
 
 

@@ -8,6 +8,7 @@ mzdesk notice --db P --out F.pdf [--village V] [--category C] [--start YYYY-MM-D
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 
@@ -60,7 +61,9 @@ def notice(db_path, out, village, category, start, days, backdate_reason, hotlin
 
     store = open_store_as(db_path, operator)
     pages: list[int] = []
-    outputs = [(out, lambda s, nid, part: pages.append(write_pdf(s, nid, part)))]
+    outputs: list[tuple[str | Path, nt.Writer]] = [
+        (out, lambda s, nid, part: pages.append(write_pdf(s, nid, part)))
+    ]
     if xlsx:
         outputs.append((xlsx, write_xlsx))
     if reprint is not None:

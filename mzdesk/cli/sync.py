@@ -8,6 +8,7 @@ $MZDESK_KEY_PASSPHRASE, or is not needed where the logged-in operator
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -139,13 +140,13 @@ def sync_resolve(db_path, conflict_id, keep, fields):
 
     if bool(keep) == bool(fields):
         raise click.UsageError("请给出 --keep 或 --field 之一 / give --keep or --field")
-    choice: str | dict[str, str] = keep or {}
+    picked: dict[str, str] = {}
     for f in fields:
         name, _, side = f.partition("=")
         if side not in ("local", "remote") or not name:
             raise click.UsageError(f"--field 应为 字段=local 或 字段=remote: {f}")
-        choice[name] = side
-    resolve_conflict(open_store(db_path), conflict_id, choice)
+        picked[name] = side
+    resolve_conflict(open_store(db_path), conflict_id, keep or picked)
     click.echo(f"冲突 #{conflict_id} 已处理，结果随下一批发给对方")
 
 
@@ -158,7 +159,7 @@ def sync_status(db_path, as_json):
     from ..sync.history import held_batches, history, pending_acks
 
     store = open_store(db_path)
-    data = {"history": history(store), "pending_acks": pending_acks(store),
+    data: dict[str, Any] = {"history": history(store), "pending_acks": pending_acks(store),
             "held": held_batches(store), "conflicts": len(open_conflicts(store))}  # fmt: skip
     if as_json:
         emit_json(data)

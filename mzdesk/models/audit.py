@@ -37,6 +37,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # table -> columns whose values are secret (logged as '***' when they change)
 AUDITED_TABLES: dict[str, tuple[str, ...]] = {
@@ -286,7 +287,7 @@ def insert_sealed(conn: sqlite3.Connection, columns: str, select_sql: str, param
     row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     top = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     base = max(row[0] if row else 0, top[0] if top and top[0] else 0)
-    state = {"prev": row[1] if row and row[1] else GENESIS, "next": base + 1}
+    state: dict[str, Any] = {"prev": row[1] if row and row[1] else GENESIS, "next": base + 1}
     cols = [c.strip() for c in columns.split(",")]
     if tuple(cols) != _FIELDS[1:]:
         raise ValueError(f"audit columns out of order: {cols}")
@@ -486,7 +487,8 @@ def history(
     saving a household; that round trip is not a change).  With ``mask`` the ID
     numbers and account numbers are masked (``mask_id``).
     """
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if household_id is not None:
         where.append("household_id = ?")
         params.append(household_id)

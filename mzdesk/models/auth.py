@@ -178,6 +178,13 @@ def get_operator(store, name: str) -> Operator | None:
     return _row_to_operator(r) if r else None
 
 
+def _existing_operator(store, name: str) -> Operator:
+    """:func:`get_operator` for an account this transaction has just read or written."""
+    op = get_operator(store, name)
+    assert op is not None, name
+    return op
+
+
 def list_operators(store) -> list[Operator]:
     return [_row_to_operator(r) for r in store.db.query("SELECT * FROM operators ORDER BY name")]
 
@@ -208,7 +215,7 @@ def add_operator(store, name: str, password: str, role: str, display_name: str =
             f"INSERT INTO operators ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
         )
-    return get_operator(store, name)
+    return _existing_operator(store, name)
 
 
 def _must_exist(store, name: str) -> Operator:
@@ -301,7 +308,7 @@ def authenticate(store, name: str, password: str) -> Operator:
             failed = LoginFailed("账号或密码不正确")
             failed.unrecorded = True
             raise failed
-        return get_operator(store, r["name"])
+        return _existing_operator(store, r["name"])
     ts = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
     if not check_password(password, r["pw_hash"]):
         failures = r["failed_count"] + 1
@@ -327,7 +334,7 @@ def authenticate(store, name: str, password: str) -> Operator:
             "UPDATE operators SET failed_count = 0, last_login_at = ? WHERE name = ?",
             (ts, r["name"]),
         )
-    return get_operator(store, r["name"])
+    return _existing_operator(store, r["name"])
 
 
 def login(store, name: str, password: str) -> Operator:

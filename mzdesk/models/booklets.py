@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from .auth import require
 from .errors import ValidationError
@@ -71,7 +72,7 @@ class Booklets:
             b.answers = clean
             data = json.dumps(clean, ensure_ascii=False, sort_keys=True)
             if b.id is None:
-                row = {"uid": b.uid or new_uid(), "household_id": b.household_id,
+                row: dict[str, Any] = {"uid": b.uid or new_uid(), "household_id": b.household_id,
                        "template_id": t.id, "template_version": t.version, "answers": data,
                        **s.stamp(new=True)}  # fmt: skip
                 b.id = s.conn.execute(

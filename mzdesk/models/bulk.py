@@ -43,6 +43,7 @@ import gc
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from functools import partial
 
 from . import audit
@@ -58,11 +59,14 @@ _SIMPLE_INSERT_TRIGGER = re.compile(
 )
 
 
-def _replays(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, object]] | None:
+_Replay = Callable[[sqlite3.Connection, int, "str | None"], None]
+
+
+def _replays(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, _Replay]] | None:
     """(trigger name, its CREATE SQL, replay) of every INSERT trigger on ``table``; None when
     one of them is not of the simple shape.  A replay is called with the rowid above which
     the new rows lie."""
-    out = []
+    out: list[tuple[str, str, _Replay]] = []
     for name, sql in conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name",
         (table,),

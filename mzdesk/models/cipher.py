@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import cast
 
 from .errors import StoreError
 
@@ -199,7 +200,13 @@ class CipherConnection:
 _ERRORS: tuple = ()
 
 
-def connect(path: str, key: str) -> CipherConnection:
+def _wrap(raw) -> sqlite3.Connection:
+    """``raw`` as the ``sqlite3.Connection`` the rest of the code takes (a
+    :class:`CipherConnection` offers its API and raises its exceptions)."""
+    return cast(sqlite3.Connection, CipherConnection(raw))
+
+
+def connect(path: str, key: str) -> sqlite3.Connection:
     """Open (or create) the encrypted database at ``path`` with ``key``.
 
     Raises :class:`StoreError` ``wrong_key`` ("数据库密码错误") when the key does
@@ -227,7 +234,7 @@ def connect(path: str, key: str) -> CipherConnection:
                 "not_encrypted",
             ) from None
         raise StoreError("数据库密码错误", "wrong_key") from None
-    return CipherConnection(raw)
+    return _wrap(raw)
 
 
 def _is_plain(d, path: str) -> bool:
@@ -288,7 +295,7 @@ def convert_file(path: str | Path, source_key: str | None, dest_key: str | None)
     if source_key:
         conn = connect(str(path), source_key)
     else:
-        conn = CipherConnection(_plain_as_cipher(str(path)))
+        conn = _wrap(_plain_as_cipher(str(path)))
     try:
         from .migrations import register_functions
 

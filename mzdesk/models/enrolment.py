@@ -347,6 +347,7 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
         if cat["unit"] == "person" and member_id is None:
             raise TransitionRefused(f"“{cat['name']}”按人保障，请选择保障对象（家庭成员）",
                                     "member_required")  # fmt: skip
+        m = None
         if member_id is not None:
             m = store.one("SELECT household_id, status, deceased_on, name, birth_date FROM members "
                           "WHERE id = ?", (member_id,))  # fmt: skip
@@ -371,7 +372,7 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
         if covered < 1:
             raise TransitionRefused("保障人口至少为1人", "bad_covered")
         _conflicts(store, household_id, member_id, cat)
-        born = ("出生日期", m["birth_date"]) if member_id is not None else ("", None)
+        born = ("出生日期", m["birth_date"]) if m is not None else ("", None)
         day = _on("applied_on", applied_on, born)
         row = dict(uid=new_uid(), household_id=household_id, member_id=member_id,
                    category=category, **{"class": cls}, state="applied", covered=covered,
@@ -382,6 +383,7 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
             f"INSERT INTO enrolments ({cols}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
         ).lastrowid
+        assert eid is not None  # an INSERT's rowid
         _event(store, eid, "apply", None, "applied", reason, {"applied_on": day.isoformat()},
                monthly_fen)  # fmt: skip
         return get(store, eid)
@@ -602,7 +604,7 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
         months = int(cat.get("review_months") or 0)
         due = _on("review_due", add_months(today, months)).isoformat() if months else None
         cols: dict = {"review_due": due}
-        detail = {"outcome": outcome, "on": today.isoformat()}
+        detail: dict[str, object] = {"outcome": outcome, "on": today.isoformat()}
         if cls is not None:  # checked whatever the outcome: a bad value is refused, not ignored
             cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
         if outcome == "change":

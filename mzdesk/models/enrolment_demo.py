@@ -42,7 +42,9 @@ def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:
     deliberation = set(lifecycle_settings()["deliberation"])
     names, weights = zip(*_STATES, strict=True)
     ts, who = now_iso(), "demo"
-    events, updates, on_notice = [], [], {"publicised": [], "submitted": []}
+    events: list[tuple] = []
+    updates: list[tuple] = []
+    on_notice: dict[str, list[int]] = {"publicised": [], "submitted": []}
     for eid, uid, cat, _cls, *_rest in rows:
         r = random.Random(uid)
         state = r.choices(names, weights)[0]

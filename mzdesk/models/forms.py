@@ -152,7 +152,7 @@ def _parse_field(d: dict, where: str, column: bool = False) -> Field:
     options = tuple(d.get("options", ()))
     if ftype in ("single", "multiple") and not options:
         raise TemplateError(f"{where}: 选择题 {d['key']} 没有选项")
-    columns = ()
+    columns: tuple[Field, ...] = ()
     if ftype == "table":
         columns = tuple(_parse_field(c, f"{where}.{d['key']}", column=True)
                         for c in d.get("columns", ()))  # fmt: skip

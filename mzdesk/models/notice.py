@@ -34,6 +34,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from . import dates
 from . import enrolment as enr
@@ -191,13 +192,14 @@ def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
 
 def clean_spec(spec: NoticeSpec) -> NoticeSpec:
     """``spec`` with its free text through the text rule (models/text.py)."""
-    return replace(spec, **{
+    texts: dict[str, Any] = {
         name: field_text(getattr(spec, name), kind, label, name)
         for name, kind, label in (("title", "title", "公示标题"), ("hotline", "title", "监督电话"),
                                   ("address", "address", "受理地址"),
                                   ("issuer", "title", "落款单位"),
                                   ("backdate_reason", "reason", "补录说明"))
-    })  # fmt: skip
+    }  # fmt: skip
+    return replace(spec, **texts)
 
 
 def township_name(store: Store) -> str:
@@ -303,6 +305,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
                 stamp["updated_by"],
             ),  # fmt: skip
         ).lastrowid
+        assert nid is not None  # an INSERT's rowid
         rows.sort(key=lambda r: (r["village"], group_key(r["village_group"]), r["action"] != "new",
                                  r["name"], r["id"]))  # fmt: skip
         cats = enr.categories(store)
@@ -354,7 +357,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
         return nid
 
 
-Writer = Callable[[Store, int, Path], object]
+Writer = Callable[[Store, int, "str | Path"], object]
 
 
 def publish_notice(store: Store, spec: NoticeSpec, outputs: list[tuple[str | Path, Writer]],
@@ -439,7 +442,7 @@ def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: st
         if raised_on < n.start_on:
             raise MzError(f"异议日期{raised_on}早于公示开始日期{n.start_on}", "objection_date")
         stamp = store.stamp(new=True)
-        return store.conn.execute(
+        oid = store.conn.execute(
             "INSERT INTO objections (uid, notice_id, enrolment_id, raised_by, raised_on, content, "
             "created_at, updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -455,6 +458,8 @@ def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: st
                 stamp["updated_by"],
             ),  # fmt: skip
         ).lastrowid
+        assert oid is not None  # an INSERT's rowid
+        return oid
 
 
 def close_objection(store: Store, objection_id: int, follow_up: str, outcome: str) -> None:

@@ -137,7 +137,8 @@ def write_new_households(
     ids: list[int] = []
     h_rows: list[tuple] = []
     m_rows: list[tuple] = []
-    h_cols = m_cols = None
+    h_cols: tuple[str, ...] = ()
+    m_cols: tuple[str, ...] = ()
     for i, h in enumerate(households):
         hrow = _household_row(h)
         h.id, h.uid, h.rev = next_id, h.uid or new_uid(), 1
@@ -317,6 +318,7 @@ class Registry:
 
     def _save_members(self, h: Household) -> None:
         s = self.store
+        assert h.id is not None  # saved before its members
         kept = {m.id for m in h.members if m.id is not None}
         existing = {
             r[0] for r in s.conn.execute(

@@ -135,8 +135,9 @@ def declare(store: Store, declarant_name: str, declarant_role: str, declarant_vi
         number = parse_id(id_number).number
     except FieldError as exc:
         problems.append(exc)
+    declared_on = declared_on or dates.current_day()
     try:
-        declared_on = dates.check_date("declared_on", declared_on or dates.current_day())
+        declared_on = dates.check_date("declared_on", declared_on)
     except ValidationError as exc:
         problems += exc.problems
     if problems:
@@ -165,6 +166,7 @@ def declare(store: Store, declarant_name: str, declarant_role: str, declarant_vi
             f"INSERT INTO declared_relatives ({cols}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
         )
+        assert cur.lastrowid is not None  # an INSERT's rowid
         return get_relative(store, cur.lastrowid)
 
 

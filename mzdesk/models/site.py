@@ -35,7 +35,7 @@ def whole_area(site: Site | None) -> str:
     name = site.name if site is not None else ""
     # the rightmost word: 东乡镇民政办 is a 镇
     at = {w: name.rfind(w) for w in ("街道", "乡", "镇")}
-    word = max(at, key=at.get)
+    word = max(at, key=at.__getitem__)
     return "全" + word if at[word] >= 0 else "全镇"
 
 

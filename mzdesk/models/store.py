@@ -20,10 +20,14 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeGuard
 
-from .errors import StoreError, translate_sqlite_error
+from .errors import MzError, StoreError, translate_sqlite_error
 from .files import os_reason
 from .migrations import MIGRATIONS, register_functions
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # how long a write waits for another program's transaction before "busy" (bounded: the
 # clerk is told to try again rather than left waiting)
@@ -120,7 +124,7 @@ def require_writable(path: str | Path) -> None:
 BUSY_MESSAGE = "数据库正被另一程序使用，请稍后再试"
 
 
-def store_error(exc: sqlite3.Error, path: str | Path) -> StoreError | None:
+def store_error(exc: sqlite3.Error, path: str | Path) -> MzError | None:
     """The clear error for a SQLite failure the user can meet, or None (a bug: re-raise).
 
     * busy/locked (another program holds the write lock longer than ``busy_timeout``):
@@ -164,7 +168,7 @@ def clear_errors(path: str | Path) -> Iterator[None]:
         raise clear from exc
 
 
-def _mappable(exc: BaseException) -> bool:
+def _mappable(exc: BaseException) -> TypeGuard[sqlite3.DatabaseError]:
     """A SQLite error that :func:`store_error` may turn into a clear one (an
     IntegrityError raised inside a transaction is the caller's business)."""
     return isinstance(exc, sqlite3.DatabaseError) and not isinstance(
@@ -283,7 +287,7 @@ class Store:
         self.conn: sqlite3.Connection = conn
         # opened with Store.open(readonly=True): nothing is written, not even a login
         self.readonly = readonly
-        self._db = None
+        self._db: sqlite_utils.Database | None = None
         # the database passphrase (None: plain SQLite); kept so that a worker thread
         # or a backup can open the same encrypted file (models/cipher.py)
         self.key = key
@@ -523,7 +527,7 @@ class Store:
 
     # -- small query helpers -------------------------------------------
     @property
-    def db(self):
+    def db(self) -> sqlite_utils.Database:
         """The sqlite-utils ``Database`` on this connection, imported on first use
         (about 0.1 s that the window's start-up does not need to pay)."""
         if self._db is None:

@@ -106,7 +106,7 @@ def clean(value: object, multiline: bool = False) -> str:
 
 def has_forbidden(value: str | None) -> bool:
     """Whether ``value`` holds a character no field may hold (tab and line breaks may)."""
-    return bool(value) and FORBIDDEN.search(value) is not None
+    return value is not None and FORBIDDEN.search(value) is not None
 
 
 def too_long(kind: str, label: str, field: str, row: int | None = None) -> FieldError:

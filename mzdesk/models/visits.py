@@ -24,6 +24,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import dates
 from .auth import allowed, require
@@ -104,8 +105,8 @@ def load_photo(path: str | Path, caption: str = "") -> Photo:
         )
     raw = path.read_bytes()
     try:
-        with Image.open(io.BytesIO(raw)) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB")
+        with Image.open(io.BytesIO(raw)) as src:
+            im = ImageOps.exif_transpose(src).convert("RGB")
             im.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
             out = io.BytesIO()
             im.save(out, "JPEG", quality=85, optimize=True)
@@ -264,7 +265,7 @@ class Visits:
             if problems:
                 raise ValidationError(problems)
             remember_template(s, t)
-            row = {
+            row: dict[str, Any] = {
                 "household_id": v.household_id, "visit_date": v.visit_date.isoformat(),
                 "kind": v.kind, "investigators": json.dumps(v.investigators, ensure_ascii=False),
                 "template_id": t.id, "template_version": t.version,
@@ -325,7 +326,7 @@ class Visits:
                     (seq, p.caption, p.id),
                 )
                 continue
-            row = {
+            row: dict[str, Any] = {
                 "uid": p.uid or new_uid(), "visit_id": v.id, "seq": seq, "file_name": p.file_name,
                 "caption": p.caption, "sha256": p.sha256, "width": p.width, "height": p.height,
                 "image": p.image, "thumbnail": p.thumbnail, **s.stamp(new=True),
@@ -426,7 +427,8 @@ def list_tasks(
     store: Store, household_id: int | None = None, state: str | None = "open"
 ) -> list[dict]:
     """Follow-up tasks (整改/跟进事项), oldest first; ``state`` None for all."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
     if household_id is not None:
         where.append("t.household_id = ?")
         params.append(household_id)

@@ -121,8 +121,8 @@ def draw_field(pw: PageWriter, t: Template, f: Field, answers: dict | None,
                members: dict[str, str]) -> None:  # fmt: skip
     """A question with its boxes or answer line.  ``answers`` None: blank sheet."""
     blank = answers is None
-    value = None if blank else answers.get(f.key)
-    if not blank and f.show_if and not t.visible(f, answers):
+    value = None if answers is None else answers.get(f.key)
+    if answers is not None and f.show_if and not t.visible(f, answers):
         return
     size = 9.5
     label_lines = pw.wrap(f.label + ("*" if f.required else ""), CONTROL_X - LEFT - 4 * mm, size)
@@ -269,7 +269,7 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
             if cancel and cancel():
                 raise Cancelled()
             h = registry.get(e.household_id)
-            if e.blank:
+            if e.visit_id is None:  # e.blank
                 t, v = visits.forms.latest("home_visit"), None
             else:
                 v = visits.get(e.visit_id)
@@ -279,7 +279,7 @@ def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str
             pw.footer = lambda n, who=who, start=start: (
                 f"{who} 入户调查/核查表  第{n - start + 1}页"
             )
-            names = None if v is None else visit_members(store, h.id, v.id)
+            names = None if v is None else visit_members(store, e.household_id, v.id)
             draw_checklist(pw, t, h, v, site_name, names)
             pw.show_page()
             if progress:

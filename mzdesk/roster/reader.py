@@ -141,10 +141,11 @@ class _SheetScan:
         self.merges += chunk.count(b"<mergeCell ")
         if self.merges > MAX_MERGES:
             raise self.refuse(f"有超过 {MAX_MERGES:,} 处合并单元格")
+        found: list[tuple]  # (column letters, row digits): bytes when exact, else str
         if self.mode == "exact":
             found = [(c, r) for c, r, closed in _CELL.findall(chunk) if not closed]
-        else:
-            found = [_REF.fullmatch(ref.decode()).groups() for ref in far]
+        else:  # every reference _FAST captures is one _REF matches
+            found = [m.groups() for m in (_REF.fullmatch(ref.decode()) for ref in far) if m]
         if found:  # compare per distinct value (a column repeats on every row)
             col = max(map(_col_index, {c for c, _r in found}))
             row = max(map(int, {r for _c, r in found}))
@@ -336,7 +337,7 @@ def _inspect_zip(path: Path, zf: zipfile.ZipFile) -> None:
     ods = "xl/workbook.xml" not in names
     for info in infos:
         if ods and info.filename == "content.xml":
-            scan = _OdsScan(path.name)
+            scan: _SheetScan = _OdsScan(path.name)
             _scan(zf, info, scan)
             scan.finish()
             continue

@@ -247,7 +247,7 @@ def parse_lines(name: str, lines: list[bytes], first: int = 1,
     writes each record once, and which of two copies wins is not for the importer to guess.
     ``text_rule``: refuse a line whose text holds a forbidden character (:class:`DirtyText`;
     see :func:`text_rule_applies`)."""
-    out = []
+    out: list[Record] = []
     uids: list[str] = []
     rows: list[bytes] = []  # the row of each upsert as written: its hash is what this site
     hashed: list[Record] = []  # compares with later (no re-encoding of the parsed row)

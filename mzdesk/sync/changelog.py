@@ -30,6 +30,7 @@ import hashlib
 import json
 import operator
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -255,6 +256,7 @@ class TableCodec:
                 if v is None:
                     continue
                 if kind == 1:
+                    assert id_of is not None and parent is not None  # kind 1: not a blob fix
                     v = id_of[parent].get(v)
                     if v is None:
                         return None
@@ -362,7 +364,7 @@ UID_SQL = f"substr(value, {HASH_CHARS + 1})"
 HASH_SQL = f"substr(value, 1, {HASH_CHARS})"
 
 
-def packed_hashes(uids: list[str], hashes: list[str]) -> bytes:
+def packed_hashes(uids: Sequence[str], hashes: Sequence[str]) -> bytes:
     """``uids`` and their content hashes for ``json_each`` (see :data:`UID_SQL`), in order."""
     if any(len(h) != HASH_CHARS for h in hashes):
         raise ValueError("content hashes must be HASH_CHARS wide")
@@ -373,7 +375,8 @@ def _json_args(codec: TableCodec, household: tuple[str, str | None] | None):
     """(meta, content) ``json_object`` argument lists, the household id expression and the
     joins they need (one LEFT JOIN on the primary key per parent: cheaper than a correlated
     subquery per row, and NULL alike when the reference is NULL or dangling)."""
-    args, joins = [], []
+    args: list[str] = []
+    joins: list[str] = []
     for c, w, kind in sorted(codec._plan, key=lambda p: p[1]):
         if kind == 1:
             j = f"j{len(joins)}"

@@ -422,7 +422,7 @@ def trust(store: Store, key: PublicKey, villages: list[str] | None = None) -> Tr
         )  # fmt: skip
         if villages is not None:
             set_villages(store, key.code, villages)
-    return get_trusted(store, key.code)  # type: ignore[return-value]
+    return get_trusted(store, key.code)  # type: ignore[return-value]  # upserted just above
 
 
 def set_villages(store: Store, code: str, villages: list[str]) -> None:

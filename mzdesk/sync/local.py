@@ -136,7 +136,7 @@ def exported(store: Store, codec: TableCodec, uids: list[str] | None, maps: Maps
 
 def pending_hashes(store: Store, peer: str, table: str, uids: list[str]) -> dict[str, str]:
     """The latest unacknowledged content hash sent to ``peer`` per record."""
-    out = {}
+    out: dict[str, str] = {}
     for chunk in chunks(uids):
         out.update(store.conn.execute(
             f"SELECT uid, hash FROM sync_pending WHERE peer = ? AND tbl = ? AND uid IN "

@@ -144,7 +144,7 @@ def forget(store: Store, peer: str, household_uids: list[str]) -> int:
 
 
 def _ids_of(store: Store, household_uids: list[str]) -> dict[str, int]:
-    out = {}
+    out: dict[str, int] = {}
     for i in range(0, len(household_uids), 500):
         chunk = household_uids[i : i + 500]
         out.update(store.conn.execute(

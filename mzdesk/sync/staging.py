@@ -32,6 +32,7 @@ import multiprocessing
 import sqlite3
 import traceback
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..models.errors import MzError
@@ -71,7 +72,7 @@ class Plan:
     keys: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
-    def of(cls, codec: TableCodec, keys: list[list[str]] = ()) -> Plan:
+    def of(cls, codec: TableCodec, keys: Sequence[Sequence[str]] = ()) -> Plan:
         wire = {c: codec.wire_name(c) if c in codec.fks else c for c in codec.columns}
         return cls(codec.table, tuple(codec.columns), tuple(codec.fks.items()),
                    tuple(sorted(codec.blobs)), codec.has_status,
@@ -161,7 +162,9 @@ def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Pla
             table = name.removeprefix("records/").removesuffix(".jsonl")
             plan = plans.get(table)
             codec = plan.codec() if plan else None
-            held = [(wires, set()) for wires in (plan.keys if plan else ())]
+            held: list[tuple[tuple[str, ...], set]] = [
+                (wires, set()) for wires in (plan.keys if plan else ())
+            ]
             seen: set[str] = set()
             try:  # reading and checking the file: what goes wrong here is the batch's fault
                 data = read_member(z, name)
