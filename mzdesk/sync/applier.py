@@ -115,6 +115,7 @@ class Applier:
         self.now = now_iso()
         self.audit_source = audit.sync_source(self.peer, batch.sequence, batch.sha256)
         own, peer = require_site(store), get_trusted(store, self.peer)
+        assert peer is not None  # open_batch refused a sender that is not trusted
         self.peer_is_higher = RANK.get(peer.key.role, 0) > RANK.get(own.role, 0)
         self.open_edits = conflicts.open_edits(store.conn, self.peer)
 
@@ -193,6 +194,7 @@ class Applier:
     def _decoded(self, run: _Run, rec: Record, inc_hash: str) -> dict | None:
         """The incoming row as local values with this batch's meta, its base noted; None
         (and an orphan conflict) when a record it names is not here."""
+        assert rec.row is not None  # an upsert: tombstones never come here
         values, missing = run.codec.decode(rec.row, run.id_maps)
         if missing:
             note = f"缺少上级记录: {', '.join(missing)}"
@@ -204,6 +206,7 @@ class Applier:
 
     def _new(self, run: _Run, rec: Record, inc_hash: str) -> None:
         """Not here: inserted (``decide`` says ``new``)."""
+        assert rec.row is not None  # an upsert: tombstones never come here
         row = run.codec.insert_row(rec.row, rec.meta, rec.uid, run.id_maps)
         if row is not None:
             run.fast.append(row)
@@ -264,12 +267,14 @@ class Applier:
     ) -> None:
         """Both sides changed the record: ``decide`` on the rows, field by field."""
         loc = json.loads(loc_json)
+        assert rec.row is not None  # an upsert: tombstones never come here
         d = decide_fields(loc, rec.row, base)
         if d.kind == "conflict":
             self._conflict(run.t, rec, loc_json, "edit", list(d.fields), "双方都修改了同一字段")
             run.rep.conflicts += 1
             return
-        mvalues, _ = run.codec.decode(d.row, run.id_maps)
+        assert d.row is not None  # a merge always carries its row
+        mvalues, _ = run.codec.decode(dict(d.row), run.id_maps)
         meta = _meta(run, rec)
         loc_updated = json.loads(loc_meta).get("updated_at") or ""
         newer = meta if str(meta.get("updated_at", "")) >= str(loc_updated) else {}
@@ -417,7 +422,7 @@ class Applier:
         conn.deserialize(image, name="mz_stage")
         moving = conn.execute(mark).rowcount
         if moving:
-            insert_select(conn, t, cols, move, (), moving, self.audit_source)
+            insert_select(conn, t, list(cols), move, (), moving, self.audit_source)
             conn.execute(
                 "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) SELECT ?, ?, uid, "
                 "hash, ? FROM mz_stage.s WHERE ready = 2 ORDER BY uid ON CONFLICT(peer, "
@@ -494,6 +499,7 @@ def _staged_sql(conn, t: str, codec: TableCodec, cols: Sequence[str]) -> tuple[s
 def _lines_at(batch: Batch, t: str, at: list[int]) -> list[Record]:
     """The records on lines ``at`` (1-based) of the batch's ``records/<t>.jsonl``, parsed."""
     name = f"records/{t}.jsonl"
+    assert batch.plain is not None  # an opened batch keeps its plaintext
     lines = split_lines(read_member(zipfile.ZipFile(io.BytesIO(batch.plain)), name))
     return parse_lines(
         name, [lines[i - 1] for i in at], text_rule=text_rule_applies(batch.manifest)

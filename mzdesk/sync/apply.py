@@ -57,6 +57,7 @@ def import_batch(
         stage_min = staging.STAGE_MIN if _can_stage(store) else None
         batch = open_batch(data, keys, trusted, own.code, len(MIGRATIONS), parsed, stage_min)
     state = store.one("SELECT * FROM sync_sites WHERE code = ?", (batch.sender,))
+    assert state is not None  # open_batch refused a sender that is not trusted
     seq, last = batch.sequence, state["last_in_seq"]
     if seq <= last:
         raise BatchRefused(
@@ -137,6 +138,7 @@ def _staged_reader(store: Store, batch: Batch) -> staging.Reader:
         cols = codec.insert_columns()
         keys = unique_keys(store.conn, t, cols) or []
         plans[t] = staging.Plan.of(codec, [[cols[i] for i in at] for at, _where in keys])
+    assert batch.plain is not None  # an opened batch keeps its plaintext
     return staging.Reader(
         batch.plain,
         [(n, files[n]["sha256"]) for n in names],
@@ -199,6 +201,7 @@ def _apply_in(
                 file_name,
             ),
         ).lastrowid
+        assert batch_id is not None  # the row just inserted
         _take_ack(store, peer, batch.manifest.get("ack") or {}, report)
         applier = Applier(store, keys, batch, batch_id, report, Maps(store))
         _apply_tables(store, applier, batch, reader, progress, cancel)

@@ -236,6 +236,7 @@ def _export(
     except BaseException:
         writer.discard()
         raise
+    assert state is not None  # the peer's row: a trusted site has one
     seq = state["last_out_seq"] + 1
     # written while the writer's thread still deflates the last records file (SQLite lets
     # go of the GIL)
