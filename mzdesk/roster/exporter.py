@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -52,14 +52,13 @@ from ..models.auth import require
 from ..models.enrolment import categories, category_code
 from ..models.errors import MzError
 from ..models.files import replacing
-from ..models.registry import Cancelled
+from ..models.progress import Cancel as CancelFn
+from ..models.progress import Cancelled, Progress
 from ..models.store import Store
 from ..models.text import clean, xlsx_safe
 from .importer import problem_label
 from .monthly import COLUMNS, month_label, paid_enrolments, table_rows
 
-Progress = Callable[[int, int], None]
-CancelFn = Callable[[], bool]
 TEXT = "@"
 MONEY = "0.00"
 

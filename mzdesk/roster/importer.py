@@ -45,7 +45,6 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -57,8 +56,9 @@ from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import ids_may_match, normalise_id, parse_id
 from ..models.money import format_fen, parse_assistance
+from ..models.progress import Cancel as CancelFn
+from ..models.progress import Cancelled, Progress
 from ..models.registry import (
-    Cancelled,
     Registry,
     _insert_sql,
     _member_row,
@@ -86,9 +86,6 @@ from .reader import (
     formula_cells,
     read_workbook,
 )
-
-Progress = Callable[[int, int], None]
-CancelFn = Callable[[], bool]
 
 FLAG_CODES = {
     "id_checksum", "id_precision_lost", "id_bad_date", "id_format", "id_duplicate_in_file",

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, repeat
@@ -38,7 +37,7 @@ from ..models.errors import MzError, NotFound
 from ..models.files import part_path, synced, write_bytes
 from ..models.ids import mask_id
 from ..models.migrations import MIGRATIONS
-from ..models.registry import Cancelled
+from ..models.progress import Cancel, Cancelled, Progress
 from ..models.site import require_site
 from ..models.store import Store, now_iso
 from . import changelog, staging
@@ -71,10 +70,6 @@ from .changelog import (
 from .keys import SiteKeys, get_trusted, sync_dir
 from .local import Maps, base_hashes, chunks, encoded, exported, pending_hashes
 from .scope import RANK
-
-Progress = Callable[[int, int], None]
-Cancel = Callable[[], bool]
-
 
 # progress in parts of PROGRESS.  Import: reading and parsing the batch take the first
 # PARSED (measured at 100k households: ~7 s of ~37), applying it the rest.  Export:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from mzdesk.models.registry import Cancelled, Registry
+from mzdesk.models.progress import Cancelled
+from mzdesk.models.registry import Registry
 from mzdesk.roster.importer import ImportRefused, analyse, apply, import_roster, undo
 from tests.helpers import household, make_id, require_tool
 from tests.roster.books import FULLWIDTH, bad_check, household_per_row, ids, member_per_row

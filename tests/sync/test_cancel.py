@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from mzdesk.models.errors import MzError
-from mzdesk.models.registry import Cancelled
+from mzdesk.models.progress import Cancelled
 from mzdesk.sync.exchange import PARSED, PROGRESS, export_batch, import_batch
 from mzdesk.sync.local import FETCH
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mzdesk.models.registry import Cancelled
+from mzdesk.models.progress import Cancelled
 from mzdesk.sync import batch as batch_mod
 from mzdesk.sync import exchange, staging
 from mzdesk.sync.batch import BatchRefused
