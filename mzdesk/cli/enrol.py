@@ -27,7 +27,7 @@ def enrol():
 
 
 def _show(e) -> None:
-    from ..models.enrolment import state_label
+    from ..models.categories import state_label
     from ..models.money import format_fen
 
     click.echo(f"保障记录{e.id}: {e.category} {e.cls} 状态={state_label(e.state)} "
@@ -46,18 +46,20 @@ def enrol_list(db_path, household_id, queue, as_json):
     from dataclasses import asdict
 
     from ..models import enrolment as enr
+    from ..models.categories import state_label
+    from ..models.work_queues import queue as work_queue
 
     store = _store(db_path)
     if household_id is not None:
         rows = [asdict(e) for e in enr.for_household(store, household_id)]
     else:
-        rows = enr.queue(store, queue or "active")
+        rows = work_queue(store, queue or "active")
     if as_json:
         emit_json(rows)
         return
     for r in rows:
         click.echo(f"{r['id']:>6} 家庭{r['household_id']:<6} {r['category']:<12} {r.get('cls', '')} "
-                   f"{enr.state_label(r['state'])} {r.get('name', '')}")  # fmt: skip
+                   f"{state_label(r['state'])} {r.get('name', '')}")  # fmt: skip
     click.echo(f"共 {len(rows)} 条")
 
 
@@ -217,7 +219,7 @@ def enrol_history(db_path, enrolment_id):
 @operator_option
 def enrol_category_add(db_path, code, name, unit, payment, review_months, classes, operator):
     """Add a township-local category (本地救助类别)."""
-    from ..models.enrolment import add_local_category
+    from ..models.categories import add_local_category
 
     add_local_category(_store(db_path, operator), code, name, unit, payment, review_months,
                        list(classes))  # fmt: skip

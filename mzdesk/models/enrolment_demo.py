@@ -14,7 +14,8 @@ import datetime as dt
 import json
 import random
 
-from .enrolment import add_months, categories, lifecycle_settings
+from .categories import categories, lifecycle_settings
+from .enrolment import add_months
 from .notice import township_name
 from .store import Store, new_uid, now_iso
 

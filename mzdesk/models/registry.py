@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 from .auth import require
 from .bulk import insert_many
-from .enrolment import describe, for_household, state_label
+from .categories import state_label
+from .enrolment import describe, for_household
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .household import Household, Member, validate_household
 from .pinyin import name_keys

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .auth import require
-from .enrolment import categories, category_code
+from .categories import categories, category_code
 from .errors import MzError, NotFound
 from .site import get_site, whole_area
 from .store import Store, new_uid

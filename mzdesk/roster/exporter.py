@@ -49,7 +49,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.writer.excel import ExcelWriter
 
 from ..models.auth import require
-from ..models.enrolment import categories, category_code
+from ..models.categories import categories, category_code
 from ..models.errors import MzError
 from ..models.files import replacing
 from ..models.progress import Cancel as CancelFn

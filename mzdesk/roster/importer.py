@@ -50,8 +50,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..models.bulk import insert_many
+from ..models.categories import categories
 from ..models.dates import check_date
-from ..models.enrolment import categories
 from ..models.errors import FieldError, MzError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import ids_may_match, normalise_id, parse_id

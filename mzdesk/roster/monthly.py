@@ -47,7 +47,8 @@ import json
 import re
 from pathlib import Path
 
-from ..models.enrolment import categories, payment_start
+from ..models.categories import categories
+from ..models.enrolment import payment_start
 from ..models.files import replacing
 from ..models.money import format_fen
 from ..models.store import Store
@@ -79,7 +80,7 @@ def parse_month(text: str) -> dt.date:
 
 def monthly_categories(store: Store) -> list[str]:
     """Codes of the categories paid monthly: the shipped ones and the township's own
-    (:func:`mzdesk.models.enrolment.categories`), in that order."""
+    (:func:`mzdesk.models.categories.categories`), in that order."""
     return [c for c, spec in categories(store).items() if spec.get("payment") == "monthly"]
 
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models.enrolment import categories
+from ..models.categories import categories
 from ..models.store import Store
 from .saving import ask_save_path
 from .worker import run_with_progress

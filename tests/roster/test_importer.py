@@ -512,7 +512,7 @@ def test_problem_list_xlsx_names_problems_in_chinese_and_keeps_the_code(store, t
 def test_a_roster_of_the_townships_own_category_imports(store, today, tmp_path):
     """县困难群众补贴 (enrol category-add) named in the 保障类别 cells and in the sheet's
     title: read as that category, not refused as unknown_category."""
-    from mzdesk.models.enrolment import add_local_category
+    from mzdesk.models.categories import add_local_category
 
     add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
     member_per_row(tmp_path / "x.xlsx", [
