@@ -146,14 +146,6 @@ def spot_check_progress(store: Store, spot_check_id: int) -> dict:
     return {**head, "items": items, "done": done, "total": len(items)}
 
 
-def list_spot_checks(store: Store) -> list[dict]:
-    return list(store.db.query(
-        "SELECT s.id, s.title, s.state, s.created_at, count(i.id) AS total, "
-        "sum(i.state = 'done') AS done FROM spot_checks s "
-        "LEFT JOIN spot_check_items i ON i.spot_check_id = s.id GROUP BY s.id ORDER BY s.id DESC"
-    ))  # fmt: skip
-
-
 def pending_spot_checks(store: Store) -> list[dict]:
     """Households still to re-visit in open spot checks (for the field view)."""
     return list(store.db.query(
