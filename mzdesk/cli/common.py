@@ -128,6 +128,7 @@ COMMAND_MODES = {
         f"enrol {c}": WRITE
         for c in (
             "apply",
+            "amend",
             "investigate",
             "submit",
             "confirm",

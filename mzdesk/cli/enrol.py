@@ -1,7 +1,7 @@
 """``mzdesk enrol ...``: enrolments (保障对象) and every lifecycle transition.
 
-mzdesk enrol list|apply|investigate|survey|deliberate|submit|confirm|reject|review|stop|
-             object|resolve|history|category-add ...
+mzdesk enrol list|apply|amend|investigate|survey|deliberate|submit|confirm|reject|review|
+             stop|object|resolve|history|category-add ...
 """
 
 from __future__ import annotations
@@ -165,6 +165,23 @@ def enrol_review(db_path, enrolment_id, outcome, amount, cls, covered, reason, d
     fen = parse_assistance(amount) if amount is not None else None
     _show(enr.review(_store(db_path, operator), enrolment_id, outcome, day(date), reason, fen,
                      cls, covered))  # fmt: skip
+
+
+@enrol.command("amend")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@click.option("--amount", default=None, help="corrected monthly amount in yuan")
+@click.option("--class", "cls", default=None)
+@click.option("--covered", type=PEOPLE, default=None)
+@click.option("--reason", default="")
+@operator_option
+def enrol_amend(db_path, enrolment_id, amount, cls, covered, reason, operator):
+    """Correct class, covered persons or amount before the notice (调查中核定)."""
+    from ..models import enrolment as enr
+    from ..models.money import parse_assistance
+
+    fen = parse_assistance(amount) if amount is not None else None
+    _show(enr.amend(_store(db_path, operator), enrolment_id, cls, covered, fen, reason))
 
 
 @enrol.command("object")
