@@ -28,7 +28,6 @@ waiting for a step are in :mod:`mzdesk.models.work_queues`.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 from dataclasses import dataclass, fields
@@ -38,6 +37,7 @@ from .auth import require
 from .categories import categories, category, lifecycle_settings, state_label, unknown_category
 from .errors import MzError, NotFound
 from .money import check_assistance
+from .payment_dates import next_review, paid_until, payment_start
 from .store import Store, new_uid, now_iso
 from .text import clean_detail, field_text
 
@@ -97,8 +97,9 @@ _COLS = ", ".join("class AS cls" if f.name == "cls" else f.name for f in fields(
 
 # -- reading -------------------------------------------------------------------------
 def get(store: Store, enrolment_id: int) -> Enrolment:
-    row = store.conn.execute(f"SELECT {_COLS} FROM enrolments WHERE id = ? AND status = 'active'",
-                             (enrolment_id,)).fetchone()  # fmt: skip
+    row = store.conn.execute(
+        f"SELECT {_COLS} FROM enrolments WHERE id = ? AND status = 'active'", (enrolment_id,)
+    ).fetchone()
     if row is None:
         raise NotFound(f"没有编号为 {enrolment_id} 的保障记录")
     return Enrolment(*row)
@@ -167,25 +168,6 @@ def _decided(store: Store, e: Enrolment) -> list[tuple[str, str | None]]:
     return steps
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later, clipped to the month's end (1-31 → 2-28)."""
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _paid_until(stopped: dt.date) -> dt.date:
-    """The last day paid when payment stops on ``stopped``: the end of that month
-    (a stop, by itself or by a review, takes effect from the first of the next)."""
-    return add_months(stopped.replace(day=1), 1) - dt.timedelta(days=1)
-
-
-def _review_due(cat: dict, start: dt.date) -> str | None:
-    """The next review, the category's interval after ``start`` (None: no review)."""
-    months = int(cat.get("review_months") or 0)
-    return _on("review_due", add_months(start, months)).isoformat() if months else None
-
-
 def _check_class(cat: dict, cls: str) -> None:
     """Refuse a class (档次) that is not one of the category's; an empty one is allowed."""
     if cat.get("classes") and cls and cls not in cat["classes"]:
@@ -195,8 +177,14 @@ def _check_class(cat: dict, cls: str) -> None:
         )
 
 
-def _conflicts(store: Store, household_id: int, member_id: int | None, cat: dict,
-               exclude_id: int | None = None, states: tuple[str, ...] = LIVE_STATES) -> None:  # fmt: skip
+def _conflicts(
+    store: Store,
+    household_id: int,
+    member_id: int | None,
+    cat: dict,
+    exclude_id: int | None = None,
+    states: tuple[str, ...] = LIVE_STATES,
+) -> None:
     """Refuse a second live enrolment in one category, and excluded pairs (特困 vs 低保)."""
     ph = ", ".join("?" * len(states))
     rows = store.conn.execute(
@@ -233,9 +221,43 @@ def _household(store: Store, household_id: int) -> dict:
     return h
 
 
+def _member(store: Store, household_id: int, member_id: int) -> dict:
+    """The applicant of a per-person category: a living, active member of the household."""
+    m = store.one(
+        "SELECT household_id, status, deceased_on, name, birth_date FROM members WHERE id = ?",
+        (member_id,),
+    )
+    if m is None or m["status"] != "active" or m["household_id"] != household_id:
+        raise TransitionRefused("所选成员不属于该家庭", "member_not_in_household")
+    if m["deceased_on"]:
+        raise TransitionRefused(
+            f"{m['name']}已于{m['deceased_on']}死亡，不能申请", "member_deceased"
+        )
+    return m
+
+
+def _assisted(store: Store, household_id: int) -> int:
+    """保障人口 of a household-level enrolment by default: its living assistance members."""
+    return (
+        store.scalar(
+            "SELECT count(*) FROM members WHERE household_id = ? AND status = 'active' "
+            "AND in_assistance = 1 AND deceased_on IS NULL",
+            (household_id,),
+        )
+        or 1
+    )
+
+
 # -- transitions -------------------------------------------------------------------------
-def _move(store: Store, e: Enrolment, action: str, reason: str = "", detail: dict | None = None,
-          to_state: str | None = None, **cols) -> Enrolment:  # fmt: skip
+def _move(
+    store: Store,
+    e: Enrolment,
+    action: str,
+    reason: str = "",
+    detail: dict | None = None,
+    to_state: str | None = None,
+    **cols,
+) -> Enrolment:
     label, sources, target = ACTIONS[action]
     if e.state not in sources:
         allowed = "、".join(f"“{state_label(s)}”" for s in sources)
@@ -251,13 +273,21 @@ def _move(store: Store, e: Enrolment, action: str, reason: str = "", detail: dic
         f"UPDATE enrolments SET {assignments}, rev = rev + 1 WHERE id = :id",
         {**sets, "id": e.id},
     )
-    _event(store, e.id, action, e.state, to_state, reason, detail,
-           cols.get("monthly_fen", e.monthly_fen))  # fmt: skip
+    fen = cols.get("monthly_fen", e.monthly_fen)
+    _event(store, e.id, action, e.state, to_state, reason, detail, fen)
     return get(store, e.id)
 
 
-def _event(store: Store, enrolment_id: int, action: str, from_state: str | None, to_state: str,
-           reason: str, detail: dict | None, monthly_fen: int | None) -> None:  # fmt: skip
+def _event(
+    store: Store,
+    enrolment_id: int,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    reason: str,
+    detail: dict | None,
+    monthly_fen: int | None,
+) -> None:
     store.conn.execute(
         "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, reason, "
         "detail, monthly_fen, at, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -272,7 +302,7 @@ def _event(store: Store, enrolment_id: int, action: str, from_state: str | None,
             monthly_fen,
             now_iso(),
             store.operator,
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -283,9 +313,17 @@ def _need_reason(reason: str, what: str) -> str:
     return reason
 
 
-def create(store: Store, household_id: int, category: str, member_id: int | None = None,
-           cls: str = "", covered: int | None = None, monthly_fen: int = 0,
-           applied_on: dt.date | str | None = None, reason: str = "") -> Enrolment:  # fmt: skip
+def create(
+    store: Store,
+    household_id: int,
+    category: str,
+    member_id: int | None = None,
+    cls: str = "",
+    covered: int | None = None,
+    monthly_fen: int = 0,
+    applied_on: dt.date | str | None = None,
+    reason: str = "",
+) -> Enrolment:
     """Register an application (申请).  Refuses duplicates and excluded categories."""
     require(store, "enrolment.edit")
     cats = categories(store)
@@ -295,46 +333,53 @@ def create(store: Store, household_id: int, category: str, member_id: int | None
     with store.transaction():
         _household(store, household_id)
         if cat["unit"] == "person" and member_id is None:
-            raise TransitionRefused(f"“{cat['name']}”按人保障，请选择保障对象（家庭成员）",
-                                    "member_required")  # fmt: skip
-        if member_id is not None:
-            m = store.one("SELECT household_id, status, deceased_on, name, birth_date FROM members "
-                          "WHERE id = ?", (member_id,))  # fmt: skip
-            if m is None or m["status"] != "active" or m["household_id"] != household_id:
-                raise TransitionRefused("所选成员不属于该家庭", "member_not_in_household")
-            if m["deceased_on"]:
-                raise TransitionRefused(f"{m['name']}已于{m['deceased_on']}死亡，不能申请",
-                                        "member_deceased")  # fmt: skip
+            raise TransitionRefused(
+                f"“{cat['name']}”按人保障，请选择保障对象（家庭成员）", "member_required"
+            )
+        m = _member(store, household_id, member_id) if member_id is not None else None
         cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
         _check_class(cat, cls)
         if monthly_fen is None or monthly_fen < 0:
             raise TransitionRefused("保障金额不能为负数", "bad_amount")
         check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
         if covered is None:
-            covered = 1 if member_id is not None else (store.scalar(
-                "SELECT count(*) FROM members WHERE household_id = ? AND status = 'active' "
-                "AND in_assistance = 1 AND deceased_on IS NULL", (household_id,)) or 1)  # fmt: skip
+            covered = 1 if member_id is not None else _assisted(store, household_id)
         if covered < 1:
             raise TransitionRefused("保障人口至少为1人", "bad_covered")
         _conflicts(store, household_id, member_id, cat)
-        born = ("出生日期", m["birth_date"]) if member_id is not None else ("", None)
+        born = ("出生日期", m["birth_date"]) if m is not None else ("", None)
         day = _on("applied_on", applied_on, born)
-        row = dict(uid=new_uid(), household_id=household_id, member_id=member_id,
-                   category=category, **{"class": cls}, state="applied", covered=covered,
-                   monthly_fen=monthly_fen, applied_on=day.isoformat(), notice_pending="",
-                   **store.stamp(new=True))  # fmt: skip
+        row = dict(
+            uid=new_uid(),
+            household_id=household_id,
+            member_id=member_id,
+            category=category,
+            **{"class": cls},
+            state="applied",
+            covered=covered,
+            monthly_fen=monthly_fen,
+            applied_on=day.isoformat(),
+            notice_pending="",
+            **store.stamp(new=True),
+        )
         cols = ", ".join(row)
         eid = store.conn.execute(
             f"INSERT INTO enrolments ({cols}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
         ).lastrowid
-        _event(store, eid, "apply", None, "applied", reason, {"applied_on": day.isoformat()},
-               monthly_fen)  # fmt: skip
+        detail = {"applied_on": day.isoformat()}
+        _event(store, eid, "apply", None, "applied", reason, detail, monthly_fen)
         return get(store, eid)
 
 
-def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int | None = None,
-          monthly_fen: int | None = None, reason: str = "") -> Enrolment:  # fmt: skip
+def amend(
+    store: Store,
+    enrolment_id: int,
+    cls: str | None = None,
+    covered: int | None = None,
+    monthly_fen: int | None = None,
+    reason: str = "",
+) -> Enrolment:
     """Change class, covered persons or proposed amount before the notice (调查中核定)."""
     require(store, "enrolment.edit")
     with store.transaction():
@@ -358,8 +403,8 @@ def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int 
             "updated_at = ?, updated_by = ? WHERE id = ?",
             (cls, covered, monthly_fen, now_iso(), store.operator, e.id),
         )
-        _event(store, e.id, "amend", e.state, e.state, reason,
-               {"class": cls, "covered": covered}, monthly_fen)  # fmt: skip
+        detail = {"class": cls, "covered": covered}
+        _event(store, e.id, "amend", e.state, e.state, reason, detail, monthly_fen)
         return get(store, e.id)
 
 
@@ -370,9 +415,14 @@ def start_investigation(store: Store, enrolment_id: int, reason: str = "") -> En
         return _move(store, get(store, enrolment_id), "investigate", reason)
 
 
-def record_investigation(store: Store, enrolment_id: int, investigators: list[str],
-                         verification: str, on: dt.date | str | None = None,
-                         conclusion: str = "") -> Enrolment:  # fmt: skip
+def record_investigation(
+    store: Store,
+    enrolment_id: int,
+    investigators: list[str],
+    verification: str,
+    on: dt.date | str | None = None,
+    conclusion: str = "",
+) -> Enrolment:
     """Home visit by at least two investigators and the economic verification (核对) result."""
     require(store, "enrolment.edit")
     names = sorted({n.strip() for n in investigators if n and n.strip()})
@@ -383,13 +433,19 @@ def record_investigation(store: Store, enrolment_id: int, investigators: list[st
     with store.transaction():
         e = get(store, enrolment_id)
         day = _on("investigated_on", on, ("申请日期", e.applied_on))
-        return _move(store, e, "record_investigation", conclusion,
-                     {"investigators": names, "verification": verification.strip(),
-                      "on": day.isoformat()}, investigated_on=day.isoformat())  # fmt: skip
+        return _move(
+            store,
+            e,
+            "record_investigation",
+            conclusion,
+            {"investigators": names, "verification": verification.strip(), "on": day.isoformat()},
+            investigated_on=day.isoformat(),
+        )
 
 
-def deliberate(store: Store, enrolment_id: int, attendance: int, result: str,
-               on: dt.date | str | None = None) -> Enrolment:  # fmt: skip
+def deliberate(
+    store: Store, enrolment_id: int, attendance: int, result: str, on: dt.date | str | None = None
+) -> Enrolment:
     """Democratic review meeting (民主评议), only for categories that have one."""
     require(store, "enrolment.edit")
     with store.transaction():
@@ -401,9 +457,13 @@ def deliberate(store: Store, enrolment_id: int, attendance: int, result: str,
         if attendance < 1 or not result.strip():
             raise TransitionRefused("请填写参会人数和评议结果", "deliberation_incomplete")
         day = _on("deliberated_on", on, ("入户调查日期", e.investigated_on))
-        return _move(store, e, "deliberate", result,
-                     {"attendance": attendance, "result": result.strip(),
-                      "on": day.isoformat()})  # fmt: skip
+        return _move(
+            store,
+            e,
+            "deliberate",
+            result,
+            {"attendance": attendance, "result": result.strip(), "on": day.isoformat()},
+        )
 
 
 # What may go on a notice (待公示), written once: ready_for_notice answers for one
@@ -474,13 +534,15 @@ def _require_notice_done(store: Store, e: Enrolment, today: dt.date, what: str) 
             "notice_not_ended",
         )
     if open_objections:
-        raise TransitionRefused(f"不能{what}：有{open_objections}条异议尚未处理完毕",
-                                "open_objection")  # fmt: skip
+        raise TransitionRefused(
+            f"不能{what}：有{open_objections}条异议尚未处理完毕", "open_objection"
+        )
     return notice
 
 
-def submit(store: Store, enrolment_id: int, today: dt.date | None = None,
-           reason: str = "") -> Enrolment:  # fmt: skip
+def submit(
+    store: Store, enrolment_id: int, today: dt.date | None = None, reason: str = ""
+) -> Enrolment:
     """公示 → 待审核: only after the notice period has ended with no open objection."""
     require(store, "enrolment.edit")
     today = _on("submitted_on", today)
@@ -492,17 +554,9 @@ def submit(store: Store, enrolment_id: int, today: dt.date | None = None,
         return _move(store, e, "submit", reason)
 
 
-def payment_start(confirmed: dt.date) -> dt.date:
-    """The first month paid after a decision on ``confirmed``: a confirmation starts
-    payment, and a review's change of amount, class or covered persons applies, from
-    this month on (``lifecycle.payment_starts``: the month after, or the same month)."""
-    if lifecycle_settings().get("payment_starts") == "same_month":
-        return confirmed.replace(day=1)
-    return add_months(confirmed.replace(day=1), 1)
-
-
-def confirm(store: Store, enrolment_id: int, today: dt.date | None = None,
-            reason: str = "") -> Enrolment:  # fmt: skip
+def confirm(
+    store: Store, enrolment_id: int, today: dt.date | None = None, reason: str = ""
+) -> Enrolment:
     """待审核 → 在保 (审核确认, county).  Payment starts per the lifecycle setting;
     the first review falls due after the category's interval."""
     require(store, "enrolment.confirm")
@@ -515,12 +569,18 @@ def confirm(store: Store, enrolment_id: int, today: dt.date | None = None,
         cat = category(store, e.category)
         _conflicts(store, e.household_id, e.member_id, cat, exclude_id=e.id, states=("active",))
         start = payment_start(today)
-        return _move(store, e, "confirm", reason, {"confirmed_on": today.isoformat()},
-                     start_on=start.isoformat(), review_due=_review_due(cat, start))  # fmt: skip
+        return _move(
+            store,
+            e,
+            "confirm",
+            reason,
+            {"confirmed_on": today.isoformat()},
+            start_on=start.isoformat(),
+            review_due=next_review(cat, start),
+        )
 
 
-def reject(store: Store, enrolment_id: int, reason: str,
-           today: dt.date | None = None) -> Enrolment:  # fmt: skip
+def reject(store: Store, enrolment_id: int, reason: str, today: dt.date | None = None) -> Enrolment:
     """不予确认 with a written reason (returned to the household)."""
     require(store, "enrolment.confirm")
     reason = _need_reason(reason, "不予确认")
@@ -529,12 +589,18 @@ def reject(store: Store, enrolment_id: int, reason: str,
         if e.state in ACTIONS["reject"][1]:
             today = _on("rejected_on", today, ("申请日期", e.applied_on))
         today = day_or_today(today)
-        return _move(store, e, "reject", reason, {"on": today.isoformat()},
-                     end_on=today.isoformat())  # fmt: skip
+        return _move(
+            store, e, "reject", reason, {"on": today.isoformat()}, end_on=today.isoformat()
+        )
 
 
-def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = None,
-         publicise: bool = True) -> Enrolment:  # fmt: skip
+def stop(
+    store: Store,
+    enrolment_id: int,
+    reason: str,
+    today: dt.date | None = None,
+    publicise: bool = True,
+) -> Enrolment:
     """在保 → 停发 from the first day of next month; goes on the next notice as 停发."""
     require(store, "enrolment.confirm")
     reason = _need_reason(reason, "停发")
@@ -543,14 +609,28 @@ def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = N
         if e.state == "active":
             today = _on("stopped_on", today, *_decided(store, e))
         today = day_or_today(today)
-        return _move(store, e, "stop", reason, {"on": today.isoformat()},
-                     end_on=_paid_until(today).isoformat(), stop_reason=reason,
-                     notice_pending="stop" if publicise else "")  # fmt: skip
+        return _move(
+            store,
+            e,
+            "stop",
+            reason,
+            {"on": today.isoformat()},
+            end_on=paid_until(today).isoformat(),
+            stop_reason=reason,
+            notice_pending="stop" if publicise else "",
+        )
 
 
-def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None = None,
-           reason: str = "", monthly_fen: int | None = None, cls: str | None = None,
-           covered: int | None = None) -> Enrolment:  # fmt: skip
+def review(
+    store: Store,
+    enrolment_id: int,
+    outcome: str,
+    today: dt.date | None = None,
+    reason: str = "",
+    monthly_fen: int | None = None,
+    cls: str | None = None,
+    covered: int | None = None,
+) -> Enrolment:
     """复核 (动态管理): keep, change the amount, or stop.  Sets the next review date.
 
     A change applies from :func:`payment_start` of ``today`` (the month after, as a
@@ -567,11 +647,19 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
             if e.state != "active":
                 return _move(store, e, "review", reason)
             reason = _need_reason(reason, "复核停发")
-            return _move(store, e, "review", reason, {"outcome": "stop", "on": today.isoformat()},
-                         to_state="stopped", end_on=_paid_until(today).isoformat(), stop_reason=reason,
-                         notice_pending="stop")  # fmt: skip
+            return _move(
+                store,
+                e,
+                "review",
+                reason,
+                {"outcome": "stop", "on": today.isoformat()},
+                to_state="stopped",
+                end_on=paid_until(today).isoformat(),
+                stop_reason=reason,
+                notice_pending="stop",
+            )
         cat = category(store, e.category)
-        cols: dict = {"review_due": _review_due(cat, today)}
+        cols: dict = {"review_due": next_review(cat, today)}
         detail = {"outcome": outcome, "on": today.isoformat()}
         if cls is not None:  # checked whatever the outcome: a bad value is refused, not ignored
             cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py

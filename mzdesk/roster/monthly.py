@@ -11,7 +11,7 @@ first day.  The 补贴清册 export uses the same function, so the two always ag
 
 The amount, class and covered persons are those in effect in the month
 (:func:`terms_in_month`): a review that changed them applies from
-:func:`mzdesk.models.enrolment.payment_start` of its date, and the months before
+:func:`mzdesk.models.payment_dates.payment_start` of its date, and the months before
 keep the old terms its event recorded.
 
 >>> import tempfile
@@ -48,9 +48,9 @@ import re
 from pathlib import Path
 
 from ..models.categories import categories
-from ..models.enrolment import payment_start
 from ..models.files import replacing
 from ..models.money import format_fen
+from ..models.payment_dates import payment_start
 from ..models.store import Store
 
 PAID_STATES = ("active", "stopped")
