@@ -130,6 +130,7 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
         f"enrol {c}": WRITE
         for c in (
             "apply",
+            "amend",
             "investigate",
             "submit",
             "confirm",

@@ -1,7 +1,7 @@
 """``mzdesk enrol ...``: enrolments (保障对象) and every lifecycle transition.
 
-mzdesk enrol list|apply|investigate|survey|deliberate|submit|confirm|reject|review|stop|
-             object|resolve|history|category-add ...
+mzdesk enrol list|apply|amend|investigate|survey|deliberate|submit|confirm|reject|review|
+             stop|object|resolve|history|category-add ...
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def enrol():
 
 
 def _show(e) -> None:
-    from ..models.enrolment import state_label
+    from ..models.categories import state_label
     from ..models.money import format_fen
 
     click.echo(f"保障记录{e.id}: {e.category} {e.cls} 状态={state_label(e.state)} "
@@ -46,18 +46,20 @@ def enrol_list(db_path, household_id, queue, as_json):
     from dataclasses import asdict
 
     from ..models import enrolment as enr
+    from ..models.categories import state_label
+    from ..models.work_queues import queue as work_queue
 
     store = _store(db_path)
     if household_id is not None:
         rows = [asdict(e) for e in enr.for_household(store, household_id)]
     else:
-        rows = enr.queue(store, queue or "active")
+        rows = work_queue(store, queue or "active")
     if as_json:
         emit_json(rows)
         return
     for r in rows:
         click.echo(f"{r['id']:>6} 家庭{r['household_id']:<6} {r['category']:<12} {r.get('cls', '')} "
-                   f"{enr.state_label(r['state'])} {r.get('name', '')}")  # fmt: skip
+                   f"{state_label(r['state'])} {r.get('name', '')}")  # fmt: skip
     click.echo(f"共 {len(rows)} 条")
 
 
@@ -165,6 +167,23 @@ def enrol_review(db_path, enrolment_id, outcome, amount, cls, covered, reason, d
                      cls, covered))  # fmt: skip
 
 
+@enrol.command("amend")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@click.option("--amount", default=None, help="corrected monthly amount in yuan")
+@click.option("--class", "cls", default=None)
+@click.option("--covered", type=PEOPLE, default=None)
+@click.option("--reason", default="")
+@operator_option
+def enrol_amend(db_path, enrolment_id, amount, cls, covered, reason, operator):
+    """Correct class, covered persons or amount before the notice (调查中核定)."""
+    from ..models import enrolment as enr
+    from ..models.money import parse_assistance
+
+    fen = parse_assistance(amount) if amount is not None else None
+    _show(enr.amend(_store(db_path, operator), enrolment_id, cls, covered, fen, reason))
+
+
 @enrol.command("object")
 @db_option
 @click.argument("notice_id", type=RECORD_ID)
@@ -217,7 +236,7 @@ def enrol_history(db_path, enrolment_id):
 @operator_option
 def enrol_category_add(db_path, code, name, unit, payment, review_months, classes, operator):
     """Add a township-local category (本地救助类别)."""
-    from ..models.enrolment import add_local_category
+    from ..models.categories import add_local_category
 
     add_local_category(_store(db_path, operator), code, name, unit, payment, review_months,
                        list(classes))  # fmt: skip

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -527,7 +526,3 @@ def history(
 def operators(conn: sqlite3.Connection) -> list[str]:
     """Everyone who appears in the trail (the audit view's operator filter)."""
     return [r[0] for r in conn.execute("SELECT DISTINCT operator FROM audit_log ORDER BY 1")]
-
-
-def iter_all(conn: sqlite3.Connection) -> Iterator[tuple]:
-    yield from conn.execute(f"SELECT {', '.join(_FIELDS)}, hash FROM audit_log ORDER BY seq")

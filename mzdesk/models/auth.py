@@ -270,20 +270,6 @@ def set_locked(store, name: str, locked: bool, reason: str = "") -> None:
     _credentials_changed(store)
 
 
-def set_role(store, name: str, role: str) -> None:
-    if role not in ROLES:
-        raise FieldError("role", "bad_role", f"角色应为 {', '.join(ROLES)} 之一: {role!r}")
-    with store.transaction():
-        require(store, "operators.manage")
-        op = _must_exist(store, name)
-        if op.role == "admin" and role != "admin" and not _admins_left(store, name):
-            raise MzError("不能取消最后一个管理员", "last_admin")
-        store.conn.execute(
-            "UPDATE operators SET role = ?, updated_at = ?, updated_by = ? WHERE name = ?",
-            (role, *store.stamp(new=False).values(), name),
-        )
-
-
 # -- logging in ---------------------------------------------------------------------
 def authenticate(store, name: str, password: str) -> Operator:
     """Check a password; count failures and lock after :data:`MAX_FAILURES` in a row.

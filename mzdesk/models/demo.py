@@ -15,7 +15,8 @@ import uuid
 from ..resources import load_json
 from .household import Household, Member
 from .ids import check_char
-from .registry import Cancel, Progress, Registry
+from .progress import Cancel, Progress
+from .registry import Registry
 from .site import Site, get_site, init_site, require_site, validate_site
 from .store import Store
 

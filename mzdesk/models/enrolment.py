@@ -22,29 +22,27 @@ Site(code='341623101', name='青山镇', role='township')
 
 Publicising happens in :mod:`mzdesk.models.notice` (a notice moves its new
 enrolments to 公示).  Category data (review interval, exclusions, classes,
-deliberation) is read from ``resources/categories.json`` plus the township's
-``local_categories`` rows.
+deliberation) comes from :mod:`mzdesk.models.categories`; the lists of records
+waiting for a step are in :mod:`mzdesk.models.work_queues`.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 from dataclasses import dataclass, fields
 
-from ..resources import load_json
 from . import dates
 from .auth import require
+from .categories import categories, category, lifecycle_settings, state_label, unknown_category
 from .errors import MzError, NotFound
 from .money import check_assistance
+from .payment_dates import next_review, paid_until, payment_start
 from .store import Store, new_uid, now_iso
 from .text import clean_detail, field_text
 
 LIVE_STATES = ("applied", "investigating", "reviewed", "publicised", "submitted", "active")
 END_STATES = ("rejected", "stopped")
-UNITS = ("household", "person")
-PAYMENTS = ("monthly", "one_off")
 REVIEW_OUTCOMES = {"keep": "维持", "change": "变更金额", "stop": "停发"}
 
 
@@ -97,81 +95,11 @@ class Enrolment:
 _COLS = ", ".join("class AS cls" if f.name == "cls" else f.name for f in fields(Enrolment))
 
 
-# -- categories -----------------------------------------------------------------
-def lifecycle_settings() -> dict:
-    return load_json("categories.json")["lifecycle"]
-
-
-def state_label(state: str) -> str:
-    return load_json("categories.json")["states"].get(state, state)
-
-
-def categories(store: Store) -> dict[str, dict]:
-    """Shipped categories plus the township's local ones (local wins on a code clash)."""
-    cats = {c["code"]: dict(c) for c in load_json("categories.json")["categories"]}
-    for code, body in store.conn.execute("SELECT code, body FROM local_categories ORDER BY code"):
-        cats[code] = {**json.loads(body), "code": code, "local": True}
-    return cats
-
-
-def category(store: Store, code: str) -> dict:
-    cats = categories(store)
-    if code not in cats:
-        raise _unknown_category(code, cats)
-    return cats[code]
-
-
-def category_code(store: Store, text: str) -> str:
-    """A category by its code or its name (农村低保); ``unknown_category`` lists the valid ones."""
-    cats = categories(store)
-    if text in cats:
-        return text
-    for code, cat in cats.items():
-        if text.strip() in (cat.get("name"), cat.get("short")):
-            return code
-    raise _unknown_category(text, cats)
-
-
-def _unknown_category(text: str, cats: dict) -> MzError:
-    valid = "、".join(f"{code}（{cat.get('name', '')}）" for code, cat in cats.items())
-    return MzError(f"未知的救助类别: {text}；可用: {valid}", "unknown_category")
-
-
-def add_local_category(store: Store, code: str, name: str, unit: str = "person",
-                       payment: str = "monthly", review_months: int = 12,
-                       classes: list[str] | None = None, excludes: list[str] | None = None) -> dict:  # fmt: skip
-    """A township-local category (e.g. a county's own 困难群众补贴); kept in the database."""
-    require(store, "enrolment.edit")
-    code = code.strip()
-    if not code or not code.replace("_", "").isalnum() or not code.isascii():
-        raise MzError(f"类别代码只能用字母、数字和下划线: {code!r}", "bad_category_code")
-    name = field_text(name, "category_name", "类别名称", "name")  # models/text.py
-    classes = [field_text(c, "short", "档次名称", "classes") for c in classes or []]
-    if not name:
-        raise MzError("类别名称不能为空", "bad_category_name")
-    if unit not in UNITS or payment not in PAYMENTS:
-        raise MzError(f"保障单位应为 {UNITS}，发放方式应为 {PAYMENTS}", "bad_category")
-    if not 0 <= review_months <= dates.MAX_REVIEW_MONTHS:
-        raise MzError(f"复核周期应为0至{dates.MAX_REVIEW_MONTHS}个月", "bad_category")
-    shipped = {c["code"] for c in load_json("categories.json")["categories"]}
-    if code in shipped:
-        raise MzError(f"类别代码 {code} 与国家类别重复", "category_exists")
-    body = dict(name=name.strip(), short=name.strip(), unit=unit, payment=payment,
-                review_months=review_months, classes=classes or [], excludes=excludes or [])  # fmt: skip
-    with store.transaction():
-        store.conn.execute(
-            "INSERT OR REPLACE INTO local_categories (code, body, created_at, updated_at, "
-            "created_by, updated_by) VALUES (:code, :body, :created_at, :updated_at, "
-            ":created_by, :updated_by)",
-            {"code": code, "body": json.dumps(body, ensure_ascii=False), **store.stamp(new=True)},
-        )
-    return {**body, "code": code, "local": True}
-
-
 # -- reading -------------------------------------------------------------------------
 def get(store: Store, enrolment_id: int) -> Enrolment:
-    row = store.conn.execute(f"SELECT {_COLS} FROM enrolments WHERE id = ? AND status = 'active'",
-                             (enrolment_id,)).fetchone()  # fmt: skip
+    row = store.conn.execute(
+        f"SELECT {_COLS} FROM enrolments WHERE id = ? AND status = 'active'", (enrolment_id,)
+    ).fetchone()
     if row is None:
         raise NotFound(f"没有编号为 {enrolment_id} 的保障记录")
     return Enrolment(*row)
@@ -205,7 +133,8 @@ def describe(store: Store, e: Enrolment) -> str:
 
 
 # -- rules -----------------------------------------------------------------------------
-def _day(value: dt.date | str | None, default: dt.date | None = None) -> dt.date:
+def day_or_today(value: dt.date | str | None, default: dt.date | None = None) -> dt.date:
+    """``value`` as a date (``bad_date`` if it is not one), or ``default``/today when None."""
     if value is None:
         return default or dates.current_day()
     try:
@@ -239,14 +168,23 @@ def _decided(store: Store, e: Enrolment) -> list[tuple[str, str | None]]:
     return steps
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+def _check_class(cat: dict, cls: str) -> None:
+    """Refuse a class (档次) that is not one of the category's; an empty one is allowed."""
+    if cat.get("classes") and cls and cls not in cat["classes"]:
+        raise TransitionRefused(
+            f"“{cat['name']}”的类别/档次应为 {'、'.join(cat['classes'])} 之一，而不是“{cls}”",
+            "bad_class",
+        )
 
 
-def _conflicts(store: Store, household_id: int, member_id: int | None, cat: dict,
-               exclude_id: int | None = None, states: tuple[str, ...] = LIVE_STATES) -> None:  # fmt: skip
+def _conflicts(
+    store: Store,
+    household_id: int,
+    member_id: int | None,
+    cat: dict,
+    exclude_id: int | None = None,
+    states: tuple[str, ...] = LIVE_STATES,
+) -> None:
     """Refuse a second live enrolment in one category, and excluded pairs (特困 vs 低保)."""
     ph = ", ".join("?" * len(states))
     rows = store.conn.execute(
@@ -283,9 +221,43 @@ def _household(store: Store, household_id: int) -> dict:
     return h
 
 
+def _member(store: Store, household_id: int, member_id: int) -> dict:
+    """The applicant of a per-person category: a living, active member of the household."""
+    m = store.one(
+        "SELECT household_id, status, deceased_on, name, birth_date FROM members WHERE id = ?",
+        (member_id,),
+    )
+    if m is None or m["status"] != "active" or m["household_id"] != household_id:
+        raise TransitionRefused("所选成员不属于该家庭", "member_not_in_household")
+    if m["deceased_on"]:
+        raise TransitionRefused(
+            f"{m['name']}已于{m['deceased_on']}死亡，不能申请", "member_deceased"
+        )
+    return m
+
+
+def _assisted(store: Store, household_id: int) -> int:
+    """保障人口 of a household-level enrolment by default: its living assistance members."""
+    return (
+        store.scalar(
+            "SELECT count(*) FROM members WHERE household_id = ? AND status = 'active' "
+            "AND in_assistance = 1 AND deceased_on IS NULL",
+            (household_id,),
+        )
+        or 1
+    )
+
+
 # -- transitions -------------------------------------------------------------------------
-def _move(store: Store, e: Enrolment, action: str, reason: str = "", detail: dict | None = None,
-          to_state: str | None = None, **cols) -> Enrolment:  # fmt: skip
+def _move(
+    store: Store,
+    e: Enrolment,
+    action: str,
+    reason: str = "",
+    detail: dict | None = None,
+    to_state: str | None = None,
+    **cols,
+) -> Enrolment:
     label, sources, target = ACTIONS[action]
     if e.state not in sources:
         allowed = "、".join(f"“{state_label(s)}”" for s in sources)
@@ -301,13 +273,21 @@ def _move(store: Store, e: Enrolment, action: str, reason: str = "", detail: dic
         f"UPDATE enrolments SET {assignments}, rev = rev + 1 WHERE id = :id",
         {**sets, "id": e.id},
     )
-    _event(store, e.id, action, e.state, to_state, reason, detail,
-           cols.get("monthly_fen", e.monthly_fen))  # fmt: skip
+    fen = cols.get("monthly_fen", e.monthly_fen)
+    _event(store, e.id, action, e.state, to_state, reason, detail, fen)
     return get(store, e.id)
 
 
-def _event(store: Store, enrolment_id: int, action: str, from_state: str | None, to_state: str,
-           reason: str, detail: dict | None, monthly_fen: int | None) -> None:  # fmt: skip
+def _event(
+    store: Store,
+    enrolment_id: int,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    reason: str,
+    detail: dict | None,
+    monthly_fen: int | None,
+) -> None:
     store.conn.execute(
         "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, reason, "
         "detail, monthly_fen, at, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -322,7 +302,7 @@ def _event(store: Store, enrolment_id: int, action: str, from_state: str | None,
             monthly_fen,
             now_iso(),
             store.operator,
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -333,64 +313,74 @@ def _need_reason(reason: str, what: str) -> str:
     return reason
 
 
-def create(store: Store, household_id: int, category: str, member_id: int | None = None,
-           cls: str = "", covered: int | None = None, monthly_fen: int = 0,
-           applied_on: dt.date | str | None = None, reason: str = "") -> Enrolment:  # fmt: skip
+def create(
+    store: Store,
+    household_id: int,
+    category: str,
+    member_id: int | None = None,
+    cls: str = "",
+    covered: int | None = None,
+    monthly_fen: int = 0,
+    applied_on: dt.date | str | None = None,
+    reason: str = "",
+) -> Enrolment:
     """Register an application (申请).  Refuses duplicates and excluded categories."""
     require(store, "enrolment.edit")
     cats = categories(store)
     if category not in cats:  # (the parameter hides the function category())
-        raise _unknown_category(category, cats)
+        raise unknown_category(category, cats)
     cat = cats[category]
     with store.transaction():
         _household(store, household_id)
         if cat["unit"] == "person" and member_id is None:
-            raise TransitionRefused(f"“{cat['name']}”按人保障，请选择保障对象（家庭成员）",
-                                    "member_required")  # fmt: skip
-        m = None
-        if member_id is not None:
-            m = store.one("SELECT household_id, status, deceased_on, name, birth_date FROM members "
-                          "WHERE id = ?", (member_id,))  # fmt: skip
-            if m is None or m["status"] != "active" or m["household_id"] != household_id:
-                raise TransitionRefused("所选成员不属于该家庭", "member_not_in_household")
-            if m["deceased_on"]:
-                raise TransitionRefused(f"{m['name']}已于{m['deceased_on']}死亡，不能申请",
-                                        "member_deceased")  # fmt: skip
-        cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
-        if cat.get("classes") and cls and cls not in cat["classes"]:
             raise TransitionRefused(
-                f"“{cat['name']}”的类别/档次应为 {'、'.join(cat['classes'])} 之一，而不是“{cls}”",
-                "bad_class",
+                f"“{cat['name']}”按人保障，请选择保障对象（家庭成员）", "member_required"
             )
+        m = _member(store, household_id, member_id) if member_id is not None else None
+        cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
+        _check_class(cat, cls)
         if monthly_fen is None or monthly_fen < 0:
             raise TransitionRefused("保障金额不能为负数", "bad_amount")
         check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
         if covered is None:
-            covered = 1 if member_id is not None else (store.scalar(
-                "SELECT count(*) FROM members WHERE household_id = ? AND status = 'active' "
-                "AND in_assistance = 1 AND deceased_on IS NULL", (household_id,)) or 1)  # fmt: skip
+            covered = 1 if member_id is not None else _assisted(store, household_id)
         if covered < 1:
             raise TransitionRefused("保障人口至少为1人", "bad_covered")
         _conflicts(store, household_id, member_id, cat)
         born = ("出生日期", m["birth_date"]) if m is not None else ("", None)
         day = _on("applied_on", applied_on, born)
-        row = dict(uid=new_uid(), household_id=household_id, member_id=member_id,
-                   category=category, **{"class": cls}, state="applied", covered=covered,
-                   monthly_fen=monthly_fen, applied_on=day.isoformat(), notice_pending="",
-                   **store.stamp(new=True))  # fmt: skip
+        row = dict(
+            uid=new_uid(),
+            household_id=household_id,
+            member_id=member_id,
+            category=category,
+            **{"class": cls},
+            state="applied",
+            covered=covered,
+            monthly_fen=monthly_fen,
+            applied_on=day.isoformat(),
+            notice_pending="",
+            **store.stamp(new=True),
+        )
         cols = ", ".join(row)
         eid = store.conn.execute(
             f"INSERT INTO enrolments ({cols}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
         ).lastrowid
         assert eid is not None  # an INSERT's rowid
-        _event(store, eid, "apply", None, "applied", reason, {"applied_on": day.isoformat()},
-               monthly_fen)  # fmt: skip
+        detail = {"applied_on": day.isoformat()}
+        _event(store, eid, "apply", None, "applied", reason, detail, monthly_fen)
         return get(store, eid)
 
 
-def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int | None = None,
-          monthly_fen: int | None = None, reason: str = "") -> Enrolment:  # fmt: skip
+def amend(
+    store: Store,
+    enrolment_id: int,
+    cls: str | None = None,
+    covered: int | None = None,
+    monthly_fen: int | None = None,
+    reason: str = "",
+) -> Enrolment:
     """Change class, covered persons or proposed amount before the notice (调查中核定)."""
     require(store, "enrolment.edit")
     with store.transaction():
@@ -402,8 +392,7 @@ def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int 
             )
         cat = category(store, e.category)
         cls = e.cls if cls is None else field_text(cls, "short", "类别/档次", "class")
-        if cat.get("classes") and cls and cls not in cat["classes"]:
-            raise TransitionRefused(f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class")
+        _check_class(cat, cls)
         covered = e.covered if covered is None else covered
         monthly_fen = e.monthly_fen if monthly_fen is None else monthly_fen
         if covered < 1 or monthly_fen < 0:
@@ -415,8 +404,8 @@ def amend(store: Store, enrolment_id: int, cls: str | None = None, covered: int 
             "updated_at = ?, updated_by = ? WHERE id = ?",
             (cls, covered, monthly_fen, now_iso(), store.operator, e.id),
         )
-        _event(store, e.id, "amend", e.state, e.state, reason,
-               {"class": cls, "covered": covered}, monthly_fen)  # fmt: skip
+        detail = {"class": cls, "covered": covered}
+        _event(store, e.id, "amend", e.state, e.state, reason, detail, monthly_fen)
         return get(store, e.id)
 
 
@@ -427,9 +416,14 @@ def start_investigation(store: Store, enrolment_id: int, reason: str = "") -> En
         return _move(store, get(store, enrolment_id), "investigate", reason)
 
 
-def record_investigation(store: Store, enrolment_id: int, investigators: list[str],
-                         verification: str, on: dt.date | str | None = None,
-                         conclusion: str = "") -> Enrolment:  # fmt: skip
+def record_investigation(
+    store: Store,
+    enrolment_id: int,
+    investigators: list[str],
+    verification: str,
+    on: dt.date | str | None = None,
+    conclusion: str = "",
+) -> Enrolment:
     """Home visit by at least two investigators and the economic verification (核对) result."""
     require(store, "enrolment.edit")
     names = sorted({n.strip() for n in investigators if n and n.strip()})
@@ -440,40 +434,81 @@ def record_investigation(store: Store, enrolment_id: int, investigators: list[st
     with store.transaction():
         e = get(store, enrolment_id)
         day = _on("investigated_on", on, ("申请日期", e.applied_on))
-        return _move(store, e, "record_investigation", conclusion,
-                     {"investigators": names, "verification": verification.strip(),
-                      "on": day.isoformat()}, investigated_on=day.isoformat())  # fmt: skip
+        return _move(
+            store,
+            e,
+            "record_investigation",
+            conclusion,
+            {"investigators": names, "verification": verification.strip(), "on": day.isoformat()},
+            investigated_on=day.isoformat(),
+        )
 
 
-def deliberate(store: Store, enrolment_id: int, attendance: int, result: str,
-               on: dt.date | str | None = None) -> Enrolment:  # fmt: skip
+def deliberate(
+    store: Store, enrolment_id: int, attendance: int, result: str, on: dt.date | str | None = None
+) -> Enrolment:
     """Democratic review meeting (民主评议), only for categories that have one."""
     require(store, "enrolment.edit")
     with store.transaction():
         e = get(store, enrolment_id)
-        if e.category not in lifecycle_settings()["deliberation"]:
+        if not needs_deliberation(e.category):
             raise TransitionRefused(f"“{describe(store, e)}”不需要民主评议", "no_deliberation")
         if not e.investigated_on:
             raise TransitionRefused("请先登记入户调查结果，再进行民主评议", "not_investigated")
         if attendance < 1 or not result.strip():
             raise TransitionRefused("请填写参会人数和评议结果", "deliberation_incomplete")
         day = _on("deliberated_on", on, ("入户调查日期", e.investigated_on))
-        return _move(store, e, "deliberate", result,
-                     {"attendance": attendance, "result": result.strip(),
-                      "on": day.isoformat()})  # fmt: skip
+        return _move(
+            store,
+            e,
+            "deliberate",
+            result,
+            {"attendance": attendance, "result": result.strip(), "on": day.isoformat()},
+        )
+
+
+# What may go on a notice (待公示), written once: ready_for_notice answers for one
+# record (and says why not), notice_ready_sql is the same rule for the 待公示 queue.
+# tests/enrolment/test_notice_rule.py checks that the two agree on every case.
+NEW_NOTICE_STATES = ACTIONS["publicise"][1]  # a new enrolment, once investigated
+PENDING_NOTICE_STATES = ("active", "stopped")  # a change or a stop still to publicise
+
+
+def needs_deliberation(category: str) -> bool:
+    """Whether a category goes through democratic review (民主评议) before its notice."""
+    return category in lifecycle_settings()["deliberation"]
 
 
 def ready_for_notice(store: Store, e: Enrolment) -> str | None:
     """Why ``e`` cannot go on a notice yet, or None when it can."""
-    if e.notice_pending and e.state in ("active", "stopped"):
+    if e.notice_pending and e.state in PENDING_NOTICE_STATES:
         return None
-    if e.state not in ("investigating", "reviewed"):
+    if e.state not in NEW_NOTICE_STATES:
         return f"当前状态为“{state_label(e.state)}”，不需要公示"
     if not e.investigated_on:
         return "尚未登记入户调查结果"
-    if e.category in lifecycle_settings()["deliberation"] and e.state != "reviewed":
+    if needs_deliberation(e.category) and e.state != "reviewed":
         return "尚未进行民主评议"
     return None
+
+
+def notice_ready_sql(alias: str = "e") -> str:
+    """:func:`ready_for_notice` as a condition on the enrolments table aliased ``alias``.
+
+    >>> "e.state IN ('active', 'stopped')" in notice_ready_sql("e")
+    True
+    """
+
+    def listed(values) -> str:
+        return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+    a = alias
+    deliberation = listed(lifecycle_settings()["deliberation"])
+    return (
+        f"(({a}.state IN ({listed(NEW_NOTICE_STATES)}) AND {a}.investigated_on > '' "
+        f"AND ({a}.state = 'reviewed' OR {a}.category NOT IN ({deliberation}))) "
+        f"OR ({a}.state IN ({listed(PENDING_NOTICE_STATES)}) AND {a}.notice_pending != ''))"
+    )
 
 
 def notice_status(store: Store, enrolment_id: int) -> tuple[dict | None, int]:
@@ -500,13 +535,15 @@ def _require_notice_done(store: Store, e: Enrolment, today: dt.date, what: str) 
             "notice_not_ended",
         )
     if open_objections:
-        raise TransitionRefused(f"不能{what}：有{open_objections}条异议尚未处理完毕",
-                                "open_objection")  # fmt: skip
+        raise TransitionRefused(
+            f"不能{what}：有{open_objections}条异议尚未处理完毕", "open_objection"
+        )
     return notice
 
 
-def submit(store: Store, enrolment_id: int, today: dt.date | None = None,
-           reason: str = "") -> Enrolment:  # fmt: skip
+def submit(
+    store: Store, enrolment_id: int, today: dt.date | None = None, reason: str = ""
+) -> Enrolment:
     """公示 → 待审核: only after the notice period has ended with no open objection."""
     require(store, "enrolment.edit")
     today = _on("submitted_on", today)
@@ -518,17 +555,9 @@ def submit(store: Store, enrolment_id: int, today: dt.date | None = None,
         return _move(store, e, "submit", reason)
 
 
-def payment_start(confirmed: dt.date) -> dt.date:
-    """The first month paid after a decision on ``confirmed``: a confirmation starts
-    payment, and a review's change of amount, class or covered persons applies, from
-    this month on (``lifecycle.payment_starts``: the month after, or the same month)."""
-    if lifecycle_settings().get("payment_starts") == "same_month":
-        return confirmed.replace(day=1)
-    return add_months(confirmed.replace(day=1), 1)
-
-
-def confirm(store: Store, enrolment_id: int, today: dt.date | None = None,
-            reason: str = "") -> Enrolment:  # fmt: skip
+def confirm(
+    store: Store, enrolment_id: int, today: dt.date | None = None, reason: str = ""
+) -> Enrolment:
     """待审核 → 在保 (审核确认, county).  Payment starts per the lifecycle setting;
     the first review falls due after the category's interval."""
     require(store, "enrolment.confirm")
@@ -541,14 +570,18 @@ def confirm(store: Store, enrolment_id: int, today: dt.date | None = None,
         cat = category(store, e.category)
         _conflicts(store, e.household_id, e.member_id, cat, exclude_id=e.id, states=("active",))
         start = payment_start(today)
-        months = int(cat.get("review_months") or 0)
-        due = _on("review_due", add_months(start, months)).isoformat() if months else None
-        return _move(store, e, "confirm", reason, {"confirmed_on": today.isoformat()},
-                     start_on=start.isoformat(), review_due=due)  # fmt: skip
+        return _move(
+            store,
+            e,
+            "confirm",
+            reason,
+            {"confirmed_on": today.isoformat()},
+            start_on=start.isoformat(),
+            review_due=next_review(cat, start),
+        )
 
 
-def reject(store: Store, enrolment_id: int, reason: str,
-           today: dt.date | None = None) -> Enrolment:  # fmt: skip
+def reject(store: Store, enrolment_id: int, reason: str, today: dt.date | None = None) -> Enrolment:
     """不予确认 with a written reason (returned to the household)."""
     require(store, "enrolment.confirm")
     reason = _need_reason(reason, "不予确认")
@@ -556,13 +589,19 @@ def reject(store: Store, enrolment_id: int, reason: str,
         e = get(store, enrolment_id)
         if e.state in ACTIONS["reject"][1]:
             today = _on("rejected_on", today, ("申请日期", e.applied_on))
-        today = _day(today)
-        return _move(store, e, "reject", reason, {"on": today.isoformat()},
-                     end_on=today.isoformat())  # fmt: skip
+        today = day_or_today(today)
+        return _move(
+            store, e, "reject", reason, {"on": today.isoformat()}, end_on=today.isoformat()
+        )
 
 
-def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = None,
-         publicise: bool = True) -> Enrolment:  # fmt: skip
+def stop(
+    store: Store,
+    enrolment_id: int,
+    reason: str,
+    today: dt.date | None = None,
+    publicise: bool = True,
+) -> Enrolment:
     """在保 → 停发 from the first day of next month; goes on the next notice as 停发."""
     require(store, "enrolment.confirm")
     reason = _need_reason(reason, "停发")
@@ -570,16 +609,29 @@ def stop(store: Store, enrolment_id: int, reason: str, today: dt.date | None = N
         e = get(store, enrolment_id)
         if e.state == "active":
             today = _on("stopped_on", today, *_decided(store, e))
-        today = _day(today)
-        end = add_months(today.replace(day=1), 1) - dt.timedelta(days=1)
-        return _move(store, e, "stop", reason, {"on": today.isoformat()},
-                     end_on=end.isoformat(), stop_reason=reason,
-                     notice_pending="stop" if publicise else "")  # fmt: skip
+        today = day_or_today(today)
+        return _move(
+            store,
+            e,
+            "stop",
+            reason,
+            {"on": today.isoformat()},
+            end_on=paid_until(today).isoformat(),
+            stop_reason=reason,
+            notice_pending="stop" if publicise else "",
+        )
 
 
-def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None = None,
-           reason: str = "", monthly_fen: int | None = None, cls: str | None = None,
-           covered: int | None = None) -> Enrolment:  # fmt: skip
+def review(
+    store: Store,
+    enrolment_id: int,
+    outcome: str,
+    today: dt.date | None = None,
+    reason: str = "",
+    monthly_fen: int | None = None,
+    cls: str | None = None,
+    covered: int | None = None,
+) -> Enrolment:
     """复核 (动态管理): keep, change the amount, or stop.  Sets the next review date.
 
     A change applies from :func:`payment_start` of ``today`` (the month after, as a
@@ -591,19 +643,24 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
         e = get(store, enrolment_id)
         if e.state == "active":
             today = _on("reviewed_on", today, *_decided(store, e))
-        today = _day(today)
+        today = day_or_today(today)
         if outcome == "stop":
             if e.state != "active":
                 return _move(store, e, "review", reason)
             reason = _need_reason(reason, "复核停发")
-            end = add_months(today.replace(day=1), 1) - dt.timedelta(days=1)
-            return _move(store, e, "review", reason, {"outcome": "stop", "on": today.isoformat()},
-                         to_state="stopped", end_on=end.isoformat(), stop_reason=reason,
-                         notice_pending="stop")  # fmt: skip
+            return _move(
+                store,
+                e,
+                "review",
+                reason,
+                {"outcome": "stop", "on": today.isoformat()},
+                to_state="stopped",
+                end_on=paid_until(today).isoformat(),
+                stop_reason=reason,
+                notice_pending="stop",
+            )
         cat = category(store, e.category)
-        months = int(cat.get("review_months") or 0)
-        due = _on("review_due", add_months(today, months)).isoformat() if months else None
-        cols: dict = {"review_due": due}
+        cols: dict = {"review_due": next_review(cat, today)}
         detail: dict[str, object] = {"outcome": outcome, "on": today.isoformat()}
         if cls is not None:  # checked whatever the outcome: a bad value is refused, not ignored
             cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
@@ -614,10 +671,8 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
                 raise TransitionRefused("保障金额不能为负数", "bad_amount")
             if monthly_fen is not None:
                 check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
-            if cls is not None and cat.get("classes") and cls and cls not in cat["classes"]:
-                raise TransitionRefused(
-                    f"类别/档次应为 {'、'.join(cat['classes'])} 之一", "bad_class"
-                )
+            if cls is not None:
+                _check_class(cat, cls)
             if covered is not None and covered < 1:
                 raise TransitionRefused("保障人口至少为1人", "bad_covered")
             # the terms before, for the months paid before the change applies
@@ -633,60 +688,3 @@ def review(store: Store, enrolment_id: int, outcome: str, today: dt.date | None 
                 detail["old_covered"] = e.covered
             cols["notice_pending"] = "change"
         return _move(store, e, "review", reason, detail, **cols)
-
-
-# -- queues ---------------------------------------------------------------------------------
-QUEUES = {
-    "investigate": "待调查",
-    "notice": "待公示",
-    "publicised": "公示中",
-    "submitted": "待审核",
-    "active": "在保",
-    "review_due": "复核到期",
-}
-
-
-def queue(store: Store, name: str, today: dt.date | None = None, within_days: int = 30,
-          limit: int = 5000) -> list[dict]:  # fmt: skip
-    """Rows for a work queue (see :data:`QUEUES`), with household and person names."""
-    today = _day(today)
-    deliberation = ", ".join(
-        f"'{c}'" for c in lifecycle_settings()["deliberation"] if c.isidentifier()
-    )
-    where = {
-        "investigate": "e.state IN ('applied', 'investigating') AND e.investigated_on IS NULL",
-        "notice": "((e.state IN ('investigating', 'reviewed') AND e.investigated_on IS NOT NULL "
-        f"AND (e.state = 'reviewed' OR e.category NOT IN ({deliberation}))) "
-        "OR (e.state IN ('active', 'stopped') AND e.notice_pending != ''))",
-        "publicised": "e.state = 'publicised'",
-        "submitted": "e.state = 'submitted'",
-        "active": "e.state = 'active'",
-        "review_due": "e.state = 'active' AND e.review_due IS NOT NULL AND e.review_due <= :due",
-    }.get(name)
-    if where is None:
-        raise MzError(f"未知的工作队列: {name}", "unknown_queue")
-    # a stop still to be publicised stays in the notice queue after its household is 注销
-    # (moved away, died): the notice tells the village why the payment ended
-    household = (
-        "(h.status = 'active' OR (e.state = 'stopped' AND e.notice_pending != ''))"
-        if name == "notice"
-        else "h.status = 'active'"
-    )
-    rows = store.db.query(
-        f"""SELECT e.id, e.household_id, e.category, e.class AS cls, e.state, e.covered,
-               e.monthly_fen, e.applied_on, e.start_on, e.review_due, e.notice_pending,
-               e.investigated_on, h.village, h.village_group, h.head_name,
-               coalesce(m.name, h.head_name) AS name
-           FROM enrolments e JOIN households h ON h.id = e.household_id
-           LEFT JOIN members m ON m.id = e.member_id
-           WHERE e.status = 'active' AND {household} AND {where}
-           ORDER BY h.village, h.village_group, h.head_py, e.id LIMIT :limit""",
-        {"due": (today + dt.timedelta(days=within_days)).isoformat(), "limit": limit},
-    )
-    cats = categories(store)
-    out = []
-    for r in rows:
-        r["category_name"] = cats.get(r["category"], {}).get("name", r["category"])
-        r["state_name"] = state_label(r["state"])
-        out.append(r)
-    return out

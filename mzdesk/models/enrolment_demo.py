@@ -14,16 +14,31 @@ import datetime as dt
 import json
 import random
 
-from .enrolment import add_months, categories, lifecycle_settings
+from .categories import categories, lifecycle_settings
+from .enrolment import ACTIONS
 from .notice import township_name
+from .payment_dates import add_months
 from .store import Store, new_uid, now_iso
 
 _STATES = (
-    ("active", 62), ("applied", 4), ("investigating", 4), ("awaiting", 5), ("publicised", 6),
-    ("submitted", 5), ("rejected", 4), ("stopped", 10),
-)  # fmt: skip
-_PATH = ("apply", "investigate", "record_investigation", "deliberate", "publicise", "submit",
-         "confirm")  # fmt: skip
+    ("active", 62),
+    ("applied", 4),
+    ("investigating", 4),
+    ("awaiting", 5),
+    ("publicised", 6),
+    ("submitted", 5),
+    ("rejected", 4),
+    ("stopped", 10),
+)
+_PATH = (
+    "apply",
+    "investigate",
+    "record_investigation",
+    "deliberate",
+    "publicise",
+    "submit",
+    "confirm",
+)
 
 
 def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:
@@ -51,13 +66,23 @@ def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:
         applied = today - dt.timedelta(days=r.randint(25, 60))
         investigated = applied + dt.timedelta(days=r.randint(3, 10))
         months = int(cats.get(cat, {}).get("review_months") or 0)
-        cols = dict(state=state, applied_on=applied.isoformat(), investigated_on=None,
-                    start_on=None, end_on=None, review_due=None, stop_reason="")  # fmt: skip
+        cols = dict(
+            state=state,
+            applied_on=applied.isoformat(),
+            investigated_on=None,
+            start_on=None,
+            end_on=None,
+            review_due=None,
+            stop_reason="",
+        )
         steps = []
         if state in ("active", "stopped"):
             start = add_months(today.replace(day=1), -r.randint(2, 30))
-            cols.update(applied_on=add_months(start, -2).isoformat(),
-                        investigated_on=add_months(start, -2).isoformat(), start_on=start.isoformat())  # fmt: skip
+            cols.update(
+                applied_on=add_months(start, -2).isoformat(),
+                investigated_on=add_months(start, -2).isoformat(),
+                start_on=start.isoformat(),
+            )
             steps = list(_PATH)
             if months:
                 due = today + dt.timedelta(days=r.randint(-45, months * 30))
@@ -88,10 +113,7 @@ def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:
         updates.append((*cols.values(), eid))
         prev = None
         for action in steps:
-            to = {"apply": "applied", "investigate": "investigating",
-                  "record_investigation": "investigating", "deliberate": "reviewed",
-                  "publicise": "publicised", "submit": "submitted", "confirm": "active",
-                  "reject": "rejected", "stop": "stopped"}[action]  # fmt: skip
+            to = ACTIONS[action][2]  # the state the lifecycle leads to
             reason = (
                 cols["stop_reason"]
                 if action == "stop"
@@ -129,8 +151,10 @@ def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:
     )
     by_id = {row[0]: row for row in rows}
     town = township_name(store)
-    for state, start in (("publicised", today - dt.timedelta(days=3)),
-                         ("submitted", today - dt.timedelta(days=20))):  # fmt: skip
+    for state, start in (
+        ("publicised", today - dt.timedelta(days=3)),
+        ("submitted", today - dt.timedelta(days=20)),
+    ):
         ids = on_notice[state]
         if not ids:
             continue
@@ -153,15 +177,30 @@ def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:
                 ts,
                 who,
                 who,
-            ),  # fmt: skip
+            ),
         ).lastrowid
         items = []
         ordered = sorted(ids, key=lambda i: (by_id[i][6], by_id[i][7], i))
         for seq, eid in enumerate(ordered, 1):
             _, _, cat, cls, covered, fen, village, group, name, _number = by_id[eid]
             short = cats.get(cat, {}).get("short", cat)
-            items.append((new_uid(), nid, eid, seq, village, group, name, "", covered, cat,
-                          f"{short} {cls}".strip(), fen, "new"))  # fmt: skip
+            items.append(
+                (
+                    new_uid(),
+                    nid,
+                    eid,
+                    seq,
+                    village,
+                    group,
+                    name,
+                    "",
+                    covered,
+                    cat,
+                    f"{short} {cls}".strip(),
+                    fen,
+                    "new",
+                )
+            )
         store.conn.executemany(
             "INSERT INTO notice_items (uid, notice_id, enrolment_id, seq, village, village_group, "
             "name, id_masked, covered, category, category_label, monthly_fen, action) "

@@ -39,12 +39,14 @@ from typing import Any
 from . import dates
 from . import enrolment as enr
 from .auth import require
+from .categories import categories, category_code, lifecycle_settings
 from .errors import MzError, NotFound
 from .files import replacing
 from .ids import mask_id
 from .site import require_site
 from .store import Store, new_uid, now_iso
 from .text import field_text
+from .work_queues import queue
 
 ACTION_LABELS = {"new": "新增", "change": "变更", "stop": "停发"}
 PAGE_SIZES = ("A4", "A3")
@@ -172,7 +174,7 @@ def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
     earlier with a ``backdate_reason``.
     """
     today = today or _today()
-    min_days = int(enr.lifecycle_settings()["notice_min_days"])
+    min_days = int(lifecycle_settings()["notice_min_days"])
     if spec.days < min_days:
         raise MzError(f"公示期不得少于{min_days}天（现为{spec.days}天）", "notice_too_short")
     if spec.days > NOTICE_MAX_DAYS:
@@ -220,7 +222,7 @@ def defaults(store: Store) -> dict:
 def candidates(store: Store, village: str | None = None, category: str | None = None,
                enrolment_ids: list[int] | None = None) -> list[dict]:  # fmt: skip
     """Enrolments awaiting notice (new, changed or stopped), optionally narrowed."""
-    rows = enr.queue(store, "notice")
+    rows = queue(store, "notice")
     if village:
         rows = [r for r in rows if r["village"] == village]
     if category:
@@ -234,7 +236,7 @@ def candidates(store: Store, village: str | None = None, category: str | None = 
 
 
 def _title(town: str, start: dt.date, cats: set[str], actions: set[str], store: Store) -> str:
-    names = enr.categories(store)
+    names = categories(store)
     what = names[next(iter(cats))]["name"] if len(cats) == 1 else "社会救助"
     kind = "拟保障对象公示" if "new" in actions else "保障对象变更公示"
     return f"{town}{start.year}年{start.month}月{what}{kind}"
@@ -254,7 +256,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
     spec = clean_spec(spec)
     check_period(spec, today)
     if category is not None:
-        category = enr.category_code(store, category)
+        category = category_code(store, category)
     hotline = (spec.hotline or "").strip()
     if not hotline:
         raise MzError("请填写监督电话", "hotline_required")
@@ -308,7 +310,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
         assert nid is not None  # an INSERT's rowid
         rows.sort(key=lambda r: (r["village"], group_key(r["village_group"]), r["action"] != "new",
                                  r["name"], r["id"]))  # fmt: skip
-        cats = enr.categories(store)
+        cats = categories(store)
         ids = _id_numbers(store, [r["id"] for r in rows]) if spec.show_id else {}
         items = []
         for seq, r in enumerate(rows, 1):

@@ -8,20 +8,19 @@ names the other household) and backed by a partial unique index.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from .auth import require
 from .bulk import insert_many
-from .enrolment import describe, for_household, state_label
+from .categories import state_label
+from .enrolment import describe, for_household
 from .errors import FieldError, MzError, NotFound, ValidationError
 from .household import Household, Member, validate_household
 from .pinyin import name_keys
+from .progress import Cancel, Cancelled, Progress
 from .store import Store, new_uid, unchanged_on_failure
 from .text import field_text
 from .vocab import INCOME_SOURCES
-
-Progress = Callable[[int, int], None]
-Cancel = Callable[[], bool]
 
 HOUSEHOLD_FIELDS = (
     "village", "village_group", "area_type", "address", "phone", "bank_name", "bank_account",
@@ -37,13 +36,6 @@ INCOME_COLUMNS = tuple(f"income_{s}_fen" for s in INCOME_SOURCES)
 DELETED_WITH_HOUSEHOLD = "家庭注销: "
 # enrolments that must end before their household is 注销 (publicised, at the county, paid)
 DELETE_BLOCKING_STATES = ("publicised", "submitted", "active")
-
-
-class Cancelled(MzError):
-    code = "cancelled"
-
-    def __init__(self) -> None:
-        super().__init__("操作已取消")
 
 
 class StaleRecord(MzError):

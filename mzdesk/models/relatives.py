@@ -242,7 +242,3 @@ def flagged_enrolments(store: Store) -> list[FlaggedEnrolment]:
         values[5] = mask_id(values[5])
         out.append(FlaggedEnrolment(*values))
     return out
-
-
-def flagged_enrolment_ids(store: Store) -> set[int]:
-    return {f.enrolment_id for f in flagged_enrolments(store)}

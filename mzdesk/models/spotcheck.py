@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .auth import require
-from .enrolment import categories, category_code
+from .categories import categories, category_code
 from .errors import MzError, NotFound
 from .site import get_site, whole_area
 from .store import Store, new_uid
@@ -144,14 +144,6 @@ def spot_check_progress(store: Store, spot_check_id: int) -> dict:
     ))  # fmt: skip
     done = sum(1 for i in items if i["state"] == "done")
     return {**head, "items": items, "done": done, "total": len(items)}
-
-
-def list_spot_checks(store: Store) -> list[dict]:
-    return list(store.db.query(
-        "SELECT s.id, s.title, s.state, s.created_at, count(i.id) AS total, "
-        "sum(i.state = 'done') AS done FROM spot_checks s "
-        "LEFT JOIN spot_check_items i ON i.spot_check_id = s.id GROUP BY s.id ORDER BY s.id DESC"
-    ))  # fmt: skip
 
 
 def pending_spot_checks(store: Store) -> list[dict]:

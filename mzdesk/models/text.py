@@ -27,7 +27,7 @@ Choke points (every path that writes user text passes one of them):
   the CLI, ``Registry.save``/``bulk_create`` and the roster import (which also cleans
   each cell as it reads it, ``importer._text``);
 * each service that takes free text: site (``site.init_site``), operators
-  (``auth.add_operator``), local categories (``enrolment.add_local_category``),
+  (``auth.add_operator``), local categories (``categories.add_local_category``),
   enrolment reasons, classes and event details (``enrolment._event``, ``_need_reason``),
   notices and objections (``notice``), declared relatives (``relatives.declare``), visits
   (conclusion, investigators, photo captions) and form answers (``forms._clean_simple``:

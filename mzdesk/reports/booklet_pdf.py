@@ -11,7 +11,7 @@ booklet's answers under the template version they were filled with.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,8 @@ from ..models.files import replacing
 from ..models.forms import Field, Template, display_value
 from ..models.household import Household
 from ..models.money import format_fen
-from ..models.registry import Cancelled, Registry
+from ..models.progress import Cancel, Cancelled, Progress
+from ..models.registry import Registry
 from ..models.site import get_site
 from ..models.store import Store
 from ..models.visits import VISIT_KINDS, Visit, Visits
@@ -36,8 +37,6 @@ from .checklist_pdf import (
 )
 from .fonts import new_canvas, register_cjk_font
 from .pagewriter import PAGE_H, PAGE_W, PageWriter, save_canvas
-
-Progress = Callable[[int, int], None]
 
 POLICY_HEADERS = ["救助类别", "档次", "状态", "保障人数", "月金额(元)", "起始日期", "终止日期"]
 POLICY_WIDTHS = [0.24, 0.1, 0.1, 0.1, 0.14, 0.16, 0.16]
@@ -152,7 +151,7 @@ def draw_booklet(pw: PageWriter, d: BookletData, site_name: str, today: dt.date)
 
 
 def write_booklets(store: Store, household_ids: Sequence[int], out: str | Path, *,
-                   progress: Progress | None = None, cancel: Callable[[], bool] | None = None,
+                   progress: Progress | None = None, cancel: Cancel | None = None,
                    today: dt.date | None = None, record: list | None = None) -> int:  # fmt: skip
     """Print the booklets of ``household_ids`` into one PDF; returns the page count.
 

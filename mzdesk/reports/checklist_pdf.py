@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,8 @@ from ..models.forms import Field, Template, display_value
 from ..models.household import Household
 from ..models.ids import mask_id
 from ..models.money import format_fen
-from ..models.registry import Cancelled, Registry
+from ..models.progress import Cancel, Cancelled, Progress
+from ..models.registry import Registry
 from ..models.site import get_site
 from ..models.store import Store
 from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, visit_members
@@ -33,7 +34,6 @@ from ..models.vocab import INCOME_SOURCES, label
 from .fonts import new_canvas, register_cjk_font
 from .pagewriter import LEFT, RIGHT, WIDTH, PageWriter, save_canvas
 
-Progress = Callable[[int, int], None]
 CONTROL_X = LEFT + 64 * mm
 
 
@@ -241,7 +241,7 @@ def draw_checklist(pw: PageWriter, t: Template, h: Household, visit: Visit | Non
 
 def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str | Path, *,
                      visits: Visits | None = None, progress: Progress | None = None,
-                     cancel: Callable[[], bool] | None = None) -> int:  # fmt: skip
+                     cancel: Cancel | None = None) -> int:  # fmt: skip
     """Print one sheet per entry (ints are household ids: their latest visit,
     or blank when there is none) into one PDF.  Returns the number of pages.
 

@@ -390,7 +390,7 @@ def _draw(n: Notice, tmp: Path, lay, pages, progress) -> int:
 
 def name_header(store, n: Notice) -> str:
     """'户主姓名' when every row is a household, else '姓名' (person categories)."""
-    from ..models.enrolment import categories
+    from ..models.categories import categories
 
     cats = categories(store)
     units = {cats.get(it.category, {}).get("unit", "person") for it in n.items}

@@ -37,22 +37,21 @@ openpyxl ``write_only`` streams rows, so 50,000 rows need little memory.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from ..models.auth import require
-from ..models.enrolment import categories, category_code
+from ..models.categories import categories, category_code
 from ..models.errors import MzError
-from ..models.registry import Cancelled
+from ..models.progress import Cancel as CancelFn
+from ..models.progress import Cancelled, Progress
 from ..models.store import Store
 from ..reports.xlsx_writer import SheetWriter, save_workbook, yuan
 from .importer import problem_label
 from .monthly import COLUMNS, month_label, paid_enrolments, table_rows
 
-Progress = Callable[[int, int], None]
-CancelFn = Callable[[], bool]
 PAYMENT_HEADERS = ("序号", "村(社区)", "组", "姓名", "身份证号码", "开户银行", "银行账号",
                    "保障类别", "保障人数", "金额(元)")  # fmt: skip
 

@@ -24,14 +24,9 @@ from ..models.enrolment_import import (
     update_imported,
 )
 from ..models.household import Household
-from ..models.registry import Cancel as CancelFn
-from ..models.registry import (
-    Cancelled,
-    Progress,
-    Registry,
-    add_to_household,
-    write_new_households,
-)
+from ..models.progress import Cancel as CancelFn
+from ..models.progress import Cancelled, Progress
+from ..models.registry import Registry, add_to_household, write_new_households
 from ..models.store import Store, new_uid
 from .import_match import changed_fields, enrolment_changed, new_members
 from .import_plan import FileHousehold, ImportRefused, RosterPlan, problem_label

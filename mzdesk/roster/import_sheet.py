@@ -18,8 +18,8 @@ from ..models.errors import FieldError
 from ..models.household import HEAD, Household, Member, validate_household
 from ..models.ids import normalise_id, parse_id
 from ..models.money import parse_assistance
+from ..models.progress import Cancelled, Progress
 from ..models.registry import Cancel as CancelFn
-from ..models.registry import Cancelled, Progress
 from ..models.text import clean
 from ..models.vocab import vocab
 from .import_plan import HOUSEHOLD_TEXT, FileHousehold, Problem, RosterPlan, layout_problem

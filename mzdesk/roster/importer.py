@@ -53,9 +53,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..models.enrolment import categories
-from ..models.registry import Cancel as CancelFn
-from ..models.registry import Progress
+from ..models.categories import categories
+from ..models.progress import Cancel as CancelFn
+from ..models.progress import Progress
 from ..models.store import Store
 from .import_apply import apply
 from .import_match import check_across, formula_cells_without_value

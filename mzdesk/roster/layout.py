@@ -66,7 +66,7 @@ def field_for_header(text: object) -> str | None:
 
 def _category_words(cats: dict[str, dict] | None) -> tuple[tuple[str, str], ...]:
     """(normalised word, code), longest first: the synonyms, then every category's name,
-    short name and code.  ``cats``: the database's categories (enrolment.categories(store)),
+    short name and code.  ``cats``: the database's categories (categories.categories(store)),
     local ones included; ``None`` for the shipped list."""
     cats = categories() if cats is None else cats
     key = tuple((c, cat.get("name", c), cat.get("short", "")) for c, cat in cats.items())

@@ -11,7 +11,7 @@ first day.  The 补贴清册 export uses the same function, so the two always ag
 
 The amount, class and covered persons are those in effect in the month
 (:func:`terms_in_month`): a review that changed them applies from
-:func:`mzdesk.models.enrolment.payment_start` of its date, and the months before
+:func:`mzdesk.models.payment_dates.payment_start` of its date, and the months before
 keep the old terms its event recorded.
 
 >>> import tempfile
@@ -47,9 +47,10 @@ import json
 import re
 from pathlib import Path
 
-from ..models.enrolment import categories, payment_start
+from ..models.categories import categories
 from ..models.files import replacing
 from ..models.money import format_fen
+from ..models.payment_dates import payment_start
 from ..models.store import Store
 
 PAID_STATES = ("active", "stopped")
@@ -79,7 +80,7 @@ def parse_month(text: str) -> dt.date:
 
 def monthly_categories(store: Store) -> list[str]:
     """Codes of the categories paid monthly: the shipped ones and the township's own
-    (:func:`mzdesk.models.enrolment.categories`), in that order."""
+    (:func:`mzdesk.models.categories.categories`), in that order."""
     return [c for c, spec in categories(store).items() if spec.get("payment") == "monthly"]
 
 

@@ -14,7 +14,7 @@ from functools import partial
 from ..models.bulk import gc_paused
 from ..models.files import write_bytes
 from ..models.migrations import MIGRATIONS
-from ..models.registry import Cancelled
+from ..models.progress import Cancel, Cancelled, Progress
 from ..models.site import require_site
 from ..models.store import Store, now_iso
 from . import changelog, staging
@@ -22,7 +22,7 @@ from . import scope as scoping
 from .applier import Applier, unique_keys
 from .batch import Batch, BatchRefused, bad_value, open_batch, text_rule_applies
 from .changelog import TableCodec
-from .common import PARSED, PROGRESS, Cancel, Progress, big_cache, durable, noop
+from .common import PARSED, PROGRESS, big_cache, durable, noop
 from .history import held_dir
 from .keys import SiteKeys, get_trusted
 from .local import Maps

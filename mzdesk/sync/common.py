@@ -5,13 +5,9 @@ settings a batch runs under (a durable commit, a big page cache)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import Any
 
 from ..models.store import Store
-
-Progress = Callable[[int, int], None]
-Cancel = Callable[[], bool]
 
 # progress in parts of PROGRESS.  Import: reading and parsing the batch take the first
 # PARSED (measured at 100k households: ~7 s of ~37), applying it the rest.  Export:

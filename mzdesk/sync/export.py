@@ -27,14 +27,14 @@ from pathlib import Path
 from ..models.bulk import gc_paused
 from ..models.errors import MzError, NotFound
 from ..models.files import part_path, synced, write_bytes
-from ..models.registry import Cancelled
+from ..models.progress import Cancel, Cancelled, Progress
 from ..models.site import require_site
 from ..models.store import Store, now_iso
 from . import changelog
 from . import scope as scoping
 from .batch import BatchWriter, check_outgoing, record_line, sha256
 from .changelog import HASH_SQL, UID_SQL, TableCodec, content_hash, content_hashes, packed_hashes
-from .common import PROGRESS, READ, TABLE_LABELS, Cancel, Progress, big_cache, durable, noop
+from .common import PROGRESS, READ, TABLE_LABELS, big_cache, durable, noop
 from .keys import SiteKeys, get_trusted
 from .local import Maps, base_hashes, exported, pending_hashes
 from .scope import RANK

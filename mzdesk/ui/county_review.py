@@ -34,6 +34,7 @@ from ..models import relatives
 from ..models.money import format_fen
 from ..models.site import get_site
 from ..models.store import Store
+from ..models.work_queues import queue
 from . import ops
 from .enrolment_panel import ACTION_LABELS, fill, table
 
@@ -69,7 +70,7 @@ class CountyReview(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.rows = enr.queue(self.store, "submitted")
+        self.rows = queue(self.store, "submitted")
         fill(self.list, [
             (r["id"], f"{r['village']}{r['village_group']}", r["name"],
              f"{r['category_name']} {r['cls']}".strip(), r["covered"],

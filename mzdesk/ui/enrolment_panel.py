@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import enrolment as enr
+from ..models.categories import categories, state_label
 from ..models.money import format_fen, parse_assistance
 from ..models.query import household_members
 from ..models.store import Store
@@ -134,7 +135,7 @@ class EnrolmentPanel(QWidget):
         }
         fill(self.list, [
             (e.id, enr.describe(self.store, e), names.get(e.member_id, "全户"),
-             enr.state_label(e.state), e.covered, format_fen(e.monthly_fen), e.start_on,
+             state_label(e.state), e.covered, format_fen(e.monthly_fen), e.start_on,
              e.review_due) for e in self.enrolments
         ])  # fmt: skip
         ids = [e.id for e in self.enrolments]
@@ -159,7 +160,7 @@ class EnrolmentPanel(QWidget):
             return
         fill(self.history, [
             (h["at"], h["by"], ACTION_LABELS.get(h["action"], h["action"]),
-             enr.state_label(h["to_state"]), h["reason"]) for h in enr.history(self.store, e.id)
+             state_label(h["to_state"]), h["reason"]) for h in enr.history(self.store, e.id)
         ])  # fmt: skip
         why = (
             enr.ready_for_notice(self.store, e)
@@ -202,7 +203,7 @@ class EnrolmentPanel(QWidget):
     # -- dialogs ------------------------------------------------------------------------------
     def _apply_clicked(self) -> None:
         cat = QComboBox()
-        for code, c in enr.categories(self.store).items():
+        for code, c in categories(self.store).items():
             cat.addItem(c["name"], code)
         member = QComboBox()
         member.addItem("全户（按户保障的类别）", None)

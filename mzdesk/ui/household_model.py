@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-from ..models.enrolment import categories
+from ..models.categories import categories
 from ..models.ids import mask_id
 from ..models.query import ListFilter, household_rows, list_household_ids
 from ..models.store import Store
@@ -41,7 +41,7 @@ STATUS_LABELS = {"active": "在册", "deleted": "已注销"}
 
 def display_value(key: str, row: dict, category_names: dict[str, str] | None = None) -> str:
     """A cell as shown; ``category_names``: code -> name of the database's categories
-    (local ones too; enrolment.categories)."""
+    (local ones too; categories.categories)."""
     value = row.get(key)
     if value is None:
         return ""

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models.enrolment import categories
+from ..models.categories import categories
 from ..models.store import Store
 from ..roster.importer import problem_label
 from ..roster.layout import fields

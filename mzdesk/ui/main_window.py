@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..models.enrolment import categories
+from ..models.categories import categories
 from ..models.errors import MzError
 from ..models.query import ListFilter, household_count, villages
 from ..models.registry import Registry

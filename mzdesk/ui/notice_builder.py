@@ -40,8 +40,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import enrolment as enr
 from ..models import notice as nt
+from ..models.categories import categories, lifecycle_settings
 from ..models.errors import MzError
 from ..models.money import format_fen
 from ..models.store import Store
@@ -89,7 +89,7 @@ class NoticeBuilder(QWidget):
         self.start.setCalendarPopup(True)
         self.start.setDisplayFormat("yyyy-MM-dd")
         self.days = QSpinBox()
-        self.days.setRange(int(enr.lifecycle_settings()["notice_min_days"]), nt.NOTICE_MAX_DAYS)
+        self.days.setRange(int(lifecycle_settings()["notice_min_days"]), nt.NOTICE_MAX_DAYS)
         self.days.setSuffix(" 天")
         self.end_label = QLabel()
         self.start.dateChanged.connect(self._show_end)
@@ -222,7 +222,7 @@ class NoticeBuilder(QWidget):
             combo.addItem(label, None)
             for value in sorted({r[key] for r in rows}):
                 text = (
-                    enr.categories(self.store).get(value, {}).get("name", value)
+                    categories(self.store).get(value, {}).get("name", value)
                     if key == "category"
                     else value
                 )

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models.enrolment import categories
+from ..models.categories import categories
 from ..models.store import Store
 from . import ops
 from .saving import ask_save_path

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models.enrolment import categories
+from ..models.categories import categories
 from ..models.money import format_fen
 from ..models.store import Store
 from ..roster.monthly import (

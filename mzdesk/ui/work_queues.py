@@ -1,6 +1,6 @@
 """Work queues (工作台) by lifecycle state: 待调查, 待公示, 公示中, 待审核, 在保, 复核到期.
 
-Each tab lists the enrolments in one queue (from :func:`mzdesk.models.enrolment.queue`);
+Each tab lists the enrolments in one queue (from :func:`mzdesk.models.work_queues.queue`);
 double-clicking a row emits ``householdActivated(household_id)`` so the main
 window can open that household (its enrolment panel).
 
@@ -15,7 +15,7 @@ import datetime as dt
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QTabWidget, QVBoxLayout, QWidget
 
-from ..models import enrolment as enr
+from ..models import work_queues as wq
 from ..models.money import format_fen
 from ..models.store import Store
 from .rows_model import RowsModel
@@ -35,7 +35,7 @@ class WorkQueues(QWidget):
         self.tables: dict[str, QTableView] = {}
         self.models: dict[str, RowsModel] = {}
         self.rows: dict[str, list[dict]] = {}
-        for key in enr.QUEUES:
+        for key in wq.QUEUES:
             t = QTableView()
             t.setModel(RowsModel(HEADERS, t))
             t.verticalHeader().setVisible(False)
@@ -47,22 +47,22 @@ class WorkQueues(QWidget):
             self.tables[key] = t
             self.models[key] = t.model()
             self.rows[key] = []
-            self.tabs.addTab(t, enr.QUEUES[key])
+            self.tabs.addTab(t, wq.QUEUES[key])
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         if not lazy:  # lazy: the main window refreshes the page when it is shown
             self.refresh()
 
     def refresh(self) -> None:
-        for i, key in enumerate(enr.QUEUES):
-            rows = enr.queue(self.store, key, today=self.today)
+        for i, key in enumerate(wq.QUEUES):
+            rows = wq.queue(self.store, key, today=self.today)
             self.rows[key] = rows
             self.models[key].set_rows([
                 (r["id"], f"{r['village']}{r['village_group']}", r["name"],
                  f"{r['category_name']} {r['cls']}".strip(), r["state_name"], r["covered"],
                  format_fen(r["monthly_fen"]), r["applied_on"], r["review_due"]) for r in rows
             ])  # fmt: skip
-            self.tabs.setTabText(i, f"{enr.QUEUES[key]} ({len(rows)})")
+            self.tabs.setTabText(i, f"{wq.QUEUES[key]} ({len(rows)})")
 
     def count(self, key: str) -> int:
         return len(self.rows[key])

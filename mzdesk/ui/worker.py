@@ -58,7 +58,7 @@ class Worker(QObject):
         return self._cancel.is_set()
 
     def run(self) -> None:
-        from ..models.registry import Cancelled
+        from ..models.progress import Cancelled
 
         store = None
         try:

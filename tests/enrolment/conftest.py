@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from mzdesk.models import enrolment as enr
+from mzdesk.models.categories import lifecycle_settings
 from mzdesk.models.notice import NoticeSpec, create_notice
 from tests.helpers import household, make_id
 
@@ -43,7 +44,7 @@ def ready(store, household_id, category="rural_dibao", member_id=None, fen=76000
                    applied_on=dt.date(2026, 11, 1))  # fmt: skip
     enr.start_investigation(store, e.id)
     enr.record_investigation(store, e.id, ["刘干事", "陈干事"], "核对通过", dt.date(2026, 11, 10))
-    if category in enr.lifecycle_settings()["deliberation"]:
+    if category in lifecycle_settings()["deliberation"]:
         enr.deliberate(store, e.id, 12, "同意", dt.date(2026, 11, 15))
     return enr.get(store, e.id)
 

@@ -19,6 +19,7 @@ import pytest
 
 from mzdesk.models import enrolment as enr
 from mzdesk.models import notice as nt
+from mzdesk.models.categories import add_local_category
 from mzdesk.models.errors import MzError, ValidationError
 from tests.enrolment.conftest import HOTLINE
 
@@ -229,10 +230,10 @@ def test_submit_confirm_and_reject_dates_are_bounded(store, family, single):
 def test_a_local_category_cannot_put_the_next_review_in_the_next_century(store):
     refused(
         store,
-        lambda: enr.add_local_category(store, "county_x", "县补贴", review_months=1200),
+        lambda: add_local_category(store, "county_x", "县补贴", review_months=1200),
         "复核周期应为0至24个月",
     )
-    enr.add_local_category(store, "county_x", "县补贴", review_months=24)
+    add_local_category(store, "county_x", "县补贴", review_months=24)
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ import pytest
 
 from mzdesk.models import enrolment as enr
 from mzdesk.models import notice as nt
+from mzdesk.models.categories import add_local_category, categories
 from mzdesk.models.errors import MzError
 from mzdesk.models.household import Member
+from mzdesk.models.work_queues import queue
 from tests.enrolment.conftest import publicised, ready
 from tests.helpers import make_id
 
@@ -328,22 +330,22 @@ def test_notice_rules(store, family):
 
 def test_review_due_queue(store, family):
     e = active(store, family.id)
-    assert enr.queue(store, "review_due", today=dt.date(2027, 5, 1)) == []
-    rows = enr.queue(store, "review_due", today=dt.date(2027, 6, 15))
+    assert queue(store, "review_due", today=dt.date(2027, 5, 1)) == []
+    rows = queue(store, "review_due", today=dt.date(2027, 6, 15))
     assert [r["id"] for r in rows] == [e.id]
-    assert [r["id"] for r in enr.queue(store, "active")] == [e.id]
+    assert [r["id"] for r in queue(store, "active")] == [e.id]
 
 
 def test_local_category(store, family):
-    cat = enr.add_local_category(store, "county_winter", "冬季取暖补贴", unit="household",
-                                 payment="one_off", review_months=0)  # fmt: skip
-    assert cat["local"] and enr.categories(store)["county_winter"]["name"] == "冬季取暖补贴"
+    cat = add_local_category(store, "county_winter", "冬季取暖补贴", unit="household",
+                             payment="one_off", review_months=0)  # fmt: skip
+    assert cat["local"] and categories(store)["county_winter"]["name"] == "冬季取暖补贴"
     e = enr.create(store, family.id, "county_winter", monthly_fen=30000)
     assert enr.describe(store, e) == "冬季取暖补贴"
     with pytest.raises(MzError, match="与国家类别重复"):
-        enr.add_local_category(store, "tekun", "x")
+        add_local_category(store, "tekun", "x")
     with pytest.raises(MzError, match="字母"):
-        enr.add_local_category(store, "冬季", "x")
+        add_local_category(store, "冬季", "x")
 
 
 def test_deliberation_needs_attendance_and_result(store, family):

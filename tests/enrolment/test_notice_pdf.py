@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from mzdesk.models import notice as nt
 from mzdesk.models.household import Household, Member
 from mzdesk.models.ids import check_char
-from mzdesk.models.registry import Cancelled, Registry
+from mzdesk.models.progress import Cancelled
+from mzdesk.models.registry import Registry
 from mzdesk.reports.notice_pdf import layout, write_pdf
 from mzdesk.reports.notice_xlsx import write_xlsx
 from tests.enrolment.conftest import HOTLINE, ready

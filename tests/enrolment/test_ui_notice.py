@@ -9,6 +9,7 @@ from PySide6.QtCore import QDate, Qt  # noqa: E402
 from PySide6.QtPrintSupport import QPrinter  # noqa: E402
 
 from mzdesk.models import enrolment as enr  # noqa: E402
+from mzdesk.models.categories import lifecycle_settings  # noqa: E402
 from mzdesk.ui.notice_builder import NoticeBuilder, print_pdf  # noqa: E402
 from tests.enrolment.conftest import HOTLINE, ready  # noqa: E402
 
@@ -181,7 +182,7 @@ def test_period_rules_are_said_before_publishing_and_backdating_needs_a_reason(
     qtbot.addWidget(w)
     w.hotline.setText(HOTLINE)
     # the spinbox is the model's range
-    minimum = int(enr.lifecycle_settings()["notice_min_days"])
+    minimum = int(lifecycle_settings()["notice_min_days"])
     assert (w.days.minimum(), w.days.maximum()) == (minimum, nt.NOTICE_MAX_DAYS)
     # a start from today on: no 补录说明, no message
     w.start.setDate(QDate(2026, 12, 1))

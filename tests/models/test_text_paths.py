@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from mzdesk.cli import main
 from mzdesk.models import enrolment as enr
 from mzdesk.models.auth import add_operator
+from mzdesk.models.categories import add_local_category
 from mzdesk.models.checks import run_checks, text_findings
 from mzdesk.models.errors import FieldError, MzError, ValidationError
 from mzdesk.models.forms import Field, _clean_simple
@@ -172,8 +173,8 @@ def test_services_refuse_40k_strings_and_strip_junk(store, registry):
     with pytest.raises(FieldError, match="单位名称过长"):
         init_site(store, "341623101", big)
     with pytest.raises(FieldError, match="类别名称过长"):
-        enr.add_local_category(store, "county_aid", big)
-    cat = enr.add_local_category(store, "county_aid", f"县困难{ESC}补贴")
+        add_local_category(store, "county_aid", big)
+    cat = add_local_category(store, "county_aid", f"县困难{ESC}补贴")
     assert cat["name"] == "县困难补贴"
     with pytest.raises(FieldError, match="显示名称过长"):
         add_operator(store, "wangfang", "secret-pass-1", "admin", display_name=big)

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from mzdesk.models import enrolment as enr
+from mzdesk.models.categories import add_local_category
 from mzdesk.models.store import new_uid
 from mzdesk.roster.exporter import (
     export_monthly_stats,
@@ -202,7 +203,7 @@ def test_the_clearing_list_and_statistics_know_the_townships_own_categories(stor
                                                                              tmp_path):  # fmt: skip
     from mzdesk.models.errors import MzError
 
-    enr.add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
+    add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
     enrol(store, township[1], "county_aid", 30000, "2026-10-01")
     for asked in ("county_aid", "县困难群众补贴"):  # by code or by name
         out = tmp_path / f"{asked}.xlsx"

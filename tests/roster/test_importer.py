@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from mzdesk.models.registry import Cancelled, Registry
+from mzdesk.models.progress import Cancelled
+from mzdesk.models.registry import Registry
 from mzdesk.roster.importer import ImportRefused, analyse, apply, import_roster, undo
 from tests.helpers import household, make_id, require_tool
 from tests.roster.books import FULLWIDTH, bad_check, household_per_row, ids, member_per_row
@@ -512,7 +513,7 @@ def test_problem_list_xlsx_names_problems_in_chinese_and_keeps_the_code(store, t
 def test_a_roster_of_the_townships_own_category_imports(store, today, tmp_path):
     """县困难群众补贴 (enrol category-add) named in the 保障类别 cells and in the sheet's
     title: read as that category, not refused as unknown_category."""
-    from mzdesk.models.enrolment import add_local_category
+    from mzdesk.models.categories import add_local_category
 
     add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
     member_per_row(tmp_path / "x.xlsx", [

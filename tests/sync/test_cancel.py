@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from mzdesk.models.errors import MzError
-from mzdesk.models.registry import Cancelled
+from mzdesk.models.progress import Cancelled
 from mzdesk.sync.apply import import_batch
 from mzdesk.sync.common import PARSED, PROGRESS
 from mzdesk.sync.export import export_batch

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mzdesk.models.registry import Cancelled
+from mzdesk.models.progress import Cancelled
 from mzdesk.sync import apply, export, staging
 from mzdesk.sync import batch as batch_mod
 from mzdesk.sync.apply import import_batch

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from mzdesk.models.registry import Cancelled
+from mzdesk.models.progress import Cancelled
 from mzdesk.sync import applier, staging
 from mzdesk.sync import batch as batch_mod
 from mzdesk.sync.apply import import_batch

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from mzdesk.models.registry import Cancelled
+from mzdesk.models.progress import Cancelled
 from mzdesk.ui.main_window import MainWindow
 from mzdesk.ui.worker import Task, running_tasks
 

@@ -77,7 +77,7 @@ def test_payment_roster_export_from_the_dialog(qtbot, window, store, tmp_path):
 
 
 def test_payment_and_statistics_pages_offer_the_townships_own_categories(qtbot, store):
-    from mzdesk.models.enrolment import add_local_category
+    from mzdesk.models.categories import add_local_category
     from mzdesk.ui.payment_export import PaymentExportDialog
     from mzdesk.ui.stats_dashboard import StatsDashboard
 
@@ -95,7 +95,7 @@ def test_payment_and_statistics_pages_offer_the_townships_own_categories(qtbot, 
 
 
 def test_household_list_names_the_townships_own_categories(qtbot, store):
-    from mzdesk.models.enrolment import add_local_category
+    from mzdesk.models.categories import add_local_category
     from mzdesk.models.registry import Registry
     from mzdesk.ui.household_model import COLUMNS, HouseholdListModel
     from tests.helpers import household, make_id

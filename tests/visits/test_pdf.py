@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from mzdesk.models.registry import Cancelled
+from mzdesk.models.progress import Cancelled
 from mzdesk.reports.booklet_pdf import village_household_ids, write_booklets
 from mzdesk.reports.checklist_pdf import CheckEntry, write_checklists
 

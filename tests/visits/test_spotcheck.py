@@ -90,7 +90,7 @@ def test_sample_title_names_the_township_as_it_calls_itself(tmp_path, name, area
 
 
 def test_sample_of_a_townships_own_category(store, village):
-    from mzdesk.models.enrolment import add_local_category
+    from mzdesk.models.categories import add_local_category
 
     add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
     store.conn.execute("UPDATE enrolments SET category = 'county_aid'")

@@ -1,0 +1,75 @@
+"""Work queues (工作队列): the enrolments waiting for the township's next step.
+
+待调查, 待公示, 公示中, 待审核, 在保 and 复核到期, each a list of rows with the
+household and person names, for the work-queue page, the county review and
+``mzdesk enrol list --queue``.  The 待公示 queue reads the notice rule from
+:func:`mzdesk.models.enrolment.notice_ready_sql`, the one place it is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .categories import categories, state_label
+from .enrolment import day_or_today, notice_ready_sql
+from .errors import MzError
+from .store import Store
+
+QUEUES = {
+    "investigate": "待调查",
+    "notice": "待公示",
+    "publicised": "公示中",
+    "submitted": "待审核",
+    "active": "在保",
+    "review_due": "复核到期",
+}
+
+
+def _where(name: str) -> str | None:
+    return {
+        "investigate": "e.state IN ('applied', 'investigating') AND e.investigated_on IS NULL",
+        "notice": notice_ready_sql("e"),
+        "publicised": "e.state = 'publicised'",
+        "submitted": "e.state = 'submitted'",
+        "active": "e.state = 'active'",
+        "review_due": "e.state = 'active' AND e.review_due IS NOT NULL AND e.review_due <= :due",
+    }.get(name)
+
+
+def queue(
+    store: Store,
+    name: str,
+    today: dt.date | None = None,
+    within_days: int = 30,
+    limit: int = 5000,
+) -> list[dict]:
+    """Rows for a work queue (see :data:`QUEUES`), with household and person names."""
+    today = day_or_today(today)
+    where = _where(name)
+    if where is None:
+        raise MzError(f"未知的工作队列: {name}", "unknown_queue")
+    # a stop still to be publicised stays in the notice queue after its household is 注销
+    # (moved away, died): the notice tells the village why the payment ended
+    household = (
+        "(h.status = 'active' OR (e.state = 'stopped' AND e.notice_pending != ''))"
+        if name == "notice"
+        else "h.status = 'active'"
+    )
+    rows = store.db.query(
+        f"""SELECT e.id, e.household_id, e.category, e.class AS cls, e.state, e.covered,
+               e.monthly_fen, e.applied_on, e.start_on, e.review_due, e.notice_pending,
+               e.investigated_on, h.village, h.village_group, h.head_name,
+               coalesce(m.name, h.head_name) AS name
+           FROM enrolments e JOIN households h ON h.id = e.household_id
+           LEFT JOIN members m ON m.id = e.member_id
+           WHERE e.status = 'active' AND {household} AND {where}
+           ORDER BY h.village, h.village_group, h.head_py, e.id LIMIT :limit""",
+        {"due": (today + dt.timedelta(days=within_days)).isoformat(), "limit": limit},
+    )
+    cats = categories(store)
+    out = []
+    for r in rows:
+        r["category_name"] = cats.get(r["category"], {}).get("name", r["category"])
+        r["state_name"] = state_label(r["state"])
+        out.append(r)
+    return out
