@@ -265,6 +265,117 @@ def template_for(store, template_id: str, version: int, lib: FormLibrary | None 
 
 
 # -- answers ---------------------------------------------------------------
+# One cleaner per field type: (field, value, members, today, bad) -> stored value.
+# ``bad(msg)`` builds the FieldError the cleaner raises; None means "empty".
+def _clean_text(f: Field, value, members, today, bad):
+    # the text rule (models/text.py): one line unless the field is a textarea
+    kind = "note" if f.type == "textarea" else "reason"
+    text = clean(value, multiline=f.type == "textarea")
+    if not text:
+        return None
+    if len(text) > LIMITS[kind][0]:
+        raise bad(f"内容过长（最多{LIMITS[kind][0]}字）")
+    if f.pattern and not re.fullmatch(f.pattern, text):
+        raise bad(f"格式不正确{('（' + f.help + '）') if f.help else ''}")
+    return text
+
+
+def _to_number(value, bad):
+    if isinstance(value, bool):
+        raise bad("应为数字")
+    try:
+        num = float(str(value).strip()) if not isinstance(value, int | float) else value
+    except ValueError:
+        raise bad(f"应为数字: {value!r}") from None
+    if num != num or num in (float("inf"), float("-inf")):
+        raise bad("应为数字")
+    return num
+
+
+def _clean_number(f: Field, value, members, today, bad):
+    num = _to_number(value, bad)
+    if f.integer and int(num) != num:
+        raise bad("应为整数")
+    if f.min is not None and num < f.min:
+        raise bad(f"不能小于{f.min:g}")
+    if f.max is not None and num > f.max:
+        raise bad(f"不能大于{f.max:g}")
+    return int(num) if int(num) == num else num
+
+
+def _clean_money(f: Field, value, members, today, bad):
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise bad("金额不能为负")
+        return value  # already fen
+    try:
+        return parse_yuan(value, f.key)
+    except FieldError as exc:
+        raise bad(exc.message) from None
+
+
+def _clean_yesno(f: Field, value, members, today, bad):
+    if isinstance(value, bool):
+        return value
+    if value in ("是", "yes", "true", 1):
+        return True
+    if value in ("否", "no", "false", 0):
+        return False
+    raise bad("应为是或否")
+
+
+def _clean_choice(f: Field, value, members, today, bad):
+    if value not in f.choices:
+        raise bad(f"选项无效: {value!r}")
+    return value
+
+
+def _clean_multiple(f: Field, value, members, today, bad):
+    items = [value] if isinstance(value, str) else list(value)
+    for v in items:
+        if v not in f.options:
+            raise bad(f"选项无效: {v!r}")
+    return [o for o in f.options if o in items] or None
+
+
+def _clean_date(f: Field, value, members, today, bad):
+    try:
+        day = parse_day(value)
+    except ValueError:
+        raise bad(f"日期无效（{DATE_HINT}）: {value!r}") from None
+    if day > today and not f.future:
+        raise bad("日期不能在未来")
+    return day.isoformat()
+
+
+def _clean_member(f: Field, value, members, today, bad):
+    uids = [value] if isinstance(value, str) else list(value)
+    if members is not None:
+        for u in uids:
+            if u not in members:
+                raise bad("不是本户成员")
+    if f.multiple:
+        return uids or None
+    if len(uids) != 1:
+        raise bad("只能选择一人")
+    return uids[0]
+
+
+_CLEANERS = {
+    "text": _clean_text,
+    "textarea": _clean_text,
+    "signature": _clean_text,
+    "number": _clean_number,
+    "money": _clean_money,
+    "yesno": _clean_yesno,
+    "single": _clean_choice,
+    "check": _clean_choice,
+    "multiple": _clean_multiple,
+    "date": _clean_date,
+    "member": _clean_member,
+}
+
+
 def _clean_simple(f: Field, value, members: dict[str, str] | None, today: dt.date):
     """One value to its stored form; raises FieldError; returns None when empty."""
 
@@ -273,81 +384,10 @@ def _clean_simple(f: Field, value, members: dict[str, str] | None, today: dt.dat
 
     if value is None or value == "" or value == []:
         return None
-    t = f.type
-    if t in ("text", "textarea", "signature"):
-        # the text rule (models/text.py): one line unless the field is a textarea
-        kind = "note" if t == "textarea" else "reason"
-        text = clean(value, multiline=t == "textarea")
-        if not text:
-            return None
-        if len(text) > LIMITS[kind][0]:
-            raise bad(f"内容过长（最多{LIMITS[kind][0]}字）")
-        if f.pattern and not re.fullmatch(f.pattern, text):
-            raise bad(f"格式不正确{('（' + f.help + '）') if f.help else ''}")
-        return text
-    if t == "number":
-        if isinstance(value, bool):
-            raise bad("应为数字")
-        try:
-            num = float(str(value).strip()) if not isinstance(value, int | float) else value
-        except ValueError:
-            raise bad(f"应为数字: {value!r}") from None
-        if num != num or num in (float("inf"), float("-inf")):
-            raise bad("应为数字")
-        if f.integer and int(num) != num:
-            raise bad("应为整数")
-        if f.min is not None and num < f.min:
-            raise bad(f"不能小于{f.min:g}")
-        if f.max is not None and num > f.max:
-            raise bad(f"不能大于{f.max:g}")
-        return int(num) if int(num) == num else num
-    if t == "money":
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value < 0:
-                raise bad("金额不能为负")
-            return value  # already fen
-        try:
-            return parse_yuan(value, f.key)
-        except FieldError as exc:
-            raise bad(exc.message) from None
-    if t == "yesno":
-        if isinstance(value, bool):
-            return value
-        if value in ("是", "yes", "true", 1):
-            return True
-        if value in ("否", "no", "false", 0):
-            return False
-        raise bad("应为是或否")
-    if t in ("single", "check"):
-        if value not in f.choices:
-            raise bad(f"选项无效: {value!r}")
-        return value
-    if t == "multiple":
-        items = [value] if isinstance(value, str) else list(value)
-        for v in items:
-            if v not in f.options:
-                raise bad(f"选项无效: {v!r}")
-        return [o for o in f.options if o in items] or None
-    if t == "date":
-        try:
-            day = parse_day(value)
-        except ValueError:
-            raise bad(f"日期无效（{DATE_HINT}）: {value!r}") from None
-        if day > today and not f.future:
-            raise bad("日期不能在未来")
-        return day.isoformat()
-    if t == "member":
-        uids = [value] if isinstance(value, str) else list(value)
-        if members is not None:
-            for u in uids:
-                if u not in members:
-                    raise bad("不是本户成员")
-        if f.multiple:
-            return uids or None
-        if len(uids) != 1:
-            raise bad("只能选择一人")
-        return uids[0]
-    raise bad(f"不支持的类型 {t}")
+    cleaner = _CLEANERS.get(f.type)
+    if cleaner is None:
+        raise bad(f"不支持的类型 {f.type}")
+    return cleaner(f, value, members, today, bad)
 
 
 def validate_answers(

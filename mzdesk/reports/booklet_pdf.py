@@ -20,7 +20,7 @@ from reportlab.lib.units import mm
 from ..models.booklets import Booklet, Booklets
 from ..models.errors import MzError
 from ..models.files import replacing
-from ..models.forms import Field, Template, display_value
+from ..models.forms import Field, Section, Template, display_value
 from ..models.household import Household
 from ..models.money import format_fen
 from ..models.progress import Cancel, Cancelled, Progress
@@ -112,6 +112,62 @@ def draw_cover(pw: PageWriter, d: BookletData, site_name: str, today: dt.date) -
     pw.show_page()
 
 
+def _auto_household(pw: PageWriter, d: BookletData) -> None:
+    pw.grid(household_pairs(d.household, skip=("致困原因",)))  # its own section below
+    pw.space(1.5 * mm)
+
+
+def _auto_members(pw: PageWriter, d: BookletData) -> None:
+    pw.table(MEMBER_HEADERS, member_rows(d.household), MEMBER_WIDTHS, size=8.5)
+
+
+def _auto_enrolments(pw: PageWriter, d: BookletData) -> None:
+    empty_rows = 0 if d.enrolments else 1
+    rows = policy_rows(d.enrolments)
+    pw.table(POLICY_HEADERS, rows, POLICY_WIDTHS, size=8.5, empty_rows=empty_rows)
+    pw.space(1.5 * mm)
+
+
+def _auto_visits(pw: PageWriter, d: BookletData) -> None:
+    rows = visit_rows(d.visits)
+    pw.table(VISIT_HEADERS, rows, VISIT_WIDTHS, size=8.5, empty_rows=3, min_row_h=7 * mm)
+
+
+# a section's block filled from the records (Section.auto), drawn under its heading
+AUTO_DRAW = {
+    "household": _auto_household,
+    "members": _auto_members,
+    "enrolments": _auto_enrolments,
+    "visits": _auto_visits,
+}
+
+
+def _draw_table_field(pw: PageWriter, f: Field, a: dict) -> None:
+    rows = [[display_value(c, r.get(c.key)) for c in f.columns] for r in a.get(f.key, [])]
+    n = len(f.columns)
+    widths = [0.16] + [(1 - 0.16) / (n - 1)] * (n - 1) if n > 1 else [1.0]
+    headers = [c.label for c in f.columns]
+    pw.table(headers, rows, widths, size=9, empty_rows=3, min_row_h=7 * mm)
+
+
+def _draw_section_fields(
+    pw: PageWriter, t: Template, s: Section, a: dict, members: dict[str, str]
+) -> None:
+    """A section's answers: short ones in a grid, then long texts and tables, then
+    its signature lines."""
+    pairs = _answer_pairs(t, s.fields, a, members)
+    if pairs:
+        pw.grid(pairs, cols=1 if any(len(v) > 24 for _, v in pairs) else 2)
+    for f in s.fields:
+        if f.type == "textarea" and t.visible(f, a):
+            pw.grid([(f.label, display_value(f, a.get(f.key)))], cols=1)
+        elif f.type == "table":
+            _draw_table_field(pw, f, a)
+    sigs = [(f.label, a.get(f.key, "")) for f in s.fields if f.type == "signature"]
+    if sigs:
+        pw.signatures(sigs)
+
+
 def draw_booklet(pw: PageWriter, d: BookletData, site_name: str, today: dt.date) -> None:
     h, t, a = d.household, d.template, d.booklet.answers
     members = {m.uid: m.name for m in h.members if m.uid}
@@ -119,35 +175,10 @@ def draw_booklet(pw: PageWriter, d: BookletData, site_name: str, today: dt.date)
     for s in t.sections:
         pw.ensure(KEEP_WITH_HEADING)  # no heading alone at the foot of a page
         pw.heading(s.title)
-        if s.auto == "household":
-            pw.grid(household_pairs(h, skip=("致困原因",)))  # its own section below
-            pw.space(1.5 * mm)
-        elif s.auto == "members":
-            pw.table(MEMBER_HEADERS, member_rows(h), MEMBER_WIDTHS, size=8.5)
-        elif s.auto == "enrolments":
-            pw.table(POLICY_HEADERS, policy_rows(d.enrolments), POLICY_WIDTHS, size=8.5,
-                     empty_rows=0 if d.enrolments else 1)  # fmt: skip
-            pw.space(1.5 * mm)
-        elif s.auto == "visits":
-            pw.table(VISIT_HEADERS, visit_rows(d.visits), VISIT_WIDTHS, size=8.5, empty_rows=3,
-                     min_row_h=7 * mm)  # fmt: skip
-        pairs = _answer_pairs(t, s.fields, a, members)
-        if pairs:
-            pw.grid(pairs, cols=1 if any(len(v) > 24 for _, v in pairs) else 2)
-        for f in s.fields:
-            if f.type == "textarea" and t.visible(f, a):
-                pw.grid([(f.label, display_value(f, a.get(f.key)))], cols=1)
-            elif f.type == "table":
-                rows = [
-                    [display_value(c, r.get(c.key)) for c in f.columns] for r in a.get(f.key, [])
-                ]
-                n = len(f.columns)
-                widths = [0.16] + [(1 - 0.16) / (n - 1)] * (n - 1) if n > 1 else [1.0]
-                pw.table([c.label for c in f.columns], rows, widths, size=9, empty_rows=3,
-                         min_row_h=7 * mm)  # fmt: skip
-        sigs = [(f.label, a.get(f.key, "")) for f in s.fields if f.type == "signature"]
-        if sigs:
-            pw.signatures(sigs)
+        auto = AUTO_DRAW.get(s.auto)
+        if auto:
+            auto(pw, d)
+        _draw_section_fields(pw, t, s, a, members)
 
 
 def write_booklets(store: Store, household_ids: Sequence[int], out: str | Path, *,

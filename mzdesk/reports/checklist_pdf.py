@@ -117,8 +117,101 @@ def option_rows(pw: PageWriter, options: Sequence[str], x: float, size: float) -
     return rows
 
 
-def draw_field(pw: PageWriter, t: Template, f: Field, answers: dict | None,
-               members: dict[str, str]) -> None:  # fmt: skip
+CHOICE_TYPES = ("check", "single", "yesno", "multiple")
+
+
+def _blank_condition(f: Field) -> str:
+    """On a blank sheet, when a conditional field is to be filled in."""
+    wanted = f.show_if.get("in") or [f.show_if.get("contains") or f.show_if.get("equals")]
+    return f"（选“{'/'.join(map(str, wanted))}”时填写）"
+
+
+def _is_choice(f: Field, blank: bool) -> bool:
+    """Drawn as check boxes (members are names to tick only on a blank sheet)."""
+    return f.type in CHOICE_TYPES or (f.type == "member" and blank)
+
+
+def _field_options(f: Field, members: dict[str, str]) -> Sequence[str]:
+    return {"yesno": ("是", "否"), "member": tuple(members.values())}.get(f.type, f.choices)
+
+
+def _answer_lines(
+    pw: PageWriter, f: Field, value, members: dict[str, str], blank: bool, size: float
+) -> int:
+    """How many lines a written answer needs (0: the field has none)."""
+    if f.type == "textarea":
+        return 3 if blank else len(pw.wrap(value or "", RIGHT - CONTROL_X, size))
+    if f.type in ("text", "number", "money", "date") and not blank:
+        return len(pw.wrap(display_value(f, value, members), RIGHT - CONTROL_X, size))
+    return 0
+
+
+def _draw_choices(
+    pw: PageWriter,
+    f: Field,
+    value,
+    rows: list[list[str]],
+    blank: bool,
+    y: float,
+    lead: float,
+    size: float,
+) -> int:
+    """Check boxes; returns the lines already moved down past (help under the rows)."""
+    chosen = [] if blank else (value if isinstance(value, list) else [display_value(f, value)])
+    for k, row in enumerate(rows):
+        pw.choices(row, chosen, CONTROL_X, y - k * lead, size)
+    if not (f.help and blank):
+        return 0
+    pw.y -= (len(rows) - 1) * lead + lead * 0.8
+    pw.text(CONTROL_X, pw.y + 2, f.help, 7.5)
+    return len(rows) - 1
+
+
+def _draw_signature(pw: PageWriter, value, y: float, size: float) -> None:
+    x = CONTROL_X
+    pw.line(x, y - 2, x + 60 * mm, y - 2)
+    if value:
+        pw.text(x + 2 * mm, y, value, size)
+
+
+def _draw_label(
+    pw: PageWriter, f: Field, label_lines: list[str], y: float, lead: float, size: float
+) -> None:
+    for k, ln in enumerate(label_lines):
+        pw.text(LEFT + (3 * mm if f.show_if else 0), y - k * lead, ln, size)
+
+
+def _draw_answer(
+    pw: PageWriter,
+    f: Field,
+    value,
+    members: dict[str, str],
+    blank: bool,
+    lines: int,
+    y: float,
+    lead: float,
+    size: float,
+) -> None:
+    """Answer lines with the answer written on them; on a blank sheet, when a conditional
+    field is to be filled in, in small print in front."""
+    text = "" if blank else display_value(f, value, members)
+    cond = _blank_condition(f) if blank and f.show_if else ""
+    x = CONTROL_X
+    if cond:
+        pw.text(x, y, cond, 7.5)
+        x += pw.width(cond, 7.5) + 1 * mm
+    avail = RIGHT - x
+    body = pw.wrap(text, avail, size) if text else [""] * lines
+    for k in range(max(lines, len(body))):
+        yy = y - k * lead
+        pw.line(x, yy - 2, RIGHT, yy - 2, 0.3)
+        if k < len(body) and body[k]:
+            pw.text(x + 1 * mm, yy, body[k], size)
+
+
+def draw_field(
+    pw: PageWriter, t: Template, f: Field, answers: dict | None, members: dict[str, str]
+) -> None:
     """A question with its boxes or answer line.  ``answers`` None: blank sheet."""
     blank = answers is None
     value = None if answers is None else answers.get(f.key)
@@ -126,59 +219,95 @@ def draw_field(pw: PageWriter, t: Template, f: Field, answers: dict | None,
         return
     size = 9.5
     label_lines = pw.wrap(f.label + ("*" if f.required else ""), CONTROL_X - LEFT - 4 * mm, size)
-    cond = ""
-    if blank and f.show_if:
-        wanted = f.show_if.get("in") or [f.show_if.get("contains") or f.show_if.get("equals")]
-        cond = f"（选“{'/'.join(map(str, wanted))}”时填写）"
     lead = size * (1.9 if blank else 1.5)  # room to write by hand on a blank sheet
     if f.type == "check":
         pw.y -= 1.2 * mm
-    lines = max(len(label_lines), 1)
-    choice = f.type in ("check", "single", "yesno", "multiple") or (f.type == "member" and blank)
-    if choice:
-        options = {"yesno": ("是", "否"), "member": tuple(members.values())}.get(f.type, f.choices)
-        rows = option_rows(pw, options, CONTROL_X, size)
-        lines = max(lines, len(rows))
-    if f.type == "textarea":
-        lines = max(lines, 3 if blank else len(pw.wrap(value or "", RIGHT - CONTROL_X, size)))
-    elif f.type in ("text", "number", "money", "date") and not blank:
-        lines = max(lines, len(pw.wrap(display_value(f, value, members), RIGHT - CONTROL_X, size)))
+    choice = _is_choice(f, blank)
+    rows = option_rows(pw, _field_options(f, members), CONTROL_X, size) if choice else []
+    lines = max(len(label_lines), 1, len(rows), _answer_lines(pw, f, value, members, blank, size))
     pw.ensure(lines * lead + 2 * mm)
     pw.y -= lead
     y = pw.y + 2
-    for k, ln in enumerate(label_lines):
-        pw.text(LEFT + (3 * mm if f.show_if else 0), y - k * lead, ln, size)
-    x = CONTROL_X
+    _draw_label(pw, f, label_lines, y, lead, size)
     if choice:
-        chosen = [] if blank else (value if isinstance(value, list) else [display_value(f, value)])
-        for k, row in enumerate(rows):
-            pw.choices(row, chosen, x, y - k * lead, size)
-        if f.help and blank:
-            pw.y -= (len(rows) - 1) * lead + lead * 0.8
-            pw.text(CONTROL_X, pw.y + 2, f.help, 7.5)
-            lines -= len(rows) - 1  # already moved down past the rows
+        lines -= _draw_choices(pw, f, value, rows, blank, y, lead, size)
     elif f.type == "signature":
-        pw.line(x, y - 2, x + 60 * mm, y - 2)
-        if value:
-            pw.text(x + 2 * mm, y, value, size)
+        _draw_signature(pw, value, y, size)
     else:
-        text = "" if blank else display_value(f, value, members)
-        if cond:
-            pw.text(x, y, cond, 7.5)
-            x += pw.width(cond, 7.5) + 1 * mm
-        avail = RIGHT - x
-        body = pw.wrap(text, avail, size) if text else [""] * lines
-        for k in range(max(lines, len(body))):
-            yy = y - k * lead
-            pw.line(x, yy - 2, RIGHT, yy - 2, 0.3)
-            if k < len(body) and body[k]:
-                pw.text(x + 1 * mm, yy, body[k], size)
+        _draw_answer(pw, f, value, members, blank, lines, y, lead, size)
     pw.y -= (lines - 1) * lead
 
 
 # -- one sheet -------------------------------------------------------------
-def draw_checklist(pw: PageWriter, t: Template, h: Household, visit: Visit | None,
-                   site_name: str, members: dict[str, str] | None = None) -> None:  # fmt: skip
+def _draw_visit_facts(pw: PageWriter, visit: Visit | None) -> None:
+    """入户情况: date, investigators and kind (to fill in on a blank sheet)."""
+    pw.heading("入户情况")
+    if visit is None:
+        pw.grid([("入户日期", "      年    月    日"), ("调查人员", "")])
+        pw.space(1 * mm)
+        pw.y -= 5 * mm
+        pw.text(LEFT, pw.y, "入户类型：", 9.5)
+        pw.choices(list(VISIT_KINDS.values()), [], LEFT + 20 * mm, pw.y)
+    else:
+        pw.grid(
+            [
+                ("入户日期", visit.visit_date.isoformat()),
+                ("调查人员", "、".join(visit.investigators)),
+                ("入户类型", VISIT_KINDS.get(visit.kind, visit.kind)),
+                ("照片", f"{len(visit.photos)}张" if visit.photos else "无"),
+            ]
+        )
+
+
+def _draw_conclusion(pw: PageWriter, visit: Visit | None) -> None:
+    pw.heading("调查结论")
+    pw.y -= 6 * mm
+    if visit is None:
+        pw.choices(CONCLUSIONS, [], LEFT, pw.y)
+        for _ in range(2):
+            pw.y -= 7 * mm
+            pw.line(LEFT, pw.y, RIGHT, pw.y, 0.3)
+    else:
+        for ln in pw.wrap(visit.conclusion, WIDTH, 10):
+            pw.text(LEFT, pw.y, ln, 10)
+            pw.y -= 5 * mm
+
+
+def _acknowledgement(visit: Visit | None) -> str:
+    ack = "以上情况经本人确认属实。"
+    if visit is not None and visit.acknowledged:
+        ack += f"（户代表 {visit.representative} 已确认）"
+    if visit is not None and visit.ack_note:
+        ack += f" 户代表意见：{visit.ack_note}"
+    return ack
+
+
+def _draw_signoff(pw: PageWriter, visit: Visit | None) -> None:
+    """Acknowledgement, signature lines and the date at the foot of a sheet."""
+    pw.paragraph(_acknowledgement(visit), 9.5)
+    names = visit.investigators if visit else []
+    pw.signatures(
+        [
+            ("调查人(签字)", names[0] if names else ""),
+            ("调查人(签字)", names[1] if len(names) > 1 else ""),
+            ("户代表(签字)", visit.representative if visit else ""),
+        ]
+    )
+    if len(names) > 2:
+        pw.paragraph("其他调查人员：" + "、".join(names[2:]), 9)
+    pw.y -= 4 * mm
+    day = visit.visit_date.isoformat() if visit else "      年    月    日"
+    pw.text(RIGHT, pw.y, f"日期：{day}", 10, "right")
+
+
+def draw_checklist(
+    pw: PageWriter,
+    t: Template,
+    h: Household,
+    visit: Visit | None,
+    site_name: str,
+    members: dict[str, str] | None = None,
+) -> None:
     """``members``: uid -> name the visit's answers are shown with (default: today's)."""
     if members is None:
         members = {m.uid: m.name for m in h.members if m.uid}
@@ -191,18 +320,7 @@ def draw_checklist(pw: PageWriter, t: Template, h: Household, visit: Visit | Non
     pw.grid(household_pairs(h))
     pw.space(2 * mm)
     pw.table(MEMBER_HEADERS, member_rows(h), MEMBER_WIDTHS, size=8.5)
-    pw.heading("入户情况")
-    if visit is None:
-        pw.grid([("入户日期", "      年    月    日"), ("调查人员", "")])
-        pw.space(1 * mm)
-        pw.y -= 5 * mm
-        pw.text(LEFT, pw.y, "入户类型：", 9.5)
-        pw.choices(list(VISIT_KINDS.values()), [], LEFT + 20 * mm, pw.y)
-    else:
-        pw.grid([("入户日期", visit.visit_date.isoformat()),
-                 ("调查人员", "、".join(visit.investigators)),
-                 ("入户类型", VISIT_KINDS.get(visit.kind, visit.kind)),
-                 ("照片", f"{len(visit.photos)}张" if visit.photos else "无")])  # fmt: skip
+    _draw_visit_facts(pw, visit)
     for s in t.sections:
         if not s.fields:
             continue
@@ -210,33 +328,9 @@ def draw_checklist(pw: PageWriter, t: Template, h: Household, visit: Visit | Non
         for f in s.fields:
             draw_field(pw, t, f, answers, members)
     pw.ensure(75 * mm)  # conclusion, acknowledgement and signatures stay together
-    pw.heading("调查结论")
+    _draw_conclusion(pw, visit)
     pw.y -= 6 * mm
-    if visit is None:
-        pw.choices(CONCLUSIONS, [], LEFT, pw.y)
-        for _ in range(2):
-            pw.y -= 7 * mm
-            pw.line(LEFT, pw.y, RIGHT, pw.y, 0.3)
-    else:
-        for ln in pw.wrap(visit.conclusion, WIDTH, 10):
-            pw.text(LEFT, pw.y, ln, 10)
-            pw.y -= 5 * mm
-    pw.y -= 6 * mm
-    ack = "以上情况经本人确认属实。"
-    if visit is not None and visit.acknowledged:
-        ack += f"（户代表 {visit.representative} 已确认）"
-    if visit is not None and visit.ack_note:
-        ack += f" 户代表意见：{visit.ack_note}"
-    pw.paragraph(ack, 9.5)
-    names = visit.investigators if visit else []
-    pw.signatures([("调查人(签字)", names[0] if names else ""),
-                   ("调查人(签字)", names[1] if len(names) > 1 else ""),
-                   ("户代表(签字)", visit.representative if visit else "")])  # fmt: skip
-    if len(names) > 2:
-        pw.paragraph("其他调查人员：" + "、".join(names[2:]), 9)
-    pw.y -= 4 * mm
-    day = visit.visit_date.isoformat() if visit else "      年    月    日"
-    pw.text(RIGHT, pw.y, f"日期：{day}", 10, "right")
+    _draw_signoff(pw, visit)
 
 
 def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str | Path, *,
