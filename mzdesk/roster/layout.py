@@ -240,9 +240,68 @@ def validate_mapping(mapping: object) -> dict:
     return mapping  # type: ignore[return-value]  # one() checked its shape
 
 
-def detect_layout(sheet: Sheet, overrides: dict | None = None,
-                  saved: dict[str, dict] | None = None,
-                  cats: dict[str, dict] | None = None) -> Layout | None:  # fmt: skip
+_KEY_FIELDS = {"name", "head_name", "id_number", "head_id"}
+
+
+def _find_header(rows: list, overrides: dict) -> tuple[int, dict[int, str]] | None:
+    """The header row (0-based) and its columns' fields: the one ``overrides`` forces, or
+    the best scoring of the first rows; ``None`` when no row looks like a roster's header
+    and no columns are given."""
+    forced = overrides.get("header_row")
+    if forced:
+        row = int(forced) - 1
+        return row, (_score(rows[row]) if 0 <= row < len(rows) else {})
+    best_row, best = -1, {}
+    for r, row in enumerate(rows[:SCAN_ROWS]):
+        found = _score(row)
+        if len(found) > len(best):
+            best_row, best = r, found
+    weak = len(best) < MIN_SCORE or not _KEY_FIELDS & set(best.values())
+    if weak and not overrides.get("columns"):
+        return None
+    return best_row, best
+
+
+def _header_texts(row: list, width: int) -> list[str]:
+    headers = [str(v).strip() if v not in (None, "") else "" for v in row]
+    return headers + [""] * (width - len(headers))
+
+
+def _second_header(rows: list, data_start: int, headers: list[str], mapping: dict) -> int:
+    """Take in a second header row under merged group headings (updating ``headers`` and
+    ``mapping``); the first data row."""
+    if data_start >= len(rows):
+        return data_start
+    below = _score(rows[data_start])
+    extra = {c: f for c, f in below.items() if f not in mapping.values() and (c not in mapping)}
+    numbers = any(isinstance(v, (int, float)) for v in rows[data_start] if not isinstance(v, bool))
+    if len(extra) < 2 or numbers:
+        return data_start
+    for c, f in extra.items():
+        mapping[c] = f
+        headers[c] = str(rows[data_start][c]).strip()
+    return data_start + 1
+
+
+def _set_category(layout: Layout, overrides: dict, sheet_name: str, cats) -> None:
+    """The category the mapping names, or the first found in the title or the sheet name."""
+    if overrides.get("category"):
+        layout.category = category_from_cell(overrides["category"], cats) or overrides["category"]
+        layout.category_source = "mapping"
+        return
+    for source, text in (("title", layout.title), ("sheet", sheet_name)):
+        code = category_in_text(text, cats)
+        if code:
+            layout.category, layout.category_source = code, source
+            return
+
+
+def detect_layout(
+    sheet: Sheet,
+    overrides: dict | None = None,
+    saved: dict[str, dict] | None = None,
+    cats: dict[str, dict] | None = None,
+) -> Layout | None:
     """Find the header row and map columns; ``None`` if the sheet holds no roster.
 
     ``overrides``: ``{"header_row": 3, "category": "rural_dibao", "columns":
@@ -252,58 +311,31 @@ def detect_layout(sheet: Sheet, overrides: dict | None = None,
     """
     overrides = overrides or {}
     rows = sheet.rows
-    best_row, best = -1, {}
-    forced = overrides.get("header_row")
-    if forced:
-        best_row = int(forced) - 1
-        best = _score(rows[best_row]) if 0 <= best_row < len(rows) else {}
-    else:
-        for r, row in enumerate(rows[:SCAN_ROWS]):
-            found = _score(row)
-            if len(found) > len(best):
-                best_row, best = r, found
-        if len(best) < MIN_SCORE or not {"name", "head_name", "id_number", "head_id"} & set(
-            best.values()
-        ):
-            if not overrides.get("columns"):
-                return None
+    found = _find_header(rows, overrides)
+    if found is None:
+        return None
+    best_row, best = found
     if best_row < 0 or best_row >= len(rows):
         return None
-    width = sheet.width
-    headers = [str(v).strip() if v not in (None, "") else "" for v in rows[best_row]]
-    headers += [""] * (width - len(headers))
+    headers = _header_texts(rows[best_row], sheet.width)
     mapping = dict(best)
-    data_start = best_row + 1
-    # a second header row under merged group headings
-    if data_start < len(rows):
-        below = _score(rows[data_start])
-        extra = {c: f for c, f in below.items()
-                 if f not in mapping.values() and (c not in mapping)}  # fmt: skip
-        if len(extra) >= 2 and not any(isinstance(v, (int, float)) for v in rows[data_start]
-                                       if not isinstance(v, bool)):  # fmt: skip
-            for c, f in extra.items():
-                mapping[c] = f
-                headers[c] = str(rows[data_start][c]).strip()
-            data_start += 1
-    layout = Layout(sheet=sheet.name, header_row=best_row, data_start=data_start,
-                    headers=headers, mapping=mapping)  # fmt: skip
+    data_start = _second_header(rows, best_row + 1, headers, mapping)
+    layout = Layout(
+        sheet=sheet.name,
+        header_row=best_row,
+        data_start=data_start,
+        headers=headers,
+        mapping=mapping,
+    )
     if saved and layout.signature in saved:
         layout.mapping = _apply_columns(layout, saved[layout.signature], {})
         layout.notes.append("使用上次保存的列对应关系")
     if overrides.get("columns"):
         layout.mapping = _apply_columns(layout, overrides["columns"], layout.mapping)
-    title = " ".join(str(v) for row in rows[:best_row] for v in row if isinstance(v, str) and v)
-    layout.title = title
-    if overrides.get("category"):
-        layout.category = (category_from_cell(overrides["category"], cats)
-                           or overrides["category"])  # fmt: skip
-        layout.category_source = "mapping"
-    else:
-        for source, text in (("title", title), ("sheet", sheet.name)):
-            code = category_in_text(text, cats)
-            if code:
-                layout.category, layout.category_source = code, source
-                break
+    layout.title = " ".join(
+        str(v) for row in rows[:best_row] for v in row if isinstance(v, str) and v
+    )
+    _set_category(layout, overrides, sheet.name, cats)
     return layout
 
 
