@@ -122,6 +122,7 @@ CHOICE_TYPES = ("check", "single", "yesno", "multiple")
 
 def _blank_condition(f: Field) -> str:
     """On a blank sheet, when a conditional field is to be filled in."""
+    assert f.show_if is not None  # only conditional fields are asked about
     wanted = f.show_if.get("in") or [f.show_if.get("contains") or f.show_if.get("equals")]
     return f"（选“{'/'.join(map(str, wanted))}”时填写）"
 

@@ -251,7 +251,8 @@ def _find_header(rows: list, overrides: dict) -> tuple[int, dict[int, str]] | No
     if forced:
         row = int(forced) - 1
         return row, (_score(rows[row]) if 0 <= row < len(rows) else {})
-    best_row, best = -1, {}
+    best: dict[int, str] = {}
+    best_row = -1
     for r, row in enumerate(rows[:SCAN_ROWS]):
         found = _score(row)
         if len(found) > len(best):
