@@ -42,21 +42,42 @@ def build_db(path: Path, n: int, today: dt.date):
     with store.transaction():
         for i, hid in enumerate(ids):
             members = household_members(store, hid)
-            booklets.save(Booklet(hid, {
-                "household_type": "农村低保户", "difficulty_summary": "户主患慢性病，家庭缺少劳动力，子女在校就读。",
-                "causes": ["因病", "缺劳力"], "other_policies": ["政府代缴城乡居民医疗保险"],
-                "needs": ["医疗", "教育"], "needs_detail": "希望解决看病报销和孩子上学问题",
-                "measures": [{"date": spring, "measure": "春节慰问", "result": "已落实"},
-                             {"date": summer, "measure": "办理慢性病门诊卡", "result": "已办理"}],
-                "helper_name": "陈建国", "helper_unit": "青山镇民政办", "helper_phone": "0558-1234567",
-            }), today)  # fmt: skip
+            booklets.save(
+                Booklet(
+                    hid,
+                    {
+                        "household_type": "农村低保户",
+                        "difficulty_summary": "户主患慢性病，家庭缺少劳动力，子女在校就读。",
+                        "causes": ["因病", "缺劳力"],
+                        "other_policies": ["政府代缴城乡居民医疗保险"],
+                        "needs": ["医疗", "教育"],
+                        "needs_detail": "希望解决看病报销和孩子上学问题",
+                        "measures": [
+                            {"date": spring, "measure": "春节慰问", "result": "已落实"},
+                            {"date": summer, "measure": "办理慢性病门诊卡", "result": "已办理"},
+                        ],
+                        "helper_name": "陈建国",
+                        "helper_unit": "青山镇民政办",
+                        "helper_phone": "0558-1234567",
+                    },
+                ),
+                today,
+            )
             answers = {
                 "members_present": list(members)[:1],
                 **{f.key: "符合" for f in t.check_fields()},
             }
             for k in range(1 + i % 3):
-                visits.save(Visit(hid, today - dt.timedelta(days=90 * k), ["王调查", "赵核查"],
-                                  dict(answers), conclusion="情况属实"), today)  # fmt: skip
+                visits.save(
+                    Visit(
+                        hid,
+                        today - dt.timedelta(days=90 * k),
+                        ["王调查", "赵核查"],
+                        dict(answers),
+                        conclusion="情况属实",
+                    ),
+                    today,
+                )
     return store, ids
 
 
@@ -137,10 +158,14 @@ def main() -> None:
 
         size = (folder / "booklets.pdf").stat().st_size
         print(f"setup (demo db + booklets + visits): {setup:.1f} s")
-        print(f"households: {len(ids)}, pages: {pages}, drawing calls: {len(ops)}, "
-              f"PDF {size / 1e6:.1f} MB")  # fmt: skip
-        print(f"mzdesk write_booklets: {full:.2f} s ({len(ids) / full:.0f} households/s) "
-              f"target <= 10 s: {'OK' if full <= 10 else 'MISSED'}")  # fmt: skip
+        print(
+            f"households: {len(ids)}, pages: {pages}, drawing calls: {len(ops)}, "
+            f"PDF {size / 1e6:.1f} MB"
+        )
+        print(
+            f"mzdesk write_booklets: {full:.2f} s ({len(ids) / full:.0f} households/s) "
+            f"target <= 10 s: {'OK' if full <= 10 else 'MISSED'}"
+        )
         print(f"bare reportlab replay:  {bare:.2f} s")
         print(f"ratio mzdesk / bare:    {full / bare:.2f}")
         store.close()

@@ -125,8 +125,10 @@ def bench_bulk(out: Path, households: int, seed: int, default_cache_baseline: bo
     rows = sum(counts.values())
     say(f"   rows: {counts}")
     say(f"   generate in memory (random names/IDs)  {t_gen:8.2f} s wall, {c_gen:8.2f} s CPU")
-    say(f"   write: validate + Registry.bulk_create + enrolments  {t_ins:8.2f} s wall, "
-        f"{c_ins:8.2f} s CPU ({rows / t_ins:,.0f} rows/s)")  # fmt: skip
+    say(
+        f"   write: validate + Registry.bulk_create + enrolments  {t_ins:8.2f} s wall, "
+        f"{c_ins:8.2f} s CPU ({rows / t_ins:,.0f} rows/s)"
+    )
 
     # the baseline: the same rows, read back, written by bare sqlite3 into the same schema
     src = sqlite3.connect(path)
@@ -160,9 +162,11 @@ def bench_bulk(out: Path, households: int, seed: int, default_cache_baseline: bo
         cpu[label] = time.process_time() - c0
         conn.close()
         fresh(bpath)
-        say(f"   baseline: {label}: executemany of the same rows  {baselines[label]:8.2f} s wall, "
+        say(
+            f"   baseline: {label}: executemany of the same rows  {baselines[label]:8.2f} s wall, "
             f"{cpu[label]:8.2f} s CPU -> write ratio {t_ins / baselines[label]:.2f}x wall, "
-            f"{c_ins / cpu[label]:.2f}x CPU; generate+write {(t_gen + t_ins) / baselines[label]:.2f}x wall")  # fmt: skip
+            f"{c_ins / cpu[label]:.2f}x CPU; generate+write {(t_gen + t_ins) / baselines[label]:.2f}x wall"
+        )
     RESULTS["bulk"] = {
         "households": households,
         "rows": counts,
@@ -297,8 +301,10 @@ def bench_search(path: Path, n: int, seed: int) -> None:
         ("  the same, CPU time", shown_cpu),
     ):
         p50, p95 = pct(values, 50), pct(values, 95)
-        say(f"   {label:<28} p50 {ms(p50):7.2f} ms  p95 {ms(p95):7.2f} ms  max {ms(max(values)):7.2f} ms"
-            f"   ratio to bare lookup p50 {p50 / b50:5.0f}x  p95 {p95 / b95:5.0f}x")  # fmt: skip
+        say(
+            f"   {label:<28} p50 {ms(p50):7.2f} ms  p95 {ms(p95):7.2f} ms  max {ms(max(values)):7.2f} ms"
+            f"   ratio to bare lookup p50 {p50 / b50:5.0f}x  p95 {p95 / b95:5.0f}x"
+        )
     say(f"   baseline: bare indexed lookup    p50 {ms(b50):7.3f} ms  p95 {ms(b95):7.3f} ms")
     say("   by kind (search + list + first page):")
     kinds = {}
@@ -325,8 +331,7 @@ def bench_search(path: Path, n: int, seed: int) -> None:
 
 
 def bench_list(path: Path, repeats: int = 5) -> None:
-    say("\n== household list: ids of the whole list + one page of 100 rows (median of "
-        f"{repeats})")  # fmt: skip
+    say(f"\n== household list: ids of the whole list + one page of 100 rows (median of {repeats})")
     store = Store.open(path, operator="bench")
     village = store.scalar(
         "SELECT village FROM households GROUP BY village ORDER BY count(*) DESC LIMIT 1"
@@ -369,8 +374,10 @@ def bench_list(path: Path, repeats: int = 5) -> None:
     b = [bare() for _ in range(repeats)]
     b_ids, b_rows = statistics.median(x[0] for x in b), statistics.median(x[1] for x in b)
     b_total = b_ids + b_rows
-    say(f"   baseline: bare SELECT id ORDER BY id {ms(b_ids):7.2f} ms + 100 rows by id "
-        f"{ms(b_rows):6.2f} ms = {ms(b_total):7.2f} ms")  # fmt: skip
+    say(
+        f"   baseline: bare SELECT id ORDER BY id {ms(b_ids):7.2f} ms + 100 rows by id "
+        f"{ms(b_rows):6.2f} ms = {ms(b_total):7.2f} ms"
+    )
     out = {}
     for label, f in cases:
         runs = [page(f) for _ in range(repeats)]
@@ -384,8 +391,10 @@ def bench_list(path: Path, repeats: int = 5) -> None:
             "page_ms": ms(t_rows),
             "ratio": round(total / b_total, 2),
         }
-        say(f"   {label:<34} {n:7,d} rows  ids {ms(t_ids):7.2f} ms  page {ms(t_rows):6.2f} ms  "
-            f"total {ms(total):7.2f} ms  ({total / b_total:4.1f}x)")  # fmt: skip
+        say(
+            f"   {label:<34} {n:7,d} rows  ids {ms(t_ids):7.2f} ms  page {ms(t_rows):6.2f} ms  "
+            f"total {ms(total):7.2f} ms  ({total / b_total:4.1f}x)"
+        )
     store.close()
     RESULTS["list"] = {"baseline_ms": {"ids": ms(b_ids), "page": ms(b_rows)}, "cases": out}
 
@@ -471,9 +480,11 @@ def bench_startup(path: Path, runs: int = 5) -> None:
     bare = results["bare PySide6 window, 100k-row model"]["median"]
     for label, r in results.items():
         med = r["median"]
-        say(f"   {label:<36} process start -> shown {med['wall_ms']:7.1f} ms "
+        say(
+            f"   {label:<36} process start -> shown {med['wall_ms']:7.1f} ms "
             f"(in-process {med['self_ms']:7.1f} ms)  RSS {med['rss_mb']:6.1f} MB   "
-            f"ratio {med['wall_ms'] / bare['wall_ms']:.2f}x time, {med['rss_mb'] / bare['rss_mb']:.2f}x RSS")  # fmt: skip
+            f"ratio {med['wall_ms'] / bare['wall_ms']:.2f}x time, {med['rss_mb'] / bare['rss_mb']:.2f}x RSS"
+        )
     RESULTS["startup"] = results
 
 
@@ -485,8 +496,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--reuse", action="store_true", help="skip bulk creation; reuse the database")
     ap.add_argument("--skip-startup", action="store_true")
-    ap.add_argument("--default-cache-baseline", action="store_true",
-                    help="also time the bare insert with SQLite's default 2 MB page cache (slow)")  # fmt: skip
+    ap.add_argument(
+        "--default-cache-baseline",
+        action="store_true",
+        help="also time the bare insert with SQLite's default 2 MB page cache (slow)",
+    )
     ap.add_argument(
         "--quick",
         action="store_true",

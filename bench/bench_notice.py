@@ -66,7 +66,7 @@ def build_db(path: Path, rows: int, today: dt.date):
                     stamp["updated_by"],
                 )
                 for i, hid in enumerate(ids)
-            ],  # fmt: skip
+            ],
         )
     return store
 
@@ -81,11 +81,23 @@ def bare_longtable(notice, out: Path) -> None:
     font = register_cjk_font()
     data = [["序号", "村组", "户主姓名", "保障人口", "类别", "月保障金额(元)", "备注"]]
     for it in notice.items:
-        data.append([str(it.seq), f"{it.village}{it.village_group}", it.name, str(it.covered),
-                     it.category_label, format_fen(it.monthly_fen), it.action_label])  # fmt: skip
+        data.append(
+            [
+                str(it.seq),
+                f"{it.village}{it.village_group}",
+                it.name,
+                str(it.covered),
+                it.category_label,
+                format_fen(it.monthly_fen),
+                it.action_label,
+            ]
+        )
     t = LongTable(data, repeatRows=1)
-    t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 12.5),
-                           ("GRID", (0, 0), (-1, -1), 0.6, (0, 0, 0))]))  # fmt: skip
+    t.setStyle(
+        TableStyle(
+            [("FONT", (0, 0), (-1, -1), font, 12.5), ("GRID", (0, 0), (-1, -1), 0.6, (0, 0, 0))]
+        )
+    )
     doc = SimpleDocTemplate(str(out), pagesize=A4, initialFontName=font)
     doc.build([t])
 
@@ -143,8 +155,10 @@ def main() -> None:
         t = time.perf_counter()
         bare_longtable(notice, tmp / "bare.pdf")
         bare.append(time.perf_counter() - t)
-        print(f"run {r + 1}: freeze {t_freeze:.3f} s, full {full[-1]:.3f} s, "
-              f"pdf only {pdf_only[-1]:.3f} s, bare LongTable {bare[-1]:.3f} s")  # fmt: skip
+        print(
+            f"run {r + 1}: freeze {t_freeze:.3f} s, full {full[-1]:.3f} s, "
+            f"pdf only {pdf_only[-1]:.3f} s, bare LongTable {bare[-1]:.3f} s"
+        )
         store.close()
     f, p, b = min(full), min(pdf_only), min(bare)
     print(f"rows {args.rows}, notice pages {pages}")

@@ -36,8 +36,22 @@ from mzdesk.models.ids import check_char  # noqa: E402
 from mzdesk.models.site import init_site  # noqa: E402
 from mzdesk.models.store import Store, new_uid  # noqa: E402
 
-HEADERS = ["序号", "村(社区)", "组", "户主姓名", "家庭人口", "保障人口", "成员姓名", "与户主关系",
-           "身份证号码", "性别", "保障类别", "月保障金(元)", "联系电话", "备注"]  # fmt: skip
+HEADERS = [
+    "序号",
+    "村(社区)",
+    "组",
+    "户主姓名",
+    "家庭人口",
+    "保障人口",
+    "成员姓名",
+    "与户主关系",
+    "身份证号码",
+    "性别",
+    "保障类别",
+    "月保障金(元)",
+    "联系电话",
+    "备注",
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂"
 FW = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -84,9 +98,24 @@ def generate(path: Path, members: int, month: dt.date, seed: int = 5) -> tuple[i
             sex = "男" if int(idn[16]) % 2 else "女"
             if k == 0:
                 covered = max(1, size - rng.choice([0, 0, 1]))
-                ws.append([hh, f"村{hh % 40}", f"{hh % 12 + 1}组", name, size, covered, name, rel,
-                           cell, sex, rng.choice(["一类", "二类", "三类"]), covered * 320,
-                           f"1{rng.randrange(3, 9)}{rng.randrange(10**9):09d}", None])  # fmt: skip
+                ws.append(
+                    [
+                        hh,
+                        f"村{hh % 40}",
+                        f"{hh % 12 + 1}组",
+                        name,
+                        size,
+                        covered,
+                        name,
+                        rel,
+                        cell,
+                        sex,
+                        rng.choice(["一类", "二类", "三类"]),
+                        covered * 320,
+                        f"1{rng.randrange(3, 9)}{rng.randrange(10**9):09d}",
+                        None,
+                    ]
+                )
             else:
                 ws.append([None] * 6 + [name, rel, cell, sex] + [None] * 4)
             row += 1
@@ -197,21 +226,51 @@ def main() -> None:
     # -- export: N person enrolments in one category --------------------------------------
     store = timings["store"]
     stamp = store.stamp(new=True)
-    rows = [(new_uid(), hid, mid, "elderly", "80-89岁", "active", 1, 5000, start_on,
-             stamp["created_at"], stamp["updated_at"], "bench", "bench")
-            for mid, hid in store.conn.execute(
-                "SELECT id, household_id FROM members WHERE status = 'active'")]  # fmt: skip
+    rows = [
+        (
+            new_uid(),
+            hid,
+            mid,
+            "elderly",
+            "80-89岁",
+            "active",
+            1,
+            5000,
+            start_on,
+            stamp["created_at"],
+            stamp["updated_at"],
+            "bench",
+            "bench",
+        )
+        for mid, hid in store.conn.execute(
+            "SELECT id, household_id FROM members WHERE status = 'active'"
+        )
+    ]
     with store.transaction():
         store.conn.executemany(
             "INSERT INTO enrolments (uid, household_id, member_id, category, class, state, "
             "covered, monthly_fen, start_on, created_at, updated_at, created_by, updated_by) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)  # fmt: skip
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
     from mzdesk.roster.exporter import export_payment_roster, yuan
     from mzdesk.roster.monthly import paid_enrolments
 
-    data = [(i, r["village"], r["village_group"], r["recipient"], r["id_number"], r["bank_name"],
-             r["bank_account"], r["class"], r["covered"], yuan(r["monthly_fen"]))
-            for i, r in enumerate(paid_enrolments(store, month, "elderly"), 1)]  # fmt: skip
+    data = [
+        (
+            i,
+            r["village"],
+            r["village_group"],
+            r["recipient"],
+            r["id_number"],
+            r["bank_name"],
+            r["bank_account"],
+            r["class"],
+            r["covered"],
+            yuan(r["monthly_fen"]),
+        )
+        for i, r in enumerate(paid_enrolments(store, month, "elderly"), 1)
+    ]
 
     def plain_write():
         wb = Workbook(write_only=True)
@@ -224,8 +283,12 @@ def main() -> None:
 
     res = {}
     t_plain = best(plain_write, args.repeat)
-    t_export = best(lambda: res.update(export_payment_roster(store, month, tmp / "qc.xlsx",
-                                                             category="elderly")), args.repeat)  # fmt: skip
+    t_export = best(
+        lambda: res.update(
+            export_payment_roster(store, month, tmp / "qc.xlsx", category="elderly")
+        ),
+        args.repeat,
+    )
     print(f"export: {res['rows']} rows")
     print(
         f"  openpyxl write_only, same rows:   {t_plain:7.2f} s  ({len(data) / t_plain:,.0f} rows/s)"

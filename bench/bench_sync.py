@@ -89,8 +89,10 @@ def bare_copy_s(src: Path, work: Path) -> tuple[float, float]:
         cols = [r[1] for r in conn.execute(f"PRAGMA main.table_info({t})")]
         if not cols:
             continue
-        conn.execute(f"INSERT INTO main.{t} ({', '.join(cols)}) SELECT {', '.join(cols)} "
-                     f"FROM src.{t} ORDER BY id")  # fmt: skip
+        conn.execute(
+            f"INSERT INTO main.{t} ({', '.join(cols)}) SELECT {', '.join(cols)} "
+            f"FROM src.{t} ORDER BY id"
+        )
     conn.execute("COMMIT")
     took = time.perf_counter() - t0
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -128,9 +130,13 @@ def main() -> int:
         help="the generated township, kept between runs (default: "
         f"{Path(tempfile.gettempdir()) / 'mzdesk-bench-sync.sqlite'}; with --quick: none)",
     )
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="runs of the export and of the import, each on fresh copies; the "
-                         "median is judged against the targets")  # fmt: skip
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of the export and of the import, each on fresh copies; the "
+        "median is judged against the targets",
+    )
     ap.add_argument(
         "--quick",
         action="store_true",
@@ -211,17 +217,27 @@ def main() -> int:
         ratio = statistics.median(ratios)
         print(f"households {a.households}, members {members}, records {sum(res.counts.values())}")
         print(f"batch: plaintext zip {mb:.1f} MB, encrypted file {res.bytes / 1e6:.1f} MB")
-        print(f"export (full snapshot): {_summary(exports)}   [target <= 10 s] "
-              f"{'OK' if export_s <= 10 else 'OVER'}")  # fmt: skip
-        print(f"encryption in export: {in_export:.0f} MB/s; bare pyrage same bytes: {bare:.0f} MB/s; "
-              f"ratio {ratio:.0%}   [target >= 50%]")  # fmt: skip
-        print(f"import into empty county: {_summary(imports)}   [target <= 20 s] "
-              f"{'OK' if import_s <= 20 else 'OVER'}; new {tot.new}, conflicts {tot.conflicts}")  # fmt: skip
-        print(f"baseline, same rows into the same schema by SQLite alone (INSERT ... SELECT, no "
-              f"triggers, no Python): {bare_s:.2f} s; import / baseline {import_s / bare_s:.1f}x")  # fmt: skip
-        print(f"after the call, off the caller's wait: the WAL copied into the database file "
-              f"(checkpoint thread): export {statistics.median(export_copies):.2f} s, import "
-              f"{statistics.median(import_copies):.2f} s, baseline {bare_copy:.2f} s")  # fmt: skip
+        print(
+            f"export (full snapshot): {_summary(exports)}   [target <= 10 s] "
+            f"{'OK' if export_s <= 10 else 'OVER'}"
+        )
+        print(
+            f"encryption in export: {in_export:.0f} MB/s; bare pyrage same bytes: {bare:.0f} MB/s; "
+            f"ratio {ratio:.0%}   [target >= 50%]"
+        )
+        print(
+            f"import into empty county: {_summary(imports)}   [target <= 20 s] "
+            f"{'OK' if import_s <= 20 else 'OVER'}; new {tot.new}, conflicts {tot.conflicts}"
+        )
+        print(
+            f"baseline, same rows into the same schema by SQLite alone (INSERT ... SELECT, no "
+            f"triggers, no Python): {bare_s:.2f} s; import / baseline {import_s / bare_s:.1f}x"
+        )
+        print(
+            f"after the call, off the caller's wait: the WAL copied into the database file "
+            f"(checkpoint thread): export {statistics.median(export_copies):.2f} s, import "
+            f"{statistics.median(import_copies):.2f} s, baseline {bare_copy:.2f} s"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

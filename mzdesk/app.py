@@ -133,8 +133,9 @@ def use_chinese_qt_strings(app: QApplication) -> QTranslator | None:
     """
     translator = QTranslator(app)
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase",
-                           "_", folder):  # fmt: skip
+    if not translator.load(
+        QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder
+    ):
         return None
     app.installTranslator(translator)
     return translator
@@ -258,8 +259,9 @@ def _daily_backup(window, store: Store) -> None:
 
     if not bk.daily_backup_due(store):
         return
-    task = Task(window, "每日备份", store, lambda s, _p, _c: bk.auto_backup(s, "daily"),
-                show_dialog=False)  # fmt: skip
+    task = Task(
+        window, "每日备份", store, lambda s, _p, _c: bk.auto_backup(s, "daily"), show_dialog=False
+    )
     task.done.connect(lambda info: window.statusBar().showMessage(f"已自动备份：{info.path}", 8000))
     task.error.connect(lambda _c, msg: window.statusBar().showMessage(f"自动备份失败：{msg}"))
     window._tasks.append(task.start())

@@ -108,8 +108,11 @@ def _encrypted(tmp: Path) -> str:
     path, name, id_number = tmp / "encrypted.sqlite", "张三丰", "34162319800101001X"
     store = Store.open(path, operator="selftest", key="自检-passphrase")
     init_site(store, "341623101", "自检镇")
-    Registry(store).save(Household(village="红旗村", members=[
-        Member(name=name, relation="户主", id_number=id_number)]))  # fmt: skip
+    Registry(store).save(
+        Household(
+            village="红旗村", members=[Member(name=name, relation="户主", id_number=id_number)]
+        )
+    )
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     backup = backup_to(store, tmp / "encrypted-backup.sqlite", check_permission=False).path
     store.close()
@@ -149,9 +152,13 @@ def _existing(db_path: str) -> str:
 
 def run_selftest(keep: bool = False, db_path: str | None = None) -> list[Result]:
     tmp = Path(tempfile.mkdtemp(prefix="mzdesk-selftest-"))
-    checks = [("数据库", lambda: _database(tmp)), ("PDF", lambda: _pdf(tmp)),
-              ("xlsx", lambda: _xlsx(tmp)), ("加密", _age),
-              ("加密数据库", lambda: _encrypted(tmp))]  # fmt: skip
+    checks = [
+        ("数据库", lambda: _database(tmp)),
+        ("PDF", lambda: _pdf(tmp)),
+        ("xlsx", lambda: _xlsx(tmp)),
+        ("加密", _age),
+        ("加密数据库", lambda: _encrypted(tmp)),
+    ]
     if db_path:
         checks.append(("本机数据库", lambda: _existing(db_path)))
     results = []

@@ -30,11 +30,23 @@ def frozen(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("pyinstaller")
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
-         "--distpath", str(work / "dist"), "--workpath", str(work / "build"),
-         str(ROOT / "build.spec")],
-        capture_output=True, text=True, cwd=ROOT, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--distpath",
+            str(work / "dist"),
+            "--workpath",
+            str(work / "build"),
+            str(ROOT / "build.spec"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
     seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stderr[-3000:]
     folder = work / "dist" / "mzdesk"
@@ -49,9 +61,13 @@ def run(folder: Path, *args: str, exe: str = "mzdesk", **env) -> subprocess.Comp
     full_env.pop("PYTHONPATH", None)
     return subprocess.run(
         [str(folder / (exe + EXE_SUFFIX)), *args],
-        capture_output=True, text=True, encoding="utf-8", env=full_env, timeout=180,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=full_env,
+        timeout=180,
         cwd=folder.parent,  # not the source tree: nothing may be imported from there
-    )  # fmt: skip
+    )
 
 
 def test_both_executables_and_resources_are_in_one_folder(frozen):
@@ -112,17 +128,35 @@ def test_frozen_sync_import_of_a_large_batch_runs_its_reader_process(frozen, tmp
     steps = [
         ("init", "--db", town, "--site-code", "341623101", "--site-name", "青山镇"),
         ("demo", "--db", town, "--households", "12000", "--seed", "2"),
-        ("init", "--db", county, "--site-code", "341623", "--site-name", "县民政局",
-         "--role", "county"),
+        (
+            "init",
+            "--db",
+            county,
+            "--site-code",
+            "341623",
+            "--site-name",
+            "县民政局",
+            "--role",
+            "county",
+        ),
         ("keys", "init", "--db", town),
         ("keys", "init", "--db", county),
         ("keys", "export-public", "--db", town, "--out", str(tmp_path / "town.pub")),
         ("keys", "export-public", "--db", county, "--out", str(tmp_path / "county.pub")),
         ("keys", "trust", str(tmp_path / "county.pub"), "--db", town),
         ("keys", "trust", str(tmp_path / "town.pub"), "--db", county),
-        ("sync", "export", "--db", town, "--to", "341623", "--out", str(tmp_path / "b.age"),
-         "--full"),
-    ]  # fmt: skip
+        (
+            "sync",
+            "export",
+            "--db",
+            town,
+            "--to",
+            "341623",
+            "--out",
+            str(tmp_path / "b.age"),
+            "--full",
+        ),
+    ]
     for args in steps:
         proc = run(frozen, *args)
         assert proc.returncode == 0, (args, proc.stderr[-2000:])

@@ -29,11 +29,19 @@ def operators():
 
 @operators.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["admin", "clerk", "field", "county_reviewer", "readonly"]),
-              required=True, help="what the operator may do")  # fmt: skip
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "clerk", "field", "county_reviewer", "readonly"]),
+    required=True,
+    help="what the operator may do",
+)
 @click.option("--display-name", default="", help="姓名, e.g. 王芳")
-@click.option("--password", envvar="MZDESK_NEW_PASSWORD", default=None,
-              help="the new password (default: prompt; or $MZDESK_NEW_PASSWORD)")  # fmt: skip
+@click.option(
+    "--password",
+    envvar="MZDESK_NEW_PASSWORD",
+    default=None,
+    help="the new password (default: prompt; or $MZDESK_NEW_PASSWORD)",
+)
 @db_option
 def operators_add(name, role, display_name, password, db_path):
     """Add an account (the first one must be an admin and ends setup mode)."""
@@ -55,8 +63,18 @@ def operators_list(db_path, as_json):
     require(store, "operators.manage")
     ops = list_operators(store)
     if as_json:
-        emit_json([{"name": o.name, "display_name": o.display_name, "role": o.role,
-                    "locked": o.locked, "last_login_at": o.last_login_at} for o in ops])  # fmt: skip
+        emit_json(
+            [
+                {
+                    "name": o.name,
+                    "display_name": o.display_name,
+                    "role": o.role,
+                    "locked": o.locked,
+                    "last_login_at": o.last_login_at,
+                }
+                for o in ops
+            ]
+        )
         return
     for o in ops:
         state = "已锁定" if o.locked else "正常"
@@ -68,8 +86,12 @@ def operators_list(db_path, as_json):
 
 @operators.command("passwd")
 @click.argument("name")
-@click.option("--password", envvar="MZDESK_NEW_PASSWORD", default=None,
-              help="the new password (default: prompt; or $MZDESK_NEW_PASSWORD)")  # fmt: skip
+@click.option(
+    "--password",
+    envvar="MZDESK_NEW_PASSWORD",
+    default=None,
+    help="the new password (default: prompt; or $MZDESK_NEW_PASSWORD)",
+)
 @db_option
 def operators_passwd(name, password, db_path):
     """Reset an operator's password (admin)."""
@@ -163,8 +185,13 @@ def audit_seal(db_path):
 # -- backup / restore --------------------------------------------------------------------
 @click.command()
 @db_option
-@click.option("--out", "out", type=click.Path(dir_okay=True), required=True,
-              help="backup file, or a folder (a timestamped name is used)")  # fmt: skip
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=True),
+    required=True,
+    help="backup file, or a folder (a timestamped name is used)",
+)
 def backup(db_path, out):
     """Write a verified backup (online backup API, integrity_check) to a file or folder."""
     from pathlib import Path
@@ -207,8 +234,13 @@ def restore(source, db_path, force):
 
 @click.command()
 @click.option("--keep", is_flag=True, help="keep the temporary folder and print its path")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="also check this database: opens, integrity_check, audit chain")  # fmt: skip
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="also check this database: opens, integrity_check, audit chain",
+)
 def selftest(keep, db_path):
     """Check this installation: database, PDF with the CJK font, xlsx, age encryption.
 

@@ -34,8 +34,14 @@ def _db_from_root(ctx: click.Context, _param, value: str | None) -> str | None:
 
 
 def db_option(f):
-    return click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
-                        callback=_db_from_root, help=DB_HELP)(f)  # fmt: skip
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        callback=_db_from_root,
+        help=DB_HELP,
+    )(f)
 
 
 SQLITE_INT_MAX = 2**63 - 1  # the largest INTEGER SQLite stores (and binds)
@@ -278,8 +284,9 @@ def day(value) -> dt.date | None:
 
 
 def operator_option(f):
-    return click.option("--operator", default=None,
-                        help="who does this (经办人); default: the login name")(f)  # fmt: skip
+    return click.option(
+        "--operator", default=None, help="who does this (经办人); default: the login name"
+    )(f)
 
 
 def open_store_as(db_path, operator=None):
@@ -303,8 +310,13 @@ PASS_HELP = (
 
 
 def passphrase_option(f):
-    return click.option("--passphrase", default=None, envvar="MZDESK_KEY_PASSPHRASE",
-                        show_envvar=True, help=PASS_HELP)(f)  # fmt: skip
+    return click.option(
+        "--passphrase",
+        default=None,
+        envvar="MZDESK_KEY_PASSPHRASE",
+        show_envvar=True,
+        help=PASS_HELP,
+    )(f)
 
 
 def parse_month(value: str):

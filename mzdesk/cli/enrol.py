@@ -30,16 +30,21 @@ def _show(e) -> None:
     from ..models.categories import state_label
     from ..models.money import format_fen
 
-    click.echo(f"保障记录{e.id}: {e.category} {e.cls} 状态={state_label(e.state)} "
-               f"保障人口={e.covered} 金额={format_fen(e.monthly_fen)}元"
-               + (f" 复核到期={e.review_due}" if e.review_due else ""))  # fmt: skip
+    click.echo(
+        f"保障记录{e.id}: {e.category} {e.cls} 状态={state_label(e.state)} "
+        f"保障人口={e.covered} 金额={format_fen(e.monthly_fen)}元"
+        + (f" 复核到期={e.review_due}" if e.review_due else "")
+    )
 
 
 @enrol.command("list")
 @db_option
 @click.option("--household", "household_id", type=RECORD_ID, default=None)
-@click.option("--queue", type=click.Choice(["investigate", "notice", "publicised", "submitted",
-                                            "active", "review_due"]), default=None)  # fmt: skip
+@click.option(
+    "--queue",
+    type=click.Choice(["investigate", "notice", "publicised", "submitted", "active", "review_due"]),
+    default=None,
+)
 @click.option("--json", "as_json", is_flag=True)
 def enrol_list(db_path, household_id, queue, as_json):
     """List enrolments of one household, or a work queue (待调查, 公示中, 待审核 ...)."""
@@ -58,8 +63,10 @@ def enrol_list(db_path, household_id, queue, as_json):
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['id']:>6} 家庭{r['household_id']:<6} {r['category']:<12} {r.get('cls', '')} "
-                   f"{state_label(r['state'])} {r.get('name', '')}")  # fmt: skip
+        click.echo(
+            f"{r['id']:>6} 家庭{r['household_id']:<6} {r['category']:<12} {r.get('cls', '')} "
+            f"{state_label(r['state'])} {r.get('name', '')}"
+        )
     click.echo(f"共 {len(rows)} 条")
 
 
@@ -74,20 +81,30 @@ def enrol_list(db_path, household_id, queue, as_json):
 @click.option("--date", "on", type=DATE, default=None, help="application date")
 @click.option("--reason", default="")
 @operator_option
-def enrol_apply(db_path, household_id, category, member_id, cls, covered, amount, on, reason,
-                operator):  # fmt: skip
+def enrol_apply(
+    db_path, household_id, category, member_id, cls, covered, amount, on, reason, operator
+):
     """Register an application (申请)."""
     from ..models import enrolment as enr
     from ..models.money import parse_assistance
 
-    e = enr.create(_store(db_path, operator), household_id, category, member_id=member_id,
-                   cls=cls, covered=covered, monthly_fen=parse_assistance(amount), applied_on=day(on),
-                   reason=reason)  # fmt: skip
+    e = enr.create(
+        _store(db_path, operator),
+        household_id,
+        category,
+        member_id=member_id,
+        cls=cls,
+        covered=covered,
+        monthly_fen=parse_assistance(amount),
+        applied_on=day(on),
+        reason=reason,
+    )
     _show(e)
 
 
-def _simple(name: str, help_text: str, fn_name: str, needs_reason: bool = False,
-            with_date: bool = False):  # fmt: skip
+def _simple(
+    name: str, help_text: str, fn_name: str, needs_reason: bool = False, with_date: bool = False
+):
     def cmd(db_path, enrolment_id, reason, operator, date=None):
         from ..models import enrolment as enr
 
@@ -99,8 +116,9 @@ def _simple(name: str, help_text: str, fn_name: str, needs_reason: bool = False,
             _show(fn(store, enrolment_id, reason=reason))
 
     if with_date:
-        cmd = click.option("--date", type=DATE, default=None,
-                           help="the day it happens (default: today)")(cmd)  # fmt: skip
+        cmd = click.option(
+            "--date", type=DATE, default=None, help="the day it happens (default: today)"
+        )(cmd)
     cmd = operator_option(cmd)
     cmd = click.option("--reason", default="", required=needs_reason, help="原因/说明")(cmd)
     cmd = click.argument("enrolment_id", type=RECORD_ID)(cmd)
@@ -109,8 +127,12 @@ def _simple(name: str, help_text: str, fn_name: str, needs_reason: bool = False,
 
 
 _simple("investigate", "申请 → 调查: start the investigation.", "start_investigation")
-_simple("submit", "公示 → 待审核: after the notice period, with no open objection.", "submit",
-        with_date=True)  # fmt: skip
+_simple(
+    "submit",
+    "公示 → 待审核: after the notice period, with no open objection.",
+    "submit",
+    with_date=True,
+)
 _simple("confirm", "待审核 → 在保 (审核确认).", "confirm", with_date=True)
 _simple("reject", "不予确认, with a written reason.", "reject", needs_reason=True, with_date=True)
 _simple("stop", "在保 → 停发, with a reason.", "stop", needs_reason=True, with_date=True)
@@ -119,8 +141,13 @@ _simple("stop", "在保 → 停发, with a reason.", "stop", needs_reason=True, 
 @enrol.command("survey")
 @db_option
 @click.argument("enrolment_id", type=RECORD_ID)
-@click.option("--investigator", "investigators", multiple=True, required=True,
-              help="调查人 (give at least two)")  # fmt: skip
+@click.option(
+    "--investigator",
+    "investigators",
+    multiple=True,
+    required=True,
+    help="调查人 (give at least two)",
+)
 @click.option("--verification", required=True, help="家庭经济状况核对结果")
 @click.option("--conclusion", default="")
 @click.option("--date", "on", type=DATE, default=None)
@@ -129,8 +156,16 @@ def enrol_survey(db_path, enrolment_id, investigators, verification, conclusion,
     """Record the home visit (入户调查) and economic verification."""
     from ..models import enrolment as enr
 
-    _show(enr.record_investigation(_store(db_path, operator), enrolment_id, list(investigators),
-                                   verification, day(on), conclusion))  # fmt: skip
+    _show(
+        enr.record_investigation(
+            _store(db_path, operator),
+            enrolment_id,
+            list(investigators),
+            verification,
+            day(on),
+            conclusion,
+        )
+    )
 
 
 @enrol.command("deliberate")
@@ -163,8 +198,11 @@ def enrol_review(db_path, enrolment_id, outcome, amount, cls, covered, reason, d
     from ..models.money import parse_assistance
 
     fen = parse_assistance(amount) if amount is not None else None
-    _show(enr.review(_store(db_path, operator), enrolment_id, outcome, day(date), reason, fen,
-                     cls, covered))  # fmt: skip
+    _show(
+        enr.review(
+            _store(db_path, operator), enrolment_id, outcome, day(date), reason, fen, cls, covered
+        )
+    )
 
 
 @enrol.command("amend")
@@ -196,8 +234,9 @@ def enrol_object(db_path, notice_id, enrolment_id, raised_by, content, date, ope
     """Record an objection (异议) to one row of a notice."""
     from ..models.notice import add_objection
 
-    oid = add_objection(_store(db_path, operator), notice_id, enrolment_id, raised_by, content,
-                        day(date))  # fmt: skip
+    oid = add_objection(
+        _store(db_path, operator), notice_id, enrolment_id, raised_by, content, day(date)
+    )
     click.echo(f"已登记异议{oid}")
 
 
@@ -238,8 +277,9 @@ def enrol_category_add(db_path, code, name, unit, payment, review_months, classe
     """Add a township-local category (本地救助类别)."""
     from ..models.categories import add_local_category
 
-    add_local_category(_store(db_path, operator), code, name, unit, payment, review_months,
-                       list(classes))  # fmt: skip
+    add_local_category(
+        _store(db_path, operator), code, name, unit, payment, review_months, list(classes)
+    )
     click.echo(f"已添加本地类别 {code} {name}")
 
 

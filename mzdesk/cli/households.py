@@ -41,13 +41,25 @@ def households_show(household_id, db_path):
     from ..models.registry import Registry
 
     h = Registry(open_store(db_path)).get(household_id)
-    emit_json({
-        "id": h.id, "village": h.village, "group": h.village_group, "status": h.status,
-        "members": [{"name": m.name, "relation": m.relation, "id_number": mask_id(m.id_number),
-                     "id_pending": m.id_pending, "gender": m.gender,
-                     "birth_date": m.birth_date.isoformat() if m.birth_date else None}
-                    for m in h.members],
-    })  # fmt: skip
+    emit_json(
+        {
+            "id": h.id,
+            "village": h.village,
+            "group": h.village_group,
+            "status": h.status,
+            "members": [
+                {
+                    "name": m.name,
+                    "relation": m.relation,
+                    "id_number": mask_id(m.id_number),
+                    "id_pending": m.id_pending,
+                    "gender": m.gender,
+                    "birth_date": m.birth_date.isoformat() if m.birth_date else None,
+                }
+                for m in h.members
+            ],
+        }
+    )
 
 
 COMMANDS = (households,)

@@ -47,13 +47,29 @@ def keys_show(db_path, passphrase, as_json):
     k = _own_public(store, passphrase)
     sites = trusted_sites(store)
     if as_json:
-        emit_json({
-            "site": {"code": k.code, "name": k.name, "role": k.role,
-                     "age_recipient": k.age_recipient, "fingerprint": k.fingerprint},
-            "trusted": [{"code": s.key.code, "name": s.key.name, "role": s.key.role,
-                         "fingerprint": s.key.fingerprint, "since": s.since,
-                         "revoked_at": s.revoked_at, "villages": s.villages} for s in sites],
-        })  # fmt: skip
+        emit_json(
+            {
+                "site": {
+                    "code": k.code,
+                    "name": k.name,
+                    "role": k.role,
+                    "age_recipient": k.age_recipient,
+                    "fingerprint": k.fingerprint,
+                },
+                "trusted": [
+                    {
+                        "code": s.key.code,
+                        "name": s.key.name,
+                        "role": s.key.role,
+                        "fingerprint": s.key.fingerprint,
+                        "since": s.since,
+                        "revoked_at": s.revoked_at,
+                        "villages": s.villages,
+                    }
+                    for s in sites
+                ],
+            }
+        )
         return
     click.echo(f"本站 {k.code} {k.name} ({k.role})")
     click.echo(f"  age: {k.age_recipient}")

@@ -20,13 +20,21 @@ def relatives():
 
 @relatives.command("add")
 @click.option("--declarant", required=True, help="备案人姓名 (staff member or cadre)")
-@click.option("--role", type=click.Choice(_ROLES), required=True,
-              help="staff 乡镇救助经办人员, cadre 村(居)委会成员")  # fmt: skip
+@click.option(
+    "--role",
+    type=click.Choice(_ROLES),
+    required=True,
+    help="staff 乡镇救助经办人员, cadre 村(居)委会成员",
+)
 @click.option("--village", default="", help="备案人所在村(居) (required for cadre)")
 @click.option("--name", "relative_name", required=True, help="亲属姓名")
 @click.option("--id-number", required=True, help="亲属身份证号 (18 or legacy 15 digits)")
-@click.option("--relation", type=click.Choice(_RELATIONS), required=True,
-              help="relation of the relative to the declarant")  # fmt: skip
+@click.option(
+    "--relation",
+    type=click.Choice(_RELATIONS),
+    required=True,
+    help="relation of the relative to the declarant",
+)
 @click.option("--note", default="", help="备注")
 @db_option
 def relatives_add(declarant, role, village, relative_name, id_number, relation, note, db_path):
@@ -35,8 +43,10 @@ def relatives_add(declarant, role, village, relative_name, id_number, relation, 
 
     store = open_store(db_path)
     r = declare(store, declarant, role, village, relative_name, id_number, relation, note)
-    click.echo(f"已备案 #{r.id}: {r.declarant_name}（{r.role_label}）的{r.relation_label} "
-               f"{r.relative_name} {r.id_masked}")  # fmt: skip
+    click.echo(
+        f"已备案 #{r.id}: {r.declarant_name}（{r.role_label}）的{r.relation_label} "
+        f"{r.relative_name} {r.id_masked}"
+    )
 
 
 @relatives.command("withdraw")
@@ -64,8 +74,10 @@ def relatives_list(db_path, as_json):
         return
     for r in rows:
         village = f" {r.declarant_village}" if r.declarant_village else ""
-        click.echo(f"#{r.id:<4} {r.declarant_name}（{r.role_label}{village}） "
-                   f"{r.relation_label} {r.relative_name} {r.id_masked} {r.declared_on}")  # fmt: skip
+        click.echo(
+            f"#{r.id:<4} {r.declarant_name}（{r.role_label}{village}） "
+            f"{r.relation_label} {r.relative_name} {r.id_masked} {r.declared_on}"
+        )
     click.echo(f"共 {len(rows)} 条备案")
 
 
@@ -82,10 +94,12 @@ def relatives_flagged(db_path, as_json):
         return
     for f in rows:
         d = f.as_dict()
-        click.echo(f"救助#{f.enrolment_id:<5} 家庭#{f.household_id:<5} {f.village} "
-                   f"户主{f.head_name} {f.member_name} {f.relative_id_masked} "
-                   f"{d['category_label']}/{d['state_label']}  "
-                   f"备案人 {f.declarant_name}（{d['role_label']}，{d['relation_label']}）")  # fmt: skip
+        click.echo(
+            f"救助#{f.enrolment_id:<5} 家庭#{f.household_id:<5} {f.village} "
+            f"户主{f.head_name} {f.member_name} {f.relative_id_masked} "
+            f"{d['category_label']}/{d['state_label']}  "
+            f"备案人 {f.declarant_name}（{d['role_label']}，{d['relation_label']}）"
+        )
     click.echo(f"共 {len(rows)} 条近亲属救助记录")
 
 

@@ -24,13 +24,24 @@ def roster():
 @click.argument("file", type=click.Path(dir_okay=False))
 @db_option
 @click.option("--dry-run", is_flag=True, help="check only; write nothing (exit 1 if problems)")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False),
-              help="write the JSON report (households, members, problems) here")  # fmt: skip
-@click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False),
-              help='column mapping JSON: {"header_row": 3, "category": "农村低保", '
-                   '"columns": {"身份证号码" or "I": "id_number"}}')  # fmt: skip
-@click.option("--month", default=None, help="payments recorded as 在保 from this month (YYYY-MM; "
-              "default: this month)")  # fmt: skip
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    help="write the JSON report (households, members, problems) here",
+)
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help='column mapping JSON: {"header_row": 3, "category": "农村低保", '
+    '"columns": {"身份证号码" or "I": "id_number"}}',
+)
+@click.option(
+    "--month",
+    default=None,
+    help="payments recorded as 在保 from this month (YYYY-MM; default: this month)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print the whole report as JSON")
 def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_json):
     """Import a roster workbook (.xlsx/.xls): check every row, then write all or nothing.
@@ -43,8 +54,9 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
 
     if report_path and not Path(report_path).resolve().parent.is_dir():
         # before the import: a report that cannot be saved must not follow an applied import
-        raise click.BadParameter(f"报告的保存位置不存在: {Path(report_path).resolve().parent}",
-                                 param_hint="--report")  # fmt: skip
+        raise click.BadParameter(
+            f"报告的保存位置不存在: {Path(report_path).resolve().parent}", param_hint="--report"
+        )
     mapping = None
     if mapping_path:
         try:
@@ -57,8 +69,13 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
     try:
         check_workbook(file)  # an unreadable file is exit 2 even before the database opens
         store = open_store(db_path)
-        report = import_roster(store, file, dry_run=dry_run, mapping=mapping,
-                               month=parse_month(month) if month else None)  # fmt: skip
+        report = import_roster(
+            store,
+            file,
+            dry_run=dry_run,
+            mapping=mapping,
+            month=parse_month(month) if month else None,
+        )
     except UnreadableWorkbook as exc:
         click.echo(f"错误 [{exc.code}]: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)
@@ -75,11 +92,15 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
         emit_json(report)
     else:
         counts = "，".join(f"{c} {n}处" for c, n in report["problem_counts"].items()) or "无"
-        click.echo(f"{report['file']}: {report['households']} 户 {report['members']} 人，"
-                   f"月保障金合计 {report['monthly_total']} 元；问题: {counts}")  # fmt: skip
+        click.echo(
+            f"{report['file']}: {report['households']} 户 {report['members']} 人，"
+            f"月保障金合计 {report['monthly_total']} 元；问题: {counts}"
+        )
         if report["applied"]:
-            click.echo(f"已导入(批次 {report['batch_id']}): 新增 {report['created']} 户，"
-                       f"更新 {report['updated']} 户，未变 {report['unchanged']} 户")  # fmt: skip
+            click.echo(
+                f"已导入(批次 {report['batch_id']}): 新增 {report['created']} 户，"
+                f"更新 {report['updated']} 户，未变 {report['unchanged']} 户"
+            )
         else:
             click.echo("试运行，未写入数据库")
     if dry_run and report["problems"]:
@@ -130,8 +151,10 @@ def roster_export(db_path, month, category, out):
     from ..roster.exporter import export_payment_roster
 
     res = export_payment_roster(open_store(db_path), parse_month(month), out, category=category)
-    click.echo(f"已导出 {out}: {res['rows']} 条，{res['persons']} 人，合计 "
-               f"{format_fen(res['total_fen'])} 元（{'、'.join(res['sheets'])}）")  # fmt: skip
+    click.echo(
+        f"已导出 {out}: {res['rows']} 条，{res['persons']} 人，合计 "
+        f"{format_fen(res['total_fen'])} 元（{'、'.join(res['sheets'])}）"
+    )
 
 
 @roster.command("registry")

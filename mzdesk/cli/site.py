@@ -16,8 +16,13 @@ from .common import SEED, OutFile, db_option, emit_json, open_store, parse_month
     "--site-code", required=True, help="统计用区划代码: 6 (county), 9 (township) or 12 digits"
 )
 @click.option("--site-name", required=True, help="单位名称, e.g. 青山镇民政办")
-@click.option("--role", type=click.Choice(["township", "field", "county"]), default="township",
-              show_default=True, help="what this installation is")  # fmt: skip
+@click.option(
+    "--role",
+    type=click.Choice(["township", "field", "county"]),
+    default="township",
+    show_default=True,
+    help="what this installation is",
+)
 def init(db_path, site_code, site_name, role):
     """Create a database and set its site identity (初始化站点)."""
     from ..models.site import init_site, validate_site
@@ -30,8 +35,13 @@ def init(db_path, site_code, site_name, role):
 
 @click.command()
 @db_option
-@click.option("--households", "count", type=click.IntRange(1, 1_000_000), required=True,
-              help="how many households to add")  # fmt: skip
+@click.option(
+    "--households",
+    "count",
+    type=click.IntRange(1, 1_000_000),
+    required=True,
+    help="how many households to add",
+)
 @click.option("--seed", type=SEED, default=1, show_default=True, help="same seed, same township")
 @click.option(
     "--site-code",
@@ -83,8 +93,12 @@ def check(db_path, as_json):
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
 @click.option("--month", default=None, help="YYYY-MM: monthly statistics per category and village")
-@click.option("--out", type=OutFile(".xlsx", ".pdf"), default=None,
-              help="with --month: write the statistics to F.xlsx or F.pdf")  # fmt: skip
+@click.option(
+    "--out",
+    type=OutFile(".xlsx", ".pdf"),
+    default=None,
+    help="with --month: write the statistics to F.xlsx or F.pdf",
+)
 def stats(db_path, as_json, month, out):
     """Counts of active households and members (统计); with --month, the month's figures."""
     if month:
@@ -97,8 +111,10 @@ def stats(db_path, as_json, month, out):
     if as_json:
         emit_json(data)
         return
-    click.echo(f"家庭 {data['households']} 户，成员 {data['members']} 人，"
-               f"村(社区) {data['villages']} 个，身份证待核实 {data['members_id_pending']} 人")  # fmt: skip
+    click.echo(
+        f"家庭 {data['households']} 户，成员 {data['members']} 人，"
+        f"村(社区) {data['villages']} 个，身份证待核实 {data['members_id_pending']} 人"
+    )
 
 
 def _monthly_stats(db_path, month, as_json, out) -> None:

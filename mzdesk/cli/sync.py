@@ -93,13 +93,23 @@ def sync_conflicts(db_path, as_json):
 
     store = open_store(db_path)
     found = [
-        {"id": c["id"], "peer": c["peer"], "batch_seq": c["batch_seq"], "kind": c["kind"],
-         "table": c["tbl"], "uid": c["uid"], "title": conflict_title(c), "note": c["note"],
-         "fields": c["fields"],
-         "sides": [{"field": k, "local": lo, "remote": re, "conflict": x}
-                   for k, lo, re, x in conflict_sides(c)]}
+        {
+            "id": c["id"],
+            "peer": c["peer"],
+            "batch_seq": c["batch_seq"],
+            "kind": c["kind"],
+            "table": c["tbl"],
+            "uid": c["uid"],
+            "title": conflict_title(c),
+            "note": c["note"],
+            "fields": c["fields"],
+            "sides": [
+                {"field": k, "local": lo, "remote": re, "conflict": x}
+                for k, lo, re, x in conflict_sides(c)
+            ],
+        }
         for c in open_conflicts(store)
-    ]  # fmt: skip
+    ]
     if as_json:
         emit_json(found)
         return
@@ -159,8 +169,12 @@ def sync_status(db_path, as_json):
     from ..sync.history import held_batches, history, pending_acks
 
     store = open_store(db_path)
-    data: dict[str, Any] = {"history": history(store), "pending_acks": pending_acks(store),
-            "held": held_batches(store), "conflicts": len(open_conflicts(store))}  # fmt: skip
+    data: dict[str, Any] = {
+        "history": history(store),
+        "pending_acks": pending_acks(store),
+        "held": held_batches(store),
+        "conflicts": len(open_conflicts(store)),
+    }
     if as_json:
         emit_json(data)
         return

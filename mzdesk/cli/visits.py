@@ -11,10 +11,10 @@ import click
 
 from .common import RECORD_ID, SEED, OutFile, db_option, emit_json, open_store
 
-OUT = click.option("--out", "out", type=OutFile(".pdf"), required=True,
-                   help="PDF file to write")  # fmt: skip
-HOUSEHOLD = click.option("--household", "household_id", type=RECORD_ID, default=None,
-                         help="household number (家庭编号)")  # fmt: skip
+OUT = click.option("--out", "out", type=OutFile(".pdf"), required=True, help="PDF file to write")
+HOUSEHOLD = click.option(
+    "--household", "household_id", type=RECORD_ID, default=None, help="household number (家庭编号)"
+)
 VILLAGE = click.option("--village", default=None, help="every active household of this village")
 
 
@@ -61,9 +61,12 @@ def booklet(db_path, household_id, village, out):
 @db_option
 @HOUSEHOLD
 @VILLAGE
-@click.option("--blank", is_flag=True,
-              help="blank sheets to fill by hand (registered data pre-printed); default: "
-                   "filled from each household's latest visit")  # fmt: skip
+@click.option(
+    "--blank",
+    is_flag=True,
+    help="blank sheets to fill by hand (registered data pre-printed); default: "
+    "filled from each household's latest visit",
+)
 @OUT
 def checklist(db_path, household_id, village, blank, out):
     """Print home-visit checklists (入户调查/核查表), blank or filled."""
@@ -80,8 +83,9 @@ def checklist(db_path, household_id, village, blank, out):
         entries.append(CheckEntry(hid, latest[0].id if latest else None))
     if not blank and all(e.blank for e in entries):
         raise MzError("没有入户记录可打印；要打印空白表请加 --blank", "no_visits")
-    pages = write_checklists(store, entries, out, visits=visits,
-                             progress=_progress("核查表") if village else None)  # fmt: skip
+    pages = write_checklists(
+        store, entries, out, visits=visits, progress=_progress("核查表") if village else None
+    )
     filled = sum(1 for e in entries if not e.blank)
     click.echo(
         f"已生成 {out}: {len(entries)} 户（已填 {filled}，空白 {len(entries) - filled}），{pages} 页"
@@ -96,8 +100,14 @@ def checklist(db_path, household_id, village, blank, out):
 )
 @click.option("--percent", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--seed", type=SEED, required=True, help="same seed, same sample (write it down)")
-@click.option("--by", "stratify", type=click.Choice(["village", "category", "none"]),
-              default="village", show_default=True, help="draw the share in each village / category")  # fmt: skip
+@click.option(
+    "--by",
+    "stratify",
+    type=click.Choice(["village", "category", "none"]),
+    default="village",
+    show_default=True,
+    help="draw the share in each village / category",
+)
 @click.option("--dry-run", is_flag=True, help="only show the sample; do not record a spot check")
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
 def sample(db_path, village, category, percent, seed, stratify, dry_run, as_json):
@@ -108,11 +118,27 @@ def sample(db_path, village, category, percent, seed, stratify, dry_run, as_json
     s = draw_sample(store, percent, seed, village, category, "" if stratify == "none" else stratify)
     if not dry_run:
         save_sample(store, s)
-    rows = [{"household_id": h["id"], "head_name": h["head_name"], "village": h["village"],
-             "group": h["village_group"], "stratum": h["stratum"]} for h in s.households]  # fmt: skip
+    rows = [
+        {
+            "household_id": h["id"],
+            "head_name": h["head_name"],
+            "village": h["village"],
+            "group": h["village_group"],
+            "stratum": h["stratum"],
+        }
+        for h in s.households
+    ]
     if as_json:
-        emit_json({"spot_check_id": s.id, "title": s.title, "percent": s.percent, "seed": s.seed,
-                   "population": s.population, "households": rows})  # fmt: skip
+        emit_json(
+            {
+                "spot_check_id": s.id,
+                "title": s.title,
+                "percent": s.percent,
+                "seed": s.seed,
+                "population": s.population,
+                "households": rows,
+            }
+        )
         return
     click.echo(s.title + (f"  抽查编号 {s.id}" if s.id else "  （未记录）"))
     for i, r in enumerate(rows, start=1):

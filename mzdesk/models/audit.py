@@ -52,15 +52,41 @@ AUDITED_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 # derived or bookkeeping columns: logging them would only add noise
-SKIP_COLUMNS = frozenset({
-    "rev", "created_at", "created_by", "updated_at", "updated_by", "id_rev", "phone_rev",
-    "name_tail", "py_initials", "py_full", "head_py", "head_name", "head_id_number",
-    "member_count", "failed_count", "last_login_at",
-})  # fmt: skip
+SKIP_COLUMNS = frozenset(
+    {
+        "rev",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "id_rev",
+        "phone_rev",
+        "name_tail",
+        "py_initials",
+        "py_full",
+        "head_py",
+        "head_name",
+        "head_id_number",
+        "member_count",
+        "failed_count",
+        "last_login_at",
+    }
+)
 
 GENESIS = "0" * 64
-_FIELDS = ("seq", "at", "operator", "tbl", "record_id", "record_uid", "household_id",
-           "action", "field", "old", "new")  # fmt: skip
+_FIELDS = (
+    "seq",
+    "at",
+    "operator",
+    "tbl",
+    "record_id",
+    "record_uid",
+    "household_id",
+    "action",
+    "field",
+    "old",
+    "new",
+)
 _NOW = "strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')"
 
 
@@ -130,8 +156,11 @@ def trigger_sql(conn: sqlite3.Connection, table: str) -> dict[str, str]:
 
     def head(row: str) -> str:
         uid = f"{row}.uid" if "uid" in names else "NULL"
-        hh = f"{row}.id" if table == "households" else (
-            f"{row}.household_id" if "household_id" in names else "NULL")  # fmt: skip
+        hh = (
+            f"{row}.id"
+            if table == "households"
+            else (f"{row}.household_id" if "household_id" in names else "NULL")
+        )
         who = f"COALESCE({row}.updated_by, '')" if "updated_by" in names else "''"
         return f"{_NOW}, {who}, '{table}', {row}.rowid, {uid}, {hh}"
 
@@ -392,26 +421,45 @@ def _verify(conn: sqlite3.Connection) -> VerifyResult:
     for row in cur:
         seq, stored = row[0], row[-1]
         if expected is not None and seq != expected:
-            return VerifyResult(False, checked, prev_hash,
-                                f"审计记录第{expected}条（至第{seq - 1}条）已被删除", expected)  # fmt: skip
+            return VerifyResult(
+                False,
+                checked,
+                prev_hash,
+                f"审计记录第{expected}条（至第{seq - 1}条）已被删除",
+                expected,
+            )
         if stored is None:
             unsealed = conn.execute("SELECT count(*) FROM audit_log WHERE hash IS NULL").fetchone()[
                 0
             ]
-            return VerifyResult(False, checked, prev_hash,
-                                f"审计记录第{seq}条未封存：自该条起共{unsealed}条不是由mzdesk写入",
-                                seq, unsealed)  # fmt: skip
+            return VerifyResult(
+                False,
+                checked,
+                prev_hash,
+                f"审计记录第{seq}条未封存：自该条起共{unsealed}条不是由mzdesk写入",
+                seq,
+                unsealed,
+            )
         prev_hash = entry_hash(prev_hash, row[:-1])
         if prev_hash != stored:
-            return VerifyResult(False, checked, prev_hash,
-                                f"审计记录第{seq}条被改动（{row[3]} 记录{row[4]} {row[8] or row[7]}）",
-                                seq)  # fmt: skip
+            return VerifyResult(
+                False,
+                checked,
+                prev_hash,
+                f"审计记录第{seq}条被改动（{row[3]} 记录{row[4]} {row[8] or row[7]}）",
+                seq,
+            )
         checked += 1
         expected = seq + 1
     top = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     if top and top[0] is not None and (expected or 1) <= top[0]:
-        return VerifyResult(False, checked, prev_hash,
-                            f"审计记录第{expected or 1}条至第{top[0]}条已被删除", expected or 1)  # fmt: skip
+        return VerifyResult(
+            False,
+            checked,
+            prev_hash,
+            f"审计记录第{expected or 1}条至第{top[0]}条已被删除",
+            expected or 1,
+        )
     return VerifyResult(True, checked, prev_hash)
 
 
@@ -464,8 +512,10 @@ def describe_new(new: str | None) -> str | None:
     if new and new.startswith('{"sync_batch": '):
         try:
             b = json.loads(new)["sync_batch"]
-            return (f"随站点 {b['sender']} 第 {b['sequence']} 批同步新增（原样保存在该批次中，"
-                    f"SHA-256 {b['sha256'][:12]}…）")  # fmt: skip
+            return (
+                f"随站点 {b['sender']} 第 {b['sequence']} 批同步新增（原样保存在该批次中，"
+                f"SHA-256 {b['sha256'][:12]}…）"
+            )
         except (ValueError, KeyError, TypeError):
             return new
     return new

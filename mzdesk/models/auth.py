@@ -138,8 +138,15 @@ class Operator:
 def hash_password(password: str, n: int = SCRYPT_N) -> str:
     """``scrypt$N$r$p$salt$hash`` (hex); memory-hard, salted."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P,
-                            maxmem=256 * 1024 * 1024, dklen=32)  # fmt: skip
+    digest = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=salt,
+        n=n,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        maxmem=256 * 1024 * 1024,
+        dklen=32,
+    )
     return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
@@ -150,8 +157,15 @@ def check_password(password: str, stored: str) -> bool:
         return False
     if kind != "scrypt":
         return False
-    got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r),
-                         p=int(p), maxmem=256 * 1024 * 1024, dklen=len(digest) // 2)  # fmt: skip
+    got = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=bytes.fromhex(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        maxmem=256 * 1024 * 1024,
+        dklen=len(digest) // 2,
+    )
     return hmac.compare_digest(got.hex(), digest)
 
 
@@ -164,8 +178,14 @@ def _validate_password(password: str) -> None:
 
 # -- accounts ---------------------------------------------------------------------
 def _row_to_operator(r: dict) -> Operator:
-    return Operator(r["name"], r["display_name"], r["role"], bool(r["locked"]), r["failed_count"],
-                    r["last_login_at"])  # fmt: skip
+    return Operator(
+        r["name"],
+        r["display_name"],
+        r["role"],
+        bool(r["locked"]),
+        r["failed_count"],
+        r["last_login_at"],
+    )
 
 
 def setup_mode(store) -> bool:
@@ -209,8 +229,15 @@ def add_operator(store, name: str, password: str, role: str, display_name: str =
             require(store, "operators.manage")
         if get_operator(store, name):
             raise FieldError("name", "operator_exists", f"账号已存在: {name}")
-        row = {"name": name, "display_name": display_name.strip() or name, "role": role,
-               "pw_hash": pw, "locked": 0, "failed_count": 0, **store.stamp(new=True)}  # fmt: skip
+        row = {
+            "name": name,
+            "display_name": display_name.strip() or name,
+            "role": role,
+            "pw_hash": pw,
+            "locked": 0,
+            "failed_count": 0,
+            **store.stamp(new=True),
+        }
         store.conn.execute(
             f"INSERT INTO operators ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),

@@ -114,8 +114,15 @@ def _check_file(path: Path, key: str | None = None) -> BackupInfo:
         raise BackupError(f"无法读取备份 {path}: {exc}", "backup_corrupt") from None
     finally:
         conn.close()
-    return BackupInfo(path, site[0] if site else None, site[1] if site else None, version, count,
-                      path.stat().st_size, accounts)  # fmt: skip
+    return BackupInfo(
+        path,
+        site[0] if site else None,
+        site[1] if site else None,
+        version,
+        count,
+        path.stat().st_size,
+        accounts,
+    )
 
 
 def inspect_backup(path: str | Path, key: str | None = None) -> BackupInfo:
@@ -165,8 +172,9 @@ def backup_to(store, dest: str | Path, check_permission: bool = True) -> BackupI
         if isinstance(exc, db_errors):  # disk full, I/O error: name the file
             raise BackupError(f"未能写入备份 {dest}：{exc}", "backup_write_failed") from exc
         raise
-    return BackupInfo(dest, info.site_code, info.site_name, info.schema_version, info.households,
-                      info.size)  # fmt: skip
+    return BackupInfo(
+        dest, info.site_code, info.site_name, info.schema_version, info.households, info.size
+    )
 
 
 def _site_code(store) -> str:
@@ -185,8 +193,13 @@ def list_backups(folder: str | Path) -> list[tuple[dt.datetime, str, Path]]:
     return sorted(out, reverse=True)
 
 
-def auto_backup(store, reason: str = "exit", folder: str | Path | None = None,
-                keep_days: int = KEEP_DAYS, now: dt.datetime | None = None) -> BackupInfo:  # fmt: skip
+def auto_backup(
+    store,
+    reason: str = "exit",
+    folder: str | Path | None = None,
+    keep_days: int = KEEP_DAYS,
+    now: dt.datetime | None = None,
+) -> BackupInfo:
     """A timestamped, verified backup into the backup folder, then rotation.
 
     Automatic backups run for whoever is logged in (no permission needed).
@@ -283,8 +296,13 @@ def restore(store, source: str | Path, force: bool = False) -> BackupInfo:
         )
     if info.operators == 0 and not setup_mode(store):
         # a backup made before the first account existed: restored, nobody would have to log in
-        problems.append(("no_accounts", "备份中没有操作员账号：恢复后打开本程序不再需要登录，"
-                         "恢复后请立即用 mzdesk operators add 设置管理员账号"))  # fmt: skip
+        problems.append(
+            (
+                "no_accounts",
+                "备份中没有操作员账号：恢复后打开本程序不再需要登录，"
+                "恢复后请立即用 mzdesk operators add 设置管理员账号",
+            )
+        )
     if problems and not force:
         raise BackupError("；".join(what for _code, what in problems) + FORCE_HINT, problems[0][0])
     store.require_alone("恢复备份")

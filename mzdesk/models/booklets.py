@@ -54,9 +54,17 @@ class Booklets:
         )
         if r is None:
             return Booklet(household_id)
-        return Booklet(r["household_id"], json.loads(r["answers"]), r["template_id"],
-                       r["template_version"], r["id"], r["uid"], r["rev"], r["updated_at"],
-                       r["updated_by"])  # fmt: skip
+        return Booklet(
+            r["household_id"],
+            json.loads(r["answers"]),
+            r["template_id"],
+            r["template_version"],
+            r["id"],
+            r["uid"],
+            r["rev"],
+            r["updated_at"],
+            r["updated_by"],
+        )
 
     def save(self, b: Booklet, today: dt.date | None = None) -> Booklet:
         require(self.store, "visit.edit")
@@ -72,9 +80,14 @@ class Booklets:
             b.answers = clean
             data = json.dumps(clean, ensure_ascii=False, sort_keys=True)
             if b.id is None:
-                row: dict[str, Any] = {"uid": b.uid or new_uid(), "household_id": b.household_id,
-                       "template_id": t.id, "template_version": t.version, "answers": data,
-                       **s.stamp(new=True)}  # fmt: skip
+                row: dict[str, Any] = {
+                    "uid": b.uid or new_uid(),
+                    "household_id": b.household_id,
+                    "template_id": t.id,
+                    "template_version": t.version,
+                    "answers": data,
+                    **s.stamp(new=True),
+                }
                 b.id = s.conn.execute(
                     f"INSERT INTO care_booklets ({', '.join(row)}) "
                     f"VALUES ({', '.join('?' * len(row))})",

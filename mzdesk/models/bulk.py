@@ -80,8 +80,14 @@ def _replays(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, _Repl
         if m["target"] == "audit_log" and m["head"].startswith("INSERT INTO"):
             # audit entries are written chained (no sealing UPDATE of every entry afterwards)
             head, insert, _snapshot = m["exprs"].rpartition(audit.INSERT_BEFORE_NEW)
-            by_ref = (f"SELECT {head}{insert}? FROM {table} AS NEW WHERE NEW.rowid > ? "
-                      "ORDER BY NEW.rowid") if insert else None  # fmt: skip
+            by_ref = (
+                (
+                    f"SELECT {head}{insert}? FROM {table} AS NEW WHERE NEW.rowid > ? "
+                    "ORDER BY NEW.rowid"
+                )
+                if insert
+                else None
+            )
             replay = partial(_audit_replay, m["cols"], select, by_ref)
         else:
             replay = partial(_plain_replay, f"{m['head']} {select}")
@@ -120,8 +126,14 @@ def _plain_replay(sql: str, conn: sqlite3.Connection, top: int, audit_new: str |
     conn.execute(sql, (top,))
 
 
-def _audit_replay(cols: str, select: str, by_ref: str | None, conn: sqlite3.Connection, top: int,
-                  audit_new: str | None) -> None:  # fmt: skip
+def _audit_replay(
+    cols: str,
+    select: str,
+    by_ref: str | None,
+    conn: sqlite3.Connection,
+    top: int,
+    audit_new: str | None,
+) -> None:
     if audit_new is not None and by_ref is not None:
         audit.insert_sealed(conn, cols, by_ref, (audit_new, top))
     else:
@@ -168,8 +180,17 @@ def insert_many(
         if "id" in cols:
             k = list(cols).index("id")
             ids = min((r[k] for r in rows), key=lambda v: (v is not None, v or 0))
-        insert_select(conn, table, cols, f"SELECT {names} FROM {stage} ORDER BY rowid", (),
-                      len(rows), audit_new, step, min_id=ids)  # fmt: skip
+        insert_select(
+            conn,
+            table,
+            cols,
+            f"SELECT {names} FROM {stage} ORDER BY rowid",
+            (),
+            len(rows),
+            audit_new,
+            step,
+            min_id=ids,
+        )
     finally:
         conn.execute(f"DROP TABLE IF EXISTS {stage}")
 

@@ -103,21 +103,27 @@ class DemoGenerator:
             spouse_gender = "F" if head_gender == "M" else "M"
             if head_age < 80 or r.random() < 0.5:
                 spouse_surname = r.choices(self.surnames, self.surname_weights)[0]
-                members.append(self.person(spouse_surname, spouse_gender,
-                                           head_age + r.randint(-4, 4), "配偶"))  # fmt: skip
+                members.append(
+                    self.person(spouse_surname, spouse_gender, head_age + r.randint(-4, 4), "配偶")
+                )
         while len(members) < size:
             if head_age >= 62 and r.random() < 0.5:
                 members.append(self.person(surname, r.choice("MF"), r.randint(3, 17), "孙子女"))
             elif head_age >= 38:
                 g = r.choice("MF")
-                members.append(self.person(surname, g, r.randint(0, min(head_age - 20, 30)),
-                                           "子" if g == "M" else "女"))  # fmt: skip
+                members.append(
+                    self.person(
+                        surname, g, r.randint(0, min(head_age - 20, 30)), "子" if g == "M" else "女"
+                    )
+                )
             elif head_age <= 45:
-                members.append(self.person(surname, r.choice("MF"), head_age + r.randint(22, 30),
-                                           "父母"))  # fmt: skip
+                members.append(
+                    self.person(surname, r.choice("MF"), head_age + r.randint(22, 30), "父母")
+                )
             else:
-                members.append(self.person(surname, r.choice("MF"), head_age + r.randint(-8, 8),
-                                           "兄弟姐妹"))  # fmt: skip
+                members.append(
+                    self.person(surname, r.choice("MF"), head_age + r.randint(-8, 8), "兄弟姐妹")
+                )
         village = r.choice(self.villages)
         h = Household(
             village=village,
@@ -132,8 +138,14 @@ class DemoGenerator:
             dangerous_house=r.random() < 0.04,
         )
         if r.random() < 0.3:
-            h.causes = sorted(set(r.choices(["illness", "disability", "schooling", "no_labour",
-                                             "no_skill", "disaster"], k=r.randint(1, 2))))  # fmt: skip
+            h.causes = sorted(
+                set(
+                    r.choices(
+                        ["illness", "disability", "schooling", "no_labour", "no_skill", "disaster"],
+                        k=r.randint(1, 2),
+                    )
+                )
+            )
         h.uid = self.uid()
         for m in members:
             m.uid = self.uid()
@@ -147,21 +159,43 @@ class DemoGenerator:
         age = head.age_on(DEMO_REFERENCE_DAY) or 0
         if len(h.members) == 1 and age >= 60 and r.random() < 0.3:
             level = r.choice(["全自理", "半自理", "全护理"])
-            out.append(dict(category="tekun", cls=level, member=head, covered=1,
-                            monthly_fen=r.choice([68000, 72000, 95000])))  # fmt: skip
+            out.append(
+                dict(
+                    category="tekun",
+                    cls=level,
+                    member=head,
+                    covered=1,
+                    monthly_fen=r.choice([68000, 72000, 95000]),
+                )
+            )
         elif r.random() < 0.09:
             cat = "urban_dibao" if h.area_type == "urban" else "rural_dibao"
             covered = len(h.members) if r.random() < 0.7 else max(1, len(h.members) - 1)
-            out.append(dict(category=cat, cls=r.choice(["一类", "二类", "三类"]), member=None,
-                            covered=covered, monthly_fen=covered * r.choice([32000, 38000, 45000])))  # fmt: skip
+            out.append(
+                dict(
+                    category=cat,
+                    cls=r.choice(["一类", "二类", "三类"]),
+                    member=None,
+                    covered=covered,
+                    monthly_fen=covered * r.choice([32000, 38000, 45000]),
+                )
+            )
         for m in h.members:
             m_age = m.age_on(DEMO_REFERENCE_DAY) or 0
             if m_age >= 80:
-                out.append(dict(category="elderly", cls="80-89岁" if m_age < 90 else "90-99岁",
-                                member=m, covered=1, monthly_fen=5000 if m_age < 90 else 10000))  # fmt: skip
+                out.append(
+                    dict(
+                        category="elderly",
+                        cls="80-89岁" if m_age < 90 else "90-99岁",
+                        member=m,
+                        covered=1,
+                        monthly_fen=5000 if m_age < 90 else 10000,
+                    )
+                )
             if m.disability_level in (1, 2):
-                out.append(dict(category="disability_care", cls="", member=m, covered=1,
-                                monthly_fen=9000))  # fmt: skip
+                out.append(
+                    dict(category="disability_care", cls="", member=m, covered=1, monthly_fen=9000)
+                )
         state_pool = ["active"] * 17 + ["applied", "investigating", "stopped"]
         for e in out:
             e["state"] = r.choice(state_pool)
@@ -218,12 +252,25 @@ def insert_demo(
         stamp = store.stamp(new=True)
         for h, enrols in zip(made, planned, strict=True):
             for e in enrols:
-                rows.append((e["uid"], h.id, e["member"].id if e["member"] else None, e["category"],
-                             e["cls"], e["state"], e["covered"], e["monthly_fen"],
-                             "2025-06-01", "2025-07-01" if e["state"] in ("active", "stopped") else None,
-                             "2025-12-31" if e["state"] == "stopped" else None,
-                             stamp["created_at"], stamp["updated_at"], stamp["created_by"],
-                             stamp["updated_by"]))  # fmt: skip
+                rows.append(
+                    (
+                        e["uid"],
+                        h.id,
+                        e["member"].id if e["member"] else None,
+                        e["category"],
+                        e["cls"],
+                        e["state"],
+                        e["covered"],
+                        e["monthly_fen"],
+                        "2025-06-01",
+                        "2025-07-01" if e["state"] in ("active", "stopped") else None,
+                        "2025-12-31" if e["state"] == "stopped" else None,
+                        stamp["created_at"],
+                        stamp["updated_at"],
+                        stamp["created_by"],
+                        stamp["updated_by"],
+                    )
+                )
         store.conn.executemany(
             "INSERT INTO enrolments (uid, household_id, member_id, category, class, state, covered, "
             "monthly_fen, applied_on, start_on, end_on, created_at, updated_at, created_by, "

@@ -55,9 +55,19 @@ from .text import LIMITS, clean
 CHECK_RESULTS = ("符合", "不符合", "说明")
 MISMATCH = "不符合"
 FIELD_TYPES = {
-    "text", "textarea", "number", "money", "yesno", "single", "multiple", "date", "member",
-    "signature", "check", "table",
-}  # fmt: skip
+    "text",
+    "textarea",
+    "number",
+    "money",
+    "yesno",
+    "single",
+    "multiple",
+    "date",
+    "member",
+    "signature",
+    "check",
+    "table",
+}
 COLUMN_TYPES = {"text", "number", "money", "date", "single", "yesno"}
 AUTO_BLOCKS = {"household", "members", "enrolments", "visits"}
 _FILE = re.compile(r"^(?P<id>[a-z0-9_]+)\.v(?P<version>[0-9]+)\.json$")
@@ -154,8 +164,9 @@ def _parse_field(d: dict, where: str, column: bool = False) -> Field:
         raise TemplateError(f"{where}: 选择题 {d['key']} 没有选项")
     columns: tuple[Field, ...] = ()
     if ftype == "table":
-        columns = tuple(_parse_field(c, f"{where}.{d['key']}", column=True)
-                        for c in d.get("columns", ()))  # fmt: skip
+        columns = tuple(
+            _parse_field(c, f"{where}.{d['key']}", column=True) for c in d.get("columns", ())
+        )
         if not columns:
             raise TemplateError(f"{where}: 表格 {d['key']} 没有列")
     pattern = d.get("pattern", "")
@@ -165,12 +176,22 @@ def _parse_field(d: dict, where: str, column: bool = False) -> Field:
         except re.error as exc:
             raise TemplateError(f"{where}: 字段 {d['key']} 的 pattern 无效: {exc}") from None
     return Field(
-        key=d["key"], type=ftype, label=d["label"], required=bool(d.get("required")),
-        help=d.get("help", ""), options=options, show_if=d.get("show_if"),
-        followup=d.get("followup"), columns=columns, multiple=bool(d.get("multiple")),
-        min=d.get("min"), max=d.get("max"), integer=bool(d.get("integer")), pattern=pattern,
+        key=d["key"],
+        type=ftype,
+        label=d["label"],
+        required=bool(d.get("required")),
+        help=d.get("help", ""),
+        options=options,
+        show_if=d.get("show_if"),
+        followup=d.get("followup"),
+        columns=columns,
+        multiple=bool(d.get("multiple")),
+        min=d.get("min"),
+        max=d.get("max"),
+        integer=bool(d.get("integer")),
+        pattern=pattern,
         future=bool(d.get("future")),
-    )  # fmt: skip
+    )
 
 
 def parse_template(body: dict) -> Template:
@@ -198,8 +219,9 @@ def parse_template(body: dict) -> Template:
                 raise TemplateError(f"{where}: {f.key} 的显示条件引用了不存在的字段")
     if not sections:
         raise TemplateError(f"{where}: 模板没有任何部分")
-    return Template(tid, version, body.get("title", tid), body.get("kind", ""),
-                    tuple(sections), body)  # fmt: skip
+    return Template(
+        tid, version, body.get("title", tid), body.get("kind", ""), tuple(sections), body
+    )
 
 
 class FormLibrary:

@@ -20,11 +20,15 @@ HEAD = "户主"
 
 # the household's free-text fields: (attribute, kind in text.LIMITS, label for messages)
 _HOUSEHOLD_TEXT = (
-    ("village", "village", "村(社区)"), ("village_group", "village", "组"),
-    ("address", "address", "住址"), ("bank_name", "short", "开户银行"),
-    ("housing_structure", "short", "住房结构"), ("vehicles", "short", "车辆情况"),
-    ("commercial_property", "short", "经营性资产"), ("notes", "note", "备注"),
-)  # fmt: skip
+    ("village", "village", "村(社区)"),
+    ("village_group", "village", "组"),
+    ("address", "address", "住址"),
+    ("bank_name", "short", "开户银行"),
+    ("housing_structure", "short", "住房结构"),
+    ("vehicles", "short", "车辆情况"),
+    ("commercial_property", "short", "经营性资产"),
+    ("notes", "note", "备注"),
+)
 
 _PHONE = re.compile(r"^[0-9]{7,13}$")
 _ACCOUNT = re.compile(r"^[0-9]{10,25}$")

@@ -27,9 +27,12 @@ def check_assistance(fen: int, field: str = "amount") -> int:
     if fen < 0:
         raise FieldError(field, "bad_amount", f"金额不能为负: {format_fen(fen)}")
     if fen > MAX_ASSISTANCE_FEN:
-        raise FieldError(field, "amount_too_large",
-                         f"保障金额 {format_fen(fen)} 元超过上限 {format_fen(MAX_ASSISTANCE_FEN)} 元，"
-                         "请核对是否多输了位数")  # fmt: skip
+        raise FieldError(
+            field,
+            "amount_too_large",
+            f"保障金额 {format_fen(fen)} 元超过上限 {format_fen(MAX_ASSISTANCE_FEN)} 元，"
+            "请核对是否多输了位数",
+        )
     return fen
 
 

@@ -181,11 +181,16 @@ def check_period(spec: NoticeSpec, today: dt.date | None = None) -> None:
         raise MzError(f"公示期不得超过{NOTICE_MAX_DAYS}天（现为{spec.days}天）", "notice_too_long")
     if is_backdated(spec.start, today):
         if (today - spec.start).days > NOTICE_MAX_BACKDATE_DAYS:
-            raise MzError(f"公示开始日期{spec.start}早于今天{NOTICE_MAX_BACKDATE_DAYS}天以上，"
-                          "不能补录", "notice_backdated_too_far")  # fmt: skip
+            raise MzError(
+                f"公示开始日期{spec.start}早于今天{NOTICE_MAX_BACKDATE_DAYS}天以上，不能补录",
+                "notice_backdated_too_far",
+            )
         if not spec.backdate_reason.strip():
-            raise MzError(f"公示开始日期{spec.start}早于今天（{today}）：只有补录已张贴的纸质公示"
-                          "才能这样做，请填写补录说明（张贴日期和地点）", "notice_backdated")  # fmt: skip
+            raise MzError(
+                f"公示开始日期{spec.start}早于今天（{today}）：只有补录已张贴的纸质公示"
+                "才能这样做，请填写补录说明（张贴日期和地点）",
+                "notice_backdated",
+            )
     else:  # a start in 2099 would hold its enrolments in 公示 for decades
         dates.check_date("notice_start", spec.start, today=today, field="start")
     if spec.issued_on is not None:
@@ -196,11 +201,14 @@ def clean_spec(spec: NoticeSpec) -> NoticeSpec:
     """``spec`` with its free text through the text rule (models/text.py)."""
     texts: dict[str, Any] = {
         name: field_text(getattr(spec, name), kind, label, name)
-        for name, kind, label in (("title", "title", "公示标题"), ("hotline", "title", "监督电话"),
-                                  ("address", "address", "受理地址"),
-                                  ("issuer", "title", "落款单位"),
-                                  ("backdate_reason", "reason", "补录说明"))
-    }  # fmt: skip
+        for name, kind, label in (
+            ("title", "title", "公示标题"),
+            ("hotline", "title", "监督电话"),
+            ("address", "address", "受理地址"),
+            ("issuer", "title", "落款单位"),
+            ("backdate_reason", "reason", "补录说明"),
+        )
+    }
     return replace(spec, **texts)
 
 
@@ -219,8 +227,12 @@ def defaults(store: Store) -> dict:
     return last or {"hotline": "", "address": f"{town}民政办", "issuer": f"{town}人民政府"}
 
 
-def candidates(store: Store, village: str | None = None, category: str | None = None,
-               enrolment_ids: list[int] | None = None) -> list[dict]:  # fmt: skip
+def candidates(
+    store: Store,
+    village: str | None = None,
+    category: str | None = None,
+    enrolment_ids: list[int] | None = None,
+) -> list[dict]:
     """Enrolments awaiting notice (new, changed or stopped), optionally narrowed."""
     rows = queue(store, "notice")
     if village:
@@ -242,10 +254,15 @@ def _title(town: str, start: dt.date, cats: set[str], actions: set[str], store: 
     return f"{town}{start.year}年{start.month}月{what}{kind}"
 
 
-def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | None = None,
-                  village: str | None = None, category: str | None = None,
-                  write: Callable[[int], object] | None = None,
-                  today: dt.date | None = None) -> int:  # fmt: skip
+def create_notice(
+    store: Store,
+    spec: NoticeSpec,
+    enrolment_ids: list[int] | None = None,
+    village: str | None = None,
+    category: str | None = None,
+    write: Callable[[int], object] | None = None,
+    today: dt.date | None = None,
+) -> int:
     """Publicise: freeze the rows, move new enrolments to 公示, clear pending changes.
 
     With neither ids nor filters: every enrolment awaiting notice.  One transaction.
@@ -280,8 +297,9 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
         town = township_name(store)
         d = defaults(store)
         end = period_end(spec.start, spec.days)
-        title = spec.title.strip() or _title(town, spec.start, {r["category"] for r in rows},
-                                             {r["action"] for r in rows}, store)  # fmt: skip
+        title = spec.title.strip() or _title(
+            town, spec.start, {r["category"] for r in rows}, {r["action"] for r in rows}, store
+        )
         issued = spec.issued_on or spec.start
         stamp = store.stamp(new=True)
         nid = store.conn.execute(
@@ -305,19 +323,40 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
                 stamp["updated_at"],
                 stamp["created_by"],
                 stamp["updated_by"],
-            ),  # fmt: skip
+            ),
         ).lastrowid
         assert nid is not None  # an INSERT's rowid
-        rows.sort(key=lambda r: (r["village"], group_key(r["village_group"]), r["action"] != "new",
-                                 r["name"], r["id"]))  # fmt: skip
+        rows.sort(
+            key=lambda r: (
+                r["village"],
+                group_key(r["village_group"]),
+                r["action"] != "new",
+                r["name"],
+                r["id"],
+            )
+        )
         cats = categories(store)
         ids = _id_numbers(store, [r["id"] for r in rows]) if spec.show_id else {}
         items = []
         for seq, r in enumerate(rows, 1):
             short = cats.get(r["category"], {}).get("short", r["category"])
-            items.append((new_uid(), nid, r["id"], seq, r["village"], r["village_group"],
-                          r["name"], mask_id(ids.get(r["id"])), r["covered"], r["category"],
-                          f"{short} {r['cls']}".strip(), r["monthly_fen"], r["action"]))  # fmt: skip
+            items.append(
+                (
+                    new_uid(),
+                    nid,
+                    r["id"],
+                    seq,
+                    r["village"],
+                    r["village_group"],
+                    r["name"],
+                    mask_id(ids.get(r["id"])),
+                    r["covered"],
+                    r["category"],
+                    f"{short} {r['cls']}".strip(),
+                    r["monthly_fen"],
+                    r["action"],
+                )
+            )
         store.conn.executemany(
             "INSERT INTO notice_items (uid, notice_id, enrolment_id, seq, village, village_group, "
             "name, id_masked, covered, category, category_label, monthly_fen, action) "
@@ -352,7 +391,7 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
                     who,
                 )
                 for r in rows
-            ],  # fmt: skip
+            ],
         )
         if write is not None:
             write(nid)
@@ -362,9 +401,14 @@ def create_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | Non
 Writer = Callable[[Store, int, "str | Path"], object]
 
 
-def publish_notice(store: Store, spec: NoticeSpec, outputs: list[tuple[str | Path, Writer]],
-                   enrolment_ids: list[int] | None = None, village: str | None = None,
-                   category: str | None = None) -> int:  # fmt: skip
+def publish_notice(
+    store: Store,
+    spec: NoticeSpec,
+    outputs: list[tuple[str | Path, Writer]],
+    enrolment_ids: list[int] | None = None,
+    village: str | None = None,
+    category: str | None = None,
+) -> int:
     """Create the notice and write its files, all or nothing.
 
     ``outputs``: ``(path, writer)`` pairs, ``writer(store, notice_id, part_path)`` (e.g. the
@@ -413,23 +457,44 @@ def get_notice(store: Store, notice_id: int) -> Notice:
             (notice_id,),
         )
     ]
-    return Notice(r["id"], r["uid"], r["title"], r["township"],
-                  dt.date.fromisoformat(r["start_on"]), dt.date.fromisoformat(r["end_on"]),
-                  r["hotline"], r["address"], r["issuer"], dt.date.fromisoformat(r["issued_on"]),
-                  bool(r["show_id"]), r["page_size"], bool(r["landscape"]), items)  # fmt: skip
+    return Notice(
+        r["id"],
+        r["uid"],
+        r["title"],
+        r["township"],
+        dt.date.fromisoformat(r["start_on"]),
+        dt.date.fromisoformat(r["end_on"]),
+        r["hotline"],
+        r["address"],
+        r["issuer"],
+        dt.date.fromisoformat(r["issued_on"]),
+        bool(r["show_id"]),
+        r["page_size"],
+        bool(r["landscape"]),
+        items,
+    )
 
 
 def list_notices(store: Store) -> list[dict]:
-    return list(store.db.query(
-        "SELECT n.id, n.title, n.start_on, n.end_on, count(i.id) AS rows, "
-        "(SELECT count(*) FROM objections o WHERE o.notice_id = n.id AND o.state = 'open') "
-        "AS open_objections FROM notices n LEFT JOIN notice_items i ON i.notice_id = n.id "
-        "GROUP BY n.id ORDER BY n.id DESC"))  # fmt: skip
+    return list(
+        store.db.query(
+            "SELECT n.id, n.title, n.start_on, n.end_on, count(i.id) AS rows, "
+            "(SELECT count(*) FROM objections o WHERE o.notice_id = n.id AND o.state = 'open') "
+            "AS open_objections FROM notices n LEFT JOIN notice_items i ON i.notice_id = n.id "
+            "GROUP BY n.id ORDER BY n.id DESC"
+        )
+    )
 
 
 # -- objections (异议) -------------------------------------------------------------
-def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: str, content: str,
-                  raised_on: dt.date | None = None) -> int:  # fmt: skip
+def add_objection(
+    store: Store,
+    notice_id: int,
+    enrolment_id: int,
+    raised_by: str,
+    content: str,
+    raised_on: dt.date | None = None,
+) -> int:
     """Record an objection to one row of a notice; it blocks submission until closed."""
     require(store, "enrolment.edit")
     raised_on = dates.check_date("objection_on", raised_on or dates.current_day())
@@ -458,7 +523,7 @@ def add_objection(store: Store, notice_id: int, enrolment_id: int, raised_by: st
                 stamp["updated_at"],
                 stamp["created_by"],
                 stamp["updated_by"],
-            ),  # fmt: skip
+            ),
         ).lastrowid
         assert oid is not None  # an INSERT's rowid
         return oid
@@ -484,8 +549,9 @@ def close_objection(store: Store, objection_id: int, follow_up: str, outcome: st
         )
 
 
-def objections(store: Store, notice_id: int | None = None,
-               enrolment_id: int | None = None) -> list[dict]:  # fmt: skip
+def objections(
+    store: Store, notice_id: int | None = None, enrolment_id: int | None = None
+) -> list[dict]:
     where, params = ["1 = 1"], []
     if notice_id is not None:
         where.append("notice_id = ?")
@@ -493,17 +559,26 @@ def objections(store: Store, notice_id: int | None = None,
     if enrolment_id is not None:
         where.append("enrolment_id = ?")
         params.append(enrolment_id)
-    return list(store.db.query(
-        "SELECT id, notice_id, enrolment_id, raised_by, raised_on, content, follow_up, outcome, "
-        f"state, created_by FROM objections WHERE {' AND '.join(where)} ORDER BY id", params))  # fmt: skip
+    return list(
+        store.db.query(
+            "SELECT id, notice_id, enrolment_id, raised_by, raised_on, content, follow_up, outcome, "
+            f"state, created_by FROM objections WHERE {' AND '.join(where)} ORDER BY id",
+            params,
+        )
+    )
 
 
 class _Preview(Exception):
     """Raised inside :func:`preview_notice` to roll its transaction back."""
 
 
-def preview_notice(store: Store, spec: NoticeSpec, enrolment_ids: list[int] | None = None,
-                   village: str | None = None, category: str | None = None) -> Notice:  # fmt: skip
+def preview_notice(
+    store: Store,
+    spec: NoticeSpec,
+    enrolment_ids: list[int] | None = None,
+    village: str | None = None,
+    category: str | None = None,
+) -> Notice:
     """The notice :func:`create_notice` would make, without recording anything.
 
     Runs the real thing in a transaction and rolls it back, so the preview can

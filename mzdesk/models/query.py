@@ -90,11 +90,13 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
         if len(q) >= 4 and q.isdigit() and q[:2] in ("18", "19", "20"):
             # a birth date (year, month, day...), the middle of an ID: an expression
             # index on substr(id_number, 7) answers the range; "~" sorts after digits and X
-            probes.append((
-                "SELECT household_id FROM members WHERE substr(id_number, 7) >= ? "
-                "AND substr(id_number, 7) < ? AND status = 'active'",
-                (q, q + "~"),
-            ))  # fmt: skip
+            probes.append(
+                (
+                    "SELECT household_id FROM members WHERE substr(id_number, 7) >= ? "
+                    "AND substr(id_number, 7) < ? AND status = 'active'",
+                    (q, q + "~"),
+                )
+            )
         probes += [
             (house.format(col="phone"), (q + "*",)),
             (house.format(col="phone_rev"), (q[::-1] + "*",)),

@@ -23,14 +23,35 @@ from .text import field_text
 from .vocab import INCOME_SOURCES
 
 HOUSEHOLD_FIELDS = (
-    "village", "village_group", "area_type", "address", "phone", "bank_name", "bank_account",
-    "housing_tenure", "housing_structure", "housing_area_m2", "dangerous_house", "vehicles",
-    "commercial_property", "savings_fen", "notes",
-)  # fmt: skip
+    "village",
+    "village_group",
+    "area_type",
+    "address",
+    "phone",
+    "bank_name",
+    "bank_account",
+    "housing_tenure",
+    "housing_structure",
+    "housing_area_m2",
+    "dangerous_house",
+    "vehicles",
+    "commercial_property",
+    "savings_fen",
+    "notes",
+)
 MEMBER_FIELDS = (
-    "name", "relation", "gender", "in_assistance", "in_register", "health", "disability_cert",
-    "disability_category", "disability_level", "labour_capacity", "occupation",
-)  # fmt: skip
+    "name",
+    "relation",
+    "gender",
+    "in_assistance",
+    "in_register",
+    "health",
+    "disability_cert",
+    "disability_category",
+    "disability_level",
+    "labour_capacity",
+    "occupation",
+)
 INCOME_COLUMNS = tuple(f"income_{s}_fen" for s in INCOME_SOURCES)
 # status_reason of the members deleted together with their household
 DELETED_WITH_HOUSEHOLD = "家庭注销: "
@@ -218,8 +239,14 @@ class Registry:
                 (household_id, *args),
             )
         ]
-        h = Household(members=members, id=r["id"], uid=r["uid"], rev=r["rev"], status=r["status"],
-                      village=r["village"])  # fmt: skip
+        h = Household(
+            members=members,
+            id=r["id"],
+            uid=r["uid"],
+            rev=r["rev"],
+            status=r["status"],
+            village=r["village"],
+        )
         for f in HOUSEHOLD_FIELDS:
             setattr(h, f, r[f])
         h.dangerous_house = bool(r["dangerous_house"])
@@ -313,10 +340,11 @@ class Registry:
         assert h.id is not None  # saved before its members
         kept = {m.id for m in h.members if m.id is not None}
         existing = {
-            r[0] for r in s.conn.execute(
+            r[0]
+            for r in s.conn.execute(
                 "SELECT id FROM members WHERE household_id = ? AND status = 'active'", (h.id,)
             )
-        }  # fmt: skip
+        }
         if kept - existing:
             raise StaleRecord("成员记录已变化，请重新打开该家庭")
         gone = existing - kept
@@ -324,8 +352,11 @@ class Registry:
             # a person's own enrolment (高龄, a disability subsidy…) on a notice, at the county
             # or being paid would go on paying someone no longer in the household, with no ID
             # number left on the 补贴清册: the clerk ends it first, as for 注销
-            running = [e for e in for_household(s, h.id)
-                       if e.member_id in gone and e.state in DELETE_BLOCKING_STATES]  # fmt: skip
+            running = [
+                e
+                for e in for_household(s, h.id)
+                if e.member_id in gone and e.state in DELETE_BLOCKING_STATES
+            ]
             if running:
                 what = "、".join(
                     f"{describe(s, e)}（编号{e.id}，{state_label(e.state)}）" for e in running
@@ -366,8 +397,9 @@ class Registry:
         after 注销: still in the 补贴清册 and the statistics, with no household left
         to act on.  The clerk ends it first (停发 / 不予确认).
         """
-        running = [e for e in for_household(self.store, household_id)
-                   if e.state in DELETE_BLOCKING_STATES]  # fmt: skip
+        running = [
+            e for e in for_household(self.store, household_id) if e.state in DELETE_BLOCKING_STATES
+        ]
         if not running:
             return None
         what = "、".join(
@@ -433,10 +465,13 @@ class Registry:
             for m in h.members:
                 if m.id_number and not m.id_pending:
                     if m.id_number in seen:
-                        problems.append(FieldError(
-                            "id_number", "id_duplicate_in_file",
-                            f"身份证号{m.id_number[:6]}…与第{seen[m.id_number] + 1}户重复",
-                        ))  # fmt: skip
+                        problems.append(
+                            FieldError(
+                                "id_number",
+                                "id_duplicate_in_file",
+                                f"身份证号{m.id_number[:6]}…与第{seen[m.id_number] + 1}户重复",
+                            )
+                        )
                     seen[m.id_number] = i
             if problems:
                 for p in problems:
@@ -449,16 +484,24 @@ class Registry:
         owners = self.id_owners(seen, exclude_household=None)
         if owners:
             number, (hid, head, village) = next(iter(owners.items()))
-            raise ValidationError([FieldError(
-                "id_number", "id_exists_in_other_household",
-                f"第{seen[number] + 1}户: 身份证号已在其他家庭登记：编号{hid}，户主{head}，{village}",
-            )])  # fmt: skip
+            raise ValidationError(
+                [
+                    FieldError(
+                        "id_number",
+                        "id_exists_in_other_household",
+                        f"第{seen[number] + 1}户: 身份证号已在其他家庭登记：编号{hid}，户主{head}，{village}",
+                    )
+                ]
+            )
         stamp_new = s.stamp(new=True)
         # a 64 MB page cache while the indexes grow (measured: the raw insert of 100k
         # households takes half the time); the default comes back after
         with s.pragma("cache_size", -65536), s.transaction():
             return write_new_households(
-                s, households, stamp_new, batch=5000,
+                s,
+                households,
+                stamp_new,
+                batch=5000,
                 progress=(lambda done, _t: progress(total + done, total * 2)) if progress else None,
                 cancel=cancel,
-            )  # fmt: skip
+            )

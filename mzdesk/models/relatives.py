@@ -106,24 +106,35 @@ class FlaggedEnrolment:
         return d
 
 
-def declare(store: Store, declarant_name: str, declarant_role: str, declarant_village: str,
-            relative_name: str, id_number: str, relation: str, note: str = "",
-            declared_on: dt.date | None = None) -> Relative:  # fmt: skip
+def declare(
+    store: Store,
+    declarant_name: str,
+    declarant_role: str,
+    declarant_village: str,
+    relative_name: str,
+    id_number: str,
+    relation: str,
+    note: str = "",
+    declared_on: dt.date | None = None,
+) -> Relative:
     """Record one declaration (one transaction); every bad field is reported at once."""
     require(store, ACTION)
     problems: list[FieldError] = []
     # the text rule (models/text.py): cleaned, bounded, every problem reported at once
-    declarant_name = collect(problems, declarant_name, "person_name", "备案人姓名",
-                             "declarant_name")  # fmt: skip
+    declarant_name = collect(
+        problems, declarant_name, "person_name", "备案人姓名", "declarant_name"
+    )
     relative_name = collect(problems, relative_name, "person_name", "亲属姓名", "relative_name")
-    declarant_village = collect(problems, declarant_village, "village", "所在村(居)",
-                                "declarant_village")  # fmt: skip
+    declarant_village = collect(
+        problems, declarant_village, "village", "所在村(居)", "declarant_village"
+    )
     note = collect(problems, note, "note", "备注", "note")
     if not declarant_name:
         problems.append(FieldError("declarant_name", "required", "请填写备案人姓名"))
     if declarant_role not in declarant_roles():
-        problems.append(FieldError("declarant_role", "bad_role",
-                                   f"备案人身份无效: {declarant_role}"))  # fmt: skip
+        problems.append(
+            FieldError("declarant_role", "bad_role", f"备案人身份无效: {declarant_role}")
+        )
     if declarant_role == "cadre" and not declarant_village.strip():
         problems.append(FieldError("declarant_village", "required", "村干部须填写所在村(居)"))
     if not relative_name:
@@ -145,10 +156,19 @@ def declare(store: Store, declarant_name: str, declarant_role: str, declarant_vi
     with store.transaction() as conn:
         dup = conn.execute(
             "SELECT declarant_name FROM declared_relatives WHERE id_number = ? AND status = 'active' "
-            "AND declarant_name = ?", (number, declarant_name)).fetchone()  # fmt: skip
+            "AND declarant_name = ?",
+            (number, declarant_name),
+        ).fetchone()
         if dup:
-            raise ValidationError([FieldError("id_number", "duplicate",
-                                              f"{declarant_name} 已备案过此人（{mask_id(number)}）")])  # fmt: skip
+            raise ValidationError(
+                [
+                    FieldError(
+                        "id_number",
+                        "duplicate",
+                        f"{declarant_name} 已备案过此人（{mask_id(number)}）",
+                    )
+                ]
+            )
         row = {
             "uid": new_uid(),
             "declarant_name": declarant_name,
@@ -183,8 +203,10 @@ def withdraw(store: Store, relative_id: int) -> None:
             raise NotFound(f"没有这条近亲属备案: {relative_id}")
 
 
-_COLS = ("id, uid, declarant_name, declarant_role, declarant_village, relative_name, id_number, "
-         "relation, note, declared_on, created_by")  # fmt: skip
+_COLS = (
+    "id, uid, declarant_name, declarant_role, declarant_village, relative_name, id_number, "
+    "relation, note, declared_on, created_by"
+)
 
 
 def _relative(row: tuple) -> Relative:

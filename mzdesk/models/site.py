@@ -41,8 +41,9 @@ def whole_area(site: Site | None) -> str:
 
 def validate_site(code: str, name: str, role: str) -> None:
     if not code.strip():
-        raise FieldError("site_code", "missing_required",
-                         "请填写区划代码（统计用区划代码：乡镇9位，县6位）")  # fmt: skip
+        raise FieldError(
+            "site_code", "missing_required", "请填写区划代码（统计用区划代码：乡镇9位，县6位）"
+        )
     if not code.isdigit() or len(code) not in (6, 9, 12):
         raise FieldError("site_code", "bad_site_code", f"区划代码应为6、9或12位数字: {code!r}")
     if not name.strip():

@@ -60,13 +60,15 @@ def _population(store: Store, village: str, category: str) -> list[dict]:
             "AND e.state = 'active' AND e.status = 'active')"
         )
         params.append(category)
-    rows = list(store.db.query(
-        "SELECT h.id, h.uid, h.head_name, h.village, h.village_group, "
-        "(SELECT min(e.category) FROM enrolments e WHERE e.household_id = h.id "
-        " AND e.state = 'active' AND e.status = 'active') AS first_category "
-        f"FROM households h WHERE {' AND '.join(where)} ORDER BY h.uid",
-        params,
-    ))  # fmt: skip
+    rows = list(
+        store.db.query(
+            "SELECT h.id, h.uid, h.head_name, h.village, h.village_group, "
+            "(SELECT min(e.category) FROM enrolments e WHERE e.household_id = h.id "
+            " AND e.state = 'active' AND e.status = 'active') AS first_category "
+            f"FROM households h WHERE {' AND '.join(where)} ORDER BY h.uid",
+            params,
+        )
+    )
     for r in rows:
         r["category"] = category or r.pop("first_category") or ""
         r.pop("first_category", None)
@@ -104,8 +106,17 @@ def draw_sample(
         ):
             chosen.append({**r, "stratum": key})
     name = categories(store)[category]["name"] if category else ""
-    return Sample(int(percent), int(seed), village, category, stratify, len(pop), chosen,
-                  area=whole_area(get_site(store)), category_name=name)  # fmt: skip
+    return Sample(
+        int(percent),
+        int(seed),
+        village,
+        category,
+        stratify,
+        len(pop),
+        chosen,
+        area=whole_area(get_site(store)),
+        category_name=name,
+    )
 
 
 def save_sample(store: Store, sample: Sample) -> Sample:
@@ -113,10 +124,16 @@ def save_sample(store: Store, sample: Sample) -> Sample:
     require(store, "spotcheck.edit")
     with store.transaction():
         row = {
-            "uid": new_uid(), "title": sample.title, "village": sample.village,
-            "category": sample.category, "stratify": sample.stratify, "percent": sample.percent,
-            "seed": sample.seed, "population": sample.population, **store.stamp(new=True),
-        }  # fmt: skip
+            "uid": new_uid(),
+            "title": sample.title,
+            "village": sample.village,
+            "category": sample.category,
+            "stratify": sample.stratify,
+            "percent": sample.percent,
+            "seed": sample.seed,
+            "population": sample.population,
+            **store.stamp(new=True),
+        }
         sample.id = store.conn.execute(
             f"INSERT INTO spot_checks ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
@@ -125,9 +142,20 @@ def save_sample(store: Store, sample: Sample) -> Sample:
         store.conn.executemany(
             "INSERT INTO spot_check_items (uid, spot_check_id, household_id, seq, created_at, "
             "updated_at, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(new_uid(), sample.id, h["id"], i, stamp["created_at"], stamp["updated_at"],
-              stamp["created_by"], stamp["updated_by"]) for i, h in enumerate(sample.households)],
-        )  # fmt: skip
+            [
+                (
+                    new_uid(),
+                    sample.id,
+                    h["id"],
+                    i,
+                    stamp["created_at"],
+                    stamp["updated_at"],
+                    stamp["created_by"],
+                    stamp["updated_by"],
+                )
+                for i, h in enumerate(sample.households)
+            ],
+        )
     return sample
 
 
@@ -136,21 +164,25 @@ def spot_check_progress(store: Store, spot_check_id: int) -> dict:
     head = store.one("SELECT * FROM spot_checks WHERE id = ?", (spot_check_id,))
     if head is None:
         raise NotFound(f"没有编号为{spot_check_id}的抽查", "not_found")
-    items = list(store.db.query(
-        "SELECT i.seq, i.household_id, i.state, i.visit_id, h.head_name, h.village, h.village_group "
-        "FROM spot_check_items i JOIN households h ON h.id = i.household_id "
-        "WHERE i.spot_check_id = ? ORDER BY i.seq",
-        (spot_check_id,),
-    ))  # fmt: skip
+    items = list(
+        store.db.query(
+            "SELECT i.seq, i.household_id, i.state, i.visit_id, h.head_name, h.village, h.village_group "
+            "FROM spot_check_items i JOIN households h ON h.id = i.household_id "
+            "WHERE i.spot_check_id = ? ORDER BY i.seq",
+            (spot_check_id,),
+        )
+    )
     done = sum(1 for i in items if i["state"] == "done")
     return {**head, "items": items, "done": done, "total": len(items)}
 
 
 def pending_spot_checks(store: Store) -> list[dict]:
     """Households still to re-visit in open spot checks (for the field view)."""
-    return list(store.db.query(
-        "SELECT i.household_id, s.id AS spot_check_id, s.title, h.head_name, h.village, "
-        "h.village_group FROM spot_check_items i JOIN spot_checks s ON s.id = i.spot_check_id "
-        "JOIN households h ON h.id = i.household_id WHERE i.state = 'pending' "
-        "ORDER BY h.village, h.village_group, h.id"
-    ))  # fmt: skip
+    return list(
+        store.db.query(
+            "SELECT i.household_id, s.id AS spot_check_id, s.title, h.head_name, h.village, "
+            "h.village_group FROM spot_check_items i JOIN spot_checks s ON s.id = i.spot_check_id "
+            "JOIN households h ON h.id = i.household_id WHERE i.state = 'pending' "
+            "ORDER BY h.village, h.village_group, h.id"
+        )
+    )

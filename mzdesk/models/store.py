@@ -304,9 +304,13 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: str | Path, operator: str | None = None, create: bool = True,
-        key: str | None = None, readonly: bool = False,
-    ) -> Store:  # fmt: skip
+        cls,
+        path: str | Path,
+        operator: str | None = None,
+        create: bool = True,
+        key: str | None = None,
+        readonly: bool = False,
+    ) -> Store:
         """Open (and create or upgrade) the database at ``path``.
 
         With ``key`` the file is a SQLCipher database (created encrypted if new);

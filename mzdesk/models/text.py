@@ -127,8 +127,14 @@ def field_text(value: object, kind: str, label: str, field: str, row: int | None
     return text
 
 
-def collect(problems: list[FieldError], value: object, kind: str, label: str, field: str,
-            row: int | None = None) -> str:  # fmt: skip
+def collect(
+    problems: list[FieldError],
+    value: object,
+    kind: str,
+    label: str,
+    field: str,
+    row: int | None = None,
+) -> str:
     """:func:`field_text` for validators that gather every problem: a too-long value is
     appended to ``problems`` and returned cleaned (the caller refuses the record)."""
     try:
@@ -153,27 +159,59 @@ def xlsx_safe(value):
 # table -> {column: kind}: the user text columns ``check`` reads (``text_problems``)
 STORED: dict[str, dict[str, str]] = {
     "site": {"name": "site_name"},
-    "households": {"village": "village", "village_group": "village", "address": "address",
-                   "bank_name": "short", "housing_structure": "short", "vehicles": "short",
-                   "commercial_property": "short", "notes": "note", "status_reason": "reason"},
-    "members": {"name": "person_name", "id_raw": "short", "occupation": "short",
-                "status_reason": "reason"},
+    "households": {
+        "village": "village",
+        "village_group": "village",
+        "address": "address",
+        "bank_name": "short",
+        "housing_structure": "short",
+        "vehicles": "short",
+        "commercial_property": "short",
+        "notes": "note",
+        "status_reason": "reason",
+    },
+    "members": {
+        "name": "person_name",
+        "id_raw": "short",
+        "occupation": "short",
+        "status_reason": "reason",
+    },
     "enrolments": {"class": "short", "stop_reason": "reason"},
     "enrolment_events": {"reason": "reason"},
-    "notices": {"title": "title", "township": "site_name", "hotline": "title",
-                "address": "address", "issuer": "title"},
-    "objections": {"raised_by": "person_name", "content": "reason", "follow_up": "reason",
-                   "outcome": "reason"},
-    "operators": {"name": "operator_name", "display_name": "operator_name",
-                  "locked_reason": "reason"},
-    "declared_relatives": {"declarant_name": "person_name", "declarant_village": "village",
-                           "relative_name": "person_name", "note": "note"},
-    "visits": {"investigators": "reason", "conclusion": "note", "representative": "title",
-               "ack_note": "note"},
+    "notices": {
+        "title": "title",
+        "township": "site_name",
+        "hotline": "title",
+        "address": "address",
+        "issuer": "title",
+    },
+    "objections": {
+        "raised_by": "person_name",
+        "content": "reason",
+        "follow_up": "reason",
+        "outcome": "reason",
+    },
+    "operators": {
+        "name": "operator_name",
+        "display_name": "operator_name",
+        "locked_reason": "reason",
+    },
+    "declared_relatives": {
+        "declarant_name": "person_name",
+        "declarant_village": "village",
+        "relative_name": "person_name",
+        "note": "note",
+    },
+    "visits": {
+        "investigators": "reason",
+        "conclusion": "note",
+        "representative": "title",
+        "ack_note": "note",
+    },
     "followup_tasks": {"title": "title", "detail": "note", "close_note": "note"},
     "visit_photos": {"caption": "title"},
     "spot_checks": {"title": "title"},
-}  # fmt: skip
+}
 
 
 def stored_problem(value: object, kind: str) -> str | None:

@@ -46,8 +46,12 @@ from .text import collect, field_text
 
 VISIT_KINDS = {"investigation": "入户调查", "verification": "入户核查", "spot_check": "抽查复核"}
 CONCLUSIONS = ("情况属实", "情况有变化，需变更", "建议复核", "建议停发")
-TASK_KINDS = {"update_members": "更新家庭成员", "update_household": "更新家庭信息",
-              "start_review": "启动复核", "other": "其他"}  # fmt: skip
+TASK_KINDS = {
+    "update_members": "更新家庭成员",
+    "update_household": "更新家庭信息",
+    "start_review": "启动复核",
+    "other": "其他",
+}
 CHECKLIST_TEMPLATE = "home_visit"
 MIN_INVESTIGATORS = 2
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
@@ -116,8 +120,15 @@ def load_photo(path: str | Path, caption: str = "") -> Photo:
             im.save(thumb, "JPEG", quality=75)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise MzError(f"无法读取照片 {path.name}: 不是有效的图片文件", "bad_photo") from exc
-    return Photo(path.name, out.getvalue(), thumb.getvalue(), width, height,
-                 hashlib.sha256(raw).hexdigest(), caption)  # fmt: skip
+    return Photo(
+        path.name,
+        out.getvalue(),
+        thumb.getvalue(),
+        width,
+        height,
+        hashlib.sha256(raw).hexdigest(),
+        caption,
+    )
 
 
 def household_members(store: Store, household_id: int) -> dict[str, str]:
@@ -138,8 +149,9 @@ def visit_members(store: Store, household_id: int, visit_id: int | None = None) 
     members = household_members(store, household_id)
     if visit_id is None:
         return members
-    row = store.one("SELECT answers FROM visits WHERE id = ? AND household_id = ?",
-                    (visit_id, household_id))  # fmt: skip
+    row = store.one(
+        "SELECT answers FROM visits WHERE id = ? AND household_id = ?", (visit_id, household_id)
+    )
     if row is None:
         return members
     named = set(_uids_in(json.loads(row["answers"])))
@@ -193,8 +205,11 @@ class Visits:
 
     def kinds(self) -> dict[str, str]:
         """The visit kinds the acting operator may record (the dialog offers only these)."""
-        return {k: n for k, n in VISIT_KINDS.items()
-                if allowed(self.store, self.action(Visit(0, dt.date.today(), [], kind=k)))}  # fmt: skip
+        return {
+            k: n
+            for k, n in VISIT_KINDS.items()
+            if allowed(self.store, self.action(Visit(0, dt.date.today(), [], kind=k)))
+        }
 
     def template(self, visit: Visit) -> Template:
         if visit.template_version is None:
@@ -209,10 +224,13 @@ class Visits:
             raise NotFound(f"没有编号为{v.household_id}的在册家庭", "not_found")
         v.investigators = _normalise_people(v.investigators)
         if len(v.investigators) < MIN_INVESTIGATORS:
-            problems.append(FieldError(
-                "investigators", "too_few_investigators",
-                f"入户调查须至少两名调查人员（现有{len(v.investigators)}名）",
-            ))  # fmt: skip
+            problems.append(
+                FieldError(
+                    "investigators",
+                    "too_few_investigators",
+                    f"入户调查须至少两名调查人员（现有{len(v.investigators)}名）",
+                )
+            )
         bad_day = ""
         if isinstance(v.visit_date, str):  # as typed in the dialog
             text = v.visit_date.strip()
@@ -221,8 +239,9 @@ class Visits:
             except ValueError:
                 v.visit_date, bad_day = None, text
         if bad_day:
-            problems.append(FieldError("visit_date", "bad_date",
-                                       f"入户日期{DATE_HINT}（现填“{bad_day}”）"))  # fmt: skip
+            problems.append(
+                FieldError("visit_date", "bad_date", f"入户日期{DATE_HINT}（现填“{bad_day}”）")
+            )
         elif not isinstance(v.visit_date, dt.date):
             problems.append(FieldError("visit_date", "bad_date", "请填写入户日期"))
         else:  # not in the future, not before the records floor (dates.RULES)
@@ -236,11 +255,15 @@ class Visits:
         v.ack_note = collect(problems, v.ack_note, "note", "户代表意见", "ack_note")
         if not v.conclusion:
             problems.append(FieldError("conclusion", "missing_required", "调查结论必填"))
-        v.representative = "".join(collect(problems, v.representative, "person_name",
-                                           "户代表姓名", "representative").split())  # fmt: skip
+        v.representative = "".join(
+            collect(
+                problems, v.representative, "person_name", "户代表姓名", "representative"
+            ).split()
+        )
         if v.acknowledged and not v.representative:
-            problems.append(FieldError("representative", "missing_required",
-                                       "户代表已确认，请填写户代表姓名"))  # fmt: skip
+            problems.append(
+                FieldError("representative", "missing_required", "户代表已确认，请填写户代表姓名")
+            )
         for photo in v.photos:  # the text rule (models/text.py) for what the clerk typed
             photo.caption = collect(problems, photo.caption, "title", "照片说明", "photos")
             photo.file_name = clean_text(photo.file_name)
@@ -266,13 +289,18 @@ class Visits:
                 raise ValidationError(problems)
             remember_template(s, t)
             row: dict[str, Any] = {
-                "household_id": v.household_id, "visit_date": v.visit_date.isoformat(),
-                "kind": v.kind, "investigators": json.dumps(v.investigators, ensure_ascii=False),
-                "template_id": t.id, "template_version": t.version,
+                "household_id": v.household_id,
+                "visit_date": v.visit_date.isoformat(),
+                "kind": v.kind,
+                "investigators": json.dumps(v.investigators, ensure_ascii=False),
+                "template_id": t.id,
+                "template_version": t.version,
                 "answers": json.dumps(v.answers, ensure_ascii=False, sort_keys=True),
-                "conclusion": v.conclusion, "representative": v.representative,
-                "acknowledged": int(bool(v.acknowledged)), "ack_note": v.ack_note.strip(),
-            }  # fmt: skip
+                "conclusion": v.conclusion,
+                "representative": v.representative,
+                "acknowledged": int(bool(v.acknowledged)),
+                "ack_note": v.ack_note.strip(),
+            }
             if v.id is None:
                 row.update(uid=v.uid or new_uid(), rev=1, **s.stamp(new=True))
                 cols = ", ".join(row)
@@ -327,10 +355,18 @@ class Visits:
                 )
                 continue
             row: dict[str, Any] = {
-                "uid": p.uid or new_uid(), "visit_id": v.id, "seq": seq, "file_name": p.file_name,
-                "caption": p.caption, "sha256": p.sha256, "width": p.width, "height": p.height,
-                "image": p.image, "thumbnail": p.thumbnail, **s.stamp(new=True),
-            }  # fmt: skip
+                "uid": p.uid or new_uid(),
+                "visit_id": v.id,
+                "seq": seq,
+                "file_name": p.file_name,
+                "caption": p.caption,
+                "sha256": p.sha256,
+                "width": p.width,
+                "height": p.height,
+                "image": p.image,
+                "thumbnail": p.thumbnail,
+                **s.stamp(new=True),
+            }
             p.id = s.conn.execute(
                 f"INSERT INTO visit_photos ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                 tuple(row.values()),
@@ -351,12 +387,16 @@ class Visits:
             follow = f.followup or {}
             note = v.answers.get(f"{f.key}_note", "")
             row = {
-                "uid": new_uid(), "household_id": v.household_id, "visit_id": v.id,
-                "item_key": f.key, "kind": follow.get("kind", "other"),
+                "uid": new_uid(),
+                "household_id": v.household_id,
+                "visit_id": v.id,
+                "item_key": f.key,
+                "kind": follow.get("kind", "other"),
                 "title": follow.get("title") or f"核实：{f.label}",
-                "detail": f"{v.visit_date.isoformat()} 入户发现“{f.label}”不符合" + (f"：{note}" if note else ""),
+                "detail": f"{v.visit_date.isoformat()} 入户发现“{f.label}”不符合"
+                + (f"：{note}" if note else ""),
                 **s.stamp(new=True),
-            }  # fmt: skip
+            }
             s.conn.execute(
                 f"INSERT INTO followup_tasks ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                 tuple(row.values()),
@@ -380,7 +420,7 @@ class Visits:
                     p["caption"],
                     p["id"],
                     p["uid"],
-                )  # fmt: skip
+                )
                 for p in self.store.db.query(
                     "SELECT * FROM visit_photos WHERE visit_id = ? AND status = 'active' "
                     "ORDER BY seq, id",
@@ -402,24 +442,36 @@ class Visits:
 
     def on_day(self, day: dt.date) -> list[dict]:
         """Visits recorded for one day (the field staff's 今日入户 view)."""
-        return list(self.store.db.query(
-            "SELECT v.id, v.household_id, v.kind, v.investigators, v.conclusion, v.acknowledged, "
-            "h.head_name, h.village, h.village_group FROM visits v "
-            "JOIN households h ON h.id = v.household_id "
-            "WHERE v.visit_date = ? AND v.status = 'active' ORDER BY v.id",
-            (day.isoformat(),),
-        ))  # fmt: skip
+        return list(
+            self.store.db.query(
+                "SELECT v.id, v.household_id, v.kind, v.investigators, v.conclusion, v.acknowledged, "
+                "h.head_name, h.village, h.village_group FROM visits v "
+                "JOIN households h ON h.id = v.household_id "
+                "WHERE v.visit_date = ? AND v.status = 'active' ORDER BY v.id",
+                (day.isoformat(),),
+            )
+        )
 
 
 def _visit_from_row(r: dict) -> Visit:
     return Visit(
-        household_id=r["household_id"], visit_date=dt.date.fromisoformat(r["visit_date"]),
-        investigators=json.loads(r["investigators"]), answers=json.loads(r["answers"]),
-        conclusion=r["conclusion"], representative=r["representative"],
-        acknowledged=bool(r["acknowledged"]), ack_note=r["ack_note"], kind=r["kind"],
-        template_id=r["template_id"], template_version=r["template_version"], id=r["id"],
-        uid=r["uid"], rev=r["rev"], created_by=r["created_by"], updated_at=r["updated_at"],
-    )  # fmt: skip
+        household_id=r["household_id"],
+        visit_date=dt.date.fromisoformat(r["visit_date"]),
+        investigators=json.loads(r["investigators"]),
+        answers=json.loads(r["answers"]),
+        conclusion=r["conclusion"],
+        representative=r["representative"],
+        acknowledged=bool(r["acknowledged"]),
+        ack_note=r["ack_note"],
+        kind=r["kind"],
+        template_id=r["template_id"],
+        template_version=r["template_version"],
+        id=r["id"],
+        uid=r["uid"],
+        rev=r["rev"],
+        created_by=r["created_by"],
+        updated_at=r["updated_at"],
+    )
 
 
 # -- follow-up tasks -------------------------------------------------------
@@ -435,12 +487,14 @@ def list_tasks(
     if state:
         where.append("t.state = ?")
         params.append(state)
-    return list(store.db.query(
-        "SELECT t.*, h.head_name, h.village FROM followup_tasks t "
-        "JOIN households h ON h.id = t.household_id "
-        f"WHERE {' AND '.join(where)} ORDER BY t.state DESC, t.created_at, t.id",
-        params,
-    ))  # fmt: skip
+    return list(
+        store.db.query(
+            "SELECT t.*, h.head_name, h.village FROM followup_tasks t "
+            "JOIN households h ON h.id = t.household_id "
+            f"WHERE {' AND '.join(where)} ORDER BY t.state DESC, t.created_at, t.id",
+            params,
+        )
+    )
 
 
 def close_task(store: Store, task_id: int, note: str) -> None:
@@ -454,9 +508,15 @@ def close_task(store: Store, task_id: int, note: str) -> None:
         cur = store.conn.execute(
             "UPDATE followup_tasks SET state = 'done', close_note = ?, closed_at = ?, closed_by = ?, "
             "rev = rev + 1, updated_at = ?, updated_by = ? WHERE id = ? AND state = 'open'",
-            (note, stamp["updated_at"], stamp["updated_by"], stamp["updated_at"],
-             stamp["updated_by"], task_id),
-        )  # fmt: skip
+            (
+                note,
+                stamp["updated_at"],
+                stamp["updated_by"],
+                stamp["updated_at"],
+                stamp["updated_by"],
+                task_id,
+            ),
+        )
         if cur.rowcount != 1:
             raise NotFound(f"没有编号为{task_id}的未完成事项", "not_found")
 

@@ -56,51 +56,77 @@ class BookletData:
     visits: list[Visit] = field(default_factory=list)
 
 
-def load_booklet_data(store: Store, household_id: int, registry: Registry | None = None,
-                      booklets: Booklets | None = None) -> BookletData:  # fmt: skip
+def load_booklet_data(
+    store: Store,
+    household_id: int,
+    registry: Registry | None = None,
+    booklets: Booklets | None = None,
+) -> BookletData:
     registry = registry or Registry(store)
     booklets = booklets or Booklets(store)
     h = registry.get(household_id)
     b = booklets.get(household_id)
-    enrolments = list(store.db.query(
-        "SELECT e.category, e.class, e.state, e.covered, e.monthly_fen, e.start_on, e.end_on, "
-        "m.name AS member_name FROM enrolments e LEFT JOIN members m ON m.id = e.member_id "
-        "WHERE e.household_id = ? AND e.status = 'active' ORDER BY e.start_on, e.id",
-        (household_id,),
-    ))  # fmt: skip
+    enrolments = list(
+        store.db.query(
+            "SELECT e.category, e.class, e.state, e.covered, e.monthly_fen, e.start_on, e.end_on, "
+            "m.name AS member_name FROM enrolments e LEFT JOIN members m ON m.id = e.member_id "
+            "WHERE e.household_id = ? AND e.status = 'active' ORDER BY e.start_on, e.id",
+            (household_id,),
+        )
+    )
     visits = Visits(store, booklets.forms).for_household(household_id)
     return BookletData(h, b, booklets.template(b), enrolments, visits)
 
 
 def policy_rows(enrolments: Sequence[dict]) -> list[list[str]]:
-    return [[
-        category_name(e["category"]) + (f"（{e['member_name']}）" if e["member_name"] else ""),
-        e["class"], state_name(e["state"]), str(e["covered"] or ""),
-        format_fen(e["monthly_fen"]) if e["monthly_fen"] else "", e["start_on"] or "",
-        e["end_on"] or "",
-    ] for e in enrolments]  # fmt: skip
+    return [
+        [
+            category_name(e["category"]) + (f"（{e['member_name']}）" if e["member_name"] else ""),
+            e["class"],
+            state_name(e["state"]),
+            str(e["covered"] or ""),
+            format_fen(e["monthly_fen"]) if e["monthly_fen"] else "",
+            e["start_on"] or "",
+            e["end_on"] or "",
+        ]
+        for e in enrolments
+    ]
 
 
 def visit_rows(visits: Sequence[Visit]) -> list[list[str]]:
-    return [[
-        v.visit_date.isoformat(), VISIT_KINDS.get(v.kind, v.kind), "、".join(v.investigators),
-        v.conclusion, v.representative if v.acknowledged else "未确认",
-    ] for v in visits]  # fmt: skip
+    return [
+        [
+            v.visit_date.isoformat(),
+            VISIT_KINDS.get(v.kind, v.kind),
+            "、".join(v.investigators),
+            v.conclusion,
+            v.representative if v.acknowledged else "未确认",
+        ]
+        for v in visits
+    ]
 
 
-def _answer_pairs(t: Template, fields: Sequence[Field], answers: dict,
-                  members: dict[str, str]) -> list[tuple[str, str]]:  # fmt: skip
-    return [(f.label, display_value(f, answers.get(f.key), members)) for f in fields
-            if f.type not in ("table", "signature", "textarea") and t.visible(f, answers)]  # fmt: skip
+def _answer_pairs(
+    t: Template, fields: Sequence[Field], answers: dict, members: dict[str, str]
+) -> list[tuple[str, str]]:
+    return [
+        (f.label, display_value(f, answers.get(f.key), members))
+        for f in fields
+        if f.type not in ("table", "signature", "textarea") and t.visible(f, answers)
+    ]
 
 
 def draw_cover(pw: PageWriter, d: BookletData, site_name: str, today: dt.date) -> None:
     h = d.household
     pw.text(PAGE_W / 2, PAGE_H * 0.68, d.template.title, 40, "center")
     pw.text(PAGE_W / 2, PAGE_H * 0.62, "困难群众关爱工程", 14, "center")
-    rows = [("乡镇(街道)", site_name), ("村(社区)", f"{h.village}{h.village_group}"),
-            ("户主姓名", h.head.name if h.head else ""), ("家庭编号", str(h.id)),
-            ("建簿日期", (d.booklet.updated_at or today.isoformat())[:10])]  # fmt: skip
+    rows = [
+        ("乡镇(街道)", site_name),
+        ("村(社区)", f"{h.village}{h.village_group}"),
+        ("户主姓名", h.head.name if h.head else ""),
+        ("家庭编号", str(h.id)),
+        ("建簿日期", (d.booklet.updated_at or today.isoformat())[:10]),
+    ]
     y = PAGE_H * 0.45
     x0, x1 = PAGE_W / 2 - 55 * mm, PAGE_W / 2 - 18 * mm
     for label, value in rows:
@@ -181,9 +207,16 @@ def draw_booklet(pw: PageWriter, d: BookletData, site_name: str, today: dt.date)
         _draw_section_fields(pw, t, s, a, members)
 
 
-def write_booklets(store: Store, household_ids: Sequence[int], out: str | Path, *,
-                   progress: Progress | None = None, cancel: Cancel | None = None,
-                   today: dt.date | None = None, record: list | None = None) -> int:  # fmt: skip
+def write_booklets(
+    store: Store,
+    household_ids: Sequence[int],
+    out: str | Path,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    today: dt.date | None = None,
+    record: list | None = None,
+) -> int:
     """Print the booklets of ``household_ids`` into one PDF; returns the page count.
 
     Written to ``out.part`` and renamed at the end: a cancelled or failed
@@ -220,9 +253,14 @@ def write_booklets(store: Store, household_ids: Sequence[int], out: str | Path, 
 
 def village_household_ids(store: Store, village: str) -> list[int]:
     """Active households of a village in print order (group, head)."""
-    ids = [r[0] for r in store.conn.execute(
-        "SELECT id FROM households WHERE village = ? AND status = 'active' "
-        "ORDER BY village_group, head_py, id", (village,))]  # fmt: skip
+    ids = [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT id FROM households WHERE village = ? AND status = 'active' "
+            "ORDER BY village_group, head_py, id",
+            (village,),
+        )
+    ]
     if not ids:
         raise MzError(f"村(社区)“{village}”没有在册家庭", "empty_village")
     return ids

@@ -64,7 +64,7 @@ def household_pairs(h: Household, skip: tuple[str, ...] = ()) -> list[tuple[str,
             "、".join(
                 x for x in (label("housing_tenure", h.housing_tenure), h.housing_structure) if x
             ),
-        ),  # fmt: skip
+        ),
         ("住房面积", f"{h.housing_area_m2}平方米" if h.housing_area_m2 else ""),
         ("车辆", h.vehicles),
         ("申报存款", f"{format_fen(h.savings_fen)}元" if h.savings_fen else ""),
@@ -92,12 +92,19 @@ def member_rows(h: Household) -> list[list[str]]:
     rows = []
     for i, m in enumerate(h.members, start=1):
         income = sum(m.income.get(s, 0) for s in INCOME_SOURCES)
-        rows.append([
-            str(i), m.name, m.relation, mask_id(m.id_number) + ("(待核实)" if m.id_pending else ""),
-            {"M": "男", "F": "女"}.get(m.gender or "", ""),
-            m.birth_date.isoformat() if m.birth_date else "", m.health, m.labour_capacity,
-            format_fen(income) if income else "",
-        ])  # fmt: skip
+        rows.append(
+            [
+                str(i),
+                m.name,
+                m.relation,
+                mask_id(m.id_number) + ("(待核实)" if m.id_pending else ""),
+                {"M": "男", "F": "女"}.get(m.gender or "", ""),
+                m.birth_date.isoformat() if m.birth_date else "",
+                m.health,
+                m.labour_capacity,
+                format_fen(income) if income else "",
+            ]
+        )
     return rows
 
 
@@ -334,9 +341,15 @@ def draw_checklist(
     _draw_signoff(pw, visit)
 
 
-def write_checklists(store: Store, entries: Sequence[CheckEntry | int], out: str | Path, *,
-                     visits: Visits | None = None, progress: Progress | None = None,
-                     cancel: Cancel | None = None) -> int:  # fmt: skip
+def write_checklists(
+    store: Store,
+    entries: Sequence[CheckEntry | int],
+    out: str | Path,
+    *,
+    visits: Visits | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> int:
     """Print one sheet per entry (ints are household ids: their latest visit,
     or blank when there is none) into one PDF.  Returns the number of pages.
 

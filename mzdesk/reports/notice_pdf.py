@@ -77,8 +77,12 @@ def columns(n: Notice, name_header: str) -> list[tuple[str, float, str]]:
     cols = [("序号", 0.07, "c"), ("村组", 0.19, "l"), (name_header, 0.14, "c")]
     if n.show_id:
         cols.append(("身份证号", 0.30, "c"))
-    cols += [("保障人口", 0.10, "c"), ("类别", 0.19, "c"), ("月保障金额(元)", 0.16, "r"),
-             ("备注", 0.08, "c")]  # fmt: skip
+    cols += [
+        ("保障人口", 0.10, "c"),
+        ("类别", 0.19, "c"),
+        ("月保障金额(元)", 0.16, "r"),
+        ("备注", 0.08, "c"),
+    ]
     return cols
 
 
@@ -333,8 +337,12 @@ class _Stream:
         return "\n".join(self.parts)
 
 
-def render(n: Notice, out: str | Path, name_header: str = "户主姓名",
-           progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+def render(
+    n: Notice,
+    out: str | Path,
+    name_header: str = "户主姓名",
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Write the notice to ``out`` (atomically); return the page count."""
     lay, pages = layout(n, name_header)
     with replacing(out) as tmp:
@@ -397,8 +405,9 @@ def name_header(store, n: Notice) -> str:
     return "户主姓名" if units == {"household"} else "姓名"
 
 
-def write_pdf(store, notice_id: int, out: str | Path,
-              progress: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
+def write_pdf(
+    store, notice_id: int, out: str | Path, progress: Callable[[int, int], None] | None = None
+) -> int:
     """The notice ``notice_id`` as a PDF at ``out``; returns the page count."""
     from ..models.notice import get_notice
 

@@ -41,8 +41,13 @@ def save_canvas(c: Canvas) -> None:
 class PageWriter:
     """Cursor-based drawing: each method draws below the previous one."""
 
-    def __init__(self, canvas: Canvas, font: str, footer: Callable[[int], str] | None = None,
-                 record: list | None = None):  # fmt: skip
+    def __init__(
+        self,
+        canvas: Canvas,
+        font: str,
+        footer: Callable[[int], str] | None = None,
+        record: list | None = None,
+    ):
         self.c = canvas
         self.font = font
         self.footer = footer
@@ -152,8 +157,13 @@ class PageWriter:
             self.y -= lead
             self.text(LEFT + indent, self.y + size * 0.3, ln, size)
 
-    def grid(self, pairs: Sequence[tuple[str, str]], cols: int = 2, label_w: float = 26 * mm,
-             size: float = 9.5) -> None:  # fmt: skip
+    def grid(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        cols: int = 2,
+        label_w: float = 26 * mm,
+        size: float = 9.5,
+    ) -> None:
         """Boxed label/value cells, ``cols`` pairs per row; values wrap."""
         cell_w = WIDTH / cols
         lead = size * 1.35
@@ -163,8 +173,10 @@ class PageWriter:
             row = pairs[i : i + cols]
             # the last cell of a short row takes the rest of the width (no stray half box)
             widths = [cell_w] * (len(row) - 1) + [WIDTH - cell_w * (len(row) - 1)]
-            wrapped = [self.wrap(v or "", w - label_w - 3 * mm, size)
-                       for (_, v), w in zip(row, widths, strict=True)]  # fmt: skip
+            wrapped = [
+                self.wrap(v or "", w - label_w - 3 * mm, size)
+                for (_, v), w in zip(row, widths, strict=True)
+            ]
             labels = [self.wrap(lbl, label_w - 2.5 * mm, size) for lbl, _ in row]
             h = max(len(w) for w in wrapped + labels) * lead + size * 0.6
             self.ensure(h)
@@ -180,8 +192,15 @@ class PageWriter:
                     self.text(x + label_w + 1.5 * mm, top - (k + 1) * lead + size * 0.1, ln, size)
             self.y = top - h
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
-              size: float = 9, empty_rows: int = 0, min_row_h: float = 0) -> None:  # fmt: skip
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        size: float = 9,
+        empty_rows: int = 0,
+        min_row_h: float = 0,
+    ) -> None:
         """A boxed table; ``widths`` are fractions of the page width.  The header
         is repeated on a new page; ``empty_rows`` adds blank rows to fill by hand."""
         ws = [w * WIDTH for w in widths]
@@ -221,8 +240,9 @@ class PageWriter:
             self.line(x + size * 0.15, y + size * 0.5, x + size * 0.42, y + size * 0.15, 1.2)
             self.line(x + size * 0.42, y + size * 0.15, x + size * 0.9, y + size * 0.9, 1.2)
 
-    def choices(self, options: Sequence[str], chosen: Sequence[str], x: float, y: float,
-                size: float = 9.5) -> float:  # fmt: skip
+    def choices(
+        self, options: Sequence[str], chosen: Sequence[str], x: float, y: float, size: float = 9.5
+    ) -> float:
         """Check boxes with labels in a row; returns the x after the last one."""
         for o in options:
             self.checkbox(x, y - 0.6 * mm, o in chosen)

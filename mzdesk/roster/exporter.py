@@ -52,14 +52,29 @@ from ..reports.xlsx_writer import SheetWriter, save_workbook, yuan
 from .importer import problem_label
 from .monthly import COLUMNS, month_label, paid_enrolments, table_rows
 
-PAYMENT_HEADERS = ("序号", "村(社区)", "组", "姓名", "身份证号码", "开户银行", "银行账号",
-                   "保障类别", "保障人数", "金额(元)")  # fmt: skip
+PAYMENT_HEADERS = (
+    "序号",
+    "村(社区)",
+    "组",
+    "姓名",
+    "身份证号码",
+    "开户银行",
+    "银行账号",
+    "保障类别",
+    "保障人数",
+    "金额(元)",
+)
 
 
-def export_payment_roster(store: Store, month: dt.date, out: str | Path,
-                          category: str | None = None, township: str = "",
-                          progress: Progress | None = None,
-                          cancel: CancelFn | None = None) -> dict:  # fmt: skip
+def export_payment_roster(
+    store: Store,
+    month: dt.date,
+    out: str | Path,
+    category: str | None = None,
+    township: str = "",
+    progress: Progress | None = None,
+    cancel: CancelFn | None = None,
+) -> dict:
     """The month's 补贴发放清册, one sheet per category (or just ``category``: a code or
     a name the store knows, its own local categories included).
 
@@ -82,19 +97,37 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
     if category and category not in by_cat:
         by_cat[category] = []
     order = list(known)
-    by_cat = dict(sorted(by_cat.items(), key=lambda kv: order.index(kv[0])
-                         if kv[0] in order else len(order)))  # fmt: skip
+    by_cat = dict(
+        sorted(by_cat.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    )
     done = 0
     for cat, items in by_cat.items():
         name = known.get(cat, {}).get("name", cat)
-        w = SheetWriter(wb, name, PAYMENT_HEADERS, text_cols=(4, 6), money_cols=(9,),
-                         heading=f"{township}{month.year}年{month.month}月{name}补贴发放清册",
-                         widths={1: 12, 3: 10, 4: 22, 5: 14, 6: 24, 9: 12})  # fmt: skip
+        w = SheetWriter(
+            wb,
+            name,
+            PAYMENT_HEADERS,
+            text_cols=(4, 6),
+            money_cols=(9,),
+            heading=f"{township}{month.year}年{month.month}月{name}补贴发放清册",
+            widths={1: 12, 3: 10, 4: 22, 5: 14, 6: 24, 9: 12},
+        )
         cat_fen = cat_persons = 0
         for i, r in enumerate(items, 1):
-            w.row((i, r["village"], r["village_group"], r["recipient"], r["id_number"] or "",
-                   r["bank_name"], r["bank_account"], r["class"], r["covered"],
-                   yuan(r["monthly_fen"])))  # fmt: skip
+            w.row(
+                (
+                    i,
+                    r["village"],
+                    r["village_group"],
+                    r["recipient"],
+                    r["id_number"] or "",
+                    r["bank_name"],
+                    r["bank_account"],
+                    r["class"],
+                    r["covered"],
+                    yuan(r["monthly_fen"]),
+                )
+            )
             cat_fen += r["monthly_fen"]
             cat_persons += r["covered"]
             done += 1
@@ -104,8 +137,10 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
                 if cancel and cancel():
                     raise Cancelled()
         households = len({r["household_id"] for r in items})  # as the statistics count 户数
-        w.row(("合计", f"{households}户", "", "", "", "", "", "", cat_persons, yuan(cat_fen)),
-              bold=True)  # fmt: skip
+        w.row(
+            ("合计", f"{households}户", "", "", "", "", "", "", cat_persons, yuan(cat_fen)),
+            bold=True,
+        )
         sheets.append(name)
         total_fen += cat_fen
         persons += cat_persons
@@ -115,11 +150,19 @@ def export_payment_roster(store: Store, month: dt.date, out: str | Path,
     return {"rows": len(rows), "persons": persons, "total_fen": total_fen, "sheets": sheets}
 
 
-def export_rows(out: str | Path, headers: Sequence[str], rows: Iterable[Sequence],
-                title: str = "列表", heading: str | None = None,
-                text_cols: Iterable[int] = (), money_cols: Iterable[int] = (),
-                progress: Progress | None = None, cancel: CancelFn | None = None,
-                total: int = 0, widths: dict[int, int] | None = None) -> int:  # fmt: skip
+def export_rows(
+    out: str | Path,
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    title: str = "列表",
+    heading: str | None = None,
+    text_cols: Iterable[int] = (),
+    money_cols: Iterable[int] = (),
+    progress: Progress | None = None,
+    cancel: CancelFn | None = None,
+    total: int = 0,
+    widths: dict[int, int] | None = None,
+) -> int:
     """Any list view as .xlsx (one sheet).  Returns the number of data rows.
 
     ``text_cols`` are written as text cells (IDs, accounts, phones);
@@ -140,10 +183,32 @@ def export_rows(out: str | Path, headers: Sequence[str], rows: Iterable[Sequence
     return n
 
 
-HOUSEHOLD_HEADERS = ("编号", "村(社区)", "组", "户主", "户主身份证号", "家庭人口", "联系电话",
-                     "开户银行", "银行账号", "住址", "城乡")  # fmt: skip
-MEMBER_HEADERS = ("家庭编号", "村(社区)", "组", "户主", "姓名", "与户主关系", "身份证号码",
-                  "身份证待核实", "性别", "出生日期", "健康状况")  # fmt: skip
+HOUSEHOLD_HEADERS = (
+    "编号",
+    "村(社区)",
+    "组",
+    "户主",
+    "户主身份证号",
+    "家庭人口",
+    "联系电话",
+    "开户银行",
+    "银行账号",
+    "住址",
+    "城乡",
+)
+MEMBER_HEADERS = (
+    "家庭编号",
+    "村(社区)",
+    "组",
+    "户主",
+    "姓名",
+    "与户主关系",
+    "身份证号码",
+    "身份证待核实",
+    "性别",
+    "出生日期",
+    "健康状况",
+)
 
 
 def export_registry(
@@ -160,13 +225,16 @@ def export_registry(
         where += " AND h.village = ?"
         params.append(village)
     wb = Workbook(write_only=True)
-    hw = SheetWriter(wb, "家庭花名册", HOUSEHOLD_HEADERS, text_cols=(4, 6, 8),
-                      widths={4: 22, 8: 24})  # fmt: skip
+    hw = SheetWriter(
+        wb, "家庭花名册", HOUSEHOLD_HEADERS, text_cols=(4, 6, 8), widths={4: 22, 8: 24}
+    )
     n_h = 0
     for r in store.conn.execute(
         "SELECT h.id, h.village, h.village_group, h.head_name, h.head_id_number, h.member_count, "
         "h.phone, h.bank_name, h.bank_account, h.address, h.area_type FROM households h "
-        f"WHERE {where} ORDER BY h.village, h.village_group, h.id", params):  # fmt: skip
+        f"WHERE {where} ORDER BY h.village, h.village_group, h.id",
+        params,
+    ):
         hw.row((*r[:10], "城市" if r[10] == "urban" else "农村"))
         n_h += 1
     mw = SheetWriter(wb, "成员花名册", MEMBER_HEADERS, text_cols=(6,), widths={6: 22})
@@ -176,7 +244,8 @@ def export_registry(
         "COALESCE(m.id_number, m.id_raw), m.id_pending, m.gender, m.birth_date, m.health "
         "FROM members m JOIN households h ON h.id = m.household_id "
         f"WHERE {where} AND m.status = 'active' ORDER BY h.village, h.village_group, h.id, m.seq",
-        params):  # fmt: skip
+        params,
+    ):
         gender = {"M": "男", "F": "女"}.get(r[8], "")
         mw.row((*r[:7], "是" if r[7] else "", gender, r[9] or "", r[10]))
         n_m += 1
@@ -193,19 +262,35 @@ def export_monthly_stats(stats: dict, out: str | Path, township: str = "") -> No
     """The monthly statistics table as .xlsx (amounts as yuan number cells)."""
     money = {4, 5, 9}
     rows = [[yuan(v) if i in money else v for i, v in enumerate(r)] for r in table_rows(stats)]
-    export_rows(out, [h for _, h in COLUMNS], rows, title=f"{stats['month']}统计",
-                heading=f"{township}{month_label(stats)}社会救助统计", money_cols=money,
-                widths={0: 22, 1: 14, 4: 14, 5: 13, 6: 12, 7: 12, 8: 10, 9: 14})  # fmt: skip
+    export_rows(
+        out,
+        [h for _, h in COLUMNS],
+        rows,
+        title=f"{stats['month']}统计",
+        heading=f"{township}{month_label(stats)}社会救助统计",
+        money_cols=money,
+        widths={0: 22, 1: 14, 4: 14, 5: 13, 6: 12, 7: 12, 8: 10, 9: 14},
+    )
 
 
 def export_problems(report: dict, out: str | Path) -> int:
     """A dry-run report's problems as .xlsx (the GUI's 导出问题清单)."""
     # 问题 in Chinese for the village; the code last, for whoever answers the phone
     headers = ("工作表", "行", "列", "单元格", "原值", "问题", "说明", "处理", "问题代码")
-    rows = [(p["sheet"], p["row"], p["column"], p.get("column_letter", ""), p["value"],
-             problem_label(p["code"]), p["message"],
-             "导入并标记" if p.get("severity") == "flag" else "须改正", p["code"])
-            for p in report["problems"]]  # fmt: skip
+    rows = [
+        (
+            p["sheet"],
+            p["row"],
+            p["column"],
+            p.get("column_letter", ""),
+            p["value"],
+            problem_label(p["code"]),
+            p["message"],
+            "导入并标记" if p.get("severity") == "flag" else "须改正",
+            p["code"],
+        )
+        for p in report["problems"]
+    ]
     # wide enough to read as opened: a whole ID in 原值, the problem and the advice
     widths = {2: 14, 4: 22, 5: 22, 6: 84, 7: 12, 8: 20}
     return export_rows(out, headers, rows, title="导入检查", text_cols=(4,), widths=widths)

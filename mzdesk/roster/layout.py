@@ -107,11 +107,11 @@ def _class_synonyms() -> dict[str, str]:
     return {norm_header(k): v for k, v in headers_config()["class_synonyms"].items()}
 
 
-def normalise_class(value: object, category: str | None,
-                    cats: dict[str, dict] | None = None) -> tuple[str, bool]:  # fmt: skip
+def normalise_class(
+    value: object, category: str | None, cats: dict[str, dict] | None = None
+) -> tuple[str, bool]:
     """A class cell ('A类', '一档', '二类') to the category's class; ``ok`` false if unknown."""
-    allowed = ((categories() if cats is None else cats).get(category or "", {})
-               .get("classes", []))  # fmt: skip
+    allowed = (categories() if cats is None else cats).get(category or "", {}).get("classes", [])
     return _normalise_class(value, tuple(allowed))
 
 
@@ -357,8 +357,9 @@ def _apply_columns(layout: Layout, columns: dict, base: dict[int, str]) -> dict[
         if name not in fields():
             from ..models.errors import MzError
 
-            raise MzError(f"列对应关系中的字段名无效: {name!r}（可用: {', '.join(fields())}）",
-                          "bad_mapping")  # fmt: skip
+            raise MzError(
+                f"列对应关系中的字段名无效: {name!r}（可用: {', '.join(fields())}）", "bad_mapping"
+            )
         for c, f in list(mapping.items()):
             if f == name:
                 del mapping[c]
@@ -367,8 +368,10 @@ def _apply_columns(layout: Layout, columns: dict, base: dict[int, str]) -> dict[
 
 
 def load_saved_layouts(store) -> dict[str, dict]:
-    return {sig: json.loads(m) for sig, m in store.conn.execute(
-        "SELECT signature, mapping FROM roster_layouts")}  # fmt: skip
+    return {
+        sig: json.loads(m)
+        for sig, m in store.conn.execute("SELECT signature, mapping FROM roster_layouts")
+    }
 
 
 def remember_layout(store, layout: Layout) -> None:
@@ -380,7 +383,13 @@ def remember_layout(store, layout: Layout) -> None:
         "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(signature) DO UPDATE "
         "SET mapping = excluded.mapping, updated_at = excluded.updated_at, "
         "updated_by = excluded.updated_by",
-        (layout.signature, json.dumps(layout.headers, ensure_ascii=False),
-         json.dumps(mapping, ensure_ascii=False), stamp["created_at"], stamp["updated_at"],
-         stamp["created_by"], stamp["updated_by"]),
-    )  # fmt: skip
+        (
+            layout.signature,
+            json.dumps(layout.headers, ensure_ascii=False),
+            json.dumps(mapping, ensure_ascii=False),
+            stamp["created_at"],
+            stamp["updated_at"],
+            stamp["created_by"],
+            stamp["updated_by"],
+        ),
+    )

@@ -169,8 +169,15 @@ def _avg(fen: int, persons: int) -> int:
 
 
 def _blank_row() -> dict:
-    return {"households": 0, "persons": 0, "monthly_fen": 0, "new": 0, "stopped": 0,
-            "ytd_person_months": 0, "ytd_fen": 0}  # fmt: skip
+    return {
+        "households": 0,
+        "persons": 0,
+        "monthly_fen": 0,
+        "new": 0,
+        "stopped": 0,
+        "ytd_person_months": 0,
+        "ytd_fen": 0,
+    }
 
 
 def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> dict:
@@ -200,8 +207,9 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             c["ytd_person_months"] += terms["covered"]
             c["ytd_fen"] += terms["monthly_fen"]
         if eid in changes:
-            covered, fen = (terms_in_month(row, changes[eid], first)[k]
-                            for k in ("covered", "monthly_fen"))  # fmt: skip
+            covered, fen = (
+                terms_in_month(row, changes[eid], first)[k] for k in ("covered", "monthly_fen")
+            )
         paid_now = start <= last.isoformat() and (end is None or end >= first.isoformat())
         if paid_now:
             households.setdefault(key, set()).add(hid)
@@ -221,8 +229,9 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         name = known.get(cat, {}).get("name", cat)
         out_rows.append({"category": cat, "category_name": name, "village": village, **c})
         unit = known.get(cat, {}).get("unit", "household")
-        t = totals.setdefault(cat, {"category": cat, "category_name": name, "unit": unit,
-                                    **_blank_row()})  # fmt: skip
+        t = totals.setdefault(
+            cat, {"category": cat, "category_name": name, "unit": unit, **_blank_row()}
+        )
         for k in _blank_row():
             t[k] += c[k]
     grand = {"category": "", "category_name": "合计", **_blank_row()}
@@ -263,11 +272,17 @@ def summary_lines(stats: dict) -> list[str]:
 
 
 COLUMNS = (
-    ("category_name", "救助类别"), ("village", "村(社区)"), ("households", "户数"),
-    ("persons", "人数"), ("monthly_fen", "当月金额(元)"), ("avg_fen", "人均补差(元)"),
-    ("new", "新增(户/人)"), ("stopped", "停发(户/人)"), ("ytd_person_months", "累计人次"),
+    ("category_name", "救助类别"),
+    ("village", "村(社区)"),
+    ("households", "户数"),
+    ("persons", "人数"),
+    ("monthly_fen", "当月金额(元)"),
+    ("avg_fen", "人均补差(元)"),
+    ("new", "新增(户/人)"),
+    ("stopped", "停发(户/人)"),
+    ("ytd_person_months", "累计人次"),
     ("ytd_fen", "累计金额(元)"),
-)  # fmt: skip
+)
 
 
 def table_rows(stats: dict) -> list[list]:

@@ -487,8 +487,9 @@ def _check_merges(path: Path, sheet: str, merged: list, rows: int, cols: int) ->
         )
 
 
-def formula_cells(path: str | Path, sheet: str,
-                  cells: set[tuple[int, str]]) -> dict[tuple[int, str], str]:  # fmt: skip
+def formula_cells(
+    path: str | Path, sheet: str, cells: set[tuple[int, str]]
+) -> dict[tuple[int, str], str]:
     """Which of ``cells`` ((Excel row, column letter)) of an .xlsx hold a formula, with it.
 
     calamine gives only the saved result of a formula, empty when none was saved; openpyxl

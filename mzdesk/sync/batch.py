@@ -97,8 +97,11 @@ def sha256(data: bytes) -> str:
 def record_head(uid: str, meta: dict | str) -> str:
     """An upsert record up to its row: ``record_head(…) + content JSON + "}\\n"`` is the line
     (:func:`record_line`).  ``meta`` is a dict, or JSON already."""
-    head = (f'{{"uid": "{uid}", "op": "upsert"' if uid.isalnum() and uid.isascii()
-            else json.dumps({"uid": uid, "op": "upsert"}, ensure_ascii=False)[:-1])  # fmt: skip
+    head = (
+        f'{{"uid": "{uid}", "op": "upsert"'
+        if uid.isalnum() and uid.isascii()
+        else json.dumps({"uid": uid, "op": "upsert"}, ensure_ascii=False)[:-1]
+    )
     meta_json = (
         meta
         if isinstance(meta, str)
@@ -155,8 +158,12 @@ class BatchWriter:
                 job.result()  # re-raises a failure of the worker here
         finally:
             self.close()
-        manifest = dict(manifest, format=FORMAT, format_version=FORMAT_VERSION,
-                        files=dict(sorted(self._files.items())))  # fmt: skip
+        manifest = dict(
+            manifest,
+            format=FORMAT,
+            format_version=FORMAT_VERSION,
+            files=dict(sorted(self._files.items())),
+        )
         manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
         signature = {
             "algorithm": "Ed25519",
@@ -389,9 +396,16 @@ def _valid(uid, op, row, meta) -> bool:
 
 # what reading a damaged or malformed batch raises: unreadable content, or content not shaped
 # like a batch (a record's ValueError names its file and line)
-UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, json.JSONDecodeError,
-               orjson.JSONDecodeError, UnicodeDecodeError, NotImplementedError,
-               RecursionError)  # fmt: skip
+UNREADABLE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    json.JSONDecodeError,
+    orjson.JSONDecodeError,
+    UnicodeDecodeError,
+    NotImplementedError,
+    RecursionError,
+)
 INVALID = (KeyError, TypeError, ValueError, AttributeError, EOFError, OSError)
 
 

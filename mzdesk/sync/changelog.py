@@ -157,8 +157,11 @@ def create_schema(conn: sqlite3.Connection) -> None:
 
 
 def _table_exists(conn: sqlite3.Connection, table: str) -> bool:
-    return bool(conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone())  # fmt: skip
+    return bool(
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+    )
 
 
 def synced_tables(conn: sqlite3.Connection) -> list[str]:
@@ -176,11 +179,15 @@ def ensure_triggers(conn: sqlite3.Connection) -> list[str]:
     added = []
     for t in synced_tables(conn):
         name = f"sync_log_{t}_upd"
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-                        (name,)).fetchone():  # fmt: skip
+        if conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+        ).fetchone():
             continue
-        for event, row, op in (("INSERT", "NEW", "upsert"), ("UPDATE", "NEW", "upsert"),
-                               ("DELETE", "OLD", "delete")):  # fmt: skip
+        for event, row, op in (
+            ("INSERT", "NEW", "upsert"),
+            ("UPDATE", "NEW", "upsert"),
+            ("DELETE", "OLD", "delete"),
+        ):
             conn.execute(
                 f"CREATE TRIGGER sync_log_{t}_{event[:3].lower()} AFTER {event} ON {t} BEGIN "
                 f"INSERT OR REPLACE INTO sync_changes (tbl, uid, op, changed_at) "
@@ -237,8 +244,9 @@ class TableCodec:
         """The columns of :meth:`insert_row`: content, meta, uid."""
         return (*(c for c, _, _ in self._plan), *self._meta, "uid")
 
-    def insert_row(self, content: dict, meta: dict, uid: str,
-                   id_of: dict[str, dict[str, int]] | None):  # fmt: skip
+    def insert_row(
+        self, content: dict, meta: dict, uid: str, id_of: dict[str, dict[str, int]] | None
+    ):
         """The row to insert for a new record, as a tuple in :meth:`insert_columns` order; None
         when the record lacks a column (an older sender: :meth:`decode` leaves defaults) or
         names a parent not here (the caller reports it).  ``id_of`` None: parents stay as
@@ -402,8 +410,10 @@ def select_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> s
     if codec.blobs:
         return None
     meta, content, hh, joins = _json_args(codec, household)
-    return (f"SELECT t.id, t.uid, json_object({meta}), json_object({content}), {hh} "
-            f"FROM {codec.table} t {joins}")  # fmt: skip
+    return (
+        f"SELECT t.id, t.uid, json_object({meta}), json_object({content}), {hh} "
+        f"FROM {codec.table} t {joins}"
+    )
 
 
 def line_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str | None:
@@ -416,8 +426,10 @@ def line_sql(codec: TableCodec, household: tuple[str, str | None] | None) -> str
         return None
     meta, content, hh, joins = _json_args(codec, household)
     head = '\'{"uid": \' || json_quote(t.uid) || \', "op": "upsert", "meta": \''
-    return (f"SELECT t.uid, CAST({head} || json_object({meta}) || ', \"row\": ' AS BLOB), "
-            f"CAST(json_object({content}) AS BLOB), {hh} FROM {codec.table} t {joins}")  # fmt: skip
+    return (
+        f"SELECT t.uid, CAST({head} || json_object({meta}) || ', \"row\": ' AS BLOB), "
+        f"CAST(json_object({content}) AS BLOB), {hh} FROM {codec.table} t {joins}"
+    )
 
 
 def canonical(obj) -> str:

@@ -172,8 +172,13 @@ def _derive(passphrase: str, salt: bytes, n: int = _SCRYPT_N) -> bytes:
 def _seal(secret: bytes, passphrase: str, aad: bytes) -> dict:
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     sealed = AESGCM(_derive(passphrase, salt)).encrypt(nonce, secret, aad)
-    return {"kdf": "scrypt", "n": _SCRYPT_N, "salt": b64(salt), "nonce": b64(nonce),
-            "ciphertext": b64(sealed)}  # fmt: skip
+    return {
+        "kdf": "scrypt",
+        "n": _SCRYPT_N,
+        "salt": b64(salt),
+        "nonce": b64(nonce),
+        "ciphertext": b64(sealed),
+    }
 
 
 def _open(s: dict, passphrase: str, aad: bytes) -> dict:
@@ -251,8 +256,10 @@ def _seal_for_login(store: Store, path: Path, body: dict, secret: dict) -> None:
     if name in logins and len(logins) == len(body.get("logins", {})):
         return  # sealed for this login already, nothing stale
     if name not in logins:
-        logins[name] = {"stamp": stamps[name], "sealed": _seal(
-            json.dumps(secret).encode(), password, _login_aad(body["site"], name))}  # fmt: skip
+        logins[name] = {
+            "stamp": stamps[name],
+            "sealed": _seal(json.dumps(secret).encode(), password, _login_aad(body["site"], name)),
+        }
     body["logins"] = logins
     _write_private(path, body)
 
@@ -376,8 +383,10 @@ def qr_matrix(key: PublicKey) -> list[list[bool]]:
 
 def export_identity(keys: SiteKeys, out: Path) -> Path:
     """Write the age identity in the standard format (``age -d -i FILE`` reads it), mode 0600."""
-    text = (f"# mzdesk site {keys.site.code} {keys.site.name}\n"
-            f"# public key: {keys.identity.to_public()}\n{keys.identity}\n")  # fmt: skip
+    text = (
+        f"# mzdesk site {keys.site.code} {keys.site.name}\n"
+        f"# public key: {keys.identity.to_public()}\n{keys.identity}\n"
+    )
     out = Path(out)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -417,9 +426,17 @@ def trust(store: Store, key: PublicKey, villages: list[str] | None = None) -> Tr
             "name = excluded.name, role = excluded.role, age_recipient = excluded.age_recipient, "
             "sign_key = excluded.sign_key, fingerprint = excluded.fingerprint, "
             "since = excluded.since, revoked_at = NULL",
-            (key.code, key.name, key.role, key.age_recipient, key.sign_key, key.fingerprint, since,
-             json.dumps(villages or [], ensure_ascii=False)),
-        )  # fmt: skip
+            (
+                key.code,
+                key.name,
+                key.role,
+                key.age_recipient,
+                key.sign_key,
+                key.fingerprint,
+                since,
+                json.dumps(villages or [], ensure_ascii=False),
+            ),
+        )
         if villages is not None:
             set_villages(store, key.code, villages)
     return get_trusted(store, key.code)  # type: ignore[return-value]  # upserted just above

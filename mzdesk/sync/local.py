@@ -138,9 +138,13 @@ def pending_hashes(store: Store, peer: str, table: str, uids: list[str]) -> dict
     """The latest unacknowledged content hash sent to ``peer`` per record."""
     out: dict[str, str] = {}
     for chunk in chunks(uids):
-        out.update(store.conn.execute(
-            f"SELECT uid, hash FROM sync_pending WHERE peer = ? AND tbl = ? AND uid IN "
-            f"({', '.join('?' * len(chunk))}) ORDER BY seq", (peer, table, *chunk)))  # fmt: skip
+        out.update(
+            store.conn.execute(
+                f"SELECT uid, hash FROM sync_pending WHERE peer = ? AND tbl = ? AND uid IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY seq",
+                (peer, table, *chunk),
+            )
+        )
     return out
 
 
@@ -151,6 +155,8 @@ def base_hashes(
     for chunk in chunks(uids):
         for r in store.conn.execute(
             f"SELECT uid, {cols} FROM sync_base WHERE peer = ? AND tbl = ? AND uid IN "
-            f"({', '.join('?' * len(chunk))})", (peer, table, *chunk)):  # fmt: skip
+            f"({', '.join('?' * len(chunk))})",
+            (peer, table, *chunk),
+        ):
             out[r[0]] = r[1] if len(r) == 2 else r[1:]
     return out

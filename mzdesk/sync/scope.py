@@ -51,12 +51,21 @@ def scope(store: Store, own: Site, peer) -> set[int] | None:
                 f"尚未给入户终端 {peer.key.code} 分配村，请先运行 mzdesk sync assign", "no_villages"
             )
         marks = ", ".join("?" * len(peer.villages))
-        return {r[0] for r in store.conn.execute(
-            f"SELECT id FROM households WHERE village IN ({marks})", peer.villages)}  # fmt: skip
+        return {
+            r[0]
+            for r in store.conn.execute(
+                f"SELECT id FROM households WHERE village IN ({marks})", peer.villages
+            )
+        }
     # county -> township: the households that township sent (we hold a base for them)
-    return {r[0] for r in store.conn.execute(
-        "SELECT h.id FROM households h JOIN sync_base b ON b.peer = ? AND b.tbl = 'households' "
-        "AND b.uid = h.uid", (peer.key.code,))}  # fmt: skip
+    return {
+        r[0]
+        for r in store.conn.execute(
+            "SELECT h.id FROM households h JOIN sync_base b ON b.peer = ? AND b.tbl = 'households' "
+            "AND b.uid = h.uid",
+            (peer.key.code,),
+        )
+    }
 
 
 def _load_ids(store: Store, ids: Iterable[int]) -> None:
@@ -137,8 +146,10 @@ def forget(store: Store, peer: str, household_uids: list[str]) -> int:
     keys = [("households", u) for u in household_uids]  # also households no longer here at all
     for t, rows in records_of(store, _ids_of(store, household_uids).values()).items():
         keys += [(t, uid) for uid, _hid in rows]
-    for sql in ("DELETE FROM sync_base WHERE peer = ? AND tbl = ? AND uid = ?",
-                "DELETE FROM sync_pending WHERE peer = ? AND tbl = ? AND uid = ?"):  # fmt: skip
+    for sql in (
+        "DELETE FROM sync_base WHERE peer = ? AND tbl = ? AND uid = ?",
+        "DELETE FROM sync_pending WHERE peer = ? AND tbl = ? AND uid = ?",
+    ):
         conn.executemany(sql, [(peer, t, u) for t, u in keys])
     return len(set(household_uids))
 
@@ -147,8 +158,12 @@ def _ids_of(store: Store, household_uids: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for i in range(0, len(household_uids), 500):
         chunk = household_uids[i : i + 500]
-        out.update(store.conn.execute(
-            f"SELECT uid, id FROM households WHERE uid IN ({', '.join('?' * len(chunk))})", chunk))  # fmt: skip
+        out.update(
+            store.conn.execute(
+                f"SELECT uid, id FROM households WHERE uid IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
     return out
 
 
@@ -202,13 +217,22 @@ def withdraw(store: Store, peer: str, household_uids: list[str]) -> tuple[list[s
                     # local only: no tombstone goes up, the bookkeeping of the record goes
                     conn.execute("DELETE FROM sync_changes WHERE tbl = ? AND uid = ?", (t, u))
                     for book in ("sync_base", "sync_pending"):  # keyed (peer, tbl, uid, …)
-                        conn.execute(f"DELETE FROM {book} WHERE peer IN (SELECT code FROM "
-                                     "sync_sites) AND tbl = ? AND uid = ?", (t, u))  # fmt: skip
+                        conn.execute(
+                            f"DELETE FROM {book} WHERE peer IN (SELECT code FROM "
+                            "sync_sites) AND tbl = ? AND uid = ?",
+                            (t, u),
+                        )
         except sqlite3.IntegrityError as exc:  # e.g. another household's record refers to this one
             conn.execute("ROLLBACK TO mz_withdraw")
             conn.execute("RELEASE mz_withdraw")
-            kept.append({"uid": uid, "village": village, "head_name": head,
-                         "reason": f"无法删除（{type(exc).__name__}）"})  # fmt: skip
+            kept.append(
+                {
+                    "uid": uid,
+                    "village": village,
+                    "head_name": head,
+                    "reason": f"无法删除（{type(exc).__name__}）",
+                }
+            )
             continue
         conn.execute("RELEASE mz_withdraw")
         removed.append(uid)

@@ -74,13 +74,19 @@ class Plan:
     @classmethod
     def of(cls, codec: TableCodec, keys: Sequence[Sequence[str]] = ()) -> Plan:
         wire = {c: codec.wire_name(c) if c in codec.fks else c for c in codec.columns}
-        return cls(codec.table, tuple(codec.columns), tuple(codec.fks.items()),
-                   tuple(sorted(codec.blobs)), codec.has_status,
-                   tuple(tuple(wire[c] for c in key) for key in keys))  # fmt: skip
+        return cls(
+            codec.table,
+            tuple(codec.columns),
+            tuple(codec.fks.items()),
+            tuple(sorted(codec.blobs)),
+            codec.has_status,
+            tuple(tuple(wire[c] for c in key) for key in keys),
+        )
 
     def codec(self) -> TableCodec:
-        return TableCodec(self.table, list(self.columns), dict(self.fks), set(self.blobs),
-                          self.has_status)  # fmt: skip
+        return TableCodec(
+            self.table, list(self.columns), dict(self.fks), set(self.blobs), self.has_status
+        )
 
 
 def stage_sql(n: int) -> str:
@@ -121,8 +127,9 @@ def _claimed(recs, held: list[tuple[tuple[str, ...], set]]) -> set[int]:
     return out
 
 
-def _chunk_db(codec: TableCodec, recs, first: int,
-              held: list[tuple[tuple[str, ...], set]]) -> bytes:  # fmt: skip
+def _chunk_db(
+    codec: TableCodec, recs, first: int, held: list[tuple[tuple[str, ...], set]]
+) -> bytes:
     """One chunk of records as a serialized SQLite database (table ``s``).  ``held``: each
     UNIQUE key's wire names and the values the file's earlier lines gave it."""
     n = len(codec.insert_columns())
@@ -151,8 +158,14 @@ def _chunk_db(codec: TableCodec, recs, first: int,
         db.close()
 
 
-def _work(conn, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Plan],
-          chunk: int, text_rule: bool = True) -> None:  # fmt: skip
+def _work(
+    conn,
+    plain: bytes,
+    files: list[tuple[str, str]],
+    plans: dict[str, Plan],
+    chunk: int,
+    text_rule: bool = True,
+) -> None:
     """The worker: every records file in ``files`` order (name, expected SHA-256); chunks of
     the tables in ``plans``, the others only checked.  Messages: ("chunk", table, first line,
     bytes), ("table", table, records), ("done",), ("refused", code, message), ("failed", text)."""
@@ -222,12 +235,18 @@ class WorkerFailed(MzError):
 class Reader:
     """The importer's side: chunks in the order the worker sends them."""
 
-    def __init__(self, plain: bytes, files: list[tuple[str, str]], plans: dict[str, Plan],
-                 text_rule: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        plain: bytes,
+        files: list[tuple[str, str]],
+        plans: dict[str, Plan],
+        text_rule: bool = True,
+    ):
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_main, args=(child,), name="mzdesk-batch-reader",
-                                 daemon=True)  # fmt: skip
+        self._proc = ctx.Process(
+            target=_main, args=(child,), name="mzdesk-batch-reader", daemon=True
+        )
         self._proc.start()
         child.close()
         self._ended = False

@@ -24,15 +24,28 @@ from ..models.errors import MzError
 from ..models.store import Store
 from . import ops
 
-TABLE_LABELS = {"households": "家庭", "members": "成员", "enrolments": "救助", "visits": "走访",
-                "care_booklets": "关爱簿", "followup_tasks": "跟进事项", "operators": "操作员",
-                "site": "站点", "declared_relatives": "近亲属备案"}  # fmt: skip
+TABLE_LABELS = {
+    "households": "家庭",
+    "members": "成员",
+    "enrolments": "救助",
+    "visits": "走访",
+    "care_booklets": "关爱簿",
+    "followup_tasks": "跟进事项",
+    "operators": "操作员",
+    "site": "站点",
+    "declared_relatives": "近亲属备案",
+}
 ACTION_LABELS = {"insert": "新增", "update": "修改", "delete": "删除"}
 
 
 class AuditView(QWidget):
-    def __init__(self, store: Store, parent: QWidget | None = None, household_id: int | None = None,
-                 limit: int = 1000):  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        parent: QWidget | None = None,
+        household_id: int | None = None,
+        limit: int = 1000,
+    ):
         super().__init__(parent)
         self.store = store
         self.limit = limit
@@ -78,13 +91,24 @@ class AuditView(QWidget):
         except ValueError:
             self._refused(MzError(f"家庭编号应为数字: {text}"))
             return
-        changes = audit.history(self.store.conn, household_id=hid,
-                                operator=self.operator.currentData(), limit=self.limit)  # fmt: skip
+        changes = audit.history(
+            self.store.conn,
+            household_id=hid,
+            operator=self.operator.currentData(),
+            limit=self.limit,
+        )
         self.table.setRowCount(len(changes))
         for i, c in enumerate(changes):
             what = f"{c.old} → {c.new}" if c.action == "update" else (c.new or c.old or "")
-            cells = (str(c.seq), c.at, c.operator, f"{TABLE_LABELS.get(c.table, c.table)}#{c.record_id}",
-                     ACTION_LABELS[c.action], c.field, what)  # fmt: skip
+            cells = (
+                str(c.seq),
+                c.at,
+                c.operator,
+                f"{TABLE_LABELS.get(c.table, c.table)}#{c.record_id}",
+                ACTION_LABELS[c.action],
+                c.field,
+                what,
+            )
             for j, t in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(t))
         self.status.setText(f"共 {len(changes)} 条")

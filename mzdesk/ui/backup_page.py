@@ -55,9 +55,11 @@ class BackupPage(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
-        for text, slot in (("立即备份到…", self.backup_to_folder),
-                           ("从选中的备份恢复", self.restore_selected),
-                           ("从文件恢复…", self.restore_file)):  # fmt: skip
+        for text, slot in (
+            ("立即备份到…", self.backup_to_folder),
+            ("从选中的备份恢复", self.restore_selected),
+            ("从文件恢复…", self.restore_file),
+        ):
             b = QPushButton(text)
             b.clicked.connect(lambda _=False, s=slot: s())
             buttons.addWidget(b)
@@ -107,8 +109,10 @@ class BackupPage(QWidget):
         if not inspected:
             return None
         info = inspected.value
-        question = (f"用备份 {Path(path).name}（{info.site_code} {info.site_name}，{info.households} 户）"
-                    "替换当前数据库？当前数据会先另存为“恢复前”备份。")  # fmt: skip
+        question = (
+            f"用备份 {Path(path).name}（{info.site_code} {info.site_name}，{info.households} 户）"
+            "替换当前数据库？当前数据会先另存为“恢复前”备份。"
+        )
         if QMessageBox.question(self, "恢复", question) != QMessageBox.Yes:
             return None
         done = ops.run(

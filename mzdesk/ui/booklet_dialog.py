@@ -37,8 +37,13 @@ class BookletDialog(AsksBeforeClosing, QDialog):
 
     saved = Signal(int)  # booklet id
 
-    def __init__(self, store: Store, household_id: int, parent: QWidget | None = None,
-                 today: dt.date | None = None):  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        household_id: int,
+        parent: QWidget | None = None,
+        today: dt.date | None = None,
+    ):
         super().__init__(parent)
         self.store = store
         self.today = today or dt.date.today()

@@ -47,8 +47,11 @@ class CountyReview(QWidget):
         self.store = store
         site = get_site(store)
         role = site.role if site else "township"
-        self.banner = QLabel("县级审核：以下为各乡镇报送的待审核对象" if role == "county"
-                             else "本机为乡镇端：此处登记县民政局的审核结果（纸质批复）")  # fmt: skip
+        self.banner = QLabel(
+            "县级审核：以下为各乡镇报送的待审核对象"
+            if role == "county"
+            else "本机为乡镇端：此处登记县民政局的审核结果（纸质批复）"
+        )
         self.list = table(("编号", "村组", "姓名", "类别", "保障人口", "金额(元)", "申请日期"))
         self.list.itemSelectionChanged.connect(self._show)
         self.detail = QTextBrowser()
@@ -71,11 +74,21 @@ class CountyReview(QWidget):
 
     def refresh(self) -> None:
         self.rows = queue(self.store, "submitted")
-        fill(self.list, [
-            (r["id"], f"{r['village']}{r['village_group']}", r["name"],
-             f"{r['category_name']} {r['cls']}".strip(), r["covered"],
-             format_fen(r["monthly_fen"]), r["applied_on"]) for r in self.rows
-        ])  # fmt: skip
+        fill(
+            self.list,
+            [
+                (
+                    r["id"],
+                    f"{r['village']}{r['village_group']}",
+                    r["name"],
+                    f"{r['category_name']} {r['cls']}".strip(),
+                    r["covered"],
+                    format_fen(r["monthly_fen"]),
+                    r["applied_on"],
+                )
+                for r in self.rows
+            ],
+        )
         if self.rows:
             self.list.selectRow(0)
         self._show()
@@ -95,10 +108,11 @@ class CountyReview(QWidget):
         for f in relatives.flagged_enrolments(self.store):
             if f.enrolment_id == eid:  # the county visits every one of these (近亲属备案)
                 d = f.as_dict()
-                who = (f"{f.member_name}是{d['role_label']}{f.declarant_name}的"
-                       f"{d['relation_label']}")  # fmt: skip
-                parts.append(f"<p style='color:#b00020'><b>近亲属备案对象</b>：{escape(who)}"
-                             "，县级须逐户入户核查</p>")  # fmt: skip
+                who = f"{f.member_name}是{d['role_label']}{f.declarant_name}的{d['relation_label']}"
+                parts.append(
+                    f"<p style='color:#b00020'><b>近亲属备案对象</b>：{escape(who)}"
+                    "，县级须逐户入户核查</p>"
+                )
         parts.append("<h3>办理经过</h3><ul>")
         for h in enr.history(self.store, eid):
             extra = ""
@@ -117,8 +131,10 @@ class CountyReview(QWidget):
         objs = nt.objections(self.store, enrolment_id=eid)
         parts.append(f"<h3>异议（{len(objs)}条，未处理{open_count}条）</h3><ul>")
         for o in objs:
-            line = (f"{o['raised_on']} {o['raised_by']}：{o['content']} —— "
-                    f"核实：{o['follow_up'] or '（未处理）'}；结果：{o['outcome']}")  # fmt: skip
+            line = (
+                f"{o['raised_on']} {o['raised_by']}：{o['content']} —— "
+                f"核实：{o['follow_up'] or '（未处理）'}；结果：{o['outcome']}"
+            )
             parts.append(f"<li>{escape(line)}</li>")
         parts.append("</ul>")
         self.detail.setHtml("".join(parts))

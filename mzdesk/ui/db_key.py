@@ -23,8 +23,9 @@ ATTEMPTS = 5
 
 def ask_passphrase(parent: QWidget | None, path: Path, retry: bool) -> str | None:
     label = "密码错误，请重新输入数据库密码：" if retry else "此数据库已加密，请输入数据库密码："
-    text, ok = QInputDialog.getText(parent, f"数据库密码 - {path.name}", label,
-                                    QLineEdit.EchoMode.Password)  # fmt: skip
+    text, ok = QInputDialog.getText(
+        parent, f"数据库密码 - {path.name}", label, QLineEdit.EchoMode.Password
+    )
     return text if ok else None
 
 

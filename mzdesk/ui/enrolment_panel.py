@@ -37,8 +37,10 @@ from ..models.store import Store
 from . import ops
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
-    "amend": "修改核定", "publicise_change": "变更公示", "publicise_stop": "停发公示",
-}  # fmt: skip
+    "amend": "修改核定",
+    "publicise_change": "变更公示",
+    "publicise_stop": "停发公示",
+}
 
 
 def table(headers: tuple[str, ...]) -> QTableWidget:
@@ -69,8 +71,9 @@ class FieldsDialog(QDialog):
         form = QFormLayout(self)
         for _, label, w in fields:
             form.addRow(label, w)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                               | QDialogButtonBox.StandardButton.Cancel)  # fmt: skip
+        box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         form.addRow(box)
@@ -133,11 +136,22 @@ class EnrolmentPanel(QWidget):
             m["id"]: m["name"]
             for m in household_members(self.store, self.household_id, active_only=False)
         }
-        fill(self.list, [
-            (e.id, enr.describe(self.store, e), names.get(e.member_id, "全户"),
-             state_label(e.state), e.covered, format_fen(e.monthly_fen), e.start_on,
-             e.review_due) for e in self.enrolments
-        ])  # fmt: skip
+        fill(
+            self.list,
+            [
+                (
+                    e.id,
+                    enr.describe(self.store, e),
+                    names.get(e.member_id, "全户"),
+                    state_label(e.state),
+                    e.covered,
+                    format_fen(e.monthly_fen),
+                    e.start_on,
+                    e.review_due,
+                )
+                for e in self.enrolments
+            ],
+        )
         ids = [e.id for e in self.enrolments]
         if select in ids:
             self.list.selectRow(ids.index(select))
@@ -158,10 +172,19 @@ class EnrolmentPanel(QWidget):
             fill(self.history, [])
             self.note.setText("")
             return
-        fill(self.history, [
-            (h["at"], h["by"], ACTION_LABELS.get(h["action"], h["action"]),
-             state_label(h["to_state"]), h["reason"]) for h in enr.history(self.store, e.id)
-        ])  # fmt: skip
+        fill(
+            self.history,
+            [
+                (
+                    h["at"],
+                    h["by"],
+                    ACTION_LABELS.get(h["action"], h["action"]),
+                    state_label(h["to_state"]),
+                    h["reason"],
+                )
+                for h in enr.history(self.store, e.id)
+            ],
+        )
         why = (
             enr.ready_for_notice(self.store, e)
             if e.state in ("investigating", "reviewed")
@@ -177,11 +200,26 @@ class EnrolmentPanel(QWidget):
         self.refresh(select=e.id)
         self.changed.emit(e.id)
 
-    def apply(self, category: str, member_id: int | None = None, cls: str = "",
-              monthly_fen: int = 0, reason: str = "") -> bool:  # fmt: skip
-        return self._call("新申请", lambda: enr.create(
-            self.store, self.household_id, category, member_id=member_id, cls=cls,
-            monthly_fen=monthly_fen, reason=reason))  # fmt: skip
+    def apply(
+        self,
+        category: str,
+        member_id: int | None = None,
+        cls: str = "",
+        monthly_fen: int = 0,
+        reason: str = "",
+    ) -> bool:
+        return self._call(
+            "新申请",
+            lambda: enr.create(
+                self.store,
+                self.household_id,
+                category,
+                member_id=member_id,
+                cls=cls,
+                monthly_fen=monthly_fen,
+                reason=reason,
+            ),
+        )
 
     def act(self, action: str, today: dt.date | None = None, **kw) -> bool:
         """Run one transition on the selected enrolment."""
@@ -211,24 +249,48 @@ class EnrolmentPanel(QWidget):
             member.addItem(f"{m['name']}（{m['relation']}）", m["id"])
         cls, amount, reason = QLineEdit(), QLineEdit("0"), QLineEdit()
         cls.setPlaceholderText("如 二类、全自理、80-89岁")
-        dlg = FieldsDialog("新申请", [("category", "类别", cat), ("member", "保障对象", member),
-                                     ("cls", "档次", cls), ("amount", "拟保障金额(元)", amount),
-                                     ("reason", "说明", reason)], self)  # fmt: skip
+        dlg = FieldsDialog(
+            "新申请",
+            [
+                ("category", "类别", cat),
+                ("member", "保障对象", member),
+                ("cls", "档次", cls),
+                ("amount", "拟保障金额(元)", amount),
+                ("reason", "说明", reason),
+            ],
+            self,
+        )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         fen = ops.run(self, lambda: parse_assistance(amount.text()), title="新申请")
         if fen:
-            self.apply(dlg.value("category"), dlg.value("member"), cls.text().strip(),
-                       fen.value, reason.text())  # fmt: skip
+            self.apply(
+                dlg.value("category"),
+                dlg.value("member"),
+                cls.text().strip(),
+                fen.value,
+                reason.text(),
+            )
 
     def _survey_clicked(self) -> None:
         a, b, ver, concl = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
-        dlg = FieldsDialog("登记入户调查", [("a", "调查人一", a), ("b", "调查人二", b),
-                                         ("v", "经济状况核对结果", ver), ("c", "调查结论", concl)],
-                           self)  # fmt: skip
+        dlg = FieldsDialog(
+            "登记入户调查",
+            [
+                ("a", "调查人一", a),
+                ("b", "调查人二", b),
+                ("v", "经济状况核对结果", ver),
+                ("c", "调查结论", concl),
+            ],
+            self,
+        )
         if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.act("record_investigation", investigators=[a.text(), b.text()],
-                     verification=ver.text(), conclusion=concl.text())  # fmt: skip
+            self.act(
+                "record_investigation",
+                investigators=[a.text(), b.text()],
+                verification=ver.text(),
+                conclusion=concl.text(),
+            )
 
     def _deliberate_clicked(self) -> None:
         n = QSpinBox()
@@ -244,8 +306,11 @@ class EnrolmentPanel(QWidget):
             outcome.addItem(label, code)
         amount, reason = QLineEdit(), QLineEdit()
         amount.setPlaceholderText("变更时填写新金额(元)")
-        dlg = FieldsDialog("复核", [("o", "复核结果", outcome), ("a", "新金额(元)", amount),
-                                   ("r", "原因", reason)], self)  # fmt: skip
+        dlg = FieldsDialog(
+            "复核",
+            [("o", "复核结果", outcome), ("a", "新金额(元)", amount), ("r", "原因", reason)],
+            self,
+        )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         fen = ops.run(

@@ -64,8 +64,11 @@ class _Editor:
         t = f.type
         if t in ("text", "number", "money", "date", "signature"):
             w = QLineEdit()
-            w.setPlaceholderText({"money": "元", "date": "年-月-日，如 2026-03-01",
-                                  "signature": "签字人姓名"}.get(t, ""))  # fmt: skip
+            w.setPlaceholderText(
+                {"money": "元", "date": "年-月-日，如 2026-03-01", "signature": "签字人姓名"}.get(
+                    t, ""
+                )
+            )
             w.textChanged.connect(on_change)
             self.focusables = [w]
             return w
@@ -196,8 +199,12 @@ class FormWidget(QScrollArea):
 
     changed = Signal()
 
-    def __init__(self, template: Template, members: dict[str, str] | None = None,
-                 parent: QWidget | None = None):  # fmt: skip
+    def __init__(
+        self,
+        template: Template,
+        members: dict[str, str] | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.template = template
         self.members = dict(members or {})

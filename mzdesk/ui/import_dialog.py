@@ -178,8 +178,13 @@ class ImportDialog(QDialog):
         path = self.path()
         if not path:
             return
-        mapping = self.overrides() if self.mapping.rowCount() else (
-            {"category": self.category.currentData()} if self.category.currentData() else None)  # fmt: skip
+        mapping = (
+            self.overrides()
+            if self.mapping.rowCount()
+            else (
+                {"category": self.category.currentData()} if self.category.currentData() else None
+            )
+        )
 
         def job(store, progress, cancel):
             from ..roster.importer import analyse
@@ -187,8 +192,15 @@ class ImportDialog(QDialog):
             return analyse(store, path, mapping, progress=progress, cancel=cancel).report()
 
         self.summary.setText("正在检查…")
-        self.task = run_with_progress(self, "检查花名册", self.store, job, on_done=self.show_report,
-                                      on_error=self._failed, on_cancel=self._cancelled)  # fmt: skip
+        self.task = run_with_progress(
+            self,
+            "检查花名册",
+            self.store,
+            job,
+            on_done=self.show_report,
+            on_error=self._failed,
+            on_cancel=self._cancelled,
+        )
         self._update_buttons()
 
     def show_report(self, report: dict) -> None:
@@ -196,9 +208,15 @@ class ImportDialog(QDialog):
         self.fill_mapping(report["sheets"])
         self.problems.removeRows(0, self.problems.rowCount())
         for p in report["problems"]:
-            values = (p["sheet"], p["row"], f"{p['column']}({p['column_letter']})", p["value"],
-                      problem_label(p["code"]), SEVERITY.get(p["severity"], p["severity"]),
-                      p["message"])  # fmt: skip
+            values = (
+                p["sheet"],
+                p["row"],
+                f"{p['column']}({p['column_letter']})",
+                p["value"],
+                problem_label(p["code"]),
+                SEVERITY.get(p["severity"], p["severity"]),
+                p["message"],
+            )
             items = []
             for v in values:
                 it = QStandardItem(str(v))
@@ -210,13 +228,17 @@ class ImportDialog(QDialog):
         self.problem_view.resizeColumnsToContents()  # full ID numbers and messages
         counts = "，".join(f"{problem_label(c)} {n}处" for c, n in report["problem_counts"].items())
         counts = counts or "没有问题"
-        text = (f"{report['households']} 户 {report['members']} 人，月保障金合计 "
-                f"{report['monthly_total']} 元；{counts}。")  # fmt: skip
+        text = (
+            f"{report['households']} 户 {report['members']} 人，月保障金合计 "
+            f"{report['monthly_total']} 元；{counts}。"
+        )
         if report["errors"]:
             text += f" 有 {report['errors']} 处必须先改正（改文件或改列对应后重新检查），不能导入。"
         else:
-            text += (f" 导入将新增 {report['would_create']} 户，更新 {report['would_update']} 户，"
-                     f"{report['unchanged']} 户不变；身份证号有问题的成员按原样保存并标记待核实。")  # fmt: skip
+            text += (
+                f" 导入将新增 {report['would_create']} 户，更新 {report['would_update']} 户，"
+                f"{report['unchanged']} 户不变；身份证号有问题的成员按原样保存并标记待核实。"
+            )
         if report["skipped_sheets"]:
             text += f" 未识别为花名册的工作表: {'、'.join(report['skipped_sheets'])}。"
         self.summary.setText(text)
@@ -259,11 +281,16 @@ class ImportDialog(QDialog):
     def do_import(self, confirm: bool = True) -> None:
         if not self.report or self.report["errors"]:
             return
-        if confirm and QMessageBox.question(
-            self, "导入花名册",
-            f"导入 {self.report['households']} 户 {self.report['members']} 人？\n"
-            "全部成功才写入；之后可以整体撤销。",
-        ) != QMessageBox.StandardButton.Yes:  # fmt: skip
+        if (
+            confirm
+            and QMessageBox.question(
+                self,
+                "导入花名册",
+                f"导入 {self.report['households']} 户 {self.report['members']} 人？\n"
+                "全部成功才写入；之后可以整体撤销。",
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
             return
         path, mapping = self.path(), self.overrides()
 
@@ -273,8 +300,15 @@ class ImportDialog(QDialog):
             return import_roster(store, path, mapping=mapping, progress=progress, cancel=cancel)
 
         self.summary.setText("正在导入…")
-        self.task = run_with_progress(self, "导入花名册", self.store, job, on_done=self._imported,
-                                      on_error=self._failed, on_cancel=self._cancelled)  # fmt: skip
+        self.task = run_with_progress(
+            self,
+            "导入花名册",
+            self.store,
+            job,
+            on_done=self._imported,
+            on_error=self._failed,
+            on_cancel=self._cancelled,
+        )
         self._update_buttons()
 
     def _imported(self, report: dict) -> None:
@@ -293,10 +327,16 @@ class ImportDialog(QDialog):
         if last is None:
             self.summary.setText("没有可以撤销的导入")
             return
-        if confirm and QMessageBox.question(
-            self, "撤销导入", f"撤销 {last['created_at']} 导入的“{last['file_name']}”？\n"
-            "该次导入新增的家庭和成员将被注销，更新的内容恢复原样。",
-        ) != QMessageBox.StandardButton.Yes:  # fmt: skip
+        if (
+            confirm
+            and QMessageBox.question(
+                self,
+                "撤销导入",
+                f"撤销 {last['created_at']} 导入的“{last['file_name']}”？\n"
+                "该次导入新增的家庭和成员将被注销，更新的内容恢复原样。",
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
             return
         done = ops.run(
             self,

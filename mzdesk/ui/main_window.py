@@ -100,10 +100,18 @@ class HouseholdListPage(QWidget):
         self.search.returnPressed.connect(self._open_first)
         for box in (self.village, self.category, self.status):
             box.currentIndexChanged.connect(lambda _i: self.apply_filter())
-        QShortcut(QKeySequence(Qt.Key.Key_Return), self.view, activated=self._open_current,
-                  context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
-        QShortcut(QKeySequence(Qt.Key.Key_Enter), self.view, activated=self._open_current,
-                  context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+        QShortcut(
+            QKeySequence(Qt.Key.Key_Return),
+            self.view,
+            activated=self._open_current,
+            context=Qt.ShortcutContext.WidgetShortcut,
+        )
+        QShortcut(
+            QKeySequence(Qt.Key.Key_Enter),
+            self.view,
+            activated=self._open_current,
+            context=Qt.ShortcutContext.WidgetShortcut,
+        )
         self.reload_villages()
 
     def reload_villages(self) -> None:
@@ -253,7 +261,7 @@ class MainWindow(QMainWindow):
                 self,
                 "关于民政桌面",
                 f"民政桌面 mzdesk {__version__}\n乡镇民政办离线业务系统\n数据库：{self.store.path}",
-            )  # fmt: skip
+            )
         )
         help_menu.addAction(about)
 
@@ -385,9 +393,10 @@ class MainWindow(QMainWindow):
             return
         head = h.head.name if h.head else ""
         reason, ok = QInputDialog.getText(
-            self, "注销家庭",
+            self,
+            "注销家庭",
             f"注销家庭 {hid}（户主 {head}，{h.village}）？\n记录不会被删除，可在“已注销”中查到。\n请填写注销原因：",
-        )  # fmt: skip
+        )
         if not ok:
             return
         if not reason.strip():

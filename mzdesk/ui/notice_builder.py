@@ -171,11 +171,18 @@ class NoticeBuilder(QWidget):
         outer.addWidget(split)
         # any change to what would be published makes the preview stale
         self.table.itemChanged.connect(self._set_state)
-        for sig in (self.village.currentIndexChanged, self.category.currentIndexChanged,
-                    self.start.dateChanged, self.days.valueChanged, self.hotline.textChanged,
-                    self.backdate_reason.textChanged,
-                    self.address.textChanged, self.issuer.textChanged,
-                    self.paper.currentIndexChanged, self.show_id.toggled):  # fmt: skip
+        for sig in (
+            self.village.currentIndexChanged,
+            self.category.currentIndexChanged,
+            self.start.dateChanged,
+            self.days.valueChanged,
+            self.hotline.textChanged,
+            self.backdate_reason.textChanged,
+            self.address.textChanged,
+            self.issuer.textChanged,
+            self.paper.currentIndexChanged,
+            self.show_id.toggled,
+        ):
             sig.connect(self._set_state)
         self.backdate_reason.textChanged.connect(self._show_end)
         self._show_end()
@@ -214,8 +221,10 @@ class NoticeBuilder(QWidget):
     # -- candidates ----------------------------------------------------------------
     def reload(self) -> None:
         rows = nt.candidates(self.store)
-        for combo, key, label in ((self.village, "village", "全部村(社区)"),
-                                  (self.category, "category", "全部类别")):  # fmt: skip
+        for combo, key, label in (
+            (self.village, "village", "全部村(社区)"),
+            (self.category, "category", "全部类别"),
+        ):
             current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
@@ -243,9 +252,14 @@ class NoticeBuilder(QWidget):
             )
             tick.setData(Qt.ItemDataRole.UserRole, r["id"])
             self.table.setItem(i, 0, tick)
-            values = (f"{r['village']}{r['village_group']}", r["name"],
-                      f"{r['category_name']} {r['cls']}".strip(), str(r["covered"]),
-                      format_fen(r["monthly_fen"]), nt.ACTION_LABELS[r["action"]])  # fmt: skip
+            values = (
+                f"{r['village']}{r['village_group']}",
+                r["name"],
+                f"{r['category_name']} {r['cls']}".strip(),
+                str(r["covered"]),
+                format_fen(r["monthly_fen"]),
+                nt.ACTION_LABELS[r["action"]],
+            )
             for j, text in enumerate(values, 1):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
@@ -273,17 +287,24 @@ class NoticeBuilder(QWidget):
         _, size, land = PAPERS[self.paper.currentIndex()]
         start = self.start.date().toPython()
         reason = self.backdate_reason.text().strip() if nt.is_backdated(start) else ""
-        return nt.NoticeSpec(start=start, days=self.days.value(),
-                             hotline=self.hotline.text(), address=self.address.text(),
-                             issuer=self.issuer.text(), show_id=self.show_id.isChecked(),
-                             page_size=size, landscape=land,
-                             backdate_reason=reason)  # fmt: skip
+        return nt.NoticeSpec(
+            start=start,
+            days=self.days.value(),
+            hotline=self.hotline.text(),
+            address=self.address.text(),
+            issuer=self.issuer.text(),
+            show_id=self.show_id.isChecked(),
+            page_size=size,
+            landscape=land,
+            backdate_reason=reason,
+        )
 
     # -- actions ---------------------------------------------------------------------
     def _run(self, title: str, job, on_done) -> None:
         self.status.setText(f"{title}…")
-        self.task = run_with_progress(self, title, self.store, job, on_done=on_done,
-                                      on_error=self._failed)  # fmt: skip
+        self.task = run_with_progress(
+            self, title, self.store, job, on_done=on_done, on_error=self._failed
+        )
 
     def _failed(self, code: str, message: str) -> None:
         self.status.setText(message)

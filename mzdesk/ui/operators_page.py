@@ -57,9 +57,12 @@ class OperatorsPage(QWidget):
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
         buttons = QHBoxLayout()
-        for text, slot in (("添加…", self.add), ("重置密码…", self.reset_password),
-                           ("锁定", lambda: self.set_locked(True)),
-                           ("解锁", lambda: self.set_locked(False))):  # fmt: skip
+        for text, slot in (
+            ("添加…", self.add),
+            ("重置密码…", self.reset_password),
+            ("锁定", lambda: self.set_locked(True)),
+            ("解锁", lambda: self.set_locked(False)),
+        ):
             b = QPushButton(text)
             b.clicked.connect(slot)
             buttons.addWidget(b)
@@ -73,8 +76,13 @@ class OperatorsPage(QWidget):
         ops = auth.list_operators(self.store)
         self.table.setRowCount(len(ops))
         for i, o in enumerate(ops):
-            cells = (o.name, o.display_name, o.role_label, "已锁定" if o.locked else "正常",
-                     o.last_login_at or "")  # fmt: skip
+            cells = (
+                o.name,
+                o.display_name,
+                o.role_label,
+                "已锁定" if o.locked else "正常",
+                o.last_login_at or "",
+            )
             for j, text in enumerate(cells):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()  # 最近登录 is a full date and time
@@ -90,16 +98,23 @@ class OperatorsPage(QWidget):
         dialog = dialog or AddOperatorDialog(self)
         if dialog.exec() != QDialog.Accepted:
             return False
-        return self._run(auth.add_operator, self.store, dialog.name.text(), dialog.password.text(),
-                         dialog.role.currentData(), dialog.display.text())  # fmt: skip
+        return self._run(
+            auth.add_operator,
+            self.store,
+            dialog.name.text(),
+            dialog.password.text(),
+            dialog.role.currentData(),
+            dialog.display.text(),
+        )
 
     def reset_password(self, password: str | None = None) -> bool:
         name = self.selected()
         if not name:
             return False
         if password is None:
-            password, ok = QInputDialog.getText(self, "重置密码", f"{name} 的新密码",
-                                                QLineEdit.Password)  # fmt: skip
+            password, ok = QInputDialog.getText(
+                self, "重置密码", f"{name} 的新密码", QLineEdit.Password
+            )
             if not ok:
                 return False
         return self._run(auth.set_password, self.store, name, password)

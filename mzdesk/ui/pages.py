@@ -101,8 +101,9 @@ def install(window) -> None:
         from .import_dialog import ImportDialog
 
         dlg = ImportDialog(store, window)
-        dlg.imported.connect(lambda _r: (window.households.reload_villages(),
-                                         window.households.apply_filter()))  # fmt: skip
+        dlg.imported.connect(
+            lambda _r: (window.households.reload_villages(), window.households.apply_filter())
+        )
         dlg.exec()
 
     def payment_export() -> None:

@@ -47,8 +47,9 @@ class PaymentExportDialog(QDialog):
         form.addRow("发放月份", self.month)
         form.addRow("救助类别", self.category)
         form.addRow("保存到", row)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)  # fmt: skip
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("导出")
         buttons.accepted.connect(self.start)
         buttons.rejected.connect(self.reject)
@@ -74,8 +75,9 @@ class PaymentExportDialog(QDialog):
         month, category = self.month_date(), self.category.currentData()
 
         def job(store, progress, cancel):
-            return export_payment_roster(store, month, path, category,
-                                         progress=progress, cancel=cancel)  # fmt: skip
+            return export_payment_roster(
+                store, month, path, category, progress=progress, cancel=cancel
+            )
 
         def done(result) -> None:
             self.result_info = result

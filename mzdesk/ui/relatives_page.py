@@ -72,8 +72,9 @@ class RelativesPage(QWidget):
         form.addRow("备注", self.note)
         form.addRow(self.declare_button)
 
-        self.declared = _table(["编号", "备案人", "身份", "所在村", "亲属", "身份证号", "关系",
-                                "备案日期", "备注"])  # fmt: skip
+        self.declared = _table(
+            ["编号", "备案人", "身份", "所在村", "亲属", "身份证号", "关系", "备案日期", "备注"]
+        )
         self.withdraw_button = QPushButton("撤销所选备案")
         self.withdraw_button.clicked.connect(self.withdraw_selected)
         declared_tab = QWidget()
@@ -84,8 +85,20 @@ class RelativesPage(QWidget):
         row.addStretch()
         v.addLayout(row)
 
-        self.flagged = _table(["救助编号", "家庭编号", "村(居)", "户主", "保障对象", "身份证号",
-                               "类别", "状态", "备案人", "关系"])  # fmt: skip
+        self.flagged = _table(
+            [
+                "救助编号",
+                "家庭编号",
+                "村(居)",
+                "户主",
+                "保障对象",
+                "身份证号",
+                "类别",
+                "状态",
+                "备案人",
+                "关系",
+            ]
+        )
         flagged_tab = QWidget()
         v = QVBoxLayout(flagged_tab)
         v.addWidget(QLabel("以下救助对象为工作人员或村干部的近亲属，县级须逐户入户核查。"))
@@ -101,23 +114,59 @@ class RelativesPage(QWidget):
 
     def refresh(self) -> None:
         rows = relatives.list_relatives(self.store)
-        _fill(self.declared, [(r.id, r.declarant_name, r.role_label, r.declarant_village,
-                               r.relative_name, r.id_masked, r.relation_label, r.declared_on,
-                               r.note) for r in rows])  # fmt: skip
+        _fill(
+            self.declared,
+            [
+                (
+                    r.id,
+                    r.declarant_name,
+                    r.role_label,
+                    r.declarant_village,
+                    r.relative_name,
+                    r.id_masked,
+                    r.relation_label,
+                    r.declared_on,
+                    r.note,
+                )
+                for r in rows
+            ],
+        )
         flagged = [f.as_dict() for f in relatives.flagged_enrolments(self.store)]
-        _fill(self.flagged, [(f["enrolment_id"], f["household_id"], f["village"], f["head_name"],
-                              f["member_name"], f["relative_id_masked"], f["category_label"],
-                              f["state_label"], f["declarant_name"], f["relation_label"])
-                             for f in flagged])  # fmt: skip
+        _fill(
+            self.flagged,
+            [
+                (
+                    f["enrolment_id"],
+                    f["household_id"],
+                    f["village"],
+                    f["head_name"],
+                    f["member_name"],
+                    f["relative_id_masked"],
+                    f["category_label"],
+                    f["state_label"],
+                    f["declarant_name"],
+                    f["relation_label"],
+                )
+                for f in flagged
+            ],
+        )
         self.tabs.setTabText(1, f"近亲属救助对象（{len(flagged)}）")
 
     def _run(self, fn, *args) -> bool:
         return bool(ops.run(self, lambda: fn(*args), lambda _: self.refresh(), title=TITLE))
 
     def declare(self) -> bool:
-        ok = self._run(relatives.declare, self.store, self.declarant.text(),
-                       self.role.currentData(), self.village.text(), self.relative.text(),
-                       self.id_number.text(), self.relation.currentData(), self.note.text())  # fmt: skip
+        ok = self._run(
+            relatives.declare,
+            self.store,
+            self.declarant.text(),
+            self.role.currentData(),
+            self.village.text(),
+            self.relative.text(),
+            self.id_number.text(),
+            self.relation.currentData(),
+            self.note.text(),
+        )
         if ok:
             for w in (self.relative, self.id_number, self.note):
                 w.clear()

@@ -65,12 +65,18 @@ class BarChart(QWidget):
         for i, (label, value, colour) in enumerate(self.bars):
             y = top + i * row_h
             p.setPen(QPen(QColor("#333")))
-            p.drawText(QRectF(4, y, label_w - 8, row_h), Qt.AlignmentFlag.AlignRight
-                       | Qt.AlignmentFlag.AlignVCenter, label)  # fmt: skip
+            p.drawText(
+                QRectF(4, y, label_w - 8, row_h),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
             w = width * value / high
             p.fillRect(QRectF(label_w, y + 3, w, row_h - 6), QColor(colour))
-            p.drawText(QRectF(label_w + w + 4, y, value_w, row_h), Qt.AlignmentFlag.AlignVCenter,
-                       format_fen(value))  # fmt: skip
+            p.drawText(
+                QRectF(label_w + w + 4, y, value_w, row_h),
+                Qt.AlignmentFlag.AlignVCenter,
+                format_fen(value),
+            )
         p.end()
 
 
@@ -149,9 +155,15 @@ class StatsDashboard(QWidget):
             "\n".join(lines) if lines else f"{month_label(self.stats)}没有在保对象"
         )
         cats = list(self.stats["totals"])
-        bars = [(f"{r['village']} {r['category_name']}" if len(cats) > 1 else r["village"],
-                 r["monthly_fen"], PALETTE[cats.index(r["category"]) % len(PALETTE)])
-                for r in self.stats["rows"] if r["monthly_fen"]]  # fmt: skip
+        bars = [
+            (
+                f"{r['village']} {r['category_name']}" if len(cats) > 1 else r["village"],
+                r["monthly_fen"],
+                PALETTE[cats.index(r["category"]) % len(PALETTE)],
+            )
+            for r in self.stats["rows"]
+            if r["monthly_fen"]
+        ]
         self.chart.set_bars(bars)
 
     def export(self, kind: str, path: str | None = None) -> str | None:

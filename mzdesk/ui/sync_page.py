@@ -62,8 +62,9 @@ def qr_pixmap(matrix: list[list[bool]], module: int = 4, border: int = 4) -> QPi
     for y, row in enumerate(matrix):
         for x, dark in enumerate(row):
             if dark:
-                p.fillRect((x + border) * module, (y + border) * module, module, module,
-                           QColor("black"))  # fmt: skip
+                p.fillRect(
+                    (x + border) * module, (y + border) * module, module, module, QColor("black")
+                )
     p.end()
     return QPixmap.fromImage(img)
 
@@ -281,16 +282,24 @@ class SyncPage(QWidget):
         for i, b in enumerate(hist):
             counts = sum(json.loads(b["counts"]).values())
             ack = "—" if b["direction"] == "in" else (b["acked_at"] or "待确认")
-            vals = ("发出" if b["direction"] == "out" else "收到", b["peer"], str(b["seq"]),
-                    b["processed_at"], str(counts), ack)  # fmt: skip
+            vals = (
+                "发出" if b["direction"] == "out" else "收到",
+                b["peer"],
+                str(b["seq"]),
+                b["processed_at"],
+                str(counts),
+                ack,
+            )
             for j, v in enumerate(vals):
                 self.history.setItem(i, j, QTableWidgetItem(v))
         pend, held = pending_acks(self.store), held_batches(self.store)
         names = ", ".join("{}#{}".format(p["peer"], p["seq"]) for p in pend)
         self.pending_label.setText(
-            f"待对方确认：{len(pend)} 批" + (f"（{names}）" if pend else "")
-            + f"；暂存待补齐：{len(held)} 批" + (f"（{', '.join(held)}）" if held else "")
-        )  # fmt: skip
+            f"待对方确认：{len(pend)} 批"
+            + (f"（{names}）" if pend else "")
+            + f"；暂存待补齐：{len(held)} 批"
+            + (f"（{', '.join(held)}）" if held else "")
+        )
 
     def _own_key_text(self, has: bool) -> str:
         self.qr.clear()
@@ -300,8 +309,10 @@ class SyncPage(QWidget):
         if pub is None:
             return "本站密钥有口令保护（导出或导入时输入口令）。"
         self.qr.setPixmap(qr_pixmap(keymod.qr_matrix(pub)))
-        return (f"本站公钥指纹：{pub.fingerprint}\nage 公钥：{pub.age_recipient}\n\n"
-                "把公钥文件（或右侧二维码）交给对方站点，并电话核对指纹。")  # fmt: skip
+        return (
+            f"本站公钥指纹：{pub.fingerprint}\nage 公钥：{pub.age_recipient}\n\n"
+            "把公钥文件（或右侧二维码）交给对方站点，并电话核对指纹。"
+        )
 
     def own_public(self) -> keymod.PublicKey | None:
         """This site's public key, without asking for the passphrase where the file allows."""
@@ -318,8 +329,11 @@ class SyncPage(QWidget):
             except MzError as exc:
                 if exc.code != "passphrase" or not ask:
                     raise
-                hint = (f"请输入口令（输入一次后，账号 {self.store.operator} 登录即可解锁，"
-                        "无需再输）：" if self.store.login_password else "请输入口令：")  # fmt: skip
+                hint = (
+                    f"请输入口令（输入一次后，账号 {self.store.operator} 登录即可解锁，无需再输）："
+                    if self.store.login_password
+                    else "请输入口令："
+                )
                 text, ok = QInputDialog.getText(
                     self, "本站私钥口令", hint, QLineEdit.EchoMode.Password
                 )
@@ -337,9 +351,7 @@ class SyncPage(QWidget):
         keys, full = self.keys(), self.full.isChecked()
 
         def job(store, progress, cancel):
-            return export_batch(
-                store, keys, to, path, full=full, progress=progress, cancel=cancel
-            )
+            return export_batch(store, keys, to, path, full=full, progress=progress, cancel=cancel)
 
         def done(res: ExportResult) -> None:
             self.report.setPlainText(
@@ -374,8 +386,11 @@ class SyncPage(QWidget):
         if item is None:
             return
         cid = item.data(Qt.ItemDataRole.UserRole)
-        if ops.run(self, lambda: conflicts.resolve_conflict(self.store, cid, choice),
-                   on_error=self._refused):  # fmt: skip
+        if ops.run(
+            self,
+            lambda: conflicts.resolve_conflict(self.store, cid, choice),
+            on_error=self._refused,
+        ):
             self.refresh()
             self.changed.emit()
 
@@ -405,8 +420,12 @@ class SyncPage(QWidget):
             return
         code = self.trusted.item(row, 0).text()
         vs = [v.strip() for v in self.villages.text().replace("，", ",").split(",") if v.strip()]
-        if ops.run(self, lambda: scoping.reassign(self.store, code, vs), self.assign_note.setText,
-                   on_error=self._refused):  # fmt: skip
+        if ops.run(
+            self,
+            lambda: scoping.reassign(self.store, code, vs),
+            self.assign_note.setText,
+            on_error=self._refused,
+        ):
             self.refresh()
 
     # -- conflicts ------------------------------------------------------------
@@ -463,11 +482,16 @@ class SyncPage(QWidget):
             self.import_from(path)
 
     def _ask_init(self) -> None:
-        text, ok = QInputDialog.getText(self, "生成本站密钥", "私钥口令（可留空，建议设置）：",
-                                        QLineEdit.EchoMode.Password)  # fmt: skip
+        text, ok = QInputDialog.getText(
+            self, "生成本站密钥", "私钥口令（可留空，建议设置）：", QLineEdit.EchoMode.Password
+        )
         if ok:
-            ops.run(self, lambda: keymod.init_keys(self.store, text or None), self._set_keys,
-                    on_error=self._refused)  # fmt: skip
+            ops.run(
+                self,
+                lambda: keymod.init_keys(self.store, text or None),
+                self._set_keys,
+                on_error=self._refused,
+            )
             self.refresh()
 
     def _ask_export_public(self) -> None:
@@ -487,9 +511,10 @@ class SyncPage(QWidget):
             return
         pk = read.value
         answer = QMessageBox.question(
-            self, "核对指纹",
+            self,
+            "核对指纹",
             f"{pk.code} {pk.name}（{ROLES.get(pk.role, pk.role)}）\n指纹：{pk.fingerprint}\n\n请与对方电话核对指纹，一致后再信任。是否信任？",
-        )  # fmt: skip
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self.trust_file(path)
 

@@ -52,9 +52,15 @@ class VisitDialog(AsksBeforeClosing, QDialog):
 
     saved = Signal(int)  # visit id
 
-    def __init__(self, store: Store, household_id: int, visit_id: int | None = None,
-                 parent: QWidget | None = None, today: dt.date | None = None,
-                 kind: str = "verification"):  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        household_id: int,
+        visit_id: int | None = None,
+        parent: QWidget | None = None,
+        today: dt.date | None = None,
+        kind: str = "verification",
+    ):
         super().__init__(parent)
         self.store = store
         self.today = today or dt.date.today()
@@ -165,9 +171,17 @@ class VisitDialog(AsksBeforeClosing, QDialog):
         layout.addLayout(buttons)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         # reading order for Tab: header fields, the checklist, then the end
-        chain = [self.date_edit, self.kind_box, *self.inv_edits, *self.form.focus_order(),
-                 self.conclusion_box, self.rep_edit, self.ack_check, self.ack_note,
-                 self.save_button]  # fmt: skip
+        chain = [
+            self.date_edit,
+            self.kind_box,
+            *self.inv_edits,
+            *self.form.focus_order(),
+            self.conclusion_box,
+            self.rep_edit,
+            self.ack_check,
+            self.ack_note,
+            self.save_button,
+        ]
         for a, b in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(a, b)
 
@@ -206,10 +220,17 @@ class VisitDialog(AsksBeforeClosing, QDialog):
     def _state(self) -> tuple:
         """Everything the clerk can change, as typed (to notice unsaved work)."""
         photos = tuple((p.id, p.sha256, p.caption) for p in self.photos())
-        return (self.date_edit.text().strip(), self.kind_box.currentData(),
-                tuple(e.text().strip() for e in self.inv_edits), repr(self.form.answers()),
-                self.conclusion_box.currentText().strip(), self.rep_edit.text().strip(),
-                self.ack_check.isChecked(), self.ack_note.text().strip(), photos)  # fmt: skip
+        return (
+            self.date_edit.text().strip(),
+            self.kind_box.currentData(),
+            tuple(e.text().strip() for e in self.inv_edits),
+            repr(self.form.answers()),
+            self.conclusion_box.currentText().strip(),
+            self.rep_edit.text().strip(),
+            self.ack_check.isChecked(),
+            self.ack_note.text().strip(),
+            photos,
+        )
 
     def is_dirty(self) -> bool:
         return self._state() != self._saved_state
@@ -248,8 +269,10 @@ class VisitDialog(AsksBeforeClosing, QDialog):
             self.photo_list.takeItem(row)
 
     def photos(self) -> list:
-        return [self.photo_list.item(i).data(Qt.ItemDataRole.UserRole)
-                for i in range(self.photo_list.count())]  # fmt: skip
+        return [
+            self.photo_list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.photo_list.count())
+        ]
 
     # -- saving ---------------------------------------------------------------
     def _set_error(self, key: str, msg: str) -> None:

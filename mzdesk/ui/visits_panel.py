@@ -76,8 +76,13 @@ class VisitsPanel(QWidget):
 
     changed = Signal()
 
-    def __init__(self, store: Store, household_id: int, parent: QWidget | None = None,
-                 today: dt.date | None = None):  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        household_id: int,
+        parent: QWidget | None = None,
+        today: dt.date | None = None,
+    ):
         super().__init__(parent)
         self.store = store
         self.household_id = household_id
@@ -85,8 +90,12 @@ class VisitsPanel(QWidget):
         self.visits_table = _table(["日期", "类型", "调查人员", "结论", "户代表确认", "表单版本"])
         self.visits_table.doubleClicked.connect(lambda *_: self.open_selected())
         self.tasks_table = _table(["状态", "事项", "说明", "提出日期", "处理情况"])
-        add, open_, booklet, blank = (QPushButton("新增入户记录…"), QPushButton("打开"),
-                                      QPushButton("关爱簿…"), QPushButton("打印空白核查表…"))  # fmt: skip
+        add, open_, booklet, blank = (
+            QPushButton("新增入户记录…"),
+            QPushButton("打开"),
+            QPushButton("关爱簿…"),
+            QPushButton("打印空白核查表…"),
+        )
         add.clicked.connect(self.add_visit)
         open_.clicked.connect(self.open_selected)
         booklet.clicked.connect(self.open_booklet)
@@ -116,15 +125,40 @@ class VisitsPanel(QWidget):
 
     def refresh(self) -> None:
         visits = Visits(self.store).for_household(self.household_id)
-        _fill(self.visits_table, [(v.id, [
-            v.visit_date.isoformat(), VISIT_KINDS.get(v.kind, v.kind), "、".join(v.investigators),
-            v.conclusion, v.representative if v.acknowledged else "未确认",
-            f"v{v.template_version}"]) for v in visits])  # fmt: skip
+        _fill(
+            self.visits_table,
+            [
+                (
+                    v.id,
+                    [
+                        v.visit_date.isoformat(),
+                        VISIT_KINDS.get(v.kind, v.kind),
+                        "、".join(v.investigators),
+                        v.conclusion,
+                        v.representative if v.acknowledged else "未确认",
+                        f"v{v.template_version}",
+                    ],
+                )
+                for v in visits
+            ],
+        )
         tasks = list_tasks(self.store, self.household_id, state=None)
-        _fill(self.tasks_table, [(t["id"], [
-            "未完成" if t["state"] == "open" else "已完成",
-            f"{t['title']}（{TASK_KINDS.get(t['kind'], t['kind'])}）", t["detail"],
-            t["created_at"][:10], t["close_note"]]) for t in tasks])  # fmt: skip
+        _fill(
+            self.tasks_table,
+            [
+                (
+                    t["id"],
+                    [
+                        "未完成" if t["state"] == "open" else "已完成",
+                        f"{t['title']}（{TASK_KINDS.get(t['kind'], t['kind'])}）",
+                        t["detail"],
+                        t["created_at"][:10],
+                        t["close_note"],
+                    ],
+                )
+                for t in tasks
+            ],
+        )
 
     def add_visit(self):
         return self._open_dialog(None)
@@ -163,8 +197,9 @@ class VisitsPanel(QWidget):
         tid = _selected_key(self.tasks_table)
         if tid is None:
             return False
-        return bool(ops.run(self, lambda: close_task(self.store, tid, note), self._closed,
-                            title="跟进事项"))  # fmt: skip
+        return bool(
+            ops.run(self, lambda: close_task(self.store, tid, note), self._closed, title="跟进事项")
+        )
 
     def _closed(self, _result: object) -> None:
         self.refresh()
@@ -210,17 +245,43 @@ class TodayVisitsView(QWidget):
         done = Visits(self.store).on_day(self.today)
         import json
 
-        _fill(self.done_table, [(r["household_id"], [
-            str(r["household_id"]), r["head_name"], r["village"] + r["village_group"],
-            VISIT_KINDS.get(r["kind"], r["kind"]), "、".join(json.loads(r["investigators"])),
-            r["conclusion"]]) for r in done])  # fmt: skip
+        _fill(
+            self.done_table,
+            [
+                (
+                    r["household_id"],
+                    [
+                        str(r["household_id"]),
+                        r["head_name"],
+                        r["village"] + r["village_group"],
+                        VISIT_KINDS.get(r["kind"], r["kind"]),
+                        "、".join(json.loads(r["investigators"])),
+                        r["conclusion"],
+                    ],
+                )
+                for r in done
+            ],
+        )
         todo = pending_spot_checks(self.store)
-        _fill(self.todo_table, [(r["household_id"], [
-            str(r["household_id"]), r["head_name"], r["village"] + r["village_group"], r["title"]])
-            for r in todo])  # fmt: skip
+        _fill(
+            self.todo_table,
+            [
+                (
+                    r["household_id"],
+                    [
+                        str(r["household_id"]),
+                        r["head_name"],
+                        r["village"] + r["village_group"],
+                        r["title"],
+                    ],
+                )
+                for r in todo
+            ],
+        )
         n_tasks = len(list_tasks(self.store))
-        self.title.setText(f"今日入户 {self.today.isoformat()}：已入户 {len(done)} 户，"
-                           f"待抽查 {len(todo)} 户")  # fmt: skip
+        self.title.setText(
+            f"今日入户 {self.today.isoformat()}：已入户 {len(done)} 户，待抽查 {len(todo)} 户"
+        )
         self.tasks_label.setText(f"未完成跟进事项 {n_tasks} 项")
 
     def start_selected(self):
@@ -274,8 +335,11 @@ class VillagePrintDialog(QDialog):
 
     def start(self):
         """Run the batch in a worker thread; returns the running task."""
-        village, kind, out = (self.village_box.currentText(), self.kind_box.currentData(),
-                              self.out_edit.text().strip())  # fmt: skip
+        village, kind, out = (
+            self.village_box.currentText(),
+            self.kind_box.currentData(),
+            self.out_edit.text().strip(),
+        )
         if not village or not out:
             self.status.setText("请选择村(社区)和保存位置")
             return None
@@ -292,9 +356,15 @@ class VillagePrintDialog(QDialog):
 
         self.start_button.setEnabled(False)
         self.status.setText("正在生成…")
-        self.task = run_with_progress(self, f"打印{self.KINDS[kind]}", self.store, job,
-                                      on_done=self._done, on_error=self._error,
-                                      on_cancel=self._cancelled)  # fmt: skip
+        self.task = run_with_progress(
+            self,
+            f"打印{self.KINDS[kind]}",
+            self.store,
+            job,
+            on_done=self._done,
+            on_error=self._error,
+            on_cancel=self._cancelled,
+        )
         return self.task
 
     def _done(self, pages) -> None:

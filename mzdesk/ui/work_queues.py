@@ -26,8 +26,13 @@ HEADERS = ("编号", "村组", "姓名", "类别", "状态", "保障人口", "�
 class WorkQueues(QWidget):
     householdActivated = Signal(int)
 
-    def __init__(self, store: Store, parent: QWidget | None = None,
-                 today: dt.date | None = None, lazy: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        parent: QWidget | None = None,
+        today: dt.date | None = None,
+        lazy: bool = False,
+    ):
         super().__init__(parent)
         self.store = store
         self.today = today
@@ -57,11 +62,22 @@ class WorkQueues(QWidget):
         for i, key in enumerate(wq.QUEUES):
             rows = wq.queue(self.store, key, today=self.today)
             self.rows[key] = rows
-            self.models[key].set_rows([
-                (r["id"], f"{r['village']}{r['village_group']}", r["name"],
-                 f"{r['category_name']} {r['cls']}".strip(), r["state_name"], r["covered"],
-                 format_fen(r["monthly_fen"]), r["applied_on"], r["review_due"]) for r in rows
-            ])  # fmt: skip
+            self.models[key].set_rows(
+                [
+                    (
+                        r["id"],
+                        f"{r['village']}{r['village_group']}",
+                        r["name"],
+                        f"{r['category_name']} {r['cls']}".strip(),
+                        r["state_name"],
+                        r["covered"],
+                        format_fen(r["monthly_fen"]),
+                        r["applied_on"],
+                        r["review_due"],
+                    )
+                    for r in rows
+                ]
+            )
             self.tabs.setTabText(i, f"{wq.QUEUES[key]} ({len(rows)})")
 
     def count(self, key: str) -> int:

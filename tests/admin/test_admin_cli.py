@@ -100,8 +100,9 @@ def test_selftest_checks_a_given_database_too(db, capsys):
     assert code == 0 and "[ok] 本机数据库" in out and "30 户" in out
 
 
-def test_once_accounts_exist_reading_needs_a_login_and_exports_a_role(db, capsys, monkeypatch,
-                                                                      tmp_path):  # fmt: skip
+def test_once_accounts_exist_reading_needs_a_login_and_exports_a_role(
+    db, capsys, monkeypatch, tmp_path
+):
     """Without a login the CLI shows nothing (not even a search); a read-only account reads
     but cannot write the rosters with full IDs and bank accounts to a file."""
     for var in ("MZDESK_OPERATOR", "MZDESK_PASSWORD"):
@@ -109,8 +110,11 @@ def test_once_accounts_exist_reading_needs_a_login_and_exports_a_role(db, capsys
     monkeypatch.setenv("MZDESK_NEW_PASSWORD", "admin-pass-1")
     assert run(capsys, "operators", "add", "admin", "--role", "admin", "--db", db)[0] == 0
     registry = str(tmp_path / "花名册.xlsx")
-    for args in (["households", "find", "王", "--json"], ["stats"],
-                 ["roster", "registry", "--out", registry]):  # fmt: skip
+    for args in (
+        ["households", "find", "王", "--json"],
+        ["stats"],
+        ["roster", "registry", "--out", registry],
+    ):
         code, out = run(capsys, *args, "--db", db)
         assert code == 1 and "请先登录" in out, args
     assert not Path(registry).exists()
@@ -121,8 +125,10 @@ def test_once_accounts_exist_reading_needs_a_login_and_exports_a_role(db, capsys
     monkeypatch.setenv("MZDESK_OPERATOR", "viewer")
     monkeypatch.setenv("MZDESK_PASSWORD", "viewer-pass-1")
     assert run(capsys, "households", "find", "王", "--json", "--db", db)[0] == 0
-    for args in (["roster", "registry", "--out", registry],
-                 ["roster", "export", "--month", "2026-11", "--out", registry]):  # fmt: skip
+    for args in (
+        ["roster", "registry", "--out", registry],
+        ["roster", "export", "--month", "2026-11", "--out", registry],
+    ):
         code, out = run(capsys, *args, "--db", db)
         assert code == 1 and "无权" in out and "导出含个人信息的名册" in out, args
     assert not Path(registry).exists()

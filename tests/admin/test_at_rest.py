@@ -208,8 +208,9 @@ def test_worker_thread_reopens_the_encrypted_store(qtbot, tmp_path):
 
     store = new_store(tmp_path / "field.sqlite")
     results, failures = [], []
-    w = Worker(store.path, store.operator, lambda s, p, c: s.scalar("SELECT code FROM site"),
-               key=store.key)  # fmt: skip
+    w = Worker(
+        store.path, store.operator, lambda s, p, c: s.scalar("SELECT code FROM site"), key=store.key
+    )
     w.finished.connect(results.append)
     w.failed.connect(lambda code, msg: failures.append(msg))
     w.run()
@@ -217,8 +218,9 @@ def test_worker_thread_reopens_the_encrypted_store(qtbot, tmp_path):
     store.close()
 
 
-def test_cli_encrypt_takes_the_automatic_backups_along_and_needs_an_admin(tmp_path, capsys,
-                                                                           monkeypatch):  # fmt: skip
+def test_cli_encrypt_takes_the_automatic_backups_along_and_needs_an_admin(
+    tmp_path, capsys, monkeypatch
+):
     """A plain backup left in backups/ beside an encrypted database gives away everything
     the passphrase protects; setting or removing the passphrase is an admin's act; and the
     file is not rewritten under a window that has it open."""

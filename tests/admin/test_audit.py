@@ -12,8 +12,13 @@ from tests.helpers import household, make_id
 
 
 def _saved(registry):
-    return registry.save(household("红旗村", ("张三", "户主", make_id("19800101", 1)),
-                                   ("李四", "配偶", make_id("19820202", 2))))  # fmt: skip
+    return registry.save(
+        household(
+            "红旗村",
+            ("张三", "户主", make_id("19800101", 1)),
+            ("李四", "配偶", make_id("19820202", 2)),
+        )
+    )
 
 
 def test_every_change_records_operator_record_field_old_and_new(store, registry):
@@ -23,9 +28,12 @@ def test_every_change_records_operator_record_field_old_and_new(store, registry)
     h.members[1].name = "李四妹"
     registry.save(h)
     changes = audit.history(store.conn, household_id=h.id)
-    assert {(c.operator, c.table, c.field, c.old, c.new) for c in changes if c.action == "update"} \
-        == {("clerk-wang", "households", "address", "", "红旗村3号"),
-            ("clerk-wang", "members", "name", "李四", "李四妹")}  # fmt: skip
+    assert {
+        (c.operator, c.table, c.field, c.old, c.new) for c in changes if c.action == "update"
+    } == {
+        ("clerk-wang", "households", "address", "", "红旗村3号"),
+        ("clerk-wang", "members", "name", "李四", "李四妹"),
+    }
     inserts = [c for c in changes if c.action == "insert"]
     assert len(inserts) == 3 and all(c.operator == "tester" for c in inserts)
     # the registry's free-and-reset of ID numbers nets out; masked when shown
@@ -112,8 +120,10 @@ def test_raw_writes_are_audited_and_unsealed_until_mzdesk_writes(store, registry
 
 
 def test_bulk_create_is_audited_and_sealed_in_one_pass(store, registry):
-    hs = [household("红旗村", ("户主" + str(i), "户主", make_id("19700101", i)))
-          for i in range(1, 200)]  # fmt: skip
+    hs = [
+        household("红旗村", ("户主" + str(i), "户主", make_id("19700101", i)))
+        for i in range(1, 200)
+    ]
     registry.bulk_create(hs)
     assert store.scalar("SELECT count(*) FROM audit_log WHERE tbl = 'households'") == 199
     assert store.scalar("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 0

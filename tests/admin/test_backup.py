@@ -95,8 +95,7 @@ def test_backup_and_restore_in_a_folder_with_uri_characters(store, registry, tmp
     )
 
 
-def test_restore_is_refused_while_another_program_has_the_database_open(store, registry,
-                                                                         tmp_path):  # fmt: skip
+def test_restore_is_refused_while_another_program_has_the_database_open(store, registry, tmp_path):
     """The window (another connection) would go on showing and saving the old content over
     a database replaced under it: refused, nothing changed, no pre-restore copy made."""
     registry.save(household("红旗村", ("张三", "户主", make_id())))

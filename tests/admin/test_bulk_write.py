@@ -14,15 +14,39 @@ from mzdesk.models import audit, bulk
 from mzdesk.models.store import Store, new_uid
 from tests.helpers import household, make_id
 
-COLS = ("uid", "village", "head_name", "address", "phone", "housing_area_m2", "rev", "created_at", "updated_at",
-        "created_by", "updated_by")  # fmt: skip
+COLS = (
+    "uid",
+    "village",
+    "head_name",
+    "address",
+    "phone",
+    "housing_area_m2",
+    "rev",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+)
 
 
 def _rows(n: int, start: int = 0) -> list[tuple]:
     # an int into TEXT, text into INTEGER, NULL: column affinity as with a direct insert
-    return [(new_uid(), "红旗村", f"户主{i}", f"{i}号", 13900000000 + i, "85" if i % 2 else None, 1,
-             "2026-01-01 00:00:00", "2026-01-01 00:00:00", "bulk", "bulk")
-            for i in range(start, start + n)]  # fmt: skip
+    return [
+        (
+            new_uid(),
+            "红旗村",
+            f"户主{i}",
+            f"{i}号",
+            13900000000 + i,
+            "85" if i % 2 else None,
+            1,
+            "2026-01-01 00:00:00",
+            "2026-01-01 00:00:00",
+            "bulk",
+            "bulk",
+        )
+        for i in range(start, start + n)
+    ]
 
 
 def _snapshot(conn: sqlite3.Connection):
@@ -287,15 +311,20 @@ def test_sealed_insert_with_a_real_value_takes_python_and_still_verifies(store):
     for household_id in ("1.5", "NULL"):  # a REAL left by INTEGER affinity: Python's chain
         with store.transaction():
             n = audit.insert_sealed(
-                store.conn, cols,
+                store.conn,
+                cols,
                 f"SELECT '2026-11-23 10:00:00', 'op', 'households', 1, 'u1', {household_id}, "
                 "'update', 'x', 1e16, 0.1 UNION ALL SELECT '2026-11-23 10:00:00', 'op', "
                 "'households', 2, 'u2', NULL, 'insert', '', NULL, 'a' || char(0) || char(31) || 'b'",
-            )  # fmt: skip
+            )
         assert n == 2
     assert store.scalar("SELECT old FROM audit_log WHERE field = 'x' LIMIT 1") == "1.0e+16"
-    assert store.scalar("SELECT typeof(household_id) FROM audit_log WHERE field = 'x' "
-                        "ORDER BY seq LIMIT 1") == "real"  # fmt: skip
+    assert (
+        store.scalar(
+            "SELECT typeof(household_id) FROM audit_log WHERE field = 'x' ORDER BY seq LIMIT 1"
+        )
+        == "real"
+    )
     assert audit.verify(store.conn).ok
 
 
@@ -303,9 +332,12 @@ def test_sealed_insert_with_a_real_value_takes_python_and_still_verifies(store):
 def test_a_step_that_cancels_between_phases_undoes_everything(store, stop_at):
     """The progress hook runs between the phases (staged, moved, audited); a cancel raised
     there leaves no row, no audit entry, no change-log row and every trigger and index."""
-    before = (_triggers(store.conn), _indexes(store.conn),
-              store.scalar("SELECT count(*) FROM audit_log"),
-              store.scalar("SELECT count(*) FROM sync_changes"))  # fmt: skip
+    before = (
+        _triggers(store.conn),
+        _indexes(store.conn),
+        store.scalar("SELECT count(*) FROM audit_log"),
+        store.scalar("SELECT count(*) FROM sync_changes"),
+    )
     seen = []
 
     def step(fraction):
@@ -317,7 +349,10 @@ def test_a_step_that_cancels_between_phases_undoes_everything(store, stop_at):
         bulk.insert_many(store.conn, "households", COLS, _rows(6000), step=step)
     assert seen == sorted(seen) and seen[-1] == stop_at
     assert store.scalar("SELECT count(*) FROM households") == 0
-    assert (_triggers(store.conn), _indexes(store.conn),
-            store.scalar("SELECT count(*) FROM audit_log"),
-            store.scalar("SELECT count(*) FROM sync_changes")) == before  # fmt: skip
+    assert (
+        _triggers(store.conn),
+        _indexes(store.conn),
+        store.scalar("SELECT count(*) FROM audit_log"),
+        store.scalar("SELECT count(*) FROM sync_changes"),
+    ) == before
     assert audit.verify(store.conn).ok

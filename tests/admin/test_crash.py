@@ -36,8 +36,12 @@ BACKUP_SHARE = 10  # one run in ten kills a backup instead of an import
 def _mzdesk(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("MZDESK_OPERATOR", None)
-    return subprocess.Popen([sys.executable, "-m", "mzdesk", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "mzdesk", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _timed(*args: str) -> float:
@@ -57,9 +61,13 @@ def _check_import(path: Path, n: int) -> bool:
         assert households in (0, n), f"half-applied import: {households} of {n} households"
         members = store.scalar("SELECT count(*) FROM members")
         assert members == (store.scalar("SELECT sum(member_count) FROM households") or 0)
-        assert store.scalar(
-            "SELECT count(*) FROM enrolments e LEFT JOIN households h ON h.id = e.household_id "
-            "WHERE h.id IS NULL") == 0  # fmt: skip
+        assert (
+            store.scalar(
+                "SELECT count(*) FROM enrolments e LEFT JOIN households h ON h.id = e.household_id "
+                "WHERE h.id IS NULL"
+            )
+            == 0
+        )
         assert store.scalar("SELECT count(*) FROM audit_log WHERE tbl = 'households'") == households
         assert verify(store.conn).ok
         return households == n
@@ -106,7 +114,9 @@ def test_kill_9_during_import_and_backup_never_half_applies(tmp_path):
         applied = _check_import(db, HOUSEHOLDS)
         outcomes["import all" if applied else "import none"] += 1
     elapsed = time.perf_counter() - started
-    print(f"\ncrash runs: {RUNS}, households per import: {HOUSEHOLDS}, import {import_time:.1f} s, "
-          f"backup {backup_time:.1f} s, outcomes {outcomes}, {elapsed:.0f} s")  # fmt: skip
+    print(
+        f"\ncrash runs: {RUNS}, households per import: {HOUSEHOLDS}, import {import_time:.1f} s, "
+        f"backup {backup_time:.1f} s, outcomes {outcomes}, {elapsed:.0f} s"
+    )
     assert sum(outcomes.values()) == RUNS
     assert outcomes["import none"] and outcomes["import all"]  # kills landed on both sides

@@ -62,8 +62,15 @@ def _check(path: Path, n: int, bookkeeping: str) -> bool:
         store.close()
 
 
-def _kill_runs(rng: random.Random, base: Path, db: Path, args: list[str], duration: float,
-               bookkeeping: str, before_run=None) -> dict[str, int]:  # fmt: skip
+def _kill_runs(
+    rng: random.Random,
+    base: Path,
+    db: Path,
+    args: list[str],
+    duration: float,
+    bookkeeping: str,
+    before_run=None,
+) -> dict[str, int]:
     outcomes = {"none": 0, "all": 0}
     for _ in range(RUNS):
         _fresh(base, db)
@@ -83,10 +90,16 @@ def test_kill_9_during_roster_import_never_half_applies(tmp_path):
 
     rng = random.Random(SEED)
     book = tmp_path / "花名册.xlsx"
-    member_per_row(book, [
-        {"village": "红旗村" if i % 2 else "新华村",
-         "members": [(f"张{i}甲", "户主", _id(i, 0)), (f"王{i}乙", "配偶", _id(i, 1))]}
-        for i in range(HOUSEHOLDS)])  # fmt: skip
+    member_per_row(
+        book,
+        [
+            {
+                "village": "红旗村" if i % 2 else "新华村",
+                "members": [(f"张{i}甲", "户主", _id(i, 0)), (f"王{i}乙", "配偶", _id(i, 1))],
+            }
+            for i in range(HOUSEHOLDS)
+        ],
+    )
     base = tmp_path / "base.sqlite"
     s = Store.open(base)
     init_site(s, "341623101", "青山镇")
@@ -98,8 +111,10 @@ def test_kill_9_during_roster_import_never_half_applies(tmp_path):
     assert _check(db, HOUSEHOLDS, "SELECT count(*) FROM import_batches")
     started = time.perf_counter()
     outcomes = _kill_runs(rng, base, db, args, duration, "SELECT count(*) FROM import_batches")
-    print(f"\nroster crash runs: {RUNS}, households: {HOUSEHOLDS}, import {duration:.2f} s, "
-          f"outcomes {outcomes}, {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"\nroster crash runs: {RUNS}, households: {HOUSEHOLDS}, import {duration:.2f} s, "
+        f"outcomes {outcomes}, {time.perf_counter() - started:.0f} s"
+    )
     assert outcomes["none"] and outcomes["all"]  # kills landed on both sides
 
 
@@ -131,6 +146,8 @@ def test_kill_9_during_sync_import_never_half_applies(tmp_path):
     assert _check(db, HOUSEHOLDS, bookkeeping)
     started = time.perf_counter()
     outcomes = _kill_runs(rng, base, db, args, duration, bookkeeping, clear_held)
-    print(f"\nsync crash runs: {RUNS}, households: {HOUSEHOLDS}, import {duration:.2f} s, "
-          f"outcomes {outcomes}, {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"\nsync crash runs: {RUNS}, households: {HOUSEHOLDS}, import {duration:.2f} s, "
+        f"outcomes {outcomes}, {time.perf_counter() - started:.0f} s"
+    )
     assert outcomes["none"] and outcomes["all"]

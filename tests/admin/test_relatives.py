@@ -21,8 +21,9 @@ WIFE = make_id("19820303", 22)
 @pytest.fixture
 def families(store):
     reg = Registry(store)
-    a = reg.save(household("红旗村", ("张三", "户主", make_id("19600101", 1)),
-                           ("张小军", "子", SON)))  # fmt: skip
+    a = reg.save(
+        household("红旗村", ("张三", "户主", make_id("19600101", 1)), ("张小军", "子", SON))
+    )
     b = reg.save(household("新华村", ("李四", "户主", make_id("19650101", 3))))
     dibao = enrolment.create(store, a.id, "rural_dibao")
     tekun = enrolment.create(store, b.id, "tekun", member_id=b.members[0].id)
@@ -98,8 +99,9 @@ def test_declarations_travel_to_the_county(tmp_path):
     town = make_site(tmp_path, "341623101", "青山镇", "township")
     county = make_site(tmp_path, "341623", "县民政局", "county")
     link(town, county)
-    h = Registry(town.store).save(household("红旗村", ("张三", "户主", make_id("19600101", 1)),
-                                            ("张小军", "子", SON)))  # fmt: skip
+    h = Registry(town.store).save(
+        household("红旗村", ("张三", "户主", make_id("19600101", 1)), ("张小军", "子", SON))
+    )
     enrolment.create(town.store, h.id, "rural_dibao")
     declare_son(town.store)
     county.import_(town.export(county))
@@ -112,8 +114,26 @@ def test_cli_add_list_flagged_masks_ids(tmp_path, families, store):
 
     db = ["--db", store.path]
     run = CliRunner().invoke
-    res = run(cli, ["relatives", "add", "--declarant", "王主任", "--role", "cadre", "--village",
-                    "红旗村", "--name", "张小军", "--id-number", SON.lower(), "--relation", "child", *db])  # fmt: skip
+    res = run(
+        cli,
+        [
+            "relatives",
+            "add",
+            "--declarant",
+            "王主任",
+            "--role",
+            "cadre",
+            "--village",
+            "红旗村",
+            "--name",
+            "张小军",
+            "--id-number",
+            SON.lower(),
+            "--relation",
+            "child",
+            *db,
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "已备案" in res.output and SON not in res.output
     res = run(cli, ["relatives", "list", "--json", *db])
@@ -123,6 +143,22 @@ def test_cli_add_list_flagged_masks_ids(tmp_path, families, store):
     assert "共 1 条" in res.output
     res = run(cli, ["relatives", "flagged", "--json", *db])
     assert [f["category"] for f in json.loads(res.output)] == ["rural_dibao"]
-    res = run(cli, ["relatives", "add", "--declarant", "王主任", "--role", "staff", "--name", "某",
-                    "--id-number", "123", "--relation", "child", *db])  # fmt: skip
+    res = run(
+        cli,
+        [
+            "relatives",
+            "add",
+            "--declarant",
+            "王主任",
+            "--role",
+            "staff",
+            "--name",
+            "某",
+            "--id-number",
+            "123",
+            "--relation",
+            "child",
+            *db,
+        ],
+    )
     assert res.exit_code != 0

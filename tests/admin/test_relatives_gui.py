@@ -16,8 +16,9 @@ SON = make_id("19900101", 11)
 
 
 def test_declare_list_flag_and_withdraw(qtbot, store, monkeypatch):
-    h = Registry(store).save(household("红旗村", ("张三", "户主", make_id("19600101", 1)),
-                                       ("张小军", "子", SON)))  # fmt: skip
+    h = Registry(store).save(
+        household("红旗村", ("张三", "户主", make_id("19600101", 1)), ("张小军", "子", SON))
+    )
     e = enrolment.create(store, h.id, "rural_dibao")
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))

@@ -38,8 +38,13 @@ def mz(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
     """Run ``python -m mzdesk ARGS``; with ``ok`` expect exit 0."""
     proc = subprocess.run(
         [sys.executable, "-m", "mzdesk", *args],
-        capture_output=True, text=True, encoding="utf-8", env=_env(), cwd=ROOT, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=_env(),
+        cwd=ROOT,
+        timeout=120,
+    )
     if ok:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -241,8 +246,10 @@ def test_households_find_json_items(demo_db):
         assert isinstance(item["id"], int) and isinstance(item["members"], int)
     mine = next(i for i in items if i["id"] == 5)
     assert (mine["head_name"], mine["village"], mine["members"]) == (
-        head["head_name"], head["village"], head["member_count"],
-    )  # fmt: skip
+        head["head_name"],
+        head["village"],
+        head["member_count"],
+    )
     none = mz("households", "find", "没有这个人", "--db", str(demo_db), "--json").stdout
     assert json.loads(none) == []
 
@@ -251,8 +258,13 @@ def test_households_find_by_pinyin_and_text_output(tmp_path):
     path = tmp_path / "mz.sqlite"
     mz("init", "--db", str(path), *SITE)
     store = Store.open(path)
-    Registry(store).save(household("红旗村", ("张三丰", "户主", make_id("19600101", 11)),
-                                   ("王芳", "配偶", make_id("19620202", 12))))  # fmt: skip
+    Registry(store).save(
+        household(
+            "红旗村",
+            ("张三丰", "户主", make_id("19600101", 11)),
+            ("王芳", "配偶", make_id("19620202", 12)),
+        )
+    )
     store.close()
     (item,) = json.loads(mz("households", "find", "zsf", "--db", str(path), "--json").stdout)
     assert (item["head_name"], item["village"], item["members"]) == ("张三丰", "红旗村", 2)
@@ -309,8 +321,15 @@ def test_db_given_before_the_command_is_the_one_used(tmp_path):
     t, c = tmp_path / "t.sqlite", tmp_path / "c.sqlite"
 
     def run(*args):
-        proc = subprocess.run([sys.executable, "-m", "mzdesk", *args], capture_output=True,
-                              text=True, encoding="utf-8", env=env, cwd=ROOT, timeout=120)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "mzdesk", *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -351,12 +370,18 @@ def test_a_database_in_a_read_only_folder_is_refused_by_every_command(tmp_path, 
     folder.mkdir()
     db = shutil.copy(demo_db, folder / "mz.sqlite")
     with read_only_folder(folder):
-        for args in (["households", "find", "张"], ["stats"], ["stats", "--month", "2026-11"],
-                     ["check"], ["init", *SITE]):  # fmt: skip
+        for args in (
+            ["households", "find", "张"],
+            ["stats"],
+            ["stats", "--month", "2026-11"],
+            ["check"],
+            ["init", *SITE],
+        ):
             line = assert_one_line_failure(mz(*args, "--db", str(db), ok=False), 1)
             assert "read_only_location" in line and str(db) in line, line
             assert "复制到本机可写的文件夹" in line, line
-        line = assert_one_line_failure(mz("init", "--db", str(folder / "n.sqlite"), *SITE,
-                                          ok=False), 1)  # fmt: skip
+        line = assert_one_line_failure(
+            mz("init", "--db", str(folder / "n.sqlite"), *SITE, ok=False), 1
+        )
         assert "read_only_location" in line
     assert sorted(p.name for p in folder.iterdir()) == ["mz.sqlite"]

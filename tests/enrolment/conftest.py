@@ -25,9 +25,13 @@ def notice_today(monkeypatch):
 @pytest.fixture
 def family(registry):
     """A rural household of three in 红旗村: head 张三丰, spouse, grandchild."""
-    h = household("红旗村", ("张三丰", "户主", make_id("19500101", 1)),
-                  ("李四妹", "配偶", make_id("19520202", 2)),
-                  ("张小宝", "孙子女", make_id("20150303", 3)), village_group="一组")  # fmt: skip
+    h = household(
+        "红旗村",
+        ("张三丰", "户主", make_id("19500101", 1)),
+        ("李四妹", "配偶", make_id("19520202", 2)),
+        ("张小宝", "孙子女", make_id("20150303", 3)),
+        village_group="一组",
+    )
     return registry.save(h, today=dt.date(2026, 11, 23))
 
 
@@ -40,8 +44,15 @@ def single(registry):
 
 def ready(store, household_id, category="rural_dibao", member_id=None, fen=76000, cls="二类"):
     """An enrolment investigated (and deliberated when the category has it): awaiting notice."""
-    e = enr.create(store, household_id, category, member_id=member_id, cls=cls, monthly_fen=fen,
-                   applied_on=dt.date(2026, 11, 1))  # fmt: skip
+    e = enr.create(
+        store,
+        household_id,
+        category,
+        member_id=member_id,
+        cls=cls,
+        monthly_fen=fen,
+        applied_on=dt.date(2026, 11, 1),
+    )
     enr.start_investigation(store, e.id)
     enr.record_investigation(store, e.id, ["刘干事", "陈干事"], "核对通过", dt.date(2026, 11, 10))
     if category in lifecycle_settings()["deliberation"]:

@@ -37,8 +37,9 @@ def test_notice_over_not_submitted_and_review_overdue(store, family, clock):
 
 
 def test_child_turning_18_in_orphan_support(store, registry):
-    h = registry.save(household("红旗村", ("孤儿甲", "户主", make_id("20090110", 3))),
-                      today=dt.date(2026, 11, 23))  # fmt: skip
+    h = registry.save(
+        household("红旗村", ("孤儿甲", "户主", make_id("20090110", 3))), today=dt.date(2026, 11, 23)
+    )
     e = active(store, h.id, category="orphan", member_id=h.members[0].id, cls="分散", fen=120000)
     assert e.state == "active"
     assert ("child_turning_18", "孤儿甲") not in codes(store, dt.date(2026, 11, 1))
@@ -46,8 +47,9 @@ def test_child_turning_18_in_orphan_support(store, registry):
 
 
 def test_turning_80_until_enrolled(store, registry):
-    h = registry.save(household("红旗村", ("老人乙", "户主", make_id("19470105", 5))),
-                      today=dt.date(2026, 11, 23))  # fmt: skip
+    h = registry.save(
+        household("红旗村", ("老人乙", "户主", make_id("19470105", 5))), today=dt.date(2026, 11, 23)
+    )
     assert ("turning_80", "老人乙") in codes(store, dt.date(2026, 12, 1))
     assert ("turning_80", "老人乙") not in codes(store, dt.date(2026, 10, 1))
     enr.create(store, h.id, "elderly", member_id=h.members[0].id, cls="80-89岁")
@@ -64,8 +66,9 @@ def test_deceased_still_active(store, registry, single):
 
 def test_stats_per_category(store, family, single):
     active(store, family.id)
-    active(store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理",
-           fen=72000)  # fmt: skip
+    active(
+        store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理", fen=72000
+    )
     data = registry_stats(store)["active_enrolments"]
     assert data["rural_dibao"] == {"households": 1, "persons": 3, "monthly_fen": 76000}
     assert data["tekun"] == {"households": 1, "persons": 1, "monthly_fen": 72000}
@@ -73,8 +76,12 @@ def test_stats_per_category(store, family, single):
 
 def test_severe_disability_care_with_level_3_or_4_flagged(store, registry):
     """重度残疾人护理补贴 is for levels 1-2 (and 3 for intellectual/mental disability)."""
-    people = [("肢体三级", "户主", "19600101", "43"), ("智力三级", "配偶", "19620101", "53"),
-              ("视力二级", "子", "19900101", "12"), ("听力四级", "女", "19920101", "24")]  # fmt: skip
+    people = [
+        ("肢体三级", "户主", "19600101", "43"),
+        ("智力三级", "配偶", "19620101", "53"),
+        ("视力二级", "子", "19900101", "12"),
+        ("听力四级", "女", "19920101", "24"),
+    ]
     h = household("红旗村", *[(n, r, make_id(b, i + 1)) for i, (n, r, b, _) in enumerate(people)])
     for m, (*_, cat_level) in zip(h.members, people, strict=True):
         m.health, m.disability_cert = "残疾", m.id_number + cat_level

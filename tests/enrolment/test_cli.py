@@ -34,24 +34,85 @@ def test_lifecycle_and_notice_from_cli(store, family, single, tmp_path, capsys):
     db = store.path
     store.close()
     d = ["--db", db]
-    out = run(capsys, "enrol", "apply", *d, "--household", str(family.id), "--category",
-              "rural_dibao", "--class", "二类", "--amount", "760", "--operator", "刘干事",
-              "--date", "2026-11-01")  # fmt: skip
+    out = run(
+        capsys,
+        "enrol",
+        "apply",
+        *d,
+        "--household",
+        str(family.id),
+        "--category",
+        "rural_dibao",
+        "--class",
+        "二类",
+        "--amount",
+        "760",
+        "--operator",
+        "刘干事",
+        "--date",
+        "2026-11-01",
+    )
     eid = int(re.search(r"保障记录(\d+)", out).group(1))
     assert "状态=申请" in out and "金额=760.00元" in out
     run(capsys, "enrol", "investigate", *d, str(eid))
-    err = run(capsys, "enrol", "survey", *d, str(eid), "--investigator", "刘", "--verification",
-              "通过", ok=False)  # fmt: skip
+    err = run(
+        capsys,
+        "enrol",
+        "survey",
+        *d,
+        str(eid),
+        "--investigator",
+        "刘",
+        "--verification",
+        "通过",
+        ok=False,
+    )
     assert "至少需要两名" in err
-    run(capsys, "enrol", "survey", *d, str(eid), "--investigator", "刘", "--investigator", "陈",
-        "--verification", "核对通过", "--date", "2026-11-10")  # fmt: skip
-    err = run(capsys, "notice", *d, "--out", str(tmp_path / "x.pdf"), "--start", "2026-12-01",
-              "--hotline", HOTLINE, ok=False)  # fmt: skip
+    run(
+        capsys,
+        "enrol",
+        "survey",
+        *d,
+        str(eid),
+        "--investigator",
+        "刘",
+        "--investigator",
+        "陈",
+        "--verification",
+        "核对通过",
+        "--date",
+        "2026-11-10",
+    )
+    err = run(
+        capsys,
+        "notice",
+        *d,
+        "--out",
+        str(tmp_path / "x.pdf"),
+        "--start",
+        "2026-12-01",
+        "--hotline",
+        HOTLINE,
+        ok=False,
+    )
     assert "没有待公示" in err  # 低保 still needs its 民主评议
     run(capsys, "enrol", "deliberate", *d, str(eid), "--attendance", "15", "--result", "同意")
     pdf, xlsx = tmp_path / "n.pdf", tmp_path / "n.xlsx"
-    out = run(capsys, "notice", *d, "--out", str(pdf), "--start", "2026-12-01", "--hotline",
-              HOTLINE, "--xlsx", str(xlsx), "--paper", "A4L")  # fmt: skip
+    out = run(
+        capsys,
+        "notice",
+        *d,
+        "--out",
+        str(pdf),
+        "--start",
+        "2026-12-01",
+        "--hotline",
+        HOTLINE,
+        "--xlsx",
+        str(xlsx),
+        "--paper",
+        "A4L",
+    )
     assert (
         "公示1「青山镇2026年12月农村低保拟保障对象公示」1条" in out
         and pdf.exists()
@@ -61,16 +122,41 @@ def test_lifecycle_and_notice_from_cli(store, family, single, tmp_path, capsys):
     assert "张三丰" in text and HOTLINE in text
     err = run(capsys, "enrol", "submit", *d, str(eid), "--date", "2026-12-05", ok=False)
     assert "尚未结束" in err
-    run(capsys, "enrol", "object", *d, "1", str(eid), "--by", "村民甲", "--content", "有车",
-        "--date", "2026-12-03")  # fmt: skip
+    run(
+        capsys,
+        "enrol",
+        "object",
+        *d,
+        "1",
+        str(eid),
+        "--by",
+        "村民甲",
+        "--content",
+        "有车",
+        "--date",
+        "2026-12-03",
+    )
     err = run(capsys, "enrol", "submit", *d, str(eid), "--date", "2026-12-09", ok=False)
     assert "open_objection" in err
     run(capsys, "enrol", "resolve", *d, "1", "--follow-up", "已核实", "--outcome", "异议不成立")
     assert "待审核" in run(capsys, "enrol", "submit", *d, str(eid), "--date", "2026-12-09")
     out = run(capsys, "enrol", "confirm", *d, str(eid), "--date", "2026-12-15")
     assert "状态=在保" in out and "复核到期=2027-07-01" in out
-    out = run(capsys, "enrol", "review", *d, str(eid), "--outcome", "change", "--amount", "500",
-              "--reason", "收入增加", "--date", "2026-12-20")  # fmt: skip
+    out = run(
+        capsys,
+        "enrol",
+        "review",
+        *d,
+        str(eid),
+        "--outcome",
+        "change",
+        "--amount",
+        "500",
+        "--reason",
+        "收入增加",
+        "--date",
+        "2026-12-20",
+    )
     assert "金额=500.00元" in out
     hist = json.loads(run(capsys, "enrol", "history", *d, str(eid)))
     assert [h["action"] for h in hist][-3:] == ["submit", "confirm", "review"]
@@ -83,15 +169,19 @@ def test_lifecycle_and_notice_from_cli(store, family, single, tmp_path, capsys):
     assert "停发必须填写原因" in err
     out = run(capsys, "enrol", "list", *d, "--household", str(family.id), "--json")
     assert json.loads(out)[0]["state"] == "active"
-    err = run(capsys, "enrol", "apply", *d, "--household", str(single.id), "--category", "tekun",
-              ok=False)  # fmt: skip
+    err = run(
+        capsys, "enrol", "apply", *d, "--household", str(single.id), "--category", "tekun", ok=False
+    )
     assert "按人保障" in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--days", "5"], "不得少于7天"),
-    (["--hotline", ""], "监督电话"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--days", "5"], "不得少于7天"),
+        (["--hotline", ""], "监督电话"),
+    ],
+)
 def test_notice_refusals(store, tmp_path, capsys, args, message):
     db = store.path
     store.close()
@@ -102,15 +192,21 @@ def test_notice_refusals(store, tmp_path, capsys, args, message):
 
 def test_notice_is_a_real_command(store, tmp_path):
     """One real process: the command is registered and --help documents the options."""
-    out = subprocess.run([sys.executable, "-m", "mzdesk", "notice", "--help"], capture_output=True,
-                         text=True, cwd=ROOT, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "mzdesk", "notice", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     for opt in ("--village", "--category", "--start", "--days", "--hotline", "--issuer", "--xlsx"):
         assert opt in out
 
 
 @pytest.mark.parametrize("failing", ["pdf", "xlsx"])
-def test_notice_whose_file_cannot_be_written_records_nothing(store, family, tmp_path, capsys,
-                                                              monkeypatch, failing):  # fmt: skip
+def test_notice_whose_file_cannot_be_written_records_nothing(
+    store, family, tmp_path, capsys, monkeypatch, failing
+):
     """A full disk: no notice recorded, nothing moved to 公示, no file; the retry works."""
     import errno
 
@@ -129,8 +225,19 @@ def test_notice_whose_file_cannot_be_written_records_nothing(store, family, tmp_
 
     monkeypatch.setattr(module, "render", full_disk)
     pdf, xlsx = tmp_path / "n.pdf", tmp_path / "n.xlsx"
-    args = ["notice", "--db", db, "--out", str(pdf), "--xlsx", str(xlsx), "--start",
-            "2026-12-01", "--hotline", HOTLINE]  # fmt: skip
+    args = [
+        "notice",
+        "--db",
+        db,
+        "--out",
+        str(pdf),
+        "--xlsx",
+        str(xlsx),
+        "--start",
+        "2026-12-01",
+        "--hotline",
+        HOTLINE,
+    ]
     err = run(capsys, *args, ok=False)
     assert "No space left" in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("n.")) == []
@@ -146,8 +253,9 @@ def test_notice_whose_file_cannot_be_written_records_nothing(store, family, tmp_
     assert "--reprint 编号 重新打印，最近一期为1" in run(capsys, *args, ok=False)
 
 
-def test_notice_xlsx_on_a_full_disk_one_line_naming_it(store, family, tmp_path, capsys,
-                                                       monkeypatch):  # fmt: skip
+def test_notice_xlsx_on_a_full_disk_one_line_naming_it(
+    store, family, tmp_path, capsys, monkeypatch
+):
     import gc
     import zipfile
 
@@ -168,27 +276,53 @@ def test_notice_xlsx_on_a_full_disk_one_line_naming_it(store, family, tmp_path, 
     monkeypatch.setattr(zipfile.io, "open", open_on_full_disk)
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     xlsx = tmp_path / "n.xlsx"
-    err = run(capsys, "notice", "--db", db, "--out", str(tmp_path / "n.pdf"), "--xlsx", str(xlsx),
-              "--start", "2026-12-01", "--hotline", HOTLINE, ok=False)  # fmt: skip
+    err = run(
+        capsys,
+        "notice",
+        "--db",
+        db,
+        "--out",
+        str(tmp_path / "n.pdf"),
+        "--xlsx",
+        str(xlsx),
+        "--start",
+        "2026-12-01",
+        "--hotline",
+        HOTLINE,
+        ok=False,
+    )
     gc.collect()
     assert [u.exc_value for u in unraisable] == []
     assert "No space left" in err and f"{xlsx}：磁盘空间不足" in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("n.")) == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--days", "100000"], "不得超过60天"),
-    (["--start", "2026-11-13"], "补录说明"),
-    (["--start", "2026-10-01", "--backdate-reason", "10月1日已张贴"], "30天以上"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--days", "100000"], "不得超过60天"),
+        (["--start", "2026-11-13"], "补录说明"),
+        (["--start", "2026-10-01", "--backdate-reason", "10月1日已张贴"], "30天以上"),
+    ],
+)
 def test_notice_period_limits(store, family, tmp_path, capsys, args, message):
     from tests.enrolment.conftest import ready
 
     ready(store, family.id)
     db = store.path
     store.close()
-    err = run(capsys, "notice", "--db", db, "--out", str(tmp_path / "n.pdf"), "--hotline", HOTLINE,
-              *args, ok=False)  # fmt: skip
+    err = run(
+        capsys,
+        "notice",
+        "--db",
+        db,
+        "--out",
+        str(tmp_path / "n.pdf"),
+        "--hotline",
+        HOTLINE,
+        *args,
+        ok=False,
+    )
     assert message in err and not (tmp_path / "n.pdf").exists()
 
 
@@ -198,8 +332,20 @@ def test_backdated_paper_notice_is_recorded_with_its_reason(store, family, tmp_p
     eid = ready(store, family.id).id
     db = store.path
     store.close()
-    run(capsys, "notice", "--db", db, "--out", str(tmp_path / "n.pdf"), "--hotline", HOTLINE,
-        "--start", "2026-11-13", "--backdate-reason", "11月13日已在村务公开栏张贴纸质公示")  # fmt: skip
+    run(
+        capsys,
+        "notice",
+        "--db",
+        db,
+        "--out",
+        str(tmp_path / "n.pdf"),
+        "--hotline",
+        HOTLINE,
+        "--start",
+        "2026-11-13",
+        "--backdate-reason",
+        "11月13日已在村务公开栏张贴纸质公示",
+    )
     hist = json.loads(run(capsys, "enrol", "history", "--db", db, str(eid)))
     assert "已在村务公开栏张贴" in json.dumps(hist, ensure_ascii=False)
 
@@ -207,8 +353,20 @@ def test_backdated_paper_notice_is_recorded_with_its_reason(store, family, tmp_p
 def test_enrol_apply_amount_above_the_limit_is_refused(store, family, capsys):
     db = store.path
     store.close()
-    err = run(capsys, "enrol", "apply", "--db", db, "--household", str(family.id), "--category",
-              "rural_dibao", "--amount", "99999999999", ok=False)  # fmt: skip
+    err = run(
+        capsys,
+        "enrol",
+        "apply",
+        "--db",
+        db,
+        "--household",
+        str(family.id),
+        "--category",
+        "rural_dibao",
+        "--amount",
+        "99999999999",
+        ok=False,
+    )
     assert "超过上限" in err
 
 

@@ -30,8 +30,22 @@ def test_amend_before_the_notice_is_recorded(store, family, capsys):
     e = ready(store, family.id)
     db = str(store.path)
     store.close()
-    out = run(capsys, "enrol", "amend", "--db", db, str(e.id), "--amount", "650",
-              "--class", "一类", "--covered", "2", "--reason", "调查核定")  # fmt: skip
+    out = run(
+        capsys,
+        "enrol",
+        "amend",
+        "--db",
+        db,
+        str(e.id),
+        "--amount",
+        "650",
+        "--class",
+        "一类",
+        "--covered",
+        "2",
+        "--reason",
+        "调查核定",
+    )
     assert "一类" in out and "保障人口=2" in out and "金额=650.00元" in out
     hist = json.loads(run(capsys, "enrol", "history", "--db", db, str(e.id)))
     assert hist[-1]["action"] == "amend" and hist[-1]["reason"] == "调查核定"

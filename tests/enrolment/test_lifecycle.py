@@ -27,8 +27,15 @@ def test_full_path_records_who_when_why(store, family):
     e = enr.confirm(store, e.id, today=dt.date(2026, 12, 15))
     assert (e.state, e.start_on, e.review_due) == ("active", "2027-01-01", "2027-07-01")
     hist = enr.history(store, e.id)
-    assert [h["action"] for h in hist] == ["apply", "investigate", "record_investigation",
-                                           "deliberate", "publicise", "submit", "confirm"]  # fmt: skip
+    assert [h["action"] for h in hist] == [
+        "apply",
+        "investigate",
+        "record_investigation",
+        "deliberate",
+        "publicise",
+        "submit",
+        "confirm",
+    ]
     assert all(h["by"] == "tester" and h["at"] for h in hist)
     assert hist[5]["reason"] == "报县民政局"
     assert hist[2]["detail"]["investigators"] == ["刘干事", "陈干事"]
@@ -254,8 +261,9 @@ def test_deceased_member_cannot_apply(store, registry, family):
 def test_covered_defaults_to_assistance_members(store, registry, family):
     assert enr.create(store, family.id, "rural_dibao").covered == 3
     h = registry.get(family.id)
-    h.members.append(Member(name="张外出", relation="子", id_number=make_id("19800505", 7),
-                            in_assistance=False))  # fmt: skip
+    h.members.append(
+        Member(name="张外出", relation="子", id_number=make_id("19800505", 7), in_assistance=False)
+    )
     registry.save(h, today=dt.date(2026, 11, 23))
     assert enr.create(store, family.id, "temporary").covered == 3
 
@@ -287,8 +295,9 @@ def test_review_change_goes_on_next_notice(store, family, clock):
     e = active(store, family.id)
     with pytest.raises(enr.TransitionRefused, match="请填写新的金额"):
         enr.review(store, e.id, "change", today=dt.date(2027, 6, 20))
-    e = enr.review(store, e.id, "change", today=dt.date(2027, 6, 20), monthly_fen=50000,
-                   reason="务工收入增加")  # fmt: skip
+    e = enr.review(
+        store, e.id, "change", today=dt.date(2027, 6, 20), monthly_fen=50000, reason="务工收入增加"
+    )
     assert (e.monthly_fen, e.notice_pending) == (50000, "change")
     assert enr.history(store, e.id)[-1]["detail"]["old_fen"] == 76000
     spec = nt.NoticeSpec(dt.date(2027, 7, 1), hotline="1")
@@ -337,8 +346,9 @@ def test_review_due_queue(store, family):
 
 
 def test_local_category(store, family):
-    cat = add_local_category(store, "county_winter", "冬季取暖补贴", unit="household",
-                             payment="one_off", review_months=0)  # fmt: skip
+    cat = add_local_category(
+        store, "county_winter", "冬季取暖补贴", unit="household", payment="one_off", review_months=0
+    )
     assert cat["local"] and categories(store)["county_winter"]["name"] == "冬季取暖补贴"
     e = enr.create(store, family.id, "county_winter", monthly_fen=30000)
     assert enr.describe(store, e) == "冬季取暖补贴"
@@ -418,8 +428,9 @@ def test_a_member_being_paid_cannot_be_removed_until_stopped(store, registry, fa
     from mzdesk.roster.monthly import paid_enrolments
 
     head = family.members[0]
-    e, _ = publicised(store, family.id, category="elderly", member_id=head.id, fen=10000,
-                      cls="80-89岁")  # fmt: skip
+    e, _ = publicised(
+        store, family.id, category="elderly", member_id=head.id, fen=10000, cls="80-89岁"
+    )
     enr.confirm(store, enr.submit(store, e.id, today=AFTER).id, today=AFTER)
     h = registry.get(family.id)
     h.members = [m for m in h.members if m.id != head.id]

@@ -25,8 +25,9 @@ DEC1 = dt.date(2026, 12, 1)
 
 
 def pdftext(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def pdffonts(path) -> list[str]:
@@ -41,8 +42,11 @@ def pages(text: str) -> list[str]:
 def many(registry, n, village="红旗村", start=1):
     out = []
     for i in range(start, start + n):
-        h = household(village, (f"户主{i:04d}", "户主", make_id("19600101", i % 999)),
-                      village_group=f"{i % 5 + 1}组")  # fmt: skip
+        h = household(
+            village,
+            (f"户主{i:04d}", "户主", make_id("19600101", i % 999)),
+            village_group=f"{i % 5 + 1}组",
+        )
         # unique IDs per household: vary the birth date
         h.members[0].id_number = make_id(f"1960{(i // 28) % 12 + 1:02d}{i % 28 + 1:02d}", i % 997)
         out.append(registry.save(h, today=dt.date(2026, 11, 23)))
@@ -60,8 +64,19 @@ def test_notice_pdf_text_fonts_and_no_id(store, family, single, tmp_path):
     text = pdftext(out)
     flat = "".join(text.split())
     assert "青山镇2026年12月社会救助拟保障对象公示" in flat
-    for needle in ("张三丰", "王老五", "2026年12月1日至2026年12月7日", HOTLINE, "青山镇人民政府",
-                   "红旗村（1人", "青山村（1人", "760.00", "农村低保二类", "特困全自理", "第1页共1页"):  # fmt: skip
+    for needle in (
+        "张三丰",
+        "王老五",
+        "2026年12月1日至2026年12月7日",
+        HOTLINE,
+        "青山镇人民政府",
+        "红旗村（1人",
+        "青山村（1人",
+        "760.00",
+        "农村低保二类",
+        "特困全自理",
+        "第1页共1页",
+    ):
         assert needle in flat, needle
     assert "身份证号" not in flat and not re.search(r"\d{17}", flat)
     assert "3416231950" not in flat  # no ID fragment at all by default
@@ -132,8 +147,9 @@ def test_long_notice_pages_and_repeated_headers(store, registry, tmp_path):
 @pytest.mark.parametrize("size, land", [("A4", True), ("A3", True)])
 def test_landscape_sizes(store, family, tmp_path, size, land):
     ready(store, family.id)
-    nid = nt.create_notice(store, nt.NoticeSpec(DEC1, hotline=HOTLINE, page_size=size,
-                                                landscape=land))  # fmt: skip
+    nid = nt.create_notice(
+        store, nt.NoticeSpec(DEC1, hotline=HOTLINE, page_size=size, landscape=land)
+    )
     out = tmp_path / "l.pdf"
     write_pdf(store, nid, out)
     info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True).stdout
@@ -154,8 +170,9 @@ def test_notice_xlsx(store, family, single, tmp_path):
     # each village's heading reads as in the PDF of the same notice
     pdf = tmp_path / "n.pdf"
     write_pdf(store, nid, pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     headings = [c for c in cells if "保障人口" in c and "（" in c]
     assert headings and all(h in text for h in headings), headings
 
@@ -178,8 +195,10 @@ def people(draw):
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(batch=st.lists(people(), min_size=1, max_size=6, unique_by=lambda p: p[1]),
-       show_id=st.booleans())  # fmt: skip
+@given(
+    batch=st.lists(people(), min_size=1, max_size=6, unique_by=lambda p: p[1]),
+    show_id=st.booleans(),
+)
 def test_no_17_digit_run_in_any_notice(tmp_path_factory, batch, show_id):
     from mzdesk.models.site import init_site
     from mzdesk.models.store import Store
@@ -189,8 +208,9 @@ def test_no_17_digit_run_in_any_notice(tmp_path_factory, batch, show_id):
     init_site(store, "341623101", "青山镇")
     reg = Registry(store)
     for i, (name, number) in enumerate(batch):
-        h = Household(village=f"村{i % 3}", members=[Member(name=name, relation="户主",
-                                                              id_number=number)])  # fmt: skip
+        h = Household(
+            village=f"村{i % 3}", members=[Member(name=name, relation="户主", id_number=number)]
+        )
         h.phone = "13800001111"
         h.bank_account = "6228480012345678901"
         h = reg.save(h, today=dt.date(2026, 11, 23))
@@ -212,11 +232,36 @@ def _notice(villages: dict[str, int], landscape: bool) -> nt.Notice:
     for village, n in villages.items():
         for _ in range(n):
             seq += 1
-            items.append(nt.NoticeItem(seq, village, "一组", f"户主{seq}", "", 2, "rural_dibao",
-                                       "农村低保 二类", 45000, "new"))  # fmt: skip
-    return nt.Notice(1, "u", "青山镇2026年12月农村低保拟保障对象公示", "青山镇", DEC1,
-                     DEC1 + dt.timedelta(days=6), HOTLINE, "青山镇民政办", "青山镇人民政府",
-                     DEC1, False, "A4", landscape, items)  # fmt: skip
+            items.append(
+                nt.NoticeItem(
+                    seq,
+                    village,
+                    "一组",
+                    f"户主{seq}",
+                    "",
+                    2,
+                    "rural_dibao",
+                    "农村低保 二类",
+                    45000,
+                    "new",
+                )
+            )
+    return nt.Notice(
+        1,
+        "u",
+        "青山镇2026年12月农村低保拟保障对象公示",
+        "青山镇",
+        DEC1,
+        DEC1 + dt.timedelta(days=6),
+        HOTLINE,
+        "青山镇民政办",
+        "青山镇人民政府",
+        DEC1,
+        False,
+        "A4",
+        landscape,
+        items,
+    )
 
 
 @pytest.mark.parametrize("landscape", [False, True])

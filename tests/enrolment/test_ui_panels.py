@@ -40,7 +40,11 @@ def test_panel_walks_the_lifecycle(qtbot, store, family, warnings):
     assert p.act("deliberate", attendance=9, result="同意")
     assert p.list.item(0, 3).text() == "评议" and p.note.text() == ""
     assert [p.history.item(i, 2).text() for i in range(p.history.rowCount())] == [
-        "登记申请", "开始调查", "登记调查结果", "登记民主评议"]  # fmt: skip
+        "登记申请",
+        "开始调查",
+        "登记调查结果",
+        "登记民主评议",
+    ]
     assert p.history.item(0, 1).text() == "tester"
     assert not p.apply("rural_dibao")  # the second live 低保 is refused
     assert "同一人同一类别" in warnings[-1]
@@ -54,8 +58,9 @@ def test_panel_review_and_stop(qtbot, store, family, warnings, clock):
     qtbot.addWidget(p)
     assert p.buttons["review"].isEnabled() and p.buttons["stop"].isEnabled()
     clock(dt.date(2027, 6, 1))  # the review six months on
-    assert p.act("review", outcome="change", monthly_fen=50000, reason="收入增加",
-                 today=dt.date(2027, 6, 1))  # fmt: skip
+    assert p.act(
+        "review", outcome="change", monthly_fen=50000, reason="收入增加", today=dt.date(2027, 6, 1)
+    )
     assert p.list.item(0, 5).text() == "500.00"
     assert not p.act("stop", reason="")
     clock(dt.date(2027, 8, 3))
@@ -81,10 +86,15 @@ def test_work_queues_count_and_activate(qtbot, store, family, single):
 
 def test_county_review_confirms_and_rejects(qtbot, store, family, single, warnings):
     a, nid = publicised(store, family.id)
-    b, _ = publicised(store, single.id, category="tekun", member_id=single.members[0].id,
-                      cls="全自理")  # fmt: skip
-    nt.close_objection(store, nt.add_objection(store, nid, a.id, "村民甲", "有车",
-                                               dt.date(2026, 12, 2)), "核实", "不成立")  # fmt: skip
+    b, _ = publicised(
+        store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理"
+    )
+    nt.close_objection(
+        store,
+        nt.add_objection(store, nid, a.id, "村民甲", "有车", dt.date(2026, 12, 2)),
+        "核实",
+        "不成立",
+    )
     for e in (a, b):
         enr.submit(store, e.id, today=AFTER)
     w = CountyReview(store)
@@ -138,8 +148,9 @@ def _details(w) -> dict[int, str]:
 def test_county_review_shows_typed_text_verbatim(qtbot, store, family):
     """An objection reading "月收入<500元" is shown whole; it was cut at "<" (read as a tag)."""
     a, nid = publicised(store, family.id)
-    oid = nt.add_objection(store, nid, a.id, "村民甲", "反映其月收入<500元不实，儿子有车",
-                           dt.date(2026, 12, 2))  # fmt: skip
+    oid = nt.add_objection(
+        store, nid, a.id, "村民甲", "反映其月收入<500元不实，儿子有车", dt.date(2026, 12, 2)
+    )
     nt.close_objection(store, oid, "入户核实 <车辆登记在女婿名下>", "不成立")
     enr.submit(store, a.id, today=AFTER)
     w = CountyReview(store)
@@ -154,10 +165,12 @@ def test_county_review_flags_declared_relatives(qtbot, store, family, single):
     from mzdesk.models import relatives
 
     a, _ = publicised(store, family.id)
-    b, _ = publicised(store, single.id, category="tekun", member_id=single.members[0].id,
-                      cls="全自理")  # fmt: skip
-    relatives.declare(store, "王主任", "cadre", "红旗村", "张三丰", family.members[0].id_number,
-                      "parent")  # fmt: skip
+    b, _ = publicised(
+        store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理"
+    )
+    relatives.declare(
+        store, "王主任", "cadre", "红旗村", "张三丰", family.members[0].id_number, "parent"
+    )
     for e in (a, b):
         enr.submit(store, e.id, today=AFTER)
     w = CountyReview(store)

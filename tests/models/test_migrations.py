@@ -192,14 +192,21 @@ def test_phones_typed_with_separators_become_digits_on_upgrade(tmp_path):
     4567") upgrades to digits; the change is stamped and audited as the program's."""
     path = copy_fixture(12, tmp_path)
     with sqlite3.connect(path) as raw:
-        raw.execute("UPDATE households SET phone = '0557-123 4567', phone_rev = '7654 321-7550' "
-                    "WHERE id = 1")  # fmt: skip
+        raw.execute(
+            "UPDATE households SET phone = '0557-123 4567', phone_rev = '7654 321-7550' "
+            "WHERE id = 1"
+        )
     store = Store.open(path, operator="upgrader")
     row = store.one("SELECT phone, phone_rev, updated_by FROM households WHERE id = 1")
-    assert dict(row) == {"phone": "05571234567", "phone_rev": "76543217550",
-                         "updated_by": "mzdesk 升级"}  # fmt: skip
+    assert dict(row) == {
+        "phone": "05571234567",
+        "phone_rev": "76543217550",
+        "updated_by": "mzdesk 升级",
+    }
     assert store.scalar("SELECT phone FROM households WHERE id = 2") == ""  # nothing to do
-    entry = store.one("SELECT operator, old, new FROM audit_log WHERE tbl = 'households' "
-                      "AND field = 'phone' ORDER BY seq DESC LIMIT 1")  # fmt: skip
+    entry = store.one(
+        "SELECT operator, old, new FROM audit_log WHERE tbl = 'households' "
+        "AND field = 'phone' ORDER BY seq DESC LIMIT 1"
+    )
     assert dict(entry) == {"operator": "mzdesk 升级", "old": "0557-123 4567", "new": "05571234567"}
     assert [r["head_name"] for r in find_households(store, "0557-1234567")] == ["张三丰"]

@@ -183,10 +183,13 @@ def test_a_household_save_that_failed_halfway_can_be_saved_again(store, registry
     form's household has no id, so saving it again creates it instead of '已被修改'."""
     import sqlite3
 
-    h = household("红旗村", ("张三", "户主", make_id("19600101", 1)),
-                  ("李四", "配偶", make_id("19620202", 2)))  # fmt: skip
-    store.conn.execute("CREATE TEMP TRIGGER full BEFORE INSERT ON members WHEN NEW.name = '李四' "
-                       "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")  # fmt: skip
+    h = household(
+        "红旗村", ("张三", "户主", make_id("19600101", 1)), ("李四", "配偶", make_id("19620202", 2))
+    )
+    store.conn.execute(
+        "CREATE TEMP TRIGGER full BEFORE INSERT ON members WHEN NEW.name = '李四' "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
     with pytest.raises(sqlite3.Error):
         registry.save(h, today)
     assert h.id is None and [m.id for m in h.members] == [None, None]

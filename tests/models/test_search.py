@@ -25,14 +25,26 @@ def town(store):
     reg = Registry(store)
     made = {}
     for village, group, phone, people in [
-        ("红旗村", "一组", "13800001234",
-         [("张三丰", "户主", ZSF_ID), ("王芳", "配偶", WF_ID), ("张小明", "子", make_id("19900303", 13))]),
+        (
+            "红旗村",
+            "一组",
+            "13800001234",
+            [
+                ("张三丰", "户主", ZSF_ID),
+                ("王芳", "配偶", WF_ID),
+                ("张小明", "子", make_id("19900303", 13)),
+            ],
+        ),
         ("红旗村", "二组", "13911112222", [("张三", "户主", make_id("19700101", 21))]),
-        ("新华村", "一组", "0556-1234567",
-         [("李四", "户主", make_id("19750505", 32)), ("李丽", "女", make_id("20000707", 34))]),
+        (
+            "新华村",
+            "一组",
+            "0556-1234567",
+            [("李四", "户主", make_id("19750505", 32)), ("李丽", "女", make_id("20000707", 34))],
+        ),
         ("新华村", "三组", "", [("曾小明", "户主", make_id("19850808", 41))]),
         ("东风社区", "", "15000009999", [("欧阳娜娜", "户主", make_id("19880909", 52))]),
-    ]:  # fmt: skip
+    ]:
         h = household(village, *people, village_group=group, phone=phone)
         if village.endswith("社区"):
             h.area_type = "urban"
@@ -166,8 +178,14 @@ def test_search_limit_counts_households_not_members(store, town):
 
 def test_classify():
     assert [classify(q) for q in ("", "张三", "zsf", "0012", "001X", "x", "张s")] == [
-        "empty", "name", "pinyin", "digits", "digits", "pinyin", "name",
-    ]  # fmt: skip
+        "empty",
+        "name",
+        "pinyin",
+        "digits",
+        "digits",
+        "pinyin",
+        "name",
+    ]
 
 
 # -- the list: filters and sorting ----------------------------------------------

@@ -47,9 +47,7 @@ def test_a_failed_commit_is_rolled_back_and_never_lands_with_a_later_one(tmp_pat
 def _fill(store: Store, mb: int) -> None:
     with store.transaction():
         store.conn.execute("CREATE TABLE IF NOT EXISTS bulk (x BLOB)")
-        store.conn.executemany(
-            "INSERT INTO bulk VALUES (randomblob(4096))", [()] * (mb * 256)
-        )  # fmt: skip
+        store.conn.executemany("INSERT INTO bulk VALUES (randomblob(4096))", [()] * (mb * 256))
 
 
 @pytest.mark.parametrize("key", [None, "口令 for the test"])

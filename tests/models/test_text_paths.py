@@ -52,8 +52,18 @@ def dump_hash(path) -> str:
 def all_text(store: Store) -> str:
     """Every text value of the tables people type into, joined."""
     out = []
-    for table in ("site", "households", "members", "enrolments", "enrolment_events", "notices",
-                  "notice_items", "objections", "operators", "declared_relatives"):  # fmt: skip
+    for table in (
+        "site",
+        "households",
+        "members",
+        "enrolments",
+        "enrolment_events",
+        "notices",
+        "notice_items",
+        "objections",
+        "operators",
+        "declared_relatives",
+    ):
         for row in store.conn.execute(f"SELECT * FROM {table}"):
             out += [v for v in row if isinstance(v, str)]
     return "\n".join(out)
@@ -65,8 +75,14 @@ def cells(path: Path) -> list:
 
 
 def ready(store, household_id, category="rural_dibao"):
-    e = enr.create(store, household_id, category, cls="二类", monthly_fen=76000,
-                   applied_on=dt.date(2026, 11, 1))  # fmt: skip
+    e = enr.create(
+        store,
+        household_id,
+        category,
+        cls="二类",
+        monthly_fen=76000,
+        applied_on=dt.date(2026, 11, 1),
+    )
     enr.start_investigation(store, e.id)
     enr.record_investigation(store, e.id, ["刘干事", "陈干事"], "核对通过", dt.date(2026, 11, 10))
     enr.deliberate(store, e.id, 12, "同意", dt.date(2026, 11, 15))
@@ -79,15 +95,24 @@ def notice_today(monkeypatch):
 
 
 # -- the reported failure: import, then the three exports ------------------------------
-def test_excel_escapes_in_cells_import_clean_and_every_export_works(store, tmp_path, capsys,
-                                                                    notice_today):  # fmt: skip
+def test_excel_escapes_in_cells_import_clean_and_every_export_works(
+    store, tmp_path, capsys, notice_today
+):
     book = tmp_path / "roster.xlsx"
     # openpyxl writes the text as given; Excel readers decode _x001B_ into ESC (calamine too)
-    member_per_row(book, [
-        {"village": "甲_x001B_村", "amount": 900,
-         "members": [("张_x001B_三", "户主", make_id("19600101", 1)),
-                     ("李_x0000_四", "配偶", make_id("19610101", 2))]},
-    ])  # fmt: skip
+    member_per_row(
+        book,
+        [
+            {
+                "village": "甲_x001B_村",
+                "amount": 900,
+                "members": [
+                    ("张_x001B_三", "户主", make_id("19600101", 1)),
+                    ("李_x0000_四", "配偶", make_id("19610101", 2)),
+                ],
+            },
+        ],
+    )
     db = store.path
     code, out, err = run(capsys, "roster", "import", str(book), "--db", db, "--month", "2026-11")
     assert code == 0, err
@@ -97,8 +122,9 @@ def test_excel_escapes_in_cells_import_clean_and_every_export_works(store, tmp_p
     assert not has_forbidden(all_text(store))
 
     roster, registry_xlsx = tmp_path / "清册.xlsx", tmp_path / "花名册.xlsx"
-    code, _, err = run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
-                       "--out", str(roster))  # fmt: skip
+    code, _, err = run(
+        capsys, "roster", "export", "--db", db, "--month", "2026-11", "--out", str(roster)
+    )
     assert code == 0, err
     assert "张三" in cells(roster)
     code, _, err = run(capsys, "roster", "registry", "--db", db, "--out", str(registry_xlsx))
@@ -109,41 +135,82 @@ def test_excel_escapes_in_cells_import_clean_and_every_export_works(store, tmp_p
     # a second household typed in the window with a pasted ESC: the service cleans it too
     from mzdesk.models.registry import Registry
 
-    h = Registry(store).save(household("乙村", ("王\x1b五", "户主", make_id("19500101", 5))),
-                             today=dt.date(2026, 11, 23))  # fmt: skip
+    h = Registry(store).save(
+        household("乙村", ("王\x1b五", "户主", make_id("19500101", 5))), today=dt.date(2026, 11, 23)
+    )
     assert h.members[0].name == "王五"
     ready(store, h.id)
     assert hid != h.id
     pdf, xlsx = tmp_path / "n.pdf", tmp_path / "n.xlsx"
-    code, out, err = run(capsys, "notice", "--db", db, "--out", str(pdf), "--start", "2026-12-01",
-                         "--hotline", "0558-8123456", "--xlsx", str(xlsx))  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "notice",
+        "--db",
+        db,
+        "--out",
+        str(pdf),
+        "--start",
+        "2026-12-01",
+        "--hotline",
+        "0558-8123456",
+        "--xlsx",
+        str(xlsx),
+    )
     assert code == 0, err
     assert "王五" in cells(xlsx)
 
 
-def test_a_dirty_database_still_produces_the_payment_roster_and_notice(store, tmp_path, capsys,
-                                                                       notice_today):  # fmt: skip
+def test_a_dirty_database_still_produces_the_payment_roster_and_notice(
+    store, tmp_path, capsys, notice_today
+):
     """Text written behind mzdesk's back (raw sqlite3): the xlsx writers' last guard."""
     from mzdesk.models.registry import Registry
 
-    h = Registry(store).save(household("乙村", ("王五", "户主", make_id("19500101", 5))),
-                             today=dt.date(2026, 11, 23))  # fmt: skip
+    h = Registry(store).save(
+        household("乙村", ("王五", "户主", make_id("19500101", 5))), today=dt.date(2026, 11, 23)
+    )
     eid = ready(store, h.id)
-    create_notice(store, NoticeSpec(start=dt.date(2026, 12, 1), hotline="0558-8123456"),
-                  enrolment_ids=[eid])  # fmt: skip
+    create_notice(
+        store, NoticeSpec(start=dt.date(2026, 12, 1), hotline="0558-8123456"), enrolment_ids=[eid]
+    )
     store.conn.execute("UPDATE enrolments SET state = 'active', start_on = '2026-11-01'")
     dirty = f"王{ESC}五{NUL}"
-    for sql in ("UPDATE members SET name = ?", "UPDATE households SET head_name = ?, address = ?",
-                "UPDATE notice_items SET name = ?"):  # fmt: skip
+    for sql in (
+        "UPDATE members SET name = ?",
+        "UPDATE households SET head_name = ?, address = ?",
+        "UPDATE notice_items SET name = ?",
+    ):
         store.conn.execute(sql, (dirty,) * sql.count("?"))
     store.conn.commit()
     db = store.path
     outs = {k: tmp_path / f"{k}.xlsx" for k in ("roster", "registry", "notice")}
-    assert run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
-               "--out", str(outs["roster"]))[0] == 0  # fmt: skip
+    assert (
+        run(
+            capsys,
+            "roster",
+            "export",
+            "--db",
+            db,
+            "--month",
+            "2026-11",
+            "--out",
+            str(outs["roster"]),
+        )[0]
+        == 0
+    )
     assert run(capsys, "roster", "registry", "--db", db, "--out", str(outs["registry"]))[0] == 0
-    code, _, err = run(capsys, "notice", "--db", db, "--out", str(tmp_path / "n.pdf"),
-                       "--reprint", "1", "--xlsx", str(outs["notice"]))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "notice",
+        "--db",
+        db,
+        "--out",
+        str(tmp_path / "n.pdf"),
+        "--reprint",
+        "1",
+        "--xlsx",
+        str(outs["notice"]),
+    )
     assert code == 0, err
     for path in outs.values():
         assert "王五" in cells(path), path
@@ -151,13 +218,21 @@ def test_a_dirty_database_still_produces_the_payment_roster_and_notice(store, tm
 
 # -- each intake path --------------------------------------------------------------------
 def test_household_service_cleans_every_text_field_and_bounds_lengths(registry):
-    h = household(f"红旗{ESC}村", ("张\u200b三", "户主", make_id("19800101", 1)),
-                  address="一组\u202e12号", notes=f"第一行\r\n第二行{NUL}")  # fmt: skip
+    h = household(
+        f"红旗{ESC}村",
+        ("张\u200b三", "户主", make_id("19800101", 1)),
+        address="一组\u202e12号",
+        notes=f"第一行\r\n第二行{NUL}",
+    )
     h.members[0].occupation = f"务农{ESC}"
     saved = registry.save(h, today=dt.date(2026, 11, 23))
     row = registry.store.one("SELECT village, address, notes, head_name FROM households")
-    assert dict(row) == {"village": "红旗村", "address": "一组12号", "notes": "第一行\n第二行",
-                         "head_name": "张三"}  # fmt: skip
+    assert dict(row) == {
+        "village": "红旗村",
+        "address": "一组12号",
+        "notes": "第一行\n第二行",
+        "head_name": "张三",
+    }
     assert registry.store.scalar("SELECT occupation FROM members") == "务农"
     long = registry.get(saved.id)
     long.address = "住" * 40000
@@ -181,8 +256,9 @@ def test_services_refuse_40k_strings_and_strip_junk(store, registry):
     op = add_operator(store, f"wangfang{NUL}", "secret-pass-1", "admin", display_name=f"王芳{ESC}")
     assert (op.name, op.display_name) == ("wangfang", "王芳")
     store.operator = "wangfang"
-    h = registry.save(household("乙村", ("王五", "户主", make_id("19500101", 5))),
-                      today=dt.date(2026, 11, 23))  # fmt: skip
+    h = registry.save(
+        household("乙村", ("王五", "户主", make_id("19500101", 5))), today=dt.date(2026, 11, 23)
+    )
     e = enr.create(store, h.id, "tekun", member_id=h.members[0].id, applied_on=dt.date(2026, 11, 1))
     with pytest.raises(FieldError, match="原因过长"):
         enr.reject(store, e.id, big)
@@ -193,8 +269,16 @@ def test_services_refuse_40k_strings_and_strip_junk(store, registry):
     )
     with pytest.raises(ValidationError, match="亲属姓名过长"):
         declare(store, "李主任", "staff", "", big, make_id("19700101", 7), "spouse")
-    r = declare(store, f"李{ESC}主任", "staff", "", "王五", make_id("19500101", 5), "spouse",
-                note=f"备注{NUL}")  # fmt: skip
+    r = declare(
+        store,
+        f"李{ESC}主任",
+        "staff",
+        "",
+        "王五",
+        make_id("19500101", 5),
+        "spouse",
+        note=f"备注{NUL}",
+    )
     assert (r.declarant_name, r.note) == ("李主任", "备注")
     with pytest.raises(MzError, match="注销原因过长"):
         registry.delete(h.id, big)
@@ -202,20 +286,27 @@ def test_services_refuse_40k_strings_and_strip_junk(store, registry):
 
 
 def test_notice_and_objection_text(store, registry, notice_today):
-    h = registry.save(household("乙村", ("王五", "户主", make_id("19500101", 5))),
-                      today=dt.date(2026, 11, 23))  # fmt: skip
+    h = registry.save(
+        household("乙村", ("王五", "户主", make_id("19500101", 5))), today=dt.date(2026, 11, 23)
+    )
     eid = ready(store, h.id)
     with pytest.raises(FieldError, match="监督电话过长"):
         create_notice(store, NoticeSpec(start=dt.date(2026, 12, 1), hotline="1" * 40000))
-    nid = create_notice(store, NoticeSpec(start=dt.date(2026, 12, 1), hotline=f"0558{ESC}8123456",
-                                          issuer="青山镇\u202e人民政府"))  # fmt: skip
+    nid = create_notice(
+        store,
+        NoticeSpec(
+            start=dt.date(2026, 12, 1), hotline=f"0558{ESC}8123456", issuer="青山镇\u202e人民政府"
+        ),
+    )
     row = store.one("SELECT hotline, issuer FROM notices WHERE id = ?", (nid,))
     assert dict(row) == {"hotline": "05588123456", "issuer": "青山镇人民政府"}
     with pytest.raises(FieldError, match="异议内容过长"):
         add_objection(store, nid, eid, "村民", "异" * 40000, raised_on=dt.date(2026, 12, 2))
     add_objection(store, nid, eid, f"村民{ESC}", "有车\u200b辆", raised_on=dt.date(2026, 12, 2))
     assert dict(store.one("SELECT raised_by, content FROM objections")) == {
-        "raised_by": "村民", "content": "有车辆"}  # fmt: skip
+        "raised_by": "村民",
+        "content": "有车辆",
+    }
 
 
 def test_form_answers_text_and_textarea():
@@ -260,16 +351,23 @@ def test_visit_text_and_photo_caption(store, registry, tmp_path):
     assert store.scalar("SELECT caption FROM visit_photos") == "厨房"
 
 
-def test_cli_refuses_40k_strings_in_one_line_and_changes_nothing(store, registry, capsys,
-                                                                 notice_today):  # fmt: skip
+def test_cli_refuses_40k_strings_in_one_line_and_changes_nothing(
+    store, registry, capsys, notice_today
+):
     """Issue 18, item 7's 40k strings: every command that stores free text."""
-    h = registry.save(household("乙村", ("王五", "户主", make_id("19500101", 5))),
-                      today=dt.date(2026, 11, 23))  # fmt: skip
+    h = registry.save(
+        household("乙村", ("王五", "户主", make_id("19500101", 5))), today=dt.date(2026, 11, 23)
+    )
     eid = ready(store, h.id)
-    other = ready(store, registry.save(household("丙村", ("赵六", "户主", make_id("19510101", 6))),
-                                       today=dt.date(2026, 11, 23)).id)  # fmt: skip
-    nid = create_notice(store, NoticeSpec(start=dt.date(2026, 12, 1), hotline="0558-8123456"),
-                        enrolment_ids=[eid])  # fmt: skip
+    other = ready(
+        store,
+        registry.save(
+            household("丙村", ("赵六", "户主", make_id("19510101", 6))), today=dt.date(2026, 11, 23)
+        ).id,
+    )
+    nid = create_notice(
+        store, NoticeSpec(start=dt.date(2026, 12, 1), hotline="0558-8123456"), enrolment_ids=[eid]
+    )
     db = store.path
     store.close()
     big = "字" * 40000
@@ -279,25 +377,89 @@ def test_cli_refuses_40k_strings_in_one_line_and_changes_nothing(store, registry
         ["init", *d, "--site-code", "341623101", "--site-name", big],
         ["enrol", "category-add", *d, "county_aid", "--name", big],
         ["enrol", "category-add", *d, "county_aid", "--name", "县补贴", "--class", big],
-        ["operators", "add", *d, "wang", "--role", "admin", "--display-name", big,
-         "--password", "secret-pass-1"],
-        ["enrol", "apply", *d, "--household", str(h.id), "--category", "temporary",
-         "--reason", big],
-        ["enrol", "apply", *d, "--household", str(h.id), "--category", "temporary",
-         "--class", big],
+        [
+            "operators",
+            "add",
+            *d,
+            "wang",
+            "--role",
+            "admin",
+            "--display-name",
+            big,
+            "--password",
+            "secret-pass-1",
+        ],
+        [
+            "enrol",
+            "apply",
+            *d,
+            "--household",
+            str(h.id),
+            "--category",
+            "temporary",
+            "--reason",
+            big,
+        ],
+        ["enrol", "apply", *d, "--household", str(h.id), "--category", "temporary", "--class", big],
         ["enrol", "reject", *d, str(other), "--reason", big],
         ["enrol", "stop", *d, str(eid), "--reason", big],
         ["enrol", "object", *d, str(nid), str(eid), "--by", "村民", "--content", big],
         ["enrol", "object", *d, str(nid), str(eid), "--by", big, "--content", "有车"],
-        ["notice", *d, "--out", str(Path(db).with_name("n.pdf")), "--start", "2026-12-01",
-         "--hotline", big],
-        ["notice", *d, "--out", str(Path(db).with_name("n.pdf")), "--start", "2026-12-01",
-         "--hotline", "0558-8123456", "--issuer", big],
-        ["relatives", "add", *d, "--declarant", big, "--role", "staff", "--name", "王五",
-         "--id-number", make_id("19500101", 5), "--relation", "spouse"],
-        ["relatives", "add", *d, "--declarant", "李主任", "--role", "staff", "--name", "王五",
-         "--id-number", make_id("19500101", 5), "--relation", "spouse", "--note", big],
-    ):  # fmt: skip
+        [
+            "notice",
+            *d,
+            "--out",
+            str(Path(db).with_name("n.pdf")),
+            "--start",
+            "2026-12-01",
+            "--hotline",
+            big,
+        ],
+        [
+            "notice",
+            *d,
+            "--out",
+            str(Path(db).with_name("n.pdf")),
+            "--start",
+            "2026-12-01",
+            "--hotline",
+            "0558-8123456",
+            "--issuer",
+            big,
+        ],
+        [
+            "relatives",
+            "add",
+            *d,
+            "--declarant",
+            big,
+            "--role",
+            "staff",
+            "--name",
+            "王五",
+            "--id-number",
+            make_id("19500101", 5),
+            "--relation",
+            "spouse",
+        ],
+        [
+            "relatives",
+            "add",
+            *d,
+            "--declarant",
+            "李主任",
+            "--role",
+            "staff",
+            "--name",
+            "王五",
+            "--id-number",
+            make_id("19500101", 5),
+            "--relation",
+            "spouse",
+            "--note",
+            big,
+        ],
+    ):
         code, out, err = run(capsys, *args)
         assert code != 0, args
         lines = err.strip().splitlines()
@@ -308,8 +470,9 @@ def test_cli_refuses_40k_strings_in_one_line_and_changes_nothing(store, registry
 
 def test_init_refuses_a_40k_site_name_before_creating_any_file(tmp_path, capsys):
     db = tmp_path / "new.sqlite"
-    code, _, err = run(capsys, "init", "--db", str(db), "--site-code", "341623101",
-                       "--site-name", "镇" * 40000)  # fmt: skip
+    code, _, err = run(
+        capsys, "init", "--db", str(db), "--site-code", "341623101", "--site-name", "镇" * 40000
+    )
     assert code != 0 and "单位名称过长（最多60字）" in err
     assert not db.exists()
 
@@ -374,8 +537,9 @@ def test_a_batch_line_with_a_forbidden_character_is_refused_whole(pair, monkeypa
 
 
 @pytest.mark.parametrize("staged", [False, True], ids=["in_process", "worker"])
-def test_an_older_senders_text_is_taken_as_sent_and_still_exports(pair, monkeypatch, tmp_path,
-                                                                   staged):  # fmt: skip
+def test_an_older_senders_text_is_taken_as_sent_and_still_exports(
+    pair, monkeypatch, tmp_path, staged
+):
     """A site not yet upgraded: refusing its batch would stop its sync for good (a refused
     sequence number is never sent again differently).  Taken as sent; ``check`` flags it,
     the xlsx writers cope, and the sender's own upgrade (migration 14) cleans it."""
@@ -403,33 +567,44 @@ def test_upgrade_cleans_stored_text_audited_as_the_program(tmp_path):
     path = tmp_path / "v13.sqlite"
     shutil.copy(FIXTURES / "schema_v13.sqlite", path)
     with sqlite3.connect(path) as raw:
-        raw.execute("UPDATE members SET name = ?, name_tail = ? WHERE id = 1",
-                    (f"张{ESC}三丰", f"{ESC}三丰"))  # fmt: skip
-        raw.execute("UPDATE households SET address = ?, notes = ? WHERE id = 2",
-                    ("新华村\u200b三组", "第一行\n第二行"))  # fmt: skip
+        raw.execute(
+            "UPDATE members SET name = ?, name_tail = ? WHERE id = 1",
+            (f"张{ESC}三丰", f"{ESC}三丰"),
+        )
+        raw.execute(
+            "UPDATE households SET address = ?, notes = ? WHERE id = 2",
+            ("新华村\u200b三组", "第一行\n第二行"),
+        )
         raw.execute("UPDATE site SET name = ?", ("镇" * 100,))  # too long: left for check
     store = Store.open(path, operator="upgrader")
     try:
         m = store.one("SELECT name, name_tail, updated_by FROM members WHERE id = 1")
         assert (m["name"], m["name_tail"], m["updated_by"]) == ("张三丰", "三丰", "mzdesk 升级")
         h = store.one("SELECT address, notes, updated_by FROM households WHERE id = 2")
-        assert dict(h) == {"address": "新华村三组", "notes": "第一行\n第二行",
-                           "updated_by": "mzdesk 升级"}  # fmt: skip
+        assert dict(h) == {
+            "address": "新华村三组",
+            "notes": "第一行\n第二行",
+            "updated_by": "mzdesk 升级",
+        }
         assert store.scalar("SELECT updated_by FROM households WHERE id = 1") == "clerk"
-        entry = store.one("SELECT operator, old, new FROM audit_log WHERE tbl = 'members' "
-                          "AND field = 'name' ORDER BY seq DESC LIMIT 1")  # fmt: skip
+        entry = store.one(
+            "SELECT operator, old, new FROM audit_log WHERE tbl = 'members' "
+            "AND field = 'name' ORDER BY seq DESC LIMIT 1"
+        )
         assert dict(entry) == {"operator": "mzdesk 升级", "old": f"张{ESC}三丰", "new": "张三丰"}
         assert store.scalar("SELECT name FROM site") == "镇" * 100  # nothing is cut
         findings = text_findings(store)
         assert [(f.code, f.message) for f in findings] == [
-            ("text_too_long", "文本超过长度上限（site 第1行 name）")]  # fmt: skip
+            ("text_too_long", "文本超过长度上限（site 第1行 name）")
+        ]
     finally:
         store.close()
 
 
 def test_check_reports_text_written_behind_mzdesk_back_without_printing_it(store, registry):
-    h = registry.save(household("乙村", ("王五", "户主", make_id("19500101", 5))),
-                      today=dt.date(2026, 11, 23))  # fmt: skip
+    h = registry.save(
+        household("乙村", ("王五", "户主", make_id("19500101", 5))), today=dt.date(2026, 11, 23)
+    )
     assert text_findings(store) == []
     store.conn.execute("UPDATE members SET name = ?", ("王\u200d五",))
     store.conn.execute("UPDATE households SET address = ?", ("址" * 40000,))

@@ -17,11 +17,27 @@ def bad_check(number: str) -> str:
     return number[:-1] + last
 
 
-def member_per_row(path: Path, households: list[dict], title_rows: int = 1,
-                   headers: tuple = ("序号", "村(社区)", "组", "户主姓名", "保障人口", "成员姓名",
-                                     "与户主关系", "身份证号码", "保障类别", "月保障金(元)"),
-                   sheet: str = "农村低保", wb: Workbook | None = None,
-                   total_row: bool = True, merge: bool = True) -> Workbook:  # fmt: skip
+def member_per_row(
+    path: Path,
+    households: list[dict],
+    title_rows: int = 1,
+    headers: tuple = (
+        "序号",
+        "村(社区)",
+        "组",
+        "户主姓名",
+        "保障人口",
+        "成员姓名",
+        "与户主关系",
+        "身份证号码",
+        "保障类别",
+        "月保障金(元)",
+    ),
+    sheet: str = "农村低保",
+    wb: Workbook | None = None,
+    total_row: bool = True,
+    merge: bool = True,
+) -> Workbook:
     """One row per member; household cells merged vertically (or left blank).
 
     ``households``: dicts with village, group, head, covered, class, amount and

@@ -26,16 +26,31 @@ from tests.helpers import household, make_id, require_tool
 NOV = dt.date(2026, 11, 1)
 
 
-def enrol(store, hid, category, fen, start, end=None, state="active", covered=2, member=None,
-          cls=""):  # fmt: skip
+def enrol(
+    store, hid, category, fen, start, end=None, state="active", covered=2, member=None, cls=""
+):
     stamp = store.stamp(new=True)
     store.conn.execute(
         "INSERT INTO enrolments (uid, household_id, member_id, category, class, state, covered, "
         "monthly_fen, start_on, end_on, created_at, updated_at, created_by, updated_by) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (new_uid(), hid, member, category, cls, state, covered, fen, start, end,
-         stamp["created_at"], stamp["updated_at"], stamp["created_by"], stamp["updated_by"]),
-    )  # fmt: skip
+        (
+            new_uid(),
+            hid,
+            member,
+            category,
+            cls,
+            state,
+            covered,
+            fen,
+            start,
+            end,
+            stamp["created_at"],
+            stamp["updated_at"],
+            stamp["created_by"],
+            stamp["updated_by"],
+        ),
+    )
 
 
 @pytest.fixture
@@ -43,18 +58,23 @@ def township(store, registry):
     """Four households in two villages with enrolments that start, stop and never pay."""
     hids = []
     for i, village in enumerate(["红旗村", "红旗村", "向阳村", "向阳村"]):
-        h = household(village, (f"户主{i}", "户主", make_id("19600101", 2 * i + 1)),
-                      (f"配偶{i}", "配偶", make_id("19610101", 2 * i + 2)),
-                      bank_account=f"62170000123456789{i:02d}")  # fmt: skip
+        h = household(
+            village,
+            (f"户主{i}", "户主", make_id("19600101", 2 * i + 1)),
+            (f"配偶{i}", "配偶", make_id("19610101", 2 * i + 2)),
+            bank_account=f"62170000123456789{i:02d}",
+        )
         hids.append(registry.save(h).id)
     enrol(store, hids[0], "rural_dibao", 80000, "2026-01-01", cls="一类")  # all year
     enrol(store, hids[1], "rural_dibao", 60000, "2026-11-01", covered=1)  # new in Nov
-    enrol(store, hids[2], "rural_dibao", 45000, "2025-07-01", "2026-11-30", state="stopped",
-          covered=3)  # stopped end of Nov  # fmt: skip
+    enrol(
+        store, hids[2], "rural_dibao", 45000, "2025-07-01", "2026-11-30", state="stopped", covered=3
+    )  # stopped end of Nov
     enrol(store, hids[3], "rural_dibao", 99900, "2026-03-01", "2026-08-31", state="stopped")
     enrol(store, hids[3], "rural_dibao", 12300, "2026-12-01")  # starts later: not in Nov
-    head3 = store.scalar("SELECT id FROM members WHERE household_id = ? AND relation = '户主'",
-                         (hids[3],))  # fmt: skip
+    head3 = store.scalar(
+        "SELECT id FROM members WHERE household_id = ? AND relation = '户主'", (hids[3],)
+    )
     enrol(store, hids[3], "elderly", 5000, "2026-06-01", covered=1, member=head3)
     enrol(store, hids[0], "rural_dibao", 1, "2026-01-01", state="applied")  # never paid
     return hids
@@ -86,10 +106,14 @@ def test_monthly_stats_reconcile_with_enrolments(store, township):
     # the same rule as the payment roster, and the same as plain SQL over enrolments
     paid = paid_enrolments(store, NOV, "rural_dibao")
     assert sum(r["monthly_fen"] for r in paid) == t["monthly_fen"]
-    assert store.scalar(
-        "SELECT sum(monthly_fen) FROM enrolments WHERE category = 'rural_dibao' AND state IN "
-        "('active','stopped') AND start_on <= '2026-11-30' AND (end_on IS NULL OR "
-        "end_on >= '2026-11-01')") == t["monthly_fen"]  # fmt: skip
+    assert (
+        store.scalar(
+            "SELECT sum(monthly_fen) FROM enrolments WHERE category = 'rural_dibao' AND state IN "
+            "('active','stopped') AND start_on <= '2026-11-30' AND (end_on IS NULL OR "
+            "end_on >= '2026-11-01')"
+        )
+        == t["monthly_fen"]
+    )
     dec = monthly_stats(store, dt.date(2026, 12, 1))["totals"]["rural_dibao"]
     assert (dec["households"], dec["stopped"], dec["new"]) == (3, 0, 1)
 
@@ -98,8 +122,9 @@ def test_stats_follow_the_lifecycle_service(store, registry, today):
     """An enrolment confirmed through mzdesk.models.enrolment is counted from its start."""
     hid = registry.save(household("东村", ("甲", "户主", make_id("19500101", 1)))).id
     e = enr.create(store, hid, "rural_dibao", cls="二类", monthly_fen=42000)
-    store.conn.execute("UPDATE enrolments SET state = 'active', start_on = '2026-10-01' "
-                       "WHERE id = ?", (e.id,))  # fmt: skip
+    store.conn.execute(
+        "UPDATE enrolments SET state = 'active', start_on = '2026-10-01' WHERE id = ?", (e.id,)
+    )
     assert monthly_stats(store, NOV)["totals"]["rural_dibao"]["monthly_fen"] == 42000
     enr.stop(store, e.id, "收入增加", today=dt.date(2026, 11, 20))
     assert monthly_stats(store, NOV)["totals"]["rural_dibao"]["stopped"] == 1
@@ -144,8 +169,13 @@ def test_registry_export_and_generic_list(store, township, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
     members = list(wb["成员花名册"].iter_rows(values_only=True))
     assert make_id("19600101", 1) in {r[6] for r in members[1:]}
-    n = export_rows(tmp_path / "l.xlsx", ["姓名", "身份证号", "金额"],
-                    [("甲", "34162319600101001X", yuan(12345))], text_cols=(1,), money_cols=(2,))  # fmt: skip
+    n = export_rows(
+        tmp_path / "l.xlsx",
+        ["姓名", "身份证号", "金额"],
+        [("甲", "34162319600101001X", yuan(12345))],
+        text_cols=(1,),
+        money_cols=(2,),
+    )
     assert n == 1
     ws = openpyxl.load_workbook(tmp_path / "l.xlsx").active
     assert ws["B2"].value == "34162319600101001X" and ws["C2"].value == 123.45
@@ -154,8 +184,9 @@ def test_registry_export_and_generic_list(store, township, tmp_path):
 def test_stats_pdf_has_the_figures(store, township, tmp_path):
     require_tool("pdftotext")
     write_pdf(monthly_stats(store, NOV), tmp_path / "s.pdf", "青山镇")
-    text = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "农村低保" in text and "1850.00" in text and "308.33" in text
 
 
@@ -186,10 +217,21 @@ def test_libreoffice_reads_ids_back_as_text(store, township, tmp_path):
     soffice = require_tool("soffice", "libreoffice")
     out = tmp_path / "qc.xlsx"
     export_payment_roster(store, NOV, out, category="rural_dibao")
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1",
-                    "--outdir", str(tmp_path), str(out)],
-                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+            "--outdir",
+            str(tmp_path),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     with open(tmp_path / "qc.csv", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     ids_back = [r[4] for r in rows[2:-1]]
@@ -199,8 +241,9 @@ def test_libreoffice_reads_ids_back_as_text(store, township, tmp_path):
 
 
 # -- the township's own categories (本地类别) are paid and counted like the shipped ones -----
-def test_the_clearing_list_and_statistics_know_the_townships_own_categories(store, township,
-                                                                             tmp_path):  # fmt: skip
+def test_the_clearing_list_and_statistics_know_the_townships_own_categories(
+    store, township, tmp_path
+):
     from mzdesk.models.errors import MzError
 
     add_local_category(store, "county_aid", "县困难群众补贴", unit="household")
@@ -234,17 +277,33 @@ def test_a_review_change_applies_from_the_next_month_and_earlier_months_keep_the
     """Reviewed on 15 November from 800.00 元 for 2 persons (一类) to 600.00 元 for 1 (二类):
     November is paid as before, like a stop, and the year's totals count 800.00 元 for
     January to November.  They were all counted at the new amount, the past months too."""
-    hid = registry.save(household("东村", ("甲", "户主", make_id("19500101", 1)),
-                                  ("乙", "配偶", make_id("19510101", 2)))).id  # fmt: skip
+    hid = registry.save(
+        household(
+            "东村", ("甲", "户主", make_id("19500101", 1)), ("乙", "配偶", make_id("19510101", 2))
+        )
+    ).id
     enrol(store, hid, "rural_dibao", 80000, "2026-01-01", cls="一类")
     eid = store.scalar("SELECT id FROM enrolments WHERE household_id = ?", (hid,))
-    enr.review(store, eid, "change", today=dt.date(2026, 11, 15), reason="收入增加",
-               monthly_fen=60000, covered=1, cls="二类")  # fmt: skip
+    enr.review(
+        store,
+        eid,
+        "change",
+        today=dt.date(2026, 11, 15),
+        reason="收入增加",
+        monthly_fen=60000,
+        covered=1,
+        cls="二类",
+    )
     figures = {}
     for month in (dt.date(2026, 10, 1), NOV, dt.date(2026, 12, 1)):
         t = monthly_stats(store, month)["totals"]["rural_dibao"]
-        figures[month.month] = (t["persons"], t["monthly_fen"], t["avg_fen"],
-                                t["ytd_person_months"], t["ytd_fen"])  # fmt: skip
+        figures[month.month] = (
+            t["persons"],
+            t["monthly_fen"],
+            t["avg_fen"],
+            t["ytd_person_months"],
+            t["ytd_fen"],
+        )
     assert figures == {
         10: (2, 80000, 40000, 20, 10 * 80000),
         11: (2, 80000, 40000, 22, 11 * 80000),
@@ -257,15 +316,18 @@ def test_a_review_change_applies_from_the_next_month_and_earlier_months_keep_the
         assert (row[7], row[8], row[9]) == expected
 
 
-def test_the_clearing_lists_total_counts_households_as_the_statistics_do(store, registry,
-                                                                         tmp_path):  # fmt: skip
+def test_the_clearing_lists_total_counts_households_as_the_statistics_do(store, registry, tmp_path):
     """Two 特困 persons of one household: the sheet's 合计 says 1户 with 2 persons, as the
     statistics' 户数 and 人数 do (it said 2户, one per row)."""
-    hid = registry.save(household("东村", ("甲", "户主", make_id("19400101", 1)),
-                                  ("乙", "配偶", make_id("19410101", 2)))).id  # fmt: skip
+    hid = registry.save(
+        household(
+            "东村", ("甲", "户主", make_id("19400101", 1)), ("乙", "配偶", make_id("19410101", 2))
+        )
+    ).id
     for relation, fen, cls in (("户主", 120000, "全自理"), ("配偶", 150000, "全护理")):
-        mid = store.scalar("SELECT id FROM members WHERE household_id = ? AND relation = ?",
-                           (hid, relation))  # fmt: skip
+        mid = store.scalar(
+            "SELECT id FROM members WHERE household_id = ? AND relation = ?", (hid, relation)
+        )
         enrol(store, hid, "tekun", fen, "2026-01-01", covered=1, member=mid, cls=cls)
     export_payment_roster(store, NOV, tmp_path / "q.xlsx")
     rows = list(
@@ -288,8 +350,9 @@ def test_january_and_person_categories_read_as_a_clerk_writes_them(store, townsh
     assert "高龄津贴对象1户1人" in june[1] and "新增1人、停发0人，1-6月累计1人次" in june[1]
     assert "新增0户、停发0户" in june[0]
     write_pdf(jan, tmp_path / "jan.pdf", "青山镇")
-    text = subprocess.run(["pdftotext", str(tmp_path / "jan.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "jan.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "青山镇2026年1月社会救助统计" in text and "1月累计5人次" in text and "1-1月" not in text
     export_monthly_stats(jan, tmp_path / "jan.xlsx", "青山镇")
     assert openpyxl.load_workbook(tmp_path / "jan.xlsx").active["A1"].value == (
@@ -297,8 +360,9 @@ def test_january_and_person_categories_read_as_a_clerk_writes_them(store, townsh
     )
 
 
-def test_the_clearing_list_and_statistics_print_every_column_on_one_a4_page(store, township,
-                                                                            tmp_path):  # fmt: skip
+def test_the_clearing_list_and_statistics_print_every_column_on_one_a4_page(
+    store, township, tmp_path
+):
     """Printed as saved (LibreOffice, Excel): landscape A4, all columns fitted across, so a
     row's name and amount are on one sheet of paper (portrait put 开户银行…金额(元) on a
     page of their own), and the statistics' columns wide enough for 特困人员供养 and

@@ -35,23 +35,47 @@ def db(store):
 @pytest.fixture
 def roster(tmp_path):
     path = tmp_path / "roster.xlsx"
-    member_per_row(path, [
-        {"village": "甲村", "amount": 900, "members": [("甲", "户主", make_id("19600101", 1)),
-                                                       ("乙", "配偶", bad_check(make_id("19610101", 2)))]},
-        {"village": "乙村", "amount": "450.50", "members": [("丙", "户主", make_id("19620101", 3))]},
-    ])  # fmt: skip
+    member_per_row(
+        path,
+        [
+            {
+                "village": "甲村",
+                "amount": 900,
+                "members": [
+                    ("甲", "户主", make_id("19600101", 1)),
+                    ("乙", "配偶", bad_check(make_id("19610101", 2))),
+                ],
+            },
+            {
+                "village": "乙村",
+                "amount": "450.50",
+                "members": [("丙", "户主", make_id("19620101", 3))],
+            },
+        ],
+    )
     return path
 
 
 def counts(store):
-    return (store.scalar("SELECT count(*) FROM households"),
-            store.scalar("SELECT count(*) FROM import_batches"))  # fmt: skip
+    return (
+        store.scalar("SELECT count(*) FROM households"),
+        store.scalar("SELECT count(*) FROM import_batches"),
+    )
 
 
 def test_dry_run_reports_problems_and_exits_1(capsys, store, db, roster, tmp_path):
     report_path = tmp_path / "r.json"
-    code, out, _ = run(capsys, "roster", "import", str(roster), "--db", db, "--dry-run",
-                       "--report", str(report_path))  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "roster",
+        "import",
+        str(roster),
+        "--db",
+        db,
+        "--dry-run",
+        "--report",
+        str(report_path),
+    )
     assert code == 1 and "试运行" in out
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert (report["households"], report["members"]) == (2, 3)
@@ -82,8 +106,10 @@ def test_clean_dry_run_exits_0(capsys, db, tmp_path):
 
 def test_refused_import_exits_1_and_changes_nothing(capsys, store, db, tmp_path):
     path = tmp_path / "bad.xlsx"
-    member_per_row(path, [{"village": "甲村", "amount": "abc",
-                           "members": [("甲", "户主", make_id("19600101", 1))]}])  # fmt: skip
+    member_per_row(
+        path,
+        [{"village": "甲村", "amount": "abc", "members": [("甲", "户主", make_id("19600101", 1))]}],
+    )
     code, _, err = run(capsys, "roster", "import", str(path), "--db", db)
     assert code == 1 and "金额无效 1处" in err and len(err.strip().splitlines()) == 1
     assert counts(store) == (0, 0)
@@ -121,15 +147,18 @@ def _zip_not_workbook(tmp_path):
     return p
 
 
-@pytest.mark.parametrize("make, words", [
-    (lambda t: _file(t / "empty.xlsx", b""), "空"),
-    (lambda t: _file(t / "notes.xlsx", "姓名,身份证号\n".encode()), "不是Excel"),
-    (lambda t: _file(t / "a.pdf", b"%PDF-1.4\n"), "不是Excel"),
-    (_truncated, "损坏"),
-    (_encrypted, "密码"),
-    (_zip_not_workbook, "不是Excel"),
-    (lambda t: t / "missing.xlsx", "不存在"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda t: _file(t / "empty.xlsx", b""), "空"),
+        (lambda t: _file(t / "notes.xlsx", "姓名,身份证号\n".encode()), "不是Excel"),
+        (lambda t: _file(t / "a.pdf", b"%PDF-1.4\n"), "不是Excel"),
+        (_truncated, "损坏"),
+        (_encrypted, "密码"),
+        (_zip_not_workbook, "不是Excel"),
+        (lambda t: t / "missing.xlsx", "不存在"),
+    ],
+)
 def test_malformed_workbooks_exit_2_with_one_line(capsys, store, db, tmp_path, make, words):
     path = make(tmp_path)
     code, out, err = run(capsys, "roster", "import", str(path), "--db", db)
@@ -166,8 +195,12 @@ def test_workbook_without_any_roster_exits_2(capsys, db, tmp_path):
 
 def test_mapping_file(capsys, db, tmp_path):
     path = tmp_path / "x.xlsx"
-    member_per_row(path, [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}],
-                   sheet="Sheet1", title_rows=0)  # fmt: skip
+    member_per_row(
+        path,
+        [{"village": "甲村", "members": [("甲", "户主", make_id("19600101", 1))]}],
+        sheet="Sheet1",
+        title_rows=0,
+    )
     code, _, _ = run(capsys, "roster", "import", str(path), "--db", db, "--dry-run")
     assert code == 1  # no category anywhere
     m = tmp_path / "m.json"
@@ -181,11 +214,31 @@ def test_mapping_file(capsys, db, tmp_path):
 def test_export_and_stats_month(capsys, store, db, roster, tmp_path):
     run(capsys, "roster", "import", str(roster), "--db", db, "--month", "2026-11")
     out = tmp_path / "q.xlsx"
-    code, text, _ = run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
-                        "--category", "rural_dibao", "--out", str(out))  # fmt: skip
+    code, text, _ = run(
+        capsys,
+        "roster",
+        "export",
+        "--db",
+        db,
+        "--month",
+        "2026-11",
+        "--category",
+        "rural_dibao",
+        "--out",
+        str(out),
+    )
     assert code == 0 and out.exists() and "1350.50" in text
-    code, text, _ = run(capsys, "stats", "--db", db, "--month", "2026-11", "--json",
-                        "--out", str(tmp_path / "s.xlsx"))  # fmt: skip
+    code, text, _ = run(
+        capsys,
+        "stats",
+        "--db",
+        db,
+        "--month",
+        "2026-11",
+        "--json",
+        "--out",
+        str(tmp_path / "s.xlsx"),
+    )
     data = json.loads(text)
     assert code == 0 and data["totals"]["rural_dibao"]["monthly_fen"] == 135050
     assert (tmp_path / "s.xlsx").exists()
@@ -209,17 +262,37 @@ def test_help_mentions_every_option(capsys):
 
 def test_subprocess_exit_code_2():
     """The installed entry point, as a clerk's script would call it."""
-    r = subprocess.run([sys.executable, "-m", "mzdesk", "roster", "import", "/nonexistent.xlsx",
-                        "--db", "/tmp/never-created-mzdesk.sqlite"],
-                       capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mzdesk",
+            "roster",
+            "import",
+            "/nonexistent.xlsx",
+            "--db",
+            "/tmp/never-created-mzdesk.sqlite",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2, r.stderr
     assert "不存在" in r.stderr
 
 
-def test_report_folder_that_does_not_exist_is_refused_before_importing(capsys, store, db, roster,
-                                                                      tmp_path):  # fmt: skip
-    code, _, err = run(capsys, "roster", "import", str(roster), "--db", db, "--report",
-                       str(tmp_path / "nodir" / "r.json"))  # fmt: skip
+def test_report_folder_that_does_not_exist_is_refused_before_importing(
+    capsys, store, db, roster, tmp_path
+):
+    code, _, err = run(
+        capsys,
+        "roster",
+        "import",
+        str(roster),
+        "--db",
+        db,
+        "--report",
+        str(tmp_path / "nodir" / "r.json"),
+    )
     assert code != 0 and "保存位置不存在" in err and len(err.strip().splitlines()) == 1
     assert counts(store) == (0, 0)
     assert not (tmp_path / "nodir").exists()
@@ -238,12 +311,17 @@ class _FullDisk(io.FileIO):
         return super().write(data)
 
 
-@pytest.mark.parametrize("command", [
-    ["roster", "export", "--month", "2026-11"], ["roster", "registry"],
-    ["stats", "--month", "2026-11"],
-])  # fmt: skip
-def test_full_disk_gives_one_line_naming_the_file_and_no_traceback(capsys, db, roster, tmp_path,
-                                                                   monkeypatch, command):  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["roster", "export", "--month", "2026-11"],
+        ["roster", "registry"],
+        ["stats", "--month", "2026-11"],
+    ],
+)
+def test_full_disk_gives_one_line_naming_the_file_and_no_traceback(
+    capsys, db, roster, tmp_path, monkeypatch, command
+):
     run(capsys, "roster", "import", str(roster), "--db", db, "--month", "2026-11")
     real_open = io.open
 
@@ -266,8 +344,10 @@ def test_full_disk_gives_one_line_naming_the_file_and_no_traceback(capsys, db, r
 
 @pytest.mark.parametrize("month", ["26-1", "2026-11-99", "2026-13", "2026-0", "1900-01", "202611"])
 def test_month_must_be_year_and_month(capsys, db, month):
-    for command in (["stats", "--month", month], ["roster", "export", "--month", month, "--out",
-                                                  "x.xlsx"]):  # fmt: skip
+    for command in (
+        ["stats", "--month", month],
+        ["roster", "export", "--month", month, "--out", "x.xlsx"],
+    ):
         code, _, err = run(capsys, *command, "--db", db)
         assert code == 2 and ("YYYY-MM" in err or "年份" in err), err
         assert "内部错误" not in err and len(err.strip().splitlines()) == 1
@@ -281,12 +361,19 @@ def test_month_accepts_a_single_digit_month():
     assert parse_month(" 2026-1 ") == parse_month("2026-01") == dt.date(2026, 1, 1)
 
 
-@pytest.mark.parametrize("mapping, where", [
-    ([1, 2], "整个文件"), ({"header_row": "x"}, "header_row"), ({"header_row": 0}, "header_row"),
-    ({"columns": ["A"]}, "columns"), ({"columns": {"I": 5}}, "columns.I"),
-    ({"sheets": {"Sheet1": {"header_row": True}}}, "sheets.Sheet1.header_row"),
-    ({"category": 3}, "category"), ({"headerrow": 3}, "headerrow"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "mapping, where",
+    [
+        ([1, 2], "整个文件"),
+        ({"header_row": "x"}, "header_row"),
+        ({"header_row": 0}, "header_row"),
+        ({"columns": ["A"]}, "columns"),
+        ({"columns": {"I": 5}}, "columns.I"),
+        ({"sheets": {"Sheet1": {"header_row": True}}}, "sheets.Sheet1.header_row"),
+        ({"category": 3}, "category"),
+        ({"headerrow": 3}, "headerrow"),
+    ],
+)
 def test_bad_mapping_file_names_the_wrong_key(capsys, db, roster, tmp_path, mapping, where):
     m = tmp_path / "m.json"
     m.write_text(json.dumps(mapping), encoding="utf-8")
@@ -310,11 +397,20 @@ def test_formula_without_a_saved_value_is_named_as_such(capsys, db, tmp_path):
     """openpyxl (and other programs) write formulas without their result: the cell is not
     empty, it needs opening and saving in Excel."""
     path = tmp_path / "f.xlsx"
-    member_per_row(path, [{"village": "甲村", "amount": "=450+50",
-                           "members": [("甲", "户主", make_id("19600101", 1))]}])  # fmt: skip
+    member_per_row(
+        path,
+        [
+            {
+                "village": "甲村",
+                "amount": "=450+50",
+                "members": [("甲", "户主", make_id("19600101", 1))],
+            }
+        ],
+    )
     report = tmp_path / "r.json"
-    code, _, _ = run(capsys, "roster", "import", str(path), "--db", db, "--dry-run", "--report",
-                     str(report))  # fmt: skip
+    code, _, _ = run(
+        capsys, "roster", "import", str(path), "--db", db, "--dry-run", "--report", str(report)
+    )
     problems = json.loads(report.read_text(encoding="utf-8"))["problems"]
     assert code == 1 and [(p["code"], p["row"], p["column_letter"]) for p in problems] == [
         ("formula_no_value", 3, "J")
@@ -327,8 +423,18 @@ def test_export_takes_every_category_the_database_knows(capsys, store, db, roste
     """``--category`` by code or name, the township's own categories included; an unknown
     one is refused with the list of valid ones (it used to know the shipped list only)."""
     run(capsys, "roster", "import", str(roster), "--db", db, "--month", "2026-11")
-    code, _, _ = run(capsys, "enrol", "category-add", "county_aid", "--name", "县困难群众补贴",
-                     "--unit", "household", "--db", db)  # fmt: skip
+    code, _, _ = run(
+        capsys,
+        "enrol",
+        "category-add",
+        "county_aid",
+        "--name",
+        "县困难群众补贴",
+        "--unit",
+        "household",
+        "--db",
+        db,
+    )
     assert code == 0
     hid = store.scalar("SELECT min(id) FROM households")
     stamp = store.stamp(new=True)
@@ -340,13 +446,49 @@ def test_export_takes_every_category_the_database_knows(capsys, store, db, roste
     )
     for asked in ("county_aid", "县困难群众补贴", "农村低保"):
         out = tmp_path / f"{asked}.xlsx"
-        code, text, err = run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
-                              "--category", asked, "--out", str(out))  # fmt: skip
+        code, text, err = run(
+            capsys,
+            "roster",
+            "export",
+            "--db",
+            db,
+            "--month",
+            "2026-11",
+            "--category",
+            asked,
+            "--out",
+            str(out),
+        )
         assert code == 0 and out.exists(), err
-    assert "300.00" in run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
-                           "--category", "county_aid", "--out", str(out))[1]  # fmt: skip
-    code, _, err = run(capsys, "roster", "export", "--db", db, "--month", "2026-11",
-                       "--category", "nonsense", "--out", str(tmp_path / "n.xlsx"))  # fmt: skip
+    assert (
+        "300.00"
+        in run(
+            capsys,
+            "roster",
+            "export",
+            "--db",
+            db,
+            "--month",
+            "2026-11",
+            "--category",
+            "county_aid",
+            "--out",
+            str(out),
+        )[1]
+    )
+    code, _, err = run(
+        capsys,
+        "roster",
+        "export",
+        "--db",
+        db,
+        "--month",
+        "2026-11",
+        "--category",
+        "nonsense",
+        "--out",
+        str(tmp_path / "n.xlsx"),
+    )
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "unknown_category" in err and "county_aid（县困难群众补贴）" in err
     assert "rural_dibao（农村低保）" in err and not (tmp_path / "n.xlsx").exists()
@@ -354,8 +496,9 @@ def test_export_takes_every_category_the_database_knows(capsys, store, db, roste
 
 @pytest.mark.parametrize("place", ["full disk", "read-only folder"])
 @pytest.mark.parametrize("suffix", [".pdf", ".xlsx"])
-def test_stats_file_that_cannot_be_written_is_one_clear_line_and_no_file(store, roster, tmp_path,
-                                                                         place, suffix):  # fmt: skip
+def test_stats_file_that_cannot_be_written_is_one_clear_line_and_no_file(
+    store, roster, tmp_path, place, suffix
+):
     """A real full disk (a 2 MB tmpfs filled up) and a real read-only folder, in a real
     process: one line naming the file asked for and why in Chinese; nothing left behind."""
     from mzdesk.roster.importer import import_roster
@@ -372,10 +515,23 @@ def test_stats_file_that_cannot_be_written_is_one_clear_line_and_no_file(store, 
     with where:
         before = sorted(p.name for p in folder.iterdir())
         proc = subprocess.run(
-            [sys.executable, "-m", "mzdesk", "stats", "--db", store.path, "--month", "2026-11",
-             "--out", str(out)],
-            capture_output=True, text=True, encoding="utf-8", timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "mzdesk",
+                "stats",
+                "--db",
+                store.path,
+                "--month",
+                "2026-11",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+        )
         assert proc.returncode == 1 and proc.stdout == "", proc.stdout
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1, proc.stderr  # no traceback, no "Exception ignored"

@@ -21,11 +21,26 @@ def wait(qtbot, dlg):
 @pytest.fixture
 def roster(tmp_path):
     path = tmp_path / "roster.xlsx"
-    member_per_row(path, [
-        {"village": "甲村", "amount": 900, "members": [("甲", "户主", make_id("19600101", 1)),
-                                                       ("乙", "配偶", bad_check(make_id("19610101", 2)))]},
-        {"village": "乙村", "amount": 300, "class": "C类", "members": [("丙", "户主", 341623196201010000)]},
-    ], sheet="Sheet1")  # fmt: skip
+    member_per_row(
+        path,
+        [
+            {
+                "village": "甲村",
+                "amount": 900,
+                "members": [
+                    ("甲", "户主", make_id("19600101", 1)),
+                    ("乙", "配偶", bad_check(make_id("19610101", 2))),
+                ],
+            },
+            {
+                "village": "乙村",
+                "amount": 300,
+                "class": "C类",
+                "members": [("丙", "户主", 341623196201010000)],
+            },
+        ],
+        sheet="Sheet1",
+    )
     return path
 
 
@@ -134,9 +149,9 @@ def test_stats_dashboard_figures_chart_and_exports(qtbot, store, roster, tmp_pat
 
 
 @pytest.mark.parametrize("place", ["full disk", "read-only folder"])
-def test_stats_export_that_cannot_be_written_says_why_and_leaves_no_file(qtbot, store, roster,
-                                                                        tmp_path, monkeypatch,
-                                                                        place):  # fmt: skip
+def test_stats_export_that_cannot_be_written_says_why_and_leaves_no_file(
+    qtbot, store, roster, tmp_path, monkeypatch, place
+):
     from PySide6.QtWidgets import QMessageBox
 
     from mzdesk.roster.importer import import_roster

@@ -42,22 +42,43 @@ def main(out: Path) -> None:
             "template_version, answers, conclusion, created_at, updated_at, created_by, updated_by) "
             "VALUES (?, ?, '2026-10-08', 'investigation', '[\"张明\", \"李芳\"]', 'home_visit', 1, "
             "'{\"housing\": \"砖混\"}', '情况属实', ?, ?, ?, ?)",
-            (new_uid(), hid, stamp["created_at"], stamp["updated_at"], stamp["created_by"],
-             stamp["updated_by"]),
-        ).lastrowid  # fmt: skip
+            (
+                new_uid(),
+                hid,
+                stamp["created_at"],
+                stamp["updated_at"],
+                stamp["created_by"],
+                stamp["updated_by"],
+            ),
+        ).lastrowid
         t.store.conn.execute(
             "INSERT INTO visit_photos (uid, visit_id, seq, file_name, caption, sha256, width, height, "
             "image, thumbnail, created_at, updated_at, created_by, updated_by) "
             "VALUES (?, ?, 0, 'house.jpg', '房屋外观', 'x', 2, 2, ?, ?, ?, ?, ?, ?)",
-            (new_uid(), vid, bytes(range(256)), b"\xff\xd8thumb", stamp["created_at"],
-             stamp["updated_at"], stamp["created_by"], stamp["updated_by"]),
-        )  # fmt: skip
+            (
+                new_uid(),
+                vid,
+                bytes(range(256)),
+                b"\xff\xd8thumb",
+                stamp["created_at"],
+                stamp["updated_at"],
+                stamp["created_by"],
+                stamp["updated_by"],
+            ),
+        )
         t.store.conn.execute(
             "INSERT INTO followup_tasks (uid, household_id, visit_id, kind, title, created_at, "
             "updated_at, created_by, updated_by) VALUES (?, ?, ?, 'review', '复核收入', ?, ?, ?, ?)",
-            (new_uid(), hid, vid, stamp["created_at"], stamp["updated_at"], stamp["created_by"],
-             stamp["updated_by"]),
-        )  # fmt: skip
+            (
+                new_uid(),
+                hid,
+                vid,
+                stamp["created_at"],
+                stamp["updated_at"],
+                stamp["created_by"],
+                stamp["updated_by"],
+            ),
+        )
     b1 = t.export(c, name="batch-1.age")
     r1 = c.import_(b1)
     edit(t.store, "households", huid, phone="13912345678", notes="金标准批次")
@@ -75,8 +96,9 @@ def main(out: Path) -> None:
         "reports": [r1.as_dict(), r2.as_dict()],
         "content": content(c.store),
     }
-    (out / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1, sort_keys=True),
-                                       encoding="utf-8")  # fmt: skip
+    (out / "expected.json").write_text(
+        json.dumps(expected, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
+    )
     t.store.close()
     c.store.close()
     shutil.rmtree(work)

@@ -33,9 +33,15 @@ def test_a_cancelled_export_writes_no_file_and_uses_no_sequence_number(pair):
     seen = []
     out = t.dir / "cancelled.age"
     with pytest.raises(Cancelled):
-        export_batch(t.store, t.keys, c.code, out, full=True,
-                     progress=lambda done, total: seen.append((done, total)),
-                     cancel=lambda: len(seen) >= 2)  # fmt: skip
+        export_batch(
+            t.store,
+            t.keys,
+            c.code,
+            out,
+            full=True,
+            progress=lambda done, total: seen.append((done, total)),
+            cancel=lambda: len(seen) >= 2,
+        )
     assert seen and seen[-1][0] < seen[-1][1]  # it stopped partway
     assert not out.exists() and not list(t.dir.glob("*.part"))
     assert fingerprint(t.store) == before
@@ -78,9 +84,14 @@ def test_a_cancelled_import_applies_nothing_and_the_batch_imports_afterwards(pai
     def cancel_when(stop) -> list[tuple[int, int]]:
         seen = []
         with pytest.raises(Cancelled):
-            import_batch(c.store, c.keys, data, "first.age",
-                         progress=lambda done, total: seen.append((done, total)),
-                         cancel=lambda: stop(seen[-1][0]))  # fmt: skip
+            import_batch(
+                c.store,
+                c.keys,
+                data,
+                "first.age",
+                progress=lambda done, total: seen.append((done, total)),
+                cancel=lambda: stop(seen[-1][0]),
+            )
         assert {total for _, total in seen} == {PROGRESS}
         assert fingerprint(c.store) == before
         return seen
@@ -90,8 +101,9 @@ def test_a_cancelled_import_applies_nothing_and_the_batch_imports_afterwards(pai
     seen = cancel_when(lambda done: done > PARSED + 100)
     assert seen[0][0] <= PARSED < seen[-1][0] < PROGRESS  # stopped while applying
     seen = []
-    report = import_batch(c.store, c.keys, data, "first.age",
-                          progress=lambda done, total: seen.append(done))  # fmt: skip
+    report = import_batch(
+        c.store, c.keys, data, "first.age", progress=lambda done, total: seen.append(done)
+    )
     assert seen == sorted(seen) and seen[-1] == PROGRESS and len(set(seen)) > 10
     assert report.sequence == 1 and report.totals().conflicts == 0
     assert content(c.store) == content(t.store)

@@ -71,8 +71,13 @@ def test_sqlite_encoding_equals_python_canonical_json(store):
     codec = changelog.TableCodec.load(store.conn, "households")
     sql = changelog.select_sql(codec, ("id", None))
     _, uid, _, by_sqlite, _ = store.conn.execute(sql + " WHERE t.id = ?", (h.id,)).fetchone()
-    row = dict(zip([d[0] for d in store.conn.execute("SELECT * FROM households").description],
-                   store.conn.execute("SELECT * FROM households WHERE id = ?", (h.id,)).fetchone(), strict=True))  # fmt: skip
+    row = dict(
+        zip(
+            [d[0] for d in store.conn.execute("SELECT * FROM households").description],
+            store.conn.execute("SELECT * FROM households WHERE id = ?", (h.id,)).fetchone(),
+            strict=True,
+        )
+    )
     assert codec.encode(row, {})[2] == by_sqlite and uid == h.uid
 
 

@@ -39,8 +39,12 @@ def sites(tmp_path):
 
 
 def hh_uids(store, village):
-    return [r[0] for r in store.conn.execute(
-        "SELECT uid FROM households WHERE village = ? ORDER BY id", (village,))]  # fmt: skip
+    return [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT uid FROM households WHERE village = ? ORDER BY id", (village,)
+        )
+    ]
 
 
 def test_three_sites_rounds_conflict_lost_batch_replay(sites):
@@ -109,7 +113,9 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
     r = c.import_(again)
     assert r.also_applied == [n + 1]  # the held batch followed on its own
     assert c.store.one("SELECT notes, dangerous_house FROM households WHERE uid = ?", (h2,)) == {
-        "notes": "第一批", "dangerous_house": 1}  # fmt: skip
+        "notes": "第一批",
+        "dangerous_house": 1,
+    }
     before = fingerprint(c.store)
     with pytest.raises(BatchRefused) as e:
         c.import_(later)
@@ -118,7 +124,9 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
     # round 5: the county confirms an application (审核确认); the decision goes down
     enr = t.store.one(
         "SELECT e.uid FROM enrolments e JOIN households h ON h.id = e.household_id "
-        "WHERE h.village = ? LIMIT 1", (villages[0],))["uid"]  # fmt: skip
+        "WHERE h.village = ? LIMIT 1",
+        (villages[0],),
+    )["uid"]
     edit(c.store, "enrolments", enr, state="active", start_on="2026-12-01")
     r = t.import_(c.export(t))
     assert r.tables["enrolments"].updated == 1 and r.acked >= 1

@@ -22,8 +22,9 @@ from mzdesk.sync.batch import BatchRefused
 
 from .sites import township_county
 
-_SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                         HealthCheck.too_slow])  # fmt: skip
+_SETTINGS = dict(
+    deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,10 @@ def _mutate(data: bytes, kind: str, pos: int, byte: int, n: int) -> bytes:
 
 mutation = st.tuples(
     st.sampled_from(["flip", "set", "cut", "insert", "drop"]),
-    st.integers(0, 10**9), st.integers(0, 255), st.integers(1, 64),
-)  # fmt: skip
+    st.integers(0, 10**9),
+    st.integers(0, 255),
+    st.integers(1, 64),
+)
 
 
 def damaged_file(world, m):
@@ -101,9 +104,11 @@ test_reencrypted_damaged_plaintext_is_refused = settings(max_examples=200, **_SE
 test_thousands_of_damaged_files_are_refused = pytest.mark.slow(
     settings(max_examples=3000, **_SETTINGS)(given(m=mutation)(damaged_file))
 )
-test_thousands_of_reencrypted_mutants_are_refused = pytest.mark.slow(settings(
-    max_examples=3000, **_SETTINGS)(given(member=st.integers(0, 10), m=mutation)(
-        reencrypted_damaged_plaintext)))  # fmt: skip
+test_thousands_of_reencrypted_mutants_are_refused = pytest.mark.slow(
+    settings(max_examples=3000, **_SETTINGS)(
+        given(member=st.integers(0, 10), m=mutation)(reencrypted_damaged_plaintext)
+    )
+)
 
 
 def test_the_unmutated_batch_is_accepted_afterwards(world):

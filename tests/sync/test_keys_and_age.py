@@ -76,10 +76,18 @@ def _zbar(png) -> str:
     # QR codes only: with every symbology on, zbar now and then also "finds" a 1-D barcode
     # in the modules and appends its digits (seen once in 400 random keys)
     out = subprocess.run(
-        [require_tool("zbarimg"), "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable",
-         "-Sqrcode.binary", str(png)],
-        capture_output=True, check=True,
-    )  # fmt: skip
+        [
+            require_tool("zbarimg"),
+            "--quiet",
+            "--raw",
+            "-Sdisable",
+            "-Sqrcode.enable",
+            "-Sqrcode.binary",
+            str(png),
+        ],
+        capture_output=True,
+        check=True,
+    )
     return out.stdout.decode("utf-8").rstrip("\n")
 
 
@@ -177,8 +185,9 @@ def test_a_tampered_login_seal_is_refused_like_a_wrong_passphrase(guarded):
     load_keys(t.store, "山高水长")
     body = json.loads(key_file(t.store).read_text())
     seal = body["logins"]["li"]["sealed"]
-    seal["ciphertext"] = seal["ciphertext"][:-6] + ("AAAAAA" if seal["ciphertext"][-6:] != "AAAAAA"
-                                                    else "BBBBBB")  # fmt: skip
+    seal["ciphertext"] = seal["ciphertext"][:-6] + (
+        "AAAAAA" if seal["ciphertext"][-6:] != "AAAAAA" else "BBBBBB"
+    )
     key_file(t.store).write_text(json.dumps(body))
     with pytest.raises(MzError, match="口令保护"):  # falls back to asking for the passphrase
         load_keys(t.store)

@@ -125,18 +125,34 @@ def test_rounds_of_batches_apply_alike_read_either_way(world, monkeypatch):
     mover = s.conn.execute(
         "SELECT m.uid, m.id_number, m.name FROM members m JOIN households h ON h.id = "
         "m.household_id WHERE h.uid = ? AND m.relation != '户主' AND m.id_number IS NOT NULL "
-        "AND m.status = 'active' LIMIT 1", (hh[1],)).fetchone()  # fmt: skip
+        "AND m.status = 'active' LIMIT 1",
+        (hh[1],),
+    ).fetchone()
     assert mover is not None
     edit(s, "members", mover[0], status="deleted")
     target = s.scalar("SELECT id FROM households WHERE uid = ?", (hh[2],))
     with s.transaction():
         cols = [r[1] for r in s.conn.execute("PRAGMA table_info(members)") if r[1] != "id"]
-        row = dict(zip(cols, s.conn.execute(f"SELECT {', '.join(cols)} FROM members WHERE uid = ?",
-                                            (mover[0],)).fetchone(), strict=True))  # fmt: skip
-        row.update(household_id=target, status="active", uid="moved-" + mover[0][:20],
-                   seq=99, relation="其他")  # fmt: skip
-        s.conn.execute(f"INSERT INTO members ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                       list(row.values()))  # fmt: skip
+        row = dict(
+            zip(
+                cols,
+                s.conn.execute(
+                    f"SELECT {', '.join(cols)} FROM members WHERE uid = ?", (mover[0],)
+                ).fetchone(),
+                strict=True,
+            )
+        )
+        row.update(
+            household_id=target,
+            status="active",
+            uid="moved-" + mover[0][:20],
+            seq=99,
+            relation="其他",
+        )
+        s.conn.execute(
+            f"INSERT INTO members ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
     from mzdesk.models.demo import generate_demo
 
     generate_demo(s, 30, seed=11)
@@ -145,12 +161,20 @@ def test_rounds_of_batches_apply_alike_read_either_way(world, monkeypatch):
     assert moved["status"] == "active"  # applied, not held as double receipt
 
     # round 3: another township sends people the county already has (double receipt)
-    ids = [r[0] for r in t1.store.conn.execute(
-        "SELECT id_number FROM members WHERE status = 'active' AND id_number IS NOT NULL "
-        "ORDER BY id LIMIT 200 OFFSET 100")]  # fmt: skip
-    theirs = [r[0] for r in t2.store.conn.execute(
-        "SELECT uid FROM members WHERE status = 'active' AND id_number IS NOT NULL ORDER BY id "
-        "LIMIT 5")]  # fmt: skip
+    ids = [
+        r[0]
+        for r in t1.store.conn.execute(
+            "SELECT id_number FROM members WHERE status = 'active' AND id_number IS NOT NULL "
+            "ORDER BY id LIMIT 200 OFFSET 100"
+        )
+    ]
+    theirs = [
+        r[0]
+        for r in t2.store.conn.execute(
+            "SELECT uid FROM members WHERE status = 'active' AND id_number IS NOT NULL ORDER BY id "
+            "LIMIT 5"
+        )
+    ]
     for k, uid in enumerate(theirs):
         edit(t2.store, "members", uid, id_number=ids[k * 40])  # spread over the chunks
     both(monkeypatch, a, b, t2.export(a, full=True))
@@ -234,13 +258,19 @@ def test_cancel_while_the_worker_reads_stops_it_and_changes_nothing(pair, staged
     before = fingerprint(c.store)
     seen = []
     with pytest.raises(Cancelled):
-        import_batch(c.store, c.keys, data, progress=lambda d, n: seen.append(d),
-                     cancel=lambda: c.store.scalar("SELECT count(*) FROM households") > 0)  # fmt: skip
+        import_batch(
+            c.store,
+            c.keys,
+            data,
+            progress=lambda d, n: seen.append(d),
+            cancel=lambda: c.store.scalar("SELECT count(*) FROM households") > 0,
+        )
     assert fingerprint(c.store) == before
     assert started and not started[0]._proc.is_alive()
     rep = import_batch(c.store, c.keys, data)  # and it imports afterwards, whole
-    assert rep.totals().new == sum(json.loads(json.dumps(rep.as_dict()))["tables"][k]["new"]
-                                   for k in rep.as_dict()["tables"])  # fmt: skip
+    assert rep.totals().new == sum(
+        json.loads(json.dumps(rep.as_dict()))["tables"][k]["new"] for k in rep.as_dict()["tables"]
+    )
     assert c.store.scalar("SELECT count(*) FROM households") == 60
 
 

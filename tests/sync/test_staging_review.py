@@ -73,27 +73,39 @@ def outcome(monkeypatch, site, data, staged, chunk=CHUNK, **kw):
     try:
         rep = import_batch(site.store, site.keys, data, "x.age", **kw)
     except Exception as exc:  # noqa: BLE001
-        return ("raised", type(exc).__name__, getattr(exc, "code", None),
-                fingerprint(site.store) == before)  # fmt: skip
+        return (
+            "raised",
+            type(exc).__name__,
+            getattr(exc, "code", None),
+            fingerprint(site.store) == before,
+        )
     return ("applied", report(rep))
 
 
 def upsert(line: bytes, **row) -> bytes:
     d = json.loads(line)
     d["row"].update(row)
-    return record_line(d["uid"], "upsert", d["meta"],
-                       json.dumps(d["row"], ensure_ascii=False, sort_keys=True)).rstrip("\n").encode()  # fmt: skip
+    return (
+        record_line(
+            d["uid"], "upsert", d["meta"], json.dumps(d["row"], ensure_ascii=False, sort_keys=True)
+        )
+        .rstrip("\n")
+        .encode()
+    )
 
 
 # -- defects -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("gap", "table"), [
-    pytest.param(3, "members", id="same-chunk-members"),
-    pytest.param(3, "households", id="same-chunk-households"),  # both IntegrityError
-    pytest.param(CHUNK + 10, "members", id="next-chunk-members"),
-    pytest.param(CHUNK + 10, "households", id="next-chunk-households"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("gap", "table"),
+    [
+        pytest.param(3, "members", id="same-chunk-members"),
+        pytest.param(3, "households", id="same-chunk-households"),  # both IntegrityError
+        pytest.param(CHUNK + 10, "members", id="next-chunk-members"),
+        pytest.param(CHUNK + 10, "households", id="next-chunk-households"),
+    ],
+)
 def test_a_uid_twice_in_a_batch_applies_alike(world, monkeypatch, gap, table):
     """The same member twice in members.jsonl (a buggy sender): in-process both lines go to
     the fast insert and the batch fails on UNIQUE(uid); staged the second line is in another
@@ -196,8 +208,7 @@ def test_the_rest_merge_reports_progress_and_can_be_cancelled(world, monkeypatch
     assert seen[True].get("members", 0) > 0, seen
 
 
-@pytest.mark.parametrize("lie", [
-    "low", "missing", "high"])  # fmt: skip
+@pytest.mark.parametrize("lie", ["low", "missing", "high"])
 def test_counts_that_lie_give_the_same_result_and_a_sane_progress_bar(world, monkeypatch, lie):
     """The manifest's counts are signed but not checked against the records files.  The
     staged import takes each table's count from them for its progress (``applied / n``)."""
@@ -374,20 +385,46 @@ def test_booklets_visits_photos_and_replaced_booklets_apply_alike(world, monkeyp
     hh = [r[0] for r in s.conn.execute("SELECT id FROM households ORDER BY id LIMIT 6")]
 
     def booklet(h, status="active"):
-        return _row(s, "care_booklets", uid=uuid.uuid4().hex, household_id=h,
-                    template_id="care", template_version=1, status=status)  # fmt: skip
+        return _row(
+            s,
+            "care_booklets",
+            uid=uuid.uuid4().hex,
+            household_id=h,
+            template_id="care",
+            template_version=1,
+            status=status,
+        )
 
     old = {h: booklet(h) for h in hh[:3]}
     for h in hh[3:]:  # replaced before the county ever saw them: old deleted, new active
         booklet(h, "deleted")
         booklet(h)
     for h in hh:
-        v = _row(s, "visits", uid=uuid.uuid4().hex, household_id=h, visit_date="2026-01-02",
-                 kind="入户", investigators="张三", template_id="visit", template_version=1)  # fmt: skip
+        v = _row(
+            s,
+            "visits",
+            uid=uuid.uuid4().hex,
+            household_id=h,
+            visit_date="2026-01-02",
+            kind="入户",
+            investigators="张三",
+            template_id="visit",
+            template_version=1,
+        )
         for k in range(2):
-            _row(s, "visit_photos", uid=uuid.uuid4().hex, visit_id=v, seq=k, file_name="a.jpg",
-                 sha256="0" * 64, width=1, height=1, image=bytes(range(256)) * 3,
-                 thumbnail=b"\x00\xff")  # fmt: skip
+            _row(
+                s,
+                "visit_photos",
+                uid=uuid.uuid4().hex,
+                visit_id=v,
+                seq=k,
+                file_name="a.jpg",
+                sha256="0" * 64,
+                width=1,
+                height=1,
+                image=bytes(range(256)) * 3,
+                thumbnail=b"\x00\xff",
+            )
     alike(monkeypatch, a, b, t.export(a).read_bytes(), chunk)
     # round 2: the first three households' booklets replaced (old deleted, new active)
     with s.transaction():
@@ -401,8 +438,7 @@ def test_booklets_visits_photos_and_replaced_booklets_apply_alike(world, monkeyp
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 50])
-def test_older_sender_orphans_unknown_tables_and_mixed_lines_apply_alike(world, monkeypatch,
-                                                                          chunk):  # fmt: skip
+def test_older_sender_orphans_unknown_tables_and_mixed_lines_apply_alike(world, monkeypatch, chunk):
     t, a, b = world
     gone = []
 
@@ -416,8 +452,16 @@ def test_older_sender_orphans_unknown_tables_and_mixed_lines_apply_alike(world, 
             for x in ls:
                 d = json.loads(x)
                 d["row"].pop("special", None)
-                out.append(record_line(d["uid"], "upsert", d["meta"], json.dumps(
-                    d["row"], ensure_ascii=False, sort_keys=True)).rstrip("\n").encode())  # fmt: skip
+                out.append(
+                    record_line(
+                        d["uid"],
+                        "upsert",
+                        d["meta"],
+                        json.dumps(d["row"], ensure_ascii=False, sort_keys=True),
+                    )
+                    .rstrip("\n")
+                    .encode()
+                )
             ls = out
         return ls
 
@@ -452,8 +496,9 @@ def test_a_held_batch_applied_when_the_gap_fills_applies_alike(world, monkeypatc
     assert "mz_stage" not in [r[1] for r in b.store.conn.execute("PRAGMA database_list")]
     # and a replay of either is refused alike
     for data in (first, second):
-        assert (outcome(monkeypatch, a, data, staged=False)
-                == outcome(monkeypatch, b, data, staged=True, chunk=7))  # fmt: skip
+        assert outcome(monkeypatch, a, data, staged=False) == outcome(
+            monkeypatch, b, data, staged=True, chunk=7
+        )
 
 
 def test_an_empty_records_file_reports_alike(world, monkeypatch):
@@ -478,10 +523,30 @@ def test_a_malformed_value_is_refused_alike(world, monkeypatch):
     t, a, b = world
     s = t.store
     h = s.scalar("SELECT id FROM households LIMIT 1")
-    v = _row(s, "visits", uid=uuid.uuid4().hex, household_id=h, visit_date="2026-01-02",
-             kind="入户", investigators="张三", template_id="visit", template_version=1)  # fmt: skip
-    _row(s, "visit_photos", uid=uuid.uuid4().hex, visit_id=v, seq=0, file_name="a.jpg",
-         sha256="0" * 64, width=1, height=1, image=b"\x01", thumbnail=b"\x02")  # fmt: skip
+    v = _row(
+        s,
+        "visits",
+        uid=uuid.uuid4().hex,
+        household_id=h,
+        visit_date="2026-01-02",
+        kind="入户",
+        investigators="张三",
+        template_id="visit",
+        template_version=1,
+    )
+    _row(
+        s,
+        "visit_photos",
+        uid=uuid.uuid4().hex,
+        visit_id=v,
+        seq=0,
+        file_name="a.jpg",
+        sha256="0" * 64,
+        width=1,
+        height=1,
+        image=b"\x01",
+        thumbnail=b"\x02",
+    )
 
     def bad(table, ls):
         return [upsert(x, image={}) for x in ls] if table == "visit_photos" else ls

@@ -32,8 +32,16 @@ def test_keys_and_sync_commands(tmp_path, monkeypatch):
     run("keys", "init", "--db", c, "--passphrase", "县局口令")
     run("keys", "export-public", "--db", t, "--out", str(tmp_path / "t.pub"))
     # the public half needs no passphrase; the QR code holds the same public key file
-    run("keys", "export-public", "--db", c, "--out", str(tmp_path / "c.pub"),
-        "--qr", str(tmp_path / "c.png"))  # fmt: skip
+    run(
+        "keys",
+        "export-public",
+        "--db",
+        c,
+        "--out",
+        str(tmp_path / "c.pub"),
+        "--qr",
+        str(tmp_path / "c.png"),
+    )
     assert _zbar(tmp_path / "c.png") == qr_text(
         PublicKey.from_json((tmp_path / "c.pub").read_text(encoding="utf-8"))
     )

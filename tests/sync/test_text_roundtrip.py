@@ -48,9 +48,10 @@ def test_line_separators_inside_values_travel(pair):
 
 
 # every character the text rule lets in (its forbidden ones are all below U+10000)
-ALLOWED = st.characters(blacklist_categories=("Cs",),
-                        blacklist_characters=[chr(c) for c in range(0x10000)
-                                              if has_forbidden(chr(c))])  # fmt: skip
+ALLOWED = st.characters(
+    blacklist_categories=("Cs",),
+    blacklist_characters=[chr(c) for c in range(0x10000) if has_forbidden(chr(c))],
+)
 texts = st.text(ALLOWED, min_size=1, max_size=40)
 
 

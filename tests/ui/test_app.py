@@ -61,8 +61,11 @@ def test_gui_entry_point_opens_main_window(tmp_path):
     env = {**os.environ, "MZDESK_BENCH_STARTUP": "1", "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run(
         [sys.executable, "-m", "mzdesk", "--db", str(db)],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("startup_ms=")
 

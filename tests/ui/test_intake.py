@@ -172,8 +172,7 @@ def test_delete_asks_for_reason_and_keeps_record(qtbot, window, store, monkeypat
     assert store.scalar("SELECT status_reason FROM households WHERE id = ?", (hid,))
 
 
-def test_delete_of_a_household_being_paid_says_why_before_asking(qtbot, window, store,
-                                                                  monkeypatch):  # fmt: skip
+def test_delete_of_a_household_being_paid_says_why_before_asking(qtbot, window, store, monkeypatch):
     import datetime as dt
 
     from PySide6.QtWidgets import QInputDialog
@@ -182,8 +181,10 @@ def test_delete_of_a_household_being_paid_says_why_before_asking(qtbot, window, 
 
     hid = window.households.current_household_id()
     e = enr.create(store, hid, "rural_dibao", cls="二类", monthly_fen=52000)
-    store.conn.execute("UPDATE enrolments SET state = 'active', start_on = ? WHERE id = ?",
-                       (dt.date(2027, 1, 1).isoformat(), e.id))  # fmt: skip
+    store.conn.execute(
+        "UPDATE enrolments SET state = 'active', start_on = ? WHERE id = ?",
+        (dt.date(2027, 1, 1).isoformat(), e.id),
+    )
     seen = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: seen.append(a[2]))
     asked = []

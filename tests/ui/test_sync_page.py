@@ -96,8 +96,10 @@ def test_sync_page_reassigns_villages_and_shows_the_withdrawal(qtbot, tmp_path):
     t = make_site(tmp_path, "341623101", "青山镇", "township")
     f = make_site(tmp_path, "341623101001", "入户终端", "field")
     generate_demo(t.store, 20, seed=6)
-    a, b = [r[0] for r in t.store.conn.execute(
-        "SELECT DISTINCT village FROM households ORDER BY 1 LIMIT 2")]  # fmt: skip
+    a, b = [
+        r[0]
+        for r in t.store.conn.execute("SELECT DISTINCT village FROM households ORDER BY 1 LIMIT 2")
+    ]
     link(t, f, villages=[a])
     f.import_(t.export(f))
     page = SyncPage(t.store)

@@ -26,9 +26,13 @@ def village(registry, store, today):
     seq = 1
     for v, n in (("红旗村", 3), ("东风村", 2)):
         for i in range(n):
-            h = household(v, (f"张{v[0]}{i}", "户主", make_id("19600101", seq)),
-                          (f"李{v[0]}{i}", "配偶", make_id("19620202", seq + 1)),
-                          village_group=f"{i + 1}组", phone="13800000000")  # fmt: skip
+            h = household(
+                v,
+                (f"张{v[0]}{i}", "户主", make_id("19600101", seq)),
+                (f"李{v[0]}{i}", "配偶", make_id("19620202", seq + 1)),
+                village_group=f"{i + 1}组",
+                phone="13800000000",
+            )
             seq += 2
             ids.append(registry.save(h, today).id)
     store.conn.execute(
@@ -69,9 +73,15 @@ def county(tmp_path, today):
     seq = 1
     for v in ("红旗村", "东风村"):
         for i in range(3):
-            Registry(s).save(household(v, (f"张{v[0]}{i}", "户主", make_id("19600101", seq)),
-                                       (f"李{v[0]}{i}", "配偶", make_id("19620202", seq + 1)),
-                                       village_group=f"{i + 1}组"), today)  # fmt: skip
+            Registry(s).save(
+                household(
+                    v,
+                    (f"张{v[0]}{i}", "户主", make_id("19600101", seq)),
+                    (f"李{v[0]}{i}", "配偶", make_id("19620202", seq + 1)),
+                    village_group=f"{i + 1}组",
+                ),
+                today,
+            )
             seq += 2
     auth.add_operator(s, "admin", "admin-pass-1", "admin")
     s.operator = "admin"

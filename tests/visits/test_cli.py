@@ -22,13 +22,15 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 
 def pdftext(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def embedded_fonts_only(path) -> bool:
-    lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
-                           check=True).stdout.splitlines()[2:]  # fmt: skip
+    lines = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     return bool(lines) and all(ln.split()[-5] == "yes" for ln in lines)
 
 
@@ -60,8 +62,18 @@ def test_checklist_blank_and_filled(capsys, store, village, full_answers, today,
     text = pdftext(out)
     assert "入户调查/核查表（空白）" in text and "张东1" in text and "符合" in text
     assert embedded_fonts_only(out)
-    Visits(store).save(Visit(village[0], today, ["王调查", "赵核查"], full_answers,
-                             conclusion="情况属实", representative="张红0", acknowledged=True), today)  # fmt: skip
+    Visits(store).save(
+        Visit(
+            village[0],
+            today,
+            ["王调查", "赵核查"],
+            full_answers,
+            conclusion="情况属实",
+            representative="张红0",
+            acknowledged=True,
+        ),
+        today,
+    )
     code, o, _ = run(
         capsys, "checklist", "--db", db, "--household", str(village[0]), "--out", str(out)
     )
@@ -70,16 +82,28 @@ def test_checklist_blank_and_filled(capsys, store, village, full_answers, today,
     assert "王调查" in text and "户代表 张红0 已确认" in text
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("没有这个文件夹/x.pdf", "文件夹不存在"),
-    ("x" * 300 + ".pdf", "文件名或路径太长"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("没有这个文件夹/x.pdf", "文件夹不存在"),
+        ("x" * 300 + ".pdf", "文件名或路径太长"),
+    ],
+)
 def test_checklist_to_a_place_that_cannot_be_written_names_the_file_in_chinese(
     capsys, store, village, tmp_path, name, reason
 ):
     out = tmp_path / name
-    code, _, err = run(capsys, "checklist", "--db", store.path, "--household", str(village[0]),
-                       "--blank", "--out", str(out))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "checklist",
+        "--db",
+        store.path,
+        "--household",
+        str(village[0]),
+        "--blank",
+        "--out",
+        str(out),
+    )
     assert code == 1 and len(err.strip().splitlines()) == 1, err
     assert f"{out}：{reason}" in err  # the file as asked, then why, in Chinese
     assert ".part" not in err and "[Errno" not in err and "内部错误" not in err
@@ -99,12 +123,15 @@ def test_every_file_error_is_explained_in_chinese():
     )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--household", "999"], "999"),
-    ([], "--household"),
-    (["--household", "1", "--village", "红旗村"], "--household"),
-    (["--village", "无此村"], "无此村"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--household", "999"], "999"),
+        ([], "--household"),
+        (["--household", "1", "--village", "红旗村"], "--household"),
+        (["--village", "无此村"], "无此村"),
+    ],
+)
 def test_booklet_bad_arguments(capsys, store, village, tmp_path, args, message):
     out = tmp_path / "x.pdf"
     code, _, err = run(capsys, "booklet", "--db", store.path, *args, "--out", str(out))

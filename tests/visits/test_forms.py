@@ -27,15 +27,61 @@ def test_shipped_templates_parse():
         assert t.version >= 1 and list(t.fields())
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"version": 1, "sections": []}, "id"),
-    ({"id": "x", "version": 1, "sections": [{"key": "s", "title": "S", "fields": [
-        {"key": "a", "type": "colour", "label": "A"}]}]}, "类型"),
-    ({"id": "x", "version": 1, "sections": [{"key": "s", "title": "S", "fields": [
-        {"key": "a", "type": "single", "label": "A"}]}]}, "选项"),
-    ({"id": "x", "version": 1, "sections": [{"key": "s", "title": "S", "fields": [
-        {"key": "a", "type": "text", "label": "A", "show_if": {"field": "b", "in": ["x"]}}]}]}, "不存在"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"version": 1, "sections": []}, "id"),
+        (
+            {
+                "id": "x",
+                "version": 1,
+                "sections": [
+                    {
+                        "key": "s",
+                        "title": "S",
+                        "fields": [{"key": "a", "type": "colour", "label": "A"}],
+                    }
+                ],
+            },
+            "类型",
+        ),
+        (
+            {
+                "id": "x",
+                "version": 1,
+                "sections": [
+                    {
+                        "key": "s",
+                        "title": "S",
+                        "fields": [{"key": "a", "type": "single", "label": "A"}],
+                    }
+                ],
+            },
+            "选项",
+        ),
+        (
+            {
+                "id": "x",
+                "version": 1,
+                "sections": [
+                    {
+                        "key": "s",
+                        "title": "S",
+                        "fields": [
+                            {
+                                "key": "a",
+                                "type": "text",
+                                "label": "A",
+                                "show_if": {"field": "b", "in": ["x"]},
+                            }
+                        ],
+                    }
+                ],
+            },
+            "不存在",
+        ),
+    ],
+)
 def test_bad_templates_refused(body, message):
     with pytest.raises(TemplateError, match=message):
         parse_template(body)
@@ -43,19 +89,33 @@ def test_bad_templates_refused(body, message):
 
 def test_answer_types(today):
     t = library().latest("care_booklet")
-    clean, problems = validate_answers(t, {
-        "household_type": "农村低保户", "difficulty_summary": " 户主长期患病 ",
-        "causes": ["其他", "因病"], "causes_detail": "子女上学",
-        "measures": [{"date": "2026-03-01", "measure": "送米面油", "result": ""}],
-        "helper_name": "陈干部", "helper_phone": "0558-1234567",
-    }, today=today)  # fmt: skip
+    clean, problems = validate_answers(
+        t,
+        {
+            "household_type": "农村低保户",
+            "difficulty_summary": " 户主长期患病 ",
+            "causes": ["其他", "因病"],
+            "causes_detail": "子女上学",
+            "measures": [{"date": "2026-03-01", "measure": "送米面油", "result": ""}],
+            "helper_name": "陈干部",
+            "helper_phone": "0558-1234567",
+        },
+        today=today,
+    )
     assert problems == []
     assert clean["causes"] == ["因病", "其他"]  # template order
     assert clean["measures"] == [{"date": "2026-03-01", "measure": "送米面油"}]
-    _, problems = validate_answers(t, {
-        "household_type": "富裕户", "causes": ["其他"], "helper_phone": "abc",
-        "measures": [{"date": "2026-13-01", "measure": "x"}], "nonsense": 1,
-    }, today=today)  # fmt: skip
+    _, problems = validate_answers(
+        t,
+        {
+            "household_type": "富裕户",
+            "causes": ["其他"],
+            "helper_phone": "abc",
+            "measures": [{"date": "2026-13-01", "measure": "x"}],
+            "nonsense": 1,
+        },
+        today=today,
+    )
     codes = {(p.field, p.code) for p in problems}
     assert ("household_type", "bad_answer") in codes
     assert ("causes_detail", "missing_required") in codes
@@ -67,8 +127,9 @@ def test_answer_types(today):
 
 def test_money_and_number_answers(today):
     t = library().latest("home_visit")
-    clean, problems = validate_answers(t, {"monthly_income": "1,234.5", "housing_area": "85.5",
-                                           "land_mu": -1}, today=today)  # fmt: skip
+    clean, problems = validate_answers(
+        t, {"monthly_income": "1,234.5", "housing_area": "85.5", "land_mu": -1}, today=today
+    )
     assert clean["monthly_income"] == 123450 and clean["housing_area"] == 85.5
     assert any(p.field == "land_mu" for p in problems)
 
@@ -93,8 +154,10 @@ def _library_with_v2(tmp_path) -> FormLibrary:
 def test_template_upgrade_keeps_old_records(store, village, full_answers, today, tmp_path):
     from mzdesk.reports.checklist_pdf import write_checklists
 
-    old = Visits(store).save(Visit(village[0], today, ["王调查", "赵核查"], dict(full_answers),
-                                   conclusion="情况属实"), today)  # fmt: skip
+    old = Visits(store).save(
+        Visit(village[0], today, ["王调查", "赵核查"], dict(full_answers), conclusion="情况属实"),
+        today,
+    )
     lib2 = _library_with_v2(tmp_path)
     # the shipped v1 file disappears too: the database copy still serves the old record
     (lib2.folder / "home_visit.v1.json").unlink()
@@ -119,16 +182,24 @@ def test_template_upgrade_keeps_old_records(store, village, full_answers, today,
     write_checklists(store, [old.household_id, new.household_id], out, visits=visits)
     import subprocess
 
-    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "大件家电及贵重物品" in text and "一卡通账户核对" in text
     assert "住房及宅基地情况" in text and "住房情况" in text
 
 
 def test_booklet_save_and_reload(store, village, today):
-    b = Booklet(village[0], {"household_type": "农村低保户", "difficulty_summary": "长期患病",
-                             "causes": ["因病"], "helper_name": "陈干部",
-                             "helper_phone": "13900000000"})  # fmt: skip
+    b = Booklet(
+        village[0],
+        {
+            "household_type": "农村低保户",
+            "difficulty_summary": "长期患病",
+            "causes": ["因病"],
+            "helper_name": "陈干部",
+            "helper_phone": "13900000000",
+        },
+    )
     Booklets(store).save(b, today)
     back = Booklets(store).get(village[0])
     assert (back.template_version, back.answers["causes"]) == (1, ["因病"])

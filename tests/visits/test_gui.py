@@ -14,8 +14,9 @@ pytestmark = pytest.mark.gui
 
 
 def pdftext(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def tick(form, key: str, value: str) -> None:
@@ -124,9 +125,16 @@ def test_panel_lists_visits_and_closes_tasks(qtbot, store, village, today, full_
     from mzdesk.models.visits import Visit
     from mzdesk.ui.visits_panel import TodayVisitsView, VisitsPanel
 
-    Visits(store).save(Visit(village[0], today, ["王调查", "赵核查"],
-                             dict(full_answers, income="不符合", income_note="务工"),
-                             conclusion="建议复核"), today)  # fmt: skip
+    Visits(store).save(
+        Visit(
+            village[0],
+            today,
+            ["王调查", "赵核查"],
+            dict(full_answers, income="不符合", income_note="务工"),
+            conclusion="建议复核",
+        ),
+        today,
+    )
     panel = VisitsPanel(store, village[0], today=today)
     qtbot.addWidget(panel)
     assert panel.visits_table.rowCount() == 1 and panel.tasks_table.rowCount() == 1
@@ -160,8 +168,9 @@ def test_escape_does_not_drop_a_filled_checklist(qtbot, store, village, today, m
 
     asked = []
     answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save])
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: (asked.append(a[1]),
-                                                                    next(answers))[1])  # fmt: skip
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a, **k: (asked.append(a[1]), next(answers))[1]
+    )
     dlg = VisitDialog(store, village[0], today=today)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -190,8 +199,11 @@ def test_escape_does_not_drop_booklet_edits(qtbot, store, village, today, monkey
     from mzdesk.ui.booklet_dialog import BookletDialog
 
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: (
-        asked.append(a[1]), QMessageBox.StandardButton.Cancel)[1])  # fmt: skip
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: (asked.append(a[1]), QMessageBox.StandardButton.Cancel)[1],
+    )
     dlg = BookletDialog(store, village[0], today=today)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -232,10 +244,21 @@ def test_member_boxes_of_a_big_household_fit_the_dialog(qtbot, store, registry, 
     from mzdesk.ui.visit_dialog import VisitDialog
     from tests.helpers import household, make_id
 
-    names = ["欧阳明月", "司马长风", "诸葛青云", "上官飞燕", "慕容秋水", "东方不白",
-             "令狐小冲", "独孤求败", "公孙大娘", "西门吹雪"]  # fmt: skip
-    people = [(n, "户主" if i == 0 else "子", make_id("19700101", i + 1))
-              for i, n in enumerate(names)]  # fmt: skip
+    names = [
+        "欧阳明月",
+        "司马长风",
+        "诸葛青云",
+        "上官飞燕",
+        "慕容秋水",
+        "东方不白",
+        "令狐小冲",
+        "独孤求败",
+        "公孙大娘",
+        "西门吹雪",
+    ]
+    people = [
+        (n, "户主" if i == 0 else "子", make_id("19700101", i + 1)) for i, n in enumerate(names)
+    ]
     hid = registry.save(household("红旗村", *people, village_group="一组"), today).id
     dlg = VisitDialog(store, hid, today=today)
     qtbot.addWidget(dlg)
@@ -250,8 +273,9 @@ def test_member_boxes_of_a_big_household_fit_the_dialog(qtbot, store, registry, 
         assert corner.x() <= view.right(), b.text()
 
 
-def test_a_past_visit_keeps_who_was_present_after_they_left(qtbot, store, registry, village,
-                                                            full_answers, today, tmp_path):  # fmt: skip
+def test_a_past_visit_keeps_who_was_present_after_they_left(
+    qtbot, store, registry, village, full_answers, today, tmp_path
+):
     """李红0 was present at the visit and has since left the household: reopening and
     saving the visit keeps her, shown as 已移出; printing it names her."""
     from mzdesk.models.visits import Visit
@@ -260,17 +284,26 @@ def test_a_past_visit_keeps_who_was_present_after_they_left(qtbot, store, regist
     hid = village[0]
     h = registry.get(hid)
     spouse = next(m for m in h.members if m.name == "李红0")
-    v = Visits(store).save(Visit(hid, today, ["王调查", "赵核查"],
-                                 dict(full_answers, members_present=[spouse.uid]),
-                                 conclusion="情况属实"), today)  # fmt: skip
+    v = Visits(store).save(
+        Visit(
+            hid,
+            today,
+            ["王调查", "赵核查"],
+            dict(full_answers, members_present=[spouse.uid]),
+            conclusion="情况属实",
+        ),
+        today,
+    )
     h.members = [m for m in h.members if m.uid != spouse.uid]
     registry.save(h, today)
 
     dlg = VisitDialog(store, hid, v.id, today=today)
     qtbot.addWidget(dlg)
     boxes = dlg.form.editor("members_present").findChildren(QCheckBox)
-    assert [(b.text(), b.isChecked()) for b in boxes] == [("张红0", False),
-                                                         ("李红0（已移出）", True)]  # fmt: skip
+    assert [(b.text(), b.isChecked()) for b in boxes] == [
+        ("张红0", False),
+        ("李红0（已移出）", True),
+    ]
     dlg.conclusion_box.setCurrentText("建议复核")
     assert dlg.save() is True, dlg.summary.text()
     assert Visits(store).get(v.id).answers["members_present"] == [spouse.uid]

@@ -37,23 +37,39 @@ def test_blank_checklists_one_per_household_all_fonts_embedded(store, village, t
     assert "Helvetica" not in fonts
 
 
-def test_blank_checklist_of_a_big_household_has_a_box_for_everyone(store, registry, today,
-                                                                   tmp_path):  # fmt: skip
+def test_blank_checklist_of_a_big_household_has_a_box_for_everyone(
+    store, registry, today, tmp_path
+):
     """在场家庭成员 for ten people: every name gets its box on the page (from the seventh
     on they ran off the right edge)."""
     import re
 
     from tests.helpers import household, make_id
 
-    names = ["欧阳明月", "司马长风", "诸葛青云", "上官飞燕", "慕容秋水", "东方不白",
-             "令狐小冲", "独孤求败", "公孙大娘", "西门吹雪"]  # fmt: skip
-    people = [(n, "户主" if i == 0 else "子", make_id("19700101", i + 1))
-              for i, n in enumerate(names)]  # fmt: skip
+    names = [
+        "欧阳明月",
+        "司马长风",
+        "诸葛青云",
+        "上官飞燕",
+        "慕容秋水",
+        "东方不白",
+        "令狐小冲",
+        "独孤求败",
+        "公孙大娘",
+        "西门吹雪",
+    ]
+    people = [
+        (n, "户主" if i == 0 else "子", make_id("19700101", i + 1)) for i, n in enumerate(names)
+    ]
     hid = registry.save(household("红旗村", *people, village_group="一组"), today).id
     out = tmp_path / "big.pdf"
     write_checklists(store, [CheckEntry(hid)], out)
-    bbox = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(out), "-"],
-                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    bbox = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-bbox", str(out), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     page_w = float(re.search(r'<page width="([0-9.]+)"', bbox)[1])
     words = re.findall(
         r'<word xMin="([0-9.]+)" yMin="[0-9.]+" xMax="([0-9.]+)"[^>]*>([^<]+)<', bbox
@@ -73,13 +89,16 @@ def test_booklet_section_headings_stay_with_their_content(store, registry, today
 
     ids = []
     for n in range(1, 7):
-        people = [(f"成员{k}", "户主" if k == 0 else "子", make_id("19700101", 10 * n + k))
-                  for k in range(n)]  # fmt: skip
+        people = [
+            (f"成员{k}", "户主" if k == 0 else "子", make_id("19700101", 10 * n + k))
+            for k in range(n)
+        ]
         ids.append(registry.save(household("红旗村", *people, phone="13800000000"), today).id)
     out = tmp_path / "b.pdf"
     write_booklets(store, ids, out, today=today)
-    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
     heading = re.compile(r"^[一二三四五六七八九十]+、\S+$")
     for i, page in enumerate(text.split("\f")):
         lines = [ln.strip() for ln in page.splitlines() if ln.strip()]

@@ -39,8 +39,10 @@ def test_tracked_to_completion(store, village, full_answers, today):
     from mzdesk.models.visits import household_members
 
     answers = dict(full_answers, members_present=list(household_members(store, hid))[:1])
-    Visits(store).save(Visit(hid, today, ["王调查", "赵核查"], answers, conclusion="情况属实",
-                             kind="spot_check"), today)  # fmt: skip
+    Visits(store).save(
+        Visit(hid, today, ["王调查", "赵核查"], answers, conclusion="情况属实", kind="spot_check"),
+        today,
+    )
     p = spot_check_progress(store, s.id)
     assert (p["done"], p["state"]) == (1, "done") and p["items"][0]["visit_id"]
 
@@ -59,17 +61,23 @@ def test_the_county_draws_records_and_visits_its_spot_check(county, today):
     visits = Visits(county)
     for item in p["items"]:
         hid = item["household_id"]
-        answers = answers_all_match(visits.template(Visit(hid, today, [])),
-                                    household_members(county, hid))  # fmt: skip
-        v = visits.save(Visit(hid, today, ["县局王", "县局赵"], answers, conclusion="情况属实",
-                              kind="spot_check"), today)  # fmt: skip
+        answers = answers_all_match(
+            visits.template(Visit(hid, today, [])), household_members(county, hid)
+        )
+        v = visits.save(
+            Visit(
+                hid, today, ["县局王", "县局赵"], answers, conclusion="情况属实", kind="spot_check"
+            ),
+            today,
+        )
         v.conclusion = "建议复核"
         visits.save(v, today)  # and correct it
     assert spot_check_progress(county, s.id)["state"] == "done"
 
     hid = p["items"][0]["household_id"]
-    answers = answers_all_match(visits.template(Visit(hid, today, [])),
-                                household_members(county, hid))  # fmt: skip
+    answers = answers_all_match(
+        visits.template(Visit(hid, today, [])), household_members(county, hid)
+    )
     with pytest.raises(PermissionDenied):  # an ordinary visit is the township's
         visits.save(Visit(hid, today, ["县局王", "县局赵"], answers, conclusion="情况属实"), today)
     with pytest.raises(PermissionDenied):  # so is turning a spot check into one
@@ -80,8 +88,15 @@ def test_the_county_draws_records_and_visits_its_spot_check(county, today):
     assert list(visits.kinds()) == ["spot_check"]
 
 
-@pytest.mark.parametrize("name, area", [("青山镇民政办", "全镇"), ("东乡镇", "全镇"),
-                                        ("白云乡人民政府", "全乡"), ("城东街道办事处", "全街道")])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, area",
+    [
+        ("青山镇民政办", "全镇"),
+        ("东乡镇", "全镇"),
+        ("白云乡人民政府", "全乡"),
+        ("城东街道办事处", "全街道"),
+    ],
+)
 def test_sample_title_names_the_township_as_it_calls_itself(tmp_path, name, area):
     from mzdesk.models.site import Site, whole_area
 

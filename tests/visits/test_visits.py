@@ -124,8 +124,9 @@ def _failing(store, table: str):
     return lambda: store.conn.execute(f"DROP TRIGGER fail_{table}")
 
 
-def test_a_save_that_failed_halfway_can_simply_be_saved_again(store, village, full_answers,
-                                                               today, tmp_path):  # fmt: skip
+def test_a_save_that_failed_halfway_can_simply_be_saved_again(
+    store, village, full_answers, today, tmp_path
+):
     """A step after the visit's own row fails (the task, a photo): nothing is kept, and the
     same visit, saved again once the disk has room, is saved, not refused as changed."""
     import sqlite3
@@ -141,8 +142,11 @@ def test_a_save_that_failed_halfway_can_simply_be_saved_again(store, village, fu
     assert store.scalar("SELECT count(*) FROM visits") == 0
     fixed()
     Visits(store).save(v, today)
-    assert (v.rev, len(Visits(store).get(v.id).photos), len(list_tasks(store, v.household_id))) \
-        == (1, 1, 1)  # fmt: skip
+    assert (v.rev, len(Visits(store).get(v.id).photos), len(list_tasks(store, v.household_id))) == (
+        1,
+        1,
+        1,
+    )
 
     # an edit of a saved visit: its revision stays the committed one
     v.photos.append(load_photo(p, "第二张"))
@@ -155,12 +159,14 @@ def test_a_save_that_failed_halfway_can_simply_be_saved_again(store, village, fu
     assert v.rev == 2 and [x.caption for x in Visits(store).get(v.id).photos] == ["", "第二张"]
 
 
-def test_resaving_a_visit_after_a_present_member_left(store, registry, village, full_answers,
-                                                      today):  # fmt: skip
+def test_resaving_a_visit_after_a_present_member_left(
+    store, registry, village, full_answers, today
+):
     h = registry.get(village[0])
     everyone = [m.uid for m in h.members]
-    v = Visits(store).save(make_visit(h.id, today, dict(full_answers, members_present=everyone)),
-                           today)  # fmt: skip
+    v = Visits(store).save(
+        make_visit(h.id, today, dict(full_answers, members_present=everyone)), today
+    )
     h.members = h.members[:1]
     registry.save(h, today)
     again = Visits(store).get(v.id)
@@ -168,5 +174,6 @@ def test_resaving_a_visit_after_a_present_member_left(store, registry, village, 
     Visits(store).save(again, today)  # was refused: 在场家庭成员: 不是本户成员
     assert Visits(store).get(v.id).answers["members_present"] == everyone
     with pytest.raises(ValidationError):  # a new visit cannot name someone who left
-        Visits(store).save(make_visit(h.id, today, dict(full_answers, members_present=everyone)),
-                           today)  # fmt: skip
+        Visits(store).save(
+            make_visit(h.id, today, dict(full_answers, members_present=everyone)), today
+        )
