@@ -275,7 +275,27 @@ def emit_json(data) -> None:
 
 
 # -- options and values several command modules share ---------------------------------
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+class Day(click.DateTime):
+    """A date as staff type it, read by the one date parser (:func:`models.dates.parse_day`:
+    2026-03-01, 2026/3/1, 2026.3.1, 2026年3月1日), so the CLI accepts what the forms do."""
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.datetime):
+            return value
+        from ..models.dates import parse_day
+
+        try:
+            return dt.datetime.combine(parse_day(value), dt.time())
+        except (ValueError, OverflowError):
+            self.fail(
+                f"日期应为 2026-03-01 或 2026年3月1日 这样的格式：{_shown(value)}", param, ctx
+            )
+
+
+DATE = Day()
 
 
 def day(value) -> dt.date | None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ..models.dates import parse_day
 from ..models.errors import FieldError
 from ..models.household import Member
 from ..models.money import format_fen, parse_yuan
@@ -36,8 +37,8 @@ def _parse_date(text: str, field: str) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
+        return parse_day(text)  # the one parser: 2026-03-01, 2026/3/1, 2026年3月1日
+    except (ValueError, OverflowError):
         raise FieldError(field, "bad_date", "日期格式应为 YYYY-MM-DD") from None
 
 

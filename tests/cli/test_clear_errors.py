@@ -338,3 +338,15 @@ def test_no_terminal_no_prompt(demo_db, tmp_path, args):
     line = assert_one_line_failure(proc, code=1)
     assert "[secret_needed]" in line and ("MZDESK_NEW_PASSWORD" in line or "MZDESK_DB_KEY" in line)
     assert dump_hash(db) == before
+
+
+def test_cli_dates_are_read_by_the_one_date_parser():
+    """`--date 2026年3月1日` is read as the forms read it; a non-date is one clear line."""
+    import datetime as dt
+
+    from mzdesk.cli.common import DATE, day
+
+    for typed in ("2026-03-01", "2026/3/1", "2026.3.1", "2026年3月1日"):
+        assert day(DATE.convert(typed, None, None)) == dt.date(2026, 3, 1)
+    with pytest.raises(click.BadParameter, match="日期应为"):
+        DATE.convert("2026-02-30", None, None)

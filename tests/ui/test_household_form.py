@@ -103,8 +103,8 @@ def test_a_bad_savings_amount_is_the_forms_problem_and_keeps_the_stored_value(qt
 def test_member_detail_problems_stay_with_the_form(qtbot, store):
     dlg = dialog(qtbot, store)
     dlg.table.setCurrentCell(1, 0)
-    dlg.detail.m_deceased.setText("2026/3/1")
-    dlg.detail.m_deceased.textEdited.emit("2026/3/1")
+    dlg.detail.m_deceased.setText("2026-02-30")
+    dlg.detail.m_deceased.textEdited.emit("2026-02-30")
     dlg.detail.m_income["wage"].setText("很多")
     dlg.detail.m_income["wage"].textEdited.emit("很多")
     problems = dlg.validate_now()
@@ -129,3 +129,13 @@ def test_removing_a_member_takes_its_form_problems_away(qtbot, store, monkeypatc
     dlg.remove_member()
     assert len(dlg.members) == 1
     assert dlg.validate_now() == []
+
+
+def test_a_death_date_typed_as_on_a_visit_form_is_read(qtbot, store):
+    """One date parser for forms, dialogs and the CLI: 2026/3/1 is a date everywhere."""
+    dlg = dialog(qtbot, store)
+    dlg.table.setCurrentCell(1, 0)
+    for typed in ("2026/3/1", "2026年3月1日"):
+        dlg.detail.m_deceased.setText(typed)
+        dlg.detail.m_deceased.textEdited.emit(typed)
+        assert "deceased_on" not in [p.field for p in dlg.validate_now()]
