@@ -88,15 +88,17 @@ def new_amount(
     return max(0, before_fen + change if delta >= 0 else before_fen - change)
 
 
-def _last_decision(store: Store, enrolment_id: int) -> str:
-    last = ""
+def _last_decision(store: Store, enrolment_id: int, start_on: str | None) -> str:
+    """The latest date a change may not precede (enrolment.review's own rule): the
+    confirmation (or, for an enrolment imported as in payment, its start) and reviews."""
+    last, confirmed = "", False
     for ev in enrolment.history(store, enrolment_id):
         d = ev["detail"]
-        day = d.get("confirmed_on") if ev["action"] == "confirm" else None
-        if ev["action"] == "review":
-            day = d.get("on")
+        day = d.get("on") if ev["action"] == "review" else None
+        if ev["action"] == "confirm" and d.get("confirmed_on"):
+            day, confirmed = d["confirmed_on"], True
         last = max(last, day or "")
-    return last
+    return last if confirmed else max(last, start_on or "")
 
 
 def preview(
@@ -135,9 +137,9 @@ def preview(
             r["monthly_fen"], old.annual_fen if old else None, new_year, r["covered"], mode
         )
         blocked = ""
-        if r["start_on"] and r["start_on"] >= first.isoformat():
+        if r["start_on"] and r["start_on"] > first.isoformat():
             blocked = f"{r['start_on'][:7]}起享受，晚于提标月份，待人工复核"
-        elif _last_decision(store, r["id"]) > decision_day(first).isoformat():
+        elif _last_decision(store, r["id"], r["start_on"]) > decision_day(first).isoformat():
             blocked = "最近一次确认或复核晚于提标月份，待人工复核"
         rows.append(
             Row(
