@@ -224,7 +224,7 @@ def date_findings(store: Store, today: dt.date) -> list[Finding]:
 # Checks written as functions (store, today) -> findings, run after the SQL rules above.
 def run_checks(store: Store, today: dt.date | None = None) -> tuple[list[str], list[Finding]]:
     """(integrity problems, rule findings); both empty means all is well."""
-    today = today or dt.date.today()
+    today = today or dates.current_day()
     integrity = store.integrity_check()
     findings = []
     for code, message, sql in _RULES:
