@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from .common import RECORD_ID, db_option, emit_json, open_store
+from .common import PEOPLE, RECORD_ID, db_option, emit_json, open_store
 
 _AREAS = ("urban", "rural")
 _PERIODS = ("month", "year")
@@ -164,7 +164,7 @@ def _calc_options(f):
         (
             click.option("--category", default=None, help="default: the 低保 of the area"),
             click.option("--month", default=None, help="standard of this month (YYYY-MM)"),
-            click.option("--covered", type=int, default=None, help="保障人口 (default: all)"),
+            click.option("--covered", type=PEOPLE, default=None, help="保障人口 (default: all)"),
             click.option("--rigid", multiple=True, help="刚性支出 item=元 per year (medical=3000)"),
             click.option("--support", default="0", help="户外义务人赡养费, 元 per year"),
         )
@@ -264,7 +264,12 @@ def recovery_scan(through, record, as_json, db_path):
 @click.option(
     "--kind", type=click.Choice(("recovery", "backpay")), default=None, help="追缴 or 补发"
 )
-@click.option("--state", default=None, help="pending, recovered, written_off, paid")
+@click.option(
+    "--state",
+    type=click.Choice(("pending", "recovered", "written_off", "paid")),
+    default=None,
+    help="待追缴/待补发, 已追缴, 核销, 已补发",
+)
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")
 @db_option
 def recovery_list(kind, state, as_json, db_path):

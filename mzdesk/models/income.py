@@ -122,9 +122,11 @@ class Calculation:
 
     def summary(self) -> dict:
         """What an event records of the calculation (the working is rebuilt from it)."""
-        keys = ("persons", "covered", "income_annual_fen", "deductions_annual_fen")
-        keys += ("net_annual_fen", "standard_year_fen", "eligibility", "proposed_fen", "mode")
-        return {k: getattr(self, k) for k in keys}
+        keys = (
+            "persons covered income_annual_fen deductions_annual_fen net_annual_fen "
+            "standard_year_fen eligibility proposed_fen mode"
+        )
+        return {k: getattr(self, k) for k in keys.split()}
 
 
 def round_fen(num: int, den: int, step: int, mode: str) -> int:
@@ -342,7 +344,7 @@ def calculate(
     return compute(
         [MemberIncome(m.name, dict(m.income)) for m in living],
         persons=len(living),
-        covered=min(covered, len(living)),
+        covered=covered,
         standard_year_fen=std.annual_fen,
         rules=rules(),
         rigid=rigid,
