@@ -131,3 +131,21 @@ def test_standards_set_and_list_from_the_command_line(store):
     )
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
     assert "只适用于城市" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_county_standard_reaches_its_township_in_a_batch(tmp_path):
+    """The county sets the standard; the township's next import brings it, history and all."""
+    from tests.sync.sites import township_county
+
+    t, c = township_county(tmp_path, 3, seed=5)
+    try:
+        c.import_(t.export(c))  # the township's first batch: the county now knows it
+        st.set_standard(c.store, "rural_dibao", "rural", "2026-07", 450000, "year", "县文件")
+        report = t.import_(c.export(t))
+        assert report is not None
+        s = st.in_effect(t.store, "rural_dibao", "rural", DEC)
+        assert (s.amount_fen, s.source, s.note) == (450000, "database", "县文件")
+        assert st.in_effect(t.store, "rural_dibao", "rural", dt.date(2026, 6, 1)) is None
+    finally:
+        t.store.close()
+        c.store.close()
