@@ -337,7 +337,7 @@ def calculate(
         standards.check_pair(store, category, h.area_type)  # refuses: says which ones have
     spec = standards.settings()[category]
     area = h.area_type if h.area_type in spec["areas"] else spec["areas"][0]
-    month = (month or dates.current_day()).replace(day=1)
+    month = standards.not_after((month or dates.current_day()).replace(day=1), 1, "核算月份")
     std = standards.required(store, category, area, month)
     if covered is None:
         covered = sum(1 for m in living if m.in_assistance) or 1

@@ -26,6 +26,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from ..resources import load_json
+from . import dates
 from .auth import require
 from .categories import categories, unknown_category
 from .errors import MzError
@@ -97,6 +98,20 @@ def parse_month(text: str | dt.date) -> dt.date:
             f"月份格式应为 YYYY-MM（2000至2100年），例如 2026-07：{text!r}", "bad_month"
         )
     return dt.date(int(m.group(1)), int(m.group(2)), 1)
+
+
+SET_AHEAD_MONTHS = 12  # a standard is decided at most a year before it applies
+
+
+def not_after(first: dt.date, months_ahead: int, what: str) -> dt.date:
+    """``first`` unless it is more than ``months_ahead`` months after the current month
+    (a typing mistake: 2099-01), which is refused in one line."""
+    today = dates.current_day()
+    latest = (today.year * 12 + today.month - 1) + months_ahead
+    if first.year * 12 + first.month - 1 > latest:
+        last = f"{latest // 12:04d}-{latest % 12 + 1:02d}"
+        raise StandardError(f"{what}最晚为{last}：{first:%Y-%m}", "month_too_late")
+    return first
 
 
 def _shipped() -> list[Standard]:
@@ -189,7 +204,7 @@ def set_standard(
     category, area and month again corrects it; earlier months keep theirs."""
     require(store, ACTION)
     check_pair(store, category, area_type)
-    first = parse_month(month)
+    first = not_after(parse_month(month), SET_AHEAD_MONTHS, "标准起始月份")
     if period not in PERIODS:
         raise StandardError(f"标准周期应为 month（元/人/月）或 year（元/人/年）：{period!r}")
     if amount_fen <= 0:

@@ -112,10 +112,8 @@ def preview(
 ) -> dict:
     """What the standard would change: ``rows`` per enrolment and ``totals``."""
     standards.check_pair(store, category, area_type)
-    first = standards.parse_month(month)
+    first = standards.not_after(standards.parse_month(month), 1, "提标月份")
     today = today or dates.current_day()
-    if first > add_months(today.replace(day=1), 1):
-        raise UpratingError(f"提标月份最晚为下个月：{first:%Y-%m}", "month_too_late")
     if amount_fen <= 0 or period not in standards.PERIODS:
         raise UpratingError("新标准应大于0，周期为 month 或 year", "bad_amount")
     new_year = amount_fen * 12 if period == "month" else amount_fen

@@ -125,7 +125,7 @@ def test_later_decisions_are_left_for_a_person(store, paid, clock):
     assert "晚于提标月份" in row["blocked"] and row["after_fen"] == row["before_fen"]
     uprating.confirm(store, "rural_dibao", "rural", "2026-12", 480000, "year")
     assert enr.get(store, dibao.id).monthly_fen == 76000
-    with pytest.raises(MzError, match="最晚为下个月"):
+    with pytest.raises(MzError, match="提标月份最晚为2027-02"):
         uprating.preview(store, "rural_dibao", "rural", "2027-03", 480000, "year")
 
 
