@@ -128,28 +128,28 @@ def amount_in_month(current_fen: int, events: list[dict], month: dt.date) -> int
 
 
 _CANDIDATES = """
+WITH dead AS (
+    SELECT household_id, max(deceased_on) AS died FROM members
+    WHERE status = 'active' AND in_assistance = 1 AND household_id IN (
+        SELECT household_id FROM members WHERE deceased_on IS NOT NULL)
+    GROUP BY household_id HAVING count(*) = count(deceased_on)
+), stops AS (
+    SELECT enrolment_id, max(at) AS recorded FROM enrolment_events
+    WHERE action = 'stop' OR (action = 'review' AND json_extract(detail, '$.outcome') = 'stop')
+    GROUP BY enrolment_id
+)
 SELECT e.id, e.household_id, e.category, e.monthly_fen, e.start_on, e.end_on, e.state,
        COALESCE(m.name, h.head_name) AS name, m.deceased_on AS person_died,
-       CASE WHEN e.member_id IS NULL THEN (
-           SELECT CASE WHEN count(*) = count(x.deceased_on) THEN max(x.deceased_on) END
-           FROM members x WHERE x.household_id = e.household_id AND x.status = 'active'
-           AND x.in_assistance = 1) END AS household_died
+       d.died AS household_died, s.recorded AS stop_recorded
 FROM enrolments e JOIN households h ON h.id = e.household_id
 LEFT JOIN members m ON m.id = e.member_id
+LEFT JOIN dead d ON e.member_id IS NULL AND d.household_id = e.household_id
+LEFT JOIN stops s ON e.state = 'stopped' AND s.enrolment_id = e.id
 WHERE e.status = 'active' AND e.state IN ('active', 'stopped') AND e.start_on IS NOT NULL
   AND e.category IN ({cats})
+  AND (m.deceased_on IS NOT NULL OR d.died IS NOT NULL OR s.recorded IS NOT NULL)
 ORDER BY e.id
 """
-
-
-def _stop_recorded(events: list[dict]) -> str | None:
-    """When the stop was recorded (the event's time), if the enrolment was stopped."""
-    for ev in reversed(events):
-        if ev["action"] == "stop" or (
-            ev["action"] == "review" and ev["detail"].get("outcome") == "stop"
-        ):
-            return str(ev["at"])[:10]
-    return None
 
 
 def _recorded_months(store: Store, enrolment_id: int, kind: str) -> set[str]:
@@ -172,7 +172,6 @@ def find_overpayments(store: Store, through: dt.date | None = None) -> list[Over
     for r in store.db.query(sql, cats):
         died = r["person_died"] or r["household_died"]
         end = dt.date.fromisoformat(r["end_on"]) if r["end_on"] else None
-        events: list[dict] | None = None
         months: dict[str, str] = {}
         start = dt.date.fromisoformat(r["start_on"]).replace(day=1)
         if died:
@@ -180,19 +179,19 @@ def find_overpayments(store: Store, through: dt.date | None = None) -> list[Over
             stop_at = min(end, last) if end else last
             for m in _months(first, stop_at.replace(day=1)):
                 months[_month(m)] = f"{died}死亡后仍发放"
-        if r["state"] == "stopped" and end is not None:
-            events = history(store, r["id"])
-            recorded = _stop_recorded(events)
-            if recorded:
-                paid_to = min(add_months(dt.date.fromisoformat(recorded).replace(day=1), -1), last)
-                first = max(add_months(end.replace(day=1), 1), start)
-                for m in _months(first, paid_to):
-                    months.setdefault(_month(m), f"停发（{end:%Y-%m}月后停）登记前已发放")
+        recorded = r["stop_recorded"]
+        if r["state"] == "stopped" and end is not None and recorded:
+            paid_to = min(add_months(dt.date.fromisoformat(recorded[:10]).replace(day=1), -1), last)
+            first = max(add_months(end.replace(day=1), 1), start)
+            for m in _months(first, paid_to):
+                months.setdefault(_month(m), f"停发（{end:%Y-%m}月后停）登记前已发放")
+        if not months:
+            continue
         for done in _recorded_months(store, r["id"], "recovery"):
             months.pop(done, None)
         if not months:
             continue
-        events = events if events is not None else history(store, r["id"])
+        events = history(store, r["id"])
         amount = sum(
             amount_in_month(r["monthly_fen"], events, dt.date.fromisoformat(m + "-01"))
             for m in months
