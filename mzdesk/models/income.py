@@ -46,6 +46,8 @@ from .store import Store
 from .vocab import INCOME_SOURCES, vocab
 
 ELIGIBILITY = {"dibao": "符合低保条件", "edge": "低保边缘家庭", "none": "不符合条件"}
+# a fixed standard (特困 基本生活标准) is paid as it is: the income only says where it stands
+FIXED_ELIGIBILITY = {"dibao": "收入低于标准", "edge": "收入高于标准", "none": "收入高于标准"}
 
 
 class IncomeError(MzError):
@@ -104,7 +106,7 @@ class Calculation:
 
     @property
     def eligibility_label(self) -> str:
-        return ELIGIBILITY[self.eligibility]
+        return (FIXED_ELIGIBILITY if self.mode == "fixed" else ELIGIBILITY)[self.eligibility]
 
     def working(self) -> list[str]:
         return [ln.text for ln in self.lines]
@@ -288,7 +290,7 @@ def compute(
             "差额",
             None,
             f"差额：{_yuan(std_month)} − {_yuan(per_capita)} = {_yuan(gap)}/人/月"
-            f"（边缘线{edge}%）：{ELIGIBILITY[eligibility]}",
+            f"（边缘线{edge}%）：{(FIXED_ELIGIBILITY if mode == 'fixed' else ELIGIBILITY)[eligibility]}",
         ),
         Line(
             "result",

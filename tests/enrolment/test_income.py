@@ -227,3 +227,15 @@ def test_income_from_the_command_line(store, registry, family, capsys):
     assert "必须填写原因" in err and len(err.strip().splitlines()) == 1
     out = run(capsys, "income", "adopt", str(e.id), "--db", db, "--month", "2026-12")
     assert "478.00 元/月" in out
+
+
+def test_tekun_is_the_fixed_standard_whatever_the_income(store, registry, single):
+    set_incomes(registry, single.id, 王老五={"pension": 15000})
+    calc = income.calculate(store, single.id, category="tekun", month=DEC)
+    # 5604 元/年 ÷ 12 = 467 元 for the one person, the income only shown
+    assert (calc.mode, calc.proposed_fen, calc.eligibility_label) == (
+        "fixed",
+        46700,
+        "收入低于标准",
+    )
+    assert any("核定金额：标准467.00元×1人" in w for w in calc.working())

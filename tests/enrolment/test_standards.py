@@ -149,3 +149,23 @@ def test_a_county_standard_reaches_its_township_in_a_batch(tmp_path):
     finally:
         t.store.close()
         c.store.close()
+
+
+def test_a_version_14_database_upgrades_to_shipped_standards(tmp_path):
+    """The last schema before the model changes: the upgrade adds the tables, empty, and
+    the shipped example defaults apply until the county sets its own."""
+    import shutil
+
+    from mzdesk.models.store import Store
+
+    db = tmp_path / "old.sqlite"
+    shutil.copy(ROOT / "tests" / "fixtures" / "schema_v14.sqlite", db)
+    store = Store.open(db, operator="tester")
+    try:
+        assert store.scalar("SELECT count(*) FROM standards") == 0
+        assert store.scalar("SELECT count(*) FROM recoveries") == 0
+        assert st.in_effect(store, "urban_dibao", "urban", DEC).amount_fen == 52800
+        st.set_standard(store, "urban_dibao", "urban", "2026-07", 55000)
+        assert st.in_effect(store, "urban_dibao", "urban", DEC).source == "database"
+    finally:
+        store.close()

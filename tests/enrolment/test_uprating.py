@@ -117,6 +117,15 @@ def test_a_standard_from_a_month_already_paid_owes_back_pay(store, paid, clock, 
     assert recovery.backpay_lines(store, MAY) == []
 
 
+def test_a_lower_standard_is_a_reduction(store, paid, clock):
+    dibao, _ = paid
+    clock(dt.date(2027, 1, 20))
+    uprating.confirm(store, "rural_dibao", "rural", "2027-02", 400000, "year")
+    # (4000 − 4310) × 3 ÷ 12 = −77.5 → −78 元
+    assert enr.get(store, dibao.id).monthly_fen == 76000 - 7800
+    assert enr.history(store, dibao.id)[-1]["detail"]["uprating"]["kind"] == "减发"
+
+
 def test_later_decisions_are_left_for_a_person(store, paid, clock):
     dibao, _ = paid
     clock(dt.date(2027, 1, 20))

@@ -124,3 +124,17 @@ def test_recovery_from_the_command_line(store, registry, single, tekun, clock, c
     assert "核销必须填写原因" in err and len(err.strip().splitlines()) == 1
     out = run(capsys, "recovery", "set", str(rec["id"]), "--db", db, "--state", "recovered")
     assert "已追缴" in out
+
+
+def test_a_household_enrolment_is_overpaid_once_every_covered_member_has_died(
+    store, registry, family, clock
+):
+    clock(dt.date(2026, 12, 15))
+    active(store, family.id)
+    clock(MAY10)
+    die(registry, family.id, "张三丰", dt.date(2027, 1, 20))
+    die(registry, family.id, "李四妹", dt.date(2027, 2, 3))
+    assert recovery.find_overpayments(store) == []  # 张小宝 still lives
+    die(registry, family.id, "张小宝", dt.date(2027, 3, 9))
+    [o] = recovery.find_overpayments(store)
+    assert o.months == ["2027-04"] and "2027-03-09死亡后仍发放" in o.cause
