@@ -5,8 +5,9 @@ A standard is an amount per person, per month (城市低保 528 元/人/月) or 
 replaces it: nothing is overwritten, so the history answers "which standard applied in
 July".  The shipped defaults (``resources/standards.json``) are examples; a county sets
 its own with :func:`set_standard` (``mzdesk standards set``), kept in the ``standards``
-table and sent to its townships in sync.  Once the database holds a standard for a
-category and area type, the shipped rows for that pair are no longer used.
+table and sent to its townships in sync.  From the first month the database holds a
+standard for a category and area type, the shipped rows for that pair no longer apply
+(the months before keep them, so a 提标 always has the standard it replaces).
 
 >>> from mzdesk.models.site import init_site
 >>> store = Store.open(":memory:", operator="clerk")
@@ -130,8 +131,8 @@ def _shipped() -> list[Standard]:
 def history(
     store: Store, category: str | None = None, area_type: str | None = None
 ) -> list[Standard]:
-    """Every standard in use, oldest first per (category, area): the database's rows
-    for a pair the county has set, the shipped defaults for the others."""
+    """Every standard in use, oldest first per (category, area): the database's rows,
+    and the shipped defaults for the months before a pair's first row there."""
     rows = store.conn.execute(
         "SELECT id, category, area_type, effective_from, amount_fen, period, note "
         "FROM standards WHERE status = 'active' ORDER BY category, area_type, effective_from, id"
@@ -143,7 +144,13 @@ def history(
             cat, area, start, fen, period, note, "database", rid
         )
     out = [s for pair in db.values() for s in pair.values()]
-    out += [s for s in _shipped() if (s.category, s.area_type) not in db]
+    # a shipped row applies to a pair until the county's first own standard for it
+    out += [
+        s
+        for s in _shipped()
+        if (s.category, s.area_type) not in db
+        or s.effective_from < min(db[(s.category, s.area_type)])
+    ]
     out = [
         s
         for s in out

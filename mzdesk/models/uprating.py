@@ -88,17 +88,20 @@ def new_amount(
     return max(0, before_fen + change if delta >= 0 else before_fen - change)
 
 
-def _last_decision(store: Store, enrolment_id: int, start_on: str | None) -> str:
-    """The latest date a change may not precede (enrolment.review's own rule): the
-    confirmation (or, for an enrolment imported as in payment, its start) and reviews."""
-    last, confirmed = "", False
+def _decisions(store: Store, enrolment_id: int, start_on: str | None) -> tuple[str, set[str]]:
+    """(the latest date a change may not precede, as enrolment.review's own rule: the
+    confirmation, or for an enrolment imported as in payment its start, and reviews;
+    the months it was already uprated from)."""
+    last, confirmed, uprated = "", False, set()
     for ev in enrolment.history(store, enrolment_id):
         d = ev["detail"]
         day = d.get("on") if ev["action"] == "review" else None
         if ev["action"] == "confirm" and d.get("confirmed_on"):
             day, confirmed = d["confirmed_on"], True
+        if ev["action"] == "review" and isinstance(d.get("uprating"), dict):
+            uprated.add(str(d["uprating"].get("from")))
         last = max(last, day or "")
-    return last if confirmed else max(last, start_on or "")
+    return (last if confirmed else max(last, start_on or "")), uprated
 
 
 def preview(
@@ -131,14 +134,21 @@ def preview(
     ):
         if len(standards.settings()[category]["areas"]) > 1 and r["area_type"] != area_type:
             continue
-        after = new_amount(
-            r["monthly_fen"], old.annual_fen if old else None, new_year, r["covered"], mode
-        )
         blocked = ""
-        if r["start_on"] and r["start_on"] > first.isoformat():
+        last, uprated = _decisions(store, r["id"], r["start_on"])
+        if f"{first:%Y-%m}" in uprated:
+            blocked = f"已按{first:%Y-%m}起的标准提标，不再重复计算"
+        elif r["start_on"] and r["start_on"] > first.isoformat():
             blocked = f"{r['start_on'][:7]}起享受，晚于提标月份，待人工复核"
-        elif _last_decision(store, r["id"], r["start_on"]) > decision_day(first).isoformat():
+        elif last > decision_day(first).isoformat():
             blocked = "最近一次确认或复核晚于提标月份，待人工复核"
+        after = (
+            r["monthly_fen"]
+            if blocked
+            else new_amount(
+                r["monthly_fen"], old.annual_fen if old else None, new_year, r["covered"], mode
+            )
+        )
         rows.append(
             Row(
                 r["id"],
@@ -147,7 +157,7 @@ def preview(
                 r["name"],
                 r["covered"],
                 r["monthly_fen"],
-                r["monthly_fen"] if blocked else after,
+                after,
                 0 if blocked else len(paid),
                 blocked,
             )

@@ -31,23 +31,30 @@ def test_shipped_defaults_are_the_seed_reports_figures(store):
     assert st.in_effect(store, "rural_dibao", "rural", dt.date(2024, 12, 1)) is None
 
 
-def test_a_county_standard_has_history_and_replaces_the_shipped_pair(store):
+def test_a_county_standard_has_history_and_follows_the_shipped_months(store):
     st.set_standard(store, "rural_dibao", "rural", "2026-07", 450000, "year", "皖民〔2026〕1号")
     st.set_standard(store, "rural_dibao", "rural", "2027-01", 480000, "year")
     hist = st.history(store, "rural_dibao", "rural")
     assert [(s.month, s.amount_fen, s.source) for s in hist] == [
+        ("2025-01", 315000, "shipped"),
+        ("2026-01", 431000, "shipped"),
         ("2026-07", 450000, "database"),
         ("2027-01", 480000, "database"),
     ]
-    # the shipped rows for that pair no longer apply: nothing before July 2026
-    assert st.in_effect(store, "rural_dibao", "rural", dt.date(2026, 6, 1)) is None
+    # the months before the county's first own standard keep the shipped one
+    assert st.in_effect(store, "rural_dibao", "rural", dt.date(2026, 6, 1)).source == "shipped"
     assert st.in_effect(store, "rural_dibao", "rural", DEC).amount_fen == 450000
     assert st.in_effect(store, "rural_dibao", "rural", dt.date(2027, 5, 1)).amount_fen == 480000
-    # other pairs keep the shipped defaults
+    # other pairs keep the shipped defaults; a county row replaces those from its month on
     assert st.in_effect(store, "urban_dibao", "urban", DEC).source == "shipped"
+    st.set_standard(store, "urban_dibao", "urban", "2026-01", 50000)
+    assert [s.source for s in st.history(store, "urban_dibao", "urban")] == [
+        "shipped",
+        "database",
+    ]  # 2025-01 (480 元) stays, 2026-01 is the county's
     # the same month again corrects it, it does not add a second row
     st.set_standard(store, "rural_dibao", "rural", "2026-07", 452000, "year")
-    assert store.scalar("SELECT count(*) FROM standards") == 2
+    assert store.scalar("SELECT count(*) FROM standards WHERE category = 'rural_dibao'") == 2
     assert st.in_effect(store, "rural_dibao", "rural", DEC).amount_fen == 452000
 
 
@@ -113,7 +120,9 @@ def test_standards_set_and_list_from_the_command_line(store):
     listed = json.loads(mzdesk("standards", "list", "--db", db, "--json").stdout)
     urban = [s for s in listed if s["category"] == "urban_dibao"]
     assert [(s["effective_from"], s["amount_fen"], s["source"]) for s in urban] == [
-        ("2026-07-01", 52800, "database")
+        ("2025-01-01", 48000, "shipped"),
+        ("2026-01-01", 52800, "shipped"),
+        ("2026-07-01", 52800, "database"),
     ]
     bad = mzdesk(
         "standards",
@@ -145,7 +154,9 @@ def test_a_county_standard_reaches_its_township_in_a_batch(tmp_path):
         assert report is not None
         s = st.in_effect(t.store, "rural_dibao", "rural", DEC)
         assert (s.amount_fen, s.source, s.note) == (450000, "database", "县文件")
-        assert st.in_effect(t.store, "rural_dibao", "rural", dt.date(2026, 6, 1)) is None
+        assert (
+            st.in_effect(t.store, "rural_dibao", "rural", dt.date(2026, 6, 1)).amount_fen == 431000
+        )
     finally:
         t.store.close()
         c.store.close()

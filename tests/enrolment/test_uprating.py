@@ -87,6 +87,10 @@ def test_preview_then_confirm_and_the_month_roster_pays_the_new_amounts(
     # the 清册 of February pays the new amount, January's keeps the old
     assert roster_total(store, FEB, tmp_path) == 88300
     assert roster_total(store, JAN, tmp_path) == 76000
+    # confirming the same 提标 twice does not add the rise twice
+    again = uprating.confirm(store, "rural_dibao", "rural", "2027-02", 480000, "year")
+    assert "不再重复计算" in again["rows"][0]["blocked"]
+    assert enr.get(store, dibao.id).monthly_fen == 88300
 
 
 def test_a_fixed_standard_sets_the_tekun_amount(store, paid, clock, tmp_path):
