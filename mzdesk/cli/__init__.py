@@ -24,6 +24,7 @@ from . import (
     relatives,
     roster,
     site,
+    standards,
     sync,
     visits,
 )
@@ -41,6 +42,7 @@ COMMAND_MODULES = (
     admin,
     cipher,
     relatives,
+    standards,
 )
 
 

@@ -184,6 +184,14 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "relatives flagged": READ,
     "encrypt": WRITE,
     "decrypt": WRITE,
+    "standards list": READ,
+    "standards set": WRITE,
+    "uprate": lambda p: WRITE if p.get("mode") == "confirm" else READ,  # --preview only reads
+    "income show": READ,
+    "income adopt": WRITE,
+    "recovery scan": lambda p: WRITE if p.get("record") else READ,  # --record writes
+    "recovery list": READ,
+    "recovery set": WRITE,
 }
 
 

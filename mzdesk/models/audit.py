@@ -49,6 +49,8 @@ AUDITED_TABLES: dict[str, tuple[str, ...]] = {
     "followup_tasks": (),
     "operators": ("pw_hash",),
     "declared_relatives": (),
+    "standards": (),
+    "recoveries": (),
 }
 
 # derived or bookkeeping columns: logging them would only add noise

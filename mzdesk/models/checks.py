@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from . import dates
+from . import dates, recovery
 from .notice import NOTICE_MAX_DAYS
 from .store import Store
 from .text import LIMITS, STORED, has_forbidden, stored_problem
@@ -224,7 +224,7 @@ def date_findings(store: Store, today: dt.date) -> list[Finding]:
 # Checks written as functions (store, today) -> findings, run after the SQL rules above.
 def run_checks(store: Store, today: dt.date | None = None) -> tuple[list[str], list[Finding]]:
     """(integrity problems, rule findings); both empty means all is well."""
-    today = today or dt.date.today()
+    today = today or dates.current_day()
     integrity = store.integrity_check()
     findings = []
     for code, message, sql in _RULES:
@@ -282,8 +282,17 @@ def text_findings(store: Store, _today: dt.date | None = None) -> list[Finding]:
     return out
 
 
+def overpayment_findings(store: Store, today: dt.date) -> list[Finding]:
+    """Money paid after a death or a stop not yet recovered (models/recovery.py)."""
+    return [
+        Finding("overpaid_unrecovered", message, hid, name)
+        for hid, name, message in recovery.unrecovered(store, today)
+    ]
+
+
 # the checks that are functions rather than one SQL rule, run in this order by run_checks
 _FUNCTIONS: list[Callable[[Store, dt.date], list[Finding]]] = [
     date_findings,
     text_findings,
+    overpayment_findings,
 ]

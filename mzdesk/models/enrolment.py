@@ -380,8 +380,10 @@ def amend(
     covered: int | None = None,
     monthly_fen: int | None = None,
     reason: str = "",
+    extra: dict | None = None,
 ) -> Enrolment:
-    """Change class, covered persons or proposed amount before the notice (调查中核定)."""
+    """Change class, covered persons or proposed amount before the notice (调查中核定);
+    ``extra`` goes into the event's detail (the income calculation behind the amount)."""
     require(store, "enrolment.edit")
     with store.transaction():
         e = get(store, enrolment_id)
@@ -404,7 +406,7 @@ def amend(
             "updated_at = ?, updated_by = ? WHERE id = ?",
             (cls, covered, monthly_fen, now_iso(), store.operator, e.id),
         )
-        detail = {"class": cls, "covered": covered}
+        detail = {**(extra or {}), "class": cls, "covered": covered}
         _event(store, e.id, "amend", e.state, e.state, reason, detail, monthly_fen)
         return get(store, e.id)
 
@@ -631,8 +633,11 @@ def review(
     monthly_fen: int | None = None,
     cls: str | None = None,
     covered: int | None = None,
+    extra: dict | None = None,
 ) -> Enrolment:
-    """复核 (动态管理): keep, change the amount, or stop.  Sets the next review date.
+    """复核 (动态管理): keep, change the amount, or stop.  Sets the next review date,
+    except for a 提标 (``extra`` has ``uprating``: not a review); ``extra`` goes into the
+    event's detail.
 
     A change applies from :func:`payment_start` of ``today`` (the month after, as a
     stop does); the event keeps the old terms for the months paid before."""
@@ -660,8 +665,8 @@ def review(
                 notice_pending="stop",
             )
         cat = category(store, e.category)
-        cols: dict = {"review_due": next_review(cat, today)}
-        detail: dict[str, object] = {"outcome": outcome, "on": today.isoformat()}
+        cols: dict = {} if "uprating" in (extra or {}) else {"review_due": next_review(cat, today)}
+        detail: dict[str, object] = {**(extra or {}), "outcome": outcome, "on": today.isoformat()}
         if cls is not None:  # checked whatever the outcome: a bad value is refused, not ignored
             cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
         if outcome == "change":

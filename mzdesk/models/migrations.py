@@ -581,6 +581,49 @@ def _clean_stored_text(conn: sqlite3.Connection) -> None:
             conn.execute(f"UPDATE {table} SET {sets}{extra} WHERE {key} = ?", args)
 
 
+def _standards_and_recoveries(conn: sqlite3.Connection) -> None:
+    """Assistance standards (保障标准) per category and area type with the month they
+    take effect from (history kept: a new standard is a new row), and recovery records
+    (后补追缴: money paid after a death or a stop) beside back pay (补发).  Both travel
+    in sync (mzdesk/models/standards.py, mzdesk/models/recovery.py)."""
+    for sql in f"""
+    CREATE TABLE standards (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        category TEXT NOT NULL,
+        area_type TEXT NOT NULL CHECK (area_type IN ('urban', 'rural')),
+        effective_from TEXT NOT NULL,
+        amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+        period TEXT NOT NULL CHECK (period IN ('month', 'year')),
+        note TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX standards_key ON standards(category, area_type, effective_from);
+    CREATE TABLE recoveries (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        kind TEXT NOT NULL CHECK (kind IN ('recovery', 'backpay')),
+        cause TEXT NOT NULL,
+        months TEXT NOT NULL DEFAULT '[]',
+        amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+        due_month TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL CHECK (state IN ('pending', 'recovered', 'written_off', 'paid')),
+        note TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX recoveries_enrolment ON recoveries(enrolment_id, kind);
+    CREATE INDEX recoveries_state ON recoveries(kind, state);
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+    migrations_sql.change_log_triggers(conn, "standards")
+    migrations_sql.change_log_triggers(conn, "recoveries")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -596,6 +639,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _sync_bookkeeping_without_rowid,
     _phones_as_digits,
     _clean_stored_text,
+    _standards_and_recoveries,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -211,6 +211,8 @@ STORED: dict[str, dict[str, str]] = {
     "followup_tasks": {"title": "title", "detail": "note", "close_note": "note"},
     "visit_photos": {"caption": "title"},
     "spot_checks": {"title": "title"},
+    "standards": {"note": "note"},
+    "recoveries": {"cause": "reason", "note": "note"},
 }
 
 

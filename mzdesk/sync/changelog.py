@@ -51,6 +51,8 @@ SYNCED_TABLES: tuple[str, ...] = (
     "spot_checks",
     "spot_check_items",
     "declared_relatives",
+    "standards",
+    "recoveries",
 )
 
 # Tables with a ``uid`` that stay at their site (a test checks every uid table is in one list).

@@ -29,6 +29,8 @@ TABLE_LABELS = {
     "spot_checks": "抽查",
     "spot_check_items": "抽查对象",
     "declared_relatives": "近亲属备案",
+    "standards": "保障标准",
+    "recoveries": "追缴与补发",
 }
 
 

@@ -34,6 +34,8 @@ TABLE_LABELS = {
     "operators": "操作员",
     "site": "站点",
     "declared_relatives": "近亲属备案",
+    "standards": "保障标准",
+    "recoveries": "追缴与补发",
 }
 ACTION_LABELS = {"insert": "新增", "update": "修改", "delete": "删除"}
 

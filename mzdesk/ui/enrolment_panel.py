@@ -34,7 +34,7 @@ from ..models.categories import categories, state_label
 from ..models.money import format_fen, parse_assistance
 from ..models.query import household_members
 from ..models.store import Store
-from . import ops
+from . import income_panel, ops
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
     "amend": "修改核定",
@@ -118,6 +118,9 @@ class EnrolmentPanel(QWidget):
             b.clicked.connect(slot)
             self.buttons[key] = b
             row.addWidget(b)
+        self.income_button = QPushButton("收入核算…")  # ui/income_panel.py
+        self.income_button.clicked.connect(self.open_income)
+        row.addWidget(self.income_button)
         row.addStretch(1)
         self.note = QLabel()
         split = QSplitter(Qt.Orientation.Vertical)
@@ -168,6 +171,7 @@ class EnrolmentPanel(QWidget):
         for key, b in self.buttons.items():
             if key != "apply":
                 b.setEnabled(e is not None and e.state in enr.ACTIONS[key][1])
+        self.income_button.setEnabled(e is not None and income_panel.applies(self.store, e))
         if e is None:
             fill(self.history, [])
             self.note.setText("")
@@ -220,6 +224,16 @@ class EnrolmentPanel(QWidget):
                 reason=reason,
             ),
         )
+
+    def open_income(self) -> income_panel.IncomeDialog | None:
+        """收入核算 for the selected enrolment; refreshes when an amount was saved."""
+        e = self.current()
+        if e is None:
+            return None
+        dlg = income_panel.IncomeDialog(self.store, e, self)
+        dlg.accepted.connect(lambda: self._changed(enr.get(self.store, e.id)))
+        dlg.open()
+        return dlg
 
     def act(self, action: str, today: dt.date | None = None, **kw) -> bool:
         """Run one transition on the selected enrolment."""

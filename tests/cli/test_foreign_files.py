@@ -66,6 +66,23 @@ READ_ARGS: dict[str, list[str]] = {
     "roster registry": ["roster", "registry", "--out", "{out}/reg.xlsx"],
     "relatives list": ["relatives", "list"],
     "relatives flagged": ["relatives", "flagged"],
+    "standards list": ["standards", "list"],
+    "uprate": [
+        "uprate",
+        "--category",
+        "rural_dibao",
+        "--area",
+        "rural",
+        "--from",
+        "2026-01",
+        "--amount",
+        "4800",
+        "--per",
+        "year",
+    ],
+    "income show": ["income", "show", "1"],
+    "recovery scan": ["recovery", "scan"],
+    "recovery list": ["recovery", "list"],
 }
 SLOW = {"selftest"}  # a few seconds each: run on two of the hostile files only
 

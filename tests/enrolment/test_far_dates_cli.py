@@ -60,10 +60,18 @@ WRITES = {
         "有车",
     ],
     ("roster import", "--month"): lambda c: [str(c["roster"])],
+    ("standards set", "--from"): lambda c: [
+        *("--category", "rural_dibao", "--area", "rural", "--amount", "4800", "--per", "year")
+    ],
+    ("uprate", "--from"): lambda c: [
+        *("--category", "rural_dibao", "--area", "rural", "--amount", "4800", "--confirm")
+    ],
+    ("income adopt", "--month"): lambda c: [str(c["active"])],
 }
 READS = {
     ("stats", "--month"): lambda c: [],
     ("roster export", "--month"): lambda c: ["--out", str(c["tmp"] / "r.xlsx")],
+    ("income show", "--month"): lambda c: ["1"],
 }
 
 
