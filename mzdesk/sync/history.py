@@ -10,10 +10,10 @@ from .keys import sync_dir
 
 
 def held_dir(store: Store) -> Path:
-    """Where versions before 15 kept a batch that arrived after a gap (``<db>.sync/held/``):
+    """Where older versions kept a batch that arrived after a gap (``<db>.sync/held/``):
     now such batches are kept inside the database (``sync_held``; an encrypted database
     protects them with its passphrase).  Files still there are moved in at the next import
-    or status of a writable store (:func:`adopt_held_files`)."""
+    into a writable store (:func:`adopt_held_files`)."""
     return sync_dir(store) / "held"
 
 

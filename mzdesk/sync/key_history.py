@@ -177,11 +177,12 @@ def rotate_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
         "created_at": body.get("created_at", ""),
         "retired_at": at,
     }
+    rotations: list[dict] = [*body.get("rotations", []), cert]
     extra = {
         "created_at": at,
         "public": public,
         "history": [retired, *body.get("history", [])],
-        "rotations": [*body.get("rotations", []), cert],
+        "rotations": rotations,
     }
     with store.transaction():
         _ensure_row(store, old.public, body.get("created_at") or at)
@@ -190,7 +191,7 @@ def rotate_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
         # the key file last: when it cannot be written, the history above rolls back
         write_key_file(store, secret, extra, given)
     new.previous = [old.identity, *old.previous]
-    new.rotations = extra["rotations"]
+    new.rotations = rotations
     return new
 
 

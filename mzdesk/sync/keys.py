@@ -4,7 +4,10 @@ Each installation has an age X25519 identity (encryption) and an Ed25519 key
 (signatures).  Both private keys live in one file, ``site-key.json``, written
 with mode 0600 beside the database (``<db>.sync/keys/``); with a passphrase
 the secrets are sealed with AES-GCM under a scrypt-derived key (cheap enough
-to unlock on every batch, unlike age's passphrase mode).
+to unlock on every batch, unlike age's passphrase mode).  On an encrypted (SQLCipher)
+database a key file without a passphrase of its own is sealed with the database's
+passphrase (``sealed_with: database``), never left in clear beside it.  The key file also
+keeps the keys this site rotated away from (:mod:`mzdesk.sync.key_history`).
 
 Where operator accounts exist, the secrets are also sealed for each operator who has
 once unlocked them with the passphrase while logged in (``logins`` in the key file,
