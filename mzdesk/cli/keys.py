@@ -112,6 +112,8 @@ def keys_show(db_path, passphrase, as_json):
     click.echo(f"本站 {k.code} {k.name} ({k.role})")
     click.echo(f"  age: {k.age_recipient}")
     click.echo(f"  指纹 / fingerprint: {k.fingerprint}")
+    for old in _retired(store):
+        click.echo(f"  曾用密钥 {old['fingerprint']}（{old['created_at']} 至 {old['retired_at']}）")
     click.echo(f"信任列表 / trusted sites: {len(sites)}")
     for s in sites:
         state = f"已吊销 {s.revoked_at}" if s.revoked else f"自 {s.since}"
@@ -145,6 +147,13 @@ def keys_export_public(db_path, passphrase, out, qr_png):
         with replacing(qr_png) as part:
             qr_code(pub).save(str(part), kind="png", scale=6, border=4)
         click.echo(f"已写出公钥二维码 {qr_png}")
+
+
+def _retired(store) -> list[dict]:
+    """The keys this site rotated away from (the key file's clear part), newest first."""
+    from ..sync.keys import has_keys, read_key_body
+
+    return list(read_key_body(store).get("history", [])) if has_keys(store) else []
 
 
 def _own_public(store, passphrase):

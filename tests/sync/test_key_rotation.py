@@ -231,6 +231,8 @@ def test_cli_rotate_and_revoke_the_superior(accounts, capsys, monkeypatch):
     assert code == 0 and "已更换本站密钥" in out and "旧密钥已加密保留" in out
     code, out = _run(capsys, "keys", "init", "--force", "--db", db)
     assert code == 0 and "已更换本站密钥" in out
+    code, out = _run(capsys, "keys", "show", "--db", db)
+    assert code == 0 and out.count("曾用密钥") == 2 and t.keys.public.fingerprint in out
     assert len(load_keys(t.store).previous) == 2
     code, out = _run(capsys, "keys", "revoke", c.code, "--db", db)  # no terminal: not confirmed
     assert code == 1 and "confirm_needed" in out and len(out.strip().splitlines()) == 1
