@@ -162,6 +162,7 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "restore": WRITE,
     "selftest": READ,
     "keys init": WRITE,
+    "keys rotate": WRITE,
     "keys show": READ,
     "keys export-public": READ,
     "keys trust": WRITE,

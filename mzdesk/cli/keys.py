@@ -23,16 +23,54 @@ def keys() -> None:
 @db_option
 @passphrase_option
 @click.option(
-    "--force", is_flag=True, help="重新生成（其他站点须重新导入公钥）/ replace existing keys"
+    "--force",
+    is_flag=True,
+    help="已有密钥时更换（同 keys rotate：旧密钥保留，新公钥随批次发给对方）/ rotate existing keys",
 )
-def keys_init(db_path, passphrase, force):
-    """Make this site's encryption (age X25519) and signing (Ed25519) key pairs."""
+@click.option(
+    "--discard-old",
+    is_flag=True,
+    help="与 --force 同用：丢弃旧密钥重新生成（仅限口令遗失；已存批次将无法读取，对方须重新信任）"
+    " / with --force: start afresh without the old keys",
+)
+def keys_init(db_path, passphrase, force, discard_old):
+    """Make this site's encryption (age X25519) and signing (Ed25519) key pairs.
+
+    With --force existing keys are rotated (see `keys rotate`)."""
     from ..sync.keys import init_keys, key_file
 
+    if discard_old and not force:
+        raise click.UsageError("--discard-old 须与 --force 同用")
     store = open_store(db_path)
-    k = init_keys(store, passphrase, force=force)
-    click.echo(f"已生成本站密钥 {k.site.code} {k.site.name}: {key_file(store)}")
+    k = init_keys(store, passphrase, force=force, discard_old=discard_old)
+    verb = "已更换本站密钥" if k.previous else "已生成本站密钥"
+    click.echo(f"{verb} {k.site.code} {k.site.name}: {key_file(store)}")
     click.echo(f"指纹 / fingerprint: {k.public.fingerprint}")
+    if k.previous:
+        click.echo(_ROTATED)
+
+
+_ROTATED = (
+    "旧密钥已加密保留（仍可读取已存和暂存的批次）；新公钥随下一批次发给各对方站点，"
+    "由旧密钥签名确认，对方导入后自动更新信任列表"
+)
+
+
+@keys.command("rotate")
+@db_option
+@passphrase_option
+def keys_rotate(db_path, passphrase):
+    """Rotate this site's keys: new key pairs, the old ones kept to read stored batches.
+
+    The peers learn the new public key from the next batches, vouched for by the old key."""
+    from ..sync.key_history import rotate_keys
+    from ..sync.keys import key_file
+
+    store = open_store(db_path)
+    k = rotate_keys(store, passphrase)
+    click.echo(f"已更换本站密钥 {k.site.code} {k.site.name}: {key_file(store)}")
+    click.echo(f"指纹 / fingerprint: {k.public.fingerprint}")
+    click.echo(_ROTATED)
 
 
 @keys.command("show")
@@ -74,6 +112,8 @@ def keys_show(db_path, passphrase, as_json):
     click.echo(f"本站 {k.code} {k.name} ({k.role})")
     click.echo(f"  age: {k.age_recipient}")
     click.echo(f"  指纹 / fingerprint: {k.fingerprint}")
+    for old in _retired(store):
+        click.echo(f"  曾用密钥 {old['fingerprint']}（{old['created_at']} 至 {old['retired_at']}）")
     click.echo(f"信任列表 / trusted sites: {len(sites)}")
     for s in sites:
         state = f"已吊销 {s.revoked_at}" if s.revoked else f"自 {s.since}"
@@ -109,6 +149,13 @@ def keys_export_public(db_path, passphrase, out, qr_png):
         click.echo(f"已写出公钥二维码 {qr_png}")
 
 
+def _retired(store) -> list[dict]:
+    """The keys this site rotated away from (the key file's clear part), newest first."""
+    from ..sync.keys import has_keys, read_key_body
+
+    return list(read_key_body(store).get("history", [])) if has_keys(store) else []
+
+
 def _own_public(store, passphrase):
     """The public key; unlocks the private one only for key files that do not keep it in clear."""
     from ..sync.keys import load_keys, own_public
@@ -135,12 +182,32 @@ def keys_trust(db_path, public_file, villages):
 @keys.command("revoke")
 @db_option
 @click.argument("site")
-def keys_revoke(db_path, site):
-    """Revoke a site's keys: its batches are refused from now on."""
-    from ..sync.keys import revoke
+@click.option(
+    "--yes", is_flag=True, help="吊销本站的上级站点时确认 / confirm revoking this site's superior"
+)
+def keys_revoke(db_path, site, yes):
+    """Revoke a site's keys: its batches are refused from now on.
 
-    revoke(open_store(db_path), site)
+    Revoking this site's own superior (the county for a township) needs an admin and a
+    confirmation (--yes, or the prompt on a terminal)."""
+    from ..sync.keys import get_trusted, is_superior, revoke
+
+    store = open_store(db_path)
+    if not yes and is_superior(store, site) and _interactive():
+        s = get_trusted(store, site)
+        name = s.key.name if s else ""
+        yes = click.confirm(
+            f"站点 {site} {name} 是本站的上级，吊销后本站将无法再与其同步。确定吊销？",
+            default=False,
+        )
+    revoke(store, site, confirmed=yes)
     click.echo(f"已吊销站点 {site} 的密钥")
+
+
+def _interactive() -> bool:
+    import sys
+
+    return sys.stdin.isatty()
 
 
 @keys.command("export-identity")

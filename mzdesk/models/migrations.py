@@ -624,6 +624,41 @@ def _standards_and_recoveries(conn: sqlite3.Connection) -> None:
     migrations_sql.change_log_triggers(conn, "recoveries")
 
 
+def _key_history_and_held_batches(conn: sqlite3.Connection) -> None:
+    """Keys with history: every key a site (this one or a peer) has signed and received
+    with, with when it was valid and what replaced it (rotation, re-trust, revocation), so a
+    signature can be checked against the key valid when it was made; and the batches held
+    after a gap, kept inside the database (an encrypted database protects them with its
+    passphrase) instead of as files beside it."""
+    for sql in """
+    CREATE TABLE sync_key_history (
+        site TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        age_recipient TEXT NOT NULL,
+        sign_key TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_until TEXT,
+        replaced_by TEXT,
+        ended_by TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (site, fingerprint)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO sync_key_history (site, fingerprint, age_recipient, sign_key,
+        valid_from, valid_until, ended_by)
+        SELECT code, fingerprint, age_recipient, sign_key, since, revoked_at,
+            CASE WHEN revoked_at IS NULL THEN '' ELSE 'revoked' END FROM sync_sites;
+    CREATE TABLE sync_held (
+        peer TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        file_name TEXT NOT NULL DEFAULT '',
+        held_at TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (peer, seq)
+    )
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -640,6 +675,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _phones_as_digits,
     _clean_stored_text,
     _standards_and_recoveries,
+    _key_history_and_held_batches,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -12,7 +12,6 @@ import json
 from functools import partial
 
 from ..models.bulk import gc_paused
-from ..models.files import write_bytes
 from ..models.migrations import MIGRATIONS
 from ..models.progress import Cancel, Cancelled, Progress
 from ..models.site import require_site
@@ -23,7 +22,8 @@ from .applier import Applier, unique_keys
 from .batch import Batch, BatchRefused, bad_value, open_batch, text_rule_applies
 from .changelog import TableCodec
 from .common import PARSED, PROGRESS, big_cache, durable, noop
-from .history import held_dir
+from .history import held_batch, hold
+from .key_history import adopt_rotation
 from .keys import SiteKeys, get_trusted
 from .local import Maps
 from .report import ImportReport
@@ -68,9 +68,7 @@ def import_batch(
         if batch.plain is not None:  # its records were left for the worker: check them now
             with gc_paused():
                 open_batch(data, keys, trusted, own.code, len(MIGRATIONS))
-        hold = held_dir(store)
-        hold.mkdir(parents=True, exist_ok=True)
-        write_bytes(hold / f"{batch.sender}-{seq:06d}.age", data)
+        hold(store, batch.sender, seq, file_name, data)  # inside the database, not beside it
         raise BatchRefused(
             f"缺少站点 {batch.sender} 的第 {last + 1}"
             + (f"–{seq - 1}" if seq - 1 > last + 1 else "")
@@ -96,13 +94,12 @@ def _then_held(
     cancel: Cancel | None,
 ) -> ImportReport:
     """Apply the held batch that follows ``batch``, if one is waiting (and so on)."""
-    held = held_dir(store) / f"{batch.sender}-{batch.sequence + 1:06d}.age"
-    if held.exists():
+    held = held_batch(store, batch.sender, batch.sequence + 1)
+    if held is not None:
         try:
-            nxt = import_batch(store, keys, held.read_bytes(), held.name, progress, cancel)
+            nxt = import_batch(store, keys, held[1], held[0], progress, cancel)
         except BatchRefused:
             return report  # stays held; the clerk sees it in the held list
-        held.unlink(missing_ok=True)
         report.also_applied = [nxt.sequence, *nxt.also_applied]
         report.then = [nxt, *nxt.then]
         nxt.then, nxt.also_applied = [], []
@@ -202,6 +199,12 @@ def _apply_in(
             ),
         ).lastrowid
         assert batch_id is not None  # the row just inserted
+        if batch.rekey is not None:  # signed with a newer key its old one vouches for
+            adopt_rotation(store, *batch.rekey)
+            report.rekeyed = batch.rekey[0].fingerprint
+        store.conn.execute(
+            "DELETE FROM sync_held WHERE peer = ? AND seq = ?", (peer, batch.sequence)
+        )
         _take_ack(store, peer, batch.manifest.get("ack") or {}, report)
         applier = Applier(store, keys, batch, batch_id, report, Maps(store))
         _apply_tables(store, applier, batch, reader, progress, cancel)

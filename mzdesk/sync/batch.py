@@ -31,6 +31,7 @@ from ..models.errors import MzError
 from ..models.migrations import TEXT_RULE_VERSION
 from ..models.text import FORBIDDEN
 from .changelog import content_hashes
+from .key_history import signing_key
 from .keys import PublicKey, SiteKeys, b64, unb64
 
 FORMAT = "mzdesk-batch"
@@ -73,6 +74,9 @@ class Batch:
     sha256: str  # of the encrypted file: what the next batch's previous_sha256 names
     # the zip, when its records files were left for mzdesk.sync.staging to read (and check)
     plain: bytes | None = None
+    # the sender's new key and the rotation certificates that vouch for it (key_history),
+    # when the batch is signed with a key newer than the one trusted here
+    rekey: tuple[PublicKey, list[dict]] | None = None
 
     @property
     def count(self) -> int:
@@ -164,6 +168,8 @@ class BatchWriter:
             format_version=FORMAT_VERSION,
             files=dict(sorted(self._files.items())),
         )
+        if keys.rotations:  # how a peer that trusts an old key of ours reaches this one
+            manifest["key_rotations"] = keys.rotations
         manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
         signature = {
             "algorithm": "Ed25519",
@@ -211,7 +217,7 @@ def decrypt(data: bytes, keys: SiteKeys) -> bytes:
     if not data.startswith(AGE_MAGIC):
         raise _refuse("not_a_batch", "不是同步批次文件（不是age加密文件）")
     try:
-        return pyrage.decrypt(data, [keys.identity])
+        return pyrage.decrypt(data, keys.identities)  # old keys: batches sent before a rotation
     except pyrage.DecryptError as exc:
         if "no matching keys" in str(exc).lower():
             raise _refuse(
@@ -546,7 +552,8 @@ def _check_format(manifest, manifest_bytes: bytes, signature, trusted) -> None:
 
 
 def _check_sender(manifest: dict, manifest_bytes: bytes, signature, trusted, own_code: str):
-    """The batch is for us, from a trusted site not revoked, signed with its key."""
+    """The batch is for us, from a trusted site not revoked, signed with its key (or a newer
+    key the trusted one vouches for: returned with its certificates, else None)."""
     recipient, sender = manifest["recipient"]["code"], manifest["sender"]["code"]
     if not isinstance(recipient, str) or not isinstance(sender, str):
         raise _refuse("not_a_batch", "不是同步批次文件（清单中的站点代码不是文本）")
@@ -557,14 +564,16 @@ def _check_sender(manifest: dict, manifest_bytes: bytes, signature, trusted, own
         raise _refuse("unknown_sender", f"发送站点 {sender} 不在信任列表中，拒绝导入")
     if site.revoked:
         raise _refuse("revoked_key", f"站点 {sender} 的密钥已于 {site.revoked_at} 吊销，拒绝导入")
+    signer = signing_key(site.key, signature, manifest)  # the trusted key, or its successor
     if (
         signature.get("algorithm") != "Ed25519"
         or signature.get("signer") != sender
         or signature.get("signed_file") != "manifest.json"
-        or signature.get("fingerprint") != site.key.fingerprint
-        or not site.key.verify(unb64(signature["signature"]), manifest_bytes)
+        or signer is None
+        or not signer[0].verify(unb64(signature["signature"]), manifest_bytes)
     ):
         raise _refuse("bad_signature", f"签名无效：此批次不是站点 {sender} 用其登记的密钥签发的")
+    return signer if signer[1] else None
 
 
 def _check_schema(manifest: dict, schema_version: int) -> None:
@@ -653,7 +662,7 @@ def open_batch(
         z = zipfile.ZipFile(io.BytesIO(plain))
         manifest_bytes, signature, manifest = _read_signed(z)
         _check_format(manifest, manifest_bytes, signature, trusted)
-        _check_sender(manifest, manifest_bytes, signature, trusted, own_code)
+        rekey = _check_sender(manifest, manifest_bytes, signature, trusted, own_code)
         check_fields(manifest)
         _check_schema(manifest, schema_version)
         _check_optional(manifest)
@@ -661,13 +670,13 @@ def open_batch(
         if read_up_to is not None and sum(counts.values()) > read_up_to:
             for name in files:
                 z.getinfo(name)  # KeyError: a file the manifest names is missing
-            return Batch(manifest, {}, sha256(data), plain)
+            return Batch(manifest, {}, sha256(data), plain, rekey)
         records = _read_files(z, manifest, files, step)
     except BatchRefused:
         raise
     except UNREADABLE + INVALID as exc:
         raise refusal(exc) from None
-    return Batch(manifest, records, sha256(data))
+    return Batch(manifest, records, sha256(data), rekey=rekey)
 
 
 def read_records(data: bytes, keys: SiteKeys) -> dict[str, dict[str, dict]]:
@@ -676,7 +685,7 @@ def read_records(data: bytes, keys: SiteKeys) -> dict[str, dict[str, dict]]:
     No checks beyond decryption: the bytes come from this site's own database,
     where they were verified (or written) before.
     """
-    z = zipfile.ZipFile(io.BytesIO(pyrage.decrypt(data, [keys.identity])))
+    z = zipfile.ZipFile(io.BytesIO(pyrage.decrypt(data, keys.identities)))
     out: dict[str, dict[str, dict]] = {}
     for name in z.namelist():
         if name.startswith("records/") and name.endswith(".jsonl"):

@@ -4,7 +4,10 @@ Each installation has an age X25519 identity (encryption) and an Ed25519 key
 (signatures).  Both private keys live in one file, ``site-key.json``, written
 with mode 0600 beside the database (``<db>.sync/keys/``); with a passphrase
 the secrets are sealed with AES-GCM under a scrypt-derived key (cheap enough
-to unlock on every batch, unlike age's passphrase mode).
+to unlock on every batch, unlike age's passphrase mode).  On an encrypted (SQLCipher)
+database a key file without a passphrase of its own is sealed with the database's
+passphrase (``sealed_with: database``), never left in clear beside it.  The key file also
+keeps the keys this site rotated away from (:mod:`mzdesk.sync.key_history`).
 
 Where operator accounts exist, the secrets are also sealed for each operator who has
 once unlocked them with the passphrase while logged in (``logins`` in the key file,
@@ -35,11 +38,11 @@ import hashlib
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyrage
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -148,11 +151,22 @@ class PublicKey:
 
 @dataclass
 class SiteKeys:
-    """This site's private keys, unlocked."""
+    """This site's private keys, unlocked.  ``previous``: the age identities of the keys
+    this site rotated away from (newest first), kept to read what was encrypted to them
+    (stored merge bases, held batches, batches still on their way); ``rotations``: the
+    certificates, each signed by the key before it, that take a peer from an old key to the
+    current one (mzdesk.sync.key_history; they travel in every batch)."""
 
     site: Site
     identity: pyrage.x25519.Identity
     signer: Ed25519PrivateKey
+    previous: list[pyrage.x25519.Identity] = field(default_factory=list)
+    rotations: list[dict] = field(default_factory=list)
+
+    @property
+    def identities(self) -> list[pyrage.x25519.Identity]:
+        """Every identity that may open a batch stored or received here, current first."""
+        return [self.identity, *self.previous]
 
     @property
     def public(self) -> PublicKey:
@@ -275,69 +289,140 @@ def _write_private(path: Path, body: dict) -> None:
     os.replace(tmp, path)
 
 
-def init_keys(store: Store, passphrase: str | None = None, force: bool = False) -> SiteKeys:
-    """Make this site's key pairs (``keys init``).  Refuses to overwrite without ``force``."""
+def read_key_body(store: Store) -> dict:
+    """The key file's content (public halves in clear, the secret sealed or plain)."""
+    path = key_file(store)
+    if not path.exists():
+        raise KeyError_("本站还没有密钥，请先运行 mzdesk keys init", "no_keys")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_key_file(store: Store, secret: dict, extra: dict, passphrase: str | None) -> dict:
+    """Write the key file with ``secret`` (this site's private keys, with the previous ones)
+    and ``extra`` (its clear fields: ``created_at``, ``public``, ``history``, ``rotations``).
+
+    The secret is sealed with ``passphrase``; without one, on an encrypted database, with
+    the database's passphrase (``sealed_with: database``): a key in clear beside an
+    encrypted database would give away what the passphrase protects (anyone could decrypt
+    the stored and held batches).  Only a plain database without a passphrase keeps it in
+    clear, as before.  Login seals are made afresh for the logged-in operator only."""
     site = require_site(store)
     path = key_file(store)
-    if path.exists() and not force:
-        raise KeyError_(
-            f"本站密钥已存在: {path}（重新生成会使其他站点无法再发给本站）", "keys_exist"
-        )
+    seal_with, database = (passphrase, False) if passphrase else (store.key, bool(store.key))
+    body: dict = {"format": PRIVATE_FORMAT, "site": site.code, **extra}
+    if seal_with:
+        body["sealed"] = _seal(json.dumps(secret).encode(), seal_with, site.code.encode())
+        if database:
+            body["sealed_with"] = "database"
+    else:
+        body["plain"] = secret
+    _write_private(path, body)
+    if seal_with:
+        _seal_for_login(store, path, body, secret)
+    return body
+
+
+def _new_secret() -> tuple[pyrage.x25519.Identity, Ed25519PrivateKey, dict, dict]:
     identity = pyrage.x25519.Identity.generate()
     signer = Ed25519PrivateKey.generate()
-    secret = json.dumps({"age_identity": str(identity), "ed25519": b64(signer.private_bytes_raw())})
+    secret = {"age_identity": str(identity), "ed25519": b64(signer.private_bytes_raw())}
     public = {
         "age_recipient": str(identity.to_public()),
         "sign_key": b64(signer.public_key().public_bytes_raw()),
     }
+    return identity, signer, secret, public
+
+
+def new_key_pair() -> tuple[SiteKeys, dict, dict]:
+    """Fresh key pairs for this site (to be written with :func:`write_key_file`): the keys
+    (site filled in by the caller), their secret and their public halves."""
+    identity, signer, secret, public = _new_secret()
+    return SiteKeys(Site("", "", ""), identity, signer), secret, public
+
+
+def init_keys(
+    store: Store, passphrase: str | None = None, force: bool = False, discard_old: bool = False
+) -> SiteKeys:
+    """Make this site's key pairs (``keys init``).  Refuses to overwrite without ``force``.
+
+    With ``force`` the keys are **rotated** (:func:`mzdesk.sync.key_history.rotate_keys`):
+    the old ones are kept, sealed, to read what was encrypted to them, and the new public
+    key reaches the peers in the next batches, vouched for by the old one.  Only
+    ``discard_old`` (the passphrase is lost) starts again from nothing: then stored merge
+    bases and held batches can no longer be read, and every peer must trust the new key
+    by hand."""
+    site = require_site(store)
+    path = key_file(store)
+    if path.exists() and not force:
+        raise KeyError_(
+            f"本站密钥已存在: {path}（更换密钥请用 mzdesk keys rotate，对方站点会自动收到新公钥）",
+            "keys_exist",
+        )
+    if path.exists() and not discard_old:
+        from .key_history import rotate_keys  # it builds on this module
+
+        return rotate_keys(store, passphrase)
+    identity, signer, secret, public = _new_secret()
     # the public half in clear: the fingerprint and QR code show without the passphrase
-    body: dict = {
-        "format": PRIVATE_FORMAT,
-        "site": site.code,
-        "created_at": now_iso(),
-        "public": public,
-    }
-    if passphrase:
-        body["sealed"] = _seal(secret.encode(), passphrase, site.code.encode())
-    else:
-        body["plain"] = json.loads(secret)
-    _write_private(path, body)
-    if passphrase:
-        _seal_for_login(store, path, body, json.loads(secret))
-    return SiteKeys(site, identity, signer)
+    write_key_file(store, secret, {"created_at": now_iso(), "public": public}, passphrase)
+    keys = SiteKeys(site, identity, signer)
+    from .key_history import record_own_key
+
+    record_own_key(store, keys.public)
+    return keys
 
 
 def has_keys(store: Store) -> bool:
     return key_file(store).exists()
 
 
-def load_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
-    """Unlock this site's keys; the passphrase may also come from $MZDESK_KEY_PASSPHRASE."""
-    site = require_site(store)
+def _try_open(sealed: dict, passphrase: str, aad: bytes) -> dict | None:
+    """The secret sealed in ``sealed`` under ``passphrase``; None when it does not open (a
+    wrong passphrase, or a damaged seal)."""
+    try:
+        return _open(sealed, passphrase, aad)
+    except (InvalidTag, ValueError, KeyError, TypeError):
+        return None
+
+
+def unlock_secret(store: Store, body: dict, passphrase: str | None = None) -> dict:
+    """The key file's secret: opened with ``passphrase`` (or $MZDESK_KEY_PASSPHRASE), the
+    logged-in operator's seal, or the database's passphrase (an encrypted database).  A key
+    file in clear beside an encrypted database (made before ``mzdesk encrypt``) is sealed
+    with the database's passphrase here, at its first use."""
     path = key_file(store)
-    if not path.exists():
-        raise KeyError_("本站还没有密钥，请先运行 mzdesk keys init", "no_keys")
-    body = json.loads(path.read_text(encoding="utf-8"))
-    if "sealed" in body:
-        passphrase = passphrase or os.environ.get(PASSPHRASE_ENV)
-        secret = None if passphrase else _unlock_by_login(store, body)
-        if secret is None:
-            if not passphrase:
-                raise KeyError_(
-                    f"本站私钥有口令保护，请提供口令（或设置 {PASSPHRASE_ENV}）", "passphrase"
-                )
-            try:
-                secret = _open(body["sealed"], passphrase, body["site"].encode())
-            except Exception:  # noqa: BLE001 - any failure here means a wrong passphrase
-                raise KeyError_("口令错误，无法解锁本站私钥", "bad_passphrase") from None
-            # once per login: from now on this operator's login unlocks the keys
-            _seal_for_login(store, path, body, secret)
-    else:
+    aad = body["site"].encode()
+    if "sealed" not in body:
         secret = body["plain"]
+        if store.key:
+            extra = {k: v for k, v in body.items() if k not in ("format", "site", "plain")}
+            write_key_file(store, secret, extra, None)
+        return secret
+    given = passphrase or os.environ.get(PASSPHRASE_ENV)
+    if given:
+        secret = _try_open(body["sealed"], given, aad)
+        if secret is None:
+            raise KeyError_("口令错误，无法解锁本站私钥", "bad_passphrase")
+        # once per login: from now on this operator's login unlocks the keys
+        _seal_for_login(store, path, body, secret)
+        return secret
+    secret = _unlock_by_login(store, body)
+    if secret is None and store.key:
+        secret = _try_open(body["sealed"], store.key, aad)
+    if secret is None:
+        raise KeyError_(f"本站私钥有口令保护，请提供口令（或设置 {PASSPHRASE_ENV}）", "passphrase")
+    return secret
+
+
+def keys_of(site: Site, secret: dict, body: dict, path: Path) -> SiteKeys:
+    """The unlocked keys of a key file's ``secret``; refused when its clear public half is not
+    theirs (a swapped public half would send batches to someone else's key)."""
     keys = SiteKeys(
         site,
         pyrage.x25519.Identity.from_str(secret["age_identity"]),
         Ed25519PrivateKey.from_private_bytes(unb64(secret["ed25519"])),
+        [pyrage.x25519.Identity.from_str(p["age_identity"]) for p in secret.get("previous", [])],
+        list(body.get("rotations", [])),
     )
     pub = body.get("public")
     if pub and (pub.get("age_recipient"), pub.get("sign_key")) != (
@@ -346,6 +431,14 @@ def load_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
     ):
         raise KeyError_(f"密钥文件 {path} 中的公钥与私钥不符，文件被改动过", "keys_tampered")
     return keys
+
+
+def load_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
+    """Unlock this site's keys; the passphrase may also come from $MZDESK_KEY_PASSPHRASE, the
+    logged-in operator's seal, or (an encrypted database) the database's passphrase."""
+    site = require_site(store)
+    body = read_key_body(store)
+    return keys_of(site, unlock_secret(store, body, passphrase), body, key_file(store))
 
 
 def own_public(store: Store) -> PublicKey | None:
@@ -439,6 +532,9 @@ def trust(store: Store, key: PublicKey, villages: list[str] | None = None) -> Tr
         )
         if villages is not None:
             set_villages(store, key.code, villages)
+        from .key_history import record_trusted_key
+
+        record_trusted_key(store, key, old.key if old else None, since)
     return get_trusted(store, key.code)  # type: ignore[return-value]  # upserted just above
 
 
@@ -456,14 +552,48 @@ def set_villages(store: Store, code: str, villages: list[str]) -> None:
         )
 
 
-def revoke(store: Store, code: str) -> None:
-    """Revoke a site's keys: its batches are refused from now on (``keys revoke SITE``)."""
+def is_superior(store: Store, code: str) -> bool:
+    """Whether trusted site ``code`` is above this one (the county for a township, a
+    township for its field laptop): revoking it cuts this site off from its superior."""
+    from .scope import RANK
+
+    site = get_trusted(store, code)
+    own = require_site(store)
+    return site is not None and RANK.get(site.key.role, 0) > RANK.get(own.role, 0)
+
+
+def revoke(store: Store, code: str, confirmed: bool = False) -> None:
+    """Revoke a site's keys: its batches are refused from now on (``keys revoke SITE``).
+
+    Revoking this site's own superior cuts it off (no decision, no confirmation comes down
+    any more): only an admin may, and only ``confirmed`` (the CLI's ``--yes`` or prompt, the
+    window's question).  Raises ``auth.PermissionDenied`` for any other role."""
+    from ..models import auth
+
     with store.transaction():
-        if not get_trusted(store, code):
+        site = get_trusted(store, code)
+        if not site:
             raise KeyError_(f"信任列表中没有站点 {code}", "unknown_site")
+        if is_superior(store, code) and not site.revoked:
+            if not auth.setup_mode(store) and auth.role_of(store) != "admin":
+                raise auth.PermissionDenied(
+                    f"只有管理员可以吊销上级站点 {code} {site.key.name} 的密钥", "admin_only"
+                )
+            if not confirmed:
+                raise KeyError_(
+                    f"站点 {code} {site.key.name} 是本站的上级：吊销后本站再也收不到它的批次"
+                    "（审核结果、撤回指令），也无法向它报送。请确认后再吊销（--yes）",
+                    "confirm_needed",
+                )
+        at = now_iso()
         store.conn.execute(
             "UPDATE sync_sites SET revoked_at = ? WHERE code = ? AND revoked_at IS NULL",
-            (now_iso(), code),
+            (at, code),
+        )
+        store.conn.execute(
+            "UPDATE sync_key_history SET valid_until = ?, ended_by = 'revoked' "
+            "WHERE site = ? AND fingerprint = ? AND valid_until IS NULL",
+            (at, code, site.key.fingerprint),
         )
 
 

@@ -31,6 +31,7 @@ class ImportReport:
     # field laptop: households the sender withdrew ({"requested", "removed", "kept"})
     withdraw: dict = field(default_factory=dict)
     forgotten: int = 0  # township: households the field laptop confirmed it removed
+    rekeyed: str = ""  # the sender's new key (fingerprint), vouched for by its old one
 
     def table(self, name: str) -> TableReport:
         return self.tables.setdefault(name, TableReport())
@@ -54,11 +55,16 @@ class ImportReport:
             "withdraw": self.withdraw,
             "forgotten": self.forgotten,
             "then": [r.as_dict() for r in self.then],
-        }
+        } | ({"rekeyed": self.rekeyed} if self.rekeyed else {})
 
     def text(self) -> str:
         """The report as the clerk reads it (sync page and ``sync import``)."""
         lines = [f"已导入站点 {self.sender} 的第 {self.sequence} 批"]
+        if self.rekeyed:
+            lines.append(
+                f"站点 {self.sender} 已更换密钥（新指纹 {self.rekeyed}，由其原密钥签名确认），"
+                "信任列表已更新"
+            )
         for t, r in self.tables.items():
             lines.append(
                 f"{TABLE_LABELS.get(t, t)}：新增 {r.new}，更新 {r.updated}（其中合并 "

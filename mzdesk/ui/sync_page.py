@@ -523,10 +523,17 @@ class SyncPage(QWidget):
         if row < 0:
             return
         code = self.trusted.item(row, 0).text()
+        superior = keymod.is_superior(self.store, code)
+        warn = "它是本站的上级站点，吊销后本站将无法再与其同步（须管理员）。" if superior else ""
         if QMessageBox.question(
-            self, "吊销密钥", f"吊销站点 {code} 的密钥？此后其批次一律拒收。"
+            self, "吊销密钥", f"吊销站点 {code} 的密钥？此后其批次一律拒收。{warn}"
         ) == (QMessageBox.StandardButton.Yes):
-            keymod.revoke(self.store, code)
+            # the question is the confirmation; the role is checked by the service
+            ops.run(
+                self,
+                lambda: keymod.revoke(self.store, code, confirmed=True),
+                on_error=self._refused,
+            )
             self.refresh()
 
     def _error(self, code: str, message: str) -> None:

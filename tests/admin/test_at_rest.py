@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
 import sqlite3
+import stat
 
 import pytest
 
@@ -15,7 +18,9 @@ from mzdesk.models.query import search_household_ids
 from mzdesk.models.registry import Registry
 from mzdesk.models.site import init_site
 from mzdesk.models.store import Store
+from mzdesk.sync.batch import BatchRefused
 from tests.helpers import household, make_id
+from tests.sync.sites import S
 
 KEY = "田间 passphrase'1"  # non-ASCII and a quote: the key is quoted, not interpolated raw
 NAME = "张三丰"
@@ -267,3 +272,103 @@ def test_cli_encrypt_takes_the_automatic_backups_along_and_needs_an_admin(
     monkeypatch.delenv(cipher.ENV_KEY)
     code, out = run(capsys, "restore", str(exit_backup), "--db", db)  # restorable again
     assert code == 0 and "1 户" in out
+
+
+# -- the site key and the held batches beside an encrypted database (issue 20) ----------
+
+
+def _secret_files(folder) -> dict[str, int]:
+    """Every file in ``folder`` (recursively) but the database and its -wal/-shm: mode."""
+    return {
+        str(p.relative_to(folder)): stat.S_IMODE(p.stat().st_mode)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith("mz.sqlite")
+    }
+
+
+def _encrypted_site(tmp_path, code, name, role):
+    from mzdesk.sync.keys import init_keys
+
+    d = tmp_path / code
+    d.mkdir(parents=True)
+    store = Store.open(d / "mz.sqlite", operator=f"clerk-{code}", key=KEY)
+    init_site(store, code, name, role)
+    return S(store, init_keys(store), d)
+
+
+def test_site_key_and_held_batches_are_protected_by_the_database_passphrase(tmp_path, monkeypatch):
+    """On an encrypted laptop the site key is sealed with the database's passphrase and a
+    held batch lives inside the database: nothing beside it gives the data away, and every
+    file that holds a secret is 0600 whatever the umask."""
+    from mzdesk.models.demo import generate_demo
+    from mzdesk.sync.history import held_batches
+    from mzdesk.sync.keys import key_file, load_keys
+    from tests.sync.sites import link, make_site
+
+    monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
+    old_umask = os.umask(0)  # a careless umask: files would come out 0666
+    try:
+        t = make_site(tmp_path, "341623101", "青山镇", "township")
+        f = _encrypted_site(tmp_path, "341623101001", "红旗村入户终端", "field")
+        generate_demo(t.store, 6, seed=3)
+        villages = [r[0] for r in t.store.conn.execute("SELECT DISTINCT village FROM households")]
+        link(t, f, villages)
+        text = key_file(f.store).read_text()
+        body = json.loads(text)
+        assert "plain" not in body and body.get("sealed_with") == "database"
+        assert "AGE-SECRET-KEY" not in text and str(f.keys.identity) not in text
+        assert str(load_keys(f.store).identity) == str(f.keys.identity)  # no passphrase asked
+        f.import_(t.export(f))
+        second, third = t.export(f), t.export(f)
+        with pytest.raises(BatchRefused) as e:
+            f.import_(third)
+        assert e.value.code == "gap" and held_batches(f.store) == ["341623101-000003.age"]
+        # beside the database: the key file only, sealed, 0600 in a 0700 folder
+        assert _secret_files(f.dir) == {"mz.sqlite.sync/keys/site-key.json": 0o600}
+        assert stat.S_IMODE(key_file(f.store).parent.stat().st_mode) == 0o700
+        for p in f.dir.rglob("*"):
+            if p.is_file():
+                assert not p.read_bytes().startswith(b"age-encryption.org"), p
+        # the rotation keeps the old key sealed the same way, and the held batch readable
+        from mzdesk.sync.key_history import rotate_keys
+
+        f.keys = rotate_keys(f.store)
+        text = key_file(f.store).read_text()
+        assert "AGE-SECRET-KEY" not in text and json.loads(text)["sealed_with"] == "database"
+        assert _secret_files(f.dir) == {"mz.sqlite.sync/keys/site-key.json": 0o600}
+        r = f.import_(second)
+        assert r.also_applied == [3] and held_batches(f.store) == []
+    finally:
+        os.umask(old_umask)
+    f.store.close()
+    t.store.close()
+
+
+def test_a_clear_key_and_held_files_of_an_older_version_are_taken_in(tmp_path, monkeypatch):
+    """A laptop encrypted after its keys were made (`mzdesk encrypt`), with a batch held as a
+    file by an older version: the key file is sealed at its first use, the held file moves
+    into the database."""
+    from mzdesk.sync.history import held_batches
+    from mzdesk.sync.keys import init_keys, key_file, load_keys
+
+    monkeypatch.delenv("MZDESK_KEY_PASSPHRASE", raising=False)
+    path = tmp_path / "mz.sqlite"
+    store = Store.open(path, operator="tester")
+    init_site(store, "341623101", "青山镇")
+    keys = init_keys(store)
+    assert "plain" in json.loads(key_file(store).read_text())  # a plain database: as before
+    store.close()
+    held = tmp_path / "mz.sqlite.sync" / "held"
+    held.mkdir()
+    (held / "341623-000002.age").write_bytes(b"age-encryption.org/v1\nheld by v14")
+    cipher.encrypt_file(path, KEY)
+    store = Store.open(path, operator="tester", key=KEY)
+    try:
+        assert str(load_keys(store).identity) == str(keys.identity)
+        text = key_file(store).read_text()
+        assert "AGE-SECRET-KEY" not in text and json.loads(text)["sealed_with"] == "database"
+        assert held_batches(store) == ["341623-000002.age"]
+        assert list(held.iterdir()) == []
+        assert store.scalar("SELECT data FROM sync_held") == b"age-encryption.org/v1\nheld by v14"
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pyrage
 import pytest
@@ -175,8 +176,17 @@ def test_replay_and_gap(pair):
     assert "重复导入" in refused(c, first.read_bytes(), "replay")
     t.export(c)  # lost
     third = t.export(c)
-    msg = refused(c, third.read_bytes(), "gap")
-    assert "第 2 批" in msg and "暂存" in msg
+    before = fingerprint(c.store)
+    with pytest.raises(BatchRefused) as e:
+        c.import_(third)
+    assert e.value.code == "gap" and "第 2 批" in e.value.message and "暂存" in e.value.message
+    # held inside the database, and nothing else changed
+    from mzdesk.sync.history import held_batches
+
+    assert held_batches(c.store) == [f"{t.code}-000003.age"]
+    assert not (Path(c.store.path + ".sync") / "held").exists()
+    c.store.conn.execute("DELETE FROM sync_held")
+    assert fingerprint(c.store) == before
 
 
 def test_a_signed_batch_with_a_bad_record_names_file_and_line(pair, monkeypatch):

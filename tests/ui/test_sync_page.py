@@ -210,3 +210,37 @@ def test_a_large_batch_imports_from_the_page_through_the_reader_process(
     assert started and not started[0]._proc.is_alive()
     assert "家庭：新增 80" in page.report.toPlainText()
     assert c.store.scalar("SELECT count(*) FROM households") == 80
+
+
+def test_revoking_the_county_from_the_page_needs_an_admin(qtbot, tmp_path, monkeypatch):
+    """The window's question is the confirmation; the role is the service's check: a field
+    account is refused with a message, an admin revokes."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from mzdesk.models import auth
+    from mzdesk.sync.keys import get_trusted
+
+    monkeypatch.setattr(auth, "SCRYPT_N", 2**10)
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    link(t, c)
+    auth.add_operator(t.store, "wang", "wang-pass-1", "admin")
+    t.store.operator = "wang"
+    auth.add_operator(t.store, "li", "li-pass-01", "field")
+    auth.login(t.store, "li", "li-pass-01")
+    page = SyncPage(t.store)
+    qtbot.addWidget(page)
+    asked = []
+
+    def yes(parent, title, text, *rest):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
+    page.trusted.setCurrentCell(0, 0)
+    page._ask_revoke()
+    assert "上级" in asked[0] and "管理员" in page.last_error
+    assert not get_trusted(t.store, c.code).revoked
+    auth.login(t.store, "wang", "wang-pass-1")
+    page._ask_revoke()
+    assert get_trusted(t.store, c.code).revoked
