@@ -104,17 +104,24 @@ def test_a_removed_tail_is_named(store, registry):
     assert not result.ok and result.broken_seq == last
 
 
-def test_raw_writes_are_audited_and_unsealed_until_mzdesk_writes(store, registry):
+def test_raw_writes_are_audited_and_recorded_as_tampering_at_the_next_open(store, registry):
     import sqlite3
+
+    from mzdesk.models import audit_guard
 
     h = _saved(registry)
     store.close()
     conn = sqlite3.connect(store.path, isolation_level=None)
     conn.execute("UPDATE households SET address = '偷改' WHERE id = ?", (h.id,))
     conn.close()
-    s = Store.open(store.path)
-    result = audit.verify(s.conn)
+    readonly = Store.open(store.path, readonly=True)
+    result = audit.verify(readonly.conn)
     assert not result.ok and "未封存" in result.message()
+    readonly.close()
+    s = Store.open(store.path)  # the open records the finding, then seals
+    _chain, problems = audit_guard.problems(s.conn)
+    assert [p.code for p in problems] == ["audit_unsealed"]
+    assert "households" in problems[0].message
     raw = [c for c in audit.history(s.conn, household_id=h.id) if c.field == "address"]
     assert raw[0].new == "偷改"
 
