@@ -104,7 +104,7 @@ def check_pending(store) -> None:
     if found is None:
         return
     first, last, words = found
-    detail = f"{words}；发现于{store.operator or '本程序'}的操作开始时，已记录后封存"
+    detail = f"{words}；由 {store.operator or '本程序'} 的下一次操作（打开、登录或写入）发现，记录后封存入链"
     if has_guard_tables(conn):
         record(conn, "audit_unsealed", detail, store.operator, first, last)
     else:  # upgrading from before the findings table: written once it exists (attach)
