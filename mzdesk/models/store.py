@@ -302,6 +302,8 @@ class Store:
         # run inside the outermost transaction just after BEGIN (the audit trail's check for
         # entries written outside mzdesk: models/audit_guard.py)
         self.after_begin: list = []
+        # the day this store last tried to sign the audit chain's head (sync/checkpoints.daily)
+        self.checkpoint_day: str | None = None
         # the thread copying a large transaction's WAL into the file (checkpoint_after)
         self.checkpointer: threading.Thread | None = None
 

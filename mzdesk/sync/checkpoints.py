@@ -204,7 +204,7 @@ def daily(store: Store) -> None:
     """``audit.after_seal``: the day's first write signs the head, when the key opens
     without a prompt (else the next export signs it)."""
     today = dt.date.today().isoformat()
-    if getattr(store, "checkpoint_day", None) == today or store.path == ":memory:":
+    if store.checkpoint_day == today or store.path == ":memory:":
         return
     if not _has_table(store):
         return  # an older file, being upgraded: the migration's own commit
