@@ -84,13 +84,10 @@ def check(db_path, as_json):
     audit = [p.as_dict() for p in problems(store.conn)[1]]
     audit += [{**p, "site": r.site} for r in report(store) for p in r.problems]
     if as_json:
-        emit_json(
-            {
-                "integrity": integrity or ["ok"],
-                "findings": [f.as_dict() for f in findings],
-                "audit": audit,
-            }
-        )
+        out: dict = {"integrity": integrity or ["ok"], "findings": [f.as_dict() for f in findings]}
+        if audit:  # only when there is tampering to report: the clean answer stays as it was
+            out["audit"] = audit
+        emit_json(out)
     else:
         click.echo("数据库完整性: " + ("正常" if not integrity else "; ".join(integrity)))
         for f in findings:

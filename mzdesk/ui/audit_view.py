@@ -34,6 +34,7 @@ TABLE_LABELS = {
     "operators": "操作员",
     "site": "站点",
     "declared_relatives": "近亲属备案",
+    "audit_findings": "篡改发现",
 }
 ACTION_LABELS = {"insert": "新增", "update": "修改", "delete": "删除"}
 
