@@ -168,12 +168,14 @@ def install_triggers(conn: sqlite3.Connection) -> bool:
 
 
 def triggers_need_work(conn: sqlite3.Connection) -> bool:
+    """The live triggers (or their record) are not what :func:`install_triggers` makes."""
+    expected = _expected(conn)
+    live = _live(conn)
     if not has_guard_tables(conn):
-        return audit.triggers_stale(conn)
+        return any(live.get(name) != sql for name, sql in expected.items())
     recorded = dict(conn.execute(f"SELECT name, sql FROM {TRIGGER_RECORD}"))
-    return _live(conn) != {**recorded, **_expected(conn)} or set(recorded) != set(
-        {**recorded, **_expected(conn)}
-    )
+    want = {**recorded, **expected}
+    return recorded != want or any(live.get(name) != sql for name, sql in want.items())
 
 
 # -- accounts ---------------------------------------------------------------------------------
@@ -311,25 +313,34 @@ def _lacks_baseline(conn: sqlite3.Connection) -> bool:
 
 
 def _already(conn: sqlite3.Connection, p: Problem) -> bool:
-    return (
-        conn.execute(
-            f"SELECT 1 FROM {FINDINGS} WHERE code = ? AND detail LIKE ? || '%'",
-            (p.code, p.message),
-        ).fetchone()
-        is not None
-    )
+    return any(r.code == p.code and r.message.startswith(p.message) for r in recorded(conn))
 
 
 # -- the report ------------------------------------------------------------------------------
 def recorded(conn: sqlite3.Connection) -> list[Problem]:
-    if not has_guard_tables(conn):
-        return []
-    return [
-        Problem(code, detail, first, at)
-        for code, detail, first, at in conn.execute(
-            f"SELECT code, detail, first_seq, at FROM {FINDINGS} ORDER BY id"
+    """The findings as the chain holds them (each finding's own audit entry): a finding row
+    deleted behind mzdesk's back is still reported, and its entry cannot be edited
+    without breaking the chain."""
+    out = []
+    for at, new in conn.execute(
+        "SELECT at, new FROM audit_log WHERE tbl = ? AND action = 'insert' ORDER BY seq",
+        (FINDINGS,),
+    ):
+        try:
+            d = json.loads(new)
+        except (TypeError, ValueError):
+            d = {}
+        if not isinstance(d, dict):
+            d = {}
+        out.append(
+            Problem(
+                str(d.get("code") or "audit_edited"),
+                str(d.get("detail") or "审计发现记录不可读"),
+                d.get("first_seq") if isinstance(d.get("first_seq"), int) else None,
+                str(d.get("at") or at),
+            )
         )
-    ]
+    return out
 
 
 def problems(conn: sqlite3.Connection) -> tuple[audit.VerifyResult, list[Problem]]:

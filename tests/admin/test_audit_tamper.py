@@ -241,3 +241,20 @@ def recompute(path, *edits: str) -> None:
         conn.execute(guard)
     finally:
         conn.close()
+
+
+def test_a_finding_deleted_behind_mzdesks_back_is_still_reported(db):
+    raw(db, "UPDATE members SET name = '李鬼' WHERE id = 1")
+    login(db)  # recorded
+    guard = trigger(db, "audit_findings_no_delete")
+    audited = trigger(db, "audit_audit_findings_delete")
+    raw(
+        db,
+        "DROP TRIGGER audit_findings_no_delete",
+        "DROP TRIGGER audit_audit_findings_delete",
+        "DELETE FROM audit_findings",
+        guard,
+        audited,
+    )
+    code, report = verify(db)  # the chain holds each finding's own entry
+    assert code == 1 and codes(report) == {"audit_unsealed"}
