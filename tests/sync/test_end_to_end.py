@@ -399,3 +399,17 @@ def test_a_checkpoint_altered_after_signing_is_refused_its_signature(sites, monk
     c.import_(t.export(c))
     township = {r.site: r for r in checkpoint_report(c.store)}[t.code]
     assert [p["code"] for p in township.problems] == ["checkpoint_bad_signature"]
+
+
+def test_a_malformed_checkpoint_list_refuses_the_batch_and_changes_nothing(sites, monkeypatch):
+    from mzdesk.sync import export
+
+    f, t, c, villages = sites
+    monkeypatch.setattr(export.checkpoints, "for_batch", lambda store, keys, to: [{"n": "1"}])
+    batch = t.export(c)
+    before = c.store.scalar("SELECT count(*) FROM households")
+    with pytest.raises(BatchRefused) as exc:
+        c.import_(batch)
+    assert exc.value.code == "not_a_batch"
+    assert c.store.scalar("SELECT count(*) FROM households") == before
+    assert c.store.scalar("SELECT count(*) FROM audit_checkpoints") == 0
