@@ -70,7 +70,11 @@ def has_guard_tables(conn: sqlite3.Connection) -> bool:
 
 
 def record(conn: sqlite3.Connection, code: str, detail: str, operator: str, first=None, last=None):
-    """Write a finding (inside a transaction); its own audit entry chains it."""
+    """Write a finding (inside a transaction); its own audit entry chains it (the trigger
+    is made first on a file just upgraded: the finding is read back from the chain)."""
+    insert = f"audit_{FINDINGS}_insert"
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (insert,)).fetchone():
+        conn.execute(audit.trigger_sql(conn, FINDINGS)[insert])
     conn.execute(
         f"INSERT INTO {FINDINGS} (at, code, first_seq, last_seq, detail, updated_by) "
         "VALUES (strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime'), ?, ?, ?, ?, ?)",

@@ -156,3 +156,26 @@ def test_password_changes_are_audited_without_the_hash(store):
     rows = [c for c in audit.history(store.conn, table="operators") if c.field == "pw_hash"]
     assert rows and rows[0].old == "***" and rows[0].new == "***"
     assert "scrypt" not in json.dumps([c.as_dict() for c in audit.history(store.conn)])
+
+
+def test_entries_left_unsealed_before_an_upgrade_are_recorded_by_it(tmp_path):
+    """An older file with a raw edit pending: the upgrade's own commits do not adopt it
+    silently; the finding is written once the findings table exists."""
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    from mzdesk.models import audit_guard
+
+    path = tmp_path / "old.sqlite"
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "schema_v14.sqlite", path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "INSERT INTO audit_log (at, operator, tbl, record_id, action, field, old, new) "
+        "VALUES ('2026-01-01 00:00:00', 'x', 'members', 1, 'update', 'name', '张三', '李鬼')"
+    )
+    conn.close()
+    s = Store.open(path)
+    _chain, problems = audit_guard.problems(s.conn)
+    assert [p.code for p in problems] == ["audit_unsealed"]
+    s.close()
