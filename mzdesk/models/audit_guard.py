@@ -281,6 +281,7 @@ def on_open(store) -> None:
     pending = getattr(store, "audit_pending_findings", [])
     triggers = trigger_problems(conn)
     accounts = account_problems(conn) if has_guard_tables(conn) else []
+    accounts = [p for p in accounts if not _already(conn, p)]  # recorded once, not per open
     needs = (
         pending
         or triggers
@@ -300,8 +301,7 @@ def on_open(store) -> None:
             for p in triggers:
                 record(conn, p.code, p.message + "；打开数据库时发现，已恢复", who)
             for p in accounts:
-                if not _already(conn, p):
-                    record(conn, p.code, p.message + "；打开数据库时发现", who)
+                record(conn, p.code, p.message + "；打开数据库时发现", who)
         install_triggers(conn)
         if has_guard_tables(conn):
             _baseline_passwords(conn, who)
