@@ -133,16 +133,40 @@ def audit():
 
 @audit.command("verify")
 @db_option
-def audit_verify(db_path):
-    """Recompute the hash chain; exit 1 naming the first edited, removed or unsealed entry."""
-    from ..models.audit import verify
+@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
+def audit_verify(db_path, as_json):
+    """Recompute the hash chain, check the triggers, the accounts and the signed checkpoints
+    (this site's and each sender's); exit 1 naming each kind of tampering with its code."""
+    from ..models.audit_guard import problems
+    from ..sync.checkpoints import report
 
-    result = verify(open_store(db_path).conn)
-    if result.ok:
-        click.echo(result.message())
-        return
-    click.echo(f"审计校验失败: {result.message()}", err=True)
-    sys.exit(1)
+    store = open_store(db_path)
+    result, found = problems(store.conn)
+    sites = report(store)
+    failed = [p.as_dict() for p in found] + [
+        {**p, "site": r.site} for r in sites for p in r.problems
+    ]
+    if as_json:
+        emit_json(
+            {
+                "ok": not failed,
+                "checked": result.checked,
+                "head": result.head,
+                "problems": failed,
+                "checkpoints": [r.as_dict() for r in sites],
+            }
+        )
+    else:
+        if not failed:
+            click.echo(result.message())
+        for r in sites:
+            click.echo(r.summary())
+        for p in failed:
+            where = f"（站点 {p['site']}）" if p.get("site") else ""
+            when = f"（记录于 {p['recorded_at']}）" if p.get("recorded_at") else ""
+            click.echo(f"审计校验失败 [{p['code']}]{where}：{p['message']}{when}", err=True)
+    if failed:
+        sys.exit(1)
 
 
 @audit.command("show")

@@ -73,19 +73,30 @@ def demo(db_path, count, seed, site_code, site_name):
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
 def check(db_path, as_json):
-    """Integrity check plus every domain-rule violation; exit 1 if any."""
+    """Integrity check, every domain-rule violation and the audit trail's tamper checks
+    (chain, triggers, accounts, signed checkpoints); exit 1 if any."""
+    from ..models.audit_guard import problems
     from ..models.checks import run_checks
+    from ..sync.checkpoints import report
 
-    integrity, findings = run_checks(open_store(db_path))
+    store = open_store(db_path)
+    integrity, findings = run_checks(store)
+    audit = [p.as_dict() for p in problems(store.conn)[1]]
+    audit += [{**p, "site": r.site} for r in report(store) for p in r.problems]
     if as_json:
-        emit_json({"integrity": integrity or ["ok"], "findings": [f.as_dict() for f in findings]})
+        out: dict = {"integrity": integrity or ["ok"], "findings": [f.as_dict() for f in findings]}
+        if audit:  # only when there is tampering to report: the clean answer stays as it was
+            out["audit"] = audit
+        emit_json(out)
     else:
         click.echo("数据库完整性: " + ("正常" if not integrity else "; ".join(integrity)))
         for f in findings:
             who = f" {f.member}" if f.member else ""
             click.echo(f"[{f.code}] 家庭{f.household_id}{who}: {f.message}")
-        click.echo(f"发现 {len(findings)} 处问题")
-    if integrity or findings:
+        for p in audit:
+            click.echo(f"[{p['code']}] 审计: {p['message']}")
+        click.echo(f"发现 {len(findings) + len(audit)} 处问题")
+    if integrity or findings or audit:
         sys.exit(1)
 
 

@@ -20,14 +20,17 @@ Design (see docs/reliability.md):
   ``sqlite3`` session fail), so rows are written with ``hash IS NULL`` and
   :func:`seal` chains them — ``hash = sha256(previous hash + row)`` — inside
   the same transaction, just before COMMIT (a ``Store.before_commit`` hook).
-  Bulk work seals tens of thousands of rows in one pass.  Rows written
-  outside mzdesk stay unsealed until mzdesk's next write; ``verify`` reports
-  them.
+  Bulk work seals tens of thousands of rows in one pass.  A transaction seals
+  only what it wrote: rows written outside mzdesk (a raw ``sqlite3`` session)
+  are found when the next transaction begins and recorded as tampering before
+  they are sealed (``models/audit_guard.py``), never adopted silently.
 * **Append-only**: guard triggers refuse DELETE and any UPDATE except sealing.
   Someone who drops the guards and edits or removes an entry breaks the chain
   and :func:`verify` names the first broken entry.  Someone who recomputes the
-  whole chain is caught by comparing the chain head (printed by ``verify``,
-  carried in backups) with a head recorded earlier.
+  whole chain is caught by the signed checkpoints of the chain head
+  (``mzdesk/sync/checkpoints.py``), kept here and by every peer that received them.
+* **Triggers and accounts checked at open** (``audit_guard``): a dropped or altered
+  trigger, an account row that disagrees with the chain.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-# table -> columns whose values are secret (logged as '***' when they change)
+# table -> columns whose values are secret (logged as '***' and a fingerprint; shown as '***')
 AUDITED_TABLES: dict[str, tuple[str, ...]] = {
     "site": (),
     "households": (),
@@ -51,6 +54,7 @@ AUDITED_TABLES: dict[str, tuple[str, ...]] = {
     "declared_relatives": (),
     "standards": (),
     "recoveries": (),
+    "audit_findings": (),
 }
 
 # derived or bookkeeping columns: logging them would only add noise
@@ -146,7 +150,9 @@ def trigger_sql(conn: sqlite3.Connection, table: str) -> dict[str, str]:
 
     def ref(row: str, col: str) -> str:
         return (
-            f"CASE WHEN {row}.{col} IS NULL THEN NULL ELSE '***' END"
+            # a fingerprint (the last 16 characters), so that the value as it is can be
+            # checked against the chain (audit_guard.account_problems) without keeping it
+            f"CASE WHEN {row}.{col} IS NULL THEN NULL ELSE '***' || substr({row}.{col}, -16) END"
             if col in secret
             else f"{row}.{col}"
         )
@@ -192,37 +198,20 @@ def trigger_sql(conn: sqlite3.Connection, table: str) -> dict[str, str]:
 
 
 def refresh_triggers(conn: sqlite3.Connection) -> int:
-    """(Re)create audit triggers whose SQL differs from the live columns; returns how many.
-
-    Cheap when nothing changed (one PRAGMA per table); call inside a transaction.
+    """(Re)create audit triggers whose SQL differs from the live columns, and record them as
+    installed (``audit_guard``); returns 1 when anything changed.  Call inside a transaction.
     """
-    existing = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "audit_log" not in tables:
+    from . import audit_guard
+
+    if not has_audit(conn):
         return 0
-    changed = 0
-    for table in AUDITED_TABLES:
-        if table not in tables:
-            continue
-        for name, sql in trigger_sql(conn, table).items():
-            if existing.get(name) != sql:
-                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-                conn.execute(sql)
-                changed += 1
-    return changed
+    return int(audit_guard.install_triggers(conn))
 
 
 def triggers_stale(conn: sqlite3.Connection) -> bool:
-    existing = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "audit_log" not in tables:
-        return False
-    return any(
-        existing.get(name) != sql
-        for table in AUDITED_TABLES
-        if table in tables
-        for name, sql in trigger_sql(conn, table).items()
-    )
+    from . import audit_guard
+
+    return has_audit(conn) and audit_guard.triggers_need_work(conn)
 
 
 # -- bulk writes: see mzdesk.models.bulk.insert_many ------------------------------
@@ -252,7 +241,7 @@ def entry_text_sql(exprs: list[str]) -> str:
     return " || char(31) || ".join(f"coalesce(CAST({e} AS TEXT), char(0))" for e in exprs)
 
 
-def _has_audit(conn: sqlite3.Connection) -> bool:
+def has_audit(conn: sqlite3.Connection) -> bool:
     return (
         conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
@@ -263,7 +252,7 @@ def _has_audit(conn: sqlite3.Connection) -> bool:
 
 def seal(conn: sqlite3.Connection) -> int:
     """Chain every unsealed entry; returns how many were sealed.  Call inside a transaction."""
-    if not _has_audit(conn):
+    if not has_audit(conn):
         return 0
     first = conn.execute("SELECT min(seq) FROM audit_log WHERE hash IS NULL").fetchone()[0]
     if first is None:
@@ -379,13 +368,33 @@ def insert_sealed(conn: sqlite3.Connection, columns: str, select_sql: str, param
     return state["next"] - base - 1
 
 
+# called with the store after the sealing of each commit (the daily signed checkpoint,
+# registered at start by mzdesk.hooks: models cannot import sync, where the key is)
+after_seal: list = []
+
+
+def _seal_own(store) -> None:
+    seal(store.conn)
+    for hook in after_seal:
+        hook(store)
+
+
+def install(store) -> None:
+    """Before migrations run: every transaction first checks for entries written outside
+    mzdesk (``audit_guard.check_pending``: recorded as a finding, never sealed silently),
+    then seals its own entries just before COMMIT."""
+    from . import audit_guard
+
+    store.after_begin.append(audit_guard.check_pending)
+    store.before_commit.append(_seal_own)
+
+
 def attach(store) -> None:
-    """Wire the audit trail into an open store: fresh triggers, seal before every commit."""
-    conn = store.conn
-    if triggers_stale(conn):
-        with store.transaction():
-            refresh_triggers(conn)
-    store.before_commit.append(lambda s: seal(s.conn))
+    """After migrations: the triggers and accounts checked (``audit_guard.on_open``), the
+    triggers made current."""
+    from . import audit_guard
+
+    audit_guard.on_open(store)
 
 
 @dataclass
@@ -484,6 +493,24 @@ class Change:
         return dict(self.__dict__)
 
 
+SECRET_TABLES = frozenset(t for t, cols in AUDITED_TABLES.items() if cols)
+
+
+def _hidden(table: str, field: str, value: str | None) -> str | None:
+    """A secret column's logged value as shown: its fingerprint stays in the chain only."""
+    secret = AUDITED_TABLES[table]
+    if value is None or (field and field not in secret):
+        return value
+    if field:
+        return "***"
+    if not value.startswith("{"):
+        return value
+    data = json.loads(value)
+    for k in set(secret) & data.keys():
+        data[k] = "***"
+    return json.dumps(data, ensure_ascii=False)
+
+
 ID_FIELDS = frozenset({"id_number", "id_raw", "disability_cert", "bank_account"})
 
 
@@ -566,6 +593,8 @@ def history(
     for r in net.values():
         if r[7] == "update" and r[9] == r[10] and r[9] != "***":
             continue
+        if r[3] in SECRET_TABLES:
+            r[9], r[10] = _hidden(r[3], r[8], r[9]), _hidden(r[3], r[8], r[10])
         if mask:
             r[9], r[10] = _masked(r[8], r[9]), _masked(r[8], r[10])
         if r[7] == "insert":

@@ -659,6 +659,57 @@ def _key_history_and_held_batches(conn: sqlite3.Connection) -> None:
             conn.execute(sql)
 
 
+def _audit_findings_checkpoints_and_trigger_record(conn: sqlite3.Connection) -> None:
+    """Tamper evidence that survives a login: findings (entries written outside mzdesk, a
+    trigger dropped or altered, an account row that disagrees with the chain), signed
+    checkpoints of the chain head (own and received from peers), and the audit triggers as
+    mzdesk last installed them (so that one dropped or altered by hand is told from one a
+    newer version regenerates).  All three are append-only but for the trigger record,
+    which only mzdesk rewrites (``models/audit_guard.py``)."""
+    for sql in """
+    CREATE TABLE audit_findings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        code TEXT NOT NULL,
+        first_seq INTEGER,
+        last_seq INTEGER,
+        detail TEXT NOT NULL DEFAULT '',
+        updated_by TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TRIGGER audit_findings_no_delete BEFORE DELETE ON audit_findings
+    BEGIN SELECT RAISE(ABORT, 'audit_findings is append-only'); END;
+    CREATE TRIGGER audit_findings_no_update BEFORE UPDATE ON audit_findings
+    BEGIN SELECT RAISE(ABORT, 'audit_findings is append-only'); END;
+    CREATE TABLE audit_checkpoints (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        site TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        prev_seq INTEGER,
+        prev_hash TEXT,
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        sign_key TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        received_at TEXT,
+        batch_sha256 TEXT,
+        UNIQUE (site, n, signature)
+    );
+    CREATE INDEX audit_checkpoints_site ON audit_checkpoints(site, n);
+    CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+    CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+    CREATE TABLE audit_trigger_record (name TEXT PRIMARY KEY, sql TEXT NOT NULL);
+    INSERT INTO audit_trigger_record (name, sql) SELECT name, sql FROM sqlite_master
+    WHERE type = 'trigger' AND name GLOB 'audit_*'
+    """.split(";\n"):
+        if sql.strip():
+            conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -676,6 +727,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _clean_stored_text,
     _standards_and_recoveries,
     _key_history_and_held_batches,
+    _audit_findings_checkpoints_and_trigger_record,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -299,6 +299,11 @@ class Store:
         self._depth = 0
         # run inside the outermost transaction just before COMMIT (the audit seal)
         self.before_commit: list = []
+        # run inside the outermost transaction just after BEGIN (the audit trail's check for
+        # entries written outside mzdesk: models/audit_guard.py)
+        self.after_begin: list = []
+        # the day this store last tried to sign the audit chain's head (sync/checkpoints.daily)
+        self.checkpoint_day: str | None = None
         # the thread copying a large transaction's WAL into the file (checkpoint_after)
         self.checkpointer: threading.Thread | None = None
 
@@ -370,11 +375,12 @@ class Store:
                 else:
                     if not fresh:
                         _backup_before_upgrade(store)
+                    from .audit import attach, install
+
+                    install(store)  # before migrate: a migration's entries are its own to seal
                     store.migrate()
                     _claim(conn)
-                    from .audit import attach  # after migrate: the audit tables exist
-
-                    attach(store)
+                    attach(store)  # after migrate: the audit tables exist
         except BaseException:
             conn.close()  # a refused (too new) or failed upgrade leaves no open handle behind
             raise
@@ -495,6 +501,8 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
+            for hook in self.after_begin:
+                hook(self)
             yield self.conn
             for hook in self.before_commit:
                 hook(self)

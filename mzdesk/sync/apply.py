@@ -16,7 +16,7 @@ from ..models.migrations import MIGRATIONS
 from ..models.progress import Cancel, Cancelled, Progress
 from ..models.site import require_site
 from ..models.store import Store, now_iso
-from . import changelog, staging
+from . import changelog, checkpoints, staging
 from . import scope as scoping
 from .applier import Applier, unique_keys
 from .batch import Batch, BatchRefused, bad_value, open_batch, text_rule_applies
@@ -206,6 +206,8 @@ def _apply_in(
             "DELETE FROM sync_held WHERE peer = ? AND seq = ?", (peer, batch.sequence)
         )
         _take_ack(store, peer, batch.manifest.get("ack") or {}, report)
+        # the sender's signed audit checkpoints, kept for `audit verify` (sync/checkpoints.py)
+        checkpoints.receive(store, peer, m.get("audit_checkpoints"), batch.sha256)
         applier = Applier(store, keys, batch, batch_id, report, Maps(store))
         _apply_tables(store, applier, batch, reader, progress, cancel)
         _withdrawals(store, applier, m, report)

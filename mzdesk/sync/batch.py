@@ -31,6 +31,7 @@ from ..models.errors import MzError
 from ..models.migrations import TEXT_RULE_VERSION
 from ..models.text import FORBIDDEN
 from .changelog import content_hashes
+from .checkpoints import check_manifest_field as check_checkpoints
 from .key_history import signing_key
 from .keys import PublicKey, SiteKeys, b64, unb64
 
@@ -596,6 +597,7 @@ def _check_optional(manifest: dict) -> None:
         v = manifest.get(key)
         if v is not None and not (isinstance(v, dict) and _uid_list(v.get("households"))):
             raise ValueError(f"manifest field {key} is malformed")
+    check_checkpoints(manifest.get("audit_checkpoints"))
     held = (manifest.get("ack") or {}).get("held")
     if held is not None and not (
         isinstance(held, dict) and all(_uid_list(u) for u in held.values())

@@ -30,7 +30,7 @@ from ..models.files import part_path, synced, write_bytes
 from ..models.progress import Cancel, Cancelled, Progress
 from ..models.site import require_site
 from ..models.store import Store, now_iso
-from . import changelog
+from . import changelog, checkpoints
 from . import scope as scoping
 from .batch import BatchWriter, check_outgoing, record_line, sha256
 from .changelog import HASH_SQL, UID_SQL, TableCodec, content_hash, content_hashes, packed_hashes
@@ -247,6 +247,9 @@ def _export(
             (to, seq, t, packed),
         )
     manifest = _manifest(store, keys, own, peer, to, state, seq, full, counts, todo)
+    carried = checkpoints.for_batch(store, keys, to)  # the audit chain's head, signed
+    if carried:
+        manifest["audit_checkpoints"] = carried
     progress(READ + (PROGRESS - READ) // 2, PROGRESS)
     if cancel and cancel():
         writer.close()

@@ -104,17 +104,24 @@ def test_a_removed_tail_is_named(store, registry):
     assert not result.ok and result.broken_seq == last
 
 
-def test_raw_writes_are_audited_and_unsealed_until_mzdesk_writes(store, registry):
+def test_raw_writes_are_audited_and_recorded_as_tampering_at_the_next_open(store, registry):
     import sqlite3
+
+    from mzdesk.models import audit_guard
 
     h = _saved(registry)
     store.close()
     conn = sqlite3.connect(store.path, isolation_level=None)
     conn.execute("UPDATE households SET address = '偷改' WHERE id = ?", (h.id,))
     conn.close()
-    s = Store.open(store.path)
-    result = audit.verify(s.conn)
+    readonly = Store.open(store.path, readonly=True)
+    result = audit.verify(readonly.conn)
     assert not result.ok and "未封存" in result.message()
+    readonly.close()
+    s = Store.open(store.path)  # the open records the finding, then seals
+    _chain, problems = audit_guard.problems(s.conn)
+    assert [p.code for p in problems] == ["audit_unsealed"]
+    assert "households" in problems[0].message
     raw = [c for c in audit.history(s.conn, household_id=h.id) if c.field == "address"]
     assert raw[0].new == "偷改"
 
@@ -149,3 +156,26 @@ def test_password_changes_are_audited_without_the_hash(store):
     rows = [c for c in audit.history(store.conn, table="operators") if c.field == "pw_hash"]
     assert rows and rows[0].old == "***" and rows[0].new == "***"
     assert "scrypt" not in json.dumps([c.as_dict() for c in audit.history(store.conn)])
+
+
+def test_entries_left_unsealed_before_an_upgrade_are_recorded_by_it(tmp_path):
+    """An older file with a raw edit pending: the upgrade's own commits do not adopt it
+    silently; the finding is written once the findings table exists."""
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    from mzdesk.models import audit_guard
+
+    path = tmp_path / "old.sqlite"
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "schema_v14.sqlite", path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "INSERT INTO audit_log (at, operator, tbl, record_id, action, field, old, new) "
+        "VALUES ('2026-01-01 00:00:00', 'x', 'members', 1, 'update', 'name', '张三', '李鬼')"
+    )
+    conn.close()
+    s = Store.open(path)
+    _chain, problems = audit_guard.problems(s.conn)
+    assert [p.code for p in problems] == ["audit_unsealed"]
+    s.close()

@@ -15,6 +15,7 @@ import pytest
 from mzdesk.models.demo import generate_demo
 from mzdesk.models.errors import MzError
 from mzdesk.sync.batch import BatchRefused
+from mzdesk.sync.checkpoints import report as checkpoint_report
 from mzdesk.sync.conflicts import open_conflicts, resolve_conflict
 from mzdesk.sync.export import resend
 from mzdesk.sync.history import pending_acks
@@ -144,6 +145,15 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
     assert pending_acks(t.store) == []
     last = c.store.scalar("SELECT last_out_seq FROM sync_sites WHERE code = ?", (t.code,))
     assert [p["seq"] for p in pending_acks(c.store)] == [last]
+
+    # the audit chains: the county verifies the township's signed checkpoints from what it
+    # received, the township its field laptop's and its own chain against its own
+    at_county = {r.site: r for r in checkpoint_report(c.store)}
+    assert at_county[t.code].ok and at_county[t.code].count >= 2 and not at_county[t.code].own
+    at_township = {r.site: r for r in checkpoint_report(t.store)}
+    assert at_township[f.code].ok and at_township[f.code].count >= 1
+    assert at_township[t.code].own and at_township[t.code].ok
+    assert at_township[t.code].last_n == at_county[t.code].last_n  # it sent every one
 
 
 def _two_townships_one_id(tmp_path):
@@ -290,3 +300,116 @@ def test_a_held_batch_applied_later_reports_its_counts_and_duplicates(tmp_path):
     assert shared not in json.dumps(d, ensure_ascii=False)
     for s in (t1, t2, c):
         s.store.close()
+
+
+def _recompute_chain(path, edit_sql: str) -> None:
+    """An attacker at the township: edit an old audit entry, recompute every hash with the
+    program's own function (the chain has no secret) and delete the site's own signed
+    checkpoints so that its local check finds nothing; guards dropped and put back."""
+    import sqlite3
+
+    from mzdesk.models import audit
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        guards = {
+            n: sql
+            for n, sql in conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE name IN "
+                "('audit_log_seal_only', 'audit_checkpoints_no_delete')"
+            )
+        }
+        conn.execute("BEGIN")
+        for n in guards:
+            conn.execute(f"DROP TRIGGER {n}")
+        conn.execute(edit_sql)
+        prev = audit.GENESIS
+        for row in conn.execute(
+            "SELECT seq, at, operator, tbl, record_id, record_uid, household_id, action, "
+            "field, old, new FROM audit_log ORDER BY seq"
+        ).fetchall():
+            prev = audit.entry_hash(prev, row)
+            conn.execute("UPDATE audit_log SET hash = ? WHERE seq = ?", (prev, row[0]))
+        conn.execute("DELETE FROM audit_checkpoints WHERE received_at IS NULL")
+        for sql in guards.values():
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def test_county_catches_a_recomputed_township_chain_from_its_checkpoints(sites):
+    """The township's chain, recomputed after its checkpoints reached the county, passes
+    every local check; the county sees the fork in the next batch's checkpoints."""
+    import subprocess
+    import sys
+
+    from mzdesk.models import audit_guard
+    from mzdesk.models.store import Store
+    from tests.cli.test_cli import ROOT, _env
+
+    f, t, c, villages = sites
+    c.import_(t.export(c))
+    hh = t.store.scalar("SELECT uid FROM households ORDER BY id LIMIT 1")
+    edit(t.store, "households", hh, address="青山镇3号")
+    c.import_(t.export(c))
+    assert {r.site: r.ok for r in checkpoint_report(c.store)} == {c.code: True, t.code: True}
+
+    path = t.store.path
+    t.store.close()
+    _recompute_chain(path, "UPDATE audit_log SET operator = '无名氏' WHERE seq = 3")
+    t.store = Store.open(path, operator="clerk-341623101")
+    assert audit_guard.problems(t.store.conn)[1] == []  # the township's own checks pass
+    assert all(r.ok for r in checkpoint_report(t.store))
+    edit(t.store, "households", hh, address="青山镇4号")
+    c.import_(t.export(c))  # a valid batch, signed with the township's real key
+
+    township = {r.site: r for r in checkpoint_report(c.store)}[t.code]
+    assert not township.ok
+    assert {p["code"] for p in township.problems} == {"checkpoint_fork"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mzdesk", "audit", "verify", "--json", "--db", c.store.path],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=_env(),
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    assert {(p["site"], p["code"]) for p in out["problems"]} == {(t.code, "checkpoint_fork")}
+    assert "审计链分叉" in proc.stdout
+
+
+def test_a_checkpoint_altered_after_signing_is_refused_its_signature(sites, monkeypatch):
+    """A validly signed batch (the sender's real key, the project's writer) whose checkpoint
+    was changed after the checkpoint's own signature: the county reports it."""
+    from mzdesk.sync import checkpoints, export
+
+    f, t, c, villages = sites
+    real = checkpoints.for_batch
+
+    def forged(store, keys, to):
+        out = real(store, keys, to)
+        out[-1]["seq"] -= 1
+        return out
+
+    monkeypatch.setattr(export.checkpoints, "for_batch", forged)
+    c.import_(t.export(c))
+    township = {r.site: r for r in checkpoint_report(c.store)}[t.code]
+    assert [p["code"] for p in township.problems] == ["checkpoint_bad_signature"]
+
+
+def test_a_malformed_checkpoint_list_refuses_the_batch_and_changes_nothing(sites, monkeypatch):
+    from mzdesk.sync import export
+
+    f, t, c, villages = sites
+    monkeypatch.setattr(export.checkpoints, "for_batch", lambda store, keys, to: [{"n": "1"}])
+    batch = t.export(c)
+    before = c.store.scalar("SELECT count(*) FROM households")
+    with pytest.raises(BatchRefused) as exc:
+        c.import_(batch)
+    assert exc.value.code == "not_a_batch"
+    assert c.store.scalar("SELECT count(*) FROM households") == before
+    assert c.store.scalar("SELECT count(*) FROM audit_checkpoints") == 0
