@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from ..models.auth import require
 from ..models.errors import MzError
 from ..models.site import Site, require_site
 from ..models.store import Store, now_iso
@@ -277,6 +278,7 @@ def _write_private(path: Path, body: dict) -> None:
 
 def init_keys(store: Store, passphrase: str | None = None, force: bool = False) -> SiteKeys:
     """Make this site's key pairs (``keys init``).  Refuses to overwrite without ``force``."""
+    require(store, "keys.manage")
     site = require_site(store)
     path = key_file(store)
     if path.exists() and not force:
@@ -395,6 +397,12 @@ def export_identity(keys: SiteKeys, out: Path) -> Path:
     return out
 
 
+def export_site_identity(store: Store, passphrase: str | None, out: Path) -> Path:
+    """``keys export-identity``: the site's secret age identity to a file (admin only)."""
+    require(store, "keys.manage")
+    return export_identity(load_keys(store, passphrase), out)
+
+
 # -- trust list -----------------------------------------------------------------
 
 
@@ -412,6 +420,7 @@ class TrustedSite:
 
 def trust(store: Store, key: PublicKey, villages: list[str] | None = None) -> TrustedSite:
     """Add (or re-key) a site in the trust list (``keys trust F``)."""
+    require(store, "keys.manage")
     own = require_site(store)
     if key.code == own.code:
         raise KeyError_("不能把本站自己加入信任列表", "trust_self")
@@ -446,6 +455,7 @@ def set_villages(store: Store, code: str, villages: list[str]) -> None:
     """Villages assigned to a field laptop: the township sends only these down."""
     from ..models.text import field_text
 
+    require(store, "sync.assign")
     villages = [field_text(v, "village", "村(社区)", "villages") for v in villages]
     with store.transaction():
         if not get_trusted(store, code):
@@ -458,6 +468,7 @@ def set_villages(store: Store, code: str, villages: list[str]) -> None:
 
 def revoke(store: Store, code: str) -> None:
     """Revoke a site's keys: its batches are refused from now on (``keys revoke SITE``)."""
+    require(store, "keys.manage")
     with store.transaction():
         if not get_trusted(store, code):
             raise KeyError_(f"信任列表中没有站点 {code}", "unknown_site")
