@@ -614,6 +614,35 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
+# The window's actions and what each needs: the page calls the service, which checks (no
+# check lives only in a widget).  docs/roles.md shows this table with the roles.
+GUI_ACTIONS: dict[str, tuple[str, ...]] = {
+    "家庭档案：查看、查找": ("records.view",),
+    "家庭档案：新建、修改家庭及成员": ("household.edit",),
+    "家庭档案：注销家庭": ("household.delete",),
+    "救助办理：申请、调查、评议、复核、变更": ("enrolment.edit",),
+    "县级审核：确认、不予确认、停发": ("enrolment.confirm",),
+    "入户调查、关爱簿、跟进任务": ("visit.edit",),
+    "抽查": ("spotcheck.edit",),
+    "打印关爱簿、入户调查表": ("forms.print",),
+    "公示": ("notice.publish",),
+    "补贴发放清册、花名册导出": ("data.export",),
+    "花名册导入、撤销导入": ("household.import",),
+    "统计": ("records.view",),
+    "同步：导出批次": ("sync.export",),
+    "同步：导出完整快照": ("sync.export", "data.export"),
+    "同步：导入批次": ("sync.import",),
+    "同步：处理冲突": ("sync.resolve",),
+    "同步：分配入户终端负责的村": ("sync.assign",),
+    "站点密钥：生成、信任、吊销": ("keys.manage",),
+    "操作记录": ("audit.view",),
+    "备份": ("backup.create",),
+    "恢复备份": ("backup.restore",),
+    "操作员：添加、重置密码、锁定": ("operators.manage",),
+    "近亲属备案": ("relatives.edit",),
+}
+
+
 def create_schema(conn) -> None:
     conn.execute("""
     CREATE TABLE operators (
