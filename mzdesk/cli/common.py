@@ -196,6 +196,92 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
 }
 
 
+# What each command needs (models/auth.py PERMISSIONS): one permission, several (all are
+# needed), a callable deciding from the command's parameters, or None for a command that
+# reads no one's records (selftest).  The services check the same permissions themselves;
+# the CLI checks them up front too, once logged in, before reading any file.  docs/roles.md
+# is generated from this table (tests/admin/test_roles_matrix.py runs every command as
+# every role against it).
+Needs = str | tuple[str, ...] | None
+COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
+    "init": "site.edit",
+    "demo": "household.import",
+    "households find": "records.view",
+    "households show": "records.view",
+    "check": "records.view",
+    "stats": "records.view",  # counts per category and village: no one's details
+    "booklet": "forms.print",
+    "checklist": "forms.print",
+    "sample": "spotcheck.edit",
+    "notice": "notice.publish",
+    "enrol list": "records.view",
+    "enrol history": "records.view",
+    **{
+        f"enrol {c}": "enrolment.edit"
+        for c in (
+            "apply",
+            "amend",
+            "investigate",
+            "submit",
+            "survey",
+            "deliberate",
+            "review",
+            "object",
+            "resolve",
+            "category-add",
+        )
+    },
+    **{f"enrol {c}": "enrolment.confirm" for c in ("confirm", "reject", "stop")},
+    "operators add": "operators.manage",
+    "operators list": "operators.manage",
+    "operators passwd": "operators.manage",
+    "operators lock": "operators.manage",
+    "operators unlock": "operators.manage",
+    "audit verify": "audit.view",
+    "audit show": "audit.view",
+    "audit seal": "operators.manage",
+    "backup": "backup.create",
+    "restore": "backup.restore",
+    "selftest": None,
+    "keys init": "keys.manage",
+    "keys show": "records.view",
+    "keys export-public": "records.view",
+    "keys trust": "keys.manage",
+    "keys revoke": "keys.manage",
+    "keys export-identity": "keys.manage",
+    "sync export": lambda p: ("sync.export", "data.export") if p.get("full") else "sync.export",
+    "sync import": "sync.import",
+    "sync assign": "sync.assign",
+    "sync conflicts": "records.view",
+    "sync resolve": "sync.resolve",
+    "sync status": "records.view",
+    "roster import": "household.import",
+    "roster undo": "household.import",
+    "roster batches": "records.view",
+    "roster export": "data.export",
+    "roster registry": "data.export",
+    "relatives add": "relatives.edit",
+    "relatives withdraw": "relatives.edit",
+    "relatives list": "records.view",
+    "relatives flagged": "records.view",
+    "encrypt": "database.encrypt",
+    "decrypt": "database.encrypt",
+}
+
+
+def needed_permissions(name: str, params: dict[str, Any]) -> tuple[str, ...]:
+    """The permissions command ``name`` needs with these parameters (see
+    :data:`COMMAND_PERMISSIONS`)."""
+    if name not in COMMAND_PERMISSIONS:
+        raise KeyError(f"command {name!r} is not in COMMAND_PERMISSIONS: say what it needs")
+    need = COMMAND_PERMISSIONS[name]
+    if callable(need):
+        need = need(params)
+    if need is None:
+        return ()
+    return (need,) if isinstance(need, str) else need
+
+
 def command_name(ctx: click.Context) -> str:
     """``households find`` for the context of ``mzdesk households find``."""
     names: list[str] = []
@@ -246,6 +332,7 @@ def open_store(db_path: str | None, create: bool = False, key=_ASK, readonly: bo
         # command needs them, reading too, as the window asks before it shows anything
         cli_login(store)
         require_login(store)
+        _require_command(store)
     except LoginFailed as exc:
         store.close()
         if not exc.unrecorded:
@@ -258,6 +345,18 @@ def open_store(db_path: str | None, create: bool = False, key=_ASK, readonly: bo
         store.close()
         raise
     return store
+
+
+def _require_command(store) -> None:
+    """The running command's permissions (:data:`COMMAND_PERMISSIONS`), checked for the
+    logged-in principal before the command reads or writes anything."""
+    from ..models.auth import require
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.parent is None:
+        return
+    for permission in needed_permissions(command_name(ctx), ctx.params):
+        require(store, permission)
 
 
 def _count_failed_login(path, key) -> None:
@@ -314,18 +413,23 @@ def day(value) -> dt.date | None:
 
 def operator_option(f):
     return click.option(
-        "--operator", default=None, help="who does this (经办人); default: the login name"
+        "--operator",
+        default=None,
+        help="经办人: recorded beside the logged-in account (e.g. li（经办人：刘干事）); "
+        "changes no right; default: the login name",
     )(f)
 
 
 def open_store_as(db_path, operator=None):
-    """:func:`open_store`, with ``--operator`` recorded as who does the work."""
+    """:func:`open_store`, with ``--operator`` recorded as the 经办人 beside the logged-in
+    account (``auth.set_agent``): a name on the records, never the identity whose rights
+    apply."""
     store = open_store(db_path)
     if operator:
-        from ..models.text import field_text
+        from ..models.auth import set_agent
 
         try:  # the 经办人 is stored text like any other: the text rule applies
-            store.operator = field_text(operator, "operator_name", "经办人", "operator")
+            set_agent(store, operator)
         except BaseException:
             store.close()
             raise

@@ -218,9 +218,9 @@ def _interactive() -> bool:
 )
 def keys_export_identity(db_path, passphrase, out):
     """Write the age identity (secret!) for recovery: `age -d -i FILE batch.age` reads it."""
-    from ..sync.keys import export_identity, load_keys
+    from ..sync.keys import export_site_identity
 
-    export_identity(load_keys(open_store(db_path), passphrase), Path(out))
+    export_site_identity(open_store(db_path), passphrase, Path(out))
     click.echo(f"已写出本站解密身份 {out}（权限0600，请妥善保管）")
 
 

@@ -13,6 +13,7 @@ import random
 import uuid
 
 from ..resources import load_json
+from .auth import require
 from .household import Household, Member
 from .ids import check_char
 from .progress import Cancel, Progress
@@ -243,6 +244,7 @@ def insert_demo(
     cancel: Cancel | None = None,
 ) -> list[int]:
     """Write what :func:`plan_demo` generated, in one transaction."""
+    require(store, "household.import")
     registry = Registry(store)
     with store.checkpoint_after(), store.transaction():
         ids = registry.bulk_create(

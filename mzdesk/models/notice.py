@@ -416,6 +416,7 @@ def publish_notice(
     transaction and named only after the commit: a failed write records no notice and
     leaves the enrolments awaiting notice; a failed commit leaves no file.
     """
+    require(store, "notice.publish")
     with contextlib.ExitStack() as stack:
         parts = [(out, stack.enter_context(replacing(out)), writer) for out, writer in outputs]
 

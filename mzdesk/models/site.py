@@ -64,6 +64,8 @@ def get_site(store: Store) -> Site | None:
 
 def init_site(store: Store, code: str, name: str, role: str = "township") -> Site:
     """Set the site identity once; a database belongs to one site for life."""
+    from .auth import require
+
     code, name = clean(code), field_text(name, "site_name", "单位名称", "site_name")
     validate_site(code, name, role)
     with store.transaction():
@@ -74,6 +76,7 @@ def init_site(store: Store, code: str, name: str, role: str = "township") -> Sit
             raise MzError(
                 f"数据库已属于站点 {existing.code} {existing.name}，不能改为 {code}", "site_exists"
             )
+        require(store, "site.edit")
         row = {"id": 1, "code": code, "name": name, "role": role, **store.stamp(new=True)}
         store.conn.execute(
             f"INSERT INTO site ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",

@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .errors import MzError, StoreError, translate_sqlite_error
 from .files import os_reason
@@ -292,7 +292,10 @@ class Store:
         # or a backup can open the same encrypted file (models/cipher.py)
         self.key = key
         self.path = path
+        # the name recorded on rows and in the audit trail (updated_by ...): no rights
         self.operator = operator
+        # who is acting (models/auth.py Principal): set only by auth.login and its kin
+        self.principal: Any = None
         # the acting operator's password after a login (auth.login), for this session only:
         # it unlocks the site keys sealed for that login (mzdesk.sync.keys); never stored
         self.login_password: str | None = None

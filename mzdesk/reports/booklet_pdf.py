@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reportlab.lib.units import mm
 
+from ..models.auth import require
 from ..models.booklets import Booklet, Booklets
 from ..models.errors import MzError
 from ..models.files import replacing
@@ -223,6 +224,7 @@ def write_booklets(
     batch leaves no half-written file.  ``record`` collects the drawing calls
     (for the benchmark's bare-reportlab replay).
     """
+    require(store, "forms.print")
     if not household_ids:
         raise MzError("没有要打印的家庭", "nothing_to_print")
     today = today or dt.date.today()

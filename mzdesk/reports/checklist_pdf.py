@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reportlab.lib.units import mm
 
+from ..models.auth import require
 from ..models.errors import MzError
 from ..models.files import replacing
 from ..models.forms import Field, Template, display_value
@@ -356,6 +357,7 @@ def write_checklists(
     Written to a temporary file and renamed, so a cancelled or failed batch
     never leaves a half-written PDF at ``out``.
     """
+    require(store, "forms.print")
     visits = visits or Visits(store)
     registry = Registry(store)
     site = get_site(store)

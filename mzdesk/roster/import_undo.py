@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from ..models.auth import require
 from ..models.errors import MzError
 from ..models.store import Store
 
@@ -30,6 +31,7 @@ def undo(store: Store, batch_id: int | None = None, reason: str = "撤销导入"
     Only the most recent applied import can be undone, and only while the
     households it created have not been edited since.
     """
+    require(store, "household.import")
     with store.transaction():
         last = _last_batch(store, batch_id)
         rows = store.conn.execute(

@@ -53,6 +53,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from ..models.auth import require
 from ..models.categories import categories
 from ..models.progress import Cancel as CancelFn
 from ..models.progress import Progress
@@ -161,6 +162,7 @@ def import_roster(
     today: dt.date | None = None,
 ) -> dict:
     """Analyse and (unless ``dry_run``) apply; the report the CLI prints."""
+    require(store, "household.import")  # a dry run too: it reports on everyone's records
     plan = analyse(store, path, mapping, today, progress, cancel)
     report = plan.report()
     report["applied"] = False

@@ -11,6 +11,7 @@ import contextlib
 import json
 from functools import partial
 
+from ..models.auth import require
 from ..models.bulk import gc_paused
 from ..models.migrations import MIGRATIONS
 from ..models.progress import Cancel, Cancelled, Progress
@@ -42,6 +43,7 @@ def import_batch(
     Raises :class:`BatchRefused` (database untouched) for anything not applicable
     now; a batch that arrives after a gap is held and applied when the gap fills.
     """
+    require(store, "sync.import")
     own = require_site(store)
     progress = progress or noop
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from ..models.auth import require
 from ..models.errors import MzError, NotFound
 from ..models.ids import mask_id
 from ..models.site import require_site
@@ -127,6 +128,7 @@ def open_conflicts(store: Store) -> list[dict]:
 def resolve_conflict(store: Store, conflict_id: int, choice: str | dict[str, str]) -> None:
     """Resolve a conflict: ``'local'`` keeps ours (and sends it), ``'remote'`` takes theirs,
     ``'dismiss'`` closes a duplicate/orphan after follow-up, or a dict field -> 'local'|'remote'."""
+    require(store, "sync.resolve")
     with store.transaction():
         c = store.one(
             "SELECT * FROM sync_conflicts WHERE id = ? AND state = 'open'", (conflict_id,)

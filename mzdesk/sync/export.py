@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
 
+from ..models.auth import require
 from ..models.bulk import gc_paused
 from ..models.errors import MzError, NotFound
 from ..models.files import part_path, synced, write_bytes
@@ -84,7 +85,11 @@ def export_batch(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
 ) -> ExportResult:
-    """Write the next batch for site ``to`` to ``out`` (``sync export``)."""
+    """Write the next batch for site ``to`` to ``out`` (``sync export``).  A full snapshot
+    carries everyone's data: it needs ``data.export`` beside ``sync.export``."""
+    require(store, "sync.export")
+    if full:
+        require(store, "data.export")
     progress = progress or noop
     own = require_site(store)
     peer = get_trusted(store, to)
@@ -398,6 +403,7 @@ def _ack(store: Store, to: str, state) -> dict:
 
 def resend(store: Store, to: str, seq: int, out: str | Path) -> Path:
     """Write an earlier batch to ``to`` again, byte for byte (it was lost on the way)."""
+    require(store, "sync.export")
     data = store.scalar(
         "SELECT data FROM sync_batches WHERE direction = 'out' AND peer = ? AND seq = ?", (to, seq)
     )

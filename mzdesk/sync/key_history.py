@@ -152,6 +152,9 @@ def rotate_keys(store: Store, passphrase: str | None = None) -> SiteKeys:
     passphrase of its own needs that passphrase typed again (the login seal opens it but
     does not reveal it).  Login seals of other operators are dropped (they hold the old
     secret); each operator unlocks once with the passphrase again."""
+    from ..models.auth import require
+
+    require(store, "keys.manage")
     site = require_site(store)
     body = read_key_body(store)
     given = passphrase or store_env_passphrase()

@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from ..models.auth import require
 from ..models.errors import MzError
 from ..models.site import Site, require_site
 from ..models.store import Store, now_iso
@@ -246,7 +247,7 @@ def prune_logins(store: Store) -> int:
 def _unlock_by_login(store: Store, body: dict) -> dict | None:
     """The secret, opened with the logged-in operator's password; None when there is no
     current seal for this login."""
-    name, password = store.operator, store.login_password
+    name, password = _login_account(store), store.login_password
     if not password:
         return None
     seal = _current_logins(body, _login_stamps(store)).get(name)
@@ -260,7 +261,7 @@ def _unlock_by_login(store: Store, body: dict) -> dict | None:
 
 def _seal_for_login(store: Store, path: Path, body: dict, secret: dict) -> None:
     """Seal the secret for the logged-in operator too (and drop stale seals)."""
-    name, password = store.operator, store.login_password
+    name, password = _login_account(store), store.login_password
     stamps = _login_stamps(store)
     if not password or name not in stamps:
         return
@@ -351,6 +352,7 @@ def init_keys(
     ``discard_old`` (the passphrase is lost) starts again from nothing: then stored merge
     bases and held batches can no longer be read, and every peer must trust the new key
     by hand."""
+    require(store, "keys.manage")
     site = require_site(store)
     path = key_file(store)
     if path.exists() and not force:
@@ -488,6 +490,12 @@ def export_identity(keys: SiteKeys, out: Path) -> Path:
     return out
 
 
+def export_site_identity(store: Store, passphrase: str | None, out: Path) -> Path:
+    """``keys export-identity``: the site's secret age identity to a file (admin only)."""
+    require(store, "keys.manage")
+    return export_identity(load_keys(store, passphrase), out)
+
+
 # -- trust list -----------------------------------------------------------------
 
 
@@ -505,6 +513,7 @@ class TrustedSite:
 
 def trust(store: Store, key: PublicKey, villages: list[str] | None = None) -> TrustedSite:
     """Add (or re-key) a site in the trust list (``keys trust F``)."""
+    require(store, "keys.manage")
     own = require_site(store)
     if key.code == own.code:
         raise KeyError_("不能把本站自己加入信任列表", "trust_self")
@@ -542,6 +551,7 @@ def set_villages(store: Store, code: str, villages: list[str]) -> None:
     """Villages assigned to a field laptop: the township sends only these down."""
     from ..models.text import field_text
 
+    require(store, "sync.assign")
     villages = [field_text(v, "village", "村(社区)", "villages") for v in villages]
     with store.transaction():
         if not get_trusted(store, code):
@@ -562,6 +572,14 @@ def is_superior(store: Store, code: str) -> bool:
     return site is not None and RANK.get(site.key.role, 0) > RANK.get(own.role, 0)
 
 
+def _login_account(store: Store) -> str:
+    """The logged-in account whose login seal opens the keys (not the recorded 经办人)."""
+    from ..models.auth import principal_of
+
+    principal = principal_of(store)
+    return principal.account if principal is not None else store.operator
+
+
 def revoke(store: Store, code: str, confirmed: bool = False) -> None:
     """Revoke a site's keys: its batches are refused from now on (``keys revoke SITE``).
 
@@ -570,6 +588,7 @@ def revoke(store: Store, code: str, confirmed: bool = False) -> None:
     window's question).  Raises ``auth.PermissionDenied`` for any other role."""
     from ..models import auth
 
+    require(store, "keys.manage")
     with store.transaction():
         site = get_trusted(store, code)
         if not site:

@@ -30,6 +30,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from ..models.auth import require
 from ..models.errors import MzError
 from ..models.site import Site
 from ..models.store import Store
@@ -243,6 +244,7 @@ def reassign(store: Store, code: str, villages: list[str]) -> str:
     """Assign ``villages`` to field laptop ``code``; returns what its next batch will do."""
     from .keys import get_trusted, set_villages
 
+    require(store, "sync.assign")
     old = get_trusted(store, code)
     set_villages(store, code, villages)
     before = set(old.villages) if old else set()

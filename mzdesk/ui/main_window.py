@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..models import auth
 from ..models.categories import categories
 from ..models.errors import MzError
 from ..models.query import ListFilter, household_count, villages
@@ -215,7 +216,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.count_label)
         if site:
             self.statusBar().addPermanentWidget(QLabel(f"{site.code} {site.name}"))
-        self.statusBar().addPermanentWidget(QLabel(f"操作员：{store.operator}"))
+        self.statusBar().addPermanentWidget(QLabel(f"操作员：{auth.display_name(store)}"))
 
         self.households.open_household.connect(self.edit_household)
         self.households.count_changed.connect(self._show_count)

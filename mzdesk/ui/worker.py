@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import QDeadlineTimer, QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from ..models import auth
 from ..models.errors import MzError
 from ..models.store import Store, store_error
 from .ops import show_error
@@ -43,8 +44,12 @@ class Worker(QObject):
     failed = Signal(str, str)  # code, message
     cancelled = Signal()
 
-    def __init__(self, db_path: str, operator: str, job: Job, key: str | None = None):
+    def __init__(
+        self, db_path: str, operator: str, job: Job, key: str | None = None, principal=None
+    ):
         super().__init__()
+        # who is acting (auth.Principal): the worker's store acts as the window's login
+        self.principal = principal
         self.db_path = db_path
         self.key = key  # the database passphrase of an encrypted store (Store.key)
         self.operator = operator
@@ -63,6 +68,7 @@ class Worker(QObject):
         store = None
         try:
             store = Store.open(self.db_path, operator=self.operator, create=False, key=self.key)
+            auth.act_as(store, self.principal)
             result = self.job(store, self.progressed.emit, self._cancel.is_set)
         except Cancelled:
             self.cancelled.emit()
@@ -127,7 +133,13 @@ class Task(QObject):
         super().__init__(parent)
         self.title = title
         self.thread = QThread()
-        self.worker = Worker(store.path, store.operator, job, key=getattr(store, "key", None))
+        self.worker = Worker(
+            store.path,
+            store.operator,
+            job,
+            key=getattr(store, "key", None),
+            principal=store.principal,
+        )
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.dialog: QProgressDialog | None = None

@@ -46,7 +46,7 @@ def test_account_locks_after_repeated_failures_and_admin_unlocks(accounts):
 def test_admin_resets_password_others_cannot(accounts):
     auth.set_password(accounts, "clerk", "new-clerk-pw")
     assert auth.authenticate(accounts, "clerk", "new-clerk-pw")
-    accounts.operator = "clerk"
+    auth.login(accounts, "clerk", "new-clerk-pw")
     with pytest.raises(PermissionDenied):
         auth.set_password(accounts, "field", "hijacked-pw")
     auth.set_password(accounts, "clerk", "newer-clerk-pw", old_password="new-clerk-pw")
@@ -70,7 +70,7 @@ def test_last_admin_cannot_be_locked(accounts):
 def test_readonly_operator_cannot_edit_a_household(accounts):
     reg = Registry(accounts)
     h = reg.save(household("红旗村", ("张三", "户主", make_id())))
-    accounts.operator = "viewer"
+    auth.login(accounts, "viewer", "viewer-pass-1")
     h.address = "改了"
     with pytest.raises(PermissionDenied, match="只读 viewer 无权执行此操作"):
         reg.save(h)
@@ -84,7 +84,7 @@ def test_readonly_operator_cannot_edit_a_household(accounts):
 
 def test_field_operator_edits_households_but_cannot_import_or_delete(accounts):
     reg = Registry(accounts)
-    accounts.operator = "field"
+    auth.login(accounts, "field", "field-pass-1")
     h = reg.save(household("红旗村", ("张三", "户主", make_id())))
     with pytest.raises(PermissionDenied):
         reg.delete(h.id, "迁出")
@@ -94,15 +94,20 @@ def test_field_operator_edits_households_but_cannot_import_or_delete(accounts):
 
 
 def test_not_logged_in_is_told_how(accounts):
-    accounts.operator = "someone"
+    auth.act_as(accounts, None)  # nobody logged in
+    accounts.operator = "admin"  # a recorded name is no login
     with pytest.raises(PermissionDenied, match="MZDESK_OPERATOR") as exc:
         require(accounts, "household.edit")
     assert exc.value.code == "not_logged_in"
 
 
 def test_locked_account_loses_its_rights_at_once(accounts):
+    admin = accounts.principal
+    auth.login(accounts, "clerk", "clerk-pass-1")
+    clerk = accounts.principal
+    auth.act_as(accounts, admin)
     auth.set_locked(accounts, "clerk", True, "离职")
-    accounts.operator = "clerk"
+    auth.act_as(accounts, clerk)  # still the clerk's session (the window, the CLI)
     with pytest.raises(PermissionDenied, match="已锁定"):
         require(accounts, "household.edit")
 

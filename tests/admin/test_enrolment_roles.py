@@ -33,7 +33,7 @@ def test_the_permission_table_says_field_cannot_confirm(store):
     auth.add_operator(store, "admin", "admin-pass-1", "admin")
     store.operator = "admin"
     auth.add_operator(store, "field", "field-pass-1", "field")
-    store.operator = "field"
+    auth.login(store, "field", "field-pass-1")
     with pytest.raises(PermissionDenied):
         auth.require(store, "enrolment.confirm")
     auth.require(store, "enrolment.edit")

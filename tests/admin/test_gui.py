@@ -54,7 +54,7 @@ def test_operators_page_adds_resets_and_locks(qtbot, accounts, monkeypatch):
 def test_operators_page_shows_the_cores_refusal(qtbot, accounts, monkeypatch):
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
-    accounts.operator = "clerk"
+    auth.login(accounts, "clerk", "clerk-pass-1")
     page = OperatorsPage(accounts)
     qtbot.addWidget(page)
     page.table.selectRow(0)

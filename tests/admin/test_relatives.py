@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from mzdesk.models import enrolment, relatives
+from mzdesk.models import auth, enrolment, relatives
 from mzdesk.models.auth import PermissionDenied
 from mzdesk.models.checks import run_checks
 from mzdesk.models.errors import ValidationError
@@ -78,14 +78,14 @@ def test_bad_declaration_reports_every_field_and_writes_nothing(store):
 
 def test_audited_and_permission_checked(accounts):
     store = accounts
-    store.operator = "clerk"
+    auth.login(store, "clerk", "clerk-pass-1")
     r = relatives.declare(store, "王主任", "staff", "", "张小军", SON, "child")
     entry = store.one(
         "SELECT operator, action, new FROM audit_log WHERE tbl = 'declared_relatives'"
     )
     assert entry["operator"] == "clerk" and entry["action"] == "insert"
     for name in ("field", "viewer", "county"):
-        store.operator = name
+        auth.login(store, name, f"{name}-pass-1")
         with pytest.raises(PermissionDenied):
             relatives.declare(store, "王主任", "staff", "", "某某", WIFE, "spouse")
         with pytest.raises(PermissionDenied):
