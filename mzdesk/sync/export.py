@@ -221,6 +221,8 @@ def _export(
     try:
         counts, bases = _collect(
             store,
+            own,
+            peer,
             tables,
             todo.records,
             todo.tombstones,
@@ -283,6 +285,8 @@ def _export(
 
 def _collect(
     store: Store,
+    own,
+    peer,
     tables: list[str],
     todo: dict,
     tombstones: dict,
@@ -308,6 +312,7 @@ def _collect(
         uids = todo.get(t, [])
         known = {} if full else base_hashes(store, to, t, uids, "hash, force")
         pending = {} if full else pending_hashes(store, to, t, uids)
+        only = scoping.held_by(store, own, peer, t)
         parts: list[bytes] = []
         sent_uids: list[str] = []
         sent: list[bytes] = []
@@ -316,7 +321,7 @@ def _collect(
             if cancel and cancel():
                 raise Cancelled()
             progress(done, total)
-            _take(rows, scope, known, pending, parts, sent_uids, sent)
+            _take(rows, scope, only, known, pending, parts, sent_uids, sent)
         packed = _packed_bases(sent_uids, sent)
         if packed is not None:
             bases[t] = packed
@@ -338,6 +343,7 @@ _END = b"}\n"
 def _take(
     rows: list,
     scope: set[int] | None,
+    only: set[str] | None,
     known: dict,
     pending: dict,
     parts: list[bytes],
@@ -345,8 +351,9 @@ def _take(
     sent: list[bytes],
 ) -> None:
     """Add the lines of ``rows`` (uid, head, content, household id) that go to the peer:
-    those in its scope whose content it does not have (or is not about to get) already."""
-    if scope is None and not known and not pending:  # all of them, as they come
+    those in its scope whose content it does not have (or is not about to get) already;
+    ``only``: the records of no household that may go (:func:`scope.held_by`)."""
+    if scope is None and only is None and not known and not pending:  # all, as they come
         u, heads, contents, _ = zip(*rows, strict=True)
         sent_uids += u
         sent += contents
@@ -354,6 +361,8 @@ def _take(
         return
     for uid, head, content, hid in rows:
         if scope is not None and hid is not None and hid not in scope:
+            continue
+        if only is not None and hid is None and uid not in only:
             continue
         if uid in known or uid in pending:
             base_hash, force = known.get(uid, (None, 0))
