@@ -20,6 +20,7 @@ import pytest
 
 from mzdesk.models.demo import generate_demo
 from mzdesk.models.store import new_uid
+from mzdesk.sync import staging
 from mzdesk.sync.batch import BatchWriter, decrypt, read_records, record_line
 from mzdesk.sync.changelog import TableCodec
 from mzdesk.sync.local import Maps
@@ -127,6 +128,14 @@ def county_world(tmp_path):
         s.store.close()
 
 
+@pytest.fixture(params=["in-process", "staged"])
+def reading(request, monkeypatch):
+    """Both ways a batch is applied: read in-process, or by the worker process with new
+    records moved in bulk (mzdesk.sync.staging), where the scope is SQL conditions."""
+    monkeypatch.setattr(staging, "STAGE_MIN", 0 if request.param == "staged" else 10**9)
+    return request.param
+
+
 def a_enrolments(a: S, n: int) -> list[str]:
     rows = a.store.conn.execute(
         "SELECT uid FROM enrolments WHERE status = 'active' ORDER BY id LIMIT ?", (n,)
@@ -134,7 +143,7 @@ def a_enrolments(a: S, n: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def test_county_refuses_a_township_writing_another_townships_households(county_world, tmp_path):
+def test_county_refuses_a_township_writing_another_townships_households(county_world, reading):
     """The issue's attack: township B signs a change creating an active 低保 of 99,999 元/月
     on a household of township A, and deleting another of A's enrolments (soft, and a
     tombstone).  The county refuses all three, records and shows them, applies B's own
@@ -224,7 +233,7 @@ def test_county_refuses_a_township_taking_over_a_household_or_notice(county_worl
     assert c.store.scalar("SELECT hotline FROM notices WHERE uid = ?", (notice,)) == nrow["hotline"]
 
 
-def test_county_refuses_a_township_confirming_a_case_submitted_to_it(county_world):
+def test_county_refuses_a_township_confirming_a_case_submitted_to_it(county_world, reading):
     """审核确认 is the county's decision: a township cannot send it for a submitted case."""
     a, _b, c = county_world
     enr = a.store.scalar("SELECT uid FROM enrolments WHERE state = 'submitted' ORDER BY id")
@@ -328,7 +337,7 @@ def test_township_refuses_a_field_laptops_raw_edits_of_amount_and_deletion(field
     assert "超出发送方权限" in r.text()
 
 
-def test_township_refuses_field_changes_outside_its_villages_and_decisions(field_world):
+def test_township_refuses_field_changes_outside_its_villages_and_decisions(field_world, reading):
     """A forged field batch: a household of a village not assigned to the laptop, a case
     confirmed (审核确认) and a case stopped: all refused; the laptop's apply goes through."""
     f, t, villages = field_world
