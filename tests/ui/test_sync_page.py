@@ -229,4 +229,7 @@ def test_sync_page_shows_changes_beyond_the_senders_scope(qtbot, tmp_path):
     wait_done(qtbot, page)
     text = page.report.toPlainText()
     assert "超出发送方权限" in text and hh in text and "入户终端不能注销家庭" in text
+    page.refresh()  # the history tab keeps it with the batch
+    cells = [page.history.item(0, j).text() for j in range(page.history.columnCount())]
+    assert "超出发送方权限 1 条" in " ".join(cells)
     assert t.store.scalar("SELECT status FROM households WHERE uid = ?", (hh,)) == "active"
