@@ -65,6 +65,7 @@ DECISION_ACTIONS = {"confirm": "审核确认", "reject": "不予确认"}
 # records a township makes that belong to no household: they go back down only to a
 # township that has them (mzdesk.sync.export)
 TOWNSHIP_ROOTS = ("notices", "declared_relatives")
+_LABELS = {"notices": "公示", "declared_relatives": "近亲属备案"}
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,13 @@ class Gate:
                 f"EXISTS (SELECT 1 FROM main.{parent} p JOIN main.households h ON "
                 f"h.id = p.household_id WHERE p.uid = s.c{at} AND EXISTS ({own_hh}h.uid))"
             ]
+        for c, p in codec.fks.items():
+            if p in TOWNSHIP_ROOTS:
+                i = cols.index(c)
+                out.append(
+                    f"(s.c{i} IS NULL OR EXISTS (SELECT 1 FROM main.sync_base b WHERE "
+                    f"b.peer = {_lit(self.sender)} AND b.tbl = '{p}' AND b.uid = s.c{i}))"
+                )
         if t == "enrolment_events" and self.role == "township":
             act, enr = cols.index("action"), cols.index("enrolment_id")
             out.append(
@@ -208,6 +216,7 @@ class TableGate:
                 )
             }
         self.rows = self._role_rows(recs)
+        self.roots = self._roots(recs)
 
     def _ref(self, rec: Record) -> str | None:
         """The household an incoming row names (None: not known here)."""
@@ -250,6 +259,26 @@ class TableGate:
                 for (u,) in _fetch(store, "SELECT uid FROM households WHERE uid IN", wanted)
             ]
         return {u for u, _ in found}, {u for u, ok in found if ok}
+
+    def _roots(self, recs: list[Record]) -> dict[str, tuple[str, set[str]]]:
+        """Wire column -> (table, uids here that are not the sender's) of the references to
+        a township's records of no household (a notice item names its notice): a township
+        cannot attach its records to another township's notice."""
+        gate, store = self.gate, self.gate.store
+        if gate.mode != "owner":
+            return {}
+        out = {}
+        for col, parent in self.codec.fks.items():
+            if parent not in TOWNSHIP_ROOTS:
+                continue
+            wire = TableCodec.wire_name(col)
+            refs = [r.row.get(wire) for r in recs if r.row is not None]
+            sql = (
+                f"SELECT p.uid FROM {parent} p WHERE NOT EXISTS (SELECT 1 FROM sync_base b "
+                "WHERE b.peer = ? AND b.tbl = ? AND b.uid = p.uid) AND p.uid IN"
+            )
+            out[wire] = (parent, {u for (u,) in _fetch(store, sql, refs, gate.sender, parent)})
+        return out
 
     def _role_rows(self, recs: list[Record]) -> dict[str, tuple]:
         """What the role rules compare with: households' status, enrolments' (state, amount,
@@ -311,7 +340,12 @@ class TableGate:
             assert self.hh is not None  # a record of a household
             parent = self.hh[1] or "households"
             return out if rec.row.get(self.ref_col or "") in gate.refused.get(parent, ()) else None
-        return None if ref in self.in_scope else out
+        if ref not in self.in_scope:
+            return out
+        for wire, (parent, foreign) in self.roots.items():
+            if rec.row.get(wire) in foreign:
+                return (OUT_OF_SCOPE, f"所属{_LABELS.get(parent, parent)}不是发送方的")
+        return None
 
     def _role(self, rec: Record) -> tuple[str, str] | None:
         t, row = self.t, rec.row

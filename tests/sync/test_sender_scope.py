@@ -205,27 +205,48 @@ def test_county_refuses_a_township_writing_another_townships_households(county_w
     assert a.store.scalar("SELECT status FROM enrolments WHERE uid = ?", (doomed,)) == "active"
 
 
-def test_county_refuses_a_township_taking_over_a_household_or_notice(county_world):
-    """B rewrites A's household itself (a bank account) and A's notice: both refused."""
+def test_county_refuses_a_township_taking_over_a_household_or_notice(county_world, reading):
+    """B rewrites A's household itself (a bank account) and A's notice, and puts an item of
+    its own on A's notice: all refused."""
     a, b, c = county_world
     hh = a.store.scalar("SELECT uid FROM households ORDER BY id LIMIT 1")
     meta, row = encoded(c, "households", hh)
     notice = a.store.scalar("SELECT uid FROM notices ORDER BY id LIMIT 1")
     assert notice is not None  # the demo publishes notices
     nmeta, nrow = encoded(c, "notices", notice)
+    # and an item of B's own case on A's notice
+    mine = b.store.scalar("SELECT uid FROM enrolments ORDER BY id")
+    item = {
+        "notice_uid": notice,
+        "enrolment_uid": mine,
+        "seq": 99,
+        "village": "绿水村",
+        "village_group": "",
+        "name": "冒名",
+        "id_masked": "",
+        "covered": 1,
+        "category": "rural_dibao",
+        "category_label": "农村低保",
+        "monthly_fen": 9_999_900,
+        "action": "new",
+    }
+    item_uid = new_uid()
     forged = forge(
         b,
         c,
         {
             "households": [(hh, meta, dict(row, bank_account="6222000011112222333"))],
             "notices": [(notice, nmeta, dict(nrow, hotline="0000-0000000"))],
+            "notice_items": [(item_uid, {}, item)],
         },
     )
     r = c.import_(forged)
     assert {(x["table"], x["uid"], x["reason"]) for x in r.refused} == {
         ("households", hh, OUT_OF_SCOPE),
         ("notices", notice, OUT_OF_SCOPE),
+        ("notice_items", item_uid, OUT_OF_SCOPE),
     }
+    assert c.store.scalar("SELECT count(*) FROM notice_items WHERE uid = ?", (item_uid,)) == 0
     assert (
         c.store.scalar("SELECT bank_account FROM households WHERE uid = ?", (hh,))
         == (row["bank_account"])
