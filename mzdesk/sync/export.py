@@ -13,7 +13,10 @@ What travels to a site: records changed since the last batch to it whose
 content differs from what that site is known to have (``sync_base``), within
 its scope: everything upwards (field → township → county); downwards the
 villages assigned to a field laptop, and from the county only households
-that township sent.  ``full=True`` sends every record in scope.
+that township sent, and of a township's records of no household (notices,
+relative declarations) only its own (:func:`scope.held_by`).  ``full=True``
+sends every record in scope.  What a receiver accepts is checked there
+(:mod:`mzdesk.sync.sender_scope`).
 """
 
 from __future__ import annotations
