@@ -164,9 +164,11 @@ def sync_resolve(db_path, conflict_id, keep, fields):
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="JSON output")
 def sync_status(db_path, as_json):
-    """Batches in and out, pending acknowledgements, held batches, open conflicts."""
+    """Batches in and out, pending acknowledgements, held batches, open conflicts, and the
+    changes refused as beyond their sender's scope or role (超出发送方权限)."""
     from ..sync.conflicts import open_conflicts
     from ..sync.history import held_batches, history, pending_acks
+    from ..sync.report import refusals, refused_lines
 
     store = open_store(db_path)
     data: dict[str, Any] = {
@@ -174,6 +176,7 @@ def sync_status(db_path, as_json):
         "pending_acks": pending_acks(store),
         "held": held_batches(store),
         "conflicts": len(open_conflicts(store)),
+        "refused": refusals(store),
     }
     if as_json:
         emit_json(data)
@@ -182,6 +185,8 @@ def sync_status(db_path, as_json):
         arrow = "→" if b["direction"] == "out" else "←"
         ack = "" if b["direction"] == "in" else (" 已确认" if b["acked_at"] else " 待确认")
         click.echo(f"{b['processed_at']} {arrow} {b['peer']} 第{b['seq']}批{ack} {b['counts']}")
+    for line in refused_lines(data["refused"]):
+        click.echo(line)
     click.echo(
         f"待确认 {len(data['pending_acks'])}，暂存 {len(data['held'])}，未解决冲突 {data['conflicts']}"
     )

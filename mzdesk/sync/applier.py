@@ -36,6 +36,7 @@ from .local import Maps, base_hashes, chunks, encoded
 from .merge import decide, decide_fields, decide_whole
 from .report import ImportReport, TableReport
 from .scope import RANK
+from .sender_scope import Gate, TableGate
 
 Step = Callable[[float], None]
 # a tombstone's decision needs only whether the record is here
@@ -117,6 +118,7 @@ class Applier:
         own, peer = require_site(store), get_trusted(store, self.peer)
         assert peer is not None  # open_batch refused a sender that is not trusted
         self.peer_is_higher = RANK.get(peer.key.role, 0) > RANK.get(own.role, 0)
+        self.gate = Gate(store, own, self.peer, peer.key.role, peer.villages)
         self.open_edits = conflicts.open_edits(store.conn, self.peer)
 
     def _conflict(
@@ -149,8 +151,10 @@ class Applier:
     def table(self, t: str, recs: list[Record], step: Step = noop_step) -> None:
         """Apply one table's records; ``step(fraction)`` after each stage (it may cancel)."""
         run = self._start(t, recs)
+        gate = self.gate.table(t, recs)
         for rec in _in_order(recs):
-            self._record(run, rec)
+            if gate is None or self._admitted(gate, rec):
+                self._record(run, rec)
         step(0.3)  # merged (the Python part); then the writes
         if t == "members":
             self._duplicates(run, recs)
@@ -172,6 +176,15 @@ class Applier:
         ).fetchone():
             bases = base_hashes(self.store, self.peer, t, uids)
         return _Run(t, codec, self.report.table(t), local, bases, self.maps.id_maps(codec))
+
+    def _admitted(self, gate: TableGate, rec: Record) -> bool:
+        """The sender scope (mzdesk.sync.sender_scope): a change outside it is not applied,
+        so never passed on, and is listed in the report (超出发送方权限)."""
+        refusal = gate.check(rec)
+        if refusal is None:
+            return True
+        self.report.refuse(refusal.table, refusal.as_dict())
+        return False
 
     def _record(self, run: _Run, rec: Record) -> None:
         if rec.op == "delete":
@@ -395,7 +408,7 @@ class Applier:
         codec = TableCodec.load(conn, t)
         cols = codec.insert_columns()
         n = int(self.batch.manifest.get("counts", {}).get(t, 0))
-        mark, move = _staged_sql(conn, t, codec, cols)
+        mark, move = _staged_sql(conn, t, codec, cols, self.gate.staged(t, list(cols)))
         rest: list[int] = []
         applied = 0
         with bulk_indexes_deferred(conn, t, n):
@@ -464,15 +477,19 @@ def _drop(run: _Run, bad: set[str], i_uid: int) -> None:
     run.updates = [(u, v) for u, v in run.updates if u not in bad]
 
 
-def _staged_sql(conn, t: str, codec: TableCodec, cols: Sequence[str]) -> tuple[str, str]:
+def _staged_sql(
+    conn, t: str, codec: TableCodec, cols: Sequence[str], in_scope: list[str]
+) -> tuple[str, str]:
     """(mark, move): the UPDATE that marks (``ready = 2``) the staged records that can move
-    with no decision, and the SELECT of their values in local form (parents by uid)."""
+    with no decision, and the SELECT of their values in local form (parents by uid);
+    ``in_scope``: the sender scope's conditions (the others take the merge, which checks
+    each record)."""
     fk_at = {i: codec.fks[c] for i, c in enumerate(cols) if c in codec.fks}
     value = [
         f"(SELECT id FROM main.{fk_at[i]} WHERE uid = s.c{i})" if i in fk_at else f"s.c{i}"
         for i in range(len(cols))
     ]
-    ready = [f"NOT EXISTS (SELECT 1 FROM main.{t} l WHERE l.uid = s.uid)"]
+    ready = [f"NOT EXISTS (SELECT 1 FROM main.{t} l WHERE l.uid = s.uid)", *in_scope]
     ready += [
         f"(s.c{i} IS NULL OR EXISTS (SELECT 1 FROM main.{p} WHERE uid = s.c{i}))"
         for i, p in fk_at.items()

@@ -13,7 +13,10 @@ What travels to a site: records changed since the last batch to it whose
 content differs from what that site is known to have (``sync_base``), within
 its scope: everything upwards (field → township → county); downwards the
 villages assigned to a field laptop, and from the county only households
-that township sent.  ``full=True`` sends every record in scope.
+that township sent, and of a township's records of no household (notices,
+relative declarations) only its own (:func:`scope.held_by`).  ``full=True``
+sends every record in scope.  What a receiver accepts is checked there
+(:mod:`mzdesk.sync.sender_scope`).
 """
 
 from __future__ import annotations
@@ -226,6 +229,8 @@ def _export(
     try:
         counts, bases = _collect(
             store,
+            own,
+            peer,
             tables,
             todo.records,
             todo.tombstones,
@@ -291,6 +296,8 @@ def _export(
 
 def _collect(
     store: Store,
+    own,
+    peer,
     tables: list[str],
     todo: dict,
     tombstones: dict,
@@ -316,6 +323,7 @@ def _collect(
         uids = todo.get(t, [])
         known = {} if full else base_hashes(store, to, t, uids, "hash, force")
         pending = {} if full else pending_hashes(store, to, t, uids)
+        only = scoping.held_by(store, own, peer, t)
         parts: list[bytes] = []
         sent_uids: list[str] = []
         sent: list[bytes] = []
@@ -324,7 +332,7 @@ def _collect(
             if cancel and cancel():
                 raise Cancelled()
             progress(done, total)
-            _take(rows, scope, known, pending, parts, sent_uids, sent)
+            _take(rows, scope, only, known, pending, parts, sent_uids, sent)
         packed = _packed_bases(sent_uids, sent)
         if packed is not None:
             bases[t] = packed
@@ -346,6 +354,7 @@ _END = b"}\n"
 def _take(
     rows: list,
     scope: set[int] | None,
+    only: set[str] | None,
     known: dict,
     pending: dict,
     parts: list[bytes],
@@ -353,8 +362,9 @@ def _take(
     sent: list[bytes],
 ) -> None:
     """Add the lines of ``rows`` (uid, head, content, household id) that go to the peer:
-    those in its scope whose content it does not have (or is not about to get) already."""
-    if scope is None and not known and not pending:  # all of them, as they come
+    those in its scope whose content it does not have (or is not about to get) already;
+    ``only``: the records of no household that may go (:func:`scope.held_by`)."""
+    if scope is None and only is None and not known and not pending:  # all, as they come
         u, heads, contents, _ = zip(*rows, strict=True)
         sent_uids += u
         sent += contents
@@ -362,6 +372,8 @@ def _take(
         return
     for uid, head, content, hid in rows:
         if scope is not None and hid is not None and hid not in scope:
+            continue
+        if only is not None and hid is None and uid not in only:
             continue
         if uid in known or uid in pending:
             base_hash, force = known.get(uid, (None, 0))

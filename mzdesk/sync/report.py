@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from ..models.store import Store
 from .common import TABLE_LABELS
+
+REFUSED = "超出发送方权限"
+SHOWN = 20  # refused records listed one by one in the text; the rest are counted
 
 
 @dataclass
@@ -32,9 +37,18 @@ class ImportReport:
     withdraw: dict = field(default_factory=dict)
     forgotten: int = 0  # township: households the field laptop confirmed it removed
     rekeyed: str = ""  # the sender's new key (fingerprint), vouched for by its old one
+    # changes outside the sender's scope or role, not applied (mzdesk.sync.sender_scope):
+    # {table, uid, reason, note}
+    refused: list[dict] = field(default_factory=list)
 
     def table(self, name: str) -> TableReport:
         return self.tables.setdefault(name, TableReport())
+
+    def refuse(self, table: str, entry: dict) -> None:
+        """A change refused by the sender scope ({table, uid, reason, note}): listed, and
+        its table named among the tables."""
+        self.table(table)
+        self.refused.append(entry)
 
     def totals(self) -> TableReport:
         t = TableReport()
@@ -54,6 +68,7 @@ class ImportReport:
             "also_applied": self.also_applied,
             "withdraw": self.withdraw,
             "forgotten": self.forgotten,
+            "refused": self.refused,
             "then": [r.as_dict() for r in self.then],
         } | ({"rekeyed": self.rekeyed} if self.rekeyed else {})
 
@@ -74,6 +89,7 @@ class ImportReport:
             lines.append(f"对方确认收到本站 {self.acked} 批")
         for d in self.duplicates:
             lines.append("⚠ " + d["note"])
+        lines += refused_lines(self.refused)
         if self.withdraw.get("removed"):
             lines.append(
                 f"已撤回 {len(self.withdraw['removed'])} 户：所在村已不再分配给本机，"
@@ -91,3 +107,29 @@ class ImportReport:
         for nxt in self.then:  # each with its own counts and warnings (重复享受 above all)
             lines.extend(nxt.text().splitlines())
         return "\n".join(lines)
+
+
+def refused_lines(refused: list[dict]) -> list[str]:
+    """The refused changes as the clerk reads them (report text, ``sync status``)."""
+    if not refused:
+        return []
+    lines = [f"⚠ {REFUSED}：{len(refused)} 条更改未导入，也不会转发给其他站点"]
+    for r in refused[:SHOWN]:
+        note = r["note"].removeprefix(f"{REFUSED}：")
+        lines.append(f"  {TABLE_LABELS.get(r['table'], r['table'])} {r['uid']}：{note}")
+    if len(refused) > SHOWN:
+        lines.append(f"  …另有 {len(refused) - SHOWN} 条")
+    return lines
+
+
+def refusals(store: Store) -> list[dict]:
+    """Every change refused by the sender scope, newest batch first: the reports kept with
+    the incoming batches (``sync status``).  Each: peer, seq, table, uid, reason, note."""
+    out = []
+    for peer, seq, report in store.conn.execute(
+        "SELECT peer, seq, report FROM sync_batches WHERE direction = 'in' "
+        "AND report LIKE '%\"refused\": [{%' ORDER BY id DESC"
+    ):
+        # each batch keeps its own report (a held batch applied later has its own row)
+        out += [{"peer": peer, "seq": seq, **r} for r in json.loads(report).get("refused", [])]
+    return out

@@ -69,6 +69,26 @@ def scope(store: Store, own: Site, peer) -> set[int] | None:
     }
 
 
+def held_by(store: Store, own: Site, peer, table: str) -> set[str] | None:
+    """The records of ``table`` that may go down to ``peer`` although they belong to no
+    household; None: no limit.  A township's notices and relative declarations
+    (:data:`mzdesk.sync.sender_scope.TOWNSHIP_ROOTS`) go back down only to the township that
+    has them (sent them, or got them from us), never to another township."""
+    from .sender_scope import TOWNSHIP_ROOTS
+
+    lower = RANK.get(peer.key.role, 0) < RANK.get(own.role, 0)
+    if table not in TOWNSHIP_ROOTS or not lower or peer.key.role == "field":
+        return None
+    return {
+        r[0]
+        for r in store.conn.execute(
+            "SELECT uid FROM sync_base WHERE peer = ? AND tbl = ? "
+            "UNION SELECT uid FROM sync_pending WHERE peer = ? AND tbl = ?",
+            (peer.key.code, table, peer.key.code, table),
+        )
+    }
+
+
 def _load_ids(store: Store, ids: Iterable[int]) -> None:
     store.conn.execute(f"DROP TABLE IF EXISTS {_TEMP}")
     store.conn.execute(f"CREATE TABLE {_TEMP} (id INTEGER PRIMARY KEY)")

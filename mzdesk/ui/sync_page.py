@@ -45,7 +45,7 @@ from ..sync import scope as scoping
 from ..sync.apply import import_batch
 from ..sync.export import ExportResult, export_batch
 from ..sync.history import held_batches, history, pending_acks
-from ..sync.report import ImportReport
+from ..sync.report import REFUSED, ImportReport
 from . import ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
@@ -280,14 +280,17 @@ class SyncPage(QWidget):
         hist = history(self.store)
         self.history.setRowCount(len(hist))
         for i, b in enumerate(hist):
-            counts = sum(json.loads(b["counts"]).values())
+            counts = str(sum(json.loads(b["counts"]).values()))
+            refused = len(json.loads(b["report"] or "{}").get("refused", []))
+            if refused:  # kept with the batch: changes beyond the sender's scope
+                counts += f"（{REFUSED} {refused} 条）"
             ack = "—" if b["direction"] == "in" else (b["acked_at"] or "待确认")
             vals = (
                 "发出" if b["direction"] == "out" else "收到",
                 b["peer"],
                 str(b["seq"]),
                 b["processed_at"],
-                str(counts),
+                counts,
                 ack,
             )
             for j, v in enumerate(vals):

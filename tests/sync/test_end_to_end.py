@@ -3,7 +3,9 @@
 Covers: assigned villages down to the field, edits up, field-level merge of
 different fields, a real conflict resolved at the township, a lost batch
 (held, re-sent, then both applied), a replay (applied zero times), county
-decisions down, acknowledgements, and identical data at the end.
+decisions down, acknowledgements, identical data at the end, and the sender
+scope (nothing legitimate refused; a field laptop's raw amount refused and
+never passed on).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from mzdesk.sync.checkpoints import report as checkpoint_report
 from mzdesk.sync.conflicts import open_conflicts, resolve_conflict
 from mzdesk.sync.export import resend
 from mzdesk.sync.history import pending_acks
+from mzdesk.sync.report import refusals
 
 from .sites import content, edit, fingerprint, link, make_site
 
@@ -154,6 +157,17 @@ def test_three_sites_rounds_conflict_lost_batch_replay(sites):
     assert at_township[f.code].ok and at_township[f.code].count >= 1
     assert at_township[t.code].own and at_township[t.code].ok
     assert at_township[t.code].last_n == at_county[t.code].last_n  # it sent every one
+    # sender scope: none of the rounds above went beyond a sender's scope; then the field
+    # laptop raises an amount behind the program's back: the township refuses it, and it
+    # never reaches the county
+    assert refusals(f.store) == refusals(t.store) == refusals(c.store) == []
+    f.store.conn.execute("UPDATE enrolments SET monthly_fen = 9999900 WHERE uid = ?", (enr,))
+    r = t.import_(f.export(t))
+    assert [(x["uid"], x["reason"]) for x in r.refused] == [(enr, "sender_role_forbidden")]
+    c.import_(t.export(c))
+    for s in (t, c):
+        assert s.store.scalar("SELECT count(*) FROM enrolments WHERE monthly_fen = 9999900") == 0
+    assert content(c.store) == content(t.store)
 
 
 def _two_townships_one_id(tmp_path):

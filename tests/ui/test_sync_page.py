@@ -244,3 +244,26 @@ def test_revoking_the_county_from_the_page_needs_an_admin(qtbot, tmp_path, monke
     auth.login(t.store, "wang", "wang-pass-1")
     page._ask_revoke()
     assert get_trusted(t.store, c.code).revoked
+
+
+def test_sync_page_shows_changes_beyond_the_senders_scope(qtbot, tmp_path):
+    """A field laptop's raw 注销 of a household arrives: the township's result view says
+    超出发送方权限 and names the household; the household stays."""
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    f = make_site(tmp_path, "341623101001", "入户终端", "field")
+    generate_demo(t.store, 20, seed=6)
+    village = t.store.scalar("SELECT min(village) FROM households")
+    link(t, f, villages=[village])
+    f.import_(t.export(f))
+    hh = f.store.scalar("SELECT uid FROM households ORDER BY id")
+    f.store.conn.execute("UPDATE households SET status = 'deleted' WHERE uid = ?", (hh,))
+    page = SyncPage(t.store)
+    qtbot.addWidget(page)
+    page.import_from(f.export(t))
+    wait_done(qtbot, page)
+    text = page.report.toPlainText()
+    assert "超出发送方权限" in text and hh in text and "入户终端不能注销家庭" in text
+    page.refresh()  # the history tab keeps it with the batch
+    cells = [page.history.item(0, j).text() for j in range(page.history.columnCount())]
+    assert "超出发送方权限 1 条" in " ".join(cells)
+    assert t.store.scalar("SELECT status FROM households WHERE uid = ?", (hh,)) == "active"
