@@ -132,9 +132,9 @@ def write_received(
         )
     n = sum(len(rows) for rows in groups.values())
     at = 0
-    for cols, rows in groups.items():
+    for names, rows in groups.items():
         k = len(rows)
-        insert_many(conn, t, cols, rows, audit_source, lambda f, a=at, k=k: step((a + f * k) / n))
+        insert_many(conn, t, names, rows, audit_source, lambda f, a=at, k=k: step((a + f * k) / n))
         at += k
 
 
@@ -145,3 +145,17 @@ def move_received(
     for enrolments, :func:`staged_alone_sql` held) in one statement."""
     assert t in TABLES  # the enrolment service writes its own tables only
     insert_select(store.conn, t, list(cols), select, (), count, audit_source)
+
+
+def settle_received(store: Store, t: str, uid: str, values: dict, known_cols: set[str]) -> None:
+    """A clerk's decision on an edit conflict over an enrolment or an event (the sync
+    page, ``sync conflicts``): the chosen content, checked by the rules between records
+    (``EnrolmentRuleRefused`` when it would clash with a live record here), written one
+    ``rev`` up."""
+    assert t in TABLES  # the enrolment service writes its own tables only
+    if t == "enrolments":
+        refused = refused_received(store, [], [(uid, values)])
+        if refused:
+            code, why = next(iter(refused.values()))
+            raise rules.EnrolmentRuleRefused(f"不能采用该版本：{why}", code)
+    write_received(store, t, [(uid, values)], {}, known_cols, "", lambda _f: None)

@@ -147,7 +147,10 @@ def stored_rows(
     if household_ids is not None:
         sql += " AND e.household_id IN (SELECT value FROM json_each(?))"
         args.append(json.dumps(sorted(set(household_ids))))
-    return [Row(*r[:5], name=r[5]) for r in store.conn.execute(sql + " ORDER BY e.id", args)]
+    return [
+        Row(eid, hid, mid, cat, state, name=name)
+        for eid, hid, mid, cat, state, name in store.conn.execute(sql + " ORDER BY e.id", args)
+    ]
 
 
 def refused(

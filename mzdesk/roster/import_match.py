@@ -9,6 +9,8 @@ Reads the database, writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from ..models.enrolment import categories
 from ..models.enrolment_import import live_enrolment, refused_imports
 from ..models.enrolment_rules import Row
@@ -160,8 +162,9 @@ class _Matcher:
             wanted.append(
                 Row(i, fh.match_id, member, fh.category, replaces=live["id"] if live else None)
             )
-        for i, (code, why) in refused_imports(self.store, wanted).items():
-            fh = self.plan.households[i]
+        by_key: dict[Hashable, FileHousehold] = dict(enumerate(self.plan.households))
+        for key, (code, why) in refused_imports(self.store, wanted).items():
+            fh = by_key[key]
             self.problem(fh, "category", fh.category or "", code, why)
 
     def duplicates_in_file(self) -> dict[str, tuple[FileHousehold, int]]:
