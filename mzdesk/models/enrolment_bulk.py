@@ -78,8 +78,18 @@ def refused_received(
     wanted = []
     for uid, values in updates:
         here = stored.get(uid)
-        if here is not None:
-            wanted.append(_received(uid, {**here, **values}, replaces=here["id"]))
+        if here is None:
+            continue
+        after = {**here, **values}
+        # checked as the lifecycle checks: a record that becomes live (create), becomes
+        # 在保 (confirm) or moves to another person or category; an amount, a step inside
+        # the lifecycle or a stop applies as there, even on a record stored beside another
+        # (``check`` lists that pair).  The others stay as stored and block a newcomer.
+        was, now = _received(uid, here), _received(uid, after, replaces=here["id"])
+        moved = any(after.get(c) != here[c] for c in ("household_id", "member_id", "category"))
+        woke = (was.state in LIVE_STATES) < (now.state in LIVE_STATES)
+        if moved or woke or (now.state == "active" != was.state):
+            wanted.append(now)
     wanted += [_received(v["uid"], v) for v in new]
     return rules.refused(store, wanted, LIVE_STATES)
 

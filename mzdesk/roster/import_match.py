@@ -159,6 +159,8 @@ class _Matcher:
                 wanted.append(Row(i, -1 - i, member, fh.category))
                 continue
             live = live_enrolment(self.store, fh.match_id, fh.category)
+            if live is not None and not enrolment_changed(live, fh):
+                continue  # not written: the import leaves that record as it is
             wanted.append(
                 Row(i, fh.match_id, member, fh.category, replaces=live["id"] if live else None)
             )

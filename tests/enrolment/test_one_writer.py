@@ -439,3 +439,32 @@ def test_sync_refuses_a_dibao_beside_a_live_tekun(tmp_path, monkeypatch, staged)
     assert not [x for x in run_checks(t.store)[1] if x.household_id == h.id]
     for s in (f, t):
         s.store.close()
+
+
+def test_sync_applies_a_stop_and_its_successor_together(tmp_path):
+    """The set form reads a batch as its writes will stand: a township rejects a 特困
+    application and registers a 低保 for the household instead; the county applies the
+    two in one batch (the rejection frees the place), and an amount changed later on a
+    record still applies."""
+    from mzdesk.models.registry import Registry
+    from tests.helpers import household
+    from tests.sync.sites import link, make_site
+
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    c = make_site(tmp_path, "341623", "县民政局", "county")
+    link(t, c)
+    h = Registry(t.store).save(household("红旗村", ("周老汉", "户主", make_id("19450101", 81))))
+    tk = enr.create(t.store, h.id, "tekun", member_id=h.members[0].id, cls="全自理")
+    c.import_(t.export(c))
+    enr.reject(t.store, tk.id, "不符合特困条件", today=dt.date(2026, 11, 23))
+    db = enr.create(t.store, h.id, "rural_dibao", cls="一类", monthly_fen=30000)
+    rep = c.import_(t.export(c))
+    assert rep.tables["enrolments"].conflicts == 0 and not rep.duplicates
+    enr.amend(t.store, db.id, monthly_fen=35000)
+    rep = c.import_(t.export(c))
+    assert rep.tables["enrolments"].updated == 1 and rep.tables["enrolments"].conflicts == 0
+    assert c.store.conn.execute(
+        "SELECT category, state, monthly_fen FROM enrolments ORDER BY id"
+    ).fetchall() == [("tekun", "rejected", 0), ("rural_dibao", "applied", 35000)]
+    for s in (t, c):
+        s.store.close()
