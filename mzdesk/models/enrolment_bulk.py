@@ -87,8 +87,9 @@ def refused_received(
         # (``check`` lists that pair).  The others stay as stored and block a newcomer.
         was, now = _received(uid, here), _received(uid, after, replaces=here["id"])
         moved = any(after.get(c) != here[c] for c in ("household_id", "member_id", "category"))
-        woke = (was.state in LIVE_STATES) < (now.state in LIVE_STATES)
-        if moved or woke or (now.state == "active" != was.state):
+        # one that stops being live (a rejection, a stop, a deletion) frees its place
+        flips = (was.state in LIVE_STATES) != (now.state in LIVE_STATES)
+        if moved or flips or (now.state == "active" != was.state):
             wanted.append(now)
     wanted += [_received(v["uid"], v) for v in new]
     return rules.refused(store, wanted, LIVE_STATES)

@@ -456,7 +456,9 @@ def test_sync_applies_a_stop_and_its_successor_together(tmp_path):
     h = Registry(t.store).save(household("红旗村", ("周老汉", "户主", make_id("19450101", 81))))
     tk = enr.create(t.store, h.id, "tekun", member_id=h.members[0].id, cls="全自理")
     c.import_(t.export(c))
-    enr.reject(t.store, tk.id, "不符合特困条件", today=dt.date(2026, 11, 23))
+    enr.start_investigation(t.store, tk.id)
+    c.import_(t.export(c))
+    enr.reject(t.store, tk.id, "不符合特困条件")
     db = enr.create(t.store, h.id, "rural_dibao", cls="一类", monthly_fen=30000)
     rep = c.import_(t.export(c))
     assert rep.tables["enrolments"].conflicts == 0 and not rep.duplicates
