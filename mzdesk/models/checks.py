@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from . import dates, recovery
+from . import enrolment_rules as rules
+from .categories import categories
+from .enrolment import LIVE_STATES
 from .notice import NOTICE_MAX_DAYS
 from .store import Store
 from .text import LIMITS, STORED, has_forbidden, stored_problem
@@ -56,23 +59,6 @@ _RULES: list[tuple[str, str, str]] = [
            AND m.id_number IN (SELECT id_number FROM members WHERE status = 'active'
                AND id_number IS NOT NULL GROUP BY id_number HAVING count(DISTINCT household_id) > 1)
            ORDER BY m.household_id""",
-    ),
-    (
-        "tekun_with_dibao",
-        "特困供养人员同时享受低保",
-        """SELECT e.household_id, m.name FROM enrolments e JOIN members m ON m.id = e.member_id
-           WHERE e.category = 'tekun' AND e.state = 'active' AND e.status = 'active'
-           AND EXISTS (SELECT 1 FROM enrolments d WHERE d.household_id = e.household_id
-               AND d.category IN ('urban_dibao', 'rural_dibao') AND d.state = 'active'
-               AND d.status = 'active') ORDER BY e.household_id""",
-    ),
-    (
-        "two_active_enrolments",
-        "同一人同一类别有两条在保记录",
-        """SELECT e.household_id, m.name FROM enrolments e LEFT JOIN members m ON m.id = e.member_id
-           WHERE e.state = 'active' AND e.status = 'active'
-           GROUP BY e.household_id, e.member_id, e.category HAVING count(*) > 1
-           ORDER BY e.household_id""",
     ),
     (
         "deceased_still_paid",
@@ -290,8 +276,47 @@ def overpayment_findings(store: Store, today: dt.date) -> list[Finding]:
     ]
 
 
+# -- the rules between enrolments (mzdesk/models/enrolment_rules.py) ------------------------
+_DIBAO = {"urban_dibao", "rural_dibao"}
+_RULE_FINDINGS = {
+    "tekun_with_dibao": "特困供养人员同时享受低保",
+    "two_active_enrolments": "同一人同一类别有两条在保记录",
+    "excluded_category": "同一人（户）同时有互斥类别的有效记录",
+    "duplicate_enrolment": "同一人（户）同一类别有两条有效记录",
+}
+
+
+def _rule_code(code: str, a: rules.Row, b: rules.Row) -> str:
+    """The finding's code: both 在保, the names ``check`` always gave those two cases;
+    otherwise (a record still in its lifecycle, a local category) the rule's own code."""
+    if a.state == b.state == "active":
+        if code == rules.DUPLICATE:
+            return "two_active_enrolments"
+        if {a.category, b.category} & {"tekun"} and {a.category, b.category} & _DIBAO:
+            return "tekun_with_dibao"
+    return code
+
+
+def enrolment_rule_findings(store: Store, _today: dt.date | None = None) -> list[Finding]:
+    """Every pair of live enrolments that the rules between records forbid (特困 vs 低保
+    and other excluded categories, two live records of one person or household in one
+    category), whatever wrote them: an older version, a file edited with sqlite3.  The
+    set form of the rule the enrolment service applies on every write."""
+    cats = categories(store)
+    out = []
+    for a, b, code in rules.violations(rules.stored_rows(store, None, LIVE_STATES), cats):
+        kind = _rule_code(code, a, b)
+        why = rules.message(code, b.category, a, cats)
+        where = f"（enrolments 第{a.key}条与第{b.key}条）"
+        out.append(
+            Finding(kind, f"{_RULE_FINDINGS[kind]}：{why}{where}", a.household_id, b.name or a.name)
+        )
+    return out
+
+
 # the checks that are functions rather than one SQL rule, run in this order by run_checks
 _FUNCTIONS: list[Callable[[Store, dt.date], list[Finding]]] = [
+    enrolment_rule_findings,
     date_findings,
     text_findings,
     overpayment_findings,

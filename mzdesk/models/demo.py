@@ -273,15 +273,9 @@ def insert_demo(
                         stamp["updated_by"],
                     )
                 )
-        store.conn.executemany(
-            "INSERT INTO enrolments (uid, household_id, member_id, category, class, state, covered, "
-            "monthly_fen, applied_on, start_on, end_on, created_at, updated_at, created_by, "
-            "updated_by) VALUES (" + ", ".join("?" * 15) + ")",
-            rows,
-        )
-        from .enrolment_demo import dress_demo_enrolments  # every lifecycle state, with records
+        from .enrolment_demo import insert_demo_enrolments  # the enrolment service writes
 
-        dress_demo_enrolments(store)
+        insert_demo_enrolments(store, rows)
     return ids
 
 

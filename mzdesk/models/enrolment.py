@@ -33,6 +33,7 @@ import json
 from dataclasses import dataclass, fields
 
 from . import dates
+from . import enrolment_rules as rules
 from .auth import require
 from .categories import categories, category, lifecycle_settings, state_label, unknown_category
 from .errors import MzError, NotFound
@@ -195,23 +196,11 @@ def _conflicts(
     ).fetchall()
     cats = categories(store)
     for oid, ocat, omember, ostate, oname in rows:
-        other = cats.get(ocat, {"name": ocat, "excludes": []})
-        who = f"{oname}" if oname else "该户"
-        if ocat == cat["code"] and omember == member_id:
-            raise TransitionRefused(
-                f"{who}已有一条“{other['name']}”记录（编号{oid}，{state_label(ostate)}），"
-                "同一人同一类别不能同时有两条有效记录",
-                "duplicate_enrolment",
-            )
-        excluded = ocat in cat.get("excludes", []) or cat["code"] in other.get("excludes", [])
-        # household-level 低保 covers every member; a person-level 特困 conflicts with it
-        same_person = omember is None or member_id is None or omember == member_id
-        if excluded and same_person:
-            raise TransitionRefused(
-                f"{who}在“{other['name']}”中（编号{oid}，{state_label(ostate)}），"
-                f"不能同时享受“{cat['name']}”",
-                "excluded_category",
-            )
+        # the rule is written once, in enrolment_rules (its set form serves the bulk paths)
+        code = rules.clash(cat["code"], member_id, ocat, omember, cats)
+        if code:
+            other = rules.Row(oid, household_id, omember, ocat, ostate, name=oname)
+            raise TransitionRefused(rules.message(code, cat["code"], other, cats), code)
 
 
 def _household(store: Store, household_id: int) -> dict:

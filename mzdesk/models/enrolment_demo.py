@@ -1,5 +1,7 @@
 """Demo enrolments in every lifecycle state, with the records each state implies.
 
+:func:`insert_demo_enrolments` writes the demo's planned enrolments (checked by the
+rules between records, :mod:`mzdesk.models.enrolment_rules`);
 :func:`dress_demo_enrolments` runs inside ``insert_demo``'s transaction on the
 enrolments it just inserted (those with no history yet): it spreads them over
 申请, 调查 (some awaiting notice), 评议, 公示 (on a notice still running),
@@ -14,8 +16,9 @@ import datetime as dt
 import json
 import random
 
+from . import enrolment_rules as rules
 from .categories import categories, lifecycle_settings
-from .enrolment import ACTIONS
+from .enrolment import ACTIONS, LIVE_STATES
 from .notice import township_name
 from .payment_dates import add_months
 from .store import Store, new_uid, now_iso
@@ -39,6 +42,42 @@ _PATH = (
     "submit",
     "confirm",
 )
+
+
+_DEMO_COLUMNS = (
+    "uid",
+    "household_id",
+    "member_id",
+    "category",
+    "class",
+    "state",
+    "covered",
+    "monthly_fen",
+    "applied_on",
+    "start_on",
+    "end_on",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+)
+
+
+def insert_demo_enrolments(store: Store, rows: list[tuple]) -> None:
+    """Write the demo's planned enrolments (``rows`` as :data:`_DEMO_COLUMNS`), checked by
+    the rules between records like any bulk write, then give them their lifecycle
+    (:func:`dress_demo_enrolments`).  The caller holds the transaction."""
+    wanted = [rules.Row(i, r[1], r[2], r[3], r[5]) for i, r in enumerate(rows)]
+    refused = rules.refused(store, wanted, LIVE_STATES)
+    if refused:
+        code, why = next(iter(refused.values()))
+        raise rules.EnrolmentRuleRefused(f"演示数据的保障记录违反规则：{why}", code)
+    store.conn.executemany(
+        f"INSERT INTO enrolments ({', '.join(_DEMO_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_DEMO_COLUMNS))})",
+        rows,
+    )
+    dress_demo_enrolments(store)
 
 
 def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:

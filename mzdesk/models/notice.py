@@ -40,6 +40,7 @@ from . import dates
 from . import enrolment as enr
 from .auth import require
 from .categories import categories, category_code, lifecycle_settings
+from .enrolment_bulk import publicise_listed
 from .errors import MzError, NotFound
 from .files import replacing
 from .ids import mask_id
@@ -369,30 +370,7 @@ def create_notice(
         if is_backdated(spec.start, today):
             info["backdate_reason"] = spec.backdate_reason.strip()  # on record with the event
         detail = json.dumps(info, ensure_ascii=False, sort_keys=True)
-        ts, who = now_iso(), store.operator
-        store.conn.executemany(
-            "UPDATE enrolments SET state = CASE WHEN ? = 'new' THEN 'publicised' ELSE state END, "
-            "notice_pending = '', rev = rev + 1, updated_at = ?, updated_by = ? WHERE id = ?",
-            [(r["action"], ts, who, r["id"]) for r in rows],
-        )
-        store.conn.executemany(
-            "INSERT INTO enrolment_events (uid, enrolment_id, action, from_state, to_state, "
-            "reason, detail, monthly_fen, at, by) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?)",
-            [
-                (
-                    new_uid(),
-                    r["id"],
-                    "publicise" if r["action"] == "new" else "publicise_" + r["action"],
-                    r["state"],
-                    "publicised" if r["action"] == "new" else r["state"],
-                    detail,
-                    r["monthly_fen"],
-                    ts,
-                    who,
-                )
-                for r in rows
-            ],
-        )
+        publicise_listed(store, rows, detail)  # the enrolment service's set-based write
         if write is not None:
             write(nid)
         return nid

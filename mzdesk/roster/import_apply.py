@@ -18,10 +18,10 @@ from pathlib import Path
 from ..models.dates import check_date
 from ..models.enrolment import categories
 from ..models.enrolment_import import (
+    UNDONE_COLUMNS,
     live_enrolment,
     next_enrolment_id,
-    record_imported,
-    update_imported,
+    write_imported,
 )
 from ..models.household import Household
 from ..models.progress import Cancel as CancelFn
@@ -191,10 +191,12 @@ def _write_enrolments(
     batch_id: int,
     stamp: dict,
 ) -> list[tuple]:
-    """Each household's enrolment: a new 在保 row (inserted together at the end), or an
-    update of the live one when re-importing changed figures."""
+    """Each household's enrolment: a new 在保 row, or an update of the live one when
+    re-importing changed figures; the enrolment service writes them together at the end
+    (:func:`~mzdesk.models.enrolment_import.write_imported`, which checks its rules)."""
     log: list[tuple] = []
     new_rows: list[tuple] = []
+    changes: list[tuple] = []
     next_id = next_enrolment_id(store)
     cats = categories(store)
     for fh in households:
@@ -206,7 +208,18 @@ def _write_enrolments(
             None if fh.action == "create" else live_enrolment(store, fh.match_id, fh.category)
         )
         if existing is not None:
-            log += _update_enrolment(store, fh, existing, fen, batch_uid, batch_id, stamp)
+            if enrolment_changed(existing, fh):
+                changes.append((existing, fh.cls, fh.covered_count(), fen, stamp))
+                before = {k: existing[k] for k in UNDONE_COLUMNS}
+                log.append(
+                    (
+                        batch_id,
+                        "enrolments",
+                        existing["id"],
+                        "updated",
+                        json.dumps(before, ensure_ascii=False),
+                    )
+                )
             continue
         cat = cats.get(fh.category, {})
         head = fh.household.head
@@ -231,23 +244,5 @@ def _write_enrolments(
         )
         log.append((batch_id, "enrolments", next_id, "created", None))
         next_id += 1
-    record_imported(store, new_rows, batch_uid)
+    write_imported(store, new_rows, changes, batch_uid)
     return log
-
-
-def _update_enrolment(
-    store: Store,
-    fh: FileHousehold,
-    existing: dict,
-    fen: int,
-    batch_uid: str,
-    batch_id: int,
-    stamp: dict,
-) -> list[tuple]:
-    if not enrolment_changed(existing, fh):
-        return []
-    before = {k: existing[k] for k in ("class", "covered", "monthly_fen", "rev")}
-    update_imported(store, existing, fh.cls, fh.covered_count(), fen, stamp, batch_uid)
-    return [
-        (batch_id, "enrolments", existing["id"], "updated", json.dumps(before, ensure_ascii=False))
-    ]

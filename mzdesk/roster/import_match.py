@@ -9,7 +9,11 @@ Reads the database, writes nothing.
 
 from __future__ import annotations
 
-from ..models.enrolment_import import live_enrolment
+from collections.abc import Hashable
+
+from ..models.enrolment import categories
+from ..models.enrolment_import import live_enrolment, refused_imports
+from ..models.enrolment_rules import Row
 from ..models.household import HEAD, Household, Member
 from ..models.ids import ids_may_match, normalise_id
 from ..models.registry import Registry
@@ -137,7 +141,33 @@ class _Matcher:
             self.flag_owned_elsewhere(fh, owners)
             if fh.match_id is not None:
                 fh.action = compare(self.store, fh, fh.match_id)
+        self.enrolment_rules()
         self.plan.problems.sort(key=lambda p: (p.sheet, p.row, p.column_letter))
+
+    def enrolment_rules(self) -> None:
+        """A row whose enrolment the lifecycle's rules refuse beside the household's live
+        ones or an earlier row's (特困 vs 低保, two in one category): an error on its
+        category, asked of the enrolment service as the import will write it."""
+        person = {c for c, cat in categories(self.store).items() if cat.get("unit") == "person"}
+        wanted: list[Row] = []
+        for i, fh in enumerate(self.plan.households):
+            if not fh.category or fh.monthly_fen is None or fh.action == "unchanged":
+                continue
+            head = fh.household.head
+            member = head.id if head is not None and fh.category in person else None
+            if fh.match_id is None:  # a new household: nothing stored, a key of its own
+                wanted.append(Row(i, -1 - i, member, fh.category))
+                continue
+            live = live_enrolment(self.store, fh.match_id, fh.category)
+            if live is not None and not enrolment_changed(live, fh):
+                continue  # not written: the import leaves that record as it is
+            wanted.append(
+                Row(i, fh.match_id, member, fh.category, replaces=live["id"] if live else None)
+            )
+        by_key: dict[Hashable, FileHousehold] = dict(enumerate(self.plan.households))
+        for key, (code, why) in refused_imports(self.store, wanted).items():
+            fh = by_key[key]
+            self.problem(fh, "category", fh.category or "", code, why)
 
     def duplicates_in_file(self) -> dict[str, tuple[FileHousehold, int]]:
         """The first line of each valid ID; a later line with it is flagged."""

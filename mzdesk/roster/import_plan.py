@@ -56,6 +56,8 @@ PROBLEM_LABELS = {
     "head_under_16": "户主未满16岁",
     "no_members": "没有成员",
     "unknown_category": "救助类别无法识别",
+    "excluded_category": "与该户已有救助类别互斥",
+    "duplicate_enrolment": "该户同一类别已有有效记录",
     "bad_amount": "金额无效",
     "amount_too_large": "金额过大",
     "bad_date": "日期无效",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from ..models.auth import require
+from ..models.enrolment_import import undo_imported
 from ..models.errors import MzError
 from ..models.store import Store
 
@@ -104,12 +105,8 @@ def _undo_row(
             "updated_at = ?, updated_by = ? WHERE id = ?",
             (reason, ts, by, row_id),
         )
-    elif action == "created" and table == "enrolments":
-        store.conn.execute(
-            "UPDATE enrolments SET status = 'deleted', rev = rev + 1, updated_at = ?, "
-            "updated_by = ? WHERE id = ?",
-            (ts, by, row_id),
-        )
+    elif table == "enrolments":  # the enrolment service writes its own table
+        undo_imported(store, row_id, action, before, ts, by)
     elif action == "updated":
         assert before is not None  # an update logs the columns it changed
         values = json.loads(before)

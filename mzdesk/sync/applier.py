@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from operator import itemgetter
 
-from ..models import audit
+from ..models import audit, enrolment_bulk
 from ..models.bulk import indexes_deferred as bulk_indexes_deferred
 from ..models.bulk import insert_many, insert_select
 from ..models.ids import mask_id
@@ -158,6 +158,8 @@ class Applier:
         step(0.3)  # merged (the Python part); then the writes
         if t == "members":
             self._duplicates(run, recs)
+        if t == "enrolments":
+            self._enrolment_rules(run, recs)
         self._write(run, step)
 
     def _start(self, t: str, recs: list[Record]) -> _Run:
@@ -299,14 +301,25 @@ class Applier:
 
     def _write(self, run: _Run, step: Step) -> None:
         conn, t = self.store.conn, run.t
-        bump = ", rev = rev + 1" if "rev" in run.known_cols else ""  # open forms see it stale
-        for uid, values in run.updates:
-            cols = [c for c in values if c in run.known_cols and c != "rev"]
-            conn.execute(
-                f"UPDATE {t} SET {', '.join(f'{c} = ?' for c in cols)}{bump} WHERE uid = ?",
-                [values[c] for c in cols] + [uid],
+        if t in enrolment_bulk.TABLES:  # the enrolment service writes its own tables
+            enrolment_bulk.write_received(
+                self.store,
+                t,
+                run.updates,
+                self._groups(run),
+                run.known_cols,
+                self.audit_source,
+                lambda f: step(0.3 + 0.6 * f),
             )
-        self._insert(run, step)
+        else:
+            bump = ", rev = rev + 1" if "rev" in run.known_cols else ""  # open forms: stale
+            for uid, values in run.updates:
+                cols = [c for c in values if c in run.known_cols and c != "rev"]
+                conn.execute(
+                    f"UPDATE {t} SET {', '.join(f'{c} = ?' for c in cols)}{bump} WHERE uid = ?",
+                    [values[c] for c in cols] + [uid],
+                )
+            self._insert(run, step)
         step(0.9)
         if run.new_bases:
             run.new_bases.sort(key=itemgetter(0))  # uid order: the sync_base B-tree appends
@@ -320,12 +333,18 @@ class Applier:
         if run.inserts or run.fast:
             self.maps.forget(t)
 
-    def _insert(self, run: _Run, step: Step) -> None:
+    @staticmethod
+    def _groups(run: _Run) -> dict[tuple, list]:
+        """The new rows by their columns: one insert statement per group."""
         groups: dict[tuple, list] = {}
         for values in run.inserts:  # every key a known column (decode and the meta filter)
             groups.setdefault(tuple(values), []).append(tuple(values.values()))
         if run.fast:
             groups.setdefault(run.codec.insert_columns(), []).extend(run.fast)
+        return groups
+
+    def _insert(self, run: _Run, step: Step) -> None:
+        groups = self._groups(run)
         n = sum(len(rows) for rows in groups.values())
         at = 0
         for cols, rows in groups.items():
@@ -341,6 +360,24 @@ class Applier:
                 lambda f, a=at, k=k: step(0.3 + 0.6 * (a + f * k) / n),
             )
             at += k
+
+    # -- the enrolment rules (特困 vs 低保, one live record per person and category) -------
+
+    def _enrolment_rules(self, run: _Run, recs: list[Record]) -> None:
+        """An enrolment the rules between records refuse here (beside a live one of this
+        site or an earlier record of the batch) is not applied: set aside, as possible
+        double receipt (重复享受), with the rule in words, and listed in the report."""
+        fast_cols = run.codec.insert_columns()
+        new = list(run.inserts) + [dict(zip(fast_cols, r, strict=True)) for r in run.fast]
+        refused = enrolment_bulk.refused_received(self.store, new, run.updates)
+        if not refused:
+            return
+        by_uid = {r.uid: r for r in recs}
+        for uid, (_code, why) in refused.items():
+            note = f"保障记录未采用：{why}"
+            self._conflict("enrolments", by_uid[str(uid)], None, "duplicate_id", ["category"], note)
+            self.report.duplicates.append({"uid": uid, "id_masked": "", "note": note})
+        _drop(run, {str(u) for u in refused}, fast_cols.index("uid"))
 
     # -- possible double receipt (重复享受) ---------------------------------------------
 
@@ -434,8 +471,11 @@ class Applier:
         conn = self.store.conn
         conn.deserialize(image, name="mz_stage")
         moving = conn.execute(mark).rowcount
-        if moving:
+        if moving and t in enrolment_bulk.TABLES:  # the enrolment service writes its own
+            enrolment_bulk.move_received(self.store, t, cols, move, moving, self.audit_source)
+        elif moving:
             insert_select(conn, t, list(cols), move, (), moving, self.audit_source)
+        if moving:
             conn.execute(
                 "INSERT INTO sync_base (peer, tbl, uid, hash, batch_id) SELECT ?, ?, uid, "
                 "hash, ? FROM mz_stage.s WHERE ready = 2 ORDER BY uid ON CONFLICT(peer, "
@@ -494,6 +534,8 @@ def _staged_sql(
         f"(s.c{i} IS NULL OR EXISTS (SELECT 1 FROM main.{p} WHERE uid = s.c{i}))"
         for i, p in fk_at.items()
     ]
+    if t == "enrolments":  # only a line that can clash with nothing needs no decision
+        ready.append(enrolment_bulk.staged_alone_sql(cols, value))
     keys = unique_keys(conn, t, cols)
     if keys is None or t in fk_at.values():
         # an expression index, or rows that name rows of their own table (which one

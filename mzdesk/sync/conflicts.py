@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from ..models import enrolment_bulk
 from ..models.auth import require
 from ..models.errors import MzError, NotFound
 from ..models.ids import mask_id
@@ -183,12 +184,15 @@ def _settle_edit(store: Store, c, choice: str | dict[str, str]) -> None:
     if missing:
         raise MzError(f"缺少上级记录: {', '.join(missing)}", "orphan")
     values.update({k: v for k, v in stamp.items() if k in codec.columns})
-    cols = list(values)
-    bump = ", rev = rev + 1" if "rev" in codec.columns else ""
-    store.conn.execute(
-        f"UPDATE {t} SET {', '.join(f'{k} = ?' for k in cols)}{bump} WHERE uid = ?",
-        [values[k] for k in cols] + [uid],
-    )
+    if t in enrolment_bulk.TABLES:  # the enrolment service writes (and checks) its own
+        enrolment_bulk.settle_received(store, t, uid, values, set(codec.columns))
+    else:
+        cols = list(values)
+        bump = ", rev = rev + 1" if "rev" in codec.columns else ""
+        store.conn.execute(
+            f"UPDATE {t} SET {', '.join(f'{k} = ?' for k in cols)}{bump} WHERE uid = ?",
+            [values[k] for k in cols] + [uid],
+        )
     # the decision must travel even when it equals what the peer sent
     store.conn.execute(
         "INSERT INTO sync_base (peer, tbl, uid, force) VALUES (?, ?, ?, 1) "
