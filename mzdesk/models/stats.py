@@ -1,8 +1,18 @@
-"""Counts for ``mzdesk stats`` and the status bar.  Deterministic: no timestamps."""
+"""Counts for ``mzdesk stats`` and the status bar.  Deterministic: no timestamps.
+
+``active_enrolments``: per category, the enrolments paid now (在保 and 渐退期): households,
+persons, ``monthly_fen`` (the sum of all parts) and ``components_fen`` (``{"base": …,
+"classified": …, "care": …}``, a key for every part the category can carry,
+:func:`mzdesk.models.components.category_components`); the parts add up to ``monthly_fen``.
+"""
 
 from __future__ import annotations
 
+from .enrolment_states import current_parts
 from .store import Store
+
+# the states counted as 在保 now: 在保 and 渐退期 (still paid); 暂停 is not paid this month
+PAID_NOW = ("active", "phasing_out")
 
 
 def registry_stats(store: Store) -> dict:
@@ -18,11 +28,17 @@ def registry_stats(store: Store) -> dict:
     villages = c.execute(
         "SELECT count(DISTINCT village) FROM households WHERE status = 'active'"
     ).fetchone()[0]
+    parts = current_parts(store, PAID_NOW)
     enrol = {
-        cat: {"households": hh, "persons": persons, "monthly_fen": fen}
+        cat: {
+            "households": hh,
+            "persons": persons,
+            "monthly_fen": fen,
+            "components_fen": parts.get(cat, {"base": fen}),
+        }
         for cat, hh, persons, fen in c.execute(
             "SELECT category, count(DISTINCT household_id), sum(covered), sum(monthly_fen) "
-            "FROM enrolments WHERE state = 'active' AND status = 'active' "
+            "FROM enrolments WHERE state IN ('active', 'phasing_out') AND status = 'active' "
             "GROUP BY category ORDER BY category"
         )
     }

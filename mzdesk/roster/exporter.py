@@ -50,7 +50,8 @@ from ..models.progress import Cancelled, Progress
 from ..models.store import Store
 from ..reports.xlsx_writer import SheetWriter, save_workbook, yuan
 from .importer import problem_label
-from .monthly import COLUMNS, month_label, paid_enrolments, table_rows
+from ..models.components import category_components, component_names
+from .monthly import COLUMNS, back_pay_rows, month_label, paid_enrolments, table_rows
 
 PAYMENT_HEADERS = (
     "序号",
@@ -78,21 +79,26 @@ def export_payment_roster(
     """The month's 补贴发放清册, one sheet per category (or just ``category``: a code or
     a name the store knows, its own local categories included).
 
-    Rows come from :func:`mzdesk.roster.monthly.paid_enrolments`; the last row
-    is 合计 with persons and amount.  The file appears only when complete.
+    Rows come from :func:`mzdesk.roster.monthly.paid_enrolments`, then the month's 补发
+    lines (back pay of suspended months, :func:`mzdesk.roster.monthly.back_pay_rows`), each
+    on a line of its own; the last row is 合计 with persons and amount.  Column J is the
+    row's amount (发放合计 where the category is paid in parts); a category with parts
+    (低保: 保障金 + 分类施保金, 特困: 基本生活费 + 照料护理费) has one column per part
+    after it.  The file appears only when complete.
     """
     require(store, "data.export")
     known = categories(store)  # the shipped ones and the township's own
     if category:
         category = category_code(store, category)  # by code or name; unknown lists the valid
     rows = paid_enrolments(store, month, category)
+    extra = back_pay_rows(store, month, category)
     if not township:
         site = store.one("SELECT name FROM site WHERE id = 1")
         township = site["name"] if site else ""
     wb = Workbook(write_only=True)
-    sheets, total_fen, persons = [], 0, 0
+    sheets, total_fen, persons, back_fen = [], 0, 0, 0
     by_cat: dict[str, list[dict]] = {}
-    for r in rows:
+    for r in [*rows, *extra]:
         by_cat.setdefault(r["category"], []).append(r)
     if category and category not in by_cat:
         by_cat[category] = []
@@ -103,17 +109,29 @@ def export_payment_roster(
     done = 0
     for cat, items in by_cat.items():
         name = known.get(cat, {}).get("name", cat)
+        keys = category_components(store, cat)
+        names = component_names(cat)
+        parts = keys if len(keys) > 1 else []
+        headers = (
+            *PAYMENT_HEADERS[:-1],
+            "发放合计(元)" if parts else PAYMENT_HEADERS[-1],
+            *(f"{names.get(k, k)}(元)" for k in parts),
+        )
         w = SheetWriter(
             wb,
             name,
-            PAYMENT_HEADERS,
+            headers,
             text_cols=(4, 6),
-            money_cols=(9,),
+            money_cols=tuple(range(9, 10 + len(parts))),
             heading=f"{township}{month.year}年{month.month}月{name}补贴发放清册",
-            widths={1: 12, 3: 10, 4: 22, 5: 14, 6: 24, 9: 12},
+            widths={1: 12, 3: 10, 4: 22, 5: 14, 6: 24, 7: 14, 9: 12},
         )
         cat_fen = cat_persons = 0
+        sums = dict.fromkeys(parts, 0)
         for i, r in enumerate(items, 1):
+            back = r.get("kind") == "back_pay"
+            split = r.get("components_fen") or {"base": r["monthly_fen"]}
+            label = f"补发{r['months'][0]}至{r['months'][-1]}" if back else r["class"]
             w.row(
                 (
                     i,
@@ -123,13 +141,17 @@ def export_payment_roster(
                     r["id_number"] or "",
                     r["bank_name"],
                     r["bank_account"],
-                    r["class"],
-                    r["covered"],
+                    label,
+                    "" if back else r["covered"],
                     yuan(r["monthly_fen"]),
+                    *(yuan(split.get(k, 0)) for k in parts),
                 )
             )
+            for k in parts:
+                sums[k] += split.get(k, 0)
             cat_fen += r["monthly_fen"]
-            cat_persons += r["covered"]
+            back_fen += r["monthly_fen"] if back else 0
+            cat_persons += 0 if back else r["covered"]
             done += 1
             if done % 5000 == 0:
                 if progress:
@@ -138,7 +160,14 @@ def export_payment_roster(
                     raise Cancelled()
         households = len({r["household_id"] for r in items})  # as the statistics count 户数
         w.row(
-            ("合计", f"{households}户", "", "", "", "", "", "", cat_persons, yuan(cat_fen)),
+            (
+                "合计",
+                f"{households}户",
+                *[""] * 6,
+                cat_persons,
+                yuan(cat_fen),
+                *(yuan(sums[k]) for k in parts),
+            ),
             bold=True,
         )
         sheets.append(name)
@@ -147,7 +176,10 @@ def export_payment_roster(
     if not sheets:
         raise MzError(f"{month:%Y年%m月}没有在保对象，未生成清册", "nothing_to_export")
     save_workbook(wb, out)
-    return {"rows": len(rows), "persons": persons, "total_fen": total_fen, "sheets": sheets}
+    res = {"rows": len(rows), "persons": persons, "total_fen": total_fen, "sheets": sheets}
+    if extra:
+        res.update(back_pay_rows=len(extra), back_pay_fen=back_fen)
+    return res
 
 
 def export_rows(

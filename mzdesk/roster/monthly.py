@@ -43,17 +43,25 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
 from ..models.categories import categories
+from ..models.components import (
+    category_components,
+    month_key,
+    review_changes,
+    rows_by_enrolment,
+    split,
+    terms_in_month,
+)
+from ..models.enrolment_states import back_pay_lines, suspended_in
 from ..models.files import replacing
 from ..models.money import format_fen
-from ..models.payment_dates import payment_start
 from ..models.store import Store
 
-PAID_STATES = ("active", "stopped")
+PAID_STATES = ("active", "stopped", "phasing_out", "suspended")
+__all__ = ["review_changes", "terms_in_month"]  # the rule lives in models/components.py
 
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
@@ -84,38 +92,6 @@ def monthly_categories(store: Store) -> list[str]:
     return [c for c, spec in categories(store).items() if spec.get("payment") == "monthly"]
 
 
-def review_changes(store: Store) -> dict[int, list[tuple[str, dict]]]:
-    """Per enrolment, its reviews' changes oldest first: (first day of the first month
-    on the new terms, the terms before: ``monthly_fen``/``covered``/``class`` as recorded)."""
-    out: dict[int, list[tuple[str, dict]]] = {}
-    for eid, detail in store.conn.execute(
-        "SELECT enrolment_id, detail FROM enrolment_events WHERE action = 'review' "
-        "AND json_extract(detail, '$.outcome') = 'change' ORDER BY id"
-    ):
-        d = json.loads(detail)
-        old = {k: d[f"old_{key}"] for k, key in _OLD.items() if f"old_{key}" in d}
-        try:
-            since = payment_start(dt.date.fromisoformat(d["on"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-        if old:
-            out.setdefault(eid, []).append((since.isoformat(), old))
-    return out
-
-
-_OLD = {"monthly_fen": "fen", "covered": "covered", "class": "class"}  # column: event key
-
-
-def terms_in_month(row: dict, changes: list[tuple[str, dict]], first: dt.date) -> dict:
-    """``row``'s monthly_fen, covered and class as they were paid in the month of
-    ``first``: the current ones, with every change that applies later undone."""
-    terms = {k: row[k] for k in _OLD}
-    for since, old in reversed(changes):
-        if first.isoformat() < since:
-            terms.update(old)
-    return terms
-
-
 def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -> list[dict]:
     """Enrolments paid for ``month``, with the household and recipient for a 清册.
 
@@ -138,18 +114,37 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
         LEFT JOIN members m ON m.id = e.member_id
         LEFT JOIN members hm ON e.member_id IS NULL AND hm.household_id = h.id
              AND hm.relation = '户主' AND hm.status = 'active'
-        WHERE e.status = 'active' AND e.state IN ('active', 'stopped')
+        WHERE e.status = 'active' AND e.state IN ('active', 'stopped', 'phasing_out', 'suspended')
           AND e.category IN ({marks})
           AND e.start_on IS NOT NULL AND e.start_on <= ?
           AND (e.end_on IS NULL OR e.end_on >= ?)
         ORDER BY e.category, h.village, h.village_group, h.id, e.id
     """
     rows = list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
+    month_text = month_key(first)
+    held = suspended_in(store)
+    rows = [r for r in rows if not _held(held.get(r["id"]), month_text)]
     changes = review_changes(store)
+    parts = rows_by_enrolment(store)
+    known = {c: category_components(store, c) for c in cats}
     for r in rows:
         if r["id"] in changes:
             r.update(terms_in_month(r, changes[r["id"]], first))
+        keys = known.get(r["category"]) or category_components(store, r["category"])
+        r["components_fen"] = split(parts.get(r["id"], []), month_text, r["monthly_fen"], keys)
     return rows
+
+
+def _held(periods: list[tuple[str, str | None]] | None, month: str) -> bool:
+    """Whether ``month`` falls in one of the suspension (暂停) periods of an enrolment."""
+    return any(s <= month and (e is None or month <= e) for s, e in periods or ())
+
+
+def back_pay_rows(store: Store, month: dt.date, category: str | None = None) -> list[dict]:
+    """The 补发 lines of ``month``'s 清册: back pay of suspended months, paid with the
+    month the payment resumed (:func:`mzdesk.models.enrolment_states.back_pay_lines`)."""
+    cats = [category] if category else monthly_categories(store)
+    return [r for r in back_pay_lines(store, month_key(month)) if r["category"] in cats]
 
 
 def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> list[dt.date]:
@@ -190,7 +185,8 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         f"""SELECT e.id, e.category, h.village, e.household_id, e.covered, e.monthly_fen,
                    e.class, e.start_on, e.end_on
             FROM enrolments e JOIN households h ON h.id = e.household_id
-            WHERE e.status = 'active' AND e.state IN ('active', 'stopped')
+            WHERE e.status = 'active'
+              AND e.state IN ('active', 'stopped', 'phasing_out', 'suspended')
               AND e.category IN ({marks}) AND e.start_on IS NOT NULL AND e.start_on <= ?
               AND (e.end_on IS NULL OR e.end_on >= ?)""",
         (*cats, last.isoformat(), year_start.isoformat()),
@@ -198,11 +194,14 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     cells: dict[tuple[str, str], dict] = {}
     households: dict[tuple[str, str], set] = {}
     changes = review_changes(store)
+    held = suspended_in(store)
     for eid, cat, village, hid, covered, fen, cls, start, end in rows:
         key = (cat, village)
         c = cells.setdefault(key, _blank_row())
         row = {"monthly_fen": fen, "covered": covered, "class": cls}
         for m in _months_paid(start, end, year_start, last):
+            if _held(held.get(eid), month_key(m)):
+                continue
             terms = terms_in_month(row, changes[eid], m) if eid in changes else row
             c["ytd_person_months"] += terms["covered"]
             c["ytd_fen"] += terms["monthly_fen"]
@@ -211,6 +210,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
                 terms_in_month(row, changes[eid], first)[k] for k in ("covered", "monthly_fen")
             )
         paid_now = start <= last.isoformat() and (end is None or end >= first.isoformat())
+        paid_now = paid_now and not _held(held.get(eid), month_key(first))
         if paid_now:
             households.setdefault(key, set()).add(hid)
             c["persons"] += covered
