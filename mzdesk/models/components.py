@@ -189,7 +189,8 @@ def terms_in_month(row: dict, changes: list[tuple[str, dict]], first: dt.date) -
 # -- reading the parts ----------------------------------------------------------------------
 def rows_by_enrolment(store: Store, ids: Sequence[int] | None = None) -> dict[int, list[dict]]:
     """Every live part row, per enrolment (all enrolments, or ``ids``), oldest first."""
-    where, args = "status = 'active'", ()
+    where = "status = 'active'"
+    args: tuple[int, ...] = ()
     if ids is not None:
         marks = ", ".join("?" * len(ids))
         where, args = f"{where} AND enrolment_id IN ({marks})", tuple(ids)

@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from . import dates
 from . import enrolment as enr
 from .auth import require
 from .components import (
@@ -309,7 +310,7 @@ def change_head(
                 m.relation = old_head_relation
                 if died is not None:
                     m.deceased_on = died
-        reg.save(h)
+        reg.save(h, today=dates.current_day())  # the date bounds' today
         detail = {
             "old_head": old.name if old else "",
             "new_head": new.name,

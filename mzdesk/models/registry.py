@@ -335,6 +335,7 @@ class Registry:
             self._save_members(h)
             from .enrolment_states import death_review_tasks  # it reads enrolments
 
+            assert h.id is not None  # saved above
             death_review_tasks(s, h.id)  # a death flags household-level enrolments too
         return h
 

@@ -44,13 +44,13 @@ from openpyxl import Workbook
 
 from ..models.auth import require
 from ..models.categories import categories, category_code
+from ..models.components import category_components, component_names
 from ..models.errors import MzError
 from ..models.progress import Cancel as CancelFn
 from ..models.progress import Cancelled, Progress
 from ..models.store import Store
 from ..reports.xlsx_writer import SheetWriter, save_workbook, yuan
 from .importer import problem_label
-from ..models.components import category_components, component_names
 from .monthly import COLUMNS, back_pay_rows, month_label, paid_enrolments, table_rows
 
 PAYMENT_HEADERS = (
