@@ -325,6 +325,7 @@ def _normalise(store: Store, e: enr.Enrolment, parts) -> list[Part]:
                 field_text(p.tier, "short", "分档", "tier"),
             )
         )
+    out = [p for p in out if p.fen or p.component == BASE]  # a part of 0 is no part
     if not any(p.component == BASE for p in out):
         out.insert(0, Part(BASE, 0))
     check_assistance(sum(p.fen for p in out), "monthly_fen")  # at most 100,000 元 in all
@@ -358,9 +359,11 @@ def _close_open_rows(store: Store, enrolment_id: int, month: str) -> None:
 
 
 def _insert(store: Store, enrolment_id: int, parts: Sequence[Part], month: str) -> None:
+    hid = store.scalar("SELECT household_id FROM enrolments WHERE id = ?", (enrolment_id,))
     for p in parts:
         row = {
             "uid": new_uid(),
+            "household_id": hid,
             "enrolment_id": enrolment_id,
             "component": p.component,
             "level": p.level,

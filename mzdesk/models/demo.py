@@ -69,6 +69,7 @@ class DemoGenerator:
         born = self.birth(max(0, age))
         m = Member(name=self.name(surname, gender), relation=relation)
         m.id_number = self.id_number(born, gender)
+        m.birth_date = born  # validation derives it from the ID too; the plan needs it now
         health = r.choices(["健康", "慢性病", "大病", "残疾"], (80, 10, 4, 6))[0]
         m.health = health
         if health == "残疾":
@@ -277,9 +278,13 @@ def insert_demo(
             "updated_by) VALUES (" + ", ".join("?" * 15) + ")",
             rows,
         )
-        from .enrolment_demo import dress_demo_enrolments  # every lifecycle state, with records
+        from .enrolment_demo import (  # every lifecycle state, with records
+            dress_demo_enrolments,
+            dress_demo_parts_and_states,
+        )
 
         dress_demo_enrolments(store)
+        dress_demo_parts_and_states(store)
     return ids
 
 

@@ -81,9 +81,11 @@ def not_accept(
     reason = enr.need_reason(reason, "不予受理")
     with store.transaction():
         e = enr.get(store, enrolment_id)
-        day = enr.day_or_today(today)
-        if e.applied_on and day.isoformat() < e.applied_on:
-            raise enr.TransitionRefused(f"不予受理日期不能早于申请日期{e.applied_on}", "bad_date")
+        day = dates.check_date(
+            "not_accepted_on",
+            enr.day_or_today(today),
+            not_before=[("申请日期", e.applied_on)],
+        )
         return enr.transition(
             store, e, "not_accept", reason, {"on": day.isoformat()}, end_on=day.isoformat()
         )
@@ -104,9 +106,9 @@ def suspend(
     with store.transaction():
         e = enr.get(store, enrolment_id)
         if e.state in enr.ACTIONS["suspend"][1]:
-            day = enr.action_day(store, e, "stopped_on", enr.day_or_today(today))
+            day = enr.action_day(store, e, "suspended_on", enr.day_or_today(today))
         else:
-            day = enr.day_or_today(today)
+            day = dates.check_date("suspended_on", enr.day_or_today(today))
         start = (e.start_on or "")[:7]
         if month < start:
             raise enr.TransitionRefused(f"暂停月份不能早于开始享受的月份{start}", "month_too_early")
@@ -138,6 +140,7 @@ def resume(
     month on its own terms and parts; the event keeps the months, total and parts."""
     require(store, "enrolment.confirm")
     month = month_key(from_month)
+    day = dates.check_date("resumed_on", enr.day_or_today(today))
     with store.transaction():
         e = enr.get(store, enrolment_id)
         held = _open_suspension(store, e.id) if e.state == "suspended" else {}
@@ -160,7 +163,7 @@ def resume(
             "back_pay_months": months,
             "back_pay_fen": sum(parts.values()),
             "back_pay_parts": parts,
-            "on": enr.day_or_today(today).isoformat(),
+            "on": day.isoformat(),
         }
         prior = held.get("prior_state", "active")
         return enr.transition(store, e, "resume", reason, detail, to_state=prior)
@@ -260,7 +263,7 @@ def finish_phase_out(
     require(store, "enrolment.confirm")
     with store.transaction():
         e = enr.get(store, enrolment_id)
-        day = enr.day_or_today(today)
+        day = dates.check_date("stopped_on", enr.day_or_today(today))
         if e.state == "phasing_out" and e.end_on and day.isoformat() <= e.end_on:
             raise enr.TransitionRefused(f"渐退期至{e.end_on}，期满后才能停发", "phase_out_running")
         return enr.transition(
@@ -296,13 +299,18 @@ def change_head(
     reg = Registry(store)
     with store.transaction():
         h = reg.get(household_id)
+        old = next((m for m in h.members if m.is_head), None)
+        died = None
+        if head_died_on is not None:
+            born = old.birth_date if old else None
+            died = dates.check_date(
+                "deceased_on", enr.day_or_today(head_died_on), not_before=[("出生日期", born)]
+            )
         new = next((m for m in h.members if m.id == new_head_id), None)
         if new is None:
             raise enr.TransitionRefused("新户主应为该家庭的成员", "member_not_in_household")
         if new.deceased_on:
             raise enr.TransitionRefused(f"{new.name}已死亡，不能成为户主", "member_deceased")
-        old = next((m for m in h.members if m.is_head), None)
-        died = enr.day_or_today(head_died_on) if head_died_on is not None else None
         for m in h.members:
             if m is new:
                 m.relation = "户主"
@@ -369,15 +377,24 @@ def death_review_tasks(store: Store, household_id: int) -> int:
 
 
 # -- statistics ------------------------------------------------------------------------------
-def current_parts(store: Store, states: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    """Per category, the current parts (``{component: fen}``) summed over the enrolments in
-    ``states``; every part the category can carry is a key.  They add up to the categories'
-    ``monthly_fen`` sums (:func:`mzdesk.models.components.split`)."""
-    marks = ", ".join("?" * len(states))
+# 在保 now: 在保, and 渐退期 until its last month (暂停 is not paid; an expired 渐退期 waits
+# in the 渐退期满 queue).  ``:first`` is the first day of the current month.
+PAID_NOW_SQL = "(e.state = 'active' OR (e.state = 'phasing_out' AND e.end_on >= :first))"
+
+
+def paid_now_params() -> dict:
+    """The parameters of :data:`PAID_NOW_SQL` for today (:func:`mzdesk.models.dates.current_day`)."""
+    return {"first": dates.current_day().replace(day=1).isoformat()}
+
+
+def current_parts(store: Store) -> dict[str, dict[str, int]]:
+    """Per category, the current parts (``{component: fen}``) summed over the enrolments paid
+    now (:data:`PAID_NOW_SQL`); every part the category can carry is a key.  They add up to
+    the categories' ``monthly_fen`` sums (:func:`mzdesk.models.components.split`)."""
     rows = store.conn.execute(
-        f"SELECT id, category, monthly_fen FROM enrolments WHERE status = 'active' "
-        f"AND state IN ({marks}) ORDER BY id",
-        states,
+        f"SELECT e.id, e.category, e.monthly_fen FROM enrolments e WHERE e.status = 'active' "
+        f"AND {PAID_NOW_SQL} ORDER BY e.id",
+        paid_now_params(),
     ).fetchall()
     parts = rows_by_enrolment(store)
     out: dict[str, dict[str, int]] = {}
@@ -392,6 +409,7 @@ def current_parts(store: Store, states: tuple[str, ...]) -> dict[str, dict[str, 
 __all__ = [
     "back_pay_lines",
     "change_head",
+    "PAID_NOW_SQL",
     "current_parts",
     "death_review_tasks",
     "finish_phase_out",

@@ -594,6 +594,7 @@ def _enrolment_components(conn: sqlite3.Connection) -> None:
         id INTEGER PRIMARY KEY,
         uid TEXT NOT NULL UNIQUE,
         rev INTEGER NOT NULL DEFAULT 1,
+        household_id INTEGER NOT NULL REFERENCES households(id),
         enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
         component TEXT NOT NULL,
         level TEXT NOT NULL DEFAULT '' CHECK (level IN ('', 'household', 'person')),
@@ -608,9 +609,9 @@ def _enrolment_components(conn: sqlite3.Connection) -> None:
     );
     CREATE INDEX enrolment_components_enrolment
         ON enrolment_components(enrolment_id, status, from_month);
-    INSERT INTO enrolment_components (uid, enrolment_id, component, fen, from_month, status,
-        created_at, updated_at, created_by, updated_by)
-        SELECT 'base-' || uid, id, 'base', max(monthly_fen, 0), '', status,
+    INSERT INTO enrolment_components (uid, household_id, enrolment_id, component, fen,
+        from_month, status, created_at, updated_at, created_by, updated_by)
+        SELECT 'base-' || uid, household_id, id, 'base', max(monthly_fen, 0), '', status,
                strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime'),
                strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime'), 'mzdesk 升级', 'mzdesk 升级'
         FROM enrolments ORDER BY id

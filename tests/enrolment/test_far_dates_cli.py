@@ -60,10 +60,28 @@ WRITES = {
         "有车",
     ],
     ("roster import", "--month"): lambda c: [str(c["roster"])],
+    ("enrol not-accept", "--date"): lambda c: [str(c["investigating"]), "--reason", "户籍不符"],
+    ("enrol suspend", "--date"): lambda c: [
+        str(c["active"]),
+        "--from",
+        T.strftime("%Y-%m"),
+        "--reason",
+        "待核实",
+    ],
+    ("enrol resume", "--date"): lambda c: [str(c["active"]), "--from", T.strftime("%Y-%m")],
+    ("enrol phase-out-end", "--date"): lambda c: [str(c["active"])],
+    ("enrol head-change", "--head-died-on"): lambda c: [
+        str(c["free"]),
+        "--new-head",
+        "1",
+        "--reason",
+        "户主死亡",
+    ],
 }
 READS = {
     ("stats", "--month"): lambda c: [],
     ("roster export", "--month"): lambda c: ["--out", str(c["tmp"] / "r.xlsx")],
+    ("enrol parts", "--month"): lambda c: [str(c["active"])],
 }
 
 

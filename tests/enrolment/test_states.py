@@ -138,6 +138,7 @@ def test_phase_out_pays_its_months_then_waits_in_the_queue(store, family, clock,
     assert [r["id"] for r in paid_enrolments(store, m("2027-06"))] == [e.id]
     assert paid_enrolments(store, m("2027-07")) == []  # stops by itself
     assert queue(store, "phase_out_due", today=dt.date(2027, 6, 30)) == []
+    clock(dt.date(2027, 6, 15))
     with pytest.raises(enr.TransitionRefused, match="期满后才能停发"):
         st.finish_phase_out(store, e.id, today=dt.date(2027, 6, 15))
     due = queue(store, "phase_out_due", today=dt.date(2027, 7, 2))
