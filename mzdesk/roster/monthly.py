@@ -2,7 +2,9 @@
 
 The figures county work reports quote: households (户数), persons (人数), the
 month's amount, 人均补差 (amount ÷ persons), new and stopped this month, and
-year-to-date person-months (累计人次) and amounts.
+year-to-date person-months (累计人次) and amounts.  Each category's total also gives the
+month's amount by part (``components_fen``: 保障金, 分类施保金, 照料护理费 …) and the grand
+total the month's 补发 (``back_pay_fen``, paid beside the month's amount).
 
 One rule decides who is paid in a month (:func:`paid_enrolments`): an
 enrolment that is 在保 or 停发, not deleted, of a monthly category, whose
@@ -195,6 +197,9 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     households: dict[tuple[str, str], set] = {}
     changes = review_changes(store)
     held = suspended_in(store)
+    part_rows = rows_by_enrolment(store)
+    part_keys: dict[str, list[str]] = {}
+    parts_by_cat: dict[str, dict[str, int]] = {}
     for eid, cat, village, hid, covered, fen, cls, start, end in rows:
         key = (cat, village)
         c = cells.setdefault(key, _blank_row())
@@ -215,6 +220,10 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             households.setdefault(key, set()).add(hid)
             c["persons"] += covered
             c["monthly_fen"] += fen
+            keys = part_keys.setdefault(cat, category_components(store, cat))
+            acc = parts_by_cat.setdefault(cat, dict.fromkeys(keys, 0))
+            for k, v in split(part_rows.get(eid, []), month_key(first), fen, keys).items():
+                acc[k] = acc.get(k, 0) + v
             if first.isoformat() <= start <= last.isoformat():
                 c["new"] += 1
             if end is not None and first.isoformat() <= end <= last.isoformat():
@@ -240,6 +249,10 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         for k in _blank_row():
             grand[k] += t[k]
     grand["avg_fen"] = _avg(grand["monthly_fen"], grand["persons"])
+    for cat, t in totals.items():  # the month's amount by part; adds up to monthly_fen
+        t["components_fen"] = parts_by_cat.get(cat, {"base": t["monthly_fen"]})
+    back = [r for r in back_pay_lines(store, month_key(first)) if r["category"] in cats]
+    grand["back_pay_fen"] = sum(r["monthly_fen"] for r in back)  # 补发, beside the month's
     return {"month": first.strftime("%Y-%m"), "rows": out_rows, "totals": totals, "total": grand}
 
 

@@ -98,6 +98,8 @@ def test_increase_from_a_month_keeps_the_earlier_months(store, family, clock):
     assert fen == {JAN: [76000], MAR: [86000], APR: [70000]}
     assert paid_enrolments(store, MAR)[0]["components_fen"] == {"base": 76000, "classified": 10000}
     assert monthly_stats(store, APR)["total"]["ytd_fen"] == 76000 * 2 + 86000 + 70000
+    by_part = monthly_stats(store, MAR)["totals"]["rural_dibao"]["components_fen"]
+    assert by_part == {"base": 76000, "classified": 10000}
 
 
 def test_a_single_amount_from_a_review_becomes_base(store, family, clock):

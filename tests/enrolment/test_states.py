@@ -73,6 +73,7 @@ def test_suspend_resume_pays_the_months_back_on_the_resume_month(store, family, 
     # the statistics: the suspended months were not paid when they fell
     stats = monthly_stats(store, m("2027-06"))["total"]
     assert stats["ytd_fen"] == 76000 + 85000 + 85000  # Jan, Feb, Jun
+    assert stats["back_pay_fen"] == 255000  # beside the month's own amount
     assert (
         export_payment_roster(store, m("2027-07"), tmp_path / "7.xlsx").get("back_pay_fen") is None
     )

@@ -87,6 +87,13 @@ def test_statistics_reconcile_with_enrolments_and_parts(demo):
     assert month_stats["total"]["monthly_fen"] == sum(r["monthly_fen"] for r in rows)
     for r in rows:
         assert sum(r["components_fen"].values()) == r["monthly_fen"]
+    for cat, t in month_stats["totals"].items():
+        assert sum(t["components_fen"].values()) == t["monthly_fen"], cat
+        by_rows = sum(r["components_fen"].get("care", 0) for r in rows if r["category"] == cat)
+        assert t["components_fen"].get("care", 0) == by_rows
+    assert month_stats["total"]["back_pay_fen"] == sum(
+        r["monthly_fen"] for r in back_pay_lines(demo, month)
+    )
     suspended = {
         r[0] for r in demo.conn.execute("SELECT id FROM enrolments WHERE state = 'suspended'")
     }
