@@ -225,3 +225,19 @@ def test_v14_database_upgrades_with_its_amount_as_base(tmp_path):
         for v in registry_stats(store)["active_enrolments"].values()
     )
     store.close()
+
+
+def test_a_roster_imports_its_single_amount_as_base(store, tmp_path):
+    from mzdesk.roster.importer import import_roster
+    from tests.helpers import make_id
+    from tests.roster.books import member_per_row
+
+    book = tmp_path / "花名册.xlsx"
+    member_per_row(
+        book,
+        [{"village": "甲村", "amount": 900, "members": [("甲", "户主", make_id("19600101", 9))]}],
+    )
+    import_roster(store, book, month=dt.date(2026, 11, 1))
+    (eid,) = [r[0] for r in store.conn.execute("SELECT id FROM enrolments")]
+    assert in_force(store, eid) == {"base": 90000, "classified": 0}
+    assert paid_enrolments(store, dt.date(2026, 11, 1))[0]["components_fen"]["base"] == 90000
