@@ -66,7 +66,7 @@ from . import enrolment as enr
 from .auth import require
 from .categories import categories
 from .errors import MzError
-from .money import check_assistance
+from .money import check_assistance, format_fen
 from .payment_dates import payment_start
 from .store import Store, new_uid
 from .text import field_text
@@ -279,6 +279,18 @@ def parts_detail(store: Store, enrolment_id: int) -> list[dict]:
         if r["component"] != BASE and split_now.get(r["component"], 0):
             out.append({**r, "name": names.get(r["component"], r["component"])})
     return out
+
+
+def notice_parts(store: Store, enrolment_id: int) -> str:
+    """'（保障金760.00+分类施保金120.00）' after a notice row's category when the county asks
+    for the parts (``notice_shows_parts`` in ``resources/components.json``) and the amount
+    has more than one; '' otherwise (the notice always shows the total)."""
+    if not settings().get("notice_shows_parts"):
+        return ""
+    parts = [p for p in parts_detail(store, enrolment_id) if p["fen"]]
+    if len(parts) < 2:
+        return ""
+    return "（" + "+".join(f"{p['name']}{format_fen(p['fen'])}" for p in parts) + "）"
 
 
 # -- writing --------------------------------------------------------------------------------

@@ -398,8 +398,11 @@ def current_parts(store: Store) -> dict[str, dict[str, int]]:
     ).fetchall()
     parts = rows_by_enrolment(store)
     out: dict[str, dict[str, int]] = {}
+    keys_of: dict[str, list[str]] = {}
     for eid, cat, fen in rows:
-        keys = category_components(store, cat)
+        if cat not in keys_of:
+            keys_of[cat] = category_components(store, cat)
+        keys = keys_of[cat]
         acc = out.setdefault(cat, dict.fromkeys(keys, 0))
         for k, v in split(parts.get(eid, []), None, fen, keys).items():
             acc[k] = acc.get(k, 0) + v

@@ -220,7 +220,9 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             households.setdefault(key, set()).add(hid)
             c["persons"] += covered
             c["monthly_fen"] += fen
-            keys = part_keys.setdefault(cat, category_components(store, cat))
+            if cat not in part_keys:
+                part_keys[cat] = category_components(store, cat)
+            keys = part_keys[cat]
             acc = parts_by_cat.setdefault(cat, dict.fromkeys(keys, 0))
             for k, v in split(part_rows.get(eid, []), month_key(first), fen, keys).items():
                 acc[k] = acc.get(k, 0) + v

@@ -241,3 +241,24 @@ def test_a_roster_imports_its_single_amount_as_base(store, tmp_path):
     (eid,) = [r[0] for r in store.conn.execute("SELECT id FROM enrolments")]
     assert in_force(store, eid) == {"base": 90000, "classified": 0}
     assert paid_enrolments(store, dt.date(2026, 11, 1))[0]["components_fen"]["base"] == 90000
+
+
+def test_the_notice_shows_the_parts_only_where_the_county_asks(store, family, single, monkeypatch):
+    from mzdesk.models import components
+    from mzdesk.models.notice import NoticeSpec, create_notice, get_notice
+    from tests.enrolment.conftest import HOTLINE, ready
+
+    e = ready(store, family.id)
+    set_components(store, e.id, {"base": 76000, "classified": 12000})
+    t = ready(store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理")
+    set_components(store, t.id, {"base": 65000, "care": 15000})
+    shipped = components.settings()
+    monkeypatch.setattr(components, "settings", lambda: {**shipped, "notice_shows_parts": True})
+    nid = create_notice(store, NoticeSpec(start=dt.date(2026, 12, 1), hotline=HOTLINE), [e.id])
+    (item,) = get_notice(store, nid).items
+    assert item.category_label == "农村低保 二类（保障金760.00+分类施保金120.00）"
+    assert item.monthly_fen == 88000
+    monkeypatch.setattr(components, "settings", lambda: shipped)  # as shipped: the total only
+    nid = create_notice(store, NoticeSpec(start=dt.date(2026, 12, 1), hotline=HOTLINE), [t.id])
+    (item,) = get_notice(store, nid).items
+    assert item.category_label == "特困 全自理" and item.monthly_fen == 80000
