@@ -157,10 +157,11 @@ def review_changes(store: Store) -> dict[int, list[tuple[str, dict]]]:
     terms, the terms before: ``monthly_fen``/``covered``/``class`` as recorded).  A review's
     change applies from :func:`payment_start` of its date; a 增发/减发 from its month."""
     out: dict[int, list[tuple[str, dict]]] = {}
+    # by the month each applies from, then as recorded: a batch may bring events in any order
     for eid, action, detail in store.conn.execute(
         "SELECT enrolment_id, action, detail FROM enrolment_events WHERE (action = 'review' "
         "AND json_extract(detail, '$.outcome') = 'change') OR action IN "
-        "('increase', 'decrease', 'adjust') ORDER BY id"
+        "('increase', 'decrease', 'adjust') ORDER BY at, id"
     ):
         d = json.loads(detail)
         old = {k: d[f"old_{key}"] for k, key in _OLD.items() if f"old_{key}" in d}
@@ -173,6 +174,8 @@ def review_changes(store: Store) -> dict[int, list[tuple[str, dict]]]:
             continue
         if old:
             out.setdefault(eid, []).append((since, old))
+    for changes in out.values():
+        changes.sort(key=lambda c: c[0])  # stable: same month keeps the recorded order
     return out
 
 

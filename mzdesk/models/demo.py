@@ -69,7 +69,6 @@ class DemoGenerator:
         born = self.birth(max(0, age))
         m = Member(name=self.name(surname, gender), relation=relation)
         m.id_number = self.id_number(born, gender)
-        m.birth_date = born  # validation derives it from the ID too; the plan needs it now
         health = r.choices(["健康", "慢性病", "大病", "残疾"], (80, 10, 4, 6))[0]
         m.health = health
         if health == "残疾":

@@ -6,8 +6,8 @@
   a line of its own (:func:`back_pay_lines`).
 * 渐退期 (``phasing_out``): income rose through work; payment goes on for a configurable
   number of months (``phase_out_months`` in ``resources/components.json``) and stops by
-  itself after them (``end_on``); the stop waits in the 渐退期满 work queue for the clerk
-  to record it with its notice (:func:`finish_phase_out`).
+  itself after them (:func:`unpaid_periods`); the stop waits in the 渐退期满 work queue for
+  the clerk to record it with its notice (:func:`finish_phase_out`, which sets ``end_on``).
 * 户主变更 / 户主死亡 (:func:`change_head`): the household continues under a new head with
   its enrolments; every death raises a review task (复核) for the household-level
   enrolments too, not only the person's own (:func:`death_review_tasks`).
@@ -121,7 +121,7 @@ def suspend(
 def _open_suspension(store: Store, enrolment_id: int) -> dict:
     row = store.conn.execute(
         "SELECT detail FROM enrolment_events WHERE enrolment_id = ? AND action = 'suspend' "
-        "ORDER BY id DESC LIMIT 1",
+        "ORDER BY json_extract(detail, '$.from_month') DESC, id DESC LIMIT 1",
         (enrolment_id,),
     ).fetchone()
     return json.loads(row[0]) if row else {}
@@ -153,6 +153,8 @@ def resume(
             last = previous_month(month)
             if e.end_on:
                 last = min(last, e.end_on[:7])
+            if held.get("prior_state") == "phasing_out":
+                last = min(last, _phase_out_last(store, e.id) or last)
             for m in _months(since, last):
                 for k, v in in_force(store, e.id, m).items():
                     parts[k] = parts.get(k, 0) + v
@@ -170,20 +172,23 @@ def resume(
 
 
 def suspended_in(store: Store) -> dict[int, list[tuple[str, str | None]]]:
-    """Per enrolment, its suspension periods: (first month held, last month held or None
-    while still suspended), from the 暂停 and 恢复 events."""
-    out: dict[int, list[tuple[str, str | None]]] = {}
+    """Per enrolment, its suspension periods oldest first: (first month held, last month
+    held or None while still suspended), from the 暂停 and 恢复 events.  A 恢复 names the
+    暂停 it ends (``suspended_from``), so events applied by sync in another order pair alike."""
+    starts: dict[int, set[str]] = {}
+    ends: dict[tuple[int, str], str] = {}
     for eid, action, detail in store.conn.execute(
         "SELECT enrolment_id, action, detail FROM enrolment_events "
-        "WHERE action IN ('suspend', 'resume') ORDER BY id"
+        "WHERE action IN ('suspend', 'resume')"
     ):
         d = json.loads(detail)
-        periods = out.setdefault(eid, [])
         if action == "suspend" and d.get("from_month"):
-            periods.append((d["from_month"], None))
-        elif action == "resume" and periods and periods[-1][1] is None and d.get("from_month"):
-            periods[-1] = (periods[-1][0], previous_month(d["from_month"]))
-    return {k: v for k, v in out.items() if v}
+            starts.setdefault(eid, set()).add(d["from_month"])
+        elif action == "resume" and d.get("suspended_from") and d.get("from_month"):
+            ends[(eid, d["suspended_from"])] = previous_month(d["from_month"])
+    return {
+        eid: [(m, ends.get((eid, m))) for m in sorted(months)] for eid, months in starts.items()
+    }
 
 
 _RECIPIENT_SQL = """
@@ -228,6 +233,13 @@ def back_pay_lines(store: Store, month: dt.date | str) -> list[dict]:
 
 
 # -- 渐退期 ---------------------------------------------------------------------------------------
+# the last month of an enrolment's latest 渐退期 (its ``phase_out`` event), for ``e``
+PHASE_OUT_LAST_SQL = (
+    "(SELECT json_extract(v.detail, '$.last_month') FROM enrolment_events v "
+    "WHERE v.enrolment_id = e.id AND v.action = 'phase_out' ORDER BY v.id DESC LIMIT 1)"
+)
+
+
 def phase_out(
     store: Store,
     enrolment_id: int,
@@ -237,7 +249,8 @@ def phase_out(
     today: dt.date | str | None = None,
 ) -> enr.Enrolment:
     """在保 → 渐退期 from ``from_month``: income rose through work; payment continues for
-    ``months`` (default ``phase_out_months``) and stops by itself after the last of them."""
+    ``months`` (default ``phase_out_months``) and stops by itself after the last of them
+    (:func:`unpaid_periods`; ``end_on`` is written when the stop is recorded)."""
     require(store, "enrolment.confirm")
     reason = enr.need_reason(reason, "渐退")
     first = month_key(from_month)
@@ -248,24 +261,36 @@ def phase_out(
         e = enr.get(store, enrolment_id)
         if e.state in enr.ACTIONS["phase_out"][1]:
             enr.action_day(store, e, "reviewed_on", enr.day_or_today(today))
-        last = _months(first, month_key(add_months(dt.date.fromisoformat(first + "-01"), n - 1)))[
-            -1
-        ]
-        end = add_months(dt.date.fromisoformat(last + "-01"), 1) - dt.timedelta(days=1)
+        last = month_key(add_months(dt.date.fromisoformat(first + "-01"), n - 1))
         detail = {"from_month": first, "months": n, "last_month": last}
-        return enr.transition(store, e, "phase_out", reason, detail, end_on=end.isoformat())
+        return enr.transition(store, e, "phase_out", reason, detail)
+
+
+def _phase_out_last(store: Store, enrolment_id: int) -> str | None:
+    row = store.conn.execute(
+        "SELECT detail FROM enrolment_events WHERE enrolment_id = ? AND action = 'phase_out' "
+        "ORDER BY id DESC LIMIT 1",
+        (enrolment_id,),
+    ).fetchone()
+    return json.loads(row[0]).get("last_month") if row else None
 
 
 def finish_phase_out(
     store: Store, enrolment_id: int, reason: str = "渐退期满", today: dt.date | str | None = None
 ) -> enr.Enrolment:
-    """渐退期 → 停发 after its last month (the 渐退期满 queue); goes on the next notice as 停发."""
+    """渐退期 → 停发 after its last month (the 渐退期满 queue): ``end_on`` becomes the last
+    month's end; goes on the next notice as 停发."""
     require(store, "enrolment.confirm")
     with store.transaction():
         e = enr.get(store, enrolment_id)
         day = dates.check_date("stopped_on", enr.day_or_today(today))
-        if e.state == "phasing_out" and e.end_on and day.isoformat() <= e.end_on:
-            raise enr.TransitionRefused(f"渐退期至{e.end_on}，期满后才能停发", "phase_out_running")
+        last = _phase_out_last(store, e.id) if e.state == "phasing_out" else None
+        end = None
+        if last:
+            end = add_months(dt.date.fromisoformat(last + "-01"), 1) - dt.timedelta(days=1)
+            if day <= end:
+                raise enr.TransitionRefused(f"渐退期至{end}，期满后才能停发", "phase_out_running")
+        cols = {"end_on": end.isoformat()} if end else {}
         return enr.transition(
             store,
             e,
@@ -274,10 +299,24 @@ def finish_phase_out(
             {"on": day.isoformat()},
             stop_reason=reason,
             notice_pending="stop",
+            **cols,
         )
 
 
-PHASE_OUT_DUE_SQL = "e.state = 'phasing_out' AND e.end_on IS NOT NULL AND e.end_on < :today"
+# 渐退期满待停发: ``:today`` is the queue's day
+PHASE_OUT_DUE_SQL = f"e.state = 'phasing_out' AND {PHASE_OUT_LAST_SQL} < substr(:today, 1, 7)"
+
+
+def unpaid_periods(store: Store) -> dict[int, list[tuple[str, str | None]]]:
+    """Per enrolment, the months it is not paid although live: its suspensions
+    (:func:`suspended_in`) and, in a 渐退期, every month after the last one."""
+    out = suspended_in(store)
+    for eid, last in store.conn.execute(
+        f"SELECT e.id, {PHASE_OUT_LAST_SQL} FROM enrolments e WHERE e.state = 'phasing_out'"
+    ).fetchall():
+        if last:
+            out.setdefault(eid, []).append((_next_month(last), None))
+    return out
 
 
 # -- 户主变更, 户主死亡, a member's death -----------------------------------------------------------
@@ -379,7 +418,10 @@ def death_review_tasks(store: Store, household_id: int) -> int:
 # -- statistics ------------------------------------------------------------------------------
 # 在保 now: 在保, and 渐退期 until its last month (暂停 is not paid; an expired 渐退期 waits
 # in the 渐退期满 queue).  ``:first`` is the first day of the current month.
-PAID_NOW_SQL = "(e.state = 'active' OR (e.state = 'phasing_out' AND e.end_on >= :first))"
+PAID_NOW_SQL = (
+    f"(e.state = 'active' OR (e.state = 'phasing_out' AND {PHASE_OUT_LAST_SQL} >= "
+    "substr(:first, 1, 7)))"
+)
 
 
 def paid_now_params() -> dict:
@@ -418,6 +460,7 @@ __all__ = [
     "finish_phase_out",
     "not_accept",
     "phase_out",
+    "unpaid_periods",
     "resume",
     "suspend",
     "suspended_in",

@@ -57,7 +57,7 @@ from ..models.components import (
     split,
     terms_in_month,
 )
-from ..models.enrolment_states import back_pay_lines, suspended_in
+from ..models.enrolment_states import back_pay_lines, unpaid_periods
 from ..models.files import replacing
 from ..models.money import format_fen
 from ..models.store import Store
@@ -124,7 +124,7 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
     """
     rows = list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
     month_text = month_key(first)
-    held = suspended_in(store)
+    held = unpaid_periods(store)
     rows = [r for r in rows if not _held(held.get(r["id"]), month_text)]
     changes = review_changes(store)
     parts = rows_by_enrolment(store)
@@ -138,7 +138,7 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
 
 
 def _held(periods: list[tuple[str, str | None]] | None, month: str) -> bool:
-    """Whether ``month`` falls in one of the suspension (暂停) periods of an enrolment."""
+    """Whether ``month`` falls in a period an enrolment is not paid (暂停, after a 渐退期)."""
     return any(s <= month and (e is None or month <= e) for s, e in periods or ())
 
 
@@ -196,7 +196,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     cells: dict[tuple[str, str], dict] = {}
     households: dict[tuple[str, str], set] = {}
     changes = review_changes(store)
-    held = suspended_in(store)
+    held = unpaid_periods(store)
     part_rows = rows_by_enrolment(store)
     part_keys: dict[str, list[str]] = {}
     parts_by_cat: dict[str, dict[str, int]] = {}

@@ -134,7 +134,7 @@ def test_phase_out_pays_its_months_then_waits_in_the_queue(store, family, clock,
     with pytest.raises(MzError, match="渐退期应为"):
         st.phase_out(store, e.id, "2027-04", "务工收入增加", months=0)
     e = st.phase_out(store, e.id, "2027-04", "务工收入增加", months=3)
-    assert (e.state, state_label(e.state), e.end_on) == ("phasing_out", "渐退期", "2027-06-30")
+    assert (e.state, state_label(e.state), e.end_on) == ("phasing_out", "渐退期", None)
     assert registry_stats(store)["active_enrolments"]["rural_dibao"]["monthly_fen"] == 76000
     assert [r["id"] for r in paid_enrolments(store, m("2027-06"))] == [e.id]
     assert paid_enrolments(store, m("2027-07")) == []  # stops by itself
