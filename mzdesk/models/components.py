@@ -298,53 +298,50 @@ def notice_parts(store: Store, enrolment_id: int) -> str:
 
 # -- writing --------------------------------------------------------------------------------
 def _normalise(store: Store, e: enr.Enrolment, parts) -> list[Part]:
+    """``parts`` (a dict or :class:`Part` rows) checked against the category and the rules,
+    parts of 0 dropped (but ``base``), the total within the assistance cap."""
     if isinstance(parts, Mapping):
         parts = [Part(k, int(v)) for k, v in parts.items()]
     allowed = category_components(store, e.category)
     names = component_names(e.category)
-    classes = settings()["reason_classes"]
-    out = []
-    for p in parts:
-        if p.component not in allowed:
-            listed = "、".join(names.get(c, c) for c in allowed)
-            raise ComponentError(
-                f"该类别的保障金额只能包括：{listed}，不能包括“{names.get(p.component, p.component)}”"
-            )
-        if isinstance(p.fen, bool) or not isinstance(p.fen, int) or p.fen < 0:
-            raise ComponentError(f"“{names[p.component]}”金额应为不小于0的整数（分）")
-        reason_class = field_text(p.reason_class, "short", "分类施保类别", "reason_class")
-        if reason_class and reason_class not in classes:
-            raise ComponentError(
-                f"分类施保类别应为 {'、'.join(classes)} 之一，而不是“{reason_class}”"
-            )
-        level = p.level or ("household" if p.component == "classified" else "")
-        if p.member_id is not None:
-            level = "person"
-            hid = store.scalar(
-                "SELECT household_id FROM members WHERE id = ? AND status = 'active'",
-                (p.member_id,),
-            )
-            if hid != e.household_id:
-                raise ComponentError("分类施保的人员不属于该家庭", "member_not_in_household")
-        if p.mode and p.mode not in settings()["modes"]:
-            modes = "、".join(f"{k}（{v}）" for k, v in settings()["modes"].items())
-            raise ComponentError(f"计算方式应为 {modes} 之一", "bad_mode")
-        out.append(
-            Part(
-                p.component,
-                p.fen,
-                level,
-                p.member_id,
-                reason_class,
-                p.mode,
-                field_text(p.tier, "short", "分档", "tier"),
-            )
-        )
+    out = [_check_part(store, e, p, allowed, names) for p in parts]
     out = [p for p in out if p.fen or p.component == BASE]  # a part of 0 is no part
     if not any(p.component == BASE for p in out):
         out.insert(0, Part(BASE, 0))
     check_assistance(sum(p.fen for p in out), "monthly_fen")  # at most 100,000 元 in all
     return out
+
+
+def _check_part(
+    store: Store, e: enr.Enrolment, p: Part, allowed: list[str], names: dict[str, str]
+) -> Part:
+    """One part checked and cleaned: allowed for the category, whole fen, a known reason
+    class, a member of the household for a person-level part, a known calculation mode."""
+    conf = settings()
+    if p.component not in allowed:
+        listed = "、".join(names.get(c, c) for c in allowed)
+        raise ComponentError(
+            f"该类别的保障金额只能包括：{listed}，不能包括“{names.get(p.component, p.component)}”"
+        )
+    if isinstance(p.fen, bool) or not isinstance(p.fen, int) or p.fen < 0:
+        raise ComponentError(f"“{names[p.component]}”金额应为不小于0的整数（分）")
+    reason_class = field_text(p.reason_class, "short", "分类施保类别", "reason_class")
+    if reason_class and reason_class not in conf["reason_classes"]:
+        listed = "、".join(conf["reason_classes"])
+        raise ComponentError(f"分类施保类别应为 {listed} 之一，而不是“{reason_class}”")
+    level = p.level or ("household" if p.component == "classified" else "")
+    if p.member_id is not None:
+        level = "person"
+        hid = store.scalar(
+            "SELECT household_id FROM members WHERE id = ? AND status = 'active'", (p.member_id,)
+        )
+        if hid != e.household_id:
+            raise ComponentError("分类施保的人员不属于该家庭", "member_not_in_household")
+    if p.mode and p.mode not in conf["modes"]:
+        modes = "、".join(f"{k}（{v}）" for k, v in conf["modes"].items())
+        raise ComponentError(f"计算方式应为 {modes} 之一", "bad_mode")
+    tier = field_text(p.tier, "short", "分档", "tier")
+    return Part(p.component, p.fen, level, p.member_id, reason_class, p.mode, tier)
 
 
 def _sums(parts: Sequence[Part] | list[dict]) -> dict[str, int]:

@@ -160,6 +160,28 @@ def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> 
     return months
 
 
+def _within(day: str | None, first: dt.date, last: dt.date) -> int:
+    """1 when ``day`` falls in [first, last] (a start or a stop in the month), else 0."""
+    return int(day is not None and first.isoformat() <= day <= last.isoformat())
+
+
+class _PartSums:
+    """The month's amounts summed by category and part (:func:`split` of each total)."""
+
+    def __init__(self, store: Store, month: str):
+        self.store, self.month = store, month
+        self.rows = rows_by_enrolment(store)
+        self.keys: dict[str, list[str]] = {}
+        self.by_cat: dict[str, dict[str, int]] = {}
+
+    def add(self, cat: str, eid: int, fen: int) -> None:
+        if cat not in self.keys:
+            self.keys[cat] = category_components(self.store, cat)
+        acc = self.by_cat.setdefault(cat, dict.fromkeys(self.keys[cat], 0))
+        for k, v in split(self.rows.get(eid, []), self.month, fen, self.keys[cat]).items():
+            acc[k] = acc.get(k, 0) + v
+
+
 def _avg(fen: int, persons: int) -> int:
     """人均补差 in fen, rounded half up (integer arithmetic, no float)."""
     return (2 * fen + persons) // (2 * persons) if persons else 0
@@ -197,16 +219,17 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     households: dict[tuple[str, str], set] = {}
     changes = review_changes(store)
     held = unpaid_periods(store)
-    part_rows = rows_by_enrolment(store)
-    part_keys: dict[str, list[str]] = {}
-    parts_by_cat: dict[str, dict[str, int]] = {}
+    parts = _PartSums(store, month_key(first))
     for eid, cat, village, hid, covered, fen, cls, start, end in rows:
         key = (cat, village)
         c = cells.setdefault(key, _blank_row())
         row = {"monthly_fen": fen, "covered": covered, "class": cls}
-        for m in _months_paid(start, end, year_start, last):
-            if _held(held.get(eid), month_key(m)):
-                continue
+        paid = [
+            m
+            for m in _months_paid(start, end, year_start, last)
+            if not _held(held.get(eid), month_key(m))
+        ]
+        for m in paid:
             terms = terms_in_month(row, changes[eid], m) if eid in changes else row
             c["ytd_person_months"] += terms["covered"]
             c["ytd_fen"] += terms["monthly_fen"]
@@ -214,22 +237,13 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             covered, fen = (
                 terms_in_month(row, changes[eid], first)[k] for k in ("covered", "monthly_fen")
             )
-        paid_now = start <= last.isoformat() and (end is None or end >= first.isoformat())
-        paid_now = paid_now and not _held(held.get(eid), month_key(first))
-        if paid_now:
+        if paid and paid[-1] == first:  # paid in the month itself
             households.setdefault(key, set()).add(hid)
             c["persons"] += covered
             c["monthly_fen"] += fen
-            if cat not in part_keys:
-                part_keys[cat] = category_components(store, cat)
-            keys = part_keys[cat]
-            acc = parts_by_cat.setdefault(cat, dict.fromkeys(keys, 0))
-            for k, v in split(part_rows.get(eid, []), month_key(first), fen, keys).items():
-                acc[k] = acc.get(k, 0) + v
-            if first.isoformat() <= start <= last.isoformat():
-                c["new"] += 1
-            if end is not None and first.isoformat() <= end <= last.isoformat():
-                c["stopped"] += 1
+            parts.add(cat, eid, fen)
+            c["new"] += _within(start, first, last)
+            c["stopped"] += _within(end, first, last)
     out_rows = []
     totals: dict[str, dict] = {}
     known = categories(store)
@@ -252,7 +266,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             grand[k] += t[k]
     grand["avg_fen"] = _avg(grand["monthly_fen"], grand["persons"])
     for cat, t in totals.items():  # the month's amount by part; adds up to monthly_fen
-        t["components_fen"] = parts_by_cat.get(cat, {"base": t["monthly_fen"]})
+        t["components_fen"] = parts.by_cat.get(cat, {"base": t["monthly_fen"]})
     back = [r for r in back_pay_lines(store, month_key(first)) if r["category"] in cats]
     grand["back_pay_fen"] = sum(r["monthly_fen"] for r in back)  # 补发, beside the month's
     return {"month": first.strftime("%Y-%m"), "rows": out_rows, "totals": totals, "total": grand}
