@@ -132,6 +132,7 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "notice": WRITE,  # records the notice; --reprint counts the print
     "enrol list": READ,
     "enrol history": READ,
+    "enrol parts": READ,
     **{
         f"enrol {c}": WRITE
         for c in (
@@ -148,6 +149,13 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
             "object",
             "resolve",
             "category-add",
+            "not-accept",
+            "suspend",
+            "resume",
+            "phase-out",
+            "phase-out-end",
+            "head-change",
+            "change-amount",
         )
     },
     "operators add": WRITE,

@@ -2,6 +2,9 @@
 
 mzdesk enrol list|apply|amend|investigate|survey|deliberate|submit|confirm|reject|review|
              stop|object|resolve|history|category-add ...
+             not-accept|suspend|resume|phase-out|phase-out-end|head-change|change-amount|parts
+The last ones are the states and amounts in parts of models/enrolment_states.py and
+models/components.py (docs/model.md).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from .common import (
     MONTHS,
     PEOPLE,
     RECORD_ID,
+    BoundedInt,
     day,
     db_option,
     emit_json,
@@ -42,7 +46,17 @@ def _show(e) -> None:
 @click.option("--household", "household_id", type=RECORD_ID, default=None)
 @click.option(
     "--queue",
-    type=click.Choice(["investigate", "notice", "publicised", "submitted", "active", "review_due"]),
+    type=click.Choice(
+        [
+            "investigate",
+            "notice",
+            "publicised",
+            "submitted",
+            "active",
+            "review_due",
+            "phase_out_due",
+        ]
+    ),
     default=None,
 )
 @click.option("--json", "as_json", is_flag=True)
@@ -281,6 +295,175 @@ def enrol_category_add(db_path, code, name, unit, payment, review_months, classe
         _store(db_path, operator), code, name, unit, payment, review_months, list(classes)
     )
     click.echo(f"已添加本地类别 {code} {name}")
+
+
+# -- states and amounts in parts (models/enrolment_states.py, models/components.py) ---------
+def _month_option(required: bool, help_text: str):
+    return click.option(
+        "--from", "from_month", required=required, metavar="YYYY-MM", help=help_text
+    )
+
+
+@enrol.command("not-accept")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@click.option("--reason", required=True, help="不予受理的原因 (given to the household)")
+@click.option("--date", type=DATE, default=None, help="the day it is decided (default: today)")
+@operator_option
+def enrol_not_accept(db_path, enrolment_id, reason, date, operator):
+    """申请/调查 → 不予受理 (application not accepted), with a reason."""
+    from ..models.enrolment_states import not_accept
+
+    _show(not_accept(_store(db_path, operator), enrolment_id, reason, day(date)))
+
+
+@enrol.command("suspend")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@_month_option(True, "first month not paid")
+@click.option("--reason", required=True, help="暂停原因")
+@click.option("--date", type=DATE, default=None, help="the day it is decided (default: today)")
+@operator_option
+def enrol_suspend(db_path, enrolment_id, from_month, reason, date, operator):
+    """在保/渐退期 → 暂停 from a month: no payment until resumed."""
+    from ..models.enrolment_states import suspend
+
+    _show(suspend(_store(db_path, operator), enrolment_id, from_month, reason, day(date)))
+
+
+@enrol.command("resume")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@_month_option(True, "first month paid again")
+@click.option("--reason", default="", help="恢复原因")
+@click.option(
+    "--no-back-pay",
+    is_flag=True,
+    help="do not pay the suspended months back (default: 补发 on this month's 清册)",
+)
+@click.option("--date", type=DATE, default=None, help="the day it is decided (default: today)")
+@operator_option
+def enrol_resume(db_path, enrolment_id, from_month, reason, no_back_pay, date, operator):
+    """暂停 → 恢复 from a month; the suspended months are paid back (补发) on the
+    清册 of that month (``roster export --month``) as a line of their own."""
+    from ..models.enrolment_states import resume
+    from ..models.money import format_fen
+
+    store = _store(db_path, operator)
+    e = resume(store, enrolment_id, from_month, reason, not no_back_pay, day(date))
+    _show(e)
+    from ..models import enrolment as enr
+
+    d = enr.history(store, e.id)[-1]["detail"]
+    if d.get("back_pay_fen"):
+        months = d["back_pay_months"]
+        click.echo(
+            f"补发{months[0]}至{months[-1]}共{len(months)}个月{format_fen(d['back_pay_fen'])}元，"
+            f"列入{d['from_month']}清册"
+        )
+
+
+@enrol.command("phase-out")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@_month_option(True, "first month of the 渐退期")
+@click.option(
+    "--months",
+    type=BoundedInt("months", "月数", 1, 24),
+    default=None,
+    help="months of continued payment (default: phase_out_months in components.json)",
+)
+@click.option("--reason", required=True, help="e.g. 务工收入增加")
+@operator_option
+def enrol_phase_out(db_path, enrolment_id, from_month, months, reason, operator):
+    """在保 → 渐退期: payment continues for some months, then stops by itself."""
+    from ..models.enrolment_states import phase_out
+
+    _show(phase_out(_store(db_path, operator), enrolment_id, from_month, reason, months))
+
+
+@enrol.command("phase-out-end")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@click.option("--reason", default="渐退期满", help="停发原因")
+@click.option("--date", type=DATE, default=None, help="the day it is recorded (default: today)")
+@operator_option
+def enrol_phase_out_end(db_path, enrolment_id, reason, date, operator):
+    """渐退期满 → 停发 (the ``phase_out_due`` queue); goes on the next notice."""
+    from ..models.enrolment_states import finish_phase_out
+
+    _show(finish_phase_out(_store(db_path, operator), enrolment_id, reason, day(date)))
+
+
+@enrol.command("head-change")
+@db_option
+@click.argument("household_id", type=RECORD_ID)
+@click.option("--new-head", "new_head", type=RECORD_ID, required=True, help="member id")
+@click.option("--old-relation", default="其他", help="the old head's relation to the new one")
+@click.option("--head-died-on", type=DATE, default=None, help="户主死亡: the date of death")
+@click.option("--reason", required=True, help="户主变更原因")
+@operator_option
+def enrol_head_change(
+    db_path, household_id, new_head, old_relation, head_died_on, reason, operator
+):
+    """户主变更 / 户主死亡: the household keeps its enrolments under a new head."""
+    from ..models.enrolment_states import change_head
+
+    for e in change_head(
+        _store(db_path, operator), household_id, new_head, reason, old_relation, day(head_died_on)
+    ):
+        _show(e)
+
+
+@enrol.command("change-amount")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@_month_option(False, "first month on the new amount (required once paid)")
+@click.option("--base", default=None, help="保障金/基本生活费 in yuan (default: unchanged)")
+@click.option("--classified", default=None, help="分类施保金 in yuan (default: unchanged)")
+@click.option("--care", default=None, help="照料护理费 in yuan (default: unchanged)")
+@click.option("--mode", type=click.Choice(["gap", "tier"]), default=None, help="补差 or 分档")
+@click.option("--tier", default=None, help="分档: the tier")
+@click.option("--reason", default="", help="增发/减发原因 (required once paid)")
+@operator_option
+def enrol_change_amount(
+    db_path, enrolment_id, from_month, base, classified, care, mode, tier, reason, operator
+):
+    """增发/减发 from a month: set the parts of the monthly amount (yuan).  Parts not given
+    keep their current amount; earlier months keep their terms."""
+    from ..models.components import in_force, set_components
+    from ..models.money import parse_assistance
+
+    store = _store(db_path, operator)
+    parts = in_force(store, enrolment_id)
+    for key, value in (("base", base), ("classified", classified), ("care", care)):
+        if value is not None:
+            parts[key] = parse_assistance(value)
+    parts = {k: v for k, v in parts.items() if v or k == "base"}
+    e = set_components(store, enrolment_id, parts, from_month, reason, mode, tier)
+    _show(e)
+
+
+@enrol.command("parts")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@click.option("--month", default=None, metavar="YYYY-MM", help="the month (default: current terms)")
+@click.option("--json", "as_json", is_flag=True)
+def enrol_parts(db_path, enrolment_id, month, as_json):
+    """The parts of the monthly amount (保障金, 分类施保金, 照料护理费 …), in fen with --json."""
+    from ..models import enrolment as enr
+    from ..models.components import component_names, in_force
+    from ..models.money import format_fen
+
+    store = _store(db_path)
+    parts = in_force(store, enrolment_id, month)
+    if as_json:
+        emit_json(parts)
+        return
+    names = component_names(enr.get(store, enrolment_id).category)
+    for k, v in parts.items():
+        click.echo(f"{names.get(k, k)}: {format_fen(v)}元")
+    click.echo(f"合计: {format_fen(sum(parts.values()))}元")
 
 
 COMMANDS = (enrol,)

@@ -111,7 +111,12 @@ def check(db_path, as_json):
     help="with --month: write the statistics to F.xlsx or F.pdf",
 )
 def stats(db_path, as_json, month, out):
-    """Counts of active households and members (统计); with --month, the month's figures."""
+    """Counts of active households and members (统计); with --month, the month's figures.
+
+    With --json, ``active_enrolments`` gives per category the enrolments paid now (在保, and
+    渐退期 until its last month): households, persons, monthly_fen (the sum of all parts)
+    and components_fen ({"base": …, "classified": …, "care": …}: a key for every part the
+    category can carry; 低保 base + classified, 特困 base + care)."""
     if month:
         return _monthly_stats(db_path, month, as_json, out)
     if out:

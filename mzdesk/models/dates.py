@@ -81,6 +81,9 @@ RULES: dict[str, DateRule] = {
     "rejected_on": DateRule("不予确认日期", ahead_days=DECISION_AHEAD_DAYS),
     "stopped_on": DateRule("停发日期", ahead_days=DECISION_AHEAD_DAYS),
     "reviewed_on": DateRule("复核日期", ahead_days=DECISION_AHEAD_DAYS),
+    "not_accepted_on": DateRule("不予受理日期", ahead_days=DECISION_AHEAD_DAYS),
+    "suspended_on": DateRule("暂停日期", ahead_days=DECISION_AHEAD_DAYS),
+    "resumed_on": DateRule("恢复日期", ahead_days=DECISION_AHEAD_DAYS),
     "review_due": DateRule("下次复核日期", ahead_days=REVIEW_DUE_AHEAD_DAYS),
     "notice_start": DateRule(
         "公示开始日期", ahead_days=NOTICE_MAX_AHEAD_DAYS, back_days=NOTICE_MAX_BACKDATE_DAYS

@@ -276,6 +276,9 @@ def insert_demo(
         from .enrolment_demo import insert_demo_enrolments  # the enrolment service writes
 
         insert_demo_enrolments(store, rows)
+        from .enrolment_demo import dress_demo_parts_and_states  # parts, every state
+
+        dress_demo_parts_and_states(store)
     return ids
 
 

@@ -43,7 +43,9 @@ from .store import Store, new_uid, now_iso
 from .text import clean_detail, field_text
 
 LIVE_STATES = ("applied", "investigating", "reviewed", "publicised", "submitted", "active")
-END_STATES = ("rejected", "stopped")
+END_STATES = ("rejected", "stopped", "not_accepted")
+# paid now but not plain 在保: a 渐退期 keeps paying, a 暂停 pays its months back on 恢复
+PAID_LIVE_STATES = ("active", "phasing_out", "suspended")
 REVIEW_OUTCOMES = {"keep": "维持", "change": "变更金额", "stop": "停发"}
 
 
@@ -64,7 +66,17 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "confirm": ("审核确认", ("submitted",), "active"),
     "reject": ("不予确认", ("investigating", "reviewed", "publicised", "submitted"), "rejected"),
     "review": ("复核", ("active",), "active"),
-    "stop": ("停发", ("active",), "stopped"),
+    "stop": ("停发", ("active", "phasing_out", "suspended"), "stopped"),
+    # issue 21 (models/components.py, models/enrolment_states.py)
+    "not_accept": ("不予受理", ("applied", "investigating"), "not_accepted"),
+    "increase": ("增发", ("active", "phasing_out", "suspended"), "active"),
+    "decrease": ("减发", ("active", "phasing_out", "suspended"), "active"),
+    "adjust": ("调整金额构成", ("active", "phasing_out", "suspended"), "active"),
+    "suspend": ("暂停发放", ("active", "phasing_out"), "suspended"),
+    "resume": ("恢复发放", ("suspended",), "active"),
+    "phase_out": ("进入渐退期", ("active",), "phasing_out"),
+    "phase_out_end": ("渐退期满停发", ("phasing_out",), "stopped"),
+    "head_change": ("户主变更", (*LIVE_STATES, "phasing_out", "suspended"), "active"),
 }
 
 
@@ -396,6 +408,8 @@ def amend(
             (cls, covered, monthly_fen, now_iso(), store.operator, e.id),
         )
         detail = {**(extra or {}), "class": cls, "covered": covered}
+        if monthly_fen != e.monthly_fen:
+            _single_amount(store, e.id, monthly_fen, None)
         _event(store, e.id, "amend", e.state, e.state, reason, detail, monthly_fen)
         return get(store, e.id)
 
@@ -674,6 +688,7 @@ def review(
             if monthly_fen is not None:
                 cols["monthly_fen"] = monthly_fen
                 detail["old_fen"] = e.monthly_fen
+                _single_amount(store, e.id, monthly_fen, payment_start(today))
             if cls is not None:
                 cols["class"] = cls
                 detail["old_class"] = e.cls
@@ -682,3 +697,44 @@ def review(
                 detail["old_covered"] = e.covered
             cols["notice_pending"] = "change"
         return _move(store, e, "review", reason, detail, **cols)
+
+
+# -- for the modules that extend the lifecycle (components.py, enrolment_states.py) -----------
+def transition(
+    store: Store,
+    e: Enrolment,
+    action: str,
+    reason: str = "",
+    detail: dict | None = None,
+    to_state: str | None = None,
+    **cols,
+) -> Enrolment:
+    """One checked transition (see :data:`ACTIONS`) with its event; the caller holds the
+    transaction and has checked the permission."""
+    return _move(store, e, action, reason, detail, to_state, **cols)
+
+
+def need_reason(reason: str, what: str) -> str:
+    """``reason`` cleaned, or ``reason_required`` when it is empty."""
+    return _need_reason(reason, what)
+
+
+def action_day(store: Store, e: Enrolment, kind: str, value) -> dt.date:
+    """The date of an action on a paid enrolment: within the date bounds and not before its
+    confirmation or last review (default today)."""
+    return _on(kind, value, *_decided(store, e))
+
+
+def _single_amount(store: Store, enrolment_id: int, fen: int, since: dt.date | None) -> None:
+    """A single total from an older path (amend, review) becomes ``base``: see
+    :func:`mzdesk.models.components.follow_total`."""
+    from .components import follow_total  # components reads this module
+
+    follow_total(store, enrolment_id, fen, since)
+
+
+def record_event(
+    store: Store, e: Enrolment, action: str, reason: str, detail: dict, monthly_fen: int | None
+) -> None:
+    """An event that changes no state (an amount's parts before the notice, a task raised)."""
+    _event(store, e.id, action, e.state, e.state, reason, detail, monthly_fen)

@@ -247,3 +247,127 @@ def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:
             items,
         )
     return len(rows)
+
+
+# -- amounts in parts and the states of issue 21 (models/components.py, enrolment_states.py) --
+_CARE_FEN = {"全自理": 0, "半自理": 30000, "全护理": 60000}  # illustrative: the county's table
+_ROLES = ("increase", "decrease", "suspended", "resumed", "phase_out", "phase_out_due")
+
+
+def dress_demo_parts_and_states(store: Store, today: dt.date | None = None) -> dict[str, int]:
+    """Give the demo's paid enrolments their parts (分类施保金 for some 低保 households,
+    照料护理费 for 特困 by class) and walk a few through every new state and event through
+    the services: 增发, 减发, 暂停, 暂停→恢复 with 补发 on this month's 清册, 渐退期 (running,
+    and expired: in the 渐退期满 queue), 不予受理, 户主死亡 (户主变更 and a review task).
+    Returns how many of each.  Deterministic for the same uids and day."""
+    from . import enrolment_states as st
+
+    today = today or dt.date.today()
+    done = dict.fromkeys(("classified", "care", *_ROLES, "not_accepted", "head_change"), 0)
+    paid = store.conn.execute(
+        "SELECT id, uid, category, class, monthly_fen, start_on, state, household_id "
+        "FROM enrolments "
+        "WHERE state IN ('active', 'stopped') AND status = 'active' AND NOT EXISTS "
+        "(SELECT 1 FROM enrolment_components c WHERE c.enrolment_id = enrolments.id) ORDER BY id"
+    ).fetchall()
+    done.update(_demo_parts(store, paid))
+    old_enough = add_months(today.replace(day=1), -9).isoformat()
+    eligible = [
+        row[0]
+        for row in sorted(paid, key=lambda p: p[1])
+        if row[6] == "active" and row[5] and row[5] <= old_enough
+    ]
+    picks = [(role, eligible[i]) for i, role in enumerate(_ROLES) if i < len(eligible)]
+    picks += [
+        (_ROLES[i % len(_ROLES)], e) for i, e in enumerate(eligible[len(_ROLES) :]) if i % 9 == 0
+    ]
+    for role, eid in picks:
+        done[role] += _demo_role(store, role, eid, today)
+    for (eid,) in store.conn.execute(
+        "SELECT id FROM enrolments WHERE state = 'applied' AND status = 'active' ORDER BY uid "
+        "LIMIT 2"
+    ).fetchall():
+        st.not_accept(store, eid, "户籍不在本辖区", today)
+        done["not_accepted"] += 1
+    done["head_change"] = _demo_head_death(store, today)
+    return done
+
+
+def _demo_parts(store: Store, paid: list) -> dict[str, int]:
+    """分类施保金 for about a third of the 低保 households, 照料护理费 for 特困 by class: part
+    rows from the first month paid, the enrolment's total raised by the extra part."""
+    ts, who = now_iso(), "demo"
+    rows: list[tuple] = []
+    done = {"classified": 0, "care": 0}
+    for eid, uid, cat, cls, fen, _start, _state, hid in paid:
+        r = random.Random(uid + "parts")
+        if cat in ("urban_dibao", "rural_dibao") and r.random() < 0.35:
+            part, level, extra = "classified", "household", r.choice((5000, 8000, 12000))
+            reason_class = r.choice(("重残", "重病", "老年", "未成年"))
+        elif cat == "tekun" and _CARE_FEN.get(cls):
+            part, level, extra, reason_class = "care", "", _CARE_FEN[cls], ""
+        else:
+            continue
+        rows.append((new_uid(), hid, eid, "base", "", "", "gap", fen, ts, ts, who, who))
+        rows.append((new_uid(), hid, eid, part, level, reason_class, "", extra, ts, ts, who, who))
+        store.conn.execute(
+            "UPDATE enrolments SET monthly_fen = monthly_fen + ? WHERE id = ?", (extra, eid)
+        )
+        done[part] += 1
+    store.conn.executemany(
+        "INSERT INTO enrolment_components (uid, household_id, enrolment_id, component, level, "
+        "reason_class, mode, fen, created_at, updated_at, created_by, updated_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return done
+
+
+def _demo_role(store: Store, role: str, eid: int, today: dt.date) -> int:
+    """Walk one paid enrolment through ``role`` (see :data:`_ROLES`); 1 if done."""
+    from . import components as comp
+    from . import enrolment_states as st
+
+    this = comp.month_key(today)
+
+    def month(k: int) -> str:
+        return comp.month_key(add_months(today.replace(day=1), k))
+
+    parts = comp.in_force(store, eid)
+    if role == "increase":
+        parts["base"] += 5000
+        comp.set_components(store, eid, parts, this, "家庭成员患重病，支出增加")
+    elif role == "decrease" and parts["base"] >= 5000:
+        parts["base"] -= 5000
+        comp.set_components(store, eid, parts, this, "家庭收入增加")
+    elif role == "suspended":
+        st.suspend(store, eid, month(-1), "长期外出，待核实", today)
+    elif role == "resumed":
+        st.suspend(store, eid, month(-3), "银行卡冻结", today)
+        st.resume(store, eid, this, "已核实，恢复发放", today=today)
+    elif role == "phase_out":
+        st.phase_out(store, eid, this, "务工收入增加", today=today)
+    elif role == "phase_out_due":
+        st.phase_out(store, eid, month(-8), "务工收入增加", months=6, today=today)
+    else:
+        return 0
+    return 1
+
+
+def _demo_head_death(store: Store, today: dt.date) -> int:
+    """One household whose head died: the spouse becomes head, its 低保 continues."""
+    from . import enrolment_states as st
+
+    row = store.conn.execute(
+        "SELECT e.household_id, m.id FROM enrolments e JOIN members m ON m.household_id = "
+        "e.household_id AND m.relation = '配偶' AND m.status = 'active' AND m.deceased_on IS NULL "
+        "JOIN members hm ON hm.household_id = e.household_id AND hm.relation = '户主' "
+        "AND hm.deceased_on IS NULL WHERE e.state = 'active' AND e.member_id IS NULL "
+        "AND e.status = 'active' AND m.birth_date <= ? ORDER BY e.uid LIMIT 1",
+        ((today - dt.timedelta(days=365 * 20)).isoformat(),),
+    ).fetchone()
+    if row is None:
+        return 0
+    died = today - dt.timedelta(days=10)
+    st.change_head(store, row[0], row[1], "户主死亡", "配偶", head_died_on=died)
+    return 1

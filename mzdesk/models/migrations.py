@@ -710,6 +710,46 @@ def _audit_findings_checkpoints_and_trigger_record(conn: sqlite3.Connection) -> 
             conn.execute(sql)
 
 
+def _enrolment_components(conn: sqlite3.Connection) -> None:
+    """An enrolment's monthly amount in parts (保障金/基本生活费 ``base``, 分类施保金
+    ``classified``, 照料护理费 ``care``, local ones), each integer fen with the months it is
+    in force (``from_month``/``to_month``, ``YYYY-MM``; '' is "from the first month paid"),
+    so a 增发/减发 keeps the earlier months' terms.  The calculation mode (补差/分档) and
+    tier sit on the ``base`` row.  Every existing enrolment gets its amount as ``base`` with
+    a uid derived from the enrolment's (each site upgrading makes the same record, so the
+    rows never clash in sync), stamped ``mzdesk 升级`` and queued for sync."""
+    for sql in f"""
+    CREATE TABLE enrolment_components (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
+        component TEXT NOT NULL,
+        level TEXT NOT NULL DEFAULT '' CHECK (level IN ('', 'household', 'person')),
+        member_id INTEGER REFERENCES members(id),
+        reason_class TEXT NOT NULL DEFAULT '',
+        mode TEXT NOT NULL DEFAULT '',
+        tier TEXT NOT NULL DEFAULT '',
+        fen INTEGER NOT NULL CHECK (fen >= 0),
+        from_month TEXT NOT NULL DEFAULT '',
+        to_month TEXT,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX enrolment_components_enrolment
+        ON enrolment_components(enrolment_id, status, from_month);
+    INSERT INTO enrolment_components (uid, household_id, enrolment_id, component, fen,
+        from_month, status, created_at, updated_at, created_by, updated_by)
+        SELECT 'base-' || uid, household_id, id, 'base', max(monthly_fen, 0), '', status,
+               strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime'),
+               strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime'), 'mzdesk 升级', 'mzdesk 升级'
+        FROM enrolments ORDER BY id
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+    migrations_sql.change_log_triggers(conn, "enrolment_components")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -728,6 +768,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _standards_and_recoveries,
     _key_history_and_held_batches,
     _audit_findings_checkpoints_and_trigger_record,
+    _enrolment_components,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

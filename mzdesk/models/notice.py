@@ -338,6 +338,8 @@ def create_notice(
         )
         cats = categories(store)
         ids = _id_numbers(store, [r["id"] for r in rows]) if spec.show_id else {}
+        from .components import notice_parts  # the county's switch: parts beside the total
+
         items = []
         for seq, r in enumerate(rows, 1):
             short = cats.get(r["category"], {}).get("short", r["category"])
@@ -353,7 +355,7 @@ def create_notice(
                     mask_id(ids.get(r["id"])),
                     r["covered"],
                     r["category"],
-                    f"{short} {r['cls']}".strip(),
+                    f"{short} {r['cls']}".strip() + notice_parts(store, r["id"]),
                     r["monthly_fen"],
                     r["action"],
                 )

@@ -333,6 +333,10 @@ class Registry:
                     raise StaleRecord("该家庭已被修改或删除，请关闭后重新打开再编辑")
                 h.rev += 1
             self._save_members(h)
+            from .enrolment_states import death_review_tasks  # it reads enrolments
+
+            assert h.id is not None  # saved above
+            death_review_tasks(s, h.id)  # a death flags household-level enrolments too
         return h
 
     def _save_members(self, h: Household) -> None:

@@ -1,7 +1,15 @@
-"""Counts for ``mzdesk stats`` and the status bar.  Deterministic: no timestamps."""
+"""Counts for ``mzdesk stats`` and the status bar.  Deterministic: no timestamps.
+
+``active_enrolments``: per category, the enrolments paid now (在保, and 渐退期 until its last
+month; not 暂停): households,
+persons, ``monthly_fen`` (the sum of all parts) and ``components_fen`` (``{"base": …,
+"classified": …, "care": …}``, a key for every part the category can carry,
+:func:`mzdesk.models.components.category_components`); the parts add up to ``monthly_fen``.
+"""
 
 from __future__ import annotations
 
+from .enrolment_states import PAID_NOW_SQL, current_parts, paid_now_params
 from .store import Store
 
 
@@ -18,12 +26,19 @@ def registry_stats(store: Store) -> dict:
     villages = c.execute(
         "SELECT count(DISTINCT village) FROM households WHERE status = 'active'"
     ).fetchone()[0]
+    parts = current_parts(store)
     enrol = {
-        cat: {"households": hh, "persons": persons, "monthly_fen": fen}
+        cat: {
+            "households": hh,
+            "persons": persons,
+            "monthly_fen": fen,
+            "components_fen": parts.get(cat, {"base": fen}),
+        }
         for cat, hh, persons, fen in c.execute(
-            "SELECT category, count(DISTINCT household_id), sum(covered), sum(monthly_fen) "
-            "FROM enrolments WHERE state = 'active' AND status = 'active' "
-            "GROUP BY category ORDER BY category"
+            "SELECT e.category, count(DISTINCT e.household_id), sum(e.covered), "
+            f"sum(e.monthly_fen) FROM enrolments e WHERE {PAID_NOW_SQL} AND e.status = 'active' "
+            "GROUP BY e.category ORDER BY e.category",
+            paid_now_params(),
         )
     }
     return {

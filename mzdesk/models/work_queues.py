@@ -12,6 +12,7 @@ import datetime as dt
 
 from .categories import categories, state_label
 from .enrolment import day_or_today, notice_ready_sql
+from .enrolment_states import PHASE_OUT_DUE_SQL
 from .errors import MzError
 from .store import Store
 
@@ -22,6 +23,7 @@ QUEUES = {
     "submitted": "待审核",
     "active": "在保",
     "review_due": "复核到期",
+    "phase_out_due": "渐退期满待停发",
 }
 
 
@@ -33,6 +35,7 @@ def _where(name: str) -> str | None:
         "submitted": "e.state = 'submitted'",
         "active": "e.state = 'active'",
         "review_due": "e.state = 'active' AND e.review_due IS NOT NULL AND e.review_due <= :due",
+        "phase_out_due": PHASE_OUT_DUE_SQL,
     }.get(name)
 
 
@@ -64,7 +67,11 @@ def queue(
            LEFT JOIN members m ON m.id = e.member_id
            WHERE e.status = 'active' AND {household} AND {where}
            ORDER BY h.village, h.village_group, h.head_py, e.id LIMIT :limit""",
-        {"due": (today + dt.timedelta(days=within_days)).isoformat(), "limit": limit},
+        {
+            "due": (today + dt.timedelta(days=within_days)).isoformat(),
+            "today": today.isoformat(),
+            "limit": limit,
+        },
     )
     cats = categories(store)
     out = []

@@ -37,20 +37,21 @@ openpyxl ``write_only`` streams rows, so 50,000 rows need little memory.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 
 from ..models.auth import require
 from ..models.categories import categories, category_code
+from ..models.components import category_components, component_names
 from ..models.errors import MzError
 from ..models.progress import Cancel as CancelFn
 from ..models.progress import Cancelled, Progress
 from ..models.store import Store
 from ..reports.xlsx_writer import SheetWriter, save_workbook, yuan
 from .importer import problem_label
-from .monthly import COLUMNS, month_label, paid_enrolments, table_rows
+from .monthly import COLUMNS, back_pay_rows, month_label, paid_enrolments, table_rows
 
 PAYMENT_HEADERS = (
     "序号",
@@ -78,21 +79,26 @@ def export_payment_roster(
     """The month's 补贴发放清册, one sheet per category (or just ``category``: a code or
     a name the store knows, its own local categories included).
 
-    Rows come from :func:`mzdesk.roster.monthly.paid_enrolments`; the last row
-    is 合计 with persons and amount.  The file appears only when complete.
+    Rows come from :func:`mzdesk.roster.monthly.paid_enrolments`, then the month's 补发
+    lines (back pay of suspended months, :func:`mzdesk.roster.monthly.back_pay_rows`), each
+    on a line of its own; the last row is 合计 with persons and amount.  Column J is the
+    row's amount (发放合计 where the category is paid in parts); a category with parts
+    (低保: 保障金 + 分类施保金, 特困: 基本生活费 + 照料护理费) has one column per part
+    after it.  The file appears only when complete.
     """
     require(store, "data.export")
     known = categories(store)  # the shipped ones and the township's own
     if category:
         category = category_code(store, category)  # by code or name; unknown lists the valid
     rows = paid_enrolments(store, month, category)
+    extra = back_pay_rows(store, month, category)
     if not township:
         site = store.one("SELECT name FROM site WHERE id = 1")
         township = site["name"] if site else ""
     wb = Workbook(write_only=True)
-    sheets, total_fen, persons = [], 0, 0
+    sheets, total_fen, persons, back_fen = [], 0, 0, 0
     by_cat: dict[str, list[dict]] = {}
-    for r in rows:
+    for r in [*rows, *extra]:
         by_cat.setdefault(r["category"], []).append(r)
     if category and category not in by_cat:
         by_cat[category] = []
@@ -101,53 +107,94 @@ def export_payment_roster(
         sorted(by_cat.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
     )
     done = 0
+
+    def tick() -> None:  # after each row: progress, and cancel between rows
+        nonlocal done
+        done += 1
+        if done % 5000 == 0:
+            if progress:
+                progress(done, len(rows))
+            if cancel and cancel():
+                raise Cancelled()
+
     for cat, items in by_cat.items():
         name = known.get(cat, {}).get("name", cat)
-        w = SheetWriter(
-            wb,
-            name,
-            PAYMENT_HEADERS,
-            text_cols=(4, 6),
-            money_cols=(9,),
-            heading=f"{township}{month.year}年{month.month}月{name}补贴发放清册",
-            widths={1: 12, 3: 10, 4: 22, 5: 14, 6: 24, 9: 12},
-        )
-        cat_fen = cat_persons = 0
-        for i, r in enumerate(items, 1):
-            w.row(
-                (
-                    i,
-                    r["village"],
-                    r["village_group"],
-                    r["recipient"],
-                    r["id_number"] or "",
-                    r["bank_name"],
-                    r["bank_account"],
-                    r["class"],
-                    r["covered"],
-                    yuan(r["monthly_fen"]),
-                )
-            )
-            cat_fen += r["monthly_fen"]
-            cat_persons += r["covered"]
-            done += 1
-            if done % 5000 == 0:
-                if progress:
-                    progress(done, len(rows))
-                if cancel and cancel():
-                    raise Cancelled()
-        households = len({r["household_id"] for r in items})  # as the statistics count 户数
-        w.row(
-            ("合计", f"{households}户", "", "", "", "", "", "", cat_persons, yuan(cat_fen)),
-            bold=True,
-        )
+        heading = f"{township}{month.year}年{month.month}月{name}补贴发放清册"
+        sheet = _payment_sheet(store, wb, cat, name, heading, items, tick)
         sheets.append(name)
-        total_fen += cat_fen
-        persons += cat_persons
+        total_fen += sheet["fen"]
+        persons += sheet["persons"]
+        back_fen += sheet["back_fen"]
     if not sheets:
         raise MzError(f"{month:%Y年%m月}没有在保对象，未生成清册", "nothing_to_export")
     save_workbook(wb, out)
-    return {"rows": len(rows), "persons": persons, "total_fen": total_fen, "sheets": sheets}
+    res = {"rows": len(rows), "persons": persons, "total_fen": total_fen, "sheets": sheets}
+    if extra:
+        res.update(back_pay_rows=len(extra), back_pay_fen=back_fen)
+    return res
+
+
+def _payment_sheet(
+    store: Store,
+    wb: Workbook,
+    cat: str,
+    name: str,
+    heading: str,
+    items: list[dict],
+    tick: Callable[[], None],
+) -> dict:
+    """One category's sheet of the 清册: its rows and 补发 lines, then 合计.  Column J is
+    the row's amount; a category paid in parts has one column per part after it."""
+    keys = category_components(store, cat)
+    names = component_names(cat)
+    parts = keys if len(keys) > 1 else []
+    headers = (
+        *PAYMENT_HEADERS[:-1],
+        "发放合计(元)" if parts else PAYMENT_HEADERS[-1],
+        *(f"{names.get(k, k)}(元)" for k in parts),
+    )
+    w = SheetWriter(
+        wb,
+        name,
+        headers,
+        text_cols=(4, 6),
+        money_cols=tuple(range(9, 10 + len(parts))),
+        heading=heading,
+        widths={1: 12, 3: 10, 4: 22, 5: 14, 6: 24, 7: 14, 9: 12},
+    )
+    fen = persons = back_fen = 0
+    sums = dict.fromkeys(parts, 0)
+    for i, r in enumerate(items, 1):
+        back = r.get("kind") == "back_pay"
+        split = r.get("components_fen") or {"base": r["monthly_fen"]}
+        label = f"补发{r['months'][0]}至{r['months'][-1]}" if back else r["class"]
+        w.row(
+            (
+                i,
+                r["village"],
+                r["village_group"],
+                r["recipient"],
+                r["id_number"] or "",
+                r["bank_name"],
+                r["bank_account"],
+                label,
+                "" if back else r["covered"],  # persons once, not again for the 补发
+                yuan(r["monthly_fen"]),
+                *(yuan(split.get(k, 0)) for k in parts),
+            )
+        )
+        for k in parts:
+            sums[k] += split.get(k, 0)
+        fen += r["monthly_fen"]
+        back_fen += r["monthly_fen"] if back else 0
+        persons += 0 if back else r["covered"]
+        tick()
+    households = len({r["household_id"] for r in items})  # as the statistics count 户数
+    w.row(
+        ("合计", f"{households}户", *[""] * 6, persons, yuan(fen), *(yuan(sums[k]) for k in parts)),
+        bold=True,
+    )
+    return {"fen": fen, "persons": persons, "back_fen": back_fen}
 
 
 def export_rows(

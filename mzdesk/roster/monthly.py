@@ -2,7 +2,9 @@
 
 The figures county work reports quote: households (户数), persons (人数), the
 month's amount, 人均补差 (amount ÷ persons), new and stopped this month, and
-year-to-date person-months (累计人次) and amounts.
+year-to-date person-months (累计人次) and amounts.  Each category's total also gives the
+month's amount by part (``components_fen``: 保障金, 分类施保金, 照料护理费 …) and the grand
+total the month's 补发 (``back_pay_fen``, paid beside the month's amount).
 
 One rule decides who is paid in a month (:func:`paid_enrolments`): an
 enrolment that is 在保 or 停发, not deleted, of a monthly category, whose
@@ -43,17 +45,25 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
 from ..models.categories import categories
+from ..models.components import (
+    category_components,
+    month_key,
+    review_changes,
+    rows_by_enrolment,
+    split,
+    terms_in_month,
+)
+from ..models.enrolment_states import back_pay_lines, unpaid_periods
 from ..models.files import replacing
 from ..models.money import format_fen
-from ..models.payment_dates import payment_start
 from ..models.store import Store
 
-PAID_STATES = ("active", "stopped")
+PAID_STATES = ("active", "stopped", "phasing_out", "suspended")
+__all__ = ["review_changes", "terms_in_month"]  # the rule lives in models/components.py
 
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
@@ -84,38 +94,6 @@ def monthly_categories(store: Store) -> list[str]:
     return [c for c, spec in categories(store).items() if spec.get("payment") == "monthly"]
 
 
-def review_changes(store: Store) -> dict[int, list[tuple[str, dict]]]:
-    """Per enrolment, its reviews' changes oldest first: (first day of the first month
-    on the new terms, the terms before: ``monthly_fen``/``covered``/``class`` as recorded)."""
-    out: dict[int, list[tuple[str, dict]]] = {}
-    for eid, detail in store.conn.execute(
-        "SELECT enrolment_id, detail FROM enrolment_events WHERE action = 'review' "
-        "AND json_extract(detail, '$.outcome') = 'change' ORDER BY id"
-    ):
-        d = json.loads(detail)
-        old = {k: d[f"old_{key}"] for k, key in _OLD.items() if f"old_{key}" in d}
-        try:
-            since = payment_start(dt.date.fromisoformat(d["on"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-        if old:
-            out.setdefault(eid, []).append((since.isoformat(), old))
-    return out
-
-
-_OLD = {"monthly_fen": "fen", "covered": "covered", "class": "class"}  # column: event key
-
-
-def terms_in_month(row: dict, changes: list[tuple[str, dict]], first: dt.date) -> dict:
-    """``row``'s monthly_fen, covered and class as they were paid in the month of
-    ``first``: the current ones, with every change that applies later undone."""
-    terms = {k: row[k] for k in _OLD}
-    for since, old in reversed(changes):
-        if first.isoformat() < since:
-            terms.update(old)
-    return terms
-
-
 def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -> list[dict]:
     """Enrolments paid for ``month``, with the household and recipient for a 清册.
 
@@ -138,18 +116,37 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
         LEFT JOIN members m ON m.id = e.member_id
         LEFT JOIN members hm ON e.member_id IS NULL AND hm.household_id = h.id
              AND hm.relation = '户主' AND hm.status = 'active'
-        WHERE e.status = 'active' AND e.state IN ('active', 'stopped')
+        WHERE e.status = 'active' AND e.state IN ('active', 'stopped', 'phasing_out', 'suspended')
           AND e.category IN ({marks})
           AND e.start_on IS NOT NULL AND e.start_on <= ?
           AND (e.end_on IS NULL OR e.end_on >= ?)
         ORDER BY e.category, h.village, h.village_group, h.id, e.id
     """
     rows = list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
+    month_text = month_key(first)
+    held = unpaid_periods(store)
+    rows = [r for r in rows if not _held(held.get(r["id"]), month_text)]
     changes = review_changes(store)
+    parts = rows_by_enrolment(store)
+    known = {c: category_components(store, c) for c in cats}
     for r in rows:
         if r["id"] in changes:
             r.update(terms_in_month(r, changes[r["id"]], first))
+        keys = known.get(r["category"]) or category_components(store, r["category"])
+        r["components_fen"] = split(parts.get(r["id"], []), month_text, r["monthly_fen"], keys)
     return rows
+
+
+def _held(periods: list[tuple[str, str | None]] | None, month: str) -> bool:
+    """Whether ``month`` falls in a period an enrolment is not paid (暂停, after a 渐退期)."""
+    return any(s <= month and (e is None or month <= e) for s, e in periods or ())
+
+
+def back_pay_rows(store: Store, month: dt.date, category: str | None = None) -> list[dict]:
+    """The 补发 lines of ``month``'s 清册: back pay of suspended months, paid with the
+    month the payment resumed (:func:`mzdesk.models.enrolment_states.back_pay_lines`)."""
+    cats = [category] if category else monthly_categories(store)
+    return [r for r in back_pay_lines(store, month_key(month)) if r["category"] in cats]
 
 
 def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> list[dt.date]:
@@ -161,6 +158,28 @@ def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> 
         months.append(s)
         s = s.replace(year=s.year + s.month // 12, month=s.month % 12 + 1)
     return months
+
+
+def _within(day: str | None, first: dt.date, last: dt.date) -> int:
+    """1 when ``day`` falls in [first, last] (a start or a stop in the month), else 0."""
+    return int(day is not None and first.isoformat() <= day <= last.isoformat())
+
+
+class _PartSums:
+    """The month's amounts summed by category and part (:func:`split` of each total)."""
+
+    def __init__(self, store: Store, month: str):
+        self.store, self.month = store, month
+        self.rows = rows_by_enrolment(store)
+        self.keys: dict[str, list[str]] = {}
+        self.by_cat: dict[str, dict[str, int]] = {}
+
+    def add(self, cat: str, eid: int, fen: int) -> None:
+        if cat not in self.keys:
+            self.keys[cat] = category_components(self.store, cat)
+        acc = self.by_cat.setdefault(cat, dict.fromkeys(self.keys[cat], 0))
+        for k, v in split(self.rows.get(eid, []), self.month, fen, self.keys[cat]).items():
+            acc[k] = acc.get(k, 0) + v
 
 
 def _avg(fen: int, persons: int) -> int:
@@ -190,7 +209,8 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         f"""SELECT e.id, e.category, h.village, e.household_id, e.covered, e.monthly_fen,
                    e.class, e.start_on, e.end_on
             FROM enrolments e JOIN households h ON h.id = e.household_id
-            WHERE e.status = 'active' AND e.state IN ('active', 'stopped')
+            WHERE e.status = 'active'
+              AND e.state IN ('active', 'stopped', 'phasing_out', 'suspended')
               AND e.category IN ({marks}) AND e.start_on IS NOT NULL AND e.start_on <= ?
               AND (e.end_on IS NULL OR e.end_on >= ?)""",
         (*cats, last.isoformat(), year_start.isoformat()),
@@ -198,11 +218,18 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     cells: dict[tuple[str, str], dict] = {}
     households: dict[tuple[str, str], set] = {}
     changes = review_changes(store)
+    held = unpaid_periods(store)
+    parts = _PartSums(store, month_key(first))
     for eid, cat, village, hid, covered, fen, cls, start, end in rows:
         key = (cat, village)
         c = cells.setdefault(key, _blank_row())
         row = {"monthly_fen": fen, "covered": covered, "class": cls}
-        for m in _months_paid(start, end, year_start, last):
+        paid = [
+            m
+            for m in _months_paid(start, end, year_start, last)
+            if not _held(held.get(eid), month_key(m))
+        ]
+        for m in paid:
             terms = terms_in_month(row, changes[eid], m) if eid in changes else row
             c["ytd_person_months"] += terms["covered"]
             c["ytd_fen"] += terms["monthly_fen"]
@@ -210,15 +237,13 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             covered, fen = (
                 terms_in_month(row, changes[eid], first)[k] for k in ("covered", "monthly_fen")
             )
-        paid_now = start <= last.isoformat() and (end is None or end >= first.isoformat())
-        if paid_now:
+        if paid and paid[-1] == first:  # paid in the month itself
             households.setdefault(key, set()).add(hid)
             c["persons"] += covered
             c["monthly_fen"] += fen
-            if first.isoformat() <= start <= last.isoformat():
-                c["new"] += 1
-            if end is not None and first.isoformat() <= end <= last.isoformat():
-                c["stopped"] += 1
+            parts.add(cat, eid, fen)
+            c["new"] += _within(start, first, last)
+            c["stopped"] += _within(end, first, last)
     out_rows = []
     totals: dict[str, dict] = {}
     known = categories(store)
@@ -240,6 +265,10 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         for k in _blank_row():
             grand[k] += t[k]
     grand["avg_fen"] = _avg(grand["monthly_fen"], grand["persons"])
+    for cat, t in totals.items():  # the month's amount by part; adds up to monthly_fen
+        t["components_fen"] = parts.by_cat.get(cat, {"base": t["monthly_fen"]})
+    back = [r for r in back_pay_lines(store, month_key(first)) if r["category"] in cats]
+    grand["back_pay_fen"] = sum(r["monthly_fen"] for r in back)  # 补发, beside the month's
     return {"month": first.strftime("%Y-%m"), "rows": out_rows, "totals": totals, "total": grand}
 
 

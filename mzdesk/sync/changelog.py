@@ -41,6 +41,7 @@ SYNCED_TABLES: tuple[str, ...] = (
     "members",
     "enrolments",
     "enrolment_events",
+    "enrolment_components",
     "notices",
     "notice_items",
     "objections",

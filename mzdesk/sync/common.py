@@ -22,6 +22,7 @@ TABLE_LABELS = {
     "visit_photos": "照片",
     "followup_tasks": "跟进任务",
     "enrolment_events": "办理记录",
+    "enrolment_components": "保障金额构成",
     "notices": "公示",
     "notice_items": "公示条目",
     "objections": "异议",

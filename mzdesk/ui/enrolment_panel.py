@@ -1,7 +1,10 @@
 """Enrolment panel (救助保障) for one household: its enrolments, transitions, reviews.
 
-Every button calls one function of :mod:`mzdesk.models.enrolment`; a refused
-transition comes back as the core's message, shown once (:func:`mzdesk.ui.ops.run`).
+Every button calls one function of :mod:`mzdesk.models.enrolment` (the 更多 menu: 增发/减发
+of :mod:`mzdesk.models.components`, 暂停/恢复/渐退/不予受理 of
+:mod:`mzdesk.models.enrolment_states`); a refused transition comes back as the core's
+message, shown once (:func:`mzdesk.ui.ops.run`).  The list shows each amount's parts
+(保障金 + 分类施保金, 基本生活费 + 照料护理费).
 
 Wiring: a tab "救助保障" on the household dialog → ``EnrolmentPanel(store, household_id)``.
 """
@@ -12,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -29,7 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..models import components as comp
 from ..models import enrolment as enr
+from ..models import enrolment_states as st
 from ..models.categories import categories, state_label
 from ..models.money import format_fen, parse_assistance
 from ..models.query import household_members
@@ -38,6 +45,7 @@ from . import income_panel, ops
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
     "amend": "修改核定",
+    "change_amount": "增发/减发",
     "publicise_change": "变更公示",
     "publicise_stop": "停发公示",
 }
@@ -98,7 +106,7 @@ class EnrolmentPanel(QWidget):
         self.household_id = household_id
         self.enrolments: list[enr.Enrolment] = []
         self.list = table(
-            ("编号", "类别", "对象", "状态", "保障人口", "金额(元)", "起始", "复核到期")
+            ("编号", "类别", "对象", "状态", "保障人口", "金额(元)", "金额构成", "起始", "复核到期")
         )
         self.history = table(("时间", "经办人", "操作", "状态", "原因/说明"))
         self.list.itemSelectionChanged.connect(self._selected)
@@ -121,6 +129,21 @@ class EnrolmentPanel(QWidget):
         self.income_button = QPushButton("收入核算…")  # ui/income_panel.py
         self.income_button.clicked.connect(self.open_income)
         row.addWidget(self.income_button)
+        more = QPushButton("更多…")
+        menu = QMenu(more)
+        self.more: dict[str, QAction] = {}
+        for key, label, slot in (
+            ("increase", "增发/减发…", self._change_amount_clicked),
+            ("suspend", "暂停发放…", lambda: self._month_reason_then("suspend", "暂停原因")),
+            ("resume", "恢复发放…", lambda: self._month_reason_then("resume", "恢复说明")),
+            ("phase_out", "进入渐退期…", lambda: self._month_reason_then("phase_out", "原因")),
+            ("phase_out_end", "渐退期满停发", lambda: self.act("phase_out_end")),
+            ("not_accept", "不予受理…", lambda: self._reason_then("not_accept", "不予受理理由")),
+        ):
+            self.more[key] = menu.addAction(label, slot)
+        more.setMenu(menu)
+        self.buttons_more = more
+        row.addWidget(more)
         row.addStretch(1)
         self.note = QLabel()
         split = QSplitter(Qt.Orientation.Vertical)
@@ -149,6 +172,7 @@ class EnrolmentPanel(QWidget):
                     state_label(e.state),
                     e.covered,
                     format_fen(e.monthly_fen),
+                    self._parts_text(e),
                     e.start_on,
                     e.review_due,
                 )
@@ -162,6 +186,13 @@ class EnrolmentPanel(QWidget):
             self.list.selectRow(len(ids) - 1)
         self._selected()
 
+    def _parts_text(self, e: enr.Enrolment) -> str:
+        """'保障金 760.00 + 分类施保金 120.00': the current parts, none of 0 but base."""
+        parts = comp.parts_detail(self.store, e.id)
+        if len(parts) < 2:
+            return ""
+        return " + ".join(f"{p['name']} {format_fen(p['fen'])}" for p in parts)
+
     def current(self) -> enr.Enrolment | None:
         rows = self.list.selectionModel().selectedRows()
         return self.enrolments[rows[0].row()] if rows else None
@@ -172,6 +203,8 @@ class EnrolmentPanel(QWidget):
             if key != "apply":
                 b.setEnabled(e is not None and e.state in enr.ACTIONS[key][1])
         self.income_button.setEnabled(e is not None and income_panel.applies(self.store, e))
+        for key, a in self.more.items():
+            a.setEnabled(e is not None and e.state in enr.ACTIONS[key][1])
         if e is None:
             fill(self.history, [])
             self.note.setText("")
@@ -249,6 +282,12 @@ class EnrolmentPanel(QWidget):
             "review": lambda: enr.review(self.store, e.id, today=today, **kw),
             "stop": lambda: enr.stop(self.store, e.id, today=today, **kw),
             "reject": lambda: enr.reject(self.store, e.id, today=today, **kw),
+            "not_accept": lambda: st.not_accept(self.store, e.id, today=today, **kw),
+            "suspend": lambda: st.suspend(self.store, e.id, today=today, **kw),
+            "resume": lambda: st.resume(self.store, e.id, today=today, **kw),
+            "phase_out": lambda: st.phase_out(self.store, e.id, today=today, **kw),
+            "phase_out_end": lambda: st.finish_phase_out(self.store, e.id, today=today, **kw),
+            "change_amount": lambda: comp.set_components(self.store, e.id, **kw),
         }
         return self._call(title, fns[action])
 
@@ -342,3 +381,37 @@ class EnrolmentPanel(QWidget):
         dlg = FieldsDialog(ACTION_LABELS[action], [("r", label, reason)], self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.act(action, reason=reason.text())
+
+    def _month_reason_then(self, action: str, label: str) -> None:
+        month, reason = QLineEdit(dt.date.today().strftime("%Y-%m")), QLineEdit()
+        dlg = FieldsDialog(
+            ACTION_LABELS[action], [("m", "起始月份(YYYY-MM)", month), ("r", label, reason)], self
+        )
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self.act(action, from_month=month.text(), reason=reason.text())
+
+    def _change_amount_clicked(self) -> None:
+        e = self.current()
+        if e is None:
+            return
+        names = comp.component_names(e.category)
+        now = comp.in_force(self.store, e.id)
+        edits = {k: QLineEdit(format_fen(v)) for k, v in now.items()}
+        month, reason = QLineEdit(dt.date.today().strftime("%Y-%m")), QLineEdit()
+        fields = [(k, f"{names.get(k, k)}(元)", w) for k, w in edits.items()]
+        dlg = FieldsDialog(
+            "增发/减发",
+            [*fields, ("m", "起始月份(YYYY-MM)", month), ("r", "原因", reason)],
+            self,
+        )
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        parts = ops.run(
+            self,
+            lambda: {k: parse_assistance(w.text() or "0") for k, w in edits.items()},
+            title="增发/减发",
+        )
+        if parts:
+            self.act(
+                "change_amount", parts=parts.value, from_month=month.text(), reason=reason.text()
+            )

@@ -67,11 +67,29 @@ WRITES = {
         *("--category", "rural_dibao", "--area", "rural", "--amount", "4800", "--confirm")
     ],
     ("income adopt", "--month"): lambda c: [str(c["active"])],
+    ("enrol not-accept", "--date"): lambda c: [str(c["investigating"]), "--reason", "户籍不符"],
+    ("enrol suspend", "--date"): lambda c: [
+        str(c["active"]),
+        "--from",
+        T.strftime("%Y-%m"),
+        "--reason",
+        "待核实",
+    ],
+    ("enrol resume", "--date"): lambda c: [str(c["active"]), "--from", T.strftime("%Y-%m")],
+    ("enrol phase-out-end", "--date"): lambda c: [str(c["active"])],
+    ("enrol head-change", "--head-died-on"): lambda c: [
+        str(c["free"]),
+        "--new-head",
+        "1",
+        "--reason",
+        "户主死亡",
+    ],
 }
 READS = {
     ("stats", "--month"): lambda c: [],
     ("roster export", "--month"): lambda c: ["--out", str(c["tmp"] / "r.xlsx")],
     ("income show", "--month"): lambda c: ["1"],
+    ("enrol parts", "--month"): lambda c: [str(c["active"])],
 }
 
 
