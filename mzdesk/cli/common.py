@@ -132,6 +132,8 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "notice": WRITE,  # records the notice; --reprint counts the print
     "enrol list": READ,
     "enrol history": READ,
+    "enrol support": lambda p: READ if p.get("mode") is None else WRITE,
+    "households flag": WRITE,
     **{
         f"enrol {c}": WRITE
         for c in (

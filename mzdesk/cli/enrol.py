@@ -1,7 +1,7 @@
 """``mzdesk enrol ...``: enrolments (保障对象) and every lifecycle transition.
 
 mzdesk enrol list|apply|amend|investigate|survey|deliberate|submit|confirm|reject|review|
-             stop|object|resolve|history|category-add ...
+             stop|object|resolve|history|category-add|support ...
 """
 
 from __future__ import annotations
@@ -281,6 +281,58 @@ def enrol_category_add(db_path, code, name, unit, payment, review_months, classe
         _store(db_path, operator), code, name, unit, payment, review_months, list(classes)
     )
     click.echo(f"已添加本地类别 {code} {name}")
+
+
+@enrol.command("support")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@click.option("--mode", default=None, help="供养方式: 集中 or 分散 (without it: show only)")
+@click.option("--institution", default="", help="供养机构 (集中)")
+@click.option("--carer-name", default="", help="照料人姓名 (分散)")
+@click.option("--carer-id", default="", help="照料人身份证号 (分散)")
+@click.option("--carer-phone", default="", help="照料人电话 (分散)")
+@click.option("--care-from", default=None, help="照料协议开始日期 (分散)")
+@click.option("--care-to", default=None, help="照料协议结束日期 (分散)")
+@click.option("--level", default=None, help="生活自理能力, any label (e.g. 部分丧失生活自理能力)")
+@click.option("--reason", default="")
+@operator_option
+def enrol_support(
+    db_path,
+    enrolment_id,
+    mode,
+    institution,
+    carer_name,
+    carer_id,
+    carer_phone,
+    care_from,
+    care_to,
+    level,
+    reason,
+    operator,
+):
+    """特困: 供养方式 (集中 + 供养机构, or 分散 + 照料人) and self-care level; prints the
+    support as JSON with the care amount (care_fen) by level."""
+    from ..models import support
+
+    if mode is None:
+        if any((institution, carer_name, carer_id, carer_phone, care_from, care_to, level)):
+            raise click.UsageError("--mode is required to change the support")
+        emit_json(support.get(_store(db_path), enrolment_id).as_dict())
+        return
+    s = support.save(
+        _store(db_path, operator),
+        enrolment_id,
+        mode,
+        institution=institution,
+        carer_name=carer_name,
+        carer_id_number=carer_id,
+        carer_phone=carer_phone,
+        care_from=care_from,
+        care_to=care_to,
+        level=level,
+        reason=reason,
+    )
+    emit_json(s.as_dict())
 
 
 COMMANDS = (enrol,)

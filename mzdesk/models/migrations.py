@@ -581,6 +581,27 @@ def _clean_stored_text(conn: sqlite3.Connection) -> None:
             conn.execute(f"UPDATE {table} SET {sets}{extra} WHERE {key} = ?", args)
 
 
+def _categories_and_support(conn: sqlite3.Connection) -> None:
+    """Issue 21, categories and attributes: the household flag 防止返贫监测对象 / 脱贫人口
+    (``households.poverty_flag``: '', 'monitored', 'lifted') and the 特困 support of an
+    enrolment: 供养方式 (``support_mode``: '', 'concentrated', 'dispersed'), the 供养机构
+    and the 照料人 with the care agreement's dates.  New columns of synced tables: the
+    change-log triggers are per row, so they travel with no new trigger; an older sender's
+    batch lacks them and the columns keep their defaults."""
+    for sql in """
+    ALTER TABLE households ADD COLUMN poverty_flag TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN support_mode TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN institution TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN carer_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN carer_id_number TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN carer_phone TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN care_from TEXT;
+    ALTER TABLE enrolments ADD COLUMN care_to TEXT
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -596,6 +617,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _sync_bookkeeping_without_rowid,
     _phones_as_digits,
     _clean_stored_text,
+    _categories_and_support,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync
