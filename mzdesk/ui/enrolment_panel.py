@@ -35,6 +35,7 @@ from ..models.money import format_fen, parse_assistance
 from ..models.query import household_members
 from ..models.store import Store
 from . import ops
+from .support_panel import SupportPanel
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
     "amend": "修改核定",
@@ -126,6 +127,9 @@ class EnrolmentPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(split, 1)
+        self.support = SupportPanel(store)  # 特困: shown for an enrolment with a 供养方式
+        self.support.saved.connect(lambda eid: self.refresh(select=eid))
+        layout.addWidget(self.support)
         layout.addWidget(self.note)
         self.refresh()
 
@@ -168,6 +172,7 @@ class EnrolmentPanel(QWidget):
         for key, b in self.buttons.items():
             if key != "apply":
                 b.setEnabled(e is not None and e.state in enr.ACTIONS[key][1])
+        self.support.show_enrolment(e)
         if e is None:
             fill(self.history, [])
             self.note.setText("")
