@@ -19,6 +19,7 @@ from .progress import Cancel, Progress
 from .registry import Registry
 from .site import Site, get_site, init_site, require_site, validate_site
 from .store import Store
+from .support_demo import demo_flag, dress_demo_support, extra_enrolments
 
 # the demo township (青山镇): the window's first start offers it (app.py), and
 # ``mzdesk demo`` on a missing file creates it
@@ -69,10 +70,14 @@ class DemoGenerator:
         born = self.birth(max(0, age))
         m = Member(name=self.name(surname, gender), relation=relation)
         m.id_number = self.id_number(born, gender)
+        # what validation derives from the ID, known already here: the plan of enrolments
+        # reads ages (特困, 高龄) and disability levels (护理补贴, 单人保) before the save
+        m.birth_date, m.gender = born, gender
         health = r.choices(["健康", "慢性病", "大病", "残疾"], (80, 10, 4, 6))[0]
         m.health = health
         if health == "残疾":
             m.disability_cert = m.id_number + str(r.randint(1, 7)) + str(r.randint(1, 4))
+            m.disability_category, m.disability_level = map(int, m.disability_cert[18:])
         if age < 6:
             m.occupation, m.labour_capacity = "学龄前", "完全丧失"
         elif age < 18:
@@ -149,6 +154,7 @@ class DemoGenerator:
         h.uid = self.uid()
         for m in members:
             m.uid = self.uid()
+        h.poverty_flag = demo_flag(h.uid)  # its own generator: the rest stays as it was
         return h
 
     def enrolments(self, h: Household) -> list[dict]:
@@ -200,7 +206,7 @@ class DemoGenerator:
         for e in out:
             e["state"] = r.choice(state_pool)
             e["uid"] = self.uid()
-        return out
+        return out + extra_enrolments(h, out, DEMO_REFERENCE_DAY)  # 低保边缘, 单人保 ...
 
 
 def generate_demo(
@@ -280,6 +286,7 @@ def insert_demo(
         from .enrolment_demo import dress_demo_enrolments  # every lifecycle state, with records
 
         dress_demo_enrolments(store)
+        dress_demo_support(store)  # 特困 供养方式, 机构 or 照料人
     return ids
 
 
