@@ -202,7 +202,9 @@ def validate_household(h: Household, today: dt.date | None = None) -> list[Field
             problems.append(FieldError("causes", "bad_cause", f"致困原因无效: {code!r}"))
     if h.poverty_flag and h.poverty_flag not in vocab()["poverty_flag"]:
         flags = "、".join(vocab()["poverty_flag"].values())
-        problems.append(FieldError("poverty_flag", "bad_flag", f"返贫监测标识应为{flags}或空"))
+        problems.append(
+            FieldError("poverty_flag", "bad_poverty_flag", f"返贫监测标识应为{flags}或空")
+        )
     if h.savings_fen < 0:
         problems.append(FieldError("savings_fen", "bad_amount", "存款不能为负"))
     if not h.members:

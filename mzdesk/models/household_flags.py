@@ -36,7 +36,7 @@ def flag_code(text: str) -> str:
         if t in (code, label):
             return code
     valid = "、".join(flags().values())
-    raise MzError(f"返贫监测标识应为{valid}或“无”，而不是“{t}”", "bad_flag")
+    raise MzError(f"返贫监测标识应为{valid}或“无”，而不是“{t}”", "bad_poverty_flag")
 
 
 def set_poverty_flag(store: Store, household_id: int, flag: str) -> str:

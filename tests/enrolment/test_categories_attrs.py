@@ -202,3 +202,32 @@ def test_stats_by_class_by_support_and_low_income(store, registry, family, singl
     assert dibao["by_class"] == {"二类": 3} and "by_support" not in dibao
     assert sum(dibao["by_class"].values()) == dibao["persons"]
     assert data["low_income"] == {"households": 3, "persons": 5}
+
+
+def test_roster_import_reads_the_official_selfcare_wording(store, tmp_path):
+    """A 特困 roster written in the 2021 rules' words imports (it was refused as an unknown
+    class); each level lands on the category's own class label."""
+    from openpyxl import Workbook
+
+    from mzdesk.roster.importer import analyse, apply
+    from tests.roster.books import household_per_row
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "特困供养"
+    ws.append(["青山镇特困人员名单"])
+    people = [
+        ("红旗村", "张老大", make_id("19400101", 1), "具备生活自理能力", "720.00"),
+        ("红旗村", "李老二", make_id("19420202", 3), "部分丧失生活自理能力", 950),
+        ("向阳村", "王老三", make_id("19380303", 5), "失能", 1100),
+    ]
+    household_per_row(
+        ws, people, headers=("村居", "姓名", "公民身份号码", "生活自理能力", "供养金")
+    )
+    path = tmp_path / "tekun.xlsx"
+    wb.save(path)
+    plan = analyse(store, path, today=dt.date(2026, 11, 23))
+    assert plan.report()["problems"] == []
+    apply(store, plan, today=dt.date(2026, 11, 23))
+    classes = [r[0] for r in store.conn.execute("SELECT class FROM enrolments ORDER BY id")]
+    assert classes == ["全自理", "半自理", "全护理"]
