@@ -100,7 +100,14 @@ def check(db_path, as_json):
     help="with --month: write the statistics to F.xlsx or F.pdf",
 )
 def stats(db_path, as_json, month, out):
-    """Counts of active households and members (统计); with --month, the month's figures."""
+    """Counts of active households and members (统计); with --month, the month's figures.
+
+    \b
+    --json: households, members, villages, members_id_pending; low_income (低收入人口:
+    households and persons in 低保, 特困, 低保边缘, 刚性支出困难); active_enrolments per
+    category: households, persons, monthly_fen, and by_class (class → persons) where the
+    category has classes, by_support ({"集中": persons, "分散": persons}, and "未登记" while some have none) for 特困.
+    """
     if month:
         return _monthly_stats(db_path, month, as_json, out)
     if out:
@@ -115,6 +122,8 @@ def stats(db_path, as_json, month, out):
         f"家庭 {data['households']} 户，成员 {data['members']} 人，"
         f"村(社区) {data['villages']} 个，身份证待核实 {data['members_id_pending']} 人"
     )
+    low = data["low_income"]
+    click.echo(f"低收入人口 {low['households']} 户 {low['persons']} 人")
 
 
 def _monthly_stats(db_path, month, as_json, out) -> None:
