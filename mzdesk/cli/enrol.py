@@ -269,7 +269,12 @@ def enrol_history(db_path, enrolment_id):
 @click.argument("code")
 @click.option("--name", required=True)
 @click.option("--unit", type=click.Choice(["household", "person"]), default="person")
-@click.option("--payment", type=click.Choice(["monthly", "one_off"]), default="monthly")
+@click.option(
+    "--payment",
+    type=click.Choice(["monthly", "one_off", "none"]),
+    default="monthly",
+    help="none: monitored, no monthly cash (like 低保边缘家庭)",
+)
 @click.option("--review-months", type=MONTHS, default=12)
 @click.option("--class", "classes", multiple=True)
 @operator_option

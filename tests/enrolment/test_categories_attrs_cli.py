@@ -185,3 +185,26 @@ def test_support_and_flag_travel_in_a_batch(tmp_path):
         "carer_id_number": CARER,
         "poverty_flag": "monitored",
     }
+
+
+def test_a_county_adds_its_own_monitored_category(store, family, capsys):
+    db = store.path
+    store.close()
+    d = ["--db", db]
+    run(
+        capsys,
+        "enrol",
+        "category-add",
+        *d,
+        "county_watch",
+        "--name",
+        "县监测对象",
+        "--payment",
+        "none",
+        "--unit",
+        "household",
+    )
+    out = run(
+        capsys, "enrol", "apply", *d, "--household", str(family.id), "--category", "county_watch"
+    )
+    assert "county_watch" in out and "金额=0.00元" in out
