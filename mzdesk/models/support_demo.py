@@ -87,7 +87,7 @@ def dress_demo_support(store: Store) -> int:
     ).fetchall()
     site = store.scalar("SELECT code FROM site WHERE id = 1") or "341623"
     data = load_json("demo.json")
-    updates = []
+    updates: list[tuple] = []
     for eid, uid in rows:
         r = random.Random(f"support:{uid}")
         if r.random() < 0.3:
