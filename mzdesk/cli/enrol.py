@@ -316,13 +316,18 @@ def enrol_support(
     operator,
 ):
     """特困: 供养方式 (集中 + 供养机构, or 分散 + 照料人) and self-care level; prints the
-    support as JSON with the care amount (care_fen) by level."""
+    support as JSON (the carer's ID number masked, as ``households show``) with the care
+    amount (care_fen, fen) of the level."""
     from ..models import support
+    from ..models.ids import mask_id
+
+    def shown(s) -> None:
+        emit_json({**s.as_dict(), "carer_id_number": mask_id(s.carer_id_number)})
 
     if mode is None:
         if any((institution, carer_name, carer_id, carer_phone, care_from, care_to, level)):
             raise click.UsageError("--mode is required to change the support")
-        emit_json(support.get(_store(db_path), enrolment_id).as_dict())
+        shown(support.get(_store(db_path), enrolment_id))
         return
     s = support.save(
         _store(db_path, operator),
@@ -337,7 +342,7 @@ def enrol_support(
         level=level,
         reason=reason,
     )
-    emit_json(s.as_dict())
+    shown(s)
 
 
 COMMANDS = (enrol,)

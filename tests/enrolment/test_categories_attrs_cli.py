@@ -79,6 +79,7 @@ def test_apply_with_official_wording_and_support_from_cli(store, single, capsys)
         "李照料",
         "2027-11-30",
     )
+    assert got["carer_id_number"] == CARER[:6] + "********" + CARER[-4:]  # masked on screen
     assert (got["level"], got["level_label"], got["care_fen"]) == (
         "unable",
         "完全丧失生活自理能力",
