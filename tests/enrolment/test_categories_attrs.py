@@ -5,6 +5,8 @@ statistics that count them (by_class, by_support, low_income)."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from mzdesk.models.errors import MzError, ValidationError
 from mzdesk.models.household_flags import set_poverty_flag
 from mzdesk.models.registry import Registry
 from mzdesk.models.stats import registry_stats
+from mzdesk.models.store import Store
 from tests.enrolment.conftest import publicised
 from tests.helpers import household, make_id
 
@@ -231,3 +234,17 @@ def test_roster_import_reads_the_official_selfcare_wording(store, tmp_path):
     apply(store, plan, today=dt.date(2026, 11, 23))
     classes = [r[0] for r in store.conn.execute("SELECT class FROM enrolments ORDER BY id")]
     assert classes == ["全自理", "半自理", "全护理"]
+
+
+def test_a_version_14_database_upgrades_with_the_new_attributes_empty(tmp_path):
+    """The last fixture before the model changes: its households have no flag, its
+    enrolments no 供养方式; the flag can be set after the upgrade, the statistics count."""
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v14.sqlite"
+    path = tmp_path / "v14.sqlite"
+    shutil.copy(fixture, path)
+    store = Store.open(path, operator="upgrader")
+    assert store.scalar("SELECT count(*) FROM households WHERE poverty_flag != ''") == 0
+    assert store.scalar("SELECT count(*) FROM enrolments WHERE support_mode != ''") == 0
+    assert set_poverty_flag(store, 1, "脱贫人口") == "lifted"
+    assert "by_class" in registry_stats(store)["active_enrolments"]["rural_dibao"]
+    store.close()
