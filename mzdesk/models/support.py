@@ -201,6 +201,10 @@ def save(
     with store.transaction():
         e = enr.get(store, enrolment_id)
         cat = _support_category(store, e)
+        if not e.live:  # history stays as it was when the enrolment ended
+            raise SupportRefused(
+                f"“{state_label(e.state)}”的记录不能修改供养信息", "support_of_ended"
+            )
         code = mode_code(mode)
         cols = {
             "support_mode": code,

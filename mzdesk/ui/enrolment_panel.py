@@ -249,11 +249,11 @@ class EnrolmentPanel(QWidget):
         for code, c in categories(self.store).items():
             cat.addItem(c["name"], code)
         member = QComboBox()
-        member.addItem("全户（按户保障的类别）", None)
+        member.addItem("全户（按户保）", None)  # a member for 低保: 单人保
         for m in household_members(self.store, self.household_id):
             member.addItem(f"{m['name']}（{m['relation']}）", m["id"])
         cls, amount, reason = QLineEdit(), QLineEdit("0"), QLineEdit()
-        cls.setPlaceholderText("如 二类、全自理、80-89岁")
+        cls.setPlaceholderText("如 二类、部分丧失生活自理能力、80-89岁")
         dlg = FieldsDialog(
             "新申请",
             [

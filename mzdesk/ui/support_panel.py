@@ -133,6 +133,8 @@ class SupportPanel(QGroupBox):
         self.mode.setCurrentIndex(max(self.mode.findData(s.mode or "dispersed"), 0))
         self.level.setCurrentIndex(max(self.level.findData(s.level), 0) if s.level else -1)
         amendable = self.enrolment.state in support.AMENDABLE
+        for w in self._editors():  # a stopped or rejected record is history: shown only
+            w.setEnabled(self.enrolment.live)
         self.level.setEnabled(amendable)
         self.level.setToolTip("" if amendable else LEVEL_BY_REVIEW)
         self.institution.setText(s.institution)
@@ -144,6 +146,18 @@ class SupportPanel(QGroupBox):
         self._mode_changed()
         self._show_care()
         self.show()
+
+    def _editors(self) -> tuple[QWidget, ...]:
+        return (
+            self.mode,
+            self.institution,
+            self.carer_name,
+            self.carer_id,
+            self.carer_phone,
+            self.care_from,
+            self.care_to,
+            self.save_btn,
+        )
 
     def _mode_changed(self) -> None:
         self.pages.setCurrentIndex(0 if self.mode.currentData() == "concentrated" else 1)

@@ -130,6 +130,11 @@ def test_level_changes_only_before_the_notice(store, single):
     assert exc.value.code == "level_by_review"
     s = support.save(store, e.id, "集中", institution="敬老院", level="自理")  # unchanged: fine
     assert s.mode == "concentrated"
+    enr.stop(store, e.id, today=dt.date(2026, 12, 20), reason="死亡")
+    with pytest.raises(MzError) as exc:
+        support.save(store, e.id, "分散", carer_name="李照料", carer_id_number=CARER)
+    assert exc.value.code == "support_of_ended"
+    assert support.get(store, e.id).institution == "敬老院"
 
 
 def test_support_is_for_tekun_only(store, family):

@@ -76,6 +76,10 @@ def test_level_is_read_only_once_active(qtbot, store, single, warnings):
     p.support.mode.setCurrentIndex(p.support.mode.findData("concentrated"))
     p.support.institution.setText("县福利院")
     assert p.support.save() and warnings == []
+    enr.stop(store, e.id, today=dt.date(2026, 12, 20), reason="死亡")
+    p.refresh()
+    assert not p.support.save_btn.isEnabled() and not p.support.mode.isEnabled()
+    assert p.support.institution.text() == "县福利院"  # still shown
 
 
 def test_household_dialog_with_the_panel_fits_1366x768(qtbot, store, single):
