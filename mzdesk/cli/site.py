@@ -122,8 +122,6 @@ def stats(db_path, as_json, month, out):
         f"家庭 {data['households']} 户，成员 {data['members']} 人，"
         f"村(社区) {data['villages']} 个，身份证待核实 {data['members_id_pending']} 人"
     )
-    low = data["low_income"]
-    click.echo(f"低收入人口 {low['households']} 户 {low['persons']} 人")
 
 
 def _monthly_stats(db_path, month, as_json, out) -> None:
