@@ -70,14 +70,10 @@ class DemoGenerator:
         born = self.birth(max(0, age))
         m = Member(name=self.name(surname, gender), relation=relation)
         m.id_number = self.id_number(born, gender)
-        # what validation derives from the ID, known already here: the plan of enrolments
-        # reads ages (特困, 高龄) and disability levels (护理补贴, 单人保) before the save
-        m.birth_date, m.gender = born, gender
         health = r.choices(["健康", "慢性病", "大病", "残疾"], (80, 10, 4, 6))[0]
         m.health = health
         if health == "残疾":
             m.disability_cert = m.id_number + str(r.randint(1, 7)) + str(r.randint(1, 4))
-            m.disability_category, m.disability_level = map(int, m.disability_cert[18:])
         if age < 6:
             m.occupation, m.labour_capacity = "学龄前", "完全丧失"
         elif age < 18:

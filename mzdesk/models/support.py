@@ -45,6 +45,8 @@ class Support:
     """The 特困 attributes of one enrolment, with what they derive (level, care amount)."""
 
     enrolment_id: int
+    category: str
+    applies: bool  # the category has a 供养方式 (support_modes)
     mode: str  # '', concentrated, dispersed
     institution: str
     carer_name: str
@@ -87,9 +89,10 @@ def _support_category(store: Store, e: enr.Enrolment) -> dict:
 
 
 def get(store: Store, enrolment_id: int) -> Support:
-    """The support of a 特困 enrolment (``not_support_category`` for other categories)."""
+    """The support of an enrolment: for a category without 供养方式 (低保 …) every field is
+    empty and ``applies`` false (reading never refuses; :func:`save` does)."""
     e = enr.get(store, enrolment_id)
-    cat = _support_category(store, e)
+    cat = category(store, e.category)
     row = store.one(
         "SELECT support_mode, institution, carer_name, carer_id_number, carer_phone, "
         "care_from, care_to FROM enrolments WHERE id = ?",
@@ -99,6 +102,8 @@ def get(store: Store, enrolment_id: int) -> Support:
     level = class_level(cat, e.cls)
     return Support(
         enrolment_id=e.id,
+        category=e.category,
+        applies=bool(cat.get("support_modes")),
         mode=row["support_mode"],
         institution=row["institution"],
         carer_name=row["carer_name"],

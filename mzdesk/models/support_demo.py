@@ -4,9 +4,10 @@ Each choice draws from its own generator seeded by a record's uid, never from th
 main one, so the households and enrolments generated before stay exactly as they were:
 
 * :func:`demo_flag`: some households are 防止返贫监测对象 or 脱贫人口;
-* :func:`extra_enrolments`: 低保边缘 and 刚性支出困难 households, 单人保 for a seriously
-  ill or severely disabled member, 困境儿童 for some children, each respecting the
-  categories' exclusions;
+* :func:`extra_enrolments`: 特困 for some old people living alone, 低保边缘 and 刚性支出困难
+  households, 单人保 for a seriously ill or severely disabled member, 困境儿童 for some
+  children, each respecting the categories' exclusions (ages and disability levels read
+  from the ID and certificate numbers: the plan runs before validation derives them);
 * :func:`dress_demo_support`: every 特困 enrolment gets its 供养方式, with a 供养机构
   (集中) or a 照料人 with a valid ID number and a care agreement (分散).
 """
@@ -18,8 +19,8 @@ import random
 import uuid
 
 from ..resources import load_json
-from .household import Household
-from .ids import check_char
+from .household import Household, Member
+from .ids import check_char, parse_id
 from .store import Store
 
 INSTITUTIONS = ("青山镇敬老院", "县社会福利中心", "青山镇中心敬老院")
@@ -40,6 +41,17 @@ def _state(r: random.Random) -> str:
     return r.choice(["active"] * 17 + ["applied", "investigating", "stopped"])
 
 
+def _age(m: Member, today: dt.date) -> int:
+    """Age from the ID number (the plan runs before validation derives the birth date)."""
+    born = m.birth_date or parse_id(m.id_number, today).birth_date
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _severe(m: Member) -> bool:
+    """Seriously ill, or disabled at level 1-2 (the level is the certificate's last digit)."""
+    return m.health == "大病" or (len(m.disability_cert) == 20 and m.disability_cert[-1] in "12")
+
+
 def extra_enrolments(h: Household, planned: list[dict], today: dt.date) -> list[dict]:
     """The new categories for one demo household, given what it already has planned."""
     r = random.Random(f"cats:{h.uid}")
@@ -47,12 +59,18 @@ def extra_enrolments(h: Household, planned: list[dict], today: dt.date) -> list[
     out: list[dict] = []
     if not have & _PAID_OR_EXCLUDING:
         x = r.random()
-        if x < 0.03:
+        head = h.members[0]
+        if len(h.members) == 1 and _age(head, today) >= 60 and x < 0.3:
+            level = r.choice(["具备生活自理能力", "部分丧失生活自理能力", "完全丧失生活自理能力"])
+            cls = {"具": "全自理", "部": "半自理", "完": "全护理"}[level[0]]
+            fen = r.choice([68000, 72000, 95000])
+            out.append(dict(category="tekun", cls=cls, member=head, monthly_fen=fen))
+        elif x < 0.03:
             out.append(dict(category="dibao_edge", cls="", member=None, monthly_fen=0))
         elif x < 0.045:
             out.append(dict(category="rigid_expense", cls="", member=None, monthly_fen=0))
         elif x < 0.08:
-            ill = [m for m in h.members if m.health == "大病" or m.disability_level in (1, 2)]
+            ill = [m for m in h.members if _severe(m)]
             if ill:
                 cat = "urban_dibao" if h.area_type == "urban" else "rural_dibao"
                 out.append(
@@ -64,8 +82,7 @@ def extra_enrolments(h: Household, planned: list[dict], today: dt.date) -> list[
                     )
                 )
     for m in h.members:
-        age = m.age_on(today) or 99
-        if age < 16 and ("illness" in h.causes or "disability" in h.causes) and r.random() < 0.5:
+        if _age(m, today) < 16 and {"illness", "disability"} & set(h.causes) and r.random() < 0.5:
             out.append(dict(category="child_in_difficulty", cls="", member=m, monthly_fen=60000))
     for e in out:
         e["covered"] = 1 if e["member"] is not None else len(h.members)

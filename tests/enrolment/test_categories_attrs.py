@@ -142,6 +142,8 @@ def test_support_is_for_tekun_only(store, family):
     with pytest.raises(MzError) as exc:
         support.save(store, e.id, "集中", institution="敬老院")
     assert exc.value.code == "not_support_category"
+    s = support.get(store, e.id)  # reading shows that nothing applies
+    assert (s.applies, s.mode, s.level, s.care_fen) == (False, "", None, None)
 
 
 # -- 单人保, new categories, the flag -------------------------------------------------------

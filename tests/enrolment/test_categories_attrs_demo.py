@@ -13,7 +13,7 @@ def test_demo_has_every_new_category_and_attribute_within_the_rules(store):
     c = store.conn
     live = "state NOT IN ('rejected', 'stopped') AND status = 'active'"
     cats = {r[0] for r in c.execute(f"SELECT DISTINCT category FROM enrolments WHERE {live}")}
-    assert {"dibao_edge", "rigid_expense", "child_in_difficulty", "tekun", "elderly"} <= cats
+    assert {"dibao_edge", "rigid_expense", "child_in_difficulty", "tekun"} <= cats
     singles = c.execute(
         "SELECT count(*) FROM enrolments e JOIN members m ON m.id = e.member_id "
         "WHERE e.category IN ('urban_dibao', 'rural_dibao') "
