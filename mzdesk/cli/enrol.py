@@ -325,9 +325,10 @@ def enrol_support(
         emit_json({**s.as_dict(), "carer_id_number": mask_id(s.carer_id_number)})
 
     if mode is None:
-        if any((institution, carer_name, carer_id, carer_phone, care_from, care_to, level)):
+        given = (institution, carer_name, carer_id, carer_phone, care_from, care_to, level, reason)
+        if any(given):
             raise click.UsageError("--mode is required to change the support")
-        shown(support.get(_store(db_path), enrolment_id))
+        shown(support.get(_store(db_path, operator), enrolment_id))
         return
     s = support.save(
         _store(db_path, operator),
