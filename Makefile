@@ -44,6 +44,7 @@ build: $(STAMP)
 screenshot: $(STAMP)
 	bash scripts/system-deps.sh
 	xvfb-run -a $(PY) scripts/screenshot.py docs/main-window.png
+	QT_QPA_PLATFORM=offscreen $(PY) scripts/tekun_panel.py docs/tekun-panel.png
 
 clean:
 	rm -rf build dist .pytest_cache

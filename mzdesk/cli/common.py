@@ -133,6 +133,8 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "enrol list": READ,
     "enrol history": READ,
     "enrol parts": READ,
+    "enrol support": lambda p: READ if p.get("mode") is None else WRITE,
+    "households flag": WRITE,
     **{
         f"enrol {c}": WRITE
         for c in (

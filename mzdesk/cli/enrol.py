@@ -1,7 +1,7 @@
 """``mzdesk enrol ...``: enrolments (保障对象) and every lifecycle transition.
 
 mzdesk enrol list|apply|amend|investigate|survey|deliberate|submit|confirm|reject|review|
-             stop|object|resolve|history|category-add ...
+             stop|object|resolve|history|category-add|support ...
              not-accept|suspend|resume|phase-out|phase-out-end|head-change|change-amount|parts
 The last ones are the states and amounts in parts of models/enrolment_states.py and
 models/components.py (docs/model.md).
@@ -283,7 +283,12 @@ def enrol_history(db_path, enrolment_id):
 @click.argument("code")
 @click.option("--name", required=True)
 @click.option("--unit", type=click.Choice(["household", "person"]), default="person")
-@click.option("--payment", type=click.Choice(["monthly", "one_off"]), default="monthly")
+@click.option(
+    "--payment",
+    type=click.Choice(["monthly", "one_off", "none"]),
+    default="monthly",
+    help="none: monitored, no monthly cash (like 低保边缘家庭)",
+)
 @click.option("--review-months", type=MONTHS, default=12)
 @click.option("--class", "classes", multiple=True)
 @operator_option
@@ -464,6 +469,64 @@ def enrol_parts(db_path, enrolment_id, month, as_json):
     for k, v in parts.items():
         click.echo(f"{names.get(k, k)}: {format_fen(v)}元")
     click.echo(f"合计: {format_fen(sum(parts.values()))}元")
+
+
+@enrol.command("support")
+@db_option
+@click.argument("enrolment_id", type=RECORD_ID)
+@click.option("--mode", default=None, help="供养方式: 集中 or 分散 (without it: show only)")
+@click.option("--institution", default="", help="供养机构 (集中)")
+@click.option("--carer-name", default="", help="照料人姓名 (分散)")
+@click.option("--carer-id", default="", help="照料人身份证号 (分散)")
+@click.option("--carer-phone", default="", help="照料人电话 (分散)")
+@click.option("--care-from", default=None, help="照料协议开始日期 (分散)")
+@click.option("--care-to", default=None, help="照料协议结束日期 (分散)")
+@click.option("--level", default=None, help="生活自理能力, any label (e.g. 部分丧失生活自理能力)")
+@click.option("--reason", default="")
+@operator_option
+def enrol_support(
+    db_path,
+    enrolment_id,
+    mode,
+    institution,
+    carer_name,
+    carer_id,
+    carer_phone,
+    care_from,
+    care_to,
+    level,
+    reason,
+    operator,
+):
+    """特困: 供养方式 (集中 + 供养机构, or 分散 + 照料人) and self-care level; prints the
+    support as JSON (the carer's ID number masked, as ``households show``) with the care
+    amount (care_fen, fen) of the level."""
+    from ..models import support
+    from ..models.ids import mask_id
+
+    def shown(s) -> None:
+        emit_json({**s.as_dict(), "carer_id_number": mask_id(s.carer_id_number)})
+
+    if mode is None:
+        given = (institution, carer_name, carer_id, carer_phone, care_from, care_to, level, reason)
+        if any(given):
+            raise click.UsageError("--mode is required to change the support")
+        shown(support.get(_store(db_path, operator), enrolment_id))
+        return
+    s = support.save(
+        _store(db_path, operator),
+        enrolment_id,
+        mode,
+        institution=institution,
+        carer_name=carer_name,
+        carer_id_number=carer_id,
+        carer_phone=carer_phone,
+        care_from=care_from,
+        care_to=care_to,
+        level=level,
+        reason=reason,
+    )
+    shown(s)
 
 
 COMMANDS = (enrol,)

@@ -1,10 +1,10 @@
-"""``mzdesk households find|show``: look households (家庭) up from the command line."""
+"""``mzdesk households find|show|flag``: look households (家庭) up; set the 返贫监测 flag."""
 
 from __future__ import annotations
 
 import click
 
-from .common import RECORD_ID, db_option, emit_json, open_store
+from .common import RECORD_ID, db_option, emit_json, open_store, open_store_as, operator_option
 
 
 @click.group()
@@ -47,6 +47,7 @@ def households_show(household_id, db_path):
             "village": h.village,
             "group": h.village_group,
             "status": h.status,
+            "poverty_flag": h.poverty_flag,
             "members": [
                 {
                     "name": m.name,
@@ -60,6 +61,24 @@ def households_show(household_id, db_path):
             ],
         }
     )
+
+
+@households.command("flag")
+@click.argument("household_id", type=RECORD_ID)
+@db_option
+@click.option(
+    "--set",
+    "flag",
+    required=True,
+    help="防止返贫监测对象 (monitored), 脱贫人口 (lifted), or 无 to clear",
+)
+@operator_option
+def households_flag(household_id, db_path, flag, operator):
+    """Set or clear the household flag 防止返贫监测对象 / 脱贫人口."""
+    from ..models.household_flags import flag_label, set_poverty_flag
+
+    code = set_poverty_flag(open_store_as(db_path, operator), household_id, flag)
+    click.echo(f"家庭{household_id}：{flag_label(code) or '无返贫监测标识'}")
 
 
 COMMANDS = (households,)

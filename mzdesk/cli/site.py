@@ -113,10 +113,15 @@ def check(db_path, as_json):
 def stats(db_path, as_json, month, out):
     """Counts of active households and members (统计); with --month, the month's figures.
 
-    With --json, ``active_enrolments`` gives per category the enrolments paid now (在保, and
-    渐退期 until its last month): households, persons, monthly_fen (the sum of all parts)
-    and components_fen ({"base": …, "classified": …, "care": …}: a key for every part the
-    category can carry; 低保 base + classified, 特困 base + care)."""
+    \b
+    --json: households, members, villages, members_id_pending; low_income (低收入人口:
+    households and persons in 低保, 特困, 低保边缘, 刚性支出困难); active_enrolments per
+    category (the enrolments paid now: 在保, and 渐退期 until its last
+    month): households, persons, monthly_fen (the sum of all parts), components_fen
+    ({"base": …, "classified": …, "care": …}: a key for every part the category can
+    carry; 低保 base + classified, 特困 base + care), and by_class (class → persons) where the
+    category has classes, by_support ({"集中": persons, "分散": persons}, and "未登记" while some have none) for 特困.
+    """
     if month:
         return _monthly_stats(db_path, month, as_json, out)
     if out:

@@ -28,7 +28,7 @@ from .store import Store
 from .text import field_text
 
 UNITS = ("household", "person")
-PAYMENTS = ("monthly", "one_off")
+PAYMENTS = ("monthly", "one_off", "none")  # none: monitored, no monthly cash (低保边缘)
 
 
 def lifecycle_settings() -> dict:

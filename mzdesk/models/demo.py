@@ -20,6 +20,7 @@ from .progress import Cancel, Progress
 from .registry import Registry
 from .site import Site, get_site, init_site, require_site, validate_site
 from .store import Store
+from .support_demo import demo_flag, dress_demo_support, extra_enrolments
 
 # the demo township (青山镇): the window's first start offers it (app.py), and
 # ``mzdesk demo`` on a missing file creates it
@@ -150,6 +151,7 @@ class DemoGenerator:
         h.uid = self.uid()
         for m in members:
             m.uid = self.uid()
+        h.poverty_flag = demo_flag(h.uid)  # its own generator: the rest stays as it was
         return h
 
     def enrolments(self, h: Household) -> list[dict]:
@@ -201,7 +203,7 @@ class DemoGenerator:
         for e in out:
             e["state"] = r.choice(state_pool)
             e["uid"] = self.uid()
-        return out
+        return out + extra_enrolments(h, out, DEMO_REFERENCE_DAY)  # 低保边缘, 单人保 ...
 
 
 def generate_demo(
@@ -279,6 +281,7 @@ def insert_demo(
         from .enrolment_demo import dress_demo_parts_and_states  # parts, every state
 
         dress_demo_parts_and_states(store)
+        dress_demo_support(store)  # 特困 供养方式, 机构 or 照料人
     return ids
 
 

@@ -39,8 +39,10 @@ from .categories import categories, category, lifecycle_settings, state_label, u
 from .errors import MzError, NotFound
 from .money import check_assistance
 from .payment_dates import next_review, paid_until, payment_start
+from .selfcare import class_label
 from .store import Store, new_uid, now_iso
 from .text import clean_detail, field_text
+from .units import check_unit
 
 LIVE_STATES = ("applied", "investigating", "reviewed", "publicised", "submitted", "active")
 END_STATES = ("rejected", "stopped", "not_accepted")
@@ -181,13 +183,16 @@ def _decided(store: Store, e: Enrolment) -> list[tuple[str, str | None]]:
     return steps
 
 
-def _check_class(cat: dict, cls: str) -> None:
-    """Refuse a class (档次) that is not one of the category's; an empty one is allowed."""
+def _check_class(cat: dict, cls: str) -> str:
+    """The class (档次) to store: a self-care level in any accepted label becomes the
+    category's own label (:mod:`.selfcare`); one not among the category's is refused."""
+    cls = class_label(cat, cls)
     if cat.get("classes") and cls and cls not in cat["classes"]:
         raise TransitionRefused(
             f"“{cat['name']}”的类别/档次应为 {'、'.join(cat['classes'])} 之一，而不是“{cls}”",
             "bad_class",
         )
+    return cls
 
 
 def _conflicts(
@@ -338,8 +343,9 @@ def create(
                 f"“{cat['name']}”按人保障，请选择保障对象（家庭成员）", "member_required"
             )
         m = _member(store, household_id, member_id) if member_id is not None else None
+        check_unit(store, cat, household_id, member_id)  # 单人保 beside 按户保
         cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
-        _check_class(cat, cls)
+        cls = _check_class(cat, cls)
         if monthly_fen is None or monthly_fen < 0:
             raise TransitionRefused("保障金额不能为负数", "bad_amount")
         check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
@@ -395,7 +401,7 @@ def amend(
             )
         cat = category(store, e.category)
         cls = e.cls if cls is None else field_text(cls, "short", "类别/档次", "class")
-        _check_class(cat, cls)
+        cls = _check_class(cat, cls)
         covered = e.covered if covered is None else covered
         monthly_fen = e.monthly_fen if monthly_fen is None else monthly_fen
         if covered < 1 or monthly_fen < 0:
@@ -680,7 +686,7 @@ def review(
             if monthly_fen is not None:
                 check_assistance(monthly_fen, "monthly_fen")  # at most 100,000 元, however it came
             if cls is not None:
-                _check_class(cat, cls)
+                cls = _check_class(cat, cls)
             if covered is not None and covered < 1:
                 raise TransitionRefused("保障人口至少为1人", "bad_covered")
             # the terms before, for the months paid before the change applies

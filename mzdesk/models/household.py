@@ -95,6 +95,7 @@ class Household:
     savings_fen: int = 0
     causes: list[str] = field(default_factory=list)
     notes: str = ""
+    poverty_flag: str = ""  # 防止返贫监测对象 (monitored) / 脱贫人口 (lifted): vocab poverty_flag
     id: int | None = None
     uid: str | None = None
     rev: int = 0
@@ -199,6 +200,11 @@ def validate_household(h: Household, today: dt.date | None = None) -> list[Field
     for code in h.causes:
         if code not in vocab()["causes"]:
             problems.append(FieldError("causes", "bad_cause", f"致困原因无效: {code!r}"))
+    if h.poverty_flag and h.poverty_flag not in vocab()["poverty_flag"]:
+        flags = "、".join(vocab()["poverty_flag"].values())
+        problems.append(
+            FieldError("poverty_flag", "bad_poverty_flag", f"返贫监测标识应为{flags}或空")
+        )
     if h.savings_fen < 0:
         problems.append(FieldError("savings_fen", "bad_amount", "存款不能为负"))
     if not h.members:

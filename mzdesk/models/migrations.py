@@ -750,6 +750,27 @@ def _enrolment_components(conn: sqlite3.Connection) -> None:
     migrations_sql.change_log_triggers(conn, "enrolment_components")
 
 
+def _categories_and_support(conn: sqlite3.Connection) -> None:
+    """Issue 21, categories and attributes: the household flag 防止返贫监测对象 / 脱贫人口
+    (``households.poverty_flag``: '', 'monitored', 'lifted') and the 特困 support of an
+    enrolment: 供养方式 (``support_mode``: '', 'concentrated', 'dispersed'), the 供养机构
+    and the 照料人 with the care agreement's dates.  New columns of synced tables: the
+    change-log triggers are per row, so they travel with no new trigger; an older sender's
+    batch lacks them and the columns keep their defaults."""
+    for sql in """
+    ALTER TABLE households ADD COLUMN poverty_flag TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN support_mode TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN institution TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN carer_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN carer_id_number TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN carer_phone TEXT NOT NULL DEFAULT '';
+    ALTER TABLE enrolments ADD COLUMN care_from TEXT;
+    ALTER TABLE enrolments ADD COLUMN care_to TEXT
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -769,6 +790,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _key_history_and_held_batches,
     _audit_findings_checkpoints_and_trigger_record,
     _enrolment_components,
+    _categories_and_support,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

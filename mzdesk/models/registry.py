@@ -38,6 +38,7 @@ HOUSEHOLD_FIELDS = (
     "commercial_property",
     "savings_fen",
     "notes",
+    "poverty_flag",
 )
 MEMBER_FIELDS = (
     "name",

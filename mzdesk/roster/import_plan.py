@@ -74,6 +74,7 @@ PROBLEM_LABELS = {
     "bad_labour_capacity": "劳动能力无效",
     "bad_income_source": "收入来源无效",
     "bad_special": "特殊身份无效",
+    "bad_poverty_flag": "返贫监测标识无效",
 }
 
 

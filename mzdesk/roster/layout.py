@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..models.ids import to_halfwidth
+from ..models.selfcare import class_label
 from ..models.vocab import categories
 from ..resources import load_json
 from .reader import Sheet, column_letter
@@ -110,9 +111,15 @@ def _class_synonyms() -> dict[str, str]:
 def normalise_class(
     value: object, category: str | None, cats: dict[str, dict] | None = None
 ) -> tuple[str, bool]:
-    """A class cell ('A类', '一档', '二类') to the category's class; ``ok`` false if unknown."""
-    allowed = (categories() if cats is None else cats).get(category or "", {}).get("classes", [])
-    return _normalise_class(value, tuple(allowed))
+    """A class cell ('A类', '一档', '二类') to the category's class; ``ok`` false if unknown.
+    A self-care level in any accepted label (部分丧失生活自理能力, 半失能 …) becomes the
+    category's own class for that level (:func:`mzdesk.models.selfcare.class_label`)."""
+    cat = (categories() if cats is None else cats).get(category or "", {})
+    cls, ok = _normalise_class(value, tuple(cat.get("classes", [])))
+    if not ok:
+        cls = class_label(cat, cls)
+        ok = cls in cat.get("classes", [])
+    return cls, ok
 
 
 @functools.lru_cache(maxsize=1024)

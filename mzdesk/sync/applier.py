@@ -240,7 +240,7 @@ class Applier:
         if values is None:
             return
         loc_meta, loc_json = run.local[rec.uid]
-        loc_hash = content_hash(loc_json)
+        loc_hash = content_hash(_as_sent(loc_json, rec.row, run.codec))
         if rec.uid in self.open_edits.get(run.t, ()) and self._settled(
             run, rec, values, loc_hash == inc_hash
         ):
@@ -483,6 +483,16 @@ class Applier:
                 (self.peer, t, self.batch_id),
             )
             self.report.table(t).new += moving
+
+
+def _as_sent(loc_json: str, incoming: dict | None, codec: TableCodec) -> str:
+    """This site's content as the sender knows it: an older sender's row lacks the columns
+    added since (``poverty_flag`` …), and so does the base it was hashed from; comparing
+    the whole local row would take every such record for one changed on both sides."""
+    if incoming is None or len(incoming) >= len(codec.content_columns()):
+        return loc_json
+    loc = json.loads(loc_json)
+    return canonical({k: v for k, v in loc.items() if k in incoming})
 
 
 def _claims(run: _Run, fast_cols, leaving: set[str]) -> list[dict]:

@@ -42,6 +42,7 @@ from ..models.money import format_fen, parse_assistance
 from ..models.query import household_members
 from ..models.store import Store
 from . import income_panel, ops
+from .support_panel import SupportPanel
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
     "amend": "修改核定",
@@ -152,6 +153,9 @@ class EnrolmentPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(split, 1)
+        self.support = SupportPanel(store)  # 特困: shown for an enrolment with a 供养方式
+        self.support.saved.connect(lambda eid: self.refresh(select=eid))
+        layout.addWidget(self.support)
         layout.addWidget(self.note)
         self.refresh()
 
@@ -205,6 +209,7 @@ class EnrolmentPanel(QWidget):
         self.income_button.setEnabled(e is not None and income_panel.applies(self.store, e))
         for key, a in self.more.items():
             a.setEnabled(e is not None and e.state in enr.ACTIONS[key][1])
+        self.support.show_enrolment(e)
         if e is None:
             fill(self.history, [])
             self.note.setText("")
@@ -297,11 +302,11 @@ class EnrolmentPanel(QWidget):
         for code, c in categories(self.store).items():
             cat.addItem(c["name"], code)
         member = QComboBox()
-        member.addItem("全户（按户保障的类别）", None)
+        member.addItem("全户（按户保）", None)  # a member for 低保: 单人保
         for m in household_members(self.store, self.household_id):
             member.addItem(f"{m['name']}（{m['relation']}）", m["id"])
         cls, amount, reason = QLineEdit(), QLineEdit("0"), QLineEdit()
-        cls.setPlaceholderText("如 二类、全自理、80-89岁")
+        cls.setPlaceholderText("如 二类、部分丧失生活自理能力、80-89岁")
         dlg = FieldsDialog(
             "新申请",
             [

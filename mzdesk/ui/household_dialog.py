@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStyledItemDelegate,
     QTableWidget,
@@ -139,7 +141,12 @@ class HouseholdDialog(QDialog):
         basics = QWidget()
         outer = QVBoxLayout(basics)
         outer.setContentsMargins(4, 4, 4, 4)
-        self.tabs.addTab(basics, "基本信息")
+        # scrolls rather than grow the dialog past a 1366×768 screen (OK button hidden)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(basics)
+        self.tabs.addTab(scroll, "基本信息")
         root.addWidget(self.tabs, 1)
 
         box = QGroupBox("家庭")

@@ -199,10 +199,11 @@ FIELDS: list[Field] = [
         lambda w, h: w.set_codes(h.causes),
         lambda w, h: _set(h, "causes", w.codes()),
     ),
+    _coded("poverty_flag", "返贫监测", (5, 0), blank=True),  # 防止返贫监测对象 / 脱贫人口
     Field(
         "notes",
         "备注",
-        (5, None),
+        (6, None),
         _line(),
         lambda w, h: w.setText(h.notes),
         lambda w, h: _set(h, "notes", w.text().strip()),

@@ -38,6 +38,7 @@ READ_ARGS: dict[str, list[str]] = {
     "enrol list": ["enrol", "list", "--queue", "active"],
     "enrol history": ["enrol", "history", "1"],
     "enrol parts": ["enrol", "parts", "1"],
+    "enrol support": ["enrol", "support", "1"],
     "operators list": ["operators", "list"],
     "audit verify": ["audit", "verify"],
     "audit show": ["audit", "show", "--limit", "5"],

@@ -70,18 +70,20 @@ def test_stats_per_category(store, family, single):
         store, single.id, category="tekun", member_id=single.members[0].id, cls="全自理", fen=72000
     )
     data = registry_stats(store)["active_enrolments"]
-    assert data["rural_dibao"] == {
+    keys = ("households", "persons", "monthly_fen")  # the contract's keys, kept exactly
+    assert {k: data["rural_dibao"][k] for k in keys} == {
         "households": 1,
         "persons": 3,
         "monthly_fen": 76000,
-        "components_fen": {"base": 76000, "classified": 0},
     }
-    assert data["tekun"] == {
+    assert {k: data["tekun"][k] for k in keys} == {
         "households": 1,
         "persons": 1,
         "monthly_fen": 72000,
-        "components_fen": {"base": 72000, "care": 0},
     }
+    assert data["tekun"]["by_support"] == {"集中": 0, "分散": 0, "未登记": 1}
+    assert data["rural_dibao"]["components_fen"] == {"base": 76000, "classified": 0}
+    assert data["tekun"]["components_fen"] == {"base": 72000, "care": 0}
 
 
 def test_severe_disability_care_with_level_3_or_4_flagged(store, registry):

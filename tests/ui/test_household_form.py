@@ -30,6 +30,7 @@ FULL = dict(
     savings_fen=300050,
     causes=["illness", "schooling"],
     notes="独居老人",
+    poverty_flag="monitored",
 )
 
 
