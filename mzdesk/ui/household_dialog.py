@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -28,11 +29,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +49,7 @@ from . import ops
 from .household_fields import FIELDS, CauseBoxes, savings_fen
 from .household_member import ERROR_STYLE, MemberDetail
 from .saving import ask_to_save
+from .screen_fit import fit_to_screen
 
 ERROR_BG = QBrush(QColor("#fadbd8"))
 WARN_BG = QBrush(QColor("#fdf2d0"))
@@ -117,7 +121,7 @@ class HouseholdDialog(QDialog):
         self._member_problems: dict[int, list[FieldError]] = {}
         title = f"家庭信息 · 编号 {household_id}" if household_id else "新建家庭"
         self.setWindowTitle(title + ("（已注销）" if self.read_only else ""))
-        self.resize(1000, 720)
+        fit_to_screen(self, QSize(1000, 720))
         self._build()
         self._load()
         if self.read_only:
@@ -139,7 +143,12 @@ class HouseholdDialog(QDialog):
         basics = QWidget()
         outer = QVBoxLayout(basics)
         outer.setContentsMargins(4, 4, 4, 4)
-        self.tabs.addTab(basics, "基本信息")
+        # long content scrolls: 保存/取消 stay on a 1366×768 screen (ui/screen_fit.py)
+        self.basics_scroll = QScrollArea()
+        self.basics_scroll.setWidget(basics)
+        self.basics_scroll.setWidgetResizable(True)
+        self.basics_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.tabs.addTab(self.basics_scroll, "基本信息")
         root.addWidget(self.tabs, 1)
 
         box = QGroupBox("家庭")
@@ -218,11 +227,22 @@ class HouseholdDialog(QDialog):
         self.add_member_btn.clicked.connect(self.add_member)
         self.remove_member_btn = QPushButton("移除成员")
         self.remove_member_btn.clicked.connect(self.remove_member)
+        for btn in (self.add_member_btn, self.remove_member_btn):
+            btn.setAutoDefault(False)  # Enter in a field never adds or removes a member
         self.members_error = QLabel("")
         self.members_error.setStyleSheet(ERROR_STYLE)
         self.members_error.setWordWrap(True)
+        self.detail_toggle = QToolButton()
+        self.detail_toggle.setText("成员详情")
+        self.detail_toggle.setCheckable(True)
+        self.detail_toggle.setChecked(True)
+        self.detail_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.detail_toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.detail_toggle.setToolTip("展开/收起成员详情")
+        self.detail_toggle.toggled.connect(self.show_detail)
         row.addWidget(self.add_member_btn)
         row.addWidget(self.remove_member_btn)
+        row.addWidget(self.detail_toggle)
         row.addWidget(self.members_error, 1)
         ml.addLayout(row)
         self.detail = MemberDetail()
@@ -247,6 +267,16 @@ class HouseholdDialog(QDialog):
         root.addWidget(self.buttons)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         QShortcut(QKeySequence("Ctrl+M"), self, activated=self.add_member)
+
+    def show_detail(self, shown: bool) -> None:
+        """Expand or collapse the member detail (collapsed, the member table gets the room)."""
+        self.detail_toggle.blockSignals(True)
+        self.detail_toggle.setChecked(shown)
+        self.detail_toggle.blockSignals(False)
+        self.detail_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+        self.detail.setVisible(shown)
 
     def _make_read_only(self, reason: str) -> None:
         """A deleted (注销) household is shown as it was, and cannot be saved."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +33,7 @@ from ..roster.importer import problem_label
 from ..roster.layout import fields
 from . import ops
 from .saving import ask_save_path, save_reporting
+from .screen_fit import fit_to_screen
 from .worker import run_with_progress
 
 PROBLEM_HEADERS = ("工作表", "行", "列", "原值", "问题", "处理", "说明")  # 说明 last: it stretches
@@ -52,7 +53,7 @@ class ImportDialog(QDialog):
         self.report: dict | None = None
         self.task = None
         self.setWindowTitle("导入花名册")
-        self.resize(1240, 720)
+        fit_to_screen(self, QSize(1240, 720))
 
         self.path_edit = QLineEdit(path or "")
         self.path_edit.setPlaceholderText("选择 .xlsx / .xls 花名册文件")
