@@ -1,10 +1,12 @@
 """Household form (家庭信息): intake and editing of a household with its members.
 
-Keyboard first: fields in reading order for Tab, Ctrl+S saves, Enter on a
-field saves, Esc cancels (asking first when something changed), Ctrl+M adds
-a member.  Problems appear beside the field that has them (red text under the
-household fields, red cells with a tooltip in the member table) as the clerk
-types; the rules themselves live in ``models.household`` and ``Registry``.
+Keyboard first: fields in reading order for Tab, Enter in a field moves to the
+next one (it never presses a button), Ctrl+S saves, Esc cancels (asking first
+when something changed), Ctrl+M adds a member.  Problems appear beside the field
+that has them (red text under the household fields, red cells with a tooltip in
+the member table) as the clerk types, and clear as soon as the field is fixed;
+after a save attempt a summary lists every problem, each a link to its field.
+The rules themselves live in ``models.household`` and ``Registry``.
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ from ..models.registry import Registry
 from ..models.store import Store
 from ..models.vocab import vocab
 from . import ops
+from .fields_dialog import ENTER_KEYS, enter_moves_on
 from .household_fields import FIELDS, CauseBoxes, savings_fen
 from .household_member import ERROR_STYLE, MemberDetail
+from .problem_summary import ProblemSummary
 from .saving import ask_to_save
 from .screen_fit import fit_to_screen
 
@@ -186,11 +190,8 @@ class HouseholdDialog(QDialog):
         for key, w in self.fields.items():
             if isinstance(w, QLineEdit):
                 w.textEdited.connect(lambda _t, k=key: self._touch(k))
-                w.returnPressed.connect(self.save)
             elif isinstance(w, QComboBox):
                 w.currentTextChanged.connect(lambda _t, k=key: self._touch(k))
-                if w.isEditable():
-                    w.lineEdit().returnPressed.connect(self.save)
             elif isinstance(w, QSpinBox):
                 w.valueChanged.connect(lambda _v, k=key: self._touch(k))
             elif isinstance(w, QCheckBox):
@@ -254,6 +255,8 @@ class HouseholdDialog(QDialog):
         self.warnings_label.setStyleSheet("color: #9a6700;")
         self.warnings_label.setWordWrap(True)
         root.addWidget(self.warnings_label)
+        self.summary = ProblemSummary(self._focus_problem)
+        root.addWidget(self.summary)
         self.buttons = QDialogButtonBox()
         self.save_btn = self.buttons.addButton(
             "保存 (Ctrl+S)", QDialogButtonBox.ButtonRole.AcceptRole
@@ -262,6 +265,7 @@ class HouseholdDialog(QDialog):
             "取消 (Esc)", QDialogButtonBox.ButtonRole.RejectRole
         )
         self.save_btn.setDefault(True)
+        self.cancel_btn.setAutoDefault(False)
         self.save_btn.clicked.connect(self.save)
         self.cancel_btn.clicked.connect(self.reject)
         root.addWidget(self.buttons)
@@ -435,6 +439,16 @@ class HouseholdDialog(QDialog):
             return
         self._touched.add((key, row))
         self._changed()
+        if self._showing_problems():  # a fixed field loses its red text at once
+            self._validate_timer.stop()
+            self.validate_now()
+
+    def _showing_problems(self) -> bool:
+        return (
+            any(lab.isVisibleTo(self) for lab in self.errors.values())
+            or bool(self.members_error.text())
+            or bool(self.summary.problems)
+        )
 
     def _changed(self, *_args) -> None:
         if self._loading or self.read_only:
@@ -498,6 +512,9 @@ class HouseholdDialog(QDialog):
         self.warnings_label.setText(
             "提示：" + "；".join(w.message for w in warnings) if warnings else ""
         )
+        self.summary.show_problems(
+            [p for p in problems if self._visible(p)] if self._attempted else []
+        )
         self._refresh_member_detail_errors()
 
     def _paint_cells(self, errors: dict[tuple[int, int], list[str]], warned: set) -> None:
@@ -558,12 +575,28 @@ class HouseholdDialog(QDialog):
             ops.show_error(self, "无法保存", exc)
 
     def _focus_problem(self, p: FieldError) -> None:
+        self.tabs.setCurrentWidget(self.basics_scroll)
         if p.row is not None and p.row < self.table.rowCount():
             col = COL.get(p.field, COL["name"])
             self.table.setCurrentCell(p.row, col)
             self.table.setFocus()
+            if p.field in ("disability_cert", "deceased_on", "income"):
+                self.show_detail(True)
+            self.basics_scroll.ensureWidgetVisible(self.table)
         elif p.field in self.fields:
             self.fields[p.field].setFocus()
+            self.basics_scroll.ensureWidgetVisible(self.fields[p.field])
+        elif p.field == "causes":
+            self.basics_scroll.ensureWidgetVisible(self.causes)
+
+    def keyPressEvent(self, event) -> None:
+        """Enter in a field moves to the next field; it never saves nor adds a member."""
+        focus = self.focusWidget()
+        if focus is not None and (focus is self.table or self.table.isAncestorOf(focus)):
+            if event.key() in ENTER_KEYS:
+                return  # the member table handles its own Enter (edit / commit)
+        if not enter_moves_on(self, event, None, self.save):
+            super().keyPressEvent(event)
 
     def reject(self) -> None:
         if self._dirty:

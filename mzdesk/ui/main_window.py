@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
         act_quit.triggered.connect(self.close)
         file_menu.addAction(act_quit)
 
-        hh = menu.addMenu("家庭(&H)")
+        hh = menu.addMenu("家庭(&J)")
         self.act_edit = QAction("打开/编辑(&E)", self)
         self.act_edit.triggered.connect(self._edit_current)
         hh.addAction(self.act_edit)

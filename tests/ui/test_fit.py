@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QDialog,
     QDialogButtonBox,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -132,10 +131,37 @@ def _payment_export(store, family):
     return PaymentExportDialog(store)
 
 
-def _fields(store, family):
-    from mzdesk.ui.enrolment_panel import FieldsDialog
+def _panel(store, family, state: str):
+    from mzdesk.ui.enrolment_panel import EnrolmentPanel
 
-    return FieldsDialog("说明", [("a", "说明", QLineEdit())])
+    e = _enrolment(store, family)
+    if state != "applied":
+        enr.start_investigation(store, e.id)
+    if state == "surveyed":
+        enr.record_investigation(store, e.id, ["刘干事", "陈干事"], "核对通过")
+    panel = EnrolmentPanel(store, family.id)
+    _panel.kept = panel  # the dialog's parent lives as long as the dialog
+    return panel
+
+
+def _apply(store, family):
+    return _panel(store, family, "applied")._apply_clicked()
+
+
+def _survey(store, family):
+    return _panel(store, family, "investigating")._survey_clicked()
+
+
+def _deliberate(store, family):
+    return _panel(store, family, "surveyed")._deliberate_clicked()
+
+
+def _reject(store, family):
+    return _panel(store, family, "applied")._reason_then("reject", "不予确认理由")
+
+
+def _review(store, family):
+    return _panel(store, family, "applied")._review_clicked()
 
 
 # "module.Class" -> a factory(store, family) making one open dialog of that class
@@ -150,7 +176,7 @@ DIALOGS: dict[str, list[Callable]] = {
     "operators_page.AddOperatorDialog": [_add_operator],
     "import_dialog.ImportDialog": [_import],
     "payment_export.PaymentExportDialog": [_payment_export],
-    "enrolment_panel.FieldsDialog": [_fields],
+    "fields_dialog.FieldsDialog": [_apply, _survey, _deliberate, _review, _reject],
 }
 
 
