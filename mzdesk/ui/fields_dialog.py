@@ -73,6 +73,7 @@ class FieldsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.action, self.on_done = action, on_done
+        self.setMinimumWidth(460)  # red text beside a field reads on one or two lines
         self.where = dict(where or {})
         self.confirm = confirm
         self.result_value: Any = None
