@@ -92,7 +92,7 @@ class AuditView(QWidget):
         try:
             hid = int(text) if text else None
         except ValueError:
-            self._refused(MzError(f"家庭编号应为数字: {text}"))
+            self._refused(MzError(f"家庭编号应为数字：{text}"))
             return
         changes = audit.history(
             self.store.conn,

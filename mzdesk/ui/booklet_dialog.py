@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,6 +29,7 @@ from ..models.visits import household_members
 from . import ops
 from .form_widget import ERROR_STYLE, FormWidget
 from .saving import AsksBeforeClosing, ask_save_path, save_reporting
+from .screen_fit import fit_to_screen
 
 
 class BookletDialog(AsksBeforeClosing, QDialog):
@@ -53,7 +54,7 @@ class BookletDialog(AsksBeforeClosing, QDialog):
         t = self.booklets.template(self.booklet)
         head = self.household.head
         self.setWindowTitle(f"关爱簿 — {head.name if head else ''} {self.household.village}")
-        self.resize(820, 720)
+        fit_to_screen(self, QSize(820, 720))
         self.form = FormWidget(t, household_members(store, household_id))
         self.form.set_answers(self.booklet.answers)
         self._saved_answers = repr(self.form.answers())

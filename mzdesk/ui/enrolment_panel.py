@@ -18,9 +18,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -38,10 +35,13 @@ from ..models import components as comp
 from ..models import enrolment as enr
 from ..models import enrolment_states as st
 from ..models.categories import categories, state_label
+from ..models.dates import RULES, current_day, to_day
+from ..models.errors import FieldError, MzError
 from ..models.money import format_fen, parse_assistance
 from ..models.query import household_members
 from ..models.store import Store
 from . import income_panel, ops
+from .fields_dialog import FieldsDialog
 from .support_panel import SupportPanel
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
@@ -68,32 +68,6 @@ def fill(t: QTableWidget, rows: list[tuple]) -> None:
         for j, v in enumerate(row):
             t.setItem(i, j, QTableWidgetItem("" if v is None else str(v)))
     t.resizeColumnsToContents()
-
-
-class FieldsDialog(QDialog):
-    """A small form: ``fields`` is [(key, label, widget)]."""
-
-    def __init__(self, title: str, fields: list[tuple[str, str, QWidget]], parent=None):
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.widgets = {k: w for k, _, w in fields}
-        form = QFormLayout(self)
-        for _, label, w in fields:
-            form.addRow(label, w)
-        box = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        form.addRow(box)
-
-    def value(self, key: str):
-        w = self.widgets[key]
-        if isinstance(w, QComboBox):
-            return w.currentData()
-        if isinstance(w, QSpinBox):
-            return w.value()
-        return w.text()
 
 
 class EnrolmentPanel(QWidget):
@@ -297,7 +271,28 @@ class EnrolmentPanel(QWidget):
         return self._call(title, fns[action])
 
     # -- dialogs ------------------------------------------------------------------------------
-    def _apply_clicked(self) -> None:
+    # Each opens a window-modal FieldsDialog that runs its step on 确定 and stays open
+    # with what was typed when the core refuses it (the problem beside its field).
+    def _dialog(
+        self, title: str, fields, action, where: dict[str, str] | None = None, confirm=""
+    ) -> FieldsDialog:
+        dlg = FieldsDialog(
+            title, fields, self, action=action, on_done=self._changed, where=where, confirm=confirm
+        )
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        self.dialog = dlg
+        return dlg
+
+    @staticmethod
+    def _date_box(kind: str) -> QLineEdit:
+        """A date the clerk may change (default today), checked by the core's date rules."""
+        box = QLineEdit(current_day().isoformat())
+        box.setPlaceholderText("年-月-日，如 2026-03-01")
+        box.setToolTip(f"{RULES[kind].label}：默认今天，可改为实际日期")
+        return box
+
+    def _apply_clicked(self) -> FieldsDialog:
         cat = QComboBox()
         for code, c in categories(self.store).items():
             cat.addItem(c["name"], code)
@@ -307,116 +302,193 @@ class EnrolmentPanel(QWidget):
             member.addItem(f"{m['name']}（{m['relation']}）", m["id"])
         cls, amount, reason = QLineEdit(), QLineEdit("0"), QLineEdit()
         cls.setPlaceholderText("如 二类、部分丧失生活自理能力、80-89岁")
-        dlg = FieldsDialog(
+        applied = self._date_box("applied_on")
+
+        def run() -> enr.Enrolment:
+            fen = _field(lambda: parse_assistance(amount.text()), "amount")
+            return enr.create(
+                self.store,
+                self.household_id,
+                cat.currentData(),
+                member_id=member.currentData(),
+                cls=cls.text().strip(),
+                monthly_fen=fen,
+                applied_on=to_day(applied.text(), "applied_on"),
+                reason=reason.text(),
+            )
+
+        return self._dialog(
             "新申请",
             [
                 ("category", "类别", cat),
                 ("member", "保障对象", member),
                 ("cls", "档次", cls),
                 ("amount", "拟保障金额(元)", amount),
+                ("applied_on", "申请日期", applied),
                 ("reason", "说明", reason),
             ],
-            self,
+            run,
+            where={
+                "applied_on": "applied_on",
+                "duplicate_enrolment": "category",
+                "monthly_fen": "amount",
+            },
         )
-        if dlg.exec() != QDialog.DialogCode.Accepted:
-            return
-        fen = ops.run(self, lambda: parse_assistance(amount.text()), title="新申请")
-        if fen:
-            self.apply(
-                dlg.value("category"),
-                dlg.value("member"),
-                cls.text().strip(),
-                fen.value,
-                reason.text(),
-            )
 
-    def _survey_clicked(self) -> None:
+    def _survey_clicked(self) -> FieldsDialog | None:
+        e = self.current()
+        if e is None:
+            return None
         a, b, ver, concl = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
-        dlg = FieldsDialog(
+        on = self._date_box("investigated_on")
+        return self._dialog(
             "登记入户调查",
             [
                 ("a", "调查人一", a),
                 ("b", "调查人二", b),
+                ("on", "调查日期", on),
                 ("v", "经济状况核对结果", ver),
                 ("c", "调查结论", concl),
             ],
-            self,
-        )
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.act(
-                "record_investigation",
-                investigators=[a.text(), b.text()],
-                verification=ver.text(),
+            lambda: enr.record_investigation(
+                self.store,
+                e.id,
+                [a.text(), b.text()],
+                ver.text(),
+                on=to_day(on.text(), "investigated_on"),
                 conclusion=concl.text(),
-            )
+            ),
+            where={
+                "too_few_investigators": "b",
+                "verification_required": "v",
+                "investigated_on": "on",
+            },
+        )
 
-    def _deliberate_clicked(self) -> None:
+    def _deliberate_clicked(self) -> FieldsDialog | None:
+        e = self.current()
+        if e is None:
+            return None
         n = QSpinBox()
         n.setRange(0, 500)
         result = QLineEdit("同意")
-        dlg = FieldsDialog("民主评议", [("n", "参会人数", n), ("r", "评议结果", result)], self)
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.act("deliberate", attendance=n.value(), result=result.text())
+        on = self._date_box("deliberated_on")
+        return self._dialog(
+            "民主评议",
+            [("n", "参会人数", n), ("on", "评议日期", on), ("r", "评议结果", result)],
+            lambda: enr.deliberate(
+                self.store,
+                e.id,
+                n.value(),
+                result.text(),
+                on=to_day(on.text(), "deliberated_on"),
+            ),
+            where={"deliberation_incomplete": "n", "deliberated_on": "on"},
+        )
 
-    def _review_clicked(self) -> None:
+    def _review_clicked(self) -> FieldsDialog | None:
+        e = self.current()
+        if e is None:
+            return None
         outcome = QComboBox()
         for code, label in enr.REVIEW_OUTCOMES.items():
             outcome.addItem(label, code)
         amount, reason = QLineEdit(), QLineEdit()
         amount.setPlaceholderText("变更时填写新金额(元)")
-        dlg = FieldsDialog(
-            "复核",
-            [("o", "复核结果", outcome), ("a", "新金额(元)", amount), ("r", "原因", reason)],
-            self,
-        )
-        if dlg.exec() != QDialog.DialogCode.Accepted:
-            return
-        fen = ops.run(
-            self,
-            lambda: parse_assistance(amount.text()) if amount.text().strip() else None,
-            title="复核",
-        )
-        if fen:
-            self.act(
-                "review", outcome=outcome.currentData(), monthly_fen=fen.value, reason=reason.text()
+
+        def run() -> enr.Enrolment:
+            text = amount.text().strip()
+            fen = _field(lambda: parse_assistance(text), "a") if text else None
+            return enr.review(
+                self.store,
+                e.id,
+                outcome=outcome.currentData(),
+                monthly_fen=fen,
+                reason=reason.text(),
             )
 
-    def _reason_then(self, action: str, label: str) -> None:
-        reason = QLineEdit()
-        dlg = FieldsDialog(ACTION_LABELS[action], [("r", label, reason)], self)
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.act(action, reason=reason.text())
-
-    def _month_reason_then(self, action: str, label: str) -> None:
-        month, reason = QLineEdit(dt.date.today().strftime("%Y-%m")), QLineEdit()
-        dlg = FieldsDialog(
-            ACTION_LABELS[action], [("m", "起始月份(YYYY-MM)", month), ("r", label, reason)], self
+        return self._dialog(
+            "复核",
+            [("o", "复核结果", outcome), ("a", "新金额(元)", amount), ("r", "原因", reason)],
+            run,
+            where={"reason_required": "r", "reason": "r", "monthly_fen": "a"},
         )
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.act(action, from_month=month.text(), reason=reason.text())
 
-    def _change_amount_clicked(self) -> None:
+    def _reason_then(self, action: str, label: str) -> FieldsDialog | None:
         e = self.current()
         if e is None:
-            return
+            return None
+        reason = QLineEdit()
+        fields: list[tuple[str, str, QWidget]] = [("r", label, reason)]
+        on = None
+        if action == "stop":
+            on = self._date_box("stopped_on")
+            fields.append(("on", "停发日期", on))
+        head = enr.describe(self.store, e)
+
+        def run() -> enr.Enrolment:
+            day = to_day(on.text(), "stopped_on") if on is not None else None
+            if action == "not_accept":
+                return st.not_accept(self.store, e.id, reason.text(), day)
+            fn = enr.stop if action == "stop" else enr.reject
+            return fn(self.store, e.id, reason=reason.text(), today=day)
+
+        what = ACTION_LABELS[action]
+        return self._dialog(
+            what,
+            fields,
+            run,
+            where={"reason_required": "r", "reason": "r", "stopped_on": "on", "rejected_on": "r"},
+            confirm=f"确定对“{head}”（编号{e.id}）{what}？\n此操作记入历史，不能撤销。",
+        )
+
+    def _month_reason_then(self, action: str, label: str) -> FieldsDialog | None:
+        e = self.current()
+        if e is None:
+            return None
+        month, reason = QLineEdit(current_day().strftime("%Y-%m")), QLineEdit()
+        fns = {"suspend": st.suspend, "resume": st.resume, "phase_out": st.phase_out}
+
+        def run() -> enr.Enrolment:
+            return fns[action](self.store, e.id, from_month=month.text(), reason=reason.text())
+
+        return self._dialog(
+            ACTION_LABELS[action],
+            [("m", "起始月份（YYYY-MM）", month), ("r", label, reason)],
+            run,
+            where={"from_month": "m", "month": "m", "reason": "r", "reason_required": "r"},
+        )
+
+    def _change_amount_clicked(self) -> FieldsDialog | None:
+        e = self.current()
+        if e is None:
+            return None
         names = comp.component_names(e.category)
         now = comp.in_force(self.store, e.id)
         edits = {k: QLineEdit(format_fen(v)) for k, v in now.items()}
-        month, reason = QLineEdit(dt.date.today().strftime("%Y-%m")), QLineEdit()
-        fields = [(k, f"{names.get(k, k)}(元)", w) for k, w in edits.items()]
-        dlg = FieldsDialog(
-            "增发/减发",
-            [*fields, ("m", "起始月份(YYYY-MM)", month), ("r", "原因", reason)],
-            self,
-        )
-        if dlg.exec() != QDialog.DialogCode.Accepted:
-            return
-        parts = ops.run(
-            self,
-            lambda: {k: parse_assistance(w.text() or "0") for k, w in edits.items()},
-            title="增发/减发",
-        )
-        if parts:
-            self.act(
-                "change_amount", parts=parts.value, from_month=month.text(), reason=reason.text()
+        month, reason = QLineEdit(current_day().strftime("%Y-%m")), QLineEdit()
+        fields = [(k, f"{names.get(k, k)}（元）", w) for k, w in edits.items()]
+
+        def run() -> enr.Enrolment:
+            parts = {
+                k: _field(lambda w=w: parse_assistance(w.text() or "0"), k)
+                for k, w in edits.items()
+            }
+            return comp.set_components(
+                self.store, e.id, parts, from_month=month.text(), reason=reason.text()
             )
+
+        return self._dialog(
+            "增发/减发",
+            [*fields, ("m", "起始月份（YYYY-MM）", month), ("r", "原因", reason)],
+            run,
+            where={"from_month": "m", "month": "m", "reason": "r", "reason_required": "r"},
+        )
+
+
+def _field(fn, key: str):
+    """``fn()``, its refusal re-aimed at field ``key`` of the dialog."""
+    try:
+        return fn()
+    except MzError as exc:
+        raise FieldError(key, exc.code, exc.message) from None

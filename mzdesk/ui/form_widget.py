@@ -127,6 +127,8 @@ class _Editor:
             table.itemChanged.connect(on_change)
             table.setTabKeyNavigation(False)
             add, remove = QPushButton("添加一行"), QPushButton("删除选中行")
+            for b in (add, remove):  # Enter in a field never presses them
+                b.setAutoDefault(False)
             add.clicked.connect(lambda: table.insertRow(table.rowCount()))
             remove.clicked.connect(lambda: (table.removeRow(table.currentRow()), on_change()))
             buttons = QHBoxLayout()

@@ -1,10 +1,12 @@
 """Household form (家庭信息): intake and editing of a household with its members.
 
-Keyboard first: fields in reading order for Tab, Ctrl+S saves, Enter on a
-field saves, Esc cancels (asking first when something changed), Ctrl+M adds
-a member.  Problems appear beside the field that has them (red text under the
-household fields, red cells with a tooltip in the member table) as the clerk
-types; the rules themselves live in ``models.household`` and ``Registry``.
+Keyboard first: fields in reading order for Tab, Enter in a field moves to the
+next one (it never presses a button), Ctrl+S saves, Esc cancels (asking first
+when something changed), Ctrl+M adds a member.  Problems appear beside the field
+that has them (red text under the household fields, red cells with a tooltip in
+the member table) as the clerk types, and clear as soon as the field is fixed;
+after a save attempt a summary lists every problem, each a link to its field.
+The rules themselves live in ``models.household`` and ``Registry``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,9 +48,12 @@ from ..models.registry import Registry
 from ..models.store import Store
 from ..models.vocab import vocab
 from . import ops
+from .fields_dialog import ENTER_KEYS, enter_moves_on
 from .household_fields import FIELDS, CauseBoxes, savings_fen
 from .household_member import ERROR_STYLE, MemberDetail
+from .problem_summary import ProblemSummary
 from .saving import ask_to_save
+from .screen_fit import fit_to_screen
 
 ERROR_BG = QBrush(QColor("#fadbd8"))
 WARN_BG = QBrush(QColor("#fdf2d0"))
@@ -119,7 +125,7 @@ class HouseholdDialog(QDialog):
         self._member_problems: dict[int, list[FieldError]] = {}
         title = f"家庭信息 · 编号 {household_id}" if household_id else "新建家庭"
         self.setWindowTitle(title + ("（已注销）" if self.read_only else ""))
-        self.resize(1000, 720)
+        fit_to_screen(self, QSize(1000, 720))
         self._build()
         self._load()
         if self.read_only:
@@ -141,12 +147,12 @@ class HouseholdDialog(QDialog):
         basics = QWidget()
         outer = QVBoxLayout(basics)
         outer.setContentsMargins(4, 4, 4, 4)
-        # scrolls rather than grow the dialog past a 1366×768 screen (OK button hidden)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(basics)
-        self.tabs.addTab(scroll, "基本信息")
+        # long content scrolls: 保存/取消 stay on a 1366×768 screen (ui/screen_fit.py)
+        self.basics_scroll = QScrollArea()
+        self.basics_scroll.setWidget(basics)
+        self.basics_scroll.setWidgetResizable(True)
+        self.basics_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.tabs.addTab(self.basics_scroll, "基本信息")
         root.addWidget(self.tabs, 1)
 
         box = QGroupBox("家庭")
@@ -184,11 +190,8 @@ class HouseholdDialog(QDialog):
         for key, w in self.fields.items():
             if isinstance(w, QLineEdit):
                 w.textEdited.connect(lambda _t, k=key: self._touch(k))
-                w.returnPressed.connect(self.save)
             elif isinstance(w, QComboBox):
                 w.currentTextChanged.connect(lambda _t, k=key: self._touch(k))
-                if w.isEditable():
-                    w.lineEdit().returnPressed.connect(self.save)
             elif isinstance(w, QSpinBox):
                 w.valueChanged.connect(lambda _v, k=key: self._touch(k))
             elif isinstance(w, QCheckBox):
@@ -225,11 +228,22 @@ class HouseholdDialog(QDialog):
         self.add_member_btn.clicked.connect(self.add_member)
         self.remove_member_btn = QPushButton("移除成员")
         self.remove_member_btn.clicked.connect(self.remove_member)
+        for btn in (self.add_member_btn, self.remove_member_btn):
+            btn.setAutoDefault(False)  # Enter in a field never adds or removes a member
         self.members_error = QLabel("")
         self.members_error.setStyleSheet(ERROR_STYLE)
         self.members_error.setWordWrap(True)
+        self.detail_toggle = QToolButton()
+        self.detail_toggle.setText("成员详情")
+        self.detail_toggle.setCheckable(True)
+        self.detail_toggle.setChecked(True)
+        self.detail_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.detail_toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.detail_toggle.setToolTip("展开/收起成员详情")
+        self.detail_toggle.toggled.connect(self.show_detail)
         row.addWidget(self.add_member_btn)
         row.addWidget(self.remove_member_btn)
+        row.addWidget(self.detail_toggle)
         row.addWidget(self.members_error, 1)
         ml.addLayout(row)
         self.detail = MemberDetail()
@@ -241,6 +255,8 @@ class HouseholdDialog(QDialog):
         self.warnings_label.setStyleSheet("color: #9a6700;")
         self.warnings_label.setWordWrap(True)
         root.addWidget(self.warnings_label)
+        self.summary = ProblemSummary(self._focus_problem)
+        root.addWidget(self.summary)
         self.buttons = QDialogButtonBox()
         self.save_btn = self.buttons.addButton(
             "保存 (Ctrl+S)", QDialogButtonBox.ButtonRole.AcceptRole
@@ -249,11 +265,22 @@ class HouseholdDialog(QDialog):
             "取消 (Esc)", QDialogButtonBox.ButtonRole.RejectRole
         )
         self.save_btn.setDefault(True)
+        self.cancel_btn.setAutoDefault(False)
         self.save_btn.clicked.connect(self.save)
         self.cancel_btn.clicked.connect(self.reject)
         root.addWidget(self.buttons)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         QShortcut(QKeySequence("Ctrl+M"), self, activated=self.add_member)
+
+    def show_detail(self, shown: bool) -> None:
+        """Expand or collapse the member detail (collapsed, the member table gets the room)."""
+        self.detail_toggle.blockSignals(True)
+        self.detail_toggle.setChecked(shown)
+        self.detail_toggle.blockSignals(False)
+        self.detail_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+        self.detail.setVisible(shown)
 
     def _make_read_only(self, reason: str) -> None:
         """A deleted (注销) household is shown as it was, and cannot be saved."""
@@ -412,6 +439,16 @@ class HouseholdDialog(QDialog):
             return
         self._touched.add((key, row))
         self._changed()
+        if self._showing_problems():  # a fixed field loses its red text at once
+            self._validate_timer.stop()
+            self.validate_now()
+
+    def _showing_problems(self) -> bool:
+        return (
+            any(lab.isVisibleTo(self) for lab in self.errors.values())
+            or bool(self.members_error.text())
+            or bool(self.summary.problems)
+        )
 
     def _changed(self, *_args) -> None:
         if self._loading or self.read_only:
@@ -475,6 +512,9 @@ class HouseholdDialog(QDialog):
         self.warnings_label.setText(
             "提示：" + "；".join(w.message for w in warnings) if warnings else ""
         )
+        self.summary.show_problems(
+            [p for p in problems if self._visible(p)] if self._attempted else []
+        )
         self._refresh_member_detail_errors()
 
     def _paint_cells(self, errors: dict[tuple[int, int], list[str]], warned: set) -> None:
@@ -535,12 +575,28 @@ class HouseholdDialog(QDialog):
             ops.show_error(self, "无法保存", exc)
 
     def _focus_problem(self, p: FieldError) -> None:
+        self.tabs.setCurrentWidget(self.basics_scroll)
         if p.row is not None and p.row < self.table.rowCount():
             col = COL.get(p.field, COL["name"])
             self.table.setCurrentCell(p.row, col)
             self.table.setFocus()
+            if p.field in ("disability_cert", "deceased_on", "income"):
+                self.show_detail(True)
+            self.basics_scroll.ensureWidgetVisible(self.table)
         elif p.field in self.fields:
             self.fields[p.field].setFocus()
+            self.basics_scroll.ensureWidgetVisible(self.fields[p.field])
+        elif p.field == "causes":
+            self.basics_scroll.ensureWidgetVisible(self.causes)
+
+    def keyPressEvent(self, event) -> None:
+        """Enter in a field moves to the next field; it never saves nor adds a member."""
+        focus = self.focusWidget()
+        if focus is not None and (focus is self.table or self.table.isAncestorOf(focus)):
+            if event.key() in ENTER_KEYS:
+                return  # the member table handles its own Enter (edit / commit)
+        if not enter_moves_on(self, event, None, self.save):
+            super().keyPressEvent(event)
 
     def reject(self) -> None:
         if self._dirty:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +33,7 @@ from ..roster.importer import problem_label
 from ..roster.layout import fields
 from . import ops
 from .saving import ask_save_path, save_reporting
+from .screen_fit import fit_to_screen
 from .worker import run_with_progress
 
 PROBLEM_HEADERS = ("工作表", "行", "列", "原值", "问题", "处理", "说明")  # 说明 last: it stretches
@@ -52,7 +53,7 @@ class ImportDialog(QDialog):
         self.report: dict | None = None
         self.task = None
         self.setWindowTitle("导入花名册")
-        self.resize(1240, 720)
+        fit_to_screen(self, QSize(1240, 720))
 
         self.path_edit = QLineEdit(path or "")
         self.path_edit.setPlaceholderText("选择 .xlsx / .xls 花名册文件")
@@ -60,7 +61,7 @@ class ImportDialog(QDialog):
         browse = QPushButton("选择文件…")
         browse.clicked.connect(self.browse)
         top = QHBoxLayout()
-        top.addWidget(QLabel("文件:"))
+        top.addWidget(QLabel("文件："))
         top.addWidget(self.path_edit, 1)
         top.addWidget(browse)
 
@@ -93,7 +94,7 @@ class ImportDialog(QDialog):
         lv.addWidget(QLabel("列对应关系（可修改，导入后按表头样式记住）"))
         lv.addWidget(self.mapping)
         row = QHBoxLayout()
-        row.addWidget(QLabel("救助类别:"))
+        row.addWidget(QLabel("救助类别："))
         row.addWidget(self.category, 1)
         lv.addLayout(row)
         right = QWidget()
@@ -116,6 +117,9 @@ class ImportDialog(QDialog):
         self.import_btn.clicked.connect(self.do_import)
         self.undo_btn.clicked.connect(self.undo_last)
         close.clicked.connect(self.reject)
+        for b in (browse, self.check_btn, self.export_btn, self.import_btn, self.undo_btn, close):
+            b.setAutoDefault(False)  # Enter in the path box never opens the chooser
+        self.check_btn.setDefault(True)  # it checks the file typed there
         buttons = QHBoxLayout()
         for b in (self.check_btn, self.export_btn, self.import_btn):
             buttons.addWidget(b)
@@ -240,7 +244,7 @@ class ImportDialog(QDialog):
                 f"{report['unchanged']} 户不变；身份证号有问题的成员按原样保存并标记待核实。"
             )
         if report["skipped_sheets"]:
-            text += f" 未识别为花名册的工作表: {'、'.join(report['skipped_sheets'])}。"
+            text += f" 未识别为花名册的工作表：{'、'.join(report['skipped_sheets'])}。"
         self.summary.setText(text)
         self._update_buttons()
 
@@ -275,7 +279,7 @@ class ImportDialog(QDialog):
         report = self.report
         n = save_reporting(self, "问题清单", path, lambda: export_problems(report, path))
         if n is not None:
-            self.summary.setText(f"已导出问题清单 {n} 条: {path}")
+            self.summary.setText(f"已导出问题清单 {n} 条：{path}")
 
     # -- import --------------------------------------------------------------------------
     def do_import(self, confirm: bool = True) -> None:

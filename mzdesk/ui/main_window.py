@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,20 @@ from ..models.store import Store
 from . import ops
 from .household_dialog import HouseholdDialog
 from .household_model import HouseholdListModel
+from .screen_fit import fit_to_screen, largest
+
+
+def settings() -> QSettings:
+    """The window's own settings (sizes): an ini file in the user's config folder."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "mzdesk", "mzdesk")
+
+
+def window_title(site) -> str:
+    """The title without the program's name: the window system adds the application's
+    display name (民政桌面) itself, so it would read twice."""
+    if not site:
+        return ""
+    return f"{site.name}（{ROLES.get(site.role, site.role)}）"
 
 
 class HouseholdListPage(QWidget):
@@ -201,11 +215,8 @@ class MainWindow(QMainWindow):
         self._tasks: list = []
         self._closing: QProgressDialog | None = None  # waiting for background work to end
         site = get_site(store)
-        title = "民政桌面"
-        if site:
-            title += f" — {site.name}（{ROLES.get(site.role, site.role)}）"
-        self.setWindowTitle(title)
-        self.resize(1280, 800)
+        self.setWindowTitle(window_title(site))
+        self._restore_size()
 
         self.tabs = QTabWidget()
         self.households = HouseholdListPage(store)
@@ -228,6 +239,21 @@ class MainWindow(QMainWindow):
         self.households.apply_filter()
         self.households.search.setFocus()
 
+    def _restore_size(self) -> None:
+        """The size the clerk left it at, else the whole available screen; never larger."""
+        saved = settings().value("main_window/size")
+        size = saved if isinstance(saved, QSize) and saved.isValid() else largest(self)
+        fit_to_screen(self, size)
+        if settings().value("main_window/maximized") in (True, "true"):
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+
+    def _remember_size(self) -> None:
+        s = settings()
+        s.setValue("main_window/maximized", self.isMaximized())
+        if not self.isMaximized():
+            s.setValue("main_window/size", self.size())
+        s.sync()
+
     def _build_menus(self) -> None:
         menu = self.menuBar()
         file_menu = self.file_menu = menu.addMenu("文件(&F)")
@@ -242,7 +268,7 @@ class MainWindow(QMainWindow):
         act_quit.triggered.connect(self.close)
         file_menu.addAction(act_quit)
 
-        hh = menu.addMenu("家庭(&H)")
+        hh = menu.addMenu("家庭(&J)")
         self.act_edit = QAction("打开/编辑(&E)", self)
         self.act_edit.triggered.connect(self._edit_current)
         hh.addAction(self.act_edit)
@@ -447,6 +473,7 @@ class MainWindow(QMainWindow):
             if self._closing is not None:
                 self._closing.close()
                 self._closing = None
+            self._remember_size()
             super().closeEvent(event)
             return
         event.ignore()

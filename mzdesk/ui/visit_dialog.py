@@ -40,6 +40,7 @@ from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, load_photo,
 from . import ops
 from .form_widget import ERROR_STYLE, FormWidget
 from .saving import AsksBeforeClosing, ask_save_path, save_reporting
+from .screen_fit import fit_to_screen
 
 VISIT_FIELDS = ("visit_date", "investigators", "kind", "conclusion", "representative", "photos")
 
@@ -76,7 +77,7 @@ class VisitDialog(AsksBeforeClosing, QDialog):
         self.template = self.visits.template(self.visit)
         head = self.household.head
         self.setWindowTitle(f"入户调查/核查 — {head.name if head else ''} {self.household.village}")
-        self.resize(900, 760)
+        fit_to_screen(self, QSize(900, 760))
         self._build()
         self._load()
         self._saved_state = self._state()

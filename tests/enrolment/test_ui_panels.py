@@ -113,27 +113,19 @@ def test_county_review_confirms_and_rejects(qtbot, store, family, single, warnin
     assert states == {"active", "rejected"}
 
 
-def test_panel_refuses_an_amount_above_the_cap(qtbot, store, family, warnings, monkeypatch):
-    """新申请 with 1,000,000,000 元 typed (an ID in the amount box): refused, nothing recorded."""
-    from PySide6.QtWidgets import QDialog
-
-    from mzdesk.ui.enrolment_panel import FieldsDialog
-
-    typed = {"amount": "1000000000"}
-
-    def accept_with(dlg):
-        for key, text in typed.items():
-            dlg.widgets[key].setText(text)
-        return QDialog.DialogCode.Accepted
-
-    monkeypatch.setattr(FieldsDialog, "exec", accept_with)
+def test_panel_refuses_an_amount_above_the_cap(qtbot, store, family, warnings):
+    """新申请 with 1,000,000,000 元 typed (an ID in the amount box): refused beside the
+    amount, nothing recorded, the dialog stays open with what was typed."""
     p = EnrolmentPanel(store, family.id)
     qtbot.addWidget(p)
-    p._apply_clicked()
-    assert len(warnings) == 1 and "超过上限" in warnings[0]
+    dlg = p._apply_clicked()
+    dlg.widgets["amount"].setText("1000000000")
+    assert not dlg.try_accept()
+    assert dlg.isVisible() and dlg.widgets["amount"].text() == "1000000000"
+    assert "超过上限" in dlg.errors["amount"].text() and warnings == []
     assert store.scalar("SELECT count(*) FROM enrolments") == 0
-    typed["amount"] = "760"
-    p._apply_clicked()
+    dlg.widgets["amount"].setText("760")
+    assert dlg.try_accept() and not dlg.isVisible()
     assert p.list.rowCount() == 1 and p.list.item(0, 5).text() == "760.00"
 
 
