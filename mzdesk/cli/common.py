@@ -276,6 +276,27 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "relatives flagged": "records.view",
     "encrypt": "database.encrypt",
     "decrypt": "database.encrypt",
+    # issue 21: states, amounts in parts, categories, standards and income
+    "enrol not-accept": "enrolment.edit",
+    **{
+        f"enrol {c}": "enrolment.confirm"
+        for c in ("suspend", "resume", "phase-out", "phase-out-end")
+    },
+    "enrol change-amount": "enrolment.edit",
+    "enrol head-change": "household.edit",
+    "enrol parts": "records.view",
+    "enrol support": lambda p: "records.view" if p.get("mode") is None else "enrolment.edit",
+    "households flag": "household.edit",
+    "standards list": "records.view",
+    "standards set": "enrolment.confirm",  # a standard is a county decision
+    "uprate": lambda p: (
+        ("enrolment.confirm", "enrolment.edit") if p.get("mode") == "confirm" else "records.view"
+    ),
+    "income show": "records.view",
+    "income adopt": "enrolment.edit",
+    "recovery scan": lambda p: "enrolment.confirm" if p.get("record") else "records.view",
+    "recovery list": "records.view",
+    "recovery set": "enrolment.confirm",
 }
 
 

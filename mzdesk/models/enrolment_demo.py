@@ -250,7 +250,18 @@ def dress_demo_enrolments(store: Store, today: dt.date | None = None) -> int:
 
 
 # -- amounts in parts and the states of issue 21 (models/components.py, enrolment_states.py) --
-_CARE_FEN = {"全自理": 0, "半自理": 30000, "全护理": 60000}  # illustrative: the county's table
+
+
+def _care_fen(cls: str) -> int:
+    """照料护理费 of a 特困 class (a self-care level) from the care table (models/selfcare.py)."""
+    from .selfcare import UnknownLevel, care_fen
+
+    try:
+        return care_fen(cls)
+    except UnknownLevel:
+        return 0
+
+
 _ROLES = ("increase", "decrease", "suspended", "resumed", "phase_out", "phase_out_due")
 
 
@@ -275,7 +286,7 @@ def dress_demo_parts_and_states(store: Store, today: dt.date | None = None) -> d
     eligible = [
         row[0]
         for row in sorted(paid, key=lambda p: p[1])
-        if row[6] == "active" and row[5] and row[5] <= old_enough
+        if row[6] == "active" and row[5] and row[5] <= old_enough and row[4] >= 10000
     ]
     picks = [(role, eligible[i]) for i, role in enumerate(_ROLES) if i < len(eligible)]
     picks += [
@@ -304,8 +315,8 @@ def _demo_parts(store: Store, paid: list) -> dict[str, int]:
         if cat in ("urban_dibao", "rural_dibao") and r.random() < 0.35:
             part, level, extra = "classified", "household", r.choice((5000, 8000, 12000))
             reason_class = r.choice(("重残", "重病", "老年", "未成年"))
-        elif cat == "tekun" and _CARE_FEN.get(cls):
-            part, level, extra, reason_class = "care", "", _CARE_FEN[cls], ""
+        elif cat == "tekun" and _care_fen(cls):
+            part, level, extra, reason_class = "care", "", _care_fen(cls), ""
         else:
             continue
         rows.append((new_uid(), hid, eid, "base", "", "", "gap", fen, ts, ts, who, who))

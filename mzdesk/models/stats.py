@@ -68,17 +68,17 @@ def _add_classes(store: Store, enrol: dict[str, dict]) -> None:
             entry["by_class"] = {
                 (cls or UNCLASSED): persons
                 for cls, persons in store.conn.execute(
-                    "SELECT class, sum(covered) FROM enrolments WHERE state = 'active' "
-                    "AND status = 'active' AND category = ? GROUP BY class ORDER BY class",
-                    (code,),
+                    f"SELECT class, sum(covered) FROM enrolments e WHERE {PAID_NOW_SQL} "
+                    "AND e.status = 'active' AND category = :code GROUP BY class ORDER BY class",
+                    {**paid_now_params(), "code": code},
                 )
             }
         if cat.get("support_modes"):
             by = {"集中": 0, "分散": 0}
             for mode, persons in store.conn.execute(
-                "SELECT support_mode, sum(covered) FROM enrolments WHERE state = 'active' "
-                "AND status = 'active' AND category = ? GROUP BY support_mode",
-                (code,),
+                f"SELECT support_mode, sum(covered) FROM enrolments e WHERE {PAID_NOW_SQL} "
+                "AND e.status = 'active' AND category = :code GROUP BY support_mode",
+                {**paid_now_params(), "code": code},
             ):
                 label = SUPPORT_LABELS.get(mode, SUPPORT_LABELS[""])
                 by[label] = by.get(label, 0) + persons

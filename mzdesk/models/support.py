@@ -244,3 +244,13 @@ def save(
             {**cols, **store.stamp(new=False), "id": e.id},
         )
         return get(store, e.id)
+
+
+def write_demo_support(store: Store, updates: list[tuple]) -> None:
+    """The demo's 特困 support, (mode, institution, carer name, ID, phone, from, to, id)
+    per enrolment, written in one statement (models/support_demo.py plans it)."""
+    store.conn.executemany(
+        "UPDATE enrolments SET support_mode = ?, institution = ?, carer_name = ?, "
+        "carer_id_number = ?, carer_phone = ?, care_from = ?, care_to = ? WHERE id = ?",
+        updates,
+    )

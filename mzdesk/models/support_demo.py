@@ -127,9 +127,7 @@ def dress_demo_support(store: Store) -> int:
                 eid,
             )
         )
-    store.conn.executemany(
-        "UPDATE enrolments SET support_mode = ?, institution = ?, carer_name = ?, "
-        "carer_id_number = ?, carer_phone = ?, care_from = ?, care_to = ? WHERE id = ?",
-        updates,
-    )
+    from .support import write_demo_support  # the enrolment service writes
+
+    write_demo_support(store, updates)
     return len(updates)

@@ -160,6 +160,7 @@ def test_stats_json_components_reconcile_through_the_cli(store, family, single, 
         "persons": 3,
         "monthly_fen": 88000,
         "components_fen": {"base": 76000, "classified": 12000},
+        "by_class": {"二类": 3},
     }
     assert active_now["tekun"]["components_fen"] == {"base": 65000, "care": 15000}
     for entry in active_now.values():

@@ -38,6 +38,9 @@ SERVICE = {
     "models/enrolment_import.py",
     "models/enrolment_demo.py",
     "models/enrolment_bulk.py",
+    "models/enrolment_states.py",  # 暂停/恢复, 渐退期, 不予受理, 户主变更
+    "models/components.py",  # the amount's parts
+    "models/support.py",  # 特困 供养方式 and 照料人 of an enrolment
 }
 # history, not writers: frozen migration SQL creates and upgrades the tables
 HISTORY = {"models/migrations.py", "models/migrations_sql.py"}

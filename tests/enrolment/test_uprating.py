@@ -32,7 +32,7 @@ def roster_total(store, month, tmp_path, category="rural_dibao") -> int:
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     header = next(i for i, r in enumerate(rows) if r[0] == "序号")
     names = rows[header]
-    col = names.index("发放合计") if "发放合计" in names else names.index("金额(元)")
+    col = names.index("发放合计(元)") if "发放合计(元)" in names else names.index("金额(元)")
     return sum(round(r[col] * 100) for r in rows[header + 1 :] if isinstance(r[0], int))
 
 
