@@ -313,7 +313,7 @@ class SyncPage(QWidget):
             return "本站密钥有口令保护（导出或导入时输入口令）。"
         self.qr.setPixmap(qr_pixmap(keymod.qr_matrix(pub)))
         return (
-            f"本站公钥指纹：{pub.fingerprint}\nage 公钥：{pub.age_recipient}\n\n"
+            f"本站公钥指纹：{pub.fingerprint}\n本站加密密钥：{pub.age_recipient}\n\n"
             "把公钥文件（或右侧二维码）交给对方站点，并电话核对指纹。"
         )
 
