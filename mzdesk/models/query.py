@@ -164,6 +164,23 @@ def _where(f: ListFilter) -> tuple[list[str], list]:
     return where, params
 
 
+SEARCH_CAP_MESSAGE = f"仅显示前{SEARCH_LIMIT}户，请输入更多条件"
+
+
+def search_capped(store: Store, text: str) -> bool:
+    """Did the search text hit :data:`SEARCH_LIMIT` (so the list may miss households)?"""
+    if not text.strip():
+        return False
+    return len(search_household_ids(store, text)) >= SEARCH_LIMIT
+
+
+def count_text(store: Store, n: int, text: str) -> str:
+    """The status-bar count: ``共 n 户``, plus the cap notice when the search was capped."""
+    if search_capped(store, text):
+        return f"共 {n} 户（{SEARCH_CAP_MESSAGE}）"
+    return f"共 {n} 户"
+
+
 def list_household_ids(store: Store, f: ListFilter) -> list[int]:
     """Ids of the households the list shows, in display order.
 

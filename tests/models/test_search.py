@@ -277,3 +277,13 @@ def test_birth_date_fragments_find_people_from_an_index(store, town):
         )
     )
     assert "members_id_from_birth" in plan
+
+
+def test_count_text_names_the_cap_only_when_the_search_hit_it(store, town, monkeypatch):
+    from mzdesk.models import query
+
+    assert query.count_text(store, 1, "张三丰") == "共 1 户"
+    assert query.count_text(store, 5, "") == "共 5 户"
+    monkeypatch.setattr(query, "SEARCH_LIMIT", 2)
+    monkeypatch.setattr(query.search_household_ids, "__defaults__", (2,))
+    assert query.count_text(store, 2, "张") == "共 2 户（仅显示前1000户，请输入更多条件）"
