@@ -267,3 +267,11 @@ def find_households(store: Store, text: str, limit: int = 50) -> list[dict]:
         }
         for hid in ids
     ]
+
+
+def default_category(store: Store, household_id: int) -> str:
+    """The category a 新申请 starts at: 农村低保 for a rural household, 城市低保 for urban."""
+    row = store.conn.execute(
+        "SELECT area_type FROM households WHERE id = ?", (household_id,)
+    ).fetchone()
+    return "urban_dibao" if row is not None and row[0] == "urban" else "rural_dibao"

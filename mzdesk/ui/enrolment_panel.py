@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ..models import enrolment as enr
 from ..models.categories import categories, state_label
 from ..models.money import format_fen, parse_assistance
-from ..models.query import household_members
+from ..models.query import default_category, household_members
 from ..models.store import Store
 from . import income_panel, ops
 
@@ -257,6 +257,7 @@ class EnrolmentPanel(QWidget):
         cat = QComboBox()
         for code, c in categories(self.store).items():
             cat.addItem(c["name"], code)
+        cat.setCurrentIndex(max(0, cat.findData(default_category(self.store, self.household_id))))
         member = QComboBox()
         member.addItem("全户（按户保障的类别）", None)
         for m in household_members(self.store, self.household_id):

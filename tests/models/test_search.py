@@ -287,3 +287,14 @@ def test_count_text_names_the_cap_only_when_the_search_hit_it(store, town, monke
     monkeypatch.setattr(query, "SEARCH_LIMIT", 2)
     monkeypatch.setattr(query.search_household_ids, "__defaults__", (2,))
     assert query.count_text(store, 2, "张") == "共 2 户（仅显示前1000户，请输入更多条件）"
+
+
+def test_new_application_defaults_to_the_household_area(store):
+    from mzdesk.models.query import default_category
+
+    reg = Registry(store)
+    rural = reg.save(household("红旗村", ("李四", "户主", make_id("19500101", 31))))
+    h = household("城关社区", ("赵六", "户主", make_id("19500101", 41)), area_type="urban")
+    urban = reg.save(h)
+    assert default_category(store, rural.id) == "rural_dibao"
+    assert default_category(store, urban.id) == "urban_dibao"
