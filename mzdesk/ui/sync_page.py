@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -46,7 +45,7 @@ from ..sync.apply import import_batch
 from ..sync.export import ExportResult, export_batch
 from ..sync.history import held_batches, history, pending_acks
 from ..sync.report import REFUSED, ImportReport
-from . import ops
+from . import file_dialogs, ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
@@ -471,15 +470,15 @@ class SyncPage(QWidget):
     # -- dialogs ---------------------------------------------------------------
     def _ask_export(self) -> None:
         to = self.dest.currentData() or "site"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "导出同步批次", f"mzdesk-to-{to}.age", "同步批次 (*.age)"
+        path = file_dialogs.save_file(
+            self, "sync", "导出同步批次", f"mzdesk-to-{to}.age", "同步批次 (*.age)"
         )
         if path:
             self.export_to(path)
 
     def _ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "导入同步批次", "", "同步批次 (*.age);;所有文件 (*)"
+        path = file_dialogs.open_file(
+            self, "sync", "导入同步批次", "同步批次 (*.age);;所有文件 (*)"
         )
         if path:
             self.import_from(path)
@@ -506,7 +505,7 @@ class SyncPage(QWidget):
             )
 
     def _ask_trust(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥", "", "公钥 (*.json)")
+        path = file_dialogs.open_file(self, "sync", "导入对方公钥", "公钥 (*.json)")
         if not path:
             return
         read = ops.run(self, lambda: keymod.PublicKey.read_file(path), on_error=self._refused)
