@@ -275,3 +275,30 @@ def default_category(store: Store, household_id: int) -> str:
         "SELECT area_type FROM households WHERE id = ?", (household_id,)
     ).fetchone()
     return "urban_dibao" if row is not None and row[0] == "urban" else "rural_dibao"
+
+
+def matched_members(store: Store, ids: list[int], text: str) -> dict[int, str]:
+    """For a page of search hits: the member (not the head) the text matched, by household.
+
+    So the list can say ``张三丰（匹配：张小明）`` when the search found a child.
+    """
+    q = normalise_query(text)
+    kind = classify(q)
+    if kind == "empty" or not ids:
+        return {}
+    if kind == "digits":
+        q = q.upper()
+        cond, params = "(id_number GLOB ? OR id_rev GLOB ?)", [q + "*", q[::-1] + "*"]
+    elif kind == "pinyin":
+        q = q.lower()
+        cond, params = "(py_initials GLOB ? OR py_full GLOB ?)", [q + "*", q + "*"]
+    else:
+        cond, params = "(name GLOB ? OR name_tail GLOB ?)", [q + "*", q + "*"]
+    sql = (
+        "SELECT household_id, name FROM members WHERE status = 'active' AND relation != '户主' "
+        f"AND household_id IN (SELECT value FROM json_each(?)) AND {cond} ORDER BY id"
+    )
+    out: dict[int, str] = {}
+    for hid, name in store.conn.execute(sql, [json.dumps(ids), *params]):
+        out.setdefault(hid, name)
+    return out

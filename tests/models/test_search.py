@@ -298,3 +298,12 @@ def test_new_application_defaults_to_the_household_area(store):
     urban = reg.save(h)
     assert default_category(store, rural.id) == "rural_dibao"
     assert default_category(store, urban.id) == "urban_dibao"
+
+
+def test_the_matching_member_is_named_for_the_row(store, town):
+    from mzdesk.models.query import matched_members
+
+    hid = town["张三丰"]
+    assert matched_members(store, [hid], "张小") == {hid: "张小明"}
+    assert matched_members(store, [hid], "zxm") == {hid: "张小明"}
+    assert matched_members(store, [hid], "张三丰") == {}  # the head is the row itself
