@@ -42,7 +42,7 @@ from ..models.household import Household, Member, household_warnings
 from ..models.registry import Registry
 from ..models.store import Store
 from ..models.vocab import vocab
-from . import ops
+from . import idcard_settings, ops
 from .household_fields import FIELDS, CauseBoxes, savings_fen
 from .household_member import ERROR_STYLE, MemberDetail
 from .saving import ask_to_save
@@ -223,6 +223,9 @@ class HouseholdDialog(QDialog):
         self.members_error.setWordWrap(True)
         row.addWidget(self.add_member_btn)
         row.addWidget(self.remove_member_btn)
+        self.read_card_btn = idcard_settings.read_card_button(self)  # None: no reader
+        if self.read_card_btn is not None:
+            row.addWidget(self.read_card_btn)
         row.addWidget(self.members_error, 1)
         ml.addLayout(row)
         self.detail = MemberDetail()

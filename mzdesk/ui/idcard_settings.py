@@ -106,3 +106,24 @@ class IdCardSettings(QWidget):
             text = exc.message
         self.result.setText(text)
         return text
+
+
+def read_card_button(dialog) -> QPushButton | None:
+    """读身份证 for the household form's member row; None when no reader is configured."""
+    backend = QSettings("mzdesk", "mzdesk").value("idcard/backend", "none", str)
+    if backend == "none":
+        return None
+    button = QPushButton("读身份证")
+
+    def read() -> None:
+        try:
+            reader = configured_reader()
+            if reader is None:
+                return
+            warnings = fill_member(dialog, reader.read())
+        except MzError as exc:
+            warnings = [exc.message]
+        dialog.members_error.setText("；".join(warnings))
+
+    button.clicked.connect(read)
+    return button

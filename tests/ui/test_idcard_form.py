@@ -40,3 +40,25 @@ def test_settings_page_tests_the_connection(qtbot):
         assert "无法加载读卡器驱动" in page.test_connection()
     finally:
         QSettings("mzdesk", "mzdesk").remove("idcard")
+
+
+def test_the_form_has_a_read_button_only_with_a_reader(qtbot, store, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    hid = Registry(store).save(household("红旗村", ("张三丰", "户主", make_id("19600101", 11)))).id
+    s = QSettings("mzdesk", "mzdesk")
+    try:
+        s.setValue("idcard/backend", "none")
+        plain = HouseholdDialog(store, hid)
+        qtbot.addWidget(plain)
+        assert plain.read_card_btn is None  # no reader, no error
+        s.setValue("idcard/backend", "sim")
+        dlg = HouseholdDialog(store, hid)
+        qtbot.addWidget(dlg)
+        dlg.show()
+        dlg.table.setCurrentCell(-1, -1)
+        dlg.read_card_btn.click()
+        assert [m.name for m in dlg.members] == ["张三丰", "王秀英"]
+        assert dlg.save()
+        dlg.hide()
+    finally:
+        s.remove("idcard")
