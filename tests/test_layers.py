@@ -133,12 +133,13 @@ ALLOWED: dict[str, set[str]] = {
     "paths": set(),  # where the user's files go
     "models": {"resources"},  # the domain, the store, the use cases
     "sync": {"models"},
+    "idcard": {"models"},  # ID-card reader backends, no Qt
     "reports": {"models", "resources"},
     "roster": {"models", "reports", "resources"},  # reports.xlsx_writer, reports.fonts
     "hooks": {"models", "sync"},  # wires models' events to sync at start
     "selftest": {"models", "reports"},
     "cli": SERVICES | {"hooks", "paths", "selftest", "app"},  # app: only to open the window
-    "ui": SERVICES | {"paths", "resources"},
+    "ui": SERVICES | {"paths", "resources", "idcard"},
     "app": {"ui", "models", "hooks", "paths", "resources"},  # the GUI entry
     "__main__": {"cli"},
 }

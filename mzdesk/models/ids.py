@@ -105,6 +105,21 @@ def _birth_date(digits8: str, today: dt.date) -> dt.date:
     return born
 
 
+CHECKSUM_MESSAGE = "校验不通过：请对照证件逐位核对"
+
+
+def checksum_hint(raw: str) -> str:
+    """After the clerk re-checked the digits: what the last character should be.
+
+    >>> checksum_hint("341623199001010091")
+    '按前17位计算，末位应为X'
+    """
+    number = normalise_id(raw)
+    if len(number) < 17 or not number[:17].isdigit():
+        return ""
+    return f"按前17位计算，末位应为{check_char(number[:17])}"
+
+
 def parse_id(raw: str, today: dt.date | None = None) -> IdInfo:
     """Normalise and validate an ID number; return what it tells.
 
@@ -123,9 +138,7 @@ def parse_id(raw: str, today: dt.date | None = None) -> IdInfo:
         raise FieldError("id_number", "id_format", "身份证号只能包含数字和末位X")
     born = _birth_date(number[6:14], today)
     if check_char(number[:17]) != number[17]:
-        raise FieldError(
-            "id_number", "id_checksum", f"校验位错误: 末位应为{check_char(number[:17])}"
-        )
+        raise FieldError("id_number", "id_checksum", CHECKSUM_MESSAGE)
     gender = "M" if int(number[16]) % 2 == 1 else "F"
     return IdInfo(number=number, birth_date=born, gender=gender, region=number[:6])
 

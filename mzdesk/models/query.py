@@ -164,6 +164,23 @@ def _where(f: ListFilter) -> tuple[list[str], list]:
     return where, params
 
 
+SEARCH_CAP_MESSAGE = f"仅显示前{SEARCH_LIMIT}户，请输入更多条件"
+
+
+def search_capped(store: Store, text: str) -> bool:
+    """Did the search text hit :data:`SEARCH_LIMIT` (so the list may miss households)?"""
+    if not text.strip():
+        return False
+    return len(search_household_ids(store, text)) >= SEARCH_LIMIT
+
+
+def count_text(store: Store, n: int, text: str) -> str:
+    """The status-bar count: ``共 n 户``, plus the cap notice when the search was capped."""
+    if search_capped(store, text):
+        return f"共 {n} 户（{SEARCH_CAP_MESSAGE}）"
+    return f"共 {n} 户"
+
+
 def list_household_ids(store: Store, f: ListFilter) -> list[int]:
     """Ids of the households the list shows, in display order.
 
@@ -250,3 +267,38 @@ def find_households(store: Store, text: str, limit: int = 50) -> list[dict]:
         }
         for hid in ids
     ]
+
+
+def default_category(store: Store, household_id: int) -> str:
+    """The category a 新申请 starts at: 农村低保 for a rural household, 城市低保 for urban."""
+    row = store.conn.execute(
+        "SELECT area_type FROM households WHERE id = ?", (household_id,)
+    ).fetchone()
+    return "urban_dibao" if row is not None and row[0] == "urban" else "rural_dibao"
+
+
+def matched_members(store: Store, ids: list[int], text: str) -> dict[int, str]:
+    """For a page of search hits: the member (not the head) the text matched, by household.
+
+    So the list can say ``张三丰（匹配：张小明）`` when the search found a child.
+    """
+    q = normalise_query(text)
+    kind = classify(q)
+    if kind == "empty" or not ids:
+        return {}
+    if kind == "digits":
+        q = q.upper()
+        cond, params = "(id_number GLOB ? OR id_rev GLOB ?)", [q + "*", q[::-1] + "*"]
+    elif kind == "pinyin":
+        q = q.lower()
+        cond, params = "(py_initials GLOB ? OR py_full GLOB ?)", [q + "*", q + "*"]
+    else:
+        cond, params = "(name GLOB ? OR name_tail GLOB ?)", [q + "*", q + "*"]
+    sql = (
+        "SELECT household_id, name FROM members WHERE status = 'active' AND relation != '户主' "
+        f"AND household_id IN (SELECT value FROM json_each(?)) AND {cond} ORDER BY id"
+    )
+    out: dict[int, str] = {}
+    for hid, name in store.conn.execute(sql, [json.dumps(ids), *params]):
+        out.setdefault(hid, name)
+    return out

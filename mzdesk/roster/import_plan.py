@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..models.errors import MzError
 from ..models.household import Household
+from ..models.ids import CHECKSUM_MESSAGE
 from ..models.money import format_fen
 from .layout import Layout
 from .reader import column_letter
@@ -35,7 +36,7 @@ FLAG_CODES = {
 # as the clerk reads it: the dialog's table and summary and the exported problem list.
 # tests/roster/test_importer.py checks that each code those modules can raise is here.
 PROBLEM_LABELS = {
-    "id_checksum": "身份证号校验位错误",
+    "id_checksum": f"身份证号{CHECKSUM_MESSAGE}",
     "id_precision_lost": "身份证号被Excel截断",
     "id_bad_date": "身份证号出生日期无效",
     "id_format": "身份证号格式错误",
@@ -79,7 +80,7 @@ PROBLEM_LABELS = {
 
 
 def problem_label(code: str) -> str:
-    """``problem_label('id_checksum')`` → ``'身份证号校验位错误'``; an unknown code as it is."""
+    """``problem_label('id_checksum')`` → ``'身份证号校验不通过：请对照证件逐位核对'``; an unknown code as it is."""
     return PROBLEM_LABELS.get(code, code)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 from ..models import backup as bk
 from ..models.errors import MzError
 from ..models.store import Store
-from . import ops
+from . import file_dialogs, ops
 
 REASONS = {
     "exit": "退出时",
@@ -81,7 +80,7 @@ class BackupPage(QWidget):
                 self.table.setItem(i, j, QTableWidgetItem(t))
 
     def backup_to_folder(self, folder: str | None = None) -> bk.BackupInfo | None:
-        folder = folder or QFileDialog.getExistingDirectory(self, "选择备份目录（可选U盘）")
+        folder = folder or file_dialogs.pick_folder(self, "backup", "选择备份目录（可选U盘）")
         if not folder:
             return None
         done = ops.run(
@@ -101,7 +100,7 @@ class BackupPage(QWidget):
         return self.restore_path(self.table.item(row, 2).text()) if row >= 0 else None
 
     def restore_file(self) -> bk.BackupInfo | None:
-        path, _ = QFileDialog.getOpenFileName(self, "选择备份文件", "", "mzdesk 备份 (*.sqlite)")
+        path = file_dialogs.open_file(self, "backup", "选择备份文件", "mzdesk 备份 (*.sqlite)")
         return self.restore_path(path) if path else None
 
     def restore_path(self, path: str) -> bk.BackupInfo | None:

@@ -38,7 +38,7 @@ from ..models.categories import categories, state_label
 from ..models.dates import RULES, current_day, to_day
 from ..models.errors import FieldError, MzError
 from ..models.money import format_fen, parse_assistance
-from ..models.query import household_members
+from ..models.query import default_category, household_members
 from ..models.store import Store
 from . import income_panel, ops
 from .fields_dialog import FieldsDialog
@@ -296,6 +296,7 @@ class EnrolmentPanel(QWidget):
         cat = QComboBox()
         for code, c in categories(self.store).items():
             cat.addItem(c["name"], code)
+        cat.setCurrentIndex(max(0, cat.findData(default_category(self.store, self.household_id))))
         member = QComboBox()
         member.addItem("全户（按户保）", None)  # a member for 低保: 单人保
         for m in household_members(self.store, self.household_id):

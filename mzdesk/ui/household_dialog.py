@@ -47,7 +47,7 @@ from ..models.household import Household, Member, household_warnings
 from ..models.registry import Registry
 from ..models.store import Store
 from ..models.vocab import vocab
-from . import ops
+from . import idcard_settings, ops
 from .fields_dialog import ENTER_KEYS, enter_moves_on
 from .household_fields import FIELDS, CauseBoxes, savings_fen
 from .household_member import ERROR_STYLE, MemberDetail
@@ -244,6 +244,9 @@ class HouseholdDialog(QDialog):
         row.addWidget(self.add_member_btn)
         row.addWidget(self.remove_member_btn)
         row.addWidget(self.detail_toggle)
+        self.read_card_btn = idcard_settings.read_card_button(self)  # None: no reader
+        if self.read_card_btn is not None:
+            row.addWidget(self.read_card_btn)
         row.addWidget(self.members_error, 1)
         ml.addLayout(row)
         self.detail = MemberDetail()

@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from ..models.categories import categories
 from ..models.ids import mask_id
-from ..models.query import ListFilter, household_rows, list_household_ids
+from ..models.query import ListFilter, household_rows, list_household_ids, matched_members
 from ..models.store import Store
 from ..models.vocab import label
 
@@ -89,7 +89,11 @@ class HouseholdListModel(QAbstractTableModel):
         page_no = r // PAGE
         page = self._pages.get(page_no)
         if page is None:
-            page = household_rows(self.store, self.ids[page_no * PAGE : (page_no + 1) * PAGE])
+            page_ids = self.ids[page_no * PAGE : (page_no + 1) * PAGE]
+            page = household_rows(self.store, page_ids)
+            for hid, name in matched_members(self.store, page_ids, self.filter.text).items():
+                if hid in page:  # the row says which member the search found
+                    page[hid]["head_name"] = f"{page[hid]['head_name']}（匹配：{name}）"
             self._pages[page_no] = page
             if len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)

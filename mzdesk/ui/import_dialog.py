@@ -12,7 +12,6 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,7 +30,7 @@ from ..models.categories import categories
 from ..models.store import Store
 from ..roster.importer import problem_label
 from ..roster.layout import fields
-from . import ops
+from . import file_dialogs, ops
 from .saving import ask_save_path, save_reporting
 from .screen_fit import fit_to_screen
 from .worker import run_with_progress
@@ -171,7 +170,7 @@ class ImportDialog(QDialog):
         self._update_buttons()
 
     def browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "选择花名册", "", "Excel 工作簿 (*.xlsx *.xls)")
+        path = file_dialogs.open_file(self, "roster", "选择花名册", "Excel 工作簿 (*.xlsx *.xls)")
         if path:
             self.path_edit.setText(path)
             self._file_changed()

@@ -32,7 +32,7 @@ from .. import __version__
 from ..models import auth
 from ..models.categories import categories
 from ..models.errors import MzError
-from ..models.query import ListFilter, household_count, villages
+from ..models.query import ListFilter, count_text, household_count, villages
 from ..models.registry import Registry
 from ..models.site import ROLES, get_site
 from ..models.store import Store
@@ -363,7 +363,7 @@ class MainWindow(QMainWindow):
         self.households.search.selectAll()
 
     def _show_count(self, n: int) -> None:
-        self.count_label.setText(f"共 {n} 户")
+        self.count_label.setText(count_text(self.store, n, self.households.search.text()))
 
     def _edit_current(self) -> None:
         hid = self.households.current_household_id()

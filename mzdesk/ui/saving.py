@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..models.errors import MzError
 from ..models.files import os_reason
+from . import file_dialogs
 from .ops import show_error
 
 T = TypeVar("T")
@@ -39,7 +40,7 @@ def ask_save_path(parent: QWidget | None, title: str, name: str, suffix: str, ki
 
     ``kind`` is the filter label (``"PDF"``, ``"Excel"``); empty string when cancelled.
     """
-    path, _ = QFileDialog.getSaveFileName(parent, title, name, f"{kind} (*{suffix})")
+    path = file_dialogs.save_file(parent, "export", title, name, f"{kind} (*{suffix})")
     return with_suffix(path, suffix) if path else ""
 
 

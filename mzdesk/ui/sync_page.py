@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -46,7 +45,7 @@ from ..sync.apply import import_batch
 from ..sync.export import ExportResult, export_batch
 from ..sync.history import held_batches, history, pending_acks
 from ..sync.report import REFUSED, ImportReport
-from . import ops
+from . import file_dialogs, ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
@@ -313,7 +312,7 @@ class SyncPage(QWidget):
             return "本站密钥有口令保护（导出或导入时输入口令）。"
         self.qr.setPixmap(qr_pixmap(keymod.qr_matrix(pub)))
         return (
-            f"本站公钥指纹：{pub.fingerprint}\nage 公钥：{pub.age_recipient}\n\n"
+            f"本站公钥指纹：{pub.fingerprint}\n本站加密密钥：{pub.age_recipient}\n\n"
             "把公钥文件（或右侧二维码）交给对方站点，并电话核对指纹。"
         )
 
@@ -471,15 +470,15 @@ class SyncPage(QWidget):
     # -- dialogs ---------------------------------------------------------------
     def _ask_export(self) -> None:
         to = self.dest.currentData() or "site"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "导出同步批次", f"mzdesk-to-{to}.age", "同步批次 (*.age)"
+        path = file_dialogs.save_file(
+            self, "sync", "导出同步批次", f"mzdesk-to-{to}.age", "同步批次 (*.age)"
         )
         if path:
             self.export_to(path)
 
     def _ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "导入同步批次", "", "同步批次 (*.age);;所有文件 (*)"
+        path = file_dialogs.open_file(
+            self, "sync", "导入同步批次", "同步批次 (*.age);;所有文件 (*)"
         )
         if path:
             self.import_from(path)
@@ -506,7 +505,7 @@ class SyncPage(QWidget):
             )
 
     def _ask_trust(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "导入对方公钥", "", "公钥 (*.json)")
+        path = file_dialogs.open_file(self, "sync", "导入对方公钥", "公钥 (*.json)")
         if not path:
             return
         read = ops.run(self, lambda: keymod.PublicKey.read_file(path), on_error=self._refused)

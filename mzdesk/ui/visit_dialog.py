@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -37,7 +36,7 @@ from ..models.errors import FieldError, MzError, ValidationError
 from ..models.registry import Registry
 from ..models.store import Store
 from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, load_photo, visit_members
-from . import ops
+from . import file_dialogs, ops
 from .form_widget import ERROR_STYLE, FormWidget
 from .saving import AsksBeforeClosing, ask_save_path, save_reporting
 from .screen_fit import fit_to_screen
@@ -245,8 +244,8 @@ class VisitDialog(AsksBeforeClosing, QDialog):
 
     # -- photos ---------------------------------------------------------------
     def _choose_photos(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "选择照片", "", "图片 (*.jpg *.jpeg *.png *.bmp)"
+        paths = file_dialogs.open_files(
+            self, "photos", "选择照片", "图片 (*.jpg *.jpeg *.png *.bmp)"
         )
         if paths:
             self.add_photo_files(paths)

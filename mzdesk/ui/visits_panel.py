@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -37,7 +36,7 @@ from ..models.query import villages
 from ..models.spotcheck import pending_spot_checks
 from ..models.store import Store
 from ..models.visits import TASK_KINDS, VISIT_KINDS, Visits, close_task, list_tasks
-from . import ops
+from . import file_dialogs, ops
 from .saving import ask_save_path, save_reporting
 from .worker import run_with_progress
 
@@ -329,7 +328,7 @@ class VillagePrintDialog(QDialog):
         self.result = None
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "保存PDF", "", "PDF (*.pdf)")
+        path = file_dialogs.save_file(self, "export", "保存PDF", "", "PDF (*.pdf)")
         if path:
             self.out_edit.setText(path)
 

@@ -177,3 +177,12 @@ def test_phone_numbers_are_stored_as_digits(typed, stored):
     from mzdesk.models.ids import normalise_phone
 
     assert normalise_phone(typed) == stored
+
+
+def test_checksum_message_is_plain_and_the_digit_only_a_hint():
+    from mzdesk.models.ids import CHECKSUM_MESSAGE, checksum_hint
+
+    with pytest.raises(FieldError) as exc:
+        parse_id("341623198001010011")
+    assert exc.value.message == "校验不通过：请对照证件逐位核对" == CHECKSUM_MESSAGE
+    assert checksum_hint("341623198001010011").startswith("按前17位计算，末位应为")

@@ -277,3 +277,33 @@ def test_birth_date_fragments_find_people_from_an_index(store, town):
         )
     )
     assert "members_id_from_birth" in plan
+
+
+def test_count_text_names_the_cap_only_when_the_search_hit_it(store, town, monkeypatch):
+    from mzdesk.models import query
+
+    assert query.count_text(store, 1, "张三丰") == "共 1 户"
+    assert query.count_text(store, 5, "") == "共 5 户"
+    monkeypatch.setattr(query, "SEARCH_LIMIT", 2)
+    monkeypatch.setattr(query.search_household_ids, "__defaults__", (2,))
+    assert query.count_text(store, 2, "张") == "共 2 户（仅显示前1000户，请输入更多条件）"
+
+
+def test_new_application_defaults_to_the_household_area(store):
+    from mzdesk.models.query import default_category
+
+    reg = Registry(store)
+    rural = reg.save(household("红旗村", ("李四", "户主", make_id("19500101", 31))))
+    h = household("城关社区", ("赵六", "户主", make_id("19500101", 41)), area_type="urban")
+    urban = reg.save(h)
+    assert default_category(store, rural.id) == "rural_dibao"
+    assert default_category(store, urban.id) == "urban_dibao"
+
+
+def test_the_matching_member_is_named_for_the_row(store, town):
+    from mzdesk.models.query import matched_members
+
+    hid = town["张三丰"]
+    assert matched_members(store, [hid], "张小") == {hid: "张小明"}
+    assert matched_members(store, [hid], "zxm") == {hid: "张小明"}
+    assert matched_members(store, [hid], "张三丰") == {}  # the head is the row itself

@@ -71,8 +71,14 @@ def test_check_adjust_mapping_export_import_undo(qtbot, store, roster, tmp_path)
     # the problem table sorts by any column
     dlg.problem_view.sortByColumn(4, dlg.problem_view.horizontalHeader().sortIndicatorOrder())
     labels = {dlg.proxy.index(r, 4).data() for r in range(dlg.proxy.rowCount())}
-    assert labels == {"身份证号校验位错误", "身份证号被Excel截断"}  # Chinese, not the codes
-    assert "身份证号校验位错误 1处" in dlg.summary.text() and "id_" not in dlg.summary.text()
+    assert labels == {
+        "身份证号校验不通过：请对照证件逐位核对",
+        "身份证号被Excel截断",
+    }  # Chinese, not the codes
+    assert (
+        "身份证号校验不通过：请对照证件逐位核对 1处" in dlg.summary.text()
+        and "id_" not in dlg.summary.text()
+    )
     out = tmp_path / "problems.xlsx"
     dlg.export_problems(str(out))
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
