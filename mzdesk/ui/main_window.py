@@ -263,6 +263,9 @@ class MainWindow(QMainWindow):
         self.act_demo = QAction("加载演示数据(&D)…", self)
         self.act_demo.triggered.connect(self.load_demo)
         file_menu.addAction(self.act_demo)
+        self.act_reader = QAction("身份证读卡器设置(&R)…", self)
+        self.act_reader.triggered.connect(self.open_reader_settings)
+        file_menu.addAction(self.act_reader)
         file_menu.addSeparator()
         act_quit = QAction("退出(&Q)", self, shortcut=QKeySequence("Ctrl+Q"))
         act_quit.triggered.connect(self.close)
@@ -291,6 +294,24 @@ class MainWindow(QMainWindow):
             )
         )
         help_menu.addAction(about)
+
+    def open_reader_settings(self):
+        """The ID-card reader's settings (ui/idcard_settings.py) in a small window."""
+        from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout
+
+        from .idcard_settings import IdCardSettings
+
+        dlg = QDialog(self)
+        dlg.setWindowTitle("身份证读卡器设置")
+        box = QVBoxLayout(dlg)
+        dlg.settings = IdCardSettings(dlg)
+        box.addWidget(dlg.settings)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        buttons.rejected.connect(dlg.reject)
+        box.addWidget(buttons)
+        dlg.open()
+        return dlg
 
     def add_menu(self, title: str):
         """A capability's own menu, placed before 帮助."""

@@ -62,3 +62,15 @@ def test_the_form_has_a_read_button_only_with_a_reader(qtbot, store, monkeypatch
         dlg.hide()
     finally:
         s.remove("idcard")
+
+
+def test_the_reader_settings_open_from_the_file_menu(qtbot, store):
+    from mzdesk.ui.idcard_settings import IdCardSettings
+    from mzdesk.ui.main_window import MainWindow
+
+    win = MainWindow(store)
+    qtbot.addWidget(win)
+    assert win.act_reader in win.file_menu.actions()
+    win.act_reader.trigger()
+    dialogs = [w for w in win.findChildren(IdCardSettings)]
+    assert dialogs and dialogs[0].window().windowTitle() == "身份证读卡器设置"
