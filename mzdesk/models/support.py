@@ -237,6 +237,7 @@ def save(
                     "level_by_review",
                 )
             enr.amend(store, e.id, cls=level, reason=reason or "变更生活自理能力")
+            _care_follows_level(store, e, level, reason)
         sets = ", ".join(f"{k} = :{k}" for k in cols)
         store.conn.execute(
             f"UPDATE enrolments SET {sets}, rev = rev + 1, updated_at = :updated_at, "
@@ -244,6 +245,18 @@ def save(
             {**cols, **store.stamp(new=False), "id": e.id},
         )
         return get(store, e.id)
+
+
+def _care_follows_level(store: Store, e: enr.Enrolment, level: str, reason: str) -> None:
+    """Before the notice, the 照料护理费 part follows the self-care level (the county's care
+    table, :func:`mzdesk.models.selfcare.care_fen`); the base part keeps its amount."""
+    from . import components as comp  # components reads the enrolment; support sits beside
+
+    if not level or "care" not in comp.category_components(store, e.category):
+        return
+    parts = comp.in_force(store, e.id)
+    parts["care"] = care_fen(level, county_code(store))
+    comp.set_components(store, e.id, parts, reason=reason or "照料护理费随生活自理能力")
 
 
 def write_demo_support(store: Store, updates: list[tuple]) -> None:

@@ -255,3 +255,18 @@ def test_a_version_14_database_upgrades_with_the_new_attributes_empty(tmp_path):
     assert set_poverty_flag(store, 1, "脱贫人口") == "lifted"
     assert "by_class" in registry_stats(store)["active_enrolments"]["rural_dibao"]
     store.close()
+
+
+def test_the_care_part_follows_the_level_before_the_notice(store, single):
+    """The care table decides the 照料护理费 part when the level is set at application."""
+    from mzdesk.models import components as comp
+    from mzdesk.models.selfcare import care_fen
+
+    e = enr.create(
+        store, single.id, "tekun", member_id=head_id(single), monthly_fen=90000, cls="全自理"
+    )
+    support.save(store, e.id, "集中", institution="敬老院", level="完全丧失生活自理能力")
+    parts = comp.in_force(store, e.id)
+    assert parts["care"] == care_fen("失能") > 0
+    assert parts["base"] == 90000  # the base part keeps its amount
+    assert enr.get(store, e.id).monthly_fen == 90000 + care_fen("失能")
