@@ -254,6 +254,7 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "restore": "backup.restore",
     "selftest": None,
     "keys init": "keys.manage",
+    "keys rotate": "keys.manage",
     "keys show": "records.view",
     "keys export-public": "records.view",
     "keys trust": "keys.manage",
