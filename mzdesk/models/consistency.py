@@ -16,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .auth import require
 from .enrolment import LIVE_STATES, for_household
 from .household import Household
 from .money import format_fen
 from .registry import Registry
-from .store import Store
+from .store import Store, new_uid
 from .vocab import vocab
 
 # enrolment category -> booklet 户别 option, first match wins (特困 before 低保)
@@ -116,8 +117,10 @@ def checklist_prefill(store: Store, household_id: int) -> dict:
         out["housing_area"] = h.housing_area_m2
     if h.housing_structure:
         out["housing_structure"] = h.housing_structure
-    out["monthly_income"] = _registered_income_fen(h)
-    out["savings_amount"] = h.savings_fen
+    if _registered_income_fen(h):  # nothing registered: left for the visit to fill
+        out["monthly_income"] = _registered_income_fen(h)
+    if h.savings_fen:
+        out["savings_amount"] = h.savings_fen
     return out
 
 
@@ -195,3 +198,52 @@ def consistency_findings(store: Store, today: dt.date) -> list:
         for w in household_warnings(store, hid, today):
             out.append(Finding(w.code, w.message, hid, w.member))
     return out
+
+
+def open_difference_tasks(store: Store, visit_id: int) -> int:
+    """A follow-up task (核实) for each item where the saved visit differs from the
+    register, once per item and visit; returns how many were opened."""
+    from .visits import Visits
+
+    require(store, "visit.edit")
+    v = Visits(store).get(visit_id, with_photos=False)
+    diffs = differences(store, v.household_id, v.answers)
+    opened = 0
+    with store.transaction():
+        have = {
+            r[0]
+            for r in store.conn.execute(
+                "SELECT item_key FROM followup_tasks WHERE visit_id = ?", (visit_id,)
+            )
+        }
+        for key, detail in diffs.items():
+            if key in have:
+                continue
+            row = {
+                "uid": new_uid(),
+                "household_id": v.household_id,
+                "visit_id": visit_id,
+                "item_key": key,
+                "kind": "other",
+                "title": f"核实与登记不一致：{CHECK_LABELS.get(key, key)}",
+                "detail": f"{v.visit_date.isoformat()} 入户：{detail}",
+                **store.stamp(new=True),
+            }
+            store.conn.execute(
+                f"INSERT INTO followup_tasks ({', '.join(row)}) "
+                f"VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+            opened += 1
+    return opened
+
+
+CHECK_LABELS = {
+    "members_match": "家庭成员",
+    "housing": "住房情况",
+    "vehicles": "车辆情况",
+    "income": "家庭收入",
+    "savings": "存款",
+    "health": "健康及残疾",
+    "employment": "就业情况",
+}
