@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from . import dates, recovery
 from . import enrolment_rules as rules
 from .categories import categories
+from .consistency import consistency_findings
 from .enrolment import LIVE_STATES
 from .notice import NOTICE_MAX_DAYS
 from .store import Store
@@ -320,4 +321,5 @@ _FUNCTIONS: list[Callable[[Store, dt.date], list[Finding]]] = [
     date_findings,
     text_findings,
     overpayment_findings,
+    consistency_findings,  # models/consistency.py: records that contradict each other
 ]

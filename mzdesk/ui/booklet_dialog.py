@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..models.booklets import Booklets
+from ..models.consistency import booklet_prefill, with_prefill
 from ..models.errors import MzError, ValidationError
 from ..models.registry import Registry
 from ..models.store import Store
@@ -56,7 +57,10 @@ class BookletDialog(AsksBeforeClosing, QDialog):
         self.setWindowTitle(f"关爱簿 — {head.name if head else ''} {self.household.village}")
         fit_to_screen(self, QSize(820, 720))
         self.form = FormWidget(t, household_members(store, household_id))
-        self.form.set_answers(self.booklet.answers)
+        # what the records know (户别, 致困原因) is carried over; typed answers win
+        self.form.set_answers(
+            with_prefill(self.booklet.answers, booklet_prefill(store, household_id))
+        )
         self._saved_answers = repr(self.form.answers())
         self.summary = QLabel()
         self.summary.setStyleSheet(ERROR_STYLE)

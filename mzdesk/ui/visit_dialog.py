@@ -9,6 +9,7 @@ tasks) live in :class:`mzdesk.models.visits.Visits`; problems come back as a
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from pathlib import Path
 
@@ -32,6 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..models.consistency import (
+    CHECK_LABELS,
+    checklist_prefill,
+    differences,
+    household_warnings,
+    open_difference_tasks,
+    registered_values,
+    with_prefill,
+)
 from ..models.errors import FieldError, MzError, ValidationError
 from ..models.registry import Registry
 from ..models.store import Store
@@ -155,9 +165,18 @@ class VisitDialog(AsksBeforeClosing, QDialog):
         for b in (self.blank_button, self.print_button, self.save_button, cancel):
             buttons.addWidget(b)
 
+        reg = QGroupBox("登记情况（核对用）")
+        rl = QVBoxLayout(reg)
+        self.registered = QLabel()  # the register beside the checked items (consistency.py)
+        self.registered.setWordWrap(True)
+        self.registered.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        rl.addWidget(self.registered)
+        self.form.changed.connect(self._show_registered)
+
         lower = QWidget()
         ll = QHBoxLayout(lower)  # photos beside the conclusion: the checklist keeps the height
         ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(reg, 1)
         ll.addWidget(photos)
         ll.addWidget(end)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -208,7 +227,11 @@ class VisitDialog(AsksBeforeClosing, QDialog):
         for e, name in zip(self.inv_edits[:2], people[:2], strict=False):
             e.setText(name)
         self.inv_edits[2].setText("、".join(people[2:]))
-        self.form.set_answers(v.answers)
+        answers = v.answers
+        if v.id is None:  # a new checklist starts from the register's figures
+            answers = with_prefill(answers, checklist_prefill(self.store, self.household.id))
+        self.form.set_answers(answers)
+        self._show_registered()
         self.conclusion_box.setCurrentText(v.conclusion)
         self.rep_edit.setText(v.representative)
         self.ack_check.setChecked(v.acknowledged)
@@ -231,6 +254,24 @@ class VisitDialog(AsksBeforeClosing, QDialog):
             self.ack_note.text().strip(),
             photos,
         )
+
+    def _show_registered(self) -> None:
+        """Registered value per checked item; a difference from the visit in red."""
+        hid = self.household.id
+        reg = registered_values(self.store, hid)
+        self.diffs = differences(self.store, hid, self.form.validate(self.today)[0])
+        lines = [
+            f"<b>{CHECK_LABELS[k]}</b>：{html.escape(v)}"
+            + (
+                f"<br><span style='color:#c00'>⚠ {html.escape(self.diffs[k])}</span>"
+                if k in self.diffs
+                else ""
+            )
+            for k, v in reg.items()
+        ]
+        warn = household_warnings(self.store, hid, self.today)
+        lines += [f"<span style='color:#a60'>⚠ {html.escape(w.text())}</span>" for w in warn]
+        self.registered.setText("<br>".join(lines))
 
     def is_dirty(self) -> bool:
         return self._state() != self._saved_state
@@ -304,6 +345,10 @@ class VisitDialog(AsksBeforeClosing, QDialog):
         ):
             return False
         self.summary.setText("")
+        vid = self.visit.id
+        opened = ops.run(self, lambda: open_difference_tasks(self.store, vid)).value
+        if opened:
+            self.summary.setText(f"与登记不一致{opened}处，已生成待办任务")
         self.date_edit.setText(self.visit.visit_date.isoformat())  # as it was read
         self._saved_state = self._state()
         self.setWindowTitle(self.windowTitle().split("（")[0] + f"（已保存，记录{self.visit.id}）")
