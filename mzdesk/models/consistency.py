@@ -165,25 +165,25 @@ def _warnings(h: Household, store: Store, today: dt.date) -> list[Warning]:
         if m.disability_level and not m.disability_cert:
             out.append(Warning("level_without_cert", "登记了残疾等级但没有残疾证号", m.name))
     for e in live:
-        m = by_member.get(e.member_id)
+        who = by_member.get(e.member_id)
         if e.category == "disability_care":
-            if m is None:
+            if who is None:
                 out.append(Warning("care_no_member", "重度残疾人护理补贴未指定享受成员"))
-            elif m.disability_level not in (1, 2):
-                lvl = f"{m.disability_level}级" if m.disability_level else "未登记等级"
+            elif who.disability_level not in (1, 2):
+                lvl = f"{who.disability_level}级" if who.disability_level else "未登记等级"
                 out.append(
-                    Warning("care_not_severe", f"享受重度残疾人护理补贴，但残疾等级为{lvl}", m.name)
+                    Warning("care_not_severe", f"享受重度残疾人护理补贴，但残疾等级为{lvl}", who.name)
                 )
-        if e.category == "disability_living" and m is not None and not m.disability_cert:
-            out.append(Warning("living_no_cert", "享受困难残疾人生活补贴，但没有残疾证号", m.name))
-        if e.category == "elderly" and m is not None:
-            age = m.age_on(today)
+        if e.category == "disability_living" and who is not None and not who.disability_cert:
+            out.append(Warning("living_no_cert", "享受困难残疾人生活补贴，但没有残疾证号", who.name))
+        if e.category == "elderly" and who is not None:
+            age = who.age_on(today)
             if age is not None and age < 80:
-                out.append(Warning("elderly_under_80", f"享受高龄津贴，但年龄为{age}岁", m.name))
-        if e.category in ("orphan", "unsupported_child") and m is not None:
-            age = m.age_on(today)
+                out.append(Warning("elderly_under_80", f"享受高龄津贴，但年龄为{age}岁", who.name))
+        if e.category in ("orphan", "unsupported_child") and who is not None:
+            age = who.age_on(today)
             if age is not None and age >= 18:
-                out.append(Warning("child_over_18", f"享受儿童保障，但已满{age}岁", m.name))
+                out.append(Warning("child_over_18", f"享受儿童保障，但已满{age}岁", who.name))
     return out
 
 

@@ -294,10 +294,11 @@ def dress_demo_parts_and_states(store: Store, today: dt.date | None = None) -> d
     ]
     for role, eid in picks:
         done[role] += _demo_role(store, role, eid, today)
-    for (eid,) in store.conn.execute(
-        "SELECT id FROM enrolments WHERE state = 'applied' AND status = 'active' ORDER BY uid "
-        "LIMIT 2"
-    ).fetchall():
+    applied = store.conn.execute(
+        "SELECT id FROM enrolments WHERE state = 'applied' AND status = 'active' ORDER BY uid"
+    ).fetchall()
+    # 不予受理 for two, once there are enough open applications left for the 申请 queue
+    for (eid,) in applied[:2] if len(applied) > 6 else []:
         st.not_accept(store, eid, "户籍不在本辖区", today)
         done["not_accepted"] += 1
     done["head_change"] = _demo_head_death(store, today)

@@ -334,6 +334,7 @@ def change_head(
     :func:`death_review_tasks`.  Returns the household's enrolments."""
     from .registry import Registry  # registry calls death_review_tasks on save
 
+    require(store, "household.edit")
     reason = enr.need_reason(reason, "户主变更")
     reg = Registry(store)
     with store.transaction():

@@ -41,6 +41,9 @@ def flag_code(text: str) -> str:
 
 def set_poverty_flag(store: Store, household_id: int, flag: str) -> str:
     """Set or clear the flag through :meth:`Registry.save` (one writer of households)."""
+    from .auth import require
+
+    require(store, "household.edit")
     reg = Registry(store)
     h = reg.get(household_id)
     h.poverty_flag = flag_code(flag)

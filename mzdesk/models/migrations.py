@@ -582,11 +582,11 @@ def _clean_stored_text(conn: sqlite3.Connection) -> None:
 
 
 from .migrations_late import (  # noqa: E402  steps 15 and later
-    _audit_findings_checkpoints_and_trigger_record,
-    _categories_and_support,
-    _enrolment_components,
-    _key_history_and_held_batches,
-    _standards_and_recoveries,
+    audit_findings_checkpoints_and_trigger_record,
+    categories_and_support,
+    enrolment_components,
+    key_history_and_held_batches,
+    standards_and_recoveries,
 )
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -604,11 +604,11 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _sync_bookkeeping_without_rowid,
     _phones_as_digits,
     _clean_stored_text,
-    _standards_and_recoveries,
-    _key_history_and_held_batches,
-    _audit_findings_checkpoints_and_trigger_record,
-    _enrolment_components,
-    _categories_and_support,
+    standards_and_recoveries,
+    key_history_and_held_batches,
+    audit_findings_checkpoints_and_trigger_record,
+    enrolment_components,
+    categories_and_support,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -15,7 +15,7 @@ _STAMP = """
     updated_by TEXT NOT NULL"""
 
 
-def _standards_and_recoveries(conn: sqlite3.Connection) -> None:
+def standards_and_recoveries(conn: sqlite3.Connection) -> None:
     """Assistance standards (保障标准) per category and area type with the month they
     take effect from (history kept: a new standard is a new row), and recovery records
     (后补追缴: money paid after a death or a stop) beside back pay (补发).  Both travel
@@ -58,7 +58,7 @@ def _standards_and_recoveries(conn: sqlite3.Connection) -> None:
     migrations_sql.change_log_triggers(conn, "recoveries")
 
 
-def _key_history_and_held_batches(conn: sqlite3.Connection) -> None:
+def key_history_and_held_batches(conn: sqlite3.Connection) -> None:
     """Keys with history: every key a site (this one or a peer) has signed and received
     with, with when it was valid and what replaced it (rotation, re-trust, revocation), so a
     signature can be checked against the key valid when it was made; and the batches held
@@ -93,7 +93,7 @@ def _key_history_and_held_batches(conn: sqlite3.Connection) -> None:
             conn.execute(sql)
 
 
-def _audit_findings_checkpoints_and_trigger_record(conn: sqlite3.Connection) -> None:
+def audit_findings_checkpoints_and_trigger_record(conn: sqlite3.Connection) -> None:
     """Tamper evidence that survives a login: findings (entries written outside mzdesk, a
     trigger dropped or altered, an account row that disagrees with the chain), signed
     checkpoints of the chain head (own and received from peers), and the audit triggers as
@@ -144,7 +144,7 @@ def _audit_findings_checkpoints_and_trigger_record(conn: sqlite3.Connection) -> 
             conn.execute(sql)
 
 
-def _enrolment_components(conn: sqlite3.Connection) -> None:
+def enrolment_components(conn: sqlite3.Connection) -> None:
     """An enrolment's monthly amount in parts (保障金/基本生活费 ``base``, 分类施保金
     ``classified``, 照料护理费 ``care``, local ones), each integer fen with the months it is
     in force (``from_month``/``to_month``, ``YYYY-MM``; '' is "from the first month paid"),
@@ -184,7 +184,7 @@ def _enrolment_components(conn: sqlite3.Connection) -> None:
     migrations_sql.change_log_triggers(conn, "enrolment_components")
 
 
-def _categories_and_support(conn: sqlite3.Connection) -> None:
+def categories_and_support(conn: sqlite3.Connection) -> None:
     """Issue 21, categories and attributes: the household flag 防止返贫监测对象 / 脱贫人口
     (``households.poverty_flag``: '', 'monitored', 'lifted') and the 特困 support of an
     enrolment: 供养方式 (``support_mode``: '', 'concentrated', 'dispersed'), the 供养机构

@@ -226,6 +226,10 @@ def confirm(
 ) -> dict:
     """Record the standard, every new amount and the 补发 owed, in one transaction;
     returns what :func:`preview` showed, with ``confirmed``."""
+    from .auth import require
+
+    require(store, "enrolment.confirm")  # a standard is the county's decision
+    require(store, "enrolment.edit")  # and the amounts change
     today = today or dates.current_day()
     plan = preview(store, category, area_type, month, amount_fen, period, today)
     first = standards.parse_month(month)

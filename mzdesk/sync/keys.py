@@ -588,16 +588,17 @@ def revoke(store: Store, code: str, confirmed: bool = False) -> None:
     window's question).  Raises ``auth.PermissionDenied`` for any other role."""
     from ..models import auth
 
-    require(store, "keys.manage")
     with store.transaction():
         site = get_trusted(store, code)
+        if site and is_superior(store, code) and not site.revoked:
+            if not auth.setup_mode(store) and auth.role_of(store) != "admin":
+                raise auth.PermissionDenied(
+                    f"只有管理员可以吊销上级站点 {code} {site.key.name} 的密钥", "permission_denied"
+                )
+        require(store, "keys.manage")  # any other site: the key manager (admin)
         if not site:
             raise KeyError_(f"信任列表中没有站点 {code}", "unknown_site")
         if is_superior(store, code) and not site.revoked:
-            if not auth.setup_mode(store) and auth.role_of(store) != "admin":
-                raise auth.PermissionDenied(
-                    f"只有管理员可以吊销上级站点 {code} {site.key.name} 的密钥", "admin_only"
-                )
             if not confirmed:
                 raise KeyError_(
                     f"站点 {code} {site.key.name} 是本站的上级：吊销后本站再也收不到它的批次"

@@ -36,7 +36,20 @@ WRITES = re.compile(
 
 # function -> why it has no require of its own
 CHECKED_ELSEWHERE = {
-    "models/audit.py attach": "hooks the audit seal into a store; no user action",
+    "models/audit_guard.py on_open": "the tamper check run at every open; no user action",
+    "models/enrolment.py record_event": "called by enrolment_states/components after their check",
+    "models/enrolment_bulk.py settle_received": "sync apply: sync.import checked by apply",
+    "models/enrolment_bulk.py write_received": "sync apply: sync.import checked by apply",
+    "models/enrolment_demo.py insert_demo_enrolments": "demo: household.import checked by demo",
+    "models/support.py write_demo_support": "demo: household.import checked by demo",
+    "models/enrolment_import.py write_imported": "roster import: household.import checked",
+    "models/enrolment_import.py undo_imported": "roster undo: household.import checked",
+    "models/uprating.py apply_uprating": "called by uprating.confirm after its checks",
+    "roster/monthly.py add": "a local helper of the month's figures, which checks",
+    "sync/history.py adopt_held_files": "sync import: sync.import checked by apply",
+    "sync/history.py hold": "sync import: sync.import checked by apply",
+    "sync/key_history.py record_own_key": "keys init/rotate: keys.manage checked there",
+    "sync/key_history.py record_trusted_key": "keys trust / a rotation applied by sync import",
     "models/auth.py set_agent": "records the 经办人 name; changes no right, writes nothing",
     "models/auth.py setup_mode": "a question, not a write",
     "models/auth.py authenticate": "the login itself: the failure counter is bookkeeping",

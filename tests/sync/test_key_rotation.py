@@ -199,7 +199,7 @@ def test_a_field_account_cannot_revoke_the_county_and_an_admin_must_confirm(acco
     auth.login(t.store, "li", "li-pass-01")
     with pytest.raises(auth.PermissionDenied) as e:
         revoke(t.store, c.code, confirmed=True)
-    assert e.value.code == "admin_only" and "管理员" in e.value.message
+    assert e.value.code == "permission_denied" and "管理员" in e.value.message
     auth.login(t.store, "wang", "wang-pass-1")
     with pytest.raises(MzError) as e:
         revoke(t.store, c.code)
