@@ -172,10 +172,14 @@ def _warnings(h: Household, store: Store, today: dt.date) -> list[Warning]:
             elif who.disability_level not in (1, 2):
                 lvl = f"{who.disability_level}级" if who.disability_level else "未登记等级"
                 out.append(
-                    Warning("care_not_severe", f"享受重度残疾人护理补贴，但残疾等级为{lvl}", who.name)
+                    Warning(
+                        "care_not_severe", f"享受重度残疾人护理补贴，但残疾等级为{lvl}", who.name
+                    )
                 )
         if e.category == "disability_living" and who is not None and not who.disability_cert:
-            out.append(Warning("living_no_cert", "享受困难残疾人生活补贴，但没有残疾证号", who.name))
+            out.append(
+                Warning("living_no_cert", "享受困难残疾人生活补贴，但没有残疾证号", who.name)
+            )
         if e.category == "elderly" and who is not None:
             age = who.age_on(today)
             if age is not None and age < 80:

@@ -592,8 +592,11 @@ def revoke(store: Store, code: str, confirmed: bool = False) -> None:
         site = get_trusted(store, code)
         if site and is_superior(store, code) and not site.revoked:
             if not auth.setup_mode(store) and auth.role_of(store) != "admin":
+                who = auth.principal_of(store)
+                by = f"{who.role_label} {who.account} " if who is not None else ""
                 raise auth.PermissionDenied(
-                    f"只有管理员可以吊销上级站点 {code} {site.key.name} 的密钥", "permission_denied"
+                    f"{by}无权吊销上级站点 {code} {site.key.name} 的密钥（只有管理员可以）",
+                    "permission_denied",
                 )
         require(store, "keys.manage")  # any other site: the key manager (admin)
         if not site:
