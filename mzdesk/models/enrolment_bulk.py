@@ -28,7 +28,7 @@ def publicise_listed(store: Store, rows: list[dict], detail: str) -> None:
     monthly_fen): each ``new`` one 调查/评议 → 公示, a ``change``/``stop`` one keeps its
     state; the pending notice is cleared and one event each names the notice (``detail``).
     One statement per table for the whole notice (the queue already applied
-    :func:`~mzdesk.models.enrolment.notice_ready_sql`, the same rule as ``_move``)."""
+    :func:`~mzdesk.models.notice_rules.notice_ready_sql`, the same rule as ``_move``)."""
     ts, who = now_iso(), store.operator
     store.conn.executemany(
         "UPDATE enrolments SET state = CASE WHEN ? = 'new' THEN 'publicised' ELSE state END, "

@@ -44,6 +44,7 @@ from .enrolment_bulk import publicise_listed
 from .errors import MzError, NotFound
 from .files import replacing
 from .ids import mask_id
+from .notice_rules import ready_for_notice
 from .site import require_site
 from .store import Store, new_uid, now_iso
 from .text import field_text
@@ -285,7 +286,7 @@ def create_notice(
         if enrolment_ids is not None:
             missing = set(enrolment_ids) - {r["id"] for r in rows}
             for eid in sorted(missing):
-                why = enr.ready_for_notice(store, enr.get(store, eid)) or "不在待公示列表中"
+                why = ready_for_notice(store, enr.get(store, eid)) or "不在待公示列表中"
                 raise MzError(f"保障记录{eid}不能公示：{why}", "not_ready_for_notice")
         if not rows:
             raise MzError("没有待公示的保障记录", "nothing_to_publicise")

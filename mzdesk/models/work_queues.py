@@ -3,7 +3,7 @@
 待调查, 待公示, 公示中, 待审核, 在保 and 复核到期, each a list of rows with the
 household and person names, for the work-queue page, the county review and
 ``mzdesk enrol list --queue``.  The 待公示 queue reads the notice rule from
-:func:`mzdesk.models.enrolment.notice_ready_sql`, the one place it is written.
+:func:`mzdesk.models.notice_rules.notice_ready_sql`, the one place it is written.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from .categories import categories, state_label
-from .enrolment import day_or_today, notice_ready_sql
+from .enrolment import day_or_today
 from .enrolment_states import PHASE_OUT_DUE_SQL
 from .errors import MzError
+from .notice_rules import notice_ready_sql
 from .store import Store
 
 QUEUES = {

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..models import enrolment as enr
 from ..models import notice as nt
-from ..models import relatives
+from ..models import notice_rules, relatives
 from ..models.money import format_fen
 from ..models.site import get_site
 from ..models.store import Store
@@ -123,7 +123,7 @@ class CountyReview(QWidget):
             line = f"{h['at']} {h['by']} {ACTION_LABELS.get(h['action'], h['action'])}{extra} {h['reason']}"
             parts.append(f"<li>{escape(line)}</li>")
         parts.append("</ul>")
-        notice, open_count = enr.notice_status(self.store, eid)
+        notice, open_count = notice_rules.notice_status(self.store, eid)
         if notice:
             parts.append(
                 f"<h3>公示</h3><p>公示{notice['id']}：{notice['start_on']} 至 {notice['end_on']}</p>"

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from ..models import components as comp
 from ..models import enrolment as enr
 from ..models import enrolment_states as st
+from ..models import notice_rules
 from ..models.categories import categories, state_label
 from ..models.dates import RULES, current_day, to_day
 from ..models.errors import FieldError, MzError
@@ -202,7 +203,7 @@ class EnrolmentPanel(QWidget):
             ],
         )
         why = (
-            enr.ready_for_notice(self.store, e)
+            notice_rules.ready_for_notice(self.store, e)
             if e.state in ("investigating", "reviewed")
             else None
         )

@@ -8,6 +8,7 @@ import pytest
 
 from mzdesk.models import enrolment as enr
 from mzdesk.models import notice as nt
+from mzdesk.models import notice_rules
 from mzdesk.models.categories import add_local_category, categories
 from mzdesk.models.errors import MzError
 from mzdesk.models.household import Member
@@ -45,7 +46,7 @@ def test_full_path_records_who_when_why(store, family):
 def test_category_without_deliberation_goes_straight_to_notice(store, family):
     old = family.members[0]
     e = ready(store, family.id, category="elderly", member_id=old.id, fen=5000, cls="80-89岁")
-    assert e.state == "investigating" and enr.ready_for_notice(store, e) is None
+    assert e.state == "investigating" and notice_rules.ready_for_notice(store, e) is None
     with pytest.raises(enr.TransitionRefused, match="不需要民主评议"):
         enr.deliberate(store, e.id, 5, "同意")
 
@@ -56,7 +57,7 @@ def test_dibao_needs_deliberation_before_notice(store, family):
     with pytest.raises(enr.TransitionRefused, match="先登记入户调查"):
         enr.deliberate(store, e.id, 10, "同意")
     enr.record_investigation(store, e.id, ["甲", "乙"], "通过")
-    assert enr.ready_for_notice(store, enr.get(store, e.id)) == "尚未进行民主评议"
+    assert notice_rules.ready_for_notice(store, enr.get(store, e.id)) == "尚未进行民主评议"
     with pytest.raises(MzError, match="尚未进行民主评议"):
         nt.create_notice(store, nt.NoticeSpec(DEC1, hotline="1"), enrolment_ids=[e.id])
 

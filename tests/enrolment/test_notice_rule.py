@@ -1,7 +1,7 @@
 """The rule of what may go on a notice (待公示) is written once, and both its forms agree.
 
-``enrolment.ready_for_notice`` answers for one record; the 待公示 work queue runs
-``enrolment.notice_ready_sql``.  Every combination of state, home visit, category and
+``notice_rules.ready_for_notice`` answers for one record; the 待公示 work queue runs
+``notice_rules.notice_ready_sql``.  Every combination of state, home visit, category and
 pending change is tried on one real enrolment row: the record is ready exactly when the
 queue lists it.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 from mzdesk.models import enrolment as enr
+from mzdesk.models import notice_rules
 from mzdesk.models.categories import lifecycle_settings
 from mzdesk.models.work_queues import queue
 
@@ -36,7 +37,7 @@ def test_ready_for_notice_and_the_notice_queue_agree(store, family):
                 "notice_pending = ? WHERE id = ?",
                 (state, visit, category, pending, e.id),
             )
-        ready = enr.ready_for_notice(store, enr.get(store, e.id)) is None
+        ready = notice_rules.ready_for_notice(store, enr.get(store, e.id)) is None
         listed = [r["id"] for r in queue(store, "notice")] == [e.id]
         assert ready == listed, (state, visit, category, pending)
         seen[ready] += 1
@@ -52,7 +53,7 @@ def test_the_rule_lists_the_cases_a_clerk_knows(store, family):
         sets = ", ".join(f"{k} = :{k}" for k in cols)
         with store.transaction():
             store.conn.execute(f"UPDATE enrolments SET {sets} WHERE id = :id", {**cols, "id": e.id})
-        return enr.ready_for_notice(store, enr.get(store, e.id))
+        return notice_rules.ready_for_notice(store, enr.get(store, e.id))
 
     assert ready(state="investigating", investigated_on="2026-11-10") is None
     assert ready(state="investigating", category="rural_dibao") == "尚未进行民主评议"
