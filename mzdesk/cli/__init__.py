@@ -22,6 +22,7 @@ from . import (
     keys,
     notice,
     relatives,
+    reviews,
     roster,
     site,
     standards,
@@ -43,6 +44,7 @@ COMMAND_MODULES = (
     cipher,
     relatives,
     standards,
+    reviews,
 )
 
 

@@ -203,6 +203,16 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "recovery scan": lambda p: WRITE if p.get("record") else READ,  # --record writes
     "recovery list": READ,
     "recovery set": WRITE,
+    # issue 22: the office's calendar (cli/reviews.py)
+    "review deliberation": lambda p: READ if p.get("mode") is None else WRITE,
+    "review flag": WRITE,
+    "review plan": WRITE,
+    "review round-open": WRITE,
+    "review round-status": READ,
+    "review round-close": WRITE,
+    "review survival-queue": READ,
+    "review survival-record": WRITE,
+    "review survival-stop": lambda p: READ if p.get("enrolment_id") is None else WRITE,
 }
 
 
@@ -298,6 +308,19 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "recovery scan": lambda p: "enrolment.confirm" if p.get("record") else "records.view",
     "recovery list": "records.view",
     "recovery set": "enrolment.confirm",
+    "review deliberation": lambda p: (
+        "records.view" if p.get("mode") is None else "enrolment.confirm"
+    ),  # a county decision, like a standard
+    "review flag": "enrolment.edit",
+    "review plan": "enrolment.edit",
+    "review round-open": "enrolment.edit",
+    "review round-status": "records.view",
+    "review round-close": "enrolment.edit",
+    "review survival-queue": "records.view",
+    "review survival-record": "enrolment.edit",
+    "review survival-stop": lambda p: (
+        "records.view" if p.get("enrolment_id") is None else "enrolment.confirm"
+    ),
 }
 
 

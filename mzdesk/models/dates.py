@@ -95,6 +95,8 @@ RULES: dict[str, DateRule] = {
     "objection_on": DateRule("异议日期"),
     "visit_date": DateRule("入户日期"),
     "declared_on": DateRule("备案日期"),
+    "survival_on": DateRule("生存认证日期"),
+    "round_on": DateRule("年度核查日期", ahead_days=DECISION_AHEAD_DAYS),
     "birth_date": DateRule("出生日期", floor=BIRTH_FLOOR),
     "deceased_on": DateRule("死亡日期", floor=BIRTH_FLOOR),
 }

@@ -38,8 +38,8 @@ from .auth import require
 from .categories import categories, category, state_label, unknown_category
 from .errors import MzError, NotFound
 from .money import check_assistance
-from .notice_rules import NEW_NOTICE_STATES, needs_deliberation, notice_status
-from .payment_dates import next_review, paid_until, payment_start
+from .notice_rules import NEW_NOTICE_STATES, flag_deliberation, needs_deliberation, notice_status
+from .payment_dates import paid_until, payment_start
 from .selfcare import class_label
 from .store import Store, new_uid, now_iso
 from .text import clean_detail, field_text
@@ -80,6 +80,8 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "phase_out": ("进入渐退期", ("active",), "phasing_out"),
     "phase_out_end": ("渐退期满停发", ("phasing_out",), "stopped"),
     "head_change": ("户主变更", (*LIVE_STATES, "phasing_out", "suspended"), "active"),
+    # issue 22 (models/reviews.py): a household's review plan moves the next review date
+    "review_plan": ("调整复核周期", PAID_LIVE_STATES, "active"),
 }
 
 
@@ -435,8 +437,10 @@ def record_investigation(
     verification: str,
     on: dt.date | str | None = None,
     conclusion: str = "",
+    deliberation: bool | None = None,
 ) -> Enrolment:
-    """Home visit by at least two investigators and the economic verification (核对) result."""
+    """Home visit by at least two investigators and the economic verification (核对) result;
+    ``deliberation`` ticks (or unticks) 需民主评议 (:func:`flag_deliberation`)."""
     require(store, "enrolment.edit")
     names = sorted({n.strip() for n in investigators if n and n.strip()})
     if len(names) < 2:
@@ -446,6 +450,8 @@ def record_investigation(
     with store.transaction():
         e = get(store, enrolment_id)
         day = _on("investigated_on", on, ("申请日期", e.applied_on))
+        if deliberation is not None:
+            flag_deliberation(store, e.id, deliberation)
         return _move(
             store,
             e,
@@ -532,7 +538,7 @@ def confirm(
             reason,
             {"confirmed_on": today.isoformat()},
             start_on=start.isoformat(),
-            review_due=next_review(cat, start),
+            review_due=_next_review(store, e, cat, start),
         )
 
 
@@ -618,7 +624,8 @@ def review(
                 notice_pending="stop",
             )
         cat = category(store, e.category)
-        cols: dict = {} if "uprating" in (extra or {}) else {"review_due": next_review(cat, today)}
+        due = _next_review(store, e, cat, today)
+        cols: dict = {} if "uprating" in (extra or {}) else {"review_due": due}
         detail: dict[str, object] = {**(extra or {}), "outcome": outcome, "on": today.isoformat()}
         if cls is not None:  # checked whatever the outcome: a bad value is refused, not ignored
             cls = field_text(cls, "short", "类别/档次", "class")  # models/text.py
@@ -673,6 +680,12 @@ def action_day(store: Store, e: Enrolment, kind: str, value) -> dt.date:
     """The date of an action on a paid enrolment: within the date bounds and not before its
     confirmation or last review (default today)."""
     return _on(kind, value, *_decided(store, e))
+
+
+def _next_review(store: Store, e: Enrolment, cat: dict, start: dt.date) -> str | None:
+    from .reviews import next_review_for  # the household's plan; reviews reads this module
+
+    return next_review_for(store, e.household_id, cat, start)
 
 
 def _single_amount(store: Store, enrolment_id: int, fen: int, since: dt.date | None) -> None:

@@ -203,3 +203,67 @@ def categories_and_support(conn: sqlite3.Connection) -> None:
     """.split(";"):
         if sql.strip():
             conn.execute(sql)
+
+
+def reviews_rounds_and_survival(conn: sqlite3.Connection) -> None:
+    """Issue 22, the office's calendar (mzdesk/models/reviews.py): site settings a county
+    sets for its townships (``site_settings``, one record per key with the uid
+    ``setting-<key>``: 民主评议 on / off / 视情), each household's review plan by the
+    stability of its circumstances (``review_plans``, uid ``plan-<household uid>``), the
+    yearly full-review round (年度全面核查) with the enrolments it covers (the office's
+    own bookkeeping: no uid, it stays here), and the survival checks (生存认证) of the
+    高龄津贴 per half-year.  Settings, plans and checks travel in sync."""
+    for sql in f"""
+    CREATE TABLE site_settings (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE TABLE review_plans (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        stability TEXT NOT NULL CHECK (stability IN ('stable', 'fair', 'unstable', 'custom')),
+        months INTEGER NOT NULL CHECK (months BETWEEN 1 AND 36),
+        set_on TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX review_plans_household ON review_plans(household_id, status);
+    CREATE TABLE review_rounds (
+        id INTEGER PRIMARY KEY,
+        year INTEGER NOT NULL,
+        opened_on TEXT NOT NULL,
+        closed_on TEXT,
+        state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+        summary TEXT NOT NULL DEFAULT '{{}}',{_STAMP}
+    );
+    CREATE UNIQUE INDEX review_rounds_year ON review_rounds(year);
+    CREATE TABLE review_round_items (
+        round_id INTEGER NOT NULL REFERENCES review_rounds(id),
+        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
+        PRIMARY KEY (round_id, enrolment_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE survival_checks (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
+        period TEXT NOT NULL,
+        checked_on TEXT NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('visit', 'video', 'village')),
+        note TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX survival_checks_enrolment ON survival_checks(enrolment_id, period, status)
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+    for table in ("site_settings", "review_plans", "survival_checks"):
+        migrations_sql.change_log_triggers(conn, table)

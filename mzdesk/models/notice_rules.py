@@ -1,5 +1,10 @@
 """What may go on a notice (待公示): the readiness rule of an enrolment, written once.
 
+民主评议 is a county setting (:func:`deliberation_mode`: on / off / 视情, default 视情
+since the 2021 rules): under 视情 a record needs it only when the clerk ticked 需民主评议
+(:func:`mzdesk.models.enrolment.flag_deliberation`, usually at the home visit).  Income
+near the line is not flagged automatically: the clerk decides, as the rules say.
+
 :func:`ready_for_notice` answers for one record (and says why not, "尚不能公示：…");
 :func:`notice_ready_sql` is the same rule for the 待公示 queue.
 ``tests/enrolment/test_notice_rule.py`` checks that the two agree on every case.
@@ -7,10 +12,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
+from .auth import require
 from .categories import lifecycle_settings, state_label
+from .errors import MzError
 from .store import Store
+from .text import field_text
 
 if TYPE_CHECKING:
     from .enrolment import Enrolment
@@ -20,8 +29,93 @@ PENDING_NOTICE_STATES = ("active", "stopped")  # a change or a stop still to pub
 
 
 def needs_deliberation(category: str) -> bool:
-    """Whether a category goes through democratic review (民主评议) before its notice."""
+    """Whether a category may go through democratic review (民主评议) at all (the
+    ``lifecycle.deliberation`` list of categories.json); whether a record must is
+    :func:`deliberation_required`."""
     return category in lifecycle_settings()["deliberation"]
+
+
+# -- 民主评议: a county setting, on / off / 视情 (case) -----------------------------------------
+DELIBERATION_MODES = {"on": "一律评议", "off": "不评议", "case": "视情评议"}
+DEFAULT_DELIBERATION = "case"  # optional ("视情") since the 2021 rules
+DELIBERATION_UID = "setting-deliberation"  # one record per setting, whichever site writes it
+FLAG_ACTION = "deliberation_flag"  # the event that ticks or unticks 需民主评议 on a record
+
+
+def deliberation_mode(store: Store) -> str:
+    """The county's 民主评议 setting: ``on``, ``off`` or ``case`` (the default)."""
+    value = store.scalar(
+        "SELECT value FROM site_settings WHERE uid = ? AND status = 'active'", (DELIBERATION_UID,)
+    )
+    return value if value in DELIBERATION_MODES else DEFAULT_DELIBERATION
+
+
+def set_deliberation_mode(store: Store, mode: str, note: str = "") -> str:
+    """Set the 民主评议 mode (a county decision, like a standard: ``enrolment.confirm``);
+    the setting travels to the townships in the county's next batch."""
+    if mode not in DELIBERATION_MODES:
+        choices = "、".join(f"{k}（{v}）" for k, v in DELIBERATION_MODES.items())
+        raise MzError(f"民主评议设置应为 {choices} 之一，而不是“{mode}”", "bad_mode")
+    require(store, "enrolment.confirm")
+    note = field_text(note, "reason", "说明", "note")
+    with store.transaction():
+        row = store.one("SELECT id FROM site_settings WHERE uid = ?", (DELIBERATION_UID,))
+        if row is None:
+            store.conn.execute(
+                "INSERT INTO site_settings (uid, key, value, note, created_at, updated_at, "
+                "created_by, updated_by) VALUES (:uid, 'deliberation', :value, :note, "
+                ":created_at, :updated_at, :created_by, :updated_by)",
+                {"uid": DELIBERATION_UID, "value": mode, "note": note, **store.stamp(new=True)},
+            )
+        else:
+            store.conn.execute(
+                "UPDATE site_settings SET value = :value, note = :note, status = 'active', "
+                "rev = rev + 1, updated_at = :updated_at, updated_by = :updated_by "
+                "WHERE id = :id",
+                {"value": mode, "note": note, "id": row["id"], **store.stamp(new=False)},
+            )
+    return mode
+
+
+def deliberation_flagged(store: Store, enrolment_id: int) -> bool:
+    """Whether the clerk ticked 需民主评议 on this record (the latest flag event wins)."""
+    detail = store.scalar(
+        f"SELECT detail FROM enrolment_events WHERE enrolment_id = ? AND action = '{FLAG_ACTION}' "
+        "ORDER BY id DESC LIMIT 1",
+        (enrolment_id,),
+    )
+    return bool(detail and json.loads(detail).get("needed"))
+
+
+def flag_deliberation(store: Store, enrolment_id: int, needed: bool, reason: str = "") -> Enrolment:
+    """Tick or untick 需民主评议 on a new record (an event; the state does not change):
+    under the 视情 setting only a ticked record must pass a 民主评议 before its notice."""
+    from . import enrolment as enr  # enrolment reads this module
+
+    require(store, "enrolment.edit")
+    with store.transaction():
+        e = enr.get(store, enrolment_id)
+        if e.state not in ("applied", "investigating"):
+            raise enr.TransitionRefused(
+                f"“{state_label(e.state)}”状态的记录不能再标记是否需要民主评议",
+                "illegal_transition",
+            )
+        if needed and not needs_deliberation(e.category):
+            raise enr.TransitionRefused(
+                f"“{enr.describe(store, e)}”不需要民主评议", "no_deliberation"
+            )
+        enr.record_event(store, e, FLAG_ACTION, reason, {"needed": bool(needed)}, None)
+        return e
+
+
+def deliberation_required(store: Store, e: Enrolment) -> bool:
+    """Whether ``e`` must pass a 民主评议 before its notice: never for a category without
+    one; for the others by the county's mode: ``on`` always, ``off`` never, ``case``
+    (视情) only when the clerk flagged the record (需民主评议, e.g. at the home visit)."""
+    if not needs_deliberation(e.category):
+        return False
+    mode = deliberation_mode(store)
+    return mode == "on" or (mode == "case" and deliberation_flagged(store, e.id))
 
 
 def ready_for_notice(store: Store, e: Enrolment) -> str | None:
@@ -32,7 +126,7 @@ def ready_for_notice(store: Store, e: Enrolment) -> str | None:
         return f"当前状态为“{state_label(e.state)}”，不需要公示"
     if not e.investigated_on:
         return "尚未登记入户调查结果"
-    if needs_deliberation(e.category) and e.state != "reviewed":
+    if e.state != "reviewed" and deliberation_required(store, e):
         return "尚未进行民主评议"
     return None
 
@@ -49,9 +143,22 @@ def notice_ready_sql(alias: str = "e") -> str:
 
     a = alias
     deliberation = listed(lifecycle_settings()["deliberation"])
+    mode = (
+        f"coalesce((SELECT value FROM site_settings WHERE uid = '{DELIBERATION_UID}' "
+        f"AND status = 'active' AND value IN ({listed(DELIBERATION_MODES)})), "
+        f"'{DEFAULT_DELIBERATION}')"
+    )
+    flagged = (
+        f"coalesce((SELECT json_extract(ev.detail, '$.needed') FROM enrolment_events ev "
+        f"WHERE ev.enrolment_id = {a}.id AND ev.action = '{FLAG_ACTION}' "
+        f"ORDER BY ev.id DESC LIMIT 1), 0)"
+    )
+    required = (
+        f"({a}.category IN ({deliberation}) AND ({mode} = 'on' OR ({mode} = 'case' AND {flagged})))"
+    )
     return (
         f"(({a}.state IN ({listed(NEW_NOTICE_STATES)}) AND {a}.investigated_on > '' "
-        f"AND ({a}.state = 'reviewed' OR {a}.category NOT IN ({deliberation}))) "
+        f"AND ({a}.state = 'reviewed' OR NOT {required})) "
         f"OR ({a}.state IN ({listed(PENDING_NOTICE_STATES)}) AND {a}.notice_pending != ''))"
     )
 

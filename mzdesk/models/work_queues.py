@@ -1,6 +1,6 @@
 """Work queues (工作队列): the enrolments waiting for the township's next step.
 
-待调查, 待公示, 公示中, 待审核, 在保 and 复核到期, each a list of rows with the
+待调查, 待公示, 公示中, 待审核, 在保, 复核到期, 年度核查待复核 and 待生存认证, each a list of rows with the
 household and person names, for the work-queue page, the county review and
 ``mzdesk enrol list --queue``.  The 待公示 queue reads the notice rule from
 :func:`mzdesk.models.notice_rules.notice_ready_sql`, the one place it is written.
@@ -15,7 +15,10 @@ from .enrolment import day_or_today
 from .enrolment_states import PHASE_OUT_DUE_SQL
 from .errors import MzError
 from .notice_rules import notice_ready_sql
+from .reviews import round_pending_sql
 from .store import Store
+from .survival import TODAY_PERIOD_SQL
+from .survival import due_sql as survival_due_sql
 
 QUEUES = {
     "investigate": "待调查",
@@ -25,6 +28,9 @@ QUEUES = {
     "active": "在保",
     "review_due": "复核到期",
     "phase_out_due": "渐退期满待停发",
+    # issue 22 (models/reviews.py, models/survival.py)
+    "round_pending": "年度核查待复核",
+    "survival_due": "待生存认证",
 }
 
 
@@ -37,6 +43,8 @@ def _where(name: str) -> str | None:
         "active": "e.state = 'active'",
         "review_due": "e.state = 'active' AND e.review_due IS NOT NULL AND e.review_due <= :due",
         "phase_out_due": PHASE_OUT_DUE_SQL,
+        "round_pending": round_pending_sql("e"),
+        "survival_due": survival_due_sql("e", TODAY_PERIOD_SQL),
     }.get(name)
 
 

@@ -54,6 +54,9 @@ SYNCED_TABLES: tuple[str, ...] = (
     "declared_relatives",
     "standards",
     "recoveries",
+    "site_settings",
+    "review_plans",
+    "survival_checks",
 )
 
 # Tables with a ``uid`` that stay at their site (a test checks every uid table is in one list).

@@ -32,6 +32,9 @@ TABLE_LABELS = {
     "declared_relatives": "近亲属备案",
     "standards": "保障标准",
     "recoveries": "追缴与补发",
+    "site_settings": "县级设置",
+    "review_plans": "复核周期",
+    "survival_checks": "生存认证",
 }
 
 

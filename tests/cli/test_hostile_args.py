@@ -82,6 +82,7 @@ PLAIN = {
     "count": "1",
     "attendance": "5",
     "percent": "10",
+    "year": "2026",
 }
 # per command: the records the township fixture prepared, so that a run gets as far as it can
 # (a hostile reason is only tested when the transition itself would succeed)

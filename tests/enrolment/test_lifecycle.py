@@ -52,6 +52,8 @@ def test_category_without_deliberation_goes_straight_to_notice(store, family):
 
 
 def test_dibao_needs_deliberation_before_notice(store, family):
+    """With the county's 民主评议 setting on (tests/reviews/ tries off and 视情)."""
+    notice_rules.set_deliberation_mode(store, "on")
     e = enr.create(store, family.id, "rural_dibao", cls="一类", monthly_fen=90000)
     enr.start_investigation(store, e.id)
     with pytest.raises(enr.TransitionRefused, match="先登记入户调查"):

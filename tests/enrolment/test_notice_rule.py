@@ -1,7 +1,8 @@
 """The rule of what may go on a notice (待公示) is written once, and both its forms agree.
 
 ``notice_rules.ready_for_notice`` answers for one record; the 待公示 work queue runs
-``notice_rules.notice_ready_sql``.  Every combination of state, home visit, category and
+``notice_rules.notice_ready_sql``.  Every combination of the county's 民主评议 setting, the
+clerk's 需民主评议 tick, state, home visit, category and
 pending change is tried on one real enrolment row: the record is ready exactly when the
 queue lists it.
 """
@@ -27,20 +28,31 @@ def test_categories_cover_both_sides_of_the_rule():
     assert [c in deliberation for c in CATEGORIES] == [True, False]
 
 
+def _flag(store, e, needed):
+    """Tick 需民主评议 whatever the record's state (the rule reads the latest flag event)."""
+    with store.transaction():
+        enr.record_event(store, e, notice_rules.FLAG_ACTION, "", {"needed": needed}, None)
+
+
 def test_ready_for_notice_and_the_notice_queue_agree(store, family):
     e = enr.create(store, family.id, "rural_dibao", cls="二类", monthly_fen=76000)
     seen = {True: 0, False: 0}
-    for state, visit, category, pending in itertools.product(STATES, VISITS, CATEGORIES, PENDING):
-        with store.transaction():
-            store.conn.execute(
-                "UPDATE enrolments SET state = ?, investigated_on = ?, category = ?, "
-                "notice_pending = ? WHERE id = ?",
-                (state, visit, category, pending, e.id),
-            )
-        ready = notice_rules.ready_for_notice(store, enr.get(store, e.id)) is None
-        listed = [r["id"] for r in queue(store, "notice")] == [e.id]
-        assert ready == listed, (state, visit, category, pending)
-        seen[ready] += 1
+    for mode, flag in itertools.product(notice_rules.DELIBERATION_MODES, (False, True)):
+        notice_rules.set_deliberation_mode(store, mode)
+        _flag(store, e, flag)
+        for state, visit, category, pending in itertools.product(
+            STATES, VISITS, CATEGORIES, PENDING
+        ):
+            with store.transaction():
+                store.conn.execute(
+                    "UPDATE enrolments SET state = ?, investigated_on = ?, category = ?, "
+                    "notice_pending = ? WHERE id = ?",
+                    (state, visit, category, pending, e.id),
+                )
+            ready = notice_rules.ready_for_notice(store, enr.get(store, e.id)) is None
+            listed = [r["id"] for r in queue(store, "notice")] == [e.id]
+            assert ready == listed, (mode, flag, state, visit, category, pending)
+            seen[ready] += 1
     assert seen[True] and seen[False]  # both answers happen
 
 
@@ -56,7 +68,9 @@ def test_the_rule_lists_the_cases_a_clerk_knows(store, family):
         return notice_rules.ready_for_notice(store, enr.get(store, e.id))
 
     assert ready(state="investigating", investigated_on="2026-11-10") is None
-    assert ready(state="investigating", category="rural_dibao") == "尚未进行民主评议"
+    assert ready(state="investigating", category="rural_dibao") is None  # 视情, not flagged
+    _flag(store, e, True)
+    assert ready(state="investigating") == "尚未进行民主评议"
     assert ready(state="reviewed") is None
     assert ready(state="investigating", investigated_on=None) == "尚未登记入户调查结果"
     assert ready(state="active", notice_pending="").startswith("当前状态为“在保”")
