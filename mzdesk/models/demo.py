@@ -18,6 +18,7 @@ from .household import Household, Member
 from .ids import check_char
 from .progress import Cancel, Progress
 from .registry import Registry
+from .reviews_demo import add_demo_elderly, dress_demo_reviews
 from .site import Site, get_site, init_site, require_site, validate_site
 from .store import Store
 from .support_demo import demo_flag, dress_demo_support, extra_enrolments
@@ -278,10 +279,12 @@ def insert_demo(
         from .enrolment_demo import insert_demo_enrolments  # the enrolment service writes
 
         insert_demo_enrolments(store, rows)
+        add_demo_elderly(store)  # 高龄津贴 for the survival checks (reviews_demo)
         from .enrolment_demo import dress_demo_parts_and_states  # parts, every state
 
         dress_demo_parts_and_states(store)
         dress_demo_support(store)  # 特困 供养方式, 机构 or 照料人
+        dress_demo_reviews(store)  # 复核周期, 年度全面核查 half done, 生存认证 missing
     return ids
 
 

@@ -8,7 +8,7 @@
   its next review date now (from its last review, or from its start), and sets the date
   after each review (:func:`next_review_for`, used by the lifecycle).  The plan travels in
   sync with the household (one record per household: uid ``plan-<household uid>``).
-* **The yearly full-review round (年度全面核查).**  :func:`open_round` lists every paid
+* **The yearly full-review round (年度全面核查).**  :func:`open_round` lists every 在保
   enrolment of a category with reviews at the day it opens; :func:`round_status` shows,
   for each, whether it was reviewed since (and the outcome: 维持, 变更金额, 停发) or
   stopped; :func:`close_round` freezes the counts.  One round per year; a round is the
@@ -197,8 +197,9 @@ def _round(store: Store, year: int | None) -> dict:
 
 
 def open_round(store: Store, year: int, on: dt.date | str | None = None) -> dict:
-    """Open the year's full-review round: every paid enrolment of a category with reviews
-    (在保, 渐退期, 暂停) is listed; one round per year, one open at a time."""
+    """Open the year's full-review round: every 在保 enrolment of a category with reviews is
+    listed (渐退期 and 暂停 ones are not: they cannot be reviewed); one round per year, one
+    open at a time."""
     require(store, "enrolment.edit")
     day = dates.check_date("round_on", dates.current_day() if on is None else on)
     if not 2000 <= int(year) <= day.year + 1:
@@ -220,7 +221,7 @@ def open_round(store: Store, year: int, on: dt.date | str | None = None) -> dict
         store.conn.execute(
             f"INSERT INTO review_round_items (round_id, enrolment_id) SELECT ?, e.id "
             f"FROM enrolments e JOIN households h ON h.id = e.household_id "
-            f"WHERE e.status = 'active' AND h.status = 'active' AND e.state IN ({_PAID}) "
+            f"WHERE e.status = 'active' AND h.status = 'active' AND e.state = 'active' "
             f"AND e.category IN ({marks}) ORDER BY e.id",
             (rid, *reviewed),
         )
