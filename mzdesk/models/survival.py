@@ -152,15 +152,13 @@ def record_check(
         labels = "、".join(f"{k}（{v}）" for k, v in methods().items())
         raise SurvivalError(f"认证方式应为 {labels} 之一，而不是“{method}”", "bad_method")
     note = field_text(note, "note", "备注", "note")
+    day = dates.check_date("survival_on", dates.current_day() if on is None else on)
     with store.transaction():
         e = enr.get(store, enrolment_id)
         if e.category not in settings()["categories"]:
             raise SurvivalError(f"“{enr.describe(store, e)}”不需要生存认证", "no_survival")
         if e.state not in enr.PAID_LIVE_STATES:
             raise SurvivalError("只有正在发放的对象需要生存认证", "not_paid")
-        day = dates.check_date(
-            "survival_on", dates.current_day() if on is None else on, not_before=()
-        )
         row = {
             "uid": new_uid(),
             "household_id": e.household_id,

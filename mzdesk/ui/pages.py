@@ -55,6 +55,13 @@ def install(window) -> None:
 
         return CountyReview(store)
 
+    def calendar() -> QWidget:
+        from .reviews_page import ReviewsPage
+
+        w = ReviewsPage(store)
+        w.householdActivated.connect(window.edit_household)
+        return w
+
     def today() -> QWidget:
         from .visits_panel import TodayVisitsView
 
@@ -117,6 +124,7 @@ def install(window) -> None:
     for title, factory in pages:
         window.add_lazy_page(title, factory)
     window.add_lazy_page("今日入户", today)
+    window.add_lazy_page("复核与核查", calendar)
     window.add_lazy_page("统计", stats)
     window.add_lazy_page("数据交换", sync)
     imp = QAction("导入花名册(Excel)…", window, shortcut="Ctrl+I")

@@ -34,6 +34,7 @@ def test_lifecycle_and_notice_from_cli(store, family, single, tmp_path, capsys):
     db = store.path
     store.close()
     d = ["--db", db]
+    run(capsys, "review", "deliberation", *d, "--mode", "on")  # the county's setting
     out = run(
         capsys,
         "enrol",

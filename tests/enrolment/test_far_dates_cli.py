@@ -51,6 +51,10 @@ WRITES = {
         "同意",
     ],
     ("enrol review", "--date"): lambda c: [str(c["active"]), "--outcome", "keep"],
+    ("review round-open", "--on"): lambda c: ["--year", str(T.year)],
+    ("review round-close", "--on"): lambda c: ["--year", str(T.year)],
+    ("review plan", "--on"): lambda c: [str(c["free"]), "--stability", "stable"],
+    ("review survival-record", "--on"): lambda c: [str(c["active"]), "--method", "visit"],
     ("enrol object", "--date"): lambda c: [
         str(c["notice"]),
         str(c["publicised"]),
