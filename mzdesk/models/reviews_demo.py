@@ -12,6 +12,7 @@ from . import enrolment as enr
 from .auth import require
 from .store import Store, new_uid
 
+FROM_HOUSEHOLDS = 100  # smaller demos (the tests' fixtures) stay as they were
 ELDERLY = 40  # 高龄津贴 recipients added for the survival checks (the demo plans few)
 PLANNED_HOUSEHOLDS = 60  # plans move review dates one record at a time: a few are enough
 ROUND_REVIEWS = 200  # reviews recorded in the demo round (half of it, at most this many)
@@ -21,6 +22,8 @@ def add_demo_elderly(store: Store) -> int:
     """高龄津贴 for up to :data:`ELDERLY` members aged 80 and over who have none; they get
     their lifecycle states and parts like every demo enrolment (run before the parts)."""
     require(store, "household.import")
+    if _small(store):
+        return 0
     today = dates.current_day()
     born_by = today.replace(year=today.year - 80).isoformat()
     rows = store.conn.execute(
@@ -51,12 +54,19 @@ def add_demo_elderly(store: Store) -> int:
 def dress_demo_reviews(store: Store) -> dict[str, int]:
     """Add the demo's plans, round and survival checks; returns how many of each."""
     require(store, "household.import")
+    if _small(store):
+        return {"plans": 0, "round_reviews": 0, "survival_checks": 0}
     today = dates.current_day()
+    reviewed = _round(store, today)
     return {
-        "plans": _plans(store, today),
-        "round_reviews": _round(store, today),
+        "round_reviews": len(reviewed),
+        "plans": _plans(store, today, reviewed),
         "survival_checks": _survival(store, today),
     }
+
+
+def _small(store: Store) -> bool:
+    return (store.scalar("SELECT count(*) FROM households") or 0) < FROM_HOUSEHOLDS
 
 
 def _paid(store: Store, where: str = "1") -> list[tuple[int, str, int]]:
@@ -69,29 +79,32 @@ def _paid(store: Store, where: str = "1") -> list[tuple[int, str, int]]:
     ).fetchall()
 
 
-def _plans(store: Store, today: dt.date) -> int:
+def _plans(store: Store, today: dt.date, reviewed: list[dict]) -> int:
+    """Plans of each stability for some households reviewed in the round today (their next
+    review then falls after today: the demo has no overdue review from a plan)."""
     done: set[int] = set()
-    for _eid, uid, hid in _paid(store, "e.category IN ('urban_dibao', 'rural_dibao', 'tekun')"):
+    for row in reviewed:
+        hid = row["household_id"]
         if len(done) >= PLANNED_HOUSEHOLDS or hid in done:
             continue
-        r = random.Random(f"plan:{uid}")
-        if r.random() < 0.4:
+        r = random.Random(f"plan:{hid}:{row['id']}")
+        if r.random() < 0.5:
             stability = r.choice(("stable", "stable", "fair", "unstable"))
             reviews.set_plan(store, hid, stability, on=today, note="演示")
             done.add(hid)
     return len(done)
 
 
-def _round(store: Store, today: dt.date) -> int:
+def _round(store: Store, today: dt.date) -> list[dict]:
     """This year's round, opened a month ago (not before 1 January), half of it reviewed."""
     if store.scalar("SELECT 1 FROM review_rounds WHERE year = ?", (today.year,)):
-        return 0
+        return []
     opened = max(today - dt.timedelta(days=30), today.replace(month=1, day=1))
     status = reviews.open_round(store, today.year, on=opened)
     items = status["items"][::2][:ROUND_REVIEWS]
     for row in items:  # kept as they are: the demo's amounts and parts stay reconciled
         enr.review(store, row["id"], "keep", today=today, reason="年度全面核查")
-    return len(items)
+    return items
 
 
 def _survival(store: Store, today: dt.date) -> int:
