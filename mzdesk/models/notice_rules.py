@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .auth import require
 from .categories import lifecycle_settings, state_label
 from .errors import MzError
+from .site import require_site
 from .store import Store
 from .text import field_text
 
@@ -51,8 +52,12 @@ def deliberation_mode(store: Store) -> str:
 
 
 def set_deliberation_mode(store: Store, mode: str, note: str = "") -> str:
-    """Set the 民主评议 mode (a county decision, like a standard: ``enrolment.confirm``);
+    """Set the 民主评议 mode (a county decision: ``enrolment.confirm`` at a county site);
     the setting travels to the townships in the county's next batch."""
+    if require_site(store).role != "county":
+        raise MzError(
+            "民主评议设置由县民政局设定，随数据交换下发到乡镇；乡镇不能修改", "county_only"
+        )
     if mode not in DELIBERATION_MODES:
         choices = "、".join(f"{k}（{v}）" for k, v in DELIBERATION_MODES.items())
         raise MzError(f"民主评议设置应为 {choices} 之一，而不是“{mode}”", "bad_mode")

@@ -30,6 +30,7 @@ from ..models import notice_rules as nr
 from ..models import reviews, survival
 from ..models.dates import current_day
 from ..models.errors import NotFound
+from ..models.site import get_site
 from ..models.store import Store
 from .fields_dialog import FieldsDialog
 from .rows_model import RowsModel
@@ -148,6 +149,10 @@ class ReviewsPage(QWidget):
         self.mode_label.setWordWrap(True)
         self.mode_btn = QPushButton("民主评议设置…")
         self.mode_btn.clicked.connect(self.set_mode)
+        site = get_site(self.store)
+        if site is None or site.role != "county":  # a county decision, received in sync
+            self.mode_btn.setEnabled(False)
+            self.mode_btn.setToolTip("民主评议设置由县民政局设定，随数据交换下发")
         levels = "；".join(
             f"{v['label']}每{v['months']}个月" for v in reviews.stability_levels().values()
         )

@@ -12,6 +12,7 @@ import pytest
 
 from mzdesk.cli import main
 from tests.enrolment.conftest import HOTLINE
+from tests.reviews.conftest import county_sets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,10 +32,10 @@ def run(capsys, *args, ok=True) -> str:
 
 
 def test_lifecycle_and_notice_from_cli(store, family, single, tmp_path, capsys):
+    county_sets(store, "on")  # the county's 民主评议 setting (default 视情)
     db = store.path
     store.close()
     d = ["--db", db]
-    run(capsys, "review", "deliberation", *d, "--mode", "on")  # the county's setting
     out = run(
         capsys,
         "enrol",

@@ -15,6 +15,7 @@ from mzdesk.models.household import Member
 from mzdesk.models.work_queues import queue
 from tests.enrolment.conftest import publicised, ready
 from tests.helpers import make_id
+from tests.reviews.conftest import county_sets
 
 DEC1 = dt.date(2026, 12, 1)
 AFTER = dt.date(2026, 12, 8)  # the day after a 7-day notice starting 12-01
@@ -53,7 +54,7 @@ def test_category_without_deliberation_goes_straight_to_notice(store, family):
 
 def test_dibao_needs_deliberation_before_notice(store, family):
     """With the county's 民主评议 setting on (tests/reviews/ tries off and 视情)."""
-    notice_rules.set_deliberation_mode(store, "on")
+    county_sets(store, "on")
     e = enr.create(store, family.id, "rural_dibao", cls="一类", monthly_fen=90000)
     enr.start_investigation(store, e.id)
     with pytest.raises(enr.TransitionRefused, match="先登记入户调查"):

@@ -15,6 +15,7 @@ from mzdesk.models import enrolment as enr
 from mzdesk.models import notice_rules
 from mzdesk.models.categories import lifecycle_settings
 from mzdesk.models.work_queues import queue
+from tests.reviews.conftest import county_sets
 
 STATES = enr.LIVE_STATES + enr.END_STATES
 VISITS = (None, "", "2026-11-10")
@@ -38,7 +39,7 @@ def test_ready_for_notice_and_the_notice_queue_agree(store, family):
     e = enr.create(store, family.id, "rural_dibao", cls="二类", monthly_fen=76000)
     seen = {True: 0, False: 0}
     for mode, flag in itertools.product(notice_rules.DELIBERATION_MODES, (False, True)):
-        notice_rules.set_deliberation_mode(store, mode)
+        county_sets(store, mode)
         _flag(store, e, flag)
         for state, visit, category, pending in itertools.product(
             STATES, VISITS, CATEGORIES, PENDING

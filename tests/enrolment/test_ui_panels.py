@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QMessageBox
 
 from mzdesk.models import enrolment as enr
 from mzdesk.models import notice as nt
-from mzdesk.models.notice_rules import set_deliberation_mode
 from mzdesk.ui.county_review import CountyReview
 from mzdesk.ui.enrolment_panel import EnrolmentPanel
 from mzdesk.ui.work_queues import WorkQueues
 from tests.enrolment.conftest import publicised, ready
+from tests.reviews.conftest import county_sets
 
 pytestmark = pytest.mark.gui
 AFTER = dt.date(2026, 12, 8)
@@ -27,7 +27,7 @@ def warnings(monkeypatch):
 
 
 def test_panel_walks_the_lifecycle(qtbot, store, family, warnings):
-    set_deliberation_mode(store, "on")  # the county's 民主评议 setting (default 视情)
+    county_sets(store, "on")  # the county's 民主评议 setting (default 视情)
     p = EnrolmentPanel(store, family.id)
     qtbot.addWidget(p)
     assert p.list.rowCount() == 0 and not p.buttons["investigate"].isEnabled()

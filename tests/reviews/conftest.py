@@ -13,6 +13,24 @@ AFTER = dt.date(2026, 12, 9)  # the tests' notices (from 2026-12-01, 7 days) are
 CONFIRMED = dt.date(2026, 12, 15)  # payment from 2027-01
 
 
+def county_sets(store, mode: str) -> None:
+    """The county's 民主评议 setting arriving at a township, as its batch writes it."""
+    with store.transaction():
+        if store.scalar("SELECT 1 FROM site_settings WHERE uid = 'setting-deliberation'"):
+            store.conn.execute(
+                "UPDATE site_settings SET value = ?, rev = rev + 1 "
+                "WHERE uid = 'setting-deliberation'",
+                (mode,),
+            )
+        else:
+            store.conn.execute(
+                "INSERT INTO site_settings (uid, key, value, created_at, updated_at, "
+                "created_by, updated_by) VALUES ('setting-deliberation', 'deliberation', ?, "
+                "'2026-11-01 08:00:00', '2026-11-01 08:00:00', '县', '县')",
+                (mode,),
+            )
+
+
 def active(store, household_id, **kw):
     """An enrolment confirmed on 2026-12-15 (paid from 2027-01)."""
     e, _ = publicised(store, household_id, **kw)

@@ -11,8 +11,11 @@ import pytest
 from mzdesk.models import enrolment as enr
 from mzdesk.models import notice_rules as nr
 from mzdesk.models.errors import MzError
+from mzdesk.models.site import init_site
+from mzdesk.models.store import Store
 from mzdesk.models.work_queues import queue
 from tests.enrolment.test_components import cli
+from tests.reviews.conftest import county_sets
 
 
 def investigated(store, household_id, category="rural_dibao", deliberation=None):
@@ -48,9 +51,9 @@ def test_default_is_case_by_case(store, family, single):
 def test_on_and_off(store, family, single):
     plain = investigated(store, family.id)
     flagged = investigated(store, single.id, deliberation=True)
-    nr.set_deliberation_mode(store, "on")
+    county_sets(store, "on")
     assert [nr.ready_for_notice(store, e) for e in (plain, flagged)] == ["尚未进行民主评议"] * 2
-    nr.set_deliberation_mode(store, "off", note="县民政局文件")
+    county_sets(store, "off")
     assert [nr.ready_for_notice(store, e) for e in (plain, flagged)] == [None, None]
     assert listed(store, plain) and listed(store, flagged)
     # a deliberation can still be held and recorded when the office wants one
@@ -66,23 +69,41 @@ def test_flag_and_untick(store, family):
     t = investigated(store, family.id, category="temporary")
     with pytest.raises(MzError, match="不需要民主评议"):
         nr.flag_deliberation(store, t.id, True)
+
+
+@pytest.fixture
+def county(tmp_path):
+    s = Store.open(tmp_path / "county.sqlite", operator="县审核员")
+    init_site(s, "341623", "县民政局", "county")
+    yield s
+    s.close()
+
+
+def test_only_the_county_sets_it(store, county):
+    with pytest.raises(MzError, match="乡镇不能修改"):
+        nr.set_deliberation_mode(store, "off")
+    assert nr.deliberation_mode(store) == "case"
     with pytest.raises(MzError, match="民主评议设置应为"):
-        nr.set_deliberation_mode(store, "sometimes")
+        nr.set_deliberation_mode(county, "sometimes")
+    assert nr.set_deliberation_mode(county, "off", "县民政局文件") == "off"
+    assert nr.deliberation_mode(county) == "off"
 
 
-def test_deliberation_from_the_cli(store, family, capsys):
+def test_deliberation_from_the_cli(store, family, county, capsys):
     e = investigated(store, family.id)
-    db = str(store.path)
+    db, cdb = str(store.path), str(county.path)
     store.close()
+    county.close()
     assert json.loads(cli(capsys, "review", "deliberation", "--db", db, "--json")) == {
         "mode": "case",
         "label": "视情评议",
     }
-    out = cli(capsys, "review", "deliberation", "--db", db, "--mode", "on")
+    err = cli(capsys, "review", "deliberation", "--db", db, "--mode", "on", ok=False)
+    assert "乡镇不能修改" in err and "county_only" in err
+    out = cli(capsys, "review", "deliberation", "--db", cdb, "--mode", "on")
     assert "民主评议：一律评议（on）" in out
-    err = cli(capsys, "review", "deliberation", "--db", db, "--mode", "maybe", ok=False)
+    err = cli(capsys, "review", "deliberation", "--db", cdb, "--mode", "maybe", ok=False)
     assert "maybe" in err
-    cli(capsys, "review", "deliberation", "--db", db, "--mode", "case")
     out = cli(capsys, "review", "flag", str(e.id), "--db", db, "--reason", "收入接近保障标准")
     assert "需民主评议" in out
     rows = json.loads(cli(capsys, "enrol", "list", "--db", db, "--queue", "notice", "--json"))
@@ -102,6 +123,8 @@ def test_the_county_setting_reaches_its_township_in_a_batch(tmp_path):
         nr.set_deliberation_mode(c.store, "on")
         t.import_(c.export(t))
         assert nr.deliberation_mode(t.store) == "on"
+        with pytest.raises(MzError, match="乡镇不能修改"):  # the township cannot send it up
+            nr.set_deliberation_mode(t.store, "off")
     finally:
         t.store.close()
         c.store.close()

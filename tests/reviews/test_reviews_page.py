@@ -11,8 +11,10 @@ from PySide6.QtWidgets import QMessageBox
 from mzdesk.models import enrolment as enr
 from mzdesk.models import notice_rules as nr
 from mzdesk.models import reviews, survival
+from mzdesk.models.site import init_site
+from mzdesk.models.store import Store
 from mzdesk.ui.reviews_page import ReviewsPage
-from tests.reviews.conftest import active, elderly
+from tests.reviews.conftest import active, county_sets, elderly
 
 pytestmark = pytest.mark.gui
 DAY = dt.date(2027, 7, 5)
@@ -88,11 +90,24 @@ def test_plan_and_deliberation_setting(page, store, family):
     dlg.widgets["household"].setValue(9999)
     assert not dlg.try_accept() and "没有编号为 9999 的家庭" in dlg.errors["household"].text()
     dlg.reject()
-    dlg = page.set_mode()
+    assert not page.mode_btn.isEnabled()  # a township receives the county's setting
+    county_sets(store, "off")
+    page.refresh()
+    assert "不评议" in page.mode_label.text()
+
+
+def test_the_county_sets_deliberation_on_its_page(qtbot, tmp_path):
+    county = Store.open(tmp_path / "county.sqlite", operator="县审核员")
+    init_site(county, "341623", "县民政局", "county")
+    p = ReviewsPage(county, today=DAY)
+    qtbot.addWidget(p)
+    assert p.mode_btn.isEnabled()
+    dlg = p.set_mode()
     assert dlg.widgets["mode"].currentData() == "case"
-    dlg.widgets["mode"].setCurrentIndex(dlg.widgets["mode"].findData("off"))
+    dlg.widgets["mode"].setCurrentIndex(dlg.widgets["mode"].findData("on"))
     assert dlg.try_accept()
-    assert nr.deliberation_mode(store) == "off" and "不评议" in page.mode_label.text()
+    assert nr.deliberation_mode(county) == "on" and "一律评议" in p.mode_label.text()
+    county.close()
 
 
 def test_double_click_opens_the_household(page, qtbot, single):
