@@ -38,7 +38,12 @@ from .auth import require
 from .categories import categories, category, state_label, unknown_category
 from .errors import MzError, NotFound
 from .money import check_assistance
-from .notice_rules import NEW_NOTICE_STATES, flag_deliberation, needs_deliberation, notice_status
+from .notice_rules import (
+    NEW_NOTICE_STATES,
+    flag_deliberation,
+    needs_deliberation,
+    require_notice_done,
+)
 from .payment_dates import paid_until, payment_start
 from .selfcare import class_label
 from .store import Store, new_uid, now_iso
@@ -485,23 +490,6 @@ def deliberate(
         )
 
 
-def _require_notice_done(store: Store, e: Enrolment, today: dt.date, what: str) -> dict:
-    notice, open_objections = notice_status(store, e.id)
-    if notice is None:
-        raise TransitionRefused(f"不能{what}：该记录没有公示记录", "not_publicised")
-    if today <= dt.date.fromisoformat(notice["end_on"]):
-        raise TransitionRefused(
-            f"不能{what}：公示期{notice['start_on']}至{notice['end_on']}尚未结束"
-            f"（公示期满后，即{dt.date.fromisoformat(notice['end_on']) + dt.timedelta(days=1)}起才能{what}）",
-            "notice_not_ended",
-        )
-    if open_objections:
-        raise TransitionRefused(
-            f"不能{what}：有{open_objections}条异议尚未处理完毕", "open_objection"
-        )
-    return notice
-
-
 def submit(
     store: Store, enrolment_id: int, today: dt.date | None = None, reason: str = ""
 ) -> Enrolment:
@@ -511,7 +499,7 @@ def submit(
     with store.transaction():
         e = get(store, enrolment_id)
         if e.state == "publicised":
-            notice = _require_notice_done(store, e, today, "报送审核")
+            notice = require_notice_done(store, e, today, "报送审核")
             return _move(store, e, "submit", reason, {"notice_id": notice["id"]})
         return _move(store, e, "submit", reason)
 
@@ -527,7 +515,7 @@ def confirm(
         if e.state != "submitted":
             return _move(store, e, "confirm", reason)
         today = _on("confirmed_on", today, ("申请日期", e.applied_on))
-        _require_notice_done(store, e, today, "审核确认")
+        require_notice_done(store, e, today, "审核确认")
         cat = category(store, e.category)
         _conflicts(store, e.household_id, e.member_id, cat, exclude_id=e.id, states=("active",))
         start = payment_start(today)

@@ -12,6 +12,7 @@ near the line is not flagged automatically: the clerk decides, as the rules say.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
@@ -179,3 +180,25 @@ def notice_status(store: Store, enrolment_id: int) -> tuple[dict | None, int]:
         "SELECT count(*) FROM objections WHERE enrolment_id = ? AND state = 'open'", (enrolment_id,)
     )
     return notice, open_objections or 0
+
+
+def require_notice_done(store: Store, e: Enrolment, today: dt.date, what: str) -> dict:
+    """The notice ``e`` was on as new, once its period is over with no open objection;
+    else ``TransitionRefused`` saying why ``what`` (报送审核, 审核确认) must wait."""
+    from .enrolment import TransitionRefused  # enrolment reads this module
+
+    notice, open_objections = notice_status(store, e.id)
+    if notice is None:
+        raise TransitionRefused(f"不能{what}：该记录没有公示记录", "not_publicised")
+    end = dt.date.fromisoformat(notice["end_on"])
+    if today <= end:
+        raise TransitionRefused(
+            f"不能{what}：公示期{notice['start_on']}至{notice['end_on']}尚未结束"
+            f"（公示期满后，即{end + dt.timedelta(days=1)}起才能{what}）",
+            "notice_not_ended",
+        )
+    if open_objections:
+        raise TransitionRefused(
+            f"不能{what}：有{open_objections}条异议尚未处理完毕", "open_objection"
+        )
+    return notice

@@ -126,3 +126,14 @@ def test_flag_deliberation_from_the_page(page, store, family):
     dlg = page.flag()
     dlg.widgets["enrolment"].setValue(page.dibao.id)  # 在保: too late to tick
     assert not dlg.try_accept() and "不能再标记" in dlg.errors["enrolment"].text()
+
+
+def test_the_work_queues_have_the_calendar_tabs(qtbot, store, single, clock):
+    from mzdesk.ui.work_queues import WorkQueues
+
+    clock(DAY)
+    elderly(store, single)
+    w = WorkQueues(store, today=DAY)
+    qtbot.addWidget(w)
+    tabs = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    assert "待生存认证 (1)" in tabs and "年度核查待复核 (0)" in tabs
