@@ -55,6 +55,8 @@ def _show(e) -> None:
             "active",
             "review_due",
             "phase_out_due",
+            "round_pending",
+            "survival_due",
         ]
     ),
     default=None,

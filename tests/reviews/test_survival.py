@@ -114,3 +114,16 @@ def test_survival_queue_as_a_real_process(store, single):
     assert json.loads(proc.stdout) == []
     proc = run_cli("review", "survival-queue", "--db", db, "--period", "2026-X", check=False)
     assert proc.returncode == 1 and "认证期应写作" in proc.stderr
+
+
+def test_the_queues_from_enrol_list(store, single, clock, capsys):
+    clock(dt.date(2027, 3, 10))
+    a = elderly(store, single)
+    db = str(store.path)
+    store.close()
+    rows = json.loads(cli(capsys, "enrol", "list", "--db", db, "--queue", "survival_due", "--json"))
+    assert [r["id"] for r in rows] == [a.id]
+    rows = json.loads(
+        cli(capsys, "enrol", "list", "--db", db, "--queue", "round_pending", "--json")
+    )
+    assert rows == []
