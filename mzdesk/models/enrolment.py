@@ -637,6 +637,8 @@ def review(
             if cls is not None:
                 cols["class"] = cls
                 detail["old_class"] = e.cls
+                if "review_due" in cols:  # the new class's interval (复核周期 by class)
+                    cols["review_due"] = _next_review(store, e, cat, today, cls)
             if covered is not None:
                 cols["covered"] = covered
                 detail["old_covered"] = e.covered
@@ -670,10 +672,12 @@ def action_day(store: Store, e: Enrolment, kind: str, value) -> dt.date:
     return _on(kind, value, *_decided(store, e))
 
 
-def _next_review(store: Store, e: Enrolment, cat: dict, start: dt.date) -> str | None:
+def _next_review(
+    store: Store, e: Enrolment, cat: dict, start: dt.date, cls: str | None = None
+) -> str | None:
     from .reviews import next_review_for  # the household's plan; reviews reads this module
 
-    return next_review_for(store, e.household_id, cat, start)
+    return next_review_for(store, e.household_id, cat, start, e.cls if cls is None else cls)
 
 
 def _single_amount(store: Store, enrolment_id: int, fen: int, since: dt.date | None) -> None:

@@ -79,19 +79,39 @@ def plan(store: Store, household_id: int) -> dict | None:
     return row
 
 
-def review_months(store: Store, household_id: int, cat: dict) -> int:
-    """The review interval of an enrolment in ``cat`` of this household: the plan's, or the
-    category's; 0 (no review) for a category without reviews, whatever the plan."""
+def class_months(cat: dict, cls: str = "") -> int:
+    """The default interval of a class (档次) of ``cat``: ``class_months`` in
+    resources/reviews.json where a county sets one (e.g. 低保 一类/二类 yearly), else the
+    category's ``review_months`` (0: no review, whatever the class).
+
+    >>> class_months({"code": "rural_dibao", "review_months": 6}, "三类")
+    6
+    >>> class_months({"code": "temporary", "review_months": 0}, "")
+    0
+    """
     months = int(cat.get("review_months") or 0)
+    if not months:
+        return 0
+    by_class = load_json("reviews.json").get("class_months", {}).get(cat.get("code", ""), {})
+    return int(by_class.get(cls, months)) if isinstance(by_class, dict) else months
+
+
+def review_months(store: Store, household_id: int, cat: dict, cls: str = "") -> int:
+    """The review interval of an enrolment in ``cat`` (class ``cls``) of this household: the
+    household's plan, or the class's default (:func:`class_months`); 0 (no review) for a
+    category without reviews, whatever the plan."""
+    months = class_months(cat, cls)
     if not months:
         return 0
     p = plan(store, household_id)
     return int(p["months"]) if p else months
 
 
-def next_review_for(store: Store, household_id: int, cat: dict, start: dt.date) -> str | None:
+def next_review_for(
+    store: Store, household_id: int, cat: dict, start: dt.date, cls: str = ""
+) -> str | None:
     """The next review date after ``start`` by :func:`review_months` (None: no review)."""
-    return next_review({"review_months": review_months(store, household_id, cat)}, start)
+    return next_review({"review_months": review_months(store, household_id, cat, cls)}, start)
 
 
 def _last_review_day(store: Store, e: enr.Enrolment) -> dt.date | None:

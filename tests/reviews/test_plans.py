@@ -108,3 +108,18 @@ def test_plan_from_the_cli(store, family, clock, capsys):
         cli(capsys, "enrol", "list", "--db", db, "--household", str(family.id), "--json")
     )
     assert [r.get("review_due") for r in rows if r["id"] == e.id] == ["2027-05-01"]
+
+
+def test_a_class_can_have_its_own_default(store, family, single, clock, monkeypatch):
+    """A county reviewing 低保 一类 yearly (``class_months``); the plan still wins."""
+    from mzdesk.resources import load_json
+
+    data = {**load_json("reviews.json"), "class_months": {"rural_dibao": {"一类": 12}}}
+    monkeypatch.setattr(reviews, "load_json", lambda name: data)
+    clock(dt.date(2027, 1, 10))
+    one = active(store, family.id, cls="一类")
+    assert one.review_due == "2028-01-01"
+    e = enr.review(store, one.id, "change", today=dt.date(2027, 1, 10), cls="三类")
+    assert e.review_due == "2027-07-10"  # the new class's interval: the category's 6 months
+    reviews.set_plan(store, family.id, "unstable", on="2027-01-10")
+    assert enr.get(store, one.id).review_due == "2027-04-10"
