@@ -245,8 +245,8 @@ def reviews_rounds_and_survival(conn: sqlite3.Connection) -> None:
     );
     CREATE UNIQUE INDEX review_rounds_year ON review_rounds(year);
     CREATE TABLE review_round_items (
-        round_id INTEGER NOT NULL REFERENCES review_rounds(id),
-        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id),
+        round_id INTEGER NOT NULL REFERENCES review_rounds(id) ON DELETE CASCADE,
+        enrolment_id INTEGER NOT NULL REFERENCES enrolments(id) ON DELETE CASCADE,
         PRIMARY KEY (round_id, enrolment_id)
     ) WITHOUT ROWID;
     CREATE TABLE survival_checks (

@@ -43,6 +43,7 @@ from .auth import require
 from .categories import categories, state_label
 from .errors import MzError, NotFound
 from .payment_dates import add_months, next_review
+from .site import require_site
 from .store import Store
 from .text import field_text
 
@@ -221,6 +222,8 @@ def open_round(store: Store, year: int, on: dt.date | str | None = None) -> dict
     listed (渐退期 and 暂停 ones are not: they cannot be reviewed); one round per year, one
     open at a time."""
     require(store, "enrolment.edit")
+    if require_site(store).role == "field":
+        raise ReviewError("年度全面核查由乡镇（或县）开展，入户核查终端不能开启", "field_site")
     day = dates.check_date("round_on", dates.current_day() if on is None else on)
     if not 2000 <= int(year) <= day.year + 1:
         raise ReviewError(f"核查年度应在2000年至{day.year + 1}年之间，现为{year}", "bad_year")

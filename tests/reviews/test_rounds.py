@@ -107,3 +107,16 @@ def test_round_status_as_a_real_process(store):
     proc = run_cli("review", "round-status", "--db", db, "--json", check=False)
     assert proc.returncode == 1 and "尚未开启年度全面核查" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_field_laptop_opens_no_round(tmp_path):
+    from mzdesk.models.site import init_site
+    from mzdesk.models.store import Store
+
+    laptop = Store.open(tmp_path / "field.sqlite", operator="field")
+    init_site(laptop, "341623101001", "红旗村入户终端", "field")
+    try:
+        with pytest.raises(MzError, match="入户核查终端不能开启"):
+            reviews.open_round(laptop, 2027)
+    finally:
+        laptop.close()
