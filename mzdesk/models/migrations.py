@@ -586,6 +586,7 @@ from .migrations_late import (  # noqa: E402  steps 15 and later
     categories_and_support,
     enrolment_components,
     key_history_and_held_batches,
+    payment_runs,
     standards_and_recoveries,
 )
 
@@ -609,6 +610,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     audit_findings_checkpoints_and_trigger_record,
     enrolment_components,
     categories_and_support,
+    payment_runs,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -54,6 +54,8 @@ SYNCED_TABLES: tuple[str, ...] = (
     "declared_relatives",
     "standards",
     "recoveries",
+    "payment_runs",
+    "payment_run_lines",
 )
 
 # Tables with a ``uid`` that stay at their site (a test checks every uid table is in one list).

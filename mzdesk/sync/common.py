@@ -32,6 +32,8 @@ TABLE_LABELS = {
     "declared_relatives": "近亲属备案",
     "standards": "保障标准",
     "recoveries": "追缴与补发",
+    "payment_runs": "一次性发放",
+    "payment_run_lines": "一次性发放名单",
 }
 
 
