@@ -23,6 +23,7 @@ from . import (
     notice,
     relatives,
     roster,
+    runs,
     site,
     standards,
     sync,
@@ -43,6 +44,7 @@ COMMAND_MODULES = (
     cipher,
     relatives,
     standards,
+    runs,
 )
 
 

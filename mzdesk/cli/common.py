@@ -203,6 +203,13 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "recovery scan": lambda p: WRITE if p.get("record") else READ,  # --record writes
     "recovery list": READ,
     "recovery set": WRITE,
+    "run create": WRITE,
+    "run list": READ,
+    "run show": READ,
+    "run confirm": WRITE,
+    "run paid": WRITE,
+    "run void": WRITE,
+    "run roster": READ,
 }
 
 
@@ -298,6 +305,13 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "recovery scan": lambda p: "enrolment.confirm" if p.get("record") else "records.view",
     "recovery list": "records.view",
     "recovery set": "enrolment.confirm",
+    "run create": "payment.edit",
+    "run list": "records.view",
+    "run show": "records.view",
+    "run confirm": "payment.edit",
+    "run paid": "payment.edit",
+    "run void": "payment.edit",
+    "run roster": "data.export",  # the 清册: full IDs and accounts
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .paid_month import paid_enrolments
 from .payment_runs import confirm_run, create_run, mark_paid
 from .store import Store
 
@@ -25,10 +26,9 @@ def demo_runs(store: Store) -> None:
         (NAME, MONTH),
     ):
         return
-    if not store.scalar(
-        "SELECT 1 FROM enrolments WHERE category IN (?, ?, ?) AND state = 'active'", CATEGORIES
-    ):
-        return  # nothing paid to cover (a demo of a few households)
+    first = dt.date.fromisoformat(MONTH + "-01")
+    if not any(paid_enrolments(store, first, c) for c in CATEGORIES):
+        return  # nothing paid that month to cover (a demo of a few households)
     run = create_run(store, NAME, MONTH, list(CATEGORIES), RATE_FEN, note="演示数据")
     confirm_run(store, run.id, on=dt.date(2026, 1, 10))
     mark_paid(store, run.id, on=dt.date(2026, 1, 20))
