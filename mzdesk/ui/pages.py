@@ -90,6 +90,11 @@ def install(window) -> None:
 
         return StatsDashboard(store)
 
+    def runs() -> QWidget:
+        from .runs_page import RunsPage
+
+        return RunsPage(store)
+
     def sync() -> QWidget:
         from .sync_page import SyncPage
 
@@ -118,6 +123,7 @@ def install(window) -> None:
         window.add_lazy_page(title, factory)
     window.add_lazy_page("今日入户", today)
     window.add_lazy_page("统计", stats)
+    window.add_lazy_page("一次性发放", runs)
     window.add_lazy_page("数据交换", sync)
     imp = QAction("导入花名册(Excel)…", window, shortcut="Ctrl+I")
     imp.triggered.connect(roster_import)
