@@ -74,7 +74,7 @@ class Run:
     paid_on: str | None = None
     void_reason: str = ""
     note: str = ""
-    frozen: bool = field(default=False)  # lines stored (confirmed once)
+    frozen: bool = field(default=False)  # confirmed once: the lines are stored
 
     @property
     def state_label(self) -> str:
@@ -110,8 +110,7 @@ class Run:
 
 _COLUMNS = (
     "id, uid, name, month, categories, classes, basis, rate_fen, state, confirmed_on, "
-    "paid_on, void_reason, note, EXISTS (SELECT 1 FROM payment_run_lines l "
-    "WHERE l.run_id = payment_runs.id) AS frozen"
+    "paid_on, void_reason, note"
 )
 
 
@@ -121,7 +120,9 @@ def _from_row(r: dict) -> Run:
             **r,
             "categories": json.loads(r["categories"]),
             "classes": json.loads(r["classes"]),
-            "frozen": bool(r["frozen"]),
+            # confirmed once: the stored lines are the list (a field laptop holds only its
+            # villages' lines, maybe none), never today's candidates
+            "frozen": r["confirmed_on"] is not None,
         }
     )
 

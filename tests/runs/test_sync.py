@@ -80,6 +80,11 @@ def test_a_field_laptop_gets_its_villages_lines_and_cannot_change_a_run(sites):
     assert mine == content(t.store, [villages[1]])["payment_run_lines"]
     assert 0 < len(mine) < len(content(t.store)["payment_run_lines"])
     [here] = [r for r in pr.list_runs(f.store) if r.uid == run.uid]
+    # the laptop's list is the frozen lines it holds, never recomputed from its records
+    held = pr.lines(f.store, here.id)
+    assert here.frozen and len(held) == sum(f'"run_uid":"{run.uid}"' in b for b in mine.values())
+    assert {line["village"] for line in held} == {villages[1]}
+    assert len(held) < len(pr.lines(t.store, run.id))
     edit(f.store, "payment_runs", here.uid, rate_fen=99900)
     t.import_(f.export(t))
     assert pr.get_run(t.store, run.id).rate_fen == 20000  # refused, not applied
