@@ -24,6 +24,7 @@ from . import (
     relatives,
     reviews,
     roster,
+    runs,
     site,
     standards,
     sync,
@@ -45,6 +46,7 @@ COMMAND_MODULES = (
     relatives,
     standards,
     reviews,
+    runs,
 )
 
 

@@ -213,6 +213,13 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "review survival-queue": READ,
     "review survival-record": WRITE,
     "review survival-stop": lambda p: READ if p.get("enrolment_id") is None else WRITE,
+    "run create": WRITE,
+    "run list": READ,
+    "run show": READ,
+    "run confirm": WRITE,
+    "run paid": WRITE,
+    "run void": WRITE,
+    "run roster": READ,
 }
 
 
@@ -321,6 +328,13 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "review survival-stop": lambda p: (
         "records.view" if p.get("enrolment_id") is None else "enrolment.confirm"
     ),
+    "run create": "payment.edit",
+    "run list": "records.view",
+    "run show": "records.view",
+    "run confirm": "payment.edit",
+    "run paid": "payment.edit",
+    "run void": "payment.edit",
+    "run roster": "data.export",  # the 清册: full IDs and accounts
 }
 
 

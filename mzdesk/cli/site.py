@@ -121,6 +121,8 @@ def stats(db_path, as_json, month, out):
     ({"base": …, "classified": …, "care": …}: a key for every part the category can
     carry; 低保 base + classified, 特困 base + care), and by_class (class → persons) where the
     category has classes, by_support ({"集中": persons, "分散": persons}, and "未登记" while some have none) for 特困.
+    --month --json adds runs (when the month has any): the confirmed and paid one-off runs
+    (一次性发放) of that month, each name, state, households, persons, amount_fen.
     """
     if month:
         return _monthly_stats(db_path, month, as_json, out)
@@ -153,6 +155,14 @@ def _monthly_stats(db_path, month, as_json, out) -> None:
         else:
             export_monthly_stats(stats, out, township)
     if as_json:
+        from ..models.payment_runs import month_runs
+
+        runs = month_runs(store, stats["month"])
+        if runs:  # only when the month has confirmed or paid one-off runs: the rest unchanged
+            stats["runs"] = [
+                {k: r[k] for k in ("name", "state", "households", "persons", "amount_fen")}
+                for r in runs
+            ]
         emit_json(stats)
         return
     for line in summary_lines(stats) or [f"{month_label(stats)}没有在保对象"]:

@@ -54,6 +54,7 @@ AUDITED_TABLES: dict[str, tuple[str, ...]] = {
     "declared_relatives": (),
     "standards": (),
     "recoveries": (),
+    "payment_runs": (),
     "audit_findings": (),
 }
 

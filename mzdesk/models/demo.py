@@ -16,6 +16,7 @@ from ..resources import load_json
 from .auth import require
 from .household import Household, Member
 from .ids import check_char
+from .payment_runs_demo import demo_runs
 from .progress import Cancel, Progress
 from .registry import Registry
 from .reviews_demo import add_demo_elderly, dress_demo_reviews
@@ -285,6 +286,7 @@ def insert_demo(
         dress_demo_parts_and_states(store)
         dress_demo_support(store)  # 特困 供养方式, 机构 or 照料人
         dress_demo_reviews(store)  # 复核周期, 年度全面核查 half done, 生存认证 missing
+        demo_runs(store)  # a paid 春节一次性生活补贴 (models/payment_runs_demo.py)
     return ids
 
 

@@ -587,6 +587,7 @@ from .migrations_late import (  # noqa: E402  steps 15 and later
     enrolment_components,
     key_history_and_held_batches,
     reviews_rounds_and_survival,
+    payment_runs,
     standards_and_recoveries,
 )
 
@@ -611,6 +612,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     enrolment_components,
     categories_and_support,
     reviews_rounds_and_survival,
+    payment_runs,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -267,3 +267,58 @@ def reviews_rounds_and_survival(conn: sqlite3.Connection) -> None:
             conn.execute(sql)
     for table in ("site_settings", "review_plans", "survival_checks"):
         migrations_sql.change_log_triggers(conn, table)
+
+
+def payment_runs(conn: sqlite3.Connection) -> None:
+    """One-off payment runs (一次性发放: 春节一次性生活补贴, 价格临时补贴, 冬春救助 …): a run
+    names a month, the categories (and optionally classes) it covers and a fixed amount per
+    person or per household; confirming it freezes its lines (household, payee, ID, account,
+    persons, amount), so later edits never change a paid run.  Both tables travel in sync
+    (mzdesk/models/payment_runs.py); a line follows its household."""
+    for sql in f"""
+    CREATE TABLE payment_runs (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        name TEXT NOT NULL,
+        month TEXT NOT NULL,
+        categories TEXT NOT NULL DEFAULT '[]',
+        classes TEXT NOT NULL DEFAULT '[]',
+        basis TEXT NOT NULL CHECK (basis IN ('person', 'household')),
+        rate_fen INTEGER NOT NULL CHECK (rate_fen > 0),
+        state TEXT NOT NULL DEFAULT 'draft'
+            CHECK (state IN ('draft', 'confirmed', 'paid', 'void')),
+        confirmed_on TEXT,
+        paid_on TEXT,
+        void_reason TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX payment_runs_month ON payment_runs(month, state);
+    CREATE TABLE payment_run_lines (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        rev INTEGER NOT NULL DEFAULT 1,
+        run_id INTEGER NOT NULL REFERENCES payment_runs(id),
+        household_id INTEGER NOT NULL REFERENCES households(id),
+        enrolment_id INTEGER REFERENCES enrolments(id),
+        seq INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        class TEXT NOT NULL DEFAULT '',
+        village TEXT NOT NULL DEFAULT '',
+        village_group TEXT NOT NULL DEFAULT '',
+        payee TEXT NOT NULL DEFAULT '',
+        id_number TEXT NOT NULL DEFAULT '',
+        bank_name TEXT NOT NULL DEFAULT '',
+        bank_account TEXT NOT NULL DEFAULT '',
+        persons INTEGER NOT NULL CHECK (persons >= 0),
+        amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),{_STAMP}
+    );
+    CREATE INDEX payment_run_lines_run ON payment_run_lines(run_id, seq);
+    CREATE INDEX payment_run_lines_household ON payment_run_lines(household_id)
+    """.split(";"):
+        if sql.strip():
+            conn.execute(sql)
+    migrations_sql.change_log_triggers(conn, "payment_runs")
+    migrations_sql.change_log_triggers(conn, "payment_run_lines")

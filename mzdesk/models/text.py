@@ -213,6 +213,7 @@ STORED: dict[str, dict[str, str]] = {
     "spot_checks": {"title": "title"},
     "standards": {"note": "note"},
     "recoveries": {"cause": "reason", "note": "note"},
+    "payment_runs": {"name": "title", "void_reason": "reason", "note": "note"},
 }
 
 

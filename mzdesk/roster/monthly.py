@@ -43,7 +43,6 @@ keep the old terms its event recorded.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from pathlib import Path
@@ -60,16 +59,19 @@ from ..models.components import (
 from ..models.enrolment_states import back_pay_lines, unpaid_periods
 from ..models.files import replacing
 from ..models.money import format_fen
+from ..models.paid_month import held_in as _held
+from ..models.paid_month import month_bounds, monthly_categories, paid_enrolments
 from ..models.store import Store
 
 PAID_STATES = ("active", "stopped", "phasing_out", "suspended")
-__all__ = ["review_changes", "terms_in_month"]  # the rule lives in models/components.py
-
-
-def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
-    first = month.replace(day=1)
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    return first, last
+# the rules live in models/components.py and models/paid_month.py
+__all__ = [
+    "month_bounds",
+    "monthly_categories",
+    "paid_enrolments",
+    "review_changes",
+    "terms_in_month",
+]
 
 
 MONTH_YEARS = (2000, 2100)  # a payment month outside these is a typing mistake
@@ -86,60 +88,6 @@ def parse_month(text: str) -> dt.date:
     if not MONTH_YEARS[0] <= year <= MONTH_YEARS[1]:
         raise ValueError(f"月份的年份应在{MONTH_YEARS[0]}至{MONTH_YEARS[1]}年之间，而不是 {text!r}")
     return dt.date(year, int(m.group(2)), 1)
-
-
-def monthly_categories(store: Store) -> list[str]:
-    """Codes of the categories paid monthly: the shipped ones and the township's own
-    (:func:`mzdesk.models.categories.categories`), in that order."""
-    return [c for c, spec in categories(store).items() if spec.get("payment") == "monthly"]
-
-
-def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -> list[dict]:
-    """Enrolments paid for ``month``, with the household and recipient for a 清册.
-
-    Ordered by category, village, group, household.  ``recipient`` is the
-    person the payment is for: the member for person-unit categories, else the
-    household head.  ``monthly_fen``, ``covered`` and ``class`` are those in effect
-    in ``month`` (:func:`terms_in_month`).
-    """
-    first, last = month_bounds(month)
-    cats = [category] if category else monthly_categories(store)
-    marks = ", ".join("?" * len(cats))
-    sql = f"""
-        SELECT e.id, e.category, e.class, e.covered, e.monthly_fen, e.start_on, e.end_on,
-               e.state, e.household_id, h.village, h.village_group, h.bank_name, h.bank_account,
-               h.phone, COALESCE(m.name, hm.name, h.head_name) AS recipient,
-               COALESCE(m.id_number, m.id_raw, hm.id_number, hm.id_raw, h.head_id_number)
-                   AS id_number
-        FROM enrolments e
-        JOIN households h ON h.id = e.household_id
-        LEFT JOIN members m ON m.id = e.member_id
-        LEFT JOIN members hm ON e.member_id IS NULL AND hm.household_id = h.id
-             AND hm.relation = '户主' AND hm.status = 'active'
-        WHERE e.status = 'active' AND e.state IN ('active', 'stopped', 'phasing_out', 'suspended')
-          AND e.category IN ({marks})
-          AND e.start_on IS NOT NULL AND e.start_on <= ?
-          AND (e.end_on IS NULL OR e.end_on >= ?)
-        ORDER BY e.category, h.village, h.village_group, h.id, e.id
-    """
-    rows = list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
-    month_text = month_key(first)
-    held = unpaid_periods(store)
-    rows = [r for r in rows if not _held(held.get(r["id"]), month_text)]
-    changes = review_changes(store)
-    parts = rows_by_enrolment(store)
-    known = {c: category_components(store, c) for c in cats}
-    for r in rows:
-        if r["id"] in changes:
-            r.update(terms_in_month(r, changes[r["id"]], first))
-        keys = known.get(r["category"]) or category_components(store, r["category"])
-        r["components_fen"] = split(parts.get(r["id"], []), month_text, r["monthly_fen"], keys)
-    return rows
-
-
-def _held(periods: list[tuple[str, str | None]] | None, month: str) -> bool:
-    """Whether ``month`` falls in a period an enrolment is not paid (暂停, after a 渐退期)."""
-    return any(s <= month and (e is None or month <= e) for s, e in periods or ())
 
 
 def back_pay_rows(store: Store, month: dt.date, category: str | None = None) -> list[dict]:

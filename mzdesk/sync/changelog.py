@@ -57,6 +57,8 @@ SYNCED_TABLES: tuple[str, ...] = (
     "site_settings",
     "review_plans",
     "survival_checks",
+    "payment_runs",
+    "payment_run_lines",
 )
 
 # Tables with a ``uid`` that stay at their site (a test checks every uid table is in one list).

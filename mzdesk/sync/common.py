@@ -35,6 +35,8 @@ TABLE_LABELS = {
     "site_settings": "县级设置",
     "review_plans": "复核周期",
     "survival_checks": "生存认证",
+    "payment_runs": "一次性发放",
+    "payment_run_lines": "一次性发放名单",
 }
 
 

@@ -58,14 +58,16 @@ FIELD_NOT = {
     "notice_items": "发布公示",
     "objections": "登记公示异议",
     "declared_relatives": "近亲属备案",
+    "payment_runs": "办理一次性发放",
+    "payment_run_lines": "办理一次性发放",
 }
 # the county's decisions on a case submitted to it
 COUNTY_DECISIONS = {"active": "审核确认", "rejected": "不予确认"}
 DECISION_ACTIONS = {"confirm": "审核确认", "reject": "不予确认"}
 # records a township makes that belong to no household: they go back down only to a
 # township that has them (mzdesk.sync.export)
-TOWNSHIP_ROOTS = ("notices", "declared_relatives")
-_LABELS = {"notices": "公示", "declared_relatives": "近亲属备案"}
+TOWNSHIP_ROOTS = ("notices", "declared_relatives", "payment_runs")
+_LABELS = {"notices": "公示", "declared_relatives": "近亲属备案", "payment_runs": "一次性发放"}
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,11 @@ def install(window) -> None:
 
         return StatsDashboard(store)
 
+    def runs() -> QWidget:
+        from .runs_page import RunsPage
+
+        return RunsPage(store)
+
     def sync() -> QWidget:
         from .sync_page import SyncPage
 
@@ -126,6 +131,7 @@ def install(window) -> None:
     window.add_lazy_page("今日入户", today)
     window.add_lazy_page("复核与核查", calendar)
     window.add_lazy_page("统计", stats)
+    window.add_lazy_page("一次性发放", runs)
     window.add_lazy_page("数据交换", sync)
     imp = QAction("导入花名册(Excel)…", window, shortcut="Ctrl+I")
     imp.triggered.connect(roster_import)

@@ -264,6 +264,7 @@ def test_every_written_file_names_its_format():
     assert named == {
         ("stats", "--out"): (".xlsx", ".pdf"),
         ("roster export", "--out"): (".xlsx",),
+        ("run roster", "--out"): (".xlsx",),
         ("roster registry", "--out"): (".xlsx",),
         ("notice", "--out"): (".pdf",),
         ("notice", "--xlsx"): (".xlsx",),

@@ -11,6 +11,7 @@ from mzdesk.ui.main_window import MainWindow
 pytestmark = pytest.mark.gui
 
 PAGES = ["家庭档案", "工作台", "公示", "审核确认", "今日入户", "复核与核查", "统计", "数据交换"]
+PAGES = ["家庭档案", "工作台", "公示", "审核确认", "今日入户", "统计", "一次性发放", "数据交换"]
 
 
 @pytest.fixture
