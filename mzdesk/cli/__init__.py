@@ -16,6 +16,7 @@ from .. import __version__
 from ..hooks import register_hooks
 from . import (
     admin,
+    cases,
     cipher,
     enrol,
     households,
@@ -43,6 +44,7 @@ COMMAND_MODULES = (
     cipher,
     relatives,
     standards,
+    cases,
 )
 
 

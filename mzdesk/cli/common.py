@@ -203,6 +203,12 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "recovery scan": lambda p: WRITE if p.get("record") else READ,  # --record writes
     "recovery list": READ,
     "recovery set": WRITE,
+    # issue 22: 临时救助 and 医疗救助 cases
+    "case add": WRITE,
+    "case list": READ,
+    "case decide": WRITE,
+    "case pay": WRITE,
+    "case document": WRITE,
 }
 
 
@@ -298,6 +304,12 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "recovery scan": lambda p: "enrolment.confirm" if p.get("record") else "records.view",
     "recovery list": "records.view",
     "recovery set": "enrolment.confirm",
+    # issue 22: 临时救助 and 医疗救助 cases
+    "case add": "enrolment.edit",
+    "case list": "records.view",
+    "case decide": "enrolment.confirm",
+    "case pay": "payment.edit",
+    "case document": "enrolment.edit",
 }
 
 

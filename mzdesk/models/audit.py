@@ -54,6 +54,7 @@ AUDITED_TABLES: dict[str, tuple[str, ...]] = {
     "declared_relatives": (),
     "standards": (),
     "recoveries": (),
+    "cases": (),
     "audit_findings": (),
 }
 

@@ -95,6 +95,9 @@ RULES: dict[str, DateRule] = {
     "objection_on": DateRule("异议日期"),
     "visit_date": DateRule("入户日期"),
     "declared_on": DateRule("备案日期"),
+    "case_decided_on": DateRule("救助审批日期"),
+    "case_paid_on": DateRule("救助发放日期"),
+    "case_documented_on": DateRule("补齐材料日期"),
     "birth_date": DateRule("出生日期", floor=BIRTH_FLOOR),
     "deceased_on": DateRule("死亡日期", floor=BIRTH_FLOOR),
 }

@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Callable
 
 from . import migrations_sql
+from .migrations_cases import assistance_cases
 
 _STAMP = """
     created_at TEXT NOT NULL,
@@ -609,6 +610,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     audit_findings_checkpoints_and_trigger_record,
     enrolment_components,
     categories_and_support,
+    assistance_cases,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -213,6 +213,7 @@ STORED: dict[str, dict[str, str]] = {
     "spot_checks": {"title": "title"},
     "standards": {"note": "note"},
     "recoveries": {"cause": "reason", "note": "note"},
+    "cases": {"decision_note": "reason", "note": "note"},
 }
 
 

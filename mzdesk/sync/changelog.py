@@ -54,6 +54,7 @@ SYNCED_TABLES: tuple[str, ...] = (
     "declared_relatives",
     "standards",
     "recoveries",
+    "cases",
 )
 
 # Tables with a ``uid`` that stay at their site (a test checks every uid table is in one list).

@@ -32,6 +32,7 @@ TABLE_LABELS = {
     "declared_relatives": "近亲属备案",
     "standards": "保障标准",
     "recoveries": "追缴与补发",
+    "cases": "临时救助与医疗救助",
 }
 
 
