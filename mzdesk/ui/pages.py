@@ -85,6 +85,11 @@ def install(window) -> None:
 
         return make
 
+    def assistance_cases() -> QWidget:
+        from .cases_page import CasesPage
+
+        return CasesPage(store)
+
     def stats() -> QWidget:
         from .stats_dashboard import StatsDashboard
 
@@ -117,6 +122,7 @@ def install(window) -> None:
     for title, factory in pages:
         window.add_lazy_page(title, factory)
     window.add_lazy_page("今日入户", today)
+    window.add_lazy_page("临时·医疗救助", assistance_cases)
     window.add_lazy_page("统计", stats)
     window.add_lazy_page("数据交换", sync)
     imp = QAction("导入花名册(Excel)…", window, shortcut="Ctrl+I")

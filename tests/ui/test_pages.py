@@ -10,7 +10,7 @@ from mzdesk.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 
-PAGES = ["家庭档案", "工作台", "公示", "审核确认", "今日入户", "统计", "数据交换"]
+PAGES = ["家庭档案", "工作台", "公示", "审核确认", "今日入户", "临时·医疗救助", "统计", "数据交换"]
 
 
 @pytest.fixture
