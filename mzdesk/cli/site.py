@@ -121,6 +121,12 @@ def stats(db_path, as_json, month, out):
     ({"base": …, "classified": …, "care": …}: a key for every part the category can
     carry; 低保 base + classified, 特困 base + care), and by_class (class → persons) where the
     category has classes, by_support ({"集中": persons, "分散": persons}, and "未登记" while some have none) for 特困.
+
+    \b
+    --month --json: month, rows, totals, total, and cases: 临时救助/医疗救助 paid in the
+    month per type ("临时救助-急难型", "临时救助-支出型", "医疗救助", and
+    "临时救助-未分型" only when such cases exist), each {"count": 人次, "amount_fen",
+    "avg_fen": 人均每人次 = amount_fen // count, 0 when none}.
     """
     if month:
         return _monthly_stats(db_path, month, as_json, out)
