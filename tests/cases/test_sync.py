@@ -77,3 +77,48 @@ def test_batches_from_before_cases_still_import(tmp_path):
     assert store.scalar("SELECT count(*) FROM cases") == 0
     assert set(cases.month_stats(store, D(2026, 11, 1))) == set(cases.STAT_KEYS)
     store.close()
+
+
+def test_a_field_laptop_records_applications_but_never_decides_or_pays(tmp_path, clock):
+    clock(D(2026, 11, 23))
+    t = make_site(tmp_path, "341623101", "青山镇", "township")
+    f = make_site(tmp_path, "341623101001", "青山镇入户终端", "field")
+    h = Registry(t.store).save(household("红旗村", ("张三丰", "户主", make_id("19500101", 1))))
+    waiting = cases.add(t.store, h.id, "medical", applied_on=D(2026, 11, 2), amount_fen=50000)
+    link(t, f, villages=["红旗村"])
+    f.import_(t.export(f))
+    fh = f.store.scalar("SELECT id FROM households WHERE uid = ?", (h.uid,))
+    applied = cases.add(
+        f.store,
+        fh,
+        "temporary",
+        case_type="urgent",
+        cause="disaster",
+        applied_on=D(2026, 11, 20),
+        amount_fen=60000,
+    )
+    raw = f.store.conn  # what sqlite3 on the laptop's file could do, no service
+    raw.execute(
+        "UPDATE cases SET decision = 'approved', decided_on = '2026-11-21', paid_on = "
+        "'2026-11-21', paid_fen = amount_fen WHERE uid = ?",
+        (waiting.uid,),
+    )
+    forged = "f" * 32
+    raw.execute(
+        "INSERT INTO cases (uid, household_id, kind, applied_on, amount_fen, decision, "
+        "decided_on, paid_on, paid_fen, created_at, updated_at, created_by, updated_by) "
+        "VALUES (?, ?, 'medical', '2026-11-20', 90000, 'approved', '2026-11-20', "
+        "'2026-11-20', 90000, '', '', 'x', 'x')",
+        (forged, fh),
+    )
+    r = t.import_(f.export(t))
+    assert {(x["table"], x["uid"]) for x in r.refused} == {
+        ("cases", waiting.uid),
+        ("cases", forged),
+    }
+    assert "审批" in " ".join(x["note"] for x in r.refused)
+    assert cases.get(t.store, waiting.id).state == "pending"
+    assert _by_uid(t.store, applied.uid).state == "pending"  # the application arrived
+    assert t.store.scalar("SELECT count(*) FROM cases WHERE uid = ?", (forged,)) == 0
+    for s in (t, f):
+        s.store.close()
