@@ -16,6 +16,7 @@ from .. import __version__
 from ..hooks import register_hooks
 from . import (
     admin,
+    cases,
     cipher,
     enrol,
     households,
@@ -47,6 +48,7 @@ COMMAND_MODULES = (
     standards,
     reviews,
     runs,
+    cases,
 )
 
 

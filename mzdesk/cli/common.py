@@ -220,6 +220,12 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "run paid": WRITE,
     "run void": WRITE,
     "run roster": READ,
+    # issue 22: 临时救助 and 医疗救助 cases
+    "case add": WRITE,
+    "case list": READ,
+    "case decide": WRITE,
+    "case pay": WRITE,
+    "case document": WRITE,
 }
 
 
@@ -335,6 +341,12 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "run paid": "payment.edit",
     "run void": "payment.edit",
     "run roster": "data.export",  # the 清册: full IDs and accounts
+    # issue 22: 临时救助 and 医疗救助 cases
+    "case add": "enrolment.edit",
+    "case list": "records.view",
+    "case decide": "enrolment.confirm",
+    "case pay": "payment.edit",
+    "case document": "enrolment.edit",
 }
 
 

@@ -123,6 +123,12 @@ def stats(db_path, as_json, month, out):
     category has classes, by_support ({"集中": persons, "分散": persons}, and "未登记" while some have none) for 特困.
     --month --json adds runs (when the month has any): the confirmed and paid one-off runs
     (一次性发放) of that month, each name, state, households, persons, amount_fen.
+
+    \b
+    --month --json: month, rows, totals, total, and cases: 临时救助/医疗救助 paid in the
+    month per type ("临时救助-急难型", "临时救助-支出型", "医疗救助", and
+    "临时救助-未分型" only when such cases exist), each {"count": 人次, "amount_fen",
+    "avg_fen": 人均每人次 = amount_fen // count, 0 when none}.
     """
     if month:
         return _monthly_stats(db_path, month, as_json, out)

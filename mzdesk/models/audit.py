@@ -55,6 +55,7 @@ AUDITED_TABLES: dict[str, tuple[str, ...]] = {
     "standards": (),
     "recoveries": (),
     "payment_runs": (),
+    "cases": (),
     "audit_findings": (),
 }
 

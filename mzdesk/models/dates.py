@@ -97,6 +97,9 @@ RULES: dict[str, DateRule] = {
     "declared_on": DateRule("备案日期"),
     "survival_on": DateRule("生存认证日期"),
     "round_on": DateRule("年度核查日期", ahead_days=DECISION_AHEAD_DAYS),
+    "case_decided_on": DateRule("救助审批日期"),
+    "case_paid_on": DateRule("救助发放日期"),
+    "case_documented_on": DateRule("补齐材料日期"),
     "birth_date": DateRule("出生日期", floor=BIRTH_FLOOR),
     "deceased_on": DateRule("死亡日期", floor=BIRTH_FLOOR),
 }

@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Callable
 
 from . import migrations_sql
+from .migrations_cases import assistance_cases
 
 _STAMP = """
     created_at TEXT NOT NULL,
@@ -613,6 +614,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     categories_and_support,
     reviews_rounds_and_survival,
     payment_runs,
+    assistance_cases,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

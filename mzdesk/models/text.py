@@ -214,6 +214,7 @@ STORED: dict[str, dict[str, str]] = {
     "standards": {"note": "note"},
     "recoveries": {"cause": "reason", "note": "note"},
     "payment_runs": {"name": "title", "void_reason": "reason", "note": "note"},
+    "cases": {"decision_note": "reason", "note": "note"},
 }
 
 

@@ -305,19 +305,35 @@ def export_registry(
     return {"households": n_h, "members": n_m}
 
 
+CASES_SHEET = "临时救助与医疗救助"
+
+
 def export_monthly_stats(stats: dict, out: str | Path, township: str = "") -> None:
     """The monthly statistics table as .xlsx (amounts as yuan number cells)."""
     money = {4, 5, 9}
-    rows = [[yuan(v) if i in money else v for i, v in enumerate(r)] for r in table_rows(stats)]
-    export_rows(
-        out,
+    wb = Workbook(write_only=True)
+    w = SheetWriter(
+        wb,
+        f"{stats['month']}统计",
         [h for _, h in COLUMNS],
-        rows,
-        title=f"{stats['month']}统计",
-        heading=f"{township}{month_label(stats)}社会救助统计",
         money_cols=money,
+        heading=f"{township}{month_label(stats)}社会救助统计",
         widths={0: 22, 1: 14, 4: 14, 5: 13, 6: 12, 7: 12, 8: 10, 9: 14},
     )
+    for r in table_rows(stats):
+        w.row([yuan(v) if i in money else v for i, v in enumerate(r)])
+    if "cases" in stats:  # 临时救助/医疗救助: 人次, 金额, 人均每人次 of the month
+        c = SheetWriter(
+            wb,
+            CASES_SHEET,
+            ("救助类型", "人次", "金额(元)", "人均每人次(元)"),
+            money_cols={2, 3},
+            heading=f"{township}{month_label(stats)}临时救助、医疗救助统计",
+            widths={0: 22, 2: 14, 3: 16},
+        )
+        for key, s in stats["cases"].items():
+            c.row([key, s["count"], yuan(s["amount_fen"]), yuan(s["avg_fen"])])
+    save_workbook(wb, out)
 
 
 def export_problems(report: dict, out: str | Path) -> int:

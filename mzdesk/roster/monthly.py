@@ -47,6 +47,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from ..models import cases as assistance_cases
 from ..models.categories import categories
 from ..models.components import (
     category_components,
@@ -217,7 +218,14 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         t["components_fen"] = parts.by_cat.get(cat, {"base": t["monthly_fen"]})
     back = [r for r in back_pay_lines(store, month_key(first)) if r["category"] in cats]
     grand["back_pay_fen"] = sum(r["monthly_fen"] for r in back)  # 补发, beside the month's
-    return {"month": first.strftime("%Y-%m"), "rows": out_rows, "totals": totals, "total": grand}
+    return {
+        "month": first.strftime("%Y-%m"),
+        "rows": out_rows,
+        "totals": totals,
+        "total": grand,
+        # 临时救助/医疗救助 paid this month: 人次, 金额, 人均每人次 (models/cases.py)
+        "cases": assistance_cases.month_stats(store, first),
+    }
 
 
 def month_label(stats: dict) -> str:
@@ -245,7 +253,7 @@ def summary_lines(stats: dict) -> list[str]:
             f"新增{t['new']}{unit}、停发{t['stopped']}{unit}，"
             f"{ytd_label(stats)}累计{t['ytd_person_months']}人次、{format_fen(t['ytd_fen'])}元"
         )
-    return lines
+    return lines + assistance_cases.summary_lines(stats.get("cases", {}))
 
 
 COLUMNS = (

@@ -59,6 +59,7 @@ SYNCED_TABLES: tuple[str, ...] = (
     "survival_checks",
     "payment_runs",
     "payment_run_lines",
+    "cases",
 )
 
 # Tables with a ``uid`` that stay at their site (a test checks every uid table is in one list).

@@ -37,6 +37,7 @@ TABLE_LABELS = {
     "survival_checks": "生存认证",
     "payment_runs": "一次性发放",
     "payment_run_lines": "一次性发放名单",
+    "cases": "临时救助与医疗救助",
 }
 
 

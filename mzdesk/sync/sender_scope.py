@@ -61,6 +61,17 @@ FIELD_NOT = {
     "payment_runs": "办理一次性发放",
     "payment_run_lines": "办理一次性发放",
 }
+# a 临时救助/医疗救助 case's decision and payment (auth: enrolment.confirm, payment.edit):
+# a field laptop records applications and documents only (models/cases.py)
+CASE_DECISION_COLUMNS = (
+    "decision",
+    "decided_on",
+    "decided_by",
+    "fast_track",
+    "paid_on",
+    "paid_fen",
+    "amount_fen",
+)
 # the county's decisions on a case submitted to it
 COUNTY_DECISIONS = {"active": "审核确认", "rejected": "不予确认"}
 DECISION_ACTIONS = {"confirm": "审核确认", "reject": "不予确认"}
@@ -289,6 +300,9 @@ class TableGate:
         if role == "field" and t == "households":
             sql = "SELECT uid, status FROM households WHERE uid IN"
             return {r[0]: r[1:] for r in _fetch(store, sql, self.local)}
+        if role == "field" and t == "cases":
+            sql = f"SELECT uid, {', '.join(CASE_DECISION_COLUMNS)} FROM cases WHERE uid IN"
+            return {r[0]: r[1:] for r in _fetch(store, sql, self.local)}
         if role in ("field", "township") and t in ("enrolments", "enrolment_events"):
             if t == "enrolments":
                 keys: Iterable[str | None] = self.local
@@ -363,6 +377,8 @@ class TableGate:
                 return (ROLE_FORBIDDEN, "入户终端不能注销家庭")
         elif t == "enrolments":
             return self._field_enrolment(row, old)
+        elif t == "cases":
+            return self._field_case(row, old)
         elif t == "enrolment_events" and rec.uid not in self.local:
             action = row.get("action")
             enr = self.rows.get(str(row.get("enrolment_uid")))
@@ -370,6 +386,18 @@ class TableGate:
                 return (ROLE_FORBIDDEN, f"入户终端不能办理“{action}”")
             if action == "amend" and enr is not None and row.get("monthly_fen") != enr[1]:
                 return (ROLE_FORBIDDEN, "入户终端不能改动保障金额")
+        return None
+
+    @staticmethod
+    def _field_case(row: dict, old: tuple | None) -> tuple[str, str] | None:
+        """A field laptop records a case's application, never its decision or payment."""
+        decided = any(row.get(c) not in (None, "", 0) for c in CASE_DECISION_COLUMNS[:-1])
+        if old is None:
+            if decided:
+                return (ROLE_FORBIDDEN, "入户终端不能审批或发放临时救助、医疗救助")
+            return None
+        if any(row.get(c) != v for c, v in zip(CASE_DECISION_COLUMNS, old, strict=True)):
+            return (ROLE_FORBIDDEN, "入户终端不能审批、发放或改动救助金额")
         return None
 
     def _field_enrolment(self, row: dict, old: tuple | None) -> tuple[str, str] | None:

@@ -37,6 +37,7 @@ TABLE_LABELS = {
     "standards": "保障标准",
     "recoveries": "追缴与补发",
     "payment_runs": "一次性发放",
+    "cases": "临时救助与医疗救助",
     "audit_findings": "篡改发现",
 }
 ACTION_LABELS = {"insert": "新增", "update": "修改", "delete": "删除"}

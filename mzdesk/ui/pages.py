@@ -92,6 +92,11 @@ def install(window) -> None:
 
         return make
 
+    def assistance_cases() -> QWidget:
+        from .cases_page import CasesPage
+
+        return CasesPage(store)
+
     def stats() -> QWidget:
         from .stats_dashboard import StatsDashboard
 
@@ -130,6 +135,7 @@ def install(window) -> None:
         window.add_lazy_page(title, factory)
     window.add_lazy_page("今日入户", today)
     window.add_lazy_page("复核与核查", calendar)
+    window.add_lazy_page("临时·医疗救助", assistance_cases)
     window.add_lazy_page("统计", stats)
     window.add_lazy_page("一次性发放", runs)
     window.add_lazy_page("数据交换", sync)

@@ -35,6 +35,7 @@ from ..roster.monthly import (
 from .saving import ask_save_path, save_reporting, with_suffix
 
 MONEY_COLS = {4, 5, 9}
+CASE_HEADERS = ("临时救助、医疗救助", "人次", "金额(元)", "人均每人次(元)")
 PALETTE = ("#3b7dd8", "#e0822d", "#3aa55d", "#c8414b", "#8a5cc2", "#5aa6b0", "#b5953b")
 
 
@@ -115,12 +116,22 @@ class StatsDashboard(QWidget):
         self.table.setHorizontalHeaderLabels([h for _, h in COLUMNS])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        # 临时救助/医疗救助 paid this month (stats["cases"], models/cases.py)
+        self.cases_table = QTableWidget(0, len(CASE_HEADERS))
+        self.cases_table.setHorizontalHeaderLabels(list(CASE_HEADERS))
+        self.cases_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.cases_table.verticalHeader().setVisible(False)
+        self.cases_table.setFixedWidth(430)
+        self.cases_table.setMaximumHeight(160)
 
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.summary)
         layout.addWidget(QLabel("当月发放金额（元），按村(社区)"))
-        layout.addWidget(self.chart)
+        charts = QHBoxLayout()
+        charts.addWidget(self.chart, 1)
+        charts.addWidget(self.cases_table, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(charts)
         layout.addWidget(self.table, 1)
 
         self.month.dateChanged.connect(self.refresh)
@@ -150,6 +161,7 @@ class StatsDashboard(QWidget):
                     it.setFont(f)
                 self.table.setItem(r, c, it)
         self.table.resizeColumnsToContents()
+        self._fill_cases(self.stats.get("cases", {}))
         lines = summary_lines(self.stats)
         self.summary.setText(
             "\n".join(lines) if lines else f"{month_label(self.stats)}没有在保对象"
@@ -165,6 +177,17 @@ class StatsDashboard(QWidget):
             if r["monthly_fen"]
         ]
         self.chart.set_bars(bars)
+
+    def _fill_cases(self, figures: dict[str, dict[str, int]]) -> None:
+        self.cases_table.setRowCount(len(figures))
+        for r, (key, f) in enumerate(figures.items()):
+            values = (key, str(f["count"]), format_fen(f["amount_fen"]), format_fen(f["avg_fen"]))
+            for c, text in enumerate(values):
+                it = QTableWidgetItem(text)
+                if c:
+                    it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.cases_table.setItem(r, c, it)
+        self.cases_table.resizeColumnsToContents()
 
     def export(self, kind: str, path: str | None = None) -> str | None:
         if self.stats is None:

@@ -42,6 +42,8 @@ def test_the_expected_command_modules_exist():
     expected = "admin cipher enrol households keys notice relatives reviews roster site standards sync visits"
     expected = (
         "admin cipher enrol households keys notice relatives roster runs site standards sync visits"
+        "admin cases cipher enrol households keys notice relatives roster site standards sync "
+        "visits"
     )
     assert COMMAND_MODULES == expected.split()
 

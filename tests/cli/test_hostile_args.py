@@ -102,6 +102,15 @@ BASELINE: dict[tuple[str, ...], dict[str, str | list[str]]] = {
     ("sync", "resolve"): {"keep": "local"},
     ("sync", "assign"): {"site": "341623101001"},
     ("relatives", "add"): {"relative_name": "李四", "id_number": make_id("19900307", 452)},
+    ("case", "add"): {
+        "household_id": "1",
+        "kind": "temporary",
+        "case_type": "urgent",
+        "cause": "因病",
+    },
+    ("case", "decide"): {"case_id": "1"},
+    ("case", "pay"): {"case_id": "2"},
+    ("case", "document"): {"case_id": "3"},
 }
 EXCLUSIVE = {"village": "household_id"}  # attacking the first: the second stays out
 
@@ -353,6 +362,11 @@ def _prepare(db: Path, base: Path) -> None:
         mz("keys", "init", "--db", str(other))
         mz("keys", "export-public", "--db", str(other), "--out", str(base / f"{code}.json"))
         ok("keys", "trust", str(base / f"{code}.json"))
+    # cases (issue 22): 1 待审批, 2 批准待发放, 3 小额先行待补材料
+    for _ in range(3):
+        ok("case", "add", "1", "--kind", "medical", "--amount", "300", "--date", "2026-11-01")
+    ok("case", "decide", "2", "--decision", "approved", "--date", "2026-11-02")
+    ok("case", "pay", "3", "--fast", "--date", "2026-11-02")
 
 
 def _run_in_process(argv: list[str]) -> tuple[int, str, str]:

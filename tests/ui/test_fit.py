@@ -164,6 +164,25 @@ def _review(store, family):
     return _panel(store, family, "applied")._review_clicked()
 
 
+def _cases_page(store, family):
+    from mzdesk.models import cases
+    from mzdesk.ui.cases_page import CasesPage
+
+    cases.add(store, family.id, "medical", applied_on=dt.date(2026, 11, 2), amount_fen=50000)
+    page = CasesPage(store)
+    _cases_page.kept = page  # the dialog's parent lives as long as the dialog
+    page.table.selectRow(0)
+    return page
+
+
+def _case_add(store, family):
+    return _cases_page(store, family).add_clicked()
+
+
+def _case_pay(store, family):
+    return _cases_page(store, family).pay_clicked()
+
+
 # "module.Class" -> a factory(store, family) making one open dialog of that class
 DIALOGS: dict[str, list[Callable]] = {
     "household_dialog.HouseholdDialog": [_household, _household_with_tabs],
@@ -176,7 +195,15 @@ DIALOGS: dict[str, list[Callable]] = {
     "operators_page.AddOperatorDialog": [_add_operator],
     "import_dialog.ImportDialog": [_import],
     "payment_export.PaymentExportDialog": [_payment_export],
-    "fields_dialog.FieldsDialog": [_apply, _survey, _deliberate, _review, _reject],
+    "fields_dialog.FieldsDialog": [
+        _apply,
+        _survey,
+        _deliberate,
+        _review,
+        _reject,
+        _case_add,
+        _case_pay,
+    ],
 }
 
 
