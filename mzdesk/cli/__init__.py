@@ -20,6 +20,7 @@ from . import (
     enrol,
     households,
     keys,
+    letters,
     notice,
     relatives,
     roster,
@@ -43,6 +44,7 @@ COMMAND_MODULES = (
     cipher,
     relatives,
     standards,
+    letters,
 )
 
 

@@ -203,6 +203,10 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "recovery scan": lambda p: WRITE if p.get("record") else READ,  # --record writes
     "recovery list": READ,
     "recovery set": WRITE,
+    # issue 22: notices to households and deadline clocks (cli/letters.py)
+    "letter": WRITE,  # records the letter given (a refusal's notice stops its clock)
+    "deadlines list": READ,
+    "deadlines extend": WRITE,
 }
 
 
@@ -298,6 +302,9 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "recovery scan": lambda p: "enrolment.confirm" if p.get("record") else "records.view",
     "recovery list": "records.view",
     "recovery set": "enrolment.confirm",
+    "letter": "forms.print",
+    "deadlines list": "records.view",
+    "deadlines extend": "enrolment.confirm",  # 延期 is the office's decision
 }
 
 

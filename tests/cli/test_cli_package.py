@@ -39,9 +39,7 @@ print("ok", module.__name__, len(module.COMMANDS))
 
 
 def test_the_expected_command_modules_exist():
-    expected = (
-        "admin cipher enrol households keys notice relatives roster site standards sync visits"
-    )
+    expected = "admin cipher enrol households keys letters notice relatives roster site standards sync visits"
     assert COMMAND_MODULES == expected.split()
 
 

@@ -85,6 +85,7 @@ READ_ARGS: dict[str, list[str]] = {
     "income show": ["income", "show", "1"],
     "recovery scan": ["recovery", "scan"],
     "recovery list": ["recovery", "list"],
+    "deadlines list": ["deadlines", "list", "--json"],
 }
 SLOW = {"selftest"}  # a few seconds each: run on two of the hostile files only
 
