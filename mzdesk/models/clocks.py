@@ -251,6 +251,8 @@ def due_items(
             limit = limit or spec["working_days"]
             due = add_working_days(start, limit, cal)
             left = working_days_between(today, due, cal)
+            if due < today:  # late on a weekend after the due day is still late: at least -1
+                left = min(left, -1)
             status = "overdue" if due < today else "due" if left <= warn else "running"
             if only and status != only:
                 continue
@@ -284,7 +286,8 @@ def describe_item(item: dict) -> str:
     """One line for ``check`` and lists: what is due, by when, how late."""
     days = item["days_left"]
     when = f"已超期{-days}个工作日" if days < 0 else f"剩余{days}个工作日"
-    return f"{item['clock_label']}应于{item['due_on']}前完成（{when}）"
+    extended = "（已延期）" if item.get("extended") else ""
+    return f"{item['clock_label']}{extended}应于{item['due_on']}前完成（{when}）"
 
 
 def year_covered(year: int, cal: Calendar | None = None) -> bool:

@@ -14,6 +14,7 @@ import uuid
 
 from ..resources import load_json
 from .auth import require
+from .clocks_demo import dress_demo_clocks
 from .household import Household, Member
 from .ids import check_char
 from .progress import Cancel, Progress
@@ -282,6 +283,7 @@ def insert_demo(
 
         dress_demo_parts_and_states(store)
         dress_demo_support(store)  # 特困 供养方式, 机构 or 照料人
+        dress_demo_clocks(store, ids)  # 延期 and a 告知书 given (models/clocks_demo.py)
     return ids
 
 

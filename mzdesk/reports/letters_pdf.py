@@ -15,6 +15,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 
 from ..models import letters
+from ..models.auth import require
 from ..models.files import replacing
 from ..models.store import Store
 from .fonts import new_canvas, register_cjk_font
@@ -101,6 +102,7 @@ def write_letter(
     """Print the letter of ``kind`` for an enrolment to ``out`` (permission ``forms.print``;
     the file appears whole or not at all) and record it as given (see
     :func:`mzdesk.models.letters.record_letter`)."""
+    require(store, "forms.print")
     letter = letters.letter_data(store, enrolment_id, kind, today)
     font = register_cjk_font()
     with replacing(out) as tmp:

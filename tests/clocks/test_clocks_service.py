@@ -30,6 +30,8 @@ def test_decision_clock_runs_30_working_days_and_45_once_extended(store, applied
     assert _one(store, dt.date(2026, 11, 16), "decision")["status"] == "due"
     late = _one(store, dt.date(2026, 11, 23), "decision")
     assert late["status"] == "overdue" and late["days_left"] == -2
+    weekend = _one(store, dt.date(2026, 11, 21), "decision")  # the Saturday after the due day
+    assert weekend["status"] == "overdue" and weekend["days_left"] == -1
     done = clocks.extend(store, applied.id, "需补充调查外地房产", dt.date(2026, 11, 10))
     assert done["working_days"] == 45
     item = _one(store, dt.date(2026, 11, 23), "decision")

@@ -55,9 +55,7 @@ def test_panel_extends_and_prints_a_letter(qtbot, store, applied, tmp_path, warn
     assert p.letters.actions["not_accept"].isEnabled() and not p.letters.extend_action.isEnabled()
     out = tmp_path / "不予受理告知书.pdf"
     asked = []
-    monkeypatch.setattr(
-        letters_actions, "ask_save_path", lambda *a: asked.append(a[1]) or str(out)
-    )
+    monkeypatch.setattr(letters_actions, "ask_save_path", lambda *a: asked.append(a[1]) or str(out))
     assert p.letters.print_letter("not_accept") == str(out)
     assert asked == ["保存不予受理告知书"] and warnings == []
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
