@@ -23,6 +23,7 @@ from . import dates
 from . import enrolment as enr
 from .auth import allowed, require
 from .categories import categories, state_label
+from .clocks import settings as clock_settings
 from .errors import MzError
 from .ids import mask_id
 from .notice import defaults, township_name
@@ -149,7 +150,7 @@ def letter_data(store: Store, enrolment_id: int, kind: str, today: dt.date | Non
     data = templates()
     spec = data["letters"][kind]
     office = defaults(store)
-    clocks = load_json("clocks.json")["clocks"]["decision"]
+    limits = clock_settings()["clocks"]["decision"]
     stop_from = ""
     if kind == "stop" and e.end_on:
         nxt = dt.date.fromisoformat(e.end_on) + dt.timedelta(days=1)
@@ -166,8 +167,8 @@ def letter_data(store: Store, enrolment_id: int, kind: str, today: dt.date | Non
         "reason": reason,
         "office": office["issuer"],
         "township": township_name(store),
-        "decision_days": clocks["working_days"],
-        "extended_days": clocks.get("extended_working_days", clocks["working_days"]),
+        "decision_days": limits["working_days"],
+        "extended_days": limits.get("extended_working_days", limits["working_days"]),
         "title": spec["title"],
     }
     issued = dates.check_date(
