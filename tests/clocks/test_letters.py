@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from mzdesk.models import dates, letters
 from mzdesk.models import enrolment as enr
 from mzdesk.models import enrolment_states as states
-from mzdesk.models import letters
 from mzdesk.models.auth import PermissionDenied, add_operator, login
 from mzdesk.reports.letters_pdf import write_letter
 from tests.clocks.conftest import HEAD_ID
@@ -129,7 +129,10 @@ def mz(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
 
 
 def test_cli_letter_and_deadlines(store, applied, tmp_path):
-    states.not_accept(store, applied.id, "名下有商品房两套", dt.date(2026, 10, 12))
+    # the CLI counts from the real today: a decision 20 days ago (never outside the 90-day
+    # lookback, always more than 3 working days ago, even over 春节)
+    decided = dates.current_day() - dt.timedelta(days=20)
+    states.not_accept(store, applied.id, "名下有商品房两套", decided)
     db = str(store.path)
     store.close()
     listed = json.loads(mz("deadlines", "list", "--db", db, "--json").stdout)
