@@ -21,6 +21,7 @@ from . import (
     enrol,
     households,
     keys,
+    letters,
     notice,
     relatives,
     reviews,
@@ -49,6 +50,7 @@ COMMAND_MODULES = (
     reviews,
     runs,
     cases,
+    letters,
 )
 
 

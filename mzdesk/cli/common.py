@@ -226,6 +226,10 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "case decide": WRITE,
     "case pay": WRITE,
     "case document": WRITE,
+    # issue 22: notices to households and deadline clocks (cli/letters.py)
+    "letter": WRITE,  # records the letter given (a refusal's notice stops its clock)
+    "deadlines list": READ,
+    "deadlines extend": WRITE,
 }
 
 
@@ -347,6 +351,9 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "case decide": "enrolment.confirm",
     "case pay": "payment.edit",
     "case document": "enrolment.edit",
+    "letter": "forms.print",
+    "deadlines list": "records.view",
+    "deadlines extend": "enrolment.confirm",  # 延期 is the office's decision
 }
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from . import dates, recovery
+from . import clocks, dates, recovery
 from . import enrolment_rules as rules
 from .categories import categories
 from .consistency import consistency_findings
@@ -277,6 +277,21 @@ def overpayment_findings(store: Store, today: dt.date) -> list[Finding]:
     ]
 
 
+def deadline_findings(store: Store, today: dt.date) -> list[Finding]:
+    """Applications past a working-day limit (models/clocks.py): a decision, the county's
+    confirmation, the written notice of a refusal.  Code ``<clock>_overdue``."""
+    return [
+        Finding(
+            f"{item['clock']}_overdue",
+            f"{item['category_name']}{clocks.describe_item(item)}"
+            f"（enrolments 第{item['enrolment_id']}条）",
+            item["household_id"],
+            item["name"],
+        )
+        for item in clocks.due_items(store, today, only="overdue")
+    ]
+
+
 # -- the rules between enrolments (mzdesk/models/enrolment_rules.py) ------------------------
 _DIBAO = {"urban_dibao", "rural_dibao"}
 _RULE_FINDINGS = {
@@ -322,4 +337,5 @@ _FUNCTIONS: list[Callable[[Store, dt.date], list[Finding]]] = [
     text_findings,
     overpayment_findings,
     consistency_findings,  # models/consistency.py: records that contradict each other
+    deadline_findings,  # models/clocks.py: working-day limits passed
 ]

@@ -102,6 +102,10 @@ RULES: dict[str, DateRule] = {
     "case_documented_on": DateRule("补齐材料日期"),
     "birth_date": DateRule("出生日期", floor=BIRTH_FLOOR),
     "deceased_on": DateRule("死亡日期", floor=BIRTH_FLOOR),
+    # issue 22: notices to households and deadline clocks (models/letters.py, clocks.py)
+    "letter_on": DateRule("告知书日期", ahead_days=DECISION_AHEAD_DAYS),
+    "extended_on": DateRule("延期日期", ahead_days=DECISION_AHEAD_DAYS),
+    "deadline_day": DateRule("计算办理时限的日期", ahead_days=REVIEW_DUE_AHEAD_DAYS),
 }
 
 _DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")

@@ -15,6 +15,7 @@ import uuid
 from ..resources import load_json
 from .auth import require
 from .cases_demo import dress_demo_cases
+from .clocks_demo import dress_demo_clocks
 from .household import Household, Member
 from .ids import check_char
 from .payment_runs_demo import demo_runs
@@ -289,6 +290,7 @@ def insert_demo(
         dress_demo_reviews(store)  # 复核周期, 年度全面核查 half done, 生存认证 missing
         demo_runs(store)  # a paid 春节一次性生活补贴 (models/payment_runs_demo.py)
         dress_demo_cases(store)  # 临时救助/医疗救助 cases, some 小额先行 待补材料
+        dress_demo_clocks(store, ids)  # 延期 and a 告知书 given (models/clocks_demo.py)
     return ids
 
 

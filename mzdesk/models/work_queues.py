@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from . import dates
 from .categories import categories, state_label
+from .clocks import due_items
 from .enrolment import day_or_today
 from .enrolment_states import PHASE_OUT_DUE_SQL
 from .errors import MzError
@@ -89,3 +91,21 @@ def queue(
         r["state_name"] = state_label(r["state"])
         out.append(r)
     return out
+
+
+# -- deadlines (办理时限, models/clocks.py) ----------------------------------------------------
+DEADLINE_FILTERS = {"overdue": "已超期", "due": "即将到期", "all": "全部在办"}
+
+
+def deadlines(store: Store, today: dt.date | None = None, show: str = "all") -> list[dict]:
+    """The 办理时限 queue: every running clock (``all``), or only the ``overdue`` ones, or
+    those ``due`` (overdue or within the warning days), most urgent first."""
+    if show not in DEADLINE_FILTERS:
+        raise MzError(f"未知的筛选：{show}（可选：{'、'.join(DEADLINE_FILTERS)}）", "unknown_queue")
+    day = dates.check_date("deadline_day", today) if today else day_or_today(None)
+    rows = due_items(store, day)
+    if show == "overdue":
+        return [r for r in rows if r["status"] == "overdue"]
+    if show == "due":
+        return [r for r in rows if r["status"] != "running"]
+    return rows

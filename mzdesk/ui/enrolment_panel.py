@@ -43,6 +43,7 @@ from ..models.query import default_category, household_members
 from ..models.store import Store
 from . import income_panel, ops
 from .fields_dialog import FieldsDialog
+from .letters_actions import LetterActions
 from .support_panel import SupportPanel
 
 ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
@@ -50,6 +51,8 @@ ACTION_LABELS = {a: v[0] for a, v in enr.ACTIONS.items()} | {
     "change_amount": "增发/减发",
     "publicise_change": "变更公示",
     "publicise_stop": "停发公示",
+    "extend": "延期",  # models/clocks.py
+    "letter": "书面告知",  # models/letters.py
 }
 
 
@@ -117,6 +120,7 @@ class EnrolmentPanel(QWidget):
             ("not_accept", "不予受理…", lambda: self._reason_then("not_accept", "不予受理理由")),
         ):
             self.more[key] = menu.addAction(label, slot)
+        self.letters = LetterActions(self, store, menu, self.current, self._letter_done)
         more.setMenu(menu)
         self.buttons_more = more
         row.addWidget(more)
@@ -184,6 +188,7 @@ class EnrolmentPanel(QWidget):
         self.income_button.setEnabled(e is not None and income_panel.applies(self.store, e))
         for key, a in self.more.items():
             a.setEnabled(e is not None and e.state in enr.ACTIONS[key][1])
+        self.letters.update(e)
         self.support.show_enrolment(e)
         if e is None:
             fill(self.history, [])
@@ -212,6 +217,9 @@ class EnrolmentPanel(QWidget):
     # -- actions (also called by tests) ---------------------------------------------------
     def _call(self, title: str, fn: Callable[[], enr.Enrolment]) -> bool:
         return bool(ops.run(self, fn, self._changed, title=title))
+
+    def _letter_done(self, enrolment_id: int) -> None:
+        self._changed(enr.get(self.store, enrolment_id))
 
     def _changed(self, e: enr.Enrolment) -> None:
         self.refresh(select=e.id)

@@ -1,4 +1,5 @@
-"""Work queues (工作台) by lifecycle state: 待调查, 待公示, 公示中, 待审核, 在保, 复核到期.
+"""Work queues (工作台) by lifecycle state: 待调查, 待公示, 公示中, 待审核, 在保, 复核到期,
+and 办理时限 (the working-day clocks due or overdue, :mod:`mzdesk.models.clocks`).
 
 Each tab lists the enrolments in one queue (from :func:`mzdesk.models.work_queues.queue`);
 double-clicking a row emits ``householdActivated(household_id)`` so the main
@@ -21,6 +22,20 @@ from ..models.store import Store
 from .rows_model import RowsModel
 
 HEADERS = ("编号", "村组", "姓名", "类别", "状态", "保障人口", "金额(元)", "申请日期", "复核到期")
+# the 办理时限 tab (models/clocks.py): what is due or overdue, with the working days left
+DEADLINES = "deadlines"
+DEADLINE_HEADERS = (
+    "编号",
+    "村组",
+    "姓名",
+    "类别",
+    "状态",
+    "办理事项",
+    "起算日",
+    "到期日",
+    "剩余工作日",
+    "时限状态",
+)
 
 
 class WorkQueues(QWidget):
@@ -53,6 +68,7 @@ class WorkQueues(QWidget):
             self.models[key] = t.model()
             self.rows[key] = []
             self.tabs.addTab(t, wq.QUEUES[key])
+        self._add_deadlines_tab()
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         if not lazy:  # lazy: the main window refreshes the page when it is shown
@@ -79,6 +95,44 @@ class WorkQueues(QWidget):
                 ]
             )
             self.tabs.setTabText(i, f"{wq.QUEUES[key]} ({len(rows)})")
+        self._refresh_deadlines()
+
+    def _add_deadlines_tab(self) -> None:
+        t = QTableView()
+        t.setModel(RowsModel(DEADLINE_HEADERS, t))
+        t.verticalHeader().setVisible(False)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        t.horizontalHeader().setStretchLastSection(True)
+        t.doubleClicked.connect(lambda index: self._activated(DEADLINES, index.row()))
+        self.tables[DEADLINES], self.models[DEADLINES] = t, t.model()
+        self.rows[DEADLINES] = []
+        self.tabs.addTab(t, "办理时限")
+
+    def _refresh_deadlines(self) -> None:
+        rows = wq.deadlines(self.store, self.today, "due")  # overdue first, then due soon
+        self.rows[DEADLINES] = rows
+        self.models[DEADLINES].set_rows(
+            [
+                (
+                    r["enrolment_id"],
+                    f"{r['village']}{r['village_group'] or ''}",
+                    r["name"],
+                    r["category_name"],
+                    r["state_name"],
+                    r["clock_label"] + ("（已延期）" if r["extended"] else ""),
+                    r["start_on"],
+                    r["due_on"],
+                    r["days_left"],
+                    r["status_label"],
+                )
+                for r in rows
+            ]
+        )
+        overdue = sum(r["status"] == "overdue" for r in rows)
+        index = self.tabs.indexOf(self.tables[DEADLINES])
+        self.tabs.setTabText(index, f"办理时限 ({overdue}超期/{len(rows)})")
 
     def count(self, key: str) -> int:
         return len(self.rows[key])

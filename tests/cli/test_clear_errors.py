@@ -272,6 +272,7 @@ def test_every_written_file_names_its_format():
         ("checklist", "--out"): (".pdf",),
         ("sync export", "--out"): (".age",),
         ("keys export-public", "--qr"): (".png",),
+        ("letter", "--out"): (".pdf",),
     }
     for _path, param in out_params():
         ctx = click.Context(cli)

@@ -45,6 +45,7 @@ def test_the_expected_command_modules_exist():
         "admin cases cipher enrol households keys notice relatives roster site standards sync "
         "visits"
     )
+    expected = "admin cipher enrol households keys letters notice relatives roster site standards sync visits"
     assert COMMAND_MODULES == expected.split()
 
 

@@ -86,6 +86,7 @@ READ_ARGS: dict[str, list[str]] = {
     "recovery scan": ["recovery", "scan"],
     "recovery list": ["recovery", "list"],
     "case list": ["case", "list", "--json"],
+    "deadlines list": ["deadlines", "list", "--json"],
 }
 SLOW = {"selftest"}  # a few seconds each: run on two of the hostile files only
 
