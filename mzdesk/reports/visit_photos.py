@@ -58,7 +58,7 @@ def visit_photos(
 
 def print_photos(photos: Sequence, per_visit: int = PHOTOS_PER_VISIT) -> list[PrintPhoto]:
     """The first ``per_visit`` of a loaded visit's photos (``models.visits.Photo``)."""
-    out = []
+    out: list[PrintPhoto] = []
     for p in photos:
         if len(out) >= per_visit:
             break
