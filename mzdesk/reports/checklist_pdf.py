@@ -34,7 +34,7 @@ from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, visit_membe
 from ..models.vocab import INCOME_SOURCES, label
 from .fonts import new_canvas, register_cjk_font
 from .pagewriter import LEFT, RIGHT, WIDTH, PageWriter, save_canvas
-from .visit_photos import draw_photos, print_photos
+from .visit_photos import draw_photos, photo_count, print_photos
 
 CONTROL_X = LEFT + 64 * mm
 
@@ -265,7 +265,7 @@ def _draw_visit_facts(pw: PageWriter, visit: Visit | None) -> None:
                 ("入户日期", visit.visit_date.isoformat()),
                 ("调查人员", "、".join(visit.investigators)),
                 ("入户类型", VISIT_KINDS.get(visit.kind, visit.kind)),
-                ("照片", f"{len(visit.photos)}张" if visit.photos else "无"),
+                ("照片", photo_count(len(visit.photos))),
             ]
         )
         draw_photos(pw, print_photos(visit.photos))

@@ -56,6 +56,13 @@ def visit_photos(
     return out
 
 
+def photo_count(n: int) -> str:
+    """``4张（打印前3张）``: how many a visit has, and that only a few are printed."""
+    if not n:
+        return "无"
+    return f"{n}张" + (f"（打印前{PHOTOS_PER_VISIT}张）" if n > PHOTOS_PER_VISIT else "")
+
+
 def print_photos(photos: Sequence, per_visit: int = PHOTOS_PER_VISIT) -> list[PrintPhoto]:
     """The first ``per_visit`` of a loaded visit's photos (``models.visits.Photo``)."""
     out: list[PrintPhoto] = []

@@ -69,6 +69,7 @@ def test_booklet_and_checklist_print_a_few_small_photos(
     sheet = tmp_path / "c.pdf"
     write_checklists(store, [CheckEntry(village[0], v.id)], sheet)
     assert len(_images(sheet)) == PHOTOS_PER_VISIT
+    assert "5张（打印前3张）" in _text(sheet)
     # a blank sheet and a household without photos print no image
     blank = tmp_path / "blank.pdf"
     write_checklists(store, [CheckEntry(village[1])], blank)
