@@ -58,7 +58,7 @@ def write_sample_xlsx(
     return Path(out)
 
 
-def saved_sample(store: Store, spot_check_id: int) -> tuple[Sample, dict[int, str]]:
+def spot_check_sample(store: Store, spot_check_id: int) -> tuple[Sample, dict[int, str]]:
     """A recorded spot check as a :class:`Sample` and its households' progress."""
     from ..models.categories import categories
     from ..models.site import get_site, whole_area

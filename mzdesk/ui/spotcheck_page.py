@@ -175,9 +175,9 @@ class SpotCheckPage(QWidget):
     def open_saved(self, spot_check_id: int | None) -> None:
         if spot_check_id is None:
             return
-        from ..reports.spotcheck_xlsx import saved_sample
+        from ..reports.spotcheck_xlsx import spot_check_sample
 
-        done = ops.run(self, lambda: saved_sample(self.store, spot_check_id), title="抽查")
+        done = ops.run(self, lambda: spot_check_sample(self.store, spot_check_id), title="抽查")
         if done:
             sample, progress = done.value
             self.show_sample(sample, progress)
