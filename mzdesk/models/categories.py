@@ -82,8 +82,13 @@ def add_local_category(
     review_months: int = 12,
     classes: list[str] | None = None,
     excludes: list[str] | None = None,
+    new: bool = False,
 ) -> dict:
-    """A township-local category (e.g. a county's own 困难群众补贴); kept in the database."""
+    """A township-local category (e.g. a county's own 困难群众补贴); kept in the database.
+
+    The same code again replaces it (an edit), unless ``new`` (the GUI's 新增) refuses a
+    code already in use.
+    """
     require(store, "enrolment.edit")
     code = code.strip()
     if not code or not code.replace("_", "").isalnum() or not code.isascii():
@@ -99,7 +104,10 @@ def add_local_category(
     shipped = {c["code"] for c in load_json("categories.json")["categories"]}
     if code in shipped:
         raise MzError(f"类别代码 {code} 与国家类别重复", "category_exists")
-    body = dict(
+    if new and store.one("SELECT 1 AS x FROM local_categories WHERE code = ?", (code,)):
+        raise MzError(f"类别代码 {code} 已有本地类别使用", "category_exists")
+    old = store.one("SELECT body FROM local_categories WHERE code = ?", (code,))
+    body: dict = dict(
         name=name.strip(),
         short=name.strip(),
         unit=unit,
@@ -108,11 +116,44 @@ def add_local_category(
         classes=classes or [],
         excludes=excludes or [],
     )
+    if old and json.loads(old["body"]).get("retired"):
+        body["retired"] = True  # an edit keeps it retired
     with store.transaction():
         store.conn.execute(
             "INSERT OR REPLACE INTO local_categories (code, body, created_at, updated_at, "
             "created_by, updated_by) VALUES (:code, :body, :created_at, :updated_at, "
             ":created_by, :updated_by)",
             {"code": code, "body": json.dumps(body, ensure_ascii=False), **store.stamp(new=True)},
+        )
+    return {**body, "code": code, "local": True}
+
+
+def local_categories(store: Store) -> list[dict]:
+    """The township's own categories, retired ones too (``retired``: no new applications)."""
+    return [
+        {**json.loads(body), "code": code, "local": True}
+        for code, body in store.conn.execute(
+            "SELECT code, body FROM local_categories ORDER BY code"
+        )
+    ]
+
+
+def is_retired(cat: dict) -> bool:
+    return bool(cat.get("retired"))
+
+
+def retire_local_category(store: Store, code: str, retired: bool = True) -> dict:
+    """Retire (停用) a local category: it takes no new applications, while the enrolments
+    already in it go on and keep their history.  ``retired=False`` brings it back."""
+    require(store, "enrolment.edit")
+    with store.transaction():
+        row = store.one("SELECT body FROM local_categories WHERE code = ?", (code,))
+        if row is None:
+            raise MzError(f"没有代码为 {code} 的本地类别", "unknown_category")
+        body = {**json.loads(row["body"]), "retired": bool(retired)}
+        stamp = store.stamp(new=False)
+        store.conn.execute(
+            "UPDATE local_categories SET body = ?, updated_at = ?, updated_by = ? WHERE code = ?",
+            (json.dumps(body, ensure_ascii=False), stamp["updated_at"], stamp["updated_by"], code),
         )
     return {**body, "code": code, "local": True}

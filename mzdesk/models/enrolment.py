@@ -344,6 +344,8 @@ def create(
     if category not in cats:  # (the parameter hides the function category())
         raise unknown_category(category, cats)
     cat = cats[category]
+    if cat.get("retired"):  # a retired local category (models/categories.py) takes no one new
+        raise TransitionRefused(f"“{cat['name']}”已停用，不再受理新申请", "category_retired")
     with store.transaction():
         _household(store, household_id)
         if cat["unit"] == "person" and member_id is None:

@@ -186,3 +186,15 @@ def pending_spot_checks(store: Store) -> list[dict]:
             "ORDER BY h.village, h.village_group, h.id"
         )
     )
+
+
+def list_spot_checks(store: Store) -> list[dict]:
+    """Saved spot checks, newest first, with how many households are done."""
+    return list(
+        store.db.query(
+            "SELECT s.id, s.title, s.percent, s.seed, s.population, s.created_at, "
+            "count(i.id) AS total, coalesce(sum(i.state = 'done'), 0) AS done "
+            "FROM spot_checks s LEFT JOIN spot_check_items i ON i.spot_check_id = s.id "
+            "GROUP BY s.id ORDER BY s.id DESC"
+        )
+    )

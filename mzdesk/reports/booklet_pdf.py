@@ -24,6 +24,7 @@ from ..models.files import replacing
 from ..models.forms import Field, Section, Template, display_value
 from ..models.household import Household
 from ..models.money import format_fen
+from ..models.notice import township_name
 from ..models.progress import Cancel, Cancelled, Progress
 from ..models.registry import Registry
 from ..models.site import get_site
@@ -38,11 +39,13 @@ from .checklist_pdf import (
 )
 from .fonts import new_canvas, register_cjk_font
 from .pagewriter import PAGE_H, PAGE_W, PageWriter, save_canvas
+from .visit_photos import PrintPhoto, draw_photos, visit_photos
 
 POLICY_HEADERS = ["救助类别", "档次", "状态", "保障人数", "月金额(元)", "起始日期", "终止日期"]
 POLICY_WIDTHS = [0.24, 0.1, 0.1, 0.1, 0.14, 0.16, 0.16]
 VISIT_HEADERS = ["日期", "类型", "调查人员", "结论", "户代表确认"]
 VISIT_WIDTHS = [0.14, 0.12, 0.22, 0.36, 0.16]
+PHOTO_VISITS = 3  # photos of the latest visits only: the booklet stays a booklet
 KEEP_WITH_HEADING = 28 * mm  # a heading, a table's header and its first row
 
 
@@ -55,6 +58,7 @@ class BookletData:
     template: Template
     enrolments: list[dict] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
+    photos: dict[int, list[PrintPhoto]] = field(default_factory=dict)  # visit id -> a few
 
 
 def load_booklet_data(
@@ -76,7 +80,8 @@ def load_booklet_data(
         )
     )
     visits = Visits(store, booklets.forms).for_household(household_id)
-    return BookletData(h, b, booklets.template(b), enrolments, visits)
+    photos = visit_photos(store, [v.id for v in visits[:PHOTO_VISITS] if v.id is not None])
+    return BookletData(h, b, booklets.template(b), enrolments, visits, photos)
 
 
 def policy_rows(enrolments: Sequence[dict]) -> list[list[str]]:
@@ -158,6 +163,10 @@ def _auto_enrolments(pw: PageWriter, d: BookletData) -> None:
 def _auto_visits(pw: PageWriter, d: BookletData) -> None:
     rows = visit_rows(d.visits)
     pw.table(VISIT_HEADERS, rows, VISIT_WIDTHS, size=8.5, empty_rows=3, min_row_h=7 * mm)
+    for v in d.visits:  # newest first, a few photos of the latest visits
+        if v.id in d.photos:
+            kind = VISIT_KINDS.get(v.kind, v.kind)
+            draw_photos(pw, d.photos[v.id], f"{v.visit_date.isoformat()} {kind} 照片")
 
 
 # a section's block filled from the records (Section.auto), drawn under its heading
@@ -228,8 +237,8 @@ def write_booklets(
     if not household_ids:
         raise MzError("没有要打印的家庭", "nothing_to_print")
     today = today or dt.date.today()
-    site = get_site(store)
-    site_name = site.name if site else ""
+    # the cover names the township (青山镇), not the office (青山镇民政办)
+    site_name = township_name(store) if get_site(store) else ""
     font = register_cjk_font()
     registry, booklets = Registry(store), Booklets(store)
     total = len(household_ids)

@@ -34,6 +34,7 @@ from ..models.visits import CONCLUSIONS, VISIT_KINDS, Visit, Visits, visit_membe
 from ..models.vocab import INCOME_SOURCES, label
 from .fonts import new_canvas, register_cjk_font
 from .pagewriter import LEFT, RIGHT, WIDTH, PageWriter, save_canvas
+from .visit_photos import draw_photos, photo_count, print_photos
 
 CONTROL_X = LEFT + 64 * mm
 
@@ -227,7 +228,8 @@ def draw_field(
     if answers is not None and f.show_if and not t.visible(f, answers):
         return
     size = 9.5
-    label_lines = pw.wrap(f.label + ("*" if f.required else ""), CONTROL_X - LEFT - 4 * mm, size)
+    # no "*" for required fields: that marker is for the screen, not the paper
+    label_lines = pw.wrap(f.label, CONTROL_X - LEFT - 4 * mm, size)
     lead = size * (1.9 if blank else 1.5)  # room to write by hand on a blank sheet
     if f.type == "check":
         pw.y -= 1.2 * mm
@@ -263,9 +265,10 @@ def _draw_visit_facts(pw: PageWriter, visit: Visit | None) -> None:
                 ("入户日期", visit.visit_date.isoformat()),
                 ("调查人员", "、".join(visit.investigators)),
                 ("入户类型", VISIT_KINDS.get(visit.kind, visit.kind)),
-                ("照片", f"{len(visit.photos)}张" if visit.photos else "无"),
+                ("照片", photo_count(len(visit.photos))),
             ]
         )
+        draw_photos(pw, print_photos(visit.photos))
 
 
 def _draw_conclusion(pw: PageWriter, visit: Visit | None) -> None:

@@ -114,7 +114,7 @@ class ImportDialog(QDialog):
         self.check_btn.clicked.connect(self.check)
         self.export_btn.clicked.connect(self.export_problems)
         self.import_btn.clicked.connect(self.do_import)
-        self.undo_btn.clicked.connect(self.undo_last)
+        self.undo_btn.clicked.connect(lambda: self.undo_last())  # clicked(False) is no "confirm"
         close.clicked.connect(self.reject)
         for b in (browse, self.check_btn, self.export_btn, self.import_btn, self.undo_btn, close):
             b.setAutoDefault(False)  # Enter in the path box never opens the chooser

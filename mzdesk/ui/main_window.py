@@ -427,7 +427,7 @@ class MainWindow(QMainWindow):
             page.select_household(household_id)
         self.statusBar().showMessage(f"已保存家庭 {household_id}", 5000)
 
-    def delete_current(self) -> None:
+    def delete_current(self):
         hid = self.households.current_household_id()
         if hid is None:
             return
@@ -439,21 +439,13 @@ class MainWindow(QMainWindow):
         if blocker:  # said before the reason is asked for
             ops.show_error(self, "无法注销", blocker)
             return
-        head = h.head.name if h.head else ""
-        reason, ok = QInputDialog.getText(
-            self,
-            "注销家庭",
-            f"注销家庭 {hid}（户主 {head}，{h.village}）？\n记录不会被删除，可在“已注销”中查到。\n请填写注销原因：",
-        )
-        if not ok:
-            return
-        if not reason.strip():
-            ops.show_error(self, "注销家庭", "请填写注销原因。")
-            return
-        if not ops.run(self, lambda: self.registry.delete(hid, reason.strip()), title="无法注销"):
-            return
+        from .deregister import deregister_dialog
+
+        return deregister_dialog(self, self.registry, h, self._after_delete)
+
+    def _after_delete(self, household_id: int) -> None:
         self.households.apply_filter()
-        self.statusBar().showMessage(f"已注销家庭 {hid}", 5000)
+        self.statusBar().showMessage(f"已注销家庭 {household_id}", 5000)
 
     def load_demo(self) -> None:
         n, ok = QInputDialog.getInt(

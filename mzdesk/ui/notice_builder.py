@@ -5,7 +5,9 @@ tick rows) → 预览 builds the very PDF that publishing would make (the notice
 is created and rolled back, in a worker thread) and shows it with QtPdf →
 发布 records the notice, moves its enrolments to 公示 and writes its PDF, all or
 nothing (``notice.publish_notice``) → 打印 (QPrinter, printer choice and copies) /
-另存PDF / 另存Excel.  Past notices can be opened again and re-printed exactly as
+另存PDF / 另存Excel.  发布 asks first, naming how many enrolments move to 公示 (it
+cannot be taken back).  异议… lists the rows of the notice shown with their objections
+(ui/objections.py: record, investigate, resolve).  Past notices can be opened again and re-printed exactly as
 posted.  The period follows ``notice.check_period`` (7-60 days; a start before today
 only with a 补录说明, shown for such a start), said as the dates are set.
 
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -135,8 +138,11 @@ class NoticeBuilder(QWidget):
         self.print_btn = QPushButton("打印…")
         self.pdf_btn = QPushButton("另存PDF…")
         self.xlsx_btn = QPushButton("另存Excel…")
+        self.objections_btn = QPushButton("异议…")
+        self.objections_btn.setToolTip("登记、核实、处理对该公示各行的异议")
         self.preview_btn.clicked.connect(self.preview)
-        self.publish_btn.clicked.connect(self.publish)
+        self.publish_btn.clicked.connect(lambda: self.publish())
+        self.objections_btn.clicked.connect(lambda: self.open_objections())
         self.print_btn.clicked.connect(self.print_notice)
         self.pdf_btn.clicked.connect(self._save_pdf_clicked)
         self.xlsx_btn.clicked.connect(self._save_xlsx_clicked)
@@ -153,7 +159,14 @@ class NoticeBuilder(QWidget):
         lv.addLayout(top)
         lv.addWidget(self.table, 1)
         buttons = QHBoxLayout()
-        for b in (self.preview_btn, self.publish_btn, self.print_btn, self.pdf_btn, self.xlsx_btn):
+        for b in (
+            self.preview_btn,
+            self.publish_btn,
+            self.print_btn,
+            self.pdf_btn,
+            self.xlsx_btn,
+            self.objections_btn,
+        ):
             buttons.addWidget(b)
         lv.addLayout(buttons)
         lv.addWidget(self.status)
@@ -215,7 +228,7 @@ class NoticeBuilder(QWidget):
         self.publish_btn.setToolTip("勾选或设置已更改，请重新预览后再发布" if stale else "")
         if stale:
             self.status.setText("勾选或设置已更改，请重新预览后再发布")
-        for b in (self.print_btn, self.pdf_btn, self.xlsx_btn):
+        for b in (self.print_btn, self.pdf_btn, self.xlsx_btn, self.objections_btn):
             b.setEnabled(self.notice_id is not None)
 
     # -- candidates ----------------------------------------------------------------
@@ -267,7 +280,10 @@ class NoticeBuilder(QWidget):
         self.past.clear()
         self.past.addItem("（选择以重新打印）", None)
         for n in nt.list_notices(self.store):
-            self.past.addItem(f"{n['id']} {n['title']} {n['start_on']}（{n['rows']}条）", n["id"])
+            open_ = f"，{n['open_objections']}条异议未处理" if n["open_objections"] else ""
+            self.past.addItem(
+                f"{n['id']} {n['title']} {n['start_on']}（{n['rows']}条{open_}）", n["id"]
+            )
         self.past.blockSignals(False)
         self.status.setText(f"待公示 {len(self.rows)} 条")
 
@@ -338,8 +354,11 @@ class NoticeBuilder(QWidget):
         self._set_state()
         self._run("生成预览", job, done)
 
-    def publish(self) -> None:
-        """Record the notice exactly as previewed (one transaction) and build its PDF."""
+    def publish(self, confirm: bool = True) -> None:
+        """Record the notice exactly as previewed (one transaction) and build its PDF.
+
+        Asked first (``confirm``): publishing moves the ticked enrolments to 公示 and
+        cannot be taken back."""
         if not self.preview_is_current():
             self._failed("stale_preview", "勾选或设置已更改，请重新预览后再发布")
             return
@@ -347,6 +366,9 @@ class NoticeBuilder(QWidget):
         problem = self.period_problem()
         if problem:  # a preview made yesterday of a notice starting yesterday
             self._failed("notice_period", problem)
+            return
+        if confirm and not self.confirm_publish(len(ids), spec):
+            self.status.setText("未发布：预览仍在，可以修改后再发布")
             return
         out = Path(self._tmp.name) / f"notice-{dt.datetime.now():%H%M%S%f}.pdf"
 
@@ -362,6 +384,28 @@ class NoticeBuilder(QWidget):
             return nid, out
 
         self._run("发布公示", job, self._published)
+
+    def confirm_publish(self, count: int, spec: nt.NoticeSpec) -> bool:
+        """发布公示 asks first, naming how many enrolments move to 公示."""
+        end = nt.period_end(spec.start, spec.days)
+        answer = QMessageBox.question(
+            self,
+            "发布公示",
+            f"发布后将记录本次公示，{count}条保障记录进入“公示”状态"
+            f"（公示期{spec.start:%Y-%m-%d}至{end:%Y-%m-%d}）。\n发布后不能撤回。确定发布？",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def open_objections(self):
+        """异议 on the rows of the notice shown (ui/objections.py); returned for tests."""
+        from .objections import ObjectionsDialog
+
+        if self.notice_id is None:
+            return None
+        dlg = ObjectionsDialog(self.store, self.notice_id, self)
+        dlg.changed.connect(self.reload)
+        dlg.open()
+        return dlg
 
     def _published(self, result) -> None:
         nid, out = result

@@ -82,6 +82,14 @@ def install(window) -> None:
                 from .audit_view import AuditView
 
                 return AuditView(store)
+            if name == "categories":
+                from .local_categories import LocalCategoriesPage
+
+                return LocalCategoriesPage(store)
+            if name == "spotcheck":
+                from .spotcheck_page import SpotCheckPage
+
+                return SpotCheckPage(store)
             if name == "relatives":
                 from .relatives_page import RelativesPage
 
@@ -149,6 +157,9 @@ def install(window) -> None:
     act = QAction("按村批量打印核查表/关爱簿…", window)
     act.triggered.connect(village_print)
     visits_menu.addAction(act)
+    spot = QAction("抽查(&S)…", window)
+    spot.triggered.connect(lambda: window.open_page("抽查", admin_page("spotcheck")))
+    visits_menu.addAction(spot)
 
     admin = window.add_menu("管理(&M)")
     for title, factory in (
@@ -156,6 +167,7 @@ def install(window) -> None:
         ("操作记录", admin_page("audit")),
         ("备份与恢复", admin_page("backup")),
         ("近亲属备案", admin_page("relatives")),
+        ("地方类别", admin_page("categories")),
     ):
         a = QAction(title, window)
         a.triggered.connect(lambda _=False, t=title, f=factory: window.open_page(t, f))

@@ -27,6 +27,14 @@ def warnings(monkeypatch):
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture(autouse=True)
+def publish_confirmed(monkeypatch):
+    """发布公示 asks first (tests/ui/test_missing_guis.py tests "No"): here, "Yes"."""
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+
+
 def text_of(path) -> str:
     out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
     return "".join(out.stdout.split())

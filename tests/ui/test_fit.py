@@ -183,6 +183,43 @@ def _case_pay(store, family):
     return _cases_page(store, family).pay_clicked()
 
 
+def _objections(store, family):
+    """The objections of a published notice (ui/objections.py), one already recorded."""
+    from mzdesk.models import notice as nt
+    from mzdesk.ui.objections import ObjectionsDialog
+
+    e = _enrolment(store, family)
+    enr.start_investigation(store, e.id)
+    enr.record_investigation(store, e.id, ["刘干事", "陈干事"], "核对通过")
+    if enr.needs_deliberation(e.category):
+        enr.deliberate(store, e.id, 12, "同意")
+    nid = nt.create_notice(store, nt.NoticeSpec(start=dt.date.today(), hotline="0558-8123456"))
+    nt.add_objection(store, nid, e.id, "村民赵某", "该户有车" * 20)
+    return ObjectionsDialog(store, nid)
+
+
+def _resolve_objection(store, family):
+    dlg = _objections(store, family)
+    _resolve_objection.kept = dlg
+    dlg.obj_table.selectRow(0)
+    return dlg.resolve()
+
+
+def _local_category(store, family):
+    from mzdesk.ui.local_categories import LocalCategoriesPage
+
+    page = LocalCategoriesPage(store)
+    _local_category.kept = page
+    return page.open_editor()
+
+
+def _deregister(store, family):
+    from mzdesk.models.registry import Registry
+    from mzdesk.ui.deregister import deregister_dialog
+
+    return deregister_dialog(None, Registry(store), Registry(store).get(family.id))
+
+
 # "module.Class" -> a factory(store, family) making one open dialog of that class
 DIALOGS: dict[str, list[Callable]] = {
     "household_dialog.HouseholdDialog": [_household, _household_with_tabs],
@@ -204,6 +241,11 @@ DIALOGS: dict[str, list[Callable]] = {
         _case_add,
         _case_pay,
     ],
+        _resolve_objection,
+        _local_category,
+        _deregister,
+    ],
+    "objections.ObjectionsDialog": [_objections],
 }
 
 

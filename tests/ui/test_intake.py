@@ -158,14 +158,16 @@ def test_unsaved_changes_guard(qtbot, window, monkeypatch):
 
 
 def test_delete_asks_for_reason_and_keeps_record(qtbot, window, store, monkeypatch):
-    from PySide6.QtWidgets import QInputDialog
-
     hid = window.households.current_household_id()
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
-    window.delete_current()
+    dlg = window.delete_current()
+    qtbot.addWidget(dlg)
+    dlg.reject()
     assert window.households.model.rowCount() == 1  # cancelled: nothing happened
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("迁出本乡镇", True))
-    window.delete_current()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    dlg = window.delete_current()
+    qtbot.addWidget(dlg)
+    dlg.widgets["reason"].setText("迁出本乡镇")
+    assert dlg.try_accept()
     assert window.households.model.rowCount() == 0
     window.households.status.setCurrentIndex(window.households.status.findData("deleted"))
     assert window.households.model.household_id(0) == hid
@@ -174,8 +176,6 @@ def test_delete_asks_for_reason_and_keeps_record(qtbot, window, store, monkeypat
 
 def test_delete_of_a_household_being_paid_says_why_before_asking(qtbot, window, store, monkeypatch):
     import datetime as dt
-
-    from PySide6.QtWidgets import QInputDialog
 
     from mzdesk.models import enrolment as enr
 
@@ -187,10 +187,7 @@ def test_delete_of_a_household_being_paid_says_why_before_asking(qtbot, window, 
     )
     seen = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: seen.append(a[2]))
-    asked = []
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: asked.append(1) or ("迁出", True))
-    window.delete_current()
-    assert asked == []  # no reason asked for a deletion that cannot happen
+    assert window.delete_current() is None  # no reason asked for a deletion that cannot happen
     assert len(seen) == 1 and "农村低保 二类" in seen[0] and "停发" in seen[0]
     assert window.households.model.rowCount() == 1
     assert store.scalar("SELECT status FROM households WHERE id = ?", (hid,)) == "active"
