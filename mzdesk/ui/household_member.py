@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from ..models.dates import parse_day
 from ..models.errors import FieldError
 from ..models.household import Member
-from ..models.ids import CHECKSUM_MESSAGE, checksum_hint
+from ..models.ids import checksum_hint
 from ..models.money import format_fen, parse_yuan
 from ..models.vocab import INCOME_SOURCES, vocab
 
@@ -225,10 +225,12 @@ class ChecksumHint(QLabel):
     def _render(self) -> None:
         lines = []
         for key, row, number in self._rows:
-            who = f"第{row + 1}名成员身份证号{CHECKSUM_MESSAGE}"
+            who = f"第{row + 1}名成员的身份证号"
             if key in self._rechecked and checksum_hint(number):
-                lines.append(f"{who}。提示：{checksum_hint(number)}")
+                lines.append(f"{who}已逐位核对：{checksum_hint(number)}")
             else:
-                lines.append(f'{who}，核对后请点<a href="{key}">{RECHECKED}</a>')
+                lines.append(
+                    f'{who}请对照证件逐位核对，核对无误后点<a href="{key}">{RECHECKED}</a>'
+                )
         self.setText("<br>".join(lines))
         self.setVisible(bool(lines))

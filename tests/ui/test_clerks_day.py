@@ -116,8 +116,15 @@ def pdf_text(path: Path) -> str:
 
 
 def type_into(qtbot, widget: QWidget, text: str) -> None:
-    """Type ``text`` and press Enter, as the clerk does: digits and letters on the keys,
-    Chinese through the input method (which commits whole words)."""
+    """Type ``text`` and press Enter, as the clerk does."""
+    target = widget.lineEdit() if isinstance(widget, QComboBox) else widget
+    type_text(qtbot, target, text)
+    qtbot.keyClick(target, Qt.Key.Key_Return)
+
+
+def type_text(qtbot, widget: QWidget, text: str) -> None:
+    """Type ``text``: digits and letters on the keys, Chinese through the input method
+    (which commits whole words)."""
     target = widget.lineEdit() if isinstance(widget, QComboBox) else widget
     for chunk in re.findall(r"[\x00-\x7f]+|[^\x00-\x7f]+", text):
         if chunk.isascii():
@@ -126,7 +133,6 @@ def type_into(qtbot, widget: QWidget, text: str) -> None:
             commit = QInputMethodEvent()
             commit.setCommitString(chunk)
             QApplication.sendEvent(target, commit)
-    qtbot.keyClick(target, Qt.Key.Key_Return)
 
 
 def type_cell(qtbot, table: QTableWidget, row: int, attr: str, text: str) -> None:
@@ -250,7 +256,17 @@ def intake(qtbot, win: MainWindow, camera: Camera) -> int:
     qtbot.keyClick(dlg, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
     type_cell(qtbot, t, 2, "name", "张小宝")
     type_cell(qtbot, t, 2, "relation", "孙子女")
-    type_cell(qtbot, t, 2, "id_number", CHILD_ID)
+    # the clerk slips on a digit: first only "compare with the card", no answer to copy
+    slip = CHILD_ID[:15] + ("9" if CHILD_ID[15] != "9" else "8") + CHILD_ID[16:]
+    type_cell(qtbot, t, 2, "id_number", slip)
+    qtbot.keyClick(dlg, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert dlg.isVisible() and dlg.id_hint.isVisible()
+    assert "请对照证件逐位核对" in dlg.id_hint.text() and "末位应为" not in dlg.id_hint.text()
+    dlg.id_hint.linkActivated.emit(str(id(dlg.members[2])))  # 已逐位核对
+    assert "末位应为" in dlg.id_hint.text()
+    camera.snap("id-check", win, dlg)
+    type_cell(qtbot, t, 2, "id_number", CHILD_ID)  # the card says otherwise: fixed
+    assert dlg.id_hint.isHidden()
     dlg.validate_now()
     assert dlg.problems == [] and dlg.members_error.text() == ""
     assert t.item(1, COL["gender"]).text() == "女"  # from the number the card gave
@@ -284,13 +300,16 @@ def apply_to_notice(qtbot, win, store, hid: int, camera: Camera, today: dt.date)
     panel.buttons["investigate"].click()
     panel.buttons["record_investigation"].click()
     dlg = panel.dialog
-    dlg.widgets["a"].setText("刘干事")
+    height = dlg.height()
+    type_text(qtbot, dlg.widgets["a"], "刘干事")
     dlg.ok_btn.click()  # one investigator: refused, and what was typed stays
     assert dlg.isVisible() and dlg.widgets["a"].text() == "刘干事"
     assert "两名" in dlg.errors["b"].text()
-    dlg.widgets["b"].setText("陈干事")
-    dlg.widgets["v"].setText("经济状况核对通过")
-    dlg.widgets["c"].setText("情况属实")
+    type_text(qtbot, dlg.widgets["b"], "陈干事")
+    assert dlg.errors["b"].isHidden()  # fixed: the red text goes at once, and its room
+    qtbot.waitUntil(lambda: dlg.height() == height, timeout=3000)
+    type_text(qtbot, dlg.widgets["v"], "经济状况核对通过")
+    type_text(qtbot, dlg.widgets["c"], "情况属实")
     camera.snap("survey", win, form, dlg)
     dlg.ok_btn.click()
     assert not dlg.isVisible()

@@ -35,7 +35,8 @@ def test_the_first_wrong_number_asks_to_recheck_without_the_answer(form):
     assert not form.save()
     text = form.id_hint.text()
     assert form.id_hint.isVisible()
-    assert "校验不通过：请对照证件逐位核对" in text and "已逐位核对" in text
+    assert "校验不通过：请对照证件逐位核对" in form.members_error.text()
+    assert "请对照证件逐位核对" in text and "已逐位核对</a>" in text
     assert "末位应为" not in text
 
 
