@@ -160,9 +160,19 @@ def boxes(monkeypatch):
 
 
 @pytest.fixture
-def reader():
+def office_settings(tmp_path):
+    """The PC's settings (window size, reader) in a fresh folder of this test's own."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
+
+
+@pytest.fixture
+def reader(office_settings):
     """The office's ID-card reader: the simulator (a real one is a driver setting)."""
     s = QSettings("mzdesk", "mzdesk")
+    assert s.value("idcard/backend", "none") == "none"  # a fresh PC
     s.setValue("idcard/backend", "sim")
     yield
     s.remove("idcard")
@@ -170,10 +180,6 @@ def reader():
 
 def test_a_clerks_day(qtbot, tmp_path, monkeypatch, boxes, reader):
     monkeypatch.setattr(QScreen, "availableGeometry", lambda self: QRect(AVAILABLE))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
-    )
     camera = Camera(os.environ.get("MZ_SCREENSHOTS"))
     spy = ShownWindows()
     QApplication.instance().installEventFilter(spy)
