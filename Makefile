@@ -45,6 +45,7 @@ screenshot: $(STAMP)
 	bash scripts/system-deps.sh
 	xvfb-run -a $(PY) scripts/screenshot.py docs/main-window.png
 	QT_QPA_PLATFORM=offscreen $(PY) scripts/tekun_panel.py docs/tekun-panel.png
+	MZ_SCREENSHOTS=docs/clerks-day QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests/ui/test_clerks_day.py
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -3,18 +3,24 @@
 * :class:`TermbReader`: the vendor SDK most desktop readers ship on Windows
   (``termb.dll``: CVR_InitComm / CVR_Authenticate / CVR_Read_Content /
   GetPeopleName ...), loaded with ctypes;
+* :class:`mzdesk.idcard.sdtapi.SdtapiReader`: the other common SDK (``sdtapi.dll``:
+  SDT_OpenPort / SDT_StartFindIDCard / SDT_SelectIDCard / SDT_ReadBaseMsg);
 * :func:`parse_wedge`: readers and scanners that type the number like a keyboard;
 * :class:`SimulatedReader`: tests and the demo.
 
 A read gives a :class:`Card`; :func:`check_card` compares it with what was typed
 and with the card's validity end date.  No reader configured means no error.
+The card photo is read and kept only when the office enables it (:func:`save_photo`
+writes it readable by the clerk's account alone).
 """
 
 from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ..models.errors import MzError
@@ -34,7 +40,8 @@ class Card:
     address: str
     id_number: str
     valid_until: dt.date | None = None  # None: 长期
-    photo: bytes | None = None
+    photo: bytes | None = None  # only when the office keeps photos
+    photo_format: str = "bmp"  # termb gives a bitmap, sdtapi the card's wlt
 
 
 class Reader(Protocol):
@@ -42,14 +49,14 @@ class Reader(Protocol):
     def read(self) -> Card: ...
 
 
-def _date(text: str) -> dt.date | None:
+def card_date(text: str) -> dt.date | None:
     text = text.strip()
     if not text or text == "长期":
         return None
     return dt.datetime.strptime(text[:8], "%Y%m%d").date()
 
 
-def _gender(text: str) -> str:
+def card_gender(text: str) -> str:
     return "F" if text.strip() in ("女", "2") else "M"
 
 
@@ -114,6 +121,20 @@ class TermbReader:
         self.lib.CVR_CloseComm()
         return f"读卡器连接正常（端口{self.port}）"
 
+    def _photo(self) -> bytes | None:
+        """The photo as a bitmap (``GetBMPData``, where the driver has it), if kept."""
+        if not self.keep_photo:
+            return None
+        try:
+            fn = self.lib.GetBMPData
+        except AttributeError:  # an older driver: it only writes zp.bmp beside itself
+            return None
+        buf = ctypes.create_string_buffer(65536)
+        n = ctypes.c_int(65536)
+        if fn(buf, ctypes.byref(n)) != 1 or n.value <= 0:
+            return None
+        return buf.raw[: n.value]
+
     def _text(self, fn: str) -> str:
         buf = ctypes.create_string_buffer(256)
         n = ctypes.c_int(256)
@@ -129,19 +150,21 @@ class TermbReader:
             if self.lib.CVR_Read_Content(4) != 1:
                 raise ReaderError("读取证件信息失败，请重新放卡", "idcard_read_failed")
             t = {k: self._text(fn) for k, fn in self.FIELDS.items()}
+            photo = self._photo()
         finally:
             self.lib.CVR_CloseComm()
-        birth = _date(t["birth"])
+        birth = card_date(t["birth"])
         if birth is None:
             raise ReaderError("证件出生日期无法识别", "idcard_read_failed")
         return Card(
             name=t["name"],
-            gender=_gender(t["gender"]),
+            gender=card_gender(t["gender"]),
             ethnicity=t["ethnicity"].removesuffix("族") if t["ethnicity"] != "" else "",
             birth_date=birth,
             address=t["address"],
             id_number=normalise_id(t["id_number"]),
-            valid_until=_date(t["valid_end"]),
+            valid_until=card_date(t["valid_end"]),
+            photo=photo,
         )
 
 
@@ -159,3 +182,18 @@ def check_card(card: Card, typed_id: str = "", today: dt.date | None = None) -> 
     if typed_id.strip() and normalise_id(typed_id) != card.id_number:
         out.append("读卡号码与已录入的身份证号不一致，请核对")
     return out
+
+
+def save_photo(folder: str | Path, card: Card) -> Path | None:
+    """Write the card's photo as ``<ID>.<format>`` in ``folder``, readable by the owner
+    only (0600: a photo of a person is personal data); None when the card has none."""
+    if not card.photo:
+        return None
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{card.id_number}.{card.photo_format}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(card.photo)
+    os.chmod(path, 0o600)  # also when the file was there before with wider rights
+    return path

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -183,6 +183,7 @@ class FieldsDialog(QDialog):
             err.setText("；".join(msgs))
             err.setVisible(bool(msgs))
         self.summary.show_problems(problems)
+        self._fit_height()
 
     def clear_error(self, key: str) -> None:
         """The field was edited: its red text goes, and so does its line in the summary."""
@@ -191,6 +192,17 @@ class FieldsDialog(QDialog):
         self.errors[key].setText("")
         self.errors[key].hide()
         self.summary.show_problems([p for p in self.summary.problems if self._key_of(p) != key])
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Give back the room of red text that went: no gap is left between the fields
+        (once the layout has taken the hidden labels out)."""
+        QTimer.singleShot(0, self, self._shrink)  # not after the dialog is gone
+
+    def _shrink(self) -> None:
+        want = self.sizeHint().height()
+        if self.height() > want:
+            self.resize(self.width(), want)
 
     def focus_field(self, key: str | None) -> None:
         if key in self.widgets:

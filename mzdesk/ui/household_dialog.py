@@ -50,7 +50,7 @@ from ..models.vocab import vocab
 from . import idcard_settings, ops
 from .fields_dialog import ENTER_KEYS, enter_moves_on
 from .household_fields import FIELDS, CauseBoxes, savings_fen
-from .household_member import ERROR_STYLE, MemberDetail
+from .household_member import ERROR_STYLE, ChecksumHint, MemberDetail
 from .problem_summary import ProblemSummary
 from .saving import ask_to_save
 from .screen_fit import fit_to_screen
@@ -249,6 +249,8 @@ class HouseholdDialog(QDialog):
             row.addWidget(self.read_card_btn)
         row.addWidget(self.members_error, 1)
         ml.addLayout(row)
+        self.id_hint = ChecksumHint()  # the check character, once the digits were re-checked
+        ml.addWidget(self.id_hint)
         self.detail = MemberDetail()
         self.detail.edited.connect(self._member_detail_changed)
         ml.addWidget(self.detail, 0)
@@ -507,6 +509,16 @@ class HouseholdDialog(QDialog):
                 by_cell.setdefault((p.row, col), []).append(p.message)
         warned = {(w.row, COL.get(w.field)) for w in warnings if w.row is not None}
         self._paint_cells(by_cell, warned)
+        self.id_hint.show_rows(
+            [
+                (id(self.members[p.row]), p.row, self.members[p.row].id_number or "")
+                for p in problems
+                if p.code == "id_checksum"
+                and p.row is not None
+                and p.row < len(self.members)
+                and self._visible(p)
+            ]
+        )
         general = [p.message for p in problems if p.field == "members" and self._visible(p)]
         cell_lines = [
             f"第{r + 1}名成员：{'；'.join(ms)}" for (r, _c), ms in sorted(by_cell.items())

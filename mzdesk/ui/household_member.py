@@ -5,13 +5,18 @@ labour capacity, occupation, date of death, monthly income, special identities),
 writes the clerk's edits back to that member, and returns the problems only the
 form can find (a date or an amount that does not parse).  Those problems belong to
 the form, not to the member: the dialog keeps them beside its member list.
+
+:class:`ChecksumHint` is the line under the member table for an ID number that fails
+its check character: it first asks the clerk to compare the digits with the card, and
+names the expected last character only once they were re-checked (so that the clerk
+does not "fix" a mistyped middle digit by changing the last one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,10 +31,12 @@ from PySide6.QtWidgets import (
 from ..models.dates import parse_day
 from ..models.errors import FieldError
 from ..models.household import Member
+from ..models.ids import checksum_hint
 from ..models.money import format_fen, parse_yuan
 from ..models.vocab import INCOME_SOURCES, vocab
 
 ERROR_STYLE = "color: #c0392b;"
+RECHECKED = "已逐位核对"
 
 
 def _parse_date(text: str, field: str) -> dt.date | None:
@@ -173,3 +180,57 @@ class MemberDetail(QGroupBox):
             ("income", self.m_income_err),
         ):
             lab.setText("；".join(messages.get(fld, [])))
+
+
+class ChecksumHint(QLabel):
+    """The check-character hint for members whose ID number fails its checksum.
+
+    A member's hint is given after the clerk re-checked the digits: a click on
+    已逐位核对, or a second, different number that is still wrong.  Members are told
+    apart by a key the form chooses (stable while the form is open).
+    """
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setStyleSheet(ERROR_STYLE)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.linkActivated.connect(lambda key: self.rechecked(int(key)))
+        self._first_wrong: dict[int, str] = {}  # key -> the first wrong number seen
+        self._rechecked: set[int] = set()
+        self._rows: list[tuple[int, int, str]] = []
+        self.hide()
+
+    def show_rows(self, rows: list[tuple[int, int, str]]) -> None:
+        """``rows``: (key, row, number) of every member whose number fails its checksum."""
+        for key, _row, number in rows:
+            first = self._first_wrong.setdefault(key, number)
+            if first != number:  # typed again and still wrong: the digits were looked at
+                self._rechecked.add(key)
+        self._rows = list(rows)
+        self._render()
+
+    def rechecked(self, key: int) -> None:
+        """The clerk compared the digits with the card (the 已逐位核对 link)."""
+        self._rechecked.add(key)
+        self._render()
+
+    def hint_for(self, key: int) -> str:
+        """The hint now shown for ``key`` ('' when none)."""
+        for k, _row, number in self._rows:
+            if k == key and k in self._rechecked:
+                return checksum_hint(number)
+        return ""
+
+    def _render(self) -> None:
+        lines = []
+        for key, row, number in self._rows:
+            who = f"第{row + 1}名成员的身份证号"
+            if key in self._rechecked and checksum_hint(number):
+                lines.append(f"{who}已逐位核对：{checksum_hint(number)}")
+            else:
+                lines.append(
+                    f'{who}请对照证件逐位核对，核对无误后点<a href="{key}">{RECHECKED}</a>'
+                )
+        self.setText("<br>".join(lines))
+        self.setVisible(bool(lines))
