@@ -61,6 +61,7 @@ from ..models.enrolment_states import back_pay_lines, unpaid_periods
 from ..models.files import replacing
 from ..models.money import format_fen
 from ..models.store import Store
+from .import_cells import ACCOUNT_PENDING
 
 PAID_STATES = ("active", "stopped", "phasing_out", "suspended")
 __all__ = ["review_changes", "terms_in_month"]  # the rule lives in models/components.py
@@ -108,7 +109,8 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
     sql = f"""
         SELECT e.id, e.category, e.class, e.covered, e.monthly_fen, e.start_on, e.end_on,
                e.state, e.household_id, h.village, h.village_group, h.bank_name, h.bank_account,
-               h.phone, COALESCE(m.name, hm.name, h.head_name) AS recipient,
+               h.phone, h.bank_account = '' AND instr(h.notes, ?) > 0 AS account_pending,
+               COALESCE(m.name, hm.name, h.head_name) AS recipient,
                COALESCE(m.id_number, m.id_raw, hm.id_number, hm.id_raw, h.head_id_number)
                    AS id_number
         FROM enrolments e
@@ -122,7 +124,8 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
           AND (e.end_on IS NULL OR e.end_on >= ?)
         ORDER BY e.category, h.village, h.village_group, h.id, e.id
     """
-    rows = list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
+    pending = ACCOUNT_PENDING
+    rows = list(store.db.query(sql, (pending, *cats, last.isoformat(), first.isoformat())))
     month_text = month_key(first)
     held = unpaid_periods(store)
     rows = [r for r in rows if not _held(held.get(r["id"]), month_text)]
@@ -187,6 +190,19 @@ def _avg(fen: int, persons: int) -> int:
     return (2 * fen + persons) // (2 * persons) if persons else 0
 
 
+def stock_enrolments(store: Store) -> set[int]:
+    """Enrolments a roster import loaded without a start month (存量, started before
+    mzdesk): paid from the import's month on, but never counted as 新增 in it.  One loaded
+    with its 最初享受月份 starts then, and is 新增 only if that is the month itself."""
+    return {
+        eid
+        for (eid,) in store.conn.execute(
+            "SELECT enrolment_id FROM enrolment_events WHERE action = 'import' "
+            "AND json_valid(detail) AND json_extract(detail, '$.stock') = 1"
+        )
+    }
+
+
 def _blank_row() -> dict:
     return {
         "households": 0,
@@ -220,6 +236,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     changes = review_changes(store)
     held = unpaid_periods(store)
     parts = _PartSums(store, month_key(first))
+    stock = stock_enrolments(store)
     for eid, cat, village, hid, covered, fen, cls, start, end in rows:
         key = (cat, village)
         c = cells.setdefault(key, _blank_row())
@@ -242,7 +259,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             c["persons"] += covered
             c["monthly_fen"] += fen
             parts.add(cat, eid, fen)
-            c["new"] += _within(start, first, last)
+            c["new"] += 0 if eid in stock else _within(start, first, last)
             c["stopped"] += _within(end, first, last)
     out_rows = []
     totals: dict[str, dict] = {}
