@@ -18,7 +18,7 @@ from ..models.errors import FieldError
 from ..models.selfcare import label_of
 from ..models.support import MODES
 from .import_plan import FileHousehold, Problem, RosterPlan, UnknownValue
-from .layout import Layout, category_from_cell, normalise_class
+from .layout import Layout, normalise_class
 from .reader import Sheet, column_letter
 from .vocab import Values, area_type, names_single, selfcare_level, support_mode
 
@@ -127,7 +127,7 @@ class CellRules:
         fh.single = self.layout.single
         if cell is not None and str(cell).strip():
             meant = self.mapped("category", cell)
-            code = category_from_cell(meant if meant is not None else cell, self.cats)
+            code = self.values.category(meant if meant is not None else cell)
             if code is None:
                 self.unknown(fh, r, "category", cell, "救助类别")
                 fh.category = None

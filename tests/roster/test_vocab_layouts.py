@@ -521,3 +521,60 @@ def test_value_mapping_is_checked(store, today, tmp_path):
     )
     with pytest.raises(MzError, match="values.类别.C类"):
         analyse(store, path, mapping={"values": {"类别": {"C类": 3}}}, today=today)
+
+
+# -- every vocabulary word ------------------------------------------------------------------
+def test_every_vocabulary_word_is_read(store, today, tmp_path):
+    """Each category label, class word, 城乡 word and 供养方式 of resources/roster_vocab.json
+    and each self-care label of selfcare.json, in a generated roster: read, never unknown."""
+    from mzdesk.models.categories import categories
+    from mzdesk.models.selfcare import levels
+    from mzdesk.roster.vocab import vocab
+
+    v = vocab()
+    cats = categories(store)
+    known = set(cats) | set(v["area_categories"])
+    assert set(v["categories"].values()) <= known  # every label names a real category
+    rows = []
+    n = 0
+
+    def row(village, category, cls=None, area=None, selfcare=None, mode=None):
+        nonlocal n
+        n += 1
+        person = make_id(f"19{40 + n % 50:02d}0101", 100 + n)
+        rows.append([village, f"户主{n}", person, category, cls, area, selfcare, mode, 300])
+
+    for label, code in v["categories"].items():
+        if cats.get(code, {}).get("payment") in ("one_off",):
+            continue  # 临时救助/医疗救助 are cases, not roster enrolments
+        row("红旗村", label)
+    for word in v["classes"]:
+        if v["classes"][word] in cats["rural_dibao"]["classes"]:
+            row("红旗村", "农村低保", cls=word)
+    for word in v["area_types"]:
+        row("石桥", "低保", area=word)
+    for level in levels():
+        for label in level["labels"]:
+            row("红旗村", "特困", selfcare=label, mode="分散")
+    for word in v["support_modes"]:
+        row("红旗村", "特困", selfcare="自理", mode=word)
+    path = book(
+        tmp_path / "v.xlsx",
+        None,
+        [
+            "村(社区)",
+            "户主姓名",
+            "身份证号码",
+            "救助类型",
+            "档次",
+            "户籍类型",
+            "生活自理能力",
+            "供养方式",
+            "月保障金",
+        ],
+        rows,
+    )
+    report = analyse(store, path, today=today).report()
+    assert report["unknown_values"] == []
+    assert not {"unknown_value", "unknown_category"} & set(counts(report))
+    assert report["households"] == len(rows)
