@@ -578,3 +578,35 @@ def test_every_vocabulary_word_is_read(store, today, tmp_path):
     assert report["unknown_values"] == []
     assert not {"unknown_value", "unknown_category"} & set(counts(report))
     assert report["households"] == len(rows)
+
+
+def test_cli_mapping_maps_values(capsys, store, tmp_path):
+    """`roster import --mapping` with "values": the existing file format plus a values key."""
+    import json
+
+    from mzdesk.cli import main
+
+    p = ids(2)
+    path = book(
+        tmp_path / "c.xlsx",
+        "农村低保花名册",
+        ["村(社区)", "户主姓名", "身份证号码", "类别", "月保障金"],
+        [["红旗村", "甲", p[0], "丙类", 500], ["红旗村", "乙", p[1], "A类", 400]],
+    )
+
+    def run(*args) -> tuple[int, dict]:
+        try:
+            main(["roster", "import", str(path), "--db", str(store.path), "--json", *args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        return code, json.loads(capsys.readouterr().out)
+
+    code, report = run("--dry-run")
+    assert code == 1 and report["unknown_values"][0]["value"] == "丙类"
+    m = tmp_path / "m.json"
+    mapping = {"columns": {"E": "monthly"}, "values": {"类别": {"丙类": "三类"}}}
+    m.write_text(json.dumps(mapping, ensure_ascii=False), encoding="utf-8")
+    code, report = run("--mapping", str(m), "--month", "2026-11")
+    assert code == 0 and report["problems"] == [] and report["created"] == 2
+    assert [e["class"] for e in enrolments(store)] == ["三类", "一类"]
