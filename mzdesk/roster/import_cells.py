@@ -52,6 +52,7 @@ class CellRules:
     layout: Layout
     plan: RosterPlan
     cats: dict[str, dict]
+    cols: dict[str, int]  # the layout's field -> column, computed once
     values: Values
 
     if TYPE_CHECKING:  # SheetReader's
@@ -66,7 +67,9 @@ class CellRules:
     def mapped(self, name: str, value: object) -> str | None:
         """The clerk's value for ``value`` in field ``name``'s column (by header, letter
         or field name), else None."""
-        col = self.layout.columns.get(name)
+        if not self.values.mapping:
+            return None
+        col = self.cols.get(name)
         names = [name]
         if col is not None:
             names += [self.layout.headers[col], column_letter(col)]
@@ -135,27 +138,18 @@ class CellRules:
             fh.category = code
             fh.single = fh.single or names_single(cell)
             fh.support_mode = support_mode(cell) or ""
-        area = self.read_area(fh, r, row)
+        area = self.read_area(fh, r, row, fh.category in self.values.pseudo)
         resolved = self.values.resolve_area(fh.category, area)
         if resolved != fh.category:
             if resolved is None:
                 self.unknown(fh, r, "village", fh.household.village, "城市或农村")
             fh.category = resolved
-        pair = {v: k for k, v in self.values_pairs().items()}
-        if fh.category in pair and "area_type" not in self.layout.columns:
-            fh.household.area_type = pair[fh.category]
+        area_of = self.values.area_of_category
+        if fh.category in area_of and "area_type" not in self.cols:
+            fh.household.area_type = area_of[fh.category]
 
-    def values_pairs(self) -> dict[str, str]:
-        """{area: category} of 低保's urban/rural pair, flattened: {'urban': 'urban_dibao', …}."""
-        from .vocab import area_categories
-
-        out: dict[str, str] = {}
-        for pair in area_categories().values():
-            out.update(pair)
-        return out
-
-    def read_area(self, fh: FileHousehold, r: int, row: list) -> str | None:
-        """城乡 from the 城乡/户籍类型 column, else from the village's name."""
+    def read_area(self, fh: FileHousehold, r: int, row: list, by_village: bool) -> str | None:
+        """城乡 from the 城乡/户籍类型 column, else (``by_village``) from the village's name."""
         cell = self.get(row, "area_type")
         h = fh.household
         if cell is not None and str(cell).strip():
@@ -166,6 +160,8 @@ class CellRules:
                 return None
             h.area_type = area
             return area
+        if not by_village:
+            return None
         meant = self.mapped("village", h.village) if h.village else None
         return area_type(meant) if meant is not None else self.values.area_of_village(h.village)
 
@@ -173,7 +169,7 @@ class CellRules:
     def read_class(self, fh: FileHousehold, r: int, row: list) -> None:
         cell = self.get(row, "class")
         name = "class"
-        if (cell is None or not str(cell).strip()) and "selfcare" in self.layout.columns:
+        if (cell is None or not str(cell).strip()) and "selfcare" in self.cols:
             cell, name = self.get(row, "selfcare"), "selfcare"
         if cell is None or not str(cell).strip() or fh.category is None:
             return
@@ -213,10 +209,12 @@ class CellRules:
 
     # -- money in parts ----------------------------------------------------------------
     def money(self, fh: FileHousehold, r: int, row: list, name: str) -> int | None:
+        if name not in self.cols:
+            return None
         from .import_sheet import blank, cell_fen
 
         v = self.get(row, name)
-        if name not in self.layout.columns or blank(v):
+        if blank(v):
             return None
         try:
             return cell_fen(v)
@@ -227,7 +225,7 @@ class CellRules:
     def read_amount(self, fh: FileHousehold, r: int, row: list) -> None:
         """保障金/基本生活费 (base), 分类施保金 (classified), 照料护理费 (care) and 合计 (a
         check only); an amount given only as 合计 is the whole amount."""
-        cols = self.layout.columns
+        cols = self.cols
         if not {"monthly", "classified", "care", "total", "classified_person"} & set(cols):
             return
         parts = {
@@ -244,6 +242,8 @@ class CellRules:
         fh.parts = parts
 
     def add_person_classified(self, fh: FileHousehold, r: int, row: list) -> None:
+        if "classified_person" not in self.cols:
+            return
         fen = self.money(fh, r, row, "classified_person")
         if fen:
             fh.parts["classified"] = fh.parts.get("classified", 0) + fen
@@ -278,11 +278,11 @@ class CellRules:
     def read_account(self, fh: FileHousehold, r: int, row: list) -> None:
         """An account typed as an Excel number longer than 15 digits lost its tail: kept
         待核实 (blank, the readable digits in the notes), never with made-up digits."""
-        from .import_sheet import cell_text
-
         v = self.get(row, "bank_account")
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             return
+        from .import_sheet import cell_text
+
         digits = cell_text(v)
         if len(digits) <= _EXACT_DIGITS and not (isinstance(v, float) and not v.is_integer()):
             fh.household.bank_account = digits  # short enough to be exact

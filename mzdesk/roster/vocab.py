@@ -127,6 +127,12 @@ class Values:
         self.by_length = sorted(words.items(), key=lambda kv: -len(kv[0]))
         self.classes = class_words()
         self.known_classes = {c for cat in self.cats.values() for c in cat.get("classes", [])}
+        self.pseudo = set(area_categories())
+        # {'urban_dibao': 'urban', 'rural_dibao': 'rural'}: the 城乡 a category implies
+        self.area_of_category = {
+            code: area for pair in area_categories().values() for area, code in pair.items()
+        }
+        self._village_area: dict[str, str | None] = {}
 
     def mapped(self, *columns_and_value: str) -> str | None:
         """The clerk's meaning of a value in a column (any of its names), else None."""
@@ -182,6 +188,12 @@ class Values:
     def area_of_village(self, name: object) -> str | None:
         """城乡 from a village's name: 社区/居委会 → 'urban', 村 → 'rural' (the longest
         ending word wins: 城关社区 is urban, 新村社区 too)."""
+        key = str(name or "")
+        if key not in self._village_area:
+            self._village_area[key] = self._area_of_village(key)
+        return self._village_area[key]
+
+    def _area_of_village(self, name: str) -> str | None:
         t = squeeze(name)
         if not t:
             return None
