@@ -172,6 +172,7 @@ class Layout:
             "category_source": self.category_source,
             "single": self.single,
             "wide_members": len(self.wide),
+            "notes": list(self.notes),
             "signature": self.signature,
             "columns": {
                 column_letter(c): {"header": self.headers[c], "field": f}
