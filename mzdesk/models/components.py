@@ -394,6 +394,25 @@ def _insert(store: Store, enrolment_id: int, parts: Sequence[Part], month: str) 
         )
 
 
+IMPORTED_PART_COLUMNS = ("enrolment_id", "household_id", "component", "level", "fen")
+
+
+def write_imported_parts(store: Store, rows: list[tuple]) -> None:
+    """The parts of enrolments a roster import has just created, in one statement:
+    ``rows`` as :data:`IMPORTED_PART_COLUMNS`, in force from the first month paid ('').
+    The caller (the enrolment import, inside its transaction) made the enrolment's
+    ``monthly_fen`` their sum."""
+    from .bulk import insert_many
+
+    stamp = store.stamp(new=True)
+    insert_many(
+        store.conn,
+        "enrolment_components",
+        ("uid", *IMPORTED_PART_COLUMNS, "from_month", *stamp),
+        [(new_uid(), *r, "", *stamp.values()) for r in rows],
+    )
+
+
 def _start_month(e: enr.Enrolment) -> str:
     return e.start_on[:7] if e.start_on else ""
 

@@ -67,11 +67,14 @@ def write_imported(
     rows: list[tuple],
     changes: list[tuple[dict, str, int, int, dict]],
     batch_uid: str,
+    stock: frozenset[int] | set[int] = frozenset(),
 ) -> None:
     """The roster's enrolments: new 在保 ``rows`` (as :data:`IMPORTED_COLUMNS`) and
     ``changes`` (live enrolment, class, covered, monthly fen, stamp) of re-imported ones,
     refused as a whole (:class:`~mzdesk.models.enrolment_rules.EnrolmentRuleRefused`)
-    when any breaks a rule between records."""
+    when any breaks a rule between records.  ``stock``: ids of new rows whose start the
+    roster did not give (before mzdesk, 存量): their ``import`` event says so, and the
+    monthly statistics do not count them as 新增 (roster/monthly.py)."""
     wanted = [
         rules.Row(("change", i), e["household_id"], e["member_id"], e["category"], replaces=e["id"])
         for i, (e, *_rest) in enumerate(changes)
@@ -84,7 +87,7 @@ def write_imported(
         )
     for existing, cls, covered, fen, stamp in changes:
         update_imported(store, existing, cls, covered, fen, stamp, batch_uid)
-    record_imported(store, rows, batch_uid)
+    record_imported(store, rows, batch_uid, stock)
 
 
 def undo_imported(
@@ -112,12 +115,18 @@ def undo_imported(
 UNDONE_COLUMNS = ("class", "covered", "monthly_fen", "rev")
 
 
-def _detail(batch_uid: str) -> str:
-    return json.dumps({"import_batch": batch_uid}, ensure_ascii=False)
+def _detail(batch_uid: str, stock: bool = False) -> str:
+    detail: dict = {"import_batch": batch_uid}
+    if stock:
+        detail["stock"] = True  # started before mzdesk, month unknown: 存量, never 新增
+    return json.dumps(detail, ensure_ascii=False)
 
 
-def record_imported(store: Store, rows: list[tuple], batch_uid: str) -> None:
-    """Insert 在保 enrolments (``rows`` as :data:`IMPORTED_COLUMNS`) and their events."""
+def record_imported(
+    store: Store, rows: list[tuple], batch_uid: str, stock: frozenset[int] | set[int] = frozenset()
+) -> None:
+    """Insert 在保 enrolments (``rows`` as :data:`IMPORTED_COLUMNS`) and their events
+    (``stock``: ids started before mzdesk, see :func:`write_imported`)."""
     # one statement per table (bulk.insert_many): the triggers' statement journal once, not per row
     insert_many(
         store.conn,
@@ -131,7 +140,7 @@ def record_imported(store: Store, rows: list[tuple], batch_uid: str) -> None:
         ),
         [(*r[:6], "active", *r[6:10], "", *r[10:]) for r in rows],
     )
-    detail = _detail(batch_uid)
+    detail, stock_detail = _detail(batch_uid), _detail(batch_uid, stock=True)
     at = now_iso()
     insert_many(
         store.conn,
@@ -156,7 +165,7 @@ def record_imported(store: Store, rows: list[tuple], batch_uid: str) -> None:
                 None,
                 "active",
                 "花名册导入",
-                detail,
+                stock_detail if r[0] in stock else detail,
                 r[7],
                 at,
                 store.operator,

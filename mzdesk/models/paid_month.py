@@ -25,6 +25,9 @@ from .components import (
 from .enrolment_states import unpaid_periods
 from .store import Store
 
+# the note a roster import leaves on a household whose account Excel truncated (待核实)
+ACCOUNT_PENDING = "银行账号待核实"
+
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     first = month.replace(day=1)
@@ -52,7 +55,8 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
     sql = f"""
         SELECT e.id, e.category, e.class, e.covered, e.monthly_fen, e.start_on, e.end_on,
                e.state, e.household_id, h.village, h.village_group, h.bank_name, h.bank_account,
-               h.phone, COALESCE(m.name, hm.name, h.head_name) AS recipient,
+               h.phone, h.bank_account = '' AND instr(h.notes, ?) > 0 AS account_pending,
+               COALESCE(m.name, hm.name, h.head_name) AS recipient,
                COALESCE(m.id_number, m.id_raw, hm.id_number, hm.id_raw, h.head_id_number)
                    AS id_number
         FROM enrolments e
@@ -66,7 +70,7 @@ def paid_enrolments(store: Store, month: dt.date, category: str | None = None) -
           AND (e.end_on IS NULL OR e.end_on >= ?)
         ORDER BY e.category, h.village, h.village_group, h.id, e.id
     """
-    rows = list(store.db.query(sql, (*cats, last.isoformat(), first.isoformat())))
+    rows = list(store.db.query(sql, (ACCOUNT_PENDING, *cats, last.isoformat(), first.isoformat())))
     month_text = month_key(first)
     held = unpaid_periods(store)
     rows = [r for r in rows if not held_in(held.get(r["id"]), month_text)]

@@ -66,6 +66,9 @@ PAYMENT_HEADERS = (
     "金额(元)",
 )
 
+# an account Excel cut short on import (roster/import_cells.py): no digits are made up
+ACCOUNT_MARK = "待核实（原账号被Excel截断）"
+
 
 def export_payment_roster(
     store: Store,
@@ -176,7 +179,7 @@ def _payment_sheet(
                 r["recipient"],
                 r["id_number"] or "",
                 r["bank_name"],
-                r["bank_account"],
+                r["bank_account"] or (ACCOUNT_MARK if r.get("account_pending") else ""),
                 label,
                 "" if back else r["covered"],  # persons once, not again for the 补发
                 yuan(r["monthly_fen"]),

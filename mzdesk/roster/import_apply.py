@@ -15,6 +15,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from ..models.components import write_imported_parts
 from ..models.dates import check_date
 from ..models.enrolment import categories
 from ..models.enrolment_import import (
@@ -28,6 +29,7 @@ from ..models.progress import Cancel as CancelFn
 from ..models.progress import Cancelled, Progress
 from ..models.registry import Registry, add_to_household, write_new_households
 from ..models.store import Store, new_uid
+from ..models.support import write_demo_support
 from .import_match import changed_fields, enrolment_changed, new_members
 from .import_plan import FileHousehold, ImportRefused, RosterPlan, problem_label
 from .layout import remember_layout
@@ -66,8 +68,10 @@ def apply(
     """Write the plan in ONE transaction; returns a summary with ``batch_id``.
 
     Refuses (:class:`ImportRefused`) while any ``error`` problem remains.
-    Enrolments from the roster are recorded as 在保 from ``month`` (default:
-    this month), each with an ``import`` event naming the batch.
+    Enrolments from the roster are recorded as 在保 from their 最初享受月份 when the file
+    gives it, else from ``month`` (default: this month) marked as started before mzdesk
+    (存量, not 当月新增), each with an ``import`` event naming the batch.  Rows held back
+    (``skip`` problems: an unrecognised value, a 合计 that disagrees) get no enrolment.
     """
     refuse_errors(plan)
     today = today or dt.date.today()
@@ -87,6 +91,7 @@ def apply(
             "VALUES (?, ?, ?, ?, ?)",
             log,
         )
+        skipped = sum(1 for fh in plan.households if fh.skipped)
         for lay in plan.layouts:
             remember_layout(store, lay)
         summary = {
@@ -98,6 +103,7 @@ def apply(
             "updated": len(updates),
             "unchanged": len(plan.households) - len(creates) - len(updates),
             "flagged": len(plan.problems),
+            "skipped_enrolments": skipped,
             "monthly_total_fen": plan.monthly_total_fen,
         }
         store.conn.execute(
@@ -197,11 +203,12 @@ def _write_enrolments(
     log: list[tuple] = []
     new_rows: list[tuple] = []
     changes: list[tuple] = []
+    extras = _Extras()
     next_id = next_enrolment_id(store)
     cats = categories(store)
     for fh in households:
         fen = fh.monthly_fen
-        if not fh.category or fen is None:
+        if not fh.category or fen is None or fh.skipped:
             continue
         assert fh.match_id is not None  # created or matched: a household of the registry
         existing = (
@@ -223,7 +230,8 @@ def _write_enrolments(
             continue
         cat = cats.get(fh.category, {})
         head = fh.household.head
-        member_id = head.id if cat.get("unit") == "person" and head else None
+        alone = cat.get("unit") == "person" or (fh.single and cat.get("single"))
+        member_id = head.id if alone and head else None
         new_rows.append(
             (
                 next_id,
@@ -235,14 +243,42 @@ def _write_enrolments(
                 fh.covered_count(),
                 fen,
                 stamp["created_at"][:10],
-                start,
+                f"{fh.first_month}-01" if fh.first_month else start,
                 stamp["created_at"],
                 stamp["updated_at"],
                 stamp["created_by"],
                 stamp["updated_by"],
             )
         )
+        extras.add(next_id, fh, bool(cat.get("support_modes")))
         log.append((batch_id, "enrolments", next_id, "created", None))
         next_id += 1
-    write_imported(store, new_rows, changes, batch_uid)
+    write_imported(store, new_rows, changes, batch_uid, extras.stock)
+    _write_extras(store, extras)
     return log
+
+
+class _Extras:
+    """What a new enrolment carries beside its row: 存量 (no start month in the file),
+    its parts (保障金, 分类施保金, 照料护理费) and 特困 供养方式, written after the rows."""
+
+    def __init__(self) -> None:
+        self.stock: set[int] = set()
+        self.parts: list[tuple] = []
+        self.support: list[tuple] = []
+
+    def add(self, eid: int, fh: FileHousehold, supported: bool) -> None:
+        if not fh.first_month:
+            self.stock.add(eid)
+        for code, fen in fh.parts.items():
+            level = "household" if code == "classified" else ""
+            self.parts.append((eid, fh.match_id, code, level, fen))
+        if supported and (fh.support_mode or fh.institution):
+            self.support.append((fh.support_mode, fh.institution, "", "", "", None, None, eid))
+
+
+def _write_extras(store: Store, extras: _Extras) -> None:
+    if extras.parts:
+        write_imported_parts(store, extras.parts)
+    if extras.support:
+        write_demo_support(store, extras.support)

@@ -31,7 +31,11 @@ FLAG_CODES = {
     "bad_account",
     "bad_relation",
     "head_name_differs",
+    "account_precision_lost",
 }
+# Problems that keep only that row's enrolment out (the household and the rest import):
+# a value nothing decides (mappable by hand), a 合计 that disagrees with its parts.
+SKIP_CODES = {"unknown_value", "total_mismatch"}
 # Every problem code the import can report (its own, the ID rules', the household rules'),
 # as the clerk reads it: the dialog's table and summary and the exported problem list.
 # tests/roster/test_importer.py checks that each code those modules can raise is here.
@@ -76,6 +80,9 @@ PROBLEM_LABELS = {
     "bad_income_source": "收入来源无效",
     "bad_special": "特殊身份无效",
     "bad_poverty_flag": "返贫监测标识无效",
+    "unknown_value": "无法识别的取值",
+    "total_mismatch": "合计与各项金额之和不符",
+    "account_precision_lost": "银行账号被Excel截断",
 }
 
 
@@ -124,8 +131,10 @@ def layout_problem(
     layout: Layout, sheet: str, row: int, name: str, value: str, code: str, message: str
 ) -> Problem:
     """A problem in field ``name``'s column of ``layout`` at 0-based ``row``; a ``flag`` when
-    ``code`` is one of :data:`FLAG_CODES`, else an ``error``."""
+    ``code`` is one of :data:`FLAG_CODES`, ``skip`` (that row's enrolment only) for
+    :data:`SKIP_CODES`, else an ``error``."""
     col = layout.columns.get(name)
+    severity = "flag" if code in FLAG_CODES else "skip" if code in SKIP_CODES else "error"
     return Problem(
         sheet=sheet,
         row=row + 1,
@@ -133,7 +142,7 @@ def layout_problem(
         value=value,
         code=code,
         message=message,
-        severity="flag" if code in FLAG_CODES else "error",
+        severity=severity,
         column_letter=column_letter(col) if col is not None else "",
     )
 
@@ -157,10 +166,43 @@ class FileHousehold:
     monthly_fen: int | None = None
     match_id: int | None = None  # existing household this one is (re-import)
     action: str = "create"  # create / update / unchanged
+    # the amount in parts (components.py codes: base, classified, care), when the file has them
+    parts: dict[str, int] = field(default_factory=dict)
+    total_fen: int | None = None  # the file's 合计: checked against the parts, not stored
+    first_month: str | None = None  # 最初享受月份 'YYYY-MM'; None: before mzdesk (存量)
+    support_mode: str = ""  # 特困 供养方式: concentrated / dispersed
+    institution: str = ""
+    single: bool = False  # 单人保: the head enrolled alone
+    skipped: str = ""  # a SKIP_CODES code: this row's enrolment is not imported
 
     def covered_count(self) -> int:
         """保障人口: as written in the file, else the members in assistance (at least 1)."""
         return self.covered or max(1, sum(1 for m in self.household.members if m.in_assistance))
+
+
+@dataclass
+class UnknownValue:
+    """A value no vocabulary or mapping decides, listed once with its count and first row."""
+
+    sheet: str
+    column: str  # header as in the file
+    target: str  # the field it should decide: category, class, selfcare, area_type, …
+    value: str
+    first_row: int  # Excel row number
+    count: int
+    problem: Problem
+    choices: list[str] = field(default_factory=list)  # what the clerk may map it to
+
+    def as_dict(self) -> dict:
+        return {
+            "sheet": self.sheet,
+            "column": self.column,
+            "field": self.target,
+            "value": self.value,
+            "count": self.count,
+            "first_row": self.first_row,
+            "choices": self.choices,
+        }
 
 
 @dataclass
@@ -175,6 +217,8 @@ class RosterPlan:
     skipped_sheets: list[str] = field(default_factory=list)
     blank_rows: int = 0
     total_rows: int = 0
+    # each distinct unrecognised value once: (sheet, column, value) -> its entry
+    unknown: dict[tuple[str, str, str], UnknownValue] = field(default_factory=dict)
 
     @property
     def members(self) -> int:
@@ -207,6 +251,8 @@ class RosterPlan:
             "would_create": actions.get("create", 0),
             "would_update": actions.get("update", 0),
             "unchanged": actions.get("unchanged", 0),
+            "skipped_enrolments": sum(1 for fh in self.households if fh.skipped),
+            "unknown_values": [u.as_dict() for u in self.unknown.values()],
             "problems": [p.as_dict() for p in self.problems],
         }
 

@@ -22,9 +22,11 @@ from ..models.progress import Cancelled, Progress
 from ..models.registry import Cancel as CancelFn
 from ..models.text import clean
 from ..models.vocab import vocab
+from .import_cells import CellRules
 from .import_plan import HOUSEHOLD_TEXT, FileHousehold, Problem, RosterPlan, layout_problem
-from .layout import Layout, category_from_cell, headers_config, norm_header, normalise_class
+from .layout import Layout, headers_config, norm_header
 from .reader import Sheet
+from .vocab import Values, relation_words
 
 
 # -- cells ---------------------------------------------------------------------------
@@ -70,7 +72,7 @@ def _tick(r: int, total: int, progress: Progress | None, cancel: CancelFn | None
 
 
 # -- reading one sheet ---------------------------------------------------------------------
-class SheetReader:
+class SheetReader(CellRules):
     """One sheet's data rows under its layout; problems go to ``plan``."""
 
     def __init__(
@@ -80,7 +82,8 @@ class SheetReader:
         self.cats = cats  # the database's categories, the township's own ones too
         self.cols = layout.columns
         self.total_markers = {norm_header(m) for m in headers_config()["total_markers"]}
-        self.rel_syn = headers_config()["relation_synonyms"]
+        self.rel_syn = relation_words()
+        self.values = Values(cats, layout.value_mapping)
         self.relations = set(vocab()["relation"])
 
     def problem(self, row: int, name: str, value: object, code: str, message: str) -> Problem:
@@ -172,72 +175,31 @@ class SheetReader:
             if not blank(v):
                 text = cell_text(v)
                 setattr(h, name, "".join(text.split()) if name != "address" else text)
-        area = cell_text(self.get(row, "area_type"))
-        if area:
-            h.area_type = "urban" if ("城" in area and "乡" not in area) else "rural"
         h.notes = cell_text(self.get(row, "notes"))
+        cert = "".join(cell_text(self.get(row, "cert_no")).split())
+        if cert:
+            h.notes = (h.notes + f" 证号：{cert}").strip()
         return h
 
     def start_household(self, r: int, row: list) -> FileHousehold:
         fh = FileHousehold(sheet=self.sheet.name, row=r, household=self.household_cells(row))
-        # category: the row's own cell, else the sheet's
-        cat_cell = self.get(row, "category")
-        fh.category = self.layout.category
-        if not blank(cat_cell):
-            code = category_from_cell(cat_cell, self.cats)
-            if code is None:
-                self.problem(
-                    r,
-                    "category",
-                    cat_cell,
-                    "unknown_category",
-                    f"无法识别的救助类别: {cell_text(cat_cell)}",
-                )
-            fh.category = code
+        self.read_account(fh, r, row)
+        self.read_category(fh, r, row)
         self.read_class(fh, r, row)
+        self.read_support(fh, r, row)
+        self.read_first_month(fh, r, row)
         self.read_amount(fh, r, row)
         fh.covered = _count(self.get(row, "covered"))
-        if (
-            ("monthly" in self.cols or "class" in self.cols)
-            and fh.category is None
-            and blank(cat_cell)
-        ):
+        amounts = {"monthly", "class", "classified", "care", "total"} & set(self.cols)
+        if amounts and fh.category is None and not fh.skipped:
             self.problem(
                 r,
                 "category",
-                cat_cell,
+                self.get(row, "category"),
                 "unknown_category",
                 "无法确定救助类别：请在表名、标题或“救助类别”列写明，或在列对应中指定",
             )
         return fh
-
-    def read_class(self, fh: FileHousehold, r: int, row: list) -> None:
-        cls_cell = self.get(row, "class")
-        if blank(cls_cell):
-            return
-        cls, ok = normalise_class(cls_cell, fh.category, self.cats)
-        fh.cls = cls
-        if not ok:
-            allowed = "、".join(self.cats[fh.category or ""]["classes"])  # not ok: a known category
-            self.problem(
-                r,
-                "class",
-                cls_cell,
-                "unknown_category",
-                f"无法识别的保障类别/档次“{cell_text(cls_cell)}”（应为{allowed}）",
-            )
-
-    def read_amount(self, fh: FileHousehold, r: int, row: list) -> None:
-        if "monthly" not in self.cols:
-            return
-        money = self.get(row, "monthly")
-        if blank(money):
-            self.problem(r, "monthly", money, "missing_required", "月保障金为空")
-            return
-        try:
-            fh.monthly_fen = cell_fen(money)
-        except FieldError as exc:
-            self.problem(r, "monthly", money, "bad_amount", exc.message)
 
     # -- members ------------------------------------------------------------------------
     def add_member(self, fh: FileHousehold, r: int, row: list, head: bool) -> None:
@@ -253,6 +215,33 @@ class SheetReader:
             id_name, id_cell = "head_id", self.get(row, "head_id")
         self.read_id(fh, r, m, id_name, id_cell)
         self.settle_relation(r, m, cell_text(self.get(row, "gender")))
+        fh.household.members.append(m)
+        fh.member_rows.append(r)
+        self.add_person_classified(fh, r, row)
+        if head:
+            for slot in self.layout.wide:
+                self.add_wide_member(fh, r, row, slot)
+
+    def add_wide_member(self, fh: FileHousehold, r: int, row: list, slot: dict[str, int]) -> None:
+        """One 成员N of a wide row (成员一姓名, 成员一身份证号 …); the head again is skipped."""
+
+        def cell(name: str) -> object:
+            col = slot.get(name)
+            return row[col] if col is not None and col < len(row) else None
+
+        name_cell, id_cell = cell("name"), cell("id_number")
+        if blank(name_cell) and blank(id_cell):
+            return
+        name = "".join(cell_text(name_cell).split())
+        head = fh.household.members[0]
+        if (name and name == head.name) or (
+            not blank(id_cell) and cell_text(id_cell) == head.id_number
+        ):
+            return
+        m = Member(name=name, relation=self.relation_word(cell("relation")))
+        id_name = "id_number" if "id_number" in self.cols else "head_id"
+        self.read_id(fh, r, m, id_name, id_cell)
+        self.settle_relation(r, m, cell_text(cell("gender")))
         fh.household.members.append(m)
         fh.member_rows.append(r)
 
@@ -300,6 +289,7 @@ class SheetReader:
     def finish_household(self, fh: FileHousehold) -> None:
         self.settle_head(fh)
         self.check_rules(fh)
+        self.settle_amount(fh)
 
     def settle_head(self, fh: FileHousehold) -> None:
         """No 户主 line: the member named in 户主姓名 is the head; a blank relation is 其他."""

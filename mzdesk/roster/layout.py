@@ -20,6 +20,7 @@ from ..models.selfcare import class_label
 from ..models.vocab import categories
 from ..resources import load_json
 from .reader import Sheet, column_letter
+from .vocab import Values, class_words, names_single
 
 SCAN_ROWS = 25
 MIN_SCORE = 3
@@ -65,47 +66,26 @@ def field_for_header(text: object) -> str | None:
     return exact.get(n) or loose.get(_strip_units(n)) or loose.get(n)
 
 
-def _category_words(cats: dict[str, dict] | None) -> tuple[tuple[str, str], ...]:
-    """(normalised word, code), longest first: the synonyms, then every category's name,
-    short name and code.  ``cats``: the database's categories (categories.categories(store)),
-    local ones included; ``None`` for the shipped list."""
-    cats = categories() if cats is None else cats
-    key = tuple((c, cat.get("name", c), cat.get("short", "")) for c, cat in cats.items())
-    return _words_for(key)
-
-
-@functools.lru_cache(maxsize=8)
-def _words_for(key: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str], ...]:
-    words = dict(headers_config()["category_synonyms"])
-    for code, name, short in key:
-        words.setdefault(name, code)
-        words.setdefault(short or name, code)
-        words.setdefault(code, code)
-    ordered = sorted(words.items(), key=lambda kv: -len(kv[0]))
-    return tuple((norm_header(w), code) for w, code in ordered)
-
-
 def category_in_text(text: str, cats: dict[str, dict] | None = None) -> str | None:
-    """The category named somewhere in a title or sheet name (longest word wins)."""
-    t = norm_header(text)
-    for word, code in _category_words(cats):
-        if word in t:
-            return code
-    return None
+    """The category a title or sheet name selects: a marker word (边缘, 刚性支出) first,
+    then the longest category word in it (``dibao`` for 城乡低保: 城乡 decides per row)."""
+    return _values(cats).category_in_text(text)
 
 
 def category_from_cell(value: object, cats: dict[str, dict] | None = None) -> str | None:
     """A 救助类别 cell ('农村低保', '特困', 'rural_dibao', a local category's name) to a code."""
-    t = norm_header(value)
-    for word, code in _category_words(cats):
-        if word == t:
-            return code
-    return None
+    return _values(cats).category(value)
+
+
+def _values(cats: dict[str, dict] | None) -> Values:
+    if cats is None:
+        return _shipped_values()
+    return Values(cats)
 
 
 @functools.cache
-def _class_synonyms() -> dict[str, str]:
-    return {norm_header(k): v for k, v in headers_config()["class_synonyms"].items()}
+def _shipped_values() -> Values:
+    return Values(None)
 
 
 def normalise_class(
@@ -127,7 +107,7 @@ def _normalise_class(value: object, allowed: tuple[str, ...]) -> tuple[str, bool
     t = norm_header(value)
     if not t:
         return "", True
-    syn = _class_synonyms()
+    syn = class_words()
     cls = syn.get(t, syn.get(t.upper(), str(value).strip()))
     cls = "".join(cls.split())
     if allowed:
@@ -148,6 +128,11 @@ class Layout:
     category_source: str = ""
     title: str = ""
     notes: list[str] = field(default_factory=list)
+    # wide layouts: one dict per 成员N, field -> column (成员一姓名, 成员一身份证号 …)
+    wide: list[dict[str, int]] = field(default_factory=list)
+    single: bool = False  # the title says 单人保: each row's person is enrolled alone
+    # the clerk's value mapping: {column header/letter/field: {value as written: meant}}
+    value_mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def columns(self) -> dict[str, int]:
@@ -161,6 +146,8 @@ class Layout:
     def mode(self) -> str:
         """'member' (one row per member) or 'household' (one row per household)."""
         cols = self.columns
+        if self.wide:
+            return "household"
         if "relation" in cols or ("name" in cols and "head_name" in cols):
             return "member"
         return "household"
@@ -183,6 +170,9 @@ class Layout:
             "mode": self.mode,
             "category": self.category,
             "category_source": self.category_source,
+            "single": self.single,
+            "wide_members": len(self.wide),
+            "notes": list(self.notes),
             "signature": self.signature,
             "columns": {
                 column_letter(c): {"header": self.headers[c], "field": f}
@@ -204,7 +194,7 @@ def _score(row: list) -> dict[int, str]:
     return found
 
 
-_MAPPING_KEYS = ("header_row", "category", "columns")
+_MAPPING_KEYS = ("header_row", "category", "columns", "values")
 
 
 def validate_mapping(mapping: object) -> dict:
@@ -237,6 +227,8 @@ def validate_mapping(mapping: object) -> dict:
                 for col, name in value.items():
                     if name is not None and not isinstance(name, str):
                         raise bad(f"{at}.{col}", f"字段名应为文字或null，而不是 {name!r}")
+            if key == "values":
+                _check_values(value, at, bad)
             if key == "sheets":
                 if not isinstance(value, dict):
                     raise bad(at, '应为 {"工作表名": {...}}')
@@ -247,7 +239,70 @@ def validate_mapping(mapping: object) -> dict:
     return mapping  # type: ignore[return-value]  # one() checked its shape
 
 
+def _check_values(value: object, at: str, bad) -> None:
+    """``{"类别": {"C类": "三类"}}``: per column (header, letter or field), value -> meant."""
+    if not isinstance(value, dict):
+        raise bad(at, '应为 {"列的表头": {"文件中的值": "对应的值"}}')
+    for col, values in value.items():
+        if not isinstance(values, dict):
+            raise bad(f"{at}.{col}", '应为 {"文件中的值": "对应的值"}')
+        for k, v in values.items():
+            if not isinstance(v, str) or not v.strip():
+                raise bad(f"{at}.{col}.{k}", f"对应的值应为文字，而不是 {v!r}")
+
+
 _KEY_FIELDS = {"name", "head_name", "id_number", "head_id"}
+_NUMERALS = "一二三四五六七八九十"
+_WIDE = re.compile(r"^(?:家庭)?成员([一二三四五六七八九十]{1,2}|\d{1,2})的?(.+)$")
+_WIDE_FIELDS = {"name", "id_number", "relation", "gender"}
+
+
+def _member_index(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + _NUMERALS.index(text[1]) + 1
+    return _NUMERALS.index(text[0]) + 1
+
+
+def wide_members(headers: list[str]) -> list[dict[str, int]]:
+    """成员一姓名/成员一身份证号 … 成员N (成员1姓名 too): one {field: column} per member,
+    in member order; [] when the header has no such columns."""
+    found: dict[int, dict[str, int]] = {}
+    for col, h in enumerate(headers):
+        m = _WIDE.match(norm_header(h))
+        if not m:
+            continue
+        name = field_for_header(m.group(2)) or field_for_header("成员" + m.group(2))
+        if name not in _WIDE_FIELDS:
+            continue
+        found.setdefault(_member_index(m.group(1)), {}).setdefault(name, col)
+    return [found[i] for i in sorted(found) if "name" in found[i] or "id_number" in found[i]]
+
+
+# the fields a column of 类别-like words may be, decided by its values
+_VALUE_ROLES = ("category", "class", "selfcare")
+_ROLE_HEADER = re.compile(r"类别|类型|档次|等级|自理")
+_SAMPLE_ROWS = 300
+
+
+def _decide_roles(layout: Layout, rows: list, values: Values) -> None:
+    """A column's role from its values: 农村低保/特困 in a 保障类别 column is the category,
+    A类/C类 in a 类别 column the class, 具备生活自理能力 a self-care level."""
+    sample = rows[layout.data_start : layout.data_start + _SAMPLE_ROWS]
+    for col, h in enumerate(layout.headers):
+        current = layout.mapping.get(col)
+        if current not in _VALUE_ROLES and not (current is None and _ROLE_HEADER.search(h or "")):
+            continue
+        role = values.role([r[col] for r in sample if col < len(r)])
+        if role is None or role == current:
+            continue
+        if role in layout.columns.values() and layout.columns.get(role) != col:
+            continue  # another column holds it already (by its header)
+        layout.mapping[col] = role
+        layout.notes.append(f"“{h}”列按内容识别为{fields()[role]['label']}")
 
 
 def _find_header(rows: list, overrides: dict) -> tuple[int, dict[int, str]] | None:
@@ -293,6 +348,7 @@ def _second_header(rows: list, data_start: int, headers: list[str], mapping: dic
 
 def _set_category(layout: Layout, overrides: dict, sheet_name: str, cats) -> None:
     """The category the mapping names, or the first found in the title or the sheet name."""
+    layout.single = names_single(layout.title) or names_single(sheet_name)
     if overrides.get("category"):
         layout.category = category_from_cell(overrides["category"], cats) or overrides["category"]
         layout.category_source = "mapping"
@@ -335,9 +391,14 @@ def detect_layout(
         headers=headers,
         mapping=mapping,
     )
+    layout.wide = wide_members(headers)
+    _decide_roles(layout, rows, _values(cats))
     if saved and layout.signature in saved:
-        layout.mapping = _apply_columns(layout, saved[layout.signature], {})
+        remembered = saved[layout.signature]
+        layout.mapping = _apply_columns(layout, remembered, {})
+        layout.value_mapping = _merge_values(remembered.get(SAVED_VALUES_KEY) or {}, {})
         layout.notes.append("使用上次保存的列对应关系")
+    layout.value_mapping = _merge_values(layout.value_mapping, overrides.get("values") or {})
     if overrides.get("columns"):
         layout.mapping = _apply_columns(layout, overrides["columns"], layout.mapping)
     layout.title = " ".join(
@@ -347,9 +408,20 @@ def detect_layout(
     return layout
 
 
+SAVED_VALUES_KEY = "_values"  # a remembered layout's value mapping, beside its columns
+
+
+def _merge_values(base: dict, extra: dict) -> dict[str, dict[str, str]]:
+    out = {str(col): dict(values) for col, values in base.items() if isinstance(values, dict)}
+    for col, values in extra.items():
+        out.setdefault(str(col), {}).update(values)
+    return out
+
+
 def _apply_columns(layout: Layout, columns: dict, base: dict[int, str]) -> dict[int, str]:
     """Apply {header text or column letter: field or None} on top of ``base``."""
     mapping = dict(base)
+    columns = {k: v for k, v in columns.items() if k != SAVED_VALUES_KEY}
     letters = {column_letter(c): c for c in range(len(layout.headers))}
     by_header = {norm_header(h): c for c, h in reversed(list(enumerate(layout.headers))) if h}
     for key, name in columns.items():
@@ -383,7 +455,9 @@ def load_saved_layouts(store) -> dict[str, dict]:
 
 def remember_layout(store, layout: Layout) -> None:
     """Keep the mapping of this header layout for next time (inside the caller's transaction)."""
-    mapping = {column_letter(c): f for c, f in sorted(layout.mapping.items())}
+    mapping: dict = {column_letter(c): f for c, f in sorted(layout.mapping.items())}
+    if layout.value_mapping:
+        mapping[SAVED_VALUES_KEY] = layout.value_mapping
     stamp = store.stamp(new=True)
     store.conn.execute(
         "INSERT INTO roster_layouts (signature, headers, mapping, created_at, updated_at, "

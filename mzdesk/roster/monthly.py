@@ -60,6 +60,7 @@ from ..models.components import (
 from ..models.enrolment_states import back_pay_lines, unpaid_periods
 from ..models.files import replacing
 from ..models.money import format_fen
+from ..models.paid_month import ACCOUNT_PENDING as ACCOUNT_PENDING
 from ..models.paid_month import held_in as _held
 from ..models.paid_month import month_bounds, monthly_categories, paid_enrolments
 from ..models.store import Store
@@ -136,6 +137,19 @@ def _avg(fen: int, persons: int) -> int:
     return (2 * fen + persons) // (2 * persons) if persons else 0
 
 
+def stock_enrolments(store: Store) -> set[int]:
+    """Enrolments a roster import loaded without a start month (存量, started before
+    mzdesk): paid from the import's month on, but never counted as 新增 in it.  One loaded
+    with its 最初享受月份 starts then, and is 新增 only if that is the month itself."""
+    return {
+        eid
+        for (eid,) in store.conn.execute(
+            "SELECT enrolment_id FROM enrolment_events WHERE action = 'import' "
+            "AND json_valid(detail) AND json_extract(detail, '$.stock') = 1"
+        )
+    }
+
+
 def _blank_row() -> dict:
     return {
         "households": 0,
@@ -169,6 +183,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     changes = review_changes(store)
     held = unpaid_periods(store)
     parts = _PartSums(store, month_key(first))
+    stock = stock_enrolments(store)
     for eid, cat, village, hid, covered, fen, cls, start, end in rows:
         key = (cat, village)
         c = cells.setdefault(key, _blank_row())
@@ -191,7 +206,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             c["persons"] += covered
             c["monthly_fen"] += fen
             parts.add(cat, eid, fen)
-            c["new"] += _within(start, first, last)
+            c["new"] += 0 if eid in stock else _within(start, first, last)
             c["stopped"] += _within(end, first, last)
     out_rows = []
     totals: dict[str, dict] = {}

@@ -31,13 +31,18 @@ from ..models.store import Store
 from ..roster.importer import problem_label
 from ..roster.layout import fields
 from . import file_dialogs, ops
+from .import_values import UnknownValuesTable
 from .saving import ask_save_path, save_reporting
 from .screen_fit import fit_to_screen
 from .worker import run_with_progress
 
 PROBLEM_HEADERS = ("工作表", "行", "列", "原值", "问题", "处理", "说明")  # 说明 last: it stretches
 
-SEVERITY = {"flag": "导入并标记待核实", "error": "须改正后才能导入"}
+SEVERITY = {
+    "flag": "导入并标记待核实",
+    "error": "须改正后才能导入",
+    "skip": "该行保障记录暂不导入",
+}
 IGNORE = "(不导入)"
 
 
@@ -84,6 +89,14 @@ class ImportDialog(QDialog):
         self.problem_view.horizontalHeader().setStretchLastSection(True)
         self.problem_view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
 
+        # unrecognised values, each once, with a combo to say what it means
+        self.values_table = UnknownValuesTable()
+        self.values_table.setMaximumHeight(190)
+        self.values_label = QLabel(
+            "无法识别的取值：选择它对应的值，再点“检查”（导入后按表头样式记住）"
+        )
+        self.chosen_values: dict[str, dict[str, dict[str, str]]] = {}
+
         self.summary = QLabel("请选择文件，然后点“检查”。检查不会写入任何数据。")
         self.summary.setWordWrap(True)
 
@@ -100,7 +113,10 @@ class ImportDialog(QDialog):
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         rv.addWidget(QLabel("检查结果（点表头排序）"))
-        rv.addWidget(self.problem_view)
+        rv.addWidget(self.problem_view, 1)
+        rv.addWidget(self.values_label)
+        rv.addWidget(self.values_table)
+        self._show_values(False)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
@@ -141,6 +157,10 @@ class ImportDialog(QDialog):
         self.export_btn.setEnabled(bool(self.report and self.report["problems"]) and not busy)
         self.import_btn.setEnabled(bool(self.report) and not self.report["errors"] and not busy)
 
+    def _show_values(self, shown: bool) -> None:
+        self.values_label.setVisible(shown)
+        self.values_table.setVisible(shown)
+
     def busy(self) -> bool:
         return self.task is not None and self.task.thread.isRunning()
 
@@ -160,12 +180,25 @@ class ImportDialog(QDialog):
         if cat:
             for spec in sheets.values():
                 spec["category"] = cat
+        self._merge_chosen_values()
+        for sheet, values in self.chosen_values.items():
+            if sheet in sheets and values:
+                sheets[sheet]["values"] = values
         return {"sheets": sheets} if sheets else ({"category": cat} if cat else {})
+
+    def _merge_chosen_values(self) -> None:
+        """What the clerk picked in the values table, kept across checks."""
+        for sheet, columns in self.values_table.values().items():
+            for column, values in columns.items():
+                self.chosen_values.setdefault(sheet, {}).setdefault(column, {}).update(values)
 
     def _file_changed(self) -> None:
         """Another file: its own header layout, so forget the mapping and the report."""
         self.mapping.setRowCount(0)
         self.problems.removeRows(0, self.problems.rowCount())
+        self.values_table.fill([], {})
+        self.chosen_values = {}
+        self._show_values(False)
         self.report = None
         self._update_buttons()
 
@@ -229,6 +262,9 @@ class ImportDialog(QDialog):
             items[6].setToolTip(p["message"])  # whole, however narrow the column
             self.problems.appendRow(items)
         self.problem_view.resizeColumnsToContents()  # full ID numbers and messages
+        unknown = report.get("unknown_values", [])
+        self.values_table.fill(unknown, self.chosen_values)
+        self._show_values(bool(unknown))
         counts = "，".join(f"{problem_label(c)} {n}处" for c, n in report["problem_counts"].items())
         counts = counts or "没有问题"
         text = (
@@ -241,6 +277,11 @@ class ImportDialog(QDialog):
             text += (
                 f" 导入将新增 {report['would_create']} 户，更新 {report['would_update']} 户，"
                 f"{report['unchanged']} 户不变；身份证号有问题的成员按原样保存并标记待核实。"
+            )
+        if report.get("skipped_enrolments"):
+            text += (
+                f" 有 {report['skipped_enrolments']} 户的保障记录因取值无法识别或合计不符暂不导入"
+                "（家庭照常导入；在下方指定取值后重新检查）。"
             )
         if report["skipped_sheets"]:
             text += f" 未识别为花名册的工作表：{'、'.join(report['skipped_sheets'])}。"

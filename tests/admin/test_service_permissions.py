@@ -44,6 +44,8 @@ CHECKED_ELSEWHERE = {
     "models/support.py write_demo_support": "demo: household.import checked by demo",
     "models/enrolment_import.py write_imported": "roster import: household.import checked",
     "models/enrolment_import.py undo_imported": "roster undo: household.import checked",
+    "models/components.py write_imported_parts": "the caller holds the transaction: "
+    "roster import_apply.apply (household.import)",
     "models/uprating.py apply_uprating": "called by uprating.confirm after its checks",
     "roster/monthly.py add": "a local helper of the month's figures, which checks",
     "sync/history.py adopt_held_files": "sync import: sync.import checked by apply",

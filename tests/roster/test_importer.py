@@ -211,7 +211,7 @@ def test_every_reason_code_with_its_cell(store, registry, today, tmp_path):
     assert (9, "probable_duplicate") in got  # another head's ID, name and village: which?
     assert (10, "missing_required") in got
     assert (11, "bad_amount") in got
-    assert (12, "unknown_category") in got
+    assert (12, "unknown_value") in got  # 特级: listed once, only that row held back
     p = next(p for p in report["problems"] if p["code"] == "id_precision_lost")
     assert (p["sheet"], p["column"], p["column_letter"]) == ("农村低保", "身份证号码", "H")
     assert p["value"].startswith("341623198001010")

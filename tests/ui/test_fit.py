@@ -240,7 +240,6 @@ DIALOGS: dict[str, list[Callable]] = {
         _reject,
         _case_add,
         _case_pay,
-    ],
         _resolve_objection,
         _local_category,
         _deregister,
