@@ -21,7 +21,9 @@ def roster():
 
 
 @roster.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument(
+    "files", metavar="FILE [FILE...]", nargs=-1, required=True, type=click.Path(dir_okay=False)
+)
 @db_option
 @click.option("--dry-run", is_flag=True, help="check only; write nothing (exit 1 if problems)")
 @click.option(
@@ -43,11 +45,15 @@ def roster():
     help="payments recorded as 在保 from this month (YYYY-MM; default: this month)",
 )
 @click.option("--json", "as_json", is_flag=True, help="print the whole report as JSON")
-def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_json):
-    """Import a roster workbook (.xlsx/.xls): check every row, then write all or nothing.
+def roster_import(files, db_path, dry_run, report_path, mapping_path, month, as_json):
+    """Import roster workbooks (.xlsx/.xls): check every row, then write all or nothing.
 
-    Invalid ID numbers are kept as written and flagged 待核实; problems that
-    need correcting (no name, bad amount, unknown category ...) refuse the import.
+    Several files are ONE import: one report, one transaction, one batch that
+    `roster undo` takes back as a unit.  A household file and a person file
+    (家庭查询 + 人员查询, the provincial export pair) are recognised by their
+    columns and joined by 户主身份证号.  Invalid ID numbers are kept as written
+    and flagged 待核实; problems that need correcting (no name, bad amount,
+    unknown category, a person without a household row ...) refuse the import.
     """
     from ..roster.importer import ImportRefused, import_roster
     from ..roster.reader import UnreadableWorkbook, check_workbook
@@ -67,11 +73,12 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
 
         validate_mapping(mapping)  # before the database opens: says which key is wrong
     try:
-        check_workbook(file)  # an unreadable file is exit 2 even before the database opens
+        for file in files:  # an unreadable file is exit 2 even before the database opens
+            check_workbook(file)
         store = open_store(db_path)
         report = import_roster(
             store,
-            file,
+            list(files),
             dry_run=dry_run,
             mapping=mapping,
             month=parse_month(month) if month else None,
@@ -84,7 +91,7 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
         if report_path:
             from ..roster.importer import analyse
 
-            _write_report(report_path, analyse(store, file, mapping).report())
+            _write_report(report_path, analyse(store, list(files), mapping).report())
         sys.exit(1)
     if report_path:
         _write_report(report_path, report)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from pathlib import Path
 
 from ..models.dates import check_date
 from ..models.enrolment import categories
@@ -91,7 +90,7 @@ def apply(
             remember_layout(store, lay)
         summary = {
             "batch_id": batch_id,
-            "file": Path(plan.path).name,
+            "file": plan.file_label,
             "households": len(plan.households),
             "members": plan.members,
             "created": len(creates),
@@ -115,7 +114,7 @@ def _new_batch(store: Store, plan: RosterPlan, batch_uid: str, stamp: dict) -> i
         "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             batch_uid,
-            Path(plan.path).name,
+            plan.file_label,
             plan.sha256,
             stamp["created_at"],
             stamp["updated_at"],

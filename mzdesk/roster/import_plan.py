@@ -76,6 +76,8 @@ PROBLEM_LABELS = {
     "bad_income_source": "收入来源无效",
     "bad_special": "特殊身份无效",
     "bad_poverty_flag": "返贫监测标识无效",
+    "member_list_mismatch": "家庭成员名单与人员表不符",
+    "orphan_person": "人员的户主不在家庭表中",
 }
 
 
@@ -175,6 +177,15 @@ class RosterPlan:
     skipped_sheets: list[str] = field(default_factory=list)
     blank_rows: int = 0
     total_rows: int = 0
+    # several files, one import (import_join): each file's (path, sha256), and for each
+    # sheet as named in problems the file and the sheet's own name
+    files: list[tuple[str, str]] = field(default_factory=list)
+    sheet_source: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def file_label(self) -> str:
+        """The file's name, or every file's: ``家庭查询.xlsx、人员查询.xlsx``."""
+        return "、".join(Path(p).name for p, _ in self.files) or Path(self.path).name
 
     @property
     def members(self) -> int:
@@ -192,8 +203,9 @@ class RosterPlan:
         counts = Counter(p.code for p in self.problems)
         actions = Counter(fh.action for fh in self.households)
         return {
-            "file": Path(self.path).name,
+            "file": self.file_label,
             "sha256": self.sha256,
+            "files": [{"file": Path(p).name, "sha256": h} for p, h in self.files],
             "sheets": [lay.as_dict() for lay in self.layouts],
             "skipped_sheets": self.skipped_sheets,
             "households": len(self.households),
