@@ -151,12 +151,39 @@ def roster_batches(db_path):
     default=None,
     help="category code or name, local ones too: rural_dibao, 农村低保 (default: all)",
 )
-@click.option("--out", "out", required=True, type=OutFile(".xlsx"), help="F.xlsx")
-def roster_export(db_path, month, category, out):
-    """The month's 补贴发放清册 for the 一卡通 payment system (.xlsx, IDs as text)."""
+@click.option(
+    "--layout",
+    type=click.Choice(["payment", "provincial"]),
+    default="payment",
+    show_default=True,
+    help="payment: the 补贴发放清册 F.xlsx; provincial: the 家庭查询.xlsx/人员查询.xlsx pair "
+    "written into the folder --out (default categories: 低保, 特困, 低保边缘, 刚性支出困难)",
+)
+@click.option(
+    "--out", "out", required=True, type=click.Path(), help="F.xlsx (--layout provincial: DIR)"
+)
+@click.pass_context
+def roster_export(ctx, db_path, month, category, layout, out):
+    """The month's 补贴清册 for the 一卡通 payment system (.xlsx, IDs as text), or with
+    --layout provincial the provincial pair (家庭查询/人员查询, IDs and accounts as text)
+    that `roster import` reads back."""
     from ..models.money import format_fen
+
+    if layout == "provincial":
+        from ..roster.provincial import export_provincial
+
+        if not Path(out).is_dir():
+            raise click.BadParameter(f"--layout provincial 需要一个已存在的文件夹：{out}", ctx)
+        res = export_provincial(open_store(db_path), parse_month(month), out, category=category)
+        click.echo(
+            f"已导出 {'、'.join(res['files'])}: {res['households']} 户，{res['persons']} 人，"
+            f"合计 {format_fen(res['total_fen'])} 元（{'、'.join(res['sheets'])}）"
+        )
+        return
     from ..roster.exporter import export_payment_roster
 
+    param = next(p for p in ctx.command.params if p.name == "out")
+    out = OutFile(".xlsx").convert(out, param, ctx)
     res = export_payment_roster(open_store(db_path), parse_month(month), out, category=category)
     click.echo(
         f"已导出 {out}: {res['rows']} 条，{res['persons']} 人，合计 "
