@@ -267,6 +267,8 @@ def generate_pair(folder: Path, persons: int, month: dt.date, seed: int = 7) -> 
 
 def child_import(db: str, files: list[str]) -> None:
     """In a child process: one import of ``files``; prints timings and peak RSS as JSON."""
+    import pypinyin  # noqa: F401 - modules loaded before timing, as openpyxl's and calamine's are
+
     from mzdesk.roster.importer import analyse, apply
 
     store = Store.open(db, operator="bench")

@@ -159,7 +159,7 @@ def _insert_households(
     already registered elsewhere); the rules were applied in :func:`analyse`.
     """
     return write_new_households(
-        store, households, store.stamp(new=True), batch=2000, progress=progress, cancel=cancel
+        store, households, store.stamp(new=True), batch=10000, progress=progress, cancel=cancel
     )
 
 

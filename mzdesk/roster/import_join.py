@@ -89,6 +89,7 @@ class PairJoin:
         self.persons: dict[str, _Persons] = {}
         self.readers: list[tuple[str, SheetReader]] = []
         self.member_list: dict[str, int] = {}  # household sheet -> its 家庭成员姓名 column
+        self.labels: dict[str, str | None] = {}  # 救助类型 label -> category
         for sheet, layout in sheets:
             role = sheet_role(layout)
             col = layout.columns.get("name")
@@ -153,12 +154,15 @@ class PairJoin:
             _tick(r, len(rows), progress, cancel)
             if reader.skip(row, mapped):
                 continue
-            before = len(self.plan.problems)
-            fh = reader.start_household(r, row)
-            group = self.persons.get(_id_key(reader.get(row, "head_id")))
-            if group is not None and not group.used:
+            head_id = _id_key(reader.get(row, "head_id"))
+            group = self.persons.get(head_id)
+            if group is not None and group.used:
+                group = None  # a second household row for the same head: no persons of its own
+            at = self.head_at(group, head_id) if group is not None else 0
+            fh = self.start_household(reader, r, row, group, at)
+            if group is not None:
                 group.used = True
-                self.take_persons(reader, fh, r, row, group, before)
+                self.take_persons(reader, fh, r, row, group, at)
             else:  # no person rows: the head as the household row names them
                 reader.add_member(fh, r, row, head=True)
                 reader.settle_head(fh)
@@ -167,6 +171,37 @@ class PairJoin:
             out.append(fh)
         return out
 
+    @staticmethod
+    def head_at(group: _Persons, head_id: str) -> int:
+        """Which of the group's persons is the head: by the head's ID, else by relation."""
+        return next(
+            (i for i, m in enumerate(group.members) if m.id_number.upper() == head_id),
+            next((i for i, m in enumerate(group.members) if m.relation == HEAD), 0),
+        )
+
+    def person_category(self, group: _Persons, at: int) -> str | None:
+        """The category the head's person row names (救助类型), memoised by label."""
+        persons = group.reader
+        cell = persons.get(persons.sheet.rows[group.rows[at]], "category")
+        key = cell_text(cell)
+        if key not in self.labels:
+            self.labels[key] = category_from_cell(cell, self.cats) if key else None
+        return self.labels[key]
+
+    def start_household(
+        self, reader: SheetReader, r: int, row: list, group: _Persons | None, at: int
+    ) -> FileHousehold:
+        """The household row's own cells; with no category on the household sheet (no
+        column, title or sheet name), the one its head's person row names."""
+        layout = reader.layout
+        if group is None or layout.category is not None or "category" in reader.cols:
+            return reader.start_household(r, row)
+        layout.category = self.person_category(group, at)
+        try:
+            return reader.start_household(r, row)
+        finally:
+            layout.category = None
+
     def take_persons(
         self,
         reader: SheetReader,
@@ -174,37 +209,24 @@ class PairJoin:
         r: int,
         row: list,
         group: _Persons,
-        before: int,
+        at: int,
     ) -> None:
-        """The household's members are its person rows; its category and class, when the
-        household row names none, are those of its head's person row."""
+        """The household's members are its person rows; its class, when the household row
+        names none, is its head's person row's (生活自理能力)."""
         persons = group.reader
         fh.sheet, fh.row = persons.sheet.name, group.rows[0]
         fh.household.members = group.members
         fh.member_rows = group.rows
-        head_id = _id_key(reader.get(row, "head_id"))
-        at = next(
-            (i for i, m in enumerate(group.members) if m.id_number.upper() == head_id),
-            next((i for i, m in enumerate(group.members) if m.relation == HEAD), 0),
-        )
         head_row = persons.sheet.rows[group.rows[at]]
-        if fh.category is None:
-            fh.category = category_from_cell(persons.get(head_row, "category"), self.cats)
-            if fh.category is not None:  # the person file named it: not undecidable
-                self.plan.problems[before:] = [
-                    p
-                    for p in self.plan.problems[before:]
-                    if not (p.code == "unknown_category" and p.row == r + 1)
-                ]
-            elif not blank(persons.get(head_row, "category")):
-                cell = persons.get(head_row, "category")
-                persons.problem(
-                    group.rows[at],
-                    "category",
-                    cell,
-                    "unknown_category",
-                    f"无法识别的救助类别: {cell_text(cell)}",
-                )
+        if fh.category is None and not blank(persons.get(head_row, "category")):
+            cell = persons.get(head_row, "category")
+            persons.problem(
+                group.rows[at],
+                "category",
+                cell,
+                "unknown_category",
+                f"无法识别的救助类别: {cell_text(cell)}",
+            )
         if not fh.cls and not blank(persons.get(head_row, "class")):
             fh.cls, ok = normalise_class(persons.get(head_row, "class"), fh.category, self.cats)
             if not ok:
