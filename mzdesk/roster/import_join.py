@@ -32,7 +32,7 @@ from ..models.progress import Cancel as CancelFn
 from ..models.progress import Cancelled, Progress
 from .import_plan import FileHousehold, Problem, RosterPlan
 from .import_sheet import SheetReader, blank, cell_text
-from .layout import Layout, category_from_cell, normalise_class
+from .layout import Layout, category_from_cell, field_for_header, normalise_class
 from .reader import Sheet, column_letter
 
 # what separates the names in a 家庭成员姓名 cell: 、，,;； and any space
@@ -92,10 +92,10 @@ class PairJoin:
         self.labels: dict[str, str | None] = {}  # 救助类型 label -> category
         for sheet, layout in sheets:
             role = sheet_role(layout)
-            col = layout.columns.get("name")
-            if role == "household" and col is not None:
+            col = _member_list_column(layout) if role == "household" else None
+            if col is not None:
                 # read as a name column by its header: the member list, checked, not mapped
-                del layout.mapping[col]
+                layout.mapping.pop(col, None)
                 self.member_list[sheet.name] = col
             self.readers.append((role, SheetReader(sheet, layout, today, plan, cats)))
 
@@ -339,6 +339,22 @@ class PairJoin:
                     f"户主身份证号{value or '为空'}在家庭表中没有对应的家庭，"
                     "该人员无法导入：请同时导入对应的家庭表，或核对户主身份证号",
                 )
+
+
+def _member_list_column(layout: Layout) -> int | None:
+    """A household sheet's 家庭成员姓名: mapped as a name by its header, or left unmapped in
+    the mapping the clerk confirmed (the dialog sends the mapping back as it showed it)."""
+    col = layout.columns.get("name")
+    if col is not None:
+        return col
+    return next(
+        (
+            c
+            for c, h in enumerate(layout.headers)
+            if c not in layout.mapping and field_for_header(h) == "name"
+        ),
+        None,
+    )
 
 
 def _tick(r: int, total: int, progress: Progress | None, cancel: CancelFn | None) -> None:
