@@ -155,7 +155,7 @@ class PairJoin:
             if reader.skip(row, mapped):
                 continue
             head_id = _id_key(reader.get(row, "head_id"))
-            group = self.persons.get(head_id)
+            group = self.persons.get(head_id) if head_id else None
             if group is not None and group.used:
                 group = None  # a second household row for the same head: no persons of its own
             at = self.head_at(group, head_id) if group is not None else 0

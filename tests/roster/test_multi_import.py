@@ -237,3 +237,23 @@ def test_cli_subprocess_two_files(store, tmp_path):
         timeout=120,
     )
     assert undone.returncode == 0 and "移除 3 户" in undone.stdout
+
+
+def test_unknown_person_type_is_an_error_on_the_person_row(store, tmp_path):
+    rows = households(2, sizes=(1,))
+    pair = write_pair(tmp_path, rows, kind="某某救助对象")
+    plan = analyse(store, pair, today=TODAY)
+    found = sorted((p.sheet, p.row, p.code) for p in plan.problems)
+    assert ("人员查询.xlsx/人员查询", 2, "unknown_category") in found
+    assert ("人员查询.xlsx/人员查询", 3, "unknown_category") in found
+    assert plan.errors
+
+
+def test_person_without_head_id_is_an_orphan(store, tmp_path):
+    rows = households(1, sizes=(2,))
+    stray = ("无户主号", "子", make_id("19900101", 903), "")
+    hpath, ppath = write_pair(tmp_path, rows, extra_persons=[stray])
+    plan = analyse(store, [hpath, ppath], today=TODAY)
+    orphans = [p for p in plan.problems if p.code == "orphan_person"]
+    assert [(o.row, o.value) for o in orphans] == [(4, "")]
+    assert "为空" in orphans[0].message
