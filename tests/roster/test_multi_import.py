@@ -257,3 +257,23 @@ def test_person_without_head_id_is_an_orphan(store, tmp_path):
     orphans = [p for p in plan.problems if p.code == "orphan_person"]
     assert [(o.row, o.value) for o in orphans] == [(4, "")]
     assert "为空" in orphans[0].message
+
+
+def test_the_pair_as_two_sheets_of_one_workbook(store, tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    rows = households(3)
+    hpath, ppath = write_pair(tmp_path, rows)
+    both = Workbook()
+    both.remove(both.active)
+    for path in (hpath, ppath):
+        src = load_workbook(path).active
+        ws = both.create_sheet(src.title)
+        for row in src.iter_rows(values_only=True):
+            ws.append(row)
+    one = tmp_path / "省系统导出.xlsx"
+    both.save(one)
+    report = run(store, one)
+    assert report["applied"] and report["problems"] == []
+    assert (report["households"], report["members"]) == (3, 6)
+    assert [s["sheet"] for s in report["sheets"]] == ["家庭查询", "人员查询"]
