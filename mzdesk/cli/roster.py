@@ -143,6 +143,16 @@ def roster_batches(db_path):
     emit_json(batches(open_store(db_path)))
 
 
+class _ExportOut(OutFile):
+    """The 清册's F.xlsx, or with ``--layout provincial`` the folder of the pair (checked by
+    the command: it must exist)."""
+
+    def convert(self, value, param, ctx):
+        if ctx is not None and ctx.params.get("layout") == "provincial":
+            return value
+        return super().convert(value, param, ctx)
+
+
 @roster.command("export")
 @db_option
 @click.option("--month", required=True, help="YYYY-MM")
@@ -155,12 +165,17 @@ def roster_batches(db_path):
     "--layout",
     type=click.Choice(["payment", "provincial"]),
     default="payment",
+    is_eager=True,  # before --out, whose check depends on it
     show_default=True,
     help="payment: the 补贴发放清册 F.xlsx; provincial: the 家庭查询.xlsx/人员查询.xlsx pair "
     "written into the folder --out (default categories: 低保, 特困, 低保边缘, 刚性支出困难)",
 )
 @click.option(
-    "--out", "out", required=True, type=click.Path(), help="F.xlsx (--layout provincial: DIR)"
+    "--out",
+    "out",
+    required=True,
+    type=_ExportOut(".xlsx"),
+    help="F.xlsx (--layout provincial: DIR)",
 )
 @click.pass_context
 def roster_export(ctx, db_path, month, category, layout, out):
@@ -182,8 +197,6 @@ def roster_export(ctx, db_path, month, category, layout, out):
         return
     from ..roster.exporter import export_payment_roster
 
-    param = next(p for p in ctx.command.params if p.name == "out")
-    out = OutFile(".xlsx").convert(out, param, ctx)
     res = export_payment_roster(open_store(db_path), parse_month(month), out, category=category)
     click.echo(
         f"已导出 {out}: {res['rows']} 条，{res['persons']} 人，合计 "
