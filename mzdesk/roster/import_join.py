@@ -27,16 +27,24 @@ import re
 from dataclasses import dataclass, field
 
 from ..models.household import HEAD, Household, Member, validate_household
-from ..models.ids import normalise_id
+from ..models.ids import is_valid_id, normalise_id
 from ..models.progress import Cancel as CancelFn
 from ..models.progress import Cancelled, Progress
+from ..models.support import SupportRefused, mode_code
 from .import_plan import FileHousehold, Problem, RosterPlan
 from .import_sheet import SheetReader, blank, cell_text
-from .layout import Layout, category_from_cell, field_for_header, normalise_class
+from .layout import Layout, category_from_cell, field_for_header, norm_header, normalise_class
 from .reader import Sheet, column_letter
 
 # what separates the names in a 家庭成员姓名 cell: 、，,;； and any space
 MEMBER_SEPARATORS = re.compile(r"[、，,;；\s]+")
+# a person file's 特困 供养 columns (by header), read for categories with support_modes
+SUPPORT_HEADERS = {
+    "mode": "供养方式",
+    "institution": "供养机构",
+    "carer_name": "照料人姓名",
+    "carer_id_number": "照料人身份证号",
+}
 
 
 def sheet_role(layout: Layout) -> str:
@@ -90,6 +98,7 @@ class PairJoin:
         self.readers: list[tuple[str, SheetReader]] = []
         self.member_list: dict[str, int] = {}  # household sheet -> its 家庭成员姓名 column
         self.labels: dict[str, str | None] = {}  # 救助类型 label -> category
+        self.support_cols: dict[str, dict[str, int]] = {}  # person sheet -> 供养 columns
         for sheet, layout in sheets:
             role = sheet_role(layout)
             col = _member_list_column(layout) if role == "household" else None
@@ -98,6 +107,13 @@ class PairJoin:
                 layout.mapping.pop(col, None)
                 self.member_list[sheet.name] = col
             self.readers.append((role, SheetReader(sheet, layout, today, plan, cats)))
+            if role == "person":
+                words = {norm_header(w): k for k, w in SUPPORT_HEADERS.items()}
+                self.support_cols[sheet.name] = {
+                    words[norm_header(h)]: c
+                    for c, h in enumerate(layout.headers)
+                    if norm_header(h) in words
+                }
 
     def run(self, progress: Progress | None, cancel: CancelFn | None) -> list[FileHousehold]:
         out: list[FileHousehold] = []
@@ -239,6 +255,53 @@ class PairJoin:
                     f"无法识别的保障类别/档次“{cell_text(cell)}”",
                 )
         self.settle_head(reader, fh, r, row, group)
+        if self.cats.get(fh.category or "", {}).get("support_modes"):
+            self.read_support(group, at, fh)
+
+    def read_support(self, group: _Persons, at: int, fh: FileHousehold) -> None:
+        """The 供养方式 on the recipient's person row (集中 with 供养机构, 分散 with 照料人), kept
+        for the write (:mod:`mzdesk.models.support` records it).  One that cannot be recorded
+        is flagged ``support_not_recorded``: the person is imported, the clerk enters it."""
+        persons = group.reader
+        cols = self.support_cols.get(persons.sheet.name, {})
+        if "mode" not in cols:
+            return
+        r = group.rows[at]
+        row = persons.sheet.rows[r]
+        got = {k: cell_text(row[c]) if c < len(row) else "" for k, c in cols.items()}
+        got["carer_id_number"] = normalise_id(got.get("carer_id_number", ""))
+        if not got["mode"].strip():
+            return
+        why = ""
+        try:
+            mode = mode_code(got["mode"])
+        except SupportRefused as exc:
+            mode, why = "", exc.message
+        if mode == "concentrated" and not got.get("institution", "").strip():
+            why = "集中供养未写供养机构"
+        elif mode == "dispersed":
+            carer = got.get("carer_id_number", "")
+            if not got.get("carer_name", "").strip() or not carer:
+                why = "分散供养未写照料人姓名或身份证号"
+            elif not is_valid_id(carer, self.today):
+                why = "照料人身份证号无效"
+            elif carer == group.members[at].id_number:
+                why = "照料人不能是本人"
+        if why:
+            self.plan.problems.append(
+                Problem(
+                    sheet=persons.sheet.name,
+                    row=r + 1,
+                    column=persons.layout.headers[cols["mode"]],
+                    value=got["mode"],
+                    code="support_not_recorded",
+                    message=f"{why}：供养方式未记录，导入后请在救助记录中补录",
+                    severity="flag",
+                    column_letter=column_letter(cols["mode"]),
+                )
+            )
+            return
+        fh.support = {"mode": mode, **{k: v for k, v in got.items() if k != "mode"}}
 
     def settle_head(
         self, reader: SheetReader, fh: FileHousehold, r: int, row: list, group: _Persons

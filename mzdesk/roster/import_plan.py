@@ -31,6 +31,7 @@ FLAG_CODES = {
     "bad_account",
     "bad_relation",
     "head_name_differs",
+    "support_not_recorded",
 }
 # Every problem code the import can report (its own, the ID rules', the household rules'),
 # as the clerk reads it: the dialog's table and summary and the exported problem list.
@@ -78,6 +79,7 @@ PROBLEM_LABELS = {
     "bad_poverty_flag": "返贫监测标识无效",
     "member_list_mismatch": "家庭成员名单与人员表不符",
     "orphan_person": "人员的户主不在家庭表中",
+    "support_not_recorded": "供养方式未能记录",
 }
 
 
@@ -157,6 +159,9 @@ class FileHousehold:
     cls: str = ""
     covered: int | None = None
     monthly_fen: int | None = None
+    # 特困 供养方式 read from a provincial person file (import_join): mode, institution,
+    # carer_name, carer_id_number; written with the enrolment (importer.import_roster)
+    support: dict[str, str] = field(default_factory=dict)
     match_id: int | None = None  # existing household this one is (re-import)
     action: str = "create"  # create / update / unchanged
 

@@ -55,8 +55,10 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..models import support
 from ..models.auth import require
 from ..models.categories import categories
+from ..models.enrolment_import import live_enrolment
 from ..models.progress import Cancel as CancelFn
 from ..models.progress import Progress
 from ..models.store import Store
@@ -233,7 +235,12 @@ def import_roster(
     report = plan.report()
     report["applied"] = False
     if not dry_run:
-        summary = apply(store, plan, month, progress, cancel, today)
+        if any(fh.support for fh in plan.households):
+            with store.transaction():  # the 供养方式 in the same transaction as the rest
+                summary = apply(store, plan, month, progress, cancel, today)
+                _record_support(store, plan)
+        else:
+            summary = apply(store, plan, month, progress, cancel, today)
         report.update(
             applied=True,
             batch_id=summary["batch_id"],
@@ -242,3 +249,23 @@ def import_roster(
             unchanged=summary["unchanged"],
         )
     return report
+
+
+def _record_support(store: Store, plan: RosterPlan) -> None:
+    """The 特困 供养方式 read from a person file (``FileHousehold.support``), for the
+    enrolments this import created, through the support service (its rules: 供养机构 for
+    集中, a valid 照料人 for 分散).  The caller holds the transaction."""
+    for fh in plan.households:
+        if not fh.support or fh.action != "create" or fh.match_id is None or not fh.category:
+            continue
+        live = live_enrolment(store, fh.match_id, fh.category)
+        if live is None:
+            continue
+        support.save(
+            store,
+            live["id"],
+            fh.support["mode"],
+            institution=fh.support.get("institution", ""),
+            carer_name=fh.support.get("carer_name", ""),
+            carer_id_number=fh.support.get("carer_id_number", ""),
+        )

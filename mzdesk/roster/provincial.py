@@ -71,6 +71,7 @@ PERSON_HEADERS = (
     "供养方式",
     "供养机构",
     "照料人姓名",
+    "照料人身份证号",
     "基本生活标准（元）",
     "照料护理费用（元）",
 )
@@ -182,7 +183,8 @@ def _support(store: Store, enrolment_ids: list[int]) -> dict[int, dict]:
     for chunk in range(0, len(enrolment_ids), 500):
         part = enrolment_ids[chunk : chunk + 500]
         for r in store.db.query(
-            "SELECT id, member_id, support_mode, institution, carer_name FROM enrolments "
+            "SELECT id, member_id, support_mode, institution, carer_name, carer_id_number "
+            "FROM enrolments "
             f"WHERE id IN ({', '.join('?' * len(part))})",
             part,
         ):
@@ -219,8 +221,8 @@ def _sheets(
         persons_wb,
         name,
         PERSON_HEADERS,
-        text_cols=(3, 5),
-        money_cols=(13, 14),
+        text_cols=(3, 5, 13),
+        money_cols=(14, 15),
         widths={3: 22, 5: 22, 8: 24},
     )
     seq = 0
@@ -276,6 +278,7 @@ def _sheets(
                     MODE.get(sup.get("support_mode", ""), "") if own and recipient else "",
                     sup.get("institution", "") if own and recipient else "",
                     sup.get("carer_name", "") if own and recipient else "",
+                    sup.get("carer_id_number", "") if own and recipient else "",
                     yuan(parts.get("base", 0)) if own and recipient else None,
                     yuan(parts.get("care", 0)) if own and recipient else None,
                 )

@@ -75,12 +75,17 @@ def test_tekun_pair_reads_category_and_selfcare_from_the_person_file(store, tmp_
         names=("特困家庭查询.xlsx", "特困人员查询.xlsx"),
     )
     report = run(store, pair)
-    assert report["applied"] and report["problems"] == []
+    assert report["applied"]
+    # 分散供养 without a 照料人 column: imported, the 供养方式 flagged for the clerk to enter
+    assert [(p["code"], p["severity"], p["column"]) for p in report["problems"]] == [
+        ("support_not_recorded", "flag", "供养方式")
+    ] * 4
     got = store.conn.execute(
-        "SELECT e.category, e.class, e.member_id = m.id, e.covered FROM enrolments e "
+        "SELECT e.category, e.class, e.member_id = m.id, e.covered, e.support_mode "
+        "FROM enrolments e "
         "JOIN members m ON m.household_id = e.household_id AND m.relation = '户主'"
     ).fetchall()
-    assert got == [("tekun", "半自理", 1, 1)] * 4
+    assert got == [("tekun", "半自理", 1, 1, "")] * 4
 
 
 def test_persons_in_any_order_are_joined_by_the_head_id(store, tmp_path):
