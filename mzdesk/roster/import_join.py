@@ -207,10 +207,10 @@ class PairJoin:
     def start_household(
         self, reader: SheetReader, r: int, row: list, group: _Persons | None, at: int
     ) -> FileHousehold:
-        """The household row's own cells; with no category on the household sheet (no
-        column, title or sheet name), the one its head's person row names."""
+        """The household row's own cells; where neither its 救助类别 cell nor the sheet's
+        title or name gives the category, the one its head's person row names."""
         layout = reader.layout
-        if group is None or layout.category is not None or "category" in reader.cols:
+        if group is None or layout.category is not None:
             return reader.start_household(r, row)
         layout.category = self.person_category(group, at)
         try:

@@ -282,3 +282,18 @@ def test_the_pair_as_two_sheets_of_one_workbook(store, tmp_path):
     assert report["applied"] and report["problems"] == []
     assert (report["households"], report["members"]) == (3, 6)
     assert [s["sheet"] for s in report["sheets"]] == ["家庭查询", "人员查询"]
+
+
+def test_blank_category_cells_on_the_household_file_take_the_person_files(store, tmp_path):
+    from openpyxl import load_workbook
+
+    rows = households(2)
+    hpath, ppath = write_pair(tmp_path, rows)
+    wb = load_workbook(hpath)
+    ws = wb.active
+    ws.cell(row=1, column=ws.max_column + 1, value="救助类别")  # a column, left blank
+    wb.save(hpath)
+    report = run(store, [hpath, ppath])
+    assert report["applied"] and report["problems"] == []
+    cats = {r[0] for r in store.conn.execute("SELECT category FROM enrolments")}
+    assert cats == {"rural_dibao"}
