@@ -22,7 +22,7 @@ def roster():
 
 @roster.command("import")
 @click.argument(
-    "files", metavar="FILE [FILE...]", nargs=-1, required=True, type=click.Path(dir_okay=False)
+    "file", metavar="FILE [FILE...]", nargs=-1, required=True, type=click.Path(dir_okay=False)
 )
 @db_option
 @click.option("--dry-run", is_flag=True, help="check only; write nothing (exit 1 if problems)")
@@ -45,7 +45,7 @@ def roster():
     help="payments recorded as 在保 from this month (YYYY-MM; default: this month)",
 )
 @click.option("--json", "as_json", is_flag=True, help="print the whole report as JSON")
-def roster_import(files, db_path, dry_run, report_path, mapping_path, month, as_json):
+def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_json):
     """Import roster workbooks (.xlsx/.xls): check every row, then write all or nothing.
 
     Several files are ONE import: one report, one transaction, one batch that
@@ -73,12 +73,12 @@ def roster_import(files, db_path, dry_run, report_path, mapping_path, month, as_
 
         validate_mapping(mapping)  # before the database opens: says which key is wrong
     try:
-        for file in files:  # an unreadable file is exit 2 even before the database opens
-            check_workbook(file)
+        for one in file:  # an unreadable file is exit 2 even before the database opens
+            check_workbook(one)
         store = open_store(db_path)
         report = import_roster(
             store,
-            list(files),
+            list(file),
             dry_run=dry_run,
             mapping=mapping,
             month=parse_month(month) if month else None,
@@ -91,7 +91,7 @@ def roster_import(files, db_path, dry_run, report_path, mapping_path, month, as_
         if report_path:
             from ..roster.importer import analyse
 
-            _write_report(report_path, analyse(store, list(files), mapping).report())
+            _write_report(report_path, analyse(store, list(file), mapping).report())
         sys.exit(1)
     if report_path:
         _write_report(report_path, report)
