@@ -21,7 +21,9 @@ def roster():
 
 
 @roster.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument(
+    "file", metavar="FILE [FILE...]", nargs=-1, required=True, type=click.Path(dir_okay=False)
+)
 @db_option
 @click.option("--dry-run", is_flag=True, help="check only; write nothing (exit 1 if problems)")
 @click.option(
@@ -44,10 +46,14 @@ def roster():
 )
 @click.option("--json", "as_json", is_flag=True, help="print the whole report as JSON")
 def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_json):
-    """Import a roster workbook (.xlsx/.xls): check every row, then write all or nothing.
+    """Import roster workbooks (.xlsx/.xls): check every row, then write all or nothing.
 
-    Invalid ID numbers are kept as written and flagged 待核实; problems that
-    need correcting (no name, bad amount, unknown category ...) refuse the import.
+    Several files are ONE import: one report, one transaction, one batch that
+    `roster undo` takes back as a unit.  A household file and a person file
+    (家庭查询 + 人员查询, the provincial export pair) are recognised by their
+    columns and joined by 户主身份证号.  Invalid ID numbers are kept as written
+    and flagged 待核实; problems that need correcting (no name, bad amount,
+    unknown category, a person without a household row ...) refuse the import.
     """
     from ..roster.importer import ImportRefused, import_roster
     from ..roster.reader import UnreadableWorkbook, check_workbook
@@ -67,11 +73,12 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
 
         validate_mapping(mapping)  # before the database opens: says which key is wrong
     try:
-        check_workbook(file)  # an unreadable file is exit 2 even before the database opens
+        for one in file:  # an unreadable file is exit 2 even before the database opens
+            check_workbook(one)
         store = open_store(db_path)
         report = import_roster(
             store,
-            file,
+            list(file),
             dry_run=dry_run,
             mapping=mapping,
             month=parse_month(month) if month else None,
@@ -84,7 +91,7 @@ def roster_import(file, db_path, dry_run, report_path, mapping_path, month, as_j
         if report_path:
             from ..roster.importer import analyse
 
-            _write_report(report_path, analyse(store, file, mapping).report())
+            _write_report(report_path, analyse(store, list(file), mapping).report())
         sys.exit(1)
     if report_path:
         _write_report(report_path, report)
@@ -136,6 +143,16 @@ def roster_batches(db_path):
     emit_json(batches(open_store(db_path)))
 
 
+class _ExportOut(OutFile):
+    """The 清册's F.xlsx, or with ``--layout provincial`` the folder of the pair (checked by
+    the command: it must exist)."""
+
+    def convert(self, value, param, ctx):
+        if ctx is not None and ctx.params.get("layout") == "provincial":
+            return value
+        return super().convert(value, param, ctx)
+
+
 @roster.command("export")
 @db_option
 @click.option("--month", required=True, help="YYYY-MM")
@@ -144,10 +161,40 @@ def roster_batches(db_path):
     default=None,
     help="category code or name, local ones too: rural_dibao, 农村低保 (default: all)",
 )
-@click.option("--out", "out", required=True, type=OutFile(".xlsx"), help="F.xlsx")
-def roster_export(db_path, month, category, out):
-    """The month's 补贴发放清册 for the 一卡通 payment system (.xlsx, IDs as text)."""
+@click.option(
+    "--layout",
+    type=click.Choice(["payment", "provincial"]),
+    default="payment",
+    is_eager=True,  # before --out, whose check depends on it
+    show_default=True,
+    help="payment: the 补贴发放清册 F.xlsx; provincial: the 家庭查询.xlsx/人员查询.xlsx pair "
+    "written into the folder --out (default categories: 低保, 特困, 低保边缘, 刚性支出困难)",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=_ExportOut(".xlsx"),
+    help="F.xlsx (--layout provincial: DIR)",
+)
+@click.pass_context
+def roster_export(ctx, db_path, month, category, layout, out):
+    """The month's 补贴清册 for the 一卡通 payment system (.xlsx, IDs as text), or with
+    --layout provincial the provincial pair (家庭查询/人员查询, IDs and accounts as text)
+    that `roster import` reads back."""
     from ..models.money import format_fen
+
+    if layout == "provincial":
+        from ..roster.provincial import export_provincial
+
+        if not Path(out).is_dir():
+            raise click.BadParameter(f"--layout provincial 需要一个已存在的文件夹：{out}", ctx)
+        res = export_provincial(open_store(db_path), parse_month(month), out, category=category)
+        click.echo(
+            f"已导出 {'、'.join(res['files'])}: {res['households']} 户，{res['persons']} 人，"
+            f"合计 {format_fen(res['total_fen'])} 元（{'、'.join(res['sheets'])}）"
+        )
+        return
     from ..roster.exporter import export_payment_roster
 
     res = export_payment_roster(open_store(db_path), parse_month(month), out, category=category)

@@ -16,6 +16,7 @@ the CLI, the importers and the reports all call these functions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from .errors import FieldError
@@ -127,8 +128,14 @@ def parse_id(raw: str, today: dt.date | None = None) -> IdInfo:
     :class:`FieldError` with code ``id_format``, ``id_bad_date`` or
     ``id_checksum``.
     """
-    today = today or dt.date.today()
-    number = normalise_id(raw)
+    return _parse_id(normalise_id(raw), today or dt.date.today())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_id(number: str, today: dt.date) -> IdInfo:
+    """:func:`parse_id` of a normalised number; remembered (an import checks each member's
+    number when it reads the row and again when the household's rules run; the result is
+    frozen, and a refusal is raised anew each time, never cached)."""
     if len(number) == 15 and number.isdigit():
         _birth_date("19" + number[6:12], today)
         number = convert_15_to_18(number)

@@ -587,8 +587,8 @@ from .migrations_late import (  # noqa: E402  steps 15 and later
     categories_and_support,
     enrolment_components,
     key_history_and_held_batches,
-    reviews_rounds_and_survival,
     payment_runs,
+    reviews_rounds_and_survival,
     standards_and_recoveries,
 )
 

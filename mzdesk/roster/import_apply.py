@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from pathlib import Path
 
 from ..models.components import write_imported_parts
 from ..models.dates import check_date
@@ -96,7 +95,7 @@ def apply(
             remember_layout(store, lay)
         summary = {
             "batch_id": batch_id,
-            "file": Path(plan.path).name,
+            "file": plan.file_label,
             "households": len(plan.households),
             "members": plan.members,
             "created": len(creates),
@@ -121,7 +120,7 @@ def _new_batch(store: Store, plan: RosterPlan, batch_uid: str, stamp: dict) -> i
         "created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             batch_uid,
-            Path(plan.path).name,
+            plan.file_label,
             plan.sha256,
             stamp["created_at"],
             stamp["updated_at"],
@@ -166,7 +165,7 @@ def _insert_households(
     already registered elsewhere); the rules were applied in :func:`analyse`.
     """
     return write_new_households(
-        store, households, store.stamp(new=True), batch=2000, progress=progress, cancel=cancel
+        store, households, store.stamp(new=True), batch=10000, progress=progress, cancel=cancel
     )
 
 

@@ -82,11 +82,12 @@ def formula_cells_without_value(plan: RosterPlan) -> None:
     """A required cell that reads as empty but holds a formula: the file was written by a
     program and never opened and saved in Excel, so no result was stored with the formula."""
     blanks = [p for p in plan.problems if p.code == "missing_required" and p.column_letter]
-    if not blanks or check_workbook(plan.path) != "xlsx":
-        return
     for sheet in {p.sheet for p in blanks}:
+        path, own = plan.sheet_source.get(sheet, (plan.path, sheet))
+        if check_workbook(path) != "xlsx":
+            continue
         cells = {(p.row, p.column_letter) for p in blanks if p.sheet == sheet}
-        formulas = formula_cells(plan.path, sheet, cells)
+        formulas = formula_cells(path, own, cells)
         for p in blanks:
             if p.sheet == sheet and (p.row, p.column_letter) in formulas:
                 _formula_problem(p, formulas[(p.row, p.column_letter)])

@@ -32,6 +32,7 @@ FLAG_CODES = {
     "bad_relation",
     "head_name_differs",
     "account_precision_lost",
+    "support_not_recorded",
 }
 # Problems that keep only that row's enrolment out (the household and the rest import):
 # a value nothing decides (mappable by hand), a 合计 that disagrees with its parts.
@@ -83,6 +84,9 @@ PROBLEM_LABELS = {
     "unknown_value": "无法识别的取值",
     "total_mismatch": "合计与各项金额之和不符",
     "account_precision_lost": "银行账号被Excel截断",
+    "member_list_mismatch": "家庭成员名单与人员表不符",
+    "orphan_person": "人员的户主不在家庭表中",
+    "support_not_recorded": "供养方式未能记录",
 }
 
 
@@ -164,6 +168,9 @@ class FileHousehold:
     cls: str = ""
     covered: int | None = None
     monthly_fen: int | None = None
+    # 特困 供养方式 read from a provincial person file (import_join): mode, institution,
+    # carer_name, carer_id_number; written with the enrolment (importer.import_roster)
+    support: dict[str, str] = field(default_factory=dict)
     match_id: int | None = None  # existing household this one is (re-import)
     action: str = "create"  # create / update / unchanged
     # the amount in parts (components.py codes: base, classified, care), when the file has them
@@ -219,6 +226,15 @@ class RosterPlan:
     total_rows: int = 0
     # each distinct unrecognised value once: (sheet, column, value) -> its entry
     unknown: dict[tuple[str, str, str], UnknownValue] = field(default_factory=dict)
+    # several files, one import (import_join): each file's (path, sha256), and for each
+    # sheet as named in problems the file and the sheet's own name
+    files: list[tuple[str, str]] = field(default_factory=list)
+    sheet_source: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def file_label(self) -> str:
+        """The file's name, or every file's: ``家庭查询.xlsx、人员查询.xlsx``."""
+        return "、".join(Path(p).name for p, _ in self.files) or Path(self.path).name
 
     @property
     def members(self) -> int:
@@ -236,8 +252,9 @@ class RosterPlan:
         counts = Counter(p.code for p in self.problems)
         actions = Counter(fh.action for fh in self.households)
         return {
-            "file": Path(self.path).name,
+            "file": self.file_label,
             "sha256": self.sha256,
+            "files": [{"file": Path(p).name, "sha256": h} for p, h in self.files],
             "sheets": [lay.as_dict() for lay in self.layouts],
             "skipped_sheets": self.skipped_sheets,
             "households": len(self.households),

@@ -60,7 +60,7 @@ class ImportDialog(QDialog):
         fit_to_screen(self, QSize(1240, 720))
 
         self.path_edit = QLineEdit(path or "")
-        self.path_edit.setPlaceholderText("选择 .xlsx / .xls 花名册文件")
+        self.path_edit.setPlaceholderText("选择 .xlsx / .xls 花名册文件（可多选，一次导入）")
         self.path_edit.textEdited.connect(self._file_changed)
         browse = QPushButton("选择文件…")
         browse.clicked.connect(self.browse)
@@ -165,7 +165,13 @@ class ImportDialog(QDialog):
         return self.task is not None and self.task.thread.isRunning()
 
     def path(self) -> str:
-        return self.path_edit.text().strip()
+        """The (first) file chosen."""
+        paths = self.paths()
+        return paths[0] if paths else ""
+
+    def paths(self) -> list[str]:
+        """Every file chosen (several files are one import: "a.xlsx; b.xlsx")."""
+        return [p.strip() for p in self.path_edit.text().split(";") if p.strip()]
 
     def overrides(self) -> dict:
         """The mapping as the clerk left it: {"sheets": {name: {"columns": ..., "category": ...}}}."""
@@ -203,15 +209,20 @@ class ImportDialog(QDialog):
         self._update_buttons()
 
     def browse(self) -> None:
-        path = file_dialogs.open_file(self, "roster", "选择花名册", "Excel 工作簿 (*.xlsx *.xls)")
-        if path:
-            self.path_edit.setText(path)
+        paths = file_dialogs.open_files(
+            self,
+            "roster",
+            "选择花名册（可多选，如家庭查询和人员查询）",
+            "Excel 工作簿 (*.xlsx *.xls)",
+        )
+        if paths:
+            self.path_edit.setText("; ".join(paths))
             self._file_changed()
             self.check()
 
     # -- check (dry run) ------------------------------------------------------------------
     def check(self) -> None:
-        path = self.path()
+        path = self.paths()
         if not path:
             return
         mapping = (
@@ -336,7 +347,7 @@ class ImportDialog(QDialog):
             != QMessageBox.StandardButton.Yes
         ):
             return
-        path, mapping = self.path(), self.overrides()
+        path, mapping = self.paths(), self.overrides()
 
         def job(store, progress, cancel):
             from ..roster.importer import import_roster
