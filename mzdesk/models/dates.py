@@ -99,6 +99,9 @@ RULES: dict[str, DateRule] = {
     "round_on": DateRule("年度核查日期", ahead_days=DECISION_AHEAD_DAYS),
     "case_decided_on": DateRule("救助审批日期"),
     "case_paid_on": DateRule("救助发放日期"),
+    "run_month": DateRule("一次性发放月份", ahead_days=366),
+    "run_confirmed_on": DateRule("一次性发放确认日期", ahead_days=92),  # planned ahead
+    "run_paid_on": DateRule("一次性发放日期", ahead_days=92),
     "case_documented_on": DateRule("补齐材料日期"),
     "birth_date": DateRule("出生日期", floor=BIRTH_FLOOR),
     "deceased_on": DateRule("死亡日期", floor=BIRTH_FLOOR),

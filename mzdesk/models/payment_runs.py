@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from .auth import require
 from .categories import categories, category_code
 from .components import month_key
-from .dates import current_day
+from .dates import check_date, current_day
 from .errors import MzError, NotFound
 from .money import check_assistance, format_fen
 from .paid_month import paid_enrolments
@@ -201,6 +201,8 @@ def create_run(
     check_assistance(rate_fen, "rate_fen")
     if rate_fen <= 0:
         raise RunError("发放金额应大于0", "bad_amount")
+    first = month if isinstance(month, dt.date) else dt.date.fromisoformat(f"{month_key(month)}-01")
+    check_date("run_month", first.replace(day=1), field="month")  # not 1900, not 2099
     key = month_key(month)
     codes = _categories(store, list(cats))
     kept = [field_text(c, "short", "保障类别", "classes") for c in classes]
@@ -293,6 +295,7 @@ def _set_state(store: Store, run_id: int, **cols) -> None:
 def confirm_run(store: Store, run_id: int, on: dt.date | None = None) -> Run:
     """草拟 → 已确认: the lines are computed once more and frozen."""
     require(store, EDIT)
+    on = check_date("run_confirmed_on", on or current_day(), field="on")
     with store.transaction():
         run = get_run(store, run_id)
         if run.state != "draft":
@@ -315,6 +318,7 @@ def confirm_run(store: Store, run_id: int, on: dt.date | None = None) -> Run:
 def mark_paid(store: Store, run_id: int, on: dt.date | None = None) -> Run:
     """已确认 → 已发放 (the date the bank paid, default today)."""
     require(store, EDIT)
+    on = check_date("run_paid_on", on or current_day(), field="on")
     with store.transaction():
         run = get_run(store, run_id)
         if run.state != "confirmed":

@@ -251,6 +251,8 @@ class CellRules:
     def settle_amount(self, fh: FileHousehold) -> None:
         """The amount is the sum of its parts; a 合计 that differs is ``total_mismatch``."""
         cat = self.cats.get(fh.category or "", {})
+        # a part written as 0 is no part (a 特困 row's empty 分类施保金 column)
+        fh.parts = {k: v for k, v in fh.parts.items() if v or k == "base"}
         if fh.parts:
             fh.monthly_fen = sum(fh.parts.values())
             if fh.total_fen is not None and fh.total_fen != fh.monthly_fen:

@@ -33,7 +33,7 @@ from ..models.progress import Cancelled, Progress
 from ..models.support import SupportRefused, mode_code
 from .import_plan import FileHousehold, Problem, RosterPlan
 from .import_sheet import SheetReader, blank, cell_text
-from .layout import Layout, category_from_cell, field_for_header, norm_header, normalise_class
+from .layout import Layout, category_from_cell, field_for_header, norm_header
 from .reader import Sheet, column_letter
 
 # what separates the names in a 家庭成员姓名 cell: 、，,;； and any space
@@ -184,6 +184,7 @@ class PairJoin:
                 reader.settle_head(fh)
             self.check_member_list(reader, fh, r, row, group)
             self.check_rules(reader, fh, r, group)
+            reader.settle_amount(fh)  # the amount from its parts; a 合计 is a check
             out.append(fh)
         return out
 
@@ -243,17 +244,8 @@ class PairJoin:
                 "unknown_category",
                 f"无法识别的救助类别: {cell_text(cell)}",
             )
-        if not fh.cls and not blank(persons.get(head_row, "class")):
-            fh.cls, ok = normalise_class(persons.get(head_row, "class"), fh.category, self.cats)
-            if not ok:
-                cell = persons.get(head_row, "class")
-                persons.problem(
-                    group.rows[at],
-                    "class",
-                    cell,
-                    "unknown_category",
-                    f"无法识别的保障类别/档次“{cell_text(cell)}”",
-                )
+        if not fh.cls:  # the head's 生活自理能力 or class, read by the vocabulary
+            persons.read_class(fh, group.rows[at], head_row)
         self.settle_head(reader, fh, r, row, group)
         if self.cats.get(fh.category or "", {}).get("support_modes"):
             self.read_support(group, at, fh)

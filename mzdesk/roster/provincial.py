@@ -31,7 +31,7 @@ from ..models.progress import Cancelled, Progress
 from ..models.selfcare import class_level, label_of
 from ..models.store import Store
 from ..reports.xlsx_writer import SheetWriter, save_workbook, yuan
-from .monthly import paid_enrolments
+from .monthly import paid_enrolments, stock_enrolments
 
 HOUSEHOLD_FILE = "家庭查询.xlsx"
 PERSON_FILE = "人员查询.xlsx"
@@ -225,6 +225,7 @@ def _sheets(
         money_cols=(14, 15),
         widths={3: 22, 5: 22, 8: 24},
     )
+    stock = stock_enrolments(store)  # 存量: their first month is before mzdesk, unknown
     seq = 0
     for i, r in enumerate(rows, 1):
         people = members.get(r["household_id"], [])
@@ -249,7 +250,7 @@ def _sheets(
                 yuan(parts.get("base", 0)),
                 yuan(parts.get("classified", 0)),
                 yuan(r["monthly_fen"]),
-                (r["start_on"] or "")[:7],
+                "" if r["id"] in stock else (r["start_on"] or "")[:7],
                 r["bank_name"],
                 head_name,
                 r["bank_account"],

@@ -88,8 +88,44 @@ WRITES = {
         "--reason",
         "户主死亡",
     ],
+    ("case add", "--date"): lambda c: [
+        str(c["free"]),
+        "--kind",
+        "temporary",
+        "--type",
+        "urgent",
+        "--cause",
+        "因病",
+        "--amount",
+        "800",
+    ],
+    ("case decide", "--date"): lambda c: [str(c["case"]), "--decision", "approved"],
+    ("case pay", "--date"): lambda c: [str(c["approved"])],
+    ("case document", "--date"): lambda c: [str(c["fast"])],
+    ("deadlines extend", "--date"): lambda c: [str(c["investigating"]), "--reason", "需补充调查"],
+    ("letter", "--date"): lambda c: [
+        "--enrolment",
+        str(c["investigating"]),
+        "--kind",
+        "accept",
+        "--out",
+        str(c["tmp"] / "n.pdf"),
+    ],
+    ("run create", "--month"): lambda c: [
+        "--name",
+        "春节一次性生活补贴",
+        "--category",
+        "rural_dibao",
+        "--amount",
+        "300",
+    ],
+    ("run confirm", "--on"): lambda c: [str(c["run"])],
+    ("run paid", "--on"): lambda c: [str(c["run"])],
 }
 READS = {
+    ("case list", "--month"): lambda c: [],
+    ("deadlines list", "--date"): lambda c: [],
+    ("run list", "--month"): lambda c: [],
     ("stats", "--month"): lambda c: [],
     ("roster export", "--month"): lambda c: ["--out", str(c["tmp"] / "r.xlsx")],
     ("income show", "--month"): lambda c: ["1"],
@@ -157,6 +193,17 @@ def cases(store, registry, family, single, tmp_path, monkeypatch):
         c["roster"],
         [{"village": "甲村", "amount": 900, "members": [("甲", "户主", make_id("19600101", 9))]}],
     )
+    from mzdesk.models import cases as assistance
+    from mzdesk.models import payment_runs
+
+    c["case"] = assistance.add(
+        store, single.id, "medical", amount_fen=50000, applied_on=T - dt.timedelta(days=5)
+    ).id
+    approved = assistance.add(store, single.id, "medical", amount_fen=50000, applied_on=T)
+    c["approved"] = assistance.decide(store, approved.id, "approved", on=T).id
+    fast = assistance.add(store, single.id, "medical", amount_fen=50000, applied_on=T)
+    c["fast"] = assistance.pay(store, fast.id, on=T, fast=True).id
+    c["run"] = payment_runs.create_run(store, "春节一次性生活补贴", T, ["rural_dibao"], 30000).id
     c["db"] = store.path
     store.close()
     return c
