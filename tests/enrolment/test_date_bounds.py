@@ -37,7 +37,9 @@ def dump_hash(conn: sqlite3.Connection) -> str:
 
 @pytest.fixture(autouse=True)
 def real_clock(monkeypatch):
-    """The notices here are made on the real today, like the command line's."""
+    """The services' clock is pinned to ``T``, the today the dates here are computed from:
+    a run that crosses midnight would otherwise compare yesterday's dates with today."""
+    monkeypatch.setattr("mzdesk.models.dates.current_day", lambda: T)
     monkeypatch.setattr("mzdesk.models.notice._today", lambda: T)
 
 

@@ -166,6 +166,7 @@ def cases(store, registry, family, single, tmp_path, monkeypatch):
     """One enrolment in each state a dated command acts on, dated from the real today."""
     from tests.roster.books import member_per_row
 
+    monkeypatch.setattr("mzdesk.models.dates.current_day", lambda: T)  # a run across midnight
     monkeypatch.setattr("mzdesk.models.notice._today", lambda: T)
 
     def new_household(n: int) -> int:
