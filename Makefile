@@ -19,7 +19,7 @@ run: $(STAMP)
 ## test: system libraries Qt needs offscreen, Python packages, then the whole suite
 test: $(STAMP)
 	bash scripts/system-deps.sh
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n 2
 
 test-fast: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow"
