@@ -369,3 +369,21 @@ def test_init_roles_and_export_upward_through_the_cli(tmp_path):
     assert report["tables"]["households"]["new"] == 4
     stats = json.loads(mz("stats", "--db", prov, "--json").stdout)
     assert stats["households"] == 4
+
+
+def test_a_province_reads_and_never_makes_or_decides_records(tmp_path):
+    from mzdesk.models.auth import PermissionDenied, allowed, require
+
+    r = region(tmp_path)
+    p = r.province.store
+    case = p.scalar("SELECT id FROM enrolments WHERE state = 'publicised' LIMIT 1")
+    for action in ("household.edit", "enrolment.confirm", "notice.publish"):
+        assert not allowed(p, action)
+        with pytest.raises(PermissionDenied) as e:
+            require(p, action)
+        assert e.value.code == "receiver_read_only"
+    with pytest.raises(PermissionDenied):
+        enrolment.confirm(p, case)
+    assert allowed(p, "sync.import") and allowed(p, "records.view")
+    # a county is not a receiver: it still decides
+    assert allowed(r.counties["341623"].store, "enrolment.confirm")
