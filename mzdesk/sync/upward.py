@@ -30,7 +30,7 @@ from __future__ import annotations
 import orjson
 
 from ..models.site import REGION_ROLES, Site
-from ..models.store import Store
+from ..models.store import Store, now_iso
 from . import changelog
 from .batch import Batch, BatchRefused, parse_lines, read_member, sha256, split_lines, tampered
 from .changelog import TableCodec
@@ -249,11 +249,10 @@ def receive(store: Store, own: Site, sender_role: str, batch: Batch) -> int:
     new = 0
     for cp, key in cps:
         new += conn.execute(
-            "INSERT OR IGNORE INTO audit_checkpoints (site, n, seq, hash, prev_seq, prev_hash, "
-            "at, reason, fingerprint, signature, sign_key, received_at, batch_sha256) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%S', 'now', "
-            "'localtime'), ?)",
-            (*cp.as_json().values(), key, batch.sha256),
+            "INSERT INTO audit_checkpoints (site, n, seq, hash, prev_seq, prev_hash, at, reason, "
+            "fingerprint, signature, sign_key, received_at, batch_sha256) VALUES (?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, n, signature) DO NOTHING",
+            (*cp.as_json().values(), key, now_iso(), batch.sha256),
         ).rowcount
     return new
 
