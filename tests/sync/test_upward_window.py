@@ -28,3 +28,20 @@ def test_a_province_window_shows_the_forwarded_households_to_read(qtbot, tmp_pat
         win.show()
         qtbot.waitExposed(win)
         win.grab().save(str(SHOT))
+
+
+def test_the_first_run_dialog_offers_city_and_province_without_a_demo(qtbot, tmp_path):
+    from mzdesk.app import FirstRunDialog
+
+    dlg = FirstRunDialog(tmp_path / "p.sqlite")
+    qtbot.addWidget(dlg)
+    roles = [dlg.role.itemData(i) for i in range(dlg.role.count())]
+    assert roles[-2:] == ["city", "province"]
+    dlg.role.setCurrentIndex(roles.index("province"))
+    assert not dlg.demo.isChecked() and not dlg.demo.isEnabled()
+    dlg.code.setText("34")
+    dlg.name.setText("安徽省民政厅")
+    dlg.accept()
+    assert dlg.values() == ("34", "安徽省民政厅", "province") and not dlg.error.text()
+    dlg.role.setCurrentIndex(roles.index("county"))
+    assert dlg.demo.isEnabled()
