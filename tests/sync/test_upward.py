@@ -163,7 +163,12 @@ def test_a_forged_forwarded_checkpoint_is_seen_at_the_province(tmp_path):
     assert sites["341623102"].ok
 
 
-def test_a_county_forwarding_another_countys_township_is_refused_whole(tmp_path):
+@pytest.mark.parametrize("worker", [False, True], ids=["in-process", "worker-process"])
+def test_a_county_forwarding_another_countys_township_is_refused_whole(
+    tmp_path, monkeypatch, worker
+):
+    if worker:
+        monkeypatch.setattr(staging, "STAGE_MIN", 1)  # records read by the worker process
     r = region(tmp_path)
     b = r.counties["341624"]
     # county 341624 accepted a "township" whose code is in county 341623
@@ -387,3 +392,41 @@ def test_a_province_reads_and_never_makes_or_decides_records(tmp_path):
     assert allowed(p, "sync.import") and allowed(p, "records.view")
     # a county is not a receiver: it still decides
     assert allowed(r.counties["341623"].store, "enrolment.confirm")
+
+
+def test_a_malformed_origins_file_refuses_the_batch(tmp_path):
+    r = region(tmp_path, forward=False)
+    a, p = r.counties["341623"], r.province
+    real = a.export(p)
+    z = zipfile.ZipFile(io.BytesIO(decrypt(real.read_bytes(), a.keys)))
+    manifest = json.loads(z.read("manifest.json"))
+    for k in ("files", "format", "format_version"):
+        manifest.pop(k)
+    writer = BatchWriter()
+    for name in z.namelist():
+        if name.startswith("records/") and name != upward.ORIGINS_FILE:
+            lines = [x + b"\n" for x in z.read(name).splitlines()]
+            writer.add(name[len("records/") : -len(".jsonl")], lines, len(lines))
+    bad = {"uid": "x@y", "op": "upsert", "meta": {}, "row": {"origin": "341623101", "via": 1}}
+    writer.add("_origins", [json.dumps(bad).encode() + b"\n"], 1)
+    forged = tmp_path / "bad-origins.age"
+    forged.write_bytes(writer.finish(manifest, a.keys, p.keys.public))
+    before = fingerprint(p.store)
+    with pytest.raises(BatchRefused) as e:
+        p.import_(forged)
+    assert e.value.code == "not_a_batch"
+    assert fingerprint(p.store) == before
+
+
+def test_a_reader_without_origins_applies_an_upward_batch_as_before(tmp_path, monkeypatch):
+    """What a reader that predates the origins file does with it: checks it against the
+    signed manifest, parses it, and applies the records of the tables as before."""
+    r = region(tmp_path, forward=False)
+    monkeypatch.setattr(upward, "receive", lambda *a: 0)
+    monkeypatch.setattr(upward, "settle", lambda *a: None)
+    for c in r.counties.values():
+        rep = r.province.import_(c.export(r.province))
+        assert "_origins" not in rep.tables
+    p = r.province.store
+    assert p.scalar("SELECT count(*) FROM households") == 4 * 6
+    assert p.scalar("SELECT count(*) FROM record_origins") == 0
