@@ -326,8 +326,9 @@ def _collect(
     sent_out: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, int], dict[str, bytes]]:
     """Read the records that go to ``to`` into ``writer``; (counts per table, new bases per
-    table as :func:`changelog.packed_hashes`).  ``sent_out``: its tables get the uids sent.  Each line comes out of SQLite as bytes (head,
-    row); the row's hash is taken from those bytes, which are what the receiver hashes too."""
+    table as :func:`changelog.packed_hashes`).  Each line comes out of SQLite as bytes (head,
+    row); the row's hash is taken from those bytes, which are what the receiver hashes too.
+    ``sent_out``: each of its tables gets the uids sent (the origins of a batch upward)."""
     counts: dict[str, int] = {}
     bases: dict[str, bytes] = {}
     done = 0

@@ -256,7 +256,8 @@ class TableGate:
         self.present, self.in_scope = self._households(recs)
         self.base: set[str] = set()
         if self.hh is None and gate.mode == "region":  # of the sender's region
-            sql = f"SELECT uid FROM {t} WHERE NOT {foreign_sql(t, f'{t}.uid', gate.sender)} AND uid IN"
+            foreign = foreign_sql(t, f"{t}.uid", gate.sender)
+            sql = f"SELECT uid FROM {t} WHERE NOT {foreign} AND uid IN"
             self.base = {u for (u,) in _fetch(store, sql, self.local)}
         elif self.hh is None:
             self.base = {
@@ -297,9 +298,8 @@ class TableGate:
             )
             found = _fetch(store, sql, wanted, gate.sender)
         elif gate.mode == "region":
-            sql = f"SELECT h.uid, NOT {foreign_sql('households', 'h.uid', gate.sender)} " + (
-                "FROM households h WHERE h.uid IN"
-            )
+            foreign = foreign_sql("households", "h.uid", gate.sender)
+            sql = f"SELECT h.uid, NOT {foreign} FROM households h WHERE h.uid IN"
             found = _fetch(store, sql, wanted)
         elif gate.mode == "villages":
             # assigned, or still held (given to the laptop, not yet withdrawn)
@@ -333,7 +333,8 @@ class TableGate:
             wire = TableCodec.wire_name(col)
             refs = [r.row.get(wire) for r in recs if r.row is not None]
             if gate.mode == "region":
-                sql = f"SELECT p.uid FROM {parent} p WHERE {foreign_sql(parent, 'p.uid', gate.sender)} AND p.uid IN"
+                foreign = foreign_sql(parent, "p.uid", gate.sender)
+                sql = f"SELECT p.uid FROM {parent} p WHERE {foreign} AND p.uid IN"
                 out[wire] = (parent, {u for (u,) in _fetch(store, sql, refs)})
                 continue
             sql = (
