@@ -311,11 +311,12 @@ def duplicate_ids(store: Store) -> list[dict]:
 
     out = []
     rows = store.conn.execute(
-        "SELECT c.id, c.peer, c.uid, json_extract(c.remote, '$.row.id_number'), "
-        "json_extract(c.remote, '$.row.household_uid') FROM sync_conflicts c "
-        "WHERE c.state = 'open' AND c.kind = 'duplicate_id' AND c.tbl = 'members' ORDER BY c.id"
+        "SELECT id, peer, uid, remote FROM sync_conflicts WHERE state = 'open' "
+        "AND kind = 'duplicate_id' AND tbl = 'members' ORDER BY id"
     ).fetchall()
-    for cid, peer, uid, number, hh_uid in rows:
+    for cid, peer, uid, remote in rows:
+        row = (orjson.loads(remote) or {}).get("row") or {}
+        number, hh_uid = row.get("id_number"), row.get("household_uid")
         if not number:
             continue
         held = store.conn.execute(
