@@ -118,7 +118,9 @@ def origin_lines(store: Store, own: Site, sent: dict[str, list[str]]) -> list[by
 def forwarded_checkpoints(store: Store, own: Site, to: str, full: bool) -> list[dict]:
     """The audit checkpoints this site received from below (its townships', or what its
     counties forwarded) since its previous batch to ``to`` (all of them for a full batch),
-    the newest :data:`PER_SITE` of each site, each with the key it was verified with."""
+    the newest :data:`PER_SITE` of each site, each with the key it was verified with.
+    Only sites of its own region (its code their prefix): never a checkpoint its city or
+    province sent down."""
     since = None
     if not full:
         since = store.scalar(
@@ -128,8 +130,9 @@ def forwarded_checkpoints(store: Store, own: Site, to: str, full: bool) -> list[
     rows = store.conn.execute(
         "SELECT site, n, seq, hash, prev_seq, prev_hash, at, reason, fingerprint, signature, "
         "sign_key, batch_sha256 FROM audit_checkpoints WHERE received_at IS NOT NULL "
-        "AND site != ? AND (? IS NULL OR received_at >= ?) ORDER BY site, n DESC",
-        (own.code, since, since),
+        "AND site != ? AND substr(site, 1, ?) = ? AND (? IS NULL OR received_at >= ?) "
+        "ORDER BY site, n DESC",
+        (own.code, len(own.code), own.code, since, since),
     ).fetchall()
     vias = _vias(store, own)
     out: list[dict] = []

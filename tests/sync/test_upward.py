@@ -430,3 +430,20 @@ def test_a_reader_without_origins_applies_an_upward_batch_as_before(tmp_path, mo
     p = r.province.store
     assert p.scalar("SELECT count(*) FROM households") == 4 * 6
     assert p.scalar("SELECT count(*) FROM record_origins") == 0
+
+
+def test_a_townships_edit_travels_up_as_a_change_with_its_origin(tmp_path):
+    r = region(tmp_path)
+    t, a, p = r.townships["341623102"], r.counties["341623"], r.province
+    a.import_(p.export(a))  # the province's acknowledgement: the county's base advances
+    uid = t.store.scalar("SELECT uid FROM households ORDER BY id DESC LIMIT 1")
+    edit(t.store, "households", uid, address="新住址 3 号")
+    a.import_(t.export(a))
+    path = a.export(p)
+    z = zipfile.ZipFile(io.BytesIO(decrypt(path.read_bytes(), a.keys)))
+    manifest = json.loads(z.read("manifest.json"))
+    assert manifest["counts"] == {"households": 1}  # only the change goes up
+    rep = p.import_(path)
+    assert rep.tables["households"].updated == 1 and not rep.refused
+    assert p.store.scalar("SELECT address FROM households WHERE uid = ?", (uid,)) == "新住址 3 号"
+    assert upward.origins(p.store, "households", [uid])[uid] == ("341623102", "341623")
