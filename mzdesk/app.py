@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from . import STARTED
 from .models.errors import MzError
-from .models.site import ROLES, get_site, init_site, validate_site
+from .models.site import REGION_ROLES, ROLES, get_site, init_site, validate_site
 from .models.store import Store, require_writable
 from .paths import default_db_path
 
@@ -53,7 +53,7 @@ class FirstRunDialog(QDialog):
         layout.addWidget(QLabel(f"首次使用：将在此处创建数据库\n{path}"))
         form = QFormLayout()
         self.code = QLineEdit(DEMO_SITE[0])
-        self.code.setPlaceholderText("统计用区划代码：乡镇9位 / 县6位")
+        self.code.setPlaceholderText("统计用区划代码：乡镇9位 / 县6位 / 市4位 / 省2位")
         self.name = QLineEdit(DEMO_SITE[1])
         self.name.setPlaceholderText("本单位名称，如 白沙乡民政办")
         self.role = QComboBox()
@@ -67,6 +67,7 @@ class FirstRunDialog(QDialog):
         self.demo_count.setSuffix(" 户")
         self.demo.toggled.connect(self.demo_count.setEnabled)
         self.demo.toggled.connect(self._demo_toggled)
+        self.role.currentIndexChanged.connect(self._role_changed)
         form.addRow("区划代码", self.code)
         form.addRow("单位名称", self.name)
         form.addRow("本机用途", self.role)
@@ -95,6 +96,13 @@ class FirstRunDialog(QDialog):
         elif on and not code and not name:
             self.code.setText(DEMO_SITE[0])
             self.name.setText(DEMO_SITE[1])
+
+    def _role_changed(self) -> None:
+        """A city or province receives its counties' batches: it has no demo township."""
+        receiver = self.role.currentData() in REGION_ROLES
+        if receiver:
+            self.demo.setChecked(False)
+        self.demo.setEnabled(not receiver)
 
     def values(self) -> tuple[str, str, str]:
         return self.code.text().strip(), self.name.text().strip(), self.role.currentData()

@@ -13,18 +13,26 @@ from .common import SEED, OutFile, db_option, emit_json, open_store, parse_month
 @click.command()
 @db_option
 @click.option(
-    "--site-code", required=True, help="统计用区划代码: 6 (county), 9 (township) or 12 digits"
+    "--site-code",
+    required=True,
+    help="统计用区划代码: 2 (province), 4 (city), 6 (county), 9 (township) or 12 digits",
 )
 @click.option("--site-name", required=True, help="单位名称, e.g. 青山镇民政办")
 @click.option(
     "--role",
-    type=click.Choice(["township", "field", "county"]),
+    type=click.Choice(["township", "field", "county", "city", "province"]),
     default="township",
     show_default=True,
-    help="what this installation is",
+    help="what this installation is; city (市民政局) and province (省民政厅) receive the "
+    "batches their counties forward upward",
 )
 def init(db_path, site_code, site_name, role):
-    """Create a database and set its site identity (初始化站点)."""
+    """Create a database and set its site identity (初始化站点).
+
+    \b
+    A city or province site is a receiver: trust each county's public key
+    (mzdesk keys trust), then `mzdesk sync import` the batches the counties
+    write with `mzdesk sync export --to <city/province code>`."""
     from ..models.site import init_site, validate_site
 
     validate_site(site_code.strip(), site_name.strip(), role)  # bad input: no file is created

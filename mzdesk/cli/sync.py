@@ -28,7 +28,12 @@ def sync() -> None:
 @click.option("--full", is_flag=True, help="完整快照 / full snapshot instead of changes")
 @click.option("--resend", type=RECORD_ID, default=None, help="重发第N批 / write batch N again")
 def sync_export(db_path, passphrase, to, out, full, resend):
-    """Write the next batch for site TO (changes since the last batch, or --full)."""
+    """Write the next batch for site TO (changes since the last batch, or --full).
+
+    \b
+    At a county, TO may be its city (4-digit code) or province (2-digit): the batch
+    forwards what the county accepted, each record with its origin township, and the
+    townships' audit checkpoints (docs/scale-upward.md)."""
     from ..sync.export import export_batch
     from ..sync.export import resend as do_resend
     from ..sync.keys import load_keys

@@ -532,9 +532,36 @@ def role_of(store) -> str | None:
     return p.role
 
 
+# what no account may do at a city or province site (site.REGION_ROLES): it receives what
+# its counties forward and reads it; the records are made and decided below
+RECEIVER_READS_ONLY = frozenset(
+    {
+        "household.edit",
+        "household.delete",
+        "household.import",
+        "enrolment.edit",
+        "enrolment.confirm",
+        "visit.edit",
+        "spotcheck.edit",
+        "notice.publish",
+        "payment.edit",
+        "sync.assign",
+        "relatives.edit",
+    }
+)
+_RECEIVER_SITES = ("city", "province")
+
+
+def receiver_site(store) -> bool:
+    """Whether this database is a city's or province's (a receiver of forwarded batches)."""
+    return store.scalar("SELECT role FROM site WHERE id = 1") in _RECEIVER_SITES
+
+
 def allowed(store, action: str) -> bool:
     if action not in PERMISSIONS:
         raise KeyError(f"unknown action {action!r}; add it to auth.PERMISSIONS")
+    if action in RECEIVER_READS_ONLY and receiver_site(store):
+        return False
     if setup_mode(store):
         return True
     return role_of(store) in PERMISSIONS[action]
@@ -576,6 +603,12 @@ def require(store, action: str) -> None:
     """Raise :class:`PermissionDenied` unless the acting principal may do ``action``."""
     if allowed(store, action):
         return
+    if action in RECEIVER_READS_ONLY and receiver_site(store):
+        raise PermissionDenied(
+            f"市、省级站点只接收各县转发的数据，不能{ACTION_LABELS.get(action, action)}"
+            "（记录由乡镇办理、县级审核）",
+            "receiver_read_only",
+        )
     refusal = _refusal(store)
     if refusal is not None:
         raise refusal

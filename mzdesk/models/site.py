@@ -1,7 +1,8 @@
 """The site identity (本站): which office this database belongs to.
 
-Codes are 统计用区划代码: 6 digits for a county, 9 for a township, 12 for a
-village (domain.md).
+Codes are 统计用区划代码: 2 digits for a province, 4 for a city, 6 for a county, 9 for a
+township, 12 for a village (domain.md).  A city (市民政局) or province (省民政厅) site is a
+receiver: its counties forward what they accepted upward (docs/scale-upward.md).
 """
 
 from __future__ import annotations
@@ -12,7 +13,25 @@ from .errors import FieldError, MzError
 from .store import Store
 from .text import clean, field_text
 
-ROLES = {"township": "乡镇", "field": "入户核查终端", "county": "县民政局"}
+ROLES = {
+    "township": "乡镇",
+    "field": "入户核查终端",
+    "county": "县民政局",
+    "city": "市民政局",
+    "province": "省民政厅",
+}
+# the receivers above the county: they hold what their counties forward (sync/upward.py)
+REGION_ROLES = ("city", "province")
+# the length of a site's 统计用区划代码 by role (a township or field laptop: 9, or 12 for a
+# village-level laptop)
+CODE_LENGTHS = {
+    "province": (2,),
+    "city": (4,),
+    "county": (6,),
+    "township": (9, 12),
+    "field": (9, 12),
+}
+_LEVEL = {"province": "省级", "city": "市级", "county": "县级"}
 
 
 @dataclass(frozen=True)
@@ -30,8 +49,8 @@ class Site:
 def whole_area(site: Site | None) -> str:
     """What "everywhere" is for this site, in titles: ``全县`` for the county, else the
     township's own word (``全镇``, ``全乡``, ``全街道``) as its name says it."""
-    if site is not None and site.role == "county":
-        return "全县"
+    if site is not None and site.role in ("county", "city", "province"):
+        return {"county": "全县", "city": "全市", "province": "全省"}[site.role]
     name = site.name if site is not None else ""
     # the rightmost word: 东乡镇民政办 is a 镇
     at = {w: name.rfind(w) for w in ("街道", "乡", "镇")}
@@ -42,19 +61,24 @@ def whole_area(site: Site | None) -> str:
 def validate_site(code: str, name: str, role: str) -> None:
     if not code.strip():
         raise FieldError(
-            "site_code", "missing_required", "请填写区划代码（统计用区划代码：乡镇9位，县6位）"
+            "site_code",
+            "missing_required",
+            "请填写区划代码（统计用区划代码：乡镇9位，县6位，市4位，省2位）",
         )
-    if not code.isdigit() or len(code) not in (6, 9, 12):
-        raise FieldError("site_code", "bad_site_code", f"区划代码应为6、9或12位数字: {code!r}")
+    if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
+        raise FieldError(
+            "site_code", "bad_site_code", f"区划代码应为2、4、6、9或12位数字：{code!r}"
+        )
     if not name.strip():
         raise FieldError("site_name", "missing_required", "单位名称必填")
     field_text(name, "site_name", "单位名称", "site_name")  # too long: refused before any file
     if role not in ROLES:
         raise FieldError("role", "bad_role", f"角色应为 {', '.join(ROLES)} 之一: {role!r}")
-    if role == "county" and len(code) != 6:
-        raise FieldError("site_code", "bad_site_code", "县级站点的区划代码应为6位")
-    if role in ("township", "field") and len(code) == 6:
-        raise FieldError("site_code", "bad_site_code", "乡镇站点的区划代码应为9位(或村级12位)")
+    if role in _LEVEL and len(code) not in CODE_LENGTHS[role]:
+        want = CODE_LENGTHS[role][0]
+        raise FieldError("site_code", "bad_site_code", f"{_LEVEL[role]}站点的区划代码应为{want}位")
+    if role in ("township", "field") and len(code) not in CODE_LENGTHS[role]:
+        raise FieldError("site_code", "bad_site_code", "乡镇站点的区划代码应为9位（或村级12位）")
 
 
 def get_site(store: Store) -> Site | None:

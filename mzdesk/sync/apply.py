@@ -17,7 +17,7 @@ from ..models.migrations import MIGRATIONS
 from ..models.progress import Cancel, Cancelled, Progress
 from ..models.site import require_site
 from ..models.store import Store, now_iso
-from . import changelog, checkpoints, staging
+from . import changelog, checkpoints, staging, upward
 from . import scope as scoping
 from .applier import Applier, unique_keys
 from .batch import Batch, BatchRefused, bad_value, open_batch, text_rule_applies
@@ -210,8 +210,13 @@ def _apply_in(
         _take_ack(store, peer, batch.manifest.get("ack") or {}, report)
         # the sender's signed audit checkpoints, kept for `audit verify` (sync/checkpoints.py)
         checkpoints.receive(store, peer, m.get("audit_checkpoints"), batch.sha256)
+        # forwarded from below (a county's batch at its city or province): origins and the
+        # townships' checkpoints, refused whole when outside the sender's region
+        own, role = require_site(store), _role_of(store, peer)
+        upward.receive(store, own, role, batch)
         applier = Applier(store, keys, batch, batch_id, report, Maps(store))
         _apply_tables(store, applier, batch, reader, progress, cancel)
+        upward.settle(store, own, role, peer, batch_id)
         _withdrawals(store, applier, m, report)
         store.conn.execute(
             "UPDATE sync_batches SET report = ?, data = ? WHERE id = ?",
@@ -222,6 +227,12 @@ def _apply_in(
             (batch.sequence, batch.sha256, peer),
         )
     return report
+
+
+def _role_of(store: Store, code: str) -> str:
+    """The role the trust list gives a sender (what its clerk confirmed by phone)."""
+    site = get_trusted(store, code)
+    return site.key.role if site is not None else ""
 
 
 def _take_ack(store: Store, peer: str, ack: dict, report: ImportReport) -> None:

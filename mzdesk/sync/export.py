@@ -34,7 +34,7 @@ from ..models.files import part_path, synced, write_bytes
 from ..models.progress import Cancel, Cancelled, Progress
 from ..models.site import require_site
 from ..models.store import Store, now_iso
-from . import changelog, checkpoints
+from . import changelog, checkpoints, upward
 from . import scope as scoping
 from .batch import BatchWriter, check_outgoing, record_line, sha256
 from .changelog import HASH_SQL, UID_SQL, TableCodec, content_hash, content_hashes, packed_hashes
@@ -222,6 +222,11 @@ def _export(
     tables = changelog.synced_tables(store.conn)
     todo = _todo(store, own, peer, to, state, scope, tables, full)
     writer = BatchWriter()
+    # forwarded upward (county -> city/province): which records' origins the batch names
+    forwarding = upward.is_upward(own, peer.key.role)
+    sent: dict[str, list[str]] | None = (
+        dict.fromkeys(upward.root_tables(store), []) if forwarding else None
+    )
 
     def reading(done: int, total: int) -> None:  # the first READ of the bar; then the
         progress(READ * done // max(total, 1), PROGRESS)  # bookkeeping, encryption, commit
@@ -242,7 +247,12 @@ def _export(
             todo.total,
             reading,
             cancel,
+            sent,
         )
+        if sent is not None:
+            lines = upward.origin_lines(store, own, sent)
+            if lines:  # signed through the manifest's files, not counted as records
+                writer.add(upward.ORIGINS, lines, len(lines))
     except BaseException:
         writer.discard()
         raise
@@ -260,6 +270,10 @@ def _export(
     carried = checkpoints.for_batch(store, keys, to)  # the audit chain's head, signed
     if carried:
         manifest["audit_checkpoints"] = carried
+    if forwarding:  # the townships' checkpoints, for the city or province to verify
+        passed_on = upward.forwarded_checkpoints(store, own, to, full)
+        if passed_on:
+            manifest["forwarded"] = {"audit_checkpoints": passed_on}
     progress(READ + (PROGRESS - READ) // 2, PROGRESS)
     if cancel and cancel():
         writer.close()
@@ -309,10 +323,12 @@ def _collect(
     total: int,
     progress: Progress,
     cancel: Cancel | None,
+    sent_out: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, int], dict[str, bytes]]:
     """Read the records that go to ``to`` into ``writer``; (counts per table, new bases per
     table as :func:`changelog.packed_hashes`).  Each line comes out of SQLite as bytes (head,
-    row); the row's hash is taken from those bytes, which are what the receiver hashes too."""
+    row); the row's hash is taken from those bytes, which are what the receiver hashes too.
+    ``sent_out``: each of its tables gets the uids sent (the origins of a batch upward)."""
     counts: dict[str, int] = {}
     bases: dict[str, bytes] = {}
     done = 0
@@ -333,6 +349,8 @@ def _collect(
                 raise Cancelled()
             progress(done, total)
             _take(rows, scope, only, known, pending, parts, sent_uids, sent)
+        if sent_out is not None and t in sent_out:
+            sent_out[t] = sent_uids
         packed = _packed_bases(sent_uids, sent)
         if packed is not None:
             bases[t] = packed

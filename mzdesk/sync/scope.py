@@ -32,13 +32,13 @@ from collections.abc import Iterable
 
 from ..models.auth import require
 from ..models.errors import MzError
-from ..models.site import Site
+from ..models.site import REGION_ROLES, Site
 from ..models.store import Store
 from . import changelog
 from .changelog import TableCodec, content_hash
 from .local import Maps, base_hashes, encoded, household_column
 
-RANK = {"field": 0, "township": 1, "county": 2}
+RANK = {"field": 0, "township": 1, "county": 2, "city": 3, "province": 4}
 _TEMP = "temp.mz_scope_hids"
 
 
@@ -77,7 +77,10 @@ def held_by(store: Store, own: Site, peer, table: str) -> set[str] | None:
     from .sender_scope import TOWNSHIP_ROOTS
 
     lower = RANK.get(peer.key.role, 0) < RANK.get(own.role, 0)
-    if table not in TOWNSHIP_ROOTS or not lower or peer.key.role == "field":
+    # a city or province sends down only what that county has: never another county's
+    # standards, settings or spot checks (its batch down is mostly an acknowledgement)
+    region = own.role in REGION_ROLES and lower
+    if (table not in TOWNSHIP_ROOTS and not region) or not lower or peer.key.role == "field":
         return None
     return {
         r[0]

@@ -24,6 +24,12 @@ sender's scope and role before the merge (:class:`Gate`, called once per change 
   household that township does not have.
 * A township's batch to its field laptop is not limited: the township decides the
   laptop's scope.
+* **A county** (at its city or province, or a city at its province: mode ``region``)
+  forwards its region's records: those whose origin (``record_origins``, written from the
+  batch's origins before the records are applied: :mod:`mzdesk.sync.upward`) lies in its
+  统计用区划代码.  A record another county's batch brought, with an origin outside the
+  sender's region, is out of its scope.  A batch that *declares* an origin outside it is
+  refused whole before this check (``foreign_origin``).
 
 A change outside the scope is refused with ``out_of_sender_scope``, one the sender's
 role may not make with ``sender_role_forbidden``.  It is never applied, so never passed
@@ -38,7 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..models.categories import state_label
-from ..models.site import Site
+from ..models.site import REGION_ROLES, Site
 from ..models.store import Store
 from .batch import Record
 from .changelog import TableCodec
@@ -93,13 +99,25 @@ class Refusal:
 
 
 def _mode(own: Site, sender_role: str) -> str:
-    """none (a higher site's batch to a field laptop), county (the county's batch to a
-    township), villages (a field laptop's batch), owner (a township's batch)."""
+    """none (a higher site's batch to a field laptop), county (the county's, city's or
+    province's batch to a site below), villages (a field laptop's batch), region (a county's
+    or city's batch forwarded upward), owner (a township's batch)."""
     if sender_role == "field":
         return "villages"
     if RANK.get(sender_role, 0) > RANK.get(own.role, 0):
-        return "county" if sender_role == "county" else "none"
+        return "county" if RANK.get(sender_role, 0) >= RANK["county"] else "none"
+    if own.role in REGION_ROLES and sender_role in ("county", "city"):
+        return "region"
     return "owner"
+
+
+def foreign_sql(tbl: str, uid_expr: str, prefix: str) -> str:
+    """SQL true when the record ``uid_expr`` of ``tbl`` has an origin outside the region
+    ``prefix`` (mode ``region``)."""
+    return (
+        f"EXISTS (SELECT 1 FROM main.record_origins o WHERE o.tbl = '{tbl}' AND "
+        f"o.record_uid = {uid_expr} AND substr(o.origin, 1, {len(prefix)}) != {_lit(prefix)})"
+    )
 
 
 def _lit(text: str) -> str:
@@ -148,6 +166,8 @@ class Gate:
             return []  # new: the sender's own
         col, parent = hh
         at = cols.index(col)
+        if self.mode == "region":
+            return self._staged_region(t, codec, cols, at, parent)
         own_hh = (
             f"SELECT 1 FROM main.sync_base b WHERE b.peer = {_lit(self.sender)} "
             "AND b.tbl = 'households' AND b.uid = "
@@ -172,6 +192,24 @@ class Gate:
                 f"NOT (s.c{act} IN ('confirm', 'reject') AND EXISTS (SELECT 1 FROM "
                 f"main.enrolments e WHERE e.uid = s.c{enr} AND e.state = 'submitted'))"
             )
+        return out
+
+    def _staged_region(
+        self, t: str, codec: TableCodec, cols: list[str], at: int, parent: str | None
+    ) -> list[str]:
+        """Mode ``region``: a household's new record moves when its household's origin is
+        the sender's region, and so is that of the records of no household it names."""
+        if parent is None:
+            out = [f"NOT {foreign_sql('households', f's.c{at}', self.sender)}"]
+        else:
+            out = [
+                f"NOT EXISTS (SELECT 1 FROM main.{parent} p JOIN main.households h ON "
+                f"h.id = p.household_id WHERE p.uid = s.c{at} AND "
+                f"{foreign_sql('households', 'h.uid', self.sender)})"
+            ]
+        for c, p in codec.fks.items():
+            if p in TOWNSHIP_ROOTS:
+                out.append(f"NOT {foreign_sql(p, f's.c{cols.index(c)}', self.sender)}")
         return out
 
 
@@ -217,7 +255,11 @@ class TableGate:
         self.village_of: dict[str, str] = {}  # a field laptop's batch: village of each household
         self.present, self.in_scope = self._households(recs)
         self.base: set[str] = set()
-        if self.hh is None:
+        if self.hh is None and gate.mode == "region":  # of the sender's region
+            foreign = foreign_sql(t, f"{t}.uid", gate.sender)
+            sql = f"SELECT uid FROM {t} WHERE NOT {foreign} AND uid IN"
+            self.base = {u for (u,) in _fetch(store, sql, self.local)}
+        elif self.hh is None:
             self.base = {
                 u
                 for (u,) in _fetch(
@@ -255,6 +297,10 @@ class TableGate:
                 "b.tbl = 'households' AND b.uid = h.uid) FROM households h WHERE h.uid IN"
             )
             found = _fetch(store, sql, wanted, gate.sender)
+        elif gate.mode == "region":
+            foreign = foreign_sql("households", "h.uid", gate.sender)
+            sql = f"SELECT h.uid, NOT {foreign} FROM households h WHERE h.uid IN"
+            found = _fetch(store, sql, wanted)
         elif gate.mode == "villages":
             # assigned, or still held (given to the laptop, not yet withdrawn)
             sql = (
@@ -278,7 +324,7 @@ class TableGate:
         a township's records of no household (a notice item names its notice): a township
         cannot attach its records to another township's notice."""
         gate, store = self.gate, self.gate.store
-        if gate.mode != "owner":
+        if gate.mode not in ("owner", "region"):
             return {}
         out = {}
         for col, parent in self.codec.fks.items():
@@ -286,6 +332,11 @@ class TableGate:
                 continue
             wire = TableCodec.wire_name(col)
             refs = [r.row.get(wire) for r in recs if r.row is not None]
+            if gate.mode == "region":
+                foreign = foreign_sql(parent, "p.uid", gate.sender)
+                sql = f"SELECT p.uid FROM {parent} p WHERE {foreign} AND p.uid IN"
+                out[wire] = (parent, {u for (u,) in _fetch(store, sql, refs)})
+                continue
             sql = (
                 f"SELECT p.uid FROM {parent} p WHERE NOT EXISTS (SELECT 1 FROM sync_base b "
                 "WHERE b.peer = ? AND b.tbl = ? AND b.uid = p.uid) AND p.uid IN"

@@ -29,7 +29,7 @@ def install(window) -> None:
 
     Pages are built on first show (imports included): start-up pays for none.
     """
-    from ..models.site import get_site
+    from ..models.site import REGION_ROLES, get_site
 
     store = window.store
     site = get_site(store)
@@ -73,32 +73,7 @@ def install(window) -> None:
         VillagePrintDialog(store, window).exec()
 
     def admin_page(name: str):
-        def make() -> QWidget:
-            if name == "operators":
-                from .operators_page import OperatorsPage
-
-                return OperatorsPage(store)
-            if name == "audit":
-                from .audit_view import AuditView
-
-                return AuditView(store)
-            if name == "categories":
-                from .local_categories import LocalCategoriesPage
-
-                return LocalCategoriesPage(store)
-            if name == "spotcheck":
-                from .spotcheck_page import SpotCheckPage
-
-                return SpotCheckPage(store)
-            if name == "relatives":
-                from .relatives_page import RelativesPage
-
-                return RelativesPage(store)
-            from .backup_page import BackupPage
-
-            return BackupPage(store)
-
-        return make
+        return _admin_factory(store, name)
 
     def assistance_cases() -> QWidget:
         from .cases_page import CasesPage
@@ -136,6 +111,11 @@ def install(window) -> None:
 
         PaymentExportDialog(store, window).exec()
 
+    if role in REGION_ROLES:  # a city or province receives its counties' batches: it reads
+        window.add_lazy_page("统计", stats)
+        window.add_lazy_page("数据交换", sync)
+        _install_admin(window)
+        return
     pages = [("工作台", queues), ("公示", notices), ("审核确认", review)]
     if role == "county":  # the county's daily work is the review queue
         pages = [pages[2], pages[0]]
@@ -161,6 +141,16 @@ def install(window) -> None:
     spot.triggered.connect(lambda: window.open_page("抽查", admin_page("spotcheck")))
     visits_menu.addAction(spot)
 
+    _install_admin(window)
+
+
+def _install_admin(window) -> None:
+    """The 管理 menu: accounts, the audit trail, backups, declarations, local categories."""
+    store = window.store
+
+    def admin_page(name: str):
+        return _admin_factory(store, name)
+
     admin = window.add_menu("管理(&M)")
     for title, factory in (
         ("操作员", admin_page("operators")),
@@ -172,3 +162,34 @@ def install(window) -> None:
         a = QAction(title, window)
         a.triggered.connect(lambda _=False, t=title, f=factory: window.open_page(t, f))
         admin.addAction(a)
+
+
+def _admin_factory(store: Store, name: str):
+    """The factory of one page of the 管理 menu (built on first show)."""
+
+    def make() -> QWidget:
+        if name == "operators":
+            from .operators_page import OperatorsPage
+
+            return OperatorsPage(store)
+        if name == "audit":
+            from .audit_view import AuditView
+
+            return AuditView(store)
+        if name == "categories":
+            from .local_categories import LocalCategoriesPage
+
+            return LocalCategoriesPage(store)
+        if name == "spotcheck":
+            from .spotcheck_page import SpotCheckPage
+
+            return SpotCheckPage(store)
+        if name == "relatives":
+            from .relatives_page import RelativesPage
+
+            return RelativesPage(store)
+        from .backup_page import BackupPage
+
+        return BackupPage(store)
+
+    return make

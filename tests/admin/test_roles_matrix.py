@@ -183,6 +183,11 @@ def render() -> str:
         "  操作员 page lists accounts to any login.",
         "- **Incoming sync changes** are applied under `sync.import` of the importing",
         "  account; the sender's scope (sync/scope.py) limits each change further.",
+        "- **A city or province site** (a receiver of its counties' forwarded batches)",
+        "  refuses, for every account and in setup mode too, the permissions in",
+        "  `auth.RECEIVER_READS_ONLY` (`receiver_read_only`): "
+        + ", ".join(f"`{p}`" for p in sorted(auth.RECEIVER_READS_ONLY))
+        + ".  Records are made by the townships and decided by the counties.",
         "",
         "## Permissions",
         "",

@@ -39,6 +39,7 @@ CHECKED_ELSEWHERE = {
     "models/audit_guard.py on_open": "the tamper check run at every open; no user action",
     "models/enrolment.py record_event": "called by enrolment_states/components after their check",
     "models/enrolment_bulk.py settle_received": "sync apply: sync.import checked by apply",
+    "sync/upward.py settle": "sync apply: sync.import checked by import_batch",
     "models/enrolment_bulk.py write_received": "sync apply: sync.import checked by apply",
     "models/enrolment_demo.py insert_demo_enrolments": "demo: household.import checked by demo",
     "models/support.py write_demo_support": "demo: household.import checked by demo",
