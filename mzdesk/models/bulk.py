@@ -66,6 +66,8 @@ def _replays(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, _Repl
     """(trigger name, its CREATE SQL, replay) of every INSERT trigger on ``table``; None when
     one of them is not of the simple shape.  A replay is called with the rowid above which
     the new rows lie."""
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        return None  # PostgreSQL (models/pg.py): its triggers fire per row, in plpgsql
     out: list[tuple[str, str, _Replay]] = []
     for name, sql in conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name",
@@ -162,7 +164,10 @@ def insert_many(
     insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     if not rows:
         return
-    if len(rows) < STAGE_MIN and (audit_new is None or not conn.in_transaction):
+    if (len(rows) < STAGE_MIN and (audit_new is None or not conn.in_transaction)) or getattr(
+        conn, "dialect", "sqlite"
+    ) != "sqlite":
+        # PostgreSQL (models/pg.py): a pipelined executemany, the triggers firing per row
         conn.executemany(insert, rows)
         return
     # stage the rows in an untyped temp table (values reach the table exactly as bound) and
