@@ -314,6 +314,19 @@ class PgConnection:
         self.raw.close()
         self.shadow.close()
 
+    def iterdump(self):
+        """Every row of every table as an INSERT line (sorted, like SQLite's dump of the
+        data): enough to tell whether anything changed, not a restorable dump (pg_dump is)."""
+        names = [
+            r[0]
+            for r in self.shadow.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        for t in names:
+            for row in self.raw.execute(f'SELECT * FROM "{t}" ORDER BY 1').fetchall():
+                yield f'INSERT INTO "{t}" VALUES{tuple(_convert(v) for v in row)!r};'
+
     def create_function(self, name, narg, fn, **_kw) -> None:
         """SQL functions written in Python do not exist on a server: the ones the schema
         needs are created in SQL (``pg_sql.FUNCTIONS_SQL``); callers that chain rows in

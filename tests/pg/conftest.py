@@ -27,3 +27,24 @@ def pg_server():
 def pg_url(pg_server) -> str:
     """The URL of a new empty database on the session's server."""
     return pg_server.create_db()
+
+
+@pytest.fixture(autouse=True)
+def _pg_site_files(tmp_path, monkeypatch):
+    """A URL site's keys go under the test's folder, not the user's data folder."""
+    monkeypatch.setenv("MZDESK_PG_FILES", str(tmp_path / "pg-files"))
+
+
+def pg_site(pg_server, code: str, name: str, role: str):
+    """tests/sync/sites.make_site, the database on the test server."""
+    from mzdesk.models.site import init_site
+    from mzdesk.models.store import Store
+    from mzdesk.sync.keys import init_keys
+    from tests.sync.sites import S
+
+    url = pg_server.create_db()
+    store = Store.open(url, operator=f"clerk-{code}")
+    init_site(store, code, name, role)
+    d = Path(store.files_stem).parent / code
+    d.mkdir(parents=True, exist_ok=True)
+    return S(store, init_keys(store), d)
