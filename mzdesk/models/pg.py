@@ -222,6 +222,8 @@ class PgConnection:
         self.shadow = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         self._schema: pg_sql.Schema | None = None
         self._outer_savepoint = ""
+        self._bulk_ddl = False  # create_schema: the shadow is saved once at the end
+        self._pending_ddl: list[str] = []
         self.raw.execute("SET client_min_messages = warning")
         self._load_shadow()
 
@@ -542,7 +544,11 @@ class PgConnection:
             raise sqlite3.OperationalError(f"DDL not supported on PostgreSQL: {text[:80]}")
         if not temp:
             self.shadow.execute(text)
-            self._schema = None
+            if not up.startswith(("CREATE TRIGGER", "DROP TRIGGER")):
+                self._schema = None
+        if self._bulk_ddl:
+            self._pending_ddl.extend(stmts)
+            return
         try:
             for s in stmts:
                 self.raw.execute(s)
@@ -550,7 +556,7 @@ class PgConnection:
             if _is_pg_error(exc):
                 raise _to_sqlite_error(exc) from exc
             raise
-        if not temp:
+        if not temp and not self._bulk_ddl:
             self._save_shadow()
 
     def _trigger(self, text: str) -> list[str]:
@@ -736,9 +742,11 @@ def create_schema(conn: PgConnection, version: int) -> None:
         )
         for stmt in _split_sql(pg_sql.FUNCTIONS_SQL + AUDIT_FUNCTION):
             conn.raw.execute(stmt)
+        conn._bulk_ddl = True
         tables = [o for o in objects if o[0] == "table"]
         for _t, _n, _tbl, sql in tables:
             conn.ddl(sql)
+        _flush_ddl(conn)
         # the sqlite_sequence of SQLite, for code that reads an AUTOINCREMENT's top
         conn.raw.execute(
             "CREATE VIEW sqlite_sequence AS SELECT c.relname::text AS name, "
@@ -760,6 +768,9 @@ def create_schema(conn: PgConnection, version: int) -> None:
         for kind in ("index", "view", "trigger"):
             for _t, _n, _tbl, sql in (o for o in objects if o[0] == kind):
                 conn.ddl(sql)
+        _flush_ddl(conn)
+        conn._bulk_ddl = False
+        conn._save_shadow()
         conn.raw.execute(
             f"INSERT INTO {_META} VALUES ('user_version', $1), ('application_id', $2)",
             (str(version), str(0x4D5A444B)),
@@ -771,6 +782,13 @@ def create_schema(conn: PgConnection, version: int) -> None:
         raise
     finally:
         ref.close()
+
+
+def _flush_ddl(conn: PgConnection) -> None:
+    """The statements collected while creating the schema, sent in one round trip."""
+    if conn._pending_ddl:
+        conn.raw.execute(";\n".join(conn._pending_ddl))
+        conn._pending_ddl = []
 
 
 def _split_sql(script: str) -> list[str]:

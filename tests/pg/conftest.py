@@ -23,6 +23,17 @@ def pg_server():
         server.remove()
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    """An mzdesk database made once per session (``mzdesk init``'s schema, no site yet):
+    ``CREATE DATABASE … TEMPLATE`` copies it in milliseconds for each receiver site."""
+    from mzdesk.models.store import Store
+
+    url = pg_server.create_db("mz_template")
+    Store.open(url, operator="mzdesk").close()
+    return "mz_template"
+
+
 @pytest.fixture
 def pg_url(pg_server) -> str:
     """The URL of a new empty database on the session's server."""
@@ -35,14 +46,15 @@ def _pg_site_files(tmp_path, monkeypatch):
     monkeypatch.setenv("MZDESK_PG_FILES", str(tmp_path / "pg-files"))
 
 
-def pg_site(pg_server, code: str, name: str, role: str):
-    """tests/sync/sites.make_site, the database on the test server."""
+def pg_site(pg_server, code: str, name: str, role: str, template: str | None = None):
+    """tests/sync/sites.make_site, the database on the test server (a copy of
+    ``template``, the session's :func:`pg_template`, when given)."""
     from mzdesk.models.site import init_site
     from mzdesk.models.store import Store
     from mzdesk.sync.keys import init_keys
     from tests.sync.sites import S
 
-    url = pg_server.create_db()
+    url = pg_server.create_db(template=template)
     store = Store.open(url, operator=f"clerk-{code}")
     init_site(store, code, name, role)
     d = Path(store.files_stem).parent / code

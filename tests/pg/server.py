@@ -76,13 +76,14 @@ class PgServer:
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{db}"
 
-    def create_db(self, name: str | None = None) -> str:
-        """A new empty database on this server; returns its URL."""
+    def create_db(self, name: str | None = None, template: str | None = None) -> str:
+        """A new database on this server (empty, or a copy of ``template``); its URL."""
         import psycopg
 
         name = name or "mz_" + uuid.uuid4().hex[:12]
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
 
     @classmethod

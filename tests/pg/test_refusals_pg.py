@@ -23,9 +23,9 @@ pytestmark = pytest.mark.pg
 
 
 @pytest.fixture
-def pair(tmp_path, pg_server):
+def pair(tmp_path, pg_server, pg_template):
     t = make_site(tmp_path, "341623101", "青山镇", "township")
-    c = pg_site(pg_server, "341623", "县民政局", "county")
+    c = pg_site(pg_server, "341623", "县民政局", "county", pg_template)
     generate_demo(t.store, 5, seed=2)
     link(t, c)
     yield t, c

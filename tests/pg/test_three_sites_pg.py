@@ -23,10 +23,10 @@ pytestmark = pytest.mark.pg
 
 
 @pytest.fixture
-def sites(tmp_path, pg_server):
+def sites(tmp_path, pg_server, pg_template):
     f = make_site(tmp_path, "341623101001", "青山镇入户终端", "field")
     t = make_site(tmp_path, "341623101", "青山镇", "township")
-    c = pg_site(pg_server, "341623", "县民政局", "county")
+    c = pg_site(pg_server, "341623", "县民政局", "county", pg_template)
     assert c.store.dialect == "postgresql"
     generate_demo(t.store, 40, seed=3)
     villages = [
