@@ -138,7 +138,16 @@ def test_a_url_that_is_not_an_mzdesk_database_is_refused_in_one_line(pg_server):
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE their_table (x integer)")
     proc = mz(
-        "init", "--db", url, "--role", "county", "--site-code", "341623", "--site-name", "县", ok=False
+        "init",
+        "--db",
+        url,
+        "--role",
+        "county",
+        "--site-code",
+        "341623",
+        "--site-name",
+        "县",
+        ok=False,
     )
     assert "not_mzdesk" in assert_one_line_failure(proc) or "不是民政桌面" in proc.stderr
     unreachable = "postgresql://nobody@127.0.0.1:1/none"
