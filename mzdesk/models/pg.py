@@ -76,7 +76,7 @@ class PgRow(tuple):
         row._names = names
         return row
 
-    def __getitem__(self, key):  # type: ignore[override]
+    def __getitem__(self, key):
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names.index(key))
         return tuple.__getitem__(self, key)
@@ -127,7 +127,7 @@ class PgCursor:
 
     def __init__(self, conn: PgConnection):
         self._conn = conn
-        self._cur = conn.raw.cursor()
+        self._cur: Any = conn.raw.cursor()
         self._rows: list | None = None
         self._names: tuple[str, ...] = ()
         self._fix = False
@@ -238,7 +238,8 @@ class PgConnection:
         )
 
     def _scalar(self, sql: str, params=None):
-        return self.raw.execute(sql, params).fetchone()[0]
+        row = self.raw.execute(sql, params).fetchone()
+        return row[0] if row is not None else None
 
     def _load_shadow(self) -> None:
         if not self._scalar(f"SELECT to_regclass('{_MASTER}') IS NOT NULL"):

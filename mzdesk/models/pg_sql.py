@@ -751,7 +751,8 @@ def parse_trigger(sql: str) -> Trigger:
 
 
 def split_statements(body: str) -> list[str]:
-    out, cur = [], []
+    out: list[str] = []
+    cur: list[Tok] = []
     for t in tokens(body):
         if t.text == ";":
             out.append(join(cur))
