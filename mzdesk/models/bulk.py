@@ -164,10 +164,13 @@ def insert_many(
     insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     if not rows:
         return
-    if (len(rows) < STAGE_MIN and (audit_new is None or not conn.in_transaction)) or getattr(
-        conn, "dialect", "sqlite"
-    ) != "sqlite":
-        # PostgreSQL (models/pg.py): a pipelined executemany, the triggers firing per row
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        # PostgreSQL (models/pg.py): a pipelined executemany, the INSERT triggers replayed
+        # once for all rows there (or firing per row when they cannot be)
+        conn.insert_rows(table, list(cols), rows, audit_new if conn.in_transaction else None)
+        step and step(0.7)
+        return
+    if len(rows) < STAGE_MIN and (audit_new is None or not conn.in_transaction):
         conn.executemany(insert, rows)
         return
     # stage the rows in an untyped temp table (values reach the table exactly as bound) and

@@ -12,9 +12,9 @@ translator in ``models/pg_sql.py``; there is no second importer.
   SQLite database replays it, and answers what SQLite's catalogue answers
   (``sqlite_master``, ``PRAGMA table_info`` …), so audit_guard, the change log and the
   importer read the schema as they do on SQLite.
-* **Audit triggers** are the one generic plpgsql function ``mz_audit`` (SQLite's triggers
-  build JSON with ``NULLIF(integer, '')``, which PostgreSQL's types refuse); the entries
-  are chained by the same Python code (``audit.seal``).
+* **Audit triggers** are plpgsql written per table from the SQLite trigger's columns
+  (SQLite's build JSON with ``NULLIF(integer, '')``, which PostgreSQL's types refuse); the
+  entries are chained by the same Python code (``audit.seal``).
 * **One writer at a time**, as on SQLite: ``BEGIN IMMEDIATE`` takes a transaction-level
   advisory lock.
 * **Errors** come out as ``sqlite3`` exceptions (IntegrityError for a constraint or a
@@ -354,6 +354,8 @@ class PgConnection:
                 raise err from exc
             raise
         cur._took(cur._cur)
+        if t.explicit_key:
+            self._bump(t.explicit_key)
         if t.returning:
             row = cur._cur.fetchone() if cur._cur.description else None
             if row is not None:
@@ -380,6 +382,21 @@ class PgConnection:
         cur.rowcount = cur._cur.rowcount
         cur.description = None
         self.total_changes += max(cur.rowcount, 0)
+        if t.explicit_key:
+            self._bump(t.explicit_key)
+
+    def _bump(self, table: str) -> None:
+        """After rows written with their own integer keys: the table's sequence past them
+        (SQLite's next rowid is max + 1)."""
+        if table == "audit_log":
+            return  # numbered by max + 1 in its trigger
+        pk = self.schema.pk.get(table)
+        if pk:
+            self.raw.execute(
+                f"SELECT setval('{table}_{pk}_mzseq', m) FROM (SELECT max(\"{pk}\") AS m "
+                f'FROM "{table}") x WHERE m > coalesce(pg_sequence_last_value('
+                f"'{table}_{pk}_mzseq'), 0)"
+            )
 
     def _special(self, cur: PgCursor, sql: str, params) -> bool:
         """PRAGMAs, the catalogue, transactions and DDL; True when handled."""
@@ -514,8 +531,10 @@ class PgConnection:
                     pg_text,
                     f'ALTER TABLE "{name}" ALTER COLUMN "{pk}" SET DEFAULT nextval(\'{seq}\')',
                     f'ALTER SEQUENCE {seq} OWNED BY "{name}"."{pk}"',
+                    # an explicit NULL key gets the next number, as in SQLite; explicit
+                    # numbers move the sequence after their statement (_bump)
                     f'CREATE TRIGGER mz_rowid_{name} BEFORE INSERT ON "{name}" FOR EACH ROW '
-                    f"EXECUTE FUNCTION mz_rowid('{seq}', '{pk}')",
+                    f"WHEN (NEW.\"{pk}\" IS NULL) EXECUTE FUNCTION mz_rowid('{seq}', '{pk}')",
                 ]
         elif re.match(r"^CREATE\s+(UNIQUE\s+)?INDEX\b", up):
             stmts = [pg_sql.create_index(text)]
@@ -564,75 +583,146 @@ class PgConnection:
         tr = pg_sql.parse_trigger(text)
         m = re.match(r"^audit_(\w+)_(insert|update|delete)$", tr.name)
         if m and m.group(1) == tr.table and "INSERT INTO audit_log" in text:
-            return [self._audit_trigger(tr, text, m.group(2))]
+            return self._audit_trigger(tr, text, m.group(2))
         return pg_sql.create_trigger(text, self.schema)
 
-    def _audit_trigger(self, tr: pg_sql.Trigger, text: str, action: str) -> str:
-        """``audit.trigger_sql``'s trigger as a call of the generic ``mz_audit``: the logged
-        columns are read from the SQLite text, so both say the same."""
+    def insert_rows(self, table: str, cols: list[str], rows: list, audit_new: str | None) -> None:
+        """``bulk.insert_many`` on PostgreSQL: the rows in one pipelined ``executemany`` with
+        the table's INSERT triggers off, then each trigger replayed once for all of them (the
+        audit entries in key order, then the change log), as ``bulk`` does on SQLite.  The
+        triggers go back on before returning; on an error the transaction's rollback puts
+        them back.  Outside a transaction, with explicit keys or an unknown trigger, the
+        triggers fire per row."""
+        insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        pk = self.schema.pk.get(table, "")
+        triggers = self.shadow.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+            "ORDER BY name",
+            (table,),
+        ).fetchall()
+        inserts = [
+            (n, sql)
+            for n, sql in triggers
+            if re.search(r"\bINSERT\s+ON\b", sql.split(" BEGIN ", 1)[0], re.IGNORECASE)
+        ]
+        replays = []
+        for name, sql in inserts:
+            if name == f"audit_{table}_insert" and "INSERT INTO audit_log" in sql:
+                tr = pg_sql.parse_trigger(sql)
+                replays.append((name, self._audit_trigger(tr, sql, "insert", replay=True)[0]))
+                continue
+            m = re.match(
+                r"^CREATE TRIGGER \w+ AFTER INSERT ON \w+ BEGIN (INSERT (?:OR (?:REPLACE|IGNORE) )?"
+                r"INTO \w+ \([\w, ]+\)) VALUES \((.*)\); END$",
+                sql,
+                re.DOTALL,
+            )
+            if m is None or "rowid" in m.group(2).lower():
+                replays = []
+                break
+            sel = f'{m.group(1)} SELECT {m.group(2)} FROM {table} AS NEW WHERE NEW."{pk}" > ?2 ORDER BY NEW."{pk}"'
+            replays.append((name, sel))
+        if not (replays and pk and pk not in cols and self.in_transaction and len(rows) > 1):
+            self.executemany(insert, rows)
+            return
+        top = self._scalar(f'SELECT coalesce(max("{pk}"), 0) FROM "{table}"')
+        names = [n for n, _ in replays]
+        self.raw.execute(
+            f'ALTER TABLE "{table}" ' + ", ".join(f"DISABLE TRIGGER {n}" for n in names)
+        )
+        self._copy(table, cols, rows)
+        for name, sql in replays:
+            if name.startswith("audit_"):
+                with self.raw.cursor() as c:
+                    c.execute(sql, (audit_new, top))
+            else:
+                self.execute(sql.replace("?2", "?"), (top,))
+        self.raw.execute(
+            f'ALTER TABLE "{table}" ' + ", ".join(f"ENABLE TRIGGER {n}" for n in names)
+        )
+
+    def _copy(self, table: str, cols: list[str], rows: list) -> None:
+        """``COPY … FROM STDIN`` of Python rows (what an INSERT per row costs, without the
+        per-statement round trips)."""
+        names = ", ".join(f'"{c}"' for c in cols)
+        try:
+            with self.raw.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as cp:
+                for r in rows:
+                    cp.write_row([_param(v) for v in r])
+        except Exception as exc:
+            if _is_pg_error(exc):
+                raise _to_sqlite_error(exc) from exc
+            raise
+        self.total_changes += len(rows)
+
+    def _audit_trigger(
+        self, tr: pg_sql.Trigger, text: str, action: str, replay: bool | None = None
+    ) -> list[str]:
+        """``audit.trigger_sql``'s trigger as plpgsql written for its table: the logged
+        columns are read from the SQLite text, so both say the same.  SQLite's version
+        builds its JSON with ``NULLIF(integer, '')``, which PostgreSQL's types refuse."""
         if action == "update":
             logged = re.findall(r"SELECT '(\w+)' AS f", text)
         else:
             logged = re.findall(r"'(\w+)', NULLIF\(", text)
-        secret = sorted(set(re.findall(r"'\*\*\*' \|\| substr\((?:NEW|OLD)\.(\w+)", text)))
+        secret = set(re.findall(r"'\*\*\*' \|\| substr\((?:NEW|OLD)\.(\w+)", text))
         cols = set(self.schema.columns.get(tr.table, []))
         pk = self.schema.pk.get(tr.table, "") or "id"
+        row = "OLD" if action == "delete" else "NEW"
         hh = (
-            "id" if tr.table == "households" else ("household_id" if "household_id" in cols else "")
+            f"{row}.id"
+            if tr.table == "households"
+            else (f"{row}.household_id" if "household_id" in cols else "NULL")
         )
-        args = ", ".join(
-            f"'{a}'" for a in (tr.table, action, ",".join(logged), ",".join(secret), hh, pk)
+        uid = f"{row}.uid" if "uid" in cols else "NULL"
+        who = f"coalesce({row}.updated_by, '')" if "updated_by" in cols else "''"
+
+        def value(r: str, c: str) -> str:  # the column as audit_log's TEXT holds it
+            v = f'{r}."{c}"::text'
+            return f"'***' || right({v}, 16)" if c in secret else v
+
+        head = (
+            "INSERT INTO audit_log (at, operator, tbl, record_id, record_uid, household_id, "
+            "action, field, old, new) "
         )
-        return (
+        stamp = "to_char(localtimestamp(0), 'YYYY-MM-DD HH24:MI:SS')"
+        common = f"{stamp}, {who}, '{tr.table}', {row}.\"{pk}\", {uid}, {hh}"
+        if action == "update":
+            pairs = ", ".join(f"('{c}', {value('OLD', c)}, {value('NEW', c)})" for c in logged)
+            body = (
+                f"{head}SELECT {common}, 'update', v.f, v.o, v.n FROM (VALUES {pairs}) "
+                "AS v (f, o, n) WHERE v.o IS DISTINCT FROM v.n;"
+            )
+        else:
+            parts = []
+            for c in logged:
+                raw = f'{row}."{c}"'
+                js = (
+                    f"to_json('***' || right({raw}::text, 16))::text"
+                    if c in secret
+                    else f"to_json({raw})::text"
+                )
+                parts.append(
+                    f"CASE WHEN {raw} IS NULL OR {raw}::text = '' THEN NULL "
+                    f"ELSE '\"{c}\":' || {js} END"
+                )
+            snap = "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
+            old, new = ("NULL", snap) if action == "insert" else (snap, "NULL")
+            if replay is not None:
+                # one statement for all rows above $2: $1 instead of the snapshot when given
+                new = f"coalesce($1, {new})"
+                return [
+                    f"{head}SELECT {common}, '{action}', '', {old}, {new} FROM {tr.table} AS NEW "
+                    f'WHERE NEW."{pk}" > $2 ORDER BY NEW."{pk}"'
+                ]
+            body = f"{head}VALUES ({common}, '{action}', '', {old}, {new});"
+        fn = f"mzt_{tr.name}"
+        return [
+            f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $mz$\n"
+            f"BEGIN\n  {body}\n  RETURN NULL;\nEND $mz$",
             f"CREATE TRIGGER {tr.name} AFTER {action.upper()} ON {tr.table} FOR EACH ROW "
-            f"EXECUTE FUNCTION mz_audit({args})"
-        )
-
-
-AUDIT_FUNCTION = r"""
-CREATE OR REPLACE FUNCTION mz_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  tbl text := TG_ARGV[0];
-  act text := TG_ARGV[1];
-  cols text[] := string_to_array(TG_ARGV[2], ',');
-  secret text[] := coalesce(string_to_array(nullif(TG_ARGV[3], ''), ','), '{}');
-  hh text := TG_ARGV[4];
-  pk text := TG_ARGV[5];
-  r jsonb;
-  o jsonb;
-  stamp text := to_char(localtimestamp(0), 'YYYY-MM-DD HH24:MI:SS');
-  snap text;
-BEGIN
-  IF act = 'delete' THEN r := to_jsonb(OLD); ELSE r := to_jsonb(NEW); END IF;
-  IF act IN ('insert', 'delete') THEN
-    SELECT '{' || coalesce(string_agg(to_json(c)::text || ':' || v, ',' ORDER BY n), '')
-      || '}' INTO snap
-    FROM (SELECT c, n, CASE WHEN c = ANY (secret) THEN to_json('***' || right(r ->> c, 16))::text
-            ELSE (r -> c)::text END AS v
-          FROM unnest(cols) WITH ORDINALITY AS u (c, n)
-          WHERE jsonb_typeof(r -> c) IS DISTINCT FROM 'null' AND r ->> c <> '') s;
-    INSERT INTO audit_log (at, operator, tbl, record_id, record_uid, household_id, action,
-      field, old, new)
-    VALUES (stamp, coalesce(r ->> 'updated_by', ''), tbl, (r ->> pk)::bigint, r ->> 'uid',
-      (r ->> hh)::bigint, act, '', CASE WHEN act = 'delete' THEN snap END,
-      CASE WHEN act = 'insert' THEN snap END);
-  ELSE
-    o := to_jsonb(OLD);
-    INSERT INTO audit_log (at, operator, tbl, record_id, record_uid, household_id, action,
-      field, old, new)
-    SELECT stamp, coalesce(r ->> 'updated_by', ''), tbl, (r ->> pk)::bigint, r ->> 'uid',
-      (r ->> hh)::bigint, 'update', c,
-      CASE WHEN c = ANY (secret) AND o ->> c IS NOT NULL THEN '***' || right(o ->> c, 16)
-        ELSE o ->> c END,
-      CASE WHEN c = ANY (secret) AND r ->> c IS NOT NULL THEN '***' || right(r ->> c, 16)
-        ELSE r ->> c END
-    FROM unnest(cols) WITH ORDINALITY AS u (c, n)
-    WHERE (o -> c) IS DISTINCT FROM (r -> c)
-    ORDER BY n;
-  END IF;
-  RETURN NULL;
-END $$;
-"""
+            f"EXECUTE FUNCTION {fn}()",
+        ]
 
 
 def _is_pg_error(exc: BaseException) -> bool:
@@ -741,7 +831,7 @@ def create_schema(conn: PgConnection, version: int) -> None:
             f"CREATE TABLE {_MASTER} (ord integer PRIMARY KEY, type text, name text, "
             "tbl_name text, sql text)"
         )
-        for stmt in _split_sql(pg_sql.FUNCTIONS_SQL + AUDIT_FUNCTION):
+        for stmt in _split_sql(pg_sql.FUNCTIONS_SQL):
             conn.raw.execute(stmt)
         conn._bulk_ddl = True
         tables = [o for o in objects if o[0] == "table"]
@@ -766,6 +856,8 @@ def create_schema(conn: PgConnection, version: int) -> None:
                 names = ", ".join(f'"{c}"' for c in cols)
                 with conn.raw.cursor() as c:
                     c.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({ph})', rows)
+        for _t, name, _tbl, _sql in tables:
+            conn._bump(name)
         for kind in ("index", "view", "trigger"):
             for _t, _n, _tbl, sql in (o for o in objects if o[0] == kind):
                 conn.ddl(sql)

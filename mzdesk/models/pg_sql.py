@@ -58,6 +58,8 @@ class Translated:
     params: tuple | None
     # the integer primary key a single INSERT returns (for ``lastrowid``), or ""
     returning: str = ""
+    # an INSERT that names the table's integer key: the table (its sequence is moved after)
+    explicit_key: str = ""
 
 
 # functions renamed one to one
@@ -557,8 +559,13 @@ def statement(sql: str, schema: Schema, new_rowid: str = "") -> Translated:
     return _statement_cached(sql, schema, new_rowid)
 
 
+_NOW_STAMP = "strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')"
+_NOW_PG = "to_char(localtimestamp(0), 'YYYY-MM-DD HH24:MI:SS')"
+
+
 @functools.lru_cache(maxsize=4096)
 def _statement_cached(sql: str, schema: Schema, new_rowid: str) -> Translated:
+    sql = sql.replace(_NOW_STAMP, _NOW_PG)
     if "json_each" in sql:
         sql = _in_json_each(sql)
     toks = tokens(sql)
@@ -569,6 +576,7 @@ def _statement_cached(sql: str, schema: Schema, new_rowid: str) -> Translated:
     rowid = schema.pk.get(table, "")
     returning = ""
     conflict = ""
+    explicit = ""
     if head[:1] == ["BEGIN"]:
         return Translated("BEGIN", None)
     if head[:1] in (["INSERT"], ["REPLACE"]):
@@ -591,6 +599,8 @@ def _statement_cached(sql: str, schema: Schema, new_rowid: str) -> Translated:
         has_returning = any(t.up == "RETURNING" for t in words)
         if rowid and not has_returning:
             returning = rowid
+        if rowid and rowid in cols:
+            explicit = table
     toks = translate_tokens(_functions(toks), new_rowid, schema.pk)
     toks = _order_nulls(toks)
     toks, params = _params(toks)
@@ -600,7 +610,7 @@ def _statement_cached(sql: str, schema: Schema, new_rowid: str) -> Translated:
         text = text[:k] + conflict + " " + text[k:] if k >= 0 else text + conflict
     if returning:
         text += f" RETURNING {returning}"
-    return Translated(text, params, returning)
+    return Translated(text, params, returning, explicit)
 
 
 def _find_word(text: str, word: str) -> int:
