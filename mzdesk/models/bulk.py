@@ -45,6 +45,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from . import audit
 from .errors import translate_sqlite_error
@@ -167,8 +168,10 @@ def insert_many(
     if getattr(conn, "dialect", "sqlite") != "sqlite":
         # PostgreSQL (models/pg.py): a pipelined executemany, the INSERT triggers replayed
         # once for all rows there (or firing per row when they cannot be)
-        conn.insert_rows(table, list(cols), rows, audit_new if conn.in_transaction else None)
-        step and step(0.7)
+        pg_conn: Any = conn
+        pg_conn.insert_rows(table, list(cols), rows, audit_new if conn.in_transaction else None)
+        if step is not None:
+            step(0.7)
         return
     if len(rows) < STAGE_MIN and (audit_new is None or not conn.in_transaction):
         conn.executemany(insert, rows)
