@@ -33,15 +33,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import pg_sql
+from . import pg_ddl, pg_sql
 from .pg_url import is_url, safe_url
 
 __all__ = ["is_url", "safe_url", "connect", "create_schema", "files_stem"]
 
 DIALECT = "postgresql"
 LOCK_KEY = 0x4D5A444B  # the writers' advisory lock ("MZDK", as PRAGMA application_id)
-_META = "mz_meta"
-_MASTER = "mz_sqlite_master"
+META = "mz_meta"
+MASTER = "mz_sqlite_master"
 
 
 def reason(exc: BaseException) -> str:
@@ -85,7 +85,7 @@ class PgRow(tuple):
         return list(self._names)
 
 
-def _to_sqlite_error(exc: Exception) -> sqlite3.Error:
+def to_sqlite_error(exc: Exception) -> sqlite3.Error:
     import psycopg
 
     diag = getattr(exc, "diag", None)
@@ -106,7 +106,7 @@ def _to_sqlite_error(exc: Exception) -> sqlite3.Error:
     return sqlite3.OperationalError(msg)
 
 
-def _convert(value):
+def convert(value):
     # numeric (sum of bigint) -> int when whole, as SQLite gives; booleans -> 0/1
     from decimal import Decimal
 
@@ -147,7 +147,7 @@ class PgCursor:
         return self
 
     def executescript(self, script: str):
-        for stmt in pg_sql.split_statements(script):
+        for stmt in pg_ddl.split_statements(script):
             if stmt.strip():
                 self.execute(stmt)
         return self
@@ -168,7 +168,7 @@ class PgCursor:
         if row is None:
             return None
         if self._fix:
-            row = tuple(_convert(v) for v in row)
+            row = tuple(convert(v) for v in row)
         if self.row_factory is sqlite3.Row or self.row_factory is PgRow:
             return PgRow(row, self._names)
         if self.row_factory is not None:
@@ -229,7 +229,7 @@ class PgConnection:
 
     # -- catalogue ------------------------------------------------------------------
     def initialised(self) -> bool:
-        return self._scalar(f"SELECT to_regclass('{_META}') IS NOT NULL")
+        return self._scalar(f"SELECT to_regclass('{META}') IS NOT NULL")
 
     def empty(self) -> bool:
         return not self._scalar(
@@ -242,9 +242,9 @@ class PgConnection:
         return row[0] if row is not None else None
 
     def _load_shadow(self) -> None:
-        if not self._scalar(f"SELECT to_regclass('{_MASTER}') IS NOT NULL"):
+        if not self._scalar(f"SELECT to_regclass('{MASTER}') IS NOT NULL"):
             return
-        rows = self.raw.execute(f"SELECT type, sql FROM {_MASTER} ORDER BY ord").fetchall()
+        rows = self.raw.execute(f"SELECT type, sql FROM {MASTER} ORDER BY ord").fetchall()
         for _type, sql in rows:
             self.shadow.execute(sql)
         self._schema = None
@@ -255,10 +255,10 @@ class PgConnection:
             "AND name NOT LIKE 'sqlite_%' ORDER BY CASE type WHEN 'table' THEN 0 "
             "WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid"
         ).fetchall()
-        self.raw.execute(f"DELETE FROM {_MASTER}")
+        self.raw.execute(f"DELETE FROM {MASTER}")
         with self.raw.cursor() as cur:
             cur.executemany(
-                f"INSERT INTO {_MASTER} (ord, type, name, tbl_name, sql) "
+                f"INSERT INTO {MASTER} (ord, type, name, tbl_name, sql) "
                 "VALUES ($1, $2, $3, $4, $5)",
                 [(i, *r) for i, r in enumerate(rows)],
             )
@@ -328,7 +328,7 @@ class PgConnection:
         ]
         for t in names:
             for row in self.raw.execute(f'SELECT * FROM "{t}" ORDER BY 1').fetchall():
-                yield f'INSERT INTO "{t}" VALUES{tuple(_convert(v) for v in row)!r};'
+                yield f'INSERT INTO "{t}" VALUES{tuple(convert(v) for v in row)!r};'
 
     def create_function(self, name, narg, fn, **_kw) -> None:
         """SQL functions written in Python do not exist on a server: the ones the schema
@@ -348,8 +348,8 @@ class PgConnection:
         try:
             cur._cur.execute(t.sql, args)
         except Exception as exc:
-            if _is_pg_error(exc):
-                err = _to_sqlite_error(exc)
+            if is_pg_error(exc):
+                err = to_sqlite_error(exc)
                 err.add_note(f"PostgreSQL statement: {t.sql}")
                 raise err from exc
             raise
@@ -376,8 +376,8 @@ class PgConnection:
         try:
             cur._cur.executemany(text, rows)
         except Exception as exc:
-            if _is_pg_error(exc):
-                raise _to_sqlite_error(exc) from exc
+            if is_pg_error(exc):
+                raise to_sqlite_error(exc) from exc
             raise
         cur.rowcount = cur._cur.rowcount
         cur.description = None
@@ -474,13 +474,13 @@ class PgConnection:
         if name in ("user_version", "application_id"):
             if value is not None:
                 self.raw.execute(
-                    f"INSERT INTO {_META} (key, value) VALUES ($1, $2) ON CONFLICT (key) "
+                    f"INSERT INTO {META} (key, value) VALUES ($1, $2) ON CONFLICT (key) "
                     "DO UPDATE SET value = EXCLUDED.value",
                     (name, str(int(value))),
                 )
                 _empty(cur)
                 return
-            row = self.raw.execute(f"SELECT value FROM {_META} WHERE key = $1", (name,)).fetchone()
+            row = self.raw.execute(f"SELECT value FROM {META} WHERE key = $1", (name,)).fetchone()
             _rows(cur, (name,), [(int(row[0]) if row else 0,)])
             return
         if name in ("integrity_check", "quick_check"):
@@ -516,7 +516,7 @@ class PgConnection:
         )
         stmts: list[str]
         if up.startswith("CREATE") and re.match(r"^CREATE\s+(TEMP\w*\s+)?TABLE\b", up):
-            pg_text, _tmp, name, pk = pg_sql.create_table(text)
+            pg_text, _tmp, name, pk = pg_ddl.create_table(text)
             stmts = [pg_text]
             if pk and not temp and name == "audit_log":
                 stmts = [
@@ -537,7 +537,7 @@ class PgConnection:
                     f"WHEN (NEW.\"{pk}\" IS NULL) EXECUTE FUNCTION mz_rowid('{seq}', '{pk}')",
                 ]
         elif re.match(r"^CREATE\s+(UNIQUE\s+)?INDEX\b", up):
-            stmts = [pg_sql.create_index(text)]
+            stmts = [pg_ddl.create_index(text)]
         elif re.match(r"^CREATE\s+(TEMP\w*\s+)?TRIGGER\b", up):
             stmts = self._trigger(text)
         elif re.match(r"^CREATE\s+(TEMP\w*\s+)?VIEW\b", up):
@@ -555,7 +555,7 @@ class PgConnection:
         elif re.match(r"^ALTER\s+TABLE\b", up):
             m = re.match(r"^ALTER\s+TABLE\s+(\w+)\s+ADD\s+(?:COLUMN\s+)?(.*)$", text, re.I | re.S)
             if m:
-                col = pg_sql.create_table(f"CREATE TABLE x ({m.group(2)})")[0]
+                col = pg_ddl.create_table(f"CREATE TABLE x ({m.group(2)})")[0]
                 inner = col[col.index("(") + 1 : col.rindex(")")].strip()
                 stmts = [f'ALTER TABLE "{m.group(1)}" ADD COLUMN {inner}']
             else:
@@ -573,159 +573,32 @@ class PgConnection:
             for s in stmts:
                 self.raw.execute(s)
         except Exception as exc:
-            if _is_pg_error(exc):
-                raise _to_sqlite_error(exc) from exc
+            if is_pg_error(exc):
+                raise to_sqlite_error(exc) from exc
             raise
         if not temp and not self._bulk_ddl:
             self._save_shadow()
 
     def _trigger(self, text: str) -> list[str]:
-        tr = pg_sql.parse_trigger(text)
+        tr = pg_ddl.parse_trigger(text)
         m = re.match(r"^audit_(\w+)_(insert|update|delete)$", tr.name)
         if m and m.group(1) == tr.table and "INSERT INTO audit_log" in text:
             return self._audit_trigger(tr, text, m.group(2))
-        return pg_sql.create_trigger(text, self.schema)
+        return pg_ddl.create_trigger(text, self.schema)
 
     def insert_rows(self, table: str, cols: list[str], rows: list, audit_new: str | None) -> None:
-        """``bulk.insert_many`` on PostgreSQL: the rows in one pipelined ``executemany`` with
-        the table's INSERT triggers off, then each trigger replayed once for all of them (the
-        audit entries in key order, then the change log), as ``bulk`` does on SQLite.  The
-        triggers go back on before returning; on an error the transaction's rollback puts
-        them back.  Outside a transaction, with explicit keys or an unknown trigger, the
-        triggers fire per row."""
-        insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        pk = self.schema.pk.get(table, "")
-        triggers = self.shadow.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-            "ORDER BY name",
-            (table,),
-        ).fetchall()
-        inserts = [
-            (n, sql)
-            for n, sql in triggers
-            if re.search(r"\bINSERT\s+ON\b", sql.split(" BEGIN ", 1)[0], re.IGNORECASE)
-        ]
-        replays = []
-        for name, sql in inserts:
-            if name == f"audit_{table}_insert" and "INSERT INTO audit_log" in sql:
-                tr = pg_sql.parse_trigger(sql)
-                replays.append((name, self._audit_trigger(tr, sql, "insert", replay=True)[0]))
-                continue
-            m = re.match(
-                r"^CREATE TRIGGER \w+ AFTER INSERT ON \w+ BEGIN (INSERT (?:OR (?:REPLACE|IGNORE) )?"
-                r"INTO \w+ \([\w, ]+\)) VALUES \((.*)\); END$",
-                sql,
-                re.DOTALL,
-            )
-            if m is None or "rowid" in m.group(2).lower():
-                replays = []
-                break
-            sel = f'{m.group(1)} SELECT {m.group(2)} FROM {table} AS NEW WHERE NEW."{pk}" > ?2 ORDER BY NEW."{pk}"'
-            replays.append((name, sel))
-        if not (replays and pk and pk not in cols and self.in_transaction and len(rows) > 1):
-            self.executemany(insert, rows)
-            return
-        top = self._scalar(f'SELECT coalesce(max("{pk}"), 0) FROM "{table}"')
-        names = [n for n, _ in replays]
-        self.raw.execute(
-            f'ALTER TABLE "{table}" ' + ", ".join(f"DISABLE TRIGGER {n}" for n in names)
-        )
-        self._copy(table, cols, rows)
-        for name, sql in replays:
-            if name.startswith("audit_"):
-                with self.raw.cursor() as c:
-                    c.execute(sql, (audit_new, top))
-            else:
-                self.execute(sql.replace("?2", "?"), (top,))
-        self.raw.execute(
-            f'ALTER TABLE "{table}" ' + ", ".join(f"ENABLE TRIGGER {n}" for n in names)
-        )
+        """``bulk.insert_many`` on PostgreSQL (``pg_triggers.insert_rows``)."""
+        from .pg_triggers import insert_rows
 
-    def _copy(self, table: str, cols: list[str], rows: list) -> None:
-        """``COPY … FROM STDIN`` of Python rows (what an INSERT per row costs, without the
-        per-statement round trips)."""
-        names = ", ".join(f'"{c}"' for c in cols)
-        try:
-            with self.raw.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as cp:
-                for r in rows:
-                    cp.write_row([_param(v) for v in r])
-        except Exception as exc:
-            if _is_pg_error(exc):
-                raise _to_sqlite_error(exc) from exc
-            raise
-        self.total_changes += len(rows)
+        insert_rows(self, table, cols, rows, audit_new)
 
-    def _audit_trigger(
-        self, tr: pg_sql.Trigger, text: str, action: str, replay: bool | None = None
-    ) -> list[str]:
-        """``audit.trigger_sql``'s trigger as plpgsql written for its table: the logged
-        columns are read from the SQLite text, so both say the same.  SQLite's version
-        builds its JSON with ``NULLIF(integer, '')``, which PostgreSQL's types refuse."""
-        if action == "update":
-            logged = re.findall(r"SELECT '(\w+)' AS f", text)
-        else:
-            logged = re.findall(r"'(\w+)', NULLIF\(", text)
-        secret = set(re.findall(r"'\*\*\*' \|\| substr\((?:NEW|OLD)\.(\w+)", text))
-        cols = set(self.schema.columns.get(tr.table, []))
-        pk = self.schema.pk.get(tr.table, "") or "id"
-        row = "OLD" if action == "delete" else "NEW"
-        hh = (
-            f"{row}.id"
-            if tr.table == "households"
-            else (f"{row}.household_id" if "household_id" in cols else "NULL")
-        )
-        uid = f"{row}.uid" if "uid" in cols else "NULL"
-        who = f"coalesce({row}.updated_by, '')" if "updated_by" in cols else "''"
+    def _audit_trigger(self, tr: pg_ddl.Trigger, text: str, action: str) -> list[str]:
+        from .pg_triggers import audit_trigger
 
-        def value(r: str, c: str) -> str:  # the column as audit_log's TEXT holds it
-            v = f'{r}."{c}"::text'
-            return f"'***' || right({v}, 16)" if c in secret else v
-
-        head = (
-            "INSERT INTO audit_log (at, operator, tbl, record_id, record_uid, household_id, "
-            "action, field, old, new) "
-        )
-        stamp = "to_char(localtimestamp(0), 'YYYY-MM-DD HH24:MI:SS')"
-        common = f"{stamp}, {who}, '{tr.table}', {row}.\"{pk}\", {uid}, {hh}"
-        if action == "update":
-            pairs = ", ".join(f"('{c}', {value('OLD', c)}, {value('NEW', c)})" for c in logged)
-            body = (
-                f"{head}SELECT {common}, 'update', v.f, v.o, v.n FROM (VALUES {pairs}) "
-                "AS v (f, o, n) WHERE v.o IS DISTINCT FROM v.n;"
-            )
-        else:
-            parts = []
-            for c in logged:
-                raw = f'{row}."{c}"'
-                js = (
-                    f"to_json('***' || right({raw}::text, 16))::text"
-                    if c in secret
-                    else f"to_json({raw})::text"
-                )
-                parts.append(
-                    f"CASE WHEN {raw} IS NULL OR {raw}::text = '' THEN NULL "
-                    f"ELSE '\"{c}\":' || {js} END"
-                )
-            snap = "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
-            old, new = ("NULL", snap) if action == "insert" else (snap, "NULL")
-            if replay is not None:
-                # one statement for all rows above $2: $1 instead of the snapshot when given
-                new = f"coalesce($1, {new})"
-                return [
-                    f"{head}SELECT {common}, '{action}', '', {old}, {new} FROM {tr.table} AS NEW "
-                    f'WHERE NEW."{pk}" > $2 ORDER BY NEW."{pk}"'
-                ]
-            body = f"{head}VALUES ({common}, '{action}', '', {old}, {new});"
-        fn = f"mzt_{tr.name}"
-        return [
-            f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $mz$\n"
-            f"BEGIN\n  {body}\n  RETURN NULL;\nEND $mz$",
-            f"CREATE TRIGGER {tr.name} AFTER {action.upper()} ON {tr.table} FOR EACH ROW "
-            f"EXECUTE FUNCTION {fn}()",
-        ]
+        return audit_trigger(self, tr, text, action)
 
 
-def _is_pg_error(exc: BaseException) -> bool:
+def is_pg_error(exc: BaseException) -> bool:
     import psycopg
 
     return isinstance(exc, psycopg.Error)
@@ -735,12 +608,12 @@ def _bind(order: tuple | None, params):
     if order is None:
         return None
     if isinstance(params, dict):
-        return [_param(params[k]) for k in order]
+        return [param(params[k]) for k in order]
     params = tuple(params)
-    return [_param(params[k]) for k in order]
+    return [param(params[k]) for k in order]
 
 
-def _param(v):
+def param(v):
     if isinstance(v, bool):
         return int(v)
     return v
@@ -812,87 +685,7 @@ def connect(url: str) -> PgConnection:
 
 
 def create_schema(conn: PgConnection, version: int) -> None:
-    """Make an empty PostgreSQL database an mzdesk one, at schema ``version``.
+    """Make an empty database an mzdesk one (``pg_schema.create_schema``)."""
+    from .pg_schema import create_schema as create
 
-    The SQLite schema of a fresh, fully migrated in-memory store (with the rows its
-    migrations seed) is translated object by object, in one transaction."""
-    from .store import Store
-
-    ref = Store.open(":memory:", operator="mzdesk")
-    try:
-        objects = ref.conn.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
-        ).fetchall()
-        conn.raw.execute("BEGIN")
-        conn.raw.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
-        conn.raw.execute(f"CREATE TABLE {_META} (key text PRIMARY KEY, value text NOT NULL)")
-        conn.raw.execute(
-            f"CREATE TABLE {_MASTER} (ord integer PRIMARY KEY, type text, name text, "
-            "tbl_name text, sql text)"
-        )
-        for stmt in _split_sql(pg_sql.FUNCTIONS_SQL):
-            conn.raw.execute(stmt)
-        conn._bulk_ddl = True
-        tables = [o for o in objects if o[0] == "table"]
-        for _t, _n, _tbl, sql in tables:
-            conn.ddl(sql)
-        _flush_ddl(conn)
-        # the sqlite_sequence of SQLite, for code that reads an AUTOINCREMENT's top
-        conn.raw.execute(
-            "CREATE VIEW sqlite_sequence AS SELECT c.relname::text AS name, "
-            "pg_sequence_last_value(s.oid) AS seq FROM pg_class s "
-            "JOIN pg_depend d ON d.objid = s.oid AND d.deptype = 'a' "
-            "JOIN pg_class c ON c.oid = d.refobjid WHERE s.relkind = 'S' "
-            "UNION ALL SELECT 'audit_log', max(seq) FROM audit_log"
-        )
-        # the rows the migrations seed (vocabularies, form templates, their audit entries)
-        for _t, name, _tbl, _sql in tables:
-            cur = ref.conn.execute(f'SELECT * FROM "{name}"')
-            cols = [d[0] for d in cur.description]
-            rows = cur.fetchall()
-            if rows:
-                ph = ", ".join(f"${i + 1}" for i in range(len(cols)))
-                names = ", ".join(f'"{c}"' for c in cols)
-                with conn.raw.cursor() as c:
-                    c.executemany(f'INSERT INTO "{name}" ({names}) VALUES ({ph})', rows)
-        for _t, name, _tbl, _sql in tables:
-            conn._bump(name)
-        for kind in ("index", "view", "trigger"):
-            for _t, _n, _tbl, sql in (o for o in objects if o[0] == kind):
-                conn.ddl(sql)
-        _flush_ddl(conn)
-        conn._bulk_ddl = False
-        conn._save_shadow()
-        conn.raw.execute(
-            f"INSERT INTO {_META} VALUES ('user_version', $1), ('application_id', $2)",
-            (str(version), str(0x4D5A444B)),
-        )
-        conn.raw.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.raw.execute("ROLLBACK")
-        raise
-    finally:
-        ref.close()
-
-
-def _flush_ddl(conn: PgConnection) -> None:
-    """The statements collected while creating the schema, sent in one round trip."""
-    if conn._pending_ddl:
-        conn.raw.execute(";\n".join(conn._pending_ddl))
-        conn._pending_ddl = []
-
-
-def _split_sql(script: str) -> list[str]:
-    """Statements of a script whose function bodies are dollar-quoted."""
-    out, cur, quoted = [], [], False
-    for line in script.splitlines():
-        cur.append(line)
-        quoted ^= line.count("$$") % 2 == 1
-        if not quoted and line.rstrip().endswith(";"):
-            out.append("\n".join(cur).rstrip().rstrip(";"))
-            cur = []
-    if "".join(cur).strip():
-        out.append("\n".join(cur))
-    return out
+    create(conn, version)

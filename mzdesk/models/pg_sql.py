@@ -118,7 +118,7 @@ def _close(toks: list[Tok], i: int) -> int:
     raise ValueError("unbalanced parentheses")
 
 
-def _args(toks: list[Tok], open_: int, close: int) -> list[list[Tok]]:
+def args_of(toks: list[Tok], open_: int, close: int) -> list[list[Tok]]:
     """The top-level comma-separated arguments between ``open_`` and ``close``."""
     out: list[list[Tok]] = [[]]
     depth = 0
@@ -155,11 +155,11 @@ def _functions(toks: list[Tok]) -> list[Tok]:
                     toks[i] = _w(_RENAME[name])
                 elif name in ("MAX", "MIN"):
                     k = _close(toks, j)
-                    if len(_args(toks, j, k)) > 1:
+                    if len(args_of(toks, j, k)) > 1:
                         toks[i] = _w("greatest" if name == "MAX" else "least")
                 elif name == "GROUP_CONCAT":
                     k = _close(toks, j)
-                    args = _args(toks, j, k)
+                    args = args_of(toks, j, k)
                     first = args[0]
                     distinct = ""
                     fi = next((n for n, x in enumerate(first) if x.kind not in ("ws",)), 0)
@@ -202,7 +202,7 @@ def _functions(toks: list[Tok]) -> list[Tok]:
                     toks[i] = _w("mz_total")
                 elif name == "IIF":
                     k = _close(toks, j)
-                    a = _args(toks, j, k)
+                    a = args_of(toks, j, k)
                     inner = tokens(
                         f"(CASE WHEN {join(a[0])} THEN {join(a[1])} ELSE {join(a[2])} END)"
                     )
@@ -594,7 +594,10 @@ def _statement_cached(sql: str, schema: Schema, new_rowid: str) -> Translated:
             conflict = " ON CONFLICT DO NOTHING"
         elif mode == "REPLACE":
             target = _conflict_target(schema, table, cols)
-            sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols)
+            # SQLite's REPLACE deletes the old row and inserts a new one: a new integer key
+            # too (sync_changes.seq moves past the last export), from the proposed row's default
+            moved = [rowid] if rowid and rowid not in cols and rowid not in target else []
+            sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in [*cols, *moved])
             conflict = f" ON CONFLICT ({', '.join(target)}) DO UPDATE SET {sets}"
         has_returning = any(t.up == "RETURNING" for t in words)
         if rowid and not has_returning:
@@ -604,7 +607,7 @@ def _statement_cached(sql: str, schema: Schema, new_rowid: str) -> Translated:
     toks = translate_tokens(_functions(toks), new_rowid, schema.pk)
     toks = _order_nulls(toks)
     toks, params = _params(toks)
-    text = join(toks).rstrip().rstrip(";")
+    text = re.sub(r"^(\s*)INSERT\s+INTO\b", r"\1INSERT INTO", join(toks).rstrip().rstrip(";"))
     if conflict:
         k = _find_word(text, "RETURNING")
         text = text[:k] + conflict + " " + text[k:] if k >= 0 else text + conflict
@@ -649,352 +652,3 @@ def _conflict_target(schema: Schema, table: str, cols: list[str]) -> tuple[str, 
     if keys:
         return keys[0]
     raise ValueError(f"INSERT OR REPLACE into {table}, which has no unique key")
-
-
-# -- DDL ----------------------------------------------------------------------------
-_CREATE_TABLE = re.compile(
-    r"^\s*CREATE\s+(?:(TEMP|TEMPORARY)\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?"
-    r"(?:(temp|main)\.)?(\"?[\w]+\"?)\s*\((.*)\)\s*((?:WITHOUT\s+ROWID|STRICT|\s|,)*)$",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def create_table(sql: str, schema: Schema | None = None) -> tuple[str, bool, str, str]:
-    """``CREATE TABLE`` in PostgreSQL's types.  Returns (sql, temp, table, integer pk).
-
-    Types: INTEGER -> bigint, REAL -> double precision, BLOB -> bytea, TEXT and no type ->
-    text COLLATE "C" (SQLite compares and sorts text byte by byte); AUTOINCREMENT dropped
-    (the caller gives the integer key a sequence).  A temp table gets a ``rowid`` column.
-    """
-    m = _CREATE_TABLE.match(sql)
-    if not m:
-        raise ValueError(f"CREATE TABLE not understood: {sql[:80]}")
-    temp = bool(m.group(1)) or (m.group(3) or "").lower() == "temp"
-    name = m.group(4).strip('"')
-    parts = _args(tokens("(" + m.group(5) + ")"), 0, len(tokens("(" + m.group(5) + ")")) - 1)
-    out = []
-    pk = ""
-    for part in parts:
-        words = [t for t in part if t.kind not in ("ws", "comment")]
-        if not words:
-            continue
-        first = words[0].up
-        if first in ("PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT"):
-            out.append(expression(join(part).strip()))
-            continue
-        col = words[0].text.strip('"')
-        rest = words[1:]
-        decl = rest[0].up if rest and rest[0].kind == "word" else ""
-        if decl in ("INTEGER", "INT") and len(rest) > 2 and rest[1].up == "PRIMARY":
-            pk = col
-        body = join(part).strip()
-        # the column's type: the first word after its name, when it is a type name
-        after_name = body[len(words[0].text) :]
-        if decl in ("INTEGER", "INT", "TEXT", "REAL", "BLOB", "NUMERIC"):
-            after_type = after_name.lstrip()[len(rest[0].text) :]
-        else:
-            after_type = after_name
-            decl = ""
-        pg_type = {
-            "INTEGER": "bigint",
-            "INT": "bigint",
-            "REAL": "double precision",
-            "BLOB": "bytea",
-            "NUMERIC": "numeric",
-        }.get(decl, 'text COLLATE "C"')
-        after_type = re.sub(r"\bAUTOINCREMENT\b", "", after_type, flags=re.IGNORECASE)
-        out.append(f'"{col}" {pg_type}{expression(after_type)}')
-    if temp:
-        out.append("rowid bigserial")
-    head = "CREATE TEMP TABLE" if temp else "CREATE TABLE"
-    exists = " IF NOT EXISTS" if m.group(2) else ""
-    return f'{head}{exists} "{name}" (\n  ' + ",\n  ".join(out) + "\n)", temp, name, pk
-
-
-_CREATE_INDEX = re.compile(
-    r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?(\w+)\s+ON\s+(\w+)\s*(\(.*)$",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def create_index(sql: str) -> str:
-    m = _CREATE_INDEX.match(sql)
-    if not m:
-        raise ValueError(f"CREATE INDEX not understood: {sql[:80]}")
-    unique, exists, name, table, rest = m.groups()
-    return (
-        f"CREATE {'UNIQUE ' if unique else ''}INDEX {exists or ''}{name} ON {table} "
-        f"{expression(rest)}"
-    )
-
-
-_CREATE_TRIGGER = re.compile(
-    r"^\s*CREATE\s+(?:TEMP\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s+"
-    r"(BEFORE|AFTER|INSTEAD\s+OF)?\s*(INSERT|DELETE|UPDATE(?:\s+OF\s+[\w\s,]+?)?)\s+ON\s+(\w+)"
-    r"(?:\s+FOR\s+EACH\s+ROW)?(?:\s+WHEN\s+(.*?))?\s+BEGIN\s+(.*)\s*END\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_RAISE = re.compile(
-    r"^\s*SELECT\s+RAISE\s*\(\s*(ABORT|FAIL|ROLLBACK|IGNORE)\s*(?:,\s*('(?:[^']|'')*'))?\s*\)"
-    r"\s*(?:WHERE\s+(.*))?$",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-@dataclass
-class Trigger:
-    name: str
-    timing: str
-    event: str
-    table: str
-    when: str
-    body: list[str]
-
-
-def parse_trigger(sql: str) -> Trigger:
-    m = _CREATE_TRIGGER.match(sql)
-    if not m:
-        raise ValueError(f"CREATE TRIGGER not understood: {sql[:100]}")
-    name, timing, event, table, when, body = m.groups()
-    stmts = [s.strip() for s in split_statements(body) if s.strip()]
-    return Trigger(name, (timing or "BEFORE").upper(), event, table, when or "", stmts)
-
-
-def split_statements(body: str) -> list[str]:
-    out: list[str] = []
-    cur: list[Tok] = []
-    for t in tokens(body):
-        if t.text == ";":
-            out.append(join(cur))
-            cur = []
-        else:
-            cur.append(t)
-    out.append(join(cur))
-    return out
-
-
-def create_trigger(sql: str, schema: Schema) -> list[str]:
-    """A SQLite trigger as a plpgsql function and a ``CREATE TRIGGER`` executing it."""
-    tr = parse_trigger(sql)
-    rowid = schema.pk.get(tr.table, "")
-    lines = []
-    for stmt in tr.body:
-        r = _RAISE.match(stmt)
-        if r:
-            kind, msg, cond = r.groups()
-            if kind.upper() == "IGNORE":
-                act = "RETURN NULL;"
-            else:
-                act = f"RAISE EXCEPTION USING MESSAGE = {msg}, ERRCODE = '23000';"
-            if cond:
-                lines.append(f"IF {expression(cond, rowid)} THEN {act} END IF;")
-            else:
-                lines.append(act)
-            continue
-        t = statement(stmt, schema, rowid)
-        if t.params:
-            raise ValueError(f"parameter in trigger {tr.name}")
-        text = t.sql
-        if t.returning:
-            text = text[: text.rfind(" RETURNING ")]
-        if re.match(r"^\s*SELECT\b", text, re.IGNORECASE):
-            text = re.sub(r"^\s*SELECT\b", "PERFORM", text, flags=re.IGNORECASE)
-        lines.append(text + ";")
-    ret = "RETURN OLD;" if tr.event.upper() == "DELETE" else "RETURN NEW;"
-    if tr.timing == "AFTER":
-        ret = "RETURN NULL;"
-    fn = f"mzt_{tr.name}"
-    body = "\n  ".join(lines)
-    when = f" WHEN ({expression(tr.when, rowid)})" if tr.when.strip() else ""
-    timing = "INSTEAD OF" if tr.timing.startswith("INSTEAD") else tr.timing
-    return [
-        f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $mz$\n"
-        f"BEGIN\n  {body}\n  {ret}\nEND $mz$",
-        f"CREATE TRIGGER {tr.name} {timing} {tr.event} ON {tr.table} FOR EACH ROW{when} "
-        f"EXECUTE FUNCTION {fn}()",
-    ]
-
-
-# the SQL functions SQLite has and PostgreSQL does not (or not alike), created at init
-FUNCTIONS_SQL = r"""
-CREATE OR REPLACE FUNCTION mz_substr(s text, start bigint, len bigint DEFAULT NULL)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE
-    WHEN s IS NULL THEN NULL
-    WHEN start < 0 AND len IS NULL THEN right(s, -start::int)
-    WHEN start < 0 THEN substr(s, greatest(length(s) + start::int + 1, 1), len::int)
-    WHEN len IS NULL THEN substr(s, greatest(start::int, 1))
-    WHEN start = 0 THEN substr(s, 1, greatest(len::int - 1, 0))
-    ELSE substr(s, start::int, len::int) END
-$$;
-CREATE OR REPLACE FUNCTION mz_substr(s bigint, start bigint, len bigint DEFAULT NULL)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT mz_substr(s::text, start, len) $$;
-CREATE OR REPLACE FUNCTION mz_round(x double precision, n bigint DEFAULT 0)
-RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
-  SELECT round(x::numeric, n::int)::double precision $$;
-CREATE OR REPLACE FUNCTION mz_round(x numeric, n bigint DEFAULT 0)
-RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
-  SELECT round(x, n::int)::double precision $$;
-CREATE OR REPLACE FUNCTION mz_typeof(x anyelement) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN x IS NULL THEN 'null'
-    WHEN pg_typeof(x) IN ('bigint'::regtype, 'integer'::regtype, 'smallint'::regtype)
-      THEN 'integer'
-    WHEN pg_typeof(x) IN ('double precision'::regtype, 'numeric'::regtype, 'real'::regtype)
-      THEN 'real'
-    WHEN pg_typeof(x) = 'bytea'::regtype THEN 'blob' ELSE 'text' END $$;
-CREATE OR REPLACE FUNCTION mz_total_sf(s double precision, x double precision)
-RETURNS double precision LANGUAGE sql IMMUTABLE AS $$ SELECT s + coalesce(x, 0) $$;
-DROP AGGREGATE IF EXISTS mz_total(double precision);
-CREATE AGGREGATE mz_total(double precision) (sfunc = mz_total_sf, stype = double precision,
-  initcond = '0');
-CREATE OR REPLACE FUNCTION mz_sum_bool_sf(s bigint, x boolean) RETURNS bigint
-LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN x IS NULL THEN s
-  ELSE coalesce(s, 0) + x::int END $$;
-DROP AGGREGATE IF EXISTS sum(boolean);
-CREATE AGGREGATE sum(boolean) (sfunc = mz_sum_bool_sf, stype = bigint);
-CREATE OR REPLACE FUNCTION mz_glob(s text, pattern text) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT s ~ ('^' || replace(replace(replace(regexp_replace(pattern,
-    '([.+^$(){}|\\])', '\\\1', 'g'), '*', '.*'), '?', '.'), '\\.*', '\\*') || '$') $$;
-DROP OPERATOR IF EXISTS ~# (text, text);
-CREATE OPERATOR ~# (leftarg = text, rightarg = text, function = mz_glob);
-CREATE OR REPLACE FUNCTION mz_not_glob(s text, pattern text) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$ SELECT NOT mz_glob(s, pattern) $$;
-DROP OPERATOR IF EXISTS !~# (text, text);
-CREATE OPERATOR !~# (leftarg = text, rightarg = text, function = mz_not_glob);
-CREATE OR REPLACE FUNCTION mz_json_extract(j text, path text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN path = '$' THEN j ELSE
-    (j::jsonb) #>> string_to_array(regexp_replace(
-      regexp_replace(substr(path, 3), '\[(\d+)\]', '.\1', 'g'), '^\.', ''), '.') END $$;
-CREATE OR REPLACE FUNCTION mz_json_extract(j bytea, path text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT mz_json_extract(convert_from(j, 'UTF8'), path) $$;
-CREATE OR REPLACE FUNCTION mz_json_each(j text)
-RETURNS TABLE (key text, value text, type text) LANGUAGE sql IMMUTABLE AS $$
-  SELECT (a.ord - 1)::text,
-    CASE WHEN json_typeof(a.v) IN ('object', 'array') THEN a.v::text
-      WHEN json_typeof(a.v) = 'null' THEN NULL ELSE a.v #>> '{}' END,
-    json_typeof(a.v)
-  FROM json_array_elements(CASE WHEN json_typeof(j::json) = 'array' THEN j::json
-    ELSE '[]'::json END) WITH ORDINALITY AS a (v, ord)
-  UNION ALL
-  SELECT o.key,
-    CASE WHEN json_typeof(o.value) IN ('object', 'array') THEN o.value::text
-      WHEN json_typeof(o.value) = 'null' THEN NULL ELSE o.value #>> '{}' END,
-    json_typeof(o.value)
-  FROM json_each(CASE WHEN json_typeof(j::json) = 'object' THEN j::json
-    ELSE '{}'::json END) AS o $$;
-CREATE OR REPLACE FUNCTION mz_json_each(j bytea)
-RETURNS TABLE (key text, value text, type text) LANGUAGE sql IMMUTABLE AS $$
-  SELECT * FROM mz_json_each(convert_from(j, 'UTF8')) $$;
-CREATE OR REPLACE FUNCTION mz_json_text(j json) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT '{' || coalesce(string_agg(to_json(e.key)::text || ':' || e.value::text, ','
-    ORDER BY e.ord), '') || '}'
-  FROM json_each(j) WITH ORDINALITY AS e (key, value, ord) $$;
-CREATE OR REPLACE FUNCTION mz_json_quote(x text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT to_json(x)::text $$;
-CREATE OR REPLACE FUNCTION mz_json_quote(x bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT x::text $$;
-CREATE OR REPLACE FUNCTION mz_json_quote(x double precision) RETURNS text LANGUAGE sql
-IMMUTABLE AS $$ SELECT to_json(x)::text $$;
-CREATE OR REPLACE FUNCTION mz_json_valid(j text) RETURNS boolean LANGUAGE plpgsql
-IMMUTABLE AS $$ BEGIN PERFORM j::json; RETURN true;
-  EXCEPTION WHEN others THEN RETURN false; END $$;
-CREATE OR REPLACE FUNCTION mz_json_array_length(j text) RETURNS bigint LANGUAGE sql
-IMMUTABLE AS $$ SELECT json_array_length(j::json)::bigint $$;
-CREATE OR REPLACE FUNCTION mz_json_patch(a text, b text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT coalesce((SELECT json_object_agg(key, value)::text FROM (
-    SELECT key, value FROM json_each(coalesce(a, '{}')::json)
-      WHERE key NOT IN (SELECT key FROM json_each(b::json))
-    UNION ALL
-    SELECT key, value FROM json_each(b::json) WHERE json_typeof(value) <> 'null') kv),
-  '{}') $$;
-CREATE OR REPLACE FUNCTION mz_time(t text, mods text[]) RETURNS timestamp
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  ts timestamp;
-  m text;
-  k text[];
-BEGIN
-  IF t IS NULL THEN RETURN NULL; END IF;
-  IF lower(t) = 'now' THEN ts := (now() AT TIME ZONE 'UTC');
-  ELSIF t ~ '^\d+(\.\d+)?$' AND length(t) < 9 THEN ts := timestamp '4714-11-24 12:00:00 BC'
-      + (t::double precision * interval '1 day');
-  ELSE
-    BEGIN ts := t::timestamp;
-    EXCEPTION WHEN others THEN RETURN NULL; END;
-  END IF;
-  FOREACH m IN ARRAY coalesce(mods, '{}') LOOP
-    m := lower(trim(m));
-    IF m = 'localtime' THEN
-      ts := (ts AT TIME ZONE 'UTC') AT TIME ZONE current_setting('TimeZone');
-    ELSIF m = 'utc' THEN
-      ts := (ts AT TIME ZONE current_setting('TimeZone')) AT TIME ZONE 'UTC';
-    ELSIF m = 'start of month' THEN ts := date_trunc('month', ts);
-    ELSIF m = 'start of year' THEN ts := date_trunc('year', ts);
-    ELSIF m = 'start of day' THEN ts := date_trunc('day', ts);
-    ELSE
-      k := regexp_match(m, '^([+-]?\d+(?:\.\d+)?)\s+(day|days|month|months|year|years|hour|hours|minute|minutes|second|seconds)$');
-      IF k IS NULL THEN RETURN NULL; END IF;
-      IF k[2] LIKE 'month%' OR k[2] LIKE 'year%' THEN
-        -- SQLite: add to the month/year field, then normalise (Jan 31 + 1 month = Mar 3)
-        ts := date_trunc('month', ts) + ((k[1]::int * CASE WHEN k[2] LIKE 'year%' THEN 12
-          ELSE 1 END) || ' months')::interval + (ts - date_trunc('month', ts));
-      ELSE
-        ts := ts + (k[1] || ' ' || k[2])::interval;
-      END IF;
-    END IF;
-  END LOOP;
-  RETURN ts;
-END $$;
-CREATE OR REPLACE FUNCTION mz_strftime(f text, t text, VARIADIC mods text[] DEFAULT '{}')
-RETURNS text LANGUAGE plpgsql STABLE AS $$
-DECLARE ts timestamp := mz_time(t, mods); out text := ''; i int := 1; c text;
-BEGIN
-  IF ts IS NULL OR f IS NULL THEN RETURN NULL; END IF;
-  WHILE i <= length(f) LOOP
-    c := substr(f, i, 1);
-    IF c = '%' AND i < length(f) THEN
-      i := i + 1; c := substr(f, i, 1);
-      out := out || CASE c
-        WHEN 'Y' THEN to_char(ts, 'YYYY') WHEN 'm' THEN to_char(ts, 'MM')
-        WHEN 'd' THEN to_char(ts, 'DD') WHEN 'H' THEN to_char(ts, 'HH24')
-        WHEN 'M' THEN to_char(ts, 'MI') WHEN 'S' THEN to_char(ts, 'SS')
-        WHEN 'j' THEN to_char(ts, 'DDD') WHEN 'w' THEN extract(dow FROM ts)::int::text
-        WHEN 's' THEN extract(epoch FROM ts)::bigint::text
-        WHEN 'f' THEN to_char(ts, 'SS.MS') WHEN '%' THEN '%' ELSE '%' || c END;
-    ELSE out := out || c;
-    END IF;
-    i := i + 1;
-  END LOOP;
-  RETURN out;
-END $$;
-CREATE OR REPLACE FUNCTION mz_date(t text, VARIADIC mods text[] DEFAULT '{}')
-RETURNS text LANGUAGE sql STABLE AS $$ SELECT to_char(mz_time(t, mods), 'YYYY-MM-DD') $$;
-CREATE OR REPLACE FUNCTION mz_datetime(t text, VARIADIC mods text[] DEFAULT '{}')
-RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT to_char(mz_time(t, mods), 'YYYY-MM-DD HH24:MI:SS') $$;
-CREATE OR REPLACE FUNCTION mz_julianday(t text, VARIADIC mods text[] DEFAULT '{}')
-RETURNS double precision LANGUAGE sql STABLE AS $$
-  SELECT extract(epoch FROM mz_time(t, mods) - timestamp '4714-11-24 12:00:00 BC')::double
-    precision / 86400 $$;
-CREATE OR REPLACE FUNCTION mz_rowid() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE v bigint := (to_jsonb(NEW) ->> TG_ARGV[1])::bigint;
-BEGIN
-  IF v IS NULL AND TG_ARGV[0] = '' THEN
-    -- the audit trail: numbers without gaps, also after a rollback (a sequence would skip)
-    EXECUTE format('SELECT coalesce(max(%I), 0) + 1 FROM %I', TG_ARGV[1], TG_TABLE_NAME)
-      INTO v;
-    NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[1], v));
-  ELSIF TG_ARGV[0] = '' THEN
-    NULL;
-  ELSIF v IS NULL THEN
-    NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[1],
-      nextval(TG_ARGV[0]::regclass)));
-  ELSIF v > coalesce(pg_sequence_last_value(TG_ARGV[0]::regclass), 0) THEN
-    PERFORM setval(TG_ARGV[0]::regclass, v);
-  END IF;
-  RETURN NEW;
-END $$;
-"""

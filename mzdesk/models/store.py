@@ -423,6 +423,15 @@ class Store:
             raise
         store = cls(conn, url, operator or default_operator(), readonly=readonly)  # type: ignore[arg-type]
         store.files_stem = pg.files_stem(url)
+        if store.schema_version < len(MIGRATIONS):
+            conn.close()
+            # the migrations are SQLite steps: a receiver is made at the current version
+            raise StoreError(
+                f"PostgreSQL数据库由较旧的民政桌面创建（版本{store.schema_version}，本程序为"
+                f"{len(MIGRATIONS)}），不能自动升级：请用 pg_dump 备份后，用本程序在新数据库上"
+                f"重新 mzdesk init，再导入各乡镇的完整批次：{pg.safe_url(url)}",
+                "pg_needs_upgrade",
+            )
         try:
             with clear_errors(url):
                 if readonly:
