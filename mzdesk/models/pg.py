@@ -29,6 +29,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -225,6 +226,11 @@ class PgConnection:
         self._bulk_ddl = False  # create_schema: the shadow is saved once at the end
         self._pending_ddl: list[str] = []
         self.raw.execute("SET client_min_messages = warning")
+        # "localtime" is this machine's, as SQLite's: the server may run in another zone
+        offset = time.localtime().tm_gmtoff // 60
+        hours, minutes = divmod(abs(offset), 60)
+        sign = "-" if offset < 0 else "+"
+        self.raw.execute(f"SET TIME ZONE INTERVAL '{sign}{hours:02d}:{minutes:02d}' HOUR TO MINUTE")
         self._load_shadow()
 
     # -- catalogue ------------------------------------------------------------------

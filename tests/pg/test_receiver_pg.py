@@ -47,3 +47,26 @@ def test_a_failed_transaction_leaves_no_gap_in_the_audit_chain(pair):
     edit(c.store, "households", uid, notes="之后")
     result = verify(c.store.conn)
     assert result.ok, result.problem
+
+
+def test_localtime_is_this_machine_s_not_the_server_s(pg_server, pg_url, monkeypatch):
+    """SQLite's 'localtime' is the machine's zone; the server may run in another one."""
+    import datetime as dt
+    import time
+
+    from mzdesk.models.store import Store
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        store = Store.open(pg_url, operator="t")
+        stamp = store.scalar("SELECT strftime('%Y-%m-%d %H:%M', 'now', 'localtime')")
+        store.close()
+        now = dt.datetime.now()
+        assert stamp in {
+            now.strftime("%Y-%m-%d %H:%M"),
+            (now - dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M"),
+        }
+    finally:
+        monkeypatch.undo()
+        time.tzset()
