@@ -11,8 +11,13 @@ import pytest
 
 from mzdesk.models.demo import generate_demo
 from tests.sync.sites import link, make_site
+import tests.sync.test_end_to_end as e2e
 from tests.sync.test_end_to_end import (  # noqa: F401 - collected here with a PG county
     test_a_checkpoint_altered_after_signing_is_refused_its_signature,
+    test_a_conflict_at_the_higher_site_is_not_settled_by_the_next_batch,
+    test_a_held_batch_applied_later_reports_its_counts_and_duplicates,
+    test_county_flags_an_id_active_in_two_townships,
+    test_records_arriving_by_sync_are_audited_by_their_batch,
     test_a_malformed_checkpoint_list_refuses_the_batch_and_changes_nothing,
     test_three_sites_rounds_conflict_lost_batch_replay,
 )
@@ -20,6 +25,19 @@ from tests.sync.test_end_to_end import (  # noqa: F401 - collected here with a P
 from .conftest import pg_site
 
 pytestmark = pytest.mark.pg
+
+
+@pytest.fixture(autouse=True)
+def _county_in_postgresql(monkeypatch, pg_server, pg_template):
+    """The tests that make their own sites (``make_site`` of test_end_to_end): the county
+    on the test server, the townships and field laptops in files."""
+
+    def make(tmp, code, name, role):
+        if role == "county":
+            return pg_site(pg_server, code, name, role, pg_template)
+        return make_site(tmp, code, name, role)
+
+    monkeypatch.setattr(e2e, "make_site", make)
 
 
 @pytest.fixture
