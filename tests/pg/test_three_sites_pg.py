@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import pytest
 
+import tests.sync.test_end_to_end as e2e
 from mzdesk.models.demo import generate_demo
 from tests.sync.sites import link, make_site
-import tests.sync.test_end_to_end as e2e
 from tests.sync.test_end_to_end import (  # noqa: F401 - collected here with a PG county
     test_a_checkpoint_altered_after_signing_is_refused_its_signature,
     test_a_conflict_at_the_higher_site_is_not_settled_by_the_next_batch,
     test_a_held_batch_applied_later_reports_its_counts_and_duplicates,
+    test_a_malformed_checkpoint_list_refuses_the_batch_and_changes_nothing,
     test_county_flags_an_id_active_in_two_townships,
     test_records_arriving_by_sync_are_audited_by_their_batch,
-    test_a_malformed_checkpoint_list_refuses_the_batch_and_changes_nothing,
     test_three_sites_rounds_conflict_lost_batch_replay,
 )
 
