@@ -72,8 +72,9 @@ def copy_rows(conn: PgConnection, table: str, cols: list[str], rows: list) -> No
     """``COPY … FROM STDIN`` of Python rows (what an INSERT per row costs, without the
     per-statement round trips)."""
     names = ", ".join(f'"{c}"' for c in cols)
+    target = ".".join(f'"{part.strip(chr(34))}"' for part in table.split("."))
     try:
-        with conn.raw.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as cp:
+        with conn.raw.cursor() as cur, cur.copy(f"COPY {target} ({names}) FROM STDIN") as cp:
             for r in rows:
                 cp.write_row([param(v) for v in r])
     except Exception as exc:
