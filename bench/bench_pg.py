@@ -12,7 +12,8 @@ PostgreSQL, one in SQLite — and prints, all measured in the same run on the sa
 * the SQLite county's import of the same batches: target PostgreSQL <= 1.5x SQLite.
 
 Without ``--url`` the bench starts its own throw-away server from Debian's ``postgresql``
-package (``tests/pg/server.py``); with ``--url`` it creates its databases on that server
+package (``tests/pg/server.py``, fsync and synchronous commit on, as SQLite's commits are
+durable); with ``--url`` it creates its databases on that server
 (the user needs CREATEDB).
 """
 
@@ -104,7 +105,7 @@ def main() -> int:
     if url is None:
         from tests.pg.server import PgServer
 
-        server = PgServer.start(work / "server")
+        server = PgServer.start(work / "server", durable=True)  # fsync on, as SQLite's commits
         url = server.url()
     try:
         return run(args, work, url)

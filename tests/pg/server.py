@@ -88,7 +88,9 @@ class PgServer:
         return self.url(name)
 
     @classmethod
-    def start(cls, folder: Path) -> PgServer:
+    def start(cls, folder: Path, durable: bool = False) -> PgServer:
+        """``durable``: the server's defaults (fsync, synchronous commit), for benchmarks
+        compared with SQLite's durable commits; else fsync off, for fast tests."""
         bindir = pg_bin()
         folder = Path(folder)
         data = folder / "data"
@@ -122,7 +124,7 @@ class PgServer:
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--locale=C.UTF-8",
-                "--no-sync",
+                *([] if durable else ["--no-sync"]),
             ],
             check=True,
             capture_output=True,
@@ -142,12 +144,18 @@ class PgServer:
                 "127.0.0.1",
                 "-k",
                 str(sock),
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
+                *(
+                    []
+                    if durable
+                    else [
+                        "-c",
+                        "fsync=off",
+                        "-c",
+                        "synchronous_commit=off",
+                        "-c",
+                        "full_page_writes=off",
+                    ]
+                ),
                 "-c",
                 "shared_buffers=128MB",
                 "-c",
