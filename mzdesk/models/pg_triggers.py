@@ -61,8 +61,9 @@ def insert_rows(
     copy_rows(conn, table, cols, rows)
     for name, sql in replays:
         if name.startswith("audit_"):
+            last = conn.raw.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()
             with conn.raw.cursor() as c:
-                c.execute(sql, (audit_new, top))
+                c.execute(sql, (audit_new, top, last[0] if last else 0))
         else:
             conn.execute(sql.replace("?2", "?"), (top,))
     conn.raw.execute(f'ALTER TABLE "{table}" ' + ", ".join(f"ENABLE TRIGGER {n}" for n in names))
@@ -138,9 +139,12 @@ def audit_trigger(
         old, new = ("NULL", snap) if action == "insert" else (snap, "NULL")
         if replay is not None:
             # one statement for all rows above $2: $1 instead of the snapshot when given
+            # numbered here ($3: the last number), so that no row trigger runs per entry
             new = f"coalesce($1, {new})"
             return [
-                f"{head}SELECT {common}, '{action}', '', {old}, {new} FROM {tr.table} AS NEW "
+                head.replace("(at,", "(seq, at,")
+                + f'SELECT $3 + row_number() OVER (ORDER BY NEW."{pk}"), {common}, '
+                f"'{action}', '', {old}, {new} FROM {tr.table} AS NEW "
                 f'WHERE NEW."{pk}" > $2 ORDER BY NEW."{pk}"'
             ]
         body = f"{head}VALUES ({common}, '{action}', '', {old}, {new});"
