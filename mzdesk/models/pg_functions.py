@@ -166,6 +166,12 @@ CREATE OR REPLACE FUNCTION mz_julianday(t text, VARIADIC mods text[] DEFAULT '{}
 RETURNS double precision LANGUAGE sql STABLE AS $$
   SELECT extract(epoch FROM mz_time(t, mods) - timestamp '4714-11-24 12:00:00 BC')::double
     precision / 86400 $$;
+CREATE OR REPLACE FUNCTION mz_audit_seq() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- the audit trail: numbers without gaps, also after a rollback (a sequence would skip)
+  NEW.seq := (SELECT coalesce(max(seq), 0) + 1 FROM audit_log);
+  RETURN NEW;
+END $$;
 CREATE OR REPLACE FUNCTION mz_rowid() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE v bigint := (to_jsonb(NEW) ->> TG_ARGV[1])::bigint;
 BEGIN
