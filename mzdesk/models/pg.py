@@ -551,7 +551,7 @@ class PgConnection:
                 stmts = [
                     pg_text,
                     f'CREATE TRIGGER mz_rowid_{name} BEFORE INSERT ON "{name}" FOR EACH ROW '
-                    f"WHEN (NEW.\"{pk}\" IS NULL) EXECUTE FUNCTION mz_audit_seq()",
+                    f'WHEN (NEW."{pk}" IS NULL) EXECUTE FUNCTION mz_audit_seq()',
                 ]
             elif pk and not temp:
                 seq = f"{name}_{pk}_mzseq"
