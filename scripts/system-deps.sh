@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages mzdesk needs beyond Python: Qt's offscreen/xcb libraries, a CJK
 # font for the screen, poppler (pdftotext in tests), the age CLI (batch tests),
-# Xvfb (screenshots) and binutils (PyInstaller).  Installs only what is missing.
+# Xvfb (screenshots), binutils (PyInstaller) and PostgreSQL (tests/pg start their own
+# server from its binaries; the cluster that the package may create is not used).  Installs only what is missing.
 set -euo pipefail
 pkgs=(
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libglib2.0-0 libx11-6 libgssapi-krb5-2
@@ -11,6 +12,7 @@ pkgs=(
   xvfb xauth libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
   libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-shm0
   libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
+  postgresql  # tests/pg: the PostgreSQL receiver against a real server
 )
 missing=()
 for p in "${pkgs[@]}"; do

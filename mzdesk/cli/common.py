@@ -22,7 +22,10 @@ import click
 from ..models.errors import MzError, ValidationError
 from ..paths import default_db_path
 
-DB_HELP = "数据库文件 / database file (default: $MZDESK_DB or the user data directory)"
+DB_HELP = (
+    "数据库文件，或PostgreSQL接收端的 postgresql://USER@HOST:PORT/DB / database file, or a "
+    "postgresql:// URL (default: $MZDESK_DB or the user data directory)"
+)
 
 
 def _db_from_root(ctx: click.Context, _param, value: str | None) -> str | None:

@@ -45,6 +45,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from . import audit
 from .errors import translate_sqlite_error
@@ -66,6 +67,8 @@ def _replays(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, _Repl
     """(trigger name, its CREATE SQL, replay) of every INSERT trigger on ``table``; None when
     one of them is not of the simple shape.  A replay is called with the rowid above which
     the new rows lie."""
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        return None  # PostgreSQL (models/pg.py): its triggers fire per row, in plpgsql
     out: list[tuple[str, str, _Replay]] = []
     for name, sql in conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name",
@@ -161,6 +164,14 @@ def insert_many(
     logged); it may raise (a cancel), which undoes everything like any other error."""
     insert = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     if not rows:
+        return
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        # PostgreSQL (models/pg.py): a pipelined executemany, the INSERT triggers replayed
+        # once for all rows there (or firing per row when they cannot be)
+        pg_conn: Any = conn
+        pg_conn.insert_rows(table, list(cols), rows, audit_new if conn.in_transaction else None)
+        if step is not None:
+            step(0.7)
         return
     if len(rows) < STAGE_MIN and (audit_new is None or not conn.in_transaction):
         conn.executemany(insert, rows)

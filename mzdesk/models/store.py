@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 from .errors import MzError, StoreError, translate_sqlite_error
 from .files import os_reason
 from .migrations import MIGRATIONS, register_functions
+from .pg_url import is_url
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -309,6 +310,9 @@ class Store:
         self.checkpoint_day: str | None = None
         # the thread copying a large transaction's WAL into the file (checkpoint_after)
         self.checkpointer: threading.Thread | None = None
+        # where the site's own files (keys, ``<stem>.sync``) go: beside the database file,
+        # or a folder of the user's for a PostgreSQL site (models/pg.py files_stem)
+        self.files_stem = path
 
     @classmethod
     def open(
@@ -335,6 +339,8 @@ class Store:
         next read-write open removes.
         """
         path = str(path)
+        if is_url(path):
+            return cls._open_url(path, operator, create, readonly)
         readonly = readonly and path != ":memory:"
         fresh = path == ":memory:" or not Path(path).exists()  # before SQLite creates it
         if path != ":memory:":
@@ -389,6 +395,63 @@ class Store:
             raise
         return store
 
+    @classmethod
+    def _open_url(cls, url: str, operator: str | None, create: bool, readonly: bool) -> Store:
+        """A site in a PostgreSQL database (``models/pg.py``): created at the current
+        schema when the database is empty (with ``create``), refused when it holds another
+        program's tables; same hooks as a file."""
+        from . import pg
+
+        try:
+            conn = pg.connect(url)
+        except Exception as exc:  # noqa: BLE001 - psycopg's errors, said in words
+            raise StoreError(
+                f"无法连接PostgreSQL数据库：{pg.safe_url(url)}（{pg.reason(exc)}）", "open_failed"
+            ) from None
+        try:
+            if not conn.initialised():
+                if not conn.empty():
+                    raise _not_mzdesk(pg.safe_url(url), "数据库里已有别的程序的数据表")
+                if not create or readonly:
+                    raise StoreError(
+                        f"PostgreSQL数据库还不是民政桌面数据库，请先运行 mzdesk init：{pg.safe_url(url)}",
+                        "no_database",
+                    )
+                pg.create_schema(conn, len(MIGRATIONS))
+        except BaseException:
+            conn.close()
+            raise
+        store = cls(conn, url, operator or default_operator(), readonly=readonly)  # type: ignore[arg-type]
+        store.files_stem = pg.files_stem(url)
+        if store.schema_version < len(MIGRATIONS):
+            conn.close()
+            # the migrations are SQLite steps: a receiver is made at the current version
+            raise StoreError(
+                f"PostgreSQL数据库由较旧的民政桌面创建（版本{store.schema_version}，本程序为"
+                f"{len(MIGRATIONS)}），不能自动升级：请用 pg_dump 备份后，用本程序在新数据库上"
+                f"重新 mzdesk init，再导入各乡镇的完整批次：{pg.safe_url(url)}",
+                "pg_needs_upgrade",
+            )
+        try:
+            with clear_errors(url):
+                if readonly:
+                    _require_current(store)
+                else:
+                    from .audit import attach, install
+
+                    install(store)
+                    store.migrate()
+                    attach(store)
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql`` (a receiver site, ``models/pg.py``)."""
+        return getattr(self.conn, "dialect", "sqlite")
+
     def close(self) -> None:
         # a checkpoint still running keeps its own connection and ends on its own (the
         # interpreter waits for it at exit); waiting here would stall a GUI worker's end
@@ -428,7 +491,7 @@ class Store:
         checkpoint that cannot finish (a reader on an older snapshot) leaves the rest to the
         next automatic one.  Joined to an outer transaction, that one's commit decides.
         """
-        if self.path == ":memory:" or self.conn.in_transaction:
+        if self.path == ":memory:" or self.conn.in_transaction or self.dialect != "sqlite":
             yield
             return
         try:

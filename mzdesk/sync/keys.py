@@ -66,7 +66,7 @@ def sync_dir(store: Store) -> Path:
     """Where this database keeps its keys and held batches: ``<db>.sync/``."""
     if store.path == ":memory:":
         raise KeyError_("内存数据库不能保存密钥", "keys_memory")
-    return Path(store.path + ".sync")
+    return Path(store.files_stem + ".sync")  # a PostgreSQL site: see models/pg.py
 
 
 def key_file(store: Store) -> Path:
