@@ -592,6 +592,18 @@ from .migrations_late import (  # noqa: E402  steps 15 and later
     standards_and_recoveries,
 )
 
+
+def household_list_all_status_indexes(conn: sqlite3.Connection) -> None:
+    """The list under 全部状态 (no status term) sorted by members or by last change: an
+    index per key, so a page walks it instead of sorting every household (a county's
+    330,000; keyset paging, models/paging.py).  The other keys have theirs since step 1."""
+    for sql in (
+        "CREATE INDEX households_member_count ON households(member_count)",
+        "CREATE INDEX households_updated_at ON households(updated_at)",
+    ):
+        conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -615,6 +627,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     reviews_rounds_and_survival,
     payment_runs,
     assistance_cases,
+    household_list_all_status_indexes,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

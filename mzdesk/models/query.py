@@ -46,6 +46,7 @@ class ListFilter:
 
     text: str = ""
     village: str | None = None
+    site: str | None = None  # at a county: the township (sender site) the household came from
     category: str | None = None  # a category code, "none" (no enrolment) or None (all)
     status: str = "active"  # active / deleted / all
     sort: str = "id"
@@ -136,7 +137,16 @@ def search_household_ids(store: Store, text: str, limit: int = SEARCH_LIMIT) -> 
 
 def _selective(f: ListFilter) -> bool:
     """A filter that leaves a few thousand households at most (not "all" or "no category")."""
-    return bool(f.village or f.text.strip() or f.category not in (None, "", "none"))
+    return bool(f.village or f.site or f.text.strip() or f.category not in (None, "", "none"))
+
+
+def township_filter(site: str) -> tuple[str, tuple]:
+    """The households a township sent, at the county: the sync import keeps a base per
+    record and sender (``sync_base``), as ``sync/scope.py`` reads it for what goes back."""
+    return (
+        "h.uid IN (SELECT uid FROM sync_base WHERE peer = ? AND tbl = 'households')",
+        (site,),
+    )
 
 
 def _where(f: ListFilter) -> tuple[list[str], list]:
@@ -148,6 +158,10 @@ def _where(f: ListFilter) -> tuple[list[str], list]:
     if f.village:
         where.append("h.village = ?")
         params.append(f.village)
+    if f.site:
+        sql, p = township_filter(f.site)
+        where.append(sql)
+        params += p
     if f.category == "none":
         # one list of enrolled households, built once (a correlated NOT EXISTS costs a
         # lookup per household; household_id is NOT NULL, so NOT IN is safe)
