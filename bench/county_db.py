@@ -197,7 +197,8 @@ class Generator:
         for category, share, fen in CATEGORIES:
             if x < share:
                 member = members[0][0] if category in ("tekun", "orphan") else None
-                state = "active" if r.random() < 0.85 else "stopped"
+                # a few still 待审核: the county's review queue
+                state = r.choices(("active", "stopped", "submitted"), (83, 15, 2))[0]
                 enrolments.append(
                     (self.uid(), hid, member, category, state, size, fen * size)
                     + ("2025-06-01", "2025-07-01", "active", STAMP, STAMP, site, site)

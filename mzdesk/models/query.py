@@ -188,11 +188,13 @@ def search_capped(store: Store, text: str) -> bool:
     return len(search_household_ids(store, text)) >= SEARCH_LIMIT
 
 
-def count_text(store: Store, n: int, text: str) -> str:
-    """The status-bar count: ``共 n 户``, plus the cap notice when the search was capped."""
+def count_text(store: Store, n: int, text: str, estimated: bool = False) -> str:
+    """The status-bar count: ``共 n 户``, plus the cap notice when the search was capped;
+    ``共约 n 户`` when the count was taken from the enrolments (models/paging.py)."""
+    total = f"共约 {n} 户" if estimated else f"共 {n} 户"
     if search_capped(store, text):
-        return f"共 {n} 户（{SEARCH_CAP_MESSAGE}）"
-    return f"共 {n} 户"
+        return f"{total}（{SEARCH_CAP_MESSAGE}）"
+    return total
 
 
 def list_household_ids(store: Store, f: ListFilter) -> list[int]:

@@ -395,7 +395,11 @@ class MainWindow(QMainWindow):
         self.households.search.selectAll()
 
     def _show_count(self, n: int) -> None:
-        self.count_label.setText(count_text(self.store, n, self.households.search.text()))
+        plan = self.households.model.plan
+        estimated = plan is not None and plan.estimated
+        self.count_label.setText(
+            count_text(self.store, n, self.households.search.text(), estimated)
+        )
 
     def _edit_current(self) -> None:
         hid = self.households.current_household_id()

@@ -117,3 +117,31 @@ def test_a_township_has_no_township_filter(qtbot, store):
     window = MainWindow(store)
     qtbot.addWidget(window)
     assert window.households.township.isHidden()
+
+
+def test_a_count_taken_from_the_enrolments_says_about(qtbot, store, monkeypatch):
+    """A whole-county category is counted from the enrolments' index (models/paging.py):
+    the status bar says 共约 for it, and 共 for a count made household by household."""
+    from mzdesk.models import paging
+    from mzdesk.ui.main_window import MainWindow
+
+    fill(store, 50)
+    with store.transaction() as conn:
+        for hid in range(1, 11):
+            conn.execute(
+                "INSERT INTO enrolments (uid, household_id, category, state, created_at, "
+                "updated_at, created_by, updated_by) VALUES (?, ?, 'rural_dibao', 'active', "
+                "?, ?, 't', 't')",
+                (f"e{hid}", hid, STAMP, STAMP),
+            )
+    monkeypatch.setattr(paging, "SELECTIVE_MAX", 5)  # ten households: "many" here
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    page = window.households
+    page.category.setCurrentIndex(page.category.findData("rural_dibao"))
+    assert page.model.total == 10 and page.model.plan.estimated
+    assert window.count_label.text() == "共约 10 户"
+    page.status.setCurrentIndex(page.status.findData("all"))  # exact under 全部状态
+    assert window.count_label.text() == "共 10 户"
+    page.category.setCurrentIndex(0)
+    assert window.count_label.text() == "共 50 户"
