@@ -298,7 +298,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     RESULTS["machine"] = machine()
     say("mzdesk county list benchmark  " + json.dumps(RESULTS["machine"], ensure_ascii=False))
-    path = county_db(args.persons, args.townships, args.seed, say)
+    # a tiny run builds its own (about a second) beside its output
+    cache = args.out / "county-cache" if args.quick else None
+    path = county_db(args.persons, args.townships, args.seed, say, cache)
     store = Store.open(path, operator="bench", readonly=True)
     counts = {t: store.scalar(f"SELECT count(*) FROM {t}") for t in ("households", "members")}
     say(f"   {path}: {counts['households']:,} households, {counts['members']:,} persons")

@@ -16,7 +16,7 @@ knows which township a household came from (the township filter of the list,
     python bench/county_db.py [--persons 1000000] [--townships 30] [--seed 1]
 
 The file is cached under ``$MZDESK_BENCH_CACHE`` (default ``/tmp/mzdesk-county-list``),
-named by size and seed, and reused when it exists: a deterministic seed gives the same
+named by size, seed and schema version, and reused when it exists: a deterministic seed gives the same
 rows every time.
 """
 
@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from mzdesk.models import bulk  # noqa: E402
 from mzdesk.models.ids import check_char  # noqa: E402
+from mzdesk.models.migrations import MIGRATIONS  # noqa: E402
 from mzdesk.models.pinyin import name_keys  # noqa: E402
 from mzdesk.models.site import init_site  # noqa: E402
 from mzdesk.models.store import Store  # noqa: E402
@@ -256,9 +257,18 @@ def build(path: Path, persons: int, townships: int, seed: int, say=print) -> Pat
     return path
 
 
-def county_db(persons: int = 1_000_000, townships: int = 30, seed: int = 1, say=print) -> Path:
-    """The cached county database for this size and seed, built on first use."""
-    path = cache_dir() / f"county-{persons}-{townships}-{seed}.sqlite"
+def county_db(
+    persons: int = 1_000_000,
+    townships: int = 30,
+    seed: int = 1,
+    say=print,
+    cache: Path | None = None,
+) -> Path:
+    """The cached county database for this size, seed and schema version, built on first
+    use (in ``cache``, else :func:`cache_dir`)."""
+    version = len(MIGRATIONS)
+    name = f"county-{persons}-{townships}-{seed}-v{version}.sqlite"
+    path = (cache or cache_dir()) / name
     done = path.with_name(path.name + ".done")  # written last: a half-built file is redone
     if not (path.exists() and done.exists()):
         done.unlink(missing_ok=True)
