@@ -599,12 +599,21 @@ def household_list_county_indexes(conn: sqlite3.Connection) -> None:
     sorting every household (members, last change; the other keys have theirs since
     step 1), and a category filter reads the live enrolments from covering indexes,
     per category or all of them (its count, "no category"), instead of every
-    enrolment row."""
+    enrolment row.  Search: the full pinyin, the given name, ID prefixes and suffixes
+    answer from covering indexes like the name and initials since step 10 (a 1,000-hit
+    ID prefix read 1,000 member rows: p95 24 -> 12 ms over a million persons)."""
     for sql in (
         "CREATE INDEX households_member_count ON households(member_count)",
         "CREATE INDEX households_updated_at ON households(updated_at)",
         "CREATE INDEX enrolments_live ON enrolments(category, state, status, household_id)",
         "CREATE INDEX enrolments_live_any ON enrolments(state, status, household_id)",
+        "DROP INDEX IF EXISTS members_py_full",
+        "DROP INDEX IF EXISTS members_name_tail",
+        "DROP INDEX IF EXISTS members_id_rev",
+        "CREATE INDEX members_py_full_cover ON members(py_full, status, household_id)",
+        "CREATE INDEX members_name_tail_cover ON members(name_tail, status, household_id)",
+        "CREATE INDEX members_id_rev_cover ON members(id_rev, status, household_id)",
+        "CREATE INDEX members_id_cover ON members(id_number, status, household_id)",
     ):
         conn.execute(sql)
 

@@ -14,8 +14,9 @@ How a filter is answered depends on how many households it leaves (the plan deci
 once per filter, not per page):
 
 * few (a search, a village, a township, a rare category): SQLite starts from the
-  filter's own index and sorts what it finds; unary ``+`` on the sort terms keeps it
-  from walking the sort index over every household instead;
+  filter's own index and sorts what it finds, once per filter (unary ``+`` on the sort
+  terms keeps it from walking the sort index over every household instead); the ids,
+  at most :data:`SELECTIVE_MAX`, are then paged in memory, their count is their number;
 * many (the whole list, 低保 in a county where a third of the households hold it, "no
   category"): it walks the sort index and checks each household, stopping after a page.
 
@@ -55,6 +56,9 @@ class ListPlan:
     # the total was counted from the enrolments alone, on the rule that a household
     # with a live enrolment is not deleted (models/registry.py refuses to); exact then
     estimated: bool = False
+    # a selective filter's whole list, in order (at most SELECTIVE_MAX ids): found with
+    # one query, then paged in memory; None: paged by key in SQL
+    ids: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -102,10 +106,10 @@ def list_plan(store: Store, f: ListFilter) -> ListPlan:
     params: list = []
     narrow: list[int] = []  # upper bounds of what each filter leaves
     if f.text.strip():
-        ids = search_household_ids(store, f.text)
+        hits = search_household_ids(store, f.text)
         where.append("h.id IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(ids))
-        narrow.append(len(ids))
+        params.append(json.dumps(hits))
+        narrow.append(len(hits))
     if f.village:
         where.append("h.village = ?")
         params.append(f.village)
@@ -160,6 +164,17 @@ def list_plan(store: Store, f: ListFilter) -> ListPlan:
             )
     elif from_enrolments:
         total = 0 if f.status == "deleted" else n
+    elif selective:
+        # a few thousand households: their ids in order, once (the count is their number,
+        # a later page a slice), instead of the filter's lookups again for every page
+        direction = " DESC" if f.descending else ""
+        sql = "SELECT h.id FROM households h WHERE " + " AND ".join(where)
+        sql += " ORDER BY " + ", ".join("+" + k + direction for k in keys)
+        (found,) = store.conn.execute(
+            f"SELECT json_group_array(id) FROM ({sql})", tuple(params)
+        ).fetchone()
+        ids = tuple(json.loads(found))
+        return ListPlan(tuple(where), tuple(params), keys, f.descending, True, len(ids), ids=ids)
     else:
         total = store.scalar(
             "SELECT count(*) FROM households h"
@@ -169,9 +184,7 @@ def list_plan(store: Store, f: ListFilter) -> ListPlan:
     return ListPlan(tuple(where), tuple(params), keys, f.descending, selective, total, estimated)
 
 
-def _levels(
-    keys: tuple[str, ...], after: tuple, descending: bool, plus: str
-) -> list[tuple[str, list]]:
+def _levels(keys: tuple[str, ...], after: tuple, descending: bool) -> list[tuple[str, list]]:
     """ "Strictly after this key" in the list's order, as one condition per level, the
     deepest first: level i keeps the first i terms equal and moves the i-th on.
 
@@ -180,7 +193,7 @@ def _levels(
     and then reads every tie (a county's 330,000 households share six member counts and
     a few import stamps).  NULLs sort where SQLite puts them: first ascending, last
     descending."""
-    terms = [plus + k for k in keys]
+    terms = list(keys)
     out = []
     for i in range(len(keys) - 1, -1, -1):
         parts, p = [], []
@@ -202,13 +215,31 @@ def _levels(
     return out
 
 
+def _position(plan: ListPlan, household_id: int) -> int:
+    """Where the household is in a selective plan's ids; -1: not there."""
+    assert plan.ids is not None
+    try:
+        return plan.ids.index(household_id)
+    except ValueError:
+        return -1
+
+
 def next_page(store: Store, plan: ListPlan, after: tuple | None, limit: int = PAGE) -> Page:
     """The ``limit`` households after ``after`` (None: the first page)."""
-    plus = "+" if plan.selective else ""
+    if plan.ids is not None:
+        start = 0
+        if after is not None:
+            start = _position(plan, after[-1]) + 1
+            if start == 0:  # a key from another list: nothing follows it here
+                return Page([], after, True)
+        ids = list(plan.ids[start : start + limit])
+        if not ids:
+            return Page([], after, True)
+        return Page(ids, (ids[-1],), start + len(ids) >= len(plan.ids))
     direction = " DESC" if plan.descending else ""
     head = f"SELECT {', '.join(plan.keys)} FROM households h WHERE "
-    order = " ORDER BY " + ", ".join(plus + k + direction for k in plan.keys) + " LIMIT ?"
-    levels = [("1", [])] if after is None else _levels(plan.keys, after, plan.descending, plus)
+    order = " ORDER BY " + ", ".join(k + direction for k in plan.keys) + " LIMIT ?"
+    levels = [("1", [])] if after is None else _levels(plan.keys, after, plan.descending)
     rows: list[tuple] = []
     for cond, p in levels:
         sql = head + " AND ".join([*plan.where, cond]) + order
@@ -222,6 +253,9 @@ def next_page(store: Store, plan: ListPlan, after: tuple | None, limit: int = PA
 
 def rank_of(store: Store, plan: ListPlan, household_id: int) -> int | None:
     """The household's 0-based position in the list, None if the filter leaves it out."""
+    if plan.ids is not None:
+        pos = _position(plan, household_id)
+        return None if pos < 0 else pos
     where, params = list(plan.where), list(plan.params)
     cond = " AND ".join(["h.id = ?", *where])
     key = store.conn.execute(
@@ -230,9 +264,8 @@ def rank_of(store: Store, plan: ListPlan, household_id: int) -> int | None:
     if key is None:
         return None
     # "before it" is "after it" in the other direction: a count per level
-    plus = "+" if plan.selective else ""
     total = 0
-    for sql, p in _levels(plan.keys, tuple(key), not plan.descending, plus):
+    for sql, p in _levels(plan.keys, tuple(key), not plan.descending):
         total += store.scalar(
             "SELECT count(*) FROM households h WHERE " + " AND ".join([*where, sql]),
             (*params, *p),
