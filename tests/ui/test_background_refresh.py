@@ -58,3 +58,13 @@ def test_the_review_queue_fills_from_the_worker(qtbot, store, county_size):
     assert page.refresher.background
     qtbot.waitUntil(lambda: not running_tasks(), timeout=5000)
     assert page.rows == [] and page.detail.toPlainText() == "没有待审核的对象"
+
+
+def test_the_work_queues_fill_from_the_worker(qtbot, store, county_size):
+    from mzdesk.ui.work_queues import WorkQueues
+
+    page = WorkQueues(store)
+    qtbot.addWidget(page)
+    assert page.refresher.background
+    qtbot.waitUntil(lambda: not running_tasks(), timeout=5000)
+    assert page.tabs.tabText(page.tabs.count() - 1) == "办理时限 (0超期/0)"
