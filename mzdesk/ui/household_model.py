@@ -201,6 +201,8 @@ class HouseholdListModel(QAbstractTableModel):
             return
         self.filter.sort = key
         self.filter.descending = order == Qt.SortOrder.DescendingOrder
+        if self.plan is None:  # not loaded yet: the first reload() sorts
+            return
         new = list_plan(self.store, self.filter)
         held = {self.household_id(p.row()) for p in self.persistentIndexList()} - {None}
         ranks = [rank_of(self.store, new, hid) for hid in held]
