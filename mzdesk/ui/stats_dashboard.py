@@ -32,6 +32,7 @@ from ..roster.monthly import (
     summary_lines,
     table_rows,
 )
+from .background_refresh import Refresher
 from .saving import ask_save_path, save_reporting, with_suffix
 
 MONEY_COLS = {4, 5, 9}
@@ -138,15 +139,19 @@ class StatsDashboard(QWidget):
         self.category.currentIndexChanged.connect(self.refresh)
         self.xlsx_btn.clicked.connect(lambda: self.export("xlsx"))
         self.pdf_btn.clicked.connect(lambda: self.export("pdf"))
+        # at a county the month's figures take seconds: a worker then (background_refresh)
+        self.refresher = Refresher(self, store, "正在统计…", lambda _s: None, self._show_stats)
         self.refresh()
 
     def selected_month(self) -> dt.date:
         return self.month.date().toPython().replace(day=1)
 
     def refresh(self) -> None:
-        self.stats = monthly_stats(
-            self.store, self.selected_month(), self.category.currentData() or None
-        )
+        month, category = self.selected_month(), self.category.currentData() or None
+        self.refresher.refresh(lambda store: monthly_stats(store, month, category))
+
+    def _show_stats(self, stats: dict) -> None:
+        self.stats = stats
         rows = table_rows(self.stats)
         self.table.setRowCount(len(rows))
         for r, values in enumerate(rows):

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QTableView, QTabWidget, QVBoxLa
 from ..models import work_queues as wq
 from ..models.money import format_fen
 from ..models.store import Store
+from .background_refresh import Refresher
 from .rows_model import RowsModel
 
 HEADERS = ("编号", "村组", "姓名", "类别", "状态", "保障人口", "金额(元)", "申请日期", "复核到期")
@@ -71,12 +72,23 @@ class WorkQueues(QWidget):
         self._add_deadlines_tab()
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
+        # at a county the queues take seconds: loaded in a worker then (background_refresh)
+        self.refresher = Refresher(self, store, "正在读取工作队列…", self._load, self._show)
         if not lazy:  # lazy: the main window refreshes the page when it is shown
             self.refresh()
 
+    def _load(self, store: Store) -> dict[str, list[dict]]:
+        """Every queue's rows and the deadlines (办理时限), from ``store`` (a worker's own)."""
+        out = {key: wq.queue(store, key, today=self.today) for key in wq.QUEUES}
+        out[DEADLINES] = wq.deadlines(store, self.today, "due")  # overdue first, then soon
+        return out
+
     def refresh(self) -> None:
+        self.refresher.refresh()
+
+    def _show(self, loaded: dict[str, list[dict]]) -> None:
         for i, key in enumerate(wq.QUEUES):
-            rows = wq.queue(self.store, key, today=self.today)
+            rows = loaded[key]
             self.rows[key] = rows
             self.models[key].set_rows(
                 [
@@ -95,7 +107,7 @@ class WorkQueues(QWidget):
                 ]
             )
             self.tabs.setTabText(i, f"{wq.QUEUES[key]} ({len(rows)})")
-        self._refresh_deadlines()
+        self._show_deadlines(loaded[DEADLINES])
 
     def _add_deadlines_tab(self) -> None:
         t = QTableView()
@@ -110,8 +122,7 @@ class WorkQueues(QWidget):
         self.rows[DEADLINES] = []
         self.tabs.addTab(t, "办理时限")
 
-    def _refresh_deadlines(self) -> None:
-        rows = wq.deadlines(self.store, self.today, "due")  # overdue first, then due soon
+    def _show_deadlines(self, rows: list[dict]) -> None:
         self.rows[DEADLINES] = rows
         self.models[DEADLINES].set_rows(
             [
