@@ -14,7 +14,11 @@ from .common import OutFile, db_option, emit_json, open_store
 @click.command("duplicates")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
-@click.option("--category", default=None, help="only enrolments of this category code")
+@click.option(
+    "--category",
+    default=None,
+    help="only enrolments of this category (code or name, e.g. elderly or 高龄津贴)",
+)
 @click.option("--out", type=OutFile(".xlsx"), default=None, help="also write the report to F.xlsx")
 @click.option(
     "--full-ids",

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .auth import require
-from .categories import categories
+from .categories import categories, category_code
 from .enrolment_states import PAID_NOW_SQL, paid_now_params
 from .ids import mask_id
 from .store import Store
@@ -100,8 +100,11 @@ def category_names(store: Store) -> dict[str, str]:
 
 
 def duplicate_report(store: Store, category: str | None = None) -> list[Duplicate]:
-    """IDs paid now at two or more origin sites (in ``category`` only, when given), by ID."""
+    """IDs paid now at two or more origin sites (in ``category`` only, when given: its code
+    or its name), by ID."""
     require(store, "records.view")
+    if category is not None:
+        category = category_code(store, category)  # a code or a name (农村低保)
     aside = _set_aside_claims(store)
     ids = {idn for idn, _ in aside}
     ids |= {
