@@ -35,6 +35,7 @@ from .auth import require
 from .categories import categories, category_code
 from .enrolment_states import PAID_NOW_SQL, paid_now_params
 from .ids import mask_id
+from .origins import origin_sql, own_site, site_names
 from .store import Store
 
 CHUNK = 500  # bound parameters per IN (…)
@@ -244,41 +245,18 @@ def _claims_here(store: Store, ids: list[str]) -> list[tuple[str, Claim]]:
     return out
 
 
-def own_site(store: Store) -> str:
-    row = store.conn.execute("SELECT code FROM site WHERE id = 1").fetchone()
-    return row[0] if row else ""
-
-
-def site_names(store: Store) -> dict[str, str]:
-    """code -> name of this site and every site in the trust list."""
-    out = {code: name for code, name in store.conn.execute("SELECT code, name FROM sync_sites")}
-    row = store.conn.execute("SELECT code, name FROM site WHERE id = 1").fetchone()
-    if row:
-        out[row[0]] = row[1]
-    return out
-
-
 def household_origins(store: Store, uids: Iterable[str]) -> dict[str, str]:
-    """household uid -> the site it came from: the sender it was received from (its
-    ``sync_base`` peer); a household made here has none and is this site's own.  The peers
-    are listed so the lookup walks ``sync_base_key`` (peer, tbl, uid) per peer."""
-    peers = [r[0] for r in store.conn.execute("SELECT code FROM sync_sites ORDER BY code")]
+    """household uid -> its origin site (:func:`mzdesk.models.origins.origin_sql`)."""
     out: dict[str, str] = {}
-    if not peers:
-        return out
-    pm = ", ".join(f":p{i}" for i in range(len(peers)))
+    origin = origin_sql(store)
     for chunk in _chunks(sorted(uids)):
         names = ", ".join(f":u{i}" for i in range(len(chunk)))
-        params = {
-            **{f"p{i}": p for i, p in enumerate(peers)},
-            **{f"u{i}": u for i, u in enumerate(chunk)},
-        }
-        for peer, uid in store.conn.execute(
-            f"SELECT peer, uid FROM sync_base WHERE peer IN ({pm}) AND tbl = 'households' "
-            f"AND uid IN ({names}) ORDER BY peer",
-            params,
-        ):
-            out.setdefault(uid, peer)
+        params = {f"u{i}": u for i, u in enumerate(chunk)}
+        out.update(
+            store.conn.execute(
+                f"SELECT h.uid, {origin} FROM households h WHERE h.uid IN ({names})", params
+            ).fetchall()
+        )
     return out
 
 

@@ -60,6 +60,7 @@ from ..models.components import (
 from ..models.enrolment_states import back_pay_lines, unpaid_periods
 from ..models.files import replacing
 from ..models.money import format_fen
+from ..models.origins import origin_sql, site_names
 from ..models.paid_month import ACCOUNT_PENDING as ACCOUNT_PENDING
 from ..models.paid_month import held_in as _held
 from ..models.paid_month import month_bounds, monthly_categories, paid_enrolments
@@ -168,9 +169,11 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     year_start = first.replace(month=1)
     cats = [category] if category else monthly_categories(store)
     marks = ", ".join("?" * len(cats))
+    towns = by_township(store)
+    origin = origin_sql(store) if towns else "''"
     rows = store.conn.execute(
         f"""SELECT e.id, e.category, h.village, e.household_id, e.covered, e.monthly_fen,
-                   e.class, e.start_on, e.end_on
+                   e.class, e.start_on, e.end_on, {origin}
             FROM enrolments e JOIN households h ON h.id = e.household_id
             WHERE e.status = 'active'
               AND e.state IN ('active', 'stopped', 'phasing_out', 'suspended')
@@ -184,9 +187,13 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     held = unpaid_periods(store)
     parts = _PartSums(store, month_key(first))
     stock = stock_enrolments(store)
-    for eid, cat, village, hid, covered, fen, cls, start, end in rows:
+    town_cells: dict[tuple[str, str], dict] = {}
+    town_households: dict[tuple[str, str], set] = {}
+    for eid, cat, village, hid, covered, fen, cls, start, end, site in rows:
         key = (cat, village)
         c = cells.setdefault(key, _blank_row())
+        tc = town_cells.setdefault((site, cat), _blank_row())
+        before = dict(c)
         row = {"monthly_fen": fen, "covered": covered, "class": cls}
         paid = [
             m
@@ -208,6 +215,9 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
             parts.add(cat, eid, fen)
             c["new"] += 0 if eid in stock else _within(start, first, last)
             c["stopped"] += _within(end, first, last)
+            town_households.setdefault((site, cat), set()).add(hid)
+        for k, v in c.items():  # the same figures by origin site (来源乡镇) and category
+            tc[k] += v - before[k]
     out_rows = []
     totals: dict[str, dict] = {}
     known = categories(store)
@@ -233,7 +243,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         t["components_fen"] = parts.by_cat.get(cat, {"base": t["monthly_fen"]})
     back = [r for r in back_pay_lines(store, month_key(first)) if r["category"] in cats]
     grand["back_pay_fen"] = sum(r["monthly_fen"] for r in back)  # 补发, beside the month's
-    return {
+    out = {
         "month": first.strftime("%Y-%m"),
         "rows": out_rows,
         "totals": totals,
@@ -241,6 +251,43 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         # 临时救助/医疗救助 paid this month: 人次, 金额, 人均每人次 (models/cases.py)
         "cases": assistance_cases.month_stats(store, first),
     }
+    if towns:
+        out["by_township"] = _township_rows(store, town_cells, town_households, order, known)
+    return out
+
+
+def by_township(store: Store) -> bool:
+    """Whether this site's statistics go by township too: a site above a township (a
+    county, city or province) holds other sites' households (models/origins.py)."""
+    row = store.conn.execute("SELECT role FROM site WHERE id = 1").fetchone()
+    return bool(row) and row[0] not in ("township", "field")
+
+
+def _township_rows(
+    store: Store,
+    cells: dict[tuple[str, str], dict],
+    households: dict[tuple[str, str], set],
+    order: dict[str, int],
+    known: dict[str, dict],
+) -> list[dict]:
+    """``by_township``: one row per origin site and category with the month's figures."""
+    names = site_names(store)
+    out = []
+    for (site, cat), c in sorted(cells.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))):
+        if not any(c.values()) and not households.get((site, cat)):
+            continue
+        c["households"] = len(households.get((site, cat), ()))
+        c["avg_fen"] = _avg(c["monthly_fen"], c["persons"])
+        out.append(
+            {
+                "site": site,
+                "site_name": names.get(site, site),
+                "category": cat,
+                "category_name": known.get(cat, {}).get("name", cat),
+                **c,
+            }
+        )
+    return out
 
 
 def month_label(stats: dict) -> str:
