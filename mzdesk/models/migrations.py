@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from . import migrations_sql
 from .migrations_cases import assistance_cases
+from .migrations_county import county_scale_indexes
 
 _STAMP = """
     created_at TEXT NOT NULL,
@@ -615,6 +616,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     reviews_rounds_and_survival,
     payment_runs,
     assistance_cases,
+    county_scale_indexes,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

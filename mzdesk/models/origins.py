@@ -7,18 +7,13 @@ and belongs to this site.  Statistics by township and the duplicate report (é‡å
 group on it.
 
 The lookup is one SQL expression (:func:`origin_sql`) so a query can group on it without
-loading a map of every household: with the peers listed, SQLite walks ``sync_base``'s
-key (peer, tbl, uid) once per peer.
+loading a map of every household: one probe of the partial index ``sync_base_households``
+(uid, households only; migration ``county_scale_indexes``).
 """
 
 from __future__ import annotations
 
 from .store import Store
-
-
-def peers(store: Store) -> list[str]:
-    """The codes of the sites in the trust list, sorted."""
-    return [r[0] for r in store.conn.execute("SELECT code FROM sync_sites ORDER BY code")]
 
 
 def own_site(store: Store) -> str:
@@ -37,15 +32,11 @@ def site_names(store: Store) -> dict[str, str]:
 
 def origin_sql(store: Store, uid_column: str = "h.uid") -> str:
     """An SQL expression: the origin site code of the household whose uid is
-    ``uid_column`` (this site's own code for a household made here).  The codes are
-    inlined as literals (they are validated site codes: digits only)."""
+    ``uid_column`` (this site's own code for a household made here, inlined as a literal:
+    a validated site code is digits only)."""
     own = own_site(store)
-    codes = [c for c in peers(store) if c.isdigit()]
-    if not codes:
-        return f"'{own}'" if own.isdigit() else "''"
-    listed = ", ".join(f"'{c}'" for c in codes)
     fallback = f"'{own}'" if own.isdigit() else "''"
     return (
-        f"coalesce((SELECT b.peer FROM sync_base b WHERE b.peer IN ({listed}) "
-        f"AND b.tbl = 'households' AND b.uid = {uid_column} ORDER BY b.peer LIMIT 1), {fallback})"
+        "coalesce((SELECT b.peer FROM sync_base b WHERE b.tbl = 'households' "
+        f"AND b.uid = {uid_column} ORDER BY b.peer LIMIT 1), {fallback})"
     )

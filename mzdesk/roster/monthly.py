@@ -50,6 +50,7 @@ from pathlib import Path
 from ..models import cases as assistance_cases
 from ..models.categories import categories
 from ..models.components import (
+    BASE,
     category_components,
     month_key,
     review_changes,
@@ -111,6 +112,18 @@ def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> 
     return months
 
 
+def _months_counted(
+    start: str, end: str | None, year_start: dt.date, last: dt.date, first: dt.date
+) -> tuple[int, bool]:
+    """:func:`_months_paid` counted, not listed: (how many, whether the last is ``first``)."""
+    s = max(dt.date.fromisoformat(start).replace(day=1), year_start)
+    e = last if end is None else min(dt.date.fromisoformat(end), last)
+    if e < s:
+        return 0, False
+    n = (e.year - s.year) * 12 + e.month - s.month + 1
+    return n, (e.year, e.month) == (first.year, first.month)
+
+
 def _within(day: str | None, first: dt.date, last: dt.date) -> int:
     """1 when ``day`` falls in [first, last] (a start or a stop in the month), else 0."""
     return int(day is not None and first.isoformat() <= day <= last.isoformat())
@@ -129,6 +142,9 @@ class _PartSums:
         if cat not in self.keys:
             self.keys[cat] = category_components(self.store, cat)
         acc = self.by_cat.setdefault(cat, dict.fromkeys(self.keys[cat], 0))
+        if eid not in self.rows:  # no parts recorded: all of it is the base (as split gives)
+            acc[BASE] += fen
+            return
         for k, v in split(self.rows.get(eid, []), self.month, fen, self.keys[cat]).items():
             acc[k] = acc.get(k, 0) + v
 
@@ -191,33 +207,42 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     town_households: dict[tuple[str, str], set] = {}
     for eid, cat, village, hid, covered, fen, cls, start, end, site in rows:
         key = (cat, village)
-        c = cells.setdefault(key, _blank_row())
-        tc = town_cells.setdefault((site, cat), _blank_row())
-        before = dict(c)
-        row = {"monthly_fen": fen, "covered": covered, "class": cls}
-        paid = [
-            m
-            for m in _months_paid(start, end, year_start, last)
-            if not _held(held.get(eid), month_key(m))
-        ]
-        for m in paid:
-            terms = terms_in_month(row, changes[eid], m) if eid in changes else row
-            c["ytd_person_months"] += terms["covered"]
-            c["ytd_fen"] += terms["monthly_fen"]
-        if eid in changes:
-            covered, fen = (
-                terms_in_month(row, changes[eid], first)[k] for k in ("covered", "monthly_fen")
-            )
-        if paid and paid[-1] == first:  # paid in the month itself
+        ytd_persons = ytd_fen = 0
+        if eid in held or eid in changes:
+            row = {"monthly_fen": fen, "covered": covered, "class": cls}
+            paid = [
+                m
+                for m in _months_paid(start, end, year_start, last)
+                if not _held(held.get(eid), month_key(m))
+            ]
+            for m in paid:
+                terms = terms_in_month(row, changes[eid], m) if eid in changes else row
+                ytd_persons += terms["covered"]
+                ytd_fen += terms["monthly_fen"]
+            if eid in changes:
+                covered, fen = (
+                    terms_in_month(row, changes[eid], first)[k] for k in ("covered", "monthly_fen")
+                )
+            in_month = bool(paid) and paid[-1] == first
+        else:  # most: the same terms in every month paid, so the months are only counted
+            n, in_month = _months_counted(start, end, year_start, last, first)
+            ytd_persons, ytd_fen = covered * n, fen * n
+        # the same figures per village and per origin site (来源乡镇) and category
+        for c in (
+            cells.setdefault(key, _blank_row()),
+            town_cells.setdefault((site, cat), _blank_row()),
+        ):
+            c["ytd_person_months"] += ytd_persons
+            c["ytd_fen"] += ytd_fen
+            if in_month:  # paid in the month itself
+                c["persons"] += covered
+                c["monthly_fen"] += fen
+                c["new"] += 0 if eid in stock else _within(start, first, last)
+                c["stopped"] += _within(end, first, last)
+        if in_month:
             households.setdefault(key, set()).add(hid)
-            c["persons"] += covered
-            c["monthly_fen"] += fen
-            parts.add(cat, eid, fen)
-            c["new"] += 0 if eid in stock else _within(start, first, last)
-            c["stopped"] += _within(end, first, last)
             town_households.setdefault((site, cat), set()).add(hid)
-        for k, v in c.items():  # the same figures by origin site (来源乡镇) and category
-            tc[k] += v - before[k]
+            parts.add(cat, eid, fen)
     out_rows = []
     totals: dict[str, dict] = {}
     known = categories(store)
