@@ -370,6 +370,29 @@ def table_rows(stats: dict) -> list[list]:
     return out
 
 
+def township_rows(stats: dict) -> list[list]:
+    """Rows as :func:`table_rows` with the origin site (乡镇) in the village column: each
+    category's townships, its subtotal, then the total (a county's ``by_township``)."""
+    out = []
+    for cat, t in stats["totals"].items():
+        for r in stats.get("by_township", []):
+            if r["category"] == cat:
+                out.append([{**r, "village": r["site_name"]}[k] for k, _ in COLUMNS])
+        out.append([t["category_name"], "小计", *[t[k] for k, _ in COLUMNS[2:]]])
+    g = stats["total"]
+    out.append(["合计", "", *[g[k] for k, _ in COLUMNS[2:]]])
+    return out
+
+
+def township_totals(stats: dict) -> list[tuple[str, int]]:
+    """(township, the month's amount in fen over every category), by township code."""
+    sums: dict[tuple[str, str], int] = {}
+    for r in stats.get("by_township", []):
+        key = (r["site"], r["site_name"])
+        sums[key] = sums.get(key, 0) + r["monthly_fen"]
+    return [(name, fen) for (_code, name), fen in sorted(sums.items())]
+
+
 def write_pdf(stats: dict, out, township: str = "") -> int:
     """The statistics table as a landscape A4 PDF (embedded CJK font), written all or
     nothing (a failure leaves an earlier file of that name as it was); returns pages."""

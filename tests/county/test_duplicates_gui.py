@@ -71,3 +71,17 @@ def test_an_empty_county_says_so(qtbot, tmp_path):
     assert page.table.rowCount() == 0 and "未发现重复享受" in page.summary.text()
     assert not page.xlsx_btn.isEnabled()
     s.close()
+
+
+def test_the_county_statistics_page_goes_by_township(qtbot, county, county_store):
+    import datetime as dt
+
+    from mzdesk.ui.stats_dashboard import StatsDashboard
+
+    data, _db = county
+    page = StatsDashboard(county_store, month=dt.date.today().replace(day=1))
+    qtbot.addWidget(page)
+    assert page.table.horizontalHeaderItem(1).text() == "乡镇"
+    shown = {page.table.item(r, 1).text() for r in range(page.table.rowCount())}
+    assert {t["name"] for t in data.meta["townships"]} <= shown
+    assert "按乡镇" in page.chart_title.text()
