@@ -227,18 +227,20 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         else:  # most: the same terms in every month paid, so the months are only counted
             n, in_month = _months_counted(start, end, year_start, last, first)
             ytd_persons, ytd_fen = covered * n, fen * n
+        new = stopped = 0
+        if in_month:  # paid in the month itself
+            new = 0 if eid in stock else _within(start, first, last)
+            stopped = _within(end, first, last)
         # the same figures per village and per origin site (来源乡镇) and category
-        for c in (
-            cells.setdefault(key, _blank_row()),
-            town_cells.setdefault((site, cat), _blank_row()),
-        ):
+        for cell, at in ((key, cells), ((site, cat), town_cells)):
+            c = at.get(cell) or at.setdefault(cell, _blank_row())
             c["ytd_person_months"] += ytd_persons
             c["ytd_fen"] += ytd_fen
-            if in_month:  # paid in the month itself
+            if in_month:
                 c["persons"] += covered
                 c["monthly_fen"] += fen
-                c["new"] += 0 if eid in stock else _within(start, first, last)
-                c["stopped"] += _within(end, first, last)
+                c["new"] += new
+                c["stopped"] += stopped
         if in_month:
             households.setdefault(key, set()).add(hid)
             town_households.setdefault((site, cat), set()).add(hid)
