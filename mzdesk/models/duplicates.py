@@ -210,7 +210,7 @@ def _household_paid(store: Store, uids: Iterable[str]) -> dict[str, tuple[str, s
             "SELECT h.uid, h.village, h.head_name, e.category FROM households h "
             "LEFT JOIN enrolments e ON e.household_id = h.id AND e.member_id IS NULL "
             f"AND e.status = 'active' AND {PAID_NOW_SQL} "
-            f"WHERE h.uid IN ({names}) AND h.status = 'active'",
+            f"WHERE h.uid IN ({names}) AND +h.status = 'active'",  # by uid, not by status
             params,
         ):
             cats = out.setdefault(uid, (village, head, []))[2]
@@ -228,8 +228,9 @@ def _claims_here(store: Store, ids: list[str]) -> list[tuple[str, Claim]]:
         params = {**paid_now_params(), **{f"i{i}": v for i, v in enumerate(chunk)}}
         rows = store.conn.execute(
             "SELECT m.id_number, m.name, h.uid, h.village, h.head_name, "
-            "group_concat(DISTINCT e.category) FROM members m "
-            "JOIN households h ON h.id = m.household_id AND h.status = 'active' "
+            "group_concat(DISTINCT e.category) FROM members m "  # driven from the IDs: with
+            # many of them SQLite would rather walk every active household (0.9 s at 1M)
+            "CROSS JOIN households h ON h.id = m.household_id AND h.status = 'active' "
             "LEFT JOIN enrolments e ON e.household_id = h.id AND e.status = 'active' "
             f"AND {PAID_NOW_SQL} AND (e.member_id = m.id OR (e.member_id IS NULL "
             "AND m.in_assistance = 1 AND m.deceased_on IS NULL)) "
