@@ -18,6 +18,7 @@ from . import (
     admin,
     cases,
     cipher,
+    county,
     enrol,
     households,
     keys,
@@ -51,6 +52,7 @@ COMMAND_MODULES = (
     runs,
     cases,
     letters,
+    county,
 )
 
 

@@ -129,6 +129,7 @@ COMMAND_MODES: dict[str, str | Callable[[dict[str, Any]], str]] = {
     "households show": READ,
     "check": READ,
     "stats": READ,
+    "duplicates": READ,
     "booklet": READ,
     "checklist": READ,
     "sample": lambda p: READ if p.get("dry_run") else WRITE,  # records the spot check
@@ -250,6 +251,10 @@ COMMAND_PERMISSIONS: dict[str, Needs | Callable[[dict[str, Any]], Needs]] = {
     "households show": "records.view",
     "check": "records.view",
     "stats": "records.view",  # counts per category and village: no one's details
+    # 重复享受: masked IDs; full IDs or a workbook of people are a roster (data.export)
+    "duplicates": lambda p: (
+        ("records.view", "data.export") if p.get("full_ids") or p.get("out") else "records.view"
+    ),
     "booklet": "forms.print",
     "checklist": "forms.print",
     "sample": "spotcheck.edit",

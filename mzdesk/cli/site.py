@@ -136,7 +136,10 @@ def stats(db_path, as_json, month, out):
     --month --json: month, rows, totals, total, and cases: 临时救助/医疗救助 paid in the
     month per type ("临时救助-急难型", "临时救助-支出型", "医疗救助", and
     "临时救助-未分型" only when such cases exist), each {"count": 人次, "amount_fen",
-    "avg_fen": 人均每人次 = amount_fen // count, 0 when none}.
+    "avg_fen": 人均每人次 = amount_fen // count, 0 when none}.  At a county (a site above
+    a township) also by_township: one row per origin site and category, {site, site_name,
+    category, category_name, households, persons, monthly_fen, avg_fen, new, stopped,
+    ytd_person_months, ytd_fen}.
     """
     if month:
         return _monthly_stats(db_path, month, as_json, out)

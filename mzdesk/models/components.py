@@ -198,11 +198,14 @@ def rows_by_enrolment(store: Store, ids: Sequence[int] | None = None) -> dict[in
         marks = ", ".join("?" * len(ids))
         where, args = f"{where} AND enrolment_id IN ({marks})", tuple(ids)
     out: dict[int, list[dict]] = {}
-    for r in store.db.query(
+    cur = store.conn.execute(  # plain rows: a county's statistics read tens of thousands
         "SELECT enrolment_id, component, level, member_id, reason_class, mode, tier, fen, "
         f"from_month, to_month FROM enrolment_components WHERE {where} ORDER BY from_month, id",
         args,
-    ):
+    )
+    cols = [d[0] for d in cur.description]
+    for values in cur:
+        r = dict(zip(cols, values, strict=True))
         out.setdefault(r["enrolment_id"], []).append(r)
     return out
 

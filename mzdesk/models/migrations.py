@@ -19,6 +19,7 @@ from collections.abc import Callable
 from . import migrations_sql
 from .migrations_cases import assistance_cases
 from .migrations_upward import upward_roles_and_origins
+from .migrations_county import county_scale_indexes
 
 _STAMP = """
     created_at TEXT NOT NULL,
@@ -644,6 +645,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     assistance_cases,
     upward_roles_and_origins,
     household_list_county_indexes,
+    county_scale_indexes,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

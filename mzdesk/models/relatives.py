@@ -234,7 +234,8 @@ def list_relatives(store: Store) -> list[Relative]:
 
 
 # A member enrolment matches on its member; a household enrolment on any active member.
-# Driven from the (few) declarations through the members' ID index.
+# Driven from the (few) declarations through the members' ID index: CROSS JOIN keeps that
+# order (without it SQLite scanned every enrolment of a 1M-person county: 0.47 s a call).
 _ENDED = ", ".join(f"'{s}'" for s in END_STATES)
 _LIVE = f"e.status = 'active' AND e.state NOT IN ({_ENDED})"
 _FLAGGED_COLS = """e.id, e.household_id, h.village, h.head_name, m.name, m.id_number, e.category,
@@ -242,13 +243,13 @@ _FLAGGED_COLS = """e.id, e.household_id, h.village, h.head_name, m.name, m.id_nu
 FLAGGED_SQL = f"""
 SELECT * FROM (
   SELECT {_FLAGGED_COLS} FROM declared_relatives r
-  JOIN members m ON m.id_number = r.id_number AND m.status = 'active'
+  CROSS JOIN members m ON m.id_number = r.id_number AND m.status = 'active'
   JOIN enrolments e ON e.member_id = m.id
   JOIN households h ON h.id = e.household_id
   WHERE r.status = 'active' AND {_LIVE}
   UNION ALL
   SELECT {_FLAGGED_COLS} FROM declared_relatives r
-  JOIN members m ON m.id_number = r.id_number AND m.status = 'active'
+  CROSS JOIN members m ON m.id_number = r.id_number AND m.status = 'active'
   JOIN enrolments e ON e.household_id = m.household_id AND e.member_id IS NULL
   JOIN households h ON h.id = e.household_id
   WHERE r.status = 'active' AND {_LIVE}

@@ -50,6 +50,7 @@ from pathlib import Path
 from ..models import cases as assistance_cases
 from ..models.categories import categories
 from ..models.components import (
+    BASE,
     category_components,
     month_key,
     review_changes,
@@ -60,6 +61,7 @@ from ..models.components import (
 from ..models.enrolment_states import back_pay_lines, unpaid_periods
 from ..models.files import replacing
 from ..models.money import format_fen
+from ..models.origins import origin_sql, site_names
 from ..models.paid_month import ACCOUNT_PENDING as ACCOUNT_PENDING
 from ..models.paid_month import held_in as _held
 from ..models.paid_month import month_bounds, monthly_categories, paid_enrolments
@@ -110,6 +112,18 @@ def _months_paid(start: str, end: str | None, first: dt.date, last: dt.date) -> 
     return months
 
 
+def _months_counted(
+    start: str, end: str | None, year_start: dt.date, last: dt.date, first: dt.date
+) -> tuple[int, bool]:
+    """:func:`_months_paid` counted, not listed: (how many, whether the last is ``first``)."""
+    s = max(dt.date.fromisoformat(start).replace(day=1), year_start)
+    e = last if end is None else min(dt.date.fromisoformat(end), last)
+    if e < s:
+        return 0, False
+    n = (e.year - s.year) * 12 + e.month - s.month + 1
+    return n, (e.year, e.month) == (first.year, first.month)
+
+
 def _within(day: str | None, first: dt.date, last: dt.date) -> int:
     """1 when ``day`` falls in [first, last] (a start or a stop in the month), else 0."""
     return int(day is not None and first.isoformat() <= day <= last.isoformat())
@@ -128,6 +142,9 @@ class _PartSums:
         if cat not in self.keys:
             self.keys[cat] = category_components(self.store, cat)
         acc = self.by_cat.setdefault(cat, dict.fromkeys(self.keys[cat], 0))
+        if eid not in self.rows:  # no parts recorded: all of it is the base (as split gives)
+            acc[BASE] += fen
+            return
         for k, v in split(self.rows.get(eid, []), self.month, fen, self.keys[cat]).items():
             acc[k] = acc.get(k, 0) + v
 
@@ -168,9 +185,11 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     year_start = first.replace(month=1)
     cats = [category] if category else monthly_categories(store)
     marks = ", ".join("?" * len(cats))
+    towns = by_township(store)
+    origin = origin_sql(store) if towns else "''"
     rows = store.conn.execute(
         f"""SELECT e.id, e.category, h.village, e.household_id, e.covered, e.monthly_fen,
-                   e.class, e.start_on, e.end_on
+                   e.class, e.start_on, e.end_on, {origin}
             FROM enrolments e JOIN households h ON h.id = e.household_id
             WHERE e.status = 'active'
               AND e.state IN ('active', 'stopped', 'phasing_out', 'suspended')
@@ -184,30 +203,48 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
     held = unpaid_periods(store)
     parts = _PartSums(store, month_key(first))
     stock = stock_enrolments(store)
-    for eid, cat, village, hid, covered, fen, cls, start, end in rows:
+    town_cells: dict[tuple[str, str], dict] = {}
+    town_households: dict[tuple[str, str], set] = {}
+    for eid, cat, village, hid, covered, fen, cls, start, end, site in rows:
         key = (cat, village)
-        c = cells.setdefault(key, _blank_row())
-        row = {"monthly_fen": fen, "covered": covered, "class": cls}
-        paid = [
-            m
-            for m in _months_paid(start, end, year_start, last)
-            if not _held(held.get(eid), month_key(m))
-        ]
-        for m in paid:
-            terms = terms_in_month(row, changes[eid], m) if eid in changes else row
-            c["ytd_person_months"] += terms["covered"]
-            c["ytd_fen"] += terms["monthly_fen"]
-        if eid in changes:
-            covered, fen = (
-                terms_in_month(row, changes[eid], first)[k] for k in ("covered", "monthly_fen")
-            )
-        if paid and paid[-1] == first:  # paid in the month itself
+        ytd_persons = ytd_fen = 0
+        if eid in held or eid in changes:
+            row = {"monthly_fen": fen, "covered": covered, "class": cls}
+            paid = [
+                m
+                for m in _months_paid(start, end, year_start, last)
+                if not _held(held.get(eid), month_key(m))
+            ]
+            for m in paid:
+                terms = terms_in_month(row, changes[eid], m) if eid in changes else row
+                ytd_persons += terms["covered"]
+                ytd_fen += terms["monthly_fen"]
+            if eid in changes:
+                covered, fen = (
+                    terms_in_month(row, changes[eid], first)[k] for k in ("covered", "monthly_fen")
+                )
+            in_month = bool(paid) and paid[-1] == first
+        else:  # most: the same terms in every month paid, so the months are only counted
+            n, in_month = _months_counted(start, end, year_start, last, first)
+            ytd_persons, ytd_fen = covered * n, fen * n
+        new = stopped = 0
+        if in_month:  # paid in the month itself
+            new = 0 if eid in stock else _within(start, first, last)
+            stopped = _within(end, first, last)
+        # the same figures per village and per origin site (来源乡镇) and category
+        for cell, at in ((key, cells), ((site, cat), town_cells)):
+            c = at.get(cell) or at.setdefault(cell, _blank_row())
+            c["ytd_person_months"] += ytd_persons
+            c["ytd_fen"] += ytd_fen
+            if in_month:
+                c["persons"] += covered
+                c["monthly_fen"] += fen
+                c["new"] += new
+                c["stopped"] += stopped
+        if in_month:
             households.setdefault(key, set()).add(hid)
-            c["persons"] += covered
-            c["monthly_fen"] += fen
+            town_households.setdefault((site, cat), set()).add(hid)
             parts.add(cat, eid, fen)
-            c["new"] += 0 if eid in stock else _within(start, first, last)
-            c["stopped"] += _within(end, first, last)
     out_rows = []
     totals: dict[str, dict] = {}
     known = categories(store)
@@ -233,7 +270,7 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         t["components_fen"] = parts.by_cat.get(cat, {"base": t["monthly_fen"]})
     back = [r for r in back_pay_lines(store, month_key(first)) if r["category"] in cats]
     grand["back_pay_fen"] = sum(r["monthly_fen"] for r in back)  # 补发, beside the month's
-    return {
+    out = {
         "month": first.strftime("%Y-%m"),
         "rows": out_rows,
         "totals": totals,
@@ -241,6 +278,43 @@ def monthly_stats(store: Store, month: dt.date, category: str | None = None) -> 
         # 临时救助/医疗救助 paid this month: 人次, 金额, 人均每人次 (models/cases.py)
         "cases": assistance_cases.month_stats(store, first),
     }
+    if towns:
+        out["by_township"] = _township_rows(store, town_cells, town_households, order, known)
+    return out
+
+
+def by_township(store: Store) -> bool:
+    """Whether this site's statistics go by township too: a site above a township (a
+    county, city or province) holds other sites' households (models/origins.py)."""
+    row = store.conn.execute("SELECT role FROM site WHERE id = 1").fetchone()
+    return bool(row) and row[0] not in ("township", "field")
+
+
+def _township_rows(
+    store: Store,
+    cells: dict[tuple[str, str], dict],
+    households: dict[tuple[str, str], set],
+    order: dict[str, int],
+    known: dict[str, dict],
+) -> list[dict]:
+    """``by_township``: one row per origin site and category with the month's figures."""
+    names = site_names(store)
+    out = []
+    for (site, cat), c in sorted(cells.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))):
+        if not any(c.values()) and not households.get((site, cat)):
+            continue
+        c["households"] = len(households.get((site, cat), ()))
+        c["avg_fen"] = _avg(c["monthly_fen"], c["persons"])
+        out.append(
+            {
+                "site": site,
+                "site_name": names.get(site, site),
+                "category": cat,
+                "category_name": known.get(cat, {}).get("name", cat),
+                **c,
+            }
+        )
+    return out
 
 
 def month_label(stats: dict) -> str:
@@ -296,6 +370,29 @@ def table_rows(stats: dict) -> list[list]:
     g = stats["total"]
     out.append(["合计", "", *[g[k] for k, _ in COLUMNS[2:]]])
     return out
+
+
+def township_rows(stats: dict) -> list[list]:
+    """Rows as :func:`table_rows` with the origin site (乡镇) in the village column: each
+    category's townships, its subtotal, then the total (a county's ``by_township``)."""
+    out = []
+    for cat, t in stats["totals"].items():
+        for r in stats.get("by_township", []):
+            if r["category"] == cat:
+                out.append([{**r, "village": r["site_name"]}[k] for k, _ in COLUMNS])
+        out.append([t["category_name"], "小计", *[t[k] for k, _ in COLUMNS[2:]]])
+    g = stats["total"]
+    out.append(["合计", "", *[g[k] for k, _ in COLUMNS[2:]]])
+    return out
+
+
+def township_totals(stats: dict) -> list[tuple[str, int]]:
+    """(township, the month's amount in fen over every category), by township code."""
+    sums: dict[tuple[str, str], int] = {}
+    for r in stats.get("by_township", []):
+        key = (r["site"], r["site_name"])
+        sums[key] = sums.get(key, 0) + r["monthly_fen"]
+    return [(name, fen) for (_code, name), fen in sorted(sums.items())]
 
 
 def write_pdf(stats: dict, out, township: str = "") -> int:

@@ -85,6 +85,11 @@ def install(window) -> None:
 
         return StatsDashboard(store)
 
+    def duplicates() -> QWidget:
+        from .duplicates_page import DuplicatesPage
+
+        return DuplicatesPage(store)
+
     def runs() -> QWidget:
         from .runs_page import RunsPage
 
@@ -126,6 +131,8 @@ def install(window) -> None:
     window.add_lazy_page("临时·医疗救助", assistance_cases)
     window.add_lazy_page("一次性发放", runs)
     window.add_lazy_page("统计", stats)
+    if role not in ("township", "field"):  # a county and above: 重复享受 across its sites
+        window.add_lazy_page("重复享受", duplicates)
     window.add_lazy_page("数据交换", sync)
     imp = QAction("导入花名册(Excel)…", window, shortcut="Ctrl+I")
     imp.triggered.connect(roster_import)

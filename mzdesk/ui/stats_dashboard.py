@@ -31,6 +31,8 @@ from ..roster.monthly import (
     monthly_stats,
     summary_lines,
     table_rows,
+    township_rows,
+    township_totals,
 )
 from .background_refresh import Refresher
 from .saving import ask_save_path, save_reporting, with_suffix
@@ -128,7 +130,8 @@ class StatsDashboard(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.summary)
-        layout.addWidget(QLabel("当月发放金额（元），按村(社区)"))
+        self.chart_title = QLabel("当月发放金额（元），按村(社区)")
+        layout.addWidget(self.chart_title)
         charts = QHBoxLayout()
         charts.addWidget(self.chart, 1)
         charts.addWidget(self.cases_table, 0, Qt.AlignmentFlag.AlignTop)
@@ -152,7 +155,11 @@ class StatsDashboard(QWidget):
 
     def _show_stats(self, stats: dict) -> None:
         self.stats = stats
-        rows = table_rows(self.stats)
+        # a county: by township (来源乡镇); village names repeat across townships
+        towns = "by_township" in self.stats
+        rows = township_rows(self.stats) if towns else table_rows(self.stats)
+        self.table.horizontalHeaderItem(1).setText("乡镇" if towns else COLUMNS[1][1])
+        self.chart_title.setText(f"当月发放金额（元），按{'乡镇' if towns else '村(社区)'}")
         self.table.setRowCount(len(rows))
         for r, values in enumerate(rows):
             for c, v in enumerate(values):
@@ -172,6 +179,11 @@ class StatsDashboard(QWidget):
             "\n".join(lines) if lines else f"{month_label(self.stats)}没有在保对象"
         )
         cats = list(self.stats["totals"])
+        if towns:
+            self.chart.set_bars(
+                [(n, fen, PALETTE[0]) for n, fen in township_totals(self.stats) if fen]
+            )
+            return
         bars = [
             (
                 f"{r['village']} {r['category_name']}" if len(cats) > 1 else r["village"],

@@ -40,7 +40,7 @@ print("ok", module.__name__, len(module.COMMANDS))
 
 def test_the_expected_command_modules_exist():
     expected = (
-        "admin cases cipher enrol households keys letters notice relatives reviews roster runs "
+        "admin cases cipher county enrol households keys letters notice relatives reviews roster runs "
         "site standards sync visits"
     )
     assert COMMAND_MODULES == expected.split()

@@ -32,6 +32,7 @@ READ_ARGS: dict[str, list[str]] = {
     "households show": ["households", "show", "1"],
     "check": ["check"],
     "stats": ["stats", "--month", "2026-01", "--json"],
+    "duplicates": ["duplicates", "--json"],
     "booklet": ["booklet", "--household", "1", "--out", "{out}/b.pdf"],
     "checklist": ["checklist", "--household", "1", "--blank", "--out", "{out}/c.pdf"],
     "sample": ["sample", "--seed", "1", "--dry-run"],
