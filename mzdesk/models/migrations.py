@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 from . import migrations_sql
 from .migrations_cases import assistance_cases
-from .migrations_upward import upward_roles_and_origins
 from .migrations_county import county_scale_indexes
+from .migrations_upward import upward_roles_and_origins
 
 _STAMP = """
     created_at TEXT NOT NULL,

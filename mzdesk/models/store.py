@@ -400,10 +400,18 @@ class Store:
         """A site in a PostgreSQL database (``models/pg.py``): created at the current
         schema when the database is empty (with ``create``), refused when it holds another
         program's tables; same hooks as a file."""
-        from . import pg
+        from . import pg, pg_create
 
         try:
-            conn = pg.connect(url)
+            try:
+                conn = pg.connect(url)
+            except Exception as exc:  # noqa: BLE001 - the one failure init may cure
+                if not (create and not readonly and pg_create.missing_database(exc)):
+                    raise
+                pg_create.create_database(url)  # like a missing file at init
+                conn = pg.connect(url)
+        except StoreError:
+            raise
         except Exception as exc:  # noqa: BLE001 - psycopg's errors, said in words
             raise StoreError(
                 f"无法连接PostgreSQL数据库：{pg.safe_url(url)}（{pg.reason(exc)}）", "open_failed"
