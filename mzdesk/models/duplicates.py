@@ -194,7 +194,7 @@ def _set_aside_enrolments(store: Store, member_uids: list[str]) -> dict[str, lis
         names = ", ".join(f":u{i}" for i in range(len(chunk)))
         params = {**paid_now_params(), **{f"u{i}": u for i, u in enumerate(chunk)}}
         for muid, cat in store.conn.execute(
-            "SELECT e.member_uid, e.category FROM (SELECT NULL AS id, "
+            "SELECT e.member_uid, e.category FROM (SELECT CAST(NULL AS INTEGER) AS id, "
             "json_extract(remote, '$.row.member_uid') AS member_uid, "
             "json_extract(remote, '$.row.category') AS category, "
             "json_extract(remote, '$.row.state') AS state, "
@@ -242,7 +242,7 @@ def _claims_here(store: Store, ids: list[str]) -> list[tuple[str, Claim]]:
             f"AND {PAID_NOW_SQL} AND (e.member_id = m.id OR (e.member_id IS NULL "
             "AND m.in_assistance = 1 AND m.deceased_on IS NULL)) "
             f"WHERE m.status = 'active' AND m.id_number IN ({names}) "
-            "GROUP BY m.id ORDER BY m.id",
+            "GROUP BY m.id, h.id ORDER BY m.id",
             params,
         ).fetchall()
         for idn, name, huid, village, head, cats in rows:

@@ -24,6 +24,7 @@ from mzdesk.models import enrolment
 from mzdesk.models.demo import generate_demo
 from mzdesk.models.duplicates import duplicate_report
 from mzdesk.models.enrolment_states import PAID_NOW_SQL, paid_now_params
+from mzdesk.roster.monthly import monthly_stats
 from mzdesk.sync import checkpoints, staging, upward
 from mzdesk.sync.batch import BatchRefused, BatchWriter, decrypt
 from mzdesk.sync.report import refusals
@@ -305,6 +306,29 @@ def test_an_id_active_in_two_counties_is_in_the_province_duplicate_report(tmp_pa
     )
     # the counties themselves see no duplicate: each holds one of the two townships
     assert all(duplicate_report(c.store) == [] for c in r.counties.values())
+
+
+def strip(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "site_name"} for row in rows]
+
+
+def test_province_statistics_go_by_origin_township_not_by_county(tmp_path):
+    """``stats --month`` at a province: one by_township row per township and category, the
+    same figures as the county that holds it, even where villages of two townships share a
+    name (they would add up keyed on the county or the village)."""
+    r = region(tmp_path, households=20)
+    month = dt.date.today()
+    villages = [
+        {v for (v,) in t.store.conn.execute("SELECT DISTINCT village FROM households")}
+        for t in r.townships.values()
+    ]
+    assert set.intersection(*villages)  # same-named villages in different townships
+    at_province = monthly_stats(r.province.store, month)["by_township"]
+    assert {row["site"] for row in at_province} == set(r.townships)
+    for county in r.counties.values():
+        assert strip(monthly_stats(county.store, month)["by_township"]) == [
+            row for row in strip(at_province) if row["site"][:6] == county.code
+        ]
 
 
 def test_the_province_sends_down_only_what_that_county_has(tmp_path):
