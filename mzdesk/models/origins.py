@@ -39,8 +39,10 @@ def _own_role(store: Store) -> tuple[str, str]:
 
 
 def site_names(store: Store) -> dict[str, str]:
-    """code -> name of this site and every site in the trust list."""
-    out = {code: name for code, name in store.conn.execute("SELECT code, name FROM sync_sites")}
+    """code -> name of this site, every site in the trust list, and (at a city or
+    province) the townships and counties its counties' batches named (``origin_sites``)."""
+    out = {code: name for code, name in store.conn.execute("SELECT code, name FROM origin_sites")}
+    out.update(store.conn.execute("SELECT code, name FROM sync_sites"))
     row = store.conn.execute("SELECT code, name FROM site WHERE id = 1").fetchone()
     if row:
         out[row[0]] = row[1]

@@ -75,7 +75,11 @@ def test_a_cross_county_duplicate_at_a_postgresql_province(tmp_path, pg_server, 
         ("341623101", "341623", False),
         ("341624101", "341624", True),
     ]
-    assert all(c["categories"] and c["via_name"].endswith("县民政局") for c in d["claims"])
+    assert [(c["site_name"], c["via_name"]) for c in d["claims"]] == [
+        ("341623101镇", "341623县民政局"),
+        ("341624101镇", "341624县民政局"),
+    ]
+    assert all(c["categories"] for c in d["claims"])
     assert as_json("duplicates", "--db", str(sq_db)) == got
 
     # the same statistics, by origin township (not by county) at the province

@@ -127,6 +127,8 @@ def test_the_batch_carries_origins_as_an_optional_signed_file(tmp_path):
     }
     forwarded = manifest["forwarded"]["audit_checkpoints"]
     assert {cp["site"] for cp in forwarded} == {"341623101", "341623102"}
+    named = {(d["row"]["origin"], d["row"]["names"][d["row"]["origin"]]) for d in lines}
+    assert named >= {("341623101", "341623101镇"), ("341623102", "341623102镇")}
     assert all(cp["sign_key"] and cp["via"] == "341623" for cp in forwarded)
     # a batch to a township (downward) carries neither
     t = r.townships["341623101"]
@@ -298,7 +300,8 @@ def test_an_id_active_in_two_counties_is_in_the_province_duplicate_report(tmp_pa
     here, aside = d.claims
     assert (here.site, here.via, here.set_aside) == ("341623101", "341623", False)
     assert (aside.site, aside.via, aside.set_aside) == ("341624101", "341624", True)
-    assert aside.via_name == "341624县民政局"
+    assert (aside.site_name, aside.via_name) == ("341624101镇", "341624县民政局")
+    assert (here.site_name, here.via_name) == ("341623101镇", "341623县民政局")
     assert aside.conflict_id and all(c.categories for c in d.claims)
     assert (
         r.province.store.scalar("SELECT uid FROM sync_conflicts WHERE id = ?", (aside.conflict_id,))
@@ -308,14 +311,11 @@ def test_an_id_active_in_two_counties_is_in_the_province_duplicate_report(tmp_pa
     assert all(duplicate_report(c.store) == [] for c in r.counties.values())
 
 
-def strip(rows: list[dict]) -> list[dict]:
-    return [{k: v for k, v in row.items() if k != "site_name"} for row in rows]
-
-
 def test_province_statistics_go_by_origin_township_not_by_county(tmp_path):
     """``stats --month`` at a province: one by_township row per township and category, the
     same figures as the county that holds it, even where villages of two townships share a
-    name (they would add up keyed on the county or the village)."""
+    name (they would add up keyed on the county or the village), and named as there (the
+    county's batch names its townships)."""
     r = region(tmp_path, households=20)
     month = dt.date.today()
     villages = [
@@ -326,8 +326,8 @@ def test_province_statistics_go_by_origin_township_not_by_county(tmp_path):
     at_province = monthly_stats(r.province.store, month)["by_township"]
     assert {row["site"] for row in at_province} == set(r.townships)
     for county in r.counties.values():
-        assert strip(monthly_stats(county.store, month)["by_township"]) == [
-            row for row in strip(at_province) if row["site"][:6] == county.code
+        assert monthly_stats(county.store, month)["by_township"] == [
+            row for row in at_province if row["site"][:6] == county.code
         ]
 
 
@@ -441,7 +441,19 @@ def test_a_province_reads_and_never_makes_or_decides_records(tmp_path):
     assert allowed(r.counties["341623"].store, "enrolment.confirm")
 
 
-def test_a_malformed_origins_file_refuses_the_batch(tmp_path):
+GROUP = {"origin": "341623101", "via": "341623", "tables": {}}
+
+
+@pytest.mark.parametrize(
+    "bad_row",
+    [
+        {"origin": "341623101", "via": 1},
+        {**GROUP, "names": {"341624101": "别县的镇"}},  # a name for a code not in the group
+        {**GROUP, "names": {"341623101": "镇" * 61}},  # longer than a site name may be
+        {**GROUP, "names": ["341623101"]},
+    ],
+)
+def test_a_malformed_origins_file_refuses_the_batch(tmp_path, bad_row):
     r = region(tmp_path, forward=False)
     a, p = r.counties["341623"], r.province
     real = a.export(p)
@@ -454,7 +466,7 @@ def test_a_malformed_origins_file_refuses_the_batch(tmp_path):
         if name.startswith("records/") and name != upward.ORIGINS_FILE:
             lines = [x + b"\n" for x in z.read(name).splitlines()]
             writer.add(name[len("records/") : -len(".jsonl")], lines, len(lines))
-    bad = {"uid": "x@y", "op": "upsert", "meta": {}, "row": {"origin": "341623101", "via": 1}}
+    bad = {"uid": "x@y", "op": "upsert", "meta": {}, "row": bad_row}
     writer.add("_origins", [json.dumps(bad).encode() + b"\n"], 1)
     forged = tmp_path / "bad-origins.age"
     forged.write_bytes(writer.finish(manifest, a.keys, p.keys.public))
