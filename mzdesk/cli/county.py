@@ -35,10 +35,13 @@ def duplicates(db_path, as_json, category, out, full_ids):
     between sites (注销 in one) are not listed.
     --json: {"count", "category", "duplicates": [{"id_masked", "name", "sites",
     "claims": [{"site", "site_name", "name", "village", "head_name", "categories",
-    "category_names", "set_aside", "conflict_id"}]}]}; with --full-ids each also "id_number".
+    "category_names", "set_aside", "conflict_id", "via", "via_name"}]}]}; with --full-ids
+    each also "id_number".  "site" is the origin township; "via" the site that forwarded
+    it here (the county, at a city or province; this site at a county).
     """
     from ..models.auth import require
     from ..models.duplicates import category_names, duplicate_report
+    from ..models.origins import own_site
 
     store = open_store(db_path)
     if full_ids:
@@ -58,10 +61,12 @@ def duplicates(db_path, as_json, category, out, full_ids):
             }
         )
         return
+    own = own_site(store)
     for d in report:
         shown = d.id_number if full_ids else d.as_dict(names)["id_masked"]
         where = "；".join(
             f"{c.site_name}（{c.site}）{c.village} {'、'.join(names.get(x, x) for x in c.categories)}"
+            + (f"，经{c.via_name}（{c.via}）转报" if c.via not in ("", c.site, own) else "")
             + ("，导入时暂未采用" if c.set_aside else "")
             for c in d.claims
         )

@@ -4,8 +4,10 @@ A county (later a city or province) receives the records of many sites.  The sam
 may be registered and paid in two of them: moved without being 注销 where they lived, or
 enrolled twice on purpose.  This report lists every ID number with an enrolment paid now
 (:data:`mzdesk.models.enrolment_states.PAID_NOW_SQL`, the one rule) at two or more
-*origin sites*: the site a household came from (the sender it was received from, or this
-site for its own), never "township", so a province's report spans its counties' townships.
+*origin sites*: the township a household came from (:mod:`mzdesk.models.origins`: at a
+city or province the origin its forwarding county named, else the sender it was received
+from, or this site for its own), so a province's report spans its counties' townships and
+names both the origin township and the county that forwarded each claim (``via``).
 
 An ID is held by one active member only at a receiver (``members_active_id``): the second
 site's member arrives, is set aside by the import as a ``duplicate_id`` conflict
@@ -35,7 +37,7 @@ from .auth import require
 from .categories import categories, category_code
 from .enrolment_states import PAID_NOW_SQL, paid_now_params
 from .ids import mask_id
-from .origins import origin_sql, own_site, site_names
+from .origins import household_origins, own_site, site_names
 from .store import Store
 
 CHUNK = 500  # bound parameters per IN (…)
@@ -54,6 +56,8 @@ class Claim:
     categories: list[str] = field(default_factory=list)
     set_aside: bool = False  # received, not applied: an open sync conflict
     conflict_id: int | None = None
+    via: str = ""  # the site that forwarded it here (a county, at a city or province)
+    via_name: str = ""
 
     def as_dict(self, names: dict[str, str]) -> dict:
         return {
@@ -66,6 +70,8 @@ class Claim:
             "category_names": [names.get(c, c) for c in self.categories],
             "set_aside": self.set_aside,
             "conflict_id": self.conflict_id,
+            "via": self.via,
+            "via_name": self.via_name,
         }
 
 
@@ -124,8 +130,9 @@ def duplicate_report(store: Store, category: str | None = None) -> list[Duplicat
             c.categories = [x for x in c.categories if x == category]
         if not c.categories:
             continue
-        c.site = origins.get(c.household_uid, c.site)
+        c.site, c.via = origins.get(c.household_uid, (c.site, c.site))
         c.site_name = sites.get(c.site, c.site)
+        c.via_name = sites.get(c.via, c.via)
         key = (c.household_uid, c.set_aside, c.site)
         have = by_id.setdefault(idn, {}).get(key)
         if have is None:
@@ -187,7 +194,7 @@ def _set_aside_enrolments(store: Store, member_uids: list[str]) -> dict[str, lis
         names = ", ".join(f":u{i}" for i in range(len(chunk)))
         params = {**paid_now_params(), **{f"u{i}": u for i, u in enumerate(chunk)}}
         for muid, cat in store.conn.execute(
-            "SELECT e.member_uid, e.category FROM (SELECT NULL AS id, "
+            "SELECT e.member_uid, e.category FROM (SELECT CAST(NULL AS INTEGER) AS id, "
             "json_extract(remote, '$.row.member_uid') AS member_uid, "
             "json_extract(remote, '$.row.category') AS category, "
             "json_extract(remote, '$.row.state') AS state, "
@@ -235,7 +242,7 @@ def _claims_here(store: Store, ids: list[str]) -> list[tuple[str, Claim]]:
             f"AND {PAID_NOW_SQL} AND (e.member_id = m.id OR (e.member_id IS NULL "
             "AND m.in_assistance = 1 AND m.deceased_on IS NULL)) "
             f"WHERE m.status = 'active' AND m.id_number IN ({names}) "
-            "GROUP BY m.id ORDER BY m.id",
+            "GROUP BY m.id, h.id ORDER BY m.id",
             params,
         ).fetchall()
         for idn, name, huid, village, head, cats in rows:
@@ -243,21 +250,6 @@ def _claims_here(store: Store, ids: list[str]) -> list[tuple[str, Claim]]:
                 own, own, name, village, head, huid, sorted(set((cats or "").split(",")) - {""})
             )
             out.append((idn, claim))
-    return out
-
-
-def household_origins(store: Store, uids: Iterable[str]) -> dict[str, str]:
-    """household uid -> its origin site (:func:`mzdesk.models.origins.origin_sql`)."""
-    out: dict[str, str] = {}
-    origin = origin_sql(store)
-    for chunk in _chunks(sorted(uids)):
-        names = ", ".join(f":u{i}" for i in range(len(chunk)))
-        params = {f"u{i}": u for i, u in enumerate(chunk)}
-        out.update(
-            store.conn.execute(
-                f"SELECT h.uid, {origin} FROM households h WHERE h.uid IN ({names})", params
-            ).fetchall()
-        )
     return out
 
 

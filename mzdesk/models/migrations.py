@@ -19,6 +19,7 @@ from collections.abc import Callable
 from . import migrations_sql
 from .migrations_cases import assistance_cases
 from .migrations_county import county_scale_indexes
+from .migrations_province import origin_site_names
 from .migrations_upward import upward_roles_and_origins
 
 _STAMP = """
@@ -646,6 +647,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     upward_roles_and_origins,
     household_list_county_indexes,
     county_scale_indexes,
+    origin_site_names,
 ]
 
 # the first version whose every write path applies the text rule (models/text.py): a sync

@@ -553,6 +553,44 @@ class Schema:
     uniques: dict[str, list[tuple[str, ...]]]
 
 
+def _without_main(toks: list[Tok]) -> list[Tok]:
+    """SQLite's ``main.`` schema qualifier (the database, beside an attached one) dropped:
+    a PostgreSQL receiver's tables are in its search path."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.kind == "word" and t.up == "MAIN" and i + 1 < len(toks) and toks[i + 1].text == ".":
+            i += 2
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+_AFTER_JOIN = {"JOIN", "WHERE", "GROUP", "ORDER", "LIMIT", "UNION", "HAVING", "ON", "USING"}
+
+
+def _cross_join_on(toks: list[Tok]) -> list[Tok]:
+    """``CROSS JOIN t ON …`` (SQLite: an inner join the planner must keep in this order) is
+    an inner join in PostgreSQL, which refuses ON after CROSS JOIN: the CROSS is dropped."""
+    drop = set()
+    for i, t in enumerate(toks):
+        if t.up != "CROSS":
+            continue
+        depth = 0
+        for j in range(_next(toks, _next(toks, i)), len(toks)):
+            x = toks[j]
+            depth += (x.text == "(") - (x.text == ")")
+            if depth < 0 or x.text == ";":
+                break
+            if depth == 0 and x.up in _AFTER_JOIN:
+                if x.up == "ON":
+                    drop.add(i)
+                break
+    return [t for i, t in enumerate(toks) if i not in drop]
+
+
 def statement(sql: str, schema: Schema, new_rowid: str = "") -> Translated:
     """One SQLite statement (DML or query) in PostgreSQL's dialect.  ``new_rowid``: in a
     trigger body, the key column NEW.rowid/OLD.rowid stand for."""
@@ -568,10 +606,10 @@ def _statement_cached(sql: str, schema: Schema, new_rowid: str) -> Translated:
     sql = sql.replace(_NOW_STAMP, _NOW_PG)
     if "json_each" in sql:
         sql = _in_json_each(sql)
-    toks = tokens(sql)
+    toks = _cross_join_on(_without_main(tokens(sql)))
     words = [t for t in toks if t.kind not in ("ws", "comment")]
     head = [t.up for t in words[:4]]
-    m = _FIRST_TABLE.search(sql)
+    m = _FIRST_TABLE.search(join(toks))
     table = m.group(1) if m else ""
     rowid = schema.pk.get(table, "")
     returning = ""

@@ -162,7 +162,9 @@ def stock_enrolments(store: Store) -> set[int]:
         eid
         for (eid,) in store.conn.execute(
             "SELECT enrolment_id FROM enrolment_events WHERE action = 'import' "
-            "AND json_valid(detail) AND json_extract(detail, '$.stock') = 1"
+            # true: 1 in SQLite, 'true' in PostgreSQL (models/pg_functions.py mz_json_extract)
+            "AND json_valid(detail) "
+            "AND CAST(json_extract(detail, '$.stock') AS TEXT) IN ('1', 'true')"
         )
     }
 

@@ -10,6 +10,9 @@ optional additions that older readers ignore:
   that made each household and record of no household in the batch (``origin``) and the
   county that forwarded it (``via``).  A household's records (members, enrolments, events
   …) follow their household.  Records the county made itself have the county as both.
+  Optionally ``"names": {code: name}`` for the origin and via (乡镇、县 names): the
+  receiver keeps them in ``origin_sites`` for its reports (its trust list holds only its
+  counties).
 * ``forwarded.audit_checkpoints`` in the manifest: the townships' signed audit checkpoints
   the county received (:mod:`mzdesk.sync.checkpoints`), each with the ``sign_key`` the
   county verified it with and the ``via`` it came through.
@@ -29,8 +32,11 @@ from __future__ import annotations
 
 import orjson
 
+from ..models.errors import FieldError
+from ..models.origins import site_names
 from ..models.site import REGION_ROLES, Site
 from ..models.store import Store, now_iso
+from ..models.text import field_text
 from . import changelog
 from .batch import Batch, BatchRefused, parse_lines, read_member, sha256, split_lines, tampered
 from .changelog import TableCodec
@@ -104,12 +110,14 @@ def origin_lines(store: Store, own: Site, sent: dict[str, list[str]]) -> list[by
             key = told.get(u) or ((sender_of[u], own.code) if u in sender_of else None)
             groups.setdefault(key or (own.code, own.code), {}).setdefault(t, []).append(u)
     lines = []
+    known = site_names(store)
     for (origin, via), tables in sorted(groups.items()):
+        names = {c: known[c] for c in (origin, via) if c in known}
         line = {
             "uid": f"{origin}@{via}",
             "op": "upsert",
             "meta": {},
-            "row": {"origin": origin, "via": via, "tables": tables},
+            "row": {"origin": origin, "via": via, "tables": tables, "names": names},
         }
         lines.append(orjson.dumps(line) + b"\n")
     return lines
@@ -185,7 +193,21 @@ def _refuse_foreign(sender: str, what: str) -> BatchRefused:
     )
 
 
-def _checked_groups(batch: Batch, roots: set[str]) -> list[tuple[str, str, dict]]:
+def _checked_names(row: dict, origin: str, via: str) -> dict[str, str]:
+    """The optional names of a group's origin and via (absent from older counties)."""
+    names = row.get("names") or {}
+    if not isinstance(names, dict) or not all(
+        k in (origin, via) and isinstance(v, str) for k, v in names.items()
+    ):
+        raise BatchRefused(f"不是有效的同步批次（{ORIGINS_FILE} 格式不符）", "not_a_batch")
+    try:
+        out = {k: field_text(v, "site_name", "站点名称", "name") for k, v in names.items()}
+    except FieldError as exc:
+        raise BatchRefused(f"不是有效的同步批次（{exc}）", "not_a_batch") from None
+    return {k: v for k, v in out.items() if v}
+
+
+def _checked_groups(batch: Batch, roots: set[str]) -> list[tuple[str, str, dict, dict]]:
     sender = batch.sender
     out = []
     for row in _origin_groups(batch):
@@ -202,7 +224,7 @@ def _checked_groups(batch: Batch, roots: set[str]) -> list[tuple[str, str, dict]
             raise BatchRefused(f"不是有效的同步批次（{ORIGINS_FILE} 格式不符）", "not_a_batch")
         if not (_in_region(origin, sender) and _in_region(via, sender)):
             raise _refuse_foreign(sender, f"记录（来源 {origin}，经 {via}）")
-        out.append((origin, via, tables))
+        out.append((origin, via, tables, _checked_names(row, origin, via)))
     return out
 
 
@@ -237,7 +259,9 @@ def receive(store: Store, own: Site, sender_role: str, batch: Batch) -> int:
     groups = _checked_groups(batch, set(root_tables(store)))
     cps = _checked_checkpoints(batch)
     conn, prefix = store.conn, batch.sender
-    for origin, via, tables in groups:
+    names: dict[str, str] = {}
+    for origin, via, tables, named in groups:
+        names.update(named)
         for t, uids in tables.items():
             for chunk in chunks(uids):
                 # a record another region holds keeps its origin (the sender scope then
@@ -249,6 +273,12 @@ def receive(store: Store, own: Site, sender_role: str, batch: Batch) -> int:
                     "WHERE substr(record_origins.origin, 1, ?) = ?",
                     [(t, u, origin, via, len(prefix), prefix) for u in chunk],
                 )
+    for code, name in sorted(names.items()):  # the sender's region only (checked above)
+        conn.execute(
+            "INSERT INTO origin_sites (code, name) VALUES (?, ?) "
+            "ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            (code, name),
+        )
     new = 0
     for cp, key in cps:
         new += conn.execute(
@@ -301,46 +331,4 @@ def origins(store: Store, table: str, uids: list[str]) -> dict[str, tuple[str, s
             f"{sql} ({', '.join('?' * len(chunk))})", (*args, *chunk)
         ):
             out[u] = (o, v)
-    return out
-
-
-def duplicate_ids(store: Store) -> list[dict]:
-    """Possible double receipt (重复享受) across the region: each ID number a member holds
-    active here while another member with the same number, forwarded by another path, was
-    set aside (an open ``duplicate_id`` conflict).  Per pair the masked ID and both sides'
-    origin township and forwarding county.  A plain query for the province's duplicate
-    report (``models/duplicates.py`` wires it into the report at merge)."""
-    from ..models.ids import mask_id
-
-    out = []
-    rows = store.conn.execute(
-        "SELECT id, peer, uid, remote FROM sync_conflicts WHERE state = 'open' "
-        "AND kind = 'duplicate_id' AND tbl = 'members' ORDER BY id"
-    ).fetchall()
-    for cid, peer, uid, remote in rows:
-        row = (orjson.loads(remote) or {}).get("row") or {}
-        number, hh_uid = row.get("id_number"), row.get("household_uid")
-        if not number:
-            continue
-        held = store.conn.execute(
-            "SELECT m.uid, h.uid, h.village FROM members m JOIN households h "
-            "ON h.id = m.household_id WHERE m.status = 'active' AND m.id_number = ?",
-            (number,),
-        ).fetchone()
-        if held is None:
-            continue
-        here = origins(store, "households", [held[1]]).get(held[1], ("", ""))
-        there = origins(store, "households", [hh_uid]).get(hh_uid) if hh_uid else None
-        out.append(
-            {
-                "conflict_id": cid,
-                "id_masked": mask_id(number),
-                "active": {"member_uid": held[0], "origin": here[0], "via": here[1]},
-                "set_aside": {
-                    "member_uid": uid,
-                    "origin": there[0] if there else "",
-                    "via": there[1] if there else peer,
-                },
-            }
-        )
     return out

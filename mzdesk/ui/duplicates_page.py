@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models.duplicates import Duplicate, category_names, duplicate_report
+from ..models.duplicates import Claim, Duplicate, category_names, duplicate_report
 from ..models.ids import mask_id
+from ..models.origins import own_site
 from ..models.store import Store
 from . import ops
 from .saving import ask_save_path, save_reporting, with_suffix
@@ -38,6 +39,7 @@ class DuplicatesPage(QWidget):
         self.store = store
         self.report: list[Duplicate] = []
         self.names = category_names(store)
+        self.own = own_site(store)
         self.category = QComboBox()
         self.category.addItem("全部类别", "")
         for code, name in self.names.items():
@@ -89,7 +91,7 @@ class DuplicatesPage(QWidget):
                         str(i),
                         mask_id(d.id_number),
                         c.name,
-                        f"{c.site_name}（{c.site}）",
+                        self._origin(c),
                         c.village,
                         c.head_name,
                         "、".join(self.names.get(x, x) for x in c.categories),
@@ -111,6 +113,13 @@ class DuplicatesPage(QWidget):
             else "未发现重复享受：没有身份证号在两个及以上站点同时在保"
         )
         self.xlsx_btn.setEnabled(bool(report))
+
+    def _origin(self, c: Claim) -> str:
+        """The origin township, and at a city or province the county that forwarded it."""
+        text = f"{c.site_name}（{c.site}）"
+        if c.via not in ("", c.site, self.own):
+            text += f"，经{c.via_name}转报"
+        return text
 
     def export(self, path: str | None = None) -> str | None:
         if not self.report:

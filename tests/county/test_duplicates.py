@@ -88,8 +88,12 @@ def test_cli_json_masks_ids_and_the_workbook_reads_back(county, tmp_path):
             "category_names",
             "set_aside",
             "conflict_id",
+            "via",
+            "via_name",
         ]
     )
+    county = first["claims"][0]["via"]  # at a county: the county itself received them
+    assert county and all(c["via"] == county for d in out["duplicates"] for c in d["claims"])
     text = mz("duplicates", "--db", str(db))
     assert text.returncode == 0 and f"共 {len(data.duplicates)} 人可能重复享受" in text.stdout
     xlsx = tmp_path / "重复享受.xlsx"

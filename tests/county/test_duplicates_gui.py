@@ -85,3 +85,24 @@ def test_the_county_statistics_page_goes_by_township(qtbot, county, county_store
     shown = {page.table.item(r, 1).text() for r in range(page.table.rowCount())}
     assert {t["name"] for t in data.meta["townships"]} <= shown
     assert "按乡镇" in page.chart_title.text()
+
+
+def test_at_a_province_the_page_names_township_and_county(qtbot, tmp_path):
+    """Two counties forward to the province; one ID paid in a township of each."""
+    from tests.sync.test_upward import plant_cross_county_duplicate, region
+
+    r = region(tmp_path, forward=False, households=20)
+    plant_cross_county_duplicate(r)
+    for c in r.counties.values():
+        r.province.import_(c.export(r.province))
+    page = DuplicatesPage(r.province.store)
+    qtbot.addWidget(page)
+    page.resize(1300, 700)
+    assert page.table.rowCount() == 2
+    origins = [page.table.item(row, 3).text() for row in range(2)]
+    assert origins == [
+        "341623101镇（341623101），经341623县民政局转报",
+        "341624101镇（341624101），经341624县民政局转报",
+    ]
+    assert "涉及 2 个站点" in page.summary.text()
+    page.grab().save(str(tmp_path / "province-duplicates.png"))

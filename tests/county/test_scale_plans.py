@@ -16,6 +16,22 @@ def test_the_origin_of_a_household_is_one_probe(store):
     assert "sync_base_households" in plan
 
 
+def test_above_a_county_the_origin_is_two_probes(tmp_path):
+    """At a province the origin township its county named comes first (record_origins'
+    primary key), then the sender (sync_base_households): still no scan."""
+    from mzdesk.models.origins import via_sql
+    from mzdesk.models.site import init_site
+    from mzdesk.models.store import Store
+
+    province = Store.open(tmp_path / "p.sqlite", operator="tester")
+    init_site(province, "34", "省民政厅", "province")
+    for expr in (origin_sql(province), via_sql(province)):
+        plan = _plan(province, f"SELECT {expr} FROM households h")
+        assert "SEARCH o USING PRIMARY KEY" in plan and "sync_base_households" in plan, plan
+        assert plan.count("SCAN") == 1, plan  # the households themselves
+    province.close()
+
+
 def test_the_statistics_read_events_by_action(store):
     plan = _plan(
         store,
@@ -48,7 +64,8 @@ def test_the_duplicate_report_looks_up_many_ids_by_index(store):
     uids = [f"{i:032x}" for i in range(100)]
     plans = _traced_plans(store, lambda: duplicates._claims_here(store, ids))
     plans = [p for p in plans if " m " in p]
-    assert plans and all("SEARCH m USING INDEX members_active_id" in p for p in plans), plans
+    assert plans and all("SEARCH m USING INDEX members_" in p for p in plans), plans
+    assert all("(id_number=?" in p for p in plans), plans
     plans = _traced_plans(store, lambda: duplicates._household_paid(store, uids))
     plans = [p for p in plans if " h " in p]
     assert plans and all("households_status" not in p for p in plans), plans

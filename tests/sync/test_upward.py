@@ -22,6 +22,9 @@ import pytest
 
 from mzdesk.models import enrolment
 from mzdesk.models.demo import generate_demo
+from mzdesk.models.duplicates import duplicate_report
+from mzdesk.models.enrolment_states import PAID_NOW_SQL, paid_now_params
+from mzdesk.roster.monthly import monthly_stats
 from mzdesk.sync import checkpoints, staging, upward
 from mzdesk.sync.batch import BatchRefused, BatchWriter, decrypt
 from mzdesk.sync.report import refusals
@@ -41,17 +44,18 @@ class Region:
     tmp: Path
 
 
-def region(tmp: Path, forward: bool = True) -> Region:
+def region(tmp: Path, forward: bool = True, households: int = 6, province=None) -> Region:
     """Four demo townships, each imported in full by its county; each county trusts the
-    province (and with ``forward`` has sent it its first batch)."""
-    p = make_site(tmp, PROVINCE, "省民政厅", "province")
+    province (and with ``forward`` has sent it its first batch).  ``province`` makes the
+    province site (``make_site``'s arguments), e.g. a PostgreSQL one."""
+    p = (province or make_site)(tmp, PROVINCE, "省民政厅", "province")
     counties, towns = {}, {}
     for code, township_codes in COUNTIES.items():
         c = make_site(tmp, code, f"{code}县民政局", "county")
         counties[code] = c
         for tc in township_codes:
             t = make_site(tmp, tc, f"{tc}镇", "township")
-            generate_demo(t.store, 6, seed=int(tc) % 101)
+            generate_demo(t.store, households, seed=int(tc) % 101)
             link(t, c)
             c.import_(t.export(c, full=True))
             towns[tc] = t
@@ -123,6 +127,8 @@ def test_the_batch_carries_origins_as_an_optional_signed_file(tmp_path):
     }
     forwarded = manifest["forwarded"]["audit_checkpoints"]
     assert {cp["site"] for cp in forwarded} == {"341623101", "341623102"}
+    named = {(d["row"]["origin"], d["row"]["names"][d["row"]["origin"]]) for d in lines}
+    assert named >= {("341623101", "341623101镇"), ("341623102", "341623102镇")}
     assert all(cp["sign_key"] and cp["via"] == "341623" for cp in forwarded)
     # a batch to a township (downward) carries neither
     t = r.townships["341623101"]
@@ -262,27 +268,67 @@ def test_the_same_records_through_the_city_are_not_duplicated(tmp_path):
     assert got == {(tc, county_of(tc)) for tc in r.townships}
 
 
-def test_an_id_active_in_two_counties_is_visible_at_the_province(tmp_path):
-    r = region(tmp_path, forward=False)
+PAID_MEMBER = (
+    "SELECT m.uid, m.id_number FROM members m JOIN enrolments e "
+    "ON e.household_id = m.household_id AND e.status = 'active' AND (e.member_id = m.id "
+    "OR (e.member_id IS NULL AND m.in_assistance = 1 AND m.deceased_on IS NULL)) "
+    f"WHERE m.status = 'active' AND m.id_number IS NOT NULL AND {PAID_NOW_SQL} "
+    "ORDER BY m.id LIMIT 1"
+)
+
+
+def plant_cross_county_duplicate(r: Region) -> tuple[str, str]:
+    """A person paid in township 341623101 also registered and paid in 341624101 (another
+    county), as the township's update reaches its county.  Returns (ID number, the second
+    member's uid)."""
     a1, b1 = r.townships["341623101"], r.townships["341624101"]
-    number = a1.store.scalar(
-        "SELECT id_number FROM members WHERE status = 'active' AND id_number IS NOT NULL LIMIT 1"
-    )
-    other = b1.store.scalar(
-        "SELECT uid FROM members WHERE status = 'active' AND id_number IS NOT NULL LIMIT 1"
-    )
+    _, number = a1.store.conn.execute(PAID_MEMBER, paid_now_params()).fetchone()
+    other, _ = b1.store.conn.execute(PAID_MEMBER, paid_now_params()).fetchone()
     edit(b1.store, "members", other, id_number=number)
     b = r.counties["341624"]
     b.import_(b1.export(b))
+    return number, other
+
+
+def test_an_id_active_in_two_counties_is_in_the_province_duplicate_report(tmp_path):
+    r = region(tmp_path, forward=False, households=20)
+    number, other = plant_cross_county_duplicate(r)
     for c in r.counties.values():
         r.province.import_(c.export(r.province))
-    found = upward.duplicate_ids(r.province.store)
-    assert len(found) == 1
-    d = found[0]
-    assert d["id_masked"].startswith(number[:6]) and number not in json.dumps(d)
-    assert (d["active"]["origin"], d["active"]["via"]) == ("341623101", "341623")
-    assert (d["set_aside"]["origin"], d["set_aside"]["via"]) == ("341624101", "341624")
-    assert d["set_aside"]["member_uid"] == other
+    [d] = duplicate_report(r.province.store)
+    assert d.id_number == number and d.sites == ["341623101", "341624101"]
+    here, aside = d.claims
+    assert (here.site, here.via, here.set_aside) == ("341623101", "341623", False)
+    assert (aside.site, aside.via, aside.set_aside) == ("341624101", "341624", True)
+    assert (aside.site_name, aside.via_name) == ("341624101镇", "341624县民政局")
+    assert (here.site_name, here.via_name) == ("341623101镇", "341623县民政局")
+    assert aside.conflict_id and all(c.categories for c in d.claims)
+    assert (
+        r.province.store.scalar("SELECT uid FROM sync_conflicts WHERE id = ?", (aside.conflict_id,))
+        == other
+    )
+    # the counties themselves see no duplicate: each holds one of the two townships
+    assert all(duplicate_report(c.store) == [] for c in r.counties.values())
+
+
+def test_province_statistics_go_by_origin_township_not_by_county(tmp_path):
+    """``stats --month`` at a province: one by_township row per township and category, the
+    same figures as the county that holds it, even where villages of two townships share a
+    name (they would add up keyed on the county or the village), and named as there (the
+    county's batch names its townships)."""
+    r = region(tmp_path, households=20)
+    month = dt.date.today()
+    villages = [
+        {v for (v,) in t.store.conn.execute("SELECT DISTINCT village FROM households")}
+        for t in r.townships.values()
+    ]
+    assert set.intersection(*villages)  # same-named villages in different townships
+    at_province = monthly_stats(r.province.store, month)["by_township"]
+    assert {row["site"] for row in at_province} == set(r.townships)
+    for county in r.counties.values():
+        assert monthly_stats(county.store, month)["by_township"] == [
+            row for row in at_province if row["site"][:6] == county.code
+        ]
 
 
 def test_the_province_sends_down_only_what_that_county_has(tmp_path):
@@ -395,7 +441,19 @@ def test_a_province_reads_and_never_makes_or_decides_records(tmp_path):
     assert allowed(r.counties["341623"].store, "enrolment.confirm")
 
 
-def test_a_malformed_origins_file_refuses_the_batch(tmp_path):
+GROUP = {"origin": "341623101", "via": "341623", "tables": {}}
+
+
+@pytest.mark.parametrize(
+    "bad_row",
+    [
+        {"origin": "341623101", "via": 1},
+        {**GROUP, "names": {"341624101": "别县的镇"}},  # a name for a code not in the group
+        {**GROUP, "names": {"341623101": "镇" * 61}},  # longer than a site name may be
+        {**GROUP, "names": ["341623101"]},
+    ],
+)
+def test_a_malformed_origins_file_refuses_the_batch(tmp_path, bad_row):
     r = region(tmp_path, forward=False)
     a, p = r.counties["341623"], r.province
     real = a.export(p)
@@ -408,7 +466,7 @@ def test_a_malformed_origins_file_refuses_the_batch(tmp_path):
         if name.startswith("records/") and name != upward.ORIGINS_FILE:
             lines = [x + b"\n" for x in z.read(name).splitlines()]
             writer.add(name[len("records/") : -len(".jsonl")], lines, len(lines))
-    bad = {"uid": "x@y", "op": "upsert", "meta": {}, "row": {"origin": "341623101", "via": 1}}
+    bad = {"uid": "x@y", "op": "upsert", "meta": {}, "row": bad_row}
     writer.add("_origins", [json.dumps(bad).encode() + b"\n"], 1)
     forged = tmp_path / "bad-origins.age"
     forged.write_bytes(writer.finish(manifest, a.keys, p.keys.public))
