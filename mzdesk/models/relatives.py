@@ -234,7 +234,8 @@ def list_relatives(store: Store) -> list[Relative]:
 
 
 # A member enrolment matches on its member; a household enrolment on any active member.
-# Driven from the (few) declarations through the members' ID index: CROSS JOIN keeps that
+# Driven from the (few) declarations through the members' ID index, then each member's
+# enrolments by index: CROSS JOIN keeps that
 # order (without it SQLite scanned every enrolment of a 1M-person county: 0.47 s a call).
 _ENDED = ", ".join(f"'{s}'" for s in END_STATES)
 _LIVE = f"e.status = 'active' AND e.state NOT IN ({_ENDED})"
@@ -244,13 +245,13 @@ FLAGGED_SQL = f"""
 SELECT * FROM (
   SELECT {_FLAGGED_COLS} FROM declared_relatives r
   CROSS JOIN members m ON m.id_number = r.id_number AND m.status = 'active'
-  JOIN enrolments e ON e.member_id = m.id
+  CROSS JOIN enrolments e ON e.member_id = m.id
   JOIN households h ON h.id = e.household_id
   WHERE r.status = 'active' AND {_LIVE}
   UNION ALL
   SELECT {_FLAGGED_COLS} FROM declared_relatives r
   CROSS JOIN members m ON m.id_number = r.id_number AND m.status = 'active'
-  JOIN enrolments e ON e.household_id = m.household_id AND e.member_id IS NULL
+  CROSS JOIN enrolments e ON e.household_id = m.household_id AND e.member_id IS NULL
   JOIN households h ON h.id = e.household_id
   WHERE r.status = 'active' AND {_LIVE}
 ) ORDER BY 3, 2, 1, 9
