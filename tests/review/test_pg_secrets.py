@@ -3,7 +3,9 @@ a URL that cannot be parsed is refused in one Chinese line, not an internal erro
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +40,32 @@ def test_init_and_commands_never_print_the_password(pg_url):
     assert "341623" in init_out and "127.0.0.1" in init_out  # it still says where
     for text in outputs:
         assert SECRET not in text
+    # nor stored: not in any row of the database (audit, site, sync tables) …
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            )
+        ]
+        assert "audit_log" in tables
+        for t in tables:
+            hits = conn.execute(
+                f'SELECT count(*) FROM "{t}" x WHERE x::text LIKE %s', (f"%{SECRET}%",)
+            ).fetchone()[0]
+            assert hits == 0, t
+    # … nor in the site's files (the key 0600 in a 0700 folder), nor in their names
+    files = Path(os.environ["MZDESK_PG_FILES"])
+    keys = [p for p in files.rglob("site-key.json")]
+    assert len(keys) == 1
+    assert keys[0].stat().st_mode & 0o777 == 0o600
+    assert keys[0].parent.stat().st_mode & 0o777 == 0o700
+    for p in files.rglob("*"):
+        assert SECRET not in str(p)
+        assert not p.is_file() or SECRET.encode() not in p.read_bytes()
 
 
 @pytest.mark.parametrize(
