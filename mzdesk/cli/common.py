@@ -33,7 +33,27 @@ def _db_from_root(ctx: click.Context, _param, value: str | None) -> str | None:
     never silently the default database when the user named a file."""
     if value is None and ctx.find_root() is not ctx:
         value = ctx.find_root().params.get("db_path")
+    _file_only(ctx, value if value is not None else os.environ.get("MZDESK_DB"))
     return value
+
+
+# commands about the database *file*: a PostgreSQL site is backed up with pg_dump and
+# protected by the server; refused before they connect or ask for a passphrase
+FILE_ONLY_COMMANDS = frozenset({"backup", "restore", "encrypt", "decrypt"})
+
+
+def _file_only(ctx: click.Context, db: str | None) -> None:
+    from ..models.pg_url import is_url, safe_url
+
+    name = command_name(ctx)
+    if is_url(db) and name in FILE_ONLY_COMMANDS:
+        from ..models.store import StoreError
+
+        raise StoreError(
+            f"PostgreSQL接收端不支持 mzdesk {name}（备份请用 pg_dump 或 pg_basebackup，"
+            f"数据保护由数据库服务器负责）：{safe_url(str(db))}",
+            "pg_unsupported",
+        )
 
 
 def db_option(f):

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..models.pg_url import safe_url
 from ..paths import default_db_path
 from .common import SEED, OutFile, db_option, emit_json, open_store, parse_month
 
@@ -38,7 +39,7 @@ def init(db_path, site_code, site_name, role):
     validate_site(site_code.strip(), site_name.strip(), role)  # bad input: no file is created
     store = open_store(db_path, create=True)
     site = init_site(store, site_code, site_name, role)
-    click.echo(f"已初始化 {site.code} {site.name} ({site.role}): {store.path}")
+    click.echo(f"已初始化 {site.code} {site.name} ({site.role}): {safe_url(store.path)}")
 
 
 @click.command()
@@ -74,7 +75,7 @@ def demo(db_path, count, seed, site_code, site_name):
     if new or site_code or site_name:  # an existing file without a site still says no_site
         ensure_demo_site(store, site_code, site_name)
     ids = generate_demo(store, count, seed=seed)
-    click.echo(f"已添加 {len(ids)} 户演示家庭: {store.path}")
+    click.echo(f"已添加 {len(ids)} 户演示家庭: {safe_url(store.path)}")
 
 
 @click.command()

@@ -239,7 +239,7 @@ def next_page(store: Store, plan: ListPlan, after: tuple | None, limit: int = PA
     direction = " DESC" if plan.descending else ""
     head = f"SELECT {', '.join(plan.keys)} FROM households h WHERE "
     order = " ORDER BY " + ", ".join(k + direction for k in plan.keys) + " LIMIT ?"
-    levels = [("1", [])] if after is None else _levels(plan.keys, after, plan.descending)
+    levels = [("1 = 1", [])] if after is None else _levels(plan.keys, after, plan.descending)
     rows: list[tuple] = []
     for cond, p in levels:
         sql = head + " AND ".join([*plan.where, cond]) + order

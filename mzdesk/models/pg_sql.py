@@ -193,10 +193,10 @@ def _functions(toks: list[Tok]) -> list[Tok]:
                     k = _close(toks, j)
                     toks[i] = _w("json_build_array")
                     toks.insert(k + 1, Tok("op", "::text"))
-                elif name == "JSON_GROUP_ARRAY":
+                elif name == "JSON_GROUP_ARRAY":  # SQLite's is '[]' over no rows, not NULL
                     k = _close(toks, j)
-                    toks[i] = _w("json_agg")
-                    toks.insert(k + 1, Tok("op", "::text"))
+                    toks[k + 1 : k + 1] = tokens("::text, '[]')")
+                    toks[i : i + 1] = tokens("coalesce(json_agg")
                 elif name == "TOTAL":
                     k = _close(toks, j)
                     toks[i] = _w("mz_total")

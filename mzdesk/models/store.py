@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 from .errors import MzError, StoreError, translate_sqlite_error
 from .files import os_reason
 from .migrations import MIGRATIONS, register_functions
-from .pg_url import is_url
+from .pg_url import is_url, safe_text, safe_url
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -139,7 +139,7 @@ def store_error(exc: sqlite3.Error, path: str | Path) -> MzError | None:
         return full
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc).lower()
-    where = f"：{path}" if str(path) else ""
+    where = f"：{safe_url(str(path))}" if str(path) else ""  # never a URL's password
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "is locked" in text:
         return StoreError(f"{BUSY_MESSAGE}{where}", "busy")
     if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
@@ -414,7 +414,8 @@ class Store:
             raise
         except Exception as exc:  # noqa: BLE001 - psycopg's errors, said in words
             raise StoreError(
-                f"无法连接PostgreSQL数据库：{pg.safe_url(url)}（{pg.reason(exc)}）", "open_failed"
+                f"无法连接PostgreSQL数据库：{pg.safe_url(url)}（{safe_text(pg.reason(exc), url)}）",
+                "open_failed",
             ) from None
         try:
             if not conn.initialised():
