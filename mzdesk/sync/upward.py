@@ -256,6 +256,17 @@ def receive(store: Store, own: Site, sender_role: str, batch: Batch) -> int:
     Returns how many forwarded checkpoints were new here."""
     if not receives_upward(own, sender_role):
         return 0
+    if not _in_region(batch.sender, own.code) or batch.sender == own.code:
+        raise BatchRefused(
+            f"站点 {batch.sender} 不在本站（{own.code}）辖区内，整批拒绝导入，本站未做任何更改",
+            FOREIGN,
+        )
+    if RANK.get(sender_role, 0) < RANK["county"]:
+        raise BatchRefused(
+            f"本站只接收县级或市级站点转发的批次，站点 {batch.sender} 的批次整批拒绝导入，"
+            "本站未做任何更改",
+            "sender_role_forbidden",
+        )
     groups = _checked_groups(batch, set(root_tables(store)))
     cps = _checked_checkpoints(batch)
     conn, prefix = store.conn, batch.sender
