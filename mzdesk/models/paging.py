@@ -6,9 +6,11 @@ last key``, ``ORDER BY key, id LIMIT n``, each a seek into the (status, key) ind
 the previous page stopped, so page 1 and page 3,000 cost the same (measured in
 ``bench/bench_county_list.py``).
 
->>> plan = list_plan(store, ListFilter(sort="head"))          # doctest: +SKIP
->>> first = next_page(store, plan, None, 100)                 # doctest: +SKIP
->>> second = next_page(store, plan, first.after, 100)         # doctest: +SKIP
+Use (``store`` an open :class:`~mzdesk.models.store.Store`)::
+
+    plan = list_plan(store, ListFilter(sort="head"))
+    first = next_page(store, plan, None, 100)
+    second = next_page(store, plan, first.after, 100)
 
 How a filter is answered depends on how many households it leaves (the plan decides
 once per filter, not per page):

@@ -273,6 +273,7 @@ def test_every_written_file_names_its_format():
         ("sync export", "--out"): (".age",),
         ("keys export-public", "--qr"): (".png",),
         ("letter", "--out"): (".pdf",),
+        ("duplicates", "--out"): (".xlsx",),
     }
     for _path, param in out_params():
         ctx = click.Context(cli)
