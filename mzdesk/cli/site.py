@@ -137,8 +137,8 @@ def stats(db_path, as_json, month, out):
     --month --json: month, rows, totals, total, and cases: 临时救助/医疗救助 paid in the
     month per type ("临时救助-急难型", "临时救助-支出型", "医疗救助", and
     "临时救助-未分型" only when such cases exist), each {"count": 人次, "amount_fen",
-    "avg_fen": 人均每人次 = amount_fen // count, 0 when none}.  At a county (a site above
-    a township) also by_township: one row per origin site and category, {site, site_name,
+    "avg_fen": 人均每人次 = amount_fen // count, 0 when none}.  At a county, city or
+    province also by_township: one row per origin township and category, {site, site_name,
     category, category_name, households, persons, monthly_fen, avg_fen, new, stopped,
     ytd_person_months, ytd_fen}.
     """

@@ -22,6 +22,7 @@ HEADERS = [
     "姓名",
     "来源站点代码",
     "来源站点",
+    "转报站点",
     "村(社区)",
     "户主",
     "享受类别",
@@ -41,7 +42,12 @@ def write_duplicates_xlsx(
     require(store, "data.export")
     wb = Workbook(write_only=True)
     sheet = SheetWriter(
-        wb, "重复享受", HEADERS, text_cols=(1, 3), heading=heading, widths={1: 22, 4: 12, 7: 24}
+        wb,
+        "重复享受",
+        HEADERS,
+        text_cols=(1, 3),
+        heading=heading,
+        widths={1: 22, 4: 12, 5: 12, 8: 24},
     )
     for i, d in enumerate(report, start=1):
         shown = d.id_number if full_ids else mask_id(d.id_number)
@@ -53,6 +59,7 @@ def write_duplicates_xlsx(
                     c.name,
                     c.site,
                     c.site_name,
+                    c.via_name if c.via and c.via != c.site else "",
                     c.village,
                     c.head_name,
                     "、".join(names.get(x, x) for x in c.categories),

@@ -309,6 +309,18 @@ def test_an_id_active_in_two_counties_is_in_the_province_duplicate_report(tmp_pa
     )
     # the counties themselves see no duplicate: each holds one of the two townships
     assert all(duplicate_report(c.store) == [] for c in r.counties.values())
+    # the workbook names the forwarding county of each claim, the ID masked
+    from openpyxl import load_workbook
+
+    from mzdesk.reports.duplicates_xlsx import write_duplicates_xlsx
+
+    out = write_duplicates_xlsx(r.province.store, [d], {}, tmp_path / "重复享受.xlsx")
+    rows = [r for r in load_workbook(out).active.iter_rows(values_only=True) if r[0] == 1]
+    assert [(row[3], row[5]) for row in rows] == [
+        ("341623101", "341623县民政局"),
+        ("341624101", "341624县民政局"),
+    ]
+    assert all(row[1] != number and row[1].endswith(number[-4:]) for row in rows)
 
 
 def test_province_statistics_go_by_origin_township_not_by_county(tmp_path):
