@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from itertools import chain
+from typing import Any
 
 from ..models.store import Store
 from . import changelog
@@ -25,7 +26,7 @@ def chunks(items: list, n: int = CHUNK):
 _ABSENT = object()
 
 
-class Lookup(dict):
+class Lookup(dict[Any, Any]):
     """One table's uid -> id (or id -> uid) pairs, read from the database as they are asked
     for (:meth:`load` for many at once, ``CHUNK`` per ``IN (…)`` query): a county's table
     holds a million of them and a batch names a few thousand, so the memory follows the
@@ -89,23 +90,21 @@ class Maps:
         self._uid_of.pop(table, None)
         self._id_of.pop(table, None)
 
-    def uid_maps(self, codec: TableCodec, rows: Iterable[dict] = ()) -> dict[str, Lookup]:
+    def uid_maps(self, codec: TableCodec, rows: Iterable[dict] = ()) -> dict[str, dict[int, str]]:
         """The parents' id -> uid lookups, with the parents of ``rows`` (local rows) read."""
-        out = {t: self.uid_of(t) for t in set(codec.fks.values())}
         rows = list(rows)
         for col, parent in codec.fks.items():
-            out[parent].load(r.get(col) for r in rows)
-        return out
+            self.uid_of(parent).load(r.get(col) for r in rows)
+        return {t: self.uid_of(t) for t in set(codec.fks.values())}
 
-    def id_maps(self, codec: TableCodec, rows: Iterable[dict] = ()) -> dict[str, Lookup]:
+    def id_maps(self, codec: TableCodec, rows: Iterable[dict] = ()) -> dict[str, dict[str, int]]:
         """The parents' uid -> id lookups, with the parents ``rows`` (incoming content)
         name read in bulk."""
-        out = {t: self.id_of(t) for t in set(codec.fks.values())}
         rows = list(rows)
         for col, parent in codec.fks.items():
             wire = codec.wire_name(col)
-            out[parent].load(r.get(wire) for r in rows)
-        return out
+            self.id_of(parent).load(r.get(wire) for r in rows)
+        return {t: self.id_of(t) for t in set(codec.fks.values())}
 
 
 def household_column(store: Store, codec: TableCodec) -> tuple[str, str | None] | None:
@@ -144,6 +143,7 @@ def encoded(store: Store, codec: TableCodec, uids: list[str] | None, maps: Maps)
     sql = changelog.select_sql(codec, hh)
     if sql is None:  # BLOB columns: encode in Python, CHUNK rows at a time
         parent = Lookup(store, hh[1], "id", "household_id", int) if hh and hh[1] else None
+        hcol = hh[0] if hh else ""
         batch: list[dict] = []
         for row in chain(rows(store, codec.table, uids), [None]):
             if row is not None:
@@ -152,10 +152,10 @@ def encoded(store: Store, codec: TableCodec, uids: list[str] | None, maps: Maps)
                     continue
             uid_maps = maps.uid_maps(codec, batch)
             if parent is not None:
-                parent.load(r[hh[0]] for r in batch)
+                parent.load(r[hcol] for r in batch)
             for r in batch:
                 uid, meta, content = codec.encode(r, uid_maps)
-                hid = None if hh is None else r[hh[0]]
+                hid = r[hcol] if hcol else None
                 if parent is not None:
                     hid = parent.get(hid)
                 yield r["id"], uid, json.dumps(meta, ensure_ascii=False), content, hid
