@@ -79,9 +79,13 @@ def import_all(data: county_data.CountyData, db: Path) -> tuple[float, list[floa
         if r.returncode:
             raise SystemExit(f"import of {batch.name} failed: {r.stderr.strip() or r.stdout}")
         each.append(time.perf_counter() - t1)
+        PEAKS.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     total = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return total, each, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+PEAKS: list[float] = []  # the peak RSS of the import processes so far, after each batch
 
 
 def bare_copy(src: Path, work: Path) -> float:
@@ -168,6 +172,12 @@ def main() -> int:
             f"median {statistics.median(each):.1f} s (each a process: start-up included)"
         )
         print(line("peak RSS of an import process", rss, "MB", TARGETS["rss_mb"], None))
+        marks = sorted({0, len(PEAKS) // 3, 2 * len(PEAKS) // 3, len(PEAKS) - 1})
+        print(
+            "  peak so far after batch "
+            + ", ".join(f"{i + 1}: {PEAKS[i]:.0f} MB" for i in marks)
+            + " (does it grow with the county?)"
+        )
         print(f"  load average after the import: {load()}")
         store = Store.open(db, operator="bench")
         n_members = store.scalar("SELECT count(*) FROM members WHERE status = 'active'")

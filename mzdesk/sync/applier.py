@@ -177,7 +177,8 @@ class Applier:
             "SELECT 1 FROM sync_base WHERE peer = ? AND tbl = ? LIMIT 1", (self.peer, t)
         ).fetchone():
             bases = base_hashes(self.store, self.peer, t, uids)
-        return _Run(t, codec, self.report.table(t), local, bases, self.maps.id_maps(codec))
+        id_maps = self.maps.id_maps(codec, [r.row for r in recs if r.row is not None])
+        return _Run(t, codec, self.report.table(t), local, bases, id_maps)
 
     def _admitted(self, gate: TableGate, rec: Record) -> bool:
         """The sender scope (mzdesk.sync.sender_scope): a change outside it is not applied,

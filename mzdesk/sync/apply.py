@@ -22,7 +22,7 @@ from . import scope as scoping
 from .applier import Applier, unique_keys
 from .batch import Batch, BatchRefused, bad_value, open_batch, text_rule_applies
 from .changelog import TableCodec
-from .common import PARSED, PROGRESS, big_cache, durable, noop
+from .common import PARSED, PROGRESS, big_cache, durable, noop, temp_on_disk
 from .history import held_batch, hold
 from .key_history import adopt_rotation
 from .keys import SiteKeys, get_trusted
@@ -82,8 +82,10 @@ def import_batch(
             f"批次链不连续：第 {seq} 批声明的上一批与本站收到的第 {last} 批不同（对方数据库可能被恢复过）",
             "chain_broken",
         )
-    with store.checkpoint_after(), durable(store), big_cache(store), gc_paused():
-        report = _apply(store, keys, batch, data, file_name, progress, cancel)
+    big = batch.plain is not None  # records left for the worker: a large batch
+    with store.checkpoint_after(), durable(store), big_cache(store), temp_on_disk(store, big):
+        with gc_paused():
+            report = _apply(store, keys, batch, data, file_name, progress, cancel)
     return _then_held(store, keys, batch, report, progress, cancel)
 
 

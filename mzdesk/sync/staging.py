@@ -20,9 +20,11 @@ The importer deserializes each chunk into an attached in-memory schema (allowed 
 its transaction, unlike ATTACH) and moves the new records from there with one
 ``INSERT … SELECT`` while the worker reads the next chunk; records that need a decision
 (already here, a parent missing, an ID number in use, a tombstone) go through the
-ordinary merge afterwards.  Nothing of the batch is ever written to disk in clear: the
-pipe and the two processes' memory only.  The worker imports no Qt, and is started with
-``spawn`` (a GUI process must not ``fork``).
+ordinary merge afterwards.  Nothing of the batch is written to disk in clear on its way
+in: the pipe and the two processes' memory only (the importer's temp data, the bulk
+moves' journals, goes to a temp file only for a database in clear, which holds the same
+records in clear: ``sync.common.temp_on_disk``).  The worker imports no Qt, and is
+started with ``spawn`` (a GUI process must not ``fork``).
 """
 
 from __future__ import annotations
