@@ -216,10 +216,12 @@ def _conflicts(
     rows = store.conn.execute(
         f"SELECT e.id, e.category, e.member_id, e.state, m.name FROM enrolments e "
         f"LEFT JOIN members m ON m.id = e.member_id WHERE e.household_id = ? "
-        f"AND e.status = 'active' AND e.state IN ({ph}) AND e.id != ?",
+        f"AND e.status = 'active' AND e.state IN ({ph}) AND e.id != ? ORDER BY e.id",
         (household_id, *states, exclude_id or 0),
     ).fetchall()
     cats = categories(store)
+    # in id order, as the set form (enrolment_rules.stored_rows): the first record it clashes
+    # with names the rule, whatever plan SQLite picks (a new index once changed the order)
     for oid, ocat, omember, ostate, oname in rows:
         # the rule is written once, in enrolment_rules (its set form serves the bulk paths)
         code = rules.clash(cat["code"], member_id, ocat, omember, cats)

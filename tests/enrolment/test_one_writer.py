@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mzdesk.models import enrolment as enr
@@ -184,6 +184,10 @@ def _raw_insert(conn, hid: int, mid: int | None, cat: str, state: str) -> int:
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(stored=st.lists(_row, max_size=4), incoming=st.lists(_row, min_size=1, max_size=4))
+@example(  # two rules apply: the first stored record names it (was plan-dependent)
+    stored=[(0, None, "tekun", "submitted"), (0, None, "rural_dibao", "applied")],
+    incoming=[(0, None, "rural_dibao", "applied")],
+)
 def test_per_row_and_set_forms_agree(rule_store, stored, incoming):
     """The lifecycle's per-record check (enrolment._conflicts, one candidate at a time,
     each accepted one written before the next) and the set form (enrolment_rules.refused,
