@@ -225,6 +225,7 @@ class PgConnection:
         self._outer_savepoint = ""
         self._bulk_ddl = False  # create_schema: the shadow is saved once at the end
         self._pending_ddl: list[str] = []
+        self._chain_ok: bool | None = None  # pg_triggers: the server chains audit entries
         self.raw.execute("SET client_min_messages = warning")
         # "localtime" is this machine's, as SQLite's: the server may run in another zone
         offset = time.localtime().tm_gmtoff // 60
