@@ -674,8 +674,15 @@ def _text_params(conn) -> None:
         def dump(self, obj):
             return str(obj).encode()
 
+    class _Bool(Dumper):  # as SQLite stores True: 1 (param() does it for statements;
+        oid = 0  # this saves COPY a conversion per value)
+
+        def dump(self, obj):
+            return b"1" if obj else b"0"
+
     for t in (int, float):
         conn.adapters.register_dumper(t, _Untyped)
+    conn.adapters.register_dumper(bool, _Bool)
 
 
 def _empty(cur: PgCursor) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from . import pg_ddl
-from .pg import PgConnection, is_pg_error, param, to_sqlite_error
+from .pg import PgConnection, is_pg_error, to_sqlite_error
 
 # The audit chain step of ``audit.text_hash`` (sha256 of the previous hash, a unit separator
 # and ``audit.entry_text``), as a running aggregate: ``mz_chain(prev, entry) OVER (ORDER BY
@@ -134,7 +134,7 @@ def copy_rows(conn: PgConnection, table: str, cols: list[str], rows: list) -> No
     try:
         with conn.raw.cursor() as cur, cur.copy(f"COPY {target} ({names}) FROM STDIN") as cp:
             for r in rows:
-                cp.write_row([param(v) for v in r])
+                cp.write_row(r)  # a bool as 1/0: pg._text_params
     except Exception as exc:
         if is_pg_error(exc):
             raise to_sqlite_error(exc) from exc

@@ -29,7 +29,17 @@ def test_bulk_audit_entries_are_chained_as_they_are_written(county):
     store = county.store
     day = "2026-01-01 08:00:00"
     rows = [
-        (f"u{i:04d}", "青山村", f"张{i}", "" if i % 2 else "13800000000", day, day, "王", "王")
+        (
+            f"u{i:04d}",
+            "青山村",
+            f"张{i}",
+            "" if i % 2 else "13800000000",
+            day,
+            day,
+            "王",
+            "王",
+            i % 3 == 0,
+        )
         for i in range(30)
     ]
     cols = [
@@ -41,6 +51,7 @@ def test_bulk_audit_entries_are_chained_as_they_are_written(county):
         "updated_at",
         "created_by",
         "updated_by",
+        "dangerous_house",  # a bool: COPY writes it as SQLite stores it, 1/0
     ]
     with store.transaction():
         insert_many(store.conn, "households", cols, rows, None)
@@ -57,6 +68,7 @@ def test_bulk_audit_entries_are_chained_as_they_are_written(county):
         prev = e[11]
     new = [e for e in entries if e[3] == "households"]
     assert len(new) == 30 and "青山村" in new[0][10]
+    assert store.scalar("SELECT sum(dangerous_house) FROM households") == 10
     result = verify(store.conn)
     assert result.ok, result.problem
 
