@@ -131,10 +131,18 @@ def copy_rows(conn: PgConnection, table: str, cols: list[str], rows: list) -> No
     per-statement round trips)."""
     names = ", ".join(f'"{c}"' for c in cols)
     target = ".".join(f'"{part.strip(chr(34))}"' for part in table.split("."))
+    import psycopg
+    from psycopg.adapt import PyFormat
+
     try:
-        with conn.raw.cursor() as cur, cur.copy(f"COPY {target} ({names}) FROM STDIN") as cp:
-            for r in rows:
-                cp.write_row(r)  # a bool as 1/0: pg._text_params
+        with conn.raw.cursor() as cur:
+            # COPY's text needs no parameter types: psycopg's own (C) number dumpers instead
+            # of the connection's untyped ones (pg._text_params), a Python call per value
+            for t in (int, float):
+                cur.adapters.register_dumper(t, psycopg.adapters.get_dumper(t, PyFormat.TEXT))
+            with cur.copy(f"COPY {target} ({names}) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row(r)  # a bool as 1/0: pg._text_params
     except Exception as exc:
         if is_pg_error(exc):
             raise to_sqlite_error(exc) from exc
