@@ -22,13 +22,22 @@ def county(tmp_path, pg_server, pg_template):
     c.store.close()
 
 
-def test_bulk_audit_entries_are_chained_as_they_are_written(county):
-    """``bulk.insert_many`` on PostgreSQL writes its replayed audit entries with their
-    hashes (the server's sha256 over ``audit.entry_text``), equal to what Python's seal
-    computes (NULL fields and Chinese text included)."""
-    store = county.store
+COLS = [
+    "uid",
+    "village",
+    "head_name",
+    "phone",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "dangerous_house",  # a bool: COPY writes it as SQLite stores it, 1/0
+]
+
+
+def households(n: int) -> list[tuple]:
     day = "2026-01-01 08:00:00"
-    rows = [
+    return [
         (
             f"u{i:04d}",
             "青山村",
@@ -40,19 +49,16 @@ def test_bulk_audit_entries_are_chained_as_they_are_written(county):
             "王",
             i % 3 == 0,
         )
-        for i in range(30)
+        for i in range(n)
     ]
-    cols = [
-        "uid",
-        "village",
-        "head_name",
-        "phone",
-        "created_at",
-        "updated_at",
-        "created_by",
-        "updated_by",
-        "dangerous_house",  # a bool: COPY writes it as SQLite stores it, 1/0
-    ]
+
+
+def test_bulk_audit_entries_are_chained_as_they_are_written(county):
+    """``bulk.insert_many`` on PostgreSQL writes its replayed audit entries with their
+    hashes (the server's sha256 over ``audit.entry_text``), equal to what Python's seal
+    computes (NULL fields and Chinese text included)."""
+    store = county.store
+    rows, cols = households(30), COLS
     with store.transaction():
         insert_many(store.conn, "households", cols, rows, None)
         # before the commit's seal: already chained, by the server
@@ -69,6 +75,21 @@ def test_bulk_audit_entries_are_chained_as_they_are_written(county):
     new = [e for e in entries if e[3] == "households"]
     assert len(new) == 30 and "青山村" in new[0][10]
     assert store.scalar("SELECT sum(dangerous_house) FROM households") == 10
+    result = verify(store.conn)
+    assert result.ok, result.problem
+
+
+def test_without_the_chain_functions_the_commit_seals_them(county):
+    """A database made before :data:`pg_triggers.CHAIN_SQL`: the entries are written
+    unsealed and the commit's seal chains them, as before."""
+    store = county.store
+    store.conn.raw.execute("DROP AGGREGATE mz_chain(text, bytea)")
+    store.conn.raw.execute("DROP FUNCTION mz_chain_step(text, text, bytea)")
+    with store.transaction():
+        insert_many(store.conn, "households", COLS, households(30), None)
+        assert store.scalar("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 30
+    assert store.conn._chain_ok is False
+    assert store.scalar("SELECT count(*) FROM audit_log WHERE hash IS NULL") == 0
     result = verify(store.conn)
     assert result.ok, result.problem
 
