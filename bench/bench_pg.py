@@ -18,7 +18,8 @@ quick cache) and applies every batch, in this process and in the same run, into 
 PostgreSQL county (the cached county's key and trust list) and into a copy of the cached
 SQLite county, then takes the bare ``COPY`` of the PostgreSQL county's rows.  ``--limit N``
 applies only the first N batches; ``--profile OUT`` writes a cProfile of the PostgreSQL
-import.
+import; ``--pg-first`` runs PostgreSQL's import before SQLite's (the load of a shared
+machine drifts: run both orders).
 
 Without ``--url`` the bench starts its own throw-away server from Debian's ``postgresql``
 package (``tests/pg/server.py``, fsync and synchronous commit on, as SQLite's commits are
@@ -113,6 +114,7 @@ def main() -> int:
     ap.add_argument("--county", action="store_true", help="the cached 30-township county")
     ap.add_argument("--limit", type=int, default=None, help="--county: the first N batches")
     ap.add_argument("--profile", default=None, help="--county: cProfile the PG import to OUT")
+    ap.add_argument("--pg-first", action="store_true", help="--county: PostgreSQL's import first")
     args = ap.parse_args()
     if args.quick and not args.county:
         args.townships, args.households = 2, 20
@@ -227,18 +229,31 @@ def run_county(args, work: Path, url: str) -> int:
     sq_store = Store.open(data.copy_county(work / "county.sqlite"), operator="bench")
     sq_keys = load_keys_of(sq_store)
     pg_store, pg_keys = pg_county(url, data)
-    sq = apply_all(sq_store, sq_keys, batches)
-    print(f"SQLite county import: {sq:.1f} s; load {load_avg()}")
-    if args.profile:
-        import cProfile
 
-        prof = cProfile.Profile()
-        prof.enable()
-    pg = apply_all(pg_store, pg_keys, batches)
-    if args.profile:
-        prof.disable()
-        prof.dump_stats(args.profile)
-    print(f"PostgreSQL county import: {pg:.1f} s; load {load_avg()}")
+    def sqlite_import() -> float:
+        took = apply_all(sq_store, sq_keys, batches)
+        print(f"SQLite county import: {took:.1f} s; load {load_avg()}")
+        return took
+
+    def pg_import() -> float:
+        if args.profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+        took = apply_all(pg_store, pg_keys, batches)
+        if args.profile:
+            prof.disable()
+            prof.dump_stats(args.profile)
+        print(f"PostgreSQL county import: {took:.1f} s; load {load_avg()}")
+        return took
+
+    if args.pg_first:  # the machine's load drifts: a second run in the other order
+        pg = pg_import()
+        sq = sqlite_import()
+    else:
+        sq = sqlite_import()
+        pg = pg_import()
     counts = {
         k: (
             s.scalar("SELECT count(*) FROM households"),
