@@ -133,6 +133,9 @@ def main() -> int:
         if server is not None:
             server.stop()
             server.remove()
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)  # the county's copy and sites: 2 GB
 
 
 def run(args, work: Path, url: str) -> int:
