@@ -19,7 +19,8 @@ PostgreSQL county (the cached county's key and trust list) and into a copy of th
 SQLite county, then takes the bare ``COPY`` of the PostgreSQL county's rows.  ``--limit N``
 applies only the first N batches; ``--profile OUT`` writes a cProfile of the PostgreSQL
 import; ``--pg-first`` runs PostgreSQL's import before SQLite's (the load of a shared
-machine drifts: run both orders).
+machine drifts: run both orders); ``--interleave`` applies each batch to SQLite then to
+PostgreSQL, summing each side's time (both see the same load).
 
 Without ``--url`` the bench starts its own throw-away server from Debian's ``postgresql``
 package (``tests/pg/server.py``, fsync and synchronous commit on, as SQLite's commits are
@@ -115,6 +116,9 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None, help="--county: the first N batches")
     ap.add_argument("--profile", default=None, help="--county: cProfile the PG import to OUT")
     ap.add_argument("--pg-first", action="store_true", help="--county: PostgreSQL's import first")
+    ap.add_argument(
+        "--interleave", action="store_true", help="--county: each batch into SQLite, then PG"
+    )
     args = ap.parse_args()
     if args.quick and not args.county:
         args.townships, args.households = 2, 20
@@ -251,7 +255,13 @@ def run_county(args, work: Path, url: str) -> int:
         print(f"PostgreSQL county import: {took:.1f} s; load {load_avg()}")
         return took
 
-    if args.pg_first:  # the machine's load drifts: a second run in the other order
+    if args.interleave:  # batch by batch, one into each: both see the same load
+        sq = pg = 0.0
+        for b in batches:
+            sq += apply_all(sq_store, sq_keys, [b])
+            pg += apply_all(pg_store, pg_keys, [b])
+        print(f"SQLite county import: {sq:.1f} s, PostgreSQL's: {pg:.1f} s (interleaved)")
+    elif args.pg_first:  # the machine's load drifts: a second run in the other order
         pg = pg_import()
         sq = sqlite_import()
     else:
