@@ -225,6 +225,7 @@ class PgConnection:
         self._outer_savepoint = ""
         self._bulk_ddl = False  # create_schema: the shadow is saved once at the end
         self._pending_ddl: list[str] = []
+        self._chain_ok: bool | None = None  # pg_triggers: the server chains audit entries
         self.raw.execute("SET client_min_messages = warning")
         # "localtime" is this machine's, as SQLite's: the server may run in another zone
         offset = time.localtime().tm_gmtoff // 60
@@ -673,8 +674,15 @@ def _text_params(conn) -> None:
         def dump(self, obj):
             return str(obj).encode()
 
+    class _Bool(Dumper):  # as SQLite stores True: 1 (param() does it for statements;
+        oid = 0  # this saves COPY a conversion per value)
+
+        def dump(self, obj):
+            return b"1" if obj else b"0"
+
     for t in (int, float):
         conn.adapters.register_dumper(t, _Untyped)
+    conn.adapters.register_dumper(bool, _Bool)
 
 
 def _empty(cur: PgCursor) -> None:

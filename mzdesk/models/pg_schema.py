@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import pg_functions
+from . import pg_functions, pg_triggers
 from .pg import LOCK_KEY, MASTER, META, PgConnection
 
 
@@ -27,6 +27,8 @@ def create_schema(conn: PgConnection, version: int) -> None:
             "tbl_name text, sql text)"
         )
         for stmt in split_sql(pg_functions.FUNCTIONS_SQL):
+            conn.raw.execute(stmt)
+        for stmt in pg_triggers.CHAIN_SQL:
             conn.raw.execute(stmt)
         conn._bulk_ddl = True
         tables = [o for o in objects if o[0] == "table"]

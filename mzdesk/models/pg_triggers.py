@@ -4,7 +4,9 @@
   table (SQLite's builds its JSON with ``NULLIF(integer, '')``, which PostgreSQL's types
   refuse); the logged columns are read from the SQLite text, so both say the same.
 * :func:`insert_rows`: ``bulk.insert_many`` on PostgreSQL, the rows by ``COPY`` with the
-  INSERT triggers replayed once for all of them, as ``bulk`` does on SQLite.
+  INSERT triggers replayed once for all of them, as ``bulk`` does on SQLite; the replayed
+  audit entries are chained by the server as they are written (:data:`CHAIN_SQL`), so the
+  commit's seal has nothing to read back, hash and update for them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,57 @@ from __future__ import annotations
 import re
 
 from . import pg_ddl
-from .pg import PgConnection, is_pg_error, param, to_sqlite_error
+from .pg import PgConnection, is_pg_error, to_sqlite_error
+
+# The audit chain step of ``audit.text_hash`` (sha256 of the previous hash, a unit separator
+# and ``audit.entry_text``), as a running aggregate: ``mz_chain(prev, entry) OVER (ORDER BY
+# seq)`` gives each entry's hash, the first chained to ``prev``.  ``entry`` is the entry's
+# fields as bytes (a PostgreSQL text cannot hold ``entry_text``'s NUL for a NULL field).
+CHAIN_SQL = [
+    "CREATE OR REPLACE FUNCTION mz_chain_step(state text, prev text, entry bytea) "
+    "RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN encode(sha256("
+    "convert_to(coalesce(state, prev), 'UTF8') || '\\x1f'::bytea || entry), 'hex'); END $$",
+    "CREATE OR REPLACE AGGREGATE mz_chain(text, bytea) (SFUNC = mz_chain_step, STYPE = text)",
+]
+_AUDIT_FIELDS = (
+    "seq, at, operator, tbl, record_id, record_uid, household_id, action, field, old, new"
+)
+
+
+def chained_sql(replay: str) -> str | None:
+    """The audit replay statement (``audit_trigger(replay=True)``) writing each entry with
+    its hash: ``$4`` is the hash of the entry before ``$3 + 1`` (the chain's head)."""
+    head, sep, select = replay.partition(" SELECT ")
+    if not sep or not head.endswith(f"({_AUDIT_FIELDS})"):
+        return None
+    cols = _AUDIT_FIELDS.split(", ")
+    entry = " || '\\x1f'::bytea || ".join(
+        f"coalesce(convert_to(e.{c}::text, 'UTF8'), '\\x00'::bytea)" for c in cols
+    )
+    return (
+        f"{head[:-1]}, hash) SELECT e.*, mz_chain($4, {entry}) OVER (ORDER BY e.seq) "
+        f"FROM (SELECT {select}) AS e ({_AUDIT_FIELDS}) ORDER BY e.seq"
+    )
+
+
+def _can_chain(conn: PgConnection) -> bool:
+    """Whether this database has :data:`CHAIN_SQL` (made by an mzdesk that has it)."""
+    ok = conn._chain_ok
+    if ok is None:
+        row = conn.raw.execute(
+            "SELECT to_regprocedure('mz_chain_step(text, text, bytea)') IS NOT NULL"
+        ).fetchone()
+        ok = conn._chain_ok = bool(row and row[0])
+    return ok
+
+
+def _chain_head(conn: PgConnection) -> tuple[int, str]:
+    """(seq, hash) of the last audit entry, every entry sealed first (the chain's head)."""
+    from .audit import GENESIS, seal
+
+    seal(conn)  # type: ignore[arg-type]  # the sqlite3 API subset seal uses
+    row = conn.raw.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
 
 
 def insert_rows(
@@ -61,9 +113,14 @@ def insert_rows(
     copy_rows(conn, table, cols, rows)
     for name, sql in replays:
         if name.startswith("audit_"):
-            last = conn.raw.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()
+            chained = chained_sql(sql) if _can_chain(conn) else None
             with conn.raw.cursor() as c:
-                c.execute(sql, (audit_new, top, last[0] if last else 0))
+                if chained is not None:
+                    last, head = _chain_head(conn)
+                    c.execute(chained, (audit_new, top, last, head))
+                    continue
+                row = conn.raw.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()
+                c.execute(sql, (audit_new, top, row[0] if row else 0))
         else:
             conn.execute(sql.replace("?2", "?"), (top,))
     conn.raw.execute(f'ALTER TABLE "{table}" ' + ", ".join(f"ENABLE TRIGGER {n}" for n in names))
@@ -74,10 +131,18 @@ def copy_rows(conn: PgConnection, table: str, cols: list[str], rows: list) -> No
     per-statement round trips)."""
     names = ", ".join(f'"{c}"' for c in cols)
     target = ".".join(f'"{part.strip(chr(34))}"' for part in table.split("."))
+    import psycopg
+    from psycopg.adapt import PyFormat
+
     try:
-        with conn.raw.cursor() as cur, cur.copy(f"COPY {target} ({names}) FROM STDIN") as cp:
-            for r in rows:
-                cp.write_row([param(v) for v in r])
+        with conn.raw.cursor() as cur:
+            # COPY's text needs no parameter types: psycopg's own (C) number dumpers instead
+            # of the connection's untyped ones (pg._text_params), a Python call per value
+            for t in (int, float):
+                cur.adapters.register_dumper(t, psycopg.adapters.get_dumper(t, PyFormat.TEXT))
+            with cur.copy(f"COPY {target} ({names}) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row(r)  # a bool as 1/0: pg._text_params
     except Exception as exc:
         if is_pg_error(exc):
             raise to_sqlite_error(exc) from exc
