@@ -20,104 +20,28 @@ translator in ``models/pg_sql.py``; there is no second importer.
 * **Errors** come out as ``sqlite3`` exceptions (IntegrityError for a constraint or a
   trigger's RAISE, OperationalError otherwise) so callers' handling stays one.
 * **Files of a URL site** (the site key, ``<db>.sync``) live in the user's data folder
-  under ``pg/<host>-<port>-<database>`` (:func:`files_stem`), with the same 0600 rules.
+  under ``pg/<host>-<port>-<database>-<hash>`` (``pg_url.files_stem``), with the same 0600
+  rules.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import threading
 import time
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from . import pg_ddl, pg_sql
-from .pg_url import is_url, safe_url
+from .pg_url import files_stem, is_url, reason, safe_url
+from .pg_values import PgRow, convert, is_pg_error, param, text_params, to_sqlite_error
 
-__all__ = ["is_url", "safe_url", "connect", "create_schema", "files_stem"]
+__all__ = ["is_url", "safe_url", "reason", "connect", "create_schema", "files_stem"]
 
 DIALECT = "postgresql"
 LOCK_KEY = 0x4D5A444B  # the writers' advisory lock ("MZDK", as PRAGMA application_id)
 META = "mz_meta"
 MASTER = "mz_sqlite_master"
-
-
-def reason(exc: BaseException) -> str:
-    """A connection failure's first line (psycopg's message), for the user."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def files_stem(url: str) -> str:
-    """Where a URL site keeps its files (keys, held batches): ``$MZDESK_PG_FILES`` or the
-    user data folder's ``pg/<host>-<port>-<db>``; ``<stem>.sync/`` as beside a file."""
-    parts = urlsplit(url)
-    name = f"{parts.hostname or 'local'}-{parts.port or 5432}-{parts.path.lstrip('/') or 'db'}"
-    name = re.sub(r"[^\w.-]", "_", name)
-    base = os.environ.get("MZDESK_PG_FILES")
-    if base:
-        folder = Path(base)
-    else:
-        from platformdirs import user_data_dir
-
-        folder = Path(user_data_dir("mzdesk", appauthor=False)) / "pg"
-    return str(folder / name)
-
-
-class PgRow(tuple):
-    """A row by index and by column name (what ``sqlite3.Row`` gives)."""
-
-    _names: tuple[str, ...] = ()
-
-    def __new__(cls, values, names):
-        row = super().__new__(cls, values)
-        row._names = names
-        return row
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            return tuple.__getitem__(self, self._names.index(key))
-        return tuple.__getitem__(self, key)
-
-    def keys(self):
-        return list(self._names)
-
-
-def to_sqlite_error(exc: Exception) -> sqlite3.Error:
-    import psycopg
-
-    diag = getattr(exc, "diag", None)
-    msg = (diag.message_primary if diag is not None else None) or str(exc)
-    if isinstance(exc, psycopg.errors.IntegrityError):
-        text = msg
-        if isinstance(exc, psycopg.errors.UniqueViolation):
-            text = f"UNIQUE constraint failed: {msg}"
-        elif isinstance(exc, psycopg.errors.ForeignKeyViolation):
-            text = f"FOREIGN KEY constraint failed: {msg}"
-        elif isinstance(exc, psycopg.errors.NotNullViolation):
-            text = f"NOT NULL constraint failed: {msg}"
-        elif isinstance(exc, psycopg.errors.CheckViolation):
-            text = f"CHECK constraint failed: {msg}"
-        return sqlite3.IntegrityError(text)
-    if isinstance(exc, psycopg.errors.LockNotAvailable | psycopg.errors.DeadlockDetected):
-        return sqlite3.OperationalError(f"database is locked: {msg}")
-    return sqlite3.OperationalError(msg)
-
-
-def convert(value):
-    # numeric (sum of bigint) -> int when whole, as SQLite gives; booleans -> 0/1
-    from decimal import Decimal
-
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, memoryview):
-        return bytes(value)
-    return value
 
 
 _BOOL_OID, _NUMERIC_OID, _BYTEA_OID = 16, 1700, 17
@@ -214,8 +138,20 @@ class PgConnection:
         import psycopg
 
         self.url = url
-        self.raw = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.RawCursor)
-        _text_params(self.raw)
+        from psycopg.conninfo import conninfo_to_dict
+
+        from .store import BUSY_TIMEOUT_MS
+
+        # a port that answers nothing fails after 10 s, not never (a URL's own
+        # ?connect_timeout= wins)
+        wait: dict[str, Any] = (
+            {} if "connect_timeout" in conninfo_to_dict(url) else {"connect_timeout": 10}
+        )
+        self.raw = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.RawCursor, **wait)
+        # a second writer waits for the advisory lock as long as SQLite's busy_timeout,
+        # then fails with LockNotAvailable ("database is locked": StoreError busy)
+        self.raw.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_MS)}")
+        text_params(self.raw)
         self.row_factory: Any = None
         self.isolation_level = None
         self.total_changes = 0
@@ -428,6 +364,17 @@ class PgConnection:
                 f"'{table}_{pk}_mzseq'), 0)"
             )
 
+    def _lock_writers(self) -> None:
+        """The writers' advisory lock, waited for up to ``lock_timeout``; a timeout is
+        SQLite's "database is locked" (StoreError busy), the transaction rolled back."""
+        try:
+            self.raw.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+        except Exception as exc:
+            if not is_pg_error(exc):
+                raise
+            self.raw.execute("ROLLBACK")
+            raise to_sqlite_error(exc) from exc
+
     def _special(self, cur: PgCursor, sql: str, params) -> bool:
         """PRAGMAs, the catalogue, transactions and DDL; True when handled."""
         head = sql.lstrip()[:40].upper()
@@ -441,7 +388,7 @@ class PgConnection:
         if head.startswith("BEGIN"):
             self.raw.execute("BEGIN")
             if "IMMEDIATE" in head or "EXCLUSIVE" in head:
-                self.raw.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+                self._lock_writers()
             _empty(cur)
             return True
         if head.startswith(("COMMIT", "END")):
@@ -452,7 +399,7 @@ class PgConnection:
         if head.startswith("SAVEPOINT") and not self.in_transaction:
             # SQLite: a SAVEPOINT outside a transaction begins one, its RELEASE commits
             self.raw.execute("BEGIN")
-            self.raw.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+            self._lock_writers()
             self._outer_savepoint = sql.split()[1].lower()
             self.raw.execute(sql)
             _empty(cur)
@@ -642,12 +589,6 @@ def _in_order(params: str) -> bool:
     return nums == list(range(1, len(nums) + 1))
 
 
-def is_pg_error(exc: BaseException) -> bool:
-    import psycopg
-
-    return isinstance(exc, psycopg.Error)
-
-
 def _bind(order: tuple | None, params):
     if order is None:
         return None
@@ -655,34 +596,6 @@ def _bind(order: tuple | None, params):
         return [param(params[k]) for k in order]
     params = tuple(params)
     return [param(params[k]) for k in order]
-
-
-def param(v):
-    if isinstance(v, bool):
-        return int(v)
-    return v
-
-
-def _text_params(conn) -> None:
-    """Numbers go to the server as untyped text, as SQLite's loose types expect: ``uid = ?``
-    with an int, ``n > ?`` with a string both work; the server infers the type."""
-    from psycopg.adapt import Dumper
-
-    class _Untyped(Dumper):
-        oid = 0  # unknown: the server decides from the context
-
-        def dump(self, obj):
-            return str(obj).encode()
-
-    class _Bool(Dumper):  # as SQLite stores True: 1 (param() does it for statements;
-        oid = 0  # this saves COPY a conversion per value)
-
-        def dump(self, obj):
-            return b"1" if obj else b"0"
-
-    for t in (int, float):
-        conn.adapters.register_dumper(t, _Untyped)
-    conn.adapters.register_dumper(bool, _Bool)
 
 
 def _empty(cur: PgCursor) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from . import pg_ddl
-from .pg import PgConnection, is_pg_error, to_sqlite_error
+from .pg import PgConnection
+from .pg_values import is_pg_error, to_sqlite_error
 
 # The audit chain step of ``audit.text_hash`` (sha256 of the previous hash, a unit separator
 # and ``audit.entry_text``), as a running aggregate: ``mz_chain(prev, entry) OVER (ORDER BY
@@ -41,8 +42,13 @@ def chained_sql(replay: str) -> str | None:
     entry = " || '\\x1f'::bytea || ".join(
         f"coalesce(convert_to(e.{c}::text, 'UTF8'), '\\x00'::bytea)" for c in cols
     )
+    # a NULL the trigger writes for a table without households is text in a derived table:
+    # the integer columns are cast back (PostgreSQL refuses text into bigint)
+    fields = ", ".join(
+        f"e.{c}::bigint" if c in ("seq", "record_id", "household_id") else f"e.{c}" for c in cols
+    )
     return (
-        f"{head[:-1]}, hash) SELECT e.*, mz_chain($4, {entry}) OVER (ORDER BY e.seq) "
+        f"{head[:-1]}, hash) SELECT {fields}, mz_chain($4, {entry}) OVER (ORDER BY e.seq) "
         f"FROM (SELECT {select}) AS e ({_AUDIT_FIELDS}) ORDER BY e.seq"
     )
 

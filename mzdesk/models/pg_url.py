@@ -1,8 +1,11 @@
-"""Whether a database name is a PostgreSQL URL (no psycopg needed to tell)."""
+"""PostgreSQL URLs: whether a database name is one (no psycopg needed to tell), the URL
+and the driver's messages without a password, and where a URL site keeps its files."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _AUTH = re.compile(r"^([^/?#]*)@")  # the user[:password]@ before the host
@@ -53,3 +56,35 @@ def safe_text(text: str, url: str) -> str:
     text = text.replace(url, safe_url(url))
     secret = _password(url)
     return text.replace(secret, "***") if secret else text
+
+
+def reason(exc: BaseException) -> str:
+    """A connection failure's first line (psycopg's message), for the user."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def files_stem(url: str) -> str:
+    """Where a URL site keeps its files (keys, held batches): ``$MZDESK_PG_FILES`` or the
+    user data folder's ``pg/<host>-<port>-<db>-<hash>``; ``<stem>.sync/`` as beside a file."""
+    import hashlib
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    # what libpq connects to (?host=/?port=/?dbname= win over the URL's parts), readable,
+    # plus a hash of it: two databases never share a folder even when their names clean
+    # to the same text (a b / a_b), one database keeps its folder whatever the password
+    info = conninfo_to_dict(url)
+    host = str(info.get("host") or "local")
+    port = str(info.get("port") or 5432)
+    db = str(info.get("dbname") or info.get("user") or "db")
+    digest = hashlib.sha256("\0".join((host, port, db)).encode()).hexdigest()[:12]
+    name = re.sub(r"[^\w.-]", "_", f"{host}-{port}-{db}")[:80] + f"-{digest}"
+    base = os.environ.get("MZDESK_PG_FILES")
+    if base:
+        folder = Path(base)
+    else:
+        from platformdirs import user_data_dir
+
+        folder = Path(user_data_dir("mzdesk", appauthor=False)) / "pg"
+    return str(folder / name)

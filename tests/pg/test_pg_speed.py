@@ -119,6 +119,8 @@ def test_the_chained_statement_keeps_the_replay_and_adds_the_hash():
     assert sql is not None
     assert sql.startswith(
         "INSERT INTO audit_log (seq, at, operator, tbl, record_id, record_uid, "
-        "household_id, action, field, old, new, hash) SELECT e.*, mz_chain($4, "
+        "household_id, action, field, old, new, hash) SELECT e.seq::bigint, e.at, e.operator, "
+        "e.tbl, e.record_id::bigint, e.record_uid, e.household_id::bigint, e.action, e.field, "
+        "e.old, e.new, mz_chain($4, "
     )
     assert pg_triggers.chained_sql("INSERT INTO audit_log (at, tbl) SELECT 1, 2") is None
