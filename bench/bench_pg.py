@@ -106,6 +106,23 @@ def copy_baseline(src_url: str, dst_url: str) -> tuple[float, int]:
     return took, rows_total
 
 
+def same_rows_then_copy(pg_store, sq_store, url: str) -> tuple[tuple, float, int]:
+    """Both counties hold the same (households, members, enrolments); both are closed,
+    then the PostgreSQL county's rows are COPYed into a new database (the baseline)."""
+    counts = {
+        k: tuple(
+            s.scalar(f"SELECT count(*) FROM {t}") for t in ("households", "members", "enrolments")
+        )
+        for k, s in (("pg", pg_store), ("sqlite", sq_store))
+    }
+    assert counts["pg"] == counts["sqlite"], counts
+    pg_url = pg_store.path
+    pg_store.close()
+    sq_store.close()
+    copy_s, rows = copy_baseline(pg_url, new_db(url))
+    return counts["pg"], copy_s, rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--townships", type=int, default=3)
@@ -170,19 +187,8 @@ def run(args, work: Path, url: str) -> int:
     )
     sq = apply_all(sq_store, sq_keys, batches["sqlite"])
     pg = apply_all(pg_store, pg_keys, batches["pg"])
-    counts = {
-        k: (
-            s.scalar("SELECT count(*) FROM households"),
-            s.scalar("SELECT count(*) FROM members"),
-        )
-        for k, s in (("pg", pg_store), ("sqlite", sq_store))
-    }
-    assert counts["pg"] == counts["sqlite"], counts
-    pg_url = pg_store.path
-    pg_store.close()
-    sq_store.close()
-    copy_s, rows = copy_baseline(pg_url, new_db(url))
-    print(f"households {counts['pg'][0]}, members {counts['pg'][1]}, synced rows {rows}")
+    (h, m, _e), copy_s, rows = same_rows_then_copy(pg_store, sq_store, url)
+    print(f"households {h}, members {m}, synced rows {rows}")
     print(f"SQLite county import: {sq:.2f} s")
     print(f"PostgreSQL county import: {pg:.2f} s")
     print(f"bare COPY of the same rows (same schema, triggers on): {copy_s:.2f} s")
@@ -267,21 +273,8 @@ def run_county(args, work: Path, url: str) -> int:
     else:
         sq = sqlite_import()
         pg = pg_import()
-    counts = {
-        k: (
-            s.scalar("SELECT count(*) FROM households"),
-            s.scalar("SELECT count(*) FROM members"),
-            s.scalar("SELECT count(*) FROM enrolments"),
-        )
-        for k, s in (("pg", pg_store), ("sqlite", sq_store))
-    }
-    assert counts["pg"] == counts["sqlite"], counts
-    pg_url = pg_store.path
-    pg_store.close()
-    sq_store.close()
-    copy_s, rows = copy_baseline(pg_url, new_db(url))
+    (h, m, e), copy_s, rows = same_rows_then_copy(pg_store, sq_store, url)
     print(f"bare COPY of the same rows: {copy_s:.1f} s; load {load_avg()}")
-    h, m, e = counts["pg"]
     print(f"households {h}, members {m}, enrolments {e}, synced rows {rows}")
     print(f"ratio PostgreSQL import / COPY = {pg / copy_s:.2f}x (target <= 3x)")
     print(f"ratio PostgreSQL / SQLite import = {pg / sq:.2f}x (target <= 1.5x)")
